@@ -1,0 +1,69 @@
+import type { Problem } from '../errors/problem.js';
+
+export type WorkerKind = 'analyzer' | 'responder';
+/** `custom`: the folder has its own Dockerfile, which wins over every template. */
+export type Runtime = 'python' | 'go' | 'node' | 'custom';
+
+export interface ConfigurationItem {
+  name: string;
+  description: string;
+  type: 'text' | 'string' | 'number' | 'boolean';
+  multi: boolean;
+  required: boolean;
+  defaultValue?: unknown;
+  [field: string]: unknown;
+}
+
+/** A flavor definition (`<Flavor>.json`) as the engine reads it. Unknown fields are kept. */
+export interface Definition {
+  name: string;
+  version: string;
+  author: string;
+  url: string;
+  license: string;
+  description: string;
+  dataTypeList: string[];
+  command: string;
+  baseConfig: string;
+  config?: Record<string, unknown>;
+  configurationItems?: ConfigurationItem[];
+  requirements?: string;
+  dockerImage?: string;
+  [field: string]: unknown;
+}
+
+export interface Flavor {
+  /** Repository-relative path with forward slashes, e.g. `analyzers/Abuse/Abuse_Lookup.json`. */
+  file: string;
+  /** The definition as parsed, field order preserved. */
+  definition: Definition;
+  /** The engine's worker id: `name_version` with dots turned into underscores. */
+  id: string;
+}
+
+export interface WorkerFolder {
+  kind: WorkerKind;
+  /** Folder name under `analyzers/` or `responders/`, e.g. `Abuse`. */
+  directory: string;
+  /** Repository-relative path, e.g. `analyzers/Abuse`. */
+  path: string;
+  /** Undefined when it could not be decided (an error says why). */
+  runtime: Runtime | undefined;
+  flavors: Flavor[];
+  /** Number of errors reported for this folder or its flavors: a folder with errors is not built. */
+  errorCount: number;
+}
+
+export interface Discovery {
+  /** Every worker folder found, ordered by kind (analyzers first), then folder name. */
+  workers: WorkerFolder[];
+  /** Repository-relative paths of `*.deprecated` definition files. */
+  deprecated: string[];
+  errors: Problem[];
+  warnings: Problem[];
+}
+
+export interface DiscoverOptions {
+  /** Check definitions only, without looking for code files (`command`, `requirements`, runtime). */
+  definitionsOnly: boolean;
+}

@@ -1,0 +1,26 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: `fast` needs nothing but Node (`npm run test:fast`); `integration` brings up the real
+// environment (Docker engine, TLS registry, base images, package index) once, in the global setup.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'fast',
+          include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/global-setup.ts'],
+          testTimeout: 900_000,
+          hookTimeout: 2_400_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});

@@ -1,4 +1,9 @@
 import type { Command } from './command.js';
+import { envCommand } from './commands/env.js';
+import { validateCommand } from './commands/validate.js';
 
 /** Built-in commands, keyed by name. */
-export const commands: Record<string, Command> = {};
+export const commands: Record<string, Command> = {
+  validate: validateCommand,
+  env: envCommand,
+};

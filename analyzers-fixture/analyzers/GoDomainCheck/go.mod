@@ -1,0 +1,3 @@
+module github.com/example/analyzers-fixture/godomaincheck
+
+go 1.19

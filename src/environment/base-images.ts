@@ -1,0 +1,56 @@
+import { spawnSync } from 'node:child_process';
+import type { RegistryClient } from '../registry/client.js';
+import { runAsync } from './processes.js';
+
+export interface BaseImageRecipe {
+  runtime: 'python' | 'go' | 'node';
+  /** Repository and tag under the registry, e.g. `base/python:3.11-bookworm`. */
+  name: string;
+  /** Debian packages installed into a minbase bookworm. */
+  packages: string[];
+  env: string[];
+}
+
+const path = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Offline base images: Debian bookworm built with mmdebstrap, since no public image registry is reachable. */
+export const baseImageRecipes: BaseImageRecipe[] = [
+  { runtime: 'python', name: 'base/python:3.11-bookworm', packages: ['python3', 'python3-pip', 'python3-venv', 'ca-certificates'], env: [path, 'LANG=C.UTF-8'] },
+  { runtime: 'go', name: 'base/golang:1.19-bookworm', packages: ['golang-go', 'ca-certificates'], env: [path, 'LANG=C.UTF-8', 'GOPATH=/go', 'GOFLAGS=-mod=mod', 'GOTOOLCHAIN=local'] },
+  { runtime: 'node', name: 'base/node:18-bookworm', packages: ['nodejs', 'ca-certificates'], env: [path, 'LANG=C.UTF-8'] },
+];
+
+function localImageExists(reference: string): boolean {
+  return spawnSync('docker', ['image', 'inspect', reference], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Each base image is built once and reused while present: in the registry (nothing to do), in the local engine
+ * (pushed again), else built with mmdebstrap piped into `docker import`.
+ */
+export async function ensureBaseImage(
+  recipe: BaseImageRecipe,
+  registryHost: string,
+  client: RegistryClient,
+  mirror: string | undefined,
+  log: (line: string) => void,
+): Promise<string> {
+  const reference = `${registryHost}/${recipe.name}`;
+  const [repository = '', tag = ''] = recipe.name.split(':');
+  if (await client.headManifest(repository, tag)) {
+    log(`base image ${reference}: present`);
+    return reference;
+  }
+  if (!localImageExists(reference)) {
+    const started = Date.now();
+    const changes = recipe.env.flatMap((value) => ['--change', `ENV ${value}`]);
+    const mmdebstrap = ['mmdebstrap', '--quiet', '--variant=minbase', `--include=${recipe.packages.join(',')}`, 'bookworm', '-', ...(mirror ? [mirror] : [])];
+    const shellQuote = (value: string): string => `'${value.replaceAll("'", "'\\''")}'`;
+    const pipeline = `set -o pipefail; ${mmdebstrap.map(shellQuote).join(' ')} | docker import ${changes.map(shellQuote).join(' ')} - ${shellQuote(reference)}`;
+    await runAsync('bash', ['-c', pipeline], { what: `building base image ${reference}` });
+    log(`base image ${reference}: built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  await runAsync('docker', ['push', reference], { what: `pushing ${reference}` });
+  log(`base image ${reference}: pushed`);
+  return reference;
+}

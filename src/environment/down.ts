@@ -1,0 +1,13 @@
+import { isAlive } from './processes.js';
+import type { EnvironmentState } from './state.js';
+
+/** Stops the registry and the package index started by `env up`; the Docker engine and all data stay. */
+export function bringEnvironmentDown(state: EnvironmentState, log: (line: string) => void): void {
+  for (const service of ['registry', 'packageIndex'] as const) {
+    const pid = state.pids[service];
+    if (pid !== undefined && isAlive(pid)) {
+      process.kill(pid, 'SIGTERM');
+      log(`${service}: stopped (pid ${pid})`);
+    }
+  }
+}

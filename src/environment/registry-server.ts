@@ -1,0 +1,119 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { issueServerCertificate, type KeyAndCertificate } from '../ca/certificates.js';
+import { EnvironmentError } from '../errors/neurons-error.js';
+import { RegistryClient } from '../registry/client.js';
+import { isAlive, run, startDetached, waitFor } from './processes.js';
+
+export interface RegistryServer {
+  host: string;
+  username: string;
+  password: string;
+  pid: number | undefined;
+}
+
+function registryConfig(directory: string, host: string): string {
+  // CNCF distribution 2.8 configuration: TLS with our certificate, htpasswd auth, deletes allowed (for cleanup).
+  return [
+    'version: 0.1',
+    'log:',
+    '  level: warn',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${path.join(directory, 'data')}`,
+    '  delete:',
+    '    enabled: true',
+    'http:',
+    `  addr: ${host}`,
+    '  tls:',
+    `    certificate: ${path.join(directory, 'server.crt')}`,
+    `    key: ${path.join(directory, 'server.key')}`,
+    '  headers:',
+    '    X-Content-Type-Options: [nosniff]',
+    'auth:',
+    '  htpasswd:',
+    '    realm: neurons',
+    `    path: ${path.join(directory, 'htpasswd')}`,
+    '',
+  ].join('\n');
+}
+
+async function answers(client: RegistryClient): Promise<boolean> {
+  try {
+    await client.ping();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Serves a CNCF distribution registry on loopback over TLS (private CA) with htpasswd authentication. */
+export async function ensureRegistry(options: {
+  directory: string;
+  host: string;
+  ca: KeyAndCertificate;
+  previous: { username: string; password: string; pid: number | undefined } | undefined;
+  log: (line: string) => void;
+}): Promise<RegistryServer> {
+  const directory = path.join(options.directory, 'registry');
+  const username = options.previous?.username ?? 'neurons';
+  const password = options.previous?.password ?? randomBytes(18).toString('base64url');
+  const client = new RegistryClient({ host: options.host, ca: [options.ca.certificatePem], credentials: { username, password } });
+  try {
+    if (options.previous && (await answers(client))) {
+      options.log(`registry: running on https://${options.host}`);
+      return { host: options.host, username, password, pid: options.previous.pid };
+    }
+    if (isAlive(options.previous?.pid)) process.kill(options.previous?.pid ?? 0, 'SIGTERM');
+    await mkdir(path.join(directory, 'data'), { recursive: true });
+    const [hostname] = options.host.split(':');
+    const server = issueServerCertificate(options.ca, { hosts: ['localhost'], ips: [hostname ?? '127.0.0.1', '::1'], days: 825 });
+    await writeFile(path.join(directory, 'server.crt'), `${server.certificatePem}${options.ca.certificatePem}`);
+    await writeFile(path.join(directory, 'server.key'), server.keyPem, { mode: 0o600 });
+    // htpasswd reads the password on stdin (-i): it never shows in a process listing.
+    run('htpasswd', ['-B', '-i', '-c', path.join(directory, 'htpasswd'), username], { input: password, what: 'htpasswd' });
+    await writeFile(path.join(directory, 'config.yml'), registryConfig(directory, options.host));
+    const pid = startDetached('docker-registry', ['serve', path.join(directory, 'config.yml')], path.join(directory, 'registry.log'));
+    await waitFor('registry', () => answers(client), 30_000, `see ${path.join(directory, 'registry.log')}`);
+    options.log(`registry: started on https://${options.host} (pid ${pid})`);
+    return { host: options.host, username, password, pid };
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * The engine trusts the registry through /etc/docker/certs.d/<host:port>/ca.crt, and the machine's Docker client
+ * is logged in, so `docker pull` works as it would for a user.
+ */
+export async function trustAndLogIn(server: RegistryServer, caPem: string, log: (line: string) => void): Promise<void> {
+  const certsDirectory = path.join(process.env['NEURONS_DOCKER_CERTS_DIR'] ?? '/etc/docker/certs.d', server.host);
+  const caFile = path.join(certsDirectory, 'ca.crt');
+  const current = existsSync(caFile) ? await readFile(caFile, 'utf8') : '';
+  if (current !== caPem) {
+    try {
+      await mkdir(certsDirectory, { recursive: true });
+      await writeFile(caFile, caPem);
+    } catch (error) {
+      throw new EnvironmentError(
+        { code: 'ENV_ENGINE_TRUST', message: `cannot write ${caFile}: ${(error as Error).message}`, hint: 'run `neurons env up` as root' },
+        error,
+      );
+    }
+  }
+  const login = spawnSync('docker', ['login', server.host, '--username', server.username, '--password-stdin'], {
+    input: server.password,
+    encoding: 'utf8',
+  });
+  if (login.status !== 0) {
+    throw new EnvironmentError({
+      code: 'ENV_DOCKER_LOGIN',
+      message: `docker login ${server.host} failed: ${String(login.stderr).trim()}`,
+      hint: 'check that the Docker CLI is installed and the engine trusts the registry CA',
+    });
+  }
+  log(`docker client: logged in to ${server.host}; engine trusts ${caFile}`);
+}

@@ -1,0 +1,101 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createCertificateAuthority, daysUntilExpiry, type KeyAndCertificate } from '../ca/certificates.js';
+import { RegistryClient } from '../registry/client.js';
+import { baseImageRecipes, ensureBaseImage } from './base-images.js';
+import { ensureDockerEngine } from './docker-engine.js';
+import { ensurePackageIndex } from './package-index.js';
+import { ensureRegistry, trustAndLogIn } from './registry-server.js';
+import { readEnvironmentState, writeEnvironmentState, type EnvironmentState } from './state.js';
+import { ensureSystemPackages } from './system-packages.js';
+
+export interface EnvironmentOptions {
+  directory: string;
+  registryPort: number;
+  indexPort: number;
+  /** Debian mirror for mmdebstrap; its default when undefined. */
+  debianMirror: string | undefined;
+  log: (line: string) => void;
+}
+
+export function environmentOptions(env: NodeJS.ProcessEnv, directory: string, log: (line: string) => void): EnvironmentOptions {
+  return {
+    directory,
+    registryPort: Number(env['NEURONS_ENV_REGISTRY_PORT'] ?? 5443),
+    indexPort: Number(env['NEURONS_ENV_INDEX_PORT'] ?? 5444),
+    debianMirror: env['NEURONS_ENV_DEBIAN_MIRROR'] || undefined,
+    log,
+  };
+}
+
+async function ensureCertificateAuthority(directory: string): Promise<KeyAndCertificate> {
+  const certificateFile = path.join(directory, 'ca', 'ca.crt');
+  const keyFile = path.join(directory, 'ca', 'ca.key');
+  if (existsSync(certificateFile) && existsSync(keyFile)) {
+    const existing = { certificatePem: await readFile(certificateFile, 'utf8'), keyPem: await readFile(keyFile, 'utf8') };
+    if (daysUntilExpiry(existing.certificatePem) > 30) return existing;
+  }
+  const ca = createCertificateAuthority({ commonName: 'neurons local environment CA', days: 3650 });
+  await mkdir(path.dirname(certificateFile), { recursive: true });
+  await writeFile(keyFile, ca.keyPem, { mode: 0o600 });
+  await writeFile(certificateFile, ca.certificatePem);
+  return ca;
+}
+
+/**
+ * Brings the local environment up, idempotently: installs what is missing, starts what is not running,
+ * builds base images once, and records everything in the state file.
+ */
+export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<EnvironmentState> {
+  const { directory, log } = options;
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  const previous = await readEnvironmentState(directory);
+  ensureSystemPackages(log);
+  const ca = await ensureCertificateAuthority(directory);
+  const caChanged = previous !== undefined && !existsSync(previous.caFile);
+  const dockerdPid = await ensureDockerEngine(directory, log);
+  const host = `127.0.0.1:${options.registryPort}`;
+  const reuse = previous && !caChanged && previous.registry.host === host;
+  const registry = await ensureRegistry({
+    directory,
+    host,
+    ca,
+    previous: reuse ? { username: previous.registry.username, password: previous.registry.password, pid: previous.pids['registry'] } : undefined,
+    log,
+  });
+  await trustAndLogIn(registry, ca.certificatePem, log);
+  const client = new RegistryClient({ host, ca: [ca.certificatePem], credentials: { username: registry.username, password: registry.password } });
+  let references: string[];
+  try {
+    references = await Promise.all(baseImageRecipes.map((recipe) => ensureBaseImage(recipe, host, client, options.debianMirror, log)));
+  } finally {
+    await client.close();
+  }
+  const index = await ensurePackageIndex({
+    directory,
+    host: '127.0.0.1',
+    port: options.indexPort,
+    ca,
+    previous: reuse ? { username: previous.packageIndex.username, password: previous.packageIndex.password } : undefined,
+    previousPid: previous?.pids['packageIndex'],
+    log,
+  });
+  const pids: Record<string, number> = {};
+  const dockerd = dockerdPid ?? previous?.pids['dockerd'];
+  if (dockerd !== undefined) pids['dockerd'] = dockerd;
+  if (registry.pid !== undefined) pids['registry'] = registry.pid;
+  if (index.pid !== undefined) pids['packageIndex'] = index.pid;
+  const [python = '', go = '', node = ''] = references;
+  const state: EnvironmentState = {
+    version: 1,
+    directory,
+    caFile: path.join(directory, 'ca', 'ca.crt'),
+    registry: { host, username: registry.username, password: registry.password, namespace: 'neurons' },
+    baseImages: { python, go, node },
+    packageIndex: { url: index.url, username: index.username, password: index.password },
+    pids,
+  };
+  await writeEnvironmentState(state);
+  return state;
+}

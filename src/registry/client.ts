@@ -1,0 +1,204 @@
+import { rootCertificates } from 'node:tls';
+import { Agent, request, type Dispatcher } from 'undici';
+import { EnvironmentError } from '../errors/neurons-error.js';
+import { registerSecret } from '../util/mask.js';
+
+export interface RegistryCredentials {
+  username: string;
+  password: string;
+}
+
+export interface RegistryEndpoint {
+  /** `host[:port]` as in image references, e.g. `127.0.0.1:5443` or `docker.io`. */
+  host: string;
+  /** Extra CA certificates (PEM) trusted for this registry, on top of the system store. */
+  ca?: string[];
+  credentials?: RegistryCredentials;
+  /** Plain HTTP (only for registries on loopback that serve no TLS). */
+  plainHttp?: boolean;
+}
+
+export interface ManifestInfo {
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+export const manifestMediaTypes = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+];
+
+/** Docker Hub's image references say `docker.io`; its API lives elsewhere. */
+export function apiHost(host: string): string {
+  return host === 'docker.io' || host === 'index.docker.io' ? 'registry-1.docker.io' : host;
+}
+
+interface Challenge {
+  scheme: string;
+  params: Record<string, string>;
+}
+
+export function parseChallenge(header: string): Challenge {
+  const [scheme = '', ...rest] = header.trim().split(/\s+/);
+  const params: Record<string, string> = {};
+  for (const match of rest.join(' ').matchAll(/(\w+)="([^"]*)"/g)) {
+    if (match[1] !== undefined) params[match[1]] = match[2] ?? '';
+  }
+  return { scheme: scheme.toLowerCase(), params };
+}
+
+/**
+ * A small client for the registry HTTP API (OCI distribution spec): enough to tell whether an image exists
+ * and what its digest is, without pulling it. Basic and bearer-token authentication are both handled.
+ */
+export class RegistryClient {
+  readonly endpoint: RegistryEndpoint;
+  private readonly dispatcher: Dispatcher;
+  private readonly tokens = new Map<string, string>();
+
+  constructor(endpoint: RegistryEndpoint) {
+    this.endpoint = endpoint;
+    registerSecret(endpoint.credentials?.password);
+    this.dispatcher = new Agent({
+      connect: endpoint.ca && endpoint.ca.length > 0 ? { ca: [...(endpoint.ca ?? []), ...systemCertificates()] } : {},
+      connections: 8,
+    });
+  }
+
+  private baseUrl(): string {
+    return `${this.endpoint.plainHttp ? 'http' : 'https'}://${apiHost(this.endpoint.host)}`;
+  }
+
+  /** Checks that the registry answers and accepts the credentials. */
+  async ping(): Promise<void> {
+    const response = await this.send('GET', '/v2/', '');
+    if (response.statusCode !== 200) throw this.statusError(response.statusCode, '/v2/');
+  }
+
+  /** The manifest of `repository:reference`, or undefined when the registry does not have it. */
+  async headManifest(repository: string, reference: string): Promise<ManifestInfo | undefined> {
+    const path = `/v2/${repository}/manifests/${reference}`;
+    const response = await this.send('HEAD', path, `repository:${repository}:pull`, { accept: manifestMediaTypes.join(', ') });
+    if (response.statusCode === 404) return undefined;
+    if (response.statusCode !== 200) throw this.statusError(response.statusCode, path);
+    const digest = String(response.headers['docker-content-digest'] ?? '');
+    return {
+      digest,
+      mediaType: String(response.headers['content-type'] ?? ''),
+      size: Number(response.headers['content-length'] ?? 0),
+    };
+  }
+
+  async listTags(repository: string): Promise<string[]> {
+    const path = `/v2/${repository}/tags/list`;
+    const response = await this.send('GET', path, `repository:${repository}:pull`);
+    if (response.statusCode === 404) return [];
+    if (response.statusCode !== 200) throw this.statusError(response.statusCode, path);
+    const body = JSON.parse(response.body) as { tags?: string[] | null };
+    return body.tags ?? [];
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  private statusError(status: number, path: string): EnvironmentError {
+    const auth = status === 401 || status === 403;
+    return new EnvironmentError({
+      code: auth ? 'REGISTRY_AUTH' : 'REGISTRY_HTTP',
+      message: `registry ${this.endpoint.host} answered ${status} for ${path}`,
+      hint: auth
+        ? 'check the registry username and password (configuration `registries[].username` and the variable named by `passwordEnv`)'
+        : 'check that the registry is up and that the URL points at a registry (OCI distribution API)',
+    });
+  }
+
+  private async send(
+    method: 'GET' | 'HEAD',
+    path: string,
+    scope: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+    let response = await this.raw(method, path, { ...headers, ...this.authorization(scope) });
+    if (response.statusCode === 401) {
+      const challenge = parseChallenge(String(response.headers['www-authenticate'] ?? ''));
+      const authorization = await this.answerChallenge(challenge, scope);
+      if (authorization) response = await this.raw(method, path, { ...headers, authorization });
+    }
+    return response;
+  }
+
+  private authorization(scope: string): Record<string, string> {
+    const token = this.tokens.get(scope);
+    return token ? { authorization: token } : {};
+  }
+
+  private basic(): string | undefined {
+    const credentials = this.endpoint.credentials;
+    if (!credentials) return undefined;
+    return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+  }
+
+  private async answerChallenge(challenge: Challenge, scope: string): Promise<string | undefined> {
+    if (challenge.scheme === 'basic') {
+      const basic = this.basic();
+      if (basic) this.tokens.set(scope, basic);
+      return basic;
+    }
+    if (challenge.scheme !== 'bearer' || !challenge.params['realm']) return undefined;
+    const url = new URL(challenge.params['realm']);
+    if (challenge.params['service']) url.searchParams.set('service', challenge.params['service']);
+    if (scope) url.searchParams.set('scope', scope);
+    const basic = this.basic();
+    const response = await this.raw('GET', url.toString(), basic ? { authorization: basic } : {});
+    if (response.statusCode !== 200) throw this.statusError(response.statusCode, url.pathname);
+    const body = JSON.parse(response.body) as { token?: string; access_token?: string };
+    const token = body.token ?? body.access_token;
+    if (!token) return undefined;
+    registerSecret(token);
+    this.tokens.set(scope, `Bearer ${token}`);
+    return `Bearer ${token}`;
+  }
+
+  private async raw(
+    method: 'GET' | 'HEAD',
+    pathOrUrl: string,
+    headers: Record<string, string>,
+  ): Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+    const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.baseUrl()}${pathOrUrl}`;
+    try {
+      const response = await request(url, { method, headers, dispatcher: this.dispatcher, headersTimeout: 30_000, bodyTimeout: 60_000 });
+      const body = method === 'HEAD' ? '' : await response.body.text();
+      if (method === 'HEAD') await response.body.dump();
+      return { statusCode: response.statusCode, headers: response.headers, body };
+    } catch (error) {
+      throw connectionError(this.endpoint.host, error);
+    }
+  }
+}
+
+/** Turns a connection failure into an error that names the hop and, for TLS, the reason. */
+export function connectionError(host: string, error: unknown): EnvironmentError {
+  const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code ?? 'UNKNOWN';
+  const tls = /CERT|SELF_SIGNED|UNABLE_TO|TLS|SSL|ERR_SSL/.test(code);
+  return new EnvironmentError(
+    {
+      code: tls ? 'REGISTRY_TLS' : 'REGISTRY_UNREACHABLE',
+      message: `cannot reach registry ${host}: ${code}${error instanceof Error ? ` (${error.message})` : ''}`,
+      hint: tls
+        ? 'the registry certificate is not trusted: name its CA in the configuration (`registries[].ca` or `trust.ca`)'
+        : 'check the registry address and that it is running',
+    },
+    error,
+  );
+}
+
+let systemStore: string[] | undefined;
+/** Node's bundled root store plus NODE_EXTRA_CA_CERTS are kept when a CA is added (undici's `ca` replaces them). */
+function systemCertificates(): string[] {
+  systemStore ??= [...rootCertificates];
+  return systemStore;
+}

@@ -1,9 +1,11 @@
 import type { Command } from './command.js';
 import { envCommand } from './commands/env.js';
+import { pipelineCommand } from './commands/pipeline.js';
 import { validateCommand } from './commands/validate.js';
 
 /** Built-in commands, keyed by name. */
 export const commands: Record<string, Command> = {
   validate: validateCommand,
+  pipeline: pipelineCommand,
   env: envCommand,
 };

@@ -1,0 +1,196 @@
+import { Ajv } from 'ajv';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UsageError } from '../errors/neurons-error.js';
+import type { Problem } from '../errors/problem.js';
+import { environmentDirectory, readEnvironmentState } from '../environment/state.js';
+import { registerSecret } from '../util/mask.js';
+import { configSchema, type ConfigFile } from './schema.js';
+
+export const configFileName = 'neurons.json';
+
+export type Channel = 'stable' | 'devel';
+export type BaseRuntime = 'python' | 'go' | 'node';
+
+export interface ResolvedRegistry {
+  host: string;
+  namespace: string;
+  credentials: { username: string; password: string } | undefined;
+  /** PEM text of extra CAs trusted for this registry. */
+  ca: string[];
+  plainHttp: boolean;
+}
+
+export interface PackageIndexSetting {
+  url: string;
+  credentials: { username: string; password: string } | undefined;
+  /** PEM text of the CA that signed the index's certificate, copied into the build stage only. */
+  caPem: string | undefined;
+}
+
+export interface Config {
+  /** The first registry is the primary: catalogs point at it. */
+  registries: ResolvedRegistry[];
+  baseImages: Record<BaseRuntime, string | undefined>;
+  packageIndex: PackageIndexSetting | undefined;
+  channel: Channel;
+  output: string;
+  /** Where the values came from: a configuration file, or the local environment's state file. */
+  sources: string[];
+}
+
+/** Overrides given on the command line; they win over environment variables, which win over the file. */
+export interface ConfigOverrides {
+  configFile?: string;
+  registry?: string;
+  namespace?: string;
+  channel?: string;
+  output?: string;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+const validateConfig = ajv.compile<ConfigFile>(configSchema);
+
+async function readConfigFile(file: string): Promise<ConfigFile> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError({ code: 'CONFIG_INVALID', file, message: `cannot read configuration: ${(error as Error).message}`, hint: 'the file must be valid JSON' });
+  }
+  if (!validateConfig(parsed)) {
+    const problems: Problem[] = (validateConfig.errors ?? []).map((error) => ({
+      code: 'CONFIG_INVALID',
+      file,
+      pointer: error.instancePath || '/',
+      message: `${error.instancePath || 'configuration'} ${error.message ?? 'is invalid'}${error.params && 'additionalProperty' in error.params ? `: ${String(error.params['additionalProperty'])}` : ''}`,
+    }));
+    const first = problems[0] as Problem;
+    throw new UsageError({ ...first, message: problems.map((problem) => `${problem.pointer}: ${problem.message}`).join('; '), hint: 'see the README section "Configuration"' });
+  }
+  return parsed;
+}
+
+function secretFromEnv(env: NodeJS.ProcessEnv, name: string | undefined, file: string, pointer: string): string | undefined {
+  if (!name) return undefined;
+  const value = env[name];
+  if (value === undefined) {
+    throw new UsageError({ code: 'CONFIG_SECRET_MISSING', file, pointer, message: `environment variable ${name} is not set`, hint: `export ${name}=... before running neurons` });
+  }
+  registerSecret(value);
+  return value;
+}
+
+async function readPem(file: string, base: string, origin: string, pointer: string): Promise<string> {
+  const resolved = path.resolve(base, file);
+  try {
+    return await readFile(resolved, 'utf8');
+  } catch {
+    throw new UsageError({ code: 'CONFIG_CA_MISSING', file: origin, pointer, message: `CA file ${resolved} cannot be read`, hint: 'give the path of a PEM certificate, relative to the configuration file' });
+  }
+}
+
+function parseChannel(value: string | undefined): Channel | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'stable' || value === 'devel') return value;
+  throw new UsageError({ code: 'CONFIG_CHANNEL', message: `unknown channel '${value}'`, hint: 'use stable or devel' });
+}
+
+/**
+ * Resolves the configuration: the file (`neurons.json` at the repository root, or `--config`), then environment
+ * variables, then flags. With no registry anywhere, the local environment recorded by `neurons env up` is the default.
+ */
+export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides: ConfigOverrides): Promise<Config> {
+  const file = overrides.configFile ? path.resolve(overrides.configFile) : path.join(repo, configFileName);
+  if (overrides.configFile && !existsSync(file)) {
+    throw new UsageError({ code: 'CONFIG_NOT_FOUND', file, message: 'configuration file not found', hint: 'check the --config path' });
+  }
+  const fromFile = existsSync(file) ? await readConfigFile(file) : {};
+  const sources = existsSync(file) ? [file] : [];
+  const base = path.dirname(file);
+
+  const registries: ResolvedRegistry[] = [];
+  for (const [index, registry] of (fromFile.registries ?? []).entries()) {
+    const pointer = `/registries/${index}`;
+    const username = registry.username ?? (registry.usernameEnv ? env[registry.usernameEnv] : undefined);
+    const password = secretFromEnv(env, registry.passwordEnv, file, `${pointer}/passwordEnv`);
+    const ca = await Promise.all((registry.ca ?? []).map((caFile, caIndex) => readPem(caFile, base, file, `${pointer}/ca/${caIndex}`)));
+    registries.push({ host: registry.host, namespace: registry.namespace, credentials: username && password ? { username, password } : undefined, ca, plainHttp: registry.plainHttp ?? false });
+  }
+  const registryOverride = overrides.registry ?? env['NEURONS_REGISTRY'];
+  if (registryOverride) {
+    const password = env['NEURONS_REGISTRY_PASSWORD'];
+    registerSecret(password);
+    const username = env['NEURONS_REGISTRY_USERNAME'];
+    const caFile = env['NEURONS_REGISTRY_CA'];
+    registries.splice(0, registries.length, {
+      host: registryOverride,
+      namespace: overrides.namespace ?? env['NEURONS_NAMESPACE'] ?? registries[0]?.namespace ?? 'neurons',
+      credentials: username && password ? { username, password } : registries[0]?.credentials,
+      ca: caFile ? [await readPem(caFile, process.cwd(), 'NEURONS_REGISTRY_CA', '')] : (registries[0]?.ca ?? []),
+      plainHttp: false,
+    });
+  }
+
+  let packageIndex: PackageIndexSetting | undefined;
+  if (fromFile.packageIndex) {
+    const setting = fromFile.packageIndex;
+    const username = setting.usernameEnv ? env[setting.usernameEnv] : undefined;
+    const password = secretFromEnv(env, setting.passwordEnv, file, '/packageIndex/passwordEnv');
+    packageIndex = {
+      url: setting.url,
+      credentials: username && password ? { username, password } : undefined,
+      caPem: setting.ca ? await readPem(setting.ca, base, file, '/packageIndex/ca') : undefined,
+    };
+  }
+  const baseImages: Record<BaseRuntime, string | undefined> = {
+    python: env['NEURONS_BASE_PYTHON'] ?? fromFile.baseImages?.python,
+    go: env['NEURONS_BASE_GO'] ?? fromFile.baseImages?.go,
+    node: env['NEURONS_BASE_NODE'] ?? fromFile.baseImages?.node,
+  };
+
+  // The embedded default: whatever the configuration leaves open comes from the local environment, if one is up.
+  const state = await readEnvironmentState(environmentDirectory(env));
+  if (state) {
+    const caPem = await readFile(state.caFile, 'utf8');
+    if (registries.length === 0) {
+      registries.push({ host: state.registry.host, namespace: overrides.namespace ?? env['NEURONS_NAMESPACE'] ?? state.registry.namespace, credentials: { username: state.registry.username, password: state.registry.password }, ca: [caPem], plainHttp: false });
+      sources.push(`${state.directory}/state.json (registry)`);
+    }
+    baseImages.python ??= state.baseImages.python;
+    baseImages.go ??= state.baseImages.go;
+    baseImages.node ??= state.baseImages.node;
+    if (!packageIndex && !env['NEURONS_PIP_INDEX_URL']) {
+      packageIndex = { url: state.packageIndex.url, credentials: { username: state.packageIndex.username, password: state.packageIndex.password }, caPem };
+    }
+  }
+  if (env['NEURONS_PIP_INDEX_URL']) {
+    const password = env['NEURONS_PIP_INDEX_PASSWORD'];
+    registerSecret(password);
+    const username = env['NEURONS_PIP_INDEX_USERNAME'];
+    const caFile = env['NEURONS_PIP_INDEX_CA'];
+    packageIndex = {
+      url: env['NEURONS_PIP_INDEX_URL'],
+      credentials: username && password ? { username, password } : undefined,
+      caPem: caFile ? await readPem(caFile, process.cwd(), 'NEURONS_PIP_INDEX_CA', '') : undefined,
+    };
+  }
+  if (registries.length === 0) {
+    throw new UsageError({
+      code: 'CONFIG_NO_REGISTRY',
+      file,
+      pointer: '/registries',
+      message: 'no registry configured, and no local environment recorded',
+      hint: `add "registries" to ${configFileName}, set NEURONS_REGISTRY, or run \`neurons env up\``,
+    });
+  }
+  return {
+    registries,
+    baseImages,
+    packageIndex,
+    channel: parseChannel(overrides.channel ?? env['NEURONS_CHANNEL']) ?? fromFile.channel ?? 'stable',
+    output: path.resolve(overrides.output ?? env['NEURONS_OUTPUT'] ?? (fromFile.output ? path.resolve(base, fromFile.output) : 'catalogs')),
+    sources,
+  };
+}

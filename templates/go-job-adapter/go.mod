@@ -1,0 +1,3 @@
+module neurons/jobadapter
+
+go 1.19

@@ -35,7 +35,10 @@ export interface Definition {
 export interface Flavor {
   /** Repository-relative path with forward slashes, e.g. `analyzers/Abuse/Abuse_Lookup.json`. */
   file: string;
-  /** The definition as parsed, field order preserved. */
+  /**
+   * The definition as parsed, field order preserved; configuration items missing `multi`/`required` get the
+   * engine's default (false). Matches its type only when the folder's `errorCount` is 0.
+   */
   definition: Definition;
   /** The engine's worker id: `name_version` with dots turned into underscores. */
   id: string;

@@ -1,0 +1,38 @@
+import { resolve } from 'node:path';
+import type { Problem } from '../errors/problem.js';
+import { checkWorkerFolder } from './check-folder.js';
+import { checkDuplicateIds } from './check-ids.js';
+import { createLimiter } from './limit.js';
+import { compareNames, listWorkerFolders } from './list-folders.js';
+import type { Discovery, DiscoverOptions } from './types.js';
+
+/** Files read at the same time: enough to hide latency, few enough to stay far from the file handle limit. */
+const readConcurrency = 32;
+
+/**
+ * Finds every worker folder of a repository in the Cortex-Analyzers layout and checks its definitions.
+ * Collects every problem instead of stopping at the first; throws a UsageError only when `repoDir` is not a
+ * repository at all.
+ */
+export async function discoverRepository(repoDir: string, options: DiscoverOptions): Promise<Discovery> {
+  const root = resolve(repoDir);
+  const limit = createLimiter(readConcurrency);
+  const listings = await listWorkerFolders(root, limit);
+  const folders = await Promise.all(
+    listings.filter((listing) => listing.definitionFiles.length > 0).map((listing) => checkWorkerFolder(root, listing, options, limit)),
+  );
+  checkDuplicateIds(folders);
+  return {
+    workers: folders.map((folder) => folder.worker),
+    deprecated: listings.flatMap((listing) => listing.deprecated),
+    errors: sortProblems(folders.flatMap((folder) => folder.errors)),
+    warnings: sortProblems(folders.flatMap((folder) => folder.warnings)),
+  };
+}
+
+/** By file, then position: problems of one file come together, in reading order. */
+function sortProblems(problems: Problem[]): Problem[] {
+  return problems.sort(
+    (a, b) => compareNames(a.file ?? '', b.file ?? '') || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
+  );
+}

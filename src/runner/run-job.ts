@@ -1,0 +1,38 @@
+import type Docker from 'dockerode';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface JobRun {
+  exitCode: number;
+  /** The worker's report, or undefined when it wrote none. */
+  output: Record<string, unknown> | undefined;
+  logs: string;
+}
+
+/**
+ * Runs a worker image on a job folder the way the engine does: the folder mounted at /job, `/job` as the only
+ * argument, the image's own entry point. The job folder must already hold `input/input.json`.
+ */
+export async function runJob(docker: Docker, image: string, jobDirectory: string, options: { timeoutMs: number; network: string }): Promise<JobRun> {
+  const container = await docker.createContainer({
+    Image: image,
+    Cmd: ['/job'],
+    HostConfig: { Binds: [`${path.resolve(jobDirectory)}:/job`], NetworkMode: options.network },
+  });
+  try {
+    await container.start();
+    const timer = setTimeout(() => void container.kill().catch(() => undefined), options.timeoutMs);
+    const result = (await container.wait()) as { StatusCode: number };
+    clearTimeout(timer);
+    const logs = (await container.logs({ stdout: true, stderr: true })).toString('utf8');
+    let output: Record<string, unknown> | undefined;
+    try {
+      output = JSON.parse(await readFile(path.join(jobDirectory, 'output', 'output.json'), 'utf8')) as Record<string, unknown>;
+    } catch {
+      output = undefined;
+    }
+    return { exitCode: result.StatusCode, output, logs };
+  } finally {
+    await container.remove({ force: true });
+  }
+}

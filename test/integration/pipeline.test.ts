@@ -1,0 +1,142 @@
+import Docker from 'dockerode';
+import { cp, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EnvironmentState } from '../../src/environment/state.js';
+import { runJob } from '../../src/runner/run-job.js';
+import { copyFixture, environmentState, registryClient, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
+
+interface FixtureFlavor {
+  kind: string;
+  directory: string;
+  file: string;
+  definition: Record<string, unknown> & { name: string; version: string };
+}
+
+async function fixtureFlavors(repo: string): Promise<FixtureFlavor[]> {
+  const flavors: FixtureFlavor[] = [];
+  for (const kind of ['analyzers', 'responders']) {
+    for (const directory of (await readdir(path.join(repo, kind))).sort()) {
+      for (const file of (await readdir(path.join(repo, kind, directory))).filter((name) => name.endsWith('.json') && name !== 'package.json').sort()) {
+        const definition = JSON.parse(await readFile(path.join(repo, kind, directory, file), 'utf8')) as FixtureFlavor['definition'];
+        flavors.push({ kind, directory, file, definition });
+      }
+    }
+  }
+  return flavors;
+}
+
+describe('pipeline on the fixture repository, against the real engine and TLS registry', () => {
+  const docker = new Docker();
+  let state: EnvironmentState;
+  let repo: string;
+  let output: string;
+  let namespace: string;
+  let result: CliResult;
+  let flavors: FixtureFlavor[];
+
+  beforeAll(async () => {
+    state = await environmentState();
+    repo = await copyFixture();
+    output = path.join(repo, 'out');
+    namespace = uniqueNamespace('it');
+    flavors = await fixtureFlavors(repo);
+    result = await runCli(['pipeline', '--repo', repo, '--output', output, '--namespace', namespace, '--json']);
+  });
+
+  afterAll(async () => {
+    // Local copies only: the registry keeps what was pushed (each run has its own namespace).
+    const images = await docker.listImages();
+    for (const image of images) {
+      if (image.RepoTags?.some((tag) => tag.includes(`/${namespace}/`))) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+    }
+  });
+
+  it('exits 0 and reports every flavor pushed', () => {
+    expect(result.stderr).not.toMatch(/FAILED|internal error/);
+    expect(result.status).toBe(0);
+    const report = JSON.parse(result.stdout) as { outcomes: Array<{ id: string; status: string }>; folderBuilds: number };
+    expect(report.outcomes.map((outcome) => outcome.status)).toEqual(flavors.map(() => 'pushed'));
+    // One folder build per folder, not per flavor: the fixture has a folder with three flavors.
+    const folders = new Set(flavors.map((flavor) => `${flavor.kind}/${flavor.directory}`));
+    expect(flavors.length).toBeGreaterThan(folders.size);
+    expect(report.folderBuilds).toBe(folders.size);
+  });
+
+  it('pushed every tag of every flavor to the registry', async () => {
+    const client = registryClient(state);
+    try {
+      for (const { definition } of flavors) {
+        const parts = definition.version.split('.');
+        const tags = [definition.version, ...(parts.length === 3 ? [parts.slice(0, 2).join('.')] : []), parts[0] ?? ''];
+        for (const tag of tags) {
+          const manifest = await client.headManifest(`${namespace}/${definition.name.toLowerCase()}`, tag);
+          expect(manifest?.digest, `${definition.name}:${tag}`).toMatch(/^sha256:[0-9a-f]{64}$/);
+        }
+      }
+      expect(await client.headManifest(`${namespace}/no-such-worker`, '1')).toBeUndefined();
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('writes catalogs in the engine format: definition minus command, plus dockerImage last', async () => {
+    for (const kind of ['analyzers', 'responders']) {
+      const expected = flavors.filter((flavor) => flavor.kind === kind);
+      const catalog = JSON.parse(await readFile(path.join(output, `${kind}.json`), 'utf8')) as Array<Record<string, unknown>>;
+      const stable = JSON.parse(await readFile(path.join(output, `${kind}-stable.json`), 'utf8')) as Array<Record<string, unknown>>;
+      expect(catalog.map((entry) => entry['name'])).toEqual(expected.map((flavor) => flavor.definition.name));
+      for (const [index, entry] of catalog.entries()) {
+        const { definition } = expected[index] as FixtureFlavor;
+        const { command: _command, ...rest } = definition;
+        const image = `${state.registry.host}/${namespace}/${definition.name.toLowerCase()}`;
+        expect(entry).toEqual({ ...rest, dockerImage: `${image}:${definition.version.split('.')[0]}` });
+        expect(Object.keys(entry).at(-1)).toBe('dockerImage');
+        expect(stable[index]?.['dockerImage']).toBe(`${image}:${definition.version}`);
+      }
+    }
+  });
+
+  it('never prints a credential', () => {
+    for (const secret of [state.registry.password, state.packageIndex.password]) {
+      expect(result.stdout).not.toContain(secret);
+      expect(result.stderr).not.toContain(secret);
+    }
+  });
+
+  it('keeps the package index credentials out of the final images', async () => {
+    for (const name of ['hashcalc_md5', 'emailheaders', 'tagcase']) {
+      const image = docker.getImage(`${state.registry.host}/${namespace}/${name}:1`);
+      const metadata = JSON.stringify([await image.inspect(), await image.history()]);
+      expect(metadata).not.toContain(state.packageIndex.password);
+      expect(metadata).not.toContain('PIP_INDEX_URL');
+    }
+  });
+
+  it('pulls each image back from the TLS registry with credentials and runs its sample job as the engine does', async () => {
+    const auth = { username: state.registry.username, password: state.registry.password, serveraddress: state.registry.host };
+    let ran = 0;
+    for (const { kind, directory, definition } of flavors) {
+      const reference = `${state.registry.host}/${namespace}/${definition.name.toLowerCase()}:${definition.version.split('.')[0]}`;
+      await docker.getImage(reference).remove({ force: true }).catch(() => undefined);
+      await expect(docker.getImage(reference).inspect()).rejects.toThrow();
+      const stream = await docker.pull(reference, { authconfig: auth });
+      await new Promise((resolve, reject) => docker.modem.followProgress(stream, (error) => (error ? reject(error) : resolve(undefined))));
+      const testsDirectory = path.join(repo, kind, directory, 'tests');
+      const [sample] = (await readdir(testsDirectory)).sort();
+      if (!sample) continue;
+      const job = await mkdtemp(path.join(tmpdir(), 'neurons-job-'));
+      await cp(path.join(testsDirectory, sample), job, { recursive: true });
+      // A multi-flavor folder's flavor is chosen by its `config`, which the engine merges into the job's config.
+      const input = JSON.parse(await readFile(path.join(job, 'input', 'input.json'), 'utf8')) as { config?: Record<string, unknown> };
+      input.config = { ...(definition['config'] as Record<string, unknown> | undefined), ...input.config };
+      await writeFile(path.join(job, 'input', 'input.json'), JSON.stringify(input));
+      const run = await runJob(docker, reference, job, { timeoutMs: 60_000, network: 'host' });
+      expect(run.output, `${definition.name}: ${run.logs}`).toMatchObject({ success: true });
+      expect(run.exitCode).toBe(0);
+      ran += 1;
+    }
+    expect(ran).toBe(flavors.length);
+  });
+});

@@ -106,8 +106,9 @@ describe('pipeline on the fixture repository, against the real engine and TLS re
   });
 
   it('keeps the package index credentials out of the final images', async () => {
-    for (const name of ['hashcalc_md5', 'emailheaders', 'tagcase']) {
-      const image = docker.getImage(`${state.registry.host}/${namespace}/${name}:1`);
+    // The Python workers that install requirements from the authenticated index.
+    for (const { definition } of flavors.filter((flavor) => ['HashCalc', 'EmailHeaders', 'TagCase'].includes(flavor.directory))) {
+      const image = docker.getImage(`${state.registry.host}/${namespace}/${definition.name.toLowerCase()}:${definition.version}`);
       const metadata = JSON.stringify([await image.inspect(), await image.history()]);
       expect(metadata).not.toContain(state.packageIndex.password);
       expect(metadata).not.toContain('PIP_INDEX_URL');

@@ -1,0 +1,87 @@
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createCertificateAuthority } from '../../src/ca/certificates.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { writeEnvironmentState } from '../../src/environment/state.js';
+
+async function repoWithConfig(config: unknown): Promise<string> {
+  const repo = await mkdtemp(path.join(tmpdir(), 'neurons-config-'));
+  if (config !== undefined) await writeFile(path.join(repo, 'neurons.json'), typeof config === 'string' ? config : JSON.stringify(config));
+  return repo;
+}
+
+/** An environment directory with no state: the fallback must not leak in from the machine running the tests. */
+async function emptyEnvironment(): Promise<NodeJS.ProcessEnv> {
+  return { NEURONS_ENV_DIR: await mkdtemp(path.join(tmpdir(), 'neurons-envdir-')) };
+}
+
+describe('configuration', () => {
+  it('reads registries, resolving the password from the variable the file names', async () => {
+    const repo = await repoWithConfig({
+      registries: [{ host: 'registry.example:5000', namespace: 'cortex', username: 'ci', passwordEnv: 'REG_PASS' }],
+      baseImages: { python: 'mirror.example/python:3.11' },
+      channel: 'devel',
+      output: 'out',
+    });
+    const config = await loadConfig(repo, { ...(await emptyEnvironment()), REG_PASS: 'pw-from-env' }, {});
+    expect(config.registries).toEqual([{ host: 'registry.example:5000', namespace: 'cortex', credentials: { username: 'ci', password: 'pw-from-env' }, ca: [], plainHttp: false }]);
+    expect(config.baseImages.python).toBe('mirror.example/python:3.11');
+    expect(config.channel).toBe('devel');
+    expect(config.output).toBe(path.join(repo, 'out'));
+  });
+
+  it('lets environment variables and flags override the file, flags last', async () => {
+    const repo = await repoWithConfig({ registries: [{ host: 'a.example', namespace: 'one' }], channel: 'devel' });
+    const env = { ...(await emptyEnvironment()), NEURONS_REGISTRY: 'b.example', NEURONS_NAMESPACE: 'two', NEURONS_CHANNEL: 'stable', NEURONS_BASE_GO: 'mirror/go:1' };
+    const config = await loadConfig(repo, env, { namespace: 'three', channel: 'devel' });
+    expect(config.registries.map((registry) => `${registry.host}/${registry.namespace}`)).toEqual(['b.example/three']);
+    expect(config.channel).toBe('devel');
+    expect(config.baseImages.go).toBe('mirror/go:1');
+  });
+
+  it('reports every schema problem with the file and pointer', async () => {
+    const repo = await repoWithConfig({ registries: [{ host: 'has space', namespace: 'UPPER' }], colour: 'blue' });
+    const error = await loadConfig(repo, await emptyEnvironment(), {}).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID', exitCode: 2, problem: { file: path.join(repo, 'neurons.json') } });
+    const message = (error as Error).message;
+    expect(message).toContain('/registries/0/host');
+    expect(message).toContain('/registries/0/namespace');
+    expect(message).toContain('colour');
+  });
+
+  it('rejects malformed JSON and a password variable that is not set', async () => {
+    await expect(loadConfig(await repoWithConfig('{ nope'), await emptyEnvironment(), {})).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    const repo = await repoWithConfig({ registries: [{ host: 'a.example', namespace: 'n', username: 'u', passwordEnv: 'NOT_SET_ANYWHERE' }] });
+    await expect(loadConfig(repo, await emptyEnvironment(), {})).rejects.toMatchObject({ code: 'CONFIG_SECRET_MISSING', problem: { pointer: '/registries/0/passwordEnv' } });
+  });
+
+  it('fails with a hint when no registry is configured and no environment is up', async () => {
+    await expect(loadConfig(await repoWithConfig(undefined), await emptyEnvironment(), {})).rejects.toMatchObject({
+      code: 'CONFIG_NO_REGISTRY',
+      problem: { hint: expect.stringContaining('neurons env up') },
+    });
+  });
+
+  it('falls back to the local environment recorded in the state file', async () => {
+    const env = await emptyEnvironment();
+    const directory = env['NEURONS_ENV_DIR'] as string;
+    const ca = createCertificateAuthority({ commonName: 'x', days: 1 });
+    await mkdir(path.join(directory, 'ca'));
+    await writeFile(path.join(directory, 'ca', 'ca.crt'), ca.certificatePem);
+    await writeEnvironmentState({
+      version: 1,
+      directory,
+      caFile: path.join(directory, 'ca', 'ca.crt'),
+      registry: { host: '127.0.0.1:5999', username: 'neurons', password: 'state-pass', namespace: 'neurons' },
+      baseImages: { python: '127.0.0.1:5999/base/python:x', go: '127.0.0.1:5999/base/golang:x', node: '127.0.0.1:5999/base/node:x' },
+      packageIndex: { url: 'https://127.0.0.1:5998/simple/', username: 'pip', password: 'index-pass' },
+      pids: {},
+    });
+    const config = await loadConfig(await repoWithConfig({ baseImages: { node: 'own/node:20' } }), env, {});
+    expect(config.registries[0]).toMatchObject({ host: '127.0.0.1:5999', namespace: 'neurons', credentials: { username: 'neurons', password: 'state-pass' }, ca: [ca.certificatePem] });
+    expect(config.baseImages).toEqual({ python: '127.0.0.1:5999/base/python:x', go: '127.0.0.1:5999/base/golang:x', node: 'own/node:20' });
+    expect(config.packageIndex).toEqual({ url: 'https://127.0.0.1:5998/simple/', credentials: { username: 'pip', password: 'index-pass' }, caPem: ca.certificatePem });
+  });
+});

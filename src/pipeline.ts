@@ -28,6 +28,8 @@ export interface PipelineReport {
   folderBuilds: number;
   catalogFiles: string[];
   missing: Problem[];
+  /** A failure that stopped the catalog stage (registry unreachable, credentials refused): nothing was written. */
+  fatal?: NeuronsError;
 }
 
 export interface PipelineOptions {
@@ -87,6 +89,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
     const assembled = await assembleCatalogs(publishable, primary, client, config.channel);
     report.missing = assembled.missing;
     report.catalogFiles = await writeCatalogs(config.output, assembled.catalogs);
+  } catch (error) {
+    if (!(error instanceof NeuronsError)) throw error;
+    report.fatal = error;
   } finally {
     await client.close();
   }

@@ -17,6 +17,7 @@ function summary(report: PipelineReport): string {
   }
   for (const problem of report.missing) lines.push(`missing ${formatProblem(problem)}`);
   for (const file of report.catalogFiles) lines.push(`catalog ${file}`);
+  if (report.fatal) lines.push(`no catalog written: ${formatProblem(report.fatal.problem)}`);
   return lines.join('\n');
 }
 
@@ -72,10 +73,14 @@ export const pipelineCommand: Command = {
     });
     for (const problem of report.discovery.errors) io.stderr.write(`error   ${formatProblem(problem)}\n`);
     if (values['json']) {
-      const { discovery, plan, ...rest } = report;
-      io.stdout.write(`${maskSecrets(JSON.stringify({ ...rest, skipped: plan.skipped.map((skip) => ({ path: skip.worker.path, reason: skip.reason })), errors: discovery.errors }, null, 2))}\n`);
+      const { discovery, plan, fatal, ...rest } = report;
+      io.stdout.write(`${maskSecrets(JSON.stringify({ ...rest, fatal: fatal?.problem, skipped: plan.skipped.map((skip) => ({ path: skip.worker.path, reason: skip.reason })), errors: discovery.errors }, null, 2))}\n`);
     } else {
       io.stdout.write(`${maskSecrets(values['dry-run'] ? planText(report) : summary(report))}\n`);
+    }
+    if (report.fatal) {
+      io.stderr.write(`neurons pipeline: ${maskSecrets(formatProblem(report.fatal.problem))}\n`);
+      return report.fatal.exitCode;
     }
     return failed(report) ? ExitCode.failure : ExitCode.ok;
   },

@@ -1,0 +1,69 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { EnvironmentState } from '../../src/environment/state.js';
+import { RegistryClient } from '../../src/registry/client.js';
+import { copyFixture, environmentState, registryClient, runCli, uniqueNamespace } from '../helpers/environment.js';
+
+async function editJson(file: string, edit: (value: Record<string, unknown>) => void): Promise<void> {
+  const value = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  edit(value);
+  await writeFile(file, JSON.stringify(value, null, 2));
+}
+
+describe('failures are contained, coded, and never published', () => {
+  let state: EnvironmentState;
+  beforeAll(async () => {
+    state = await environmentState();
+  });
+
+  it('builds the good workers, skips an invalid one, reports a failed build, and leaves both out of the catalogs', async () => {
+    const repo = await copyFixture();
+    const namespace = uniqueNamespace('fail');
+    await editJson(path.join(repo, 'analyzers/FileTriage/FileTriage.json'), (definition) => delete definition['command']);
+    await writeFile(path.join(repo, 'responders/TagCase/requirements.txt'), 'no-such-package==9.9\n');
+    const output = path.join(repo, 'out');
+    const result = await runCli(['pipeline', '--repo', repo, '--output', output, '--namespace', namespace, '--only', 'HashCalc', '--only', 'FileTriage', '--only', 'TagCase']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/analyzers\/FileTriage\/FileTriage\.json.*DEF_REQUIRED_FIELD/);
+    // The missing command also leaves the folder's runtime unknown: two errors, both reported.
+    expect(result.stdout).toContain('skipped analyzers/FileTriage: 2 validation error(s)');
+    expect(result.stdout).toMatch(/FAILED {2}TagCase_1_0 .*BUILD_FAILED/);
+    expect(result.stdout).toMatch(/ok {6}HashCalc_MD5_1_0/);
+    const analyzers = JSON.parse(await readFile(path.join(output, 'analyzers.json'), 'utf8')) as Array<{ name: string }>;
+    const responders = JSON.parse(await readFile(path.join(output, 'responders.json'), 'utf8')) as Array<{ name: string }>;
+    // Only the images that exist in this namespace: the three HashCalc flavors.
+    expect(analyzers.map((entry) => entry.name)).toEqual(['HashCalc_MD5', 'HashCalc_SHA1', 'HashCalc_SHA256']);
+    expect(responders).toEqual([]);
+    expect(result.stdout).toMatch(/missing .*TagCase.*CATALOG_IMAGE_MISSING/);
+    const client = registryClient(state);
+    try {
+      expect(await client.headManifest(`${namespace}/tagcase`, '1')).toBeUndefined();
+      expect(await client.headManifest(`${namespace}/hashcalc_md5`, '1')).toBeDefined();
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('refuses a registry whose CA is not trusted, and names the hop', async () => {
+    const client = new RegistryClient({ host: state.registry.host, credentials: { username: state.registry.username, password: state.registry.password } });
+    await expect(client.ping()).rejects.toMatchObject({ code: 'REGISTRY_TLS', message: expect.stringContaining(state.registry.host) });
+    await client.close();
+  });
+
+  it('fails a push with refused credentials with exit 3, without printing them or publishing anything', async () => {
+    const repo = await copyFixture();
+    const output = path.join(repo, 'out');
+    await writeFile(
+      path.join(repo, 'neurons.json'),
+      JSON.stringify({ registries: [{ host: state.registry.host, namespace: uniqueNamespace('auth'), username: state.registry.username, passwordEnv: 'WRONG_PASSWORD', ca: [state.caFile] }] }),
+    );
+    const wrong = 'definitely-not-the-password';
+    const result = await runCli(['pipeline', '--repo', repo, '--output', output, '--only', 'UrlInspect'], { WRONG_PASSWORD: wrong });
+    expect(result.status).toBe(3);
+    expect(result.stdout).toMatch(/FAILED {2}UrlInspect_1_0 .*PUSH_FAILED/);
+    expect(result.stderr).toContain('REGISTRY_AUTH');
+    expect(`${result.stdout}${result.stderr}`).not.toContain(wrong);
+    await expect(readFile(path.join(output, 'analyzers.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});

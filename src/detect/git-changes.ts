@@ -1,0 +1,99 @@
+import { GitConstructError, GitError, simpleGit, type SimpleGit } from 'simple-git';
+import { UsageError } from '../errors/neurons-error.js';
+import { parseNameStatus } from './parse-name-status.js';
+import type { GitChanges } from './types.js';
+
+export type { ChangedFile, GitChanges, UnusableReason } from './types.js';
+
+/** What CI systems send as the "before" commit of a new branch or of some force-pushes (SHA-1 or SHA-256 repositories). */
+const zeroSha = /^(?:0{40}|0{64})$/;
+
+/**
+ * Lists the files that differ between `base` and `head` in the repository folder `repo`, paths relative to that folder.
+ * When no list can be made (no base, a base the repository does not have, ...) it says why instead of throwing:
+ * the caller then treats every worker as changed. It throws for an unknown `head` (a usage error) and for bugs.
+ */
+export async function listGitChanges(repo: string, base: string | undefined, head: string): Promise<GitChanges> {
+  const opened = await openRepository(repo);
+  if (!opened.ok) return { usable: false, reason: 'not-a-repository', detail: opened.detail };
+  const { git } = opened;
+  const headSha = await resolveCommit(git, head);
+  if (headSha === undefined) {
+    throw new UsageError({
+      code: 'GIT_HEAD_UNKNOWN',
+      message: `\`${head}\` is not a commit of the repository ${repo}`,
+      hint: 'Give a commit, branch or tag that exists in the checkout (in CI, the commit being built).',
+    });
+  }
+  if (base === undefined) {
+    return (await isRootCommit(git, headSha))
+      ? { usable: false, reason: 'first-commit', detail: `${head} (${headSha}) is the first commit: there is nothing before it to compare with` }
+      : { usable: false, reason: 'no-base', detail: 'no base commit was given to compare with' };
+  }
+  if (zeroSha.test(base)) {
+    return { usable: false, reason: 'zero-base', detail: 'the base is the all-zero SHA, which CI systems send for a new branch or after a force-push' };
+  }
+  const baseSha = await resolveCommit(git, base);
+  if (baseSha === undefined) {
+    return (await isShallow(git))
+      ? { usable: false, reason: 'shallow-without-base', detail: `the base ${base} is not in this shallow clone; fetch more history (git fetch --deepen or --unshallow)` }
+      : { usable: false, reason: 'unknown-base', detail: `the base ${base} is not a commit of the repository (a force-push may have rewritten history)` };
+  }
+  // --relative: paths relative to `repo` even when it is a subfolder of the checkout (changes outside it are left out).
+  const output = await git.raw(['diff', '--name-status', '-z', '-M', '--no-color', '--relative', baseSha, headSha]);
+  return { usable: true, base: baseSha, head: headSha, files: parseNameStatus(output) };
+}
+
+/**
+ * The best common ancestor of `a` and `b`, or undefined when either is not a commit of the repository
+ * (e.g. beyond a shallow clone's depth) or they share no history. Throws when `repo` is not a repository.
+ */
+export async function mergeBase(repo: string, a: string, b: string): Promise<string | undefined> {
+  const git = simpleGit({ baseDir: repo });
+  const [first, second] = await Promise.all([resolveCommit(git, a), resolveCommit(git, b)]);
+  if (first === undefined || second === undefined) return undefined;
+  // Exit 1 without a message when there is no common ancestor: simple-git then returns the empty output.
+  const sha = (await git.raw(['merge-base', first, second])).trim();
+  return sha === '' ? undefined : sha;
+}
+
+async function openRepository(repo: string): Promise<{ ok: true; git: SimpleGit } | { ok: false; detail: string }> {
+  let git: SimpleGit;
+  try {
+    git = simpleGit({ baseDir: repo });
+  } catch (error) {
+    if (error instanceof GitConstructError) return { ok: false, detail: `${repo} does not exist or is not a folder` };
+    throw error;
+  }
+  try {
+    if (await git.checkIsRepo()) return { ok: true, git };
+    return { ok: false, detail: `${repo} is not inside a git working tree` };
+  } catch (error) {
+    // e.g. "detected dubious ownership": git refuses the folder, which is as good as no repository.
+    if (error instanceof GitError) return { ok: false, detail: `git refused ${repo}: ${error.message.trim()}` };
+    throw error;
+  }
+}
+
+/** The full SHA of the commit `ref` names, or undefined when the repository has no such commit. */
+async function resolveCommit(git: SimpleGit, ref: string): Promise<string | undefined> {
+  // A ref starting with `-` would be read as an option; no commit is named like that.
+  if (ref === '' || ref.startsWith('-')) return undefined;
+  // --quiet: exit 1 without a message for an unknown ref, which simple-git returns as the empty output.
+  const sha = (await git.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim();
+  return sha === '' ? undefined : sha;
+}
+
+/**
+ * Reads the commit object itself: in a shallow clone the commit at the depth limit looks parentless to
+ * `rev-list`, but its object still names its parents.
+ */
+async function isRootCommit(git: SimpleGit, sha: string): Promise<boolean> {
+  const object = await git.raw(['cat-file', 'commit', sha]);
+  const header = object.slice(0, object.indexOf('\n\n'));
+  return !/^parent /m.test(header);
+}
+
+async function isShallow(git: SimpleGit): Promise<boolean> {
+  return (await git.raw(['rev-parse', '--is-shallow-repository'])).trim() === 'true';
+}

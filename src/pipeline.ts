@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { buildUnit } from './build/build-unit.js';
+import { prepareBuildSettings } from './build/build-settings.js';
 import { assembleCatalogs } from './catalog/assemble-catalogs.js';
 import type { Config } from './config/load-config.js';
 import { discoverRepository } from './definitions/discover.js';
@@ -38,6 +39,9 @@ export interface PipelineOptions {
   docker: Docker;
   only: string[];
   dryRun: boolean;
+  /** Keep base image tags instead of pinning them by digest (no registry lookup for bases). */
+  offline: boolean;
+  env: NodeJS.ProcessEnv;
   log: (line: string) => void;
 }
 
@@ -54,10 +58,11 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
   const report: PipelineReport = { discovery, plan, outcomes: [], folderBuilds: 0, catalogFiles: [], missing: [] };
   if (options.dryRun) return report;
 
+  const settings = await prepareBuildSettings(repo, discovery, config, { offline: options.offline, env: options.env });
   for (const unit of plan.units) {
     try {
       report.folderBuilds += 1;
-      const built = await buildUnit(docker, repo, unit, config, log);
+      const built = await buildUnit(docker, repo, unit, settings, log);
       for (const { flavor, targets } of unit.flavors) {
         if (!built.some((image) => image.id === flavor.id)) continue;
         const outcome: FlavorOutcome = { id: flavor.id, file: flavor.file, status: 'pushed', images: [] };

@@ -1,17 +1,23 @@
 import type Docker from 'dockerode';
-import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { Config } from '../config/load-config.js';
 import type { BuildUnit } from '../plan/build-plan.js';
-import { flavorEntrypoint, goSpeaksStdio, renderBuild } from '../render/render-dockerfile.js';
-import { renderTemplate } from '../render/templates.js';
+import { goSpeaksStdio, renderBuild, renderFlavor, workerSettings, type RenderSettings } from '../render/render-dockerfile.js';
+import type { RepositorySource } from '../render/source-info.js';
+import { buildInputLabel, buildSettingsFingerprint, flavorInputDigest, folderInputDigest } from './build-inputs.js';
 import { folderEntries } from './context.js';
-import { buildImage } from './docker-build.js';
+import { buildImage, type RegistryAuth } from './docker-build.js';
 import { createTar } from './tar.js';
+
+export interface BuildSettings extends RenderSettings {
+  source: RepositorySource;
+  /** Credentials per registry host, for the base images the engine pulls during builds. */
+  registryAuth: RegistryAuth;
+}
 
 export interface BuiltFlavor {
   id: string;
   imageId: string;
+  buildInputDigest: string;
   /** Every `repository:tag` this flavor's image now carries locally. */
   references: string[];
 }
@@ -19,15 +25,11 @@ export interface BuiltFlavor {
 /** Generated Dockerfiles sit in the context under this name (a worker folder is unlikely to have one). */
 const generatedDockerfile = '.neurons/Dockerfile';
 
-/**
- * Builds one folder image, then one thin image per flavor on top of it (its entry point and labels), and tags
- * each flavor image with all its targets. The folder is built once however many flavors it has.
- */
-export async function buildUnit(docker: Docker, repo: string, unit: BuildUnit, config: Config, log: (line: string) => void): Promise<BuiltFlavor[]> {
+/** Everything needed to build one folder image, with its build-input digest: no engine involved. */
+export async function prepareFolderBuild(repo: string, unit: BuildUnit, settings: BuildSettings) {
   const { worker } = unit;
-  const folder = path.join(repo, worker.path);
-  const rendered = await renderBuild(repo, worker, unit.requirements, config, `${worker.path}`);
-  const entries = await folderEntries(folder, rendered.contextPrefix, worker.path);
+  const rendered = await renderBuild(repo, worker, unit.requirements, settings);
+  const entries = await folderEntries(path.join(repo, worker.path), rendered.contextPrefix, worker.path);
   const custom = worker.runtime === 'custom';
   if (!custom) {
     entries.push({ name: '.neurons', type: 'directory', mode: 0o755 });
@@ -35,37 +37,48 @@ export async function buildUnit(docker: Docker, repo: string, unit: BuildUnit, c
   }
   for (const [name, data] of rendered.extraFiles) entries.push({ name, type: 'file', mode: 0o644, data });
   const context = createTar(entries);
-  const contextDigest = createHash('sha256').update(context).update(JSON.stringify(rendered.buildArgs)).digest('hex').slice(0, 16);
-  const folderTag = `neurons.local/${worker.kind}-${worker.directory.toLowerCase()}:${contextDigest}`;
-  const started = Date.now();
-  const folderImage = await buildImage(docker, context, {
-    tag: folderTag,
-    dockerfile: custom ? 'Dockerfile' : generatedDockerfile,
-    buildArgs: { ...rendered.buildArgs, ...rendered.secretBuildArgs },
-    file: worker.path,
+  const digest = folderInputDigest({ templateId: rendered.templateId, dockerfile: rendered.dockerfile, context, buildArgs: rendered.buildArgs, settings: buildSettingsFingerprint(settings.config) });
+  const folderTag = `neurons.local/${worker.kind}-${worker.directory.toLowerCase()}:${digest.slice('sha256:'.length, 'sha256:'.length + 16)}`;
+  const stdio = worker.runtime === 'go' ? await goSpeaksStdio(path.join(repo, worker.path), workerSettings(settings.config, worker)) : false;
+  const flavors = unit.flavors.map(({ flavor, targets }) => {
+    const dockerfile = renderFlavor(settings.templates, { folderImage: folderTag, worker, flavor, source: settings.source.folder(worker.path), templateId: rendered.templateId, stdio });
+    return { flavor, targets, dockerfile, digest: flavorInputDigest(digest, dockerfile) };
   });
-  log(`built ${worker.path}${unit.requirements ? ` (${unit.requirements})` : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { rendered, context, digest, folderTag, flavors, dockerfileName: custom ? 'Dockerfile' : generatedDockerfile };
+}
 
-  const stdio = worker.runtime === 'go' ? await goSpeaksStdio(folder) : false;
+/**
+ * Builds one folder image, then one thin image per flavor on top of it (its entry point and labels), and tags
+ * each flavor image with all its targets. The folder is built once however many flavors it has.
+ */
+export async function buildUnit(docker: Docker, repo: string, unit: BuildUnit, settings: BuildSettings, log: (line: string) => void): Promise<BuiltFlavor[]> {
+  const prepared = await prepareFolderBuild(repo, unit, settings);
+  const started = Date.now();
+  await buildImage(docker, prepared.context, {
+    tag: prepared.folderTag,
+    dockerfile: prepared.dockerfileName,
+    buildArgs: { ...prepared.rendered.buildArgs, ...prepared.rendered.secretBuildArgs },
+    labels: { [buildInputLabel]: prepared.digest },
+    registryAuth: settings.registryAuth,
+    file: unit.worker.path,
+  });
+  log(`built ${unit.worker.path}${unit.requirements ? ` (${unit.requirements})` : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
   const built: BuiltFlavor[] = [];
-  for (const { flavor, targets } of unit.flavors) {
-    const definition = flavor.definition;
-    const dockerfile = renderTemplate('flavor', {
-      folderImage: folderTag,
-      name: definition.name,
-      version: definition.version,
-      description: definition.description,
-      license: definition.license,
-      id: flavor.id,
-      kind: worker.kind,
-      entrypoint: flavorEntrypoint(worker.runtime, flavor, stdio),
-    });
+  for (const { flavor, targets, dockerfile, digest } of prepared.flavors) {
     const [first, ...rest] = targets.flatMap((target) => target.tags.map((tag) => ({ repository: target.repository, tag })));
     if (!first) continue;
     const flavorContext = createTar([{ name: 'Dockerfile', type: 'file', mode: 0o644, data: Buffer.from(dockerfile) }]);
-    const image = await buildImage(docker, flavorContext, { tag: `${first.repository}:${first.tag}`, dockerfile: 'Dockerfile', buildArgs: {}, file: flavor.file });
+    const image = await buildImage(docker, flavorContext, {
+      tag: `${first.repository}:${first.tag}`,
+      dockerfile: 'Dockerfile',
+      buildArgs: {},
+      labels: { [buildInputLabel]: digest },
+      registryAuth: {},
+      file: flavor.file,
+    });
     for (const reference of rest) await docker.getImage(image.imageId).tag({ repo: reference.repository, tag: reference.tag });
-    built.push({ id: flavor.id, imageId: image.imageId, references: [first, ...rest].map((reference) => `${reference.repository}:${reference.tag}`) });
+    built.push({ id: flavor.id, imageId: image.imageId, buildInputDigest: digest, references: [first, ...rest].map((reference) => `${reference.repository}:${reference.tag}`) });
   }
   return built;
 }

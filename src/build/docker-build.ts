@@ -10,6 +10,9 @@ interface BuildEvent {
   aux?: { ID?: string };
 }
 
+/** Credentials per registry host (the engine's X-Registry-Config), for pulling base images during a build. */
+export type RegistryAuth = Record<string, { username: string; password: string }>;
+
 export interface BuildResult {
   imageId: string;
   /** The build's output, secrets masked. */
@@ -30,7 +33,7 @@ export function followProgress<T>(docker: Docker, stream: NodeJS.ReadableStream)
 export async function buildImage(
   docker: Docker,
   context: Buffer,
-  options: { tag: string; dockerfile: string; buildArgs: Record<string, string>; file: string },
+  options: { tag: string; dockerfile: string; buildArgs: Record<string, string>; labels: Record<string, string>; registryAuth: RegistryAuth; file: string },
 ): Promise<BuildResult> {
   let events: BuildEvent[];
   try {
@@ -38,6 +41,8 @@ export async function buildImage(
       t: options.tag,
       dockerfile: options.dockerfile,
       buildargs: options.buildArgs,
+      labels: options.labels,
+      registryconfig: options.registryAuth,
       networkmode: 'host',
       rm: true,
       forcerm: true,

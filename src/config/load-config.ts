@@ -6,7 +6,7 @@ import { UsageError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
 import { environmentDirectory, readEnvironmentState } from '../environment/state.js';
 import { registerSecret } from '../util/mask.js';
-import { configSchema, type ConfigFile } from './schema.js';
+import { configSchema, type ConfigFile, type WorkerSettings } from './schema.js';
 
 export const configFileName = 'neurons.json';
 
@@ -24,6 +24,7 @@ export interface ResolvedRegistry {
 
 export interface PackageIndexSetting {
   url: string;
+  extraUrl: string | undefined;
   credentials: { username: string; password: string } | undefined;
   /** PEM text of the CA that signed the index's certificate, copied into the build stage only. */
   caPem: string | undefined;
@@ -34,6 +35,10 @@ export interface Config {
   registries: ResolvedRegistry[];
   baseImages: Record<BaseRuntime, string | undefined>;
   packageIndex: PackageIndexSetting | undefined;
+  npmRegistry: string | undefined;
+  /** Template id -> absolute path of a Handlebars file that overrides or adds a template. */
+  templates: Record<string, string>;
+  workers: Record<string, WorkerSettings>;
   channel: Channel;
   output: string;
   /** Where the values came from: a configuration file, or the local environment's state file. */
@@ -140,6 +145,7 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
     const password = secretFromEnv(env, setting.passwordEnv, file, '/packageIndex/passwordEnv');
     packageIndex = {
       url: setting.url,
+      extraUrl: setting.extraUrl,
       credentials: username && password ? { username, password } : undefined,
       caPem: setting.ca ? await readPem(setting.ca, base, file, '/packageIndex/ca') : undefined,
     };
@@ -162,7 +168,7 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
     baseImages.go ??= state.baseImages.go;
     baseImages.node ??= state.baseImages.node;
     if (!packageIndex && !env['NEURONS_PIP_INDEX_URL']) {
-      packageIndex = { url: state.packageIndex.url, credentials: { username: state.packageIndex.username, password: state.packageIndex.password }, caPem };
+      packageIndex = { url: state.packageIndex.url, extraUrl: undefined, credentials: { username: state.packageIndex.username, password: state.packageIndex.password }, caPem };
     }
   }
   if (env['NEURONS_PIP_INDEX_URL']) {
@@ -172,6 +178,7 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
     const caFile = env['NEURONS_PIP_INDEX_CA'];
     packageIndex = {
       url: env['NEURONS_PIP_INDEX_URL'],
+      extraUrl: env['NEURONS_PIP_EXTRA_INDEX_URL'],
       credentials: username && password ? { username, password } : undefined,
       caPem: caFile ? await readPem(caFile, process.cwd(), 'NEURONS_PIP_INDEX_CA', '') : undefined,
     };
@@ -189,6 +196,9 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
     registries,
     baseImages,
     packageIndex,
+    npmRegistry: env['NEURONS_NPM_REGISTRY'] ?? fromFile.npmRegistry,
+    templates: Object.fromEntries(Object.entries(fromFile.templates ?? {}).map(([id, file]) => [id, path.resolve(base, file)])),
+    workers: fromFile.workers ?? {},
     channel: parseChannel(overrides.channel ?? env['NEURONS_CHANNEL']) ?? fromFile.channel ?? 'stable',
     output: path.resolve(overrides.output ?? env['NEURONS_OUTPUT'] ?? (fromFile.output ? path.resolve(base, fromFile.output) : 'catalogs')),
     sources,

@@ -34,15 +34,38 @@ export const configSchema = {
       required: ['url'],
       properties: {
         url: { type: 'string', pattern: '^https?://' },
+        extraUrl: { type: 'string', pattern: '^https?://' },
         usernameEnv: { type: 'string' },
         passwordEnv: { type: 'string' },
         ca: { type: 'string' },
+      },
+    },
+    npmRegistry: { type: 'string', pattern: '^https?://' },
+    templates: {
+      type: 'object',
+      propertyNames: { pattern: '^[a-z][a-z0-9-]*$' },
+      additionalProperties: { type: 'string', minLength: 1 },
+    },
+    workers: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          protocol: { enum: ['job', 'stdio'] },
+          template: { type: 'string', pattern: '^[a-z][a-z0-9-]*$' },
+        },
       },
     },
     channel: { enum: ['stable', 'devel'] },
     output: { type: 'string' },
   },
 } as const;
+
+export interface WorkerSettings {
+  protocol?: 'job' | 'stdio';
+  template?: string;
+}
 
 export interface ConfigFile {
   registries?: Array<{
@@ -55,7 +78,12 @@ export interface ConfigFile {
     plainHttp?: boolean;
   }>;
   baseImages?: { python?: string; go?: string; node?: string };
-  packageIndex?: { url: string; usernameEnv?: string; passwordEnv?: string; ca?: string };
+  packageIndex?: { url: string; extraUrl?: string; usernameEnv?: string; passwordEnv?: string; ca?: string };
+  npmRegistry?: string;
+  /** Template id -> Handlebars file (relative to the configuration file): overrides a built-in or adds one. */
+  templates?: Record<string, string>;
+  /** Per worker folder (`Dir` or `kind/Dir`): the job protocol of a Go worker, the template to use. */
+  workers?: Record<string, WorkerSettings>;
   channel?: 'stable' | 'devel';
   output?: string;
 }

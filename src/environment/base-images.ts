@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import type { RegistryClient } from '../registry/client.js';
 import { runAsync } from './processes.js';
 
@@ -17,11 +18,15 @@ const path = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 export const baseImageRecipes: BaseImageRecipe[] = [
   { runtime: 'python', name: 'base/python:3.11-bookworm', packages: ['python3', 'python3-pip', 'python3-venv', 'ca-certificates'], env: [path, 'LANG=C.UTF-8'] },
   { runtime: 'go', name: 'base/golang:1.19-bookworm', packages: ['golang-go', 'ca-certificates'], env: [path, 'LANG=C.UTF-8', 'GOPATH=/go', 'GOFLAGS=-mod=mod', 'GOTOOLCHAIN=local'] },
-  { runtime: 'node', name: 'base/node:18-bookworm', packages: ['nodejs', 'ca-certificates'], env: [path, 'LANG=C.UTF-8'] },
+  // npm is there for workers with a lockfile (`npm ci` in the build stage), as in the usual Node images.
+  { runtime: 'node', name: 'base/node:18-bookworm', packages: ['nodejs', 'npm', 'ca-certificates'], env: [path, 'LANG=C.UTF-8'] },
 ];
 
-function localImageExists(reference: string): boolean {
-  return spawnSync('docker', ['image', 'inspect', reference], { stdio: 'ignore' }).status === 0;
+const recipeLabel = 'io.neurons.base-recipe';
+
+/** A recipe's fingerprint, recorded as a label: an image built from an older recipe is rebuilt. */
+export function recipeFingerprint(recipe: BaseImageRecipe): string {
+  return createHash('sha256').update(JSON.stringify([recipe.packages, recipe.env])).digest('hex').slice(0, 16);
 }
 
 /**
@@ -37,13 +42,16 @@ export async function ensureBaseImage(
 ): Promise<string> {
   const reference = `${registryHost}/${recipe.name}`;
   const [repository = '', tag = ''] = recipe.name.split(':');
-  if (await client.headManifest(repository, tag)) {
+  const fingerprint = recipeFingerprint(recipe);
+  const published = await client.getImageConfig(repository, tag);
+  if (published?.config.config?.Labels?.[recipeLabel] === fingerprint) {
     log(`base image ${reference}: present`);
     return reference;
   }
-  if (!localImageExists(reference)) {
+  const local = spawnSync('docker', ['image', 'inspect', '--format', `{{index .Config.Labels "${recipeLabel}"}}`, reference], { encoding: 'utf8' });
+  if (local.status !== 0 || local.stdout.trim() !== fingerprint) {
     const started = Date.now();
-    const changes = recipe.env.flatMap((value) => ['--change', `ENV ${value}`]);
+    const changes = [...recipe.env.map((value) => `ENV ${value}`), `LABEL ${recipeLabel}=${fingerprint}`].flatMap((change) => ['--change', change]);
     const mmdebstrap = ['mmdebstrap', '--quiet', '--variant=minbase', `--include=${recipe.packages.join(',')}`, 'bookworm', '-', ...(mirror ? [mirror] : [])];
     const shellQuote = (value: string): string => `'${value.replaceAll("'", "'\\''")}'`;
     const pipeline = `set -o pipefail; ${mmdebstrap.map(shellQuote).join(' ')} | docker import ${changes.map(shellQuote).join(' ')} - ${shellQuote(reference)}`;

@@ -24,6 +24,18 @@ export interface ManifestInfo {
   size: number;
 }
 
+export interface ImageManifest {
+  mediaType?: string;
+  config?: { digest: string; mediaType: string; size: number };
+  layers?: Array<{ digest: string; size: number; mediaType: string }>;
+}
+
+export interface ImageConfig {
+  config?: { Labels?: Record<string, string> | null; Entrypoint?: string[] | null; Env?: string[] | null };
+  architecture?: string;
+  os?: string;
+}
+
 export const manifestMediaTypes = [
   'application/vnd.oci.image.index.v1+json',
   'application/vnd.oci.image.manifest.v1+json',
@@ -92,13 +104,55 @@ export class RegistryClient {
     };
   }
 
-  async listTags(repository: string): Promise<string[]> {
-    const path = `/v2/${repository}/tags/list`;
-    const response = await this.send('GET', path, `repository:${repository}:pull`);
-    if (response.statusCode === 404) return [];
+  /** The manifest itself (an image manifest; for an index, the one for `platform`). */
+  async getManifest(repository: string, reference: string, platform = { os: 'linux', architecture: 'amd64' }): Promise<{ digest: string; manifest: ImageManifest } | undefined> {
+    const path = `/v2/${repository}/manifests/${reference}`;
+    const response = await this.send('GET', path, `repository:${repository}:pull`, { accept: manifestMediaTypes.join(', ') });
+    if (response.statusCode === 404) return undefined;
     if (response.statusCode !== 200) throw this.statusError(response.statusCode, path);
-    const body = JSON.parse(response.body) as { tags?: string[] | null };
-    return body.tags ?? [];
+    const body = JSON.parse(response.body) as ImageManifest & { manifests?: Array<{ digest: string; platform?: { os?: string; architecture?: string } }> };
+    const digest = String(response.headers['docker-content-digest'] ?? reference);
+    if (body.manifests) {
+      const chosen = body.manifests.find((entry) => entry.platform?.os === platform.os && entry.platform?.architecture === platform.architecture) ?? body.manifests[0];
+      if (!chosen) return undefined;
+      const inner = await this.getManifest(repository, chosen.digest, platform);
+      return inner ? { digest, manifest: inner.manifest } : undefined;
+    }
+    return { digest, manifest: body };
+  }
+
+  /** The image configuration (labels, entry point, environment) of a published image, without pulling its layers. */
+  async getImageConfig(repository: string, reference: string): Promise<{ digest: string; config: ImageConfig } | undefined> {
+    const found = await this.getManifest(repository, reference);
+    if (!found?.manifest.config) return undefined;
+    const blob = await this.getBlob(repository, found.manifest.config.digest);
+    return { digest: found.digest, config: JSON.parse(blob) as ImageConfig };
+  }
+
+  private async getBlob(repository: string, digest: string): Promise<string> {
+    const path = `/v2/${repository}/blobs/${digest}`;
+    let response = await this.send('GET', path, `repository:${repository}:pull`);
+    // Registries backed by object storage redirect blob reads; the storage URL is signed and takes no credentials.
+    for (let hops = 0; hops < 3 && response.statusCode >= 300 && response.statusCode < 400; hops += 1) {
+      response = await this.raw('GET', String(response.headers['location'] ?? ''), {});
+    }
+    if (response.statusCode !== 200) throw this.statusError(response.statusCode, path);
+    return response.body;
+  }
+
+  /** Every tag of a repository, following the `Link: <...>; rel="next"` pagination of the distribution API. */
+  async listTags(repository: string): Promise<string[]> {
+    const tags: string[] = [];
+    let path: string | undefined = `/v2/${repository}/tags/list?n=1000`;
+    while (path) {
+      const response = await this.send('GET', path, `repository:${repository}:pull`);
+      if (response.statusCode === 404) return tags;
+      if (response.statusCode !== 200) throw this.statusError(response.statusCode, path);
+      tags.push(...((JSON.parse(response.body) as { tags?: string[] | null }).tags ?? []));
+      const next = /<([^>]+)>;\s*rel="next"/.exec(String(response.headers['link'] ?? ''));
+      path = next?.[1];
+    }
+    return tags;
   }
 
   async close(): Promise<void> {

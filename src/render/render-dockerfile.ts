@@ -2,12 +2,25 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BaseRuntime, Config } from '../config/load-config.js';
+import type { WorkerSettings } from '../config/schema.js';
 import type { Flavor, WorkerFolder } from '../definitions/types.js';
 import { NeuronsError } from '../errors/neurons-error.js';
 import { packageRoot } from '../util/package-root.js';
-import { renderTemplate, templateVersion } from './templates.js';
+import type { BaseImages } from './pin-base-images.js';
+import { assertSafePath } from './safe-values.js';
+import type { SourceInfo } from './source-info.js';
+import type { TemplateSet } from './templates.js';
+
+export interface RenderSettings {
+  config: Config;
+  /** Base images as they go into FROM: pinned by digest unless offline. */
+  baseImages: BaseImages;
+  templates: TemplateSet;
+}
 
 export interface RenderedBuild {
+  /** `python/2`, `go/custom`, or `custom` for a worker's own Dockerfile. */
+  templateId: string;
   /** The Dockerfile of the folder image (no entry point). */
   dockerfile: string;
   /** Where the worker folder sits in the build context: `worker` for templates, the root for a custom Dockerfile. */
@@ -15,13 +28,17 @@ export interface RenderedBuild {
   /** Generated files added to the context (CA for the package index, the job adapter). */
   extraFiles: Map<string, Buffer>;
   buildArgs: Record<string, string>;
-  /** Build arguments that carry credentials: passed to the build, never printed. */
+  /** Build arguments that carry credentials: passed to the build, never printed, never part of the build inputs. */
   secretBuildArgs: Record<string, string>;
 }
 
-/** What differs between flavor images of one folder: the entry point (exec form, as JSON). */
+export function workerSettings(config: Config, worker: WorkerFolder): WorkerSettings {
+  return config.workers[worker.path] ?? config.workers[worker.directory] ?? {};
+}
+
+/** What differs between flavor images of one folder: the entry point (exec form, as JSON: inert whatever it holds). */
 export function flavorEntrypoint(runtime: WorkerFolder['runtime'], flavor: Flavor, speaksStdio: boolean): string | undefined {
-  const command = flavor.definition.command;
+  const command = assertSafePath(flavor.definition.command, 'command', flavor.file);
   switch (runtime) {
     case 'python':
       return JSON.stringify(['python3', command]);
@@ -34,8 +51,30 @@ export function flavorEntrypoint(runtime: WorkerFolder['runtime'], flavor: Flavo
   }
 }
 
-function requireBase(config: Config, runtime: BaseRuntime, worker: WorkerFolder): string {
-  const image = config.baseImages[runtime];
+/** Renders the thin image of one flavor: its folder image, its labels, its entry point. */
+export function renderFlavor(
+  templates: TemplateSet,
+  options: { folderImage: string; worker: WorkerFolder; flavor: Flavor; source: SourceInfo; templateId: string; stdio: boolean },
+): string {
+  const { definition } = options.flavor;
+  return templates.render('flavor', {
+    folderImage: options.folderImage,
+    name: definition.name,
+    description: definition.description,
+    version: definition.version,
+    url: definition.url,
+    author: definition.author,
+    license: definition.license,
+    id: options.flavor.id,
+    kind: options.worker.kind,
+    templateId: options.templateId,
+    source: options.source,
+    entrypoint: flavorEntrypoint(options.worker.runtime, options.flavor, options.stdio),
+  });
+}
+
+function requireBase(settings: RenderSettings, runtime: BaseRuntime, worker: WorkerFolder): string {
+  const image = settings.baseImages[runtime];
   if (!image) {
     throw new NeuronsError({
       code: 'RENDER_NO_BASE_IMAGE',
@@ -47,8 +86,12 @@ function requireBase(config: Config, runtime: BaseRuntime, worker: WorkerFolder)
   return image;
 }
 
-/** Go workers that never mention the job folder speak the old stdin/stdout protocol and get the job adapter. */
-export async function goSpeaksStdio(folder: string): Promise<boolean> {
+/**
+ * Whether a Go worker speaks the old stdin/stdout protocol: the configuration says (`workers.<Dir>.protocol`), else
+ * a worker whose sources never mention the job folder is taken to.
+ */
+export async function goSpeaksStdio(folder: string, settings: WorkerSettings): Promise<boolean> {
+  if (settings.protocol) return settings.protocol === 'stdio';
   const files = (await readdir(folder, { recursive: true })).filter((file) => file.endsWith('.go'));
   for (const file of files) {
     const source = await readFile(path.join(folder, file), 'utf8');
@@ -57,74 +100,78 @@ export async function goSpeaksStdio(folder: string): Promise<boolean> {
   return true;
 }
 
-function baseBuildArgs(config: Config): Record<string, string> {
-  const args: Record<string, string> = {};
-  for (const [runtime, image] of Object.entries(config.baseImages)) if (image) args[`NEURONS_BASE_${runtime.toUpperCase()}`] = image;
-  return args;
+function withCredentials(url: string, credentials: { username: string; password: string } | undefined): string {
+  if (!credentials) return url;
+  const parsed = new URL(url);
+  parsed.username = encodeURIComponent(credentials.username);
+  parsed.password = encodeURIComponent(credentials.password);
+  return parsed.toString();
 }
 
-function indexUrlWithCredentials(config: Config): string | undefined {
-  const index = config.packageIndex;
-  if (!index) return undefined;
-  if (!index.credentials) return index.url;
-  const url = new URL(index.url);
-  url.username = encodeURIComponent(index.credentials.username);
-  url.password = encodeURIComponent(index.credentials.password);
-  return url.toString();
+/** JSON-form COPY arguments: inert whatever the paths hold. */
+function copyArguments(from: string, to: string, stage?: string): string {
+  return `${stage ? `--from=${stage} ` : ''}${JSON.stringify([from, to])}`;
 }
 
 /**
  * Renders the build of one folder image. `requirements` is the requirements file of this build (flavors of one
  * folder naming different files are built once per file).
  */
-export async function renderBuild(
-  repo: string,
-  worker: WorkerFolder,
-  requirements: string | undefined,
-  config: Config,
-  source: string,
-): Promise<RenderedBuild> {
+export async function renderBuild(repo: string, worker: WorkerFolder, requirements: string | undefined, settings: RenderSettings): Promise<RenderedBuild> {
+  const { config, templates } = settings;
   const folder = path.join(repo, worker.path);
-  const common = { kind: worker.kind, directory: worker.directory, templateVersion, source };
+  const directory = assertSafePath(worker.directory, 'directory', worker.path);
   const extraFiles = new Map<string, Buffer>();
-  const buildArgs = baseBuildArgs(config);
+  const buildArgs: Record<string, string> = {};
+  for (const [runtime, image] of Object.entries(settings.baseImages)) if (image) buildArgs[`NEURONS_BASE_${runtime.toUpperCase()}`] = image;
   const secretBuildArgs: Record<string, string> = {};
+  if (worker.runtime === 'custom') {
+    return { templateId: 'custom', dockerfile: await readFile(path.join(folder, 'Dockerfile'), 'utf8'), contextPrefix: '', extraFiles, buildArgs, secretBuildArgs };
+  }
+  if (worker.runtime === undefined) {
+    throw new NeuronsError({ code: 'RENDER_NO_RUNTIME', file: worker.path, message: 'the runtime of this folder is unknown', hint: 'add a Dockerfile to the worker folder' });
+  }
+  const template = workerSettings(config, worker).template ?? worker.runtime;
+  const templateId = templates.templateId(template);
+  const baseImage = requireBase(settings, worker.runtime, worker);
+  const common = { kind: worker.kind, directory, templateId, baseImage, copyWorker: copyArguments('worker/', `/worker/${directory}/`) };
+  let data: object;
   switch (worker.runtime) {
-    case 'custom':
-      return { dockerfile: await readFile(path.join(folder, 'Dockerfile'), 'utf8'), contextPrefix: '', extraFiles, buildArgs, secretBuildArgs };
     case 'python': {
       const index = requirements ? config.packageIndex : undefined;
       if (index?.caPem) extraFiles.set('.neurons/index-ca.crt', Buffer.from(index.caPem));
-      const indexUrl = indexUrlWithCredentials(config);
-      if (index && indexUrl) secretBuildArgs['PIP_INDEX_URL'] = indexUrl;
-      const dockerfile = renderTemplate('python', {
+      if (index) secretBuildArgs['PIP_INDEX_URL'] = withCredentials(index.url, index.credentials);
+      if (index?.extraUrl) secretBuildArgs['PIP_EXTRA_INDEX_URL'] = withCredentials(index.extraUrl, index.credentials);
+      const file = requirements ? assertSafePath(requirements, 'requirements', worker.path) : undefined;
+      data = {
         ...common,
-        templateId: `python/${templateVersion}`,
-        baseImage: requireBase(config, 'python', worker),
-        requirements,
-        index: index ? { ca: Boolean(index.caPem) } : undefined,
-      });
-      return { dockerfile, contextPrefix: 'worker', extraFiles, buildArgs, secretBuildArgs };
+        requirements: file,
+        copyRequirements: file ? copyArguments(`worker/${file}`, '/build/requirements.txt') : undefined,
+        index: index ? { ca: Boolean(index.caPem), extra: Boolean(index.extraUrl) } : undefined,
+      };
+      break;
     }
     case 'go': {
-      const adapter = await goSpeaksStdio(folder);
+      const adapter = await goSpeaksStdio(folder, workerSettings(config, worker));
       if (adapter) {
         const adapterDirectory = path.join(packageRoot(), 'templates', 'go-job-adapter');
         for (const file of ['go.mod', 'main.go']) extraFiles.set(`.neurons/adapter/${file}`, await readFile(path.join(adapterDirectory, file)));
       }
       // Each flavor's command names the binary to build, relative to the folder (`<Dir>/<binary>`).
-      const binaries = [...new Set(worker.flavors.map((flavor) => flavor.definition.command.slice(worker.directory.length + 1)))];
-      const dockerfile = renderTemplate('go', { ...common, templateId: `go/${templateVersion}`, baseImage: requireBase(config, 'go', worker), binaries, adapter });
-      return { dockerfile, contextPrefix: 'worker', extraFiles, buildArgs, secretBuildArgs };
+      const binaries = [...new Set(worker.flavors.map((flavor) => `/out/${assertSafePath(flavor.definition.command, 'command', flavor.file).slice(directory.length + 1)}`))];
+      data = { ...common, binaries, adapter, copyBinaries: copyArguments('/out/', `/worker/${directory}/`, 'builder') };
+      break;
     }
     case 'node': {
       const manifestFile = path.join(folder, 'package.json');
       const manifest = existsSync(manifestFile) ? (JSON.parse(await readFile(manifestFile, 'utf8')) as { dependencies?: object }) : {};
-      const installDependencies = Object.keys(manifest.dependencies ?? {}).length > 0;
-      const dockerfile = renderTemplate('node', { ...common, templateId: `node/${templateVersion}`, baseImage: requireBase(config, 'node', worker), installDependencies });
-      return { dockerfile, contextPrefix: 'worker', extraFiles, buildArgs, secretBuildArgs };
+      const lockfile = existsSync(path.join(folder, 'package-lock.json')) || existsSync(path.join(folder, 'npm-shrinkwrap.json'));
+      const hasDependencies = Object.keys(manifest.dependencies ?? {}).length > 0;
+      const install = lockfile ? 'npm ci --omit=dev --no-audit --no-fund' : hasDependencies ? 'npm install --omit=dev --no-audit --no-fund' : undefined;
+      if (install && config.npmRegistry) secretBuildArgs['NPM_CONFIG_REGISTRY'] = config.npmRegistry;
+      data = { ...common, install, npmRegistry: Boolean(config.npmRegistry), copyBuilt: copyArguments('/build/', `/worker/${directory}/`, 'builder') };
+      break;
     }
-    default:
-      throw new NeuronsError({ code: 'RENDER_NO_RUNTIME', file: worker.path, message: 'the runtime of this folder is unknown', hint: 'add a Dockerfile to the worker folder' });
   }
+  return { templateId, dockerfile: templates.render(template, data), contextPrefix: 'worker', extraFiles, buildArgs, secretBuildArgs };
 }

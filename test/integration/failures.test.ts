@@ -59,11 +59,16 @@ describe('failures are contained, coded, and never published', () => {
       JSON.stringify({ registries: [{ host: state.registry.host, namespace: uniqueNamespace('auth'), username: state.registry.username, passwordEnv: 'WRONG_PASSWORD', ca: [state.caFile] }] }),
     );
     const wrong = 'definitely-not-the-password';
-    const result = await runCli(['pipeline', '--repo', repo, '--output', output, '--only', 'UrlInspect'], { WRONG_PASSWORD: wrong });
+    // Base images live in the same registry: resolving them is the first thing refused.
+    const early = await runCli(['pipeline', '--repo', repo, '--output', output, '--only', 'UrlInspect'], { WRONG_PASSWORD: wrong });
+    expect(early.status).toBe(3);
+    expect(early.stderr).toMatch(new RegExp(`REGISTRY_AUTH: registry ${state.registry.host.replaceAll('.', '\\.')} answered 401`));
+    // Offline (bases by tag, already in the engine): the build succeeds and the push is refused.
+    const result = await runCli(['pipeline', '--repo', repo, '--output', output, '--only', 'UrlInspect', '--offline'], { WRONG_PASSWORD: wrong });
     expect(result.status).toBe(3);
     expect(result.stdout).toMatch(/FAILED {2}UrlInspect_1_0 .*PUSH_FAILED/);
     expect(result.stderr).toContain('REGISTRY_AUTH');
-    expect(`${result.stdout}${result.stderr}`).not.toContain(wrong);
+    expect(`${result.stdout}${result.stderr}${early.stdout}${early.stderr}`).not.toContain(wrong);
     await expect(readFile(path.join(output, 'analyzers.json'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

@@ -18,7 +18,7 @@ async function fixtureFlavors(repo: string): Promise<FixtureFlavor[]> {
   const flavors: FixtureFlavor[] = [];
   for (const kind of ['analyzers', 'responders']) {
     for (const directory of (await readdir(path.join(repo, kind))).sort()) {
-      for (const file of (await readdir(path.join(repo, kind, directory))).filter((name) => name.endsWith('.json') && name !== 'package.json').sort()) {
+      for (const file of (await readdir(path.join(repo, kind, directory))).filter((name) => name.endsWith('.json') && !['package.json', 'package-lock.json'].includes(name)).sort()) {
         const definition = JSON.parse(await readFile(path.join(repo, kind, directory, file), 'utf8')) as FixtureFlavor['definition'];
         flavors.push({ kind, directory, file, definition });
       }
@@ -113,6 +113,26 @@ describe('pipeline on the fixture repository, against the real engine and TLS re
       expect(metadata).not.toContain(state.packageIndex.password);
       expect(metadata).not.toContain('PIP_INDEX_URL');
     }
+  });
+
+  it('ships Python final stages with no compiler, no pip cache, no build files, and a pinned base', async () => {
+    for (const { directory, definition } of flavors.filter((flavor) => ['HashCalc', 'EmailHeaders', 'TagCase', 'FileTriage'].includes(flavor.directory))) {
+      const reference = `${state.registry.host}/${namespace}/${definition.name.toLowerCase()}:${definition.version}`;
+      const check = 'for c in gcc cc make; do command -v $c && exit 1; done; test ! -e /root/.cache/pip && test ! -e /build && test ! -e /worker/*/.neurons && echo clean';
+      const container = await docker.createContainer({ Image: reference, Entrypoint: ['sh', '-c', check], HostConfig: { NetworkMode: 'host' } });
+      await container.start();
+      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      const logs = (await container.logs({ stdout: true, stderr: true })).toString();
+      await container.remove();
+      expect(StatusCode, `${directory}: ${logs}`).toBe(0);
+      const labels = (await docker.getImage(reference).inspect()).Config.Labels ?? {};
+      expect(labels['io.neurons.build-input-digest']).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(labels['io.neurons.worker-id']).toBe(`${definition.name}_${definition.version.replaceAll('.', '_')}`);
+      expect(labels['org.opencontainers.image.version']).toBe(definition.version);
+    }
+    // The generated FROM pins the base image by digest.
+    const history = JSON.stringify(await docker.getImage(`${state.registry.host}/${namespace}/hashcalc_md5:1`).history());
+    expect(history).not.toContain('PIP_INDEX_URL');
   });
 
   it('pulls each image back from the TLS registry with credentials and runs its sample job as the engine does', async () => {

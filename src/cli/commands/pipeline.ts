@@ -40,7 +40,7 @@ function failed(report: PipelineReport): boolean {
 export const pipelineCommand: Command = {
   name: 'pipeline',
   summary: 'Validate, generate Dockerfiles, build, tag, push and write the catalogs of a worker repository',
-  usage: 'neurons pipeline [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel] [--output DIR] [--only DIR]... [--dry-run] [--json]',
+  usage: 'neurons pipeline [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel] [--output DIR] [--only DIR]... [--dry-run] [--offline] [--json]',
   options: {
     repo: { type: 'string' },
     config: { type: 'string' },
@@ -50,6 +50,7 @@ export const pipelineCommand: Command = {
     output: { type: 'string' },
     only: { type: 'string', multiple: true },
     'dry-run': { type: 'boolean' },
+    offline: { type: 'boolean' },
     json: { type: 'boolean' },
   },
   async run(io, values) {
@@ -69,6 +70,8 @@ export const pipelineCommand: Command = {
       docker: new Docker(),
       only: (values['only'] as string[] | undefined) ?? [],
       dryRun: Boolean(values['dry-run']),
+      offline: Boolean(values['offline']),
+      env: io.env,
       log: (line) => void io.stderr.write(`${maskSecrets(line)}\n`),
     });
     for (const problem of report.discovery.errors) io.stderr.write(`error   ${formatProblem(problem)}\n`);

@@ -1,0 +1,47 @@
+import path from 'node:path';
+import type { Command } from '../command.js';
+import { prepareBuildSettings } from '../../build/build-settings.js';
+import { loadConfig } from '../../config/load-config.js';
+import { discoverRepository } from '../../definitions/discover.js';
+import { ExitCode } from '../../errors/neurons-error.js';
+import { formatProblem } from '../../errors/problem.js';
+import { compareDockerfiles, renderDockerfiles, writeDockerfiles } from '../../generate/generate-dockerfiles.js';
+import { buildPlan } from '../../plan/build-plan.js';
+
+export const generateCommand: Command = {
+  name: 'generate',
+  summary: 'Write the generated Dockerfiles of a worker repository to a folder (or check that folder is current)',
+  usage: 'neurons generate [--repo DIR] [--config FILE] [--out DIR] [--only DIR]... [--check] [--offline]',
+  options: {
+    repo: { type: 'string' },
+    config: { type: 'string' },
+    out: { type: 'string' },
+    only: { type: 'string', multiple: true },
+    check: { type: 'boolean' },
+    offline: { type: 'boolean' },
+  },
+  async run(io, values) {
+    const repo = path.resolve(io.cwd, typeof values['repo'] === 'string' ? values['repo'] : '.');
+    const out = path.resolve(io.cwd, typeof values['out'] === 'string' ? values['out'] : path.join(repo, 'build', 'dockerfiles'));
+    const config = await loadConfig(repo, io.env, typeof values['config'] === 'string' ? { configFile: path.resolve(io.cwd, values['config']) } : {});
+    const discovery = await discoverRepository(repo, { definitionsOnly: false });
+    for (const problem of discovery.errors) io.stderr.write(`error   ${formatProblem(problem)}\n`);
+    const only = (values['only'] as string[] | undefined) ?? [];
+    const plan = buildPlan(repo, discovery, config, only);
+    const settings = await prepareBuildSettings(repo, discovery, config, { offline: Boolean(values['offline']), env: io.env });
+    const files = await renderDockerfiles(repo, plan, settings);
+    if (values['check']) {
+      const scope = only.length > 0 ? plan.units.map((unit) => `${unit.worker.kind}s/${unit.worker.directory}`) : undefined;
+      const stale = await compareDockerfiles(out, files, scope);
+      for (const file of stale.changed) io.stdout.write(`changed ${file}\n`);
+      for (const file of stale.missing) io.stdout.write(`missing ${file}\n`);
+      for (const file of stale.extra) io.stdout.write(`extra   ${file}\n`);
+      const count = stale.changed.length + stale.missing.length + stale.extra.length;
+      io.stdout.write(count === 0 ? `${files.size} Dockerfiles up to date in ${out}\n` : `${count} stale file(s) in ${out}: run \`neurons generate\`\n`);
+      return count === 0 && discovery.errors.length === 0 ? ExitCode.ok : ExitCode.failure;
+    }
+    await writeDockerfiles(out, files);
+    io.stdout.write(`${files.size} Dockerfiles written to ${out}\n`);
+    return discovery.errors.length === 0 ? ExitCode.ok : ExitCode.failure;
+  },
+};

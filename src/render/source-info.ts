@@ -1,0 +1,75 @@
+import { simpleGit } from 'simple-git';
+
+/** Where a worker folder's code comes from: the last commit that touched it, and the repository's address. */
+export interface SourceInfo {
+  revision: string | undefined;
+  /** ISO 8601, from the commit time (or SOURCE_DATE_EPOCH): the same inputs render the same bytes. */
+  created: string | undefined;
+  url: string | undefined;
+}
+
+/** Per-folder revisions, read in one pass over the history rather than one `git log` per folder. */
+export interface RepositorySource {
+  folder(path: string): SourceInfo;
+}
+
+function isoFromEpoch(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/** A remote URL without credentials (`https://user:token@host/...` must never reach a label). */
+export function publicUrl(remote: string): string | undefined {
+  if (!remote) return undefined;
+  try {
+    const url = new URL(remote);
+    url.username = '';
+    url.password = '';
+    return url.toString().replace(/\.git$/, '');
+  } catch {
+    // scp-like syntax: git@host:org/repo.git
+    const match = /^[^@\s]+@([^:\s]+):(.+?)(?:\.git)?$/.exec(remote);
+    return match ? `https://${match[1]}/${match[2]}` : undefined;
+  }
+}
+
+/**
+ * Reads, for every folder in `folders`, the last commit that changed it. Outside a git repository, revisions are
+ * unknown and `created` comes from SOURCE_DATE_EPOCH when set.
+ */
+export async function readRepositorySource(repo: string, folders: string[], env: NodeJS.ProcessEnv): Promise<RepositorySource> {
+  const epoch = env['SOURCE_DATE_EPOCH'] && /^\d+$/.test(env['SOURCE_DATE_EPOCH']) ? Number(env['SOURCE_DATE_EPOCH']) : undefined;
+  const fallback: SourceInfo = { revision: undefined, created: epoch === undefined ? undefined : isoFromEpoch(epoch), url: undefined };
+  const git = simpleGit({ baseDir: repo });
+  let url: string | undefined;
+  const found = new Map<string, { revision: string; time: number }>();
+  try {
+    if (!(await git.checkIsRepo())) return { folder: () => fallback };
+    const top = (await git.revparse(['--show-toplevel'])).trim();
+    const prefix = (await git.revparse(['--show-prefix'])).trim();
+    url = publicUrl((await git.raw(['config', '--get', 'remote.origin.url']).catch(() => '')).trim());
+    const pending = new Set(folders.map((folder) => `${prefix}${folder}/`));
+    const log = await simpleGit({ baseDir: top }).raw(['log', '--format=%x00%H %ct', '--name-only', '--no-renames', 'HEAD', '--', ...(prefix ? [prefix] : [])]);
+    for (const block of log.split('\0')) {
+      if (pending.size === 0) break;
+      const [header = '', ...files] = block.split('\n');
+      const [revision = '', time = '0'] = header.split(' ');
+      for (const file of files) {
+        for (const folder of pending) {
+          if (file.startsWith(folder)) {
+            found.set(folder.slice(prefix.length, -1), { revision, time: Number(time) });
+            pending.delete(folder);
+          }
+        }
+      }
+    }
+  } catch {
+    return { folder: () => fallback };
+  }
+  return {
+    folder(path: string): SourceInfo {
+      const commit = found.get(path);
+      if (!commit) return { ...fallback, url };
+      return { revision: commit.revision, created: isoFromEpoch(epoch ?? commit.time), url };
+    },
+  };
+}

@@ -1,31 +1,50 @@
 import type Docker from 'dockerode';
-import { buildUnit } from './build/build-unit.js';
 import { prepareBuildSettings } from './build/build-settings.js';
+import { buildUnit, prepareFolderBuild, type BuildSettings } from './build/build-unit.js';
 import { assembleCatalogs } from './catalog/assemble-catalogs.js';
 import type { Config } from './config/load-config.js';
 import { discoverRepository } from './definitions/discover.js';
-import type { Discovery } from './definitions/types.js';
+import type { Discovery, Flavor, WorkerFolder } from './definitions/types.js';
 import { NeuronsError } from './errors/neurons-error.js';
 import type { Problem } from './errors/problem.js';
-import { buildPlan, type BuildPlan } from './plan/build-plan.js';
+import { buildPlan, type BuildPlan, type BuildUnit } from './plan/build-plan.js';
+import { decideFlavor, type FlavorDecision } from './plan/decide.js';
 import { writeCatalogs } from './publish/write-catalogs.js';
 import { pushImage } from './push/push-image.js';
-import { RegistryClient } from './registry/client.js';
+import { RegistryClientPool } from './registry/client-pool.js';
+import { createLimiter } from './util/limit.js';
+
+export type ProgressState = 'queued' | 'building' | 'testing' | 'pushing' | 'done' | 'skipped' | 'failed';
+
+export interface ProgressEvent {
+  worker: string;
+  flavor?: string;
+  state: ProgressState;
+  durationMs?: number;
+  detail?: string;
+}
 
 export interface FlavorOutcome {
   id: string;
   file: string;
-  status: 'pushed' | 'failed';
-  /** Every reference pushed, with its manifest digest. */
+  worker: string;
+  /** pushed: built and pushed; built: built only (no push asked); unchanged: the registry already has it. */
+  status: 'pushed' | 'built' | 'unchanged' | 'failed' | 'planned';
+  reasons: string[];
+  /** Every reference pushed, with its manifest digest, checked in the registry after the push. */
   images: Array<{ reference: string; digest: string }>;
+  buildInputDigest: string;
   problem?: Problem;
 }
+
+/** Runs a built flavor image before it may be pushed; a failing image is never pushed. */
+export type SmokeTester = (image: string, worker: WorkerFolder, flavor: Flavor) => Promise<{ passed: boolean; problem?: Problem }>;
 
 export interface PipelineReport {
   discovery: Discovery;
   plan: BuildPlan;
   outcomes: FlavorOutcome[];
-  /** Folder images built (one per folder and requirements file), then flavor images on top. */
+  /** Folder images built (one per folder and requirements file); flavor images are thin layers on top. */
   folderBuilds: number;
   catalogFiles: string[];
   missing: Problem[];
@@ -38,11 +57,19 @@ export interface PipelineOptions {
   config: Config;
   docker: Docker;
   only: string[];
+  /** Decide (reading the registry) and stop: nothing built, pushed or written. */
   dryRun: boolean;
   /** Keep base image tags instead of pinning them by digest (no registry lookup for bases). */
   offline: boolean;
+  /** Build and push even what the registry already has; overwrite published versions. */
+  force: boolean;
+  concurrency: number;
+  push: boolean;
+  catalog: boolean;
+  smoke: SmokeTester | undefined;
   env: NodeJS.ProcessEnv;
   log: (line: string) => void;
+  progress: (event: ProgressEvent) => void;
 }
 
 function asProblem(error: unknown, file: string): Problem {
@@ -50,55 +77,156 @@ function asProblem(error: unknown, file: string): Problem {
   throw error;
 }
 
-/** discover -> plan -> build -> push -> catalog -> publish. With `dryRun`, stops after the plan. */
+type Prepared = Awaited<ReturnType<typeof prepareFolderBuild>>;
+
+/** What the units of one run share. */
+interface RunContext {
+  settings: BuildSettings;
+  clients: RegistryClientPool;
+  /**
+   * One push at a time per registry: two images sharing a base pushed at once would both upload the shared layers
+   * (neither sees the other's yet); one after the other, the second mounts them and uploads nothing twice.
+   */
+  pushQueue: (host: string) => ReturnType<typeof createLimiter>;
+}
+
+function createRunContext(settings: BuildSettings, clients: RegistryClientPool): RunContext {
+  const queues = new Map<string, ReturnType<typeof createLimiter>>();
+  return {
+    settings,
+    clients,
+    pushQueue(host) {
+      let queue = queues.get(host);
+      if (!queue) queues.set(host, (queue = createLimiter(1)));
+      return queue;
+    },
+  };
+}
+
+/** Build (once per folder), smoke-test, push and verify what the decisions ask for, one unit at a time. */
+async function processUnit(options: PipelineOptions, run: RunContext, unit: BuildUnit, prepared: Prepared, decisions: Map<string, FlavorDecision>, report: PipelineReport): Promise<void> {
+  const { docker, progress } = options;
+  const worker = unit.worker.path;
+  const outcome = (flavor: Flavor, status: FlavorOutcome['status'], extra: Partial<FlavorOutcome> = {}): FlavorOutcome => {
+    const prepared_ = prepared.flavors.find((item) => item.flavor.id === flavor.id);
+    return { id: flavor.id, file: flavor.file, worker, status, reasons: decisions.get(flavor.id)?.reasons ?? [], images: [], buildInputDigest: prepared_?.inputs.digest ?? '', ...extra };
+  };
+  const wanted = unit.flavors.filter(({ flavor }) => decisions.get(flavor.id)?.action === 'build');
+  for (const { flavor } of unit.flavors) {
+    const decision = decisions.get(flavor.id);
+    if (decision?.action === 'skip') {
+      report.outcomes.push(outcome(flavor, 'unchanged'));
+      progress({ worker, flavor: flavor.id, state: 'skipped', detail: 'unchanged in the registry' });
+    } else if (decision?.action === 'refuse') {
+      report.outcomes.push(outcome(flavor, 'failed', decision.problem ? { problem: decision.problem } : {}));
+      progress({ worker, flavor: flavor.id, state: 'failed', detail: decision.problem?.code ?? 'refused' });
+    }
+  }
+  if (wanted.length === 0) return;
+  const started = Date.now();
+  progress({ worker, state: 'building' });
+  let built;
+  try {
+    report.folderBuilds += 1;
+    built = await buildUnit(docker, options.repo, { ...unit, flavors: wanted }, run.settings, options.log);
+  } catch (error) {
+    const problem = asProblem(error, worker);
+    for (const { flavor } of wanted) report.outcomes.push(outcome(flavor, 'failed', { problem }));
+    progress({ worker, state: 'failed', durationMs: Date.now() - started, detail: problem.code });
+    return;
+  }
+  for (const { flavor } of wanted) {
+    const image = built.find((item) => item.id === flavor.id);
+    if (!image) continue;
+    const flavorStarted = Date.now();
+    if (options.smoke) {
+      progress({ worker, flavor: flavor.id, state: 'testing' });
+      const smoke = await options.smoke(image.references[0] ?? image.imageId, unit.worker, flavor);
+      if (!smoke.passed) {
+        report.outcomes.push(outcome(flavor, 'failed', smoke.problem ? { problem: smoke.problem } : {}));
+        progress({ worker, flavor: flavor.id, state: 'failed', detail: smoke.problem?.code ?? 'SMOKE_FAILED' });
+        continue;
+      }
+    }
+    if (!options.push) {
+      report.outcomes.push(outcome(flavor, 'built', { images: image.references.map((reference) => ({ reference, digest: '' })) }));
+      progress({ worker, flavor: flavor.id, state: 'done', durationMs: Date.now() - flavorStarted });
+      continue;
+    }
+    progress({ worker, flavor: flavor.id, state: 'pushing' });
+    const result = outcome(flavor, 'pushed');
+    try {
+      for (const { target, tags } of decisions.get(flavor.id)?.pushes ?? []) {
+        const client = run.clients.for(target.registry);
+        for (const tag of tags) {
+          const pushed = await run.pushQueue(target.registry.host)(() => pushImage(docker, target.registry, target.repository, tag));
+          // Verified by digest: the registry serves exactly what the engine says it pushed.
+          const served = await client.headManifest(target.path, tag);
+          if (!served || (pushed.digest && served.digest !== pushed.digest)) {
+            throw new NeuronsError({ code: 'PUSH_UNVERIFIED', file: flavor.file, message: `${pushed.reference} is not served with digest ${pushed.digest} after the push`, hint: 'check the registry (a proxy or cache in front of it may be serving stale content)' });
+          }
+          result.images.push({ reference: pushed.reference, digest: served.digest });
+        }
+      }
+      report.outcomes.push(result);
+      progress({ worker, flavor: flavor.id, state: 'done', durationMs: Date.now() - flavorStarted, detail: result.images.map((item) => item.reference).join(' ') });
+    } catch (error) {
+      report.outcomes.push({ ...result, status: 'failed', problem: asProblem(error, flavor.file) });
+      progress({ worker, flavor: flavor.id, state: 'failed', detail: (error as NeuronsError).code });
+    }
+  }
+}
+
+/** discover -> plan -> render -> decide -> build -> test -> push -> catalog -> publish. */
 export async function runPipeline(options: PipelineOptions): Promise<PipelineReport> {
-  const { repo, config, docker, log } = options;
+  const { repo, config } = options;
   const discovery = await discoverRepository(repo, { definitionsOnly: false });
   const plan = buildPlan(repo, discovery, config, options.only);
   const report: PipelineReport = { discovery, plan, outcomes: [], folderBuilds: 0, catalogFiles: [], missing: [] };
-  if (options.dryRun) return report;
-
-  const settings = await prepareBuildSettings(repo, discovery, config, { offline: options.offline, env: options.env });
-  for (const unit of plan.units) {
-    try {
-      report.folderBuilds += 1;
-      const built = await buildUnit(docker, repo, unit, settings, log);
-      for (const { flavor, targets } of unit.flavors) {
-        if (!built.some((image) => image.id === flavor.id)) continue;
-        const outcome: FlavorOutcome = { id: flavor.id, file: flavor.file, status: 'pushed', images: [] };
-        try {
-          for (const target of targets) {
-            for (const tag of target.tags) {
-              const pushed = await pushImage(docker, target.registry, target.repository, tag);
-              outcome.images.push({ reference: pushed.reference, digest: pushed.digest });
-            }
-          }
-          log(`pushed ${flavor.id}: ${outcome.images.map((image) => image.reference).join(', ')}`);
-        } catch (error) {
-          Object.assign(outcome, { status: 'failed', problem: asProblem(error, flavor.file) });
-        }
-        report.outcomes.push(outcome);
-      }
-    } catch (error) {
-      const problem = asProblem(error, unit.worker.path);
-      log(`failed ${unit.worker.path}: ${problem.code}`);
-      for (const { flavor } of unit.flavors) report.outcomes.push({ id: flavor.id, file: flavor.file, status: 'failed', images: [], problem });
-    }
-  }
-
-  const [primary] = config.registries;
-  if (!primary) return report;
-  const client = new RegistryClient({ host: primary.host, ca: primary.ca, plainHttp: primary.plainHttp, ...(primary.credentials ? { credentials: primary.credentials } : {}) });
+  const clients = new RegistryClientPool();
   try {
-    const publishable = discovery.workers.filter((worker) => worker.errorCount === 0);
-    const assembled = await assembleCatalogs(publishable, primary, client, config.channel);
-    report.missing = assembled.missing;
-    report.catalogFiles = await writeCatalogs(config.output, assembled.catalogs);
-  } catch (error) {
-    if (!(error instanceof NeuronsError)) throw error;
-    report.fatal = error;
+    for (const registry of config.registries) if (registry.insecure) options.log(`WARNING: TLS verification is off for registry ${registry.host} (insecure: true)`);
+    const settings = await prepareBuildSettings(repo, discovery, config, { offline: options.offline, env: options.env });
+    const limit = createLimiter(Math.max(1, options.concurrency));
+    const prepared = await Promise.all(plan.units.map((unit) => limit(() => prepareFolderBuild(repo, unit, settings))));
+    const decisions = new Map<string, FlavorDecision>();
+    await Promise.all(
+      prepared.flatMap((unit) =>
+        unit.flavors.map(async ({ flavor, targets, inputs }) => {
+          decisions.set(flavor.id, await decideFlavor(flavor, targets, inputs, clients, { channel: config.channel, force: options.force }));
+        }),
+      ),
+    );
+    if (options.dryRun) {
+      for (const unit of prepared) {
+        for (const { flavor, inputs } of unit.flavors) {
+          const decision = decisions.get(flavor.id);
+          const images = (decision?.pushes ?? []).flatMap(({ target, tags }) => tags.map((tag) => ({ reference: `${target.repository}:${tag}`, digest: '' })));
+          report.outcomes.push({ id: flavor.id, file: flavor.file, worker: '', status: decision?.action === 'build' ? 'planned' : decision?.action === 'refuse' ? 'failed' : 'unchanged', reasons: decision?.reasons ?? [], images, buildInputDigest: inputs.digest, ...(decision?.problem ? { problem: decision.problem } : {}) });
+        }
+      }
+      return report;
+    }
+    const run = createRunContext(settings, clients);
+    for (const unit of plan.units) for (const { flavor } of unit.flavors) options.progress({ worker: unit.worker.path, flavor: flavor.id, state: 'queued' });
+    await Promise.all(plan.units.map((unit, index) => limit(() => processUnit(options, run, unit, prepared[index] as Prepared, decisions, report))));
+    // Outcomes in plan order, whatever order the units finished in.
+    const order = plan.units.flatMap((unit) => unit.flavors.map(({ flavor }) => flavor.id));
+    report.outcomes.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+
+    const [primary] = config.registries;
+    if (!options.catalog || !primary) return report;
+    try {
+      const publishable = discovery.workers.filter((worker) => worker.errorCount === 0);
+      const assembled = await assembleCatalogs(publishable, primary, clients.for(primary), config.channel);
+      report.missing = assembled.missing;
+      report.catalogFiles = await writeCatalogs(config.output, assembled.catalogs);
+    } catch (error) {
+      if (!(error instanceof NeuronsError)) throw error;
+      report.fatal = error;
+    }
+    return report;
   } finally {
-    await client.close();
+    await clients.close();
   }
-  return report;
 }

@@ -7,6 +7,22 @@ function sha256(...parts: Array<string | Buffer>): string {
   return `sha256:${hash.digest('hex')}`;
 }
 
+/** What went into an image, part by part: recorded as a label so a later run can say why it rebuilds. */
+export interface InputComponents {
+  template: string;
+  dockerfile: string;
+  context: string;
+  base: string;
+  settings: string;
+  /** The flavor's own part: its labels and entry point (from the definition). */
+  definition: string;
+}
+
+export interface BuildInputs {
+  digest: string;
+  components: InputComponents;
+}
+
 /** Settings that change what a build produces without appearing in its Dockerfile (never credentials). */
 export function buildSettingsFingerprint(config: Config): string {
   return JSON.stringify({
@@ -16,18 +32,45 @@ export function buildSettingsFingerprint(config: Config): string {
 }
 
 /**
- * The build-input digest of a folder image: the rendered Dockerfile (which pins the base image by digest), the
- * exact bytes of the build context (file contents and modes, generated files), the build arguments that are not
- * secrets, the template id and the build settings. Same inputs, same digest; one byte changed, another digest.
+ * The build inputs of a folder image: the rendered Dockerfile (which pins the base image by digest), the exact bytes
+ * of the build context (file contents and modes, generated files), the base images, the template and the build
+ * settings. Same inputs, same digest; one byte changed, another digest. Credentials are never inputs.
  */
-export function folderInputDigest(inputs: { templateId: string; dockerfile: string; context: Buffer; buildArgs: Record<string, string>; settings: string }): string {
-  const args = Object.entries(inputs.buildArgs).sort(([a], [b]) => a.localeCompare(b));
-  return sha256('neurons-folder/1', inputs.templateId, inputs.dockerfile, createHash('sha256').update(inputs.context).digest(), JSON.stringify(args), inputs.settings);
+export function folderInputs(inputs: { templateId: string; dockerfile: string; context: Buffer; baseImages: string[]; settings: string }): Omit<BuildInputs, 'components'> & { components: Omit<InputComponents, 'definition'> } {
+  const components = {
+    template: inputs.templateId,
+    dockerfile: sha256(inputs.dockerfile),
+    context: sha256(inputs.context),
+    base: sha256(JSON.stringify([...inputs.baseImages].sort())),
+    settings: sha256(inputs.settings),
+  };
+  return { digest: sha256('neurons-folder/1', JSON.stringify(components)), components };
 }
 
-/** A flavor image's digest: its folder's, plus its own Dockerfile (entry point and labels from the definition). */
-export function flavorInputDigest(folderDigest: string, flavorDockerfile: string): string {
-  return sha256('neurons-flavor/1', folderDigest, flavorDockerfile);
+/** A flavor image's inputs: its folder's, plus its own Dockerfile (entry point and labels from the definition). */
+export function flavorInputs(folder: ReturnType<typeof folderInputs>, flavorDockerfile: string): BuildInputs {
+  // The FROM line names the folder image by its digest, already counted; where the code came from (commit, time,
+  // remote) describes the inputs without being one: a copy of the same files has the same digest.
+  const provenance = /org\.opencontainers\.image\.(revision|created|source)=/;
+  const own = flavorDockerfile.split('\n').filter((line) => !line.startsWith('FROM ') && !provenance.test(line)).join('\n');
+  const components: InputComponents = { ...folder.components, definition: sha256(own) };
+  return { digest: sha256('neurons-flavor/1', folder.digest, own), components };
 }
 
 export const buildInputLabel = 'io.neurons.build-input-digest';
+export const buildComponentsLabel = 'io.neurons.build-inputs';
+
+export type RebuildReason = 'new' | 'files' | 'definition' | 'template' | 'base-image' | 'settings' | 'forced';
+
+/** Why an image with `previous` inputs must be rebuilt to get `current` ones (empty: it need not be). */
+export function rebuildReasons(current: InputComponents, previous: Partial<InputComponents> | undefined): RebuildReason[] {
+  if (!previous) return ['new'];
+  const reasons: RebuildReason[] = [];
+  if (current.context !== previous.context) reasons.push('files');
+  if (current.definition !== previous.definition) reasons.push('definition');
+  if (current.base !== previous.base) reasons.push('base-image');
+  if (current.settings !== previous.settings) reasons.push('settings');
+  // A Dockerfile that changed with the same files and bases: the template did.
+  if (current.template !== previous.template || (current.dockerfile !== previous.dockerfile && current.base === previous.base)) reasons.push('template');
+  return reasons;
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { BuildUnit } from '../plan/build-plan.js';
 import { goSpeaksStdio, renderBuild, renderFlavor, workerSettings, type RenderSettings } from '../render/render-dockerfile.js';
 import type { RepositorySource } from '../render/source-info.js';
-import { buildInputLabel, buildSettingsFingerprint, flavorInputDigest, folderInputDigest } from './build-inputs.js';
+import { buildComponentsLabel, buildInputLabel, buildSettingsFingerprint, flavorInputs, folderInputs } from './build-inputs.js';
 import { folderEntries } from './context.js';
 import { buildImage, type RegistryAuth } from './docker-build.js';
 import { createTar } from './tar.js';
@@ -29,20 +29,25 @@ const generatedDockerfile = '.neurons/Dockerfile';
 export async function prepareFolderBuild(repo: string, unit: BuildUnit, settings: BuildSettings) {
   const { worker } = unit;
   const rendered = await renderBuild(repo, worker, unit.requirements, settings);
-  const entries = await folderEntries(path.join(repo, worker.path), rendered.contextPrefix, worker.path);
   const custom = worker.runtime === 'custom';
+  // Definitions stay out of generated images (the engine reads them from the catalog), so a change to one flavor's
+  // definition rebuilds that flavor only. A worker's own Dockerfile gets its folder as it is.
+  const definitions = new Set(custom ? [] : worker.flavors.map((flavor) => path.posix.basename(flavor.file)));
+  const entries = await folderEntries(path.join(repo, worker.path), rendered.contextPrefix, worker.path, { exclude: definitions });
   if (!custom) {
     entries.push({ name: '.neurons', type: 'directory', mode: 0o755 });
     entries.push({ name: generatedDockerfile, type: 'file', mode: 0o644, data: Buffer.from(rendered.dockerfile) });
   }
   for (const [name, data] of rendered.extraFiles) entries.push({ name, type: 'file', mode: 0o644, data });
   const context = createTar(entries);
-  const digest = folderInputDigest({ templateId: rendered.templateId, dockerfile: rendered.dockerfile, context, buildArgs: rendered.buildArgs, settings: buildSettingsFingerprint(settings.config) });
+  const baseImages = worker.runtime === 'custom' ? Object.values(rendered.buildArgs) : [settings.baseImages[worker.runtime ?? 'python'] ?? ''];
+  const folder = folderInputs({ templateId: rendered.templateId, dockerfile: rendered.dockerfile, context, baseImages, settings: buildSettingsFingerprint(settings.config) });
+  const { digest } = folder;
   const folderTag = `neurons.local/${worker.kind}-${worker.directory.toLowerCase()}:${digest.slice('sha256:'.length, 'sha256:'.length + 16)}`;
   const stdio = worker.runtime === 'go' ? await goSpeaksStdio(path.join(repo, worker.path), workerSettings(settings.config, worker)) : false;
   const flavors = unit.flavors.map(({ flavor, targets }) => {
     const dockerfile = renderFlavor(settings.templates, { folderImage: folderTag, worker, flavor, source: settings.source.folder(worker.path), templateId: rendered.templateId, stdio });
-    return { flavor, targets, dockerfile, digest: flavorInputDigest(digest, dockerfile) };
+    return { flavor, targets, dockerfile, inputs: flavorInputs(folder, dockerfile) };
   });
   return { rendered, context, digest, folderTag, flavors, dockerfileName: custom ? 'Dockerfile' : generatedDockerfile };
 }
@@ -65,7 +70,7 @@ export async function buildUnit(docker: Docker, repo: string, unit: BuildUnit, s
   log(`built ${unit.worker.path}${unit.requirements ? ` (${unit.requirements})` : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   const built: BuiltFlavor[] = [];
-  for (const { flavor, targets, dockerfile, digest } of prepared.flavors) {
+  for (const { flavor, targets, dockerfile, inputs } of prepared.flavors) {
     const [first, ...rest] = targets.flatMap((target) => target.tags.map((tag) => ({ repository: target.repository, tag })));
     if (!first) continue;
     const flavorContext = createTar([{ name: 'Dockerfile', type: 'file', mode: 0o644, data: Buffer.from(dockerfile) }]);
@@ -73,12 +78,12 @@ export async function buildUnit(docker: Docker, repo: string, unit: BuildUnit, s
       tag: `${first.repository}:${first.tag}`,
       dockerfile: 'Dockerfile',
       buildArgs: {},
-      labels: { [buildInputLabel]: digest },
+      labels: { [buildInputLabel]: inputs.digest, [buildComponentsLabel]: JSON.stringify(inputs.components) },
       registryAuth: {},
       file: flavor.file,
     });
     for (const reference of rest) await docker.getImage(image.imageId).tag({ repo: reference.repository, tag: reference.tag });
-    built.push({ id: flavor.id, imageId: image.imageId, buildInputDigest: digest, references: [first, ...rest].map((reference) => `${reference.repository}:${reference.tag}`) });
+    built.push({ id: flavor.id, imageId: image.imageId, buildInputDigest: inputs.digest, references: [first, ...rest].map((reference) => `${reference.repository}:${reference.tag}`) });
   }
   return built;
 }

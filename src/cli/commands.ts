@@ -1,13 +1,15 @@
 import type { Command } from './command.js';
 import { envCommand } from './commands/env.js';
 import { generateCommand } from './commands/generate.js';
-import { pipelineCommand } from './commands/pipeline.js';
+import { buildCommand, pipelineCommand, pushCommand } from './commands/pipeline.js';
 import { validateCommand } from './commands/validate.js';
 
 /** Built-in commands, keyed by name. */
 export const commands: Record<string, Command> = {
   validate: validateCommand,
   generate: generateCommand,
+  build: buildCommand,
+  push: pushCommand,
   pipeline: pipelineCommand,
   env: envCommand,
 };

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { UsageError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
 import { environmentDirectory, readEnvironmentState } from '../environment/state.js';
+import { readDockerCredentials } from '../registry/docker-credentials.js';
 import { registerSecret } from '../util/mask.js';
 import { configSchema, type ConfigFile, type WorkerSettings } from './schema.js';
 
@@ -20,6 +21,8 @@ export interface ResolvedRegistry {
   /** PEM text of extra CAs trusted for this registry. */
   ca: string[];
   plainHttp: boolean;
+  /** TLS verification off for this registry: explicit in the configuration, warned about on every run. */
+  insecure: boolean;
 }
 
 export interface PackageIndexSetting {
@@ -121,7 +124,7 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
     const username = registry.username ?? (registry.usernameEnv ? env[registry.usernameEnv] : undefined);
     const password = secretFromEnv(env, registry.passwordEnv, file, `${pointer}/passwordEnv`);
     const ca = await Promise.all((registry.ca ?? []).map((caFile, caIndex) => readPem(caFile, base, file, `${pointer}/ca/${caIndex}`)));
-    registries.push({ host: registry.host, namespace: registry.namespace, credentials: username && password ? { username, password } : undefined, ca, plainHttp: registry.plainHttp ?? false });
+    registries.push({ host: registry.host, namespace: registry.namespace, credentials: username && password ? { username, password } : undefined, ca, plainHttp: registry.plainHttp ?? false, insecure: registry.insecure ?? false });
   }
   const registryOverride = overrides.registry ?? env['NEURONS_REGISTRY'];
   if (registryOverride) {
@@ -135,6 +138,7 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
       credentials: username && password ? { username, password } : registries[0]?.credentials,
       ca: caFile ? [await readPem(caFile, process.cwd(), 'NEURONS_REGISTRY_CA', '')] : (registries[0]?.ca ?? []),
       plainHttp: false,
+      insecure: false,
     });
   }
 
@@ -161,7 +165,7 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
   if (state) {
     const caPem = await readFile(state.caFile, 'utf8');
     if (registries.length === 0) {
-      registries.push({ host: state.registry.host, namespace: overrides.namespace ?? env['NEURONS_NAMESPACE'] ?? state.registry.namespace, credentials: { username: state.registry.username, password: state.registry.password }, ca: [caPem], plainHttp: false });
+      registries.push({ host: state.registry.host, namespace: overrides.namespace ?? env['NEURONS_NAMESPACE'] ?? state.registry.namespace, credentials: { username: state.registry.username, password: state.registry.password }, ca: [caPem], plainHttp: false, insecure: false });
       sources.push(`${state.directory}/state.json (registry)`);
     }
     baseImages.python ??= state.baseImages.python;
@@ -183,6 +187,8 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
       caPem: caFile ? await readPem(caFile, process.cwd(), 'NEURONS_PIP_INDEX_CA', '') : undefined,
     };
   }
+  // A registry named without credentials uses the Docker client's, as `docker push` would.
+  for (const registry of registries) registry.credentials ??= await readDockerCredentials(registry.host, env);
   if (registries.length === 0) {
     throw new UsageError({
       code: 'CONFIG_NO_REGISTRY',

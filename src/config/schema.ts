@@ -20,6 +20,7 @@ export const configSchema = {
           passwordEnv: { type: 'string' },
           ca: { type: 'array', items: { type: 'string' } },
           plainHttp: { type: 'boolean' },
+          insecure: { type: 'boolean' },
         },
       },
     },
@@ -76,6 +77,7 @@ export interface ConfigFile {
     passwordEnv?: string;
     ca?: string[];
     plainHttp?: boolean;
+    insecure?: boolean;
   }>;
   baseImages?: { python?: string; go?: string; node?: string };
   packageIndex?: { url: string; extraUrl?: string; usernameEnv?: string; passwordEnv?: string; ca?: string };

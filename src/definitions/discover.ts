@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Problem } from '../errors/problem.js';
 import { checkWorkerFolder } from './check-folder.js';
 import { checkDuplicateIds } from './check-ids.js';
-import { createLimiter } from './limit.js';
+import { createLimiter } from '../util/limit.js';
 import { compareNames, listWorkerFolders } from './list-folders.js';
 import type { Discovery, DiscoverOptions } from './types.js';
 

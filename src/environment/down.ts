@@ -3,7 +3,7 @@ import type { EnvironmentState } from './state.js';
 
 /** Stops the registry and the package index started by `env up`; the Docker engine and all data stay. */
 export function bringEnvironmentDown(state: EnvironmentState, log: (line: string) => void): void {
-  for (const service of ['registry', 'packageIndex'] as const) {
+  for (const service of ['registry', 'mirror', 'packageIndex'] as const) {
     const pid = state.pids[service];
     if (pid !== undefined && isAlive(pid)) {
       process.kill(pid, 'SIGTERM');

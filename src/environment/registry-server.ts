@@ -20,7 +20,9 @@ function registryConfig(directory: string, host: string): string {
   return [
     'version: 0.1',
     'log:',
-    '  level: warn',
+    '  level: info',
+    '  accesslog:',
+    '    disabled: false',
     'storage:',
     '  filesystem:',
     `    rootdirectory: ${path.join(directory, 'data')}`,
@@ -53,18 +55,23 @@ async function answers(client: RegistryClient): Promise<boolean> {
 /** Serves a CNCF distribution registry on loopback over TLS (private CA) with htpasswd authentication. */
 export async function ensureRegistry(options: {
   directory: string;
+  /** Folder name under `directory`: `registry`, `mirror`. */
+  name: string;
   host: string;
   ca: KeyAndCertificate;
   previous: { username: string; password: string; pid: number | undefined } | undefined;
   log: (line: string) => void;
 }): Promise<RegistryServer> {
-  const directory = path.join(options.directory, 'registry');
+  const directory = path.join(options.directory, options.name);
+  const configFile = path.join(directory, 'config.yml');
+  const config = registryConfig(directory, options.host);
+  const configCurrent = existsSync(configFile) && (await readFile(configFile, 'utf8')) === config;
   const username = options.previous?.username ?? 'neurons';
   const password = options.previous?.password ?? randomBytes(18).toString('base64url');
   const client = new RegistryClient({ host: options.host, ca: [options.ca.certificatePem], credentials: { username, password } });
   try {
-    if (options.previous && (await answers(client))) {
-      options.log(`registry: running on https://${options.host}`);
+    if (options.previous && configCurrent && (await answers(client))) {
+      options.log(`${options.name}: running on https://${options.host}`);
       return { host: options.host, username, password, pid: options.previous.pid };
     }
     if (isAlive(options.previous?.pid)) process.kill(options.previous?.pid ?? 0, 'SIGTERM');
@@ -75,10 +82,10 @@ export async function ensureRegistry(options: {
     await writeFile(path.join(directory, 'server.key'), server.keyPem, { mode: 0o600 });
     // htpasswd reads the password on stdin (-i): it never shows in a process listing.
     run('htpasswd', ['-B', '-i', '-c', path.join(directory, 'htpasswd'), username], { input: password, what: 'htpasswd' });
-    await writeFile(path.join(directory, 'config.yml'), registryConfig(directory, options.host));
-    const pid = startDetached('docker-registry', ['serve', path.join(directory, 'config.yml')], path.join(directory, 'registry.log'));
-    await waitFor('registry', () => answers(client), 30_000, `see ${path.join(directory, 'registry.log')}`);
-    options.log(`registry: started on https://${options.host} (pid ${pid})`);
+    await writeFile(configFile, config);
+    const pid = startDetached('docker-registry', ['serve', configFile], path.join(directory, 'registry.log'));
+    await waitFor(options.name, () => answers(client), 30_000, `see ${path.join(directory, 'registry.log')}`);
+    options.log(`${options.name}: started on https://${options.host} (pid ${pid})`);
     return { host: options.host, username, password, pid };
   } finally {
     await client.close();

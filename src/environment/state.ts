@@ -19,6 +19,8 @@ export interface EnvironmentState {
     password: string;
     namespace: string;
   };
+  /** A second registry (same CA and credentials), for runs that push to a primary and a mirror. */
+  mirror: { host: string };
   baseImages: { python: string; go: string; node: string };
   packageIndex: {
     /** Index URL without credentials, e.g. `https://127.0.0.1:5444/simple/`. */

@@ -13,6 +13,7 @@ import { ensureSystemPackages } from './system-packages.js';
 export interface EnvironmentOptions {
   directory: string;
   registryPort: number;
+  mirrorPort: number;
   indexPort: number;
   /** Debian mirror for mmdebstrap; its default when undefined. */
   debianMirror: string | undefined;
@@ -23,6 +24,7 @@ export function environmentOptions(env: NodeJS.ProcessEnv, directory: string, lo
   return {
     directory,
     registryPort: Number(env['NEURONS_ENV_REGISTRY_PORT'] ?? 5443),
+    mirrorPort: Number(env['NEURONS_ENV_MIRROR_PORT'] ?? 5445),
     indexPort: Number(env['NEURONS_ENV_INDEX_PORT'] ?? 5444),
     debianMirror: env['NEURONS_ENV_DEBIAN_MIRROR'] || undefined,
     log,
@@ -59,12 +61,24 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
   const reuse = previous && !caChanged && previous.registry.host === host;
   const registry = await ensureRegistry({
     directory,
+    name: 'registry',
     host,
     ca,
     previous: reuse ? { username: previous.registry.username, password: previous.registry.password, pid: previous.pids['registry'] } : undefined,
     log,
   });
   await trustAndLogIn(registry, ca.certificatePem, log);
+  const mirrorHost = `127.0.0.1:${options.mirrorPort}`;
+  const mirror = await ensureRegistry({
+    directory,
+    name: 'mirror',
+    host: mirrorHost,
+    ca,
+    // Same credentials as the primary: one login, two registries.
+    previous: { username: registry.username, password: registry.password, pid: reuse && previous.mirror?.host === mirrorHost ? previous.pids['mirror'] : undefined },
+    log,
+  });
+  await trustAndLogIn(mirror, ca.certificatePem, log);
   const client = new RegistryClient({ host, ca: [ca.certificatePem], credentials: { username: registry.username, password: registry.password } });
   let references: string[];
   try {
@@ -85,6 +99,7 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
   const dockerd = dockerdPid ?? previous?.pids['dockerd'];
   if (dockerd !== undefined) pids['dockerd'] = dockerd;
   if (registry.pid !== undefined) pids['registry'] = registry.pid;
+  if (mirror.pid !== undefined) pids['mirror'] = mirror.pid;
   if (index.pid !== undefined) pids['packageIndex'] = index.pid;
   const [python = '', go = '', node = ''] = references;
   const state: EnvironmentState = {
@@ -92,6 +107,7 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
     directory,
     caFile: path.join(directory, 'ca', 'ca.crt'),
     registry: { host, username: registry.username, password: registry.password, namespace: 'neurons' },
+    mirror: { host: mirrorHost },
     baseImages: { python, go, node },
     packageIndex: { url: index.url, username: index.username, password: index.password },
     pids,

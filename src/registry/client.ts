@@ -16,6 +16,8 @@ export interface RegistryEndpoint {
   credentials?: RegistryCredentials;
   /** Plain HTTP (only for registries on loopback that serve no TLS). */
   plainHttp?: boolean;
+  /** Skip TLS verification: the only way to, set explicitly per registry and logged loudly by the caller. */
+  insecure?: boolean;
 }
 
 export interface ManifestInfo {
@@ -75,7 +77,10 @@ export class RegistryClient {
     this.endpoint = endpoint;
     registerSecret(endpoint.credentials?.password);
     this.dispatcher = new Agent({
-      connect: endpoint.ca && endpoint.ca.length > 0 ? { ca: [...(endpoint.ca ?? []), ...systemCertificates()] } : {},
+      connect: {
+        ...(endpoint.ca && endpoint.ca.length > 0 ? { ca: [...endpoint.ca, ...systemCertificates()] } : {}),
+        ...(endpoint.insecure ? { rejectUnauthorized: false } : {}),
+      },
       connections: 8,
     });
   }

@@ -1,12 +1,15 @@
 import type Docker from 'dockerode';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { demuxLogs } from './container-logs.js';
 
 export interface JobRun {
   exitCode: number;
   /** The worker's report, or undefined when it wrote none. */
   output: Record<string, unknown> | undefined;
   logs: string;
+  /** The container ran past the timeout and was killed. */
+  timedOut: boolean;
 }
 
 /**
@@ -21,17 +24,21 @@ export async function runJob(docker: Docker, image: string, jobDirectory: string
   });
   try {
     await container.start();
-    const timer = setTimeout(() => void container.kill().catch(() => undefined), options.timeoutMs);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void container.kill().catch(() => undefined);
+    }, options.timeoutMs);
     const result = (await container.wait()) as { StatusCode: number };
     clearTimeout(timer);
-    const logs = (await container.logs({ stdout: true, stderr: true })).toString('utf8');
+    const logs = demuxLogs(await container.logs({ stdout: true, stderr: true }));
     let output: Record<string, unknown> | undefined;
     try {
       output = JSON.parse(await readFile(path.join(jobDirectory, 'output', 'output.json'), 'utf8')) as Record<string, unknown>;
     } catch {
       output = undefined;
     }
-    return { exitCode: result.StatusCode, output, logs };
+    return { exitCode: result.StatusCode, output, logs, timedOut };
   } finally {
     await container.remove({ force: true });
   }

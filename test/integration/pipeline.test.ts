@@ -56,7 +56,10 @@ describe('pipeline on the fixture repository, against the real engine and TLS re
   it('exits 0 and reports every flavor pushed', () => {
     expect(result.stderr).not.toMatch(/FAILED|internal error/);
     expect(result.status).toBe(0);
-    const report = JSON.parse(result.stdout) as { outcomes: Array<{ id: string; status: string }>; folderBuilds: number };
+    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string });
+    expect(lines.filter((line) => line.type === 'progress').length).toBeGreaterThan(flavors.length);
+    const report = lines.at(-1) as unknown as { type: string; outcomes: Array<{ id: string; status: string }>; folderBuilds: number };
+    expect(report.type).toBe('summary');
     expect(report.outcomes.map((outcome) => outcome.status)).toEqual(flavors.map(() => 'pushed'));
     // One folder build per folder, not per flavor: the fixture has a folder with three flavors.
     const folders = new Set(flavors.map((flavor) => `${flavor.kind}/${flavor.directory}`));

@@ -26,7 +26,7 @@ describe('configuration', () => {
       output: 'out',
     });
     const config = await loadConfig(repo, { ...(await emptyEnvironment()), REG_PASS: 'pw-from-env' }, {});
-    expect(config.registries).toEqual([{ host: 'registry.example:5000', namespace: 'cortex', credentials: { username: 'ci', password: 'pw-from-env' }, ca: [], plainHttp: false }]);
+    expect(config.registries).toEqual([{ host: 'registry.example:5000', namespace: 'cortex', credentials: { username: 'ci', password: 'pw-from-env' }, ca: [], plainHttp: false, insecure: false }]);
     expect(config.baseImages.python).toBe('mirror.example/python:3.11');
     expect(config.channel).toBe('devel');
     expect(config.output).toBe(path.join(repo, 'out'));
@@ -75,6 +75,7 @@ describe('configuration', () => {
       directory,
       caFile: path.join(directory, 'ca', 'ca.crt'),
       registry: { host: '127.0.0.1:5999', username: 'neurons', password: 'state-pass', namespace: 'neurons' },
+      mirror: { host: '127.0.0.1:5997' },
       baseImages: { python: '127.0.0.1:5999/base/python:x', go: '127.0.0.1:5999/base/golang:x', node: '127.0.0.1:5999/base/node:x' },
       packageIndex: { url: 'https://127.0.0.1:5998/simple/', username: 'pip', password: 'index-pass' },
       pids: {},
@@ -82,6 +83,6 @@ describe('configuration', () => {
     const config = await loadConfig(await repoWithConfig({ baseImages: { node: 'own/node:20' } }), env, {});
     expect(config.registries[0]).toMatchObject({ host: '127.0.0.1:5999', namespace: 'neurons', credentials: { username: 'neurons', password: 'state-pass' }, ca: [ca.certificatePem] });
     expect(config.baseImages).toEqual({ python: '127.0.0.1:5999/base/python:x', go: '127.0.0.1:5999/base/golang:x', node: 'own/node:20' });
-    expect(config.packageIndex).toEqual({ url: 'https://127.0.0.1:5998/simple/', credentials: { username: 'pip', password: 'index-pass' }, caPem: ca.certificatePem });
+    expect(config.packageIndex).toEqual({ url: 'https://127.0.0.1:5998/simple/', extraUrl: undefined, credentials: { username: 'pip', password: 'index-pass' }, caPem: ca.certificatePem });
   });
 });

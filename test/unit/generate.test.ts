@@ -46,6 +46,11 @@ describe('generated Dockerfiles of the fixture', () => {
     const changed = [...second].filter(([relative, content]) => first.get(relative) !== content).map(([relative]) => relative);
     // The folder image's Dockerfile does not depend on code; its flavor's FROM names the new build-input digest.
     expect(changed).toEqual(['analyzers/FileTriage/FileTriage.Dockerfile']);
+    // A definition-only change touches that flavor alone, not its siblings in the same folder.
+    const definitionFile = path.join(repo, 'analyzers/HashCalc/HashCalc_MD5.json');
+    await writeFile(definitionFile, (await readFile(definitionFile, 'utf8')).replace('"description": "', '"description": "Now: '));
+    const third = await render(repo);
+    expect([...third].filter(([relative, content]) => second.get(relative) !== content).map(([relative]) => relative)).toEqual(['analyzers/HashCalc/HashCalc_MD5.Dockerfile']);
   });
 
   it('--check finds changed, missing and extra files', async () => {

@@ -38,6 +38,15 @@ describe('build context archives', () => {
     expect(createTar(await folderEntries(folder, '', 'x')).equals(first)).toBe(true);
   });
 
+  it('honours .dockerignore (with exceptions) and the exclusions asked for, and always keeps Dockerfile', async () => {
+    const folder = await tempDirectory();
+    await mkdir(path.join(folder, 'tests', 'keep'), { recursive: true });
+    await writeFile(path.join(folder, '.dockerignore'), 'tests\n!tests/keep\n*.md\nDockerfile\n');
+    for (const file of ['a.py', 'README.md', 'Dockerfile', 'Flavor.json', 'tests/job.json', 'tests/keep/x.txt']) await writeFile(path.join(folder, file), file);
+    const names = (await folderEntries(folder, '', 'x', { exclude: new Set(['Flavor.json']) })).map((entry) => entry.name);
+    expect(names.sort()).toEqual(['.dockerignore', 'Dockerfile', 'a.py', 'tests', 'tests/keep', 'tests/keep/x.txt']);
+  });
+
   it('refuses a symlink that leaves the worker folder, naming the file', async () => {
     const folder = await tempDirectory();
     await symlink('/etc/passwd', path.join(folder, 'escape'));

@@ -1,35 +1,32 @@
 import Docker from 'dockerode';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Command } from '../command.js';
+import type { Command, CliIo, ParsedValues } from '../command.js';
 import { loadConfig } from '../../config/load-config.js';
 import { ExitCode, UsageError } from '../../errors/neurons-error.js';
 import { formatProblem } from '../../errors/problem.js';
-import { runPipeline, type PipelineReport } from '../../pipeline.js';
+import { runPipeline, type PipelineReport, type ProgressEvent } from '../../pipeline.js';
 import { maskSecrets } from '../../util/mask.js';
-import { existsSync } from 'node:fs';
+import { createSmokeTester } from '../smoke-tester.js';
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd()).join('\n');
+}
 
 function summary(report: PipelineReport): string {
-  const lines: string[] = [];
-  for (const { worker, reason } of report.plan.skipped) lines.push(`skipped ${worker.path}: ${reason}`);
+  const rows = [['FLAVOR', 'STATUS', 'REASONS', 'IMAGES / PROBLEM']];
+  for (const { worker, reason } of report.plan.skipped) rows.push([worker.path, 'skipped', reason, '']);
   for (const outcome of report.outcomes) {
-    if (outcome.status === 'pushed') lines.push(`ok      ${outcome.id}  ${outcome.images.map((image) => image.reference).join(' ')}`);
-    else lines.push(`FAILED  ${outcome.id}  ${outcome.problem ? formatProblem(outcome.problem) : ''}`);
+    const detail = outcome.problem ? formatProblem(outcome.problem).split('\n')[0] ?? '' : outcome.images.map((image) => image.reference).join(' ');
+    rows.push([outcome.id, outcome.status, outcome.reasons.join(',') || '-', detail]);
   }
+  const lines = [table(rows)];
   for (const problem of report.missing) lines.push(`missing ${formatProblem(problem)}`);
   for (const file of report.catalogFiles) lines.push(`catalog ${file}`);
   if (report.fatal) lines.push(`no catalog written: ${formatProblem(report.fatal.problem)}`);
-  return lines.join('\n');
-}
-
-function planText(report: PipelineReport): string {
-  const lines = ['Plan (dry run): nothing is built, pushed or written.'];
-  for (const unit of report.plan.units) {
-    lines.push(`build ${unit.worker.path} [${unit.worker.runtime}]${unit.requirements ? ` requirements ${unit.requirements}` : ''}`);
-    for (const { flavor, targets } of unit.flavors) {
-      for (const target of targets) lines.push(`  ${flavor.id} -> ${target.tags.map((tag) => `${target.repository}:${tag}`).join(', ')}`);
-    }
-  }
-  for (const { worker, reason } of report.plan.skipped) lines.push(`skip  ${worker.path}: ${reason}`);
+  const count = (status: string): number => report.outcomes.filter((outcome) => outcome.status === status).length;
+  lines.push(`${report.folderBuilds} folder build(s); ${count('pushed')} pushed, ${count('built')} built, ${count('unchanged')} unchanged, ${count('planned')} planned, ${count('failed') + report.plan.skipped.length} failed or skipped`);
   return lines.join('\n');
 }
 
@@ -37,54 +34,91 @@ function failed(report: PipelineReport): boolean {
   return report.plan.skipped.length > 0 || report.outcomes.some((outcome) => outcome.status === 'failed') || report.missing.length > 0;
 }
 
-export const pipelineCommand: Command = {
-  name: 'pipeline',
-  summary: 'Validate, generate Dockerfiles, build, tag, push and write the catalogs of a worker repository',
-  usage: 'neurons pipeline [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel] [--output DIR] [--only DIR]... [--dry-run] [--offline] [--json]',
-  options: {
-    repo: { type: 'string' },
-    config: { type: 'string' },
-    registry: { type: 'string' },
-    namespace: { type: 'string' },
-    channel: { type: 'string' },
-    output: { type: 'string' },
-    only: { type: 'string', multiple: true },
-    'dry-run': { type: 'boolean' },
-    offline: { type: 'boolean' },
-    json: { type: 'boolean' },
-  },
-  async run(io, values) {
-    const repo = path.resolve(io.cwd, String(values['repo'] ?? '.'));
-    if (!existsSync(repo)) throw new UsageError({ code: 'REPO_NOT_FOUND', file: repo, message: 'repository folder not found', hint: 'check --repo' });
-    const overrides = Object.fromEntries(
-      (['registry', 'namespace', 'channel', 'output'] as const).flatMap((key) => (typeof values[key] === 'string' ? [[key, values[key]]] : [])),
-    ) as Record<'registry' | 'namespace' | 'channel' | 'output', string>;
-    const config = await loadConfig(repo, io.env, {
-      ...overrides,
-      ...(typeof values['config'] === 'string' ? { configFile: values['config'] } : {}),
-      ...(overrides.output ? { output: path.resolve(io.cwd, overrides.output) } : {}),
-    });
-    const report = await runPipeline({
-      repo,
-      config,
-      docker: new Docker(),
-      only: (values['only'] as string[] | undefined) ?? [],
-      dryRun: Boolean(values['dry-run']),
-      offline: Boolean(values['offline']),
-      env: io.env,
-      log: (line) => void io.stderr.write(`${maskSecrets(line)}\n`),
-    });
-    for (const problem of report.discovery.errors) io.stderr.write(`error   ${formatProblem(problem)}\n`);
-    if (values['json']) {
-      const { discovery, plan, fatal, ...rest } = report;
-      io.stdout.write(`${maskSecrets(JSON.stringify({ ...rest, fatal: fatal?.problem, skipped: plan.skipped.map((skip) => ({ path: skip.worker.path, reason: skip.reason })), errors: discovery.errors }, null, 2))}\n`);
-    } else {
-      io.stdout.write(`${maskSecrets(values['dry-run'] ? planText(report) : summary(report))}\n`);
-    }
-    if (report.fatal) {
-      io.stderr.write(`neurons pipeline: ${maskSecrets(formatProblem(report.fatal.problem))}\n`);
-      return report.fatal.exitCode;
-    }
-    return failed(report) ? ExitCode.failure : ExitCode.ok;
-  },
-};
+function progressLine(event: ProgressEvent): string {
+  const duration = event.durationMs === undefined ? '' : ` (${(event.durationMs / 1000).toFixed(1)} s)`;
+  return `${event.state.padEnd(8)} ${event.flavor ?? event.worker}${duration}${event.detail ? `  ${event.detail}` : ''}`;
+}
+
+interface Stages {
+  name: 'build' | 'push' | 'pipeline';
+  summary: string;
+  push: boolean;
+  catalog: boolean;
+}
+
+async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<number> {
+  const repo = path.resolve(io.cwd, String(values['repo'] ?? '.'));
+  if (!existsSync(repo)) throw new UsageError({ code: 'REPO_NOT_FOUND', file: repo, message: 'repository folder not found', hint: 'check --repo' });
+  const concurrency = Number(values['concurrency'] ?? 2);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError({ code: 'USAGE', message: `--concurrency must be a whole number >= 1, not ${String(values['concurrency'])}` });
+  const text = (key: string): string | undefined => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
+  const config = await loadConfig(repo, io.env, {
+    ...(text('registry') ? { registry: text('registry') as string } : {}),
+    ...(text('namespace') ? { namespace: text('namespace') as string } : {}),
+    ...(text('channel') ? { channel: text('channel') as string } : {}),
+    ...(text('output') ? { output: path.resolve(io.cwd, text('output') as string) } : {}),
+    ...(text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {}),
+  });
+  const json = Boolean(values['json']);
+  const emit = (event: object): void => void io.stdout.write(`${maskSecrets(JSON.stringify(event))}\n`);
+  const docker = new Docker();
+  const report = await runPipeline({
+    repo,
+    config,
+    docker,
+    only: (values['only'] as string[] | undefined) ?? [],
+    dryRun: Boolean(values['dry-run']),
+    offline: Boolean(values['offline']),
+    force: Boolean(values['force']),
+    concurrency,
+    push: stages.push,
+    catalog: stages.catalog,
+    smoke: values['skip-tests'] ? undefined : createSmokeTester(docker, repo, Number(io.env['NEURONS_SMOKE_TIMEOUT'] ?? 120) * 1000),
+    env: io.env,
+    log: (line) => void io.stderr.write(`${maskSecrets(line)}\n`),
+    progress: (event) => (json ? emit({ type: 'progress', ...event }) : void io.stderr.write(`${maskSecrets(progressLine(event))}\n`)),
+  });
+  for (const problem of report.discovery.errors) io.stderr.write(`error   ${maskSecrets(formatProblem(problem))}\n`);
+  if (json) {
+    const { discovery, plan, fatal, ...rest } = report;
+    emit({ type: 'summary', ...rest, fatal: fatal?.problem, skipped: plan.skipped.map((skip) => ({ path: skip.worker.path, reason: skip.reason })), errors: discovery.errors });
+  } else {
+    io.stdout.write(`${values['dry-run'] ? 'Plan (dry run): nothing is built, pushed or written.\n' : ''}${maskSecrets(summary(report))}\n`);
+  }
+  if (report.fatal) {
+    io.stderr.write(`neurons ${stages.name}: ${maskSecrets(formatProblem(report.fatal.problem))}\n`);
+    return report.fatal.exitCode;
+  }
+  return failed(report) ? ExitCode.failure : ExitCode.ok;
+}
+
+const commonOptions = {
+  repo: { type: 'string' },
+  config: { type: 'string' },
+  registry: { type: 'string' },
+  namespace: { type: 'string' },
+  channel: { type: 'string' },
+  only: { type: 'string', multiple: true },
+  all: { type: 'boolean' },
+  force: { type: 'boolean' },
+  concurrency: { type: 'string' },
+  'skip-tests': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  offline: { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+function pipelineLikeCommand(stages: Stages): Command {
+  const output = stages.catalog ? ' [--output DIR]' : '';
+  return {
+    name: stages.name,
+    summary: stages.summary,
+    usage: `neurons ${stages.name} [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel]${output} [--only DIR]... [--all] [--force] [--concurrency N] [--skip-tests] [--dry-run] [--offline] [--json]`,
+    options: stages.catalog ? { ...commonOptions, output: { type: 'string' } } : commonOptions,
+    run: (io, values) => run(stages, io, values),
+  };
+}
+
+export const pipelineCommand = pipelineLikeCommand({ name: 'pipeline', summary: 'Validate, generate, build, test, push and write the catalogs of a worker repository', push: true, catalog: true });
+export const buildCommand = pipelineLikeCommand({ name: 'build', summary: 'Validate, generate, build and test the images that the registry lacks (nothing pushed)', push: false, catalog: false });
+export const pushCommand = pipelineLikeCommand({ name: 'push', summary: 'Build (from cache) and push the images that the registry lacks, without writing catalogs', push: true, catalog: false });

@@ -1,4 +1,4 @@
-/** Runs at most `concurrency` tasks at a time: reading hundreds of files at once would exhaust file handles. */
+/** Runs at most `concurrency` tasks at a time (file reads, builds, registry requests). */
 export function createLimiter(concurrency: number): <T>(task: () => Promise<T>) => Promise<T> {
   let running = 0;
   const waiting: Array<() => void> = [];

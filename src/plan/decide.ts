@@ -1,0 +1,97 @@
+import semver from 'semver';
+import { buildComponentsLabel, buildInputLabel, rebuildReasons, type BuildInputs, type InputComponents, type RebuildReason } from '../build/build-inputs.js';
+import type { Channel } from '../config/load-config.js';
+import type { Flavor } from '../definitions/types.js';
+import type { Problem } from '../errors/problem.js';
+import { coerceWorkerVersion } from '../definitions/version.js';
+import type { RegistryClientPool } from '../registry/client-pool.js';
+import type { ImageTarget } from './build-plan.js';
+
+export type FlavorAction = 'build' | 'skip' | 'refuse';
+
+export interface FlavorDecision {
+  action: FlavorAction;
+  reasons: Array<RebuildReason | 'missing-tags'>;
+  /** Per target, the tags to push (a moving tag already on a higher version is left where it is). */
+  pushes: Array<{ target: ImageTarget; tags: string[] }>;
+  problem?: Problem;
+}
+
+function parseComponents(label: string | undefined): Partial<InputComponents> | undefined {
+  if (!label) return undefined;
+  try {
+    return JSON.parse(label) as Partial<InputComponents>;
+  } catch {
+    return undefined;
+  }
+}
+
+function isHigher(published: string | undefined, ours: string): boolean {
+  if (!published) return false;
+  const theirs = coerceWorkerVersion(published);
+  const mine = coerceWorkerVersion(ours);
+  return Boolean(theirs && mine && semver.gt(theirs, mine));
+}
+
+/**
+ * Decides, from the registry alone (manifests and image configs, no pull), what one flavor needs: nothing when its
+ * exact tag already carries the same build-input digest and every other tag points at it; a build otherwise. An
+ * exact version published with other inputs is immutable on the stable channel unless forced.
+ */
+export async function decideFlavor(
+  flavor: Flavor,
+  targets: ImageTarget[],
+  inputs: BuildInputs,
+  clients: RegistryClientPool,
+  options: { channel: Channel; force: boolean },
+): Promise<FlavorDecision> {
+  const decision: FlavorDecision = { action: 'skip', reasons: [], pushes: [] };
+  for (const target of targets) {
+    const client = clients.for(target.registry);
+    const [exact = '', ...moving] = target.tags;
+    const published = await client.getImageConfig(target.path, exact);
+    const labels = published?.config.config?.Labels ?? {};
+    const same = labels[buildInputLabel] === inputs.digest;
+    const previous = parseComponents(labels[buildComponentsLabel]);
+    const reasons = rebuildReasons(inputs.components, previous);
+    // Immutable means the worker's own content: a new base image or template (a security refresh) may republish
+    // the same version; changed files or definition may not. An image with no record of its inputs is not ours.
+    const contentChanged = !previous || reasons.includes('files') || reasons.includes('definition');
+    if (published && !same && contentChanged && options.channel === 'stable' && !options.force) {
+      return {
+        action: 'refuse',
+        reasons: [],
+        pushes: [],
+        problem: {
+          code: 'TAG_IMMUTABLE',
+          file: flavor.file,
+          message: `${target.repository}:${exact} is already published with other build inputs (${previous ? reasons.join(', ') : 'not built by neurons'})`,
+          hint: 'published versions are immutable: bump `version` in the definition, or pass --force to overwrite',
+        },
+      };
+    }
+    if (!same || options.force) {
+      if (decision.reasons.length === 0) decision.reasons.push(...(options.force && same ? ['forced' as const] : reasons));
+      const keep: string[] = [];
+      for (const tag of moving) {
+        const current = await client.getImageConfig(target.path, tag);
+        if (!isHigher(current?.config.config?.Labels?.['org.opencontainers.image.version'], flavor.definition.version)) keep.push(tag);
+      }
+      decision.pushes.push({ target, tags: [exact, ...keep] });
+      continue;
+    }
+    // Same inputs under the exact tag: only moving tags that do not point at it yet (and not at a higher version).
+    const missing: string[] = [];
+    for (const tag of moving) {
+      const current = await client.getImageConfig(target.path, tag);
+      if (current?.digest === published?.digest) continue;
+      if (!isHigher(current?.config.config?.Labels?.['org.opencontainers.image.version'], flavor.definition.version)) missing.push(tag);
+    }
+    if (missing.length > 0) {
+      decision.pushes.push({ target, tags: missing });
+      if (!decision.reasons.includes('missing-tags')) decision.reasons.push('missing-tags');
+    }
+  }
+  if (decision.pushes.length > 0) decision.action = 'build';
+  return decision;
+}

@@ -1,0 +1,35 @@
+/**
+ * Run as `python3 -c IMPORT_CHECK_SCRIPT <script>` inside the image: parses the worker's script with `ast` and
+ * checks that every module it imports at top level can be found, without running the worker. The script's
+ * folder comes first on sys.path, as when Python runs the script itself; the working directory does not.
+ * Relative imports and `__future__` are skipped; imports nested in `try`/`if` are optional by intent.
+ * Prints one JSON line and exits 1 when a module is missing.
+ */
+export const IMPORT_CHECK_SCRIPT = String.raw`
+import ast, importlib.util, json, os, sys
+
+script = os.path.abspath(sys.argv[1])
+sys.path[:] = [os.path.dirname(script)] + [entry for entry in sys.path if entry not in ("", ".")]
+with open(script, "rb") as handle:
+    tree = ast.parse(handle.read(), script)
+
+names = []
+for node in tree.body:
+    if isinstance(node, ast.Import):
+        names.extend(alias.name for alias in node.names)
+    elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and node.module != "__future__":
+        names.append(node.module)
+
+missing = []
+for name in dict.fromkeys(names):
+    try:
+        found = importlib.util.find_spec(name) is not None
+    except Exception as error:  # a parent package is missing or fails to import
+        found = False
+        name = "%s (%s)" % (name, error)
+    if not found:
+        missing.append(name)
+
+print(json.dumps({"checked": list(dict.fromkeys(names)), "missing": missing}))
+sys.exit(1 if missing else 0)
+`;

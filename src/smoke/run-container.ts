@@ -1,0 +1,56 @@
+import type Docker from 'dockerode';
+import path from 'node:path';
+import { demuxLogs } from '../runner/container-logs.js';
+
+export interface ContainerRun {
+  /** Undefined when the container did not finish in time (it was killed). */
+  exitCode: number | undefined;
+  timedOut: boolean;
+  /** stdout and stderr, interleaved as the engine recorded them. */
+  logs: string;
+}
+
+/**
+ * Runs an image once with an optional entry point override and bind-mounted job folder, killing it after
+ * `timeoutMs`. The container is removed whatever happens; a container that cannot start (entry point not
+ * found) throws the engine's error.
+ */
+export async function runContainer(
+  docker: Docker,
+  options: { image: string; entrypoint?: string[]; cmd: string[]; jobDirectory?: string; network: string; timeoutMs: number },
+): Promise<ContainerRun> {
+  const container = await docker.createContainer({
+    Image: options.image,
+    ...(options.entrypoint ? { Entrypoint: options.entrypoint } : {}),
+    Cmd: options.cmd,
+    HostConfig: {
+      NetworkMode: options.network,
+      ...(options.jobDirectory ? { Binds: [`${path.resolve(options.jobDirectory)}:/job`] } : {}),
+    },
+  });
+  try {
+    await container.start();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void container.kill().catch(() => undefined);
+    }, options.timeoutMs);
+    const result = (await container.wait().finally(() => clearTimeout(timer))) as { StatusCode: number };
+    const logs = demuxLogs(await container.logs({ stdout: true, stderr: true }));
+    return { exitCode: timedOut ? undefined : result.StatusCode, timedOut, logs };
+  } finally {
+    await container.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+/** The last non-empty lines of a log, for a one-look failure message. */
+export function lastLines(logs: string, count = 8): string {
+  const lines = logs.split(/\r?\n/).map((line) => line.trimEnd()).filter(Boolean);
+  return lines.slice(-count).join('\n');
+}
+
+/** `; last log lines:` and the tail, or nothing when the container printed nothing. */
+export function logTail(logs: string): string {
+  const tail = lastLines(logs);
+  return tail ? `; last log lines:\n${tail}` : '';
+}

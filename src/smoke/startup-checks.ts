@@ -1,0 +1,97 @@
+import type Docker from 'dockerode';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Flavor, WorkerFolder } from '../definitions/types.js';
+import { IMPORT_CHECK_SCRIPT } from './python-imports.js';
+import { logTail, runContainer, type ContainerRun } from './run-container.js';
+import type { SmokeCase } from './sample-jobs.js';
+
+/** What can be checked in an image without a sample job, decided from its entry point. */
+export type StartupCheck =
+  | { type: 'python' | 'node'; interpreter: string; script: string }
+  | { type: 'start' }
+  | { type: 'none'; reason: string };
+
+/**
+ * Python and Node entry points (`python3 <script>`, `node <script>`) get their script checked; any other entry
+ * point is started once. An image without an entry point falls back to the folder's runtime and the flavor's
+ * command under /worker, as the generated images lay it out.
+ */
+export function chooseStartupCheck(image: { entrypoint: string[]; workingDir: string }, worker: WorkerFolder, flavor: Flavor): StartupCheck {
+  const [program, ...args] = image.entrypoint;
+  if (program === undefined) {
+    const script = path.posix.join('/worker', flavor.definition.command);
+    if (worker.runtime === 'python') return { type: 'python', interpreter: 'python3', script };
+    if (worker.runtime === 'node') return { type: 'node', interpreter: 'node', script };
+    return { type: 'none', reason: `the image has no entry point and the ${worker.runtime ?? 'unknown'} runtime has no check without one` };
+  }
+  const name = path.posix.basename(program);
+  const type = /^python(3(\.\d+)?)?$/.test(name) ? 'python' : name === 'node' || name === 'nodejs' ? 'node' : undefined;
+  const script = type ? scriptArgument(args, image.workingDir) : undefined;
+  return type && script ? { type, interpreter: program, script } : { type: 'start' };
+}
+
+/** The first argument that is not an option; none for `-m module`, `-c code`, `-e code`. */
+function scriptArgument(args: string[], workingDir: string): string | undefined {
+  for (const arg of args) {
+    if (['-m', '-c', '-e', '--eval', '-p', '--print'].includes(arg)) return undefined;
+    if (!arg.startsWith('-')) return path.posix.resolve(workingDir || '/', arg);
+  }
+  return undefined;
+}
+
+/** Case names in results and problem messages. */
+const CHECK_NAMES = { python: 'imports', node: 'syntax', start: 'start' } as const;
+
+export async function runStartupCheck(docker: Docker, image: string, check: Exclude<StartupCheck, { type: 'none' }>, options: { timeoutMs: number; network: string }): Promise<SmokeCase> {
+  const common = { image, network: options.network, timeoutMs: options.timeoutMs };
+  try {
+    switch (check.type) {
+      case 'python':
+        return judgeImports(await runContainer(docker, { ...common, entrypoint: [check.interpreter, '-c', IMPORT_CHECK_SCRIPT, check.script], cmd: [] }), check.script, options.timeoutMs);
+      case 'node':
+        return judgeExit('syntax', await runContainer(docker, { ...common, entrypoint: [check.interpreter, '--check', check.script], cmd: [] }), `node --check ${check.script} passed`, options.timeoutMs);
+      case 'start':
+        return await startOnce(docker, common);
+    }
+  } catch (error) {
+    return { name: CHECK_NAMES[check.type], passed: false, detail: `the container did not start: ${(error as Error).message}` };
+  }
+}
+
+/** Runs the image as the engine would on a job with an empty input: it must start and exit in time, any exit code. */
+async function startOnce(docker: Docker, common: { image: string; network: string; timeoutMs: number }): Promise<SmokeCase> {
+  const job = await mkdtemp(path.join(tmpdir(), 'neurons-smoke-'));
+  try {
+    await mkdir(path.join(job, 'input'));
+    await writeFile(path.join(job, 'input', 'input.json'), '{}');
+    const run = await runContainer(docker, { ...common, cmd: ['/job'], jobDirectory: job });
+    return judgeExit('start', run, `the entry point started and exited with code ${run.exitCode ?? '?'} on an empty input`, common.timeoutMs, true);
+  } finally {
+    await rm(job, { recursive: true, force: true });
+  }
+}
+
+function judgeImports(run: ContainerRun, script: string, timeoutMs: number): SmokeCase {
+  const report = parseLastJsonLine(run.logs);
+  if (run.timedOut || !report) return judgeExit('imports', run, '', timeoutMs);
+  if (report.missing.length > 0) return { name: 'imports', passed: false, detail: `${script} imports modules the image does not have: ${report.missing.join(', ')}` };
+  return { name: 'imports', passed: true, detail: `every top-level import of ${script} resolves${report.checked.length ? `: ${report.checked.join(', ')}` : ' (none)'}` };
+}
+
+function judgeExit(name: string, run: ContainerRun, passDetail: string, timeoutMs: number, anyExitCode = false): SmokeCase {
+  if (run.timedOut) return { name, passed: false, detail: `timed out after ${Math.round(timeoutMs / 1000)} s: the container was killed${logTail(run.logs)}` };
+  if (run.exitCode === 0 || anyExitCode) return { name, passed: true, detail: passDetail };
+  return { name, passed: false, detail: `exit code ${run.exitCode ?? '?'}${logTail(run.logs)}` };
+}
+
+function parseLastJsonLine(logs: string): { checked: string[]; missing: string[] } | undefined {
+  const line = logs.trim().split('\n').at(-1) ?? '';
+  try {
+    const parsed = JSON.parse(line) as { checked?: unknown; missing?: unknown };
+    return Array.isArray(parsed.checked) && Array.isArray(parsed.missing) ? { checked: parsed.checked.map(String), missing: parsed.missing.map(String) } : undefined;
+  } catch {
+    return undefined;
+  }
+}

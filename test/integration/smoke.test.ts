@@ -1,0 +1,209 @@
+import Docker from 'dockerode';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildImage } from '../../src/build/docker-build.js';
+import { createTar } from '../../src/build/tar.js';
+import { discoverRepository } from '../../src/definitions/discover.js';
+import type { Flavor, Runtime, WorkerFolder } from '../../src/definitions/types.js';
+import { smokeTestFlavor, type SmokeResult } from '../../src/smoke/smoke-test.js';
+import { copyFixture, environmentState, runCli, uniqueNamespace } from '../helpers/environment.js';
+
+const docker = new Docker();
+const network = 'none';
+const job = (config: Record<string, unknown>): string => JSON.stringify({ data: 'example.org', dataType: 'domain', tlp: 2, pap: 2, message: '', parameters: {}, config });
+
+async function writeFiles(root: string, files: Record<string, string>): Promise<void> {
+  for (const [name, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(root, name)), { recursive: true });
+    await writeFile(path.join(root, name), content);
+  }
+}
+
+/** A worker folder of its own in `root`, with an image built from a base: just its files and an entry point. */
+async function tinyWorker(
+  root: string,
+  tag: string,
+  options: { directory: string; runtime: Runtime; base: string; files: Record<string, string>; command: string; entrypoint?: string[] },
+): Promise<{ worker: WorkerFolder; flavor: Flavor; image: string }> {
+  const folder = `analyzers/${options.directory}`;
+  await writeFiles(path.join(root, folder), options.files);
+  const entrypoint = options.entrypoint ? `ENTRYPOINT ${JSON.stringify(options.entrypoint)}\n` : '';
+  const dockerfile = `FROM ${options.base}\nWORKDIR /worker\nCOPY worker/ /worker/${options.directory}/\n${entrypoint}`;
+  const entries = Object.entries({ Dockerfile: dockerfile, ...Object.fromEntries(Object.entries(options.files).map(([name, content]) => [`worker/${name}`, content])) });
+  const context = createTar(entries.map(([name, content]) => ({ name, type: 'file' as const, mode: 0o644, data: Buffer.from(content) })));
+  const image = `neurons-smoke-test/${options.directory.toLowerCase()}:${tag}`;
+  await buildImage(docker, context, { tag: image, dockerfile: 'Dockerfile', buildArgs: {}, labels: {}, registryAuth: {}, file: folder });
+  const definition = { name: options.directory, version: '1.0', author: 'test', url: '', license: 'AGPL-V3', description: '', dataTypeList: ['domain'], command: `${options.directory}/${options.command}`, baseConfig: options.directory };
+  const flavor: Flavor = { file: `${folder}/${options.directory}.json`, definition, id: `${options.directory}_1_0` };
+  return { worker: { kind: 'analyzer', directory: options.directory, path: folder, runtime: options.runtime, flavors: [flavor], errorCount: 0 }, flavor, image };
+}
+
+async function smokeTempFolders(): Promise<string[]> {
+  return (await readdir(tmpdir())).filter((name) => name.startsWith('neurons-smoke-'));
+}
+
+describe('smoke test of built images, against the real engine', () => {
+  const tag = uniqueNamespace('smoke');
+  let repo: string;
+  let tiny: string;
+  let namespace: string;
+  let host: string;
+  let hashCalc: WorkerFolder;
+  const images: string[] = [];
+  const tinyWorkers: Record<string, Awaited<ReturnType<typeof tinyWorker>>> = {};
+  let foldersBefore: string[];
+
+  beforeAll(async () => {
+    host = (await environmentState()).registry.host;
+    repo = await copyFixture();
+    namespace = uniqueNamespace('smoke');
+    const cases = path.join(repo, 'analyzers/HashCalc/tests');
+    await writeFiles(cases, {
+      // No `service` in the job: the flavor's config decides the algorithm.
+      'merged-config/input/input.json': job({ check_tlp: false }),
+      'unknown-service/input/input.json': job({ service: 'crc32' }),
+      'unknown-service/expect.json': '{"success": false}',
+    });
+    await writeFiles(path.join(repo, 'analyzers/HashCalc/smoke-cases'), {
+      'a-wrong-expectation/input/input.json': job({}),
+      'a-wrong-expectation/expect.json': '{"success": false}',
+      'b-fine/input/input.json': job({}),
+    });
+    const result = await runCli(['pipeline', '--repo', repo, '--output', path.join(repo, 'out'), '--namespace', namespace, '--only', 'HashCalc']);
+    const discovery = await discoverRepository(repo, { definitionsOnly: false });
+    hashCalc = discovery.workers.find((worker) => worker.directory === 'HashCalc') as WorkerFolder;
+    images.push(...hashCalc.flavors.map((flavor) => reference(flavor)));
+    // With --only, the other workers' catalog entries are missing from this namespace (exit 1): only the build matters here.
+    for (const image of images) await expect(docker.getImage(image).inspect(), result.stdout + result.stderr).resolves.toBeDefined();
+
+    tiny = await mkdtemp(path.join(tmpdir(), 'neurons-tiny-'));
+    const python = `${host}/base/python:3.11-bookworm`;
+    const node = `${host}/base/node:18-bookworm`;
+    const specs: Array<Parameters<typeof tinyWorker>[2]> = [
+      { directory: 'Crashes', runtime: 'python', base: python, command: 'crashes.py', entrypoint: ['python3', 'Crashes/crashes.py'], files: { 'crashes.py': 'raise RuntimeError("boom in the worker")\n', 'tests/any/input/input.json': job({}) } },
+      { directory: 'Sleeps', runtime: 'python', base: python, command: 'sleeps.py', entrypoint: ['python3', 'Sleeps/sleeps.py'], files: { 'sleeps.py': 'import time\ntime.sleep(300)\n', 'tests/slow/input/input.json': job({}) } },
+      {
+        directory: 'MissingImport', runtime: 'python', base: python, command: 'worker.py', entrypoint: ['python3', 'MissingImport/worker.py'],
+        files: {
+          'worker.py': 'from __future__ import annotations\nimport json, os.path\nfrom collections import OrderedDict\nfrom . import relative_only\nimport helper\nimport not_installed_module_xyz\ntry:\n    import optional_module_xyz\nexcept ImportError:\n    pass\n',
+          'helper.py': 'VALUE = 1\n',
+        },
+      },
+      { directory: 'BadSyntax', runtime: 'node', base: node, command: 'index.js', entrypoint: ['node', 'BadSyntax/index.js'], files: { 'index.js': 'function broken( {\n' } },
+      { directory: 'GoodSyntax', runtime: 'node', base: node, command: 'index.js', entrypoint: ['node', 'GoodSyntax/index.js'], files: { 'index.js': 'console.log("fine");\n' } },
+      { directory: 'ExitsNonZero', runtime: 'go', base: python, command: 'check', entrypoint: ['/bin/sh', '-c', 'exit 3', '--'], files: { 'README.md': 'no code\n' } },
+      { directory: 'NoBinary', runtime: 'go', base: python, command: 'check', entrypoint: ['/worker/NoBinary/check'], files: { 'README.md': 'no code\n' } },
+      { directory: 'NoEntrypoint', runtime: 'custom', base: python, command: 'run.sh', files: { 'README.md': 'no code\n' } },
+    ];
+    for (const spec of specs) {
+      tinyWorkers[spec.directory] = await tinyWorker(tiny, tag, spec);
+      images.push(tinyWorkers[spec.directory]?.image ?? '');
+    }
+    foldersBefore = await smokeTempFolders();
+  });
+
+  afterAll(async () => {
+    for (const image of images) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+    if (tiny) await rm(tiny, { recursive: true, force: true });
+    if (repo) await rm(repo, { recursive: true, force: true });
+  });
+
+  function reference(flavor: Flavor): string {
+    return `${host}/${namespace}/${flavor.definition.name.toLowerCase()}:${flavor.definition.version}`;
+  }
+
+  function flavorNamed(name: string): Flavor {
+    return hashCalc.flavors.find((flavor) => flavor.definition.name === name) as Flavor;
+  }
+
+  async function smokeHashCalc(name: string, casesDirectory?: string): Promise<SmokeResult> {
+    const flavor = flavorNamed(name);
+    return smokeTestFlavor(docker, { image: reference(flavor), repo, worker: hashCalc, flavor, timeoutMs: 60_000, network, ...(casesDirectory ? { casesDirectory } : {}) });
+  }
+
+  async function smokeTiny(directory: string, timeoutMs = 60_000): Promise<SmokeResult> {
+    const { worker, flavor, image } = tinyWorkers[directory] as Awaited<ReturnType<typeof tinyWorker>>;
+    return smokeTestFlavor(docker, { image, repo: tiny, worker, flavor, timeoutMs, network });
+  }
+
+  it('runs every sample job of every HashCalc flavor, with the flavor config merged under the job config', async () => {
+    const sha256 = createHash('sha256').update('example.org').digest('hex');
+    for (const name of ['HashCalc_MD5', 'HashCalc_SHA1', 'HashCalc_SHA256']) {
+      const result = await smokeHashCalc(name);
+      expect(result, JSON.stringify(result.cases, null, 2)).toMatchObject({ kind: 'sample-job', passed: true, flavorId: flavorNamed(name).id });
+      expect(result.problem).toBeUndefined();
+      expect(result.cases.map((smokeCase) => smokeCase.name)).toEqual(['md5-domain', 'merged-config', 'sha256-file', 'unknown-service']);
+      // The md5-domain job names md5 in its own config: the job's value wins over every flavor's.
+      expect(result.cases[0]?.detail).toContain('HashCalc:MD5=');
+      expect(result.cases[3]?.detail).toMatch(/^failed as expected: .*crc32/);
+    }
+    const merged = (await smokeHashCalc('HashCalc_SHA256')).cases[1];
+    expect(merged?.detail).toContain(`HashCalc:SHA256="${sha256}"`);
+  });
+
+  it('runs every case of a configured cases folder even when one fails, and names the failure', async () => {
+    const result = await smokeHashCalc('HashCalc_MD5', 'smoke-cases');
+    expect(result.passed).toBe(false);
+    expect(result.cases.map((smokeCase) => [smokeCase.name, smokeCase.passed])).toEqual([['a-wrong-expectation', false], ['b-fine', true]]);
+    expect(result.problem).toMatchObject({ code: 'SMOKE_FAILED', file: 'analyzers/HashCalc/HashCalc_MD5.json' });
+    expect(result.problem?.message).toContain(reference(flavorNamed('HashCalc_MD5')));
+    expect(result.problem?.message).toContain('a-wrong-expectation: expect.json expects a failure');
+    expect(result.problem?.message).not.toContain('b-fine');
+  });
+
+  it('falls back to the import check without sample jobs, and passes when the imports resolve in the image', async () => {
+    const result = await smokeHashCalc('HashCalc_SHA256', 'no-such-folder');
+    expect(result, JSON.stringify(result.cases)).toMatchObject({ kind: 'import-check', passed: true });
+    expect(result.cases[0]?.detail).toContain('hashlib, cortexlite');
+  });
+
+  it('fails a worker that crashes, with the last lines of its logs', async () => {
+    const result = await smokeTiny('Crashes');
+    expect(result).toMatchObject({ kind: 'sample-job', passed: false, problem: { code: 'SMOKE_FAILED', file: 'analyzers/Crashes/Crashes.json' } });
+    expect(result.problem?.message).toMatch(/any: no output\/output\.json.*exit code 1/);
+    expect(result.problem?.message).toContain('RuntimeError: boom in the worker');
+    // The log tail is plain text: no stream frame headers left in it.
+    expect(result.problem?.message).not.toMatch(/[\u0000-\u0008]/);
+    expect(result.problem?.hint).toContain('expect.json');
+  });
+
+  it('kills a case that runs past the timeout and fails it', async () => {
+    const started = Date.now();
+    const result = await smokeTiny('Sleeps', 3_000);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(result.passed).toBe(false);
+    expect(result.cases[0]?.detail).toMatch(/^timed out after 3 s: the container was killed/);
+  });
+
+  it('catches a top-level import the image cannot resolve, and only that one', async () => {
+    const result = await smokeTiny('MissingImport');
+    expect(result).toMatchObject({ kind: 'import-check', passed: false });
+    expect(result.cases[0]?.detail).toBe('/worker/MissingImport/worker.py imports modules the image does not have: not_installed_module_xyz');
+    expect(result.problem?.message).toContain('not_installed_module_xyz');
+  });
+
+  it('checks Node scripts with node --check', async () => {
+    const bad = await smokeTiny('BadSyntax');
+    expect(bad).toMatchObject({ kind: 'import-check', passed: false });
+    expect(bad.cases[0]?.detail).toContain('SyntaxError');
+    expect(await smokeTiny('GoodSyntax')).toMatchObject({ kind: 'import-check', passed: true });
+  });
+
+  it('starts other entry points once: any exit code passes, an entry point that does not exist fails', async () => {
+    const exits = await smokeTiny('ExitsNonZero');
+    expect(exits).toMatchObject({ kind: 'import-check', passed: true, cases: [{ name: 'start', detail: expect.stringContaining('exited with code 3') }] });
+    const missing = await smokeTiny('NoBinary');
+    expect(missing).toMatchObject({ kind: 'import-check', passed: false });
+    expect(missing.cases[0]?.detail).toMatch(/did not start: .*\/worker\/NoBinary\/check/);
+    expect(await smokeTiny('NoEntrypoint')).toMatchObject({ kind: 'none', passed: true, cases: [{ name: 'none', detail: expect.stringContaining('no entry point') }] });
+  });
+
+  it('leaves no container and no temporary job folder behind', async () => {
+    const containers = await docker.listContainers({ all: true });
+    expect(containers.filter((container) => images.includes(container.Image))).toEqual([]);
+    expect(await smokeTempFolders()).toEqual(foldersBefore);
+  });
+});

@@ -8,7 +8,8 @@ import type { Discovery, Flavor, WorkerFolder } from './definitions/types.js';
 import { NeuronsError } from './errors/neurons-error.js';
 import type { Problem } from './errors/problem.js';
 import { buildPlan, type BuildPlan, type BuildUnit } from './plan/build-plan.js';
-import { decideFlavor, type FlavorDecision } from './plan/decide.js';
+import type { FlavorDecision } from './plan/decide.js';
+import { detectChanges, type DetectMode, type Detection } from './detect/detect.js';
 import { writeCatalogs } from './publish/write-catalogs.js';
 import { pushImage } from './push/push-image.js';
 import { RegistryClientPool } from './registry/client-pool.js';
@@ -50,6 +51,7 @@ export interface PipelineReport {
   missing: Problem[];
   /** A failure that stopped the catalog stage (registry unreachable, credentials refused): nothing was written. */
   fatal?: NeuronsError;
+  detection?: Omit<Detection, 'decisions'>;
 }
 
 export interface PipelineOptions {
@@ -64,6 +66,11 @@ export interface PipelineOptions {
   /** Build and push even what the registry already has; overwrite published versions. */
   force: boolean;
   concurrency: number;
+  /** How changed workers are found (see detectChanges); `digest` checks every worker against the registry. */
+  mode: DetectMode;
+  base: string | undefined;
+  head: string;
+  pullRequest: number | undefined;
   push: boolean;
   catalog: boolean;
   smoke: SmokeTester | undefined;
@@ -104,17 +111,17 @@ function createRunContext(settings: BuildSettings, clients: RegistryClientPool):
 }
 
 /** Build (once per folder), smoke-test, push and verify what the decisions ask for, one unit at a time. */
-async function processUnit(options: PipelineOptions, run: RunContext, unit: BuildUnit, prepared: Prepared, decisions: Map<string, FlavorDecision>, report: PipelineReport): Promise<void> {
+async function processUnit(options: PipelineOptions, run: RunContext, unit: BuildUnit, prepared: Prepared | undefined, decisions: Map<string, FlavorDecision>, report: PipelineReport): Promise<void> {
   const { docker, progress } = options;
   const worker = unit.worker.path;
   const outcome = (flavor: Flavor, status: FlavorOutcome['status'], extra: Partial<FlavorOutcome> = {}): FlavorOutcome => {
-    const prepared_ = prepared.flavors.find((item) => item.flavor.id === flavor.id);
+    const prepared_ = prepared?.flavors.find((item) => item.flavor.id === flavor.id);
     return { id: flavor.id, file: flavor.file, worker, status, reasons: decisions.get(flavor.id)?.reasons ?? [], images: [], buildInputDigest: prepared_?.inputs.digest ?? '', ...extra };
   };
   const wanted = unit.flavors.filter(({ flavor }) => decisions.get(flavor.id)?.action === 'build');
   for (const { flavor } of unit.flavors) {
     const decision = decisions.get(flavor.id);
-    if (decision?.action === 'skip') {
+    if (!decision || decision.action === 'skip') {
       report.outcomes.push(outcome(flavor, 'unchanged'));
       progress({ worker, flavor: flavor.id, state: 'skipped', detail: 'unchanged in the registry' });
     } else if (decision?.action === 'refuse') {
@@ -188,18 +195,16 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
     for (const registry of config.registries) if (registry.insecure) options.log(`WARNING: TLS verification is off for registry ${registry.host} (insecure: true)`);
     const settings = await prepareBuildSettings(repo, discovery, config, { offline: options.offline, env: options.env });
     const limit = createLimiter(Math.max(1, options.concurrency));
-    const prepared = await Promise.all(plan.units.map((unit) => limit(() => prepareFolderBuild(repo, unit, settings))));
-    const decisions = new Map<string, FlavorDecision>();
-    await Promise.all(
-      prepared.flatMap((unit) =>
-        unit.flavors.map(async ({ flavor, targets, inputs }) => {
-          decisions.set(flavor.id, await decideFlavor(flavor, targets, inputs, clients, { channel: config.channel, force: options.force }));
-        }),
-      ),
-    );
+    const detection = await detectChanges({ repo, discovery, config, settings, clients, mode: options.mode, only: options.only, base: options.base, head: options.head, pullRequest: options.pullRequest, force: options.force, env: options.env });
+    const { decisions, ...detected } = detection;
+    report.detection = detected;
+    // Only the units something is to be done for are prepared again (the rest were read once, or not at all).
+    const active = (unit: BuildUnit): boolean => unit.flavors.some(({ flavor }) => decisions.get(flavor.id)?.action !== undefined && decisions.get(flavor.id)?.action !== 'skip');
+    const prepared = await Promise.all(plan.units.map((unit) => (active(unit) ? limit(() => prepareFolderBuild(repo, unit, settings)) : undefined)));
     if (options.dryRun) {
-      for (const unit of prepared) {
-        for (const { flavor, inputs } of unit.flavors) {
+      for (const [index, unit] of plan.units.entries()) {
+        for (const { flavor } of unit.flavors) {
+          const inputs = prepared[index]?.flavors.find((item) => item.flavor.id === flavor.id)?.inputs ?? { digest: '' };
           const decision = decisions.get(flavor.id);
           const images = (decision?.pushes ?? []).flatMap(({ target, tags }) => tags.map((tag) => ({ reference: `${target.repository}:${tag}`, digest: '' })));
           report.outcomes.push({ id: flavor.id, file: flavor.file, worker: '', status: decision?.action === 'build' ? 'planned' : decision?.action === 'refuse' ? 'failed' : 'unchanged', reasons: decision?.reasons ?? [], images, buildInputDigest: inputs.digest, ...(decision?.problem ? { problem: decision.problem } : {}) });
@@ -209,7 +214,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
     }
     const run = createRunContext(settings, clients);
     for (const unit of plan.units) for (const { flavor } of unit.flavors) options.progress({ worker: unit.worker.path, flavor: flavor.id, state: 'queued' });
-    await Promise.all(plan.units.map((unit, index) => limit(() => processUnit(options, run, unit, prepared[index] as Prepared, decisions, report))));
+    await Promise.all(plan.units.map((unit, index) => limit(() => processUnit(options, run, unit, prepared[index], decisions, report))));
     // Outcomes in plan order, whatever order the units finished in.
     const order = plan.units.flatMap((unit) => unit.flavors.map(({ flavor }) => flavor.id));
     report.outcomes.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));

@@ -34,14 +34,14 @@ export async function prepareFolderBuild(repo: string, unit: BuildUnit, settings
   // definition rebuilds that flavor only. A worker's own Dockerfile gets its folder as it is.
   const definitions = new Set(custom ? [] : worker.flavors.map((flavor) => path.posix.basename(flavor.file)));
   const entries = await folderEntries(path.join(repo, worker.path), rendered.contextPrefix, worker.path, { exclude: definitions });
-  if (!custom) {
-    entries.push({ name: '.neurons', type: 'directory', mode: 0o755 });
-    entries.push({ name: generatedDockerfile, type: 'file', mode: 0o644, data: Buffer.from(rendered.dockerfile) });
-  }
+  if (!custom) entries.push({ name: '.neurons', type: 'directory', mode: 0o755 });
   for (const [name, data] of rendered.extraFiles) entries.push({ name, type: 'file', mode: 0o644, data });
+  // The files, apart from the generated Dockerfile: that one is an input of its own (it names the base image).
+  const files = createTar(entries);
+  if (!custom) entries.push({ name: generatedDockerfile, type: 'file', mode: 0o644, data: Buffer.from(rendered.dockerfile) });
   const context = createTar(entries);
   const baseImages = worker.runtime === 'custom' ? Object.values(rendered.buildArgs) : [settings.baseImages[worker.runtime ?? 'python'] ?? ''];
-  const folder = folderInputs({ templateId: rendered.templateId, dockerfile: rendered.dockerfile, context, baseImages, settings: buildSettingsFingerprint(settings.config) });
+  const folder = folderInputs({ templateId: rendered.templateId, dockerfile: rendered.dockerfile, context: files, baseImages, settings: buildSettingsFingerprint(settings.config) });
   const { digest } = folder;
   const folderTag = `neurons.local/${worker.kind}-${worker.directory.toLowerCase()}:${digest.slice('sha256:'.length, 'sha256:'.length + 16)}`;
   const stdio = worker.runtime === 'go' ? await goSpeaksStdio(path.join(repo, worker.path), workerSettings(settings.config, worker)) : false;

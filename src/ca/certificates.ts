@@ -11,10 +11,22 @@ export interface CertificateAuthorityOptions {
   days: number;
 }
 
-export interface ServerCertificateOptions {
+/** How long a certificate is valid: from five minutes ago for `days` days, unless the bounds are given. */
+export interface Validity {
+  days: number;
+  /** Tests set both bounds in the past (or the future) to get an expired (or not yet valid) certificate. */
+  notBefore?: Date;
+  notAfter?: Date;
+}
+
+export interface ServerCertificateOptions extends Validity {
   hosts: string[];
   ips: string[];
-  days: number;
+}
+
+export interface ClientCertificateOptions extends Validity {
+  /** The client's name (subject CN), what a server doing mutual TLS sees. */
+  commonName: string;
 }
 
 // Key generation uses Node's native crypto (node-forge's pure-JS RSA takes seconds); node-forge signs the certificates.
@@ -26,20 +38,20 @@ function generateKeys(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forg
   return { privateKey: forgeKey, publicKey, keyPem };
 }
 
-function newCertificate(publicKey: forge.pki.PublicKey, days: number): forge.pki.Certificate {
+function newCertificate(publicKey: forge.pki.PublicKey, validity: Validity): forge.pki.Certificate {
   const certificate = forge.pki.createCertificate();
   certificate.publicKey = publicKey;
   // Positive 128-bit serial (a leading 00 byte keeps it positive in DER).
   certificate.serialNumber = `00${randomBytes(16).toString('hex')}`;
   const now = new Date();
-  certificate.validity.notBefore = new Date(now.getTime() - 5 * 60 * 1000);
-  certificate.validity.notAfter = new Date(now.getTime() + days * 24 * 60 * 60 * 1000);
+  certificate.validity.notBefore = validity.notBefore ?? new Date(now.getTime() - 5 * 60 * 1000);
+  certificate.validity.notAfter = validity.notAfter ?? new Date(now.getTime() + validity.days * 24 * 60 * 60 * 1000);
   return certificate;
 }
 
 export function createCertificateAuthority(options: CertificateAuthorityOptions): KeyAndCertificate {
   const { privateKey, publicKey, keyPem } = generateKeys();
-  const certificate = newCertificate(publicKey, options.days);
+  const certificate = newCertificate(publicKey, options);
   const subject = [{ name: 'commonName', value: options.commonName }, { name: 'organizationName', value: 'neurons' }];
   certificate.setSubject(subject);
   certificate.setIssuer(subject);
@@ -52,25 +64,37 @@ export function createCertificateAuthority(options: CertificateAuthorityOptions)
   return { certificatePem: forge.pki.certificateToPem(certificate), keyPem };
 }
 
-export function issueServerCertificate(ca: KeyAndCertificate, options: ServerCertificateOptions): KeyAndCertificate {
+/** Signs a leaf certificate (not a CA) for `commonName` with the CA's key; `extensions` say what it is for. */
+function issueLeaf(ca: KeyAndCertificate, commonName: string, validity: Validity, extensions: object[]): KeyAndCertificate {
   const caCertificate = forge.pki.certificateFromPem(ca.certificatePem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
   const { publicKey, keyPem } = generateKeys();
-  const certificate = newCertificate(publicKey, options.days);
-  certificate.setSubject([{ name: 'commonName', value: options.hosts[0] ?? options.ips[0] ?? 'localhost' }]);
+  const certificate = newCertificate(publicKey, validity);
+  certificate.setSubject([{ name: 'commonName', value: commonName }]);
   certificate.setIssuer(caCertificate.subject.attributes);
   certificate.setExtensions([
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    ...extensions,
+    { name: 'authorityKeyIdentifier', keyIdentifier: caCertificate.generateSubjectKeyIdentifier().getBytes() },
+  ]);
+  certificate.sign(caKey, forge.md.sha256.create());
+  return { certificatePem: forge.pki.certificateToPem(certificate), keyPem };
+}
+
+export function issueServerCertificate(ca: KeyAndCertificate, options: ServerCertificateOptions): KeyAndCertificate {
+  return issueLeaf(ca, options.hosts[0] ?? options.ips[0] ?? 'localhost', options, [
     { name: 'extKeyUsage', serverAuth: true },
     {
       name: 'subjectAltName',
       altNames: [...options.hosts.map((value) => ({ type: 2, value })), ...options.ips.map((ip) => ({ type: 7, ip }))],
     },
-    { name: 'authorityKeyIdentifier', keyIdentifier: caCertificate.generateSubjectKeyIdentifier().getBytes() },
   ]);
-  certificate.sign(caKey, forge.md.sha256.create());
-  return { certificatePem: forge.pki.certificateToPem(certificate), keyPem };
+}
+
+/** A client certificate for mutual TLS: a server that asks for one (`requestCert`) checks it against the CA. */
+export function issueClientCertificate(ca: KeyAndCertificate, options: ClientCertificateOptions): KeyAndCertificate {
+  return issueLeaf(ca, options.commonName, options, [{ name: 'extKeyUsage', clientAuth: true }]);
 }
 
 /** Days left before the certificate expires (negative when expired). */

@@ -55,6 +55,7 @@ export const configSchema = {
         properties: {
           protocol: { enum: ['job', 'stdio'] },
           template: { type: 'string', pattern: '^[a-z][a-z0-9-]*$' },
+          uses: { type: 'array', items: { type: 'string', minLength: 1 } },
         },
       },
     },
@@ -66,6 +67,8 @@ export const configSchema = {
 export interface WorkerSettings {
   protocol?: 'job' | 'stdio';
   template?: string;
+  /** Repository folders outside the worker's own that it depends on: a change there rebuilds it. */
+  uses?: string[];
 }
 
 export interface ConfigFile {

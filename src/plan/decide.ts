@@ -60,7 +60,7 @@ export async function decideFlavor(
     if (published && !same && contentChanged && options.channel === 'stable' && !options.force) {
       return {
         action: 'refuse',
-        reasons: [],
+        reasons: previous ? reasons : ['new'],
         pushes: [],
         problem: {
           code: 'TAG_IMMUTABLE',

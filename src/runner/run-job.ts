@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { demuxLogs } from './container-logs.js';
@@ -14,12 +15,21 @@ export interface JobRun {
 
 /**
  * Runs a worker image on a job folder the way the engine does: the folder mounted at /job, `/job` as the only
- * argument, the image's own entry point. The job folder must already hold `input/input.json`.
+ * argument, the image's own entry point. The job folder must already hold `input/input.json`. As the engine does,
+ * a job with `input/cacerts` gets `REQUESTS_CA_BUNDLE=/job/input/cacerts`; `env` adds variables (`NAME=value`).
  */
-export async function runJob(docker: Docker, image: string, jobDirectory: string, options: { timeoutMs: number; network: string }): Promise<JobRun> {
+export async function runJob(
+  docker: Docker,
+  image: string,
+  jobDirectory: string,
+  options: { timeoutMs: number; network: string; env?: string[] },
+): Promise<JobRun> {
+  const caBundle = existsSync(path.join(jobDirectory, 'input', 'cacerts')) ? ['REQUESTS_CA_BUNDLE=/job/input/cacerts'] : [];
+  const env = [...(options.env ?? []), ...caBundle];
   const container = await docker.createContainer({
     Image: image,
     Cmd: ['/job'],
+    ...(env.length > 0 ? { Env: env } : {}),
     HostConfig: { Binds: [`${path.resolve(jobDirectory)}:/job`], NetworkMode: options.network },
   });
   try {

@@ -5,6 +5,7 @@ import type { Command, CliIo, ParsedValues } from '../command.js';
 import { loadConfig } from '../../config/load-config.js';
 import { ExitCode, UsageError } from '../../errors/neurons-error.js';
 import { formatProblem } from '../../errors/problem.js';
+import type { DetectMode } from '../../detect/detect.js';
 import { runPipeline, type PipelineReport, type ProgressEvent } from '../../pipeline.js';
 import { maskSecrets } from '../../util/mask.js';
 import { createSmokeTester } from '../smoke-tester.js';
@@ -39,6 +40,18 @@ function progressLine(event: ProgressEvent): string {
   return `${event.state.padEnd(8)} ${event.flavor ?? event.worker}${duration}${event.detail ? `  ${event.detail}` : ''}`;
 }
 
+export function detectMode(values: ParsedValues): DetectMode {
+  const mode = values['all'] ? 'digest' : (values['mode'] ?? 'auto');
+  if (mode !== 'git' && mode !== 'digest' && mode !== 'auto') throw new UsageError({ code: 'USAGE', message: `unknown --mode '${String(mode)}'`, hint: 'use git, digest or auto' });
+  return mode;
+}
+
+export function pullRequestNumber(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError({ code: 'USAGE', message: `--pr takes a pull request number, not '${value}'` });
+  return Number(value);
+}
+
 interface Stages {
   name: 'build' | 'push' | 'pipeline';
   summary: string;
@@ -71,6 +84,10 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
     offline: Boolean(values['offline']),
     force: Boolean(values['force']),
     concurrency,
+    mode: detectMode(values),
+    base: text('base'),
+    head: text('head') ?? 'HEAD',
+    pullRequest: pullRequestNumber(text('pr')),
     push: stages.push,
     catalog: stages.catalog,
     smoke: values['skip-tests'] ? undefined : createSmokeTester(docker, repo, Number(io.env['NEURONS_SMOKE_TIMEOUT'] ?? 120) * 1000),
@@ -100,6 +117,10 @@ const commonOptions = {
   channel: { type: 'string' },
   only: { type: 'string', multiple: true },
   all: { type: 'boolean' },
+  mode: { type: 'string' },
+  base: { type: 'string' },
+  head: { type: 'string' },
+  pr: { type: 'string' },
   force: { type: 'boolean' },
   concurrency: { type: 'string' },
   'skip-tests': { type: 'boolean' },
@@ -113,7 +134,7 @@ function pipelineLikeCommand(stages: Stages): Command {
   return {
     name: stages.name,
     summary: stages.summary,
-    usage: `neurons ${stages.name} [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel]${output} [--only DIR]... [--all] [--force] [--concurrency N] [--skip-tests] [--dry-run] [--offline] [--json]`,
+    usage: `neurons ${stages.name} [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel]${output} [--only DIR]... [--all] [--mode git|digest|auto] [--base REF] [--head REF] [--pr N] [--force] [--concurrency N] [--skip-tests] [--dry-run] [--offline] [--json]`,
     options: stages.catalog ? { ...commonOptions, output: { type: 'string' } } : commonOptions,
     run: (io, values) => run(stages, io, values),
   };

@@ -1,0 +1,179 @@
+import { isIP } from 'node:net';
+import path from 'node:path';
+import type { CliIo, Command, ParsedValues } from '../command.js';
+import { initCertificateAuthority, issueCertificateFiles, readCertificateAuthority, type IssueRequest, type WrittenFiles } from '../../ca/ca-folder.js';
+import { formatInspection, inspectChain, loadTargetChain, parseInspectTarget } from '../../ca/inspect.js';
+import { defaultDockerCertsDirectory, trustEngine } from '../../ca/trust-engine.js';
+import { environmentDirectory, readEnvironmentState } from '../../environment/state.js';
+import { EnvironmentError, ExitCode, UsageError } from '../../errors/neurons-error.js';
+import { distinguishedName } from '../../trust/certificate-summary.js';
+import { readCaFile } from '../../trust/trust-store.js';
+
+interface Action {
+  /** The options this action takes: any other is a usage error rather than silently ignored. */
+  options: string[];
+  run(io: CliIo, values: ParsedValues, operands: string[]): Promise<number>;
+}
+
+function usage(message: string, hint: string): UsageError {
+  return new UsageError({ code: 'USAGE', message, hint });
+}
+
+function single(values: ParsedValues, name: string): string | undefined {
+  const value = values[name];
+  if (Array.isArray(value)) {
+    if (value.length > 1) throw usage(`--${name} is given ${value.length} times`, `give one --${name} here`);
+    return value[0] === undefined ? undefined : String(value[0]);
+  }
+  return typeof value === 'string' ? value : undefined;
+}
+
+function list(values: ParsedValues, name: string): string[] {
+  const value = values[name];
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+function days(values: ParsedValues, fallback: number): number {
+  const text = single(values, 'days');
+  if (text === undefined) return fallback;
+  const parsed = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(parsed >= 1 && parsed <= 36_500)) throw usage(`--days '${text}' is not a number of days`, 'give a whole number from 1 to 36500');
+  return parsed;
+}
+
+function describeWritten(written: WrittenFiles, what: string): string {
+  return [
+    `${what}: ${written.certificateFile}`,
+    `  key:      ${written.keyFile} (mode 0600: keep it private)`,
+    `  subject:  ${distinguishedName(written.certificate.subject)}`,
+    ...(written.certificate.subjectAltName ? [`  names:    ${written.certificate.subjectAltName}`] : []),
+    `  valid to: ${new Date(written.certificate.validTo).toISOString()}`,
+    `  sha256:   ${written.certificate.fingerprint256}`,
+  ].join('\n');
+}
+
+const dnsName = /^(\*\.)?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+
+function issueRequest(values: ParsedValues): IssueRequest {
+  const hosts = list(values, 'host');
+  const ips = list(values, 'ip');
+  const name = single(values, 'name');
+  if (values['client']) {
+    if (!name) throw usage('a client certificate needs --name CN', 'e.g. `neurons ca issue --client --ca DIR --name ci-runner`');
+    if (hosts.length + ips.length > 0) throw usage('--host and --ip are for server certificates', 'drop them with --client');
+    return { kind: 'client', commonName: name, days: days(values, 825) };
+  }
+  if (name) throw usage('--name is for CA and client certificates', 'a server certificate is named by its --host values');
+  if (hosts.length + ips.length === 0) throw usage('a server certificate needs --host NAME (or --ip ADDR)', 'e.g. `neurons ca issue --ca DIR --host registry.example.org`');
+  for (const host of hosts) if (!dnsName.test(host)) throw usage(`--host '${host}' is not a DNS name`, 'give addresses with --ip');
+  for (const ip of ips) if (isIP(ip) === 0) throw usage(`--ip '${ip}' is not an IP address`, 'give names with --host');
+  return { kind: 'server', hosts, ips, days: days(values, 825) };
+}
+
+const actions: Record<string, Action> = {
+  init: {
+    options: ['out', 'name', 'days', 'force'],
+    async run(io, values) {
+      const out = path.resolve(io.cwd, single(values, 'out') ?? '.');
+      const written = await initCertificateAuthority({ out, commonName: single(values, 'name') ?? 'neurons private CA', days: days(values, 3650), force: Boolean(values['force']) });
+      io.stdout.write(`${describeWritten(written, 'CA created')}\nnext: neurons ca issue --ca ${out} --host NAME\n`);
+      return ExitCode.ok;
+    },
+  },
+  issue: {
+    options: ['ca', 'host', 'ip', 'days', 'out', 'client', 'name'],
+    async run(io, values) {
+      const caDirectory = single(values, 'ca');
+      if (!caDirectory) throw usage('issue needs --ca DIR, the folder of ca.crt and ca.key', 'create one with `neurons ca init --out DIR`');
+      const request = issueRequest(values);
+      const ca = await readCertificateAuthority(path.resolve(io.cwd, caDirectory));
+      const written = await issueCertificateFiles(ca, request, path.resolve(io.cwd, single(values, 'out') ?? '.'));
+      io.stdout.write(`${describeWritten(written, `${request.kind} certificate (leaf + CA chain)`)}\n`);
+      return ExitCode.ok;
+    },
+  },
+  inspect: {
+    options: ['ca', 'json'],
+    async run(io, values, operands) {
+      if (operands.length !== 1) throw usage('inspect takes one https URL or PEM file', 'e.g. `neurons ca inspect https://registry.example.org:5000`');
+      const targetText = operands[0] ?? '';
+      const target = parseInspectTarget(targetText, io.cwd);
+      const givenCas = list(values, 'ca').flatMap((file) => readCaFile(path.resolve(io.cwd, file)));
+      let chain;
+      try {
+        chain = await loadTargetChain(target);
+      } catch (error) {
+        if (error instanceof UsageError || target.kind === 'file') throw error;
+        const code = (error as NodeJS.ErrnoException).code ?? 'UNKNOWN';
+        throw new EnvironmentError(
+          { code: 'CA_INSPECT_UNREACHABLE', message: `no certificate from ${target.host}:${target.port}: ${code} (${(error as Error).message})`, hint: 'check the host and port, and that the server speaks TLS there' },
+          error,
+        );
+      }
+      const report = inspectChain(chain.certificates, {
+        target: targetText,
+        host: target.kind === 'url' ? target.host : undefined,
+        givenCas,
+        env: io.env,
+        now: new Date(),
+        clientCertificateRequired: chain.clientCertificateRequired,
+      });
+      io.stdout.write(values['json'] ? `${JSON.stringify(report, null, 2)}\n` : formatInspection(report));
+      return report.ok ? ExitCode.ok : ExitCode.failure;
+    },
+  },
+  'trust-engine': {
+    options: ['registry', 'ca', 'certs-dir'],
+    async run(io, values) {
+      const registry = single(values, 'registry');
+      if (!registry) throw usage('trust-engine needs --registry HOST:PORT', 'e.g. `neurons ca trust-engine --registry registry.example.org:5000 --ca ca.crt`');
+      const given = single(values, 'ca');
+      const caFile = given ? path.resolve(io.cwd, given) : (await readEnvironmentState(environmentDirectory(io.env)))?.caFile;
+      if (!caFile) throw usage('trust-engine needs --ca FILE (no local environment to take its CA from)', 'give the CA that issued the registry certificate');
+      const certsDirectory = path.resolve(io.cwd, single(values, 'certs-dir') ?? io.env['NEURONS_DOCKER_CERTS_DIR'] ?? defaultDockerCertsDirectory);
+      const result = await trustEngine({ registry, caFile, certsDirectory });
+      if (result.status === 'denied') {
+        io.stderr.write(`neurons ca: cannot write ${result.file}: ${result.reason}\nrun as root:\n`);
+        io.stdout.write(`${result.commands.join('\n')}\n`);
+        return ExitCode.usage;
+      }
+      io.stdout.write(result.status === 'written' ? `the Docker engine now trusts ${registry}: wrote ${result.file}\n` : `already trusted: ${result.file} holds this CA\n`);
+      return ExitCode.ok;
+    },
+  },
+};
+
+export const caCommand: Command = {
+  name: 'ca',
+  summary: 'Private CA: create one, issue server/client certificates, inspect a TLS chain, make the Docker engine trust a registry',
+  usage: [
+    'neurons ca init [--out DIR] [--name CN] [--days N] [--force]',
+    '       neurons ca issue --ca DIR --host NAME... [--ip ADDR...] [--days N] [--out DIR]',
+    '       neurons ca issue --ca DIR --client --name CN [--days N] [--out DIR]',
+    '       neurons ca inspect <https-url|pem-file> [--ca FILE...] [--json]',
+    '       neurons ca trust-engine --registry HOST:PORT [--ca FILE] [--certs-dir DIR]',
+  ].join('\n'),
+  positionals: true,
+  options: {
+    out: { type: 'string' },
+    name: { type: 'string' },
+    days: { type: 'string' },
+    force: { type: 'boolean' },
+    ca: { type: 'string', multiple: true },
+    host: { type: 'string', multiple: true },
+    ip: { type: 'string', multiple: true },
+    client: { type: 'boolean' },
+    json: { type: 'boolean' },
+    registry: { type: 'string' },
+    'certs-dir': { type: 'string' },
+  },
+  async run(io, values, positionals) {
+    const [name, ...operands] = positionals;
+    const action = name === undefined ? undefined : actions[name];
+    if (!action) throw usage(`unknown ca action '${name ?? ''}'`, 'use `neurons ca init`, `issue`, `inspect` or `trust-engine`');
+    const foreign = Object.keys(values).filter((option) => values[option] !== undefined && option !== 'help' && !action.options.includes(option));
+    if (foreign.length > 0) throw usage(`${foreign.map((option) => `--${option}`).join(', ')} is not an option of \`ca ${name ?? ''}\``, `its options: ${action.options.map((option) => `--${option}`).join(' ')}`);
+    if (name !== 'inspect' && operands.length > 0) throw usage(`unexpected argument '${operands[0] ?? ''}'`, 'options are written --name value');
+    return action.run(io, values, operands);
+  },
+};

@@ -1,0 +1,166 @@
+import { prepareFolderBuild, type BuildSettings } from '../build/build-unit.js';
+import type { Config } from '../config/load-config.js';
+import type { Discovery, WorkerFolder } from '../definitions/types.js';
+import { UsageError } from '../errors/neurons-error.js';
+import { buildPlan, type BuildUnit } from '../plan/build-plan.js';
+import { decideFlavor, type FlavorDecision } from '../plan/decide.js';
+import type { RegistryClientPool } from '../registry/client-pool.js';
+import { createLimiter } from '../util/limit.js';
+import { baseFromCi } from './ci-base.js';
+import { listGitChanges, mergeBase } from './git-changes.js';
+import { listPullRequestChanges } from './github-changes.js';
+import { mapChangesToWorkers, type RemovedDefinition } from './map-changes.js';
+import type { ChangedFile } from './types.js';
+
+export type DetectMode = 'git' | 'digest' | 'auto';
+
+export interface DetectOptions {
+  repo: string;
+  discovery: Discovery;
+  config: Config;
+  settings: BuildSettings;
+  clients: RegistryClientPool;
+  mode: DetectMode;
+  /** Folder names or paths the run is narrowed to (`--only`); empty for all. */
+  only: string[];
+  base: string | undefined;
+  head: string;
+  pullRequest: number | undefined;
+  force: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface WorkerToRebuild {
+  kind: 'analyzer' | 'responder';
+  directory: string;
+  path: string;
+  flavors: string[];
+  reasons: string[];
+  /** Flavors whose published version may not be overwritten (stable channel, without --force). */
+  refused: string[];
+}
+
+export interface Detection {
+  mode: DetectMode;
+  /** What git (or the pull request) said, and why it was not used when it was not. */
+  source: { kind: 'git' | 'pull-request' | 'none'; base?: string; head?: string; note?: string };
+  rebuild: WorkerToRebuild[];
+  removed: RemovedDefinition[];
+  unchanged: number;
+  /** Registry decisions made, by flavor id: the pipeline builds from these. */
+  decisions: Map<string, FlavorDecision>;
+  /** Flavors whose build inputs were computed and compared with the registry. */
+  digestChecks: number;
+}
+
+async function changedFiles(options: DetectOptions): Promise<{ files: ChangedFile[]; source: Detection['source'] } | { files: undefined; source: Detection['source'] }> {
+  if (options.pullRequest !== undefined) {
+    const [owner, name] = (options.env['GITHUB_REPOSITORY'] ?? '').split('/');
+    if (!owner || !name) throw new UsageError({ code: 'DETECT_PR_REPOSITORY', message: '--pr needs GITHUB_REPOSITORY=owner/name', hint: 'set GITHUB_REPOSITORY (GitHub Actions sets it)' });
+    const changes = await listPullRequestChanges({
+      owner,
+      repo: name,
+      pullNumber: options.pullRequest,
+      ...(options.env['GITHUB_TOKEN'] ? { token: options.env['GITHUB_TOKEN'] } : {}),
+      ...(options.env['GITHUB_API_URL'] ? { baseUrl: options.env['GITHUB_API_URL'] } : {}),
+    });
+    if (!changes.capped) return { files: changes.files, source: { kind: 'pull-request', base: changes.baseSha, head: changes.headSha } };
+    // At the API's cap the list is incomplete: the pull request's own commits are compared with git instead.
+    const fromGit = await listGitChanges(options.repo, changes.baseSha, options.head);
+    if (fromGit.usable) return { files: fromGit.files, source: { kind: 'git', base: fromGit.base, head: fromGit.head, note: 'the pull request lists more files than the GitHub API returns: compared with git' } };
+    return { files: undefined, source: { kind: 'none', note: `pull request capped and git unusable (${fromGit.reason}: ${fromGit.detail})` } };
+  }
+  let base = options.base;
+  let note: string | undefined;
+  if (base === undefined) {
+    const ci = baseFromCi(options.env);
+    if (ci.kind === 'commit') base = ci.base;
+    else if (ci.kind === 'branch') base = await mergeBase(options.repo, ci.ref, options.head);
+    note = `base from ${ci.source}`;
+  }
+  const changes = await listGitChanges(options.repo, base, options.head);
+  if (!changes.usable) return { files: undefined, source: { kind: 'none', note: `git cannot tell (${changes.reason}: ${changes.detail}): build inputs decide for every worker` } };
+  return { files: changes.files, source: { kind: 'git', base: changes.base, head: changes.head, ...(note ? { note } : {}) } };
+}
+
+/** The template a worker renders with: workers sharing one share base image, template and settings. */
+function groupOf(config: Config, worker: WorkerFolder): string {
+  return config.workers[worker.path]?.template ?? config.workers[worker.directory]?.template ?? worker.runtime ?? 'unknown';
+}
+
+/**
+ * Which workers to rebuild, and why. `digest` compares every flavor's build inputs with the labels of its published
+ * image (the truth, a registry read per flavor); `git` maps changed files to workers (no registry at all; blind to
+ * a base image that moved); `auto` takes the workers git names, plus, per template, one published image whose
+ * recorded base image, template and settings are compared with today's: when they differ, every worker of that
+ * template is checked by digest. When git cannot answer, `auto` checks everything by digest and says so.
+ */
+export async function detectChanges(options: DetectOptions): Promise<Detection> {
+  const { discovery, config } = options;
+  const plan = buildPlan(options.repo, discovery, config, options.only);
+  const detection: Detection = { mode: options.mode, source: { kind: 'none' }, rebuild: [], removed: [], unchanged: 0, decisions: new Map(), digestChecks: 0 };
+  const limit = createLimiter(8);
+  const check = async (units: BuildUnit[]): Promise<void> => {
+    await Promise.all(
+      units.map((unit) =>
+        limit(async () => {
+          const prepared = await prepareFolderBuild(options.repo, unit, options.settings);
+          for (const { flavor, targets, inputs } of prepared.flavors) {
+            detection.digestChecks += 1;
+            detection.decisions.set(flavor.id, await decideFlavor(flavor, targets, inputs, options.clients, { channel: config.channel, force: options.force }));
+          }
+        }),
+      ),
+    );
+  };
+  let candidates: Set<string> | undefined;
+  const gitReasons = new Map<string, Set<string>>();
+  if (options.mode !== 'digest') {
+    const found = await changedFiles(options);
+    detection.source = found.source;
+    if (found.files) {
+      const mapped = mapChangesToWorkers(found.files, discovery, config, options.repo);
+      detection.removed = mapped.removed;
+      candidates = new Set(mapped.changed.keys());
+      for (const change of mapped.changed.values()) for (const [id, reasons] of change.flavors) gitReasons.set(id, new Set(reasons));
+    } else if (options.mode === 'git') {
+      candidates = new Set(plan.units.map((unit) => unit.worker.path));
+      for (const unit of plan.units) for (const { flavor } of unit.flavors) gitReasons.set(flavor.id, new Set(['forced']));
+    }
+  }
+  if (options.mode === 'git' && candidates) {
+    for (const unit of plan.units) {
+      const flavors = unit.flavors.filter(({ flavor }) => gitReasons.has(flavor.id));
+      for (const { flavor } of flavors) detection.decisions.set(flavor.id, { action: 'build', reasons: [...(gitReasons.get(flavor.id) ?? [])] as FlavorDecision['reasons'], pushes: unit.flavors.find((item) => item.flavor.id === flavor.id)?.targets.map((target) => ({ target, tags: target.tags })) ?? [] });
+    }
+  } else if (candidates && options.mode === 'auto') {
+    // Workers git names, checked by digest; then one sample per template for what git cannot see.
+    await check(plan.units.filter((unit) => candidates?.has(unit.worker.path)));
+    const groups = new Map<string, BuildUnit[]>();
+    for (const unit of plan.units.filter((item) => !candidates?.has(item.worker.path))) groups.set(groupOf(config, unit.worker), [...(groups.get(groupOf(config, unit.worker)) ?? []), unit]);
+    for (const units of groups.values()) {
+      const [sample] = units;
+      if (!sample) continue;
+      await check([sample]);
+      const moved = sample.flavors.some(({ flavor }) => {
+        const decision = detection.decisions.get(flavor.id);
+        return decision?.action !== 'skip' && decision?.reasons.some((reason) => ['base-image', 'template', 'settings', 'new'].includes(reason));
+      });
+      if (moved) await check(units.slice(1));
+    }
+  } else {
+    await check(plan.units);
+  }
+  for (const unit of plan.units) {
+    const flavors = unit.flavors.filter(({ flavor }) => {
+      const decision = detection.decisions.get(flavor.id);
+      return decision !== undefined && decision.action !== 'skip';
+    });
+    detection.unchanged += unit.flavors.length - flavors.length;
+    if (flavors.length === 0) continue;
+    const reasons = new Set(flavors.flatMap(({ flavor }) => detection.decisions.get(flavor.id)?.reasons ?? []));
+    const refused = flavors.filter(({ flavor }) => detection.decisions.get(flavor.id)?.action === 'refuse').map(({ flavor }) => flavor.definition.name);
+    detection.rebuild.push({ kind: unit.worker.kind, directory: unit.worker.directory, path: unit.worker.path, flavors: flavors.map(({ flavor }) => flavor.definition.name), reasons: [...reasons], refused });
+  }
+  return detection;
+}

@@ -137,8 +137,7 @@ function checkConfigurationItems(input: DefinitionInput, findings: RuleFindings)
     const pointer = `/configurationItems/${index}`;
     for (const flag of ['multi', 'required'] as const) {
       if (Object.hasOwn(item, flag)) continue;
-      // Normalized the way the engine reads it, so that later stages can rely on the type.
-      item[flag] = false;
+      // The engine reads a missing flag as false. The definition is kept as written: it goes to the catalog as is.
       report(findings, input, 'DEF_W_CONFIG_ITEM_DEFAULTED', pointer, `\`${flag}\` of \`${String(item['name'])}\``);
     }
     if (Object.hasOwn(item, 'defaultValue')) {

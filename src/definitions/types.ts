@@ -8,8 +8,9 @@ export interface ConfigurationItem {
   name: string;
   description: string;
   type: 'text' | 'string' | 'number' | 'boolean';
-  multi: boolean;
-  required: boolean;
+  /** Absent means false, as the engine reads it (a warning says so). */
+  multi?: boolean;
+  required?: boolean;
   defaultValue?: unknown;
   [field: string]: unknown;
 }
@@ -36,8 +37,8 @@ export interface Flavor {
   /** Repository-relative path with forward slashes, e.g. `analyzers/Abuse/Abuse_Lookup.json`. */
   file: string;
   /**
-   * The definition as parsed, field order preserved; configuration items missing `multi`/`required` get the
-   * engine's default (false). Matches its type only when the folder's `errorCount` is 0.
+   * The definition as written (parsed, field order preserved). Matches its type only when the folder's
+   * `errorCount` is 0.
    */
   definition: Definition;
   /** The engine's worker id: `name_version` with dots turned into underscores. */

@@ -1,7 +1,8 @@
 import type Docker from 'dockerode';
 import { prepareBuildSettings } from './build/build-settings.js';
 import { buildUnit, prepareFolderBuild, type BuildSettings } from './build/build-unit.js';
-import { assembleCatalogs } from './catalog/assemble-catalogs.js';
+import { catalogWorkers } from './catalog/catalog-workers.js';
+import { produceCatalogs } from './catalog/produce-catalogs.js';
 import type { Config } from './config/load-config.js';
 import { discoverRepository } from './definitions/discover.js';
 import type { Discovery, Flavor, WorkerFolder } from './definitions/types.js';
@@ -10,7 +11,7 @@ import type { Problem } from './errors/problem.js';
 import { buildPlan, type BuildPlan, type BuildUnit } from './plan/build-plan.js';
 import type { FlavorDecision } from './plan/decide.js';
 import { detectChanges, type DetectMode, type Detection } from './detect/detect.js';
-import { writeCatalogs } from './publish/write-catalogs.js';
+import type { PublishTarget } from './publish/targets.js';
 import { pushImage } from './push/push-image.js';
 import { RegistryClientPool } from './registry/client-pool.js';
 import { createLimiter } from './util/limit.js';
@@ -49,6 +50,9 @@ export interface PipelineReport {
   folderBuilds: number;
   catalogFiles: string[];
   missing: Problem[];
+  /** Entries whose previous version stands in for a missing image. */
+  kept: Problem[];
+  indexSerial?: number;
   /** A failure that stopped the catalog stage (registry unreachable, credentials refused): nothing was written. */
   fatal?: NeuronsError;
   detection?: Omit<Detection, 'decisions'>;
@@ -73,6 +77,10 @@ export interface PipelineOptions {
   pullRequest: number | undefined;
   push: boolean;
   catalog: boolean;
+  /** Where catalogs go (the first is also where the previous ones are read from). */
+  targets: PublishTarget[];
+  signingKey: { pem: string; origin: string } | undefined;
+  expiresInDays: number;
   smoke: SmokeTester | undefined;
   env: NodeJS.ProcessEnv;
   log: (line: string) => void;
@@ -189,7 +197,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
   const { repo, config } = options;
   const discovery = await discoverRepository(repo, { definitionsOnly: false });
   const plan = buildPlan(repo, discovery, config, options.only);
-  const report: PipelineReport = { discovery, plan, outcomes: [], folderBuilds: 0, catalogFiles: [], missing: [] };
+  const report: PipelineReport = { discovery, plan, outcomes: [], folderBuilds: 0, catalogFiles: [], missing: [], kept: [] };
   const clients = new RegistryClientPool();
   try {
     for (const registry of config.registries) if (registry.insecure) options.log(`WARNING: TLS verification is off for registry ${registry.host} (insecure: true)`);
@@ -222,10 +230,26 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
     const [primary] = config.registries;
     if (!options.catalog || !primary) return report;
     try {
-      const publishable = discovery.workers.filter((worker) => worker.errorCount === 0);
-      const assembled = await assembleCatalogs(publishable, primary, clients.for(primary), config.channel);
-      report.missing = assembled.missing;
-      report.catalogFiles = await writeCatalogs(config.output, assembled.catalogs);
+      const publishable = catalogWorkers(discovery);
+      const result = await produceCatalogs({
+        workers: publishable,
+        registry: primary,
+        client: clients.for(primary),
+        channel: config.channel,
+        targets: options.targets,
+        signingKey: options.signingKey,
+        expiresInDays: options.expiresInDays,
+        buildInputDigests: new Map(report.outcomes.filter((outcome) => outcome.buildInputDigest).map((outcome) => [outcome.id, outcome.buildInputDigest])),
+        revisions: new Map(publishable.flatMap((worker) => {
+          const revision = settings.source.folder(worker.path).revision;
+          return revision ? [[worker.path, revision] as const] : [];
+        })),
+        now: new Date(),
+      });
+      report.missing = result.missing;
+      report.kept = result.kept;
+      report.indexSerial = result.index.serial;
+      report.catalogFiles = options.targets.flatMap((target) => result.files.map((file) => (target.description.endsWith('/') ? `${target.description}${file}` : `${target.description}/${file}`)));
     } catch (error) {
       if (!(error instanceof NeuronsError)) throw error;
       report.fatal = error;

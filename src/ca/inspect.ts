@@ -15,7 +15,7 @@ export type InspectTarget = { kind: 'url'; host: string; port: number } | { kind
 export interface InspectionReport {
   target: string;
   /** The host name checked against the leaf (URLs only). */
-  host: string | undefined;
+  host: string | null;
   /** Leaf first, as presented. */
   certificates: CertificateSummary[];
   trust: {
@@ -23,15 +23,15 @@ export interface InspectionReport {
     public: boolean;
     /** The bundled roots plus NODE_EXTRA_CA_CERTS: what this machine trusts. */
     system: boolean;
-    /** The CAs given with --ca; undefined when none were given. */
-    given: boolean | undefined;
+    /** The CAs given with --ca; null when none were given. */
+    given: boolean | null;
     /** Subject of the CA the chain leads to, when it leads to one. */
-    anchor: string | undefined;
+    anchor: string | null;
   };
-  /** Whether the leaf names the URL's host; undefined for a file. */
-  hostMatches: boolean | undefined;
+  /** Whether the leaf names the URL's host; null for a file. */
+  hostMatches: boolean | null;
   outOfDate: Array<{ subject: string; problem: 'expired' | 'not yet valid' }>;
-  inspection: { flagged: boolean; product: string | undefined; signs: string[] };
+  inspection: { flagged: boolean; product: string | null; signs: string[] };
   /** The server refused a handshake without a client certificate (mutual TLS). */
   clientCertificateRequired: boolean;
   /** Trusted (system store or given CAs), in date, and for the URL's host. */
@@ -90,11 +90,11 @@ export function inspectChain(
   const trust = {
     public: publicAnchor !== undefined,
     system: systemAnchor !== undefined,
-    given: options.givenCas.length > 0 ? givenAnchor !== undefined : undefined,
-    anchor: anchor ? summarizeCertificate(anchor, options.now).subject : undefined,
+    given: options.givenCas.length > 0 ? givenAnchor !== undefined : null,
+    anchor: anchor ? summarizeCertificate(anchor, options.now).subject : null,
   };
   const host = options.host;
-  const hostMatches = host === undefined || !leaf ? undefined : (isIP(host) ? leaf.checkIP(host) : leaf.checkHost(host)) !== undefined;
+  const hostMatches = host === undefined || !leaf ? null : (isIP(host) ? leaf.checkIP(host) : leaf.checkHost(host)) !== undefined;
   const outOfDate: InspectionReport['outOfDate'] = [];
   for (const certificate of certificates) {
     const { notBefore, notAfter } = validityDates(certificate);
@@ -109,13 +109,13 @@ export function inspectChain(
   if (!trust.public) signs.push("the chain does not lead to a root of Node's public store: a private CA, or a proxy that re-signs traffic");
   return {
     target: options.target,
-    host,
+    host: host ?? null,
     certificates: summaries,
     trust,
     hostMatches,
     outOfDate,
     // A private CA the user named with --ca is expected; an unknown one, or a product's name, is not.
-    inspection: { flagged: product !== undefined || (!trust.public && trust.given !== true), product, signs },
+    inspection: { flagged: product !== undefined || (!trust.public && trust.given !== true), product: product ?? null, signs },
     clientCertificateRequired: options.clientCertificateRequired,
     ok: (trust.system || trust.given === true) && outOfDate.length === 0 && hostMatches !== false,
   };
@@ -137,9 +137,9 @@ export function formatInspection(report: InspectionReport): string {
     );
   }
   lines.push(`verifies with the system store: ${yesNo(report.trust.system)}${report.trust.system && !report.trust.public ? ' (through NODE_EXTRA_CA_CERTS)' : ''}`);
-  lines.push(`verifies with the given CAs: ${report.trust.given === undefined ? '(none given)' : yesNo(report.trust.given)}`);
+  lines.push(`verifies with the given CAs: ${report.trust.given === null ? '(none given)' : yesNo(report.trust.given)}`);
   if (report.trust.anchor) lines.push(`trusted root: ${report.trust.anchor}`);
-  if (report.hostMatches !== undefined) lines.push(`host name ${report.host ?? ''}: ${report.hostMatches ? 'matches' : 'does NOT match the certificate'}`);
+  if (report.hostMatches !== null) lines.push(`host name ${report.host ?? ''}: ${report.hostMatches ? 'matches' : 'does NOT match the certificate'}`);
   lines.push(report.outOfDate.length === 0 ? 'dates: in date' : `dates: ${report.outOfDate.map((item) => `${item.subject} ${item.problem}`).join('; ')}`);
   if (report.clientCertificateRequired) lines.push('client certificate: the server requires one (mutual TLS)');
   lines.push(`TLS inspection: ${report.inspection.flagged ? 'SIGNS FOUND' : 'no signs'}`);

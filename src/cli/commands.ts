@@ -1,8 +1,10 @@
 import type { Command } from './command.js';
+import { catalogCommand } from './commands/catalog.js';
 import { caCommand } from './commands/ca.js';
 import { detectCommand } from './commands/detect.js';
 import { envCommand } from './commands/env.js';
 import { generateCommand } from './commands/generate.js';
+import { keysCommand } from './commands/keys.js';
 import { buildCommand, pipelineCommand, pushCommand } from './commands/pipeline.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
@@ -15,6 +17,8 @@ export const commands: Record<string, Command> = {
   build: buildCommand,
   push: pushCommand,
   pipeline: pipelineCommand,
+  catalog: catalogCommand,
+  keys: keysCommand,
   env: envCommand,
   run: runCommand,
   ca: caCommand,

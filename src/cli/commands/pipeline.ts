@@ -9,6 +9,7 @@ import type { DetectMode } from '../../detect/detect.js';
 import { runPipeline, type PipelineReport, type ProgressEvent } from '../../pipeline.js';
 import { maskSecrets } from '../../util/mask.js';
 import { createSmokeTester } from '../smoke-tester.js';
+import { catalogOptionSpecs, catalogTargets, expiresInDays, signingKey } from '../catalog-options.js';
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
@@ -23,6 +24,7 @@ function summary(report: PipelineReport): string {
     rows.push([outcome.id, outcome.status, outcome.reasons.join(',') || '-', detail]);
   }
   const lines = [table(rows)];
+  for (const problem of report.kept) lines.push(`kept    ${formatProblem(problem)}`);
   for (const problem of report.missing) lines.push(`missing ${formatProblem(problem)}`);
   for (const file of report.catalogFiles) lines.push(`catalog ${file}`);
   if (report.fatal) lines.push(`no catalog written: ${formatProblem(report.fatal.problem)}`);
@@ -31,8 +33,8 @@ function summary(report: PipelineReport): string {
   return lines.join('\n');
 }
 
-function failed(report: PipelineReport): boolean {
-  return report.plan.skipped.length > 0 || report.outcomes.some((outcome) => outcome.status === 'failed') || report.missing.length > 0;
+function failed(report: PipelineReport, allowPartial: boolean): boolean {
+  return report.plan.skipped.length > 0 || report.outcomes.some((outcome) => outcome.status === 'failed') || (report.missing.length > 0 && !allowPartial);
 }
 
 function progressLine(event: ProgressEvent): string {
@@ -90,6 +92,9 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
     pullRequest: pullRequestNumber(text('pr')),
     push: stages.push,
     catalog: stages.catalog,
+    targets: stages.catalog ? catalogTargets(io, values, config.output, config) : [],
+    signingKey: stages.catalog ? await signingKey(io, values) : undefined,
+    expiresInDays: expiresInDays(values),
     smoke: values['skip-tests'] ? undefined : createSmokeTester(docker, repo, Number(io.env['NEURONS_SMOKE_TIMEOUT'] ?? 120) * 1000),
     env: io.env,
     log: (line) => void io.stderr.write(`${maskSecrets(line)}\n`),
@@ -106,7 +111,7 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
     io.stderr.write(`neurons ${stages.name}: ${maskSecrets(formatProblem(report.fatal.problem))}\n`);
     return report.fatal.exitCode;
   }
-  return failed(report) ? ExitCode.failure : ExitCode.ok;
+  return failed(report, Boolean(values['allow-partial'])) ? ExitCode.failure : ExitCode.ok;
 }
 
 const commonOptions = {
@@ -130,12 +135,12 @@ const commonOptions = {
 } as const;
 
 function pipelineLikeCommand(stages: Stages): Command {
-  const output = stages.catalog ? ' [--output DIR]' : '';
+  const output = stages.catalog ? ' [--output DIR] [--publish DIR|URL]... [--sign KEY] [--allow-partial] [--expires-days N]' : '';
   return {
     name: stages.name,
     summary: stages.summary,
     usage: `neurons ${stages.name} [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel]${output} [--only DIR]... [--all] [--mode git|digest|auto] [--base REF] [--head REF] [--pr N] [--force] [--concurrency N] [--skip-tests] [--dry-run] [--offline] [--json]`,
-    options: stages.catalog ? { ...commonOptions, output: { type: 'string' } } : commonOptions,
+    options: stages.catalog ? { ...commonOptions, ...catalogOptionSpecs, output: { type: 'string' } } : commonOptions,
     run: (io, values) => run(stages, io, values),
   };
 }

@@ -12,7 +12,7 @@ import { readJobReport, type JobReport } from '../../runner/job-report.js';
 import { prepareJobFolder, type JobRequest, type Observable } from '../../runner/prepare-job.js';
 import { readCatalog, readDefinition, resolveTarget, type RunTarget } from '../../runner/resolve-target.js';
 import { runJob } from '../../runner/run-job.js';
-import { maskSecrets } from '../../util/mask.js';
+import { maskSecrets, registerSecret } from '../../util/mask.js';
 
 /** The engine's default job timeout, in seconds. */
 const defaultTimeoutSeconds = 600;
@@ -54,10 +54,9 @@ export const runCommand: Command = {
     const catalogFile = file('catalog');
     const definitionFile = file('definition');
     const target = resolveTarget(targetName, catalogFile ? await readCatalog(catalogFile) : undefined, definitionFile ? await readDefinition(definitionFile) : undefined);
-    const timeoutSeconds = numberFlag('timeout', text('timeout'), defaultTimeoutSeconds, { min: 1, max: 86_400, integer: false });
-    const { request, problems, warnings } = await buildRequest(io, target, values, { text, list, file });
+    const { request, timeoutSeconds, problems, warnings } = await buildRequest(io, target, { text, list, file });
     for (const warning of warnings) io.stderr.write(`neurons run: warning: ${maskSecrets(formatProblem(warning))}\n`);
-    if (problems.length > 0 || request === undefined) {
+    if (problems.length > 0 || request === undefined || timeoutSeconds === undefined) {
       for (const problem of problems) io.stderr.write(`neurons run: ${maskSecrets(formatProblem(problem))}\n`);
       return ExitCode.usage;
     }
@@ -78,7 +77,8 @@ export const runCommand: Command = {
       if (keep) io.stderr.write(`job folder kept: ${job}\n`);
       return outcome.success ? ExitCode.ok : ExitCode.failure;
     } finally {
-      if (!keep) await rm(job, { recursive: true, force: true });
+      // A worker running as another user may leave files this user cannot remove: say so, do not fail the run.
+      if (!keep) await rm(job, { recursive: true, force: true }).catch((error: unknown) => void io.stderr.write(`could not remove the job folder ${job}: ${(error as Error).message}\n`));
     }
   },
 };
@@ -93,9 +93,8 @@ interface FlagReaders {
 async function buildRequest(
   io: CliIo,
   target: RunTarget,
-  values: ParsedValues,
   { text, list, file }: FlagReaders,
-): Promise<{ request: JobRequest | undefined; problems: Problem[]; warnings: Problem[] }> {
+): Promise<{ request: JobRequest | undefined; timeoutSeconds: number | undefined; problems: Problem[]; warnings: Problem[] }> {
   const problems: Problem[] = [];
   const attempt = <T>(compute: () => T): T | undefined => {
     try {
@@ -116,6 +115,7 @@ async function buildRequest(
   }
   const tlp = attempt(() => numberFlag('tlp', text('tlp'), 2, { min: 0, max: 4, integer: true }));
   const pap = attempt(() => numberFlag('pap', text('pap'), 2, { min: 0, max: 3, integer: true }));
+  const timeoutSeconds = attempt(() => numberFlag('timeout', text('timeout'), defaultTimeoutSeconds, { min: 1, max: 86_400, integer: false }));
   const parameters: Record<string, unknown> = {};
   for (const pair of list('parameter')) {
     const equals = pair.indexOf('=');
@@ -131,6 +131,8 @@ async function buildRequest(
     env: io.env,
   });
   problems.push(...built.errors);
+  // Credentials given to the worker never show in what neurons prints (the worker's own messages included).
+  for (const [name, value] of Object.entries(built.config)) if (/key|pass|secret|token/i.test(name) && typeof value === 'string') registerSecret(value);
   const caFile = file('ca');
   let caCertificates: string | undefined = typeof built.config['cacerts'] === 'string' ? built.config['cacerts'] : undefined;
   if (caFile !== undefined) {
@@ -140,10 +142,10 @@ async function buildRequest(
     }
   }
   if (problems.length > 0 || dataType === undefined || observable === undefined || tlp === undefined || pap === undefined) {
-    return { request: undefined, problems, warnings: built.warnings };
+    return { request: undefined, timeoutSeconds, problems, warnings: built.warnings };
   }
   const request: JobRequest = { dataType, observable, tlp, pap, message: text('message') ?? '', parameters, config: built.config, ...(caCertificates === undefined ? {} : { caCertificates }) };
-  return { request, problems, warnings: built.warnings };
+  return { request, timeoutSeconds, problems, warnings: built.warnings };
 }
 
 /** `--data` or `--file`, exactly one. Responders' data (`thehive:*` types) is an entity: JSON, parsed. */
@@ -187,7 +189,7 @@ function numberFlag(name: string, raw: string | undefined, fallback: number, ran
 }
 
 /** The human report: the outcome, the taxonomies, what the worker produced, or its error message. */
-export function formatOutcome(target: RunTarget, request: JobRequest, outcome: JobReport): string {
+function formatOutcome(target: RunTarget, request: JobRequest, outcome: JobReport): string {
   const what = 'file' in request.observable ? path.basename(request.observable.file) : typeof request.observable.data === 'string' ? request.observable.data : JSON.stringify(request.observable.data);
   const lines = [`${target.workerId ? `${target.workerId} (${target.image})` : target.image} on ${request.dataType} ${truncate(what, 80)}`];
   const report = outcome.report;

@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import type { CatalogRecord } from './assemble-catalogs.js';
+
+export interface IndexedFlavor {
+  id: string;
+  kind: 'analyzer' | 'responder';
+  name: string;
+  version: string;
+  /** Every tag the catalogs point at for this flavor. */
+  tags: string[];
+  image: string;
+  digest: string | undefined;
+  buildInputDigest: string | undefined;
+  revision: string | undefined;
+}
+
+/**
+ * `index.json`: what one signature covers. The engine catalogs are listed with their SHA-256, so a reader that
+ * verifies the index and then each catalog's hash knows every byte it reads is genuine; the serial only grows
+ * (a replayed older index is refused) and the expiry bounds how long a frozen index is believed.
+ */
+export interface CatalogIndex {
+  format: 'neurons-catalog-index/1';
+  serial: number;
+  created: string;
+  expires: string;
+  registry: string;
+  catalogs: Record<string, { sha256: string; entries: number }>;
+  flavors: IndexedFlavor[];
+}
+
+export function sha256Hex(bytes: Buffer | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export function buildIndex(options: {
+  serial: number;
+  now: Date;
+  expiresInDays: number;
+  registry: string;
+  files: Map<string, Buffer>;
+  entryCounts: Map<string, number>;
+  records: CatalogRecord[];
+  buildInputDigests: Map<string, string>;
+  revisions: Map<string, string>;
+}): CatalogIndex {
+  const flavors = new Map<string, IndexedFlavor>();
+  for (const record of options.records) {
+    const tag = record.image.slice(record.image.lastIndexOf(':') + 1);
+    const repository = record.image.slice(0, record.image.lastIndexOf(':'));
+    const key = `${record.id}@${repository}`;
+    const existing = flavors.get(key);
+    if (existing) {
+      if (!existing.tags.includes(tag)) existing.tags.push(tag);
+      continue;
+    }
+    flavors.set(key, {
+      id: record.id,
+      kind: record.kind,
+      name: record.name,
+      version: record.version,
+      tags: [tag],
+      image: repository,
+      digest: record.digest,
+      buildInputDigest: options.buildInputDigests.get(record.id),
+      revision: record.workerPath ? options.revisions.get(record.workerPath) : undefined,
+    });
+  }
+  return {
+    format: 'neurons-catalog-index/1',
+    serial: options.serial,
+    created: options.now.toISOString(),
+    expires: new Date(options.now.getTime() + options.expiresInDays * 86_400_000).toISOString(),
+    registry: options.registry,
+    catalogs: Object.fromEntries([...options.files].map(([file, bytes]) => [file, { sha256: sha256Hex(bytes), entries: options.entryCounts.get(file) ?? 0 }])),
+    flavors: [...flavors.values()],
+  };
+}
+
+export function serializeJson(value: unknown): Buffer {
+  return Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -61,7 +61,7 @@ describe('neurons ca inspect', () => {
   it('counts NODE_EXTRA_CA_CERTS as part of the system store', async () => {
     const { code, report } = await inspect([url('good')], { NODE_EXTRA_CA_CERTS: caFile });
     expect(code).toBe(0);
-    expect(report.trust).toMatchObject({ public: false, system: true, given: undefined });
+    expect(report.trust).toMatchObject({ public: false, system: true, given: null });
   });
 
   it('flags TLS inspection when the issuer looks like a known product, even when trusted', async () => {
@@ -91,7 +91,7 @@ describe('neurons ca inspect', () => {
     await writeFile(file, issueServerCertificate(privateCa, loopback).certificatePem);
     const alone = await inspect([file]);
     expect(alone.code).toBe(1);
-    expect(alone.report.hostMatches).toBeUndefined();
+    expect(alone.report.hostMatches).toBeNull();
     expect(alone.report.certificates).toHaveLength(1);
     expect((await inspect([file, '--ca', caFile])).code).toBe(0);
   });

@@ -8,6 +8,8 @@ const requiredCommands: Record<string, string> = {
   'docker-registry': 'docker-registry',
   htpasswd: 'apache2-utils',
   mmdebstrap: 'mmdebstrap',
+  // The catalog page is tested in a real browser.
+  chromium: 'chromium',
 };
 
 /** Installs the Debian packages whose commands are missing (as root); says exactly what to install otherwise. */

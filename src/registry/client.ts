@@ -1,6 +1,6 @@
-import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { EnvironmentError } from '../errors/neurons-error.js';
+import { describeTlsFailure, isTlsFailure, peerCertificate, systemCertificates } from '../trust/trust-store.js';
 import { registerSecret } from '../util/mask.js';
 
 export interface RegistryCredentials {
@@ -78,7 +78,8 @@ export class RegistryClient {
     registerSecret(endpoint.credentials?.password);
     this.dispatcher = new Agent({
       connect: {
-        ...(endpoint.ca && endpoint.ca.length > 0 ? { ca: [...endpoint.ca, ...systemCertificates()] } : {}),
+        // A private CA is trusted on top of the system store (and NODE_EXTRA_CA_CERTS), never instead of it.
+        ...(endpoint.ca && endpoint.ca.length > 0 ? { ca: [...endpoint.ca, ...systemCertificates(process.env)] } : {}),
         ...(endpoint.insecure ? { rejectUnauthorized: false } : {}),
       },
       connections: 8,
@@ -234,6 +235,11 @@ export class RegistryClient {
       if (method === 'HEAD') await response.body.dump();
       return { statusCode: response.statusCode, headers: response.headers, body };
     } catch (error) {
+      if (isTlsFailure(error)) {
+        const [host = '', port = '443'] = apiHost(this.endpoint.host).split(':');
+        const peer = await peerCertificate(host, Number(port)).catch(() => undefined);
+        throw new EnvironmentError(describeTlsFailure(error, 'registry', this.endpoint.host, peer), error);
+      }
       throw connectionError(this.endpoint.host, error);
     }
   }
@@ -253,11 +259,4 @@ export function connectionError(host: string, error: unknown): EnvironmentError 
     },
     error,
   );
-}
-
-let systemStore: string[] | undefined;
-/** Node's bundled root store plus NODE_EXTRA_CA_CERTS are kept when a CA is added (undici's `ca` replaces them). */
-function systemCertificates(): string[] {
-  systemStore ??= [...rootCertificates];
-  return systemStore;
 }

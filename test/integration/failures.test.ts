@@ -47,7 +47,10 @@ describe('failures are contained, coded, and never published', () => {
 
   it('refuses a registry whose CA is not trusted, and names the hop', async () => {
     const client = new RegistryClient({ host: state.registry.host, credentials: { username: state.registry.username, password: state.registry.password } });
-    await expect(client.ping()).rejects.toMatchObject({ code: 'REGISTRY_TLS', message: expect.stringContaining(state.registry.host) });
+    const error = await client.ping().catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'TLS_UNTRUSTED', exitCode: 3, problem: { hint: expect.stringContaining(`neurons ca inspect https://${state.registry.host}`) } });
+    // The hop, the host, and the certificate that was presented.
+    expect((error as Error).message).toMatch(new RegExp(`registry ${state.registry.host.replaceAll('.', '\\.')}.*issued by .*neurons local environment CA`));
     await client.close();
   });
 

@@ -5,9 +5,12 @@ import { ExitCode, NeuronsError } from '../errors/neurons-error.js';
 import { formatProblem } from '../errors/problem.js';
 import { maskSecrets } from '../util/mask.js';
 
-function helpText(): string {
+async function helpText(): Promise<string> {
   const lines = ['Usage: neurons <command> [options]', '', 'Commands:'];
-  for (const command of Object.values(commands)) lines.push(`  ${command.name.padEnd(12)} ${command.summary}`);
+  for (const load of Object.values(commands)) {
+    const command = await load();
+    lines.push(`  ${command.name.padEnd(12)} ${command.summary}`);
+  }
   lines.push('', 'Run `neurons help <command>` for the options of one command.');
   return lines.join('\n');
 }
@@ -25,17 +28,17 @@ function commandHelp(command: Command): string {
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const target = name === 'help' && rest[0] ? commands[rest[0]] : undefined;
-    io.stdout.write(`${target ? commandHelp(target) : helpText()}\n`);
+    const target = name === 'help' && rest[0] ? await commands[rest[0]]?.() : undefined;
+    io.stdout.write(`${target ? commandHelp(target) : await helpText()}\n`);
     return ExitCode.ok;
   }
   if (name === '--version') {
     io.stdout.write('neurons 0.1.0\n');
     return ExitCode.ok;
   }
-  const command = commands[name];
+  const command = await commands[name]?.();
   if (!command) {
-    io.stderr.write(`neurons: unknown command '${name}'\n\n${helpText()}\n`);
+    io.stderr.write(`neurons: unknown command '${name}'\n\n${await helpText()}\n`);
     return ExitCode.usage;
   }
   let parsed;

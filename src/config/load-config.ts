@@ -42,6 +42,11 @@ export interface Config {
   /** Template id -> absolute path of a Handlebars file that overrides or adds a template. */
   templates: Record<string, string>;
   workers: Record<string, WorkerSettings>;
+  /**
+   * Private or TLS-inspection CAs (PEM text): trusted by every registry, index and publish connection, installed in
+   * the images' build stages, and with `runtime` in the final images too.
+   */
+  trust: { caPems: string[]; runtime: boolean };
   channel: Channel;
   output: string;
   /** Where the values came from: a configuration file, or the local environment's state file. */
@@ -187,6 +192,11 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
       caPem: caFile ? await readPem(caFile, process.cwd(), 'NEURONS_PIP_INDEX_CA', '') : undefined,
     };
   }
+  const trustPems = await Promise.all((fromFile.trust?.ca ?? []).map((caFile, index) => readPem(caFile, base, file, `/trust/ca/${index}`)));
+  if (env['NEURONS_TRUST_CA']) trustPems.push(await readPem(env['NEURONS_TRUST_CA'], process.cwd(), 'NEURONS_TRUST_CA', ''));
+  // One trust setting for every hop: each registry and the package index trust these CAs too.
+  for (const registry of registries) registry.ca = [...registry.ca, ...trustPems];
+  if (packageIndex && trustPems.length > 0) packageIndex.caPem = [packageIndex.caPem ?? '', ...trustPems].filter(Boolean).join('\n');
   // A registry named without credentials uses the Docker client's, as `docker push` would.
   for (const registry of registries) registry.credentials ??= await readDockerCredentials(registry.host, env);
   if (registries.length === 0) {
@@ -205,6 +215,7 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
     npmRegistry: env['NEURONS_NPM_REGISTRY'] ?? fromFile.npmRegistry,
     templates: Object.fromEntries(Object.entries(fromFile.templates ?? {}).map(([id, file]) => [id, path.resolve(base, file)])),
     workers: fromFile.workers ?? {},
+    trust: { caPems: trustPems, runtime: fromFile.trust?.runtime ?? false },
     channel: parseChannel(overrides.channel ?? env['NEURONS_CHANNEL']) ?? fromFile.channel ?? 'stable',
     output: path.resolve(overrides.output ?? env['NEURONS_OUTPUT'] ?? (fromFile.output ? path.resolve(base, fromFile.output) : 'catalogs')),
     sources,

@@ -59,6 +59,14 @@ export const configSchema = {
         },
       },
     },
+    trust: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        ca: { type: 'array', items: { type: 'string', minLength: 1 } },
+        runtime: { type: 'boolean' },
+      },
+    },
     channel: { enum: ['stable', 'devel'] },
     output: { type: 'string' },
   },
@@ -89,6 +97,8 @@ export interface ConfigFile {
   templates?: Record<string, string>;
   /** Per worker folder (`Dir` or `kind/Dir`): the job protocol of a Go worker, the template to use. */
   workers?: Record<string, WorkerSettings>;
+  /** CAs (PEM files) trusted by every connection neurons makes and inside the images' build stages. */
+  trust?: { ca?: string[]; runtime?: boolean };
   channel?: 'stable' | 'devel';
   output?: string;
 }

@@ -108,6 +108,12 @@ function withCredentials(url: string, credentials: { username: string; password:
   return parsed.toString();
 }
 
+/** PEM text holding any number of certificates, as one certificate per string (duplicates dropped). */
+function splitCertificates(pems: string[]): string[] {
+  const blocks = pems.flatMap((pem) => pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []);
+  return [...new Set(blocks.map((block) => `${block}\n`))];
+}
+
 /** JSON-form COPY arguments: inert whatever the paths hold. */
 function copyArguments(from: string, to: string, stage?: string): string {
   return `${stage ? `--from=${stage} ` : ''}${JSON.stringify([from, to])}`;
@@ -134,12 +140,15 @@ export async function renderBuild(repo: string, worker: WorkerFolder, requiremen
   const template = workerSettings(config, worker).template ?? worker.runtime;
   const templateId = templates.templateId(template);
   const baseImage = requireBase(settings, worker.runtime, worker);
-  const common = { kind: worker.kind, directory, templateId, baseImage, copyWorker: copyArguments('worker/', `/worker/${directory}/`) };
+  // Every CA a build must trust (the package index's and the configured ones), one file each for update-ca-certificates.
+  const buildCas = splitCertificates([...(requirements && config.packageIndex?.caPem ? [config.packageIndex.caPem] : []), ...config.trust.caPems]);
+  for (const [index, pem] of buildCas.entries()) extraFiles.set(`.neurons/trust/neurons-${index}.crt`, Buffer.from(pem));
+  const trust = { build: buildCas.length > 0, runtime: config.trust.runtime && buildCas.length > 0 };
+  const common = { kind: worker.kind, directory, templateId, baseImage, trust, copyWorker: copyArguments('worker/', `/worker/${directory}/`) };
   let data: object;
   switch (worker.runtime) {
     case 'python': {
       const index = requirements ? config.packageIndex : undefined;
-      if (index?.caPem) extraFiles.set('.neurons/index-ca.crt', Buffer.from(index.caPem));
       if (index) secretBuildArgs['PIP_INDEX_URL'] = withCredentials(index.url, index.credentials);
       if (index?.extraUrl) secretBuildArgs['PIP_EXTRA_INDEX_URL'] = withCredentials(index.extraUrl, index.credentials);
       const file = requirements ? assertSafePath(requirements, 'requirements', worker.path) : undefined;
@@ -147,7 +156,7 @@ export async function renderBuild(repo: string, worker: WorkerFolder, requiremen
         ...common,
         requirements: file,
         copyRequirements: file ? copyArguments(`worker/${file}`, '/build/requirements.txt') : undefined,
-        index: index ? { ca: Boolean(index.caPem), extra: Boolean(index.extraUrl) } : undefined,
+        index: index ? { extra: Boolean(index.extraUrl) } : undefined,
       };
       break;
     }

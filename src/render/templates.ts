@@ -5,7 +5,7 @@ import { UsageError } from '../errors/neurons-error.js';
 import { packageRoot } from '../util/package-root.js';
 
 /** Bumped whenever a built-in template's output changes meaning: part of every image's build inputs. */
-export const templateVersion = '2';
+export const templateVersion = '3';
 
 /** Built-in templates, keyed by id: adding a runtime is one template file and one line here. */
 export const builtInTemplates: Record<string, string> = {
@@ -15,7 +15,7 @@ export const builtInTemplates: Record<string, string> = {
   flavor: 'flavor.Dockerfile.hbs',
 };
 
-const partials = ['labels', 'index-trust', 'job-adapter-build'];
+const partials = ['labels', 'index-trust', 'build-trust', 'runtime-trust', 'job-adapter-build'];
 
 /** Escapes a value for a double-quoted Dockerfile string: no quote, backslash, `$` or line break stays active. */
 export function dockerString(value: unknown): string {

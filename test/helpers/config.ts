@@ -8,6 +8,7 @@ export const testConfig: Config = {
   npmRegistry: undefined,
   templates: {},
   workers: {},
+  trust: { caPems: [], runtime: false },
   channel: 'stable',
   output: '/tmp/out',
   sources: [],

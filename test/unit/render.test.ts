@@ -7,9 +7,13 @@ import type { Flavor, WorkerFolder } from '../../src/definitions/types.js';
 import { flavorEntrypoint, renderBuild, renderFlavor, type RenderSettings } from '../../src/render/render-dockerfile.js';
 import { TemplateSet } from '../../src/render/templates.js';
 import { testConfig } from '../helpers/config.js';
+import { createCertificateAuthority } from '../../src/ca/certificates.js';
 
 
-function settings(config: Config = testConfig): RenderSettings {
+const indexCa = createCertificateAuthority({ commonName: 'index CA', days: 1 }).certificatePem;
+const withIndexCa: Config = { ...testConfig, packageIndex: { ...testConfig.packageIndex!, caPem: indexCa } };
+
+function settings(config: Config = withIndexCa): RenderSettings {
   return { config, baseImages: config.baseImages, templates: new TemplateSet(config.templates) };
 }
 
@@ -35,14 +39,15 @@ describe('Dockerfile rendering', () => {
     const [, builder = '', final = ''] = build.dockerfile.split(/\n(?=FROM )/);
     expect(builder).toContain('FROM mirror/python:3.11 AS builder');
     expect(builder).toContain('ARG PIP_INDEX_URL');
-    expect(builder).toContain('COPY .neurons/index-ca.crt');
+    expect(builder).toContain('COPY .neurons/trust/ /usr/local/share/ca-certificates/neurons/');
+    expect(builder).toContain('ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt');
     expect(builder).toContain('COPY ["worker/requirements.txt","/build/requirements.txt"]');
-    expect(final).not.toMatch(/PIP_|index-ca|pip install/);
+    expect(final).not.toMatch(/PIP_|ca-certificates|pip install/);
     expect(final).toContain('COPY ["worker/","/worker/Py/"]');
     expect(build.dockerfile).not.toContain('index-secret');
     expect(build.secretBuildArgs['PIP_INDEX_URL']).toBe('https://u:index-secret@index.example/simple/');
-    expect(build.extraFiles.get('.neurons/index-ca.crt')?.toString()).toBe('PEM');
-    expect(build.templateId).toBe('python/2');
+    expect(build.extraFiles.get('.neurons/trust/neurons-0.crt')?.toString().trim()).toBe(indexCa.trim());
+    expect(build.templateId).toBe('python/3');
   });
 
   it('python: an extra index is a build argument of the builder stage too', async () => {
@@ -51,6 +56,23 @@ describe('Dockerfile rendering', () => {
     const build = await renderBuild(repo, worker('Py', 'python', 'Py/py.py'), 'requirements.txt', settings(config));
     expect(build.dockerfile).toContain('ARG PIP_EXTRA_INDEX_URL');
     expect(build.secretBuildArgs['PIP_EXTRA_INDEX_URL']).toBe('https://u:index-secret@extra.example/simple/');
+  });
+
+  it('trust: configured CAs in every build stage, in the final stage only with trust.runtime', async () => {
+    const repo = await repoWith('Py', { 'py.py': '' });
+    const trusted = { ...testConfig, trust: { caPems: [indexCa], runtime: false } };
+    const buildOnly = await renderBuild(repo, worker('Py', 'python', 'Py/py.py'), undefined, settings(trusted));
+    const [, builder = '', final = ''] = buildOnly.dockerfile.split(/\n(?=FROM )/);
+    expect(builder).toContain('RUN update-ca-certificates');
+    expect(final).not.toContain('ca-certificates');
+    const runtime = await renderBuild(repo, worker('Py', 'python', 'Py/py.py'), undefined, settings({ ...trusted, trust: { caPems: [indexCa], runtime: true } }));
+    const [, , runtimeFinal = ''] = runtime.dockerfile.split(/\n(?=FROM )/);
+    expect(runtimeFinal).toContain('REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt');
+    expect(runtimeFinal).toContain('NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt');
+    expect([...runtime.extraFiles.keys()]).toEqual(['.neurons/trust/neurons-0.crt']);
+    const go = await repoWith('Go', { 'go.mod': 'module x\n', 'main.go': 'package main\nconst in = "/job"\nfunc main() {}\n' });
+    const goBuild = await renderBuild(go, worker('Go', 'go', 'Go/check'), undefined, settings(trusted));
+    expect(goBuild.dockerfile.indexOf('cp /etc/ssl/certs/ca-certificates.crt /ca-bundle.crt')).toBeLessThan(goBuild.dockerfile.indexOf('update-ca-certificates'));
   });
 
   it('python without requirements: no pip step, no index', async () => {

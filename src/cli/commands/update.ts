@@ -1,0 +1,104 @@
+import Docker from 'dockerode';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { CliIo, Command, ParsedValues } from '../command.js';
+import { EnvironmentError, ExitCode, NeuronsError, UsageError } from '../../errors/neurons-error.js';
+import { formatProblem } from '../../errors/problem.js';
+import { buildTrustStore } from '../../trust/trust-store.js';
+import type { ChangeKind } from '../../update/compare.js';
+import { sourceFetcher } from '../../update/fetch.js';
+import { parseRegistryPrefix } from '../../update/prefix.js';
+import { dockerPuller } from '../../update/pull.js';
+import { resolveSource } from '../../update/source.js';
+import { defaultStateDirectory } from '../../update/state.js';
+import { runUpdate, type UpdateReport } from '../../update/update.js';
+import { maskSecrets } from '../../util/mask.js';
+
+export const updateCommand: Command = {
+  name: 'update',
+  summary: 'Bring an engine up to date with a published catalog: verify it, compare, pull the changed images',
+  usage: 'neurons update --catalog URL|FILE|DIR [--key PUB] [--ca FILE] [--state DIR] [--pull] [--registry-prefix P] [--allow-downgrade] [--json]',
+  options: {
+    catalog: { type: 'string' },
+    key: { type: 'string' },
+    ca: { type: 'string' },
+    state: { type: 'string' },
+    pull: { type: 'boolean' },
+    'registry-prefix': { type: 'string' },
+    'allow-downgrade': { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  async run(io, values) {
+    const json = values['json'] === true;
+    try {
+      const report = await update(io, values);
+      io.stdout.write(json ? `${JSON.stringify(report)}\n` : maskSecrets(formatReport(report)));
+      if (!json) for (const warning of report.warnings) io.stderr.write(`neurons update: warning: ${maskSecrets(formatProblem(warning))}\n`);
+      return report.status === 'updated' || report.status === 'up-to-date' ? ExitCode.ok : ExitCode.failure;
+    } catch (error) {
+      if (json && error instanceof NeuronsError) io.stdout.write(`${JSON.stringify({ status: 'error', error: error.problem })}\n`);
+      throw error;
+    }
+  },
+};
+
+async function update(io: CliIo, values: ParsedValues): Promise<UpdateReport> {
+  const text = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const catalog = text('catalog');
+  if (catalog === undefined) throw new UsageError({ code: 'USAGE', message: '--catalog is required', hint: `usage: ${updateCommand.usage}` });
+  const source = resolveSource(catalog, io.cwd);
+  const keyFile = text('key') === undefined ? undefined : path.resolve(io.cwd, text('key') as string);
+  const publicKey = keyFile === undefined ? undefined : { pem: await readFile(keyFile, 'utf8').catch(() => { throw new UsageError({ code: 'UPDATE_KEY_UNREADABLE', file: keyFile, message: 'cannot read the public key', hint: 'give the neurons-index.pub the publisher handed out' }); }), file: keyFile };
+  const caFile = text('ca') === undefined ? undefined : path.resolve(io.cwd, text('ca') as string);
+  const prefix = text('registry-prefix') === undefined ? undefined : parseRegistryPrefix(text('registry-prefix') as string);
+  const stateDirectory = text('state') === undefined ? defaultStateDirectory(io.env) : path.resolve(io.cwd, text('state') as string);
+
+  let puller;
+  if (values['pull'] === true) {
+    const docker = new Docker();
+    await docker.ping().catch((error: unknown) => {
+      throw new EnvironmentError({ code: 'UPDATE_DOCKER', message: `the Docker engine cannot be used: ${(error as Error).message}`, hint: 'check that the engine runs and DOCKER_HOST' }, error);
+    });
+    puller = dockerPuller(docker, io.env);
+  }
+  const fetcher = sourceFetcher(source, source.remote ? buildTrustStore({ caFiles: caFile ? [caFile] : [], caPems: [], env: io.env }).ca : []);
+  try {
+    return await runUpdate({ source, fetcher, stateDirectory, publicKey, registryPrefix: prefix, allowDowngrade: values['allow-downgrade'] === true, puller, now: new Date() });
+  } finally {
+    await fetcher.close();
+  }
+}
+
+const order: ChangeKind[] = ['added', 'upgraded', 'downgraded', 'changed', 'removed'];
+
+/** The human report: what changed, worker by worker, what was pulled, what was skipped, and a one-line summary. */
+export function formatReport(report: UpdateReport): string {
+  const lines: string[] = [];
+  const trust = report.verified ? `signed index serial ${report.serial ?? '?'}, verified` : 'not verified';
+  if (report.status === 'up-to-date') {
+    lines.push(`up to date: ${report.source} has not changed (${trust}; ${report.requests} request${report.requests === 1 ? '' : 's'})`);
+    lines.push(`${report.changes.length} workers unchanged`);
+    return `${lines.join('\n')}\n`;
+  }
+  lines.push(`${report.source}: ${report.catalogs.join(', ')} (${trust})`);
+  for (const kind of order) {
+    for (const change of report.changes.filter((candidate) => candidate.change === kind)) {
+      const was = change.previous && change.previous.version !== change.version ? ` (was ${change.previous.version})` : '';
+      lines.push(`  ${kind.padEnd(10)} ${change.id.padEnd(28)} ${change.image}${was}`);
+    }
+  }
+  for (const pull of report.pulls) {
+    const digest = pull.expected === undefined ? 'digest not checked (no signed digest)' : pull.digestMatches ? `digest ${pull.expected} ok` : '';
+    lines.push(`  ${pull.status === 'pulled' ? 'pulled' : 'FAILED'}     ${pull.image} ${pull.status === 'pulled' ? digest : pull.error ?? ''}`);
+  }
+  for (const skipped of report.skipped) lines.push(`  skipped    ${formatProblem(skipped)}`);
+  for (const problem of report.problems) lines.push(formatProblem(problem));
+  const { counts } = report;
+  const pulled = report.pulls.filter((pull) => pull.status === 'pulled').length;
+  lines.push(
+    `${counts.added} added, ${counts.upgraded} upgraded, ${counts.downgraded} downgraded, ${counts.changed} changed, ${counts.removed} removed, ${counts.unchanged} unchanged` +
+      `${report.pulls.length > 0 ? `; ${pulled} of ${report.pulls.length} images pulled` : ''}${report.skipped.length > 0 ? `; ${report.skipped.length} entries skipped` : ''}` +
+      (report.stateWritten ? '' : '; nothing applied, the previous state is kept'),
+  );
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,71 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import { definitionSchema } from '../definitions/schema.js';
+import { createWorkerId } from '../definitions/version.js';
+import { NeuronsError } from '../errors/neurons-error.js';
+import type { Problem } from '../errors/problem.js';
+
+/** One worker a catalog offers, checked. */
+export interface CatalogWorker {
+  kind: 'analyzer' | 'responder';
+  id: string;
+  name: string;
+  version: string;
+  /** `dockerImage` as the catalog says. */
+  catalogImage: string;
+  /** The reference to pull and run: `catalogImage` with `--registry-prefix` applied. */
+  image: string;
+  /** The manifest digest the signed index gives for the image; undefined without an index or a digest in it. */
+  digest: string | undefined;
+  catalog: string;
+}
+
+let compiled: ValidateFunction | undefined;
+
+/**
+ * The definition schema, but `command` is not required: a catalog entry never has it (the engine drops an entry
+ * that still has one when it reads a catalog over HTTP, and so do we, before the schema).
+ */
+function compileEntrySchema(): ValidateFunction {
+  compiled ??= new Ajv({ allErrors: true, strict: true }).compile({ ...definitionSchema, required: definitionSchema.required.filter((field) => field !== 'command') });
+  return compiled;
+}
+
+/** `responders*.json` holds responders; any other catalog, analyzers. */
+export function catalogKind(file: string): 'analyzer' | 'responder' {
+  return /^responders/i.test(file) ? 'responder' : 'analyzer';
+}
+
+/**
+ * Reads an engine catalog: a JSON array of definitions. Entries the engine would drop (schema errors, a `command`,
+ * no `dockerImage`, a name already listed) are left out and reported, never fatal; a file that is not an array is.
+ */
+export function readCatalogEntries(bytes: Buffer, file: string, source: string): { workers: Omit<CatalogWorker, 'image' | 'digest'>[]; skipped: Problem[] } {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new NeuronsError({ code: 'UPDATE_CATALOG_INVALID', file: source, message: `${file} is not JSON: ${(error as Error).message}`, hint: 'point --catalog at a catalog written by neurons pipeline (analyzers.json, responders.json) or at its index' });
+  }
+  if (!Array.isArray(value)) throw new NeuronsError({ code: 'UPDATE_CATALOG_INVALID', file: source, message: `${file} is not a JSON array of definitions`, hint: 'an engine catalog is an array; the index (index.json) lists the catalogs' });
+  const validate = compileEntrySchema();
+  const kind = catalogKind(file);
+  const workers: Omit<CatalogWorker, 'image' | 'digest'>[] = [];
+  const skipped: Problem[] = [];
+  const names = new Set<string>();
+  value.forEach((entry: unknown, position) => {
+    const pointer = `/${position}`;
+    const label = typeof (entry as { name?: unknown } | null)?.name === 'string' ? `${(entry as { name: string }).name} (entry ${position})` : `entry ${position}`;
+    const skip = (code: string, message: string, hint: string): void => void skipped.push({ code, file, pointer, message: `${label}: ${message}`, hint });
+    if (typeof entry === 'object' && entry !== null && 'command' in entry) return skip('UPDATE_ENTRY_COMMAND', 'has a `command`: the engine refuses such entries from a remote catalog', 'the publisher must drop `command` from catalog entries');
+    if (!validate(entry)) {
+      const reasons = (validate.errors ?? []).map((error) => `${error.instancePath || 'the entry'} ${error.message ?? 'is invalid'}`);
+      return skip('UPDATE_ENTRY_INVALID', `not a valid definition: ${reasons.join('; ')}`, 'the engine drops it too: fix the definition and publish again');
+    }
+    const definition = entry as { name: string; version: string; dockerImage?: string };
+    if (!definition.dockerImage) return skip('UPDATE_ENTRY_NO_IMAGE', 'has no dockerImage', 'a catalog for Docker workers names the image of every entry');
+    if (names.has(definition.name)) return skip('UPDATE_ENTRY_DUPLICATE', `another entry of ${file} has the name ${definition.name}`, 'the first one is used');
+    names.add(definition.name);
+    workers.push({ kind, id: createWorkerId(definition.name, definition.version), name: definition.name, version: definition.version, catalogImage: definition.dockerImage, catalog: file });
+  });
+  return { workers, skipped };
+}

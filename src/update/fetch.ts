@@ -1,0 +1,83 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Agent, request, type Dispatcher } from 'undici';
+import { EnvironmentError, UsageError } from '../errors/neurons-error.js';
+import { describeTlsFailure, isTlsFailure } from '../trust/trust-store.js';
+import type { UpdateSource } from './source.js';
+
+export type Fetched = { status: 'ok'; bytes: Buffer; etag: string | undefined } | { status: 'not-modified' } | { status: 'missing' };
+
+/** Reads the files of a catalog source: a narrow interface, so the update itself never knows HTTP from files. */
+export interface CatalogFetcher {
+  /** `etag`: send `If-None-Match`; an unchanged file then answers `not-modified`. */
+  get(file: string, etag?: string): Promise<Fetched>;
+  /** Requests made so far (0 for files). */
+  readonly requests: number;
+  close(): Promise<void>;
+}
+
+/** A local folder: read, no ETag (reading is as cheap as asking). */
+export function folderFetcher(directory: string): CatalogFetcher {
+  return {
+    requests: 0,
+    async get(file) {
+      try {
+        return { status: 'ok', bytes: await readFile(path.join(directory, file)), etag: undefined };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
+        throw new UsageError({ code: 'UPDATE_SOURCE_UNREADABLE', file: path.join(directory, file), message: `cannot read: ${(error as Error).message}`, hint: 'check the path and its permissions' });
+      }
+    },
+    async close() {},
+  };
+}
+
+/**
+ * An HTTP(S) server, through undici. `ca` is the whole trust store (system roots plus `--ca`, from
+ * `buildTrustStore`): undici's `ca` replaces Node's store instead of adding to it.
+ */
+export function httpFetcher(base: string, options: { ca: string[] }): CatalogFetcher {
+  const dispatcher: Dispatcher = new Agent({ connect: { ca: options.ca }, headersTimeout: 30_000, bodyTimeout: 60_000 });
+  let requests = 0;
+  return {
+    get requests() {
+      return requests;
+    },
+    async get(file, etag) {
+      const url = new URL(file, base);
+      requests++;
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await request(url, { method: 'GET', headers: etag ? { 'if-none-match': etag } : {}, dispatcher });
+      } catch (error) {
+        if (isTlsFailure(error)) {
+          const problem = describeTlsFailure(error, 'catalog', url.host);
+          throw new EnvironmentError({ ...problem, hint: `pass the CA that issued it with --ca FILE; ${problem.hint ?? ''}` }, error);
+        }
+        throw new EnvironmentError({ code: 'UPDATE_UNREACHABLE', message: `cannot reach ${url.href}: ${(error as Error).message}`, hint: 'check the --catalog URL and the network' }, error);
+      }
+      const { statusCode, headers } = response;
+      if (statusCode === 304) {
+        await response.body.dump();
+        return { status: 'not-modified' };
+      }
+      if (statusCode === 404 || statusCode === 410) {
+        await response.body.dump();
+        return { status: 'missing' };
+      }
+      if (statusCode !== 200) {
+        await response.body.dump();
+        throw new EnvironmentError({ code: 'UPDATE_HTTP', message: `GET ${url.href} answered ${statusCode}`, hint: statusCode >= 500 ? 'the catalog server failed: try again later' : 'check the --catalog URL (redirects are not followed)' });
+      }
+      const bytes = Buffer.from(await response.body.arrayBuffer());
+      return { status: 'ok', bytes, etag: typeof headers['etag'] === 'string' ? headers['etag'] : undefined };
+    },
+    async close() {
+      await dispatcher.close();
+    },
+  };
+}
+
+export function sourceFetcher(source: UpdateSource, ca: string[]): CatalogFetcher {
+  return source.remote ? httpFetcher(source.base, { ca }) : folderFetcher(source.base);
+}

@@ -1,0 +1,119 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSigningKeys } from '../../../src/catalog/signing.js';
+import { runCli } from '../ca/helpers.js';
+import { entry, publication, startCatalogServer, type CatalogServer } from './catalog-server.js';
+
+// `neurons update` in-process against a real HTTPS server (private CA, ETags); no Docker: no --pull here.
+describe('neurons update against an HTTPS catalog server', () => {
+  let server: CatalogServer;
+  let directory: string;
+  let keyFile: string;
+  let stateDirectory: string;
+  const keys = generateSigningKeys();
+  const publish = (files: Map<string, Buffer>): void => {
+    server.files.clear();
+    for (const [file, bytes] of files) server.files.set(file, bytes);
+  };
+  const update = (...extra: string[]) => runCli(['update', '--catalog', server.url, '--key', keyFile, '--ca', server.caFile, '--state', stateDirectory, ...extra], directory);
+  const stateBytes = (): Promise<string> => readFile(path.join(stateDirectory, 'state.json'), 'utf8');
+  const requestsOf = async (run: () => Promise<unknown>): Promise<Array<{ path: string; status: number }>> => {
+    const start = server.requests.length;
+    await run();
+    return server.requests.slice(start);
+  };
+
+  beforeAll(async () => {
+    server = await startCatalogServer();
+    directory = await mkdtemp(path.join(tmpdir(), 'neurons-update-'));
+    keyFile = path.join(directory, 'neurons-index.pub');
+    await writeFile(keyFile, keys.publicKeyPem);
+    stateDirectory = path.join(directory, 'state');
+    publish(publication({ analyzers: [entry('Alpha', '1.0'), entry('Beta', '2.1')], responders: [entry('Gamma', '1.0')], serial: 1, privateKeyPem: keys.privateKeyPem }));
+  });
+  afterAll(async () => server.close());
+
+  it('applies a verified index: every worker added, the state written', async () => {
+    let run: Awaited<ReturnType<typeof update>> | undefined;
+    const requests = await requestsOf(async () => (run = await update()));
+    expect(run?.code, run?.stderr).toBe(0);
+    expect(requests.map((request) => request.path)).toEqual(['index.json', 'index.json.sig', 'analyzers.json', 'responders.json']);
+    expect(run?.stdout).toMatch(/added +Alpha_1_0 +registry\.example:5000\/ns\/alpha:1/);
+    expect(run?.stdout).toMatch(/3 added, 0 upgraded, 0 downgraded, 0 changed, 0 removed, 0 unchanged/);
+    expect(run?.stderr).toBe('');
+    const state = JSON.parse(await stateBytes()) as { sources: Record<string, { serial: number; workers: unknown[] }> };
+    expect(state.sources[server.url]).toMatchObject({ serial: 1 });
+    expect(state.sources[server.url]?.workers).toHaveLength(3);
+  });
+
+  it('costs exactly one request, answered 304, when nothing was published', async () => {
+    const before = await stateBytes();
+    let run: Awaited<ReturnType<typeof update>> | undefined;
+    const requests = await requestsOf(async () => (run = await update()));
+    expect(requests).toEqual([{ path: 'index.json', status: 304 }]);
+    expect(run?.code).toBe(0);
+    expect(run?.stdout).toMatch(/^up to date: .*1 request\)/);
+    expect(await stateBytes()).toBe(before);
+  });
+
+  it('reports upgrades, additions and removals of a new publication', async () => {
+    publish(publication({ analyzers: [entry('Alpha', '1.10'), entry('Delta', '0.1')], responders: [entry('Gamma', '1.0')], serial: 2, privateKeyPem: keys.privateKeyPem }));
+    const run = await update('--json');
+    expect(run.code, run.stdout).toBe(0);
+    const report = JSON.parse(run.stdout) as { status: string; serial: number; counts: Record<string, number>; changes: Array<{ name: string; change: string }> };
+    expect(report).toMatchObject({ status: 'updated', serial: 2, counts: { added: 1, upgraded: 1, removed: 1, unchanged: 1 } });
+    expect(Object.fromEntries(report.changes.map((change) => [change.name, change.change]))).toEqual({ Alpha: 'upgraded', Delta: 'added', Gamma: 'unchanged', Beta: 'removed' });
+  });
+
+  it.each([
+    ['a forged index (bad signature)', 'INDEX_SIGNATURE_INVALID', () => {
+      const files = publication({ analyzers: [entry('Alpha', '1.10')], serial: 3, privateKeyPem: keys.privateKeyPem });
+      const forged = publication({ analyzers: [entry('Alpha', '1.10', 'evil.example/ns/alpha:1')], serial: 3 });
+      return new Map([...files, ['analyzers.json', forged.get('analyzers.json') ?? Buffer.alloc(0)], ['index.json', forged.get('index.json') ?? Buffer.alloc(0)]]);
+    }],
+    ['an index signed with another key', 'INDEX_SIGNATURE_INVALID', () => publication({ analyzers: [entry('Alpha', '1.10')], serial: 3, privateKeyPem: generateSigningKeys().privateKeyPem })],
+    ['a replayed older index', 'INDEX_ROLLBACK', () => publication({ analyzers: [entry('Alpha', '1.0'), entry('Beta', '2.1')], responders: [entry('Gamma', '1.0')], serial: 1, privateKeyPem: keys.privateKeyPem })],
+    ['an expired index', 'INDEX_EXPIRED', () => publication({ analyzers: [entry('Alpha', '1.10')], serial: 3, now: new Date(Date.now() - 40 * 86_400_000), expiresInDays: 30, privateKeyPem: keys.privateKeyPem })],
+    ['an unsigned index', 'INDEX_UNSIGNED', () => publication({ analyzers: [entry('Alpha', '1.10')], serial: 3 })],
+    ['a catalog changed after signing', 'CATALOG_HASH_MISMATCH', () => {
+      const files = publication({ analyzers: [entry('Alpha', '1.10')], serial: 3, privateKeyPem: keys.privateKeyPem });
+      return new Map([...files, ['analyzers.json', Buffer.from(JSON.stringify([entry('Alpha', '1.10', 'evil.example/ns/alpha:1')]))]]);
+    }],
+  ])('refuses %s with %s, exit 1, the state untouched', async (_what, code, files) => {
+    const before = await stateBytes();
+    publish(files());
+    const run = await update();
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(code);
+    expect(await stateBytes()).toBe(before);
+  });
+
+  it('refuses a downgrade unless --allow-downgrade, naming it', async () => {
+    publish(publication({ analyzers: [entry('Alpha', '1.9'), entry('Delta', '0.1')], responders: [entry('Gamma', '1.0')], serial: 4, privateKeyPem: keys.privateKeyPem }));
+    const before = await stateBytes();
+    const refused = await update();
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/UPDATE_DOWNGRADE: .*Alpha 1\.10 -> 1\.9/);
+    expect(refused.stdout).toMatch(/nothing applied/);
+    expect(await stateBytes()).toBe(before);
+    const allowed = await update('--allow-downgrade');
+    expect(allowed.code, allowed.stdout).toBe(0);
+    expect(allowed.stdout).toMatch(/downgraded +Alpha_1_9 .*\(was 1\.10\)/);
+  });
+
+  it('reads a catalog without an index when no key is given, and says once that it is not verified', async () => {
+    const run = await runCli(['update', '--catalog', `${server.url}responders.json`, '--ca', server.caFile, '--state', stateDirectory], directory);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr.match(/UPDATE_NOT_VERIFIED/g)).toHaveLength(1);
+    expect(run.stdout).toMatch(/added +Gamma_1_0/);
+  });
+
+  it('fails on a server certificate it does not trust, naming the hop and --ca', async () => {
+    const run = await runCli(['update', '--catalog', server.url, '--key', keyFile, '--state', path.join(directory, 'other-state')], directory);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/TLS_UNTRUSTED.*catalog server 127\.0\.0\.1/s);
+    expect(run.stderr).toContain('--ca FILE');
+  });
+});

@@ -23,6 +23,8 @@ export interface ResolvedRegistry {
   plainHttp: boolean;
   /** TLS verification off for this registry: explicit in the configuration, warned about on every run. */
   insecure: boolean;
+  /** Client certificate and key (PEM text) for mutual TLS. */
+  clientCertificate?: { cert: string; key: string };
 }
 
 export interface PackageIndexSetting {
@@ -129,7 +131,11 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
     const username = registry.username ?? (registry.usernameEnv ? env[registry.usernameEnv] : undefined);
     const password = secretFromEnv(env, registry.passwordEnv, file, `${pointer}/passwordEnv`);
     const ca = await Promise.all((registry.ca ?? []).map((caFile, caIndex) => readPem(caFile, base, file, `${pointer}/ca/${caIndex}`)));
-    registries.push({ host: registry.host, namespace: registry.namespace, credentials: username && password ? { username, password } : undefined, ca, plainHttp: registry.plainHttp ?? false, insecure: registry.insecure ?? false });
+    const clientCertificate = registry.clientCertificate
+      ? { cert: await readPem(registry.clientCertificate, base, file, `${pointer}/clientCertificate`), key: await readPem(registry.clientKey ?? registry.clientCertificate, base, file, `${pointer}/clientKey`) }
+      : undefined;
+    registerSecret(clientCertificate?.key);
+    registries.push({ host: registry.host, namespace: registry.namespace, credentials: username && password ? { username, password } : undefined, ca, plainHttp: registry.plainHttp ?? false, insecure: registry.insecure ?? false, ...(clientCertificate ? { clientCertificate } : {}) });
   }
   const registryOverride = overrides.registry ?? env['NEURONS_REGISTRY'];
   if (registryOverride) {

@@ -21,6 +21,8 @@ export const configSchema = {
           ca: { type: 'array', items: { type: 'string' } },
           plainHttp: { type: 'boolean' },
           insecure: { type: 'boolean' },
+          clientCertificate: { type: 'string' },
+          clientKey: { type: 'string' },
         },
       },
     },
@@ -89,6 +91,9 @@ export interface ConfigFile {
     ca?: string[];
     plainHttp?: boolean;
     insecure?: boolean;
+    /** PEM files of a client certificate and its key, for registries that require mutual TLS. */
+    clientCertificate?: string;
+    clientKey?: string;
   }>;
   baseImages?: { python?: string; go?: string; node?: string };
   packageIndex?: { url: string; extraUrl?: string; usernameEnv?: string; passwordEnv?: string; ca?: string };

@@ -11,6 +11,7 @@ import { listGitChanges, mergeBase } from './git-changes.js';
 import { listPullRequestChanges } from './github-changes.js';
 import { mapChangesToWorkers, type RemovedDefinition } from './map-changes.js';
 import type { ChangedFile } from './types.js';
+import { trustedFetch } from '../trust/trusted-fetch.js';
 
 export type DetectMode = 'git' | 'digest' | 'auto';
 
@@ -55,6 +56,7 @@ export interface Detection {
 
 async function changedFiles(options: DetectOptions): Promise<{ files: ChangedFile[]; source: Detection['source'] } | { files: undefined; source: Detection['source'] }> {
   if (options.pullRequest !== undefined) {
+    const githubFetch = trustedFetch(options.config.trust.caPems, options.env);
     const [owner, name] = (options.env['GITHUB_REPOSITORY'] ?? '').split('/');
     if (!owner || !name) throw new UsageError({ code: 'DETECT_PR_REPOSITORY', message: '--pr needs GITHUB_REPOSITORY=owner/name', hint: 'set GITHUB_REPOSITORY (GitHub Actions sets it)' });
     const changes = await listPullRequestChanges({
@@ -63,6 +65,7 @@ async function changedFiles(options: DetectOptions): Promise<{ files: ChangedFil
       pullNumber: options.pullRequest,
       ...(options.env['GITHUB_TOKEN'] ? { token: options.env['GITHUB_TOKEN'] } : {}),
       ...(options.env['GITHUB_API_URL'] ? { baseUrl: options.env['GITHUB_API_URL'] } : {}),
+      ...(githubFetch ? { fetch: githubFetch } : {}),
     });
     if (!changes.capped) return { files: changes.files, source: { kind: 'pull-request', base: changes.baseSha, head: changes.headSha } };
     // At the API's cap the list is incomplete: the pull request's own commits are compared with git instead.

@@ -13,6 +13,7 @@ export class RegistryClientPool {
         ca: registry.ca,
         plainHttp: registry.plainHttp,
         insecure: registry.insecure,
+        ...(registry.clientCertificate ? { clientCertificate: registry.clientCertificate } : {}),
         ...(registry.credentials ? { credentials: registry.credentials } : {}),
       });
       this.clients.set(registry.host, client);

@@ -19,6 +19,8 @@ export interface RegistryEndpoint {
   plainHttp?: boolean;
   /** Skip TLS verification: the only way to, set explicitly per registry and logged loudly by the caller. */
   insecure?: boolean;
+  /** A client certificate and key (PEM), for registries that require mutual TLS. */
+  clientCertificate?: { cert: string; key: string };
 }
 
 export interface ManifestInfo {
@@ -77,13 +79,14 @@ export class RegistryClient {
   constructor(endpoint: RegistryEndpoint) {
     this.endpoint = endpoint;
     registerSecret(endpoint.credentials?.password);
+    // A private CA is trusted on top of the system store (and NODE_EXTRA_CA_CERTS), never instead of it. The context
+    // is built once per client: a certificate store of ~170 roots per connection would cost ~80 ms each.
+    const hasCa = endpoint.ca !== undefined && endpoint.ca.length > 0;
+    const secureContext = hasCa || endpoint.clientCertificate
+      ? createSecureContext({ ...(hasCa ? { ca: [...(endpoint.ca ?? []), ...systemCertificates(process.env)] } : {}), ...(endpoint.clientCertificate ?? {}) })
+      : undefined;
     this.dispatcher = new Agent({
-      connect: {
-        // A private CA is trusted on top of the system store (and NODE_EXTRA_CA_CERTS), never instead of it. The
-        // context is built once per client: a certificate store of ~170 roots per connection costs ~80 ms each.
-        ...(endpoint.ca && endpoint.ca.length > 0 ? { secureContext: createSecureContext({ ca: [...endpoint.ca, ...systemCertificates(process.env)] }) } : {}),
-        ...(endpoint.insecure ? { rejectUnauthorized: false } : {}),
-      },
+      connect: { ...(secureContext ? { secureContext } : {}), ...(endpoint.insecure ? { rejectUnauthorized: false } : {}) },
       connections: 8,
     });
   }
@@ -237,10 +240,12 @@ export class RegistryClient {
       if (method === 'HEAD') await response.body.dump();
       return { statusCode: response.statusCode, headers: response.headers, body };
     } catch (error) {
-      if (isTlsFailure(error)) {
+      // A server that wants a client certificate just closes the connection: only a probe of its handshake says so.
+      const code = (error as { code?: string }).code ?? '';
+      if (!this.endpoint.plainHttp && (isTlsFailure(error) || code === 'UND_ERR_SOCKET' || code === 'ECONNRESET')) {
         const [host = '', port = '443'] = apiHost(this.endpoint.host).split(':');
         const peer = await peerCertificate(host, Number(port)).catch(() => undefined);
-        throw new EnvironmentError(describeTlsFailure(error, 'registry', this.endpoint.host, peer), error);
+        if (isTlsFailure(error) || peer?.clientCertificateRequired) throw new EnvironmentError(describeTlsFailure(error, 'registry', this.endpoint.host, peer), error);
       }
       throw connectionError(this.endpoint.host, error);
     }

@@ -70,3 +70,26 @@ describe('registry client', () => {
     await client.close();
   });
 });
+
+describe('registry client over mutual TLS', () => {
+  it('presents the configured client certificate, and says when one is required', async () => {
+    const { createCertificateAuthority, issueServerCertificate, issueClientCertificate } = await import('../../src/ca/certificates.js');
+    const { createServer: createHttpsServer } = await import('node:https');
+    const ca = createCertificateAuthority({ commonName: 'mTLS test CA', days: 1 });
+    const serverCertificate = issueServerCertificate(ca, { hosts: ['localhost'], ips: ['127.0.0.1'], days: 1 });
+    const client = issueClientCertificate(ca, { commonName: 'ci', days: 1 });
+    const server = createHttpsServer({ cert: serverCertificate.certificatePem, key: serverCertificate.keyPem, ca: ca.certificatePem, requestCert: true, rejectUnauthorized: true }, (_request, response) => response.writeHead(200).end('{}'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const withCertificate = new RegistryClient({ host, ca: [ca.certificatePem], clientCertificate: { cert: client.certificatePem, key: client.keyPem } });
+      await expect(withCertificate.ping()).resolves.toBeUndefined();
+      await withCertificate.close();
+      const without = new RegistryClient({ host, ca: [ca.certificatePem] });
+      await expect(without.ping()).rejects.toMatchObject({ code: 'TLS_CLIENT_CERT_REQUIRED', message: expect.stringContaining(host) });
+      await without.close();
+    } finally {
+      server.close();
+    }
+  });
+});

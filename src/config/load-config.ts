@@ -50,6 +50,8 @@ export interface Config {
    */
   trust: { caPems: string[]; runtime: boolean };
   channel: Channel;
+  /** Tag `latest` too on the stable channel. */
+  latest: boolean;
   output: string;
   /** Where the values came from: a configuration file, or the local environment's state file. */
   sources: string[];
@@ -223,6 +225,7 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
     workers: fromFile.workers ?? {},
     trust: { caPems: trustPems, runtime: fromFile.trust?.runtime ?? false },
     channel: parseChannel(overrides.channel ?? env['NEURONS_CHANNEL']) ?? fromFile.channel ?? 'stable',
+    latest: fromFile.latest ?? false,
     output: path.resolve(overrides.output ?? env['NEURONS_OUTPUT'] ?? (fromFile.output ? path.resolve(base, fromFile.output) : 'catalogs')),
     sources,
   };

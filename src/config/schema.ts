@@ -70,6 +70,7 @@ export const configSchema = {
       },
     },
     channel: { enum: ['stable', 'devel'] },
+    latest: { type: 'boolean' },
     output: { type: 'string' },
   },
 } as const;
@@ -105,5 +106,7 @@ export interface ConfigFile {
   /** CAs (PEM files) trusted by every connection neurons makes and inside the images' build stages. */
   trust?: { ca?: string[]; runtime?: boolean };
   channel?: 'stable' | 'devel';
+  /** Also tag `latest` on the stable channel (it moves to the highest version, like `X`). */
+  latest?: boolean;
   output?: string;
 }

@@ -2,14 +2,16 @@ import type { Channel } from '../config/load-config.js';
 
 /**
  * Tags an image gets from its version. Channel `stable`: `X.Y` and `X`, plus `X.Y.Z` when the version has three
- * parts; channel `devel`: `devel`. The most specific tag comes first.
+ * parts, plus `latest` when configured; channel `devel`: `devel`. The most specific tag comes first; all but the
+ * first move (to the highest version).
  */
-export function tagsForVersion(version: string, channel: Channel): string[] {
+export function tagsForVersion(version: string, channel: Channel, latest = false): string[] {
   if (channel === 'devel') return ['devel'];
   const parts = version.split('.');
   const tags = [parts.join('.')];
   if (parts.length === 3) tags.push(parts.slice(0, 2).join('.'));
   if (parts.length >= 2) tags.push(parts[0] ?? version);
+  if (latest) tags.push('latest');
   return tags;
 }
 

@@ -61,7 +61,7 @@ export function buildPlan(repo: string, discovery: Discovery, config: Config, on
         registry,
         repository: imageRepository(registry, flavor.definition.name),
         path: registryPath(registry, flavor.definition.name),
-        tags: tagsForVersion(flavor.definition.version, config.channel),
+        tags: tagsForVersion(flavor.definition.version, config.channel, config.latest),
       }));
       groups.set(key, [...(groups.get(key) ?? []), { flavor, targets }]);
     }

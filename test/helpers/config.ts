@@ -10,6 +10,7 @@ export const testConfig: Config = {
   workers: {},
   trust: { caPems: [], runtime: false },
   channel: 'stable',
+  latest: false,
   output: '/tmp/out',
   sources: [],
 };

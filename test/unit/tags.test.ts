@@ -9,6 +9,11 @@ describe('tags from versions', () => {
   it('adds X.Y.Z for a three-part version', () => {
     expect(tagsForVersion('1.2.3', 'stable')).toEqual(['1.2.3', '1.2', '1']);
   });
+  it('adds latest only when configured, and never on devel', () => {
+    expect(tagsForVersion('1.2.3', 'stable', true)).toEqual(['1.2.3', '1.2', '1', 'latest']);
+    expect(tagsForVersion('1.2.3', 'devel', true)).toEqual(['devel']);
+  });
+
   it('gives only devel on the devel channel', () => {
     expect(tagsForVersion('1.2.3', 'devel')).toEqual(['devel']);
   });

@@ -1,0 +1,48 @@
+// Time to produce the six engine catalogs, the index and the page for the 431-flavor corpus, in-process:
+// without verification (target: under 200 ms) and verified against the local registry (target: under 2 s).
+// Build first: npx tsc -p tsconfig.json && node bench/catalog-corpus.mjs [corpus-dir]
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { catalogWorkers } from '../dist/catalog/catalog-workers.js';
+import { produceCatalogs } from '../dist/catalog/produce-catalogs.js';
+import { discoverRepository } from '../dist/definitions/discover.js';
+import { environmentDirectory, readEnvironmentState } from '../dist/environment/state.js';
+import { folderTarget } from '../dist/publish/targets.js';
+import { RegistryClient } from '../dist/registry/client.js';
+
+const corpus = process.argv[2] ?? fileURLToPath(new URL('../../shared/corpus/cortex-analyzers', import.meta.url));
+if (!existsSync(corpus)) {
+  console.log(`skipped: no corpus at ${corpus}`);
+  process.exit(0);
+}
+const discovery = await discoverRepository(corpus, { definitionsOnly: true });
+const workers = catalogWorkers(discovery);
+const flavors = workers.reduce((sum, worker) => sum + worker.flavors.length, 0);
+
+async function measure(label, registry, client, runs) {
+  const times = [];
+  for (let run = 0; run < runs; run += 1) {
+    const out = await mkdtemp(path.join(tmpdir(), 'neurons-bench-catalog-'));
+    const started = performance.now();
+    const result = await produceCatalogs({ workers, registry, client, channel: 'stable', targets: [folderTarget(out)], signingKey: undefined, expiresInDays: 30, buildInputDigests: new Map(), revisions: new Map(), now: new Date() });
+    times.push(performance.now() - started);
+    if (run === 0) console.log(`${label}: ${Object.entries(result.index.catalogs).map(([file, { entries }]) => `${file} ${entries}`).join(', ')}; ${result.missing.length} missing`);
+  }
+  times.sort((a, b) => a - b);
+  console.log(`${label}: median ${times[Math.floor(times.length / 2)].toFixed(0)} ms, min ${times[0].toFixed(0)} ms over ${runs} runs`);
+}
+
+console.log(`corpus: ${corpus} (${flavors} flavors in ${workers.length} folders)`);
+await measure('no verification', { host: 'ghcr.io', namespace: 'thehive-project' }, undefined, 10);
+const state = await readEnvironmentState(environmentDirectory(process.env));
+if (!state) {
+  console.log('verified: skipped (no local environment: run `neurons env up`)');
+} else {
+  // Every entry is checked against the local registry (HEAD per image and tag); a missing image is left out.
+  const client = new RegistryClient({ host: state.registry.host, ca: [readFileSync(state.caFile, 'utf8')], credentials: { username: state.registry.username, password: state.registry.password } });
+  await measure('verified against the local registry', { host: state.registry.host, namespace: process.env.NEURONS_NAMESPACE ?? 'neurons' }, client, 3);
+  await client.close();
+}

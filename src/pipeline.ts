@@ -9,6 +9,7 @@ import type { Discovery, Flavor, WorkerFolder } from './definitions/types.js';
 import { NeuronsError } from './errors/neurons-error.js';
 import type { Problem } from './errors/problem.js';
 import { buildPlan, type BuildPlan, type BuildUnit } from './plan/build-plan.js';
+import { assignShards, estimateCosts } from './plan/shards.js';
 import type { FlavorDecision } from './plan/decide.js';
 import { detectChanges, type DetectMode, type Detection } from './detect/detect.js';
 import type { PublishTarget } from './publish/targets.js';
@@ -70,6 +71,8 @@ export interface PipelineOptions {
   /** Build and push even what the registry already has; overwrite published versions. */
   force: boolean;
   concurrency: number;
+  /** This run's part of a sharded build (`--shard i/N`): the folders assigned to shard i of N. */
+  shard: { index: number; count: number } | undefined;
   /** How changed workers are found (see detectChanges); `digest` checks every worker against the registry. */
   mode: DetectMode;
   base: string | undefined;
@@ -192,18 +195,27 @@ async function processUnit(options: PipelineOptions, run: RunContext, unit: Buil
   }
 }
 
+/** The folders of one shard, narrowed by `--only` when given. A shard with nothing assigned builds nothing. */
+async function shardFolders(repo: string, discovery: Discovery, shard: { index: number; count: number }, only: string[]): Promise<string[]> {
+  const mine = assignShards(await estimateCosts(repo, discovery.workers), shard.count)[shard.index - 1]?.folders ?? [];
+  const narrowed = only.length === 0 ? mine : mine.filter((folder) => only.includes(folder) || only.includes(folder.split('/')[1] ?? ''));
+  // `only` empty means every folder: a shard with none names a folder that cannot exist instead.
+  return narrowed.length > 0 ? narrowed : ['\0'];
+}
+
 /** discover -> plan -> render -> decide -> build -> test -> push -> catalog -> publish. */
 export async function runPipeline(options: PipelineOptions): Promise<PipelineReport> {
   const { repo, config } = options;
   const discovery = await discoverRepository(repo, { definitionsOnly: false });
-  const plan = buildPlan(repo, discovery, config, options.only);
+  const only = options.shard ? await shardFolders(repo, discovery, options.shard, options.only) : options.only;
+  const plan = buildPlan(repo, discovery, config, only);
   const report: PipelineReport = { discovery, plan, outcomes: [], folderBuilds: 0, catalogFiles: [], missing: [], kept: [] };
   const clients = new RegistryClientPool();
   try {
     for (const registry of config.registries) if (registry.insecure) options.log(`WARNING: TLS verification is off for registry ${registry.host} (insecure: true)`);
     const settings = await prepareBuildSettings(repo, discovery, config, { offline: options.offline, env: options.env });
     const limit = createLimiter(Math.max(1, options.concurrency));
-    const detection = await detectChanges({ repo, discovery, config, settings, clients, mode: options.mode, only: options.only, base: options.base, head: options.head, pullRequest: options.pullRequest, force: options.force, env: options.env });
+    const detection = await detectChanges({ repo, discovery, config, settings, clients, mode: options.mode, only, base: options.base, head: options.head, pullRequest: options.pullRequest, force: options.force, env: options.env });
     const { decisions, ...detected } = detection;
     report.detection = detected;
     // Only the units something is to be done for are prepared again (the rest were read once, or not at all).

@@ -12,6 +12,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   build: async () => (await import('./commands/pipeline.js')).buildCommand,
   push: async () => (await import('./commands/pipeline.js')).pushCommand,
   pipeline: async () => (await import('./commands/pipeline.js')).pipelineCommand,
+  plan: async () => (await import('./commands/plan.js')).planCommand,
   catalog: async () => (await import('./commands/catalog.js')).catalogCommand,
   keys: async () => (await import('./commands/keys.js')).keysCommand,
   env: async () => (await import('./commands/env.js')).envCommand,

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { commands } from './commands.js';
-import type { CliIo, Command } from './command.js';
+import type { CliIo, Command, ParsedValues } from './command.js';
+import { argvFromPluginSettings } from './plugin-settings.js';
 import { ExitCode, NeuronsError } from '../errors/neurons-error.js';
 import { formatProblem } from '../errors/problem.js';
 import { maskSecrets } from '../util/mask.js';
@@ -24,8 +25,25 @@ function commandHelp(command: Command): string {
   return lines.join('\n');
 }
 
+type Parsed = { command: Command; values: ParsedValues; positionals: string[] };
+
+/** Parses an invocation without running it: the command and its options, or why they are wrong. */
+export async function parseInvocation(argv: string[]): Promise<Parsed | { error: string; command?: Command }> {
+  const [name, ...rest] = argv;
+  const command = name === undefined ? undefined : await commands[name]?.();
+  if (!command) return { error: `unknown command '${name ?? ''}'` };
+  try {
+    const parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: command.positionals ?? false, strict: true });
+    return { command, values: parsed.values, positionals: parsed.positionals };
+  } catch (error) {
+    return { error: (error as Error).message, command };
+  }
+}
+
 /** Runs the CLI and returns the exit code. Never calls process.exit: the caller decides. */
-export async function main(argv: string[], io: CliIo): Promise<number> {
+export async function main(givenArgv: string[], io: CliIo): Promise<number> {
+  // As a Drone plugin, settings arrive as PLUGIN_* variables and there are no arguments.
+  const argv = givenArgv.length === 0 ? (argvFromPluginSettings(io.env) ?? givenArgv) : givenArgv;
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const target = name === 'help' && rest[0] ? await commands[rest[0]]?.() : undefined;
@@ -36,23 +54,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write('neurons 0.1.0\n');
     return ExitCode.ok;
   }
-  const command = await commands[name]?.();
-  if (!command) {
-    io.stderr.write(`neurons: unknown command '${name}'\n\n${await helpText()}\n`);
+  const parsed = await parseInvocation(argv);
+  if ('error' in parsed) {
+    io.stderr.write(parsed.command ? `neurons ${name}: ${parsed.error}\n\n${commandHelp(parsed.command)}\n` : `neurons: ${parsed.error}\n\n${await helpText()}\n`);
     return ExitCode.usage;
   }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: command.positionals ?? false,
-      strict: true,
-    });
-  } catch (error) {
-    io.stderr.write(`neurons ${name}: ${(error as Error).message}\n\n${commandHelp(command)}\n`);
-    return ExitCode.usage;
-  }
+  const { command } = parsed;
   if (parsed.values['help']) {
     io.stdout.write(`${commandHelp(command)}\n`);
     return ExitCode.ok;

@@ -1,6 +1,6 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { lastLines, logTail } from '../smoke/run-container.js';
+import { lastLines, logTail } from './run-container.js';
 import { asObject } from './job-config.js';
 import type { JobRun } from './run-job.js';
 

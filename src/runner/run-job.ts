@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { demuxLogs } from './container-logs.js';
+import { runContainer } from './run-container.js';
 
 export interface JobRun {
   exitCode: number;
@@ -26,30 +26,13 @@ export async function runJob(
 ): Promise<JobRun> {
   const caBundle = existsSync(path.join(jobDirectory, 'input', 'cacerts')) ? ['REQUESTS_CA_BUNDLE=/job/input/cacerts'] : [];
   const env = [...(options.env ?? []), ...caBundle];
-  const container = await docker.createContainer({
-    Image: image,
-    Cmd: ['/job'],
-    ...(env.length > 0 ? { Env: env } : {}),
-    HostConfig: { Binds: [`${path.resolve(jobDirectory)}:/job`], NetworkMode: options.network },
-  });
+  const run = await runContainer(docker, { image, cmd: ['/job'], jobDirectory, network: options.network, timeoutMs: options.timeoutMs, env });
+  let output: Record<string, unknown> | undefined;
   try {
-    await container.start();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      void container.kill().catch(() => undefined);
-    }, options.timeoutMs);
-    const result = (await container.wait()) as { StatusCode: number };
-    clearTimeout(timer);
-    const logs = demuxLogs(await container.logs({ stdout: true, stderr: true }));
-    let output: Record<string, unknown> | undefined;
-    try {
-      output = JSON.parse(await readFile(path.join(jobDirectory, 'output', 'output.json'), 'utf8')) as Record<string, unknown>;
-    } catch {
-      output = undefined;
-    }
-    return { exitCode: result.StatusCode, output, logs, timedOut };
-  } finally {
-    await container.remove({ force: true });
+    output = JSON.parse(await readFile(path.join(jobDirectory, 'output', 'output.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    output = undefined;
   }
+  // A killed container has no exit code of its own: -1, as the engine reports a job it stopped.
+  return { exitCode: run.exitCode ?? -1, output, logs: run.logs, timedOut: run.timedOut };
 }

@@ -3,7 +3,7 @@ import { cp, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runJob } from '../runner/run-job.js';
-import { logTail } from './run-container.js';
+import { logTail } from '../runner/run-container.js';
 
 export interface SmokeCase {
   name: string;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Flavor, WorkerFolder } from '../definitions/types.js';
 import { IMPORT_CHECK_SCRIPT } from './python-imports.js';
-import { logTail, runContainer, type ContainerRun } from './run-container.js';
+import { logTail, runContainer, type ContainerRun } from '../runner/run-container.js';
 import type { SmokeCase } from './sample-jobs.js';
 
 /** What can be checked in an image without a sample job, decided from its entry point. */

@@ -1,19 +1,9 @@
-import { Writable } from 'node:stream';
+import { memoryStream } from '../helpers/memory-io.js';
 import { describe, it, expect } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/command.js';
 import { definitionText, pythonWorker, writeTree } from './definitions/fixture.js';
 
-function memoryStream(): Writable & { text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _encoding, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  });
-  return Object.assign(stream, { text: () => chunks.join('') });
-}
 
 async function run(argv: string[], cwd: string) {
   const stdout = memoryStream();

@@ -1,67 +1,76 @@
 import path from 'node:path';
-import type { Command } from '../command.js';
+import type { CliIo, Command, ParsedValues } from '../command.js';
 import { prepareBuildSettings } from '../../build/build-settings.js';
 import { loadConfig } from '../../config/load-config.js';
 import { discoverRepository } from '../../definitions/discover.js';
-import { detectChanges } from '../../detect/detect.js';
+import { detectChanges, type Detection } from '../../detect/detect.js';
+import type { Discovery } from '../../definitions/types.js';
 import { ExitCode } from '../../errors/neurons-error.js';
 import { formatProblem } from '../../errors/problem.js';
 import { RegistryClientPool } from '../../registry/client-pool.js';
 import { maskSecrets } from '../../util/mask.js';
 import { detectMode, pullRequestNumber } from './pipeline.js';
 
+export const detectionOptions = {
+  repo: { type: 'string' },
+  config: { type: 'string' },
+  base: { type: 'string' },
+  head: { type: 'string' },
+  pr: { type: 'string' },
+  mode: { type: 'string' },
+  only: { type: 'string', multiple: true },
+  offline: { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+/** Configuration, discovery and detection from the command line, as `detect` and `plan` share them. */
+export async function detectFromOptions(io: CliIo, values: ParsedValues): Promise<{ repo: string; discovery: Discovery; detection: Omit<Detection, 'decisions'> }> {
+  const text = (key: string): string | undefined => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
+  const repo = path.resolve(io.cwd, text('repo') ?? '.');
+  const config = await loadConfig(repo, io.env, text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {});
+  const discovery = await discoverRepository(repo, { definitionsOnly: false });
+  for (const problem of discovery.errors) io.stderr.write(`error   ${maskSecrets(formatProblem(problem))}\n`);
+  const settings = await prepareBuildSettings(repo, discovery, config, { offline: Boolean(values['offline']), env: io.env });
+  const clients = new RegistryClientPool();
+  try {
+    const { decisions: _decisions, ...detection } = await detectChanges({
+      repo,
+      discovery,
+      config,
+      settings,
+      clients,
+      mode: detectMode(values),
+      only: (values['only'] as string[] | undefined) ?? [],
+      base: text('base'),
+      head: text('head') ?? 'HEAD',
+      pullRequest: pullRequestNumber(text('pr')),
+      force: false,
+      env: io.env,
+    });
+    return { repo, discovery, detection };
+  } finally {
+    await clients.close();
+  }
+}
+
 export const detectCommand: Command = {
   name: 'detect',
   summary: 'List the workers to rebuild, with their reasons, and the removed ones',
   usage: 'neurons detect [--repo DIR] [--config FILE] [--base REF] [--head REF] [--pr N] [--mode git|digest|auto] [--only DIR]... [--offline] [--json]',
-  options: {
-    repo: { type: 'string' },
-    config: { type: 'string' },
-    base: { type: 'string' },
-    head: { type: 'string' },
-    pr: { type: 'string' },
-    mode: { type: 'string' },
-    only: { type: 'string', multiple: true },
-    offline: { type: 'boolean' },
-    json: { type: 'boolean' },
-  },
+  options: detectionOptions,
   async run(io, values) {
-    const text = (key: string): string | undefined => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
-    const repo = path.resolve(io.cwd, text('repo') ?? '.');
-    const config = await loadConfig(repo, io.env, text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {});
-    const discovery = await discoverRepository(repo, { definitionsOnly: false });
-    for (const problem of discovery.errors) io.stderr.write(`error   ${maskSecrets(formatProblem(problem))}\n`);
-    const settings = await prepareBuildSettings(repo, discovery, config, { offline: Boolean(values['offline']), env: io.env });
-    const clients = new RegistryClientPool();
-    try {
-      const started = Date.now();
-      const { decisions: _decisions, ...detection } = await detectChanges({
-        repo,
-        discovery,
-        config,
-        settings,
-        clients,
-        mode: detectMode(values),
-        only: (values['only'] as string[] | undefined) ?? [],
-        base: text('base'),
-        head: text('head') ?? 'HEAD',
-        pullRequest: pullRequestNumber(text('pr')),
-        force: false,
-        env: io.env,
-      });
-      if (values['json']) {
-        const rebuild = detection.rebuild.map(({ kind, directory, flavors, reasons, refused }) => ({ kind, directory, flavors, reasons, refused }));
-        io.stdout.write(`${JSON.stringify({ rebuild, removed: detection.removed, unchanged: detection.unchanged, mode: detection.mode, source: detection.source, digestChecks: detection.digestChecks })}\n`);
-      } else {
-        const lines = [`mode ${detection.mode}; ${detection.source.kind === 'none' ? '' : `${detection.source.kind} ${detection.source.base ?? ''}..${detection.source.head ?? ''}`}${detection.source.note ? ` (${detection.source.note})` : ''}`];
-        for (const worker of detection.rebuild) lines.push(`rebuild ${worker.path}  [${worker.reasons.join(', ')}]  ${worker.flavors.join(' ')}${worker.refused.length > 0 ? `  (published version immutable: ${worker.refused.join(' ')}; bump the version or --force)` : ''}`);
-        for (const removed of detection.removed) lines.push(`removed ${removed.file}${removed.folderRemoved ? ' (folder removed)' : ''}`);
-        lines.push(`${detection.rebuild.length} folder(s) to rebuild, ${detection.removed.length} definition(s) removed, ${detection.unchanged} flavor(s) unchanged; ${detection.digestChecks} digest check(s) in ${Date.now() - started} ms`);
-        io.stdout.write(`${lines.join('\n')}\n`);
-      }
-      return discovery.errors.length > 0 ? ExitCode.failure : ExitCode.ok;
-    } finally {
-      await clients.close();
+    const started = Date.now();
+    const { discovery, detection } = await detectFromOptions(io, values);
+    if (values['json']) {
+      const rebuild = detection.rebuild.map(({ kind, directory, flavors, reasons, refused }) => ({ kind, directory, flavors, reasons, refused }));
+      io.stdout.write(`${JSON.stringify({ rebuild, removed: detection.removed, unchanged: detection.unchanged, mode: detection.mode, source: detection.source, digestChecks: detection.digestChecks })}\n`);
+    } else {
+      const lines = [`mode ${detection.mode}; ${detection.source.kind === 'none' ? '' : `${detection.source.kind} ${detection.source.base ?? ''}..${detection.source.head ?? ''}`}${detection.source.note ? ` (${detection.source.note})` : ''}`];
+      for (const worker of detection.rebuild) lines.push(`rebuild ${worker.path}  [${worker.reasons.join(', ')}]  ${worker.flavors.join(' ')}${worker.refused.length > 0 ? `  (published version immutable: ${worker.refused.join(' ')}; bump the version or --force)` : ''}`);
+      for (const removed of detection.removed) lines.push(`removed ${removed.file}${removed.folderRemoved ? ' (folder removed)' : ''}`);
+      lines.push(`${detection.rebuild.length} folder(s) to rebuild, ${detection.removed.length} definition(s) removed, ${detection.unchanged} flavor(s) unchanged; ${detection.digestChecks} digest check(s) in ${Date.now() - started} ms`);
+      io.stdout.write(`${lines.join('\n')}\n`);
     }
+    return discovery.errors.length > 0 ? ExitCode.failure : ExitCode.ok;
   },
 };

@@ -6,6 +6,7 @@ import { loadConfig } from '../../config/load-config.js';
 import { ExitCode, UsageError } from '../../errors/neurons-error.js';
 import { formatProblem } from '../../errors/problem.js';
 import type { DetectMode } from '../../detect/detect.js';
+import { parseShard } from '../../plan/shards.js';
 import { runPipeline, type PipelineReport, type ProgressEvent } from '../../pipeline.js';
 import { maskSecrets } from '../../util/mask.js';
 import { createSmokeTester } from '../smoke-tester.js';
@@ -54,6 +55,14 @@ export function pullRequestNumber(value: string | undefined): number | undefined
   return Number(value);
 }
 
+function shardOption(stages: Stages, value: string | undefined): { index: number; count: number } | undefined {
+  if (value === undefined) return undefined;
+  if (stages.catalog) {
+    throw new UsageError({ code: 'USAGE', message: '--shard splits builds, not catalogs', hint: 'run `neurons push --shard i/N` in each shard, then one `neurons catalog` (it reads what is in the registry)' });
+  }
+  return parseShard(value);
+}
+
 interface Stages {
   name: 'build' | 'push' | 'pipeline';
   summary: string;
@@ -86,6 +95,7 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
     offline: Boolean(values['offline']),
     force: Boolean(values['force']),
     concurrency,
+    shard: shardOption(stages, text('shard')),
     mode: detectMode(values),
     base: text('base'),
     head: text('head') ?? 'HEAD',
@@ -126,6 +136,7 @@ const commonOptions = {
   base: { type: 'string' },
   head: { type: 'string' },
   pr: { type: 'string' },
+  shard: { type: 'string' },
   force: { type: 'boolean' },
   concurrency: { type: 'string' },
   'skip-tests': { type: 'boolean' },
@@ -139,7 +150,7 @@ function pipelineLikeCommand(stages: Stages): Command {
   return {
     name: stages.name,
     summary: stages.summary,
-    usage: `neurons ${stages.name} [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel]${output} [--only DIR]... [--all] [--mode git|digest|auto] [--base REF] [--head REF] [--pr N] [--force] [--concurrency N] [--skip-tests] [--dry-run] [--offline] [--json]`,
+    usage: `neurons ${stages.name} [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel]${output} [--only DIR]... [--all] [--mode git|digest|auto] [--base REF] [--head REF] [--pr N] [--shard i/N] [--force] [--concurrency N] [--skip-tests] [--dry-run] [--offline] [--json]`,
     options: stages.catalog ? { ...commonOptions, ...catalogOptionSpecs, output: { type: 'string' } } : commonOptions,
     run: (io, values) => run(stages, io, values),
   };

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import path from 'node:path';
-import { demuxLogs } from '../runner/container-logs.js';
+import { demuxLogs } from './container-logs.js';
 
 export interface ContainerRun {
   /** Undefined when the container did not finish in time (it was killed). */
@@ -17,12 +17,13 @@ export interface ContainerRun {
  */
 export async function runContainer(
   docker: Docker,
-  options: { image: string; entrypoint?: string[]; cmd: string[]; jobDirectory?: string; network: string; timeoutMs: number },
+  options: { image: string; entrypoint?: string[]; cmd: string[]; jobDirectory?: string; network: string; timeoutMs: number; env?: string[] },
 ): Promise<ContainerRun> {
   const container = await docker.createContainer({
     Image: options.image,
     ...(options.entrypoint ? { Entrypoint: options.entrypoint } : {}),
     Cmd: options.cmd,
+    ...(options.env && options.env.length > 0 ? { Env: options.env } : {}),
     HostConfig: {
       NetworkMode: options.network,
       ...(options.jobDirectory ? { Binds: [`${path.resolve(options.jobDirectory)}:/job`] } : {}),

@@ -1,0 +1,33 @@
+import type { Command } from '../command.js';
+import { UsageError } from '../../errors/neurons-error.js';
+import { assignShards, estimateCosts } from '../../plan/shards.js';
+import { detectFromOptions, detectionOptions } from './detect.js';
+
+export const planCommand: Command = {
+  name: 'plan',
+  summary: 'Split the build into shards for parallel CI jobs, and say which shards have work to do',
+  usage: 'neurons plan [--repo DIR] [--config FILE] [--shards N] [--format text|json|github|drone] [--base REF] [--head REF] [--pr N] [--mode git|digest|auto] [--offline]',
+  options: { ...detectionOptions, shards: { type: 'string' }, format: { type: 'string' } },
+  async run(io, values) {
+    const count = Number(values['shards'] ?? 1);
+    if (!Number.isInteger(count) || count < 1 || count > 256) throw new UsageError({ code: 'USAGE', message: `--shards must be a whole number from 1 to 256, not ${String(values['shards'])}`, hint: 'GitHub allows at most 256 matrix jobs' });
+    const format = String(values['format'] ?? (values['json'] ? 'json' : 'text'));
+    if (!['text', 'json', 'github', 'drone'].includes(format)) throw new UsageError({ code: 'USAGE', message: `unknown --format '${format}'`, hint: 'use text, json, github or drone' });
+    const { repo, discovery, detection } = await detectFromOptions(io, values);
+    const rebuild = new Set(detection.rebuild.map((worker) => worker.path));
+    const shards = assignShards(await estimateCosts(repo, discovery.workers), count).map((shard) => ({
+      ...shard,
+      shard: `${shard.index}/${count}`,
+      rebuild: shard.folders.filter((folder) => rebuild.has(folder)),
+    }));
+    // Only shards with something to rebuild get a CI job; each one decides again by itself when it runs.
+    const busy = shards.filter((shard) => shard.rebuild.length > 0);
+    if (format === 'json') io.stdout.write(`${JSON.stringify({ shards, rebuild: [...rebuild], removed: detection.removed, mode: detection.mode })}\n`);
+    else if (format === 'github') io.stdout.write(`${JSON.stringify({ include: busy.map((shard) => ({ shard: shard.shard, folders: shard.rebuild.join(' ') })) })}\n`);
+    else if (format === 'drone') for (const shard of busy) io.stdout.write(`build-shard-${shard.index}-of-${count}\n`);
+    else {
+      for (const shard of shards) io.stdout.write(`shard ${shard.shard}: ${shard.folders.length} folder(s), ${shard.rebuild.length} to rebuild${shard.rebuild.length > 0 ? `: ${shard.rebuild.join(' ')}` : ''}\n`);
+    }
+    return discovery.errors.length > 0 ? 1 : 0;
+  },
+};

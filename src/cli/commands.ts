@@ -15,6 +15,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   plan: async () => (await import('./commands/plan.js')).planCommand,
   catalog: async () => (await import('./commands/catalog.js')).catalogCommand,
   keys: async () => (await import('./commands/keys.js')).keysCommand,
+  watch: async () => (await import('./commands/watch.js')).watchCommand,
   env: async () => (await import('./commands/env.js')).envCommand,
   run: async () => (await import('./commands/run.js')).runCommand,
   update: async () => (await import('./commands/update.js')).updateCommand,

@@ -1,0 +1,135 @@
+import Docker from 'dockerode';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import type { Command } from '../command.js';
+import { loadConfig } from '../../config/load-config.js';
+import { NeuronsError, UsageError } from '../../errors/neurons-error.js';
+import { runPipeline } from '../../pipeline.js';
+import { folderTarget } from '../../publish/targets.js';
+import { maskSecrets, registerSecret } from '../../util/mask.js';
+import { SingleFlight } from '../../watch/scheduler.js';
+import { watchedSource } from '../../watch/source.js';
+import { readWatchState, writeWatchState } from '../../watch/state.js';
+import { startWatchServer } from '../../watch/webhook.js';
+import { createSmokeTester } from '../smoke-tester.js';
+
+/** `90s`, `15m`, `1h`, or plain seconds. */
+export function parseDuration(value: string): number {
+  const match = /^(\d+)(ms|s|m|h)?$/.exec(value.trim());
+  if (!match) throw new UsageError({ code: 'USAGE', message: `not a duration: '${value}'`, hint: 'e.g. 90s, 15m, 1h' });
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's'] ?? 1000;
+  return Number(match[1]) * unit;
+}
+
+function parseAddress(value: string): { host: string; port: number } {
+  const colon = value.lastIndexOf(':');
+  const port = Number(value.slice(colon + 1));
+  if (colon < 1 || !Number.isInteger(port)) throw new UsageError({ code: 'USAGE', message: `expected ADDR:PORT, not '${value}'`, hint: 'e.g. 127.0.0.1:8088' });
+  return { host: value.slice(0, colon).replace(/^\[|\]$/g, ''), port };
+}
+
+export const watchCommand: Command = {
+  name: 'watch',
+  summary: 'Follow a branch and publish what changes: for repositories without CI (a long-running service)',
+  usage: 'neurons watch --repo DIR|GIT_URL [--branch B] [--interval 60s] [--webhook ADDR:PORT --secret-env VAR] [--status ADDR:PORT] [--state DIR] [--once] [--config FILE] [--namespace NS] [--channel C] [--output DIR] [--skip-tests]',
+  options: {
+    repo: { type: 'string' },
+    branch: { type: 'string' },
+    interval: { type: 'string' },
+    webhook: { type: 'string' },
+    'secret-env': { type: 'string' },
+    status: { type: 'string' },
+    state: { type: 'string' },
+    once: { type: 'boolean' },
+    config: { type: 'string' },
+    namespace: { type: 'string' },
+    channel: { type: 'string' },
+    output: { type: 'string' },
+    'skip-tests': { type: 'boolean' },
+  },
+  async run(io, values) {
+    const text = (key: string): string | undefined => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
+    const repo = text('repo');
+    if (!repo) throw new UsageError({ code: 'USAGE', message: '--repo is required', hint: 'a local folder or a git URL' });
+    const stateDirectory = path.resolve(io.cwd, text('state') ?? path.join(io.env['XDG_STATE_HOME'] ?? path.join(io.env['HOME'] ?? homedir(), '.local', 'state'), 'neurons', 'watch'));
+    const secretName = text('secret-env');
+    const secret = secretName ? io.env[secretName] : undefined;
+    if (text('webhook') && !secret) throw new UsageError({ code: 'USAGE', message: 'a webhook needs its secret', hint: '--secret-env NAME, with the secret in that variable' });
+    registerSecret(secret);
+    const log = (event: object): void => void io.stderr.write(`${maskSecrets(JSON.stringify({ time: new Date().toISOString(), ...event }))}\n`);
+    const source = watchedSource(path.isAbsolute(repo) || /^[a-z+]+:\/\//.test(repo) ? repo : path.resolve(io.cwd, repo), text('branch'), stateDirectory);
+    const docker = new Docker();
+    let state = await readWatchState(stateDirectory);
+
+    const publish = async (): Promise<void> => {
+      const head = await source.refresh();
+      state = { ...state, head };
+      if (head === state.lastPublished) {
+        log({ event: 'up-to-date', head });
+        return;
+      }
+      log({ event: 'run', head, since: state.lastPublished ?? null });
+      const config = await loadConfig(source.directory, io.env, {
+        ...(text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {}),
+        ...(text('namespace') ? { namespace: text('namespace') as string } : {}),
+        ...(text('channel') ? { channel: text('channel') as string } : {}),
+        ...(text('output') ? { output: path.resolve(io.cwd, text('output') as string) } : {}),
+      });
+      const report = await runPipeline({
+        repo: source.directory, config, docker, only: [], dryRun: false, offline: false, force: false, concurrency: 2, shard: undefined,
+        // Since the last published commit: git names the candidates, build inputs decide.
+        mode: 'auto', base: state.lastPublished, head, pullRequest: undefined,
+        push: true, catalog: true, targets: [folderTarget(config.output)], signingKey: undefined, expiresInDays: 30,
+        smoke: values['skip-tests'] ? undefined : createSmokeTester(docker, source.directory, 120_000),
+        env: io.env, log: (line) => log({ event: 'log', line }), progress: (event) => log({ event: 'progress', ...event }),
+      });
+      const failed = report.outcomes.filter((outcome) => outcome.status === 'failed').map((outcome) => ({ id: outcome.id, code: outcome.problem?.code ?? 'FAILED' }));
+      const ok = failed.length === 0 && !report.fatal && report.plan.skipped.length === 0;
+      state = {
+        head,
+        lastPublished: ok ? head : state.lastPublished,
+        lastRun: { at: new Date().toISOString(), head, ok, pushed: report.outcomes.filter((outcome) => outcome.status === 'pushed').map((outcome) => outcome.id), unchanged: report.outcomes.filter((outcome) => outcome.status === 'unchanged').length, failed },
+      };
+      await writeWatchState(stateDirectory, state);
+      log({ event: ok ? 'published' : 'failed', head, pushed: state.lastRun?.pushed, failed });
+      if (!ok) throw report.fatal ?? new NeuronsError({ code: 'WATCH_RUN_FAILED', message: `${failed.length} flavor(s) failed at ${head}`, hint: 'see the log lines; the next run retries (backing off)' });
+    };
+
+    if (values['once']) {
+      try {
+        await publish();
+        return 0;
+      } catch (error) {
+        if (error instanceof NeuronsError) return error.exitCode;
+        throw error;
+      }
+    }
+    const interval = parseDuration(text('interval') ?? '60s');
+    const flight = new SingleFlight(publish, { intervalMs: interval, maxBackoffMs: Math.max(interval, 3_600_000), onError: (error) => log({ event: 'error', code: (error as NeuronsError).code ?? 'INTERNAL', message: (error as Error).message }) });
+    const address = text('webhook') ?? text('status');
+    const server = address
+      ? await startWatchServer({
+          ...parseAddress(address),
+          secret: text('webhook') ? secret : undefined,
+          wake: () => flight.wake(),
+          log,
+          status: () => ({ head: state.head ?? null, lastPublished: state.lastPublished ?? null, lastRun: state.lastRun ?? null, running: flight.busy, runs: flight.runs, failures: flight.failures, nextRun: flight.nextRunAt?.toISOString() ?? null }),
+        })
+      : undefined;
+    log({ event: 'watching', repo, interval, listen: address ?? null });
+    flight.wake();
+    await new Promise<void>((resolve) => {
+      const shutdown = (signal: string): void => {
+        log({ event: 'stopping', signal, running: flight.busy });
+        // The current run finishes (catalogs are only ever renamed into place whole); nothing new starts.
+        void flight.stop().then(() => {
+          server?.close();
+          resolve();
+        });
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+    });
+    return 0;
+  },
+};

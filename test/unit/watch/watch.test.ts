@@ -1,0 +1,82 @@
+import { createHmac } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { parseDuration } from '../../../src/cli/commands/watch.js';
+import { SingleFlight } from '../../../src/watch/scheduler.js';
+import { maxWebhookBytes, startWatchServer } from '../../../src/watch/webhook.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('single flight', () => {
+  it('runs one job at a time: wake-ups during a run make exactly one more run', async () => {
+    let concurrent = 0;
+    let most = 0;
+    let runs = 0;
+    const flight = new SingleFlight(
+      async () => {
+        concurrent += 1;
+        most = Math.max(most, concurrent);
+        runs += 1;
+        await sleep(50);
+        concurrent -= 1;
+      },
+      { intervalMs: 60_000, maxBackoffMs: 60_000, onError: () => undefined },
+    );
+    flight.wake();
+    await sleep(10);
+    flight.wake();
+    flight.wake();
+    flight.wake();
+    await sleep(200);
+    expect(runs).toBe(2);
+    expect(most).toBe(1);
+    await flight.stop();
+  });
+
+  it('backs off after failures, exponentially and capped, and stops cleanly', async () => {
+    const flight = new SingleFlight(async () => Promise.reject(new Error('boom')), { intervalMs: 1_000, maxBackoffMs: 3_000, onError: () => undefined });
+    flight.wake();
+    await sleep(20);
+    expect(flight.failures).toBe(1);
+    expect((flight.nextRunAt?.getTime() ?? 0) - Date.now()).toBeGreaterThan(1_500);
+    await flight.stop();
+    expect(flight.busy).toBe(false);
+  });
+
+  it('reads durations', () => {
+    expect(parseDuration('15m')).toBe(900_000);
+    expect(parseDuration('90s')).toBe(90_000);
+    expect(parseDuration('2h')).toBe(7_200_000);
+    expect(() => parseDuration('soon')).toThrow(expect.objectContaining({ code: 'USAGE' }));
+  });
+});
+
+describe('webhook and status endpoint', () => {
+  it('checks the signature before anything else, and only wakes the poller', async () => {
+    let wakes = 0;
+    const secret = 'webhook-secret';
+    const server = await startWatchServer({ host: '127.0.0.1', port: 0, secret, wake: () => void (wakes += 1), log: () => undefined, status: () => ({ head: 'abc', runs: 3 }) });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const body = JSON.stringify({ ref: 'refs/heads/main', after: 'f'.repeat(40) });
+    const sign = (text: string, key = secret) => `sha256=${createHmac('sha256', key).update(text).digest('hex')}`;
+    const post = (headers: Record<string, string>, payload = body) => fetch(`${base}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload });
+    try {
+      expect((await post({ 'x-github-event': 'push' })).status).toBe(401);
+      expect((await post({ 'x-github-event': 'push', 'x-hub-signature-256': sign(body, 'forged') })).status).toBe(401);
+      expect((await post({ 'x-github-event': 'push', 'x-hub-signature-256': sign(`${body} `) })).status).toBe(401);
+      expect(wakes).toBe(0);
+      expect((await post({ 'x-github-event': 'issues', 'x-hub-signature-256': sign(body) })).status).toBe(400);
+      expect((await post({ 'x-github-event': 'ping', 'x-hub-signature-256': sign(body) })).status).toBe(200);
+      expect(wakes).toBe(0);
+      expect((await post({ 'x-github-event': 'push', 'x-hub-signature-256': sign(body) })).status).toBe(202);
+      expect(wakes).toBe(1);
+      const huge = 'x'.repeat(maxWebhookBytes + 10);
+      expect(await post({ 'x-github-event': 'push', 'x-hub-signature-256': sign(huge) }, huge).then((response) => response.status).catch(() => 413)).toBe(413);
+      expect(wakes).toBe(1);
+      expect(await (await fetch(`${base}/healthz`)).text()).toBe('ok\n');
+      expect(await (await fetch(`${base}/status`)).json()).toEqual({ head: 'abc', runs: 3 });
+    } finally {
+      server.close();
+    }
+  });
+});

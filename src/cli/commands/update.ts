@@ -13,11 +13,13 @@ import { resolveSource } from '../../update/source.js';
 import { defaultStateDirectory } from '../../update/state.js';
 import { runUpdate, type UpdateReport } from '../../update/update.js';
 import { maskSecrets } from '../../util/mask.js';
+import { SingleFlight } from '../../watch/scheduler.js';
+import { parseDuration } from '../../util/duration.js';
 
 export const updateCommand: Command = {
   name: 'update',
   summary: 'Bring an engine up to date with a published catalog: verify it, compare, pull the changed images',
-  usage: 'neurons update --catalog URL|FILE|DIR [--key PUB] [--ca FILE] [--state DIR] [--pull] [--registry-prefix P] [--allow-downgrade] [--json]',
+  usage: 'neurons update --catalog URL|FILE|DIR [--key PUB] [--ca FILE] [--state DIR] [--pull] [--registry-prefix P] [--allow-downgrade] [--watch [--interval 15m] [--max-runs N]] [--json]',
   options: {
     catalog: { type: 'string' },
     key: { type: 'string' },
@@ -26,9 +28,55 @@ export const updateCommand: Command = {
     pull: { type: 'boolean' },
     'registry-prefix': { type: 'string' },
     'allow-downgrade': { type: 'boolean' },
+    watch: { type: 'boolean' },
+    interval: { type: 'string' },
+    'max-runs': { type: 'string' },
     json: { type: 'boolean' },
   },
   async run(io, values) {
+    if (values['watch']) return watchUpdates(io, values);
+    return updateOnce(io, values);
+  },
+};
+
+/**
+ * `--watch`: the updater on a schedule, one run at a time, backing off after a failure; an unchanged catalog costs
+ * one conditional request per interval. Stops on SIGTERM/SIGINT (after the current run) or after `--max-runs`.
+ */
+async function watchUpdates(io: CliIo, values: ParsedValues): Promise<number> {
+  const interval = parseDuration(typeof values['interval'] === 'string' ? values['interval'] : '15m');
+  const maxRuns = values['max-runs'] === undefined ? Infinity : Number(values['max-runs']);
+  if (!(maxRuns >= 1)) throw new UsageError({ code: 'USAGE', message: `--max-runs must be a number >= 1, not ${String(values['max-runs'])}` });
+  let last: number = ExitCode.ok;
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  const flight = new SingleFlight(
+    async () => {
+      try {
+        last = await updateOnce(io, values);
+      } catch (error) {
+        last = error instanceof NeuronsError ? error.exitCode : ExitCode.internal;
+        if (error instanceof NeuronsError) io.stderr.write(`neurons update: ${maskSecrets(formatProblem(error.problem))}\n`);
+        else throw error;
+      } finally {
+        if (flight.runs >= maxRuns) void flight.stop().then(finish);
+      }
+      if (last !== ExitCode.ok) throw new Error(`update failed with exit code ${last}`);
+    },
+    { intervalMs: interval, maxBackoffMs: Math.max(interval, 3_600_000), onError: () => undefined },
+  );
+  const stop = (): void => void flight.stop().then(finish);
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  flight.wake();
+  await done;
+  process.off('SIGTERM', stop);
+  process.off('SIGINT', stop);
+  return last;
+}
+
+async function updateOnce(io: CliIo, values: ParsedValues): Promise<number> {
+  {
     const json = values['json'] === true;
     try {
       const report = await update(io, values);
@@ -39,8 +87,8 @@ export const updateCommand: Command = {
       if (json && error instanceof NeuronsError) io.stdout.write(`${JSON.stringify({ status: 'error', error: error.problem })}\n`);
       throw error;
     }
-  },
-};
+  }
+}
 
 async function update(io: CliIo, values: ParsedValues): Promise<UpdateReport> {
   const text = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);

@@ -12,14 +12,7 @@ import { watchedSource } from '../../watch/source.js';
 import { readWatchState, writeWatchState } from '../../watch/state.js';
 import { startWatchServer } from '../../watch/webhook.js';
 import { createSmokeTester } from '../smoke-tester.js';
-
-/** `90s`, `15m`, `1h`, or plain seconds. */
-export function parseDuration(value: string): number {
-  const match = /^(\d+)(ms|s|m|h)?$/.exec(value.trim());
-  if (!match) throw new UsageError({ code: 'USAGE', message: `not a duration: '${value}'`, hint: 'e.g. 90s, 15m, 1h' });
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's'] ?? 1000;
-  return Number(match[1]) * unit;
-}
+import { parseDuration } from '../../util/duration.js';
 
 function parseAddress(value: string): { host: string; port: number } {
   const colon = value.lastIndexOf(':');

@@ -117,3 +117,34 @@ describe('neurons update against an HTTPS catalog server', () => {
     expect(run.stderr).toContain('--ca FILE');
   });
 });
+
+describe('neurons update --watch', () => {
+  it('picks up a new publication within one interval, and an unchanged catalog costs one request per interval', async () => {
+    const server = await startCatalogServer();
+    const directory = await mkdtemp(path.join(tmpdir(), 'neurons-update-watch-'));
+    const keys = generateSigningKeys();
+    const keyFile = path.join(directory, 'key.pub');
+    await writeFile(keyFile, keys.publicKeyPem);
+    const publish = (files: Map<string, Buffer>): void => {
+      server.files.clear();
+      for (const [file, bytes] of files) server.files.set(file, bytes);
+    };
+    publish(publication({ analyzers: [entry('Alpha', '1.0')], serial: 1, privateKeyPem: keys.privateKeyPem }));
+    try {
+      const watching = runCli(['update', '--catalog', server.url, '--key', keyFile, '--ca', server.caFile, '--state', path.join(directory, 'state'), '--watch', '--interval', '300ms', '--max-runs', '4', '--json'], directory);
+      // After the first run, a new worker is published: the next interval applies it; the last two cost a 304 each.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      publish(publication({ analyzers: [entry('Alpha', '1.0'), entry('Omega', '1.0')], serial: 2, privateKeyPem: keys.privateKeyPem }));
+      const run = await watching;
+      expect(run.code, run.stderr).toBe(0);
+      const reports = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { status: string; counts?: { added: number } });
+      expect(reports.map((report) => report.status)).toEqual(['updated', 'updated', 'up-to-date', 'up-to-date']);
+      expect(reports[1]?.counts?.added).toBe(1);
+      const indexRequests = server.requests.filter((request) => request.path === 'index.json').map((request) => request.status);
+      expect(indexRequests.slice(-2)).toEqual([304, 304]);
+      expect(server.requests.slice(-2).every((request) => request.path === 'index.json')).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../../../src/cli/commands/watch.js';
+import { parseDuration } from '../../../src/util/duration.js';
 import { SingleFlight } from '../../../src/watch/scheduler.js';
 import { maxWebhookBytes, startWatchServer } from '../../../src/watch/webhook.js';
 

@@ -22,9 +22,10 @@ describe('sharded builds: the pieces fit back together through the registry', ()
     const drone = await runCli(['plan', '--repo', repo, '--shards', '3', '--format', 'drone'], env);
     expect(drone.stdout.trim().split('\n')).toEqual(['build-shard-1-of-3', 'build-shard-2-of-3', 'build-shard-3-of-3']);
 
+    // Three separate processes at once, on one engine, as three CI jobs would run.
+    const runs = await Promise.all(matrix.include.map((job) => runCli(['push', '--repo', repo, '--shard', job.shard, '--json', '--skip-tests'], env)));
     const built: string[] = [];
-    for (const job of matrix.include) {
-      const run = await runCli(['push', '--repo', repo, '--shard', job.shard, '--json', '--skip-tests'], env);
+    for (const run of runs) {
       expect(run.status, run.stderr).toBe(0);
       built.push(...summaryOf(run.stdout).outcomes.filter((outcome) => outcome.status === 'pushed').map((outcome) => outcome.id));
     }
@@ -42,5 +43,15 @@ describe('sharded builds: the pieces fit back together through the registry', ()
     const responders = JSON.parse(await readFile(path.join(out, 'responders.json'), 'utf8')) as unknown[];
     expect(analyzers.length + responders.length).toBe(10);
     expect((await runCli(['pipeline', '--repo', repo, '--shard', '1/3'], env)).status).toBe(2);
+
+    // The same catalogs as one unsharded run (in its own namespace).
+    const single = uniqueNamespace('unsharded');
+    const singleOut = path.join(repo, 'single');
+    const unsharded = await runCli(['pipeline', '--repo', repo, '--output', singleOut, '--skip-tests'], { NEURONS_NAMESPACE: single });
+    expect(unsharded.status, unsharded.stderr).toBe(0);
+    for (const file of ['analyzers.json', 'analyzers-stable.json', 'responders.json', 'responders-stable.json']) {
+      const sharded = await readFile(path.join(out, file), 'utf8');
+      expect((await readFile(path.join(singleOut, file), 'utf8')).replaceAll(`/${single}/`, `/${namespace}/`)).toBe(sharded);
+    }
   });
 });

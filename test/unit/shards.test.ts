@@ -1,6 +1,10 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { discoverRepository } from '../../src/definitions/discover.js';
 import { argvFromPluginSettings } from '../../src/cli/plugin-settings.js';
-import { assignShards, parseShard } from '../../src/plan/shards.js';
+import { assignShards, estimateCosts, parseShard } from '../../src/plan/shards.js';
 
 describe('shards', () => {
   const costs = new Map(Array.from({ length: 40 }, (_, index) => [`analyzers/W${String(index).padStart(2, '0')}`, 1_000 + ((index * 7919) % 997) * 10] as const));
@@ -31,5 +35,17 @@ describe('Drone plugin settings', () => {
     expect(env['NEURONS_REGISTRY_USERNAME']).toBe('ci');
     expect(argvFromPluginSettings({ HOME: '/root' })).toBeUndefined();
     expect(argvFromPluginSettings({ PLUGIN_REPO: 'x' })).toEqual(['pipeline', '--repo', 'x']);
+  });
+});
+
+describe('a plan of the real corpus', () => {
+  const corpus = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/corpus/cortex-analyzers');
+  it.skipIf(!existsSync(corpus))('puts 431 flavors into 8 shards within 15% of the mean estimated cost', async () => {
+    const discovery = await discoverRepository(corpus, { definitionsOnly: true });
+    const costs = await estimateCosts(corpus, discovery.workers);
+    const shards = assignShards(costs, 8);
+    expect(shards.flatMap((shard) => shard.folders)).toHaveLength(196);
+    const mean = shards.reduce((sum, shard) => sum + shard.cost, 0) / shards.length;
+    for (const shard of shards) expect(Math.abs(shard.cost - mean) / mean).toBeLessThan(0.15);
   });
 });

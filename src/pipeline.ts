@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { prepareBuildSettings } from './build/build-settings.js';
-import { buildUnit, prepareFolderBuild, type BuildSettings } from './build/build-unit.js';
+import { buildUnit, prepareFolderBuild, type BuildSettings, type PreparedFolderBuild } from './build/build-unit.js';
 import { catalogWorkers } from './catalog/catalog-workers.js';
 import { produceCatalogs } from './catalog/produce-catalogs.js';
 import type { Config } from './config/load-config.js';
@@ -95,7 +95,7 @@ function asProblem(error: unknown, file: string): Problem {
   throw error;
 }
 
-type Prepared = Awaited<ReturnType<typeof prepareFolderBuild>>;
+type Prepared = PreparedFolderBuild;
 
 /** What the units of one run share. */
 interface RunContext {
@@ -126,8 +126,8 @@ async function processUnit(options: PipelineOptions, run: RunContext, unit: Buil
   const { docker, progress } = options;
   const worker = unit.worker.path;
   const outcome = (flavor: Flavor, status: FlavorOutcome['status'], extra: Partial<FlavorOutcome> = {}): FlavorOutcome => {
-    const prepared_ = prepared?.flavors.find((item) => item.flavor.id === flavor.id);
-    return { id: flavor.id, file: flavor.file, worker, status, reasons: decisions.get(flavor.id)?.reasons ?? [], images: [], buildInputDigest: prepared_?.inputs.digest ?? '', ...extra };
+    const preparedFlavor = prepared?.flavors.find((item) => item.flavor.id === flavor.id);
+    return { id: flavor.id, file: flavor.file, worker, status, reasons: decisions.get(flavor.id)?.reasons ?? [], images: [], buildInputDigest: preparedFlavor?.inputs.digest ?? '', ...extra };
   };
   const wanted = unit.flavors.filter(({ flavor }) => decisions.get(flavor.id)?.action === 'build');
   for (const { flavor } of unit.flavors) {
@@ -146,7 +146,8 @@ async function processUnit(options: PipelineOptions, run: RunContext, unit: Buil
   let built;
   try {
     report.folderBuilds += 1;
-    built = await buildUnit(docker, options.repo, { ...unit, flavors: wanted }, run.settings, options.log);
+    const ready = prepared ?? (await prepareFolderBuild(options.repo, unit, run.settings));
+    built = await buildUnit(docker, unit, ready, run.settings, new Set(wanted.map(({ flavor }) => flavor.id)), options.log);
   } catch (error) {
     const problem = asProblem(error, worker);
     for (const { flavor } of wanted) report.outcomes.push(outcome(flavor, 'failed', { problem }));

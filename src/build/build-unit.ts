@@ -56,8 +56,17 @@ export async function prepareFolderBuild(repo: string, unit: BuildUnit, settings
  * Builds one folder image, then one thin image per flavor on top of it (its entry point and labels), and tags
  * each flavor image with all its targets. The folder is built once however many flavors it has.
  */
-export async function buildUnit(docker: Docker, repo: string, unit: BuildUnit, settings: BuildSettings, log: (line: string) => void): Promise<BuiltFlavor[]> {
-  const prepared = await prepareFolderBuild(repo, unit, settings);
+export type PreparedFolderBuild = Awaited<ReturnType<typeof prepareFolderBuild>>;
+
+export async function buildUnit(
+  docker: Docker,
+  unit: BuildUnit,
+  prepared: PreparedFolderBuild,
+  settings: BuildSettings,
+  /** The flavors to build (the others are already in the registry). */
+  wanted: Set<string>,
+  log: (line: string) => void,
+): Promise<BuiltFlavor[]> {
   const started = Date.now();
   await buildImage(docker, prepared.context, {
     tag: prepared.folderTag,
@@ -70,7 +79,7 @@ export async function buildUnit(docker: Docker, repo: string, unit: BuildUnit, s
   log(`built ${unit.worker.path}${unit.requirements ? ` (${unit.requirements})` : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   const built: BuiltFlavor[] = [];
-  for (const { flavor, targets, dockerfile, inputs } of prepared.flavors) {
+  for (const { flavor, targets, dockerfile, inputs } of prepared.flavors.filter((item) => wanted.has(item.flavor.id))) {
     const [first, ...rest] = targets.flatMap((target) => target.tags.map((tag) => ({ repository: target.repository, tag })));
     if (!first) continue;
     const flavorContext = createTar([{ name: 'Dockerfile', type: 'file', mode: 0o644, data: Buffer.from(dockerfile) }]);

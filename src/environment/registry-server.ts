@@ -65,7 +65,12 @@ export async function ensureRegistry(options: {
   const directory = path.join(options.directory, options.name);
   const configFile = path.join(directory, 'config.yml');
   const config = registryConfig(directory, options.host);
-  const configCurrent = existsSync(configFile) && (await readFile(configFile, 'utf8')) === config;
+  const htpasswdFile = path.join(directory, 'htpasswd');
+  // bcrypt at cost 5: the registry checks the password on every request, and at htpasswd's default cost that
+  // alone takes ~70 ms of CPU per request. This is a local test registry; the password is random and long.
+  const bcryptCost = '05';
+  const htpasswdCurrent = existsSync(htpasswdFile) && (await readFile(htpasswdFile, 'utf8')).includes(`:$2y$${bcryptCost}$`);
+  const configCurrent = htpasswdCurrent && existsSync(configFile) && (await readFile(configFile, 'utf8')) === config;
   const username = options.previous?.username ?? 'neurons';
   const password = options.previous?.password ?? randomBytes(18).toString('base64url');
   const client = new RegistryClient({ host: options.host, ca: [options.ca.certificatePem], credentials: { username, password } });
@@ -81,7 +86,7 @@ export async function ensureRegistry(options: {
     await writeFile(path.join(directory, 'server.crt'), `${server.certificatePem}${options.ca.certificatePem}`);
     await writeFile(path.join(directory, 'server.key'), server.keyPem, { mode: 0o600 });
     // htpasswd reads the password on stdin (-i): it never shows in a process listing.
-    run('htpasswd', ['-B', '-i', '-c', path.join(directory, 'htpasswd'), username], { input: password, what: 'htpasswd' });
+    run('htpasswd', ['-B', '-C', String(Number(bcryptCost)), '-i', '-c', htpasswdFile, username], { input: password, what: 'htpasswd' });
     await writeFile(configFile, config);
     const pid = startDetached('docker-registry', ['serve', configFile], path.join(directory, 'registry.log'));
     await waitFor(options.name, () => answers(client), 30_000, `see ${path.join(directory, 'registry.log')}`);

@@ -87,7 +87,7 @@ export class RegistryClient {
       : undefined;
     this.dispatcher = new Agent({
       connect: { ...(secureContext ? { secureContext } : {}), ...(endpoint.insecure ? { rejectUnauthorized: false } : {}) },
-      connections: 8,
+      connections: 16,
     });
   }
 

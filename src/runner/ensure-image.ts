@@ -1,8 +1,7 @@
 import type Docker from 'dockerode';
-import { followProgress } from '../build/docker-build.js';
 import { EnvironmentError, UsageError } from '../errors/neurons-error.js';
 import { parseImageReference } from '../images/reference.js';
-import { readDockerCredentials } from '../registry/docker-credentials.js';
+import { pullImage } from './pull-image.js';
 import { maskSecrets } from '../util/mask.js';
 
 /**
@@ -22,12 +21,8 @@ export async function ensureImage(docker: Docker, image: string, env: NodeJS.Pro
     }
   }
   const { host } = parseImageReference(image);
-  const credentials = await readDockerCredentials(host, env);
   try {
-    const stream = (await docker.pull(image, credentials ? { authconfig: { ...credentials, serveraddress: host } } : {})) as NodeJS.ReadableStream;
-    const events = await followProgress<{ error?: string }>(docker, stream);
-    const failure = events.find((event) => event.error);
-    if (failure) throw new Error(failure.error);
+    await pullImage(docker, image, env);
   } catch (error) {
     throw new UsageError({
       code: 'RUN_IMAGE_UNAVAILABLE',

@@ -1,7 +1,6 @@
 import type Docker from 'dockerode';
-import { followProgress } from '../build/docker-build.js';
 import { parseImageReference } from '../images/reference.js';
-import { readDockerCredentials } from '../registry/docker-credentials.js';
+import { pullImage } from '../runner/pull-image.js';
 import { createLimiter } from '../util/limit.js';
 import { maskSecrets } from '../util/mask.js';
 
@@ -14,12 +13,7 @@ export interface ImagePuller {
 export function dockerPuller(docker: Docker, env: NodeJS.ProcessEnv): ImagePuller {
   return {
     async pull(image) {
-      const { host } = parseImageReference(image);
-      const credentials = await readDockerCredentials(host, env);
-      const stream = (await docker.pull(image, credentials ? { authconfig: { ...credentials, serveraddress: host } } : {})) as NodeJS.ReadableStream;
-      const events = await followProgress<{ error?: string }>(docker, stream);
-      const failure = events.find((event) => event.error);
-      if (failure) throw new Error(failure.error);
+      await pullImage(docker, image, env);
       const inspected = await docker.getImage(image).inspect();
       return inspected.RepoDigests ?? [];
     },

@@ -1,4 +1,4 @@
-import { createSecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { EnvironmentError } from '../errors/neurons-error.js';
 import { describeTlsFailure, isTlsFailure, peerCertificate, systemCertificates } from '../trust/trust-store.js';
@@ -75,6 +75,7 @@ export class RegistryClient {
   readonly endpoint: RegistryEndpoint;
   private readonly dispatcher: Dispatcher;
   private readonly tokens = new Map<string, string>();
+  private basicEverywhere = false;
 
   constructor(endpoint: RegistryEndpoint) {
     this.endpoint = endpoint;
@@ -82,9 +83,7 @@ export class RegistryClient {
     // A private CA is trusted on top of the system store (and NODE_EXTRA_CA_CERTS), never instead of it. The context
     // is built once per client: a certificate store of ~170 roots per connection would cost ~80 ms each.
     const hasCa = endpoint.ca !== undefined && endpoint.ca.length > 0;
-    const secureContext = hasCa || endpoint.clientCertificate
-      ? createSecureContext({ ...(hasCa ? { ca: [...(endpoint.ca ?? []), ...systemCertificates(process.env)] } : {}), ...(endpoint.clientCertificate ?? {}) })
-      : undefined;
+    const secureContext = hasCa || endpoint.clientCertificate ? secureContextFor(endpoint.ca ?? [], endpoint.clientCertificate) : undefined;
     this.dispatcher = new Agent({
       connect: { ...(secureContext ? { secureContext } : {}), ...(endpoint.insecure ? { rejectUnauthorized: false } : {}) },
       connections: 16,
@@ -197,7 +196,9 @@ export class RegistryClient {
   }
 
   private authorization(scope: string): Record<string, string> {
-    const token = this.tokens.get(scope);
+    // A registry that asked for basic authentication once wants it for every repository: sent from then on
+    // without waiting for another 401 (half the requests). Bearer tokens stay per scope.
+    const token = this.tokens.get(scope) ?? (this.basicEverywhere ? this.basic() : undefined);
     return token ? { authorization: token } : {};
   }
 
@@ -210,7 +211,7 @@ export class RegistryClient {
   private async answerChallenge(challenge: Challenge, scope: string): Promise<string | undefined> {
     if (challenge.scheme === 'basic') {
       const basic = this.basic();
-      if (basic) this.tokens.set(scope, basic);
+      this.basicEverywhere = basic !== undefined;
       return basic;
     }
     if (challenge.scheme !== 'bearer' || !challenge.params['realm']) return undefined;
@@ -266,4 +267,19 @@ export function connectionError(host: string, error: unknown): EnvironmentError 
     },
     error,
   );
+}
+
+/**
+ * Secure contexts by CA set and client certificate: clients of one run (the registry, its base images, a mirror
+ * with the same CA) share one instead of each parsing ~170 certificates again.
+ */
+const secureContexts = new Map<string, SecureContext>();
+function secureContextFor(ca: string[], clientCertificate: { cert: string; key: string } | undefined): SecureContext {
+  const key = JSON.stringify([ca, clientCertificate?.cert ?? '']);
+  let context = secureContexts.get(key);
+  if (!context) {
+    context = createSecureContext({ ...(ca.length > 0 ? { ca: [...ca, ...systemCertificates(process.env)] } : {}), ...(clientCertificate ?? {}) });
+    secureContexts.set(key, context);
+  }
+  return context;
 }

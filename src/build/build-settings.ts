@@ -1,7 +1,7 @@
 import type { Config } from '../config/load-config.js';
 import type { Discovery } from '../definitions/types.js';
 import { pinBaseImages } from '../render/pin-base-images.js';
-import { readRepositorySource } from '../render/source-info.js';
+import { readRepositorySource, type RepositorySource } from '../render/source-info.js';
 import { TemplateSet } from '../render/templates.js';
 import type { BuildSettings } from './build-unit.js';
 import type { RegistryAuth } from './docker-build.js';
@@ -11,10 +11,23 @@ export function registryAuth(config: Config): RegistryAuth {
 }
 
 /** What every build of a run shares: templates, pinned base images, per-folder source revisions, credentials. */
-export async function prepareBuildSettings(repo: string, discovery: Discovery, config: Config, options: { offline: boolean; env: NodeJS.ProcessEnv }): Promise<BuildSettings> {
+export async function prepareBuildSettings(
+  repo: string,
+  discovery: Discovery,
+  config: Config,
+  /**
+   * `provenance: false` skips reading each folder's last commit from the history: the revision and creation time
+   * only label images and are not build inputs, so deciding what to rebuild does without them.
+   */
+  options: { offline: boolean; env: NodeJS.ProcessEnv; provenance?: boolean },
+): Promise<BuildSettings> {
   const [baseImages, source] = await Promise.all([
     pinBaseImages(config, options.offline),
-    readRepositorySource(repo, discovery.workers.map((worker) => worker.path), options.env),
+    options.provenance === false ? unknownSource() : readRepositorySource(repo, discovery.workers.map((worker) => worker.path), options.env),
   ]);
   return { config, baseImages, templates: new TemplateSet(config.templates), source, registryAuth: registryAuth(config) };
+}
+
+function unknownSource(): Promise<RepositorySource> {
+  return Promise.resolve({ folder: () => ({ revision: undefined, created: undefined, url: undefined }) });
 }

@@ -74,6 +74,12 @@ export async function decideFlavor(
       if (decision.reasons.length === 0) decision.reasons.push(...(options.force && same ? ['forced' as const] : reasons));
       const keep: string[] = [];
       for (const tag of moving) {
+        // Pointing at this version's previous image (or at nothing): it moves; otherwise its version decides.
+        const head = await client.headManifest(target.path, tag);
+        if (!head || head.digest === published?.digest) {
+          keep.push(tag);
+          continue;
+        }
         const current = await client.getImageConfig(target.path, tag);
         if (!isHigher(current?.config.config?.Labels?.['org.opencontainers.image.version'], flavor.definition.version)) keep.push(tag);
       }
@@ -83,8 +89,9 @@ export async function decideFlavor(
     // Same inputs under the exact tag: only moving tags that do not point at it yet (and not at a higher version).
     const missing: string[] = [];
     for (const tag of moving) {
+      // A HEAD says whether the tag already points at this image; its configuration is read only when it does not.
+      if ((await client.headManifest(target.path, tag))?.digest === published?.digest) continue;
       const current = await client.getImageConfig(target.path, tag);
-      if (current?.digest === published?.digest) continue;
       if (!isHigher(current?.config.config?.Labels?.['org.opencontainers.image.version'], flavor.definition.version)) missing.push(tag);
     }
     if (missing.length > 0) {

@@ -30,7 +30,7 @@ export async function detectFromOptions(io: CliIo, values: ParsedValues): Promis
   const config = await loadConfig(repo, io.env, text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {});
   const discovery = await discoverRepository(repo, { definitionsOnly: false });
   for (const problem of discovery.errors) io.stderr.write(`error   ${maskSecrets(formatProblem(problem))}\n`);
-  const settings = await prepareBuildSettings(repo, discovery, config, { offline: Boolean(values['offline']), env: io.env });
+  const settings = await prepareBuildSettings(repo, discovery, config, { offline: Boolean(values['offline']), env: io.env, provenance: false });
   const clients = new RegistryClientPool();
   try {
     const { decisions: _decisions, ...detection } = await detectChanges({

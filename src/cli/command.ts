@@ -21,3 +21,9 @@ export interface Command {
   positionals?: boolean;
   run(io: CliIo, values: ParsedValues, positionals: string[]): Promise<number>;
 }
+
+/** A string option's value, or undefined when it was not given (flags and repeatable options are not strings). */
+export function stringOption(values: ParsedValues, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}

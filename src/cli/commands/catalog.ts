@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Command } from '../command.js';
+import { type Command, stringOption } from '../command.js';
 import { catalogWorkers } from '../../catalog/catalog-workers.js';
 import { produceCatalogs } from '../../catalog/produce-catalogs.js';
 import { loadConfig } from '../../config/load-config.js';
@@ -27,7 +27,7 @@ export const catalogCommand: Command = {
     ...catalogOptionSpecs,
   },
   async run(io, values) {
-    const text = (key: string): string | undefined => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
+    const text = (name: string): string | undefined => stringOption(values, name);
     const repo = path.resolve(io.cwd, text('repo') ?? '.');
     // `--registry ghcr.io/thehive-project`: a host and a namespace in one reference, as catalogs name them.
     const registryReference = text('registry');

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { CliIo, Command, ParsedValues } from '../command.js';
+import { type CliIo, type Command, type ParsedValues, stringOption } from '../command.js';
 import { prepareBuildSettings } from '../../build/build-settings.js';
 import { loadConfig } from '../../config/load-config.js';
 import { discoverRepository } from '../../definitions/discover.js';
@@ -25,7 +25,7 @@ export const detectionOptions = {
 
 /** Configuration, discovery and detection from the command line, as `detect` and `plan` share them. */
 export async function detectFromOptions(io: CliIo, values: ParsedValues): Promise<{ repo: string; discovery: Discovery; detection: Omit<Detection, 'decisions'> }> {
-  const text = (key: string): string | undefined => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
+  const text = (name: string): string | undefined => stringOption(values, name);
   const repo = path.resolve(io.cwd, text('repo') ?? '.');
   const config = await loadConfig(repo, io.env, text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {});
   const discovery = await discoverRepository(repo, { definitionsOnly: false });

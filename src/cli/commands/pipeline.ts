@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Command, CliIo, ParsedValues } from '../command.js';
+import { type CliIo, type Command, type ParsedValues, stringOption } from '../command.js';
 import { loadConfig } from '../../config/load-config.js';
 import { ExitCode, UsageError } from '../../errors/neurons-error.js';
 import { formatProblem } from '../../errors/problem.js';
@@ -75,7 +75,7 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
   if (!existsSync(repo)) throw new UsageError({ code: 'REPO_NOT_FOUND', file: repo, message: 'repository folder not found', hint: 'check --repo' });
   const concurrency = Number(values['concurrency'] ?? 2);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError({ code: 'USAGE', message: `--concurrency must be a whole number >= 1, not ${String(values['concurrency'])}` });
-  const text = (key: string): string | undefined => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
+  const text = (name: string): string | undefined => stringOption(values, name);
   const config = await loadConfig(repo, io.env, {
     ...(text('registry') ? { registry: text('registry') as string } : {}),
     ...(text('namespace') ? { namespace: text('namespace') as string } : {}),

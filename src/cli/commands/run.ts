@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { CliIo, Command, ParsedValues } from '../command.js';
+import { type CliIo, type Command, type ParsedValues, stringOption } from '../command.js';
 import { EnvironmentError, ExitCode, UsageError } from '../../errors/neurons-error.js';
 import { formatProblem, type Problem } from '../../errors/problem.js';
 import { ensureImage } from '../../runner/ensure-image.js';
@@ -43,7 +43,7 @@ export const runCommand: Command = {
     json: { type: 'boolean' },
   },
   async run(io: CliIo, values: ParsedValues, positionals: string[]): Promise<number> {
-    const text = (key: string): string | undefined => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
+    const text = (name: string): string | undefined => stringOption(values, name);
     const list = (key: string): string[] => (Array.isArray(values[key]) ? (values[key] as string[]) : []);
     const file = (key: string): string | undefined => (text(key) === undefined ? undefined : path.resolve(io.cwd, text(key) as string));
 

@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { CliIo, Command, ParsedValues } from '../command.js';
+import { type CliIo, type Command, type ParsedValues, stringOption } from '../command.js';
 import { EnvironmentError, ExitCode, NeuronsError, UsageError } from '../../errors/neurons-error.js';
 import { formatProblem } from '../../errors/problem.js';
 import { buildTrustStore } from '../../trust/trust-store.js';
@@ -91,7 +91,7 @@ async function updateOnce(io: CliIo, values: ParsedValues): Promise<number> {
 }
 
 async function update(io: CliIo, values: ParsedValues): Promise<UpdateReport> {
-  const text = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const text = (name: string): string | undefined => stringOption(values, name);
   const catalog = text('catalog');
   if (catalog === undefined) throw new UsageError({ code: 'USAGE', message: '--catalog is required', hint: `usage: ${updateCommand.usage}` });
   const source = resolveSource(catalog, io.cwd);

@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import type { Command } from '../command.js';
+import { type Command, stringOption } from '../command.js';
 import { loadConfig } from '../../config/load-config.js';
 import { NeuronsError, UsageError } from '../../errors/neurons-error.js';
 import { runPipeline } from '../../pipeline.js';
@@ -41,7 +41,7 @@ export const watchCommand: Command = {
     'skip-tests': { type: 'boolean' },
   },
   async run(io, values) {
-    const text = (key: string): string | undefined => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
+    const text = (name: string): string | undefined => stringOption(values, name);
     const repo = text('repo');
     if (!repo) throw new UsageError({ code: 'USAGE', message: '--repo is required', hint: 'a local folder or a git URL' });
     const stateDirectory = path.resolve(io.cwd, text('state') ?? path.join(io.env['XDG_STATE_HOME'] ?? path.join(io.env['HOME'] ?? homedir(), '.local', 'state'), 'neurons', 'watch'));

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { prepareBuildSettings } from './build/build-settings.js';
-import { buildUnit, prepareFolderBuild, type BuildSettings, type PreparedFolderBuild } from './build/build-unit.js';
+import { buildUnit, prepareFolderBuild, unitKey, type BuildSettings, type PreparedFolderBuild } from './build/build-unit.js';
 import { catalogWorkers } from './catalog/catalog-workers.js';
 import { produceCatalogs } from './catalog/produce-catalogs.js';
 import type { Config } from './config/load-config.js';
@@ -56,7 +56,7 @@ export interface PipelineReport {
   indexSerial?: number;
   /** A failure that stopped the catalog stage (registry unreachable, credentials refused): nothing was written. */
   fatal?: NeuronsError;
-  detection?: Omit<Detection, 'decisions'>;
+  detection?: Omit<Detection, 'decisions' | 'prepared'>;
 }
 
 export interface PipelineOptions {
@@ -217,11 +217,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
     const settings = await prepareBuildSettings(repo, discovery, config, { offline: options.offline, env: options.env });
     const limit = createLimiter(Math.max(1, options.concurrency));
     const detection = await detectChanges({ repo, discovery, config, settings, clients, mode: options.mode, only, base: options.base, head: options.head, pullRequest: options.pullRequest, force: options.force, env: options.env });
-    const { decisions, ...detected } = detection;
+    const { decisions, prepared: preparedByDetection, ...detected } = detection;
     report.detection = detected;
-    // Only the units something is to be done for are prepared again (the rest were read once, or not at all).
+    // Units something is to be done for, as detection prepared them (in git mode it prepared none).
     const active = (unit: BuildUnit): boolean => unit.flavors.some(({ flavor }) => decisions.get(flavor.id)?.action !== undefined && decisions.get(flavor.id)?.action !== 'skip');
-    const prepared = await Promise.all(plan.units.map((unit) => (active(unit) ? limit(() => prepareFolderBuild(repo, unit, settings)) : undefined)));
+    const prepared = await Promise.all(
+      plan.units.map((unit) => (active(unit) ? (preparedByDetection.get(unitKey(unit)) ?? limit(() => prepareFolderBuild(repo, unit, settings))) : undefined)),
+    );
     if (options.dryRun) {
       for (const [index, unit] of plan.units.entries()) {
         for (const { flavor } of unit.flavors) {

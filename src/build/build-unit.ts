@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import path from 'node:path';
 import type { BuildUnit } from '../plan/build-plan.js';
-import { goSpeaksStdio, renderBuild, renderFlavor, workerSettings, type RenderSettings } from '../render/render-dockerfile.js';
+import { renderBuild, renderFlavor, type RenderSettings } from '../render/render-dockerfile.js';
 import type { RepositorySource } from '../render/source-info.js';
 import { buildComponentsLabel, buildInputLabel, buildSettingsFingerprint, flavorInputs, folderInputs } from './build-inputs.js';
 import { folderEntries } from './context.js';
@@ -44,9 +44,8 @@ export async function prepareFolderBuild(repo: string, unit: BuildUnit, settings
   const folder = folderInputs({ templateId: rendered.templateId, dockerfile: rendered.dockerfile, context: files, baseImages, settings: buildSettingsFingerprint(settings.config) });
   const { digest } = folder;
   const folderTag = `neurons.local/${worker.kind}-${worker.directory.toLowerCase()}:${digest.slice('sha256:'.length, 'sha256:'.length + 16)}`;
-  const stdio = worker.runtime === 'go' ? await goSpeaksStdio(path.join(repo, worker.path), workerSettings(settings.config, worker)) : false;
   const flavors = unit.flavors.map(({ flavor, targets }) => {
-    const dockerfile = renderFlavor(settings.templates, { folderImage: folderTag, worker, flavor, source: settings.source.folder(worker.path), templateId: rendered.templateId, stdio });
+    const dockerfile = renderFlavor(settings.templates, { folderImage: folderTag, worker, flavor, source: settings.source.folder(worker.path), templateId: rendered.templateId, stdio: rendered.speaksStdio });
     return { flavor, targets, dockerfile, inputs: flavorInputs(folder, dockerfile) };
   });
   return { rendered, context, digest, folderTag, flavors, dockerfileName: custom ? 'Dockerfile' : generatedDockerfile };
@@ -57,6 +56,11 @@ export async function prepareFolderBuild(repo: string, unit: BuildUnit, settings
  * each flavor image with all its targets. The folder is built once however many flavors it has.
  */
 export type PreparedFolderBuild = Awaited<ReturnType<typeof prepareFolderBuild>>;
+
+/** Identifies a build unit across plans made from the same discovery: its folder and requirements file. */
+export function unitKey(unit: BuildUnit): string {
+  return `${unit.worker.path}\0${unit.requirements ?? ''}`;
+}
 
 export async function buildUnit(
   docker: Docker,

@@ -1,4 +1,4 @@
-import { prepareFolderBuild, type BuildSettings } from '../build/build-unit.js';
+import { prepareFolderBuild, unitKey, type BuildSettings, type PreparedFolderBuild } from '../build/build-unit.js';
 import type { Config } from '../config/load-config.js';
 import type { Discovery, WorkerFolder } from '../definitions/types.js';
 import { UsageError } from '../errors/neurons-error.js';
@@ -52,6 +52,8 @@ export interface Detection {
   decisions: Map<string, FlavorDecision>;
   /** Flavors whose build inputs were computed and compared with the registry. */
   digestChecks: number;
+  /** The folder builds prepared for those checks, by `unitKey`: the pipeline builds from them without hashing again. */
+  prepared: Map<string, PreparedFolderBuild>;
 }
 
 async function changedFiles(options: DetectOptions): Promise<{ files: ChangedFile[]; source: Detection['source'] } | { files: undefined; source: Detection['source'] }> {
@@ -101,13 +103,14 @@ function groupOf(config: Config, worker: WorkerFolder): string {
 export async function detectChanges(options: DetectOptions): Promise<Detection> {
   const { discovery, config } = options;
   const plan = buildPlan(options.repo, discovery, config, options.only);
-  const detection: Detection = { mode: options.mode, source: { kind: 'none' }, rebuild: [], removed: [], unchanged: 0, decisions: new Map(), digestChecks: 0 };
+  const detection: Detection = { mode: options.mode, source: { kind: 'none' }, rebuild: [], removed: [], unchanged: 0, decisions: new Map(), digestChecks: 0, prepared: new Map() };
   const limit = createLimiter(8);
   const check = async (units: BuildUnit[]): Promise<void> => {
     await Promise.all(
       units.map((unit) =>
         limit(async () => {
           const prepared = await prepareFolderBuild(options.repo, unit, options.settings);
+          detection.prepared.set(unitKey(unit), prepared);
           for (const { flavor, targets, inputs } of prepared.flavors) {
             detection.digestChecks += 1;
             detection.decisions.set(flavor.id, await decideFlavor(flavor, targets, inputs, options.clients, { channel: config.channel, force: options.force }));

@@ -30,6 +30,8 @@ export interface RenderedBuild {
   buildArgs: Record<string, string>;
   /** Build arguments that carry credentials: passed to the build, never printed, never part of the build inputs. */
   secretBuildArgs: Record<string, string>;
+  /** A Go worker speaking stdin/stdout: its flavors' entry points go through the job adapter. */
+  speaksStdio: boolean;
 }
 
 export function workerSettings(config: Config, worker: WorkerFolder): WorkerSettings {
@@ -132,7 +134,7 @@ export async function renderBuild(repo: string, worker: WorkerFolder, requiremen
   for (const [runtime, image] of Object.entries(settings.baseImages)) if (image) buildArgs[`NEURONS_BASE_${runtime.toUpperCase()}`] = image;
   const secretBuildArgs: Record<string, string> = {};
   if (worker.runtime === 'custom') {
-    return { templateId: 'custom', dockerfile: await readFile(path.join(folder, 'Dockerfile'), 'utf8'), contextPrefix: '', extraFiles, buildArgs, secretBuildArgs };
+    return { templateId: 'custom', dockerfile: await readFile(path.join(folder, 'Dockerfile'), 'utf8'), contextPrefix: '', extraFiles, buildArgs, secretBuildArgs, speaksStdio: false };
   }
   if (worker.runtime === undefined) {
     throw new NeuronsError({ code: 'RENDER_NO_RUNTIME', file: worker.path, message: 'the runtime of this folder is unknown', hint: 'add a Dockerfile to the worker folder' });
@@ -146,6 +148,7 @@ export async function renderBuild(repo: string, worker: WorkerFolder, requiremen
   const trust = { build: buildCas.length > 0, runtime: config.trust.runtime && buildCas.length > 0 };
   const common = { kind: worker.kind, directory, templateId, baseImage, trust, copyWorker: copyArguments('worker/', `/worker/${directory}/`) };
   let data: object;
+  let speaksStdio = false;
   switch (worker.runtime) {
     case 'python': {
       const index = requirements ? config.packageIndex : undefined;
@@ -162,6 +165,7 @@ export async function renderBuild(repo: string, worker: WorkerFolder, requiremen
     }
     case 'go': {
       const adapter = await goSpeaksStdio(folder, workerSettings(config, worker));
+      speaksStdio = adapter;
       if (adapter) {
         const adapterDirectory = path.join(packageRoot(), 'templates', 'go-job-adapter');
         for (const file of ['go.mod', 'main.go']) extraFiles.set(`.neurons/adapter/${file}`, await readFile(path.join(adapterDirectory, file)));
@@ -182,5 +186,5 @@ export async function renderBuild(repo: string, worker: WorkerFolder, requiremen
       break;
     }
   }
-  return { templateId, dockerfile: templates.render(template, data), contextPrefix: 'worker', extraFiles, buildArgs, secretBuildArgs };
+  return { templateId, dockerfile: templates.render(template, data), contextPrefix: 'worker', extraFiles, buildArgs, secretBuildArgs, speaksStdio };
 }

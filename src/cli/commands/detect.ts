@@ -24,7 +24,7 @@ export const detectionOptions = {
 } as const;
 
 /** Configuration, discovery and detection from the command line, as `detect` and `plan` share them. */
-export async function detectFromOptions(io: CliIo, values: ParsedValues): Promise<{ repo: string; discovery: Discovery; detection: Omit<Detection, 'decisions'> }> {
+export async function detectFromOptions(io: CliIo, values: ParsedValues): Promise<{ repo: string; discovery: Discovery; detection: Omit<Detection, 'decisions' | 'prepared'> }> {
   const text = (name: string): string | undefined => stringOption(values, name);
   const repo = path.resolve(io.cwd, text('repo') ?? '.');
   const config = await loadConfig(repo, io.env, text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {});
@@ -33,7 +33,7 @@ export async function detectFromOptions(io: CliIo, values: ParsedValues): Promis
   const settings = await prepareBuildSettings(repo, discovery, config, { offline: Boolean(values['offline']), env: io.env, provenance: false });
   const clients = new RegistryClientPool();
   try {
-    const { decisions: _decisions, ...detection } = await detectChanges({
+    const { decisions: _decisions, prepared: _prepared, ...detection } = await detectChanges({
       repo,
       discovery,
       config,

@@ -84,6 +84,8 @@ export async function assembleCatalogs(options: {
     if (!client || parsed.host !== registry.host) return undefined;
     return (await client.headManifest(parsed.repository, parsed.tag ?? 'latest'))?.digest;
   };
+  // One authorization for every repository to check (a token per batch of scopes, not a round trip per repository).
+  await client?.authorize([...new Set(slots.map((slot) => registryPath(registry, slot.flavor.definition.name)))]);
   await Promise.all(
     slots.map((slot) =>
       limit(async () => {

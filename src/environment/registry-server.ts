@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,8 +14,21 @@ export interface RegistryServer {
   pid: number | undefined;
 }
 
-function registryConfig(directory: string, host: string): string {
-  // CNCF distribution 2.8 configuration: TLS with our certificate, htpasswd auth, deletes allowed (for cleanup).
+/**
+ * How the registry authenticates: htpasswd (basic credentials checked, with bcrypt, on every request) or a token
+ * service (credentials checked once per token; each request carries a signed token), as public registries do.
+ */
+export type RegistryAuthentication = { kind: 'htpasswd' } | { kind: 'token'; realm: string; service: string; issuer: string; bundleFile: string };
+
+function authConfig(directory: string, auth: RegistryAuthentication): string[] {
+  if (auth.kind === 'token') {
+    return ['auth:', '  token:', `    realm: ${auth.realm}`, `    service: ${auth.service}`, `    issuer: ${auth.issuer}`, `    rootcertbundle: ${auth.bundleFile}`];
+  }
+  return ['auth:', '  htpasswd:', '    realm: neurons', `    path: ${path.join(directory, 'htpasswd')}`];
+}
+
+function registryConfig(directory: string, host: string, auth: RegistryAuthentication): string {
+  // CNCF distribution 2.8 configuration: TLS with our certificate, htpasswd or token auth, deletes allowed (for cleanup).
   return [
     'version: 0.1',
     'log:',
@@ -35,10 +47,7 @@ function registryConfig(directory: string, host: string): string {
     `    key: ${path.join(directory, 'server.key')}`,
     '  headers:',
     '    X-Content-Type-Options: [nosniff]',
-    'auth:',
-    '  htpasswd:',
-    '    realm: neurons',
-    `    path: ${path.join(directory, 'htpasswd')}`,
+    ...authConfig(directory, auth),
     '',
   ].join('\n');
 }
@@ -52,41 +61,44 @@ async function answers(client: RegistryClient): Promise<boolean> {
   }
 }
 
-/** Serves a CNCF distribution registry on loopback over TLS (private CA) with htpasswd authentication. */
+/** Serves a CNCF distribution registry on loopback over TLS (private CA) with htpasswd or token authentication. */
 export async function ensureRegistry(options: {
   directory: string;
   /** Folder name under `directory`: `registry`, `mirror`. */
   name: string;
   host: string;
   ca: KeyAndCertificate;
-  previous: { username: string; password: string; pid: number | undefined } | undefined;
+  credentials: { username: string; password: string };
+  previousPid: number | undefined;
+  /** Whether the registry ran before with these credentials: if so, and it answers with its configuration, it is kept. */
+  reuse: boolean;
+  auth: RegistryAuthentication;
   log: (line: string) => void;
 }): Promise<RegistryServer> {
   const directory = path.join(options.directory, options.name);
   const configFile = path.join(directory, 'config.yml');
-  const config = registryConfig(directory, options.host);
+  const config = registryConfig(directory, options.host, options.auth);
   const htpasswdFile = path.join(directory, 'htpasswd');
   // bcrypt at cost 5: the registry checks the password on every request, and at htpasswd's default cost that
   // alone takes ~70 ms of CPU per request. This is a local test registry; the password is random and long.
   const bcryptCost = '05';
-  const htpasswdCurrent = existsSync(htpasswdFile) && (await readFile(htpasswdFile, 'utf8')).includes(`:$2y$${bcryptCost}$`);
+  const htpasswdCurrent = options.auth.kind !== 'htpasswd' || (existsSync(htpasswdFile) && (await readFile(htpasswdFile, 'utf8')).includes(`:$2y$${bcryptCost}$`));
   const configCurrent = htpasswdCurrent && existsSync(configFile) && (await readFile(configFile, 'utf8')) === config;
-  const username = options.previous?.username ?? 'neurons';
-  const password = options.previous?.password ?? randomBytes(18).toString('base64url');
+  const { username, password } = options.credentials;
   const client = new RegistryClient({ host: options.host, ca: [options.ca.certificatePem], credentials: { username, password } });
   try {
-    if (options.previous && configCurrent && (await answers(client))) {
+    if (options.reuse && configCurrent && isAlive(options.previousPid) && (await answers(client))) {
       options.log(`${options.name}: running on https://${options.host}`);
-      return { host: options.host, username, password, pid: options.previous.pid };
+      return { host: options.host, username, password, pid: options.previousPid };
     }
-    if (isAlive(options.previous?.pid)) process.kill(options.previous?.pid ?? 0, 'SIGTERM');
+    if (isAlive(options.previousPid)) process.kill(options.previousPid ?? 0, 'SIGTERM');
     await mkdir(path.join(directory, 'data'), { recursive: true });
     const [hostname] = options.host.split(':');
     const server = issueServerCertificate(options.ca, { hosts: ['localhost'], ips: [hostname ?? '127.0.0.1', '::1'], days: 825 });
     await writeFile(path.join(directory, 'server.crt'), `${server.certificatePem}${options.ca.certificatePem}`);
     await writeFile(path.join(directory, 'server.key'), server.keyPem, { mode: 0o600 });
     // htpasswd reads the password on stdin (-i): it never shows in a process listing.
-    run('htpasswd', ['-B', '-C', String(Number(bcryptCost)), '-i', '-c', htpasswdFile, username], { input: password, what: 'htpasswd' });
+    if (options.auth.kind === 'htpasswd') run('htpasswd', ['-B', '-C', String(Number(bcryptCost)), '-i', '-c', htpasswdFile, username], { input: password, what: 'htpasswd' });
     await writeFile(configFile, config);
     const pid = startDetached('docker-registry', ['serve', configFile], path.join(directory, 'registry.log'));
     await waitFor(options.name, () => answers(client), 30_000, `see ${path.join(directory, 'registry.log')}`);

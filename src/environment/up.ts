@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -7,6 +8,7 @@ import { baseImageRecipes, ensureBaseImage } from './base-images.js';
 import { ensureDockerEngine } from './docker-engine.js';
 import { ensurePackageIndex } from './package-index.js';
 import { ensureRegistry, trustAndLogIn } from './registry-server.js';
+import { ensureTokenService } from './token-service.js';
 import { readEnvironmentState, writeEnvironmentState, type EnvironmentState } from './state.js';
 import { ensureSystemPackages } from './system-packages.js';
 
@@ -15,6 +17,7 @@ export interface EnvironmentOptions {
   registryPort: number;
   mirrorPort: number;
   indexPort: number;
+  tokenPort: number;
   /** Debian mirror for mmdebstrap; its default when undefined. */
   debianMirror: string | undefined;
   log: (line: string) => void;
@@ -26,6 +29,7 @@ export function environmentOptions(env: NodeJS.ProcessEnv, directory: string, lo
     registryPort: Number(env['NEURONS_ENV_REGISTRY_PORT'] ?? 5443),
     mirrorPort: Number(env['NEURONS_ENV_MIRROR_PORT'] ?? 5445),
     indexPort: Number(env['NEURONS_ENV_INDEX_PORT'] ?? 5444),
+    tokenPort: Number(env['NEURONS_ENV_TOKEN_PORT'] ?? 5446),
     debianMirror: env['NEURONS_ENV_DEBIAN_MIRROR'] || undefined,
     log,
   };
@@ -58,13 +62,21 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
   const caChanged = previous !== undefined && !existsSync(previous.caFile);
   const dockerdPid = await ensureDockerEngine(directory, log);
   const host = `127.0.0.1:${options.registryPort}`;
-  const reuse = previous && !caChanged && previous.registry.host === host;
+  const reuse = previous !== undefined && !caChanged && previous.registry.host === host;
+  // One set of credentials for the registry, its token service and the mirror: one login, two registries.
+  const credentials = reuse ? { username: previous.registry.username, password: previous.registry.password } : { username: 'neurons', password: randomBytes(18).toString('base64url') };
+  // The primary registry authenticates with tokens, as public registries do; the mirror with htpasswd: both
+  // schemes of the distribution API run for real.
+  const tokenService = await ensureTokenService({ directory, host: '127.0.0.1', port: options.tokenPort, ca, credentials, previousPid: previous?.pids['tokenService'], log });
   const registry = await ensureRegistry({
     directory,
     name: 'registry',
     host,
     ca,
-    previous: reuse ? { username: previous.registry.username, password: previous.registry.password, pid: previous.pids['registry'] } : undefined,
+    credentials,
+    previousPid: previous?.pids['registry'],
+    reuse,
+    auth: { kind: 'token', realm: tokenService.realm, service: tokenService.service, issuer: tokenService.issuer, bundleFile: tokenService.bundleFile },
     log,
   });
   await trustAndLogIn(registry, ca.certificatePem, log);
@@ -74,8 +86,10 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
     name: 'mirror',
     host: mirrorHost,
     ca,
-    // Same credentials as the primary: one login, two registries.
-    previous: { username: registry.username, password: registry.password, pid: reuse && previous.mirror?.host === mirrorHost ? previous.pids['mirror'] : undefined },
+    credentials,
+    previousPid: previous?.pids['mirror'],
+    reuse: reuse && previous.mirror?.host === mirrorHost,
+    auth: { kind: 'htpasswd' },
     log,
   });
   await trustAndLogIn(mirror, ca.certificatePem, log);
@@ -98,6 +112,7 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
   const pids: Record<string, number> = {};
   const dockerd = dockerdPid ?? previous?.pids['dockerd'];
   if (dockerd !== undefined) pids['dockerd'] = dockerd;
+  if (tokenService.pid !== undefined) pids['tokenService'] = tokenService.pid;
   if (registry.pid !== undefined) pids['registry'] = registry.pid;
   if (mirror.pid !== undefined) pids['mirror'] = mirror.pid;
   if (index.pid !== undefined) pids['packageIndex'] = index.pid;

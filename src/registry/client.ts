@@ -53,6 +53,9 @@ export function apiHost(host: string): string {
   return host === 'docker.io' || host === 'index.docker.io' ? 'registry-1.docker.io' : host;
 }
 
+/** Scopes asked for in one token request: a few dozen keep the URL and the token itself small. */
+const scopesPerToken = 25;
+
 interface Challenge {
   scheme: string;
   params: Record<string, string>;
@@ -75,6 +78,10 @@ export class RegistryClient {
   readonly endpoint: RegistryEndpoint;
   private readonly dispatcher: Dispatcher;
   private readonly tokens = new Map<string, string>();
+  /** Token requests in flight, by scope: concurrent requests for one repository share one token request. */
+  private readonly pendingTokens = new Map<string, Promise<string | undefined>>();
+  /** The bearer challenge of the registry, once seen: tokens for many repositories can then be asked for at once. */
+  private bearerChallenge: Challenge | undefined;
   private basicEverywhere = false;
 
   constructor(endpoint: RegistryEndpoint) {
@@ -98,6 +105,28 @@ export class RegistryClient {
   async ping(): Promise<void> {
     const response = await this.send('GET', '/v2/', '');
     if (response.statusCode !== 200) throw this.statusError(response.statusCode, '/v2/');
+  }
+
+  /**
+   * Gets the authorization for reading many repositories before reading them: with a token service, one token
+   * request per batch of scopes (the distribution token protocol takes several `scope` parameters) instead of a
+   * 401 and a token request per repository; with basic authentication, the first 401 only.
+   */
+  async authorize(repositories: string[], action = 'pull'): Promise<void> {
+    const scopes = [...new Set(repositories)].map((repository) => `repository:${repository}:${action}`).filter((scope) => !this.tokens.has(scope));
+    if (scopes.length === 0 || !this.endpoint.credentials) return;
+    if (!this.bearerChallenge && !this.basicEverywhere) {
+      // The challenge alone says how the registry authenticates; no token is asked for the ping itself.
+      const response = await this.raw('GET', '/v2/', {});
+      const challenge = response.statusCode === 401 ? parseChallenge(String(response.headers['www-authenticate'] ?? '')) : undefined;
+      if (challenge?.scheme === 'bearer' && challenge.params['realm']) this.bearerChallenge = challenge;
+      else if (challenge?.scheme === 'basic') this.basicEverywhere = this.basic() !== undefined;
+    }
+    const challenge = this.bearerChallenge;
+    if (!challenge) return;
+    const batches: string[][] = [];
+    for (let start = 0; start < scopes.length; start += scopesPerToken) batches.push(scopes.slice(start, start + scopesPerToken));
+    await Promise.all(batches.map((batch) => this.fetchToken(challenge, batch)));
   }
 
   /** The manifest of `repository:reference`, or undefined when the registry does not have it. */
@@ -215,9 +244,22 @@ export class RegistryClient {
       return basic;
     }
     if (challenge.scheme !== 'bearer' || !challenge.params['realm']) return undefined;
-    const url = new URL(challenge.params['realm']);
+    this.bearerChallenge = challenge;
+    // A new token (none held, or the one held expired), asked for once for all requests waiting on it.
+    let pending = this.pendingTokens.get(scope);
+    if (!pending) {
+      pending = this.fetchToken(challenge, scope ? [scope] : []);
+      this.pendingTokens.set(scope, pending);
+      void pending.finally(() => this.pendingTokens.delete(scope)).catch(() => undefined);
+    }
+    return pending;
+  }
+
+  /** One token for every scope given, recorded for each of them. */
+  private async fetchToken(challenge: Challenge, scopes: string[]): Promise<string | undefined> {
+    const url = new URL(challenge.params['realm'] ?? '');
     if (challenge.params['service']) url.searchParams.set('service', challenge.params['service']);
-    if (scope) url.searchParams.set('scope', scope);
+    for (const scope of scopes) url.searchParams.append('scope', scope);
     const basic = this.basic();
     const response = await this.raw('GET', url.toString(), basic ? { authorization: basic } : {});
     if (response.statusCode !== 200) throw this.statusError(response.statusCode, url.pathname);
@@ -225,7 +267,7 @@ export class RegistryClient {
     const token = body.token ?? body.access_token;
     if (!token) return undefined;
     registerSecret(token);
-    this.tokens.set(scope, `Bearer ${token}`);
+    for (const scope of scopes) this.tokens.set(scope, `Bearer ${token}`);
     return `Bearer ${token}`;
   }
 
@@ -236,7 +278,9 @@ export class RegistryClient {
   ): Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined>; body: string }> {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.baseUrl()}${pathOrUrl}`;
     try {
-      const response = await request(url, { method, headers, dispatcher: this.dispatcher, headersTimeout: 30_000, bodyTimeout: 60_000 });
+      // Registries answer HEAD without a body, so the connection is kept: undici otherwise closes it after every
+      // HEAD, and each digest check would pay a new TLS handshake.
+      const response = await request(url, { method, headers, dispatcher: this.dispatcher, headersTimeout: 30_000, bodyTimeout: 60_000, ...(method === 'HEAD' ? { reset: false } : {}) });
       const body = method === 'HEAD' ? '' : await response.body.text();
       if (method === 'HEAD') await response.body.dump();
       return { statusCode: response.statusCode, headers: response.headers, body };

@@ -1,0 +1,92 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RegistryClient } from '../../src/registry/client.js';
+
+// A registry with a token service that grants exactly the scopes asked for, and checks on every request that the
+// token covers the repository read, as distribution does. Counts what the client costs it.
+const digest = `sha256:${'b'.repeat(64)}`;
+const granted = new Map<string, Set<string>>();
+let counts = { tokenRequests: 0, unauthorized: 0, heads: 0, connections: 0 };
+
+function handle(request: IncomingMessage, response: ServerResponse, origin: string): void {
+  const url = new URL(request.url ?? '/', origin);
+  if (url.pathname === '/token') {
+    counts.tokenRequests += 1;
+    if (request.headers.authorization !== `Basic ${Buffer.from('user:pass').toString('base64')}`) return void response.writeHead(401).end('{}');
+    const token = `t${counts.tokenRequests}`;
+    granted.set(token, new Set(url.searchParams.getAll('scope').map((scope) => scope.split(':')[1] ?? '')));
+    return void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
+  }
+  const match = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
+  const repository = match?.[1] ?? '';
+  const token = (request.headers.authorization ?? '').replace(/^Bearer /, '');
+  const allowed = url.pathname === '/v2/' ? granted.has(token) : granted.get(token)?.has(repository);
+  if (!allowed) {
+    counts.unauthorized += 1;
+    const scope = match ? `,scope="repository:${repository}:pull"` : '';
+    return void response.writeHead(401, { 'www-authenticate': `Bearer realm="${origin}/token",service="test"${scope}` }).end();
+  }
+  if (url.pathname === '/v2/') return void response.writeHead(200).end('{}');
+  counts.heads += 1;
+  // Odd repositories have the image; even ones do not.
+  if (Number(repository.split('-')[1]) % 2 === 1) return void response.writeHead(200, { 'docker-content-digest': digest, 'content-length': '10' }).end();
+  response.writeHead(404, { 'content-length': '10' }).end();
+}
+
+describe('registry client: authorization for many repositories', () => {
+  const server = createServer((request, response) => handle(request, response, `http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+  server.on('connection', () => (counts.connections += 1));
+  let host: string;
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => void server.close());
+  beforeEach(() => {
+    counts = { tokenRequests: 0, unauthorized: 0, heads: 0, connections: 0 };
+    granted.clear();
+  });
+
+  it('asks for one token per batch of 25 repositories, then reads each without a 401', async () => {
+    const client = new RegistryClient({ host, plainHttp: true, credentials: { username: 'user', password: 'pass' } });
+    const repositories = Array.from({ length: 60 }, (_, index) => `ns/repo-${index}`);
+    await client.authorize(repositories);
+    // The ping's challenge, then ceil(60 / 25) = 3 token requests.
+    expect(counts.tokenRequests).toBe(3);
+    expect(counts.unauthorized).toBe(1);
+    const found = await Promise.all(repositories.map((repository) => client.headManifest(repository, '1')));
+    expect(found.filter(Boolean)).toHaveLength(30);
+    expect(counts).toMatchObject({ tokenRequests: 3, unauthorized: 1, heads: 60 });
+    await client.close();
+  });
+
+  it('shares one token request among concurrent reads of one repository', async () => {
+    const client = new RegistryClient({ host, plainHttp: true, credentials: { username: 'user', password: 'pass' } });
+    await Promise.all(Array.from({ length: 8 }, () => client.headManifest('ns/repo-1', '1')));
+    expect(counts.tokenRequests).toBe(1);
+    await client.close();
+  });
+
+  it('keeps connections open across HEAD requests', async () => {
+    const client = new RegistryClient({ host, plainHttp: true, credentials: { username: 'user', password: 'pass' } });
+    await client.authorize(['ns/repo-1']);
+    const before = counts.connections;
+    for (let index = 0; index < 20; index += 1) await client.headManifest('ns/repo-1', String(index));
+    // Sequential HEADs reuse one connection; undici's default would open one per HEAD.
+    expect(counts.connections - before).toBeLessThanOrEqual(1);
+    await client.close();
+  });
+
+  it('does nothing without credentials, and refuses wrong ones with a coded error', async () => {
+    const anonymous = new RegistryClient({ host, plainHttp: true });
+    await anonymous.authorize(['ns/repo-1']);
+    expect(counts.tokenRequests).toBe(0);
+    await anonymous.close();
+    const wrong = new RegistryClient({ host, plainHttp: true, credentials: { username: 'user', password: 'nope' } });
+    const error = await wrong.authorize(['ns/repo-1']).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'REGISTRY_AUTH' });
+    expect(JSON.stringify(error)).not.toContain('nope');
+    await wrong.close();
+  });
+});

@@ -1,5 +1,5 @@
-import { Octokit } from '@octokit/rest';
 import { EnvironmentError } from '../errors/neurons-error.js';
+import { apiHost, createGitHubClient, isRequestError, type RequestError } from '../util/github-client.js';
 import { registerSecret } from '../util/mask.js';
 import type { ChangedFile } from './types.js';
 
@@ -27,7 +27,7 @@ const listedFileLimit = 3000;
 /** Lists the files a pull request changes, as GitHub reports them. Failures become a coded `GITHUB_API` error. */
 export async function listPullRequestChanges(options: PullRequestQuery): Promise<PullRequestChanges> {
   registerSecret(options.token);
-  const octokit = createOctokit(options);
+  const octokit = createGitHubClient(options);
   const { owner, repo, pullNumber } = options;
   try {
     const { data: pull } = await octokit.rest.pulls.get({ owner, repo, pull_number: pullNumber });
@@ -65,23 +65,8 @@ export function mapGitHubFile(file: { status: string; filename: string; previous
   }
 }
 
-const ignore = (): void => undefined;
-
-function createOctokit(options: PullRequestQuery): Octokit {
-  return new Octokit({
-    userAgent: 'neurons',
-    // The CLI alone decides what the user sees: failures come back as coded errors, not as Octokit's log lines.
-    log: { debug: ignore, info: ignore, warn: ignore, error: ignore },
-    ...(options.token === undefined ? {} : { auth: options.token }),
-    ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl.replace(/\/+$/, '') }),
-    ...(options.fetch === undefined ? {} : { request: { fetch: options.fetch } }),
-  });
-}
-
-type RequestError = Error & { status: number; response?: unknown };
-
 function describeFailure(error: RequestError, options: PullRequestQuery): EnvironmentError {
-  const host = hostOf(options.baseUrl);
+  const host = apiHost(options.baseUrl);
   const pullRequest = `${options.owner}/${options.repo}#${options.pullNumber}`;
   // GitHub's own text is kept for the details; the token never appears in it, but a proxy could echo anything.
   const said = options.token ? error.message.split(options.token).join('***') : error.message;
@@ -101,18 +86,4 @@ function hintFor(status: number | undefined, options: PullRequestQuery): string 
   if (status === 403) return 'The token lacks read access to pull requests, or the API rate limit is exhausted.';
   if (status === 404) return 'Check the owner, repository and pull request number, and that the token can see the repository.';
   return 'GitHub may be unavailable; comparing with git instead always works.';
-}
-
-/** Octokit's RequestError (HTTP status, or 500 without a response when the network failed). */
-function isRequestError(error: unknown): error is RequestError {
-  return error instanceof Error && typeof (error as { status?: unknown }).status === 'number';
-}
-
-function hostOf(baseUrl: string | undefined): string {
-  if (baseUrl === undefined) return 'api.github.com';
-  try {
-    return new URL(baseUrl).host;
-  } catch {
-    return baseUrl;
-  }
 }

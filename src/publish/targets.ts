@@ -2,8 +2,9 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Agent, request, type Dispatcher } from 'undici';
 import { EnvironmentError, NeuronsError } from '../errors/neurons-error.js';
+import { githubReleasePrefix, githubReleaseTarget } from './github-release-target.js';
 
-/** Where catalogs are published: a folder, or an HTTP(S) server that takes PUT. */
+/** Where catalogs are published: a folder, an HTTP(S) server that takes PUT, or the assets of a GitHub release. */
 export interface PublishTarget {
   readonly description: string;
   /** The file as last published, or undefined. */
@@ -86,6 +87,8 @@ export function httpTarget(baseUrl: string, options: { ca: string[]; authorizati
   };
 }
 
-export function publishTarget(target: string, options: { ca: string[]; authorization: string | undefined }): PublishTarget {
+/** `caPems` and `env` are for GitHub: the trusted CAs, GITHUB_TOKEN and GITHUB_API_URL, as for pull request detection. */
+export function publishTarget(target: string, options: { ca: string[]; authorization: string | undefined; caPems: string[]; env: NodeJS.ProcessEnv }): PublishTarget {
+  if (target.startsWith(githubReleasePrefix)) return githubReleaseTarget(target, options);
   return /^https?:\/\//.test(target) ? httpTarget(target, options) : folderTarget(path.resolve(target));
 }

@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { NeuronsError, UsageError } from '../errors/neurons-error.js';
+import { trustedFetch } from '../trust/trusted-fetch.js';
+import { createGitHubClient } from '../util/github-client.js';
+import { registerSecret } from '../util/mask.js';
+import { releaseAssetsApi, type Asset, type Release, type ReleaseAssetsApi, type ReleaseCoordinates } from './github-release-api.js';
+import type { PublishTarget } from './targets.js';
+
+export const githubReleasePrefix = 'github-release:';
+
+/** An owner is a GitHub login; a repository name is letters, digits, `.`, `-`, `_`; a tag is a git ref name. */
+const targetPattern = /^github-release:([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/([A-Za-z0-9._-]{1,100})@([^\s~^:?*[\\@]+)$/;
+
+/** `github-release:OWNER/REPO@TAG`, strictly: a malformed value is a usage error naming the expected form. */
+export function parseGitHubReleaseTarget(value: string): ReleaseCoordinates {
+  const match = targetPattern.exec(value);
+  const [, owner, repo, tag] = match ?? [];
+  if (!owner || !repo || !tag || repo === '.' || repo === '..' || !isTagName(tag)) {
+    throw new UsageError({
+      code: 'CATALOG_PUBLISH_TARGET',
+      message: `--publish ${value} is not a GitHub release: expected github-release:OWNER/REPO@TAG`,
+      hint: 'for example --publish github-release:acme/workers@catalog',
+    });
+  }
+  return { owner, repo, tag };
+}
+
+/** What git accepts as a tag name, beyond the characters the pattern already refuses. */
+function isTagName(tag: string): boolean {
+  return !/^[-/.]|[/.]$|\.\.|\/\/|\/\.|\.lock$|\.lock\//.test(tag);
+}
+
+/** Temporary uploads: `.<name>.<hex>.tmp`, which GitHub stores as `default.<name>.<hex>.tmp` (it renames a leading period). */
+const temporaryPattern = /^(?:default)?\..+\.[0-9a-f]{12}\.tmp$/;
+/** A temporary upload older than this was left by a run that failed; none lasts that long. */
+const staleAfterMs = 60 * 60 * 1000;
+
+type Seen = { id: number; updatedAt: string } | undefined;
+
+/**
+ * The assets of one GitHub release, created when missing. Each file is uploaded under a temporary name, then the
+ * asset it replaces is checked against what was read (id and update time): if another publisher replaced it since,
+ * the upload is dropped and the run fails with `CATALOG_PUBLISH_CONFLICT`; else the old asset is deleted and the
+ * upload renamed into place. No half file is ever under a real name; readers may miss a file for that one moment.
+ */
+export function githubReleaseTarget(target: string, options: { env: NodeJS.ProcessEnv; caPems: string[] }): PublishTarget {
+  const where = parseGitHubReleaseTarget(target);
+  const token = options.env['GITHUB_TOKEN'] || undefined;
+  registerSecret(token);
+  const baseUrl = options.env['GITHUB_API_URL'] || undefined;
+  const octokit = createGitHubClient({ token, baseUrl, fetch: trustedFetch(options.caPems, options.env) });
+  const api = releaseAssetsApi({ octokit, where, token, baseUrl });
+  const description = `${githubReleasePrefix}${where.owner}/${where.repo}@${where.tag}`;
+  const seen = new Map<string, Seen>();
+  let release: Release | undefined;
+  const findRelease = async (): Promise<Release | undefined> => (release ??= await api.findRelease());
+
+  const replace = async (file: string, bytes: Buffer, into: Release): Promise<void> => {
+    const upload = await api.upload(into, `.${file}.${randomBytes(6).toString('hex')}.tmp`, bytes, file.endsWith('.html') ? 'text/html' : 'application/json');
+    let placed: Asset | undefined;
+    try {
+      const live = (await api.listAssets(into)).find((asset) => asset.name === file);
+      if (changed(seen.get(file), live)) throw conflict(description, file);
+      // A delete that finds nothing, or a rename onto a taken name: another publisher got there in between.
+      if (live && !(await api.remove(live))) throw conflict(description, file);
+      placed = await api.rename(upload, file);
+      if (!placed) throw conflict(description, file);
+      seen.set(file, { id: placed.id, updatedAt: placed.updatedAt });
+    } finally {
+      if (!placed) await api.remove(upload).catch(() => false);
+    }
+  };
+
+  return {
+    description,
+    async read(file) {
+      const current = await findRelease();
+      const asset = current && (await api.listAssets(current)).find((candidate) => candidate.name === file);
+      seen.set(file, asset && { id: asset.id, updatedAt: asset.updatedAt });
+      return asset && (await api.download(asset));
+    },
+    async write(files) {
+      const into = (await findRelease()) ?? (release = await api.createRelease());
+      const live = await api.listAssets(into);
+      await removeStaleUploads(api, live);
+      // A file never read is checked against what is published now, as the HTTP target does.
+      for (const file of files.keys()) {
+        if (seen.has(file)) continue;
+        const asset = live.find((candidate) => candidate.name === file);
+        seen.set(file, asset && { id: asset.id, updatedAt: asset.updatedAt });
+      }
+      for (const [file, bytes] of files) await replace(file, bytes, into);
+    },
+    async close() {},
+  };
+}
+
+function changed(before: Seen, now: Asset | undefined): boolean {
+  if (before === undefined || now === undefined) return before !== now;
+  return before.id !== now.id || before.updatedAt !== now.updatedAt;
+}
+
+function conflict(description: string, file: string): NeuronsError {
+  return new NeuronsError({ code: 'CATALOG_PUBLISH_CONFLICT', message: `${file} in ${description} changed since it was read: another publisher wrote it`, hint: 'run again: the catalogs are rebuilt from what is published now' });
+}
+
+/** Best effort: what an interrupted run left behind is removed by the next one. */
+async function removeStaleUploads(api: ReleaseAssetsApi, assets: Asset[]): Promise<void> {
+  const before = Date.now() - staleAfterMs;
+  for (const asset of assets) {
+    if (temporaryPattern.test(asset.name) && Date.parse(asset.createdAt) < before) await api.remove(asset).catch(() => false);
+  }
+}

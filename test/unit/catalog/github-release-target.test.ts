@@ -1,0 +1,177 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { catalogTargets } from '../../../src/cli/catalog-options.js';
+import type { Config } from '../../../src/config/load-config.js';
+import { githubReleaseTarget, parseGitHubReleaseTarget } from '../../../src/publish/github-release-target.js';
+import { publishTarget } from '../../../src/publish/targets.js';
+import { startFakeGitHubReleases, type FakeGitHubReleases } from './fake-github-releases.js';
+
+const token = 'ghp_releaseTokenThatMustNeverBePrinted';
+const target = 'github-release:acme/workers@catalog';
+let github: FakeGitHubReleases | undefined;
+
+afterEach(async () => {
+  await github?.close();
+  github = undefined;
+});
+
+async function serve(): Promise<FakeGitHubReleases> {
+  github = await startFakeGitHubReleases('acme', 'workers', token);
+  return github;
+}
+
+const open = (server: FakeGitHubReleases, secret = token) => githubReleaseTarget(target, { env: { GITHUB_TOKEN: secret, GITHUB_API_URL: server.url }, caPems: [] });
+
+/** What the release holds: asset name -> text. */
+function published(server: FakeGitHubReleases): Record<string, string> {
+  const release = server.releases.find((candidate) => candidate.tag === 'catalog');
+  return Object.fromEntries((release?.assets ?? []).map((asset) => [asset.name, asset.bytes.toString()]));
+}
+
+const catalogs = (serial: number) =>
+  new Map([
+    ['analyzers.json', Buffer.from(`[{"serial":${serial}}]\n`)],
+    ['catalog.html', Buffer.from(`<!doctype html><p>${serial}</p>\n`)],
+    ['index.json', Buffer.from(`{"serial":${serial}}\n`)],
+    ['index.json.sig', Buffer.from(`c2lnbmF0dXJl${serial}\n`)],
+  ]);
+
+describe('GitHub release publish target', () => {
+  it('creates the release on first publish, with every file as an asset of the exact bytes', async () => {
+    const server = await serve();
+    const publisher = publishTarget(target, { ca: [], authorization: undefined, caPems: [], env: { GITHUB_TOKEN: token, GITHUB_API_URL: server.url } });
+    expect(publisher.description).toBe(target);
+    expect(await publisher.read('index.json')).toBeUndefined();
+    await publisher.write(catalogs(1));
+    expect(server.releases).toHaveLength(1);
+    expect(server.releases[0]).toMatchObject({ tag: 'catalog', makeLatest: 'false' });
+    expect(server.releases[0]?.body).toMatch(/catalogs/);
+    expect(published(server)).toEqual(Object.fromEntries([...catalogs(1)].map(([name, bytes]) => [name, bytes.toString()])));
+    const types = Object.fromEntries(server.releases[0]?.assets.map((asset) => [asset.name, asset.contentType]) ?? []);
+    expect(types).toMatchObject({ 'catalog.html': 'text/html', 'index.json': 'application/json' });
+    // Each file goes up under a temporary name, in order (the index last), then is renamed into place.
+    const uploads = server.requests.filter((request) => request.startsWith('POST /uploads/')).map((request) => new URL(request.slice(5), server.url).searchParams.get('name'));
+    expect(uploads).toEqual([...catalogs(1).keys()].map((name) => expect.stringMatching(new RegExp(`^\\.${name.replaceAll('.', '\\.')}\\.[0-9a-f]{12}\\.tmp$`))));
+    expect(server.requests.filter((request) => request.startsWith('PATCH'))).toHaveLength(4);
+  });
+
+  it('replaces the assets on the next publish and reads the new bytes back, leaving no temporary asset', async () => {
+    const server = await serve();
+    await open(server).write(catalogs(1));
+    const first = new Map(server.releases[0]?.assets.map((asset) => [asset.name, asset.id]));
+    const next = open(server);
+    expect((await next.read('index.json'))?.toString()).toBe('{"serial":1}\n');
+    await next.write(catalogs(2));
+    expect(published(server)).toEqual(Object.fromEntries([...catalogs(2)].map(([name, bytes]) => [name, bytes.toString()])));
+    for (const asset of server.releases[0]?.assets ?? []) expect(asset.id).not.toBe(first.get(asset.name));
+    server.downloads = 'direct';
+    const reader = open(server);
+    expect((await reader.read('index.json'))?.toString()).toBe('{"serial":2}\n');
+    expect((await reader.read('catalog.html'))?.toString()).toBe('<!doctype html><p>2</p>\n');
+    expect(await reader.read('missing.json')).toBeUndefined();
+    expect(server.releases).toHaveLength(1);
+  });
+
+  it('refuses to replace an index another publisher wrote since it was read, and keeps theirs', async () => {
+    const server = await serve();
+    await open(server).write(catalogs(1));
+    const slow = open(server);
+    const fast = open(server);
+    await slow.read('index.json');
+    await fast.read('index.json');
+    await fast.write(new Map([['index.json', Buffer.from('{"serial":2,"by":"fast"}\n')]]));
+    await expect(slow.write(new Map([['index.json', Buffer.from('{"serial":2,"by":"slow"}\n')]]))).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_CONFLICT', message: expect.stringContaining('another publisher') });
+    expect(published(server)['index.json']).toBe('{"serial":2,"by":"fast"}\n');
+    expect(Object.keys(published(server)).sort()).toEqual(['analyzers.json', 'catalog.html', 'index.json', 'index.json.sig']);
+  });
+
+  it('refuses to overwrite an asset that appeared since it was read as missing', async () => {
+    const server = await serve();
+    const late = open(server);
+    expect(await late.read('index.json')).toBeUndefined();
+    await open(server).write(new Map([['index.json', Buffer.from('{"serial":1,"by":"first"}\n')]]));
+    await expect(late.write(new Map([['index.json', Buffer.from('{"serial":1,"by":"late"}\n')]]))).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_CONFLICT' });
+    expect(published(server)).toEqual({ 'index.json': '{"serial":1,"by":"first"}\n' });
+  });
+
+  it('finds an asset after the first page of a release with more than 30 assets', async () => {
+    const server = await serve();
+    const release = server.addRelease('catalog');
+    for (let index = 0; index < 130; index += 1) server.addAsset(release, `extra-${index}.json`, Buffer.from(`${index}\n`));
+    server.addAsset(release, 'index.json', Buffer.from('{"serial":7}\n'));
+    const publisher = open(server);
+    expect((await publisher.read('index.json'))?.toString()).toBe('{"serial":7}\n');
+    expect(server.requests.filter((request) => request.includes('/assets?'))).toEqual([
+      `GET /repos/acme/workers/releases/${release.id}/assets?per_page=100`,
+      `GET /repositories/4343/releases/${release.id}/assets?per_page=100&page=2`,
+    ]);
+    await publisher.write(new Map([['index.json', Buffer.from('{"serial":8}\n')]]));
+    expect(published(server)['index.json']).toBe('{"serial":8}\n');
+    expect(release.assets).toHaveLength(131);
+  });
+
+  it.each(['redirect', 'direct'] as const)('reads an empty asset as empty bytes (download answered by %s)', async (mode) => {
+    const server = await serve();
+    server.downloads = mode;
+    server.addAsset(server.addRelease('catalog'), 'responders.json', Buffer.alloc(0));
+    expect((await open(server).read('responders.json'))?.length).toBe(0);
+  });
+
+  it('removes temporary assets that earlier runs left more than an hour ago, and only those', async () => {
+    const server = await serve();
+    const release = server.addRelease('catalog');
+    const hoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    server.addAsset(release, 'default.index.json.0123456789ab.tmp', Buffer.from('half'), hoursAgo);
+    server.addAsset(release, 'default.analyzers.json.ba9876543210.tmp', Buffer.from('in flight'));
+    server.addAsset(release, 'notes.tmp', Buffer.from('kept'), hoursAgo);
+    await open(server).write(new Map([['index.json', Buffer.from('{}\n')]]));
+    expect(Object.keys(published(server)).sort()).toEqual(['default.analyzers.json.ba9876543210.tmp', 'index.json', 'notes.tmp']);
+  });
+
+  it('fails with CATALOG_PUBLISH_HTTP on a refused token, never showing it', async () => {
+    const server = await serve();
+    const wrong = 'ghp_wrongTokenThatMustNeverBePrinted';
+    const failure = await open(server, wrong).write(catalogs(1)).then(() => undefined, (error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'CATALOG_PUBLISH_HTTP', exitCode: 3 });
+    const { message, hint } = (failure as { problem: { message: string; hint: string } }).problem;
+    expect(message).toContain('401');
+    expect(hint).toContain('contents: write');
+    for (const text of [message, hint, String((failure as Error).stack)]) expect(text).not.toContain(wrong);
+    expect(server.releases).toHaveLength(0);
+  });
+
+  it('fails with CATALOG_PUBLISH_UNREACHABLE when GitHub cannot be reached', async () => {
+    const server = await serve();
+    github = undefined;
+    await server.close();
+    await expect(open(server).read('index.json')).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_UNREACHABLE', exitCode: 3 });
+  });
+
+  it.each([
+    'github-release:acme/workers',
+    'github-release:acme@catalog',
+    'github-release:/workers@catalog',
+    'github-release:acme/workers@',
+    'github-release:acme/wor/kers@catalog',
+    'github-release:-acme/workers@catalog',
+    'github-release:acme/workers@bad tag',
+    'github-release:acme/workers@a..b',
+    'github-release:acme/workers@tag.lock',
+    'github-release:acme/workers@one@two',
+    'github-release:acme/..@catalog',
+  ])('refuses the malformed target %s', (value) => {
+    expect(() => parseGitHubReleaseTarget(value)).toThrow(expect.objectContaining({ code: 'CATALOG_PUBLISH_TARGET', exitCode: 2, message: expect.stringContaining(value) }));
+    expect(() => parseGitHubReleaseTarget(value)).toThrow(/github-release:OWNER\/REPO@TAG/);
+  });
+
+  it('is chosen on the command line by its prefix, not taken for a folder', () => {
+    const io = { cwd: '/work', env: { GITHUB_TOKEN: token }, stdout: process.stdout, stderr: process.stderr };
+    const config = { registries: [], trust: { caPems: [], runtime: false } } as unknown as Config;
+    const targets = catalogTargets(io, { publish: [target, 'out/copy'] }, '/work/catalogs', config);
+    expect(targets.map((publisher) => publisher.description)).toEqual(['/work/catalogs', target, '/work/out/copy']);
+    expect(() => catalogTargets(io, { publish: ['github-release:acme'] }, '/work/catalogs', config)).toThrow(expect.objectContaining({ code: 'CATALOG_PUBLISH_TARGET' }));
+  });
+
+  it('parses owner, repository and tag', () => {
+    expect(parseGitHubReleaseTarget('github-release:acme/workers.js@catalogs/v1')).toEqual({ owner: 'acme', repo: 'workers.js', tag: 'catalogs/v1' });
+  });
+});

@@ -214,7 +214,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
   const clients = new RegistryClientPool();
   try {
     for (const registry of config.registries) if (registry.insecure) options.log(`WARNING: TLS verification is off for registry ${registry.host} (insecure: true)`);
-    const settings = await prepareBuildSettings(repo, discovery, config, { offline: options.offline, env: options.env });
+    const settings = await prepareBuildSettings(repo, discovery, config, { offline: options.offline, env: options.env, clients });
     const limit = createLimiter(Math.max(1, options.concurrency));
     const detection = await detectChanges({ repo, discovery, config, settings, clients, mode: options.mode, only, base: options.base, head: options.head, pullRequest: options.pullRequest, force: options.force, env: options.env });
     const { decisions, prepared: preparedByDetection, ...detected } = detection;

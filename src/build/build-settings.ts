@@ -1,5 +1,6 @@
 import type { Config } from '../config/load-config.js';
 import type { Discovery } from '../definitions/types.js';
+import type { RegistryClientPool } from '../registry/client-pool.js';
 import { pinBaseImages } from '../render/pin-base-images.js';
 import { readRepositorySource, type RepositorySource } from '../render/source-info.js';
 import { TemplateSet } from '../render/templates.js';
@@ -19,10 +20,16 @@ export async function prepareBuildSettings(
    * `provenance: false` skips reading each folder's last commit from the history: the revision and creation time
    * only label images and are not build inputs, so deciding what to rebuild does without them.
    */
-  options: { offline: boolean; env: NodeJS.ProcessEnv; provenance?: boolean },
+  options: {
+    offline: boolean;
+    env: NodeJS.ProcessEnv;
+    provenance?: boolean;
+    /** The run's registry clients: base images in a configured registry are pinned through them. */
+    clients?: RegistryClientPool;
+  },
 ): Promise<BuildSettings> {
   const [baseImages, source] = await Promise.all([
-    pinBaseImages(config, options.offline),
+    pinBaseImages(config, options.offline, options.clients),
     options.provenance === false ? unknownSource() : readRepositorySource(repo, discovery.workers.map((worker) => worker.path), options.env),
   ]);
   return { config, baseImages, templates: new TemplateSet(config.templates), source, registryAuth: registryAuth(config) };

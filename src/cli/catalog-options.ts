@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Config } from '../config/load-config.js';
 import { UsageError } from '../errors/neurons-error.js';
 import { githubReleasePrefix } from '../publish/github-release-target.js';
+import { ociPrefix } from '../publish/oci-artifact-target.js';
 import { folderTarget, publishTarget, type PublishTarget } from '../publish/targets.js';
 import { registerSecret } from '../util/mask.js';
 import type { CliIo, ParsedValues } from './command.js';
@@ -19,8 +20,8 @@ export function catalogTargets(io: CliIo, values: ParsedValues, output: string, 
   const token = io.env['NEURONS_PUBLISH_TOKEN'];
   registerSecret(token);
   const ca = [...config.registries.flatMap((registry) => registry.ca), ...(config.packageIndex?.caPem ? [config.packageIndex.caPem] : [])];
-  const options = { ca, authorization: token ? `Bearer ${token}` : undefined, caPems: config.trust.caPems, env: io.env };
-  const isFolder = (target: string): boolean => !/^https?:\/\//.test(target) && !target.startsWith(githubReleasePrefix);
+  const options = { ca, authorization: token ? `Bearer ${token}` : undefined, caPems: config.trust.caPems, env: io.env, registries: config.registries };
+  const isFolder = (target: string): boolean => !/^https?:\/\//.test(target) && !target.startsWith(githubReleasePrefix) && !target.startsWith(ociPrefix);
   const extra = ((values['publish'] as string[] | undefined) ?? []).map((target) => publishTarget(isFolder(target) ? path.resolve(io.cwd, target) : target, options));
   return [folderTarget(output), ...extra];
 }

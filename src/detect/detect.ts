@@ -111,13 +111,29 @@ export async function detectChanges(options: DetectOptions): Promise<Detection> 
         limit(async () => {
           const prepared = await prepareFolderBuild(options.repo, unit, options.settings);
           detection.prepared.set(unitKey(unit), prepared);
-          for (const { flavor, targets, inputs } of prepared.flavors) {
-            detection.digestChecks += 1;
-            detection.decisions.set(flavor.id, await decideFlavor(flavor, targets, inputs, options.clients, { channel: config.channel, force: options.force }));
-          }
+          await Promise.all(
+            prepared.flavors.map(async ({ flavor, targets, inputs }) => {
+              detection.digestChecks += 1;
+              detection.decisions.set(flavor.id, await decideFlavor(flavor, targets, inputs, options.clients, { channel: config.channel, force: options.force }));
+            }),
+          );
         }),
       ),
     );
+  };
+  /** Tokens for every repository about to be read, a request per batch of them rather than one per repository. */
+  const authorize = async (units: BuildUnit[]): Promise<void> => {
+    const byRegistry = new Map<string, { registry: BuildUnit['flavors'][number]['targets'][number]['registry']; paths: string[] }>();
+    for (const target of units.flatMap((unit) => unit.flavors.flatMap((item) => item.targets))) {
+      const entry = byRegistry.get(target.registry.host) ?? { registry: target.registry, paths: [] };
+      entry.paths.push(target.path);
+      byRegistry.set(target.registry.host, entry);
+    }
+    await Promise.all([...byRegistry.values()].map(({ registry, paths }) => options.clients.for(registry).authorize(paths)));
+  };
+  const checkAll = async (units: BuildUnit[]): Promise<void> => {
+    await authorize(units);
+    await check(units);
   };
   let candidates: Set<string> | undefined;
   const gitReasons = new Map<string, Set<string>>();
@@ -140,22 +156,20 @@ export async function detectChanges(options: DetectOptions): Promise<Detection> 
       for (const { flavor } of flavors) detection.decisions.set(flavor.id, { action: 'build', reasons: [...(gitReasons.get(flavor.id) ?? [])] as FlavorDecision['reasons'], pushes: unit.flavors.find((item) => item.flavor.id === flavor.id)?.targets.map((target) => ({ target, tags: target.tags })) ?? [] });
     }
   } else if (candidates && options.mode === 'auto') {
-    // Workers git names, checked by digest; then one sample per template for what git cannot see.
-    await check(plan.units.filter((unit) => candidates?.has(unit.worker.path)));
+    // Workers git names, checked by digest, and at the same time one sample per template for what git cannot see.
     const groups = new Map<string, BuildUnit[]>();
     for (const unit of plan.units.filter((item) => !candidates?.has(item.worker.path))) groups.set(groupOf(config, unit.worker), [...(groups.get(groupOf(config, unit.worker)) ?? []), unit]);
-    for (const units of groups.values()) {
-      const [sample] = units;
-      if (!sample) continue;
-      await check([sample]);
-      const moved = sample.flavors.some(({ flavor }) => {
+    const samples = [...groups.values()].flatMap((units) => units.slice(0, 1));
+    await checkAll([...plan.units.filter((unit) => candidates?.has(unit.worker.path)), ...samples]);
+    const moved = (sample: BuildUnit | undefined): boolean =>
+      sample !== undefined &&
+      sample.flavors.some(({ flavor }) => {
         const decision = detection.decisions.get(flavor.id);
         return decision?.action !== 'skip' && decision?.reasons.some((reason) => ['base-image', 'template', 'settings', 'new'].includes(reason));
       });
-      if (moved) await check(units.slice(1));
-    }
+    await checkAll([...groups.values()].filter((units) => moved(units[0])).flatMap((units) => units.slice(1)));
   } else {
-    await check(plan.units);
+    await checkAll(plan.units);
   }
   for (const unit of plan.units) {
     const flavors = unit.flavors.filter(({ flavor }) => {

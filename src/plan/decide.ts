@@ -49,7 +49,8 @@ export async function decideFlavor(
   for (const target of targets) {
     const client = clients.for(target.registry);
     const [exact = '', ...moving] = target.tags;
-    const published = await client.getImageConfig(target.path, exact);
+    // The exact tag's configuration and where each moving tag points, read at once.
+    const [published, movingHeads] = await Promise.all([client.getImageConfig(target.path, exact), Promise.all(moving.map((tag) => client.headManifest(target.path, tag)))]);
     const labels = published?.config.config?.Labels ?? {};
     const same = labels[buildInputLabel] === inputs.digest;
     const previous = parseComponents(labels[buildComponentsLabel]);
@@ -73,9 +74,9 @@ export async function decideFlavor(
     if (!same || options.force) {
       if (decision.reasons.length === 0) decision.reasons.push(...(options.force && same ? ['forced' as const] : reasons));
       const keep: string[] = [];
-      for (const tag of moving) {
+      for (const [index, tag] of moving.entries()) {
         // Pointing at this version's previous image (or at nothing): it moves; otherwise its version decides.
-        const head = await client.headManifest(target.path, tag);
+        const head = movingHeads[index];
         if (!head || head.digest === published?.digest) {
           keep.push(tag);
           continue;
@@ -88,9 +89,9 @@ export async function decideFlavor(
     }
     // Same inputs under the exact tag: only moving tags that do not point at it yet (and not at a higher version).
     const missing: string[] = [];
-    for (const tag of moving) {
+    for (const [index, tag] of moving.entries()) {
       // A HEAD says whether the tag already points at this image; its configuration is read only when it does not.
-      if ((await client.headManifest(target.path, tag))?.digest === published?.digest) continue;
+      if (movingHeads[index]?.digest === published?.digest) continue;
       const current = await client.getImageConfig(target.path, tag);
       if (!isHigher(current?.config.config?.Labels?.['org.opencontainers.image.version'], flavor.definition.version)) missing.push(tag);
     }

@@ -1,7 +1,9 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Agent, request, type Dispatcher } from 'undici';
+import type { ResolvedRegistry } from '../config/load-config.js';
 import { EnvironmentError, NeuronsError } from '../errors/neurons-error.js';
+import { ociArtifactTarget, ociPrefix } from './oci-artifact-target.js';
 import { githubReleasePrefix, githubReleaseTarget } from './github-release-target.js';
 
 /** Where catalogs are published: a folder, an HTTP(S) server that takes PUT, or the assets of a GitHub release. */
@@ -87,8 +89,12 @@ export function httpTarget(baseUrl: string, options: { ca: string[]; authorizati
   };
 }
 
-/** `caPems` and `env` are for GitHub: the trusted CAs, GITHUB_TOKEN and GITHUB_API_URL, as for pull request detection. */
-export function publishTarget(target: string, options: { ca: string[]; authorization: string | undefined; caPems: string[]; env: NodeJS.ProcessEnv }): PublishTarget {
+/**
+ * `caPems` and `env` are for GitHub: the trusted CAs, GITHUB_TOKEN and GITHUB_API_URL, as for pull request
+ * detection; `registries` for OCI artifacts: a configured registry's credentials and CA are used for it.
+ */
+export function publishTarget(target: string, options: { ca: string[]; authorization: string | undefined; caPems: string[]; env: NodeJS.ProcessEnv; registries: ResolvedRegistry[] }): PublishTarget {
   if (target.startsWith(githubReleasePrefix)) return githubReleaseTarget(target, options);
+  if (target.startsWith(ociPrefix)) return ociArtifactTarget(target, options);
   return /^https?:\/\//.test(target) ? httpTarget(target, options) : folderTarget(path.resolve(target));
 }

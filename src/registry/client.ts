@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { EnvironmentError } from '../errors/neurons-error.js';
@@ -51,6 +52,16 @@ export const manifestMediaTypes = [
 /** Docker Hub's image references say `docker.io`; its API lives elsewhere. */
 export function apiHost(host: string): string {
   return host === 'docker.io' || host === 'index.docker.io' ? 'registry-1.docker.io' : host;
+}
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RegistryResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The body as text (empty for HEAD), and as bytes. */
+  body: string;
+  bytes: Buffer;
 }
 
 /** Scopes asked for in one token request: a few dozen keep the URL and the token itself small. */
@@ -169,6 +180,11 @@ export class RegistryClient {
   }
 
   private async getBlob(repository: string, digest: string): Promise<string> {
+    return (await this.readBlob(repository, digest)).toString('utf8');
+  }
+
+  /** A blob's bytes, checked against its digest. */
+  async readBlob(repository: string, digest: string): Promise<Buffer> {
     const path = `/v2/${repository}/blobs/${digest}`;
     let response = await this.send('GET', path, `repository:${repository}:pull`);
     // Registries backed by object storage redirect blob reads; the storage URL is signed and takes no credentials.
@@ -176,7 +192,10 @@ export class RegistryClient {
       response = await this.raw('GET', String(response.headers['location'] ?? ''), {});
     }
     if (response.statusCode !== 200) throw this.statusError(response.statusCode, path);
-    return response.body;
+    if (digest.startsWith('sha256:') && `sha256:${createHash('sha256').update(response.bytes).digest('hex')}` !== digest) {
+      throw new EnvironmentError({ code: 'REGISTRY_DIGEST_MISMATCH', message: `registry ${this.endpoint.host} served ${path} with other content than its digest says`, hint: 'the registry or a proxy in between altered the blob: check its storage' });
+    }
+    return response.bytes;
   }
 
   /** Every tag of a repository, following the `Link: <...>; rel="next"` pagination of the distribution API. */
@@ -209,17 +228,26 @@ export class RegistryClient {
     });
   }
 
-  private async send(
-    method: 'GET' | 'HEAD',
-    path: string,
-    scope: string,
-    headers: Record<string, string> = {},
-  ): Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined>; body: string }> {
-    let response = await this.raw(method, path, { ...headers, ...this.authorization(scope) });
+  /**
+   * One authenticated request to the registry API (a path, or a URL the registry gave, such as an upload location),
+   * for operations this class has no method for: artifacts (`registry/artifact.ts`). A refused request is returned
+   * as it came, with its status; the caller decides.
+   */
+  async call(method: HttpMethod, pathOrUrl: string, scope: string, headers: Record<string, string> = {}, body?: Buffer): Promise<RegistryResponse> {
+    return this.send(method, pathOrUrl, scope, headers, body);
+  }
+
+  /** A coded error for an answer the caller did not expect. */
+  failure(status: number, path: string): EnvironmentError {
+    return this.statusError(status, path);
+  }
+
+  private async send(method: HttpMethod, path: string, scope: string, headers: Record<string, string> = {}, body?: Buffer): Promise<RegistryResponse> {
+    let response = await this.raw(method, path, { ...headers, ...this.authorization(scope) }, body);
     if (response.statusCode === 401) {
       const challenge = parseChallenge(String(response.headers['www-authenticate'] ?? ''));
       const authorization = await this.answerChallenge(challenge, scope);
-      if (authorization) response = await this.raw(method, path, { ...headers, authorization });
+      if (authorization) response = await this.raw(method, path, { ...headers, authorization }, body);
     }
     return response;
   }
@@ -271,19 +299,26 @@ export class RegistryClient {
     return `Bearer ${token}`;
   }
 
-  private async raw(
-    method: 'GET' | 'HEAD',
-    pathOrUrl: string,
-    headers: Record<string, string>,
-  ): Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  private async raw(method: HttpMethod, pathOrUrl: string, headers: Record<string, string>, body?: Buffer): Promise<RegistryResponse> {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.baseUrl()}${pathOrUrl}`;
     try {
       // Registries answer HEAD without a body, so the connection is kept: undici otherwise closes it after every
       // HEAD, and each digest check would pay a new TLS handshake.
-      const response = await request(url, { method, headers, dispatcher: this.dispatcher, headersTimeout: 30_000, bodyTimeout: 60_000, ...(method === 'HEAD' ? { reset: false } : {}) });
-      const body = method === 'HEAD' ? '' : await response.body.text();
-      if (method === 'HEAD') await response.body.dump();
-      return { statusCode: response.statusCode, headers: response.headers, body };
+      const response = await request(url, {
+        method,
+        headers,
+        dispatcher: this.dispatcher,
+        headersTimeout: 30_000,
+        bodyTimeout: 60_000,
+        ...(method === 'HEAD' ? { reset: false } : {}),
+        ...(body ? { body } : {}),
+      });
+      if (method === 'HEAD') {
+        await response.body.dump();
+        return { statusCode: response.statusCode, headers: response.headers, body: '', bytes: Buffer.alloc(0) };
+      }
+      const bytes = Buffer.from(await response.body.arrayBuffer());
+      return { statusCode: response.statusCode, headers: response.headers, body: bytes.toString('utf8'), bytes };
     } catch (error) {
       // A server that wants a client certificate just closes the connection: only a probe of its handshake says so.
       const code = (error as { code?: string }).code ?? '';

@@ -1,6 +1,7 @@
 import type { BaseRuntime, Config } from '../config/load-config.js';
 import { NeuronsError } from '../errors/neurons-error.js';
 import { parseImageReference, pinnedReference } from '../images/reference.js';
+import type { RegistryClientPool } from '../registry/client-pool.js';
 import { RegistryClient } from '../registry/client.js';
 
 export type BaseImages = Record<BaseRuntime, string | undefined>;
@@ -8,43 +9,50 @@ export type BaseImages = Record<BaseRuntime, string | undefined>;
 /**
  * Resolves each configured base image to `name:tag@sha256:...` through the registry API (no pull), so a base that
  * moves under the same tag changes the rendered Dockerfile and so the build inputs. `offline` keeps the tags.
+ * A base in one of the configured registries is read through the run's client for it (its credentials, CA,
+ * connections and tokens, shared with the digest checks that follow); any other anonymously. All at once.
  */
-export async function pinBaseImages(config: Config, offline: boolean): Promise<BaseImages> {
+export async function pinBaseImages(config: Config, offline: boolean, clients: RegistryClientPool | undefined): Promise<BaseImages> {
   if (offline) return { ...config.baseImages };
   const pinned: BaseImages = { python: undefined, go: undefined, node: undefined };
-  const clients = new Map<string, RegistryClient>();
-  try {
-    for (const [runtime, reference] of Object.entries(config.baseImages) as Array<[BaseRuntime, string | undefined]>) {
-      if (!reference) continue;
-      const parsed = parseImageReference(reference);
-      if (parsed.digest) {
-        pinned[runtime] = reference;
-        continue;
-      }
-      let client = clients.get(parsed.host);
-      if (!client) {
-        // A base in one of our registries is read with that registry's credentials and CA; any other anonymously.
-        const registry = config.registries.find((candidate) => candidate.host === parsed.host);
-        client = new RegistryClient({
-          host: parsed.host,
-          ca: registry?.ca ?? [],
-          plainHttp: registry?.plainHttp ?? false,
-          ...(registry?.credentials ? { credentials: registry.credentials } : {}),
-        });
-        clients.set(parsed.host, client);
-      }
-      const manifest = await client.headManifest(parsed.repository, parsed.tag ?? 'latest');
-      if (!manifest?.digest) {
-        throw new NeuronsError({
-          code: 'RENDER_BASE_NOT_FOUND',
-          message: `base image ${reference} (${runtime}) is not in its registry`,
-          hint: `push it, point baseImages.${runtime} at an existing image, or use --offline to keep the tag unpinned`,
-        });
-      }
-      pinned[runtime] = pinnedReference(reference, manifest.digest);
+  const anonymous = new Map<string, RegistryClient>();
+  const clientFor = (host: string): RegistryClient => {
+    const registry = config.registries.find((candidate) => candidate.host === host);
+    if (registry && clients) return clients.for(registry);
+    let client = anonymous.get(host);
+    if (!client) {
+      client = new RegistryClient({ host, ca: registry?.ca ?? config.trust.caPems, plainHttp: registry?.plainHttp ?? false, ...(registry?.credentials ? { credentials: registry.credentials } : {}) });
+      anonymous.set(host, client);
     }
+    return client;
+  };
+  const wanted = (Object.entries(config.baseImages) as Array<[BaseRuntime, string | undefined]>).flatMap(([runtime, reference]) => (reference ? [{ runtime, reference, parsed: parseImageReference(reference) }] : []));
+  try {
+    const byClient = new Map<RegistryClient, string[]>();
+    for (const { parsed } of wanted.filter((item) => !item.parsed.digest)) {
+      const client = clientFor(parsed.host);
+      byClient.set(client, [...(byClient.get(client) ?? []), parsed.repository]);
+    }
+    await Promise.all([...byClient].map(([client, repositories]) => client.authorize(repositories)));
+    await Promise.all(
+      wanted.map(async ({ runtime, reference, parsed }) => {
+        if (parsed.digest) {
+          pinned[runtime] = reference;
+          return;
+        }
+        const manifest = await clientFor(parsed.host).headManifest(parsed.repository, parsed.tag ?? 'latest');
+        if (!manifest?.digest) {
+          throw new NeuronsError({
+            code: 'RENDER_BASE_NOT_FOUND',
+            message: `base image ${reference} (${runtime}) is not in its registry`,
+            hint: `push it, point baseImages.${runtime} at an existing image, or use --offline to keep the tag unpinned`,
+          });
+        }
+        pinned[runtime] = pinnedReference(reference, manifest.digest);
+      }),
+    );
   } finally {
-    await Promise.all([...clients.values()].map((client) => client.close()));
+    await Promise.all([...anonymous.values()].map((client) => client.close()));
   }
   return pinned;
 }

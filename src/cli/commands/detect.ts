@@ -30,9 +30,9 @@ export async function detectFromOptions(io: CliIo, values: ParsedValues): Promis
   const config = await loadConfig(repo, io.env, text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {});
   const discovery = await discoverRepository(repo, { definitionsOnly: false });
   for (const problem of discovery.errors) io.stderr.write(`error   ${maskSecrets(formatProblem(problem))}\n`);
-  const settings = await prepareBuildSettings(repo, discovery, config, { offline: Boolean(values['offline']), env: io.env, provenance: false });
   const clients = new RegistryClientPool();
   try {
+    const settings = await prepareBuildSettings(repo, discovery, config, { offline: Boolean(values['offline']), env: io.env, provenance: false, clients });
     const { decisions: _decisions, prepared: _prepared, ...detection } = await detectChanges({
       repo,
       discovery,

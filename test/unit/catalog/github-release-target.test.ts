@@ -38,7 +38,7 @@ const catalogs = (serial: number) =>
 describe('GitHub release publish target', () => {
   it('creates the release on first publish, with every file as an asset of the exact bytes', async () => {
     const server = await serve();
-    const publisher = publishTarget(target, { ca: [], authorization: undefined, caPems: [], env: { GITHUB_TOKEN: token, GITHUB_API_URL: server.url } });
+    const publisher = publishTarget(target, { ca: [], authorization: undefined, caPems: [], env: { GITHUB_TOKEN: token, GITHUB_API_URL: server.url }, registries: [] });
     expect(publisher.description).toBe(target);
     expect(await publisher.read('index.json')).toBeUndefined();
     await publisher.write(catalogs(1));

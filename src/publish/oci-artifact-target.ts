@@ -1,0 +1,92 @@
+import type { ResolvedRegistry } from '../config/load-config.js';
+import { NeuronsError, UsageError } from '../errors/neurons-error.js';
+import { pushBlob, pushManifest, readArtifactManifest, titleAnnotation, type ArtifactManifest, type Descriptor } from '../registry/artifact.js';
+import { RegistryClient } from '../registry/client.js';
+import type { PublishTarget } from './targets.js';
+
+export const ociPrefix = 'oci://';
+/** What the artifact is, for registries and tools that read OCI 1.1 `artifactType`. */
+export const catalogArtifactType = 'application/vnd.neurons.catalog.v1';
+const configMediaType = 'application/vnd.neurons.catalog.config.v1+json';
+
+export interface OciCoordinates {
+  host: string;
+  repository: string;
+  tag: string;
+}
+
+/** `oci://HOST[:PORT]/REPOSITORY:TAG`, strictly: the repository in the distribution grammar, a tag as the spec allows. */
+export function parseOciTarget(value: string): OciCoordinates {
+  const match = /^oci:\/\/([A-Za-z0-9.-]+(?::[0-9]{1,5})?)\/([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*):([A-Za-z0-9_][A-Za-z0-9._-]{0,127})$/.exec(value);
+  const [, host, repository, tag] = match ?? [];
+  if (!host || !repository || !tag) {
+    throw new UsageError({
+      code: 'CATALOG_PUBLISH_TARGET',
+      message: `--publish ${value} is not an OCI artifact reference: expected oci://HOST/REPOSITORY:TAG`,
+      hint: 'for example --publish oci://ghcr.io/acme/workers-catalog:stable (lower-case repository, explicit tag)',
+    });
+  }
+  return { host, repository, tag };
+}
+
+const mediaTypeOf = (file: string): string => (file.endsWith('.html') ? 'text/html' : file.endsWith('.sig') ? 'text/plain' : 'application/json');
+
+/**
+ * The catalog files as one OCI artifact in a registry: each file a layer titled with its name, the whole set under
+ * one tag. Publishing switches every file at once (the tag moves to a new manifest), so a reader sees either the
+ * previous set or the new one, never a mix. Files of the other channel, not rewritten by this run, are carried
+ * over from the manifest read before. If the tag moved since it was read, another publisher wrote it: the run
+ * fails with `CATALOG_PUBLISH_CONFLICT` before anything is replaced.
+ */
+export function ociArtifactTarget(target: string, options: { registries: ResolvedRegistry[]; caPems: string[] }): PublishTarget {
+  const where = parseOciTarget(target);
+  const registry = options.registries.find((candidate) => candidate.host === where.host);
+  const client = new RegistryClient({
+    host: where.host,
+    ca: registry?.ca ?? options.caPems,
+    plainHttp: registry?.plainHttp ?? false,
+    insecure: registry?.insecure ?? false,
+    ...(registry?.credentials ? { credentials: registry.credentials } : {}),
+    ...(registry?.clientCertificate ? { clientCertificate: registry.clientCertificate } : {}),
+  });
+  const description = `${ociPrefix}${where.host}/${where.repository}:${where.tag}`;
+  let seen: { digest: string; manifest: ArtifactManifest } | undefined | null = null;
+  const current = async (): Promise<{ digest: string; manifest: ArtifactManifest } | undefined> => readArtifactManifest(client, where.repository, where.tag);
+  const layerOf = (manifest: ArtifactManifest | undefined, file: string): Descriptor | undefined => manifest?.layers.find((layer) => layer.annotations?.[titleAnnotation] === file);
+
+  return {
+    description,
+    async read(file) {
+      if (seen === null) seen = await current();
+      const layer = layerOf(seen?.manifest, file);
+      return layer ? client.readBlob(where.repository, layer.digest) : undefined;
+    },
+    async write(files) {
+      if (seen === null) seen = await current();
+      const live = await current();
+      if (live?.digest !== seen?.digest) {
+        throw new NeuronsError({ code: 'CATALOG_PUBLISH_CONFLICT', message: `${description} changed since it was read: another publisher wrote it`, hint: 'run again: the catalogs are rebuilt from what is published now' });
+      }
+      const carried = (seen?.manifest.layers ?? []).filter((layer) => !files.has(layer.annotations?.[titleAnnotation] ?? ''));
+      const written: Descriptor[] = [];
+      for (const [file, bytes] of files) written.push(await pushBlob(client, where.repository, bytes, mediaTypeOf(file), { [titleAnnotation]: file }));
+      const config = await pushBlob(client, where.repository, Buffer.from('{"format":"neurons-catalog/1"}'), configMediaType);
+      // Catalog files first (carried over, then written, by name), the index and its signature last, as in a folder.
+      const last = (descriptor: Descriptor): number => (/^index\.json/.test(descriptor.annotations?.[titleAnnotation] ?? '') ? 1 : 0);
+      const layers = [...carried, ...written].sort((a, b) => last(a) - last(b) || (a.annotations?.[titleAnnotation] ?? '').localeCompare(b.annotations?.[titleAnnotation] ?? ''));
+      const manifest: ArtifactManifest = {
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        artifactType: catalogArtifactType,
+        config,
+        layers,
+        annotations: { 'org.opencontainers.image.created': new Date().toISOString() },
+      };
+      const digest = await pushManifest(client, where.repository, where.tag, manifest);
+      seen = { digest, manifest };
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}

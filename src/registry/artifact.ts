@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import type { RegistryClient } from './client.js';
+
+/** An OCI content descriptor. */
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+}
+
+/** An OCI image manifest used as an artifact (OCI 1.1 `artifactType`; a config media type of its own for 1.0). */
+export interface ArtifactManifest {
+  schemaVersion: 2;
+  mediaType: 'application/vnd.oci.image.manifest.v1+json';
+  artifactType?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+  annotations?: Record<string, string>;
+}
+
+export const manifestMediaType = 'application/vnd.oci.image.manifest.v1+json';
+export const titleAnnotation = 'org.opencontainers.image.title';
+
+export const digestOf = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+const pull = (repository: string): string => `repository:${repository}:pull`;
+const push = (repository: string): string => `repository:${repository}:pull,push`;
+
+/** The manifest under `reference` and its digest; undefined when the registry has none. */
+export async function readArtifactManifest(client: RegistryClient, repository: string, reference: string): Promise<{ digest: string; manifest: ArtifactManifest } | undefined> {
+  const path = `/v2/${repository}/manifests/${reference}`;
+  const response = await client.call('GET', path, pull(repository), { accept: manifestMediaType });
+  if (response.statusCode === 404) return undefined;
+  if (response.statusCode !== 200) throw client.failure(response.statusCode, path);
+  return { digest: digestOf(response.bytes), manifest: JSON.parse(response.body) as ArtifactManifest };
+}
+
+/** Uploads a blob unless the repository has it (monolithic upload: POST then PUT with the digest). */
+export async function pushBlob(client: RegistryClient, repository: string, bytes: Buffer, mediaType: string, annotations?: Record<string, string>): Promise<Descriptor> {
+  const descriptor: Descriptor = { mediaType, digest: digestOf(bytes), size: bytes.length, ...(annotations ? { annotations } : {}) };
+  const blobPath = `/v2/${repository}/blobs/${descriptor.digest}`;
+  const existing = await client.call('HEAD', blobPath, push(repository));
+  if (existing.statusCode === 200) return descriptor;
+  const startPath = `/v2/${repository}/blobs/uploads/`;
+  const started = await client.call('POST', startPath, push(repository), { 'content-length': '0' });
+  if (started.statusCode !== 202) throw client.failure(started.statusCode, startPath);
+  const location = new URL(String(started.headers['location'] ?? ''), `https://${client.endpoint.host}`);
+  location.searchParams.set('digest', descriptor.digest);
+  const target = started.headers['location'] && String(started.headers['location']).startsWith('http') ? location.toString() : `${location.pathname}${location.search}`;
+  const finished = await client.call('PUT', target, push(repository), { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) }, bytes);
+  if (finished.statusCode !== 201) throw client.failure(finished.statusCode, startPath);
+  return descriptor;
+}
+
+/** Puts a manifest under a tag; returns its digest. */
+export async function pushManifest(client: RegistryClient, repository: string, tag: string, manifest: ArtifactManifest): Promise<string> {
+  const bytes = Buffer.from(JSON.stringify(manifest));
+  const path = `/v2/${repository}/manifests/${tag}`;
+  const response = await client.call('PUT', path, push(repository), { 'content-type': manifestMediaType }, bytes);
+  if (response.statusCode !== 201) throw client.failure(response.statusCode, path);
+  return digestOf(bytes);
+}

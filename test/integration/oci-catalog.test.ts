@@ -1,0 +1,118 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ResolvedRegistry } from '../../src/config/load-config.js';
+import type { EnvironmentState } from '../../src/environment/state.js';
+import { RegistryClient } from '../../src/registry/client.js';
+import { ociArtifactTarget, catalogArtifactType } from '../../src/publish/oci-artifact-target.js';
+import { readArtifactManifest, titleAnnotation } from '../../src/registry/artifact.js';
+import { environmentState, fixture, runCli, uniqueNamespace } from '../helpers/environment.js';
+
+// The catalog files as an OCI artifact in the environment's real registries: the primary (token authentication)
+// and the mirror (htpasswd), over TLS with the private CA.
+describe('catalogs published as an OCI artifact', () => {
+  let state: EnvironmentState;
+  let registries: ResolvedRegistry[];
+  beforeAll(async () => {
+    state = await environmentState();
+    const ca = [await readFile(state.caFile, 'utf8')];
+    const credentials = { username: state.registry.username, password: state.registry.password };
+    registries = [state.registry.host, state.mirror.host].map((host) => ({ host, namespace: 'unused', credentials, ca, plainHttp: false, insecure: false }));
+  });
+
+  for (const which of ['registry', 'mirror'] as const) {
+    it(`writes every file as a titled layer under one tag, and reads them back (${which})`, async () => {
+      const host = which === 'registry' ? state.registry.host : state.mirror.host;
+      const reference = `oci://${host}/${uniqueNamespace('oci')}/catalog:devel`;
+      const writer = ociArtifactTarget(reference, { registries, caPems: [] });
+      expect(await writer.read('analyzers.json')).toBeUndefined();
+      const files = new Map([
+        ['analyzers.json', Buffer.from('[{"name":"A"}]\n')],
+        ['catalog.html', Buffer.from('<!DOCTYPE html><title>c</title>\n')],
+        ['index.json', Buffer.from('{"serial":1}\n')],
+      ]);
+      await writer.write(files);
+      await writer.close();
+      const reader = ociArtifactTarget(reference, { registries, caPems: [] });
+      for (const [file, bytes] of files) expect((await reader.read(file))?.equals(bytes)).toBe(true);
+      expect(await reader.read('responders.json')).toBeUndefined();
+      await reader.close();
+      const [repository = '', tag = ''] = reference.slice(`oci://${host}/`.length).split(':');
+      const reading = await registryClientFor(host);
+      const published = await readArtifactManifest(reading, repository, tag);
+      await reading.close();
+      expect(published?.manifest.artifactType).toBe(catalogArtifactType);
+      expect(published?.manifest.layers.map((layer) => [layer.annotations?.[titleAnnotation], layer.mediaType])).toEqual([
+        ['analyzers.json', 'application/json'],
+        ['catalog.html', 'text/html'],
+        ['index.json', 'application/json'],
+      ]);
+    });
+  }
+
+  async function registryClientFor(host: string): Promise<RegistryClient> {
+    return new RegistryClient({ host, ca: [await readFile(state.caFile, 'utf8')], credentials: { username: state.registry.username, password: state.registry.password } });
+  }
+
+  it('carries over the files a run does not rewrite, and replaces the others at once', async () => {
+    const reference = `oci://${state.registry.host}/${uniqueNamespace('oci')}/catalog:main`;
+    const first = ociArtifactTarget(reference, { registries, caPems: [] });
+    await first.read('index.json');
+    await first.write(new Map([['analyzers-stable.json', Buffer.from('[1]\n')], ['index.json', Buffer.from('{"serial":1}\n')]]));
+    await first.close();
+    const second = ociArtifactTarget(reference, { registries, caPems: [] });
+    await second.read('index.json');
+    await second.write(new Map([['analyzers-devel.json', Buffer.from('[2]\n')], ['index.json', Buffer.from('{"serial":2}\n')]]));
+    await second.close();
+    const reader = ociArtifactTarget(reference, { registries, caPems: [] });
+    expect((await reader.read('analyzers-stable.json'))?.toString()).toBe('[1]\n');
+    expect((await reader.read('analyzers-devel.json'))?.toString()).toBe('[2]\n');
+    expect((await reader.read('index.json'))?.toString()).toBe('{"serial":2}\n');
+    await reader.close();
+  });
+
+  it('refuses to overwrite what another publisher wrote since it was read, and leaves it in place', async () => {
+    const reference = `oci://${state.registry.host}/${uniqueNamespace('oci')}/catalog:main`;
+    const first = ociArtifactTarget(reference, { registries, caPems: [] });
+    const second = ociArtifactTarget(reference, { registries, caPems: [] });
+    expect(await first.read('index.json')).toBeUndefined();
+    expect(await second.read('index.json')).toBeUndefined();
+    await first.write(new Map([['index.json', Buffer.from('{"serial":"first"}\n')]]));
+    await expect(second.write(new Map([['index.json', Buffer.from('{"serial":"second"}\n')]]))).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_CONFLICT' });
+    const reader = ociArtifactTarget(reference, { registries, caPems: [] });
+    expect((await reader.read('index.json'))?.toString()).toBe('{"serial":"first"}\n');
+    await Promise.all([first, second, reader].map((target) => target.close()));
+  });
+
+  it('says so, without the password, when the registry refuses the credentials', async () => {
+    const reference = `oci://${state.registry.host}/${uniqueNamespace('oci')}/catalog:main`;
+    const wrong = registries.map((registry) => ({ ...registry, credentials: { username: state.registry.username, password: 'not-the-password' } }));
+    const target = ociArtifactTarget(reference, { registries: wrong, caPems: [] });
+    const error = await target.write(new Map([['index.json', Buffer.from('{}\n')]])).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'REGISTRY_AUTH' });
+    expect(JSON.stringify(error) + String((error as Error).message)).not.toContain('not-the-password');
+    await target.close();
+  });
+
+  it('is a --publish target of neurons catalog: the artifact holds what the folder holds', async () => {
+    const out = await mkdtemp(path.join(tmpdir(), 'neurons-oci-out-'));
+    const namespace = uniqueNamespace('oci');
+    const reference = `oci://${state.registry.host}/${namespace}/catalog:stable`;
+    const result = await runCli(['catalog', '--repo', fixture, '--out', out, '--no-verify', '--definitions-only', '--publish', reference, '--json']);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect((JSON.parse(result.stdout) as { targets: string[] }).targets).toContain(reference);
+    const reader = ociArtifactTarget(reference, { registries, caPems: [] });
+    for (const file of ['analyzers.json', 'analyzers-stable.json', 'responders.json', 'responders-stable.json', 'index.json', 'catalog.html']) {
+      expect((await reader.read(file))?.equals(await readFile(path.join(out, file)))).toBe(true);
+    }
+    await reader.close();
+  });
+
+  it('refuses a malformed reference with a usage error naming it', () => {
+    for (const bad of ['oci://host/Upper/case:tag', 'oci://host/repo', 'oci://host/repo:', 'oci:///repo:tag', 'oci://host/repo:-tag']) {
+      expect(() => ociArtifactTarget(bad, { registries, caPems: [] })).toThrow(expect.objectContaining({ code: 'CATALOG_PUBLISH_TARGET', message: expect.stringContaining(bad) }));
+    }
+  });
+});

@@ -27,7 +27,7 @@ const listedFileLimit = 3000;
 /** Lists the files a pull request changes, as GitHub reports them. Failures become a coded `GITHUB_API` error. */
 export async function listPullRequestChanges(options: PullRequestQuery): Promise<PullRequestChanges> {
   registerSecret(options.token);
-  const octokit = createGitHubClient(options);
+  const octokit = await createGitHubClient(options);
   const { owner, repo, pullNumber } = options;
   try {
     const { data: pull } = await octokit.rest.pulls.get({ owner, repo, pull_number: pullNumber });

@@ -35,7 +35,8 @@ export interface ReleaseAssetsApi {
 }
 
 interface Connection {
-  octokit: Octokit;
+  /** Loaded on first use: the GitHub client is imported only by runs that publish to GitHub. */
+  octokit: Promise<Octokit>;
   where: ReleaseCoordinates;
   token: string | undefined;
   baseUrl: string | undefined;
@@ -53,11 +54,11 @@ export function releaseAssetsApi(connection: Connection): ReleaseAssetsApi {
     }
   };
   const api: ReleaseAssetsApi = {
-    findRelease: () => call(`read release ${tag}`, async () => releaseOf((await octokit.rest.repos.getReleaseByTag({ owner, repo, tag })).data), { status: 404, value: undefined }),
+    findRelease: () => call(`read release ${tag}`, async () => releaseOf((await (await octokit).rest.repos.getReleaseByTag({ owner, repo, tag })).data), { status: 404, value: undefined }),
     createRelease: () =>
       call(`create release ${tag}`, async () => {
         try {
-          const { data } = await octokit.rest.repos.createRelease({
+          const { data } = await (await octokit).rest.repos.createRelease({
             owner,
             repo,
             tag_name: tag,
@@ -75,14 +76,14 @@ export function releaseAssetsApi(connection: Connection): ReleaseAssetsApi {
       }),
     listAssets: (release) =>
       call(`list the assets of release ${tag}`, async () => {
-        const assets = await octokit.paginate(octokit.rest.repos.listReleaseAssets, { owner, repo, release_id: release.id, per_page: 100 });
+        const assets = await (await octokit).paginate((await octokit).rest.repos.listReleaseAssets, { owner, repo, release_id: release.id, per_page: 100 });
         return assets.map(assetOf);
       }),
     download: (asset) =>
       call(`download ${asset.name}`, async () => {
         // GitHub answers 302 to its storage (fetch follows, without the token on another host) or 200 with the bytes.
         // The body is read as bytes whatever its content type: Octokit would parse JSON.
-        const { data } = await octokit.rest.repos.getReleaseAsset({ owner, repo, asset_id: asset.id, headers: { accept: 'application/octet-stream' }, request: { parseSuccessResponseBody: false } });
+        const { data } = await (await octokit).rest.repos.getReleaseAsset({ owner, repo, asset_id: asset.id, headers: { accept: 'application/octet-stream' }, request: { parseSuccessResponseBody: false } });
         const chunks: Uint8Array[] = [];
         // No body at all for an empty asset.
         for await (const chunk of (data ?? []) as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
@@ -90,7 +91,7 @@ export function releaseAssetsApi(connection: Connection): ReleaseAssetsApi {
       }),
     upload: (release, name, bytes, contentType) =>
       call(`upload ${name}`, async () => {
-        const { data } = await octokit.rest.repos.uploadReleaseAsset({
+        const { data } = await (await octokit).rest.repos.uploadReleaseAsset({
           owner,
           repo,
           release_id: release.id,
@@ -104,11 +105,11 @@ export function releaseAssetsApi(connection: Connection): ReleaseAssetsApi {
       }),
     remove: (asset) =>
       call(`delete ${asset.name}`, async () => {
-        await octokit.rest.repos.deleteReleaseAsset({ owner, repo, asset_id: asset.id });
+        await (await octokit).rest.repos.deleteReleaseAsset({ owner, repo, asset_id: asset.id });
         return true;
       }, { status: 404, value: false }),
     rename: (asset, name) =>
-      call(`rename ${asset.name} to ${name}`, async () => assetOf((await octokit.rest.repos.updateReleaseAsset({ owner, repo, asset_id: asset.id, name })).data), { status: 422, value: undefined }),
+      call(`rename ${asset.name} to ${name}`, async () => assetOf((await (await octokit).rest.repos.updateReleaseAsset({ owner, repo, asset_id: asset.id, name })).data), { status: 422, value: undefined }),
   };
   return api;
 }

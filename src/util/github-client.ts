@@ -1,4 +1,4 @@
-import { Octokit } from '@octokit/rest';
+import type { Octokit } from '@octokit/rest';
 
 export interface GitHubClientOptions {
   token?: string | undefined;
@@ -10,8 +10,12 @@ export interface GitHubClientOptions {
 
 const ignore = (): void => undefined;
 
-/** One way to make an Octokit for every GitHub caller: same user agent, silent, the trusted fetch. */
-export function createGitHubClient(options: GitHubClientOptions): Octokit {
+/**
+ * One way to make an Octokit for every GitHub caller: same user agent, silent, the trusted fetch. Octokit is
+ * imported here, on first use, so commands that never call GitHub do not pay for loading it.
+ */
+export async function createGitHubClient(options: GitHubClientOptions): Promise<Octokit> {
+  const { Octokit } = await import('@octokit/rest');
   return new Octokit({
     userAgent: 'neurons',
     // The CLI alone decides what the user sees: failures come back as coded errors, not as Octokit's log lines.

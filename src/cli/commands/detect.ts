@@ -3,13 +3,25 @@ import { type CliIo, type Command, type ParsedValues, stringOption } from '../co
 import { prepareBuildSettings } from '../../build/build-settings.js';
 import { loadConfig } from '../../config/load-config.js';
 import { discoverRepository } from '../../definitions/discover.js';
-import { detectChanges, type Detection } from '../../detect/detect.js';
+import { detectChanges, type DetectMode, type Detection } from '../../detect/detect.js';
 import type { Discovery } from '../../definitions/types.js';
-import { ExitCode } from '../../errors/neurons-error.js';
+import { ExitCode, UsageError } from '../../errors/neurons-error.js';
 import { formatProblem } from '../../errors/problem.js';
 import { RegistryClientPool } from '../../registry/client-pool.js';
 import { maskSecrets } from '../../util/mask.js';
-import { detectMode, pullRequestNumber } from './pipeline.js';
+
+// Shared with the pipeline commands; kept here so that `detect` loads no Docker client.
+export function detectMode(values: ParsedValues): DetectMode {
+  const mode = values['all'] ? 'digest' : (values['mode'] ?? 'auto');
+  if (mode !== 'git' && mode !== 'digest' && mode !== 'auto') throw new UsageError({ code: 'USAGE', message: `unknown --mode '${String(mode)}'`, hint: 'use git, digest or auto' });
+  return mode;
+}
+
+export function pullRequestNumber(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError({ code: 'USAGE', message: `--pr takes a pull request number, not '${value}'` });
+  return Number(value);
+}
 
 export const detectionOptions = {
   repo: { type: 'string' },

@@ -5,7 +5,7 @@ import { type CliIo, type Command, type ParsedValues, stringOption } from '../co
 import { loadConfig } from '../../config/load-config.js';
 import { ExitCode, UsageError } from '../../errors/neurons-error.js';
 import { formatProblem } from '../../errors/problem.js';
-import type { DetectMode } from '../../detect/detect.js';
+import { detectMode, pullRequestNumber } from './detect.js';
 import { parseShard } from '../../plan/shards.js';
 import { runPipeline, type PipelineReport, type ProgressEvent } from '../../pipeline.js';
 import { maskSecrets } from '../../util/mask.js';
@@ -41,18 +41,6 @@ function failed(report: PipelineReport, allowPartial: boolean): boolean {
 function progressLine(event: ProgressEvent): string {
   const duration = event.durationMs === undefined ? '' : ` (${(event.durationMs / 1000).toFixed(1)} s)`;
   return `${event.state.padEnd(8)} ${event.flavor ?? event.worker}${duration}${event.detail ? `  ${event.detail}` : ''}`;
-}
-
-export function detectMode(values: ParsedValues): DetectMode {
-  const mode = values['all'] ? 'digest' : (values['mode'] ?? 'auto');
-  if (mode !== 'git' && mode !== 'digest' && mode !== 'auto') throw new UsageError({ code: 'USAGE', message: `unknown --mode '${String(mode)}'`, hint: 'use git, digest or auto' });
-  return mode;
-}
-
-export function pullRequestNumber(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError({ code: 'USAGE', message: `--pr takes a pull request number, not '${value}'` });
-  return Number(value);
 }
 
 function shardOption(stages: Stages, value: string | undefined): { index: number; count: number } | undefined {

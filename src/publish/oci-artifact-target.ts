@@ -15,15 +15,18 @@ export interface OciCoordinates {
   tag: string;
 }
 
-/** `oci://HOST[:PORT]/REPOSITORY:TAG`, strictly: the repository in the distribution grammar, a tag as the spec allows. */
-export function parseOciTarget(value: string): OciCoordinates {
+/**
+ * `oci://HOST[:PORT]/REPOSITORY:TAG`, strictly: the repository in the distribution grammar, a tag as the spec
+ * allows. `usage` names the option and error code of the command that read it.
+ */
+export function parseOciTarget(value: string, usage: { option: string; code: string } = { option: '--publish', code: 'CATALOG_PUBLISH_TARGET' }): OciCoordinates {
   const match = /^oci:\/\/([A-Za-z0-9.-]+(?::[0-9]{1,5})?)\/([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*):([A-Za-z0-9_][A-Za-z0-9._-]{0,127})$/.exec(value);
   const [, host, repository, tag] = match ?? [];
   if (!host || !repository || !tag) {
     throw new UsageError({
-      code: 'CATALOG_PUBLISH_TARGET',
-      message: `--publish ${value} is not an OCI artifact reference: expected oci://HOST/REPOSITORY:TAG`,
-      hint: 'for example --publish oci://ghcr.io/acme/workers-catalog:stable (lower-case repository, explicit tag)',
+      code: usage.code,
+      message: `${usage.option} ${value} is not an OCI artifact reference: expected oci://HOST/REPOSITORY:TAG`,
+      hint: `for example ${usage.option} oci://ghcr.io/acme/workers-catalog:stable (lower-case repository, explicit tag)`,
     });
   }
   return { host, repository, tag };

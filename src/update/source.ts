@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors/neurons-error.js';
+import { ociPrefix, parseOciTarget, type OciCoordinates } from '../publish/oci-artifact-target.js';
 
 export const indexFile = 'index.json';
 export const signatureFile = 'index.json.sig';
@@ -20,9 +21,15 @@ export interface UpdateSource {
   catalog: string | undefined;
   /** The key of this source in the state: the URL or the absolute path, as resolved. */
   key: string;
+  /** An OCI artifact (`oci://HOST/REPOSITORY:TAG`, as `--publish oci://...` writes it): the index decides. */
+  oci?: OciCoordinates;
 }
 
 export function resolveSource(argument: string, cwd: string): UpdateSource {
+  if (argument.startsWith(ociPrefix)) {
+    const oci = parseOciTarget(argument, { option: '--catalog', code: 'UPDATE_SOURCE_INVALID' });
+    return { base: argument, remote: true, catalog: undefined, key: argument, oci };
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(argument)) {
     let url: URL;
     try {
@@ -54,6 +61,7 @@ export function resolveSource(argument: string, cwd: string): UpdateSource {
 
 /** `location` of a file of the source, for messages. */
 export function describeFile(source: UpdateSource, file: string): string {
+  if (source.oci) return `${source.key} (${file})`;
   return source.remote ? new URL(file, source.base).href : path.join(source.base, file);
 }
 

@@ -1,7 +1,8 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { generateSigningKeys } from '../../src/catalog/signing.js';
 import type { ResolvedRegistry } from '../../src/config/load-config.js';
 import type { EnvironmentState } from '../../src/environment/state.js';
 import { RegistryClient } from '../../src/registry/client.js';
@@ -108,6 +109,35 @@ describe('catalogs published as an OCI artifact', () => {
       expect((await reader.read(file))?.equals(await readFile(path.join(out, file)))).toBe(true);
     }
     await reader.close();
+  });
+
+  it('is a source of neurons update: signed catalogs read from the registry, one request when unchanged', async () => {
+    const work = await mkdtemp(path.join(tmpdir(), 'neurons-oci-update-'));
+    const keys = generateSigningKeys();
+    await writeFile(path.join(work, 'index.key'), keys.privateKeyPem, { mode: 0o600 });
+    await writeFile(path.join(work, 'index.pub'), keys.publicKeyPem);
+    // The engine's Docker client configuration holds the registry credentials, as after `docker login`.
+    const dockerConfig = path.join(work, 'docker');
+    await mkdir(dockerConfig);
+    const auth = Buffer.from(`${state.registry.username}:${state.registry.password}`).toString('base64');
+    await writeFile(path.join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [state.registry.host]: { auth } } }));
+    const reference = `oci://${state.registry.host}/${uniqueNamespace('oci')}/catalog:stable`;
+    const published = await runCli(['catalog', '--repo', fixture, '--out', path.join(work, 'out'), '--no-verify', '--definitions-only', '--sign', path.join(work, 'index.key'), '--publish', reference]);
+    expect(published.status, published.stderr).toBe(0);
+    const update = (env: NodeJS.ProcessEnv) => runCli(['update', '--catalog', reference, '--key', path.join(work, 'index.pub'), '--ca', state.caFile, '--state', path.join(work, 'state'), '--json'], env);
+    const refused = await update({ DOCKER_CONFIG: path.join(work, 'nowhere') });
+    expect(refused.status).toBe(3);
+    expect(refused.stdout + refused.stderr).toContain('REGISTRY_AUTH');
+    const first = await update({ DOCKER_CONFIG: dockerConfig });
+    expect(first.status, first.stdout + first.stderr).toBe(0);
+    const report = JSON.parse(first.stdout) as { status: string; verified: boolean; catalogs: string[]; counts: { added: number }; requests: number };
+    const entries = [...JSON.parse(await readFile(path.join(work, 'out', 'analyzers.json'), 'utf8')), ...JSON.parse(await readFile(path.join(work, 'out', 'responders.json'), 'utf8'))] as unknown[];
+    expect(report).toMatchObject({ status: 'updated', verified: true, catalogs: ['analyzers.json', 'responders.json'] });
+    expect(report.counts.added).toBe(entries.length);
+    const second = await update({ DOCKER_CONFIG: dockerConfig });
+    expect(second.status, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ status: 'up-to-date', requests: 1 });
+    expect(second.stdout + second.stderr).not.toContain(state.registry.password);
   });
 
   it('refuses a malformed reference with a usage error naming it', () => {

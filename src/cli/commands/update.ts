@@ -6,7 +6,11 @@ import { EnvironmentError, ExitCode, NeuronsError, UsageError } from '../../erro
 import { formatProblem } from '../../errors/problem.js';
 import { buildTrustStore } from '../../trust/trust-store.js';
 import type { ChangeKind } from '../../update/compare.js';
-import { sourceFetcher } from '../../update/fetch.js';
+import { sourceFetcher, type CatalogFetcher } from '../../update/fetch.js';
+import { ociFetcher } from '../../update/oci-fetcher.js';
+import type { OciCoordinates } from '../../publish/oci-artifact-target.js';
+import { readDockerCredentials } from '../../registry/docker-credentials.js';
+import { RegistryClient } from '../../registry/client.js';
 import { parseRegistryPrefix } from '../../update/prefix.js';
 import { dockerPuller } from '../../update/pull.js';
 import { resolveSource } from '../../update/source.js';
@@ -19,7 +23,7 @@ import { parseDuration } from '../../util/duration.js';
 export const updateCommand: Command = {
   name: 'update',
   summary: 'Bring an engine up to date with a published catalog: verify it, compare, pull the changed images',
-  usage: 'neurons update --catalog URL|FILE|DIR [--key PUB] [--ca FILE] [--state DIR] [--pull] [--registry-prefix P] [--allow-downgrade] [--watch [--interval 15m] [--max-runs N]] [--json]',
+  usage: 'neurons update --catalog URL|FILE|DIR|oci://HOST/REPOSITORY:TAG [--key PUB] [--ca FILE] [--state DIR] [--pull] [--registry-prefix P] [--allow-downgrade] [--watch [--interval 15m] [--max-runs N]] [--json]',
   options: {
     catalog: { type: 'string' },
     key: { type: 'string' },
@@ -109,12 +113,21 @@ async function update(io: CliIo, values: ParsedValues): Promise<UpdateReport> {
     });
     puller = dockerPuller(docker, io.env);
   }
-  const fetcher = sourceFetcher(source, source.remote ? buildTrustStore({ caFiles: caFile ? [caFile] : [], caPems: [], env: io.env }).ca : []);
+  const fetcher = source.oci
+    ? await registrySourceFetcher(source.oci, caFile, io.env)
+    : sourceFetcher(source, source.remote ? buildTrustStore({ caFiles: caFile ? [caFile] : [], caPems: [], env: io.env }).ca : []);
   try {
     return await runUpdate({ source, fetcher, stateDirectory, publicKey, registryPrefix: prefix, allowDowngrade: values['allow-downgrade'] === true, puller, now: new Date() });
   } finally {
     await fetcher.close();
   }
+}
+
+/** An OCI artifact source: read with the credentials the engine's Docker client has for that registry, if any. */
+async function registrySourceFetcher(where: OciCoordinates, caFile: string | undefined, env: NodeJS.ProcessEnv): Promise<CatalogFetcher> {
+  const ca = caFile === undefined ? [] : [await readFile(caFile, 'utf8').catch(() => { throw new UsageError({ code: 'UPDATE_CA_UNREADABLE', file: caFile, message: 'cannot read the CA file', hint: 'give a PEM file' }); })];
+  const credentials = await readDockerCredentials(where.host, env);
+  return ociFetcher(where, new RegistryClient({ host: where.host, ca, ...(credentials ? { credentials } : {}) }));
 }
 
 const order: ChangeKind[] = ['added', 'upgraded', 'downgraded', 'changed', 'removed'];

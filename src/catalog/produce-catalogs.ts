@@ -21,7 +21,7 @@ export interface CatalogStageOptions {
   /** Undefined: no verification (entries written as the definitions say). */
   client: RegistryClient | undefined;
   channel: Channel;
-  /** The first target is the reference: the previous catalogs and index are read from it. */
+  /** Where the files go; the previous catalogs and index are read from the one whose index has the highest serial. */
   targets: PublishTarget[];
   signingKey: { pem: string; origin: string } | undefined;
   expiresInDays: number;
@@ -53,7 +53,13 @@ function parseArray(bytes: Buffer | undefined): CatalogEntry[] | undefined {
  * then every target gets the files, the index last.
  */
 export async function produceCatalogs(options: CatalogStageOptions): Promise<CatalogStageResult> {
-  const [reference] = options.targets;
+  // The previous publication is the one with the highest serial among all targets: on a fresh CI runner the
+  // `--out` folder is empty, and what was published lives in the `--publish` targets. Reading every target's
+  // index also records its version (ETag, asset, manifest) for the conflict check when writing.
+  const published = await Promise.all(options.targets.map(async (target) => ({ target, index: parsePreviousIndex(await target.read(indexFileName)) })));
+  const latest = published.reduce<(typeof published)[number] | undefined>((best, candidate) => ((candidate.index?.serial ?? 0) > (best?.index?.serial ?? 0) ? candidate : best), published[0]);
+  const reference = latest?.target;
+  const oldIndex = latest?.index;
   const previousBytes = new Map<string, Buffer>();
   for (const kind of ['analyzer', 'responder'] as const) {
     for (const variant of allVariants) {
@@ -62,7 +68,6 @@ export async function produceCatalogs(options: CatalogStageOptions): Promise<Cat
       if (bytes) previousBytes.set(file, bytes);
     }
   }
-  const oldIndex = parsePreviousIndex(await reference?.read(indexFileName));
   const previous = new Map<string, CatalogEntry[]>();
   for (const [file, bytes] of previousBytes) {
     const entries = parseArray(bytes);

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Agent, request } from 'undici';
 import { issueServerCertificate, type KeyAndCertificate } from '../ca/certificates.js';
 import { packageRoot } from '../util/package-root.js';
+import { answersOk } from './https-answers.js';
 import { isAlive, startDetached, waitFor } from './processes.js';
 import { buildWheel, type WheelMeta } from './wheel.js';
 
@@ -33,19 +33,6 @@ async function buildWheels(sourceRoot: string, wheelRoot: string): Promise<boole
   return changed;
 }
 
-async function answers(url: string, authorization: string, ca: string): Promise<boolean> {
-  const dispatcher = new Agent({ connect: { ca } });
-  try {
-    const response = await request(url, { headers: { authorization }, dispatcher, headersTimeout: 2000 });
-    await response.body.dump();
-    return response.statusCode === 200;
-  } catch {
-    return false;
-  } finally {
-    await dispatcher.close();
-  }
-}
-
 /** Serves the test packages over HTTPS on loopback (same private CA), with basic authentication. */
 export async function ensurePackageIndex(options: {
   directory: string;
@@ -63,7 +50,7 @@ export async function ensurePackageIndex(options: {
   const password = options.previous?.password ?? randomBytes(18).toString('base64url');
   const url = `https://${options.host}:${options.port}/simple/`;
   const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-  if (options.previous && (await answers(url, authorization, options.ca.certificatePem))) {
+  if (options.previous && (await answersOk(url, authorization, options.ca.certificatePem))) {
     options.log(`package index: running on ${url}${changed ? ' (wheels rebuilt)' : ''}`);
     return { url, username, password, pid: options.previousPid };
   }
@@ -78,7 +65,7 @@ export async function ensurePackageIndex(options: {
   await writeFile(configFile, JSON.stringify(config), { mode: 0o600 });
   const entry = path.join(packageRoot(), 'dist', 'environment', 'package-index-server.js');
   const pid = startDetached(process.execPath, [entry, configFile], path.join(directory, 'index.log'));
-  await waitFor('package index', () => answers(url, authorization, options.ca.certificatePem), 15_000, `see ${path.join(directory, 'index.log')}`);
+  await waitFor('package index', () => answersOk(url, authorization, options.ca.certificatePem), 15_000, `see ${path.join(directory, 'index.log')}`);
   options.log(`package index: started on ${url} (pid ${pid})`);
   return { url, username, password, pid };
 }

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Agent, request } from 'undici';
 import { issueClientCertificate, issueServerCertificate, type KeyAndCertificate } from '../ca/certificates.js';
 import { packageRoot } from '../util/package-root.js';
+import { answersOk } from './https-answers.js';
 import { isAlive, startDetached, waitFor } from './processes.js';
 
 export interface TokenService {
@@ -14,19 +14,6 @@ export interface TokenService {
   /** The certificate of the signing key, the registry's `rootcertbundle`. */
   bundleFile: string;
   pid: number | undefined;
-}
-
-async function answers(url: string, authorization: string, ca: string): Promise<boolean> {
-  const dispatcher = new Agent({ connect: { ca } });
-  try {
-    const response = await request(url, { headers: { authorization }, dispatcher, headersTimeout: 2000 });
-    await response.body.dump();
-    return response.statusCode === 200;
-  } catch {
-    return false;
-  } finally {
-    await dispatcher.close();
-  }
 }
 
 /**
@@ -50,7 +37,7 @@ export async function ensureTokenService(options: {
   const configWanted = { host: options.host, port: options.port, issuer: service.issuer, service: service.service, username: options.credentials.username, password: options.credentials.password, lifetime: 900 };
   const current = existsSync(configFile) && existsSync(service.bundleFile) ? (JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>) : undefined;
   const sameConfig = current !== undefined && Object.entries(configWanted).every(([key, value]) => current[key] === value);
-  if (sameConfig && isAlive(options.previousPid) && (await answers(`${realm}?service=${service.service}`, authorization, options.ca.certificatePem))) {
+  if (sameConfig && isAlive(options.previousPid) && (await answersOk(`${realm}?service=${service.service}`, authorization, options.ca.certificatePem))) {
     options.log(`token service: running on ${realm}`);
     return { ...service, pid: options.previousPid };
   }
@@ -70,7 +57,7 @@ export async function ensureTokenService(options: {
   await writeFile(configFile, JSON.stringify({ ...configWanted, certificateFile, keyFile, signingKeyFile }), { mode: 0o600 });
   const entry = path.join(packageRoot(), 'dist', 'environment', 'token-server.js');
   const pid = startDetached(process.execPath, [entry, configFile], path.join(directory, 'token.log'));
-  await waitFor('token service', () => answers(`${realm}?service=${service.service}`, authorization, options.ca.certificatePem), 15_000, `see ${path.join(directory, 'token.log')}`);
+  await waitFor('token service', () => answersOk(`${realm}?service=${service.service}`, authorization, options.ca.certificatePem), 15_000, `see ${path.join(directory, 'token.log')}`);
   options.log(`token service: started on ${realm} (pid ${pid})`);
   return { ...service, pid };
 }

@@ -36,6 +36,10 @@ export function folderTarget(directory: string): PublishTarget {
   };
 }
 
+function publishConflict(base: string, file: string): NeuronsError {
+  return new NeuronsError({ code: 'CATALOG_PUBLISH_CONFLICT', message: `${base}${file} changed since it was read: another publisher wrote it`, hint: 'run again: the catalogs are rebuilt from what is published now' });
+}
+
 /**
  * An HTTP(S) server taking PUT. Every PUT carries `If-Match` with the ETag read before (or `If-None-Match: *` for a
  * new file): two publishers cannot silently overwrite each other; the second gets 412 and a coded error.
@@ -69,14 +73,21 @@ export function httpTarget(baseUrl: string, options: { ca: string[]; authorizati
       return Buffer.from(await response.body.arrayBuffer());
     },
     async write(files) {
+      // Before anything is replaced, every file read earlier in the run (the index first of all) must still be the
+      // version read: a publisher that wrote since is caught here, not halfway through the files.
+      for (const [file, seen] of etags) {
+        const response = await call('GET', file, seen ? { 'if-none-match': seen } : {});
+        await response.body.dump();
+        const now = typeof response.headers['etag'] === 'string' ? response.headers['etag'] : undefined;
+        const unchanged = seen ? response.statusCode === 304 || (response.statusCode === 200 && now === seen) : response.statusCode === 404;
+        if (!unchanged) throw publishConflict(base, file);
+      }
       for (const [file, bytes] of files) {
         if (!etags.has(file)) await this.read(file);
         const etag = etags.get(file);
         const response = await call('PUT', file, { 'content-type': file.endsWith('.html') ? 'text/html' : 'application/json', ...(etag ? { 'if-match': etag } : { 'if-none-match': '*' }) }, bytes);
         await response.body.dump();
-        if (response.statusCode === 412) {
-          throw new NeuronsError({ code: 'CATALOG_PUBLISH_CONFLICT', message: `${base}${file} changed since it was read: another publisher wrote it`, hint: 'run again: the catalogs are rebuilt from what is published now' });
-        }
+        if (response.statusCode === 412) throw publishConflict(base, file);
         if (response.statusCode < 200 || response.statusCode >= 300) {
           throw new EnvironmentError({ code: 'CATALOG_PUBLISH_HTTP', message: `PUT ${base}${file} answered ${response.statusCode}`, hint: 'check the publish URL and credentials' });
         }

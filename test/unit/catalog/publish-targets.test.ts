@@ -65,4 +65,17 @@ describe('publish targets', () => {
     await first.close();
     await second.close();
   });
+
+  it('checks what it read before replacing anything: no catalog is written under another publisher\'s index', async () => {
+    const slow = httpTarget(base, { ca: [], authorization: 'Bearer publish-token' });
+    const fast = httpTarget(base, { ca: [], authorization: 'Bearer publish-token' });
+    expect((await slow.read('index.json'))?.toString()).toBe('{"serial":1}\n');
+    expect((await fast.read('index.json'))?.toString()).toBe('{"serial":1}\n');
+    await fast.write(new Map([['responders.json', Buffer.from('["fast"]\n')], ['index.json', Buffer.from('{"serial":2}\n')]]));
+    await expect(slow.write(new Map([['responders.json', Buffer.from('["slow"]\n')], ['index.json', Buffer.from('{"serial":2,"slow":true}\n')]]))).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_CONFLICT', message: expect.stringContaining('index.json') });
+    expect(files.get('catalogs/responders.json')?.toString()).toBe('["fast"]\n');
+    expect(files.get('catalogs/index.json')?.toString()).toBe('{"serial":2}\n');
+    await slow.close();
+    await fast.close();
+  });
 });

@@ -243,6 +243,8 @@ export class RegistryClient {
   }
 
   private async send(method: HttpMethod, path: string, scope: string, headers: Record<string, string> = {}, body?: Buffer): Promise<RegistryResponse> {
+    // A URL the registry handed out on another host (an upload or a blob in object storage) gets no credentials.
+    if (/^https?:\/\//.test(path) && new URL(path).host !== apiHost(this.endpoint.host)) return this.raw(method, path, headers, body);
     let response = await this.raw(method, path, { ...headers, ...this.authorization(scope) }, body);
     if (response.statusCode === 401) {
       const challenge = parseChallenge(String(response.headers['www-authenticate'] ?? ''));

@@ -83,6 +83,9 @@ export function githubReleaseTarget(target: string, options: { env: NodeJS.Proce
       const into = (await findRelease()) ?? (release = await api.createRelease());
       const live = await api.listAssets(into);
       await removeStaleUploads(api, live);
+      // Every file read earlier in the run (the index first of all) must still be the asset read: a publisher that
+      // wrote since is caught here, before any file is replaced.
+      for (const [file, before] of seen) if (changed(before, live.find((asset) => asset.name === file))) throw conflict(description, file);
       // A file never read is checked against what is published now, as the HTTP target does.
       for (const file of files.keys()) {
         if (seen.has(file)) continue;

@@ -84,6 +84,18 @@ describe('GitHub release publish target', () => {
     expect(Object.keys(published(server)).sort()).toEqual(['analyzers.json', 'catalog.html', 'index.json', 'index.json.sig']);
   });
 
+  it('replaces no catalog when the index it read has been replaced since', async () => {
+    const server = await serve();
+    await open(server).write(catalogs(1));
+    const slow = open(server);
+    await slow.read('index.json');
+    await open(server).write(catalogs(2));
+    const uploadsBefore = server.requests.filter((request) => request.startsWith('POST /uploads/')).length;
+    await expect(slow.write(catalogs(3))).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_CONFLICT', message: expect.stringContaining('index.json') });
+    expect(published(server)).toEqual(Object.fromEntries([...catalogs(2)].map(([name, bytes]) => [name, bytes.toString()])));
+    expect(server.requests.filter((request) => request.startsWith('POST /uploads/')).length).toBe(uploadsBefore);
+  });
+
   it('refuses to overwrite an asset that appeared since it was read as missing', async () => {
     const server = await serve();
     const late = open(server);

@@ -31,7 +31,7 @@ export async function readArtifactManifest(client: RegistryClient, repository: s
   const path = `/v2/${repository}/manifests/${reference}`;
   const response = await client.call('GET', path, pull(repository), { accept: manifestMediaType });
   if (response.statusCode === 404) return undefined;
-  if (response.statusCode !== 200) throw client.failure(response.statusCode, path);
+  if (response.statusCode !== 200) throw client.failure(response, path);
   return { digest: digestOf(response.bytes), manifest: JSON.parse(response.body) as ArtifactManifest };
 }
 
@@ -43,12 +43,12 @@ export async function pushBlob(client: RegistryClient, repository: string, bytes
   if (existing.statusCode === 200) return descriptor;
   const startPath = `/v2/${repository}/blobs/uploads/`;
   const started = await client.call('POST', startPath, push(repository), { 'content-length': '0' });
-  if (started.statusCode !== 202) throw client.failure(started.statusCode, startPath);
+  if (started.statusCode !== 202) throw client.failure(started, startPath);
   const location = new URL(String(started.headers['location'] ?? ''), `https://${client.endpoint.host}`);
   location.searchParams.set('digest', descriptor.digest);
   const target = started.headers['location'] && String(started.headers['location']).startsWith('http') ? location.toString() : `${location.pathname}${location.search}`;
   const finished = await client.call('PUT', target, push(repository), { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) }, bytes);
-  if (finished.statusCode !== 201) throw client.failure(finished.statusCode, startPath);
+  if (finished.statusCode !== 201) throw client.failure(finished, startPath);
   return descriptor;
 }
 
@@ -57,6 +57,6 @@ export async function pushManifest(client: RegistryClient, repository: string, t
   const bytes = Buffer.from(JSON.stringify(manifest));
   const path = `/v2/${repository}/manifests/${tag}`;
   const response = await client.call('PUT', path, push(repository), { 'content-type': manifestMediaType }, bytes);
-  if (response.statusCode !== 201) throw client.failure(response.statusCode, path);
+  if (response.statusCode !== 201) throw client.failure(response, path);
   return digestOf(bytes);
 }

@@ -217,11 +217,11 @@ export class RegistryClient {
     await this.dispatcher.close();
   }
 
-  private statusError(status: number, path: string): EnvironmentError {
+  private statusError(status: number, path: string, body = ''): EnvironmentError {
     const auth = status === 401 || status === 403;
     return new EnvironmentError({
       code: auth ? 'REGISTRY_AUTH' : 'REGISTRY_HTTP',
-      message: `registry ${this.endpoint.host} answered ${status} for ${path}`,
+      message: `registry ${this.endpoint.host} answered ${status} for ${path}${registryErrors(body)}`,
       hint: auth
         ? 'check the registry username and password (configuration `registries[].username` and the variable named by `passwordEnv`)'
         : 'check that the registry is up and that the URL points at a registry (OCI distribution API)',
@@ -237,9 +237,9 @@ export class RegistryClient {
     return this.send(method, pathOrUrl, scope, headers, body);
   }
 
-  /** A coded error for an answer the caller did not expect. */
-  failure(status: number, path: string): EnvironmentError {
-    return this.statusError(status, path);
+  /** A coded error for an answer the caller did not expect, with the registry's own error codes when it gave any. */
+  failure(response: Pick<RegistryResponse, 'statusCode' | 'body'>, path: string): EnvironmentError {
+    return this.statusError(response.statusCode, path, response.body);
   }
 
   private async send(method: HttpMethod, path: string, scope: string, headers: Record<string, string> = {}, body?: Buffer): Promise<RegistryResponse> {
@@ -331,6 +331,17 @@ export class RegistryClient {
       }
       throw connectionError(this.endpoint.host, error);
     }
+  }
+}
+
+/** The errors of a distribution API error body (`{"errors":[{"code","message"}]}`), as `: CODE message; ...`. */
+export function registryErrors(body: string): string {
+  try {
+    const errors = (JSON.parse(body) as { errors?: Array<{ code?: unknown; message?: unknown }> }).errors ?? [];
+    const listed = errors.map((error) => [error.code, error.message].filter((part) => typeof part === 'string' && part !== '').join(' ')).filter(Boolean);
+    return listed.length > 0 ? `: ${listed.join('; ').slice(0, 300)}` : '';
+  } catch {
+    return '';
   }
 }
 

@@ -7,7 +7,7 @@ import type { ResolvedRegistry } from '../../src/config/load-config.js';
 import type { EnvironmentState } from '../../src/environment/state.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { ociArtifactTarget, catalogArtifactType } from '../../src/publish/oci-artifact-target.js';
-import { readArtifactManifest, titleAnnotation } from '../../src/registry/artifact.js';
+import { pushManifest, readArtifactManifest, titleAnnotation } from '../../src/registry/artifact.js';
 import { environmentState, fixture, runCli, uniqueNamespace } from '../helpers/environment.js';
 
 // The catalog files as an OCI artifact in the environment's real registries: the primary (token authentication)
@@ -138,6 +138,14 @@ describe('catalogs published as an OCI artifact', () => {
     expect(second.status, second.stderr).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ status: 'up-to-date', requests: 1 });
     expect(second.stdout + second.stderr).not.toContain(state.registry.password);
+  });
+
+  it("names the registry's own error when it refuses a manifest", async () => {
+    const client = await registryClientFor(state.registry.host);
+    const missing = { mediaType: 'application/json', digest: `sha256:${'0'.repeat(64)}`, size: 3 };
+    const manifest = { schemaVersion: 2 as const, mediaType: 'application/vnd.oci.image.manifest.v1+json' as const, config: missing, layers: [missing] };
+    await expect(pushManifest(client, `${uniqueNamespace('oci')}/catalog`, 'broken', manifest)).rejects.toMatchObject({ code: 'REGISTRY_HTTP', message: expect.stringMatching(/answered 400 .*MANIFEST_BLOB_UNKNOWN/) });
+    await client.close();
   });
 
   it('refuses a malformed reference with a usage error naming it', () => {

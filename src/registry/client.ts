@@ -125,7 +125,7 @@ export class RegistryClient {
    */
   async authorize(repositories: string[], action = 'pull'): Promise<void> {
     const scopes = [...new Set(repositories)].map((repository) => `repository:${repository}:${action}`).filter((scope) => !this.tokens.has(scope));
-    if (scopes.length === 0 || !this.endpoint.credentials) return;
+    if (scopes.length === 0) return;
     if (!this.bearerChallenge && !this.basicEverywhere) {
       // The challenge alone says how the registry authenticates; no token is asked for the ping itself.
       const response = await this.raw('GET', '/v2/', {});
@@ -137,7 +137,11 @@ export class RegistryClient {
     if (!challenge) return;
     const batches: string[][] = [];
     for (let start = 0; start < scopes.length; start += scopesPerToken) batches.push(scopes.slice(start, start + scopesPerToken));
-    await Promise.all(batches.map((batch) => this.fetchToken(challenge, batch)));
+    const fetched = Promise.all(batches.map((batch) => this.fetchToken(challenge, batch)));
+    // Anonymous tokens (public images) are an optimization only: if the token service will not batch them, each
+    // request still asks for its own. Refused credentials, though, fail here, before any work.
+    if (this.endpoint.credentials) await fetched;
+    else await fetched.catch(() => undefined);
   }
 
   /** The manifest of `repository:reference`, or undefined when the registry does not have it. */

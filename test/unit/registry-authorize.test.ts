@@ -78,11 +78,26 @@ describe('registry client: authorization for many repositories', () => {
     await client.close();
   });
 
-  it('does nothing without credentials, and refuses wrong ones with a coded error', async () => {
+  it('asks for a new token when the one held has expired', async () => {
+    const client = new RegistryClient({ host, plainHttp: true, credentials: { username: 'user', password: 'pass' } });
+    await client.authorize(['ns/repo-1']);
+    expect(await client.headManifest('ns/repo-1', '1')).toBeDefined();
+    granted.clear();
+    expect(await client.headManifest('ns/repo-1', '1')).toBeDefined();
+    expect(counts.tokenRequests).toBe(2);
+    await client.close();
+  });
+
+  it('batches anonymous tokens too, and goes on per request when the token service refuses them', async () => {
     const anonymous = new RegistryClient({ host, plainHttp: true });
-    await anonymous.authorize(['ns/repo-1']);
-    expect(counts.tokenRequests).toBe(0);
+    await anonymous.authorize(['ns/repo-1', 'ns/repo-2']);
+    // This token service wants credentials: the batch is refused, quietly; each read then asks (and fails) alone.
+    expect(counts.tokenRequests).toBe(1);
+    await expect(anonymous.headManifest('ns/repo-1', '1')).rejects.toMatchObject({ code: 'REGISTRY_AUTH' });
     await anonymous.close();
+  });
+
+  it('refuses wrong credentials with a coded error before any read', async () => {
     const wrong = new RegistryClient({ host, plainHttp: true, credentials: { username: 'user', password: 'nope' } });
     const error = await wrong.authorize(['ns/repo-1']).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'REGISTRY_AUTH' });

@@ -1,5 +1,5 @@
-import { X509Certificate } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors/neurons-error.js';
 import { splitCertificates } from '../trust/pem.js';
@@ -52,20 +52,59 @@ async function readCaCertificates(caFile: string): Promise<string> {
 const deniedCodes = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', 'EISDIR']);
 
 /**
- * Makes the Docker engine trust `registry` (`host:port`): the engine reads `<certsDirectory>/<host:port>/ca.crt`
- * on every connection, so no restart is needed. Idempotent.
+ * A client certificate and its key for a registry that requires mutual TLS, checked to belong together and to be
+ * a leaf meant for clients: the engine would otherwise fail at its first pull with an opaque handshake error.
  */
-export async function trustEngine(options: { registry: string; caFile: string; certsDirectory: string }): Promise<EngineTrustResult> {
+async function readClientPair(certFile: string, keyFile: string): Promise<{ cert: string; key: string }> {
+  const read = async (file: string, what: string): Promise<string> =>
+    readFile(file, 'utf8').catch((error: unknown) => {
+      throw new UsageError({ code: 'TRUST_CLIENT_UNREADABLE', file, message: `cannot read the client ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, hint: 'make a pair with `neurons ca issue --client --name NAME`' });
+    });
+  const [cert, key] = await Promise.all([read(certFile, 'certificate'), read(keyFile, 'key')]);
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(splitCertificates(cert)[0] ?? '');
+  } catch {
+    throw new UsageError({ code: 'TRUST_CLIENT_INVALID', file: certFile, message: `${certFile} does not hold a certificate`, hint: 'give the client certificate (client.crt) with --client-cert' });
+  }
+  if (certificate.ca) throw new UsageError({ code: 'TRUST_CLIENT_INVALID', file: certFile, message: `${certFile} is a CA certificate, not a client certificate`, hint: 'give the client certificate (client.crt) with --client-cert' });
+  let matches = false;
+  try {
+    matches = certificate.checkPrivateKey(createPrivateKey(key));
+  } catch {
+    matches = false;
+  }
+  if (!matches) throw new UsageError({ code: 'TRUST_CLIENT_KEY_MISMATCH', file: keyFile, message: `${keyFile} is not the private key of ${certFile}`, hint: 'give the key issued with that certificate (client.key)' });
+  return { cert: splitCertificates(cert).join(''), key };
+}
+
+/**
+ * Makes the Docker engine trust `registry` (`host:port`): the engine reads `<certsDirectory>/<host:port>/ca.crt`
+ * on every connection, so no restart is needed; with a client pair, also `client.cert` and `client.key`, which
+ * the engine presents to a registry that requires mutual TLS. Idempotent.
+ */
+export async function trustEngine(options: { registry: string; caFile: string; certsDirectory: string; client?: { certFile: string; keyFile: string } }): Promise<EngineTrustResult> {
   checkRegistryHost(options.registry);
   const pem = await readCaCertificates(options.caFile);
+  const pair = options.client ? await readClientPair(options.client.certFile, options.client.keyFile) : undefined;
   const directory = path.join(options.certsDirectory, options.registry);
   const file = path.join(directory, 'ca.crt');
-  const current = await readFile(file, 'utf8').catch(() => undefined);
+  const wanted: Array<{ file: string; content: string; mode: number; source: string }> = [{ file, content: pem, mode: 0o644, source: options.caFile }];
+  if (pair && options.client) {
+    wanted.push({ file: path.join(directory, 'client.cert'), content: pair.cert, mode: 0o644, source: options.client.certFile });
+    wanted.push({ file: path.join(directory, 'client.key'), content: pair.key, mode: 0o600, source: options.client.keyFile });
+  }
   // Compared certificate by certificate: a copy made by `install` keeps the original's line breaks.
-  if (current !== undefined && splitCertificates(current).join('') === pem) return { status: 'already-trusted', file };
+  const same = (current: string | undefined, content: string): boolean => current !== undefined && (current === content || (splitCertificates(content).length > 0 && splitCertificates(current).join('') === content));
+  const stale: typeof wanted = [];
+  for (const item of wanted) if (!same(await readFile(item.file, 'utf8').catch(() => undefined), item.content)) stale.push(item);
+  if (stale.length === 0) return { status: 'already-trusted', file };
   try {
     await mkdir(directory, { recursive: true });
-    await writeFile(file, pem, { mode: 0o644 });
+    for (const item of stale) {
+      await writeFile(item.file, item.content, { mode: item.mode });
+      await chmod(item.file, item.mode);
+    }
     return { status: 'written', file };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? '';
@@ -74,7 +113,7 @@ export async function trustEngine(options: { registry: string; caFile: string; c
       status: 'denied',
       file,
       reason: `${code} (${(error as Error).message})`,
-      commands: [`sudo install -D -m 0644 ${shellQuote(path.resolve(options.caFile))} ${shellQuote(file)}`],
+      commands: stale.map((item) => `sudo install -D -m 0${item.mode.toString(8)} ${shellQuote(path.resolve(item.source))} ${shellQuote(item.file)}`),
     };
   }
 }

@@ -123,7 +123,7 @@ const actions: Record<string, Action> = {
     },
   },
   'trust-engine': {
-    options: ['registry', 'ca', 'certs-dir'],
+    options: ['registry', 'ca', 'certs-dir', 'client-cert', 'client-key'],
     async run(io, values) {
       const registry = single(values, 'registry');
       if (!registry) throw usage('trust-engine needs --registry HOST:PORT', 'e.g. `neurons ca trust-engine --registry registry.example.org:5000 --ca ca.crt`');
@@ -131,13 +131,18 @@ const actions: Record<string, Action> = {
       const caFile = given ? path.resolve(io.cwd, given) : (await readEnvironmentState(environmentDirectory(io.env)))?.caFile;
       if (!caFile) throw usage('trust-engine needs --ca FILE (no local environment to take its CA from)', 'give the CA that issued the registry certificate');
       const certsDirectory = path.resolve(io.cwd, single(values, 'certs-dir') ?? io.env['NEURONS_DOCKER_CERTS_DIR'] ?? defaultDockerCertsDirectory);
-      const result = await trustEngine({ registry, caFile, certsDirectory });
+      const clientCert = single(values, 'client-cert');
+      const clientKey = single(values, 'client-key');
+      if ((clientCert === undefined) !== (clientKey === undefined)) throw usage('--client-cert and --client-key go together', 'give both, as `neurons ca issue --client` wrote them');
+      const client = clientCert && clientKey ? { certFile: path.resolve(io.cwd, clientCert), keyFile: path.resolve(io.cwd, clientKey) } : undefined;
+      const result = await trustEngine({ registry, caFile, certsDirectory, ...(client ? { client } : {}) });
       if (result.status === 'denied') {
         io.stderr.write(`neurons ca: cannot write ${result.file}: ${result.reason}\nrun as root:\n`);
         io.stdout.write(`${result.commands.join('\n')}\n`);
         return ExitCode.usage;
       }
-      io.stdout.write(result.status === 'written' ? `the Docker engine now trusts ${registry}: wrote ${result.file}\n` : `already trusted: ${result.file} holds this CA\n`);
+      const presents = client ? ' and presents the client certificate (client.cert, client.key)' : '';
+      io.stdout.write(result.status === 'written' ? `the Docker engine now trusts ${registry}${presents}: wrote ${path.dirname(result.file)}\n` : `already trusted: ${path.dirname(result.file)} holds this CA${client ? ' and client certificate' : ''}\n`);
       return ExitCode.ok;
     },
   },
@@ -151,7 +156,7 @@ export const caCommand: Command = {
     '       neurons ca issue --ca DIR --host NAME... [--ip ADDR...] [--days N] [--out DIR]',
     '       neurons ca issue --ca DIR --client --name CN [--days N] [--out DIR]',
     '       neurons ca inspect <https-url|pem-file> [--ca FILE...] [--json]',
-    '       neurons ca trust-engine --registry HOST:PORT [--ca FILE] [--certs-dir DIR]',
+    '       neurons ca trust-engine --registry HOST:PORT [--ca FILE] [--client-cert FILE --client-key FILE] [--certs-dir DIR]',
   ].join('\n'),
   positionals: true,
   options: {
@@ -166,6 +171,8 @@ export const caCommand: Command = {
     json: { type: 'boolean' },
     registry: { type: 'string' },
     'certs-dir': { type: 'string' },
+    'client-cert': { type: 'string' },
+    'client-key': { type: 'string' },
   },
   async run(io, values, positionals) {
     const [name, ...operands] = positionals;

@@ -1,7 +1,7 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createCertificateAuthority, issueServerCertificate } from '../../../src/ca/certificates.js';
+import { createCertificateAuthority, issueClientCertificate, issueServerCertificate } from '../../../src/ca/certificates.js';
 import { runCli, temporaryDirectory } from './helpers.js';
 
 const ca = createCertificateAuthority({ commonName: 'Registry CA', days: 30 });
@@ -63,5 +63,45 @@ describe('neurons ca trust-engine', () => {
     expect(escape.stderr).toContain('CA_REGISTRY_INVALID');
     const noCa = await runCli(['ca', 'trust-engine', '--registry', 'localhost:5000', '--certs-dir', certsDir], directory, { NEURONS_ENV_DIR: path.join(directory, 'no-env') });
     expect(noCa.code).toBe(2);
+  });
+
+  it('writes client.cert and a 0600 client.key for a registry that requires mutual TLS, once', async () => {
+    const { directory, caFile } = await caFolder();
+    const pair = issueClientCertificate(ca, { commonName: 'engine', days: 10 });
+    await writeFile(path.join(directory, 'client.crt'), pair.certificatePem);
+    await writeFile(path.join(directory, 'client.key'), pair.keyPem, { mode: 0o600 });
+    const certsDir = path.join(directory, 'certs.d');
+    const args = ['ca', 'trust-engine', '--registry', 'mtls.example:5443', '--ca', caFile, '--client-cert', 'client.crt', '--client-key', 'client.key', '--certs-dir', certsDir];
+    const first = await runCli(args, directory);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('presents the client certificate');
+    const folder = path.join(certsDir, 'mtls.example:5443');
+    expect((await readFile(path.join(folder, 'client.cert'), 'utf8')).replace(/\r\n/g, '\n')).toBe(pair.certificatePem.replace(/\r\n/g, '\n'));
+    expect(await readFile(path.join(folder, 'client.key'), 'utf8')).toBe(pair.keyPem);
+    expect((await stat(path.join(folder, 'client.key'))).mode & 0o777).toBe(0o600);
+    expect((await stat(path.join(folder, 'ca.crt'))).mode & 0o777).toBe(0o644);
+    expect((await runCli(args, directory)).stdout).toContain('already trusted');
+  });
+
+  it('refuses a key that is not the certificate\'s, a CA as client certificate, and half a pair', async () => {
+    const { directory, caFile } = await caFolder();
+    const pair = issueClientCertificate(ca, { commonName: 'engine', days: 10 });
+    const other = issueClientCertificate(ca, { commonName: 'other', days: 10 });
+    await writeFile(path.join(directory, 'client.crt'), pair.certificatePem);
+    await writeFile(path.join(directory, 'other.key'), other.keyPem);
+    const certsDir = path.join(directory, 'certs.d');
+    const base = ['ca', 'trust-engine', '--registry', 'mtls.example', '--ca', caFile, '--certs-dir', certsDir];
+    const mismatch = await runCli([...base, '--client-cert', 'client.crt', '--client-key', 'other.key'], directory);
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.stderr).toContain('TRUST_CLIENT_KEY_MISMATCH');
+    expect(mismatch.stderr).not.toContain('PRIVATE KEY');
+    const caAsClient = await runCli([...base, '--client-cert', caFile, '--client-key', 'other.key'], directory);
+    expect(caAsClient.code).toBe(2);
+    expect(caAsClient.stderr).toContain('TRUST_CLIENT_INVALID');
+    const half = await runCli([...base, '--client-cert', 'client.crt'], directory);
+    expect(half.code).toBe(2);
+    expect(half.stderr).toContain('--client-cert and --client-key go together');
+    // Nothing was written by the refused runs.
+    await expect(stat(path.join(certsDir, 'mtls.example'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

@@ -4,6 +4,7 @@ import type { CliIo, Command, ParsedValues } from '../command.js';
 import { initCertificateAuthority, issueCertificateFiles, readCertificateAuthority, type IssueRequest, type WrittenFiles } from '../../ca/ca-folder.js';
 import { formatInspection, inspectChain, loadTargetChain, parseInspectTarget } from '../../ca/inspect.js';
 import { defaultDockerCertsDirectory, trustEngine } from '../../ca/trust-engine.js';
+import { configuredCas } from '../../config/load-config.js';
 import { environmentDirectory, readEnvironmentState } from '../../environment/state.js';
 import { EnvironmentError, ExitCode, UsageError } from '../../errors/neurons-error.js';
 import { distinguishedName } from '../../trust/certificate-summary.js';
@@ -93,12 +94,19 @@ const actions: Record<string, Action> = {
     },
   },
   inspect: {
-    options: ['ca', 'json'],
+    options: ['ca', 'json', 'repo', 'config'],
     async run(io, values, operands) {
       if (operands.length !== 1) throw usage('inspect takes one https URL or PEM file', 'e.g. `neurons ca inspect https://registry.example.org:5000`');
       const targetText = operands[0] ?? '';
       const target = parseInspectTarget(targetText, io.cwd);
-      const givenCas = list(values, 'ca').flatMap((file) => readCaFile(path.resolve(io.cwd, file)));
+      // What neurons itself would trust for that host: the configuration's CAs (of the repository, or --config),
+      // on top of those given with --ca.
+      const configFile = single(values, 'config');
+      const configured = await configuredCas(path.resolve(io.cwd, single(values, 'repo') ?? '.'), io.env, {
+        ...(configFile ? { configFile: path.resolve(io.cwd, configFile) } : {}),
+        ...(target.kind === 'url' ? { host: target.port === 443 ? target.host : `${target.host}:${target.port}` } : {}),
+      });
+      const givenCas = [...list(values, 'ca').flatMap((file) => readCaFile(path.resolve(io.cwd, file))), ...configured.pems];
       let chain;
       try {
         chain = await loadTargetChain(target);
@@ -155,7 +163,7 @@ export const caCommand: Command = {
     'neurons ca init [--out DIR] [--name CN] [--days N] [--force]',
     '       neurons ca issue --ca DIR --host NAME... [--ip ADDR...] [--days N] [--out DIR]',
     '       neurons ca issue --ca DIR --client --name CN [--days N] [--out DIR]',
-    '       neurons ca inspect <https-url|pem-file> [--ca FILE...] [--json]',
+    '       neurons ca inspect <https-url|pem-file> [--ca FILE...] [--repo DIR] [--config FILE] [--json]',
     '       neurons ca trust-engine --registry HOST:PORT [--ca FILE] [--client-cert FILE --client-key FILE] [--certs-dir DIR]',
   ].join('\n'),
   positionals: true,
@@ -173,6 +181,8 @@ export const caCommand: Command = {
     'certs-dir': { type: 'string' },
     'client-cert': { type: 'string' },
     'client-key': { type: 'string' },
+    repo: { type: 'string' },
+    config: { type: 'string' },
   },
   async run(io, values, positionals) {
     const [name, ...operands] = positionals;

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InspectionReport } from '../../../src/ca/inspect.js';
@@ -56,6 +56,26 @@ describe('neurons ca inspect', () => {
     const human = await runCli(['ca', 'inspect', url('good'), '--ca', caFile], directory);
     expect(human.stdout).toContain('verifies with the system store: no\nverifies with the given CAs: yes');
     expect(human.stdout).toContain('host name 127.0.0.1: matches');
+  });
+
+  it('trusts what the configuration trusts: trust.ca, and the ca of the registry of that host only', async () => {
+    const repo = await temporaryDirectory();
+    await mkdir(path.join(repo, 'certs'));
+    await writeFile(path.join(repo, 'certs', 'private.crt'), privateCa.certificatePem);
+    const host = new URL(url('good')).host;
+    const write = (config: unknown): Promise<void> => writeFile(path.join(repo, 'neurons.json'), JSON.stringify(config));
+    // A registry needing a password that is not set: its CAs are still read, nothing else is resolved.
+    await write({ registries: [{ host, namespace: 'acme', username: 'ci', passwordEnv: 'UNSET_PASSWORD', ca: ['certs/private.crt'] }] });
+    const registryCa = await inspect([url('good'), '--repo', repo]);
+    expect(registryCa.code).toBe(0);
+    expect(registryCa.report.trust.given).toBe(true);
+    await write({ registries: [{ host: 'elsewhere.example', namespace: 'acme', ca: ['certs/private.crt'] }] });
+    expect((await inspect([url('good'), '--repo', repo])).report.trust.given).toBeNull();
+    await write({ trust: { ca: ['certs/private.crt'] } });
+    expect((await inspect([url('good'), '--config', path.join(repo, 'neurons.json')])).report.trust.given).toBe(true);
+    const missing = await runCli(['ca', 'inspect', url('good'), '--config', path.join(repo, 'nope.json')], directory);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('CONFIG_NOT_FOUND');
   });
 
   it('counts NODE_EXTRA_CA_CERTS as part of the system store', async () => {

@@ -22,6 +22,8 @@ export interface EnvironmentState {
   /** A second registry (same CA and credentials), for runs that push to a primary and a mirror. */
   mirror: { host: string };
   baseImages: { python: string; go: string; node: string };
+  /** The base of the toolkit's own image (`npm run image -- --base ...`). */
+  toolkitBase?: string;
   packageIndex: {
     /** Index URL without credentials, e.g. `https://127.0.0.1:5444/simple/`. */
     url: string;

@@ -116,7 +116,8 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
   if (registry.pid !== undefined) pids['registry'] = registry.pid;
   if (mirror.pid !== undefined) pids['mirror'] = mirror.pid;
   if (index.pid !== undefined) pids['packageIndex'] = index.pid;
-  const [python = '', go = '', node = ''] = references;
+  const byRuntime = new Map(baseImageRecipes.map((recipe, index) => [recipe.runtime, references[index] ?? '']));
+  const [python = '', go = '', node = '', toolkitBase = ''] = (['python', 'go', 'node', 'toolkit'] as const).map((runtime) => byRuntime.get(runtime));
   const state: EnvironmentState = {
     version: 1,
     directory,
@@ -124,6 +125,7 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
     registry: { host, username: registry.username, password: registry.password, namespace: 'neurons' },
     mirror: { host: mirrorHost },
     baseImages: { python, go, node },
+    toolkitBase,
     packageIndex: { url: index.url, username: index.username, password: index.password },
     pids,
   };

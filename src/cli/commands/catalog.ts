@@ -14,7 +14,7 @@ import { catalogOptionSpecs, catalogTargets, expiresInDays, signingKey } from '.
 export const catalogCommand: Command = {
   name: 'catalog',
   summary: 'Write the engine catalogs, the signed index and the HTML page, from what is in the registry',
-  usage: 'neurons catalog [--repo DIR] [--config FILE] [--out DIR] [--registry HOST[/NAMESPACE]] [--channel stable|devel] [--no-verify] [--definitions-only] [--sign KEY] [--publish DIR|URL|github-release:OWNER/REPO@TAG]... [--allow-partial] [--expires-days N] [--json]',
+  usage: 'neurons catalog [--repo DIR] [--config FILE] [--out DIR] [--registry HOST[/NAMESPACE]] [--channel stable|devel] [--no-verify] [--definitions-only] [--sign KEY] [--publish DIR|URL|github-release:OWNER/REPO@TAG|oci://HOST/REPOSITORY:TAG]... [--allow-partial] [--expires-days N] [--json]',
   options: {
     repo: { type: 'string' },
     config: { type: 'string' },

@@ -134,7 +134,7 @@ const commonOptions = {
 } as const;
 
 function pipelineLikeCommand(stages: Stages): Command {
-  const output = stages.catalog ? ' [--output DIR] [--publish DIR|URL|github-release:OWNER/REPO@TAG]... [--sign KEY] [--allow-partial] [--expires-days N]' : '';
+  const output = stages.catalog ? ' [--output DIR] [--publish DIR|URL|github-release:OWNER/REPO@TAG|oci://HOST/REPOSITORY:TAG]... [--sign KEY] [--allow-partial] [--expires-days N]' : '';
   return {
     name: stages.name,
     summary: stages.summary,

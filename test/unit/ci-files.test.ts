@@ -7,7 +7,7 @@ import { root } from '../helpers/environment.js';
 
 /** Every `neurons ...` command line in a text, with CI expressions replaced by plausible values. */
 function neuronsInvocations(line: string): string[][] {
-  const expanded = line.replace(/\$\{\{\s*matrix\.shard\s*\}\}/g, '1/8').replace(/\$\{\{\s*github\.repository\s*\}\}/g, 'acme/workers');
+  const expanded = line.replace(/\$\{\{\s*matrix\.shard\s*\}\}/g, '1/8').replace(/\$\{\{\s*github\.repository\s*\}\}/g, 'acme/workers').replace(/\$\{\{\s*github\.event\.number\s*\}\}/g, '7');
   return [...expanded.matchAll(/neurons ([^)"\n]*)/g)].map((match) => (match[1] ?? '').trim().split(/\s+/));
 }
 

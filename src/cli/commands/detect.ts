@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { type CliIo, type Command, type ParsedValues, stringOption } from '../command.js';
 import { prepareBuildSettings } from '../../build/build-settings.js';
-import { loadConfig } from '../../config/load-config.js';
+import { loadConfig, type Config } from '../../config/load-config.js';
 import { discoverRepository } from '../../definitions/discover.js';
 import { detectChanges, type DetectMode, type Detection } from '../../detect/detect.js';
 import type { Discovery } from '../../definitions/types.js';
@@ -33,10 +33,11 @@ export const detectionOptions = {
   only: { type: 'string', multiple: true },
   offline: { type: 'boolean' },
   json: { type: 'boolean' },
+  comment: { type: 'boolean' },
 } as const;
 
 /** Configuration, discovery and detection from the command line, as `detect` and `plan` share them. */
-export async function detectFromOptions(io: CliIo, values: ParsedValues): Promise<{ repo: string; discovery: Discovery; detection: Omit<Detection, 'decisions' | 'prepared'> }> {
+export async function detectFromOptions(io: CliIo, values: ParsedValues): Promise<{ repo: string; config: Config; discovery: Discovery; detection: Omit<Detection, 'decisions' | 'prepared'> }> {
   const text = (name: string): string | undefined => stringOption(values, name);
   const repo = path.resolve(io.cwd, text('repo') ?? '.');
   const config = await loadConfig(repo, io.env, text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {});
@@ -59,7 +60,7 @@ export async function detectFromOptions(io: CliIo, values: ParsedValues): Promis
       force: false,
       env: io.env,
     });
-    return { repo, discovery, detection };
+    return { repo, config, discovery, detection };
   } finally {
     await clients.close();
   }
@@ -68,11 +69,12 @@ export async function detectFromOptions(io: CliIo, values: ParsedValues): Promis
 export const detectCommand: Command = {
   name: 'detect',
   summary: 'List the workers to rebuild, with their reasons, and the removed ones',
-  usage: 'neurons detect [--repo DIR] [--config FILE] [--base REF] [--head REF] [--pr N] [--mode git|digest|auto] [--only DIR]... [--offline] [--json]',
+  usage: 'neurons detect [--repo DIR] [--config FILE] [--base REF] [--head REF] [--pr N [--comment]] [--mode git|digest|auto] [--only DIR]... [--offline] [--json]',
   options: detectionOptions,
   async run(io, values) {
     const started = Date.now();
-    const { discovery, detection } = await detectFromOptions(io, values);
+    if (values['comment'] && stringOption(values, 'pr') === undefined) throw new UsageError({ code: 'USAGE', message: '--comment needs --pr N', hint: 'the comment goes on that pull request' });
+    const { config, discovery, detection } = await detectFromOptions(io, values);
     if (values['json']) {
       const rebuild = detection.rebuild.map(({ kind, directory, flavors, reasons, refused }) => ({ kind, directory, flavors, reasons, refused }));
       io.stdout.write(`${JSON.stringify({ rebuild, removed: detection.removed, unchanged: detection.unchanged, mode: detection.mode, source: detection.source, digestChecks: detection.digestChecks })}\n`);
@@ -82,6 +84,17 @@ export const detectCommand: Command = {
       for (const removed of detection.removed) lines.push(`removed ${removed.file}${removed.folderRemoved ? ' (folder removed)' : ''}`);
       lines.push(`${detection.rebuild.length} folder(s) to rebuild, ${detection.removed.length} definition(s) removed, ${detection.unchanged} flavor(s) unchanged; ${detection.digestChecks} digest check(s) in ${Date.now() - started} ms`);
       io.stdout.write(`${lines.join('\n')}\n`);
+    }
+    if (values['comment']) {
+      // Loaded here only: commenting is the one use of the GitHub client on this path besides --pr itself.
+      const { renderDetectionComment, upsertPullRequestComment } = await import('../../detect/pull-request-comment.js');
+      const { trustedFetch } = await import('../../trust/trusted-fetch.js');
+      const [owner = '', repo = ''] = (io.env['GITHUB_REPOSITORY'] ?? '').split('/');
+      const posted = await upsertPullRequestComment(
+        { owner, repo, pullNumber: pullRequestNumber(stringOption(values, 'pr')) ?? 0, token: io.env['GITHUB_TOKEN'] || undefined, baseUrl: io.env['GITHUB_API_URL'] || undefined, fetch: trustedFetch(config.trust.caPems, io.env) },
+        renderDetectionComment(detection, discovery.errors),
+      );
+      io.stderr.write(`pull request comment ${posted.action}: ${posted.url}\n`);
     }
     return discovery.errors.length > 0 ? ExitCode.failure : ExitCode.ok;
   },

@@ -3,11 +3,14 @@ import { UsageError } from '../../errors/neurons-error.js';
 import { assignShards, estimateCosts } from '../../plan/shards.js';
 import { detectFromOptions, detectionOptions } from './detect.js';
 
+// Commenting on a pull request is `detect --comment`'s: plan's output is for the CI, not for people.
+const { comment: _comment, ...planDetectionOptions } = detectionOptions;
+
 export const planCommand: Command = {
   name: 'plan',
   summary: 'Split the build into shards for parallel CI jobs, and say which shards have work to do',
   usage: 'neurons plan [--repo DIR] [--config FILE] [--shards N] [--format text|json|github|drone] [--base REF] [--head REF] [--pr N] [--mode git|digest|auto] [--offline]',
-  options: { ...detectionOptions, shards: { type: 'string' }, format: { type: 'string' } },
+  options: { ...planDetectionOptions, shards: { type: 'string' }, format: { type: 'string' } },
   async run(io, values) {
     const count = Number(values['shards'] ?? 1);
     if (!Number.isInteger(count) || count < 1 || count > 256) throw new UsageError({ code: 'USAGE', message: `--shards must be a whole number from 1 to 256, not ${String(values['shards'])}`, hint: 'GitHub allows at most 256 matrix jobs' });

@@ -1,4 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { createServer } from 'node:net';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -74,5 +76,70 @@ describe('the watcher on a real git repository', () => {
     const pushedAgain = after.lastRun?.pushed ?? [];
     if (firstPushed) expect(pushedAgain).not.toContain(firstPushed);
     expect([...pushedAgain, ...(firstPushed ? [firstPushed] : [])].sort()).toEqual(['FileTriage_1_0', 'GoDomainCheck_1_2_0']);
+  });
+
+  it('a running watcher: webhooks during a run give exactly one more run, and SIGTERM lets the run finish', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer();
+      probe.listen(0, '127.0.0.1', () => {
+        const address = probe.address();
+        probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      });
+    });
+    const secret = 'webhook-secret-for-the-test';
+    const child = spawn(path.join(root, 'bin', 'neurons'), ['watch', '--repo', repo, '--branch', 'main', '--state', state, '--output', path.join(state, 'catalogs'), '--skip-tests', '--interval', '1h', '--webhook', `127.0.0.1:${port}`, '--secret-env', 'WATCH_SECRET'], {
+      env: { ...process.env, ...env, WATCH_SECRET: secret },
+    });
+    const events: Array<{ event: string; head?: string }> = [];
+    let pending = '';
+    const waiters: Array<{ test: () => boolean; resolve: () => void }> = [];
+    child.stderr.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) if (line.startsWith('{')) events.push(JSON.parse(line) as { event: string });
+      for (const waiter of waiters.splice(0)) (waiter.test() ? waiter.resolve() : waiters.push(waiter));
+    });
+    const count = (name: string): number => events.filter((event) => event.event === name).length;
+    // A watcher that dies, or never gets there, fails the test instead of hanging it.
+    const exited = new Promise<never>((_resolve, reject) => child.on('close', (code) => reject(new Error(`the watcher exited (${String(code)}): ${JSON.stringify(events.slice(-5))}`))));
+    exited.catch(() => undefined);
+    const until = (test: () => boolean): Promise<void> =>
+      test()
+        ? Promise.resolve()
+        : Promise.race([
+            new Promise<void>((resolve) => waiters.push({ test, resolve })),
+            exited,
+            new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error(`timed out; events: ${JSON.stringify(events.map((event) => event.event))}`)), 120_000)),
+          ]);
+    const webhook = async (delivery: string): Promise<number> => {
+      const body = JSON.stringify({ ref: 'refs/heads/main' });
+      const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+      const response = await fetch(`http://127.0.0.1:${port}/webhook`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': delivery, 'x-hub-signature-256': signature } });
+      return response.status;
+    };
+    try {
+      // Started: one pass, nothing new since the last test.
+      await until(() => count('up-to-date') === 1);
+      await writeFile(path.join(repo, 'analyzers/FileTriage/filetriage.py'), '\n# changed again\n', { flag: 'a' });
+      const head = commit('FileTriage again');
+      expect(await webhook('one')).toBe(202);
+      await until(() => count('run') === 1);
+      // Two more deliveries while that run builds and pushes: they fold into one more pass.
+      expect(await webhook('two')).toBe(202);
+      expect(await webhook('three')).toBe(202);
+      await until(() => count('published') === 1 && count('up-to-date') === 2);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(events.filter((event) => ['run', 'published', 'up-to-date'].includes(event.event)).map((event) => event.event)).toEqual(['up-to-date', 'run', 'published', 'up-to-date']);
+      expect(count('webhook')).toBe(3);
+      const status = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as { runs: number; running: boolean; lastPublished: string };
+      expect(status).toMatchObject({ runs: 3, running: false, lastPublished: head });
+      expect((await watchState()).lastRun?.pushed).toEqual(['FileTriage_1_0']);
+    } finally {
+      const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
+      child.kill('SIGTERM');
+      expect(await exit).toBe(0);
+    }
+    expect(count('stopping')).toBe(1);
   });
 });

@@ -8,6 +8,8 @@ import { RegistryClient } from '../../src/registry/client.js';
 const digest = `sha256:${'b'.repeat(64)}`;
 const granted = new Map<string, Set<string>>();
 let counts = { tokenRequests: 0, unauthorized: 0, heads: 0, connections: 0 };
+/** Some token services grant only the first scope of a request: the client must still read every repository. */
+let firstScopeOnly = false;
 
 function handle(request: IncomingMessage, response: ServerResponse, origin: string): void {
   const url = new URL(request.url ?? '/', origin);
@@ -15,7 +17,8 @@ function handle(request: IncomingMessage, response: ServerResponse, origin: stri
     counts.tokenRequests += 1;
     if (request.headers.authorization !== `Basic ${Buffer.from('user:pass').toString('base64')}`) return void response.writeHead(401).end('{}');
     const token = `t${counts.tokenRequests}`;
-    granted.set(token, new Set(url.searchParams.getAll('scope').map((scope) => scope.split(':')[1] ?? '')));
+    const scopes = url.searchParams.getAll('scope').map((scope) => scope.split(':')[1] ?? '');
+    granted.set(token, new Set(firstScopeOnly ? scopes.slice(0, 1) : scopes));
     return void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
   }
   const match = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
@@ -46,6 +49,7 @@ describe('registry client: authorization for many repositories', () => {
   beforeEach(() => {
     counts = { tokenRequests: 0, unauthorized: 0, heads: 0, connections: 0 };
     granted.clear();
+    firstScopeOnly = false;
   });
 
   it('asks for one token per batch of 25 repositories, then reads each without a 401', async () => {
@@ -75,6 +79,18 @@ describe('registry client: authorization for many repositories', () => {
     for (let index = 0; index < 20; index += 1) await client.headManifest('ns/repo-1', String(index));
     // Sequential HEADs reuse one connection; undici's default would open one per HEAD.
     expect(counts.connections - before).toBeLessThanOrEqual(1);
+    await client.close();
+  });
+
+  it('still reads every repository when the token service grants only the first scope of a batch', async () => {
+    firstScopeOnly = true;
+    const client = new RegistryClient({ host, plainHttp: true, credentials: { username: 'user', password: 'pass' } });
+    const repositories = ['ns/repo-1', 'ns/repo-2', 'ns/repo-3'];
+    await client.authorize(repositories);
+    const found = await Promise.all(repositories.map((repository) => client.headManifest(repository, '1')));
+    expect(found.map(Boolean)).toEqual([true, false, true]);
+    // One batch token, then one token of its own for each repository the batch did not cover.
+    expect(counts.tokenRequests).toBe(3);
     await client.close();
   });
 

@@ -38,11 +38,21 @@ function generateKeys(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forg
   return { privateKey: forgeKey, publicKey, keyPem };
 }
 
+/**
+ * A random positive serial in minimal DER: 16 bytes whose first is 0x01-0x7f (127 random bits). A leading 00 byte
+ * is only legal before a byte >= 0x80: forge drops one of ours, so a random part starting with 00 then a byte below
+ * 0x80 (1 certificate in 512) was encoded with illegal padding, and OpenSSL refused to parse it.
+ */
+export function serialNumber(bytes: Buffer = randomBytes(16)): string {
+  const serial = Buffer.from(bytes);
+  serial[0] = ((serial[0] ?? 0) & 0x7f) || 0x01;
+  return serial.toString('hex');
+}
+
 function newCertificate(publicKey: forge.pki.PublicKey, validity: Validity): forge.pki.Certificate {
   const certificate = forge.pki.createCertificate();
   certificate.publicKey = publicKey;
-  // Positive 128-bit serial (a leading 00 byte keeps it positive in DER).
-  certificate.serialNumber = `00${randomBytes(16).toString('hex')}`;
+  certificate.serialNumber = serialNumber();
   const now = new Date();
   certificate.validity.notBefore = validity.notBefore ?? new Date(now.getTime() - 5 * 60 * 1000);
   certificate.validity.notAfter = validity.notAfter ?? new Date(now.getTime() + validity.days * 24 * 60 * 60 * 1000);

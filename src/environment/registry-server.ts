@@ -18,11 +18,13 @@ export interface RegistryServer {
  * How the registry authenticates: htpasswd (basic credentials checked, with bcrypt, on every request) or a token
  * service (credentials checked once per token; each request carries a signed token), as public registries do.
  */
-export type RegistryAuthentication = { kind: 'htpasswd' } | { kind: 'token'; realm: string; service: string; issuer: string; bundleFile: string };
+export type RegistryAuthentication = { kind: 'htpasswd' } | { kind: 'token'; realm: string; service: string; issuer: string; bundleFile: string; bundleDigest: string };
 
 function authConfig(directory: string, auth: RegistryAuthentication): string[] {
   if (auth.kind === 'token') {
-    return ['auth:', '  token:', `    realm: ${auth.realm}`, `    service: ${auth.service}`, `    issuer: ${auth.issuer}`, `    rootcertbundle: ${auth.bundleFile}`];
+    // The registry reads the bundle once, at start: its digest is in the configuration text, so a new signing
+    // certificate makes the configuration differ and the registry is restarted with it.
+    return ['auth:', '  token:', `    realm: ${auth.realm}`, `    service: ${auth.service}`, `    issuer: ${auth.issuer}`, `    rootcertbundle: ${auth.bundleFile}`, `    # rootcertbundle sha256: ${auth.bundleDigest}`];
   }
   return ['auth:', '  htpasswd:', '    realm: neurons', `    path: ${path.join(directory, 'htpasswd')}`];
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,8 +12,9 @@ export interface TokenService {
   realm: string;
   service: string;
   issuer: string;
-  /** The certificate of the signing key, the registry's `rootcertbundle`. */
+  /** The certificate of the signing key, the registry's `rootcertbundle`, and the SHA-256 of its content. */
   bundleFile: string;
+  bundleDigest: string;
   pid: number | undefined;
 }
 
@@ -37,9 +39,10 @@ export async function ensureTokenService(options: {
   const configWanted = { host: options.host, port: options.port, issuer: service.issuer, service: service.service, username: options.credentials.username, password: options.credentials.password, lifetime: 900 };
   const current = existsSync(configFile) && existsSync(service.bundleFile) ? (JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>) : undefined;
   const sameConfig = current !== undefined && Object.entries(configWanted).every(([key, value]) => current[key] === value);
+  const bundleDigest = async (): Promise<string> => createHash('sha256').update(await readFile(service.bundleFile)).digest('hex');
   if (sameConfig && isAlive(options.previousPid) && (await answersOk(`${realm}?service=${service.service}`, authorization, options.ca.certificatePem))) {
     options.log(`token service: running on ${realm}`);
-    return { ...service, pid: options.previousPid };
+    return { ...service, bundleDigest: await bundleDigest(), pid: options.previousPid };
   }
   if (isAlive(options.previousPid)) process.kill(options.previousPid ?? 0, 'SIGTERM');
   await mkdir(directory, { recursive: true, mode: 0o700 });
@@ -59,5 +62,5 @@ export async function ensureTokenService(options: {
   const pid = startDetached(process.execPath, [entry, configFile], path.join(directory, 'token.log'));
   await waitFor('token service', () => answersOk(`${realm}?service=${service.service}`, authorization, options.ca.certificatePem), 15_000, `see ${path.join(directory, 'token.log')}`);
   options.log(`token service: started on ${realm} (pid ${pid})`);
-  return { ...service, pid };
+  return { ...service, bundleDigest: await bundleDigest(), pid };
 }

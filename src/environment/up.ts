@@ -76,7 +76,7 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
     credentials,
     previousPid: previous?.pids['registry'],
     reuse,
-    auth: { kind: 'token', realm: tokenService.realm, service: tokenService.service, issuer: tokenService.issuer, bundleFile: tokenService.bundleFile },
+    auth: { kind: 'token', realm: tokenService.realm, service: tokenService.service, issuer: tokenService.issuer, bundleFile: tokenService.bundleFile, bundleDigest: tokenService.bundleDigest },
     log,
   });
   await trustAndLogIn(registry, ca.certificatePem, log);

@@ -3,7 +3,8 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { createCertificateAuthority, daysUntilExpiry, issueServerCertificate } from '../../src/ca/certificates.js';
+import forge from 'node-forge';
+import { createCertificateAuthority, daysUntilExpiry, issueServerCertificate, serialNumber } from '../../src/ca/certificates.js';
 
 describe('private CA', () => {
   const ca = createCertificateAuthority({ commonName: 'test CA', days: 30 });
@@ -35,6 +36,43 @@ describe('private CA', () => {
       await untrusted.close();
     } finally {
       https.close();
+    }
+  });
+});
+
+describe('certificate serial numbers', () => {
+  // The random bytes that used to give an illegally padded serial (1 certificate in 512), and the other edges.
+  const edges = [
+    [0x00, 0x3d],
+    [0x00, 0x00],
+    [0x00, 0x80],
+    [0x80, 0x00],
+    [0xff, 0xff],
+    [0x7f, 0x00],
+  ].map((start) => Buffer.concat([Buffer.from(start), Buffer.alloc(14, 0x5a)]));
+
+  it('are 16 bytes, positive and minimally encoded, whatever the random bytes', () => {
+    for (const bytes of edges) {
+      const serial = serialNumber(bytes);
+      expect(serial).toMatch(/^[0-7][0-9a-f]{31}$/);
+      expect(serial.startsWith('00')).toBe(false);
+    }
+    expect(serialNumber(edges[0])).toBe(`013d${'5a'.repeat(14)}`);
+  });
+
+  it('give certificates OpenSSL parses, with the serial as chosen', () => {
+    const keys = forge.pki.rsa.generateKeyPair({ bits: 512, e: 0x10001 });
+    for (const bytes of edges) {
+      const certificate = forge.pki.createCertificate();
+      certificate.publicKey = keys.publicKey;
+      certificate.serialNumber = serialNumber(bytes);
+      certificate.validity.notBefore = new Date();
+      certificate.validity.notAfter = new Date(Date.now() + 86_400_000);
+      certificate.setSubject([{ name: 'commonName', value: 'edge' }]);
+      certificate.setIssuer([{ name: 'commonName', value: 'edge' }]);
+      certificate.sign(keys.privateKey, forge.md.sha256.create());
+      const parsed = new X509Certificate(forge.pki.certificateToPem(certificate));
+      expect(parsed.serialNumber.toLowerCase()).toBe(serialNumber(bytes));
     }
   });
 });

@@ -5,6 +5,8 @@ import { EnvironmentError, UsageError } from '../errors/neurons-error.js';
 import { describeTlsFailure, isTlsFailure } from '../trust/trust-store.js';
 import type { UpdateSource } from './source.js';
 
+const maxRedirects = 5;
+
 export type Fetched = { status: 'ok'; bytes: Buffer; etag: string | undefined } | { status: 'not-modified' } | { status: 'missing' };
 
 /** Reads the files of a catalog source: a narrow interface, so the update itself never knows HTTP from files. */
@@ -44,17 +46,30 @@ export function httpFetcher(base: string, options: { ca: string[] }): CatalogFet
       return requests;
     },
     async get(file, etag) {
-      const url = new URL(file, base);
-      requests++;
+      let url = new URL(file, base);
       let response: Dispatcher.ResponseData;
-      try {
-        response = await request(url, { method: 'GET', headers: etag ? { 'if-none-match': etag } : {}, dispatcher });
-      } catch (error) {
-        if (isTlsFailure(error)) {
-          const problem = describeTlsFailure(error, 'catalog', url.host);
-          throw new EnvironmentError({ ...problem, hint: `pass the CA that issued it with --ca FILE; ${problem.hint ?? ''}` }, error);
+      // Redirects are followed, as the engine's own HTTP client does: GitHub release downloads answer 302 to a
+      // storage URL. Never from https to http, and a few hops at most; the conditional header goes along.
+      for (let hops = 0; ; hops += 1) {
+        requests++;
+        try {
+          response = await request(url, { method: 'GET', headers: etag ? { 'if-none-match': etag } : {}, dispatcher });
+        } catch (error) {
+          if (isTlsFailure(error)) {
+            const problem = describeTlsFailure(error, 'catalog', url.host);
+            throw new EnvironmentError({ ...problem, hint: `pass the CA that issued it with --ca FILE; ${problem.hint ?? ''}` }, error);
+          }
+          throw new EnvironmentError({ code: 'UPDATE_UNREACHABLE', message: `cannot reach ${url.href}: ${(error as Error).message}`, hint: 'check the --catalog URL and the network' }, error);
         }
-        throw new EnvironmentError({ code: 'UPDATE_UNREACHABLE', message: `cannot reach ${url.href}: ${(error as Error).message}`, hint: 'check the --catalog URL and the network' }, error);
+        const location = response.headers['location'];
+        if (![301, 302, 303, 307, 308].includes(response.statusCode) || typeof location !== 'string') break;
+        await response.body.dump();
+        const next = new URL(location, url);
+        if (hops >= maxRedirects) throw new EnvironmentError({ code: 'UPDATE_HTTP', message: `GET ${new URL(file, base).href}: more than ${maxRedirects} redirects`, hint: 'check the --catalog URL' });
+        if (url.protocol === 'https:' && next.protocol !== 'https:') {
+          throw new EnvironmentError({ code: 'UPDATE_HTTP', message: `GET ${url.href} redirected to ${next.protocol}//${next.host}: a redirect from https to ${next.protocol.replace(':', '')} is refused`, hint: 'publish the catalogs behind https end to end' });
+        }
+        url = next;
       }
       const { statusCode, headers } = response;
       if (statusCode === 304) {
@@ -67,7 +82,7 @@ export function httpFetcher(base: string, options: { ca: string[] }): CatalogFet
       }
       if (statusCode !== 200) {
         await response.body.dump();
-        throw new EnvironmentError({ code: 'UPDATE_HTTP', message: `GET ${url.href} answered ${statusCode}`, hint: statusCode >= 500 ? 'the catalog server failed: try again later' : 'check the --catalog URL (redirects are not followed)' });
+        throw new EnvironmentError({ code: 'UPDATE_HTTP', message: `GET ${url.href} answered ${statusCode}`, hint: statusCode >= 500 ? 'the catalog server failed: try again later' : 'check the --catalog URL' });
       }
       const bytes = Buffer.from(await response.body.arrayBuffer());
       return { status: 'ok', bytes, etag: typeof headers['etag'] === 'string' ? headers['etag'] : undefined };

@@ -68,6 +68,12 @@ export async function startCatalogServer(): Promise<CatalogServer> {
   const requests: Array<{ path: string; status: number }> = [];
   const server = createServer({ cert: leaf.certificatePem, key: leaf.keyPem }, (request, response) => {
     const name = decodeURIComponent((request.url ?? '/').split('?')[0] ?? '/').slice(1);
+    // `moved/FILE` answers 302 to `/FILE`, as GitHub's release downloads do to their storage; `insecure/FILE` to http.
+    if (name.startsWith('moved/') || name.startsWith('insecure/')) {
+      requests.push({ path: name, status: 302 });
+      const target = name.startsWith('moved/') ? `/${name.slice('moved/'.length)}` : `http://127.0.0.1:9/${name.slice('insecure/'.length)}`;
+      return void response.writeHead(302, { location: target }).end();
+    }
     const body = files.get(name);
     const etag = body ? `"${createHash('sha256').update(body).digest('hex').slice(0, 20)}"` : undefined;
     const status = !body ? 404 : request.headers['if-none-match'] === etag ? 304 : 200;

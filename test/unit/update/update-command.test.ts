@@ -90,6 +90,22 @@ describe('neurons update against an HTTPS catalog server', () => {
     expect(await stateBytes()).toBe(before);
   });
 
+  it('follows a redirect (a GitHub release download), the ETag included, and never from https to http', async () => {
+    publish(publication({ analyzers: [entry('Alpha', '1.0')], serial: 1, privateKeyPem: keys.privateKeyPem }));
+    const moved = (...extra: string[]) => runCli(['update', '--catalog', `${server.url}moved/`, '--key', keyFile, '--ca', server.caFile, '--state', path.join(directory, 'moved-state'), ...extra], directory);
+    let run: Awaited<ReturnType<typeof update>> | undefined;
+    const first = await requestsOf(async () => (run = await moved()));
+    expect(run?.code, run?.stderr).toBe(0);
+    expect(first.slice(0, 2)).toEqual([{ path: 'moved/index.json', status: 302 }, { path: 'index.json', status: 200 }]);
+    const second = await requestsOf(async () => (run = await moved()));
+    expect(second).toEqual([{ path: 'moved/index.json', status: 302 }, { path: 'index.json', status: 304 }]);
+    expect(run?.stdout).toMatch(/^up to date: .*2 requests\)/);
+    const downgrade = await runCli(['update', '--catalog', `${server.url}insecure/`, '--ca', server.caFile, '--state', path.join(directory, 'insecure-state')], directory);
+    expect(downgrade.code).toBe(3);
+    expect(downgrade.stderr).toContain('UPDATE_HTTP');
+    expect(downgrade.stderr).toContain('a redirect from https to http is refused');
+  });
+
   it('refuses a downgrade unless --allow-downgrade, naming it', async () => {
     publish(publication({ analyzers: [entry('Alpha', '1.9'), entry('Delta', '0.1')], responders: [entry('Gamma', '1.0')], serial: 4, privateKeyPem: keys.privateKeyPem }));
     const before = await stateBytes();

@@ -264,7 +264,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
       report.missing = result.missing;
       report.kept = result.kept;
       report.indexSerial = result.index.serial;
-      report.catalogFiles = options.targets.flatMap((target) => result.files.map((file) => (target.description.endsWith('/') ? `${target.description}${file}` : `${target.description}/${file}`)));
+      report.catalogFiles = options.targets.flatMap((target) => result.files.map((file) => target.locate(file)));
     } catch (error) {
       if (!(error instanceof NeuronsError)) throw error;
       report.fatal = error;

@@ -73,6 +73,8 @@ export function githubReleaseTarget(target: string, options: { env: NodeJS.Proce
 
   return {
     description,
+    // The stable download URL engines read (github.com, or the Enterprise Server host of GITHUB_API_URL).
+    locate: (file) => `${webOrigin(baseUrl)}/${where.owner}/${where.repo}/releases/download/${encodeURIComponent(where.tag).replaceAll('%2F', '/')}/${file}`,
     async read(file) {
       const current = await findRelease();
       const asset = current && (await api.listAssets(current)).find((candidate) => candidate.name === file);
@@ -101,6 +103,17 @@ export function githubReleaseTarget(target: string, options: { env: NodeJS.Proce
 function changed(before: Seen, now: Asset | undefined): boolean {
   if (before === undefined || now === undefined) return before !== now;
   return before.id !== now.id || before.updatedAt !== now.updatedAt;
+}
+
+/** `https://api.github.com` → `https://github.com`; an Enterprise Server's `https://HOST/api/v3` → `https://HOST`. */
+export function webOrigin(apiUrl: string | undefined): string {
+  if (!apiUrl) return 'https://github.com';
+  try {
+    const url = new URL(apiUrl);
+    return url.host === 'api.github.com' ? 'https://github.com' : url.origin;
+  } catch {
+    return 'https://github.com';
+  }
 }
 
 function conflict(description: string, file: string): NeuronsError {

@@ -59,6 +59,7 @@ export function ociArtifactTarget(target: string, options: { registries: Resolve
 
   return {
     description,
+    locate: (file) => `${description} (${file})`,
     async read(file) {
       if (seen === null) seen = await current();
       const layer = layerOf(seen?.manifest, file);

@@ -9,6 +9,8 @@ import { githubReleasePrefix, githubReleaseTarget } from './github-release-targe
 /** Where catalogs are published: a folder, an HTTP(S) server that takes PUT, or the assets of a GitHub release. */
 export interface PublishTarget {
   readonly description: string;
+  /** Where a reader finds `file` once published: a path, a URL, or the artifact and the file's title. */
+  locate(file: string): string;
   /** The file as last published, or undefined. */
   read(file: string): Promise<Buffer | undefined>;
   /** Writes all files, index last; a failure leaves what was published before readable. */
@@ -20,6 +22,7 @@ export interface PublishTarget {
 export function folderTarget(directory: string): PublishTarget {
   return {
     description: directory,
+    locate: (file) => path.join(directory, file),
     async read(file) {
       try {
         return await readFile(path.join(directory, file));
@@ -58,6 +61,7 @@ export function httpTarget(baseUrl: string, options: { ca: string[]; authorizati
   };
   return {
     description: base,
+    locate: (file) => new URL(file, base).href,
     async read(file) {
       const response = await call('GET', file, {});
       if (response.statusCode === 404) {

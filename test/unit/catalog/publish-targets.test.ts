@@ -45,6 +45,20 @@ describe('publish targets', () => {
     expect(await target.read('missing.json')).toBeUndefined();
   });
 
+  it('say where a reader finds each file: a path, a URL, the release download, the artifact', async () => {
+    expect(folderTarget('/srv/catalogs').locate('analyzers.json')).toBe('/srv/catalogs/analyzers.json');
+    const http = httpTarget('https://catalogs.example/devel', { ca: [], authorization: undefined });
+    expect(http.locate('index.json')).toBe('https://catalogs.example/devel/index.json');
+    await http.close();
+    const { githubReleaseTarget } = await import('../../../src/publish/github-release-target.js');
+    expect(githubReleaseTarget('github-release:acme/workers@catalogs', { env: {}, caPems: [] }).locate('analyzers.json')).toBe('https://github.com/acme/workers/releases/download/catalogs/analyzers.json');
+    expect(githubReleaseTarget('github-release:acme/workers@v1/cat', { env: { GITHUB_API_URL: 'https://git.corp.example/api/v3' }, caPems: [] }).locate('index.json')).toBe('https://git.corp.example/acme/workers/releases/download/v1/cat/index.json');
+    const { ociArtifactTarget } = await import('../../../src/publish/oci-artifact-target.js');
+    const oci = ociArtifactTarget('oci://ghcr.io/acme/catalog:stable', { registries: [], caPems: [] });
+    expect(oci.locate('index.json')).toBe('oci://ghcr.io/acme/catalog:stable (index.json)');
+    await oci.close();
+  });
+
   it('PUTs with If-None-Match for new files and If-Match for known ones', async () => {
     const target = httpTarget(base, { ca: [], authorization: 'Bearer publish-token' });
     await target.write(new Map([['analyzers.json', Buffer.from('[1]\n')]]));

@@ -1,7 +1,8 @@
 import type { ResolvedRegistry } from '../config/load-config.js';
-import { NeuronsError, UsageError } from '../errors/neurons-error.js';
-import { pushBlob, pushManifest, readArtifactManifest, titleAnnotation, type ArtifactManifest, type Descriptor } from '../registry/artifact.js';
-import { RegistryClient } from '../registry/client.js';
+import { UsageError } from '../errors/neurons-error.js';
+import { publishConflict } from './conflict.js';
+import { layerTitled, pushBlob, pushManifest, readArtifactManifest, titleAnnotation, titleOf, type ArtifactManifest, type Descriptor } from '../registry/artifact.js';
+import { registryClientFor } from '../registry/client-pool.js';
 import type { PublishTarget } from './targets.js';
 
 export const ociPrefix = 'oci://';
@@ -43,41 +44,35 @@ const mediaTypeOf = (file: string): string => (file.endsWith('.html') ? 'text/ht
  */
 export function ociArtifactTarget(target: string, options: { registries: ResolvedRegistry[]; caPems: string[] }): PublishTarget {
   const where = parseOciTarget(target);
+  // A configured registry of that host lends its credentials, CA and client certificate; any other is read with
+  // the trusted CAs and no credentials.
   const registry = options.registries.find((candidate) => candidate.host === where.host);
-  const client = new RegistryClient({
-    host: where.host,
-    ca: registry?.ca ?? options.caPems,
-    plainHttp: registry?.plainHttp ?? false,
-    insecure: registry?.insecure ?? false,
-    ...(registry?.credentials ? { credentials: registry.credentials } : {}),
-    ...(registry?.clientCertificate ? { clientCertificate: registry.clientCertificate } : {}),
-  });
+  const client = registryClientFor(registry ?? { host: where.host, ca: options.caPems, plainHttp: false, insecure: false, credentials: undefined });
   const description = `${ociPrefix}${where.host}/${where.repository}:${where.tag}`;
   let seen: { digest: string; manifest: ArtifactManifest } | undefined | null = null;
   const current = async (): Promise<{ digest: string; manifest: ArtifactManifest } | undefined> => readArtifactManifest(client, where.repository, where.tag);
-  const layerOf = (manifest: ArtifactManifest | undefined, file: string): Descriptor | undefined => manifest?.layers.find((layer) => layer.annotations?.[titleAnnotation] === file);
 
   return {
     description,
     locate: (file) => `${description} (${file})`,
     async read(file) {
       if (seen === null) seen = await current();
-      const layer = layerOf(seen?.manifest, file);
+      const layer = layerTitled(seen?.manifest, file);
       return layer ? client.readBlob(where.repository, layer.digest) : undefined;
     },
     async write(files) {
-      if (seen === null) seen = await current();
       const live = await current();
+      if (seen === null) seen = live;
       if (live?.digest !== seen?.digest) {
-        throw new NeuronsError({ code: 'CATALOG_PUBLISH_CONFLICT', message: `${description} changed since it was read: another publisher wrote it`, hint: 'run again: the catalogs are rebuilt from what is published now' });
+        throw publishConflict(description);
       }
-      const carried = (seen?.manifest.layers ?? []).filter((layer) => !files.has(layer.annotations?.[titleAnnotation] ?? ''));
+      const carried = (seen?.manifest.layers ?? []).filter((layer) => !files.has(titleOf(layer)));
       const written: Descriptor[] = [];
       for (const [file, bytes] of files) written.push(await pushBlob(client, where.repository, bytes, mediaTypeOf(file), { [titleAnnotation]: file }));
       const config = await pushBlob(client, where.repository, Buffer.from('{"format":"neurons-catalog/1"}'), configMediaType);
       // Catalog files first (carried over, then written, by name), the index and its signature last, as in a folder.
-      const last = (descriptor: Descriptor): number => (/^index\.json/.test(descriptor.annotations?.[titleAnnotation] ?? '') ? 1 : 0);
-      const layers = [...carried, ...written].sort((a, b) => last(a) - last(b) || (a.annotations?.[titleAnnotation] ?? '').localeCompare(b.annotations?.[titleAnnotation] ?? ''));
+      const last = (descriptor: Descriptor): number => (/^index\.json/.test(titleOf(descriptor)) ? 1 : 0);
+      const layers = [...carried, ...written].sort((a, b) => last(a) - last(b) || titleOf(a).localeCompare(titleOf(b)));
       const manifest: ArtifactManifest = {
         schemaVersion: 2,
         mediaType: 'application/vnd.oci.image.manifest.v1+json',

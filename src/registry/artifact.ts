@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { RegistryClient } from './client.js';
+import { digestOf, type RegistryClient } from './client.js';
 
 /** An OCI content descriptor. */
 export interface Descriptor {
@@ -22,7 +21,15 @@ export interface ArtifactManifest {
 export const manifestMediaType = 'application/vnd.oci.image.manifest.v1+json';
 export const titleAnnotation = 'org.opencontainers.image.title';
 
-export const digestOf = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+export { digestOf } from './client.js';
+
+/** The file name a layer carries (`org.opencontainers.image.title`), or '' when it has none. */
+export const titleOf = (descriptor: Descriptor): string => descriptor.annotations?.[titleAnnotation] ?? '';
+
+/** The layer titled `title`, if the manifest has one. */
+export function layerTitled(manifest: ArtifactManifest | undefined, title: string): Descriptor | undefined {
+  return manifest?.layers.find((layer) => titleOf(layer) === title);
+}
 const pull = (repository: string): string => `repository:${repository}:pull`;
 const push = (repository: string): string => `repository:${repository}:pull,push`;
 

@@ -54,6 +54,9 @@ export function apiHost(host: string): string {
   return host === 'docker.io' || host === 'index.docker.io' ? 'registry-1.docker.io' : host;
 }
 
+/** The OCI digest (`sha256:...`) of some bytes. */
+export const digestOf = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface RegistryResponse {
@@ -196,7 +199,7 @@ export class RegistryClient {
       response = await this.raw('GET', String(response.headers['location'] ?? ''), {});
     }
     if (response.statusCode !== 200) throw this.statusError(response.statusCode, path);
-    if (digest.startsWith('sha256:') && `sha256:${createHash('sha256').update(response.bytes).digest('hex')}` !== digest) {
+    if (digest.startsWith('sha256:') && digestOf(response.bytes) !== digest) {
       throw new EnvironmentError({ code: 'REGISTRY_DIGEST_MISMATCH', message: `registry ${this.endpoint.host} served ${path} with other content than its digest says`, hint: 'the registry or a proxy in between altered the blob: check its storage' });
     }
     return response.bytes;

@@ -1,8 +1,8 @@
 import type { BaseRuntime, Config } from '../config/load-config.js';
 import { NeuronsError } from '../errors/neurons-error.js';
 import { parseImageReference, pinnedReference } from '../images/reference.js';
-import type { RegistryClientPool } from '../registry/client-pool.js';
-import { RegistryClient } from '../registry/client.js';
+import { registryClientFor, type RegistryClientPool } from '../registry/client-pool.js';
+import type { RegistryClient } from '../registry/client.js';
 
 export type BaseImages = Record<BaseRuntime, string | undefined>;
 
@@ -15,14 +15,15 @@ export type BaseImages = Record<BaseRuntime, string | undefined>;
 export async function pinBaseImages(config: Config, offline: boolean, clients: RegistryClientPool | undefined): Promise<BaseImages> {
   if (offline) return { ...config.baseImages };
   const pinned: BaseImages = { python: undefined, go: undefined, node: undefined };
-  const anonymous = new Map<string, RegistryClient>();
+  // Clients made here (no pool, or a host no registry is configured for), closed at the end.
+  const own = new Map<string, RegistryClient>();
   const clientFor = (host: string): RegistryClient => {
     const registry = config.registries.find((candidate) => candidate.host === host);
     if (registry && clients) return clients.for(registry);
-    let client = anonymous.get(host);
+    let client = own.get(host);
     if (!client) {
-      client = new RegistryClient({ host, ca: registry?.ca ?? config.trust.caPems, plainHttp: registry?.plainHttp ?? false, ...(registry?.credentials ? { credentials: registry.credentials } : {}) });
-      anonymous.set(host, client);
+      client = registryClientFor(registry ?? { host, ca: config.trust.caPems, plainHttp: false, insecure: false, credentials: undefined });
+      own.set(host, client);
     }
     return client;
   };
@@ -52,7 +53,7 @@ export async function pinBaseImages(config: Config, offline: boolean, clients: R
       }),
     );
   } finally {
-    await Promise.all([...anonymous.values()].map((client) => client.close()));
+    await Promise.all([...own.values()].map((client) => client.close()));
   }
   return pinned;
 }

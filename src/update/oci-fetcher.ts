@@ -1,5 +1,5 @@
 import type { OciCoordinates } from '../publish/oci-artifact-target.js';
-import { readArtifactManifest, titleAnnotation, type ArtifactManifest } from '../registry/artifact.js';
+import { layerTitled, readArtifactManifest, type ArtifactManifest } from '../registry/artifact.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { CatalogFetcher } from './fetch.js';
 
@@ -20,7 +20,7 @@ export function ociFetcher(where: OciCoordinates, client: RegistryClient): Catal
         requests += 1;
         manifest = (await readArtifactManifest(client, where.repository, where.tag))?.manifest;
       }
-      const layer = manifest?.layers.find((candidate) => candidate.annotations?.[titleAnnotation] === file);
+      const layer = layerTitled(manifest, file);
       if (!layer) return { status: 'missing' };
       if (etag === layer.digest) return { status: 'not-modified' };
       requests += 1;

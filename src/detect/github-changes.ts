@@ -1,5 +1,5 @@
 import { EnvironmentError } from '../errors/neurons-error.js';
-import { apiHost, createGitHubClient, isRequestError, type RequestError } from '../util/github-client.js';
+import { apiHost, createGitHubClient, gitHubSaid, isRequestError, type RequestError } from '../util/github-client.js';
 import { registerSecret } from '../util/mask.js';
 import type { ChangedFile } from './types.js';
 
@@ -68,8 +68,7 @@ export function mapGitHubFile(file: { status: string; filename: string; previous
 function describeFailure(error: RequestError, options: PullRequestQuery): EnvironmentError {
   const host = apiHost(options.baseUrl);
   const pullRequest = `${options.owner}/${options.repo}#${options.pullNumber}`;
-  // GitHub's own text is kept for the details; the token never appears in it, but a proxy could echo anything.
-  const said = options.token ? error.message.split(options.token).join('***') : error.message;
+  const said = gitHubSaid(error, options.token);
   const reached = error.response !== undefined;
   return new EnvironmentError({
     code: 'GITHUB_API',

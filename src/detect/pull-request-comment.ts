@@ -1,6 +1,6 @@
 import type { Problem } from '../errors/problem.js';
 import { EnvironmentError } from '../errors/neurons-error.js';
-import { apiHost, createGitHubClient, isRequestError } from '../util/github-client.js';
+import { apiHost, createGitHubClient, gitHubSaid, isRequestError } from '../util/github-client.js';
 import { registerSecret } from '../util/mask.js';
 import type { Detection } from './detect.js';
 
@@ -70,17 +70,17 @@ export async function upsertPullRequestComment(target: CommentTarget, body: stri
     return { action: 'created', url: data.html_url };
   } catch (error) {
     if (!isRequestError(error)) throw error;
-    const said = target.token ? error.message.split(target.token).join('***') : error.message;
+    const said = gitHubSaid(error, target.token);
     const reached = error.response !== undefined;
     throw new EnvironmentError({
-        code: 'GITHUB_API',
-        message: `GitHub at ${apiHost(target.baseUrl)} ${reached ? `answered ${error.status}` : 'could not be reached'} when commenting on ${owner}/${repo}#${pullNumber}: ${said}`,
-        hint:
-          reached && (error.status === 403 || error.status === 404)
-            ? 'the token needs write access to pull requests (GitHub Actions: `permissions: pull-requests: write`; a fork\'s pull request gets a read-only token)'
-            : reached && error.status === 401
-              ? 'the token was refused: it may be expired or revoked'
-              : 'check the network and GITHUB_API_URL',
+      code: 'GITHUB_API',
+      message: `GitHub at ${apiHost(target.baseUrl)} ${reached ? `answered ${error.status}` : 'could not be reached'} when commenting on ${owner}/${repo}#${pullNumber}: ${said}`,
+      hint:
+        reached && (error.status === 403 || error.status === 404)
+          ? 'the token needs write access to pull requests (GitHub Actions: `permissions: pull-requests: write`; a fork\'s pull request gets a read-only token)'
+          : reached && error.status === 401
+            ? 'the token was refused: it may be expired or revoked'
+            : 'check the network and GITHUB_API_URL',
     });
   }
 }

@@ -1,6 +1,6 @@
 import type { Octokit } from '@octokit/rest';
 import { EnvironmentError } from '../errors/neurons-error.js';
-import { apiHost, isRequestError } from '../util/github-client.js';
+import { apiHost, gitHubSaid, isRequestError } from '../util/github-client.js';
 
 export interface ReleaseCoordinates {
   owner: string;
@@ -126,8 +126,7 @@ function describeFailure(error: unknown, action: string, connection: Connection)
   if (!isRequestError(error)) return error;
   const { owner, repo } = connection.where;
   const host = apiHost(connection.baseUrl);
-  // GitHub's own text is kept for the details; the token never appears in it, but a proxy could echo anything.
-  const said = connection.token ? error.message.split(connection.token).join('***') : error.message;
+  const said = gitHubSaid(error, connection.token);
   if (error.response === undefined) {
     return new EnvironmentError({ code: 'CATALOG_PUBLISH_UNREACHABLE', message: `cannot reach GitHub at ${host} to ${action} of ${owner}/${repo}: ${said}`, hint: 'check the network, GITHUB_API_URL (GitHub Enterprise Server: https://<host>/api/v3) and the trusted CAs' }, error);
   }

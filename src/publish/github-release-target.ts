@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { NeuronsError, UsageError } from '../errors/neurons-error.js';
+import { type NeuronsError, UsageError } from '../errors/neurons-error.js';
+import { publishConflict } from './conflict.js';
 import { trustedFetch } from '../trust/trusted-fetch.js';
 import { createGitHubClient } from '../util/github-client.js';
 import { registerSecret } from '../util/mask.js';
@@ -36,6 +37,7 @@ const temporaryPattern = /^(?:default)?\..+\.[0-9a-f]{12}\.tmp$/;
 const staleAfterMs = 60 * 60 * 1000;
 
 type Seen = { id: number; updatedAt: string } | undefined;
+const seenOf = (asset: Asset | undefined): Seen => asset && { id: asset.id, updatedAt: asset.updatedAt };
 
 /**
  * The assets of one GitHub release, created when missing. Each file is uploaded under a temporary name, then the
@@ -65,7 +67,7 @@ export function githubReleaseTarget(target: string, options: { env: NodeJS.Proce
       if (live && !(await api.remove(live))) throw conflict(description, file);
       placed = await api.rename(upload, file);
       if (!placed) throw conflict(description, file);
-      seen.set(file, { id: placed.id, updatedAt: placed.updatedAt });
+      seen.set(file, seenOf(placed));
     } finally {
       if (!placed) await api.remove(upload).catch(() => false);
     }
@@ -78,7 +80,7 @@ export function githubReleaseTarget(target: string, options: { env: NodeJS.Proce
     async read(file) {
       const current = await findRelease();
       const asset = current && (await api.listAssets(current)).find((candidate) => candidate.name === file);
-      seen.set(file, asset && { id: asset.id, updatedAt: asset.updatedAt });
+      seen.set(file, seenOf(asset));
       return asset && (await api.download(asset));
     },
     async write(files) {
@@ -91,8 +93,7 @@ export function githubReleaseTarget(target: string, options: { env: NodeJS.Proce
       // A file never read is checked against what is published now, as the HTTP target does.
       for (const file of files.keys()) {
         if (seen.has(file)) continue;
-        const asset = live.find((candidate) => candidate.name === file);
-        seen.set(file, asset && { id: asset.id, updatedAt: asset.updatedAt });
+        seen.set(file, seenOf(live.find((candidate) => candidate.name === file)));
       }
       for (const [file, bytes] of files) await replace(file, bytes, into);
     },
@@ -117,7 +118,7 @@ export function webOrigin(apiUrl: string | undefined): string {
 }
 
 function conflict(description: string, file: string): NeuronsError {
-  return new NeuronsError({ code: 'CATALOG_PUBLISH_CONFLICT', message: `${file} in ${description} changed since it was read: another publisher wrote it`, hint: 'run again: the catalogs are rebuilt from what is published now' });
+  return publishConflict(`${file} in ${description}`);
 }
 
 /** Best effort: what an interrupted run left behind is removed by the next one. */

@@ -2,8 +2,9 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { ResolvedRegistry } from '../config/load-config.js';
-import { EnvironmentError, NeuronsError } from '../errors/neurons-error.js';
+import { EnvironmentError } from '../errors/neurons-error.js';
 import { ociArtifactTarget, ociPrefix } from './oci-artifact-target.js';
+import { publishConflict } from './conflict.js';
 import { githubReleasePrefix, githubReleaseTarget } from './github-release-target.js';
 
 /** Where catalogs are published: a folder, an HTTP(S) server that takes PUT, or the assets of a GitHub release. */
@@ -37,10 +38,6 @@ export function folderTarget(directory: string): PublishTarget {
     },
     async close() {},
   };
-}
-
-function publishConflict(base: string, file: string): NeuronsError {
-  return new NeuronsError({ code: 'CATALOG_PUBLISH_CONFLICT', message: `${base}${file} changed since it was read: another publisher wrote it`, hint: 'run again: the catalogs are rebuilt from what is published now' });
 }
 
 /**
@@ -84,14 +81,14 @@ export function httpTarget(baseUrl: string, options: { ca: string[]; authorizati
         await response.body.dump();
         const now = typeof response.headers['etag'] === 'string' ? response.headers['etag'] : undefined;
         const unchanged = seen ? response.statusCode === 304 || (response.statusCode === 200 && now === seen) : response.statusCode === 404;
-        if (!unchanged) throw publishConflict(base, file);
+        if (!unchanged) throw publishConflict(`${base}${file}`);
       }
       for (const [file, bytes] of files) {
         if (!etags.has(file)) await this.read(file);
         const etag = etags.get(file);
         const response = await call('PUT', file, { 'content-type': file.endsWith('.html') ? 'text/html' : 'application/json', ...(etag ? { 'if-match': etag } : { 'if-none-match': '*' }) }, bytes);
         await response.body.dump();
-        if (response.statusCode === 412) throw publishConflict(base, file);
+        if (response.statusCode === 412) throw publishConflict(`${base}${file}`);
         if (response.statusCode < 200 || response.statusCode >= 300) {
           throw new EnvironmentError({ code: 'CATALOG_PUBLISH_HTTP', message: `PUT ${base}${file} answered ${response.statusCode}`, hint: 'check the publish URL and credentials' });
         }

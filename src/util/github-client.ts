@@ -33,6 +33,14 @@ export function isRequestError(error: unknown): error is RequestError {
   return error instanceof Error && typeof (error as { status?: unknown }).status === 'number';
 }
 
+/**
+ * GitHub's own text of a failure, for the details of a coded error. The token never appears in it, but a proxy
+ * could echo anything: it is cut out all the same.
+ */
+export function gitHubSaid(error: RequestError, token: string | undefined): string {
+  return token ? error.message.split(token).join('***') : error.message;
+}
+
 /** The host named in messages: `api.github.com`, or the Enterprise server's. */
 export function apiHost(baseUrl: string | undefined): string {
   if (baseUrl === undefined) return 'api.github.com';

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { issueServerCertificate, type KeyAndCertificate } from '../ca/certificates.js';
+import type { KeyAndCertificate } from '../ca/certificates.js';
 import { packageRoot } from '../util/package-root.js';
 import { answersOk } from './https-answers.js';
+import { writeServiceCertificate } from './service-certificate.js';
 import { isAlive, startDetached, waitFor } from './processes.js';
 import { buildWheel, type WheelMeta } from './wheel.js';
 
@@ -55,11 +56,7 @@ export async function ensurePackageIndex(options: {
     return { url, username, password, pid: options.previousPid };
   }
   if (isAlive(options.previousPid)) process.kill(options.previousPid ?? 0, 'SIGTERM');
-  const server = issueServerCertificate(options.ca, { hosts: ['localhost'], ips: [options.host, '::1'], days: 825 });
-  const certificateFile = path.join(directory, 'server.crt');
-  const keyFile = path.join(directory, 'server.key');
-  await writeFile(certificateFile, `${server.certificatePem}${options.ca.certificatePem}`);
-  await writeFile(keyFile, server.keyPem, { mode: 0o600 });
+  const { certificateFile, keyFile } = await writeServiceCertificate(options.ca, options.host, directory);
   const configFile = path.join(directory, 'config.json');
   const config = { root: wheelRoot, host: options.host, port: options.port, username, password, certificateFile, keyFile };
   await writeFile(configFile, JSON.stringify(config), { mode: 0o600 });

@@ -2,10 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { issueServerCertificate, type KeyAndCertificate } from '../ca/certificates.js';
+import type { KeyAndCertificate } from '../ca/certificates.js';
 import { EnvironmentError } from '../errors/neurons-error.js';
 import { RegistryClient } from '../registry/client.js';
 import { isAlive, run, startDetached, waitFor } from './processes.js';
+import { writeServiceCertificate } from './service-certificate.js';
 
 export interface RegistryServer {
   host: string;
@@ -96,9 +97,7 @@ export async function ensureRegistry(options: {
     if (isAlive(options.previousPid)) process.kill(options.previousPid ?? 0, 'SIGTERM');
     await mkdir(path.join(directory, 'data'), { recursive: true });
     const [hostname] = options.host.split(':');
-    const server = issueServerCertificate(options.ca, { hosts: ['localhost'], ips: [hostname ?? '127.0.0.1', '::1'], days: 825 });
-    await writeFile(path.join(directory, 'server.crt'), `${server.certificatePem}${options.ca.certificatePem}`);
-    await writeFile(path.join(directory, 'server.key'), server.keyPem, { mode: 0o600 });
+    await writeServiceCertificate(options.ca, hostname ?? '127.0.0.1', directory);
     // htpasswd reads the password on stdin (-i): it never shows in a process listing.
     if (options.auth.kind === 'htpasswd') run('htpasswd', ['-B', '-C', String(Number(bcryptCost)), '-i', '-c', htpasswdFile, username], { input: password, what: 'htpasswd' });
     await writeFile(configFile, config);

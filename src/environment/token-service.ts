@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { issueClientCertificate, issueServerCertificate, type KeyAndCertificate } from '../ca/certificates.js';
+import { issueClientCertificate, type KeyAndCertificate } from '../ca/certificates.js';
 import { packageRoot } from '../util/package-root.js';
 import { answersOk } from './https-answers.js';
 import { isAlive, startDetached, waitFor } from './processes.js';
+import { writeServiceCertificate } from './service-certificate.js';
 
 export interface TokenService {
   /** What the registry's configuration names: `auth.token.*`. */
@@ -46,12 +47,8 @@ export async function ensureTokenService(options: {
   }
   if (isAlive(options.previousPid)) process.kill(options.previousPid ?? 0, 'SIGTERM');
   await mkdir(directory, { recursive: true, mode: 0o700 });
-  const certificateFile = path.join(directory, 'server.crt');
-  const keyFile = path.join(directory, 'server.key');
+  const { certificateFile, keyFile } = await writeServiceCertificate(options.ca, options.host, directory);
   const signingKeyFile = path.join(directory, 'signer.key');
-  const tls = issueServerCertificate(options.ca, { hosts: ['localhost'], ips: [options.host, '::1'], days: 825 });
-  await writeFile(certificateFile, `${tls.certificatePem}${options.ca.certificatePem}`);
-  await writeFile(keyFile, tls.keyPem, { mode: 0o600 });
   if (!existsSync(signingKeyFile) || !existsSync(service.bundleFile)) {
     const signer = issueClientCertificate(options.ca, { commonName: 'neurons environment token signer', days: 3650 });
     await writeFile(signingKeyFile, signer.keyPem, { mode: 0o600 });

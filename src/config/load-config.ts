@@ -112,7 +112,7 @@ async function readPem(file: string, base: string, origin: string, pointer: stri
  * The CAs a configuration trusts for `host` (`trust.ca`, the `ca` of the registries of that host, and
  * NEURONS_TRUST_CA), read without resolving anything else: no secret needs to be set to ask what is trusted.
  */
-export async function configuredCas(repo: string, env: NodeJS.ProcessEnv, options: { configFile?: string; host?: string }): Promise<{ pems: string[]; files: string[] }> {
+export async function configuredCas(repo: string, env: NodeJS.ProcessEnv, options: { configFile?: string; host?: string }): Promise<{ pems: string[] }> {
   const file = options.configFile ? path.resolve(options.configFile) : path.join(repo, configFileName);
   if (options.configFile && !existsSync(file)) throw new UsageError({ code: 'CONFIG_NOT_FOUND', file, message: 'configuration file not found', hint: 'check the --config path' });
   const fromFile = existsSync(file) ? await readConfigFile(file) : {};
@@ -123,8 +123,7 @@ export async function configuredCas(repo: string, env: NodeJS.ProcessEnv, option
     wanted.push(...(registry.ca ?? []).map((caFile, caIndex) => ({ caFile, base, origin: file, pointer: `/registries/${index}/ca/${caIndex}` })));
   }
   if (env['NEURONS_TRUST_CA']) wanted.push({ caFile: env['NEURONS_TRUST_CA'], base: process.cwd(), origin: 'NEURONS_TRUST_CA', pointer: '' });
-  const pems = await Promise.all(wanted.map((item) => readPem(item.caFile, item.base, item.origin, item.pointer)));
-  return { pems, files: wanted.map((item) => path.resolve(item.base, item.caFile)) };
+  return { pems: await Promise.all(wanted.map((item) => readPem(item.caFile, item.base, item.origin, item.pointer))) };
 }
 
 function parseChannel(value: string | undefined): Channel | undefined {

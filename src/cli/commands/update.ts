@@ -4,7 +4,7 @@ import path from 'node:path';
 import { type CliIo, type Command, type ParsedValues, stringOption } from '../command.js';
 import { EnvironmentError, ExitCode, NeuronsError, UsageError } from '../../errors/neurons-error.js';
 import { formatProblem } from '../../errors/problem.js';
-import { buildTrustStore } from '../../trust/trust-store.js';
+import { buildTrustStore, readCaFile } from '../../trust/trust-store.js';
 import type { ChangeKind } from '../../update/compare.js';
 import { sourceFetcher, type CatalogFetcher } from '../../update/fetch.js';
 import { ociFetcher } from '../../update/oci-fetcher.js';
@@ -125,7 +125,8 @@ async function update(io: CliIo, values: ParsedValues): Promise<UpdateReport> {
 
 /** An OCI artifact source: read with the credentials the engine's Docker client has for that registry, if any. */
 async function registrySourceFetcher(where: OciCoordinates, caFile: string | undefined, env: NodeJS.ProcessEnv): Promise<CatalogFetcher> {
-  const ca = caFile === undefined ? [] : [await readFile(caFile, 'utf8').catch(() => { throw new UsageError({ code: 'UPDATE_CA_UNREADABLE', file: caFile, message: 'cannot read the CA file', hint: 'give a PEM file' }); })];
+  // --ca is read as for HTTP sources; the registry client adds it to the system store.
+  const ca = caFile === undefined ? [] : readCaFile(caFile);
   const credentials = await readDockerCredentials(where.host, env);
   return ociFetcher(where, new RegistryClient({ host: where.host, ca, ...(credentials ? { credentials } : {}) }));
 }

@@ -83,6 +83,8 @@ export interface PipelineOptions {
   /** Where catalogs go (the first is also where the previous ones are read from). */
   targets: PublishTarget[];
   signingKey: { pem: string; origin: string } | undefined;
+  /** Publish unsigned over a signed publication (see produceCatalogs). */
+  allowUnsigned: boolean;
   expiresInDays: number;
   smoke: SmokeTester | undefined;
   env: NodeJS.ProcessEnv;
@@ -253,6 +255,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
         channel: config.channel,
         targets: options.targets,
         signingKey: options.signingKey,
+        allowUnsigned: options.allowUnsigned,
         expiresInDays: options.expiresInDays,
         buildInputDigests: new Map(report.outcomes.filter((outcome) => outcome.buildInputDigest).map((outcome) => [outcome.id, outcome.buildInputDigest])),
         revisions: new Map(publishable.flatMap((worker) => {

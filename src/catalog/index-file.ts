@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { indexFormat, sha256Hex } from './publication.js';
+
+export { sha256Hex } from './publication.js';
 import type { CatalogRecord } from './assemble-catalogs.js';
 
 export interface IndexedFlavor {
@@ -20,8 +22,13 @@ export interface IndexedFlavor {
  * (a replayed older index is refused) and the expiry bounds how long a frozen index is believed.
  */
 export interface CatalogIndex {
-  format: 'neurons-catalog-index/1';
+  format: typeof indexFormat;
   serial: number;
+  /**
+   * Whether the publisher signed this index. A reader that requires a signature refuses `false` at once, and an
+   * index can never borrow an older signature: the signature's file name is the hash of the index it signs.
+   */
+  signed: boolean;
   created: string;
   expires: string;
   registry: string;
@@ -29,12 +36,9 @@ export interface CatalogIndex {
   flavors: IndexedFlavor[];
 }
 
-export function sha256Hex(bytes: Buffer | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
 export function buildIndex(options: {
   serial: number;
+  signed: boolean;
   now: Date;
   expiresInDays: number;
   registry: string;
@@ -67,8 +71,9 @@ export function buildIndex(options: {
     });
   }
   return {
-    format: 'neurons-catalog-index/1',
+    format: indexFormat,
     serial: options.serial,
+    signed: options.signed,
     created: options.now.toISOString(),
     expires: new Date(options.now.getTime() + options.expiresInDays * 86_400_000).toISOString(),
     registry: options.registry,

@@ -1,18 +1,19 @@
 import type { Channel, ResolvedRegistry } from '../config/load-config.js';
 import type { WorkerFolder } from '../definitions/types.js';
+import { NeuronsError, UsageError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
-import type { PublishTarget } from '../publish/targets.js';
+import type { PublishTarget } from '../publish/publish-target.js';
 import type { RegistryClient } from '../registry/client.js';
 import { assembleCatalogs, type CatalogEntry } from './assemble-catalogs.js';
 import { catalogFileName, type CatalogVariant } from './catalog-entry.js';
 import { renderCatalogPage } from './html-page.js';
 import { buildIndex, serializeJson, type CatalogIndex } from './index-file.js';
+import { readPublished, type PublishedState } from './published-state.js';
+import { indexFileName, makePublication, pageFileName } from './publication.js';
 import { signBytes } from './signing.js';
 
-export const indexFileName = 'index.json';
-export const signatureFileName = 'index.json.sig';
-export const pageFileName = 'catalog.html';
-const allVariants: CatalogVariant[] = ['default', 'stable', 'devel'];
+/** A publisher that lost a race starts again from what is published now, a few times. */
+const maxAttempts = 4;
 
 export interface CatalogStageOptions {
   /** Workers without validation errors, in catalog order. */
@@ -24,6 +25,8 @@ export interface CatalogStageOptions {
   /** Where the files go; the previous catalogs and index are read from the one whose index has the highest serial. */
   targets: PublishTarget[];
   signingKey: { pem: string; origin: string } | undefined;
+  /** Publish unsigned even though the current publication is signed (engines with `--key` then refuse it). */
+  allowUnsigned: boolean;
   expiresInDays: number;
   buildInputDigests: Map<string, string>;
   revisions: Map<string, string>;
@@ -31,97 +34,92 @@ export interface CatalogStageOptions {
 }
 
 export interface CatalogStageResult {
+  /** The files a reader uses, by name: the named catalogs, the page, the index. */
   files: string[];
   index: CatalogIndex;
   missing: Problem[];
   kept: Problem[];
-}
-
-function parseArray(bytes: Buffer | undefined): CatalogEntry[] | undefined {
-  if (!bytes) return undefined;
-  try {
-    const value = JSON.parse(bytes.toString('utf8')) as unknown;
-    return Array.isArray(value) ? (value as CatalogEntry[]) : undefined;
-  } catch {
-    return undefined;
-  }
+  /** How many times the publication was started again after another publisher committed first. */
+  retries: number;
 }
 
 /**
  * The catalog stage: engine catalogs verified against the registry, incremental on what was published (an
  * unchanged entry is written byte for byte as before), the signed index over all catalog files, and the HTML page;
- * then every target gets the files, the index last.
+ * then every target switches to the new publication in one step. A target on which another publisher committed
+ * since it was read refuses the switch (`CATALOG_PUBLISH_CONFLICT`): the stage reads again and rebuilds on top.
  */
 export async function produceCatalogs(options: CatalogStageOptions): Promise<CatalogStageResult> {
-  // The previous publication is the one with the highest serial among all targets: on a fresh CI runner the
-  // `--out` folder is empty, and what was published lives in the `--publish` targets. Reading every target's
-  // index also records its version (ETag, asset, manifest) for the conflict check when writing.
-  const published = await Promise.all(options.targets.map(async (target) => ({ target, index: parsePreviousIndex(await target.read(indexFileName)) })));
-  const latest = published.reduce<(typeof published)[number] | undefined>((best, candidate) => ((candidate.index?.serial ?? 0) > (best?.index?.serial ?? 0) ? candidate : best), published[0]);
-  const reference = latest?.target;
-  const oldIndex = latest?.index;
-  const previousBytes = new Map<string, Buffer>();
-  for (const kind of ['analyzer', 'responder'] as const) {
-    for (const variant of allVariants) {
-      const file = catalogFileName(kind, variant);
-      const bytes = await reference?.read(file);
-      if (bytes) previousBytes.set(file, bytes);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return { ...(await produceOnce(options)), retries: attempt - 1 };
+    } catch (error) {
+      if (!(error instanceof NeuronsError) || error.code !== 'CATALOG_PUBLISH_CONFLICT' || attempt >= maxAttempts) throw error;
     }
   }
-  const previous = new Map<string, CatalogEntry[]>();
-  for (const [file, bytes] of previousBytes) {
-    const entries = parseArray(bytes);
-    if (entries) previous.set(file, entries);
-  }
-  const assembled = await assembleCatalogs({ workers: options.workers, registry: options.registry, client: options.client, channel: options.channel, previous });
+}
 
-  const files = new Map<string, Buffer>();
+async function produceOnce(options: CatalogStageOptions): Promise<Omit<CatalogStageResult, 'retries'>> {
+  const published = await readPublished(options.targets);
+  if (published.signed && !options.signingKey && !options.allowUnsigned) {
+    throw new UsageError({
+      code: 'CATALOG_UNSIGNED_AFTER_SIGNED',
+      ...(published.location ? { file: published.location } : {}),
+      message: `the current publication (index serial ${published.serial}) is signed, and this run has no signing key`,
+      hint: 'pass --sign FILE or NEURONS_SIGNING_KEY; to publish unsigned on purpose (engines with --key will refuse it), add --allow-unsigned',
+    });
+  }
+  const assembled = await assembleCatalogs({ workers: options.workers, registry: options.registry, client: options.client, channel: options.channel, previous: published.catalogs });
+
+  const catalogs = new Map<string, Buffer>();
   const counts = new Map<string, number>();
   for (const [file, entries] of assembled.catalogs) {
-    files.set(file, serializeJson(entries));
+    catalogs.set(file, serializeJson(entries));
     counts.set(file, entries.length);
   }
-  // Catalogs of the other channel are not rewritten, but the index covers them too.
-  const indexed = new Map(files);
-  for (const [file, bytes] of previousBytes) {
-    if (!indexed.has(file)) {
-      indexed.set(file, bytes);
-      counts.set(file, parseArray(bytes)?.length ?? 0);
-    }
-  }
-  const buildInputDigests = new Map(options.buildInputDigests);
-  for (const flavor of oldIndex?.flavors ?? []) {
-    const record = assembled.records.find((candidate) => candidate.id === flavor.id && candidate.digest === flavor.digest);
-    if (record && flavor.buildInputDigest && !buildInputDigests.has(flavor.id)) buildInputDigests.set(flavor.id, flavor.buildInputDigest);
+  // Catalogs of the other channel are not rewritten, but the new publication carries them and the index covers them.
+  for (const [file, bytes] of published.catalogBytes) {
+    if (catalogs.has(file)) continue;
+    catalogs.set(file, bytes);
+    counts.set(file, published.catalogs.get(file)?.length ?? 0);
   }
   const index = buildIndex({
-    serial: (oldIndex?.serial ?? 0) + 1,
+    serial: published.serial + 1,
+    signed: options.signingKey !== undefined,
     now: options.now,
     expiresInDays: options.expiresInDays,
     registry: `${options.registry.host}/${options.registry.namespace}`,
-    files: indexed,
+    files: catalogs,
     entryCounts: counts,
     records: assembled.records,
-    buildInputDigests,
+    buildInputDigests: carriedBuildInputDigests(options.buildInputDigests, published, assembled.records),
     revisions: options.revisions,
   });
-  const pageVariant = options.channel === 'devel' ? 'devel' : 'default';
-  const pageRecords = assembled.records.filter((record) => record.catalog === catalogFileName(record.kind, pageVariant));
-  const pageEntries = pageRecords.map((record) => ({ record, entry: assembled.catalogs.get(record.catalog)?.find((entry) => entry['name'] === record.name) ?? {} }));
-  files.set(pageFileName, Buffer.from(renderCatalogPage({ entries: pageEntries, registry: index.registry, serial: index.serial, created: index.created })));
   const indexBytes = serializeJson(index);
-  files.set(indexFileName, indexBytes);
-  if (options.signingKey) files.set(signatureFileName, Buffer.from(`${signBytes(indexBytes, options.signingKey.pem, options.signingKey.origin)}\n`));
-  for (const target of options.targets) await target.write(files);
-  return { files: [...files.keys()], index, missing: assembled.missing, kept: assembled.kept };
+  const { signingKey } = options;
+  const publication = makePublication({
+    index: indexBytes,
+    catalogs,
+    sign: signingKey && ((bytes) => signBytes(bytes, signingKey.pem, signingKey.origin)),
+    extra: new Map([[pageFileName, Buffer.from(renderPage(assembled, index, options.channel))]]),
+  });
+  for (const target of options.targets) await target.publish(publication);
+  return { files: [...publication.named.keys(), indexFileName], index, missing: assembled.missing, kept: assembled.kept };
 }
 
-function parsePreviousIndex(bytes: Buffer | undefined): CatalogIndex | undefined {
-  if (!bytes) return undefined;
-  try {
-    const value = JSON.parse(bytes.toString('utf8')) as CatalogIndex;
-    return value.format === 'neurons-catalog-index/1' ? value : undefined;
-  } catch {
-    return undefined;
+/** A flavor unchanged since the last publication keeps the build-input digest recorded for its image then. */
+function carriedBuildInputDigests(fromRun: Map<string, string>, published: PublishedState, records: Awaited<ReturnType<typeof assembleCatalogs>>['records']): Map<string, string> {
+  const digests = new Map(fromRun);
+  for (const flavor of published.index?.flavors ?? []) {
+    const record = records.find((candidate) => candidate.id === flavor.id && candidate.digest === flavor.digest);
+    if (record && flavor.buildInputDigest && !digests.has(flavor.id)) digests.set(flavor.id, flavor.buildInputDigest);
   }
+  return digests;
+}
+
+function renderPage(assembled: Awaited<ReturnType<typeof assembleCatalogs>>, index: CatalogIndex, channel: Channel): string {
+  const variant: CatalogVariant = channel === 'devel' ? 'devel' : 'default';
+  const records = assembled.records.filter((record) => record.catalog === catalogFileName(record.kind, variant));
+  const entries = records.map((record) => ({ record, entry: assembled.catalogs.get(record.catalog)?.find((entry: CatalogEntry) => entry['name'] === record.name) ?? {} }));
+  return renderCatalogPage({ entries, registry: index.registry, serial: index.serial, created: index.created });
 }

@@ -2,9 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/load-config.js';
 import { UsageError } from '../errors/neurons-error.js';
-import { githubReleasePrefix } from '../publish/github-release-target.js';
-import { ociPrefix } from '../publish/oci-artifact-target.js';
-import { folderTarget, publishTarget, type PublishTarget } from '../publish/targets.js';
+import { folderTarget, publishTarget, publishTargetKind, type PublishTarget } from '../publish/targets.js';
 import { registerSecret } from '../util/mask.js';
 import type { CliIo, ParsedValues } from './command.js';
 
@@ -13,7 +11,12 @@ export const catalogOptionSpecs = {
   sign: { type: 'string' },
   'allow-partial': { type: 'boolean' },
   'expires-days': { type: 'string' },
+  'require-signature': { type: 'boolean' },
+  'allow-unsigned': { type: 'boolean' },
 } as const;
+
+/** The catalog options usage strings share. */
+export const catalogOptionsUsage = '[--publish DIR|URL|github-release:OWNER/REPO@TAG|oci://HOST/REPOSITORY:TAG]... [--sign KEY] [--require-signature | --allow-unsigned] [--allow-partial] [--expires-days N]';
 
 /** The catalog folder first (previous catalogs are read there), then each `--publish` target. */
 export function catalogTargets(io: CliIo, values: ParsedValues, output: string, config: Config): PublishTarget[] {
@@ -21,9 +24,10 @@ export function catalogTargets(io: CliIo, values: ParsedValues, output: string, 
   registerSecret(token);
   const ca = [...config.registries.flatMap((registry) => registry.ca), ...(config.packageIndex?.caPem ? [config.packageIndex.caPem] : [])];
   const options = { ca, authorization: token ? `Bearer ${token}` : undefined, caPems: config.trust.caPems, env: io.env, registries: config.registries };
-  const isFolder = (target: string): boolean => !/^https?:\/\//.test(target) && !target.startsWith(githubReleasePrefix) && !target.startsWith(ociPrefix);
-  const extra = ((values['publish'] as string[] | undefined) ?? []).map((target) => publishTarget(isFolder(target) ? path.resolve(io.cwd, target) : target, options));
-  return [folderTarget(output), ...extra];
+  // Every value is parsed before any target is made: a bad one is a usage error before anything is read or written.
+  const wanted = (values['publish'] as string[] | undefined) ?? [];
+  for (const target of wanted) publishTargetKind(target);
+  return [folderTarget(output), ...wanted.map((target) => publishTarget(target, { ...options, cwd: io.cwd }))];
 }
 
 /** The index signing key: `--sign FILE`, else the PEM text in NEURONS_SIGNING_KEY (a CI secret), else none. */
@@ -39,6 +43,19 @@ export async function signingKey(io: CliIo, values: ParsedValues): Promise<{ pem
   const pem = io.env['NEURONS_SIGNING_KEY'];
   registerSecret(pem);
   return pem ? { pem, origin: 'NEURONS_SIGNING_KEY' } : undefined;
+}
+
+/**
+ * The signing policy of a run: `--require-signature` (for CI) refuses to start without a key, before anything is
+ * built or written; `--allow-unsigned` lets an unsigned run replace a signed publication.
+ */
+export async function signingPolicy(io: CliIo, values: ParsedValues): Promise<{ signingKey: { pem: string; origin: string } | undefined; allowUnsigned: boolean }> {
+  if (values['require-signature'] && values['allow-unsigned']) throw new UsageError({ code: 'USAGE', message: '--require-signature and --allow-unsigned contradict each other', hint: 'give one of them' });
+  const key = await signingKey(io, values);
+  if (!key && values['require-signature']) {
+    throw new UsageError({ code: 'SIGN_KEY_REQUIRED', message: '--require-signature is given but there is no signing key', hint: 'pass --sign FILE, or set NEURONS_SIGNING_KEY to the PEM text (a CI secret)' });
+  }
+  return { signingKey: key, allowUnsigned: Boolean(values['allow-unsigned']) };
 }
 
 export function expiresInDays(values: ParsedValues): number {

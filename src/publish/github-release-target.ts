@@ -5,7 +5,8 @@ import { trustedFetch } from '../trust/trusted-fetch.js';
 import { createGitHubClient } from '../util/github-client.js';
 import { registerSecret } from '../util/mask.js';
 import { releaseAssetsApi, type Asset, type Release, type ReleaseAssetsApi, type ReleaseCoordinates } from './github-release-api.js';
-import type { PublishTarget } from './targets.js';
+import { changedNamedFiles, indexFileName, isObjectName, legacySignatureFileName, referencedObjects } from '../catalog/publication.js';
+import type { PublishTarget } from './publish-target.js';
 
 export const githubReleasePrefix = 'github-release:';
 
@@ -43,7 +44,9 @@ const seenOf = (asset: Asset | undefined): Seen => asset && { id: asset.id, upda
  * The assets of one GitHub release, created when missing. Each file is uploaded under a temporary name, then the
  * asset it replaces is checked against what was read (id and update time): if another publisher replaced it since,
  * the upload is dropped and the run fails with `CATALOG_PUBLISH_CONFLICT`; else the old asset is deleted and the
- * upload renamed into place. No half file is ever under a real name; readers may miss a file for that one moment.
+ * upload renamed into place. The content-addressed files go first, the index is the commit point, the named copies
+ * follow. GitHub cannot replace an asset in one step: between the delete and the rename `index.json` is missing for
+ * a moment, and a reader then finds no publication (refused, never a mix): the updater's next run reads it.
  */
 export function githubReleaseTarget(target: string, options: { env: NodeJS.ProcessEnv; caPems: string[] }): PublishTarget {
   const where = parseGitHubReleaseTarget(target);
@@ -56,6 +59,10 @@ export function githubReleaseTarget(target: string, options: { env: NodeJS.Proce
   const seen = new Map<string, Seen>();
   let release: Release | undefined;
   const findRelease = async (): Promise<Release | undefined> => (release ??= await api.findRelease());
+  const download = async (assets: Asset[], file: string): Promise<Buffer | undefined> => {
+    const asset = assets.find((candidate) => candidate.name === file);
+    return asset && (await api.download(asset));
+  };
 
   const replace = async (file: string, bytes: Buffer, into: Release): Promise<void> => {
     const upload = await api.upload(into, `.${file}.${randomBytes(6).toString('hex')}.tmp`, bytes, file.endsWith('.html') ? 'text/html' : 'application/json');
@@ -83,19 +90,32 @@ export function githubReleaseTarget(target: string, options: { env: NodeJS.Proce
       seen.set(file, seenOf(asset));
       return asset && (await api.download(asset));
     },
-    async write(files) {
+    async publish(publication) {
       const into = (await findRelease()) ?? (release = await api.createRelease());
       const live = await api.listAssets(into);
       await removeStaleUploads(api, live);
-      // Every file read earlier in the run (the index first of all) must still be the asset read: a publisher that
-      // wrote since is caught here, before any file is replaced.
-      for (const [file, before] of seen) if (changed(before, live.find((asset) => asset.name === file))) throw conflict(description, file);
-      // A file never read is checked against what is published now, as the HTTP target does.
-      for (const file of files.keys()) {
-        if (seen.has(file)) continue;
-        seen.set(file, seenOf(live.find((candidate) => candidate.name === file)));
+      // The index read earlier must still be the asset read: a publisher that committed since is caught here,
+      // before anything is uploaded.
+      if (!seen.has(indexFileName)) seen.set(indexFileName, seenOf(live.find((asset) => asset.name === indexFileName)));
+      if (changed(seen.get(indexFileName), live.find((asset) => asset.name === indexFileName))) throw conflict(description, indexFileName);
+      const present = new Set(live.map((asset) => asset.name));
+      for (const [file, bytes] of publication.objects) {
+        if (present.has(file)) continue;
+        seen.set(file, undefined);
+        await replace(file, bytes, into);
       }
-      for (const [file, bytes] of files) await replace(file, bytes, into);
+      const previousIndex = seen.get(indexFileName) && (await download(live, indexFileName));
+      await replace(indexFileName, publication.index, into);
+      for (const [file, bytes] of changedNamedFiles(publication, previousIndex)) {
+        seen.set(file, seenOf((await api.listAssets(into)).find((asset) => asset.name === file)));
+        await replace(file, bytes, into);
+      }
+      // What no reader needs any more: the signature file of the old layout, and content-addressed files that
+      // neither this index nor the one before refer to (a reader of that one a moment ago still finds its files).
+      const keep = new Set([...referencedObjects(publication.index), ...referencedObjects(previousIndex)]);
+      for (const asset of await api.listAssets(into)) {
+        if (asset.name === legacySignatureFileName || (isObjectName(asset.name) && !keep.has(asset.name))) await api.remove(asset).catch(() => false);
+      }
     },
     async close() {},
   };

@@ -3,7 +3,8 @@ import { UsageError } from '../errors/neurons-error.js';
 import { publishConflict } from './conflict.js';
 import { layerTitled, pushBlob, pushManifest, readArtifactManifest, titleAnnotation, titleOf, type ArtifactManifest, type Descriptor } from '../registry/artifact.js';
 import { registryClientFor } from '../registry/client-pool.js';
-import type { PublishTarget } from './targets.js';
+import { indexFileName, publicationFiles } from '../catalog/publication.js';
+import type { PublishTarget } from './publish-target.js';
 
 export const ociPrefix = 'oci://';
 /** What the artifact is, for registries and tools that read OCI 1.1 `artifactType`. */
@@ -36,11 +37,12 @@ export function parseOciTarget(value: string, usage: { option: string; code: str
 const mediaTypeOf = (file: string): string => (file.endsWith('.html') ? 'text/html' : file.endsWith('.sig') ? 'text/plain' : 'application/json');
 
 /**
- * The catalog files as one OCI artifact in a registry: each file a layer titled with its name, the whole set under
- * one tag. Publishing switches every file at once (the tag moves to a new manifest), so a reader sees either the
- * previous set or the new one, never a mix. Files of the other channel, not rewritten by this run, are carried
- * over from the manifest read before. If the tag moved since it was read, another publisher wrote it: the run
- * fails with `CATALOG_PUBLISH_CONFLICT` before anything is replaced.
+ * The catalog files as one OCI artifact in a registry: each file a layer titled with its name, the whole
+ * publication under one tag. Publishing switches every file at once (the tag moves to a new manifest), so a reader
+ * sees either the previous set or the new one, never a mix; the manifest holds exactly the new publication (the
+ * other channel's catalogs are in it, carried over by the catalog stage; an old signature is not). If the tag
+ * moved since the index was read, another publisher wrote it: the run fails with `CATALOG_PUBLISH_CONFLICT` before
+ * the tag is touched.
  */
 export function ociArtifactTarget(target: string, options: { registries: ResolvedRegistry[]; caPems: string[] }): PublishTarget {
   const where = parseOciTarget(target);
@@ -56,23 +58,20 @@ export function ociArtifactTarget(target: string, options: { registries: Resolve
     description,
     locate: (file) => `${description} (${file})`,
     async read(file) {
-      if (seen === null) seen = await current();
+      // The index is read first in a run: it takes a fresh look; the other files come from the same manifest.
+      if (seen === null || file === indexFileName) seen = await current();
       const layer = layerTitled(seen?.manifest, file);
       return layer ? client.readBlob(where.repository, layer.digest) : undefined;
     },
-    async write(files) {
+    async publish(publication) {
       const live = await current();
       if (seen === null) seen = live;
-      if (live?.digest !== seen?.digest) {
-        throw publishConflict(description);
-      }
-      const carried = (seen?.manifest.layers ?? []).filter((layer) => !files.has(titleOf(layer)));
-      const written: Descriptor[] = [];
-      for (const [file, bytes] of files) written.push(await pushBlob(client, where.repository, bytes, mediaTypeOf(file), { [titleAnnotation]: file }));
+      if (live?.digest !== seen?.digest) throw publishConflict(description);
+      const files = publicationFiles(publication);
+      const layers: Descriptor[] = [];
+      for (const [file, bytes] of files) layers.push(await pushBlob(client, where.repository, bytes, mediaTypeOf(file), { [titleAnnotation]: file }));
       const config = await pushBlob(client, where.repository, Buffer.from('{"format":"neurons-catalog/1"}'), configMediaType);
-      // Catalog files first (carried over, then written, by name), the index and its signature last, as in a folder.
-      const last = (descriptor: Descriptor): number => (/^index\.json/.test(titleOf(descriptor)) ? 1 : 0);
-      const layers = [...carried, ...written].sort((a, b) => last(a) - last(b) || titleOf(a).localeCompare(titleOf(b)));
+      layers.sort((a, b) => titleOf(a).localeCompare(titleOf(b)));
       const manifest: ArtifactManifest = {
         schemaVersion: 2,
         mediaType: 'application/vnd.oci.image.manifest.v1+json',
@@ -81,8 +80,13 @@ export function ociArtifactTarget(target: string, options: { registries: Resolve
         layers,
         annotations: { 'org.opencontainers.image.created': new Date().toISOString() },
       };
+      // Between the check above and this push another publisher could still move the tag: the registry has no
+      // conditional tag update. Both manifests are whole publications, so a reader is never shown a mix either way,
+      // and the check after the push makes the one whose manifest was replaced publish again.
       const digest = await pushManifest(client, where.repository, where.tag, manifest);
       seen = { digest, manifest };
+      // So a publisher whose tag was moved over by another in that moment finds out, and publishes again on top.
+      if ((await current())?.digest !== digest) throw publishConflict(description);
     },
     async close() {
       await client.close();

@@ -1,112 +1,53 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Agent, request, type Dispatcher } from 'undici';
 import type { ResolvedRegistry } from '../config/load-config.js';
-import { EnvironmentError } from '../errors/neurons-error.js';
-import { ociArtifactTarget, ociPrefix } from './oci-artifact-target.js';
-import { publishConflict } from './conflict.js';
+import { UsageError } from '../errors/neurons-error.js';
+import { folderTarget } from './folder-target.js';
 import { githubReleasePrefix, githubReleaseTarget } from './github-release-target.js';
+import { httpTarget } from './http-target.js';
+import { ociArtifactTarget, ociPrefix } from './oci-artifact-target.js';
+import type { PublishTarget } from './publish-target.js';
 
-/** Where catalogs are published: a folder, an HTTP(S) server that takes PUT, or the assets of a GitHub release. */
-export interface PublishTarget {
-  readonly description: string;
-  /** Where a reader finds `file` once published: a path, a URL, or the artifact and the file's title. */
-  locate(file: string): string;
-  /** The file as last published, or undefined. */
-  read(file: string): Promise<Buffer | undefined>;
-  /** Writes all files, index last; a failure leaves what was published before readable. */
-  write(files: Map<string, Buffer>): Promise<void>;
-  close(): Promise<void>;
-}
+export type { PublishTarget } from './publish-target.js';
+export { folderTarget } from './folder-target.js';
+export { httpTarget } from './http-target.js';
 
-/** A local folder: each file written aside then renamed into place, so no reader ever sees half a file. */
-export function folderTarget(directory: string): PublishTarget {
-  return {
-    description: directory,
-    locate: (file) => path.join(directory, file),
-    async read(file) {
-      try {
-        return await readFile(path.join(directory, file));
-      } catch {
-        return undefined;
-      }
-    },
-    async write(files) {
-      await mkdir(directory, { recursive: true });
-      for (const [file, bytes] of files) await writeFile(path.join(directory, `.${file}.tmp`), bytes);
-      for (const file of files.keys()) await rename(path.join(directory, `.${file}.tmp`), path.join(directory, file));
-    },
-    async close() {},
-  };
-}
+/** The forms `--publish` takes, for usage errors. */
+export const publishForms = ['DIR (a local folder)', 'https://HOST/PATH/ (a server taking PUT)', 'github-release:OWNER/REPO@TAG', 'oci://HOST/REPOSITORY:TAG'];
 
 /**
- * An HTTP(S) server taking PUT. Every PUT carries `If-Match` with the ETag read before (or `If-None-Match: *` for a
- * new file): two publishers cannot silently overwrite each other; the second gets 412 and a coded error.
+ * What kind of target a `--publish` value is. Anything that starts like a URL scheme (`ftp://`, `htps://`,
+ * `s3:bucket`) and is not one of the accepted forms is refused: taken as a folder, a typo would publish to a local
+ * folder named `ftp:` and exit 0.
  */
-export function httpTarget(baseUrl: string, options: { ca: string[]; authorization: string | undefined }): PublishTarget {
-  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
-  const dispatcher: Dispatcher = new Agent({ connect: options.ca.length > 0 ? { ca: options.ca } : {} });
-  const etags = new Map<string, string | undefined>();
-  const headers = (): Record<string, string> => (options.authorization ? { authorization: options.authorization } : {});
-  const call = async (method: 'GET' | 'PUT', file: string, extra: Record<string, string>, body?: Buffer) => {
-    try {
-      return await request(new URL(file, base), { method, headers: { ...headers(), ...extra }, dispatcher, ...(body ? { body } : {}) });
-    } catch (error) {
-      throw new EnvironmentError({ code: 'CATALOG_PUBLISH_UNREACHABLE', message: `cannot reach ${base}: ${(error as Error).message}`, hint: 'check the publish URL and its CA' }, error);
-    }
-  };
-  return {
-    description: base,
-    locate: (file) => new URL(file, base).href,
-    async read(file) {
-      const response = await call('GET', file, {});
-      if (response.statusCode === 404) {
-        await response.body.dump();
-        etags.set(file, undefined);
-        return undefined;
-      }
-      if (response.statusCode !== 200) {
-        await response.body.dump();
-        throw new EnvironmentError({ code: 'CATALOG_PUBLISH_HTTP', message: `GET ${base}${file} answered ${response.statusCode}`, hint: 'check the publish URL and credentials' });
-      }
-      etags.set(file, typeof response.headers['etag'] === 'string' ? response.headers['etag'] : undefined);
-      return Buffer.from(await response.body.arrayBuffer());
-    },
-    async write(files) {
-      // Before anything is replaced, every file read earlier in the run (the index first of all) must still be the
-      // version read: a publisher that wrote since is caught here, not halfway through the files.
-      for (const [file, seen] of etags) {
-        const response = await call('GET', file, seen ? { 'if-none-match': seen } : {});
-        await response.body.dump();
-        const now = typeof response.headers['etag'] === 'string' ? response.headers['etag'] : undefined;
-        const unchanged = seen ? response.statusCode === 304 || (response.statusCode === 200 && now === seen) : response.statusCode === 404;
-        if (!unchanged) throw publishConflict(`${base}${file}`);
-      }
-      for (const [file, bytes] of files) {
-        if (!etags.has(file)) await this.read(file);
-        const etag = etags.get(file);
-        const response = await call('PUT', file, { 'content-type': file.endsWith('.html') ? 'text/html' : 'application/json', ...(etag ? { 'if-match': etag } : { 'if-none-match': '*' }) }, bytes);
-        await response.body.dump();
-        if (response.statusCode === 412) throw publishConflict(`${base}${file}`);
-        if (response.statusCode < 200 || response.statusCode >= 300) {
-          throw new EnvironmentError({ code: 'CATALOG_PUBLISH_HTTP', message: `PUT ${base}${file} answered ${response.statusCode}`, hint: 'check the publish URL and credentials' });
-        }
-        etags.set(file, typeof response.headers['etag'] === 'string' ? response.headers['etag'] : undefined);
-      }
-    },
-    async close() {
-      await dispatcher.close();
-    },
-  };
+export function publishTargetKind(target: string): 'folder' | 'http' | 'github-release' | 'oci' {
+  if (/^https?:\/\//.test(target)) return 'http';
+  if (target.startsWith(githubReleasePrefix)) return 'github-release';
+  if (target.startsWith(ociPrefix)) return 'oci';
+  // A Windows drive (`C:\...`) is a folder; any other `scheme:` is not.
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(target) && !/^[A-Za-z]:[\\/]/.test(target)) {
+    throw new UsageError({
+      code: 'CATALOG_PUBLISH_TARGET',
+      message: `--publish ${target} is not a publish target: accepted forms are ${publishForms.join(', ')}`,
+      hint: 'check the scheme for a typo; a local folder whose name has a colon is given as ./NAME',
+    });
+  }
+  return 'folder';
 }
 
 /**
  * `caPems` and `env` are for GitHub: the trusted CAs, GITHUB_TOKEN and GITHUB_API_URL, as for pull request
- * detection; `registries` for OCI artifacts: a configured registry's credentials and CA are used for it.
+ * detection; `registries` for OCI artifacts: a configured registry's credentials and CA are used for it. A folder is
+ * resolved against `cwd`.
  */
-export function publishTarget(target: string, options: { ca: string[]; authorization: string | undefined; caPems: string[]; env: NodeJS.ProcessEnv; registries: ResolvedRegistry[] }): PublishTarget {
-  if (target.startsWith(githubReleasePrefix)) return githubReleaseTarget(target, options);
-  if (target.startsWith(ociPrefix)) return ociArtifactTarget(target, options);
-  return /^https?:\/\//.test(target) ? httpTarget(target, options) : folderTarget(path.resolve(target));
+export function publishTarget(target: string, options: { cwd: string; ca: string[]; authorization: string | undefined; caPems: string[]; env: NodeJS.ProcessEnv; registries: ResolvedRegistry[] }): PublishTarget {
+  switch (publishTargetKind(target)) {
+    case 'github-release':
+      return githubReleaseTarget(target, options);
+    case 'oci':
+      return ociArtifactTarget(target, options);
+    case 'http':
+      return httpTarget(target, options);
+    case 'folder':
+      return folderTarget(path.resolve(options.cwd, target));
+  }
 }

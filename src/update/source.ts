@@ -3,8 +3,9 @@ import path from 'node:path';
 import { UsageError } from '../errors/neurons-error.js';
 import { ociPrefix, parseOciTarget, type OciCoordinates } from '../publish/oci-artifact-target.js';
 
-export const indexFile = 'index.json';
-export const signatureFile = 'index.json.sig';
+import { indexFileName } from '../catalog/publication.js';
+
+export const indexFile = indexFileName;
 
 /**
  * Where the update reads from. `--catalog` names either

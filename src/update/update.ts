@@ -1,6 +1,6 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import type { CatalogIndex } from '../catalog/index-file.js';
-import { verifyIndex } from '../catalog/verify-index.js';
+import { indexExpiry, verifyIndex } from '../catalog/verify-index.js';
 import { NeuronsError, UsageError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
 import { compareWorkers, countChanges, needsPull, workerKey, type ChangeKind, type InstalledWorker, type WorkerChange } from './compare.js';
@@ -8,7 +8,8 @@ import { readCatalogEntries, type CatalogWorker } from './entries.js';
 import type { CatalogFetcher } from './fetch.js';
 import { applyRegistryPrefix } from './prefix.js';
 import { pullImages, type ImagePuller, type PullReport } from './pull.js';
-import { chooseCatalogs, describeFile, indexFile, signatureFile, type UpdateSource } from './source.js';
+import { chooseCatalogs, describeFile, indexFile, type UpdateSource } from './source.js';
+import { catalogObjectName, indexFormat, legacyIndexFormat, legacySignatureFileName, signatureObjectName } from '../catalog/publication.js';
 import { readUpdateState, writeUpdateState, type SourceState, type UpdateState } from './state.js';
 
 export interface UpdateOptions {
@@ -63,12 +64,28 @@ function covers(last: SourceState | undefined, probe: string, wanted: { key: str
 
 function parseUnverifiedIndex(bytes: Buffer, location: string): CatalogIndex {
   try {
-    const value = JSON.parse(bytes.toString('utf8')) as CatalogIndex;
-    if (value.format === 'neurons-catalog-index/1' && typeof value.catalogs === 'object' && Array.isArray(value.flavors)) return value;
+    const value = JSON.parse(bytes.toString('utf8')) as CatalogIndex | { format: typeof legacyIndexFormat };
+    if ((value.format === indexFormat || value.format === legacyIndexFormat) && typeof (value as CatalogIndex).catalogs === 'object' && Array.isArray((value as CatalogIndex).flavors)) return value as CatalogIndex;
   } catch {
     // Reported below, as for any other content.
   }
   throw new NeuronsError({ code: 'UPDATE_INDEX_INVALID', file: location, message: 'not a catalog index written by neurons', hint: 'point --catalog at the folder the pipeline published, or at one catalog file (analyzers.json)' });
+}
+
+/**
+ * Where the files of an index are (see catalog/publication.ts): the signature named by the index's own hash and each
+ * catalog by its recorded hash, so that what is read belongs to this index even while a publisher switches to the
+ * next one; an index of the layout before that keeps them under their names.
+ */
+function indexLayout(indexBytes: Buffer): { signature: string; catalog: (file: string, index: CatalogIndex) => string } {
+  let format: unknown;
+  try {
+    format = (JSON.parse(indexBytes.toString('utf8')) as { format?: unknown }).format;
+  } catch {
+    format = undefined;
+  }
+  if (format === legacyIndexFormat) return { signature: legacySignatureFileName, catalog: (file) => file };
+  return { signature: signatureObjectName(indexBytes), catalog: (file, index) => { const sha256 = index.catalogs[file]?.sha256; return sha256 ? catalogObjectName(sha256) : file; } };
 }
 
 /**
@@ -93,7 +110,7 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateReport> {
   if (first.status === 'not-modified') {
     if (!conditional) throw new NeuronsError({ code: 'UPDATE_HTTP', file: describeFile(source, probe), message: 'the server answered 304 to a request without If-None-Match', hint: 'the catalog server is broken' });
     // Nothing was fetched, but a frozen index must still run out: the expiry recorded when it was verified is checked.
-    if (key !== undefined && conditional.expires !== undefined && new Date(conditional.expires).getTime() <= options.now.getTime()) {
+    if (key !== undefined && (indexExpiry(conditional.expires) ?? 0) <= options.now.getTime()) {
       throw new NeuronsError({ code: 'INDEX_EXPIRED', file: describeFile(source, indexFile), message: `the index expired on ${conditional.expires} and the server still serves it unchanged`, hint: 'the publisher must publish a fresh index (it may be frozen by an attacker)' });
     }
     const changes: WorkerChange[] = conditional.workers.map((worker) => ({ change: 'unchanged', kind: worker.kind, name: worker.name, id: worker.id, version: worker.version, image: worker.image }));
@@ -112,17 +129,19 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateReport> {
   const catalogBytes = new Map<string, Buffer>();
   if (probe === indexFile) {
     const location = describeFile(source, indexFile);
+    const layout = indexLayout(first.bytes);
+    const fetchListed = (listed: CatalogIndex): Promise<void> => fetchCatalogs(fetcher, source, source.catalog ? [source.catalog] : chooseCatalogs(Object.keys(listed.catalogs)), catalogBytes, (file) => layout.catalog(file, listed));
     if (options.publicKey && key !== undefined) {
-      const signature = await fetcher.get(signatureFile);
+      const signature = await fetcher.get(layout.signature);
       const verify = (catalogs: Map<string, Buffer>): CatalogIndex =>
         verifyIndex({ indexBytes: first.bytes, signature: signature.status === 'ok' ? signature.bytes.toString('utf8') : undefined, publicKeyPem: options.publicKey?.pem ?? '', lastSerial: state.serials[key], now: options.now, catalogs, source: location });
       // The signature, the serial and the expiry first: nothing the index lists is fetched before it is trusted.
       index = verify(new Map());
-      await fetchCatalogs(fetcher, source, source.catalog ? [source.catalog] : chooseCatalogs(Object.keys(index.catalogs)), catalogBytes);
+      await fetchListed(index);
       verify(catalogBytes);
     } else {
       index = parseUnverifiedIndex(first.bytes, location);
-      await fetchCatalogs(fetcher, source, chooseCatalogs(Object.keys(index.catalogs)), catalogBytes);
+      await fetchListed(index);
     }
   } else {
     catalogBytes.set(probe, first.bytes);
@@ -187,11 +206,11 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateReport> {
   return { ...report, stateWritten: true };
 }
 
-async function fetchCatalogs(fetcher: CatalogFetcher, source: UpdateSource, files: string[], into: Map<string, Buffer>): Promise<void> {
+async function fetchCatalogs(fetcher: CatalogFetcher, source: UpdateSource, files: string[], into: Map<string, Buffer>, storedAs: (file: string) => string): Promise<void> {
   if (files.length === 0) throw new NeuronsError({ code: 'UPDATE_NO_CATALOG', file: describeFile(source, indexFile), message: 'the index lists no analyzers or responders catalog', hint: 'publish the catalogs with neurons pipeline/catalog' });
   for (const file of files) {
-    const fetched = await fetcher.get(file);
-    if (fetched.status !== 'ok') throw new NeuronsError({ code: 'UPDATE_NOT_FOUND', file: describeFile(source, file), message: `${file} is listed in the index but not there`, hint: 'the publisher wrote the index without its catalogs: publish again' });
+    const fetched = await fetcher.get(storedAs(file));
+    if (fetched.status !== 'ok') throw new NeuronsError({ code: 'UPDATE_NOT_FOUND', file: describeFile(source, storedAs(file)), message: `${file} is listed in the index but not there`, hint: 'the publisher wrote the index without its catalogs, or removed them: publish again' });
     into.set(file, fetched.bytes);
   }
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKeys } from '../../src/catalog/signing.js';
+import { signatureObjectName } from '../../src/catalog/publication.js';
 import { verifyIndex } from '../../src/catalog/verify-index.js';
 import { copyFixture, runCli, uniqueNamespace } from '../helpers/environment.js';
 
@@ -22,7 +23,8 @@ describe('catalogs published from the real registry', () => {
   const entries = async (file: string): Promise<Entry[]> => JSON.parse((await read(file)).toString()) as Entry[];
   const verify = async (lastSerial?: number) => {
     const catalogs = new Map(await Promise.all(catalogFiles.map(async (file) => [file, await read(file)] as const)));
-    return verifyIndex({ indexBytes: await read('index.json'), signature: (await read('index.json.sig')).toString(), publicKeyPem: publicKey, lastSerial, now: new Date(), catalogs, source: out });
+    const indexBytes = await read('index.json');
+    return verifyIndex({ indexBytes, signature: (await read(signatureObjectName(indexBytes))).toString(), publicKeyPem: publicKey, lastSerial, now: new Date(), catalogs, source: out });
   };
   const bump = async (file: string, version: string): Promise<void> => {
     const definition = JSON.parse(await readFile(path.join(repo, file), 'utf8')) as Record<string, unknown>;

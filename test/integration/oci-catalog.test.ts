@@ -9,6 +9,8 @@ import { RegistryClient } from '../../src/registry/client.js';
 import { ociArtifactTarget, catalogArtifactType } from '../../src/publish/oci-artifact-target.js';
 import { pushManifest, readArtifactManifest, titleAnnotation } from '../../src/registry/artifact.js';
 import { environmentState, fixture, runCli, uniqueNamespace } from '../helpers/environment.js';
+import { publicationFiles } from '../../src/catalog/publication.js';
+import { samplePublication } from '../unit/catalog/publication-fixture.js';
 
 // The catalog files as an OCI artifact in the environment's real registries: the primary (token authentication)
 // and the mirror (htpasswd), over TLS with the private CA.
@@ -28,15 +30,11 @@ describe('catalogs published as an OCI artifact', () => {
       const reference = `oci://${host}/${uniqueNamespace('oci')}/catalog:devel`;
       const writer = ociArtifactTarget(reference, { registries, caPems: [] });
       expect(await writer.read('analyzers.json')).toBeUndefined();
-      const files = new Map([
-        ['analyzers.json', Buffer.from('[{"name":"A"}]\n')],
-        ['catalog.html', Buffer.from('<!DOCTYPE html><title>c</title>\n')],
-        ['index.json', Buffer.from('{"serial":1}\n')],
-      ]);
-      await writer.write(files);
+      const publication = samplePublication(1);
+      await writer.publish(publication);
       await writer.close();
       const reader = ociArtifactTarget(reference, { registries, caPems: [] });
-      for (const [file, bytes] of files) expect((await reader.read(file))?.equals(bytes)).toBe(true);
+      for (const [file, bytes] of publicationFiles(publication)) expect((await reader.read(file))?.equals(bytes)).toBe(true);
       expect(await reader.read('responders.json')).toBeUndefined();
       await reader.close();
       const [repository = '', tag = ''] = reference.slice(`oci://${host}/`.length).split(':');
@@ -44,11 +42,10 @@ describe('catalogs published as an OCI artifact', () => {
       const published = await readArtifactManifest(reading, repository, tag);
       await reading.close();
       expect(published?.manifest.artifactType).toBe(catalogArtifactType);
-      expect(published?.manifest.layers.map((layer) => [layer.annotations?.[titleAnnotation], layer.mediaType])).toEqual([
-        ['analyzers.json', 'application/json'],
-        ['catalog.html', 'text/html'],
-        ['index.json', 'application/json'],
-      ]);
+      const mediaTypes: Record<string, string> = { html: 'text/html', json: 'application/json', sig: 'text/plain' };
+      expect(published?.manifest.layers.map((layer) => [layer.annotations?.[titleAnnotation], layer.mediaType])).toEqual(
+        [...publicationFiles(publication).keys()].sort().map((file) => [file, mediaTypes[file.slice(file.lastIndexOf('.') + 1)]]),
+      );
     });
   }
 
@@ -56,20 +53,21 @@ describe('catalogs published as an OCI artifact', () => {
     return new RegistryClient({ host, ca: [await readFile(state.caFile, 'utf8')], credentials: { username: state.registry.username, password: state.registry.password } });
   }
 
-  it('carries over the files a run does not rewrite, and replaces the others at once', async () => {
+  it('switches the whole publication at once: nothing of the one before stays, an old signature least of all', async () => {
     const reference = `oci://${state.registry.host}/${uniqueNamespace('oci')}/catalog:main`;
     const first = ociArtifactTarget(reference, { registries, caPems: [] });
     await first.read('index.json');
-    await first.write(new Map([['analyzers-stable.json', Buffer.from('[1]\n')], ['index.json', Buffer.from('{"serial":1}\n')]]));
+    const signed = samplePublication(1);
+    await first.publish(signed);
     await first.close();
     const second = ociArtifactTarget(reference, { registries, caPems: [] });
     await second.read('index.json');
-    await second.write(new Map([['analyzers-devel.json', Buffer.from('[2]\n')], ['index.json', Buffer.from('{"serial":2}\n')]]));
+    const unsigned = samplePublication(2, { signed: false });
+    await second.publish(unsigned);
     await second.close();
     const reader = ociArtifactTarget(reference, { registries, caPems: [] });
-    expect((await reader.read('analyzers-stable.json'))?.toString()).toBe('[1]\n');
-    expect((await reader.read('analyzers-devel.json'))?.toString()).toBe('[2]\n');
-    expect((await reader.read('index.json'))?.toString()).toBe('{"serial":2}\n');
+    for (const [file, bytes] of publicationFiles(unsigned)) expect((await reader.read(file))?.equals(bytes)).toBe(true);
+    for (const file of signed.objects.keys()) if (!unsigned.objects.has(file)) expect(await reader.read(file)).toBeUndefined();
     await reader.close();
   });
 
@@ -79,10 +77,11 @@ describe('catalogs published as an OCI artifact', () => {
     const second = ociArtifactTarget(reference, { registries, caPems: [] });
     expect(await first.read('index.json')).toBeUndefined();
     expect(await second.read('index.json')).toBeUndefined();
-    await first.write(new Map([['index.json', Buffer.from('{"serial":"first"}\n')]]));
-    await expect(second.write(new Map([['index.json', Buffer.from('{"serial":"second"}\n')]]))).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_CONFLICT' });
+    const won = samplePublication(1, { by: 'first' });
+    await first.publish(won);
+    await expect(second.publish(samplePublication(1, { by: 'second' }))).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_CONFLICT' });
     const reader = ociArtifactTarget(reference, { registries, caPems: [] });
-    expect((await reader.read('index.json'))?.toString()).toBe('{"serial":"first"}\n');
+    expect((await reader.read('index.json'))?.equals(won.index)).toBe(true);
     await Promise.all([first, second, reader].map((target) => target.close()));
   });
 
@@ -90,7 +89,7 @@ describe('catalogs published as an OCI artifact', () => {
     const reference = `oci://${state.registry.host}/${uniqueNamespace('oci')}/catalog:main`;
     const wrong = registries.map((registry) => ({ ...registry, credentials: { username: state.registry.username, password: 'not-the-password' } }));
     const target = ociArtifactTarget(reference, { registries: wrong, caPems: [] });
-    const error = await target.write(new Map([['index.json', Buffer.from('{}\n')]])).catch((caught: unknown) => caught);
+    const error = await target.publish(samplePublication(1)).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'REGISTRY_AUTH' });
     expect(JSON.stringify(error) + String((error as Error).message)).not.toContain('not-the-password');
     await target.close();

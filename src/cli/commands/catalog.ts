@@ -9,12 +9,12 @@ import { formatProblem } from '../../errors/problem.js';
 import { RegistryClientPool } from '../../registry/client-pool.js';
 import { readRepositorySource } from '../../render/source-info.js';
 import { maskSecrets } from '../../util/mask.js';
-import { catalogOptionSpecs, catalogTargets, expiresInDays, signingKey } from '../catalog-options.js';
+import { catalogOptionSpecs, catalogOptionsUsage, catalogTargets, expiresInDays, signingPolicy } from '../catalog-options.js';
 
 export const catalogCommand: Command = {
   name: 'catalog',
   summary: 'Write the engine catalogs, the signed index and the HTML page, from what is in the registry',
-  usage: 'neurons catalog [--repo DIR] [--config FILE] [--out DIR] [--registry HOST[/NAMESPACE]] [--channel stable|devel] [--no-verify] [--definitions-only] [--sign KEY] [--publish DIR|URL|github-release:OWNER/REPO@TAG|oci://HOST/REPOSITORY:TAG]... [--allow-partial] [--expires-days N] [--json]',
+  usage: `neurons catalog [--repo DIR] [--config FILE] [--out DIR] [--registry HOST[/NAMESPACE]] [--channel stable|devel] [--no-verify] [--definitions-only] ${catalogOptionsUsage} [--json]`,
   options: {
     repo: { type: 'string' },
     config: { type: 'string' },
@@ -39,6 +39,8 @@ export const catalogCommand: Command = {
       ...(text('out') ? { output: path.resolve(io.cwd, text('out') as string) } : {}),
       ...(text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {}),
     });
+    const policy = await signingPolicy(io, values);
+    const days = expiresInDays(values);
     const discovery = await discoverRepository(repo, { definitionsOnly: Boolean(values['definitions-only']) });
     for (const problem of discovery.errors) io.stderr.write(`error   ${maskSecrets(formatProblem(problem))}\n`);
     const workers = catalogWorkers(discovery);
@@ -55,8 +57,8 @@ export const catalogCommand: Command = {
         client: values['no-verify'] ? undefined : clients.for(registry),
         channel: config.channel,
         targets,
-        signingKey: await signingKey(io, values),
-        expiresInDays: expiresInDays(values),
+        ...policy,
+        expiresInDays: days,
         buildInputDigests: new Map(),
         revisions: new Map(workers.flatMap((worker) => {
           const revision = source.folder(worker.path).revision;
@@ -71,7 +73,7 @@ export const catalogCommand: Command = {
         for (const problem of result.kept) io.stdout.write(`kept    ${maskSecrets(formatProblem(problem))}\n`);
         for (const problem of result.missing) io.stdout.write(`missing ${maskSecrets(formatProblem(problem))}\n`);
         for (const [file, { entries }] of Object.entries(result.index.catalogs)) io.stdout.write(`${file.padEnd(26)} ${entries} entries\n`);
-        io.stdout.write(`index serial ${result.index.serial}${result.files.includes('index.json.sig') ? ', signed' : ', not signed'}; written to ${targets.map((target) => target.description).join(', ')} in ${elapsed} ms\n`);
+        io.stdout.write(`index serial ${result.index.serial}${result.index.signed ? ', signed' : ', not signed'}${result.retries > 0 ? ` (published again on top of another publisher ${result.retries}x)` : ''}; written to ${targets.map((target) => target.description).join(', ')} in ${elapsed} ms\n`);
       }
       if (discovery.errors.length > 0) return ExitCode.failure;
       return result.missing.length > 0 && !values['allow-partial'] ? ExitCode.failure : ExitCode.ok;

@@ -10,7 +10,7 @@ import { parseShard } from '../../plan/shards.js';
 import { runPipeline, type PipelineReport, type ProgressEvent } from '../../pipeline.js';
 import { maskSecrets } from '../../util/mask.js';
 import { createSmokeTester } from '../smoke-tester.js';
-import { catalogOptionSpecs, catalogTargets, expiresInDays, signingKey } from '../catalog-options.js';
+import { catalogOptionSpecs, catalogOptionsUsage, catalogTargets, expiresInDays, signingPolicy } from '../catalog-options.js';
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
@@ -71,6 +71,9 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
     ...(text('output') ? { output: path.resolve(io.cwd, text('output') as string) } : {}),
     ...(text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {}),
   });
+  // Checked before anything is built: a CI run that must sign and cannot fails at once.
+  const policy = stages.catalog ? await signingPolicy(io, values) : { signingKey: undefined, allowUnsigned: false };
+  const targets = stages.catalog ? catalogTargets(io, values, config.output, config) : [];
   const json = Boolean(values['json']);
   const emit = (event: object): void => void io.stdout.write(`${maskSecrets(JSON.stringify(event))}\n`);
   const docker = new Docker();
@@ -90,8 +93,8 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
     pullRequest: pullRequestNumber(text('pr')),
     push: stages.push,
     catalog: stages.catalog,
-    targets: stages.catalog ? catalogTargets(io, values, config.output, config) : [],
-    signingKey: stages.catalog ? await signingKey(io, values) : undefined,
+    targets,
+    ...policy,
     expiresInDays: expiresInDays(values),
     smoke: values['skip-tests'] ? undefined : createSmokeTester(docker, repo, Number(io.env['NEURONS_SMOKE_TIMEOUT'] ?? 120) * 1000),
     env: io.env,
@@ -134,7 +137,7 @@ const commonOptions = {
 } as const;
 
 function pipelineLikeCommand(stages: Stages): Command {
-  const output = stages.catalog ? ' [--output DIR] [--publish DIR|URL|github-release:OWNER/REPO@TAG|oci://HOST/REPOSITORY:TAG]... [--sign KEY] [--allow-partial] [--expires-days N]' : '';
+  const output = stages.catalog ? ` [--output DIR] ${catalogOptionsUsage}` : '';
   return {
     name: stages.name,
     summary: stages.summary,

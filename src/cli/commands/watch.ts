@@ -6,6 +6,7 @@ import { loadConfig } from '../../config/load-config.js';
 import { NeuronsError, UsageError } from '../../errors/neurons-error.js';
 import { runPipeline } from '../../pipeline.js';
 import { folderTarget } from '../../publish/targets.js';
+import { signingKey } from '../catalog-options.js';
 import { maskSecrets, registerSecret } from '../../util/mask.js';
 import { SingleFlight } from '../../watch/scheduler.js';
 import { watchedSource } from '../../watch/source.js';
@@ -72,7 +73,7 @@ export const watchCommand: Command = {
         repo: source.directory, config, docker, only: [], dryRun: false, offline: false, force: false, concurrency: 2, shard: undefined,
         // Since the last published commit: git names the candidates, build inputs decide.
         mode: 'auto', base: state.lastPublished, head, pullRequest: undefined,
-        push: true, catalog: true, targets: [folderTarget(config.output)], signingKey: undefined, expiresInDays: 30,
+        push: true, catalog: true, targets: [folderTarget(config.output)], signingKey: await signingKey(io, values), allowUnsigned: false, expiresInDays: 30,
         smoke: values['skip-tests'] ? undefined : createSmokeTester(docker, source.directory, 120_000),
         env: io.env, log: (line) => log({ event: 'log', line }), progress: (event) => log({ event: 'progress', ...event }),
       });

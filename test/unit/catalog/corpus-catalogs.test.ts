@@ -22,7 +22,7 @@ describe.skipIf(!existsSync(corpus))('engine catalogs of the Cortex-Analyzers de
       client: undefined,
       channel: 'stable',
       targets: [folderTarget(out)],
-      signingKey: undefined,
+      signingKey: undefined, allowUnsigned: false,
       expiresInDays: 30,
       buildInputDigests: new Map(),
       revisions: new Map(),

@@ -4,6 +4,7 @@ import type { Config } from '../../../src/config/load-config.js';
 import { githubReleaseTarget, parseGitHubReleaseTarget } from '../../../src/publish/github-release-target.js';
 import { publishTarget } from '../../../src/publish/targets.js';
 import { startFakeGitHubReleases, type FakeGitHubReleases } from './fake-github-releases.js';
+import { filesOf, objectsOf, samplePublication } from './publication-fixture.js';
 
 const token = 'ghp_releaseTokenThatMustNeverBePrinted';
 const target = 'github-release:acme/workers@catalog';
@@ -27,82 +28,74 @@ function published(server: FakeGitHubReleases): Record<string, string> {
   return Object.fromEntries((release?.assets ?? []).map((asset) => [asset.name, asset.bytes.toString()]));
 }
 
-const catalogs = (serial: number) =>
-  new Map([
-    ['analyzers.json', Buffer.from(`[{"serial":${serial}}]\n`)],
-    ['catalog.html', Buffer.from(`<!doctype html><p>${serial}</p>\n`)],
-    ['index.json', Buffer.from(`{"serial":${serial}}\n`)],
-    ['index.json.sig', Buffer.from(`c2lnbmF0dXJl${serial}\n`)],
-  ]);
-
 describe('GitHub release publish target', () => {
-  it('creates the release on first publish, with every file as an asset of the exact bytes', async () => {
+  it('creates the release on first publish: content-addressed files, then the index, then the named copies', async () => {
     const server = await serve();
-    const publisher = publishTarget(target, { ca: [], authorization: undefined, caPems: [], env: { GITHUB_TOKEN: token, GITHUB_API_URL: server.url }, registries: [] });
+    const publisher = publishTarget(target, { cwd: '/', ca: [], authorization: undefined, caPems: [], env: { GITHUB_TOKEN: token, GITHUB_API_URL: server.url }, registries: [] });
     expect(publisher.description).toBe(target);
     expect(await publisher.read('index.json')).toBeUndefined();
-    await publisher.write(catalogs(1));
+    const first = samplePublication(1);
+    await publisher.publish(first);
     expect(server.releases).toHaveLength(1);
     expect(server.releases[0]).toMatchObject({ tag: 'catalog', makeLatest: 'false' });
     expect(server.releases[0]?.body).toMatch(/catalogs/);
-    expect(published(server)).toEqual(Object.fromEntries([...catalogs(1)].map(([name, bytes]) => [name, bytes.toString()])));
+    expect(published(server)).toEqual(filesOf(first));
     const types = Object.fromEntries(server.releases[0]?.assets.map((asset) => [asset.name, asset.contentType]) ?? []);
     expect(types).toMatchObject({ 'catalog.html': 'text/html', 'index.json': 'application/json' });
-    // Each file goes up under a temporary name, in order (the index last), then is renamed into place.
-    const uploads = server.requests.filter((request) => request.startsWith('POST /uploads/')).map((request) => new URL(request.slice(5), server.url).searchParams.get('name'));
-    expect(uploads).toEqual([...catalogs(1).keys()].map((name) => expect.stringMatching(new RegExp(`^\\.${name.replaceAll('.', '\\.')}\\.[0-9a-f]{12}\\.tmp$`))));
-    expect(server.requests.filter((request) => request.startsWith('PATCH'))).toHaveLength(4);
+    // Each file goes up under a temporary name, then is renamed into place; the index is the commit point.
+    const uploads = server.requests.filter((request) => request.startsWith('POST /uploads/')).map((request) => new URL(request.slice(5), server.url).searchParams.get('name') ?? '');
+    const order = [...first.objects.keys(), 'index.json', ...first.named.keys()];
+    expect(uploads).toEqual(order.map((name) => expect.stringMatching(new RegExp(`^\\.${name.replaceAll('.', '\\.')}\\.[0-9a-f]{12}\\.tmp$`))));
+    expect(server.requests.filter((request) => request.startsWith('PATCH'))).toHaveLength(order.length);
   });
 
-  it('replaces the assets on the next publish and reads the new bytes back, leaving no temporary asset', async () => {
+  it('switches to the next publication, keeps the files of the one before for its readers, then drops them', async () => {
     const server = await serve();
-    await open(server).write(catalogs(1));
-    const first = new Map(server.releases[0]?.assets.map((asset) => [asset.name, asset.id]));
+    const first = samplePublication(1);
+    await open(server).publish(first);
     const next = open(server);
-    expect((await next.read('index.json'))?.toString()).toBe('{"serial":1}\n');
-    await next.write(catalogs(2));
-    expect(published(server)).toEqual(Object.fromEntries([...catalogs(2)].map(([name, bytes]) => [name, bytes.toString()])));
-    for (const asset of server.releases[0]?.assets ?? []) expect(asset.id).not.toBe(first.get(asset.name));
+    expect((await next.read('index.json'))?.toString()).toBe(first.index.toString());
+    const second = samplePublication(2);
+    await next.publish(second);
+    expect(published(server)).toEqual({ ...objectsOf(first), ...filesOf(second) });
+    const third = samplePublication(3, { signed: false });
+    const after = open(server);
+    await after.read('index.json');
+    await after.publish(third);
+    // Unsigned after signed: no signature of an older index is left where a reader could take it for this one's.
+    expect(published(server)).toEqual({ ...objectsOf(second), ...filesOf(third) });
     server.downloads = 'direct';
     const reader = open(server);
-    expect((await reader.read('index.json'))?.toString()).toBe('{"serial":2}\n');
-    expect((await reader.read('catalog.html'))?.toString()).toBe('<!doctype html><p>2</p>\n');
+    expect((await reader.read('index.json'))?.toString()).toBe(third.index.toString());
+    expect((await reader.read('catalog.html'))?.toString()).toBe('<!doctype html><p>3</p>\n');
     expect(await reader.read('missing.json')).toBeUndefined();
     expect(server.releases).toHaveLength(1);
   });
 
-  it('refuses to replace an index another publisher wrote since it was read, and keeps theirs', async () => {
+  it('refuses to commit over an index another publisher wrote since it was read, uploading nothing', async () => {
     const server = await serve();
-    await open(server).write(catalogs(1));
+    await open(server).publish(samplePublication(1));
     const slow = open(server);
     const fast = open(server);
     await slow.read('index.json');
     await fast.read('index.json');
-    await fast.write(new Map([['index.json', Buffer.from('{"serial":2,"by":"fast"}\n')]]));
-    await expect(slow.write(new Map([['index.json', Buffer.from('{"serial":2,"by":"slow"}\n')]]))).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_CONFLICT', message: expect.stringContaining('another publisher') });
-    expect(published(server)['index.json']).toBe('{"serial":2,"by":"fast"}\n');
-    expect(Object.keys(published(server)).sort()).toEqual(['analyzers.json', 'catalog.html', 'index.json', 'index.json.sig']);
-  });
-
-  it('replaces no catalog when the index it read has been replaced since', async () => {
-    const server = await serve();
-    await open(server).write(catalogs(1));
-    const slow = open(server);
-    await slow.read('index.json');
-    await open(server).write(catalogs(2));
+    const won = samplePublication(2, { by: 'fast' });
+    await fast.publish(won);
     const uploadsBefore = server.requests.filter((request) => request.startsWith('POST /uploads/')).length;
-    await expect(slow.write(catalogs(3))).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_CONFLICT', message: expect.stringContaining('index.json') });
-    expect(published(server)).toEqual(Object.fromEntries([...catalogs(2)].map(([name, bytes]) => [name, bytes.toString()])));
+    await expect(slow.publish(samplePublication(2, { by: 'slow' }))).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_CONFLICT', message: expect.stringContaining('index.json') });
+    expect(published(server)['index.json']).toBe(won.index.toString());
+    expect(published(server)['analyzers.json']).toBe(won.named.get('analyzers.json')?.toString());
     expect(server.requests.filter((request) => request.startsWith('POST /uploads/')).length).toBe(uploadsBefore);
   });
 
-  it('refuses to overwrite an asset that appeared since it was read as missing', async () => {
+  it('refuses to commit when an index appeared since it was read as missing', async () => {
     const server = await serve();
     const late = open(server);
     expect(await late.read('index.json')).toBeUndefined();
-    await open(server).write(new Map([['index.json', Buffer.from('{"serial":1,"by":"first"}\n')]]));
-    await expect(late.write(new Map([['index.json', Buffer.from('{"serial":1,"by":"late"}\n')]]))).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_CONFLICT' });
-    expect(published(server)).toEqual({ 'index.json': '{"serial":1,"by":"first"}\n' });
+    const first = samplePublication(1, { by: 'first' });
+    await open(server).publish(first);
+    await expect(late.publish(samplePublication(1, { by: 'late' }))).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_CONFLICT' });
+    expect(published(server)).toEqual(filesOf(first));
   });
 
   it('finds an asset after the first page of a release with more than 30 assets', async () => {
@@ -116,9 +109,10 @@ describe('GitHub release publish target', () => {
       `GET /repos/acme/workers/releases/${release.id}/assets?per_page=100`,
       `GET /repositories/4343/releases/${release.id}/assets?per_page=100&page=2`,
     ]);
-    await publisher.write(new Map([['index.json', Buffer.from('{"serial":8}\n')]]));
-    expect(published(server)['index.json']).toBe('{"serial":8}\n');
-    expect(release.assets).toHaveLength(131);
+    const next = samplePublication(8);
+    await publisher.publish(next);
+    expect(published(server)['index.json']).toBe(next.index.toString());
+    expect(release.assets).toHaveLength(130 + Object.keys(filesOf(next)).length);
   });
 
   it.each(['redirect', 'direct'] as const)('reads an empty asset as empty bytes (download answered by %s)', async (mode) => {
@@ -135,14 +129,15 @@ describe('GitHub release publish target', () => {
     server.addAsset(release, 'default.index.json.0123456789ab.tmp', Buffer.from('half'), hoursAgo);
     server.addAsset(release, 'default.analyzers.json.ba9876543210.tmp', Buffer.from('in flight'));
     server.addAsset(release, 'notes.tmp', Buffer.from('kept'), hoursAgo);
-    await open(server).write(new Map([['index.json', Buffer.from('{}\n')]]));
-    expect(Object.keys(published(server)).sort()).toEqual(['default.analyzers.json.ba9876543210.tmp', 'index.json', 'notes.tmp']);
+    const next = samplePublication(1);
+    await open(server).publish(next);
+    expect(Object.keys(published(server)).sort()).toEqual(['default.analyzers.json.ba9876543210.tmp', 'notes.tmp', ...Object.keys(filesOf(next))].sort());
   });
 
   it('fails with CATALOG_PUBLISH_HTTP on a refused token, never showing it', async () => {
     const server = await serve();
     const wrong = 'ghp_wrongTokenThatMustNeverBePrinted';
-    const failure = await open(server, wrong).write(catalogs(1)).then(() => undefined, (error: unknown) => error);
+    const failure = await open(server, wrong).publish(samplePublication(1)).then(() => undefined, (error: unknown) => error);
     expect(failure).toMatchObject({ code: 'CATALOG_PUBLISH_HTTP', exitCode: 3 });
     const { message, hint } = (failure as { problem: { message: string; hint: string } }).problem;
     expect(message).toContain('401');

@@ -7,7 +7,7 @@ const keys = generateSigningKeys();
 const catalogs = new Map([['analyzers.json', serializeJson([{ name: 'A', dockerImage: 'r/n/a:1' }])], ['responders.json', serializeJson([])]]);
 
 function signedIndex(serial: number, now = new Date('2026-11-01T00:00:00Z'), days = 30) {
-  const index = buildIndex({ serial, now, expiresInDays: days, registry: 'r/n', files: catalogs, entryCounts: new Map([['analyzers.json', 1], ['responders.json', 0]]), records: [], buildInputDigests: new Map(), revisions: new Map() });
+  const index = buildIndex({ serial, signed: true, now, expiresInDays: days, registry: 'r/n', files: catalogs, entryCounts: new Map([['analyzers.json', 1], ['responders.json', 0]]), records: [], buildInputDigests: new Map(), revisions: new Map() });
   const bytes = serializeJson(index);
   return { bytes, signature: signBytes(bytes, keys.privateKeyPem, 'test') };
 }
@@ -43,5 +43,19 @@ describe('signed catalog index', () => {
     expect(check(signedIndex(5), { lastSerial: 5 }).serial).toBe(5);
     expect(() => check(signedIndex(5, new Date('2026-09-01T00:00:00Z'), 30))).toThrow(expect.objectContaining({ code: 'INDEX_EXPIRED' }));
     expect(() => check({ ...signedIndex(5), signature: '' })).toThrow(expect.objectContaining({ code: 'INDEX_UNSIGNED' }));
+  });
+
+  it.each([
+    ['no expiry', undefined],
+    ['a date without a time', '2027-01-01'],
+    ['words', 'never'],
+    ['a number', 1_900_000_000_000],
+    ['an impossible date', '2026-13-45T00:00:00Z'],
+  ])('fails closed on an index with %s', (_what, expires) => {
+    const index = JSON.parse(signedIndex(5).bytes.toString('utf8')) as Record<string, unknown>;
+    if (expires === undefined) delete index['expires'];
+    else index['expires'] = expires;
+    const bytes = serializeJson(index);
+    expect(() => check({ bytes, signature: signBytes(bytes, keys.privateKeyPem, 'test') })).toThrow(expect.objectContaining({ code: 'INDEX_EXPIRY_INVALID' }));
   });
 });

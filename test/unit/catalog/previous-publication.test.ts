@@ -19,7 +19,7 @@ async function publish(targets: string[], channel: Channel): Promise<{ serial: n
     client: undefined,
     channel,
     targets: targets.map((directory) => folderTarget(directory)),
-    signingKey: undefined,
+    signingKey: undefined, allowUnsigned: false,
     expiresInDays: 30,
     buildInputDigests: new Map(),
     revisions: new Map(),

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CatalogRecord } from '../../../src/catalog/assemble-catalogs.js';
 import { buildIndex, serializeJson } from '../../../src/catalog/index-file.js';
+import { makePublication, publicationFiles } from '../../../src/catalog/publication.js';
 import { signBytes } from '../../../src/catalog/signing.js';
 import { createCertificateAuthority, issueServerCertificate } from '../../../src/ca/certificates.js';
 import { createWorkerId } from '../../../src/definitions/version.js';
@@ -17,8 +18,8 @@ export function entry(name: string, version: string, image = `registry.example:5
 
 export const digestOf = (name: string, version: string): string => `sha256:${createHash('sha256').update(`${name}@${version}`).digest('hex')}`;
 
-/** The files a publisher writes: catalogs, and an index signed with `privateKeyPem` (when given). */
-export function publication(options: { analyzers: Array<Record<string, unknown>>; responders?: Array<Record<string, unknown>>; serial: number; now?: Date; expiresInDays?: number; privateKeyPem?: string }): Map<string, Buffer> {
+/** The files a publisher writes: catalogs (by name and by hash), the index, its signature with `privateKeyPem` (when given). */
+export function publication(options: { analyzers: Array<Record<string, unknown>>; responders?: Array<Record<string, unknown>>; serial: number; now?: Date; expiresInDays?: number; privateKeyPem?: string; alterIndex?: (index: Record<string, unknown>) => void }): Map<string, Buffer> {
   const catalogs = new Map<string, Array<Record<string, unknown>>>([['analyzers.json', options.analyzers], ['responders.json', options.responders ?? []]]);
   const files = new Map([...catalogs].map(([file, entries]) => [file, serializeJson(entries)] as const));
   const records: CatalogRecord[] = [...catalogs].flatMap(([file, entries]) =>
@@ -31,6 +32,7 @@ export function publication(options: { analyzers: Array<Record<string, unknown>>
   );
   const index = buildIndex({
     serial: options.serial,
+    signed: options.privateKeyPem !== undefined,
     now: options.now ?? new Date(),
     expiresInDays: options.expiresInDays ?? 30,
     registry: 'registry.example:5000/ns',
@@ -40,11 +42,11 @@ export function publication(options: { analyzers: Array<Record<string, unknown>>
     buildInputDigests: new Map(),
     revisions: new Map(),
   });
-  const indexBytes = serializeJson(index);
-  const published = new Map(files);
-  published.set('index.json', indexBytes);
-  if (options.privateKeyPem) published.set('index.json.sig', Buffer.from(`${signBytes(indexBytes, options.privateKeyPem, 'test')}\n`));
-  return published;
+  const { privateKeyPem } = options;
+  // A publisher other than neurons may write what neurons never does (an index without expiry, say): signed all the same.
+  const written = { ...index } as Record<string, unknown>;
+  options.alterIndex?.(written);
+  return publicationFiles(makePublication({ index: serializeJson(written), catalogs: files, sign: privateKeyPem === undefined ? undefined : (bytes) => signBytes(bytes, privateKeyPem, 'test') }));
 }
 
 export interface CatalogServer {

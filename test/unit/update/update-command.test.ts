@@ -2,6 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../../src/catalog/publication.js';
 import { generateSigningKeys } from '../../../src/catalog/signing.js';
 import { runCli } from '../ca/helpers.js';
 import { entry, publication, startCatalogServer, type CatalogServer } from './catalog-server.js';
@@ -39,7 +40,10 @@ describe('neurons update against an HTTPS catalog server', () => {
     let run: Awaited<ReturnType<typeof update>> | undefined;
     const requests = await requestsOf(async () => (run = await update()));
     expect(run?.code, run?.stderr).toBe(0);
-    expect(requests.map((request) => request.path)).toEqual(['index.json', 'index.json.sig', 'analyzers.json', 'responders.json']);
+    // The signature named by the index's hash, the catalogs by theirs: what is read belongs to this index.
+    const published = server.files.get('index.json') ?? Buffer.alloc(0);
+    const index = JSON.parse(published.toString('utf8')) as { catalogs: Record<string, { sha256: string }> };
+    expect(requests.map((request) => request.path)).toEqual(['index.json', `index-${sha256Hex(published)}.sig`, `catalog-${index.catalogs['analyzers.json']?.sha256 ?? ''}.json`, `catalog-${index.catalogs['responders.json']?.sha256 ?? ''}.json`]);
     expect(run?.stdout).toMatch(/added +Alpha_1_0 +registry\.example:5000\/ns\/alpha:1/);
     expect(run?.stdout).toMatch(/3 added, 0 upgraded, 0 downgraded, 0 changed, 0 removed, 0 unchanged/);
     expect(run?.stderr).toBe('');
@@ -68,18 +72,27 @@ describe('neurons update against an HTTPS catalog server', () => {
   });
 
   it.each([
-    ['a forged index (bad signature)', 'INDEX_SIGNATURE_INVALID', () => {
+    ['a forged index (a genuine signature filed under the forged index)', 'INDEX_SIGNATURE_INVALID', () => {
       const files = publication({ analyzers: [entry('Alpha', '1.10')], serial: 3, privateKeyPem: keys.privateKeyPem });
       const forged = publication({ analyzers: [entry('Alpha', '1.10', 'evil.example/ns/alpha:1')], serial: 3 });
-      return new Map([...files, ['analyzers.json', forged.get('analyzers.json') ?? Buffer.alloc(0)], ['index.json', forged.get('index.json') ?? Buffer.alloc(0)]]);
+      const forgedIndex = forged.get('index.json') ?? Buffer.alloc(0);
+      const genuineSignature = [...files].find(([file]) => file.endsWith('.sig'))?.[1] ?? Buffer.alloc(0);
+      return new Map([...files, ...forged, [`index-${sha256Hex(forgedIndex)}.sig`, genuineSignature]]);
     }],
+    ['an unsigned index published after a signed one', 'INDEX_UNSIGNED', () => {
+      const signed = publication({ analyzers: [entry('Alpha', '1.10')], serial: 3, privateKeyPem: keys.privateKeyPem });
+      return new Map([...signed, ...publication({ analyzers: [entry('Alpha', '1.11')], serial: 4 })]);
+    }],
+    ['an index without expires', 'INDEX_EXPIRY_INVALID', () => publication({ analyzers: [entry('Alpha', '1.10')], serial: 3, privateKeyPem: keys.privateKeyPem, alterIndex: (index) => void delete index['expires'] })],
+    ['an index with a garbage expires', 'INDEX_EXPIRY_INVALID', () => publication({ analyzers: [entry('Alpha', '1.10')], serial: 3, privateKeyPem: keys.privateKeyPem, alterIndex: (index) => void (index['expires'] = 'next summer') })],
     ['an index signed with another key', 'INDEX_SIGNATURE_INVALID', () => publication({ analyzers: [entry('Alpha', '1.10')], serial: 3, privateKeyPem: generateSigningKeys().privateKeyPem })],
     ['a replayed older index', 'INDEX_ROLLBACK', () => publication({ analyzers: [entry('Alpha', '1.0'), entry('Beta', '2.1')], responders: [entry('Gamma', '1.0')], serial: 1, privateKeyPem: keys.privateKeyPem })],
     ['an expired index', 'INDEX_EXPIRED', () => publication({ analyzers: [entry('Alpha', '1.10')], serial: 3, now: new Date(Date.now() - 40 * 86_400_000), expiresInDays: 30, privateKeyPem: keys.privateKeyPem })],
     ['an unsigned index', 'INDEX_UNSIGNED', () => publication({ analyzers: [entry('Alpha', '1.10')], serial: 3 })],
     ['a catalog changed after signing', 'CATALOG_HASH_MISMATCH', () => {
       const files = publication({ analyzers: [entry('Alpha', '1.10')], serial: 3, privateKeyPem: keys.privateKeyPem });
-      return new Map([...files, ['analyzers.json', Buffer.from(JSON.stringify([entry('Alpha', '1.10', 'evil.example/ns/alpha:1')]))]]);
+      const index = JSON.parse((files.get('index.json') ?? Buffer.alloc(0)).toString('utf8')) as { catalogs: Record<string, { sha256: string }> };
+      return new Map([...files, [`catalog-${index.catalogs['analyzers.json']?.sha256 ?? ''}.json`, Buffer.from(JSON.stringify([entry('Alpha', '1.10', 'evil.example/ns/alpha:1')]))]]);
     }],
   ])('refuses %s with %s, exit 1, the state untouched', async (_what, code, files) => {
     const before = await stateBytes();

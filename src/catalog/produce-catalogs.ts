@@ -9,7 +9,7 @@ import { catalogFileName, type CatalogVariant } from './catalog-entry.js';
 import { renderCatalogPage } from './html-page.js';
 import { buildIndex, serializeJson, type CatalogIndex } from './index-file.js';
 import { readPublished, type PublishedState } from './published-state.js';
-import { indexFileName, makePublication, pageFileName } from './publication.js';
+import { indexFileName, makePublication, pageFileName, sha256Hex } from './publication.js';
 import { signBytes } from './signing.js';
 
 /** A publisher that lost a race starts again from what is published now, a few times. */
@@ -50,17 +50,19 @@ export interface CatalogStageResult {
  * since it was read refuses the switch (`CATALOG_PUBLISH_CONFLICT`): the stage reads again and rebuilds on top.
  */
 export async function produceCatalogs(options: CatalogStageOptions): Promise<CatalogStageResult> {
+  // The indexes this run committed to some target before another refused it: not a base to build on (see readPublished).
+  const ownCommits = new Set<string>();
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return { ...(await produceOnce(options)), retries: attempt - 1 };
+      return { ...(await produceOnce(options, ownCommits)), retries: attempt - 1 };
     } catch (error) {
       if (!(error instanceof NeuronsError) || error.code !== 'CATALOG_PUBLISH_CONFLICT' || attempt >= maxAttempts) throw error;
     }
   }
 }
 
-async function produceOnce(options: CatalogStageOptions): Promise<Omit<CatalogStageResult, 'retries'>> {
-  const published = await readPublished(options.targets);
+async function produceOnce(options: CatalogStageOptions, ownCommits: Set<string>): Promise<Omit<CatalogStageResult, 'retries'>> {
+  const published = await readPublished(options.targets, ownCommits);
   if (published.signed && !options.signingKey && !options.allowUnsigned) {
     throw new UsageError({
       code: 'CATALOG_UNSIGNED_AFTER_SIGNED',
@@ -103,6 +105,7 @@ async function produceOnce(options: CatalogStageOptions): Promise<Omit<CatalogSt
     sign: signingKey && ((bytes) => signBytes(bytes, signingKey.pem, signingKey.origin)),
     extra: new Map([[pageFileName, Buffer.from(renderPage(assembled, index, options.channel))]]),
   });
+  ownCommits.add(sha256Hex(publication.index));
   for (const target of options.targets) await target.publish(publication);
   return { files: [...publication.named.keys(), indexFileName], index, missing: assembled.missing, kept: assembled.kept };
 }

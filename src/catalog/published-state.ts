@@ -8,7 +8,7 @@ const allVariants: CatalogVariant[] = ['default', 'stable', 'devel'];
 
 /** What is published now, as the next publication builds on it. */
 export interface PublishedState {
-  /** The highest serial among the targets (0: nothing published yet). */
+  /** The highest serial among all targets (0: nothing published yet): the next one is above it. */
   serial: number;
   index: Pick<CatalogIndex, 'flavors'> | undefined;
   /** Whether that publication is signed: a publisher without a key must not silently replace it. */
@@ -29,15 +29,28 @@ interface ParsedIndex {
 
 /**
  * Reads the index of every target (each target records the version it saw, for its commit check) and takes the
- * publication with the highest serial: on a fresh CI runner the `--out` folder is empty, and what was published
- * lives in the `--publish` targets. Its catalogs are read as that index recorded them (the content-addressed files,
- * checked against their hash), so a publication never builds on catalogs of another one.
+ * publication to build on: the one with the highest serial (on a fresh CI runner the `--out` folder is empty, and
+ * what was published lives in the `--publish` targets), later targets winning ties. After a lost race, a target
+ * may hold this run's own earlier commit (the `--out` folder, committed before the shared target refused): that one
+ * never wins over another publisher's, whose work would be lost. Its catalogs are read as that index recorded them
+ * (the content-addressed files, checked against their hash), so a publication never builds on another's catalogs.
+ * The next serial is above every target's, so that no target ever sees its serial go back.
  */
-export async function readPublished(targets: PublishTarget[]): Promise<PublishedState> {
-  const read = await Promise.all(targets.map(async (target) => ({ target, index: parseIndex(await target.read(indexFileName)) })));
-  let latest: (typeof read)[number] | undefined;
-  for (const candidate of read) if (candidate.index && candidate.index.serial > (latest?.index?.serial ?? 0)) latest = candidate;
-  const state: PublishedState = { serial: latest?.index?.serial ?? 0, index: latest?.index, signed: false, location: latest?.target.locate(indexFileName), catalogBytes: new Map(), catalogs: new Map() };
+export async function readPublished(targets: PublishTarget[], ownCommits: ReadonlySet<string> = new Set()): Promise<PublishedState> {
+  const read = await Promise.all(
+    targets.map(async (target) => {
+      const bytes = await target.read(indexFileName);
+      return { target, index: parseIndex(bytes), own: bytes !== undefined && ownCommits.has(sha256Hex(bytes)) };
+    }),
+  );
+  const serial = Math.max(0, ...read.map((candidate) => candidate.index?.serial ?? 0));
+  const pick = (candidates: typeof read): (typeof read)[number] | undefined => {
+    let best: (typeof read)[number] | undefined;
+    for (const candidate of candidates) if (candidate.index && candidate.index.serial >= (best?.index?.serial ?? 0)) best = candidate;
+    return best;
+  };
+  const latest = pick(read.filter((candidate) => !candidate.own)) ?? pick(read);
+  const state: PublishedState = { serial, index: latest?.index, signed: false, location: latest?.target.locate(indexFileName), catalogBytes: new Map(), catalogs: new Map() };
   if (!latest?.index) return state;
   const { target, index } = latest;
   if (index.format === indexFormat) {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogIndex } from '../../src/catalog/index-file.js';
+import { signatureObjectName } from '../../src/catalog/publication.js';
 import { generateSigningKeys } from '../../src/catalog/signing.js';
 import { hasRepoDigest } from '../../src/update/pull.js';
 import type { UpdateReport } from '../../src/update/update.js';
@@ -75,8 +76,10 @@ describe('neurons update from a published, signed catalog', () => {
   it('refuses a tampered index and keeps the state', async () => {
     const stateFile = path.join(work, 'state', 'state.json');
     const before = await readFile(stateFile, 'utf8');
-    const tampered = { ...index, expires: new Date(Date.now() + 3650 * 86_400_000).toISOString() };
-    server.files.set('index.json', Buffer.from(`${JSON.stringify(tampered, null, 2)}\n`));
+    const tampered = Buffer.from(`${JSON.stringify({ ...index, expires: new Date(Date.now() + 3650 * 86_400_000).toISOString() }, null, 2)}\n`);
+    // The genuine signature filed under the tampered index's name, as an attacker who can write the server would.
+    server.files.set(signatureObjectName(tampered), server.files.get(signatureObjectName(server.files.get('index.json') ?? Buffer.alloc(0))) ?? Buffer.alloc(0));
+    server.files.set('index.json', tampered);
     const run = await update('--pull');
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('INDEX_SIGNATURE_INVALID');

@@ -68,7 +68,7 @@ export const catalogCommand: Command = {
       });
       const elapsed = Date.now() - started;
       if (values['json']) {
-        io.stdout.write(`${JSON.stringify({ files: result.files, targets: targets.map((target) => target.description), serial: result.index.serial, catalogs: result.index.catalogs, missing: result.missing, kept: result.kept, ms: elapsed })}\n`);
+        io.stdout.write(`${JSON.stringify({ files: result.files, targets: targets.map((target) => target.description), serial: result.index.serial, catalogs: result.index.catalogs, missing: result.missing, kept: result.kept, retries: result.retries, ms: elapsed })}\n`);
       } else {
         for (const problem of result.kept) io.stdout.write(`kept    ${maskSecrets(formatProblem(problem))}\n`);
         for (const problem of result.missing) io.stdout.write(`missing ${maskSecrets(formatProblem(problem))}\n`);

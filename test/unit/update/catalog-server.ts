@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { CatalogRecord } from '../../../src/catalog/assemble-catalogs.js';
 import { buildIndex, serializeJson } from '../../../src/catalog/index-file.js';
 import { signBytes } from '../../../src/catalog/signing.js';
-import { createCertificateAuthority, issueServerCertificate } from '../../../src/ca/certificates.js';
+import { createCertificateAuthority, issueServerCertificate, type KeyAndCertificate } from '../../../src/ca/certificates.js';
 import { createWorkerId } from '../../../src/definitions/version.js';
 
 /** A catalog entry as the pipeline writes it: a definition without `command`, with `dockerImage`. */
@@ -57,9 +57,12 @@ export interface CatalogServer {
   close(): Promise<void>;
 }
 
-/** A static HTTPS server on loopback with a certificate from a private CA; it honours If-None-Match like a CDN. */
-export async function startCatalogServer(): Promise<CatalogServer> {
-  const ca = createCertificateAuthority({ commonName: 'neurons update tests', days: 1 });
+/**
+ * A static HTTPS server on loopback with a certificate from a private CA (its own, or `ca`); it honours
+ * If-None-Match like a CDN.
+ */
+export async function startCatalogServer(options: { ca?: KeyAndCertificate } = {}): Promise<CatalogServer> {
+  const ca = options.ca ?? createCertificateAuthority({ commonName: 'neurons update tests', days: 1 });
   const leaf = issueServerCertificate(ca, { hosts: ['localhost'], ips: ['127.0.0.1'], days: 1 });
   const directory = await mkdtemp(path.join(tmpdir(), 'neurons-update-ca-'));
   const caFile = path.join(directory, 'ca.pem');

@@ -126,19 +126,23 @@ export class EngineInstaller {
     const { directory } = this.options;
     const files: InstallReport['files'] = [];
     const changed = new Map<string, Buffer>();
+    const owed = new Set<WorkerKind>(this.options.rescan && last?.directory === directory ? last.rescanPending : []);
     for (const [file, { kind, bytes }] of plan.files) {
       const current = await readFile(path.join(directory, file)).catch(() => undefined);
       const differs = current === undefined || !current.equals(bytes);
+      const sha256 = sha256Hex(bytes);
       if (differs) changed.set(file, bytes);
-      files.push({ file, kind, sha256: sha256Hex(bytes), changed: differs });
+      files.push({ file, kind, sha256, changed: differs });
+      // Also owed when DIR already holds the new file but the state does not: a run installed it and stopped before
+      // it could record the install (and ask Cortex).
+      const recorded = last?.directory === directory ? last.files[file] : undefined;
+      if (this.options.rescan && (differs || (recorded !== undefined && recorded !== sha256))) owed.add(kind);
     }
     try {
       if (changed.size > 0) await replaceFilesAtomically(directory, changed, { mode: 0o644 });
     } catch (error) {
       throw new NeuronsError({ code: 'UPDATE_INSTALL_FAILED', file: directory, message: `cannot install the catalogs: ${(error as Error).message}`, hint: 'check that the --install folder is writable by this user; nothing was applied' }, { cause: error });
     }
-    const owed = new Set<WorkerKind>(this.options.rescan && last?.directory === directory ? last.rescanPending : []);
-    if (this.options.rescan) for (const file of files) if (file.changed) owed.add(file.kind);
     const rescan = (['analyzer', 'responder'] as const).filter((kind) => owed.has(kind));
     const record: InstallRecord = { directory, pinned: this.options.pin, files: Object.fromEntries(files.map((file) => [file.file, file.sha256])), rescanPending: rescan };
     return { record, report: { directory, pinned: this.options.pin, files, rescan } };

@@ -147,6 +147,21 @@ describe('neurons update --install --cortex-url', () => {
     expect(scans(asked)).toEqual(['/api/responderdefinition/scan 401', '/api/analyzerdefinition/scan 204', '/api/responderdefinition/scan 204']);
   });
 
+  it('asks Cortex to rescan what a run installed but could not record (a state older than the folder)', async () => {
+    const stateFile = path.join(directory, 'state', 'state.json');
+    const older = await readFile(stateFile);
+    publish(publication({ analyzers: [entry('Alpha', '1.1'), entry('Beta', '2.2')], responders: [entry('Gamma', '1.2')], serial: 7, privateKeyPem: keys.privateKeyPem }));
+    expect((await update()).code).toBe(0);
+    const installed = await snapshot(engine);
+    await writeFile(stateFile, older);
+    const asked = cortex.requests.length;
+    const run = await update();
+    expect(run.code, run.stderr).toBe(0);
+    expect(await snapshot(engine)).toEqual(installed);
+    expect(run.stdout).toMatch(/in place +\S+responders\.json/);
+    expect(scans(asked)).toEqual(['/api/responderdefinition/scan 204']);
+  });
+
   it('with --no-pin, installs the images by tag, as published', async () => {
     const plain = path.join(directory, 'by-tag');
     const run = await runCli(['update', '--catalog', server.url, '--key', keyFile, '--ca', server.caFile, '--state', path.join(directory, 'by-tag-state'), '--install', plain, '--no-pin'], directory);

@@ -101,10 +101,6 @@ export function planInstall(verified: VerifiedCatalogs, options: { pin: boolean 
 export class EngineInstaller {
   constructor(private readonly options: { directory: string; pin: boolean; /** Cortex will be told (`--cortex-url`). */ rescan: boolean }) {}
 
-  get directory(): string {
-    return this.options.directory;
-  }
-
   /** Whether DIR still holds, byte for byte, what the last update installed with these options. */
   async isCurrent(record: InstallRecord | undefined): Promise<boolean> {
     if (!record || record.directory !== this.options.directory || record.pinned !== this.options.pin) return false;

@@ -168,4 +168,14 @@ describe('an update with --install', () => {
     expect(refused.status).toBe('pull-failed');
     expect(await snapshot(install)).toEqual(before);
   });
+
+  it('fails with UPDATE_INSTALL_FAILED, the state kept, when DIR cannot be written', async () => {
+    const state = (): Promise<string> => readFile(path.join(directory, 'state', 'state.json'), 'utf8');
+    const before = await state();
+    const notAFolder = path.join(directory, 'a-file');
+    await writeFile(notAFolder, 'not a folder');
+    await expect(update(notAFolder, undefined)).rejects.toMatchObject({ code: 'UPDATE_INSTALL_FAILED', exitCode: 1 });
+    expect(await state()).toBe(before);
+    expect(await readFile(notAFolder, 'utf8')).toBe('not a folder');
+  });
 });

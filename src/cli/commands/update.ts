@@ -24,7 +24,7 @@ import { parseDuration } from '../../util/duration.js';
 
 export const updateCommand: Command = {
   name: 'update',
-  summary: 'Bring an engine up to date with a published catalog: verify it, compare, pull the changed images',
+  summary: 'Bring an engine up to date with a published catalog: verify it, compare, pull the changed images, install it for Cortex',
   usage: 'neurons update --catalog URL|FILE|DIR|oci://HOST/REPOSITORY:TAG [--key PUB] [--ca FILE] [--state DIR] [--pull] [--registry-prefix P] [--allow-downgrade] [--install DIR [--no-pin] [--cortex-url URL]] [--watch [--interval 15m] [--max-runs N]] [--json]',
   options: {
     catalog: { type: 'string' },

@@ -6,7 +6,7 @@ import { distinguishedName } from './certificate-summary.js';
 import { fetchPeerChain, isClientCertificateRefusal } from './peer-chain.js';
 import { splitCertificates, uniqueCertificates } from './pem.js';
 
-export type TlsHop = 'registry' | 'catalog' | 'index' | 'github';
+export type TlsHop = 'registry' | 'catalog' | 'index' | 'github' | 'cortex';
 
 /** The server's certificate, as far as a look at the handshake can tell: it makes TLS problems recognisable. */
 export interface PeerCertificateSummary {
@@ -109,12 +109,13 @@ function classify(errors: Array<{ code?: string; message?: string }>, peer: Peer
   return { code: 'TLS_FAILED', reason: first?.code ?? first?.message ?? 'unknown error' };
 }
 
-const hopNames: Record<TlsHop, string> = { registry: 'registry', catalog: 'catalog server', index: 'package index', github: 'GitHub API' };
+const hopNames: Record<TlsHop, string> = { registry: 'registry', catalog: 'catalog server', index: 'package index', github: 'GitHub API', cortex: 'Cortex API' };
 const caSettings: Record<TlsHop, string> = {
   registry: '`registries[].ca` in neurons.json (or NEURONS_REGISTRY_CA)',
   index: '`packageIndex.ca` in neurons.json (or NEURONS_PIP_INDEX_CA)',
   catalog: 'NODE_EXTRA_CA_CERTS',
   github: 'NODE_EXTRA_CA_CERTS',
+  cortex: '`neurons update --ca`',
 };
 
 /**

@@ -39,7 +39,11 @@ export function catalogKind(file: string): 'analyzer' | 'responder' {
  * Reads an engine catalog: a JSON array of definitions. Entries the engine would drop (schema errors, a `command`,
  * no `dockerImage`, a name already listed) are left out and reported, never fatal; a file that is not an array is.
  */
-export function readCatalogEntries(bytes: Buffer, file: string, source: string): { workers: Omit<CatalogWorker, 'image' | 'digest'>[]; skipped: Problem[] } {
+export function readCatalogEntries(
+  bytes: Buffer,
+  file: string,
+  source: string,
+): { workers: Omit<CatalogWorker, 'image' | 'digest'>[]; skipped: Problem[]; /** Each accepted entry as written, by name. */ definitions: Map<string, Record<string, unknown>> } {
   let value: unknown;
   try {
     value = JSON.parse(bytes.toString('utf8'));
@@ -51,7 +55,7 @@ export function readCatalogEntries(bytes: Buffer, file: string, source: string):
   const kind = catalogKind(file);
   const workers: Omit<CatalogWorker, 'image' | 'digest'>[] = [];
   const skipped: Problem[] = [];
-  const names = new Set<string>();
+  const definitions = new Map<string, Record<string, unknown>>();
   value.forEach((entry: unknown, position) => {
     const pointer = `/${position}`;
     const label = typeof (entry as { name?: unknown } | null)?.name === 'string' ? `${(entry as { name: string }).name} (entry ${position})` : `entry ${position}`;
@@ -63,9 +67,9 @@ export function readCatalogEntries(bytes: Buffer, file: string, source: string):
     }
     const definition = entry as { name: string; version: string; dockerImage?: string };
     if (!definition.dockerImage) return skip('UPDATE_ENTRY_NO_IMAGE', 'has no dockerImage', 'a catalog for Docker workers names the image of every entry');
-    if (names.has(definition.name)) return skip('UPDATE_ENTRY_DUPLICATE', `another entry of ${file} has the name ${definition.name}`, 'the first one is used');
-    names.add(definition.name);
+    if (definitions.has(definition.name)) return skip('UPDATE_ENTRY_DUPLICATE', `another entry of ${file} has the name ${definition.name}`, 'the first one is used');
+    definitions.set(definition.name, entry as Record<string, unknown>);
     workers.push({ kind, id: createWorkerId(definition.name, definition.version), name: definition.name, version: definition.version, catalogImage: definition.dockerImage, catalog: file });
   });
-  return { workers, skipped };
+  return { workers, skipped, definitions };
 }

@@ -16,6 +16,20 @@ export interface SourceState {
   serial?: number;
   expires?: string;
   workers: InstalledWorker[];
+  /** What `--install DIR` wrote for the engine; absent when the last update installed nothing. */
+  install?: InstallRecord;
+}
+
+/** The catalogs installed for the engine by the last update of a source, so the next run knows what DIR holds. */
+export interface InstallRecord {
+  /** Absolute path of DIR. */
+  directory: string;
+  /** Whether images were pinned by digest (false: `--no-pin`). */
+  pinned: boolean;
+  /** SHA-256 (hex) of each file written, by name (`analyzers.json`, `responders.json`). */
+  files: Record<string, string>;
+  /** Kinds whose file changed and that Cortex has not yet been told to rescan (`--cortex-url`). */
+  rescanPending: Array<'analyzer' | 'responder'>;
 }
 
 /** `state.json` in the state folder: one entry per catalog source, so one folder serves several catalogs. */

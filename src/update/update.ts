@@ -6,11 +6,12 @@ import type { Problem } from '../errors/problem.js';
 import { compareWorkers, countChanges, needsPull, workerKey, type ChangeKind, type InstalledWorker, type WorkerChange } from './compare.js';
 import { readCatalogEntries, type CatalogWorker } from './entries.js';
 import type { CatalogFetcher } from './fetch.js';
+import type { EngineInstaller, InstallReport } from './install.js';
 import { applyRegistryPrefix } from './prefix.js';
 import { pullImages, type ImagePuller, type PullReport } from './pull.js';
 import { chooseCatalogs, describeFile, indexFile, type UpdateSource } from './source.js';
 import { catalogObjectName, indexFormat, legacyIndexFormat, legacySignatureFileName, signatureObjectName } from '../catalog/publication.js';
-import { readUpdateState, writeUpdateState, type SourceState, type UpdateState } from './state.js';
+import { readUpdateState, writeUpdateState, type InstallRecord, type SourceState, type UpdateState } from './state.js';
 
 export interface UpdateOptions {
   source: UpdateSource;
@@ -23,6 +24,8 @@ export interface UpdateOptions {
   /** Undefined: images are not pulled. */
   puller: ImagePuller | undefined;
   now: Date;
+  /** `--install DIR`: the verified catalogs are installed for the engine, last, before the state is written. */
+  installer?: EngineInstaller | undefined;
 }
 
 export type UpdateStatus = 'up-to-date' | 'updated' | 'downgrade-refused' | 'pull-failed';
@@ -43,6 +46,8 @@ export interface UpdateReport {
   /** Why the update was refused (downgrades, failed pulls); empty when it was applied. */
   problems: Problem[];
   stateWritten: boolean;
+  /** What `--install` wrote (or found in place); absent without `--install` or when the update was refused. */
+  install?: InstallReport;
 }
 
 /** SHA-256 of the key's DER form: the same key in any PEM layout has one fingerprint. */
@@ -55,8 +60,8 @@ export function keyFingerprint(pem: string, file: string): string {
 }
 
 /** Whether what the last update did covers what this one is asked: only then may an unchanged catalog stop here. */
-function covers(last: SourceState | undefined, probe: string, wanted: { key: string | undefined; prefix: string | undefined; pull: boolean }): last is SourceState & { etag: string } {
-  if (!last?.etag || last.probe !== probe) return false;
+function covers(last: SourceState | undefined, probe: string, wanted: { key: string | undefined; prefix: string | undefined; pull: boolean; installed: boolean }): last is SourceState & { etag: string } {
+  if (!last?.etag || last.probe !== probe || !wanted.installed) return false;
   if (wanted.key !== undefined && last.key !== wanted.key) return false;
   if (last.registryPrefix !== wanted.prefix) return false;
   return !wanted.pull || last.workers.every((worker) => worker.pulled);
@@ -90,8 +95,9 @@ function indexLayout(indexBytes: Buffer): { signature: string; catalog: (file: s
 
 /**
  * `neurons update`: fetch (one conditional request when nothing changed), verify, read the entries as the engine
- * does, compare with the last update, refuse downgrades, pull and check digests; the state is written last, and only
- * when every step succeeded, so a refused or failed update leaves the previous state as it was.
+ * does, compare with the last update, refuse downgrades, pull and check digests, install the catalogs for the engine
+ * (`installer`); the state is written last, and only when every step succeeded, so a refused or failed update leaves
+ * the previous state (and the installed catalogs) as they were.
  */
 export async function runUpdate(options: UpdateOptions): Promise<UpdateReport> {
   const { source, fetcher } = options;
@@ -103,7 +109,9 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateReport> {
 
   // With a key the index is always the probe: it changes with every publish (its serial grows), catalogs or not.
   const probe = key !== undefined || source.catalog === undefined ? indexFile : source.catalog;
-  const conditional = covers(last, probe, { key, prefix: options.registryPrefix, pull: options.puller !== undefined }) ? last : undefined;
+  // With --install, DIR must still hold what the last update put there (the state may be newer than DIR).
+  const installed = options.installer === undefined || (await options.installer.isCurrent(last?.install));
+  const conditional = covers(last, probe, { key, prefix: options.registryPrefix, pull: options.puller !== undefined, installed }) ? last : undefined;
   const first = await fetcher.get(probe, conditional?.etag);
   const base = { source: source.key, verified: key !== undefined, skipped: [], pulls: [], problems: [] };
 
@@ -114,7 +122,8 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateReport> {
       throw new NeuronsError({ code: 'INDEX_EXPIRED', file: describeFile(source, indexFile), message: `the index expired on ${conditional.expires} and the server still serves it unchanged`, hint: 'the publisher must publish a fresh index (it may be frozen by an attacker)' });
     }
     const changes: WorkerChange[] = conditional.workers.map((worker) => ({ change: 'unchanged', kind: worker.kind, name: worker.name, id: worker.id, version: worker.version, image: worker.image }));
-    return { ...base, status: 'up-to-date', serial: conditional.serial, catalogs: [], requests: fetcher.requests, changes, counts: countChanges(changes), warnings, stateWritten: false };
+    const install = options.installer && conditional.install ? { install: options.installer.unchanged(conditional.install) } : {};
+    return { ...base, status: 'up-to-date', serial: conditional.serial, catalogs: [], requests: fetcher.requests, changes, counts: countChanges(changes), warnings, stateWritten: false, ...install };
   }
   if (first.status === 'missing') {
     throw new UsageError({
@@ -182,6 +191,9 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateReport> {
     report.problems.push({ code: 'UPDATE_DOWNGRADE', file: source.key, message: `the catalog goes back to older versions: ${named}`, hint: 'if the publisher withdrew a version on purpose, run again with --allow-downgrade' });
     return { ...report, status: 'downgrade-refused' };
   }
+  // Planned before anything is pulled: an entry that cannot be installed stops the update here.
+  const plan = options.installer?.plan({ catalogs: catalogBytes, workers, verified: key !== undefined });
+  warnings.push(...(plan?.warnings ?? []));
 
   const pulled = new Set<string>();
   if (options.puller) {
@@ -202,8 +214,9 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateReport> {
     }
   }
 
-  await writeUpdateState(options.stateDirectory, nextState(state, options, { key, probe, etag: first.etag, index, workers, pulled, previous }));
-  return { ...report, stateWritten: true };
+  const install = plan && options.installer ? await options.installer.apply(plan, last?.install) : undefined;
+  await writeUpdateState(options.stateDirectory, nextState(state, options, { key, probe, etag: first.etag, index, workers, pulled, previous, install: install?.record }));
+  return { ...report, stateWritten: true, ...(install ? { install: install.report } : {}) };
 }
 
 async function fetchCatalogs(fetcher: CatalogFetcher, source: UpdateSource, files: string[], into: Map<string, Buffer>, storedAs: (file: string) => string): Promise<void> {
@@ -225,7 +238,16 @@ function withoutTag(reference: string): string {
 function nextState(
   state: UpdateState,
   options: UpdateOptions,
-  applied: { key: string | undefined; probe: string; etag: string | undefined; index: CatalogIndex | undefined; workers: CatalogWorker[]; pulled: Set<string>; previous: Map<string, InstalledWorker> },
+  applied: {
+    key: string | undefined;
+    probe: string;
+    etag: string | undefined;
+    index: CatalogIndex | undefined;
+    workers: CatalogWorker[];
+    pulled: Set<string>;
+    previous: Map<string, InstalledWorker>;
+    install: InstallRecord | undefined;
+  },
 ): UpdateState {
   const { key, index } = applied;
   const serials = { ...state.serials };
@@ -251,6 +273,7 @@ function nextState(
     ...(options.registryPrefix === undefined ? {} : { registryPrefix: options.registryPrefix }),
     ...(index === undefined ? {} : { serial: index.serial, expires: index.expires }),
     workers,
+    ...(applied.install === undefined ? {} : { install: applied.install }),
   };
   return { ...state, serials, sources: { ...state.sources, [options.source.key]: entry } };
 }

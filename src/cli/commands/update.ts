@@ -13,17 +13,19 @@ import { readDockerCredentials } from '../../registry/docker-credentials.js';
 import { RegistryClient } from '../../registry/client.js';
 import { parseRegistryPrefix } from '../../update/prefix.js';
 import { dockerPuller } from '../../update/pull.js';
+import { CortexClient, parseCortexUrl, rescanInstalled, type RescanReport } from '../../update/cortex-rescan.js';
+import { EngineInstaller } from '../../update/install.js';
 import { resolveSource } from '../../update/source.js';
 import { defaultStateDirectory } from '../../update/state.js';
 import { runUpdate, type UpdateReport } from '../../update/update.js';
-import { maskSecrets } from '../../util/mask.js';
+import { maskSecrets, registerSecret } from '../../util/mask.js';
 import { SingleFlight } from '../../watch/scheduler.js';
 import { parseDuration } from '../../util/duration.js';
 
 export const updateCommand: Command = {
   name: 'update',
-  summary: 'Bring an engine up to date with a published catalog: verify it, compare, pull the changed images',
-  usage: 'neurons update --catalog URL|FILE|DIR|oci://HOST/REPOSITORY:TAG [--key PUB] [--ca FILE] [--state DIR] [--pull] [--registry-prefix P] [--allow-downgrade] [--watch [--interval 15m] [--max-runs N]] [--json]',
+  summary: 'Bring an engine up to date with a published catalog: verify it, compare, pull the changed images, install it for Cortex',
+  usage: 'neurons update --catalog URL|FILE|DIR|oci://HOST/REPOSITORY:TAG [--key PUB] [--ca FILE] [--state DIR] [--pull] [--registry-prefix P] [--allow-downgrade] [--install DIR [--no-pin] [--cortex-url URL]] [--watch [--interval 15m] [--max-runs N]] [--json]',
   options: {
     catalog: { type: 'string' },
     key: { type: 'string' },
@@ -32,12 +34,16 @@ export const updateCommand: Command = {
     pull: { type: 'boolean' },
     'registry-prefix': { type: 'string' },
     'allow-downgrade': { type: 'boolean' },
+    install: { type: 'string' },
+    'no-pin': { type: 'boolean' },
+    'cortex-url': { type: 'string' },
     watch: { type: 'boolean' },
     interval: { type: 'string' },
     'max-runs': { type: 'string' },
     json: { type: 'boolean' },
   },
   async run(io, values) {
+    checkInstallOptions(io, values);
     if (values['watch']) return watchUpdates(io, values);
     return updateOnce(io, values);
   },
@@ -84,9 +90,13 @@ async function updateOnce(io: CliIo, values: ParsedValues): Promise<number> {
     const json = values['json'] === true;
     try {
       const report = await update(io, values);
-      io.stdout.write(json ? `${JSON.stringify(report)}\n` : maskSecrets(formatReport(report)));
+      io.stdout.write(json ? `${maskSecrets(JSON.stringify(report))}\n` : maskSecrets(formatReport(report)));
       if (!json) for (const warning of report.warnings) io.stderr.write(`neurons update: warning: ${maskSecrets(formatProblem(warning))}\n`);
-      return report.status === 'updated' || report.status === 'up-to-date' ? ExitCode.ok : ExitCode.failure;
+      if (report.status !== 'updated' && report.status !== 'up-to-date') return ExitCode.failure;
+      // The catalogs are installed whatever Cortex answered: a failed rescan is an environment problem, retried next run.
+      const failed = (report.rescan ?? []).filter((rescan) => rescan.status === 'failed');
+      for (const rescan of failed) if (rescan.problem) io.stderr.write(`neurons update: ${maskSecrets(formatProblem(rescan.problem))}\n`);
+      return failed.length > 0 ? ExitCode.environment : ExitCode.ok;
     } catch (error) {
       if (json && error instanceof NeuronsError) io.stdout.write(`${JSON.stringify({ status: 'error', error: error.problem })}\n`);
       throw error;
@@ -94,7 +104,27 @@ async function updateOnce(io: CliIo, values: ParsedValues): Promise<number> {
   }
 }
 
-async function update(io: CliIo, values: ParsedValues): Promise<UpdateReport> {
+/** The update's report, and what Cortex answered when it was asked to rescan (`--cortex-url`). */
+export type UpdateCommandReport = UpdateReport & { rescan?: RescanReport[] };
+
+/** `--install` and its companions, checked before any run (a usage error, exit 2, even with --watch). */
+function checkInstallOptions(io: CliIo, values: ParsedValues): void {
+  if (stringOption(values, 'install') === undefined) {
+    for (const option of ['cortex-url', 'no-pin']) {
+      if (values[option] !== undefined) throw new UsageError({ code: 'USAGE', message: `--${option} needs --install DIR`, hint: 'neurons only asks Cortex to rescan (and only pins images in) catalogs it installed itself' });
+    }
+  }
+  const cortexUrl = stringOption(values, 'cortex-url');
+  if (cortexUrl === undefined) return;
+  parseCortexUrl(cortexUrl);
+  // Masked from here on, in every line printed, whatever fails.
+  registerSecret(io.env['NEURONS_CORTEX_API_KEY']);
+  if (!io.env['NEURONS_CORTEX_API_KEY']) {
+    throw new UsageError({ code: 'UPDATE_CORTEX_KEY_MISSING', message: '--cortex-url needs the API key of Cortex in NEURONS_CORTEX_API_KEY', hint: 'the API key of an org-admin user of Cortex (never on the command line, where ps shows it)' });
+  }
+}
+
+async function update(io: CliIo, values: ParsedValues): Promise<UpdateCommandReport> {
   const text = (name: string): string | undefined => stringOption(values, name);
   const catalog = text('catalog');
   if (catalog === undefined) throw new UsageError({ code: 'USAGE', message: '--catalog is required', hint: `usage: ${updateCommand.usage}` });
@@ -104,6 +134,9 @@ async function update(io: CliIo, values: ParsedValues): Promise<UpdateReport> {
   const caFile = text('ca') === undefined ? undefined : path.resolve(io.cwd, text('ca') as string);
   const prefix = text('registry-prefix') === undefined ? undefined : parseRegistryPrefix(text('registry-prefix') as string);
   const stateDirectory = text('state') === undefined ? defaultStateDirectory(io.env) : path.resolve(io.cwd, text('state') as string);
+  const installDirectory = text('install') === undefined ? undefined : path.resolve(io.cwd, text('install') as string);
+  const cortexUrl = text('cortex-url');
+  const installer = installDirectory === undefined ? undefined : new EngineInstaller({ directory: installDirectory, pin: values['no-pin'] !== true, rescan: cortexUrl !== undefined });
 
   let puller;
   if (values['pull'] === true) {
@@ -116,10 +149,19 @@ async function update(io: CliIo, values: ParsedValues): Promise<UpdateReport> {
   const fetcher = source.oci
     ? await registrySourceFetcher(source.oci, caFile, io.env)
     : sourceFetcher(source, source.remote ? buildTrustStore({ caFiles: caFile ? [caFile] : [], caPems: [], env: io.env }).ca : []);
+  let report: UpdateReport;
   try {
-    return await runUpdate({ source, fetcher, stateDirectory, publicKey, registryPrefix: prefix, allowDowngrade: values['allow-downgrade'] === true, puller, now: new Date() });
+    report = await runUpdate({ source, fetcher, stateDirectory, publicKey, registryPrefix: prefix, allowDowngrade: values['allow-downgrade'] === true, puller, now: new Date(), installer });
   } finally {
     await fetcher.close();
+  }
+  const kinds = report.install?.rescan ?? [];
+  if (cortexUrl === undefined || kinds.length === 0) return report;
+  const client = new CortexClient({ url: cortexUrl, apiKey: io.env['NEURONS_CORTEX_API_KEY'] ?? '', ca: buildTrustStore({ caFiles: caFile ? [caFile] : [], caPems: [], env: io.env }).ca, attempts: 4 });
+  try {
+    return { ...report, rescan: await rescanInstalled({ client, kinds, stateDirectory, sourceKey: source.key }) };
+  } finally {
+    await client.close();
   }
 }
 
@@ -134,11 +176,13 @@ async function registrySourceFetcher(where: OciCoordinates, caFile: string | und
 const order: ChangeKind[] = ['added', 'upgraded', 'downgraded', 'changed', 'removed'];
 
 /** The human report: what changed, worker by worker, what was pulled, what was skipped, and a one-line summary. */
-export function formatReport(report: UpdateReport): string {
+export function formatReport(report: UpdateCommandReport): string {
   const lines: string[] = [];
+  const engine = formatInstall(report);
   const trust = report.verified ? `signed index serial ${report.serial ?? '?'}, verified` : 'not verified';
   if (report.status === 'up-to-date') {
     lines.push(`up to date: ${report.source} has not changed (${trust}; ${report.requests} request${report.requests === 1 ? '' : 's'})`);
+    lines.push(...engine);
     lines.push(`${report.changes.length} workers unchanged`);
     return `${lines.join('\n')}\n`;
   }
@@ -154,6 +198,7 @@ export function formatReport(report: UpdateReport): string {
     lines.push(`  ${pull.status === 'pulled' ? 'pulled' : 'FAILED'}     ${pull.image} ${pull.status === 'pulled' ? digest : pull.error ?? ''}`);
   }
   for (const skipped of report.skipped) lines.push(`  skipped    ${formatProblem(skipped)}`);
+  lines.push(...engine);
   for (const problem of report.problems) lines.push(formatProblem(problem));
   const { counts } = report;
   const pulled = report.pulls.filter((pull) => pull.status === 'pulled').length;
@@ -163,4 +208,15 @@ export function formatReport(report: UpdateReport): string {
       (report.stateWritten ? '' : '; nothing applied, the previous state is kept'),
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** `--install` and `--cortex-url`: each file installed (or left as it was) and each rescan asked. */
+function formatInstall(report: UpdateCommandReport): string[] {
+  const lines: string[] = [];
+  for (const file of report.install?.files ?? []) {
+    const pinned = report.install?.pinned ? ', images pinned by digest' : '';
+    lines.push(`  ${(file.changed ? 'installed' : 'in place').padEnd(10)} ${path.join(report.install?.directory ?? '', file.file)} (for Cortex${pinned})`);
+  }
+  for (const rescan of report.rescan ?? []) lines.push(`  ${(rescan.status === 'rescanned' ? 'rescanned' : 'FAILED').padEnd(10)} Cortex rescan of ${rescan.kind}s${rescan.problem ? `: ${rescan.problem.code}` : ''}`);
+  return lines;
 }

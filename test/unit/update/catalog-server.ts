@@ -8,7 +8,7 @@ import type { CatalogRecord } from '../../../src/catalog/assemble-catalogs.js';
 import { buildIndex, serializeJson } from '../../../src/catalog/index-file.js';
 import { makePublication, publicationFiles } from '../../../src/catalog/publication.js';
 import { signBytes } from '../../../src/catalog/signing.js';
-import { createCertificateAuthority, issueServerCertificate } from '../../../src/ca/certificates.js';
+import { createCertificateAuthority, issueServerCertificate, type KeyAndCertificate } from '../../../src/ca/certificates.js';
 import { createWorkerId } from '../../../src/definitions/version.js';
 
 /** A catalog entry as the pipeline writes it: a definition without `command`, with `dockerImage`. */
@@ -59,9 +59,12 @@ export interface CatalogServer {
   close(): Promise<void>;
 }
 
-/** A static HTTPS server on loopback with a certificate from a private CA; it honours If-None-Match like a CDN. */
-export async function startCatalogServer(): Promise<CatalogServer> {
-  const ca = createCertificateAuthority({ commonName: 'neurons update tests', days: 1 });
+/**
+ * A static HTTPS server on loopback with a certificate from a private CA (its own, or `ca`); it honours
+ * If-None-Match like a CDN.
+ */
+export async function startCatalogServer(options: { ca?: KeyAndCertificate } = {}): Promise<CatalogServer> {
+  const ca = options.ca ?? createCertificateAuthority({ commonName: 'neurons update tests', days: 1 });
   const leaf = issueServerCertificate(ca, { hosts: ['localhost'], ips: ['127.0.0.1'], days: 1 });
   const directory = await mkdtemp(path.join(tmpdir(), 'neurons-update-ca-'));
   const caFile = path.join(directory, 'ca.pem');
@@ -96,4 +99,11 @@ export async function startCatalogServer(): Promise<CatalogServer> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** The name under which a publication keeps `file` for readers that verify: the content-addressed copy. */
+export function storedName(files: Map<string, Buffer>, file: string): string {
+  const index = JSON.parse((files.get('index.json') ?? Buffer.from('{}')).toString('utf8')) as { catalogs?: Record<string, { sha256: string }> };
+  const sha256 = index.catalogs?.[file]?.sha256;
+  return sha256 ? `catalog-${sha256}.json` : file;
 }

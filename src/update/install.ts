@@ -4,7 +4,7 @@ import { serializeJson, sha256Hex } from '../catalog/index-file.js';
 import { NeuronsError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
 import { pinnedReference } from '../images/reference.js';
-import { replaceFilesAtomically } from '../util/atomic-write.js';
+import { replaceFilesAtomically } from '../util/atomic-file.js';
 import { workerKey } from './compare.js';
 import { catalogKind, readCatalogEntries, type CatalogWorker } from './entries.js';
 import { readUpdateState, writeUpdateState, type InstallRecord } from './state.js';

@@ -14,7 +14,7 @@ import { applyRegistryPrefix } from '../../../src/update/prefix.js';
 import type { ImagePuller } from '../../../src/update/pull.js';
 import { resolveSource } from '../../../src/update/source.js';
 import { runUpdate } from '../../../src/update/update.js';
-import { replaceFilesAtomically } from '../../../src/util/atomic-write.js';
+import { replaceFilesAtomically } from '../../../src/util/atomic-file.js';
 import { digestOf, entry, publication, startCatalogServer, type CatalogServer } from './catalog-server.js';
 
 /** The verified catalogs as the update hands them over: each entry read, with the prefix applied and the index's digest. */

@@ -2,6 +2,11 @@ import type { Definition } from '../definitions/types.js';
 
 export type CatalogVariant = 'default' | 'stable' | 'devel';
 
+/** `responders*.json` holds responders; any other catalog, analyzers. */
+export function catalogKind(file: string): 'analyzer' | 'responder' {
+  return /^responders/i.test(file) ? 'responder' : 'analyzer';
+}
+
 /** The file name of a catalog: `analyzers.json`, `analyzers-stable.json`, `responders-devel.json`, ... */
 export function catalogFileName(kind: 'analyzer' | 'responder', variant: CatalogVariant): string {
   return `${kind}s${variant === 'default' ? '' : `-${variant}`}.json`;

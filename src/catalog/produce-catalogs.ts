@@ -50,27 +50,39 @@ export interface CatalogStageResult {
  * since it was read refuses the switch (`CATALOG_PUBLISH_CONFLICT`): the stage reads again and rebuilds on top.
  */
 export async function produceCatalogs(options: CatalogStageOptions): Promise<CatalogStageResult> {
-  // The indexes this run committed to some target before another refused it: not a base to build on (see readPublished).
+  return publishWithRetries((ownCommits) => produceOnce(options, ownCommits));
+}
+
+/**
+ * Runs `attempt` again when a target refuses its commit because another publisher committed since it was read. The
+ * indexes this run committed to some target before another refused are passed along: not a base to build on (see
+ * readPublished).
+ */
+export async function publishWithRetries(attempt: (ownCommits: Set<string>) => Promise<Omit<CatalogStageResult, 'retries'>>): Promise<CatalogStageResult> {
   const ownCommits = new Set<string>();
-  for (let attempt = 1; ; attempt += 1) {
+  for (let round = 1; ; round += 1) {
     try {
-      return { ...(await produceOnce(options, ownCommits)), retries: attempt - 1 };
+      return { ...(await attempt(ownCommits)), retries: round - 1 };
     } catch (error) {
-      if (!(error instanceof NeuronsError) || error.code !== 'CATALOG_PUBLISH_CONFLICT' || attempt >= maxAttempts) throw error;
+      if (!(error instanceof NeuronsError) || error.code !== 'CATALOG_PUBLISH_CONFLICT' || round >= maxAttempts) throw error;
     }
   }
 }
 
+/** A run without a key must not silently replace a signed publication: engines that verify would refuse it. */
+export function refuseUnsignedOverSigned(published: PublishedState, options: { signingKey: unknown; allowUnsigned: boolean }): void {
+  if (!published.signed || options.signingKey || options.allowUnsigned) return;
+  throw new UsageError({
+    code: 'CATALOG_UNSIGNED_AFTER_SIGNED',
+    ...(published.location ? { file: published.location } : {}),
+    message: `the current publication (index serial ${published.serial}) is signed, and this run has no signing key`,
+    hint: 'pass --sign FILE or NEURONS_SIGNING_KEY; to publish unsigned on purpose (engines with --key will refuse it), add --allow-unsigned',
+  });
+}
+
 async function produceOnce(options: CatalogStageOptions, ownCommits: Set<string>): Promise<Omit<CatalogStageResult, 'retries'>> {
   const published = await readPublished(options.targets, ownCommits);
-  if (published.signed && !options.signingKey && !options.allowUnsigned) {
-    throw new UsageError({
-      code: 'CATALOG_UNSIGNED_AFTER_SIGNED',
-      ...(published.location ? { file: published.location } : {}),
-      message: `the current publication (index serial ${published.serial}) is signed, and this run has no signing key`,
-      hint: 'pass --sign FILE or NEURONS_SIGNING_KEY; to publish unsigned on purpose (engines with --key will refuse it), add --allow-unsigned',
-    });
-  }
+  refuseUnsignedOverSigned(published, options);
   const assembled = await assembleCatalogs({ workers: options.workers, registry: options.registry, client: options.client, channel: options.channel, previous: published.catalogs });
 
   const catalogs = new Map<string, Buffer>();

@@ -1,3 +1,4 @@
+import { catalogKind } from '../catalog/catalog-entry.js';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { definitionSchema } from '../definitions/schema.js';
 import { createWorkerId } from '../definitions/version.js';
@@ -30,10 +31,7 @@ function compileEntrySchema(): ValidateFunction {
   return compiled;
 }
 
-/** `responders*.json` holds responders; any other catalog, analyzers. */
-export function catalogKind(file: string): 'analyzer' | 'responder' {
-  return /^responders/i.test(file) ? 'responder' : 'analyzer';
-}
+export { catalogKind } from '../catalog/catalog-entry.js';
 
 /**
  * Reads an engine catalog: a JSON array of definitions. Entries the engine would drop (schema errors, a `command`,

@@ -1,20 +1,23 @@
 import path from 'node:path';
-import { type Command, stringOption } from '../command.js';
+import { type CliIo, type Command, type ParsedValues, stringOption } from '../command.js';
 import { catalogWorkers } from '../../catalog/catalog-workers.js';
-import { produceCatalogs } from '../../catalog/produce-catalogs.js';
-import { loadConfig } from '../../config/load-config.js';
+import { registryEntryVerifier } from '../../catalog/entry-image-verifier.js';
+import { produceCatalogs, type CatalogStageResult } from '../../catalog/produce-catalogs.js';
+import { refreshCatalogs } from '../../catalog/refresh-catalogs.js';
+import { loadConfig, type Config } from '../../config/load-config.js';
 import { discoverRepository } from '../../definitions/discover.js';
-import { ExitCode } from '../../errors/neurons-error.js';
+import { ExitCode, UsageError } from '../../errors/neurons-error.js';
 import { formatProblem } from '../../errors/problem.js';
 import { RegistryClientPool } from '../../registry/client-pool.js';
 import { readRepositorySource } from '../../render/source-info.js';
+import type { PublishTarget } from '../../publish/targets.js';
 import { maskSecrets } from '../../util/mask.js';
 import { catalogOptionSpecs, catalogOptionsUsage, catalogTargets, expiresInDays, signingPolicy } from '../catalog-options.js';
 
 export const catalogCommand: Command = {
   name: 'catalog',
   summary: 'Write the engine catalogs, the signed index and the HTML page, from what is in the registry',
-  usage: `neurons catalog [--repo DIR] [--config FILE] [--out DIR] [--registry HOST[/NAMESPACE]] [--channel stable|devel] [--no-verify] [--definitions-only] ${catalogOptionsUsage} [--json]`,
+  usage: `neurons catalog [--repo DIR] [--config FILE] [--out DIR] [--registry HOST[/NAMESPACE]] [--channel stable|devel] [--no-verify] [--definitions-only] [--refresh] ${catalogOptionsUsage} [--json]`,
   options: {
     repo: { type: 'string' },
     config: { type: 'string' },
@@ -23,6 +26,7 @@ export const catalogCommand: Command = {
     channel: { type: 'string' },
     'no-verify': { type: 'boolean' },
     'definitions-only': { type: 'boolean' },
+    refresh: { type: 'boolean' },
     json: { type: 'boolean' },
     ...catalogOptionSpecs,
   },
@@ -41,6 +45,7 @@ export const catalogCommand: Command = {
     });
     const policy = await signingPolicy(io, values);
     const days = expiresInDays(values);
+    if (values['refresh']) return refresh(io, values, config, { ...policy, expiresInDays: days });
     const discovery = await discoverRepository(repo, { definitionsOnly: Boolean(values['definitions-only']) });
     for (const problem of discovery.errors) io.stderr.write(`error   ${maskSecrets(formatProblem(problem))}\n`);
     const workers = catalogWorkers(discovery);
@@ -67,14 +72,7 @@ export const catalogCommand: Command = {
         now: new Date(),
       });
       const elapsed = Date.now() - started;
-      if (values['json']) {
-        io.stdout.write(`${JSON.stringify({ files: result.files, targets: targets.map((target) => target.description), serial: result.index.serial, catalogs: result.index.catalogs, missing: result.missing, kept: result.kept, retries: result.retries, ms: elapsed })}\n`);
-      } else {
-        for (const problem of result.kept) io.stdout.write(`kept    ${maskSecrets(formatProblem(problem))}\n`);
-        for (const problem of result.missing) io.stdout.write(`missing ${maskSecrets(formatProblem(problem))}\n`);
-        for (const [file, { entries }] of Object.entries(result.index.catalogs)) io.stdout.write(`${file.padEnd(26)} ${entries} entries\n`);
-        io.stdout.write(`index serial ${result.index.serial}${result.index.signed ? ', signed' : ', not signed'}${result.retries > 0 ? ` (published again on top of another publisher ${result.retries}x)` : ''}; written to ${targets.map((target) => target.description).join(', ')} in ${elapsed} ms\n`);
-      }
+      report(io, values, result, targets, elapsed);
       if (discovery.errors.length > 0) return ExitCode.failure;
       return result.missing.length > 0 && !values['allow-partial'] ? ExitCode.failure : ExitCode.ok;
     } finally {
@@ -83,3 +81,40 @@ export const catalogCommand: Command = {
     }
   },
 };
+
+/**
+ * `--refresh`: what is published, verified again and re-signed with a new serial and expiry; no checkout, no build.
+ * The registries of the configuration lend their credentials; an entry on any other registry cannot be verified.
+ */
+async function refresh(io: CliIo, values: ParsedValues, config: Config, policy: { signingKey: { pem: string; origin: string } | undefined; allowUnsigned: boolean; expiresInDays: number }): Promise<number> {
+  if (values['no-verify'] || values['definitions-only']) throw new UsageError({ code: 'USAGE', message: '--refresh verifies every published entry: it cannot be combined with --no-verify or --definitions-only' });
+  const clients = new RegistryClientPool();
+  const targets = catalogTargets(io, values, config.output, config);
+  try {
+    const started = Date.now();
+    const result = await refreshCatalogs({
+      targets,
+      verify: registryEntryVerifier(config.registries, clients),
+      ...policy,
+      allowPartial: Boolean(values['allow-partial']),
+      now: new Date(),
+    });
+    report(io, values, result, targets, Date.now() - started);
+    return result.missing.length > 0 ? ExitCode.failure : ExitCode.ok;
+  } finally {
+    await clients.close();
+    await Promise.all(targets.map((target) => target.close()));
+  }
+}
+
+/** What a catalog run prints: the problems, each catalog's entry count, the index serial, signature and expiry. */
+function report(io: CliIo, values: ParsedValues, result: CatalogStageResult, targets: PublishTarget[], elapsed: number): void {
+  if (values['json']) {
+    io.stdout.write(`${JSON.stringify({ files: result.files, targets: targets.map((target) => target.description), serial: result.index.serial, catalogs: result.index.catalogs, missing: result.missing, kept: result.kept, retries: result.retries, ms: elapsed })}\n`);
+  } else {
+    for (const problem of result.kept) io.stdout.write(`kept    ${maskSecrets(formatProblem(problem))}\n`);
+    for (const problem of result.missing) io.stdout.write(`missing ${maskSecrets(formatProblem(problem))}\n`);
+    for (const [file, { entries }] of Object.entries(result.index.catalogs)) io.stdout.write(`${file.padEnd(26)} ${entries} entries\n`);
+    io.stdout.write(`index serial ${result.index.serial}${result.index.signed ? ', signed' : ', not signed'}, expires ${result.index.expires}${result.retries > 0 ? ` (published again on top of another publisher ${result.retries}x)` : ''}; written to ${targets.map((target) => target.description).join(', ')} in ${elapsed} ms\n`);
+  }
+}

@@ -1,0 +1,128 @@
+import { createWorkerId } from '../definitions/version.js';
+import { NeuronsError } from '../errors/neurons-error.js';
+import type { Problem } from '../errors/problem.js';
+import type { PublishTarget } from '../publish/publish-target.js';
+import type { CatalogEntry, CatalogRecord } from './assemble-catalogs.js';
+import { catalogKind } from './catalog-entry.js';
+import { renderCatalogPage } from './html-page.js';
+import { buildIndex, serializeJson, type CatalogIndex } from './index-file.js';
+import { publishWithRetries, refuseUnsignedOverSigned, type CatalogStageResult } from './produce-catalogs.js';
+import { readPublished } from './published-state.js';
+import { indexFileName, makePublication, pageFileName, sha256Hex } from './publication.js';
+import { signBytes } from './signing.js';
+
+/** What the registry says of an entry's image: its digest when it is that worker at that version, else why not. */
+export type EntryImageCheck = { ok: true; digest: string } | { ok: false; code: string; reason: string };
+export type EntryImageVerifier = (reference: string, expected: { id: string; kind: 'analyzer' | 'responder' }) => Promise<EntryImageCheck>;
+
+export interface RefreshOptions {
+  targets: PublishTarget[];
+  verify: EntryImageVerifier;
+  signingKey: { pem: string; origin: string } | undefined;
+  allowUnsigned: boolean;
+  /** Drop the entries whose image no longer verifies instead of refusing to refresh. */
+  allowPartial: boolean;
+  expiresInDays: number;
+  now: Date;
+}
+
+/**
+ * `neurons catalog --refresh`: the current publication, every entry of every catalog verified again against the
+ * registry, re-signed with a new serial and expiry, without a build or a checkout. Engines that verify refuse an
+ * index once it expires: a quiet month must not lock them out, and a registry whose images were replaced since must
+ * not keep the old digests in a signed index. An entry whose image no longer is that worker at that version refuses
+ * the refresh (nothing is written) unless `allowPartial`, which drops it.
+ */
+export async function refreshCatalogs(options: RefreshOptions): Promise<CatalogStageResult> {
+  return publishWithRetries(async (ownCommits) => {
+    const published = await readPublished(options.targets, ownCommits);
+    if (!published.index || published.catalogBytes.size === 0) {
+      throw new NeuronsError({ code: 'CATALOG_REFRESH_NOTHING', message: `no publication to refresh in ${options.targets.map((target) => target.description).join(', ')}`, hint: 'publish once with neurons pipeline or neurons catalog; --refresh re-signs what is published' });
+    }
+    refuseUnsignedOverSigned(published, options);
+    const records: CatalogRecord[] = [];
+    const missing: Problem[] = [];
+    const catalogs = new Map<string, Buffer>();
+    const counts = new Map<string, number>();
+    const kept = new Map<string, CatalogEntry[]>();
+    for (const [file, bytes] of published.catalogBytes) {
+      const entries = published.catalogs.get(file) ?? [];
+      const kind = catalogKind(file);
+      const checks = await Promise.all(
+        entries.map(async (entry) => {
+          const name = String(entry['name'] ?? '');
+          const version = String(entry['version'] ?? '');
+          const image = typeof entry['dockerImage'] === 'string' ? entry['dockerImage'] : '';
+          const id = createWorkerId(name, version);
+          return { entry, name, version, image, id, check: image ? await options.verify(image, { id, kind }) : ({ ok: false, code: 'CATALOG_IMAGE_MISSING', reason: 'the entry has no dockerImage' } as const) };
+        }),
+      );
+      const keptEntries: CatalogEntry[] = [];
+      for (const { entry, name, version, image, id, check } of checks) {
+        if (!check.ok) {
+          missing.push({ code: check.code, file, message: `${name} ${version} (${image || 'no image'}): ${check.reason}`, hint: 'rebuild and publish the worker (neurons pipeline), or refresh with --allow-partial to drop it' });
+          continue;
+        }
+        keptEntries.push(entry);
+        records.push({ catalog: file, id, kind, name, version, image, digest: check.digest, kept: false, workerPath: undefined });
+      }
+      kept.set(file, keptEntries);
+      // Unchanged catalogs keep their exact bytes, hence their hash: only the index is new.
+      catalogs.set(file, keptEntries.length === entries.length ? bytes : serializeJson(keptEntries));
+      counts.set(file, keptEntries.length);
+    }
+    if (missing.length > 0 && !options.allowPartial) {
+      throw new NeuronsError({
+        code: 'CATALOG_REFRESH_UNVERIFIED',
+        message: `${missing.length} entr${missing.length === 1 ? 'y' : 'ies'} no longer verif${missing.length === 1 ? 'ies' : 'y'}: ${missing.slice(0, 5).map((problem) => `${problem.file}: ${problem.message}`).join('; ')}${missing.length > 5 ? '; ...' : ''}`,
+        hint: 'nothing was written; rebuild and publish those workers, or refresh with --allow-partial to drop them',
+      });
+    }
+    const previous = published.index;
+    const index = carryFlavorFacts(
+      buildIndex({
+        serial: published.serial + 1,
+        signed: options.signingKey !== undefined,
+        now: options.now,
+        expiresInDays: options.expiresInDays,
+        registry: (previous as Partial<CatalogIndex>).registry ?? '',
+        files: catalogs,
+        entryCounts: counts,
+        records,
+        buildInputDigests: new Map(),
+        revisions: new Map(),
+      }),
+      previous.flavors,
+    );
+    const indexBytes = serializeJson(index);
+    const { signingKey } = options;
+    const publication = makePublication({
+      index: indexBytes,
+      catalogs,
+      sign: signingKey && ((bytes) => signBytes(bytes, signingKey.pem, signingKey.origin)),
+      extra: new Map([[pageFileName, Buffer.from(renderRefreshedPage(kept, records, index))]]),
+    });
+    ownCommits.add(sha256Hex(publication.index));
+    for (const target of options.targets) await target.publish(publication);
+    return { files: [...publication.named.keys(), indexFileName], index, missing: options.allowPartial ? missing : [], kept: [] };
+  });
+}
+
+/** A flavor whose image is the one the previous index recorded keeps its build-input digest and revision. */
+function carryFlavorFacts(index: CatalogIndex, before: CatalogIndex['flavors']): CatalogIndex {
+  const flavors = index.flavors.map((flavor) => {
+    const old = before.find((candidate) => candidate.id === flavor.id && candidate.image === flavor.image && candidate.digest === flavor.digest);
+    return old ? { ...flavor, buildInputDigest: old.buildInputDigest, revision: old.revision } : flavor;
+  });
+  return { ...index, flavors };
+}
+
+function renderRefreshedPage(catalogs: Map<string, CatalogEntry[]>, records: CatalogRecord[], index: CatalogIndex): string {
+  // The page shows the default catalogs, else the devel ones (a devel-only publication).
+  const variant = catalogs.has('analyzers.json') || catalogs.has('responders.json') ? '' : '-devel';
+  const files = new Set([`analyzers${variant}.json`, `responders${variant}.json`]);
+  const entries = records
+    .filter((record) => files.has(record.catalog))
+    .map((record) => ({ record, entry: catalogs.get(record.catalog)?.find((entry) => entry['name'] === record.name) ?? {} }));
+  return renderCatalogPage({ entries, registry: index.registry, serial: index.serial, created: index.created });
+}

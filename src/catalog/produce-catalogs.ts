@@ -3,7 +3,7 @@ import type { WorkerFolder } from '../definitions/types.js';
 import type { Problem } from '../errors/problem.js';
 import type { PublishTarget } from '../publish/targets.js';
 import type { RegistryClient } from '../registry/client.js';
-import { assembleCatalogs, type CatalogEntry } from './assemble-catalogs.js';
+import { assembleCatalogs, type CatalogEntry, type KnownImage } from './assemble-catalogs.js';
 import { catalogFileName, type CatalogVariant } from './catalog-entry.js';
 import { renderCatalogPage } from './html-page.js';
 import { buildIndex, serializeJson, type CatalogIndex } from './index-file.js';
@@ -25,8 +25,11 @@ export interface CatalogStageOptions {
   targets: PublishTarget[];
   signingKey: { pem: string; origin: string } | undefined;
   expiresInDays: number;
+  /** Build inputs by flavor id, of the images this run pushed or found unchanged. */
   buildInputDigests: Map<string, string>;
   revisions: Map<string, string>;
+  /** Images this run pushed, by manifest digest: built from their definitions, so their labels need no read. */
+  pushed: KnownImage[];
   now: Date;
 }
 
@@ -73,7 +76,10 @@ export async function produceCatalogs(options: CatalogStageOptions): Promise<Cat
     const entries = parseArray(bytes);
     if (entries) previous.set(file, entries);
   }
-  const assembled = await assembleCatalogs({ workers: options.workers, registry: options.registry, client: options.client, channel: options.channel, previous });
+  // A digest the previous index recorded after checking its labels is still that image (digests name content); an
+  // index without the `verified` mark (written before the check existed) vouches for nothing.
+  const verifiedBefore = (oldIndex?.flavors ?? []).flatMap((flavor) => (flavor.verified === true && flavor.digest ? [{ digest: flavor.digest, identity: { id: flavor.id, kind: flavor.kind, version: flavor.version } }] : []));
+  const assembled = await assembleCatalogs({ workers: options.workers, registry: options.registry, client: options.client, channel: options.channel, previous, known: [...verifiedBefore, ...options.pushed] });
 
   const files = new Map<string, Buffer>();
   const counts = new Map<string, number>();
@@ -89,11 +95,6 @@ export async function produceCatalogs(options: CatalogStageOptions): Promise<Cat
       counts.set(file, parseArray(bytes)?.length ?? 0);
     }
   }
-  const buildInputDigests = new Map(options.buildInputDigests);
-  for (const flavor of oldIndex?.flavors ?? []) {
-    const record = assembled.records.find((candidate) => candidate.id === flavor.id && candidate.digest === flavor.digest);
-    if (record && flavor.buildInputDigest && !buildInputDigests.has(flavor.id)) buildInputDigests.set(flavor.id, flavor.buildInputDigest);
-  }
   const index = buildIndex({
     serial: (oldIndex?.serial ?? 0) + 1,
     now: options.now,
@@ -102,8 +103,9 @@ export async function produceCatalogs(options: CatalogStageOptions): Promise<Cat
     files: indexed,
     entryCounts: counts,
     records: assembled.records,
-    buildInputDigests,
+    buildInputDigests: options.buildInputDigests,
     revisions: options.revisions,
+    previous: oldIndex?.flavors ?? [],
   });
   const pageVariant = options.channel === 'devel' ? 'devel' : 'default';
   const pageRecords = assembled.records.filter((record) => record.catalog === catalogFileName(record.kind, pageVariant));

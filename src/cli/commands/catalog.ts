@@ -62,6 +62,7 @@ export const catalogCommand: Command = {
           const revision = source.folder(worker.path).revision;
           return revision ? [[worker.path, revision] as const] : [];
         })),
+        pushed: [],
         now: new Date(),
       });
       const elapsed = Date.now() - started;

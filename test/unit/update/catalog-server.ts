@@ -26,7 +26,7 @@ export function publication(options: { analyzers: Array<Record<string, unknown>>
       const name = String(item['name']);
       const version = String(item['version']);
       const image = String(item['dockerImage']);
-      return { catalog: file, id: createWorkerId(name, version), kind: file.startsWith('responders') ? 'responder' : 'analyzer', name, version, image, digest: digestOf(name, version), kept: false, workerPath: undefined } as const;
+      return { catalog: file, id: createWorkerId(name, version), kind: file.startsWith('responders') ? 'responder' : 'analyzer', name, version, image, digest: digestOf(name, version), verified: true, kept: false, workerPath: undefined } as const;
     }),
   );
   const index = buildIndex({
@@ -39,6 +39,7 @@ export function publication(options: { analyzers: Array<Record<string, unknown>>
     records,
     buildInputDigests: new Map(),
     revisions: new Map(),
+    previous: [],
   });
   const indexBytes = serializeJson(index);
   const published = new Map(files);

@@ -28,7 +28,7 @@ async function measure(label, registry, client, runs) {
   for (let run = 0; run < runs; run += 1) {
     const out = await mkdtemp(path.join(tmpdir(), 'neurons-bench-catalog-'));
     const started = performance.now();
-    const result = await produceCatalogs({ workers, registry, client, channel: 'stable', targets: [folderTarget(out)], signingKey: undefined, allowUnsigned: false, expiresInDays: 30, buildInputDigests: new Map(), revisions: new Map(), now: new Date() });
+    const result = await produceCatalogs({ workers, registry, client, channel: 'stable', targets: [folderTarget(out)], signingKey: undefined, allowUnsigned: false, expiresInDays: 30, buildInputDigests: new Map(), revisions: new Map(), pushed: [], now: new Date() });
     times.push(performance.now() - started);
     if (run === 0) console.log(`${label}: ${Object.entries(result.index.catalogs).map(([file, { entries }]) => `${file} ${entries}`).join(', ')}; ${result.missing.length} missing`);
   }

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { prepareBuildSettings } from './build/build-settings.js';
 import { buildUnit, prepareFolderBuild, unitKey, type BuildSettings, type PreparedFolderBuild } from './build/build-unit.js';
+import type { KnownImage } from './catalog/assemble-catalogs.js';
 import { catalogWorkers } from './catalog/catalog-workers.js';
 import { produceCatalogs } from './catalog/produce-catalogs.js';
 import type { Config } from './config/load-config.js';
@@ -108,6 +109,8 @@ interface RunContext {
    * (neither sees the other's yet); one after the other, the second mounts them and uploads nothing twice.
    */
   pushQueue: (host: string) => ReturnType<typeof createLimiter>;
+  /** Images pushed and served with the digest the engine pushed: built from their definitions, labels included. */
+  pushed: KnownImage[];
 }
 
 function createRunContext(settings: BuildSettings, clients: RegistryClientPool): RunContext {
@@ -115,6 +118,7 @@ function createRunContext(settings: BuildSettings, clients: RegistryClientPool):
   return {
     settings,
     clients,
+    pushed: [],
     pushQueue(host) {
       let queue = queues.get(host);
       if (!queue) queues.set(host, (queue = createLimiter(1)));
@@ -187,6 +191,7 @@ async function processUnit(options: PipelineOptions, run: RunContext, unit: Buil
             throw new NeuronsError({ code: 'PUSH_UNVERIFIED', file: flavor.file, message: `${pushed.reference} is not served with digest ${pushed.digest} after the push`, hint: 'check the registry (a proxy or cache in front of it may be serving stale content)' });
           }
           result.images.push({ reference: pushed.reference, digest: served.digest });
+          if (pushed.digest) run.pushed.push({ digest: pushed.digest, identity: { id: flavor.id, kind: unit.worker.kind, version: flavor.definition.version } });
         }
       }
       report.outcomes.push(result);
@@ -257,11 +262,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
         signingKey: options.signingKey,
         allowUnsigned: options.allowUnsigned,
         expiresInDays: options.expiresInDays,
-        buildInputDigests: new Map(report.outcomes.filter((outcome) => outcome.buildInputDigest).map((outcome) => [outcome.id, outcome.buildInputDigest])),
+        // A failed or refused flavor's inputs are not those of whatever image its tags still name.
+        buildInputDigests: new Map(report.outcomes.filter((outcome) => outcome.buildInputDigest && (outcome.status === 'pushed' || outcome.status === 'unchanged')).map((outcome) => [outcome.id, outcome.buildInputDigest])),
         revisions: new Map(publishable.flatMap((worker) => {
           const revision = settings.source.folder(worker.path).revision;
           return revision ? [[worker.path, revision] as const] : [];
         })),
+        pushed: run.pushed,
         now: new Date(),
       });
       report.missing = result.missing;

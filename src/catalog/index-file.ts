@@ -1,7 +1,7 @@
 import { indexFormat, sha256Hex } from './publication.js';
 
 export { sha256Hex } from './publication.js';
-import type { CatalogRecord } from './assemble-catalogs.js';
+import type { CatalogRecord } from './choose-entry.js';
 
 export interface IndexedFlavor {
   id: string;
@@ -12,6 +12,11 @@ export interface IndexedFlavor {
   tags: string[];
   image: string;
   digest: string | undefined;
+  /**
+   * The image under `digest` was checked to carry this id, kind and version in its labels. Indexes written before
+   * the check existed lack the field: their digests say nothing of what the images are.
+   */
+  verified?: boolean;
   buildInputDigest: string | undefined;
   revision: string | undefined;
 }
@@ -45,19 +50,24 @@ export function buildIndex(options: {
   files: Map<string, Buffer>;
   entryCounts: Map<string, number>;
   records: CatalogRecord[];
+  /** This run's build inputs, by flavor id: only of images this run pushed or found unchanged. */
   buildInputDigests: Map<string, string>;
   revisions: Map<string, string>;
+  /** The previous index's flavors: the build inputs and revision of an image this run did not build. */
+  previous: IndexedFlavor[];
 }): CatalogIndex {
   const flavors = new Map<string, IndexedFlavor>();
   for (const record of options.records) {
     const tag = record.image.slice(record.image.lastIndexOf(':') + 1);
     const repository = record.image.slice(0, record.image.lastIndexOf(':'));
-    const key = `${record.id}@${repository}`;
+    // Tags of one flavor share a record while they name one image; a tag at another image gets its own.
+    const key = `${record.id}@${repository}@${record.digest ?? ''}`;
     const existing = flavors.get(key);
     if (existing) {
       if (!existing.tags.includes(tag)) existing.tags.push(tag);
       continue;
     }
+    const carried = record.digest ? options.previous.find((flavor) => flavor.id === record.id && flavor.digest === record.digest) : undefined;
     flavors.set(key, {
       id: record.id,
       kind: record.kind,
@@ -66,8 +76,9 @@ export function buildIndex(options: {
       tags: [tag],
       image: repository,
       digest: record.digest,
-      buildInputDigest: options.buildInputDigests.get(record.id),
-      revision: record.workerPath ? options.revisions.get(record.workerPath) : undefined,
+      verified: record.verified,
+      buildInputDigest: (record.kept ? undefined : options.buildInputDigests.get(record.id)) ?? carried?.buildInputDigest,
+      revision: (record.workerPath ? options.revisions.get(record.workerPath) : undefined) ?? carried?.revision,
     });
   }
   return {

@@ -4,7 +4,7 @@ import { NeuronsError, UsageError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
 import type { PublishTarget } from '../publish/publish-target.js';
 import type { RegistryClient } from '../registry/client.js';
-import { assembleCatalogs, type CatalogEntry } from './assemble-catalogs.js';
+import { assembleCatalogs, type CatalogEntry, type KnownImage } from './assemble-catalogs.js';
 import { catalogFileName, type CatalogVariant } from './catalog-entry.js';
 import { renderCatalogPage } from './html-page.js';
 import { buildIndex, serializeJson, type CatalogIndex } from './index-file.js';
@@ -28,8 +28,11 @@ export interface CatalogStageOptions {
   /** Publish unsigned even though the current publication is signed (engines with `--key` then refuse it). */
   allowUnsigned: boolean;
   expiresInDays: number;
+  /** Build inputs by flavor id, of the images this run pushed or found unchanged. */
   buildInputDigests: Map<string, string>;
   revisions: Map<string, string>;
+  /** Images this run pushed, by manifest digest: built from their definitions, so their labels need no read. */
+  pushed: KnownImage[];
   now: Date;
 }
 
@@ -83,7 +86,10 @@ export function refuseUnsignedOverSigned(published: PublishedState, options: { s
 async function produceOnce(options: CatalogStageOptions, ownCommits: Set<string>): Promise<Omit<CatalogStageResult, 'retries'>> {
   const published = await readPublished(options.targets, ownCommits);
   refuseUnsignedOverSigned(published, options);
-  const assembled = await assembleCatalogs({ workers: options.workers, registry: options.registry, client: options.client, channel: options.channel, previous: published.catalogs });
+  // A digest the previous index recorded after checking its labels is still that image (digests name content); an
+  // index without the `verified` mark (written before the check existed) vouches for nothing.
+  const verifiedBefore = (published.index?.flavors ?? []).flatMap((flavor) => (flavor.verified === true && flavor.digest ? [{ digest: flavor.digest, identity: { id: flavor.id, kind: flavor.kind, version: flavor.version } }] : []));
+  const assembled = await assembleCatalogs({ workers: options.workers, registry: options.registry, client: options.client, channel: options.channel, previous: published.catalogs, known: [...verifiedBefore, ...options.pushed] });
 
   const catalogs = new Map<string, Buffer>();
   const counts = new Map<string, number>();
@@ -106,7 +112,8 @@ async function produceOnce(options: CatalogStageOptions, ownCommits: Set<string>
     files: catalogs,
     entryCounts: counts,
     records: assembled.records,
-    buildInputDigests: carriedBuildInputDigests(options.buildInputDigests, published, assembled.records),
+    buildInputDigests: options.buildInputDigests,
+    previous: published.index?.flavors ?? [],
     revisions: options.revisions,
   });
   const indexBytes = serializeJson(index);
@@ -120,16 +127,6 @@ async function produceOnce(options: CatalogStageOptions, ownCommits: Set<string>
   ownCommits.add(sha256Hex(publication.index));
   for (const target of options.targets) await target.publish(publication);
   return { files: [...publication.named.keys(), indexFileName], index, missing: assembled.missing, kept: assembled.kept };
-}
-
-/** A flavor unchanged since the last publication keeps the build-input digest recorded for its image then. */
-function carriedBuildInputDigests(fromRun: Map<string, string>, published: PublishedState, records: Awaited<ReturnType<typeof assembleCatalogs>>['records']): Map<string, string> {
-  const digests = new Map(fromRun);
-  for (const flavor of published.index?.flavors ?? []) {
-    const record = records.find((candidate) => candidate.id === flavor.id && candidate.digest === flavor.digest);
-    if (record && flavor.buildInputDigest && !digests.has(flavor.id)) digests.set(flavor.id, flavor.buildInputDigest);
-  }
-  return digests;
 }
 
 function renderPage(assembled: Awaited<ReturnType<typeof assembleCatalogs>>, index: CatalogIndex, channel: Channel): string {

@@ -1,8 +1,10 @@
 import { createWorkerId } from '../definitions/version.js';
+import type { WorkerIdentity } from '../images/worker-labels.js';
 import { NeuronsError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
 import type { PublishTarget } from '../publish/publish-target.js';
 import type { CatalogEntry, CatalogRecord } from './assemble-catalogs.js';
+import type { KnownImage } from './image-facts.js';
 import { catalogKind } from './catalog-entry.js';
 import { renderCatalogPage } from './html-page.js';
 import { buildIndex, serializeJson, type CatalogIndex } from './index-file.js';
@@ -12,12 +14,13 @@ import { indexFileName, makePublication, pageFileName, sha256Hex } from './publi
 import { signBytes } from './signing.js';
 
 /** What the registry says of an entry's image: its digest when it is that worker at that version, else why not. */
-export type EntryImageCheck = { ok: true; digest: string } | { ok: false; code: string; reason: string };
-export type EntryImageVerifier = (reference: string, expected: { id: string; kind: 'analyzer' | 'responder' }) => Promise<EntryImageCheck>;
+export type EntryImageCheck = { ok: true; digest: string; verified: boolean } | { ok: false; code: string; reason: string };
+export type EntryImageVerifier = (reference: string, expected: WorkerIdentity) => Promise<EntryImageCheck>;
 
 export interface RefreshOptions {
   targets: PublishTarget[];
-  verify: EntryImageVerifier;
+  /** Made once the publication is read: the digests its index recorded as verified need no read. */
+  verifier: (known: KnownImage[]) => EntryImageVerifier;
   signingKey: { pem: string; origin: string } | undefined;
   allowUnsigned: boolean;
   /** Drop the entries whose image no longer verifies instead of refusing to refresh. */
@@ -40,6 +43,7 @@ export async function refreshCatalogs(options: RefreshOptions): Promise<CatalogS
       throw new NeuronsError({ code: 'CATALOG_REFRESH_NOTHING', message: `no publication to refresh in ${options.targets.map((target) => target.description).join(', ')}`, hint: 'publish once with neurons pipeline or neurons catalog; --refresh re-signs what is published' });
     }
     refuseUnsignedOverSigned(published, options);
+    const verify = options.verifier(published.index.flavors.flatMap((flavor) => (flavor.verified === true && flavor.digest ? [{ digest: flavor.digest, identity: { id: flavor.id, kind: flavor.kind, version: flavor.version } }] : [])));
     const records: CatalogRecord[] = [];
     const missing: Problem[] = [];
     const catalogs = new Map<string, Buffer>();
@@ -54,7 +58,7 @@ export async function refreshCatalogs(options: RefreshOptions): Promise<CatalogS
           const version = String(entry['version'] ?? '');
           const image = typeof entry['dockerImage'] === 'string' ? entry['dockerImage'] : '';
           const id = createWorkerId(name, version);
-          return { entry, name, version, image, id, check: image ? await options.verify(image, { id, kind }) : ({ ok: false, code: 'CATALOG_IMAGE_MISSING', reason: 'the entry has no dockerImage' } as const) };
+          return { entry, name, version, image, id, check: image ? await verify(image, { id, kind, version }) : ({ ok: false, code: 'CATALOG_IMAGE_MISSING', reason: 'the entry has no dockerImage' } as const) };
         }),
       );
       const keptEntries: CatalogEntry[] = [];
@@ -64,7 +68,7 @@ export async function refreshCatalogs(options: RefreshOptions): Promise<CatalogS
           continue;
         }
         keptEntries.push(entry);
-        records.push({ catalog: file, id, kind, name, version, image, digest: check.digest, kept: false, workerPath: undefined });
+        records.push({ catalog: file, id, kind, name, version, image, digest: check.digest, verified: check.verified, kept: false, workerPath: undefined });
       }
       kept.set(file, keptEntries);
       // Unchanged catalogs keep their exact bytes, hence their hash: only the index is new.
@@ -79,21 +83,20 @@ export async function refreshCatalogs(options: RefreshOptions): Promise<CatalogS
       });
     }
     const previous = published.index;
-    const index = carryFlavorFacts(
-      buildIndex({
-        serial: published.serial + 1,
-        signed: options.signingKey !== undefined,
-        now: options.now,
-        expiresInDays: options.expiresInDays,
-        registry: (previous as Partial<CatalogIndex>).registry ?? '',
-        files: catalogs,
-        entryCounts: counts,
-        records,
-        buildInputDigests: new Map(),
-        revisions: new Map(),
-      }),
-      previous.flavors,
-    );
+    // A flavor whose image is the one the previous index recorded keeps its build-input digest and revision.
+    const index = buildIndex({
+      serial: published.serial + 1,
+      signed: options.signingKey !== undefined,
+      now: options.now,
+      expiresInDays: options.expiresInDays,
+      registry: (previous as Partial<CatalogIndex>).registry ?? '',
+      files: catalogs,
+      entryCounts: counts,
+      records,
+      buildInputDigests: new Map(),
+      revisions: new Map(),
+      previous: previous.flavors,
+    });
     const indexBytes = serializeJson(index);
     const { signingKey } = options;
     const publication = makePublication({
@@ -106,15 +109,6 @@ export async function refreshCatalogs(options: RefreshOptions): Promise<CatalogS
     for (const target of options.targets) await target.publish(publication);
     return { files: [...publication.named.keys(), indexFileName], index, missing: options.allowPartial ? missing : [], kept: [] };
   });
-}
-
-/** A flavor whose image is the one the previous index recorded keeps its build-input digest and revision. */
-function carryFlavorFacts(index: CatalogIndex, before: CatalogIndex['flavors']): CatalogIndex {
-  const flavors = index.flavors.map((flavor) => {
-    const old = before.find((candidate) => candidate.id === flavor.id && candidate.image === flavor.image && candidate.digest === flavor.digest);
-    return old ? { ...flavor, buildInputDigest: old.buildInputDigest, revision: old.revision } : flavor;
-  });
-  return { ...index, flavors };
 }
 
 function renderRefreshedPage(catalogs: Map<string, CatalogEntry[]>, records: CatalogRecord[], index: CatalogIndex): string {

@@ -1,12 +1,7 @@
 import { digestOf, type RegistryClient } from './client.js';
+import type { Descriptor } from './manifest.js';
 
-/** An OCI content descriptor. */
-export interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  annotations?: Record<string, string>;
-}
+export type { Descriptor } from './manifest.js';
 
 /** An OCI image manifest used as an artifact (OCI 1.1 `artifactType`; a config media type of its own for 1.0). */
 export interface ArtifactManifest {

@@ -4,6 +4,9 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { EnvironmentError } from '../errors/neurons-error.js';
 import { describeTlsFailure, isTlsFailure, peerCertificate, systemCertificates } from '../trust/trust-store.js';
 import { registerSecret } from '../util/mask.js';
+import { manifestMediaTypes, parseManifest, runnableManifests, type ParsedManifest } from './manifest.js';
+
+export { manifestMediaTypes } from './manifest.js';
 
 export interface RegistryCredentials {
   username: string;
@@ -30,24 +33,11 @@ export interface ManifestInfo {
   size: number;
 }
 
-export interface ImageManifest {
-  mediaType?: string;
-  config?: { digest: string; mediaType: string; size: number };
-  layers?: Array<{ digest: string; size: number; mediaType: string }>;
-}
-
 export interface ImageConfig {
   config?: { Labels?: Record<string, string> | null; Entrypoint?: string[] | null; Env?: string[] | null };
   architecture?: string;
   os?: string;
 }
-
-export const manifestMediaTypes = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-];
 
 /** Docker Hub's image references say `docker.io`; its API lives elsewhere. */
 export function apiHost(host: string): string {
@@ -161,33 +151,36 @@ export class RegistryClient {
     };
   }
 
-  /** The manifest itself (an image manifest; for an index, the one for `platform`). */
-  async getManifest(repository: string, reference: string, platform = { os: 'linux', architecture: 'amd64' }): Promise<{ digest: string; manifest: ImageManifest } | undefined> {
+  /**
+   * A manifest as served, parsed, and checked against its digest: the digest asked for, else the one the registry
+   * gives (`Docker-Content-Digest`). Undefined when the registry does not have it.
+   */
+  async readManifest(repository: string, reference: string): Promise<{ digest: string; manifest: ParsedManifest } | undefined> {
     const path = `/v2/${repository}/manifests/${reference}`;
     const response = await this.send('GET', path, `repository:${repository}:pull`, { accept: manifestMediaTypes.join(', ') });
     if (response.statusCode === 404) return undefined;
     if (response.statusCode !== 200) throw this.statusError(response.statusCode, path);
-    const body = JSON.parse(response.body) as ImageManifest & { manifests?: Array<{ digest: string; platform?: { os?: string; architecture?: string } }> };
-    const digest = String(response.headers['docker-content-digest'] ?? reference);
-    if (body.manifests) {
-      const chosen = body.manifests.find((entry) => entry.platform?.os === platform.os && entry.platform?.architecture === platform.architecture) ?? body.manifests[0];
-      if (!chosen) return undefined;
-      const inner = await this.getManifest(repository, chosen.digest, platform);
-      return inner ? { digest, manifest: inner.manifest } : undefined;
+    const digest = digestOf(response.bytes);
+    // A tag has no colon; a digest reference does.
+    const claimed = reference.includes(':') ? reference : String(response.headers['docker-content-digest'] ?? '');
+    if (claimed.startsWith('sha256:') && claimed !== digest) throw this.digestMismatch(path);
+    return { digest, manifest: parseManifest(response.bytes, String(response.headers['content-type'] ?? '')) };
+  }
+
+  /**
+   * The image configuration (labels, entry point, environment) of a published image, without pulling its layers;
+   * for an index, the configuration of the image for `platform` (else its first runnable image).
+   */
+  async getImageConfig(repository: string, reference: string, platform = { os: 'linux', architecture: 'amd64' }): Promise<{ digest: string; config: ImageConfig } | undefined> {
+    const found = await this.readManifest(repository, reference);
+    let image = found?.manifest;
+    if (image?.kind === 'index') {
+      const runnable = runnableManifests(image.manifests);
+      const chosen = runnable.find((entry) => entry.platform?.os === platform.os && entry.platform.architecture === platform.architecture) ?? runnable[0];
+      image = chosen ? (await this.readManifest(repository, chosen.digest))?.manifest : undefined;
     }
-    return { digest, manifest: body };
-  }
-
-  /** The image configuration (labels, entry point, environment) of a published image, without pulling its layers. */
-  async getImageConfig(repository: string, reference: string): Promise<{ digest: string; config: ImageConfig } | undefined> {
-    const found = await this.getManifest(repository, reference);
-    if (!found?.manifest.config) return undefined;
-    const blob = await this.getBlob(repository, found.manifest.config.digest);
-    return { digest: found.digest, config: JSON.parse(blob) as ImageConfig };
-  }
-
-  private async getBlob(repository: string, digest: string): Promise<string> {
-    return (await this.readBlob(repository, digest)).toString('utf8');
+    if (!found || image?.kind !== 'image') return undefined;
+    return { digest: found.digest, config: JSON.parse((await this.readBlob(repository, image.config.digest)).toString('utf8')) as ImageConfig };
   }
 
   /** A blob's bytes, checked against its digest. */
@@ -199,9 +192,7 @@ export class RegistryClient {
       response = await this.raw('GET', String(response.headers['location'] ?? ''), {});
     }
     if (response.statusCode !== 200) throw this.statusError(response.statusCode, path);
-    if (digest.startsWith('sha256:') && digestOf(response.bytes) !== digest) {
-      throw new EnvironmentError({ code: 'REGISTRY_DIGEST_MISMATCH', message: `registry ${this.endpoint.host} served ${path} with other content than its digest says`, hint: 'the registry or a proxy in between altered the blob: check its storage' });
-    }
+    if (digest.startsWith('sha256:') && digestOf(response.bytes) !== digest) throw this.digestMismatch(path);
     return response.bytes;
   }
 
@@ -222,6 +213,10 @@ export class RegistryClient {
 
   async close(): Promise<void> {
     await this.dispatcher.close();
+  }
+
+  private digestMismatch(path: string): EnvironmentError {
+    return new EnvironmentError({ code: 'REGISTRY_DIGEST_MISMATCH', message: `registry ${this.endpoint.host} served ${path} with other content than its digest says`, hint: 'the registry or a proxy in between altered the content: check its storage' });
   }
 
   private statusError(status: number, path: string, body = ''): EnvironmentError {

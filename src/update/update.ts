@@ -166,7 +166,9 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateReport> {
       if (seen.has(workerKey(worker))) continue;
       seen.add(workerKey(worker));
       const repository = withoutTag(worker.catalogImage);
-      const digest = index?.flavors.find((flavor) => flavor.id === worker.id && flavor.image === repository)?.digest ?? undefined;
+      const tag = worker.catalogImage.split('@')[0]?.slice(repository.length + 1) ?? '';
+      // The record of this tag: two tags of one flavor at different images have a record each.
+      const digest = index?.flavors.find((flavor) => flavor.id === worker.id && flavor.image === repository && flavor.tags.includes(tag))?.digest ?? undefined;
       workers.push({ ...worker, image: applyRegistryPrefix(worker.catalogImage, options.registryPrefix), digest });
     }
   }

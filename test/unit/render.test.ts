@@ -6,6 +6,7 @@ import type { Config } from '../../src/config/load-config.js';
 import type { Flavor, WorkerFolder } from '../../src/definitions/types.js';
 import { flavorEntrypoint, renderBuild, renderFlavor, type RenderSettings } from '../../src/render/render-dockerfile.js';
 import { TemplateSet } from '../../src/render/templates.js';
+import { versionLabel, workerIdLabel, workerKindLabel } from '../../src/images/worker-labels.js';
 import { testConfig } from '../helpers/config.js';
 import { createCertificateAuthority } from '../../src/ca/certificates.js';
 
@@ -121,6 +122,18 @@ describe('Dockerfile rendering', () => {
     expect(custom.contextPrefix).toBe('');
     expect(custom.buildArgs['NEURONS_BASE_PYTHON']).toBe('mirror/python:3.11');
     expect(flavorEntrypoint('custom', flavor('Own/x.py'), false)).toBeUndefined();
+  });
+
+  it('labels every flavor image, a custom Dockerfile too, with what the catalog stage checks', () => {
+    const source = { revision: undefined, created: undefined, url: undefined };
+    for (const runtime of ['python', 'custom'] as const) {
+      const dockerfile = renderFlavor(new TemplateSet(), { folderImage: 'f:1', worker: worker('Own', runtime, 'Own/x.py'), flavor: flavor('Own/x.py', { name: 'Own', version: '2.3' }), source, templateId: runtime, stdio: false });
+      expect(dockerfile).toMatch(/^FROM f:1$/m);
+      // The worker id comes from the flavor (createWorkerId), the version from the definition.
+      expect(dockerfile).toContain(`${workerIdLabel}="X_1_0"`);
+      expect(dockerfile).toContain(`${workerKindLabel}="analyzer"`);
+      expect(dockerfile).toContain(`${versionLabel}="2.3"`);
+    }
   });
 
   it('a repository template overrides a built-in', async () => {

@@ -69,6 +69,7 @@ export const catalogCommand: Command = {
           const revision = source.folder(worker.path).revision;
           return revision ? [[worker.path, revision] as const] : [];
         })),
+        pushed: [],
         now: new Date(),
       });
       const elapsed = Date.now() - started;
@@ -94,7 +95,7 @@ async function refresh(io: CliIo, values: ParsedValues, config: Config, policy: 
     const started = Date.now();
     const result = await refreshCatalogs({
       targets,
-      verify: registryEntryVerifier(config.registries, clients),
+      verifier: (known) => registryEntryVerifier(config.registries, clients, known),
       ...policy,
       allowPartial: Boolean(values['allow-partial']),
       now: new Date(),

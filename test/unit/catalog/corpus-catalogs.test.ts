@@ -26,6 +26,7 @@ describe.skipIf(!existsSync(corpus))('engine catalogs of the Cortex-Analyzers de
       expiresInDays: 30,
       buildInputDigests: new Map(),
       revisions: new Map(),
+      pushed: [],
       now: new Date(),
     });
     for (const [kind, count] of [['analyzers', 275], ['responders', 156]] as const) {

@@ -7,7 +7,7 @@ const keys = generateSigningKeys();
 const catalogs = new Map([['analyzers.json', serializeJson([{ name: 'A', dockerImage: 'r/n/a:1' }])], ['responders.json', serializeJson([])]]);
 
 function signedIndex(serial: number, now = new Date('2026-11-01T00:00:00Z'), days = 30) {
-  const index = buildIndex({ serial, signed: true, now, expiresInDays: days, registry: 'r/n', files: catalogs, entryCounts: new Map([['analyzers.json', 1], ['responders.json', 0]]), records: [], buildInputDigests: new Map(), revisions: new Map() });
+  const index = buildIndex({ serial, signed: true, now, expiresInDays: days, registry: 'r/n', files: catalogs, entryCounts: new Map([['analyzers.json', 1], ['responders.json', 0]]), records: [], buildInputDigests: new Map(), revisions: new Map(), previous: [] });
   const bytes = serializeJson(index);
   return { bytes, signature: signBytes(bytes, keys.privateKeyPem, 'test') };
 }

@@ -23,6 +23,7 @@ async function publish(targets: string[], channel: Channel): Promise<{ serial: n
     expiresInDays: 30,
     buildInputDigests: new Map(),
     revisions: new Map(),
+    pushed: [],
     now: new Date(),
   });
   return { serial: result.index.serial, catalogs: Object.keys(result.index.catalogs).sort() };

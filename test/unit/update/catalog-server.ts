@@ -27,7 +27,7 @@ export function publication(options: { analyzers: Array<Record<string, unknown>>
       const name = String(item['name']);
       const version = String(item['version']);
       const image = String(item['dockerImage']);
-      return { catalog: file, id: createWorkerId(name, version), kind: file.startsWith('responders') ? 'responder' : 'analyzer', name, version, image, digest: digestOf(name, version), kept: false, workerPath: undefined } as const;
+      return { catalog: file, id: createWorkerId(name, version), kind: file.startsWith('responders') ? 'responder' : 'analyzer', name, version, image, digest: digestOf(name, version), verified: true, kept: false, workerPath: undefined } as const;
     }),
   );
   const index = buildIndex({
@@ -41,6 +41,7 @@ export function publication(options: { analyzers: Array<Record<string, unknown>>
     records,
     buildInputDigests: new Map(),
     revisions: new Map(),
+    previous: [],
   });
   const { privateKeyPem } = options;
   // A publisher other than neurons may write what neurons never does (an index without expiry, say): signed all the same.

@@ -1,0 +1,85 @@
+import { claimOf, describeClaim, sameClaim, type LabelClaim, type WorkerIdentity } from '../images/worker-labels.js';
+import { parseImageReference } from '../images/reference.js';
+import type { RegistryClient } from '../registry/client.js';
+import { readImageLabels } from '../registry/image-labels.js';
+import { createLimiter } from '../util/limit.js';
+
+/** What the registry says of one image reference, as far as a catalog entry goes. */
+export type ImageFacts =
+  | { state: 'missing' }
+  /** On another registry than the one read: nothing can be said of it. */
+  | { state: 'elsewhere' }
+  /** A manifest (checked against `digest`) whose every runnable image carries these labels. */
+  | { state: 'labelled'; digest: string; claim: LabelClaim }
+  /** A manifest with no labels to go by: an artifact, schema 1, platforms that disagree; `reason` says which. */
+  | { state: 'unreadable'; digest: string; reason: string };
+
+/** An image whose labels are known without reading them: pushed by this run, or verified by the previous index. */
+export interface KnownImage {
+  digest: string;
+  identity: WorkerIdentity;
+}
+
+export interface ImageVerifier {
+  facts(reference: string): Promise<ImageFacts>;
+  /** Registry reads so far: manifests by tag or digest, and images whose labels were read (configurations). */
+  readonly counts: { manifests: number; labelled: number; known: number };
+}
+
+type DigestFacts = Exclude<ImageFacts, { state: 'missing' } | { state: 'elsewhere' }>;
+
+/**
+ * Reads what images say they are, for the catalog stage. Each reference is read once (a GET of its manifest, which
+ * also gives its digest), and each manifest digest's labels once: the major and full-version tags of a flavor, and
+ * every flavor kept at an old image, share one configuration read. A digest in `known` needs no read at all.
+ * Reads go through one limiter, so a fleet of a thousand tags keeps a bounded number of requests in flight.
+ */
+export function createImageVerifier(options: { client: RegistryClient; host: string; known: KnownImage[]; concurrency: number }): ImageVerifier {
+  const { client } = options;
+  const limit = createLimiter(options.concurrency);
+  const known = new Map(options.known.map((image) => [image.digest, image.identity]));
+  const byReference = new Map<string, Promise<ImageFacts>>();
+  const byDigest = new Map<string, Promise<DigestFacts>>();
+  const counts = { manifests: 0, labelled: 0, known: 0 };
+
+  const labelsOf = (repository: string, digest: string, read: Parameters<typeof readImageLabels>[2]): Promise<DigestFacts> => {
+    let pending = byDigest.get(digest);
+    if (!pending) {
+      pending = (async (): Promise<DigestFacts> => {
+        const identity = known.get(digest);
+        if (identity) {
+          counts.known += 1;
+          return { state: 'labelled', digest, claim: identity };
+        }
+        counts.labelled += 1;
+        const labels = await limit(() => readImageLabels(client, repository, read));
+        if (!labels.readable) return { state: 'unreadable', digest, reason: labels.reason };
+        const claims = labels.platforms.map((platform) => ({ platform: platform.platform, claim: claimOf(platform.labels) }));
+        const [first] = claims;
+        if (!first) return { state: 'unreadable', digest, reason: 'no image' };
+        if (claims.every((item) => sameClaim(item.claim, first.claim))) return { state: 'labelled', digest, claim: first.claim };
+        return { state: 'unreadable', digest, reason: `its platforms disagree: ${claims.map((item) => `${item.platform} is ${describeClaim(item.claim)}`).join(', ')}` };
+      })();
+      byDigest.set(digest, pending);
+    }
+    return pending;
+  };
+
+  const read = async (reference: string): Promise<ImageFacts> => {
+    const parsed = parseImageReference(reference);
+    if (parsed.host !== options.host) return { state: 'elsewhere' };
+    counts.manifests += 1;
+    const found = await limit(() => client.readManifest(parsed.repository, parsed.digest ?? parsed.tag ?? 'latest'));
+    if (!found) return { state: 'missing' };
+    return labelsOf(parsed.repository, found.digest, found.manifest);
+  };
+
+  return {
+    counts,
+    facts(reference) {
+      let pending = byReference.get(reference);
+      if (!pending) byReference.set(reference, (pending = read(reference)));
+      return pending;
+    },
+  };
+}

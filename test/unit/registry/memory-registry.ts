@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+// A small local server speaking the read side of the distribution API (manifests and blobs, anonymous), for the
+// shapes the environment's registry is never given: manifest lists, OCI indexes, tampered content. The real TLS
+// registry is covered by the integration tests.
+
+export const sha256 = (bytes: Buffer | string): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+export const mediaTypes = {
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  dockerConfig: 'application/vnd.docker.container.image.v1+json',
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  ociConfig: 'application/vnd.oci.image.config.v1+json',
+};
+
+export interface MemoryRegistry {
+  host: string;
+  /** Stores a blob; `served` replaces the bytes sent for it (a tampered blob). Returns its descriptor. */
+  blob(bytes: Buffer | string, mediaType: string, served?: Buffer | string): { mediaType: string; digest: string; size: number };
+  /** Stores a manifest under its digest and the tags given; `digestHeader` replaces the one the server states. */
+  manifest(repository: string, body: object, tags: string[], options?: { digestHeader?: string }): { mediaType: string; digest: string; size: number };
+  /** Requests served, by kind. */
+  counts: { manifests: number; blobs: number };
+  close(): Promise<void>;
+}
+
+/** An image whose configuration carries `labels` (for `os/architecture`), stored under `tags`. */
+export function storeImage(registry: MemoryRegistry, repository: string, labels: Record<string, string> | null, tags: string[], options: { oci?: boolean; platform?: string } = {}) {
+  const [os = 'linux', architecture = 'amd64'] = (options.platform ?? 'linux/amd64').split('/');
+  const config = registry.blob(JSON.stringify({ architecture, os, config: { Labels: labels } }), options.oci ? mediaTypes.ociConfig : mediaTypes.dockerConfig);
+  const layer = registry.blob('layer', 'application/vnd.oci.image.layer.v1.tar+gzip');
+  return registry.manifest(repository, { schemaVersion: 2, mediaType: options.oci ? mediaTypes.ociManifest : mediaTypes.dockerManifest, config, layers: [layer] }, tags);
+}
+
+export async function startMemoryRegistry(): Promise<MemoryRegistry> {
+  const blobs = new Map<string, Buffer>();
+  const manifests = new Map<string, { bytes: Buffer; mediaType: string; digestHeader: string }>();
+  const counts = { manifests: 0, blobs: 0 };
+  const server: Server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://registry');
+    const manifest = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
+    if (manifest) {
+      counts.manifests += 1;
+      const found = manifests.get(`${manifest[1]}:${decodeURIComponent(manifest[2] ?? '')}`);
+      if (!found) return void response.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"MANIFEST_UNKNOWN"}]}');
+      response.writeHead(200, { 'content-type': found.mediaType, 'docker-content-digest': found.digestHeader, 'content-length': String(found.bytes.length) });
+      return void response.end(request.method === 'HEAD' ? undefined : found.bytes);
+    }
+    const blob = /^\/v2\/.+\/blobs\/([^/]+)$/.exec(url.pathname);
+    if (blob) {
+      counts.blobs += 1;
+      const bytes = blobs.get(decodeURIComponent(blob[1] ?? ''));
+      if (!bytes) return void response.writeHead(404).end();
+      return void response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(bytes);
+    }
+    response.writeHead(url.pathname === '/v2/' ? 200 : 404).end('{}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    counts,
+    blob(bytes, mediaType, served) {
+      const digest = sha256(bytes);
+      blobs.set(digest, Buffer.from(served ?? bytes));
+      return { mediaType, digest, size: Buffer.byteLength(bytes) };
+    },
+    manifest(repository, body, tags, options = {}) {
+      const bytes = Buffer.from(JSON.stringify(body));
+      const digest = sha256(bytes);
+      const mediaType = String((body as { mediaType?: string }).mediaType ?? mediaTypes.dockerManifest);
+      const stored = { bytes, mediaType, digestHeader: options.digestHeader ?? digest };
+      for (const reference of [digest, ...tags]) manifests.set(`${repository}:${reference}`, stored);
+      return { mediaType, digest, size: bytes.length };
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

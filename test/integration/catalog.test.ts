@@ -87,6 +87,19 @@ describe('catalogs published from the real registry', () => {
     expect((await verify(3)).flavors.map((flavor) => flavor.name)).not.toContain('IPClassifier');
   });
 
+  it('re-signs the publication with --refresh, without a build: the same catalogs, a new serial and expiry', async () => {
+    const before = await verify(4);
+    const catalogs = new Map(await Promise.all(catalogFiles.map(async (file) => [file, await read(file)] as const)));
+    const run = await runCli(['catalog', '--refresh', '--repo', repo, '--out', out, '--sign', keyFile, '--expires-days', '90', '--require-signature']);
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    const after = await verify(before.serial);
+    expect(after.serial).toBe(before.serial + 1);
+    expect(Date.parse(after.expires)).toBeGreaterThan(Date.parse(before.expires) + 50 * 86_400_000);
+    for (const [file, bytes] of catalogs) expect((await read(file)).equals(bytes), file).toBe(true);
+    expect(after.flavors.map((flavor) => [flavor.id, flavor.tags, flavor.digest])).toEqual(before.flavors.map((flavor) => [flavor.id, flavor.tags, flavor.digest]));
+    expect(after.flavors.every((flavor) => /^sha256:/.test(flavor.buildInputDigest ?? ''))).toBe(true);
+  });
+
   it('renders a page a person can filter, in a real browser', async () => {
     const chromium = (url: string, ...flags: string[]): string =>
       execFileSync('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${path.join(out, '.chromium')}`, ...flags, url], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] });

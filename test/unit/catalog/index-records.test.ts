@@ -5,7 +5,7 @@ import { buildIndex, type IndexedFlavor } from '../../../src/catalog/index-file.
 const repository = 'registry.example/ns/hashcalc_md5';
 const record = (overrides: Partial<CatalogRecord>): CatalogRecord => ({ catalog: 'analyzers.json', id: 'HashCalc_MD5_1_0', kind: 'analyzer', name: 'HashCalc_MD5', version: '1.0', image: `${repository}:1`, digest: 'sha256:10', verified: true, kept: false, workerPath: 'analyzers/HashCalc', ...overrides });
 const index = (records: CatalogRecord[], previous: IndexedFlavor[] = [], buildInputDigests = new Map<string, string>()) =>
-  buildIndex({ serial: 2, now: new Date(0), expiresInDays: 1, registry: 'registry.example/ns', files: new Map(), entryCounts: new Map(), records, buildInputDigests, revisions: new Map([['analyzers/HashCalc', 'rev-now']]), previous });
+  buildIndex({ serial: 2, signed: false, now: new Date(0), expiresInDays: 1, registry: 'registry.example/ns', files: new Map(), entryCounts: new Map(), records, buildInputDigests, revisions: new Map([['analyzers/HashCalc', 'rev-now']]), previous });
 
 describe('index flavor records', () => {
   it('say which digest was verified, and give a tag at another image a record of its own', () => {

@@ -116,17 +116,25 @@ async function produceOnce(options: CatalogStageOptions, ownCommits: Set<string>
     previous: published.index?.flavors ?? [],
     revisions: options.revisions,
   });
-  const indexBytes = serializeJson(index);
+  const files = await signAndPublish({ index, catalogs, page: renderPage(assembled, index, options.channel), signingKey: options.signingKey, targets: options.targets, ownCommits });
+  return { files, index, missing: assembled.missing, kept: assembled.kept };
+}
+
+/**
+ * Signs the index and switches every target to the publication (recorded in `ownCommits` first: see
+ * readPublished). Returns the names a reader uses: the named catalogs, the page, the index.
+ */
+export async function signAndPublish(options: { index: CatalogIndex; catalogs: Map<string, Buffer>; page: string; signingKey: { pem: string; origin: string } | undefined; targets: PublishTarget[]; ownCommits: Set<string> }): Promise<string[]> {
   const { signingKey } = options;
   const publication = makePublication({
-    index: indexBytes,
-    catalogs,
+    index: serializeJson(options.index),
+    catalogs: options.catalogs,
     sign: signingKey && ((bytes) => signBytes(bytes, signingKey.pem, signingKey.origin)),
-    extra: new Map([[pageFileName, Buffer.from(renderPage(assembled, index, options.channel))]]),
+    extra: new Map([[pageFileName, Buffer.from(options.page)]]),
   });
-  ownCommits.add(sha256Hex(publication.index));
+  options.ownCommits.add(sha256Hex(publication.index));
   for (const target of options.targets) await target.publish(publication);
-  return { files: [...publication.named.keys(), indexFileName], index, missing: assembled.missing, kept: assembled.kept };
+  return [...publication.named.keys(), indexFileName];
 }
 
 function renderPage(assembled: Awaited<ReturnType<typeof assembleCatalogs>>, index: CatalogIndex, channel: Channel): string {

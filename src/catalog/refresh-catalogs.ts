@@ -8,10 +8,8 @@ import type { KnownImage } from './image-facts.js';
 import { catalogKind } from './catalog-entry.js';
 import { renderCatalogPage } from './html-page.js';
 import { buildIndex, serializeJson, type CatalogIndex } from './index-file.js';
-import { publishWithRetries, refuseUnsignedOverSigned, type CatalogStageResult } from './produce-catalogs.js';
+import { publishWithRetries, refuseUnsignedOverSigned, signAndPublish, type CatalogStageResult } from './produce-catalogs.js';
 import { readPublished } from './published-state.js';
-import { indexFileName, makePublication, pageFileName, sha256Hex } from './publication.js';
-import { signBytes } from './signing.js';
 
 /** What the registry says of an entry's image: its digest when it is that worker at that version, else why not. */
 export type EntryImageCheck = { ok: true; digest: string; verified: boolean } | { ok: false; code: string; reason: string };
@@ -97,17 +95,8 @@ export async function refreshCatalogs(options: RefreshOptions): Promise<CatalogS
       revisions: new Map(),
       previous: previous.flavors,
     });
-    const indexBytes = serializeJson(index);
-    const { signingKey } = options;
-    const publication = makePublication({
-      index: indexBytes,
-      catalogs,
-      sign: signingKey && ((bytes) => signBytes(bytes, signingKey.pem, signingKey.origin)),
-      extra: new Map([[pageFileName, Buffer.from(renderRefreshedPage(kept, records, index))]]),
-    });
-    ownCommits.add(sha256Hex(publication.index));
-    for (const target of options.targets) await target.publish(publication);
-    return { files: [...publication.named.keys(), indexFileName], index, missing: options.allowPartial ? missing : [], kept: [] };
+    const files = await signAndPublish({ index, catalogs, page: renderRefreshedPage(kept, records, index), signingKey: options.signingKey, targets: options.targets, ownCommits });
+    return { files, index, missing: options.allowPartial ? missing : [], kept: [] };
   });
 }
 

@@ -1,7 +1,7 @@
 import { link, mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { changedNamedFiles, indexFileName, isObjectName, legacySignatureFileName, referencedObjects, type Publication } from '../catalog/publication.js';
+import { changedNamedFiles, indexFileName, isObjectName, legacySignatureFileName, referencedObjects } from '../catalog/publication.js';
 import { processAlive, syncDirectory, writeFileAtomic } from '../util/atomic-file.js';
 import { publishConflict } from './conflict.js';
 import type { PublishTarget } from './publish-target.js';

@@ -6,6 +6,7 @@ import type { WorkerSettings } from '../config/schema.js';
 import type { Flavor, WorkerFolder } from '../definitions/types.js';
 import { NeuronsError } from '../errors/neurons-error.js';
 import { packageRoot } from '../util/package-root.js';
+import { carrySecrets, withoutCredentials, type BuildSecret } from './build-secrets.js';
 import type { BaseImages } from './pin-base-images.js';
 import { assertSafePath } from './safe-values.js';
 import type { SourceInfo } from './source-info.js';
@@ -28,7 +29,10 @@ export interface RenderedBuild {
   /** Generated files added to the context (CA for the package index, the job adapter). */
   extraFiles: Map<string, Buffer>;
   buildArgs: Record<string, string>;
-  /** Build arguments that carry credentials: passed to the build, never printed, never part of the build inputs. */
+  /**
+   * Build arguments that carry credentials (see build-secrets.ts): passed to the build, never printed, never part of
+   * the build inputs, never in the history or the cache of the build stage.
+   */
   secretBuildArgs: Record<string, string>;
   /** A Go worker speaking stdin/stdout: its flavors' entry points go through the job adapter. */
   speaksStdio: boolean;
@@ -132,9 +136,8 @@ export async function renderBuild(repo: string, worker: WorkerFolder, requiremen
   const extraFiles = new Map<string, Buffer>();
   const buildArgs: Record<string, string> = {};
   for (const [runtime, image] of Object.entries(settings.baseImages)) if (image) buildArgs[`NEURONS_BASE_${runtime.toUpperCase()}`] = image;
-  const secretBuildArgs: Record<string, string> = {};
   if (worker.runtime === 'custom') {
-    return { templateId: 'custom', dockerfile: await readFile(path.join(folder, 'Dockerfile'), 'utf8'), contextPrefix: '', extraFiles, buildArgs, secretBuildArgs, speaksStdio: false };
+    return { templateId: 'custom', dockerfile: await readFile(path.join(folder, 'Dockerfile'), 'utf8'), contextPrefix: '', extraFiles, buildArgs, secretBuildArgs: {}, speaksStdio: false };
   }
   if (worker.runtime === undefined) {
     throw new NeuronsError({ code: 'RENDER_NO_RUNTIME', file: worker.path, message: 'the runtime of this folder is unknown', hint: 'add a Dockerfile to the worker folder' });
@@ -147,19 +150,22 @@ export async function renderBuild(repo: string, worker: WorkerFolder, requiremen
   for (const [index, pem] of buildCas.entries()) extraFiles.set(`.neurons/trust/neurons-${index}.crt`, Buffer.from(pem));
   const trust = { build: buildCas.length > 0, runtime: config.trust.runtime && buildCas.length > 0 };
   const common = { kind: worker.kind, directory, templateId, baseImage, trust, copyWorker: copyArguments('worker/', `/worker/${directory}/`) };
+  // The credentials of the one step that installs dependencies.
+  const secrets: BuildSecret[] = [];
   let data: object;
   let speaksStdio = false;
   switch (worker.runtime) {
     case 'python': {
       const index = requirements ? config.packageIndex : undefined;
-      if (index) secretBuildArgs['PIP_INDEX_URL'] = withCredentials(index.url, index.credentials);
-      if (index?.extraUrl) secretBuildArgs['PIP_EXTRA_INDEX_URL'] = withCredentials(index.extraUrl, index.credentials);
+      if (index) secrets.push({ variable: 'PIP_INDEX_URL', value: withCredentials(index.url, index.credentials) });
+      if (index?.extraUrl) secrets.push({ variable: 'PIP_EXTRA_INDEX_URL', value: withCredentials(index.extraUrl, index.credentials) });
       const file = requirements ? assertSafePath(requirements, 'requirements', worker.path) : undefined;
       data = {
         ...common,
         requirements: file,
         copyRequirements: file ? copyArguments(`worker/${file}`, '/build/requirements.txt') : undefined,
-        index: index ? { extra: Boolean(index.extraUrl) } : undefined,
+        // What the install step reads from, without credentials: recorded, and part of the step's cache key.
+        index: index ? { urls: [index.url, ...(index.extraUrl ? [index.extraUrl] : [])].map(withoutCredentials).join(' ') } : undefined,
       };
       break;
     }
@@ -181,10 +187,13 @@ export async function renderBuild(repo: string, worker: WorkerFolder, requiremen
       const lockfile = existsSync(path.join(folder, 'package-lock.json')) || existsSync(path.join(folder, 'npm-shrinkwrap.json'));
       const hasDependencies = Object.keys(manifest.dependencies ?? {}).length > 0;
       const install = lockfile ? 'npm ci --omit=dev --no-audit --no-fund' : hasDependencies ? 'npm install --omit=dev --no-audit --no-fund' : undefined;
-      if (install && config.npmRegistry) secretBuildArgs['NPM_CONFIG_REGISTRY'] = config.npmRegistry;
-      data = { ...common, install, npmRegistry: Boolean(config.npmRegistry), copyBuilt: copyArguments('/build/', `/worker/${directory}/`, 'builder') };
+      const registry = install ? config.npmRegistry : undefined;
+      if (registry) secrets.push({ variable: 'NPM_CONFIG_REGISTRY', value: registry });
+      data = { ...common, install, npmRegistry: registry ? withoutCredentials(registry) : undefined, copyBuilt: copyArguments('/build/', `/worker/${directory}/`, 'builder') };
       break;
     }
   }
-  return { templateId, dockerfile: templates.render(template, data), contextPrefix: 'worker', extraFiles, buildArgs, secretBuildArgs, speaksStdio };
+  const carried = carrySecrets(secrets);
+  const dockerfile = templates.render(template, { ...data, secretEnvironment: carried.environment });
+  return { templateId, dockerfile, contextPrefix: 'worker', extraFiles, buildArgs, secretBuildArgs: carried.buildArgs, speaksStdio };
 }

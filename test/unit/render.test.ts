@@ -39,24 +39,35 @@ describe('Dockerfile rendering', () => {
     const build = await renderBuild(repo, worker('Py', 'python', 'Py/py.py'), 'requirements.txt', settings());
     const [, builder = '', final = ''] = build.dockerfile.split(/\n(?=FROM )/);
     expect(builder).toContain('FROM mirror/python:3.11 AS builder');
-    expect(builder).toContain('ARG PIP_INDEX_URL');
+    expect(builder).toContain('ARG NEURONS_PACKAGE_INDEX="https://index.example/simple/"');
+    expect(builder).toContain('RUN PIP_INDEX_URL="$FTP_PROXY" FTP_PROXY= ftp_proxy= /opt/venv/bin/pip install');
     expect(builder).toContain('COPY .neurons/trust/ /usr/local/share/ca-certificates/neurons/');
     expect(builder).toContain('ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt');
     expect(builder).toContain('COPY ["worker/requirements.txt","/build/requirements.txt"]');
     expect(final).not.toMatch(/PIP_|ca-certificates|pip install/);
     expect(final).toContain('COPY ["worker/","/worker/Py/"]');
     expect(build.dockerfile).not.toContain('index-secret');
-    expect(build.secretBuildArgs['PIP_INDEX_URL']).toBe('https://u:index-secret@index.example/simple/');
+    // Only in a predefined proxy argument: the engine keeps those out of the history and the cache key.
+    expect(build.secretBuildArgs).toEqual({ FTP_PROXY: 'https://u:index-secret@index.example/simple/' });
     expect(build.extraFiles.get('.neurons/trust/neurons-0.crt')?.toString().trim()).toBe(indexCa.trim());
     expect(build.templateId).toBe('python/3');
   });
 
-  it('python: an extra index is a build argument of the builder stage too', async () => {
+  it('python: an extra index reaches the install step the same way', async () => {
     const repo = await repoWith('Py', { 'py.py': '', 'requirements.txt': 'x\n' });
     const config = { ...testConfig, packageIndex: { ...testConfig.packageIndex!, extraUrl: 'https://extra.example/simple/' } };
     const build = await renderBuild(repo, worker('Py', 'python', 'Py/py.py'), 'requirements.txt', settings(config));
-    expect(build.dockerfile).toContain('ARG PIP_EXTRA_INDEX_URL');
-    expect(build.secretBuildArgs['PIP_EXTRA_INDEX_URL']).toBe('https://u:index-secret@extra.example/simple/');
+    expect(build.dockerfile).toContain('ARG NEURONS_PACKAGE_INDEX="https://index.example/simple/ https://extra.example/simple/"');
+    expect(build.dockerfile).toContain('RUN PIP_INDEX_URL="$FTP_PROXY" PIP_EXTRA_INDEX_URL="$ftp_proxy" FTP_PROXY= ftp_proxy= /opt/venv/bin/pip');
+    expect(build.secretBuildArgs['ftp_proxy']).toBe('https://u:index-secret@extra.example/simple/');
+  });
+
+  it('python: credentials written into the index URL stay out of the Dockerfile too', async () => {
+    const repo = await repoWith('Py', { 'py.py': '', 'requirements.txt': 'x\n' });
+    const config = { ...testConfig, packageIndex: { url: 'https://inline:inline-secret@index.example/simple/', extraUrl: undefined, credentials: undefined, caPem: undefined } };
+    const build = await renderBuild(repo, worker('Py', 'python', 'Py/py.py'), 'requirements.txt', settings(config));
+    expect(build.dockerfile).not.toContain('inline');
+    expect(build.secretBuildArgs).toEqual({ FTP_PROXY: 'https://inline:inline-secret@index.example/simple/' });
   });
 
   it('trust: configured CAs in every build stage, in the final stage only with trust.runtime', async () => {
@@ -107,9 +118,9 @@ describe('Dockerfile rendering', () => {
     const config = { ...testConfig, npmRegistry: 'https://npm.example/' };
     const build = await renderBuild(repo, worker('Js', 'node', 'Js/index.js'), undefined, settings(config));
     expect(build.dockerfile).toContain('FROM mirror/node:18 AS builder');
-    expect(build.dockerfile).toContain('ARG NPM_CONFIG_REGISTRY');
-    expect(build.dockerfile).toContain('RUN npm ci --omit=dev');
-    expect(build.secretBuildArgs['NPM_CONFIG_REGISTRY']).toBe('https://npm.example/');
+    expect(build.dockerfile).toContain('ARG NEURONS_NPM_REGISTRY="https://npm.example/"');
+    expect(build.dockerfile).toContain('RUN NPM_CONFIG_REGISTRY="$FTP_PROXY" FTP_PROXY= ftp_proxy= npm ci --omit=dev');
+    expect(build.secretBuildArgs).toEqual({ FTP_PROXY: 'https://npm.example/' });
     const bare = await repoWith('Js', { 'index.js': '' });
     const simple = await renderBuild(bare, worker('Js', 'node', 'Js/index.js'), undefined, settings());
     expect(simple.dockerfile).not.toMatch(/npm|AS builder/);

@@ -1,0 +1,130 @@
+import Docker from 'dockerode';
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCertificateAuthority, issueServerCertificate } from '../../src/ca/certificates.js';
+import { createTar } from '../../src/build/tar.js';
+import { followProgress } from '../../src/build/docker-build.js';
+import { startPackageIndex } from '../../src/environment/package-index-server.js';
+import type { EnvironmentState } from '../../src/environment/state.js';
+import { copyFixture, environmentState, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
+
+interface Leak {
+  image: string;
+  secret: string;
+  where: string;
+}
+
+/**
+ * Every image the engine holds, tagged, dangling or intermediate (the classic builder's cache of builder stages),
+ * searched for the secrets: history (each step's command, with the build arguments it saw) and the whole inspect
+ * document (configuration, environment, labels, the configuration of the container each step ran in).
+ */
+async function scanEngine(docker: Docker, secrets: Record<string, string>): Promise<{ scanned: number; leaks: Leak[] }> {
+  const ids = [...new Set((await docker.listImages({ all: true })).map((image) => image.Id))];
+  const leaks: Leak[] = [];
+  let scanned = 0;
+  for (const id of ids) {
+    let documents: Record<string, string>;
+    try {
+      const image = docker.getImage(id);
+      documents = { history: JSON.stringify(await image.history()), inspect: JSON.stringify(await image.inspect()) };
+    } catch (error) {
+      // Removed since the listing (the engine is shared with other test runs): nothing left to leak.
+      if ((error as { statusCode?: number }).statusCode === 404) continue;
+      throw error;
+    }
+    scanned += 1;
+    for (const [name, secret] of Object.entries(secrets)) {
+      for (const [where, text] of Object.entries(documents)) if (text.includes(secret)) leaks.push({ image: id, secret: name, where });
+    }
+  }
+  return { scanned, leaks };
+}
+
+describe('build secrets never reach the engine image store', () => {
+  const docker = new Docker();
+  let state: EnvironmentState;
+  let index: Server;
+  let namespace: string;
+  let result: CliResult;
+  // A password of this run alone: an image holding it was built by this run. (The environment's own index password
+  // is shared with every checkout using this engine, whose older builds may hold it.) A new port also means a new
+  // index URL, so the install steps cannot be cache hits of an earlier run: they really run with the credentials.
+  const indexPassword = `idx-${randomBytes(12).toString('base64url')}`;
+  const served: Array<{ path: string; authorized: boolean }> = [];
+
+  beforeAll(async () => {
+    state = await environmentState();
+    const ca = createCertificateAuthority({ commonName: 'neurons build-secrets test index', days: 1 });
+    const certificate = issueServerCertificate(ca, { hosts: ['localhost'], ips: ['127.0.0.1'], days: 1 });
+    const directory = await mkdtemp(path.join(tmpdir(), 'neurons-secrets-'));
+    const caFile = path.join(directory, 'index-ca.pem');
+    await writeFile(caFile, ca.certificatePem);
+    index = await startPackageIndex({
+      root: path.join(state.directory, 'package-index', 'packages'),
+      host: '127.0.0.1',
+      port: 0,
+      certificatePem: `${certificate.certificatePem}${ca.certificatePem}`,
+      keyPem: certificate.keyPem,
+      username: 'secrets-test',
+      password: indexPassword,
+    });
+    const expected = `Basic ${Buffer.from(`secrets-test:${indexPassword}`).toString('base64')}`;
+    index.on('request', (request: { url?: string; headers: { authorization?: string } }) => served.push({ path: request.url ?? '', authorized: request.headers.authorization === expected }));
+    const { port } = index.address() as AddressInfo;
+    namespace = uniqueNamespace('secrets');
+    const repo = await copyFixture();
+    result = await runCli(['pipeline', '--repo', repo, '--output', path.join(repo, 'out'), '--namespace', namespace, '--json'], {
+      NEURONS_PIP_INDEX_URL: `https://127.0.0.1:${port}/simple/`,
+      NEURONS_PIP_INDEX_USERNAME: 'secrets-test',
+      NEURONS_PIP_INDEX_PASSWORD: indexPassword,
+      NEURONS_PIP_INDEX_CA: caFile,
+    });
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => index.close(resolve));
+    for (const image of await docker.listImages()) {
+      if (image.RepoTags?.some((tag) => tag.includes(`/${namespace}/`) || tag.endsWith(`/secrets-canary:${namespace}`))) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+    }
+  });
+
+  it('builds and pushes every flavor, the Python ones installing from the index with its credentials', () => {
+    expect(result.stderr).not.toMatch(/FAILED|internal error/);
+    expect(result.status).toBe(0);
+    const summary = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { outcomes?: Array<{ status: string }> };
+    expect(summary.outcomes?.length).toBeGreaterThan(0);
+    expect(summary.outcomes?.every((outcome) => outcome.status === 'pushed')).toBe(true);
+    // The fixture's requirements name cortexlite, served by this index only: fetched with the credentials.
+    expect(served.filter((request) => request.authorized && request.path.startsWith('/packages/cortexlite-')).length).toBeGreaterThan(0);
+  });
+
+  it('leaves neither the package index password nor the registry password in any image, history or cache', async () => {
+    const { scanned, leaks } = await scanEngine(docker, { 'package index password': indexPassword, 'registry password': state.registry.password });
+    expect(scanned).toBeGreaterThan(0);
+    expect(leaks).toEqual([]);
+  });
+
+  it('would see a secret left in a builder stage the old way (a build argument a RUN step reads)', async () => {
+    // The scan above proves something only if it reaches the classic builder's cache of builder stages: a canary built
+    // as the templates used to build (ARG, then RUN) must be found there, in a dangling intermediate image.
+    const canary = `canary-${randomBytes(12).toString('base64url')}`;
+    const base = `${state.registry.host}/${namespace}/hashcalc_md5:1.0`;
+    const dockerfile = `FROM ${base} AS builder\nARG NEURONS_CANARY\nRUN true\n\nFROM ${base}\nLABEL io.neurons.test=canary\n`;
+    const context = createTar([{ name: 'Dockerfile', type: 'file', mode: 0o644, data: Buffer.from(dockerfile) }]);
+    const stream = await docker.buildImage(Readable.from([context]), { t: `neurons.local/secrets-canary:${namespace}`, buildargs: { NEURONS_CANARY: canary }, rm: true, forcerm: true });
+    const events = await followProgress<{ error?: string }>(docker, stream);
+    expect(events.filter((event) => event.error)).toEqual([]);
+    const { leaks } = await scanEngine(docker, { canary });
+    expect(leaks.length).toBeGreaterThan(0);
+    // Removing the dangling image that holds the canary removes its untagged parents too.
+    for (const image of new Set(leaks.map((leak) => leak.image))) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+    expect((await scanEngine(docker, { canary })).leaks).toEqual([]);
+  });
+});

@@ -1,11 +1,20 @@
 import { Writable } from 'node:stream';
 
-/** A writable that keeps what is written, for CLI tests that call `main` in-process. */
-export function memoryStream(): Writable & { text: () => string } {
+/**
+ * A writable that keeps what is written, for CLI tests that call `main` in-process. `onLine` sees each complete line
+ * the moment it is written, before the command goes on: a test reacts to what the command printed, not to a delay.
+ */
+export function memoryStream(onLine?: (line: string) => void): Writable & { text: () => string } {
   const chunks: string[] = [];
+  let pending = '';
   const stream = new Writable({
     write(chunk: Buffer | string, _encoding, done) {
       chunks.push(chunk.toString());
+      if (onLine) {
+        const lines = (pending + chunk.toString()).split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) onLine(line);
+      }
       done();
     },
   });

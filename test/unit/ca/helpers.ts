@@ -12,8 +12,9 @@ export function temporaryDirectory(): Promise<string> {
 }
 
 
-export async function runCli(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = memoryStream();
+/** Runs the CLI in-process; `onStdoutLine` sees each line printed, as it is printed. */
+export async function runCli(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}, onStdoutLine?: (line: string) => void): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = memoryStream(onStdoutLine);
   const stderr = memoryStream();
   const io: CliIo = { cwd, env, stdout, stderr };
   const code = await main(argv, io);

@@ -160,11 +160,14 @@ describe('neurons update --watch', () => {
     };
     publish(publication({ analyzers: [entry('Alpha', '1.0')], serial: 1, privateKeyPem: keys.privateKeyPem }));
     try {
-      const watching = runCli(['update', '--catalog', server.url, '--key', keyFile, '--ca', server.caFile, '--state', path.join(directory, 'state'), '--watch', '--interval', '300ms', '--max-runs', '4', '--json'], directory);
-      // After the first run, a new worker is published: the next interval applies it; the last two cost a 304 each.
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      publish(publication({ analyzers: [entry('Alpha', '1.0'), entry('Omega', '1.0')], serial: 2, privateKeyPem: keys.privateKeyPem }));
-      const run = await watching;
+      // A new worker is published the moment the first run has printed its report (never in the middle of a run, as a
+      // fixed delay did on a loaded machine): the next interval applies it; the last two cost a 304 each.
+      let lines = 0;
+      const republish = (): void => {
+        lines += 1;
+        if (lines === 1) publish(publication({ analyzers: [entry('Alpha', '1.0'), entry('Omega', '1.0')], serial: 2, privateKeyPem: keys.privateKeyPem }));
+      };
+      const run = await runCli(['update', '--catalog', server.url, '--key', keyFile, '--ca', server.caFile, '--state', path.join(directory, 'state'), '--watch', '--interval', '300ms', '--max-runs', '4', '--json'], directory, {}, republish);
       expect(run.code, run.stderr).toBe(0);
       const reports = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { status: string; counts?: { added: number } });
       expect(reports.map((report) => report.status)).toEqual(['updated', 'updated', 'up-to-date', 'up-to-date']);

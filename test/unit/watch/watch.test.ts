@@ -5,40 +5,71 @@ import { parseDuration } from '../../../src/util/duration.js';
 import { SingleFlight } from '../../../src/watch/scheduler.js';
 import { maxWebhookBytes, startWatchServer } from '../../../src/watch/webhook.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves once every callback already queued (promise continuations, I/O) has run: an order, not a delay. */
+const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** A job whose runs each wait until the test lets them finish. */
+function gatedJob() {
+  const gates: Array<() => void> = [];
+  const state = { runs: 0, concurrent: 0, most: 0 };
+  const job = async (): Promise<void> => {
+    state.runs += 1;
+    state.concurrent += 1;
+    state.most = Math.max(state.most, state.concurrent);
+    await new Promise<void>((resolve) => gates.push(resolve));
+    state.concurrent -= 1;
+  };
+  return { job, state, finishRun: (): void => gates.shift()?.(), finishAll: (): void => gates.splice(0).forEach((open) => open()), pending: () => gates.length };
+}
 
 describe('single flight', () => {
   it('runs one job at a time: wake-ups during a run make exactly one more run', async () => {
-    let concurrent = 0;
-    let most = 0;
-    let runs = 0;
-    const flight = new SingleFlight(
-      async () => {
-        concurrent += 1;
-        most = Math.max(most, concurrent);
-        runs += 1;
-        await sleep(50);
-        concurrent -= 1;
-      },
-      { intervalMs: 60_000, maxBackoffMs: 60_000, onError: () => undefined },
-    );
-    flight.wake();
-    await sleep(10);
-    flight.wake();
-    flight.wake();
-    flight.wake();
-    await sleep(200);
-    expect(runs).toBe(2);
-    expect(most).toBe(1);
-    await flight.stop();
+    const { job, state, finishRun, finishAll, pending } = gatedJob();
+    const flight = new SingleFlight(job, { intervalMs: 60_000, maxBackoffMs: 60_000, onError: () => undefined });
+    try {
+      flight.wake();
+      expect(state.runs).toBe(1);
+      flight.wake();
+      flight.wake();
+      flight.wake();
+      await settled();
+      expect(state.runs).toBe(1);
+      finishRun();
+      await settled();
+      // The three wake-ups made one more run, started as soon as the first ended.
+      expect(state.runs).toBe(2);
+      expect(pending()).toBe(1);
+      finishRun();
+      await settled();
+      expect(state.runs).toBe(2);
+      expect(flight.busy).toBe(false);
+      expect(state.most).toBe(1);
+    } finally {
+      finishAll();
+      await flight.stop();
+    }
   });
 
   it('backs off after failures, exponentially and capped, and stops cleanly', async () => {
     const flight = new SingleFlight(async () => Promise.reject(new Error('boom')), { intervalMs: 1_000, maxBackoffMs: 3_000, onError: () => undefined });
-    flight.wake();
-    await sleep(20);
+    // The next run is due some delay after the failure, which happened between `before` and `after`: the delay lies
+    // between these bounds, however long the machine took.
+    const nextRunDelay = async (): Promise<{ shortest: number; longest: number }> => {
+      const before = Date.now();
+      flight.wake();
+      await settled();
+      const after = Date.now();
+      const next = flight.nextRunAt?.getTime() ?? 0;
+      return { shortest: next - after, longest: next - before };
+    };
+    const first = await nextRunDelay();
     expect(flight.failures).toBe(1);
-    expect((flight.nextRunAt?.getTime() ?? 0) - Date.now()).toBeGreaterThan(1_500);
+    expect(first.shortest).toBeLessThanOrEqual(2_000);
+    expect(first.longest).toBeGreaterThanOrEqual(2_000);
+    const second = await nextRunDelay();
+    expect(flight.failures).toBe(2);
+    expect(second.shortest).toBeLessThanOrEqual(3_000);
+    expect(second.longest).toBeGreaterThanOrEqual(3_000);
     await flight.stop();
     expect(flight.busy).toBe(false);
   });

@@ -12,17 +12,19 @@ export interface PutServer {
 /**
  * A static HTTP server on loopback that takes PUT and DELETE and honours `If-Match`/`If-None-Match` as object stores
  * and WebDAV servers do. `delay(request)` holds each request for the milliseconds it returns before answering (a
- * slow server: what makes two publishers overlap).
+ * slow server: what makes two publishers interleave differently); `hold` holds it until the promise it returns
+ * settles (what makes them overlap for certain).
  */
-export async function startPutServer(options: { delay?: () => number } = {}): Promise<PutServer> {
+export async function startPutServer(options: { delay?: () => number; hold?: (request: { method: string; name: string }) => Promise<void> } = {}): Promise<PutServer> {
   const files = new Map<string, Buffer>();
   const etagOf = (bytes: Buffer): string => `"${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}"`;
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      setTimeout(() => {
-        const name = decodeURIComponent((request.url ?? '/').split('?')[0] ?? '/').slice(1);
+      const name = decodeURIComponent((request.url ?? '/').split('?')[0] ?? '/').slice(1);
+      const held = options.hold?.({ method: request.method ?? '', name }) ?? Promise.resolve();
+      void held.then(() => setTimeout(() => {
         const current = files.get(name);
         if (request.method === 'GET') {
           if (current && request.headers['if-none-match'] === etagOf(current)) return void response.writeHead(304, { etag: etagOf(current) }).end();
@@ -34,7 +36,7 @@ export async function startPutServer(options: { delay?: () => number } = {}): Pr
         const body = Buffer.concat(chunks);
         files.set(name, body);
         response.writeHead(current ? 204 : 201, { etag: etagOf(body) }).end();
-      }, options.delay?.() ?? 0);
+      }, options.delay?.() ?? 0));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

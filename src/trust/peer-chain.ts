@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { connect, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
+import { afterQuiet } from '../util/quiet-timer.js';
 
 export interface PeerChain {
   /** As the server presented it, leaf first (Node completes it with the root when it knows that root). */
@@ -75,8 +76,9 @@ export function fetchPeerChain(address: PeerAddress): Promise<PeerChain> {
       if (socket.getProtocol() !== 'TLSv1.3') return finish();
       socket.resume();
       socket.once('session', () => finish());
-      // A server that sends no session ticket and no alert accepted us as well.
-      setTimeout(() => finish(), 1000).unref();
+      // A server that sends no session ticket and no alert within a second accepted us as well (a second this process
+      // could listen: on a loaded machine, a late timer must not beat the alert that came meanwhile).
+      afterQuiet(1000, () => finish());
     });
     socket.once('error', (error: NodeJS.ErrnoException) => finish(error));
     socket.once('close', () => finish());

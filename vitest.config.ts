@@ -12,6 +12,8 @@ export default defineConfig({
           // RSA key generation and TLS handshakes on a 2-core machine shared with the engine's builds can take
           // seconds: vitest's 5 s default failed a CA test now and then. Speed is measured in bench/, not here.
           testTimeout: 30_000,
+          // The same for hooks, which generate keys and start TLS servers (vitest's default is 10 s).
+          hookTimeout: 30_000,
         },
       },
       {

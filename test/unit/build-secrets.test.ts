@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { carrySecrets, secretCarriers, withoutCredentials } from './build-secrets.js';
+import { carrySecrets, secretCarriers, withoutCredentials } from '../../src/render/build-secrets.js';
 
 describe('build secrets', () => {
   it('ride in the predefined proxy arguments and reach the step under their own names', () => {

@@ -70,7 +70,8 @@ export function rebuildReasons(current: InputComponents, previous: Partial<Input
   if (current.definition !== previous.definition) reasons.push('definition');
   if (current.base !== previous.base) reasons.push('base-image');
   if (current.settings !== previous.settings) reasons.push('settings');
-  // A Dockerfile that changed with the same files and bases: the template did.
-  if (current.template !== previous.template || (current.dockerfile !== previous.dockerfile && current.base === previous.base)) reasons.push('template');
+  // A Dockerfile that changed with the same bases and settings (the Dockerfile names the package index): the template did.
+  const explained = current.base !== previous.base || current.settings !== previous.settings;
+  if (current.template !== previous.template || (current.dockerfile !== previous.dockerfile && !explained)) reasons.push('template');
   return reasons;
 }

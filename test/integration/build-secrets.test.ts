@@ -47,6 +47,20 @@ async function scanEngine(docker: Docker, secrets: Record<string, string>): Prom
   return { scanned, leaks };
 }
 
+/** Whether the image's layers (as `docker save` exports them, uncompressed) hold any of the secrets. */
+async function layersHold(docker: Docker, id: string, secrets: string[]): Promise<string[]> {
+  const found = new Set<string>();
+  const longest = Math.max(...secrets.map((secret) => secret.length));
+  let tail = Buffer.alloc(0);
+  for await (const chunk of (await docker.getImage(id).get()) as AsyncIterable<Buffer>) {
+    // Keep the end of the previous chunk: a secret may straddle two.
+    const window = Buffer.concat([tail, chunk]);
+    for (const secret of secrets) if (window.includes(secret)) found.add(secret);
+    tail = window.subarray(Math.max(0, window.length - longest));
+  }
+  return [...found];
+}
+
 describe('build secrets never reach the engine image store', () => {
   const docker = new Docker();
   let state: EnvironmentState;
@@ -111,18 +125,34 @@ describe('build secrets never reach the engine image store', () => {
     expect(leaks).toEqual([]);
   });
 
+  it('leaves no credential in the layers of the install steps this run made', async () => {
+    // The install steps of this run name its index (without credentials) in their history: the cache of builder
+    // stages holds them, and their layers are what pip wrote with the credentials at hand.
+    const installSteps: string[] = [];
+    for (const image of await docker.listImages({ all: true })) {
+      const history = await docker.getImage(image.Id).history().catch(() => []);
+      if (JSON.stringify(history[0] ?? {}).includes(`NEURONS_PACKAGE_INDEX=https://127.0.0.1:${(index.address() as AddressInfo).port}/`)) installSteps.push(image.Id);
+    }
+    expect(installSteps.length).toBeGreaterThan(0);
+    for (const id of installSteps) expect(await layersHold(docker, id, [indexPassword, state.registry.password]), id).toEqual([]);
+  });
+
   it('would see a secret left in a builder stage the old way (a build argument a RUN step reads)', async () => {
-    // The scan above proves something only if it reaches the classic builder's cache of builder stages: a canary built
-    // as the templates used to build (ARG, then RUN) must be found there, in a dangling intermediate image.
+    // The scans above prove something only if they reach the classic builder's cache of builder stages: a canary built
+    // as the templates used to build (ARG, then RUN) must be found there, in a dangling intermediate image, in its
+    // history and in the file its step wrote.
     const canary = `canary-${randomBytes(12).toString('base64url')}`;
     const base = `${state.registry.host}/${namespace}/hashcalc_md5:1.0`;
-    const dockerfile = `FROM ${base} AS builder\nARG NEURONS_CANARY\nRUN true\n\nFROM ${base}\nLABEL io.neurons.test=canary\n`;
+    const dockerfile = `FROM ${base} AS builder\nARG NEURONS_CANARY\nRUN echo "$NEURONS_CANARY" > /canary\n\nFROM ${base}\nLABEL io.neurons.test=canary\n`;
     const context = createTar([{ name: 'Dockerfile', type: 'file', mode: 0o644, data: Buffer.from(dockerfile) }]);
     const stream = await docker.buildImage(Readable.from([context]), { t: `neurons.local/secrets-canary:${namespace}`, buildargs: { NEURONS_CANARY: canary }, rm: true, forcerm: true });
     const events = await followProgress<{ error?: string }>(docker, stream);
     expect(events.filter((event) => event.error)).toEqual([]);
     const { leaks } = await scanEngine(docker, { canary });
     expect(leaks.length).toBeGreaterThan(0);
+    // And the layer scan finds what a step wrote to a file.
+    const holders = await Promise.all([...new Set(leaks.map((leak) => leak.image))].map((image) => layersHold(docker, image, [canary])));
+    expect(holders.flat()).toContain(canary);
     // Removing the dangling image that holds the canary removes its untagged parents too.
     for (const image of new Set(leaks.map((leak) => leak.image))) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
     expect((await scanEngine(docker, { canary })).leaks).toEqual([]);

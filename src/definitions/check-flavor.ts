@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs';
-import { promisify } from 'node:util';
-import { join } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import type { Problem } from '../errors/problem.js';
 import { createProblem } from './codes.js';
 import { parseJsonWithPositions, type JsonLocations } from './json-positions.js';
@@ -8,6 +7,7 @@ import { checkDefinitionRules } from './rules.js';
 import { checkSchema } from './schema.js';
 import type { Definition, Flavor } from './types.js';
 import { createWorkerId } from './version.js';
+import { decodeUtf8, readFileWithin, sizeLimits, TooLargeError } from '../util/size-limits.js';
 
 export interface FlavorCheck {
   file: string;
@@ -18,19 +18,30 @@ export interface FlavorCheck {
   warnings: Problem[];
 }
 
-// The callback API: fs/promises' readFile makes several round trips to the thread pool per file.
-const readText = promisify(readFile);
-
 type Limit = <T>(task: () => Promise<T>) => Promise<T>;
 
-/** Reads one definition file and runs every check that needs nothing but the file itself. */
-export async function checkFlavorFile(repoDir: string, file: string, directory: string, limit: Limit): Promise<FlavorCheck> {
-  let text: string;
+/**
+ * Reads a definition: inside the repository (`repoRealPath`, following links), at most `sizeLimits.definition`
+ * bytes, valid UTF-8. Anything else is a problem naming the file, never a read of whatever the link points at.
+ */
+async function readDefinition(repoRealPath: string, file: string): Promise<{ text: string } | { problem: Problem }> {
+  const absolute = join(repoRealPath, file);
   try {
-    text = await limit(() => readText(join(repoDir, file), 'utf8'));
+    const real = await realpath(absolute);
+    if (!real.startsWith(repoRealPath + sep)) return { problem: createProblem('DEF_SYMLINK_ESCAPE', { file }, `it leads to ${real}`) };
+    const text = decodeUtf8(await readFileWithin(real, sizeLimits.definition));
+    return text === undefined ? { problem: createProblem('DEF_ENCODING', { file }) } : { text };
   } catch (error) {
-    return { file, errors: [createProblem('DEF_READ_FAILED', { file }, (error as Error).message)], warnings: [] };
+    if (error instanceof TooLargeError) return { problem: createProblem('DEF_TOO_LARGE', { file }, error.message) };
+    return { problem: createProblem('DEF_READ_FAILED', { file }, (error as Error).message) };
   }
+}
+
+/** Reads one definition file and runs every check that needs nothing but the file itself. */
+export async function checkFlavorFile(repoRealPath: string, file: string, directory: string, limit: Limit): Promise<FlavorCheck> {
+  const read = await limit(() => readDefinition(repoRealPath, file));
+  if ('problem' in read) return { file, errors: [read.problem], warnings: [] };
+  let { text } = read;
   // Editors on Windows may save a byte order mark; the engine's JSON reader skips it, JSON.parse does not.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const parsed = parseJsonWithPositions(text);

@@ -18,9 +18,9 @@ export interface FolderCheck {
 type Limit = <T>(task: () => Promise<T>) => Promise<T>;
 
 /** Checks a worker folder: its flavors, then what they share (runtime) and, unless definitions only, its files. */
-export async function checkWorkerFolder(repoDir: string, listing: FolderListing, options: DiscoverOptions, limit: Limit): Promise<FolderCheck> {
+export async function checkWorkerFolder(repoRealPath: string, listing: FolderListing, options: DiscoverOptions, limit: Limit): Promise<FolderCheck> {
   const flavorChecks = await Promise.all(
-    listing.definitionFiles.map((name) => checkFlavorFile(repoDir, `${listing.path}/${name}`, listing.directory, limit)),
+    listing.definitionFiles.map((name) => checkFlavorFile(repoRealPath, `${listing.path}/${name}`, listing.directory, limit)),
   );
   const errors = flavorChecks.flatMap((check) => check.errors);
   const warnings = flavorChecks.flatMap((check) => check.warnings);

@@ -4,13 +4,14 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './ca/helpers.js';
 import { snapshotFolder, substitute, writeFixture, type HostileCase } from './hostile/case.js';
+import { configCases } from './hostile/config-cases.js';
 import { definitionCases } from './hostile/definition-cases.js';
 
 /**
  * Issue 16: inputs a red team tried, and more of the same kind. Each must end in a coded error that names the
  * file, field or flag, with the documented exit code, nothing written, and never a stack trace.
  */
-const cases: HostileCase[] = [...definitionCases];
+const cases: HostileCase[] = [...definitionCases, ...configCases];
 
 const folders: string[] = [];
 afterAll(async () => {

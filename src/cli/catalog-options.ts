@@ -38,7 +38,14 @@ function checkFolder(folder: string, option: string): void {
   let isFolder = true;
   let found: string | undefined;
   for (let current = folder; ; current = path.dirname(current)) {
-    const info = statSync(current, { throwIfNoEntry: false });
+    // ENOTDIR (a file on the way) counts as absent here: the loop goes up to that file.
+    const info = (() => {
+      try {
+        return statSync(current, { throwIfNoEntry: false });
+      } catch {
+        return undefined;
+      }
+    })();
     if (info) {
       isFolder = info.isDirectory();
       found = current;

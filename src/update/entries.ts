@@ -3,6 +3,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { definitionSchema } from '../definitions/schema.js';
 import { createWorkerId } from '../definitions/version.js';
 import { NeuronsError } from '../errors/neurons-error.js';
+import { explainInvalidReference } from '../images/reference-syntax.js';
 import type { Problem } from '../errors/problem.js';
 
 /** One worker a catalog offers, checked. */
@@ -65,6 +66,12 @@ export function readCatalogEntries(
     }
     const definition = entry as { name: string; version: string; dockerImage?: string };
     if (!definition.dockerImage) return skip('UPDATE_ENTRY_NO_IMAGE', 'has no dockerImage', 'a catalog for Docker workers names the image of every entry');
+    // Not skipped like the others: a value such as `--privileged` is no mistake a publisher makes by accident, and
+    // it would reach the engine's command line and Cortex. The whole catalog is refused; nothing is pulled or installed.
+    const badImage = explainInvalidReference(definition.dockerImage);
+    if (badImage) {
+      throw new NeuronsError({ code: 'UPDATE_ENTRY_IMAGE_INVALID', file: source, pointer: `${pointer}/dockerImage`, message: `${file}: ${label}: dockerImage ${badImage}`, hint: 'every dockerImage must be an image reference ([host[:port]/]path[:tag][@digest]); ask the publisher to fix the catalog' });
+    }
     if (definitions.has(definition.name)) return skip('UPDATE_ENTRY_DUPLICATE', `another entry of ${file} has the name ${definition.name}`, 'the first one is used');
     definitions.set(definition.name, entry as Record<string, unknown>);
     workers.push({ kind, id: createWorkerId(definition.name, definition.version), name: definition.name, version: definition.version, catalogImage: definition.dockerImage, catalog: file });

@@ -136,6 +136,16 @@ export async function configuredCas(repo: string, env: NodeJS.ProcessEnv, option
   return { pems: await Promise.all(wanted.map((item) => readPem(item.caFile, item.base, item.origin, item.pointer))) };
 }
 
+/** The password of a URL as written (percent-encoded) and decoded: either may be printed. */
+function passwordIn(url: string): string[] {
+  try {
+    const password = new URL(url).password;
+    return password ? [password, decodeURIComponent(password)] : [];
+  } catch {
+    return [];
+  }
+}
+
 function parseChannel(value: string | undefined): Channel | undefined {
   if (value === undefined) return undefined;
   if (value === 'stable' || value === 'devel') return value;
@@ -236,6 +246,8 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
       caPem: caFile ? await readPem(caFile, process.cwd(), 'NEURONS_PIP_INDEX_CA', '') : undefined,
     };
   }
+  // A password written into an index URL is a secret like the others: masked in everything printed.
+  for (const url of [packageIndex?.url, packageIndex?.extraUrl]) for (const secret of url ? passwordIn(url) : []) registerSecret(secret);
   const trustPems = await Promise.all((fromFile.trust?.ca ?? []).map((caFile, index) => readPem(caFile, base, file, `/trust/ca/${index}`)));
   if (env['NEURONS_TRUST_CA']) trustPems.push(await readPem(env['NEURONS_TRUST_CA'], process.cwd(), 'NEURONS_TRUST_CA', ''));
   // One trust setting for every hop: each registry and the package index trust these CAs too.

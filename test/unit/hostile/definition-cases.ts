@@ -73,4 +73,13 @@ export const definitionCases: HostileCase[] = [
     code: 'DEF_SYMLINK_ESCAPE',
     names: file,
   },
+  {
+    name: 'a worker name that does not fit 255 characters with the registry and namespace',
+    files: { ...validRepo(), [repoFile]: definition({ name: 'h'.repeat(100) }) },
+    argv: ['build', '--dry-run', '--offline', '--repo', '{dir}/repo', '--registry', 'registry.example', '--namespace', 'n'.repeat(150)],
+    exit: 1,
+    code: 'DEF_NAME_INVALID',
+    names: `${file} (/name)`,
+    untouched: ['repo'],
+  },
 ];

@@ -7,6 +7,7 @@ import { checkDefinitionRules } from './rules.js';
 import { checkSchema } from './schema.js';
 import type { Definition, Flavor } from './types.js';
 import { createWorkerId } from './version.js';
+import { maxJsonDepth, nestsDeeperThan } from '../util/json-depth.js';
 import { decodeUtf8, readFileWithin, sizeLimits, TooLargeError } from '../util/size-limits.js';
 
 export interface FlavorCheck {
@@ -46,10 +47,13 @@ export async function checkFlavorFile(repoRealPath: string, file: string, direct
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const parsed = parseJsonWithPositions(text);
   if (!parsed.ok) {
-    const { line, column, message } = parsed.error;
+    const { line, column, message, tooDeep } = parsed.error;
+    if (tooDeep) return { file, errors: [createProblem('DEF_TOO_DEEP', { file }, message)], warnings: [] };
     return { file, errors: [createProblem('DEF_JSON_SYNTAX', { file, line, column }, message)], warnings: [] };
   }
   const { value, locations } = parsed;
+  // Checked before anything else walks the value: catalogs are written with JSON.stringify, which recurses.
+  if (nestsDeeperThan(value, maxJsonDepth)) return { file, errors: [createProblem('DEF_TOO_DEEP', { file }, `more than ${maxJsonDepth} levels`)], warnings: [] };
   const errors = checkSchema(value, file, locations);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { file, locations, errors, warnings: [] };
   const definition = value as Record<string, unknown>;

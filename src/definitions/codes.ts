@@ -21,6 +21,10 @@ export const definitionCodes = {
     message: 'The definition file is larger than a definition can be (1 MiB)',
     hint: 'A definition describes a worker; data belongs in the worker folder, not in its definition.',
   },
+  DEF_TOO_DEEP: {
+    message: 'The definition nests arrays and objects more than 64 levels deep',
+    hint: 'A definition is a flat description of a worker: no field needs this depth.',
+  },
   DEF_ENCODING: {
     message: 'The definition file is not UTF-8',
     hint: 'Save the file as UTF-8: the engine reads definitions as UTF-8.',

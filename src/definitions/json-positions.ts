@@ -24,6 +24,8 @@ export interface JsonLocations {
 
 export interface JsonSyntaxFailure extends JsonPosition {
   message: string;
+  /** Valid JSON that JSON.parse could not read for its depth (V8 recurses on objects). */
+  tooDeep?: true;
 }
 
 export type JsonParseResult =
@@ -309,6 +311,7 @@ export function parseJsonWithPositions(text: string): JsonParseResult {
   try {
     value = JSON.parse(text) as unknown;
   } catch (error) {
+    if (error instanceof RangeError) return { ok: false, error: { message: 'nested too deeply for JSON.parse', line: 1, column: 1, offset: 0, tooDeep: true } };
     return { ok: false, error: locateSyntaxError(text, (error as Error).message) };
   }
   return { ok: true, value, locations: new LazyLocations(text, value) };

@@ -4,6 +4,7 @@ import { definitionSchema } from '../definitions/schema.js';
 import { createWorkerId } from '../definitions/version.js';
 import { NeuronsError } from '../errors/neurons-error.js';
 import { explainInvalidReference } from '../images/reference-syntax.js';
+import { maxJsonDepth, nestsDeeperThan } from '../util/json-depth.js';
 import type { Problem } from '../errors/problem.js';
 
 /** One worker a catalog offers, checked. */
@@ -49,6 +50,9 @@ export function readCatalogEntries(
   } catch (error) {
     throw new NeuronsError({ code: 'UPDATE_CATALOG_INVALID', file: source, message: `${file} is not JSON: ${(error as Error).message}`, hint: 'point --catalog at a catalog written by neurons pipeline (analyzers.json, responders.json) or at its index' });
   }
+  // One level for the array: its entries get the depth a definition may have. Deeper ones would overflow the stack
+  // when the catalog is installed (JSON.stringify recurses).
+  if (nestsDeeperThan(value, maxJsonDepth + 1)) throw new NeuronsError({ code: 'UPDATE_CATALOG_INVALID', file: source, message: `${file} nests arrays and objects more than ${maxJsonDepth} levels deep`, hint: 'a catalog holds definitions, which are flat: ask the publisher to fix it' });
   if (!Array.isArray(value)) throw new NeuronsError({ code: 'UPDATE_CATALOG_INVALID', file: source, message: `${file} is not a JSON array of definitions`, hint: 'an engine catalog is an array; the index (index.json) lists the catalogs' });
   const validate = compileEntrySchema();
   const kind = catalogKind(file);

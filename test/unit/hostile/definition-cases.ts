@@ -16,8 +16,11 @@ const longName = (length: number): string => definition({ name: 'a'.repeat(lengt
 
 export const definitionCases: HostileCase[] = [
   badDefinition('a definition nested 5,000 levels deep in objects', `${deep(5000, '{"a":', '}').slice(0, -1)}`, 'DEF_JSON_SYNTAX'),
-  badDefinition('a definition nested 5,000 levels deep in arrays, valid JSON', deep(5000, '[', ']'), 'DEF_REQUIRED_FIELD'),
-  badDefinition('a definition nested 100,000 levels deep, valid JSON', deep(100_000, '[', ']'), 'DEF_REQUIRED_FIELD'),
+  badDefinition('a definition nested 5,000 levels deep in arrays, valid JSON', deep(5000, '[', ']'), 'DEF_TOO_DEEP'),
+  badDefinition('a definition nested 100,000 levels deep, valid JSON', deep(100_000, '[', ']'), 'DEF_TOO_DEEP'),
+  badDefinition('a valid definition nested 20,000 levels deep in objects', `{"x":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}}`, 'DEF_TOO_DEEP'),
+  badDefinition('an otherwise valid definition with a field 65 levels deep', definition({ extra: JSON.parse(`${'['.repeat(64)}${']'.repeat(64)}`) as unknown }), 'DEF_TOO_DEEP'),
+  badDefinition('an otherwise valid definition with a field 100,000 levels deep', `${definition().slice(0, -1)},"extra":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, 'DEF_TOO_DEEP'),
   badDefinition('a definition nested 50,000 levels deep, cut short', deep(50_000, '[', ']').slice(0, -3), 'DEF_JSON_SYNTAX'),
   badDefinition('a 10,000-character worker name', longName(10_000), 'DEF_NAME_INVALID', field('/name')),
   badDefinition('a 256-character worker name', longName(256), 'DEF_NAME_INVALID', field('/name')),

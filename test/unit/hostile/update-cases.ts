@@ -53,6 +53,8 @@ export const updateCases: HostileCase[] = [
     names: 'index.json',
     untouched,
   },
+  badCatalog('update: an entry with a field 100,000 levels deep', `[${JSON.stringify(entry()).slice(0, -1)},"extra":${'['.repeat(100_000)}${']'.repeat(100_000)}}]`, 'UPDATE_CATALOG_INVALID', 'analyzers.json'),
+  badCatalog('update: a catalog nested 20,000 levels deep in objects', `[${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}]`, 'UPDATE_CATALOG_INVALID', 'analyzers.json'),
   badCatalog('update: a catalog that is not JSON', '[{"name":', 'UPDATE_CATALOG_INVALID', 'analyzers.json'),
   badCatalog('update: a catalog that is an object', '{"name":"Hash"}', 'UPDATE_CATALOG_INVALID', 'analyzers.json'),
   badCatalog('update: a catalog that is invalid UTF-8', '\u0000', 'UPDATE_CATALOG_INVALID', 'analyzers.json', { 'pub/analyzers.json': Buffer.from([0x5b, 0xff, 0x5d]) }),

@@ -1,5 +1,5 @@
 import { realpath } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { join, posix, sep } from 'node:path';
 import type { Problem } from '../errors/problem.js';
 import { createProblem } from './codes.js';
 import { parseJsonWithPositions, type JsonLocations } from './json-positions.js';
@@ -21,15 +21,27 @@ export interface FlavorCheck {
 
 type Limit = <T>(task: () => Promise<T>) => Promise<T>;
 
+/** Where a definition is: its repository-relative name, and enough to find its real path with few system calls. */
+export interface DefinitionPlace {
+  repoRealPath: string;
+  /** Repository-relative, with forward slashes. */
+  file: string;
+  /** The real path of its worker folder (resolved once per folder). */
+  folderRealPath: string;
+  /** Whether the file itself is a symbolic link: only then is its own real path asked for. */
+  isLink: boolean;
+}
+
 /**
- * Reads a definition: inside the repository (`repoRealPath`, following links), at most `sizeLimits.definition`
- * bytes, valid UTF-8. Anything else is a problem naming the file, never a read of whatever the link points at.
+ * Reads a definition: inside the repository (following links), at most `sizeLimits.definition` bytes, valid UTF-8.
+ * Anything else is a problem naming the file, never a read of whatever a link points at.
  */
-async function readDefinition(repoRealPath: string, file: string): Promise<{ text: string } | { problem: Problem }> {
-  const absolute = join(repoRealPath, file);
+async function readDefinition(place: DefinitionPlace): Promise<{ text: string } | { problem: Problem }> {
+  const { file } = place;
   try {
-    const real = await realpath(absolute);
-    if (!real.startsWith(repoRealPath + sep)) return { problem: createProblem('DEF_SYMLINK_ESCAPE', { file }, `it leads to ${real}`) };
+    const own = join(place.folderRealPath, posix.basename(file));
+    const real = place.isLink ? await realpath(own) : own;
+    if (!real.startsWith(place.repoRealPath + sep)) return { problem: createProblem('DEF_SYMLINK_ESCAPE', { file }, `it leads to ${real}`) };
     const text = decodeUtf8(await readFileWithin(real, sizeLimits.definition));
     return text === undefined ? { problem: createProblem('DEF_ENCODING', { file }) } : { text };
   } catch (error) {
@@ -39,8 +51,9 @@ async function readDefinition(repoRealPath: string, file: string): Promise<{ tex
 }
 
 /** Reads one definition file and runs every check that needs nothing but the file itself. */
-export async function checkFlavorFile(repoRealPath: string, file: string, directory: string, limit: Limit): Promise<FlavorCheck> {
-  const read = await limit(() => readDefinition(repoRealPath, file));
+export async function checkFlavorFile(place: DefinitionPlace, directory: string, limit: Limit): Promise<FlavorCheck> {
+  const { file } = place;
+  const read = await limit(() => readDefinition(place));
   if ('problem' in read) return { file, errors: [read.problem], warnings: [] };
   let { text } = read;
   // Editors on Windows may save a byte order mark; the engine's JSON reader skips it, JSON.parse does not.

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import fs from 'node:fs';
 
 /**
  * The largest inputs neurons reads, documented in the README ("Limits"). Each is checked before the bytes are read
@@ -31,25 +31,33 @@ export class TooLargeError extends Error {
 /**
  * Reads a file whole, unless it is larger than `limit` bytes (TooLargeError). The size is taken from the open file,
  * so a file swapped between a stat and the read cannot slip through; the read stops at `limit + 1` bytes anyway.
+ * Callbacks chained in one promise: validation reads hundreds of definitions, and a promise per system call (the
+ * FileHandle API) made it a third slower.
  */
-export async function readFileWithin(file: string, limit: number): Promise<Buffer> {
-  const handle = await open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    if (size > limit) throw new TooLargeError(size, limit);
-    const buffer = Buffer.alloc(Math.min(size, limit) + 1);
-    let length = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length > limit) throw new TooLargeError(length, limit);
-      if (length === buffer.length) break;
-    }
-    return buffer.subarray(0, length);
-  } finally {
-    await handle.close();
-  }
+export function readFileWithin(file: string, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    fs.open(file, 'r', (openError, fd) => {
+      if (openError) return reject(openError);
+      const finish = (error: Error | null, bytes?: Buffer): void => fs.close(fd, () => (error ? reject(error) : resolve(bytes as Buffer)));
+      fs.fstat(fd, (statError, stats) => {
+        if (statError) return finish(statError);
+        if (stats.size > limit) return finish(new TooLargeError(stats.size, limit));
+        // One byte more than announced, to see a file that grew; files that announce no size (pipes) grow it.
+        let buffer = Buffer.alloc(stats.size + 1);
+        const readMore = (length: number): void => {
+          if (length === buffer.length) buffer = Buffer.concat([buffer, Buffer.alloc(Math.min(buffer.length, limit + 1))]);
+          fs.read(fd, buffer, length, buffer.length - length, null, (readError, bytesRead) => {
+            if (readError) return finish(readError);
+            const total = length + bytesRead;
+            if (total > limit) return finish(new TooLargeError(total, limit));
+            if (bytesRead === 0) return finish(null, buffer.subarray(0, total));
+            readMore(total);
+          });
+        };
+        readMore(0);
+      });
+    });
+  });
 }
 
 /** Decodes UTF-8, refusing bytes that are not UTF-8 instead of turning them into U+FFFD silently. */

@@ -30,6 +30,15 @@ export function checkRegistry(host: string, namespace: string, hostFrom: ValueOr
   }
 }
 
+/**
+ * The namespace given by flag or variable, whichever registry it ends up with (the file's, the variable's or the
+ * local environment's): checked first, before anything else is read.
+ */
+export function checkNamespaceOverride(namespace: string | undefined, origin: string): void {
+  const reason = namespace === undefined ? undefined : explainInvalidPath(namespace);
+  if (reason) refuse('CONFIG_REGISTRY_INVALID', { origin }, `namespace: ${reason}`, 'give a repository path such as `cortex` or `team/cortex`');
+}
+
 export function checkBaseImage(reference: string, where: ValueOrigin): void {
   const reason = explainInvalidReference(reference);
   if (reason) refuse('CONFIG_BASE_IMAGE_INVALID', where, `base image: ${reason}`, 'give an image reference such as python:3.12-slim-bookworm');

@@ -1,7 +1,7 @@
 import { Ajv } from 'ajv';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { checkBaseImage, checkCertificatesPem, checkConfigFileValues, checkPrivateKeyPem, checkRegistry, pairedCredentials } from './check-values.js';
+import { checkBaseImage, checkCertificatesPem, checkConfigFileValues, checkNamespaceOverride, checkPrivateKeyPem, checkRegistry, pairedCredentials } from './check-values.js';
 import { readFileWithin, sizeLimits, TooLargeError } from '../util/size-limits.js';
 import path from 'node:path';
 import { UsageError } from '../errors/neurons-error.js';
@@ -157,6 +157,7 @@ function parseChannel(value: string | undefined): Channel | undefined {
  * variables, then flags. With no registry anywhere, the local environment recorded by `neurons env up` is the default.
  */
 export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides: ConfigOverrides): Promise<Config> {
+  checkNamespaceOverride(overrides.namespace ?? env['NEURONS_NAMESPACE'], overrides.namespace !== undefined ? '--namespace' : 'NEURONS_NAMESPACE');
   const file = overrides.configFile ? path.resolve(overrides.configFile) : path.join(repo, configFileName);
   if (overrides.configFile && !existsSync(file)) {
     throw new UsageError({ code: 'CONFIG_NOT_FOUND', file, message: 'configuration file not found', hint: 'check the --config path' });

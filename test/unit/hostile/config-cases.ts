@@ -59,6 +59,8 @@ export const configCases: HostileCase[] = [
   badSetting('--namespace with ..', ['--registry', 'registry.example', '--namespace', '../cortex'], {}, 'CONFIG_REGISTRY_INVALID', '--namespace'),
   badSetting('--namespace with an empty component', ['--registry', 'registry.example', '--namespace', 'a//b'], {}, 'CONFIG_REGISTRY_INVALID', '--namespace'),
   badSetting('--namespace of 300 characters', ['--registry', 'registry.example', '--namespace', 'n'.repeat(300)], {}, 'CONFIG_REGISTRY_INVALID', '--namespace'),
+  badSetting('--namespace alone, in upper case', ['--namespace', 'Cortex'], {}, 'CONFIG_REGISTRY_INVALID', '--namespace'),
+  badSetting('NEURONS_NAMESPACE alone, with a space', [], { NEURONS_NAMESPACE: 'cortex ns' }, 'CONFIG_REGISTRY_INVALID', 'NEURONS_NAMESPACE'),
   badSetting('NEURONS_REGISTRY that is a flag', [], { NEURONS_REGISTRY: '--privileged' }, 'CONFIG_REGISTRY_INVALID', 'NEURONS_REGISTRY'),
   badSetting('NEURONS_REGISTRY with a line break', [], { NEURONS_REGISTRY: 'registry.example\nEVIL' }, 'CONFIG_REGISTRY_INVALID', 'NEURONS_REGISTRY'),
   badSetting('NEURONS_NAMESPACE with a tag', [], { NEURONS_REGISTRY: 'registry.example', NEURONS_NAMESPACE: 'cortex:latest' }, 'CONFIG_REGISTRY_INVALID', 'NEURONS_NAMESPACE'),

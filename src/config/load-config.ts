@@ -1,14 +1,14 @@
 import { Ajv } from 'ajv';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { checkBaseImage, checkCertificatesPem, checkConfigFileValues, checkNamespaceOverride, checkPrivateKeyPem, checkRegistry, pairedCredentials } from './check-values.js';
-import { readFileWithin, sizeLimits, TooLargeError } from '../util/size-limits.js';
 import path from 'node:path';
 import { UsageError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
 import { environmentDirectory, readEnvironmentState } from '../environment/state.js';
 import { readDockerCredentials } from '../registry/docker-credentials.js';
 import { registerSecret } from '../util/mask.js';
+import { readFileWithin, sizeLimits, TooLargeError } from '../util/size-limits.js';
+import { checkBaseImage, checkCertificatesPem, checkConfigFileValues, checkNamespaceOverride, checkPrivateKeyPem, checkRegistry, pairedCredentials } from './check-values.js';
 import { configSchema, type ConfigFile, type WorkerSettings } from './schema.js';
 
 export const configFileName = 'neurons.json';

@@ -6,13 +6,13 @@ import { runCli } from './ca/helpers.js';
 import { snapshotFolder, substitute, writeFixture, type HostileCase } from './hostile/case.js';
 import { configCases } from './hostile/config-cases.js';
 import { definitionCases } from './hostile/definition-cases.js';
-import { flagCases, outputCases, updateCases } from './hostile/update-cases.js';
+import { flagCases, outputCases, runCases, updateCases } from './hostile/update-cases.js';
 
 /**
  * Issue 16: inputs a red team tried, and more of the same kind. Each must end in a coded error that names the
  * file, field or flag, with the documented exit code, nothing written, and never a stack trace.
  */
-const cases: HostileCase[] = [...definitionCases, ...configCases, ...updateCases, ...outputCases, ...flagCases];
+const cases: HostileCase[] = [...definitionCases, ...configCases, ...updateCases, ...runCases, ...outputCases, ...flagCases];
 
 const folders: string[] = [];
 afterAll(async () => {

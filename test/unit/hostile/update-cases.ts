@@ -62,6 +62,18 @@ export const updateCases: HostileCase[] = [
   { ...badCatalog('update: --registry-prefix with an upper-case path', JSON.stringify([entry()]), 'UPDATE_PREFIX_INVALID', '--registry-prefix'), exit: 2, argv: [...update, '--catalog', '{dir}/pub/analyzers.json', '--registry-prefix', 'mirror.example/Cortex'] },
 ];
 
+/** `neurons run` reads a catalog too: its dockerImage goes to the engine, so it is checked the same way. */
+function badRunCatalog(name: string, content: string, code: string, names: string | RegExp): HostileCase {
+  return { name, files: { 'cat/analyzers.json': content }, argv: ['run', 'Hash_1_0', '--catalog', '{dir}/cat/analyzers.json', '--data', 'x', '--data-type', 'hash'], exit: 2, code, names };
+}
+
+export const runCases: HostileCase[] = [
+  badRunCatalog('run: a catalog entry whose dockerImage is a flag', JSON.stringify([entry({ dockerImage: '--privileged' })]), 'RUN_CATALOG_INVALID', '(/0/dockerImage)'),
+  badRunCatalog('run: a catalog entry whose dockerImage holds a line break', JSON.stringify([entry({ name: 'Other' }), entry({ dockerImage: 'a\nb' })]), 'RUN_CATALOG_INVALID', '(/1/dockerImage)'),
+  badRunCatalog('run: a catalog of 33 MiB', JSON.stringify([entry({ description: 'x'.repeat(33 * 1024 * 1024) })]), 'RUN_CATALOG_INVALID', 'analyzers.json'),
+  { name: 'run: an image reference with a shell command', argv: ['run', 'registry.example/x:1;id', '--data', 'x', '--data-type', 'hash'], exit: 2, code: 'USAGE', names: 'image to run' },
+];
+
 const catalog = ['catalog', '--no-verify', '--definitions-only', '--repo', '{dir}/repo', '--registry', 'registry.example/cortex'];
 
 export const outputCases: HostileCase[] = [

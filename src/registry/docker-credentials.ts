@@ -7,8 +7,8 @@ import { readFileWithin, sizeLimits } from '../util/size-limits.js';
 
 interface DockerConfigFile {
   auths?: Record<string, unknown>;
-  credsStore?: string;
-  credHelpers?: Record<string, string>;
+  credsStore?: unknown;
+  credHelpers?: Record<string, unknown>;
 }
 
 /** Docker Hub's credentials are stored under its legacy index URL. */
@@ -22,7 +22,9 @@ type Credentials = { username: string; password: string };
  * Asks `docker-credential-<helper>`. A helper that answers "not found" (a non-zero exit) has nothing for this host;
  * a helper that is not installed, or answers something that is not its JSON, is an error naming the setting.
  */
-function fromHelper(helper: string, server: string, file: string, pointer: string): Credentials | undefined {
+function fromHelper(helper: unknown, server: string, file: string, pointer: string): Credentials | undefined {
+  // A name with a slash would run a program by path (`docker-credential-x/../../tmp/evil`), not an installed helper.
+  if (typeof helper !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(helper)) throw invalid(file, pointer, `${JSON.stringify(helper)?.slice(0, 80) ?? 'null'} is not the name of a credential helper`);
   const result = spawnSync(`docker-credential-${helper}`, ['get'], { input: server, encoding: 'utf8', timeout: 15_000 });
   if (result.error) {
     throw new EnvironmentError({ code: 'DOCKER_CREDENTIAL_HELPER', file, pointer, message: `credential helper docker-credential-${helper} cannot be run: ${result.error.message}`, hint: `install docker-credential-${helper}, or remove the setting from ${file}` }, result.error);
@@ -82,13 +84,12 @@ export async function readDockerCredentials(host: string, env: NodeJS.ProcessEnv
   if (typeof config !== 'object' || config === null || Array.isArray(config)) throw invalid(file, '', 'not a JSON object');
   let found: Credentials | undefined;
   const helperKey = keysFor(host).find((key) => config.credHelpers?.[key]);
-  const helper = helperKey === undefined ? undefined : config.credHelpers?.[helperKey];
-  if (typeof helper === 'string') found = fromHelper(helper, host, file, `/credHelpers/${helperKey}`);
+  if (helperKey !== undefined) found = fromHelper(config.credHelpers?.[helperKey], host, file, `/credHelpers/${helperKey}`);
   if (!found) {
     const authKey = keysFor(host).find((key) => config.auths?.[key]);
     if (authKey !== undefined) found = fromAuthEntry(config.auths?.[authKey], file, `/auths/${authKey}`);
   }
-  if (!found && typeof config.credsStore === 'string' && config.credsStore) found = fromHelper(config.credsStore, host === 'docker.io' ? 'https://index.docker.io/v1/' : host, file, '/credsStore');
+  if (!found && config.credsStore) found = fromHelper(config.credsStore, host === 'docker.io' ? 'https://index.docker.io/v1/' : host, file, '/credsStore');
   registerSecret(found?.password);
   return found;
 }

@@ -80,6 +80,8 @@ export const configCases: HostileCase[] = [
   badDockerConfig('Docker config.json with an auths entry that is a string', JSON.stringify({ auths: { 'registry.example': 'ci:secret' } }), 'DOCKER_CONFIG_INVALID', /\/auths\/registry\.example/),
   badDockerConfig('Docker config.json naming a credsStore that is not installed', JSON.stringify({ credsStore: 'neurons-no-such-helper' }), 'DOCKER_CREDENTIAL_HELPER', /config\.json.*\/credsStore/, 3),
   badDockerConfig('Docker config.json naming a credHelper that is not installed', JSON.stringify({ credHelpers: { 'registry.example': 'neurons-no-such-helper' } }), 'DOCKER_CREDENTIAL_HELPER', /\/credHelpers\/registry\.example/, 3),
+  badDockerConfig('Docker config.json naming a helper by a path', JSON.stringify({ credsStore: 'x/../../../tmp/evil' }), 'DOCKER_CONFIG_INVALID', /config\.json.*\/credsStore/),
+  badDockerConfig('Docker config.json with a helper that is not a string', JSON.stringify({ credHelpers: { 'registry.example': ['desktop'] } }), 'DOCKER_CONFIG_INVALID', /\/credHelpers\/registry\.example/),
   badDockerConfig('Docker config.json of 2 MiB', `{"x":"${'a'.repeat(2 * 1024 * 1024)}"}`, 'DOCKER_CONFIG_INVALID', 'docker/config.json'),
 
   badConfig('uses: a folder above the repository', { workers: { Hash: { uses: ['../../etc'] } } }, 'CONFIG_USES_OUTSIDE', '/workers/Hash/uses/0'),

@@ -20,12 +20,12 @@ export interface CatalogFetcher {
 
 /** The index and its signature are small; catalogs may be large, but not without bound. */
 export function sizeLimitFor(file: string): number {
-  return path.posix.basename(file).startsWith('index.') ? sizeLimits.index : sizeLimits.catalog;
+  // `index.json`, and its signatures: `index-<sha256>.sig`, `index.json.sig` (format 1).
+  return path.posix.basename(file).startsWith('index') ? sizeLimits.index : sizeLimits.catalog;
 }
 
 /** Refused before the bytes are read whole: a 200 MB catalog used to take over a gigabyte of memory. */
-export function tooLarge(file: string, size: number | undefined): NeuronsError {
-  const limit = sizeLimitFor(file);
+export function tooLarge(file: string, size: number | undefined, limit: number): NeuronsError {
   return new NeuronsError({ code: 'UPDATE_TOO_LARGE', file, message: `${size === undefined ? 'more than' : `${size} bytes, more than`} the limit of ${limit} bytes for this file`, hint: 'the limits are in the README ("Limits"); a catalog this large is not one neurons published' });
 }
 
@@ -37,7 +37,7 @@ export function folderFetcher(directory: string): CatalogFetcher {
       try {
         return { status: 'ok', bytes: await readFileWithin(path.join(directory, file), sizeLimitFor(file)), etag: undefined };
       } catch (error) {
-        if (error instanceof TooLargeError) throw tooLarge(path.join(directory, file), error.size);
+        if (error instanceof TooLargeError) throw tooLarge(path.join(directory, file), error.size, error.limit);
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
         throw new UsageError({ code: 'UPDATE_SOURCE_UNREADABLE', file: path.join(directory, file), message: `cannot read: ${(error as Error).message}`, hint: 'check the path and its permissions' });
       }
@@ -110,7 +110,7 @@ async function readBodyWithin(response: Dispatcher.ResponseData, name: string, l
   const announced = Number(response.headers['content-length'] ?? 0);
   if (announced > limit) {
     response.body.destroy();
-    throw tooLarge(name, announced);
+    throw tooLarge(name, announced, limit);
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -118,7 +118,7 @@ async function readBodyWithin(response: Dispatcher.ResponseData, name: string, l
     size += (chunk as Buffer).length;
     if (size > limit) {
       response.body.destroy();
-      throw tooLarge(name, undefined);
+      throw tooLarge(name, undefined, limit);
     }
     chunks.push(chunk as Buffer);
   }

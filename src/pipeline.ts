@@ -10,6 +10,7 @@ import type { Discovery, Flavor, WorkerFolder } from './definitions/types.js';
 import { NeuronsError } from './errors/neurons-error.js';
 import type { Problem } from './errors/problem.js';
 import { buildPlan, type BuildPlan, type BuildUnit } from './plan/build-plan.js';
+import { checkImageNameLengths } from './plan/check-image-names.js';
 import { assignShards, estimateCosts } from './plan/shards.js';
 import type { FlavorDecision } from './plan/decide.js';
 import { detectChanges, type DetectMode, type Detection } from './detect/detect.js';
@@ -215,6 +216,7 @@ async function shardFolders(repo: string, discovery: Discovery, shard: { index: 
 export async function runPipeline(options: PipelineOptions): Promise<PipelineReport> {
   const { repo, config } = options;
   const discovery = await discoverRepository(repo, { definitionsOnly: false });
+  checkImageNameLengths(discovery, config.registries);
   const only = options.shard ? await shardFolders(repo, discovery, options.shard, options.only) : options.only;
   const plan = buildPlan(repo, discovery, config, only);
   const report: PipelineReport = { discovery, plan, outcomes: [], folderBuilds: 0, catalogFiles: [], missing: [], kept: [] };

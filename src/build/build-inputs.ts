@@ -23,10 +23,19 @@ export interface BuildInputs {
   components: InputComponents;
 }
 
+/**
+ * An index URL as a build input: without its userinfo. `https://user:pass@host/simple` names the same index as
+ * `https://host/simple`; with the password in, rotating it rebuilt every Python worker and put a hash of it in a label.
+ */
+export function indexIdentity(url: string): string {
+  // By text, not through URL: every other byte stays as written, so URLs without userinfo keep their digests.
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1');
+}
+
 /** Settings that change what a build produces without appearing in its Dockerfile (never credentials). */
 export function buildSettingsFingerprint(config: Config): string {
   return JSON.stringify({
-    packageIndex: config.packageIndex ? [config.packageIndex.url, config.packageIndex.extraUrl ?? ''] : [],
+    packageIndex: config.packageIndex ? [indexIdentity(config.packageIndex.url), indexIdentity(config.packageIndex.extraUrl ?? '')] : [],
     npmRegistry: config.npmRegistry ?? '',
   });
 }

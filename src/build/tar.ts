@@ -34,11 +34,29 @@ function padding(size: number): Buffer {
   return Buffer.alloc((512 - (size % 512)) % 512);
 }
 
+/**
+ * One PAX record, `<length> <key>=<value>\n`, where the length counts bytes of the whole record, its own digits
+ * included (POSIX pax). Counting UTF-16 units instead made GNU tar refuse archives with non-ASCII long names.
+ */
 function paxRecord(key: string, value: string): string {
   const body = ` ${key}=${value}\n`;
-  let length = body.length + 1;
-  while (`${length}${body}`.length !== length) length += 1;
+  const bodyBytes = Buffer.byteLength(body);
+  let length = bodyBytes + 1;
+  while (String(length).length + bodyBytes !== length) length += 1;
   return `${length}${body}`;
+}
+
+/** The longest start of `name` that fits `maxBytes` in UTF-8 without cutting a character (for ASCII: a slice). */
+function utf8Prefix(name: string, maxBytes: number): string {
+  let bytes = 0;
+  let end = 0;
+  for (const char of name) {
+    const size = Buffer.byteLength(char);
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    end += char.length;
+  }
+  return name.slice(0, end);
 }
 
 /**
@@ -56,7 +74,8 @@ export function createTar(entries: TarEntry[]): Buffer {
     }
     const size = entry.type === 'file' ? (entry.data?.length ?? 0) : 0;
     const typeFlag = entry.type === 'file' ? '0' : entry.type === 'directory' ? '5' : '2';
-    parts.push(header(needsPax ? name.slice(0, 99) : name, entry, size, typeFlag));
+    // The ustar field keeps a readable start of the name; readers take the PAX path.
+    parts.push(header(needsPax ? utf8Prefix(name, 99) : name, entry, size, typeFlag));
     if (entry.type === 'file' && entry.data) parts.push(entry.data, padding(entry.data.length));
   }
   parts.push(Buffer.alloc(1024));

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/load-config.js';
@@ -27,7 +28,35 @@ export function catalogTargets(io: CliIo, values: ParsedValues, output: string, 
   // Every value is parsed before any target is made: a bad one is a usage error before anything is read or written.
   const wanted = (values['publish'] as string[] | undefined) ?? [];
   for (const target of wanted) publishTargetKind(target);
+  checkFolder(output, '--out/--output');
+  for (const target of wanted) if (publishTargetKind(target) === 'folder') checkFolder(path.resolve(io.cwd, target), '--publish');
   return [folderTarget(output), ...wanted.map((target) => publishTarget(target, { ...options, cwd: io.cwd }))];
+}
+
+/** A catalog folder may be absent (it is made) but not a file: writing under one failed with a stack trace. */
+function checkFolder(folder: string, option: string): void {
+  let isFolder = true;
+  let found: string | undefined;
+  for (let current = folder; ; current = path.dirname(current)) {
+    // ENOTDIR (a file on the way) counts as absent here: the loop goes up to that file.
+    const info = (() => {
+      try {
+        return statSync(current, { throwIfNoEntry: false });
+      } catch {
+        return undefined;
+      }
+    })();
+    if (info) {
+      isFolder = info.isDirectory();
+      found = current;
+      break;
+    }
+    if (path.dirname(current) === current) break;
+  }
+  if (!isFolder) {
+    const what = found === folder ? 'is a file, not a folder' : `cannot be made: ${found ?? ''} is a file`;
+    throw new UsageError({ code: 'CATALOG_OUTPUT_NOT_FOLDER', file: folder, message: `the catalog folder ${what}`, hint: `give ${option} a folder (absent folders are made)` });
+  }
 }
 
 /** The index signing key: `--sign FILE`, else the PEM text in NEURONS_SIGNING_KEY (a CI secret), else none. */

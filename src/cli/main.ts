@@ -56,7 +56,9 @@ export async function main(givenArgv: string[], io: CliIo): Promise<number> {
   }
   const parsed = await parseInvocation(argv);
   if ('error' in parsed) {
-    io.stderr.write(parsed.command ? `neurons ${name}: ${parsed.error}\n\n${commandHelp(parsed.command)}\n` : `neurons: ${parsed.error}\n\n${await helpText()}\n`);
+    // Coded like every other usage error, so scripts and tests can tell a bad flag from a bad value.
+    const problem = formatProblem({ code: 'USAGE', message: parsed.error, hint: parsed.command ? `see \`neurons help ${parsed.command.name}\`` : 'see `neurons help`' });
+    io.stderr.write(parsed.command ? `neurons ${name}: ${problem}\n\n${commandHelp(parsed.command)}\n` : `neurons: ${problem}\n\n${await helpText()}\n`);
     return ExitCode.usage;
   }
   const { command } = parsed;

@@ -7,6 +7,8 @@ import type { Problem } from '../errors/problem.js';
 import { environmentDirectory, readEnvironmentState } from '../environment/state.js';
 import { readDockerCredentials } from '../registry/docker-credentials.js';
 import { registerSecret } from '../util/mask.js';
+import { readFileWithin, sizeLimits, TooLargeError } from '../util/size-limits.js';
+import { checkBaseImage, checkCertificatesPem, checkConfigFileValues, checkNamespaceOverride, checkPrivateKeyPem, checkRegistry, pairedCredentials } from './check-values.js';
 import { configSchema, type ConfigFile, type WorkerSettings } from './schema.js';
 
 export const configFileName = 'neurons.json';
@@ -72,7 +74,7 @@ const validateConfig = ajv.compile<ConfigFile>(configSchema);
 async function readConfigFile(file: string): Promise<ConfigFile> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
+    parsed = JSON.parse((await readFileWithin(file, sizeLimits.settingsFile)).toString('utf8'));
   } catch (error) {
     throw new UsageError({ code: 'CONFIG_INVALID', file, message: `cannot read configuration: ${(error as Error).message}`, hint: 'the file must be valid JSON' });
   }
@@ -86,6 +88,7 @@ async function readConfigFile(file: string): Promise<ConfigFile> {
     const first = problems[0] as Problem;
     throw new UsageError({ ...first, message: problems.map((problem) => `${problem.pointer}: ${problem.message}`).join('; '), hint: 'see the README section "Configuration"' });
   }
+  checkConfigFileValues(parsed, file);
   return parsed;
 }
 
@@ -99,13 +102,20 @@ function secretFromEnv(env: NodeJS.ProcessEnv, name: string | undefined, file: s
   return value;
 }
 
-async function readPem(file: string, base: string, origin: string, pointer: string): Promise<string> {
+/** Reads a PEM file and checks that it holds what it is for: certificates (the default), or a private key. */
+async function readPem(file: string, base: string, origin: string, pointer: string, holds: 'certificates' | 'key' = 'certificates'): Promise<string> {
   const resolved = path.resolve(base, file);
+  let text: string;
   try {
-    return await readFile(resolved, 'utf8');
-  } catch {
-    throw new UsageError({ code: 'CONFIG_CA_MISSING', file: origin, pointer, message: `CA file ${resolved} cannot be read`, hint: 'give the path of a PEM certificate, relative to the configuration file' });
+    text = (await readFileWithin(resolved, sizeLimits.settingsFile)).toString('utf8');
+  } catch (error) {
+    if (error instanceof TooLargeError) throw new UsageError({ code: 'CONFIG_CA_INVALID', file: origin, pointer, message: `CA file ${resolved}: ${error.message}`, hint: 'give a PEM file of CA certificates' });
+    throw new UsageError({ code: 'CONFIG_CA_MISSING', file: origin, pointer, message: `CA file ${resolved} cannot be read: ${(error as Error).message}`, hint: 'give the path of a PEM certificate, relative to the configuration file' });
   }
+  // Garbage here used to be dropped silently, leaving a registry untrusted for no visible reason.
+  if (holds === 'key') checkPrivateKeyPem(text, resolved, { origin, pointer });
+  else checkCertificatesPem(text, resolved, { origin, pointer });
+  return text;
 }
 
 /**
@@ -126,6 +136,16 @@ export async function configuredCas(repo: string, env: NodeJS.ProcessEnv, option
   return { pems: await Promise.all(wanted.map((item) => readPem(item.caFile, item.base, item.origin, item.pointer))) };
 }
 
+/** The password of a URL as written (percent-encoded) and decoded: either may be printed. */
+function passwordIn(url: string): string[] {
+  try {
+    const password = new URL(url).password;
+    return password ? [password, decodeURIComponent(password)] : [];
+  } catch {
+    return [];
+  }
+}
+
 function parseChannel(value: string | undefined): Channel | undefined {
   if (value === undefined) return undefined;
   if (value === 'stable' || value === 'devel') return value;
@@ -137,6 +157,7 @@ function parseChannel(value: string | undefined): Channel | undefined {
  * variables, then flags. With no registry anywhere, the local environment recorded by `neurons env up` is the default.
  */
 export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides: ConfigOverrides): Promise<Config> {
+  checkNamespaceOverride(overrides.namespace ?? env['NEURONS_NAMESPACE'], overrides.namespace !== undefined ? '--namespace' : 'NEURONS_NAMESPACE');
   const file = overrides.configFile ? path.resolve(overrides.configFile) : path.join(repo, configFileName);
   if (overrides.configFile && !existsSync(file)) {
     throw new UsageError({ code: 'CONFIG_NOT_FOUND', file, message: 'configuration file not found', hint: 'check the --config path' });
@@ -152,21 +173,25 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
     const password = secretFromEnv(env, registry.passwordEnv, file, `${pointer}/passwordEnv`);
     const ca = await Promise.all((registry.ca ?? []).map((caFile, caIndex) => readPem(caFile, base, file, `${pointer}/ca/${caIndex}`)));
     const clientCertificate = registry.clientCertificate
-      ? { cert: await readPem(registry.clientCertificate, base, file, `${pointer}/clientCertificate`), key: await readPem(registry.clientKey ?? registry.clientCertificate, base, file, `${pointer}/clientKey`) }
+      ? { cert: await readPem(registry.clientCertificate, base, file, `${pointer}/clientCertificate`), key: await readPem(registry.clientKey ?? registry.clientCertificate, base, file, `${pointer}/clientKey`, 'key') }
       : undefined;
     registerSecret(clientCertificate?.key);
-    registries.push({ host: registry.host, namespace: registry.namespace, credentials: username && password ? { username, password } : undefined, ca, plainHttp: registry.plainHttp ?? false, insecure: registry.insecure ?? false, ...(clientCertificate ? { clientCertificate } : {}) });
+    const credentials = pairedCredentials(username, password, { origin: file, pointer: `${pointer}/username` }, { origin: file, pointer: `${pointer}/passwordEnv` });
+    registries.push({ host: registry.host, namespace: registry.namespace, credentials, ca, plainHttp: registry.plainHttp ?? false, insecure: registry.insecure ?? false, ...(clientCertificate ? { clientCertificate } : {}) });
   }
   const registryOverride = overrides.registry ?? env['NEURONS_REGISTRY'];
   if (registryOverride) {
+    const namespace = overrides.namespace ?? env['NEURONS_NAMESPACE'] ?? registries[0]?.namespace ?? 'neurons';
+    const namespaceOrigin = overrides.namespace !== undefined ? '--namespace' : env['NEURONS_NAMESPACE'] !== undefined ? 'NEURONS_NAMESPACE' : file;
+    checkRegistry(registryOverride, namespace, { origin: overrides.registry !== undefined ? '--registry' : 'NEURONS_REGISTRY' }, { origin: namespaceOrigin });
     const password = env['NEURONS_REGISTRY_PASSWORD'];
     registerSecret(password);
     const username = env['NEURONS_REGISTRY_USERNAME'];
     const caFile = env['NEURONS_REGISTRY_CA'];
     registries.splice(0, registries.length, {
       host: registryOverride,
-      namespace: overrides.namespace ?? env['NEURONS_NAMESPACE'] ?? registries[0]?.namespace ?? 'neurons',
-      credentials: username && password ? { username, password } : registries[0]?.credentials,
+      namespace,
+      credentials: pairedCredentials(username, password, { origin: 'NEURONS_REGISTRY_USERNAME' }, { origin: 'NEURONS_REGISTRY_PASSWORD' }) ?? registries[0]?.credentials,
       ca: caFile ? [await readPem(caFile, process.cwd(), 'NEURONS_REGISTRY_CA', '')] : (registries[0]?.ca ?? []),
       plainHttp: false,
       insecure: false,
@@ -181,7 +206,7 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
     packageIndex = {
       url: setting.url,
       extraUrl: setting.extraUrl,
-      credentials: username && password ? { username, password } : undefined,
+      credentials: pairedCredentials(username, password, { origin: file, pointer: '/packageIndex/usernameEnv' }, { origin: file, pointer: '/packageIndex/passwordEnv' }),
       caPem: setting.ca ? await readPem(setting.ca, base, file, '/packageIndex/ca') : undefined,
     };
   }
@@ -190,6 +215,10 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
     go: env['NEURONS_BASE_GO'] ?? fromFile.baseImages?.go,
     node: env['NEURONS_BASE_NODE'] ?? fromFile.baseImages?.node,
   };
+  for (const variable of ['NEURONS_BASE_PYTHON', 'NEURONS_BASE_GO', 'NEURONS_BASE_NODE']) {
+    const value = env[variable];
+    if (value !== undefined) checkBaseImage(value, { origin: variable });
+  }
 
   // The embedded default: whatever the configuration leaves open comes from the local environment, if one is up.
   const state = await readEnvironmentState(environmentDirectory(env));
@@ -214,10 +243,12 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
     packageIndex = {
       url: env['NEURONS_PIP_INDEX_URL'],
       extraUrl: env['NEURONS_PIP_EXTRA_INDEX_URL'],
-      credentials: username && password ? { username, password } : undefined,
+      credentials: pairedCredentials(username, password, { origin: 'NEURONS_PIP_INDEX_USERNAME' }, { origin: 'NEURONS_PIP_INDEX_PASSWORD' }),
       caPem: caFile ? await readPem(caFile, process.cwd(), 'NEURONS_PIP_INDEX_CA', '') : undefined,
     };
   }
+  // A password written into an index URL is a secret like the others: masked in everything printed.
+  for (const url of [packageIndex?.url, packageIndex?.extraUrl]) for (const secret of url ? passwordIn(url) : []) registerSecret(secret);
   const trustPems = await Promise.all((fromFile.trust?.ca ?? []).map((caFile, index) => readPem(caFile, base, file, `/trust/ca/${index}`)));
   if (env['NEURONS_TRUST_CA']) trustPems.push(await readPem(env['NEURONS_TRUST_CA'], process.cwd(), 'NEURONS_TRUST_CA', ''));
   // One trust setting for every hop: each registry and the package index trust these CAs too.

@@ -18,9 +18,11 @@ export interface FolderCheck {
 type Limit = <T>(task: () => Promise<T>) => Promise<T>;
 
 /** Checks a worker folder: its flavors, then what they share (runtime) and, unless definitions only, its files. */
-export async function checkWorkerFolder(repoDir: string, listing: FolderListing, options: DiscoverOptions, limit: Limit): Promise<FolderCheck> {
+export async function checkWorkerFolder(repoRealPath: string, listing: FolderListing, options: DiscoverOptions, limit: Limit): Promise<FolderCheck> {
+  // Once per folder: a folder linked out of the repository shows in every definition's real path.
+  const folderRealPath = await limit(() => realpath(listing.absolutePath)).catch(() => listing.absolutePath);
   const flavorChecks = await Promise.all(
-    listing.definitionFiles.map((name) => checkFlavorFile(repoDir, `${listing.path}/${name}`, listing.directory, limit)),
+    listing.definitionFiles.map((name) => checkFlavorFile({ repoRealPath, file: `${listing.path}/${name}`, folderRealPath, isLink: listing.links.has(name) }, listing.directory, limit)),
   );
   const errors = flavorChecks.flatMap((check) => check.errors);
   const warnings = flavorChecks.flatMap((check) => check.warnings);
@@ -30,7 +32,7 @@ export async function checkWorkerFolder(repoDir: string, listing: FolderListing,
   });
   const detection = detectRuntime(listing.path, listing.fileNames, commands);
   if (!options.definitionsOnly) {
-    errors.push(...detection.errors, ...(await checkFolderFiles(listing, flavorChecks, detection.runtime, limit)));
+    errors.push(...detection.errors, ...(await checkFolderFiles(folderRealPath, listing, flavorChecks, detection.runtime, limit)));
     if (![...listing.fileNames].some((name) => name.toLowerCase() === 'readme.md')) {
       warnings.push(createProblem('DEF_W_NO_README', { file: listing.path }));
     }
@@ -47,8 +49,7 @@ export async function checkWorkerFolder(repoDir: string, listing: FolderListing,
 }
 
 /** `command` and `requirements` must name files inside the folder; a Go command names the binary the build makes. */
-async function checkFolderFiles(listing: FolderListing, flavorChecks: FlavorCheck[], runtime: Runtime | undefined, limit: Limit): Promise<Problem[]> {
-  const folder = await limit(() => realpath(listing.absolutePath));
+async function checkFolderFiles(folder: string, listing: FolderListing, flavorChecks: FlavorCheck[], runtime: Runtime | undefined, limit: Limit): Promise<Problem[]> {
   const checks = flavorChecks.map(async ({ file, flavor, locations }) => {
     if (!flavor || !locations) return [];
     const problems: Problem[] = [];

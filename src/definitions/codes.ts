@@ -17,6 +17,22 @@ export const definitionCodes = {
     message: 'The definition file could not be read',
     hint: 'Check the file permissions.',
   },
+  DEF_TOO_LARGE: {
+    message: 'The definition file is larger than a definition can be (1 MiB)',
+    hint: 'A definition describes a worker; data belongs in the worker folder, not in its definition.',
+  },
+  DEF_TOO_DEEP: {
+    message: 'The definition nests arrays and objects more than 64 levels deep',
+    hint: 'A definition is a flat description of a worker: no field needs this depth.',
+  },
+  DEF_ENCODING: {
+    message: 'The definition file is not UTF-8',
+    hint: 'Save the file as UTF-8: the engine reads definitions as UTF-8.',
+  },
+  DEF_SYMLINK_ESCAPE: {
+    message: 'The definition is a symbolic link that leads out of the repository',
+    hint: 'Copy the definition into the repository: only what the repository holds is validated, built and published.',
+  },
   DEF_JSON_SYNTAX: {
     message: 'The definition is not valid JSON',
     hint: 'Fix the JSON at the given line and column (no comments, no trailing commas, double-quoted strings).',

@@ -1,3 +1,4 @@
+import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Problem } from '../errors/problem.js';
 import { checkWorkerFolder } from './check-folder.js';
@@ -18,8 +19,10 @@ export async function discoverRepository(repoDir: string, options: DiscoverOptio
   const root = resolve(repoDir);
   const limit = createLimiter(readConcurrency);
   const listings = await listWorkerFolders(root, limit);
+  // Definitions are read through the repository's real path, so a link out of it is seen as one.
+  const repoRealPath = await realpath(root);
   const folders = await Promise.all(
-    listings.filter((listing) => listing.definitionFiles.length > 0).map((listing) => checkWorkerFolder(root, listing, options, limit)),
+    listings.filter((listing) => listing.definitionFiles.length > 0).map((listing) => checkWorkerFolder(repoRealPath, listing, options, limit)),
   );
   checkDuplicateIds(folders);
   return {

@@ -24,6 +24,8 @@ export interface JsonLocations {
 
 export interface JsonSyntaxFailure extends JsonPosition {
   message: string;
+  /** Valid JSON that JSON.parse could not read for its depth (V8 recurses on objects). */
+  tooDeep?: true;
 }
 
 export type JsonParseResult =
@@ -79,6 +81,9 @@ const numberPattern = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const plainStringPattern = /[^"\\\u0000-\u001f]*/y;
 const escapePattern = /\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})/y;
 
+type ObjectContainer = { kind: 'object'; pointer: string; seen: Set<string> };
+type Container = ObjectContainer | { kind: 'array'; pointer: string; item: number };
+
 class Scanner {
   private index = 0;
   readonly locations = new OffsetLocations();
@@ -115,16 +120,86 @@ class Scanner {
     }
   }
 
-  private scanValue(pointer: string): void {
-    this.locations.valueOffsets.set(pointer, this.index);
+  /**
+   * Scans one value and everything inside it. Iterative, with an explicit stack of open containers: a hostile file
+   * nested thousands of levels deep must be reported, not overflow the call stack.
+   */
+  private scanValue(rootPointer: string): void {
+    const open: Container[] = [];
+    let pointer = rootPointer;
+    for (;;) {
+      this.locations.valueOffsets.set(pointer, this.index);
+      const opened = this.scanScalarOrOpen(pointer);
+      if (opened) {
+        open.push(opened);
+        pointer = opened.kind === 'object' ? this.scanMemberKey(opened) : `${opened.pointer}/0`;
+        continue;
+      }
+      // A value is complete: close every container it completes, then go on with the next member or item.
+      let next: string | undefined;
+      while (next === undefined) {
+        const container = open.at(-1);
+        if (!container) return;
+        next = this.afterMember(container);
+        if (next === undefined) open.pop();
+      }
+      pointer = next;
+    }
+  }
+
+  /** Scans a scalar or an empty container (returns undefined), or opens a non-empty container (returns it). */
+  private scanScalarOrOpen(pointer: string): Container | undefined {
     const char = this.text[this.index];
-    if (char === '{') this.scanObject(pointer);
-    else if (char === '[') this.scanArray(pointer);
-    else if (char === '"') this.scanString(false);
+    if (char === '{' || char === '[') {
+      const close = char === '{' ? '}' : ']';
+      this.index++;
+      this.skipWhitespace();
+      if (this.text[this.index] === close) {
+        this.index++;
+        return undefined;
+      }
+      return char === '{' ? { kind: 'object', pointer, seen: new Set() } : { kind: 'array', pointer, item: 0 };
+    }
+    if (char === '"') this.scanString(false);
     else if (char === '-' || (char !== undefined && char >= '0' && char <= '9')) this.scanNumber();
     else if (!this.scanLiteral('true') && !this.scanLiteral('false') && !this.scanLiteral('null')) {
       this.fail(`unexpected ${this.describeHere()}, expected a value`);
     }
+    return undefined;
+  }
+
+  /** After a member's value: the pointer of the next member or item, or undefined when the container closed. */
+  private afterMember(container: Container): string | undefined {
+    this.skipWhitespace();
+    const next = this.text[this.index];
+    this.index++;
+    if (container.kind === 'object') {
+      if (next === '}') return undefined;
+      if (next !== ',') this.fail(`unexpected ${this.describeAt(this.index - 1)}, expected ',' or '}' after a field value`, this.index - 1);
+      this.skipWhitespace();
+      return this.scanMemberKey(container);
+    }
+    if (next === ']') return undefined;
+    if (next !== ',') this.fail(`unexpected ${this.describeAt(this.index - 1)}, expected ',' or ']' after an array item`, this.index - 1);
+    this.skipWhitespace();
+    container.item++;
+    return `${container.pointer}/${container.item}`;
+  }
+
+  /** Scans `"key" :` and returns the member's pointer, the value's start being next. */
+  private scanMemberKey(container: ObjectContainer): string {
+    if (this.text[this.index] !== '"') this.fail(`unexpected ${this.describeHere()}, expected a double-quoted field name`);
+    const keyOffset = this.index;
+    const key = this.scanString(true);
+    const memberPointer = `${container.pointer}/${escapePointerToken(key)}`;
+    if (container.seen.has(key)) this.locations.duplicateKeys.push(memberPointer);
+    container.seen.add(key);
+    this.locations.keyOffsets.set(memberPointer, keyOffset);
+    this.skipWhitespace();
+    if (this.text[this.index] !== ':') this.fail(`unexpected ${this.describeHere()}, expected ':' after a field name`);
+    this.index++;
+    this.skipWhitespace();
+    return memberPointer;
   }
 
   private scanLiteral(word: string): boolean {
@@ -161,54 +236,6 @@ class Scanner {
     this.index++;
     if (!decode) return '';
     return escaped ? (JSON.parse(this.text.slice(start, this.index)) as string) : this.text.slice(start + 1, this.index - 1);
-  }
-
-  private scanObject(pointer: string): void {
-    this.index++;
-    this.skipWhitespace();
-    if (this.text[this.index] === '}') {
-      this.index++;
-      return;
-    }
-    const seen = new Set<string>();
-    for (;;) {
-      if (this.text[this.index] !== '"') this.fail(`unexpected ${this.describeHere()}, expected a double-quoted field name`);
-      const keyOffset = this.index;
-      const key = this.scanString(true);
-      const memberPointer = `${pointer}/${escapePointerToken(key)}`;
-      if (seen.has(key)) this.locations.duplicateKeys.push(memberPointer);
-      seen.add(key);
-      this.locations.keyOffsets.set(memberPointer, keyOffset);
-      this.skipWhitespace();
-      if (this.text[this.index] !== ':') this.fail(`unexpected ${this.describeHere()}, expected ':' after a field name`);
-      this.index++;
-      this.skipWhitespace();
-      this.scanValue(memberPointer);
-      this.skipWhitespace();
-      const next = this.text[this.index];
-      this.index++;
-      if (next === '}') return;
-      if (next !== ',') this.fail(`unexpected ${this.describeAt(this.index - 1)}, expected ',' or '}' after a field value`, this.index - 1);
-      this.skipWhitespace();
-    }
-  }
-
-  private scanArray(pointer: string): void {
-    this.index++;
-    this.skipWhitespace();
-    if (this.text[this.index] === ']') {
-      this.index++;
-      return;
-    }
-    for (let item = 0; ; item++) {
-      this.scanValue(`${pointer}/${item}`);
-      this.skipWhitespace();
-      const next = this.text[this.index];
-      this.index++;
-      if (next === ']') return;
-      if (next !== ',') this.fail(`unexpected ${this.describeAt(this.index - 1)}, expected ',' or ']' after an array item`, this.index - 1);
-      this.skipWhitespace();
-    }
   }
 
   private describeAt(offset: number): string {
@@ -261,14 +288,17 @@ function mayHaveDuplicateKeys(text: string, parsed: unknown): boolean {
   return (text.match(/"\s*:/g)?.length ?? 0) > countMembers(parsed);
 }
 
-function countMembers(value: unknown): number {
-  if (typeof value !== 'object' || value === null) return 0;
+/** Iterative for the same reason as the scanner: the value may be nested thousands of levels deep. */
+function countMembers(root: unknown): number {
   let count = 0;
-  if (Array.isArray(value)) {
-    for (const item of value) count += countMembers(item);
-    return count;
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value !== 'object' || value === null) continue;
+    const members: unknown[] = Array.isArray(value) ? value : Object.values(value);
+    if (!Array.isArray(value)) count += members.length;
+    for (const member of members) pending.push(member);
   }
-  for (const member of Object.values(value)) count += 1 + countMembers(member);
   return count;
 }
 
@@ -281,6 +311,7 @@ export function parseJsonWithPositions(text: string): JsonParseResult {
   try {
     value = JSON.parse(text) as unknown;
   } catch (error) {
+    if (error instanceof RangeError) return { ok: false, error: { message: 'nested too deeply for JSON.parse', line: 1, column: 1, offset: 0, tooDeep: true } };
     return { ok: false, error: locateSyntaxError(text, (error as Error).message) };
   }
   return { ok: true, value, locations: new LazyLocations(text, value) };

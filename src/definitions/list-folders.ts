@@ -20,6 +20,8 @@ export interface FolderListing {
   absolutePath: string;
   /** Names of everything at the top of the folder. */
   fileNames: Set<string>;
+  /** Names of the entries that are symbolic links. */
+  links: Set<string>;
   /** Flavor definition file names, sorted. */
   definitionFiles: string[];
   /** Repository-relative paths of `*.json.deprecated` files, sorted. */
@@ -83,6 +85,7 @@ async function listFolder(kind: WorkerKind, kindFolder: string, entry: Dirent, a
     path,
     absolutePath,
     fileNames: new Set(names),
+    links: new Set(entries.filter((file) => file.isSymbolicLink()).map((file) => file.name)),
     definitionFiles: names.filter((name) => isFile.has(name) && name.endsWith('.json') && !name.startsWith('.') && !toolFiles.has(name)),
     deprecated: names.filter((name) => isFile.has(name) && name.endsWith('.json.deprecated')).map((name) => `${path}/${name}`),
   };

@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { maxNameLength } from '../images/reference-syntax.js';
 import type { Problem } from '../errors/problem.js';
 import { createProblem, isWarningCode, type DefinitionCode } from './codes.js';
 import type { JsonLocations } from './json-positions.js';
@@ -59,6 +60,9 @@ function report(findings: RuleFindings, input: DefinitionInput, code: Definition
 /** Why a worker name cannot be an image name, or undefined when it can. */
 export function explainInvalidName(name: string): string | undefined {
   if (name === '') return 'the name is empty';
+  // The whole image name (registry, namespace and this) may have 255 characters: a longer worker name never fits,
+  // and without this check it passes validation and fails later as an anonymous registry error.
+  if (name.length > maxNameLength) return `${name.length} characters, more than the ${maxNameLength} an image name may have`;
   if (/\s/.test(name)) return `\`${name}\` contains whitespace`;
   if (name.includes('/') || name.includes('\\')) return `\`${name}\` contains a slash`;
   if (name.includes('..')) return `\`${name}\` contains \`..\``;

@@ -231,6 +231,22 @@ export class RegistryClient {
   }
 
   /**
+   * The token service is a server of its own (the realm of the registry's challenge, often on another host): when
+   * it refuses, the error names it, not the registry, so that the right credentials and logs are looked at.
+   */
+  private tokenServiceError(realm: URL, service: string | undefined, what: string, status: number): EnvironmentError {
+    const auth = status === 401 || status === 403;
+    return new EnvironmentError({
+      code: 'REGISTRY_AUTH',
+      file: `${realm.origin}${realm.pathname}`,
+      message: `token service ${realm.origin}${realm.pathname}${service ? ` (service ${service})` : ''} of registry ${this.endpoint.host} ${what}`,
+      hint: auth
+        ? 'the token service refused the credentials: check the registry username and password, and that the token service grants this repository to them'
+        : 'check that the token service (the realm the registry names in its WWW-Authenticate challenge) is up',
+    });
+  }
+
+  /**
    * One authenticated request to the registry API (a path, or a URL the registry gave, such as an upload location),
    * for operations this class has no method for: artifacts (`registry/artifact.ts`). A refused request is returned
    * as it came, with its status; the caller decides.
@@ -294,9 +310,14 @@ export class RegistryClient {
     for (const scope of scopes) url.searchParams.append('scope', scope);
     const basic = this.basic();
     const response = await this.raw('GET', url.toString(), basic ? { authorization: basic } : {});
-    if (response.statusCode !== 200) throw this.statusError(response.statusCode, url.pathname);
-    const body = JSON.parse(response.body) as { token?: string; access_token?: string };
-    const token = body.token ?? body.access_token;
+    if (response.statusCode !== 200) throw this.tokenServiceError(url, challenge.params['service'], `answered ${response.statusCode}${registryErrors(response.body)}`, response.statusCode);
+    let body: { token?: unknown; access_token?: unknown };
+    try {
+      body = JSON.parse(response.body) as { token?: unknown; access_token?: unknown };
+    } catch {
+      throw this.tokenServiceError(url, challenge.params['service'], 'answered something that is not JSON', response.statusCode);
+    }
+    const token = typeof body.token === 'string' ? body.token : typeof body.access_token === 'string' ? body.access_token : undefined;
     if (!token) return undefined;
     registerSecret(token);
     for (const scope of scopes) this.tokens.set(scope, `Bearer ${token}`);

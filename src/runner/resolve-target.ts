@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { createWorkerId } from '../definitions/version.js';
 import type { ConfigurationItem, Definition } from '../definitions/types.js';
+import { explainInvalidReference } from '../images/reference-syntax.js';
+import { readFileWithin, sizeLimits } from '../util/size-limits.js';
 import { UsageError } from '../errors/neurons-error.js';
 import { asObject } from './job-config.js';
 
@@ -24,6 +25,8 @@ export function isImageReference(target: string): boolean {
  */
 export function resolveTarget(target: string, catalog: Definition[] | undefined, definition: Definition | undefined): RunTarget {
   if (isImageReference(target)) {
+    const badTarget = explainInvalidReference(target);
+    if (badTarget) throw new UsageError({ code: 'USAGE', message: `the image to run: ${badTarget}`, hint: 'give a worker id (with --catalog) or an image reference (registry/namespace/name:tag)' });
     const entry = definition ?? catalog?.find((candidate) => candidate.dockerImage === target);
     return { image: target, definition: entry, workerId: entry ? workerIdOf(entry) : undefined };
   }
@@ -85,7 +88,7 @@ function editDistance(a: string, b: string): number {
 async function readJson(file: string, code: string, what: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = (await readFileWithin(file, sizeLimits.catalog)).toString('utf8');
   } catch (error) {
     throw new UsageError({ code, file, message: `cannot read the ${what}: ${(error as Error).message}` });
   }
@@ -100,7 +103,13 @@ async function readJson(file: string, code: string, what: string): Promise<unkno
 export async function readCatalog(file: string): Promise<Definition[]> {
   const json = await readJson(file, 'RUN_CATALOG_INVALID', 'catalog');
   if (!Array.isArray(json)) throw new UsageError({ code: 'RUN_CATALOG_INVALID', file, message: 'a catalog is a JSON array of worker definitions' });
-  return json.map((entry, index) => toDefinition(entry, file, `/${index}`, 'RUN_CATALOG_INVALID'));
+  const entries = json.map((entry, index) => toDefinition(entry, file, `/${index}`, 'RUN_CATALOG_INVALID'));
+  // The image goes to the engine: a catalog with one that is not a reference (`--privileged`) is refused whole.
+  for (const [index, entry] of entries.entries()) {
+    const badImage = typeof entry.dockerImage === 'string' && entry.dockerImage !== '' ? explainInvalidReference(entry.dockerImage) : undefined;
+    if (badImage) throw new UsageError({ code: 'RUN_CATALOG_INVALID', file, pointer: `/${index}/dockerImage`, message: `dockerImage ${badImage}`, hint: 'every dockerImage must be an image reference ([host[:port]/]path[:tag][@digest])' });
+  }
+  return entries;
 }
 
 /** A flavor definition file (`<Flavor>.json`). */

@@ -3,6 +3,8 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { definitionSchema } from '../definitions/schema.js';
 import { createWorkerId } from '../definitions/version.js';
 import { NeuronsError } from '../errors/neurons-error.js';
+import { explainInvalidReference } from '../images/reference-syntax.js';
+import { maxJsonDepth, nestsDeeperThan } from '../util/json-depth.js';
 import type { Problem } from '../errors/problem.js';
 
 /** One worker a catalog offers, checked. */
@@ -48,6 +50,9 @@ export function readCatalogEntries(
   } catch (error) {
     throw new NeuronsError({ code: 'UPDATE_CATALOG_INVALID', file: source, message: `${file} is not JSON: ${(error as Error).message}`, hint: 'point --catalog at a catalog written by neurons pipeline (analyzers.json, responders.json) or at its index' });
   }
+  // One level for the array: its entries get the depth a definition may have. Deeper ones would overflow the stack
+  // when the catalog is installed (JSON.stringify recurses).
+  if (nestsDeeperThan(value, maxJsonDepth + 1)) throw new NeuronsError({ code: 'UPDATE_CATALOG_INVALID', file: source, message: `${file} nests arrays and objects more than ${maxJsonDepth} levels deep`, hint: 'a catalog holds definitions, which are flat: ask the publisher to fix it' });
   if (!Array.isArray(value)) throw new NeuronsError({ code: 'UPDATE_CATALOG_INVALID', file: source, message: `${file} is not a JSON array of definitions`, hint: 'an engine catalog is an array; the index (index.json) lists the catalogs' });
   const validate = compileEntrySchema();
   const kind = catalogKind(file);
@@ -65,6 +70,12 @@ export function readCatalogEntries(
     }
     const definition = entry as { name: string; version: string; dockerImage?: string };
     if (!definition.dockerImage) return skip('UPDATE_ENTRY_NO_IMAGE', 'has no dockerImage', 'a catalog for Docker workers names the image of every entry');
+    // Not skipped like the others: a value such as `--privileged` is no mistake a publisher makes by accident, and
+    // it would reach the engine's command line and Cortex. The whole catalog is refused; nothing is pulled or installed.
+    const badImage = explainInvalidReference(definition.dockerImage);
+    if (badImage) {
+      throw new NeuronsError({ code: 'UPDATE_ENTRY_IMAGE_INVALID', file: source, pointer: `${pointer}/dockerImage`, message: `${file}: ${label}: dockerImage ${badImage}`, hint: 'every dockerImage must be an image reference ([host[:port]/]path[:tag][@digest]); ask the publisher to fix the catalog' });
+    }
     if (definitions.has(definition.name)) return skip('UPDATE_ENTRY_DUPLICATE', `another entry of ${file} has the name ${definition.name}`, 'the first one is used');
     definitions.set(definition.name, entry as Record<string, unknown>);
     workers.push({ kind, id: createWorkerId(definition.name, definition.version), name: definition.name, version: definition.version, catalogImage: definition.dockerImage, catalog: file });

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Agent, request, type Dispatcher } from 'undici';
-import { EnvironmentError, UsageError } from '../errors/neurons-error.js';
+import { EnvironmentError, NeuronsError, UsageError } from '../errors/neurons-error.js';
+import { readFileWithin, sizeLimits, TooLargeError } from '../util/size-limits.js';
 import { describeTlsFailure, isTlsFailure } from '../trust/trust-store.js';
 import type { UpdateSource } from './source.js';
 
@@ -18,14 +18,26 @@ export interface CatalogFetcher {
   close(): Promise<void>;
 }
 
+/** The index and its signature are small; catalogs may be large, but not without bound. */
+export function sizeLimitFor(file: string): number {
+  // `index.json`, and its signatures: `index-<sha256>.sig`, `index.json.sig` (format 1).
+  return path.posix.basename(file).startsWith('index') ? sizeLimits.index : sizeLimits.catalog;
+}
+
+/** Refused before the bytes are read whole: a 200 MB catalog used to take over a gigabyte of memory. */
+export function tooLarge(file: string, size: number | undefined, limit: number): NeuronsError {
+  return new NeuronsError({ code: 'UPDATE_TOO_LARGE', file, message: `${size === undefined ? 'more than' : `${size} bytes, more than`} the limit of ${limit} bytes for this file`, hint: 'the limits are in the README ("Limits"); a catalog this large is not one neurons published' });
+}
+
 /** A local folder: read, no ETag (reading is as cheap as asking). */
 export function folderFetcher(directory: string): CatalogFetcher {
   return {
     requests: 0,
     async get(file) {
       try {
-        return { status: 'ok', bytes: await readFile(path.join(directory, file)), etag: undefined };
+        return { status: 'ok', bytes: await readFileWithin(path.join(directory, file), sizeLimitFor(file)), etag: undefined };
       } catch (error) {
+        if (error instanceof TooLargeError) throw tooLarge(path.join(directory, file), error.size, error.limit);
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
         throw new UsageError({ code: 'UPDATE_SOURCE_UNREADABLE', file: path.join(directory, file), message: `cannot read: ${(error as Error).message}`, hint: 'check the path and its permissions' });
       }
@@ -84,13 +96,33 @@ export function httpFetcher(base: string, options: { ca: string[] }): CatalogFet
         await response.body.dump();
         throw new EnvironmentError({ code: 'UPDATE_HTTP', message: `GET ${url.href} answered ${statusCode}`, hint: statusCode >= 500 ? 'the catalog server failed: try again later' : 'check the --catalog URL' });
       }
-      const bytes = Buffer.from(await response.body.arrayBuffer());
+      const bytes = await readBodyWithin(response, url.href, sizeLimitFor(file));
       return { status: 'ok', bytes, etag: typeof headers['etag'] === 'string' ? headers['etag'] : undefined };
     },
     async close() {
       await dispatcher.close();
     },
   };
+}
+
+/** The body, refused as soon as the announced or received size passes `limit`. */
+async function readBodyWithin(response: Dispatcher.ResponseData, name: string, limit: number): Promise<Buffer> {
+  const announced = Number(response.headers['content-length'] ?? 0);
+  if (announced > limit) {
+    response.body.destroy();
+    throw tooLarge(name, announced, limit);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      response.body.destroy();
+      throw tooLarge(name, undefined, limit);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
 }
 
 export function sourceFetcher(source: UpdateSource, ca: string[]): CatalogFetcher {

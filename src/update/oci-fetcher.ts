@@ -1,7 +1,7 @@
 import type { OciCoordinates } from '../publish/oci-artifact-target.js';
 import { layerTitled, readArtifactManifest, type ArtifactManifest } from '../registry/artifact.js';
 import type { RegistryClient } from '../registry/client.js';
-import type { CatalogFetcher } from './fetch.js';
+import { sizeLimitFor, tooLarge, type CatalogFetcher } from './fetch.js';
 
 /**
  * The catalog files of an OCI artifact: the manifest is read once per run, each file is a layer found by its
@@ -23,6 +23,7 @@ export function ociFetcher(where: OciCoordinates, client: RegistryClient): Catal
       const layer = layerTitled(manifest, file);
       if (!layer) return { status: 'missing' };
       if (etag === layer.digest) return { status: 'not-modified' };
+      if (layer.size > sizeLimitFor(file)) throw tooLarge(`${where.repository}:${where.tag} (${file})`, layer.size, sizeLimitFor(file));
       requests += 1;
       return { status: 'ok', bytes: await client.readBlob(where.repository, layer.digest), etag: layer.digest };
     },

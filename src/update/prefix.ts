@@ -1,4 +1,5 @@
 import { UsageError } from '../errors/neurons-error.js';
+import { explainInvalidHost, explainInvalidPath } from '../images/reference-syntax.js';
 
 /** The first path segment of a reference is a registry host when it has a dot or a port, or is `localhost` (Docker's rule). */
 function isRegistryHost(segment: string): boolean {
@@ -11,11 +12,13 @@ function isRegistryHost(segment: string): boolean {
  */
 export function parseRegistryPrefix(prefix: string): string {
   const trimmed = prefix.trim().replace(/\/+$/, '');
-  const [host = ''] = trimmed.split('/');
-  if (trimmed === '' || /:\/\/|[\s@]/.test(trimmed) || !isRegistryHost(host)) {
+  const [host = '', ...path] = trimmed.split('/');
+  const invalid = explainInvalidHost(host) ?? (path.length > 0 ? explainInvalidPath(path.join('/')) : undefined);
+  if (trimmed === '' || /:\/\/|[\s@]/.test(trimmed) || !isRegistryHost(host) || invalid) {
     throw new UsageError({
       code: 'UPDATE_PREFIX_INVALID',
-      message: `--registry-prefix ${JSON.stringify(prefix)} is not a registry: expected host[:port][/path], without a scheme`,
+      file: '--registry-prefix',
+      message: `--registry-prefix ${JSON.stringify(prefix.slice(0, 80))} is not a registry: expected host[:port][/path], without a scheme`,
       hint: 'for example --registry-prefix mirror.example:5000',
     });
   }

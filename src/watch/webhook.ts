@@ -1,9 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { sizeLimits } from '../util/size-limits.js';
 
-export const maxWebhookBytes = 1024 * 1024;
+/** The webhook body limit (documented in the README): a GitHub push event is a few KB. */
+export const maxWebhookBytes = sizeLimits.webhook;
 
-/** GitHub's `X-Hub-Signature-256`: `sha256=` and the HMAC-SHA256 of the raw body with the shared secret. */
 export function verifySignature(body: Buffer, header: string | undefined, secret: string): boolean {
   if (!header?.startsWith('sha256=')) return false;
   const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(body).digest('hex')}`);
@@ -11,20 +12,22 @@ export function verifySignature(body: Buffer, header: string | undefined, secret
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/**
+ * The body, or undefined when it is larger than the limit. An oversized body is read to its end and dropped, not
+ * cut off: destroying the socket while the sender still writes makes it see a reset instead of our 413. A body
+ * announced as too large by its Content-Length is refused without reading; Node then discards the rest.
+ */
 function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  if (Number(request.headers['content-length'] ?? 0) > maxWebhookBytes) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxWebhookBytes) {
-        resolve(undefined);
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= maxWebhookBytes) chunks.push(chunk);
+      else chunks.length = 0;
     });
-    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('end', () => resolve(size <= maxWebhookBytes ? Buffer.concat(chunks) : undefined));
     request.on('error', reject);
   });
 }

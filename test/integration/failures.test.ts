@@ -65,7 +65,8 @@ describe('failures are contained, coded, and never published', () => {
     // Base images live in the same registry: resolving them is the first thing refused.
     const early = await runCli(['pipeline', '--repo', repo, '--output', output, '--only', 'UrlInspect'], { WRONG_PASSWORD: wrong });
     expect(early.status).toBe(3);
-    expect(early.stderr).toMatch(new RegExp(`REGISTRY_AUTH: registry ${state.registry.host.replaceAll('.', '\\.')} answered 401`));
+    // The environment's registry delegates to a token service: that is what refused, and the error names it.
+    expect(early.stderr).toMatch(new RegExp(`REGISTRY_AUTH: token service https://\\S+ .*of registry ${state.registry.host.replaceAll('.', '\\.')} answered 401`));
     // Offline (bases by tag): the registry is still read before anything is built, and refuses.
     const result = await runCli(['pipeline', '--repo', repo, '--output', output, '--only', 'UrlInspect', '--offline'], { WRONG_PASSWORD: wrong });
     expect(result.status).toBe(3);

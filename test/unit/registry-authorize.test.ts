@@ -15,6 +15,7 @@ function handle(request: IncomingMessage, response: ServerResponse, origin: stri
   const url = new URL(request.url ?? '/', origin);
   if (url.pathname === '/token') {
     counts.tokenRequests += 1;
+    if (request.headers.authorization === `Basic ${Buffer.from('user:garbage').toString('base64')}`) return void response.writeHead(200).end('<html>proxy login</html>');
     if (request.headers.authorization !== `Basic ${Buffer.from('user:pass').toString('base64')}`) return void response.writeHead(401).end('{}');
     const token = `t${counts.tokenRequests}`;
     const scopes = url.searchParams.getAll('scope').map((scope) => scope.split(':')[1] ?? '');
@@ -116,8 +117,16 @@ describe('registry client: authorization for many repositories', () => {
   it('refuses wrong credentials with a coded error before any read', async () => {
     const wrong = new RegistryClient({ host, plainHttp: true, credentials: { username: 'user', password: 'nope' } });
     const error = await wrong.authorize(['ns/repo-1']).catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ code: 'REGISTRY_AUTH' });
+    // The token service refused, not the registry: the error names the realm it asked.
+    expect(error).toMatchObject({ code: 'REGISTRY_AUTH', problem: { file: `http://${host}/token`, message: expect.stringContaining(`token service http://${host}/token (service test) of registry ${host} answered 401`) } });
     expect(JSON.stringify(error)).not.toContain('nope');
     await wrong.close();
+  });
+
+  it('names the token service when it answers something that is not a token', async () => {
+    const client = new RegistryClient({ host, plainHttp: true, credentials: { username: 'user', password: 'garbage' } });
+    const error = await client.authorize(['ns/repo-1']).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'REGISTRY_AUTH', exitCode: 3, problem: { file: `http://${host}/token`, message: expect.stringContaining('not JSON') } });
+    await client.close();
   });
 });

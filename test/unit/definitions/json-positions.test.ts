@@ -60,4 +60,17 @@ describe('parseJsonWithPositions', () => {
     expect(result.error).toMatchObject({ line, column });
     expect(result.error.message).toContain(message);
   });
+
+  it('scans 100,000 levels without recursion: positions and duplicate keys at the bottom, errors past it', () => {
+    const depth = 100_000;
+    const text = `${'['.repeat(depth)}{"k": 1,\n "k": 2}${']'.repeat(depth)}`;
+    const result = parseJsonWithPositions(text);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const bottom = '/0'.repeat(depth - 1);
+    expect(result.locations.duplicateKeys).toEqual([`${bottom}/0/k`]);
+    expect(result.locations.key(`${bottom}/0/k`)).toEqual({ line: 2, column: 2, offset: depth + 10 });
+    const broken = parseJsonWithPositions(`${'['.repeat(depth)}1,]${']'.repeat(depth - 1)}`);
+    expect(broken).toMatchObject({ ok: false, error: { line: 1, column: depth + 3, message: expect.stringContaining('expected a value') } });
+  });
 });

@@ -101,8 +101,22 @@ describe('webhook and status endpoint', () => {
       expect(wakes).toBe(0);
       expect((await post({ 'x-github-event': 'push', 'x-hub-signature-256': sign(body) })).status).toBe(202);
       expect(wakes).toBe(1);
-      const huge = 'x'.repeat(maxWebhookBytes + 10);
-      expect(await post({ 'x-github-event': 'push', 'x-hub-signature-256': sign(huge) }, huge).then((response) => response.status).catch(() => 413)).toBe(413);
+      // Over the limit: a 413 the sender can read, never a reset (announced by Content-Length, or streamed chunked).
+      const huge = 'x'.repeat(maxWebhookBytes + 1);
+      expect((await post({ 'x-github-event': 'push', 'x-hub-signature-256': sign(huge) }, huge)).status).toBe(413);
+      expect((await post({ 'x-github-event': 'push', 'x-hub-signature-256': sign(huge) }, 'x'.repeat(5 * maxWebhookBytes))).status).toBe(413);
+      const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let sent = 0; sent <= maxWebhookBytes; sent += chunk.length) controller.enqueue(chunk);
+          controller.close();
+        },
+      });
+      const chunked = await fetch(`${base}/webhook`, { method: 'POST', headers: { 'x-github-event': 'push', 'x-hub-signature-256': sign(huge) }, body: stream, duplex: 'half' } as RequestInit);
+      expect(chunked.status).toBe(413);
+      // Exactly at the limit is still read (and refused for its signature, not its size).
+      const full = 'x'.repeat(maxWebhookBytes);
+      expect((await post({ 'x-github-event': 'push', 'x-hub-signature-256': sign(full, 'forged') }, full)).status).toBe(401);
       expect(wakes).toBe(1);
       expect(await (await fetch(`${base}/healthz`)).text()).toBe('ok\n');
       expect(await (await fetch(`${base}/status`)).json()).toEqual({ head: 'abc', runs: 3 });

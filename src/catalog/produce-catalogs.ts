@@ -3,7 +3,7 @@ import type { WorkerFolder } from '../definitions/types.js';
 import type { Problem } from '../errors/problem.js';
 import type { PublishTarget } from '../publish/targets.js';
 import type { RegistryClient } from '../registry/client.js';
-import { assembleCatalogs, type CatalogEntry, type KnownImage } from './assemble-catalogs.js';
+import { assembleCatalogs, type AssembledCatalogs, type CatalogEntry, type KnownImage } from './assemble-catalogs.js';
 import { catalogFileName, type CatalogVariant } from './catalog-entry.js';
 import { renderCatalogPage } from './html-page.js';
 import { buildIndex, serializeJson, type CatalogIndex } from './index-file.js';
@@ -38,6 +38,7 @@ export interface CatalogStageResult {
   index: CatalogIndex;
   missing: Problem[];
   kept: Problem[];
+  reads: AssembledCatalogs['reads'];
 }
 
 function parseArray(bytes: Buffer | undefined): CatalogEntry[] | undefined {
@@ -115,7 +116,7 @@ export async function produceCatalogs(options: CatalogStageOptions): Promise<Cat
   files.set(indexFileName, indexBytes);
   if (options.signingKey) files.set(signatureFileName, Buffer.from(`${signBytes(indexBytes, options.signingKey.pem, options.signingKey.origin)}\n`));
   for (const target of options.targets) await target.write(files);
-  return { files: [...files.keys()], index, missing: assembled.missing, kept: assembled.kept };
+  return { files: [...files.keys()], index, missing: assembled.missing, kept: assembled.kept, reads: assembled.reads };
 }
 
 function parsePreviousIndex(bytes: Buffer | undefined): CatalogIndex | undefined {

@@ -67,11 +67,13 @@ export const catalogCommand: Command = {
       });
       const elapsed = Date.now() - started;
       if (values['json']) {
-        io.stdout.write(`${JSON.stringify({ files: result.files, targets: targets.map((target) => target.description), serial: result.index.serial, catalogs: result.index.catalogs, missing: result.missing, kept: result.kept, ms: elapsed })}\n`);
+        io.stdout.write(`${JSON.stringify({ files: result.files, targets: targets.map((target) => target.description), serial: result.index.serial, catalogs: result.index.catalogs, missing: result.missing, kept: result.kept, reads: result.reads, ms: elapsed })}\n`);
       } else {
         for (const problem of result.kept) io.stdout.write(`kept    ${maskSecrets(formatProblem(problem))}\n`);
         for (const problem of result.missing) io.stdout.write(`missing ${maskSecrets(formatProblem(problem))}\n`);
         for (const [file, { entries }] of Object.entries(result.index.catalogs)) io.stdout.write(`${file.padEnd(26)} ${entries} entries\n`);
+        const { manifests, labelled, known } = result.reads;
+        if (manifests > 0) io.stdout.write(`verified: ${manifests} image references read, labels of ${labelled} images read and of ${known} known\n`);
         io.stdout.write(`index serial ${result.index.serial}${result.files.includes('index.json.sig') ? ', signed' : ', not signed'}; written to ${targets.map((target) => target.description).join(', ')} in ${elapsed} ms\n`);
       }
       if (discovery.errors.length > 0) return ExitCode.failure;

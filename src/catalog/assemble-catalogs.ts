@@ -6,7 +6,7 @@ import { catalogTag } from '../images/tags.js';
 import type { RegistryClient } from '../registry/client.js';
 import { catalogEntry, catalogFileName, type CatalogVariant } from './catalog-entry.js';
 import { backs, chooseEntry, findPreviousEntry, unverifiedEntry, type CatalogEntry, type CatalogRecord, type EntryChoice, type EntrySlot, type PreviousEntry } from './choose-entry.js';
-import { createImageVerifier, type KnownImage } from './image-facts.js';
+import { createImageVerifier, type ImageFacts, type ImageVerifier, type KnownImage } from './image-facts.js';
 
 export type { CatalogEntry, CatalogRecord } from './choose-entry.js';
 export type { KnownImage } from './image-facts.js';
@@ -19,6 +19,8 @@ export interface AssembledCatalogs {
   missing: Problem[];
   /** Entries whose previous version was kept because the new image is missing or not theirs. */
   kept: Problem[];
+  /** Registry reads made: manifests, images whose labels were read, images whose labels were known. */
+  reads: ImageVerifier['counts'];
 }
 
 export function catalogVariants(channel: Channel): CatalogVariant[] {
@@ -66,25 +68,37 @@ export async function assembleCatalogs(options: {
     }
   }
   const previousOf = new Map<Slot, PreviousEntry>();
+  let reads: ImageVerifier['counts'] = { manifests: 0, labelled: 0, known: 0 };
   if (!client) {
     for (const slot of slots) slot.choice = unverifiedEntry(slot);
   } else {
     // One authorization for every repository to read (a token per batch of scopes, not a round trip per repository).
     await client.authorize([...new Set(slots.map((slot) => registryPath(registry, slot.name)))]);
     const verifier = createImageVerifier({ client, host: registry.host, known: options.known, concurrency: readConcurrency });
+    reads = verifier.counts;
     const current = await Promise.all(slots.map((slot) => verifier.facts(slot.reference)));
-    // The previous entry is read only where this run's image is not the flavor's own.
-    const idsByFile = new Map<string, Set<string>>();
-    for (const slot of slots) idsByFile.set(slot.file, new Set([...(idsByFile.get(slot.file) ?? []), slot.identity.id]));
-    await Promise.all(
-      slots.map(async (slot, index) => {
-        const facts = current[index] ?? { state: 'missing' as const };
-        const others = new Set([...(idsByFile.get(slot.file) ?? [])].filter((id) => id !== slot.identity.id));
-        const found = backs(facts, slot.identity) ? undefined : findPreviousEntry(options.previous.get(slot.file), slot, others);
-        if (found) previousOf.set(slot, { ...found, facts: await verifier.facts(found.image) });
-        slot.choice = chooseEntry(slot, facts, previousOf.get(slot));
-      }),
-    );
+    const factsOf = (index: number): ImageFacts => current[index] ?? { state: 'missing' };
+    // Where this run's image is not the flavor's own, the previous entry of the worker, each entry given once: first
+    // to a slot whose image it names (the same tag), then to the others in catalog order.
+    const ownIds = new Map<string, Set<string>>();
+    for (const slot of slots) {
+      let ids = ownIds.get(slot.file);
+      if (!ids) ownIds.set(slot.file, (ids = new Set()));
+      ids.add(slot.identity.id);
+    }
+    const unbacked = slots.filter((slot, index) => !backs(factsOf(index), slot.identity));
+    const atOwnImage = (slot: Slot): boolean => (options.previous.get(slot.file) ?? []).some((entry) => entry['dockerImage'] === slot.reference);
+    const taken = new Set<CatalogEntry>();
+    const found = new Map<Slot, Omit<PreviousEntry, 'facts'>>();
+    for (const slot of [...unbacked.filter(atOwnImage), ...unbacked.filter((slot) => !atOwnImage(slot))]) {
+      const others = new Set([...(ownIds.get(slot.file) ?? [])].filter((id) => id !== slot.identity.id));
+      const previous = findPreviousEntry(options.previous.get(slot.file), slot, others, taken);
+      if (!previous) continue;
+      found.set(slot, previous);
+      taken.add(previous.entry);
+    }
+    await Promise.all([...found].map(async ([slot, previous]) => previousOf.set(slot, { ...previous, facts: await verifier.facts(previous.image) })));
+    for (const [index, slot] of slots.entries()) slot.choice = chooseEntry(slot, factsOf(index), previousOf.get(slot));
   }
   // Slots were made in catalog order, so entries keep it whatever order the reads finished in.
   const records: CatalogRecord[] = [];
@@ -98,5 +112,5 @@ export async function assembleCatalogs(options: {
     }
     if (slot.choice?.problem) (slot.choice.write === 'previous' ? kept : missing).push(slot.choice.problem);
   }
-  return { catalogs, records, missing, kept };
+  return { catalogs, records, missing, kept, reads };
 }

@@ -118,12 +118,13 @@ export function chooseEntry(slot: EntrySlot, current: ImageFacts, previous: Prev
 
 /**
  * The entry `entries` (a catalog file as last published) had for the worker of `slot`: same name, preferably at the
- * same image. An entry whose id another definition of this run writes in the same file is that one's, not this one's.
+ * same image. An entry whose id another definition of this run writes in the same file is that one's, not this one's;
+ * an entry `taken` by another slot is not given twice (the file would list one worker twice).
  */
-export function findPreviousEntry(entries: CatalogEntry[] | undefined, slot: EntrySlot, otherIds: Set<string>): { entry: CatalogEntry; image: string; identity: WorkerIdentity | undefined } | undefined {
+export function findPreviousEntry(entries: CatalogEntry[] | undefined, slot: EntrySlot, otherIds: Set<string>, taken: Set<CatalogEntry>): Omit<PreviousEntry, 'facts'> | undefined {
   const candidates = (entries ?? []).flatMap((entry) => {
     const image = entry['dockerImage'];
-    if (entry['name'] !== slot.name || typeof image !== 'string') return [];
+    if (entry['name'] !== slot.name || typeof image !== 'string' || taken.has(entry)) return [];
     const version = entry['version'];
     const identity = typeof version === 'string' ? { id: createWorkerId(slot.name, version), kind: slot.identity.kind, version } : undefined;
     return identity && otherIds.has(identity.id) ? [] : [{ entry, image, identity }];

@@ -4,7 +4,7 @@ import { parseImageReference } from '../images/reference.js';
 import type { RegistryClientPool } from '../registry/client-pool.js';
 import { backs } from './choose-entry.js';
 import { createImageVerifier, type ImageVerifier, type KnownImage } from './image-facts.js';
-import type { EntryImageVerifier } from './refresh-catalogs.js';
+import type { EntryImageCheck, EntryImageVerifier } from './refresh-catalogs.js';
 
 /**
  * Checks that a published entry's image is that worker at that version, by its labels, in its registry, with the
@@ -13,7 +13,8 @@ import type { EntryImageVerifier } from './refresh-catalogs.js';
  */
 export function registryEntryVerifier(registries: ResolvedRegistry[], clients: RegistryClientPool, known: KnownImage[]): EntryImageVerifier {
   const verifiers = new Map<string, ImageVerifier>();
-  return async (reference, expected: WorkerIdentity) => {
+  const sum = (field: 'manifests' | 'labelled' | 'known'): number => [...verifiers.values()].reduce((total, verifier) => total + verifier.counts[field], 0);
+  const check = async (reference: string, expected: WorkerIdentity): Promise<EntryImageCheck> => {
     const { host } = parseImageReference(reference);
     const registry = registries.find((candidate) => candidate.host === host);
     if (!registry) return { ok: false, code: 'CATALOG_IMAGE_UNVERIFIABLE', reason: `${host} is not a registry of the configuration, so its image cannot be checked` };
@@ -33,5 +34,11 @@ export function registryEntryVerifier(registries: ResolvedRegistry[], clients: R
         return { ok: false, code: 'CATALOG_IMAGE_MISMATCH', reason: `the image is ${describeClaim(claim)} by its labels, not ${describeClaim(expected)}` };
       }
     }
+  };
+  return {
+    check,
+    get counts() {
+      return { manifests: sum('manifests'), labelled: sum('labelled'), known: sum('known') };
+    },
   };
 }

@@ -4,7 +4,7 @@ import { NeuronsError, UsageError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
 import type { PublishTarget } from '../publish/publish-target.js';
 import type { RegistryClient } from '../registry/client.js';
-import { assembleCatalogs, type CatalogEntry, type KnownImage } from './assemble-catalogs.js';
+import { assembleCatalogs, type AssembledCatalogs, type CatalogEntry, type KnownImage } from './assemble-catalogs.js';
 import { catalogFileName, type CatalogVariant } from './catalog-entry.js';
 import { renderCatalogPage } from './html-page.js';
 import { buildIndex, serializeJson, type CatalogIndex } from './index-file.js';
@@ -44,6 +44,8 @@ export interface CatalogStageResult {
   kept: Problem[];
   /** How many times the publication was started again after another publisher committed first. */
   retries: number;
+  /** Registry reads of the verification (zero without one). */
+  reads: AssembledCatalogs['reads'];
 }
 
 /**
@@ -117,7 +119,7 @@ async function produceOnce(options: CatalogStageOptions, ownCommits: Set<string>
     revisions: options.revisions,
   });
   const files = await signAndPublish({ index, catalogs, page: renderPage(assembled, index, options.channel), signingKey: options.signingKey, targets: options.targets, ownCommits });
-  return { files, index, missing: assembled.missing, kept: assembled.kept };
+  return { files, index, missing: assembled.missing, kept: assembled.kept, reads: assembled.reads };
 }
 
 /**

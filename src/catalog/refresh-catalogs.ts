@@ -13,7 +13,11 @@ import { readPublished } from './published-state.js';
 
 /** What the registry says of an entry's image: its digest when it is that worker at that version, else why not. */
 export type EntryImageCheck = { ok: true; digest: string; verified: boolean } | { ok: false; code: string; reason: string };
-export type EntryImageVerifier = (reference: string, expected: WorkerIdentity) => Promise<EntryImageCheck>;
+export interface EntryImageVerifier {
+  check(reference: string, expected: WorkerIdentity): Promise<EntryImageCheck>;
+  /** Registry reads so far, as the catalog stage counts them. */
+  readonly counts: { manifests: number; labelled: number; known: number };
+}
 
 export interface RefreshOptions {
   targets: PublishTarget[];
@@ -41,7 +45,7 @@ export async function refreshCatalogs(options: RefreshOptions): Promise<CatalogS
       throw new NeuronsError({ code: 'CATALOG_REFRESH_NOTHING', message: `no publication to refresh in ${options.targets.map((target) => target.description).join(', ')}`, hint: 'publish once with neurons pipeline or neurons catalog; --refresh re-signs what is published' });
     }
     refuseUnsignedOverSigned(published, options);
-    const verify = options.verifier(published.index.flavors.flatMap((flavor) => (flavor.verified === true && flavor.digest ? [{ digest: flavor.digest, identity: { id: flavor.id, kind: flavor.kind, version: flavor.version } }] : [])));
+    const verifier = options.verifier(published.index.flavors.flatMap((flavor) => (flavor.verified === true && flavor.digest ? [{ digest: flavor.digest, identity: { id: flavor.id, kind: flavor.kind, version: flavor.version } }] : [])));
     const records: CatalogRecord[] = [];
     const missing: Problem[] = [];
     const catalogs = new Map<string, Buffer>();
@@ -56,7 +60,7 @@ export async function refreshCatalogs(options: RefreshOptions): Promise<CatalogS
           const version = String(entry['version'] ?? '');
           const image = typeof entry['dockerImage'] === 'string' ? entry['dockerImage'] : '';
           const id = createWorkerId(name, version);
-          return { entry, name, version, image, id, check: image ? await verify(image, { id, kind, version }) : ({ ok: false, code: 'CATALOG_IMAGE_MISSING', reason: 'the entry has no dockerImage' } as const) };
+          return { entry, name, version, image, id, check: image ? await verifier.check(image, { id, kind, version }) : ({ ok: false, code: 'CATALOG_IMAGE_MISSING', reason: 'the entry has no dockerImage' } as const) };
         }),
       );
       const keptEntries: CatalogEntry[] = [];
@@ -96,7 +100,7 @@ export async function refreshCatalogs(options: RefreshOptions): Promise<CatalogS
       previous: previous.flavors,
     });
     const files = await signAndPublish({ index, catalogs, page: renderRefreshedPage(kept, records, index), signingKey: options.signingKey, targets: options.targets, ownCommits });
-    return { files, index, missing: options.allowPartial ? missing : [], kept: [] };
+    return { files, index, missing: options.allowPartial ? missing : [], kept: [], reads: { ...verifier.counts } };
   });
 }
 

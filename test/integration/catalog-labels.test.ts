@@ -1,9 +1,7 @@
 import Docker from 'dockerode';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerId } from '../../src/definitions/version.js';
 import type { CatalogIndex } from '../../src/catalog/index-file.js';
@@ -11,15 +9,14 @@ import type { EnvironmentState } from '../../src/environment/state.js';
 import { copyFixture, environmentState, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
 import { startRegistryProxy, type RegistryProxy } from '../helpers/registry-proxy.js';
 
-const run = promisify(execFile);
 type Entry = Record<string, unknown> & { name: string; version: string; dockerImage: string };
 const catalogFiles = ['analyzers.json', 'analyzers-stable.json', 'responders.json', 'responders-stable.json'];
 const md5File = 'analyzers/HashCalc/HashCalc_MD5.json';
 
 // HashCalc_MD5 1.0 is published (full pipeline, real engine, real TLS registry behind a loopback proxy); then 1.1,
 // which adds a required configuration item, fails in each way a release can fail. After each, every entry of every
-// catalog and every flavor of the index is checked against the labels of the image it names, read by skopeo (not by
-// neurons): no definition may be paired with another version's image.
+// catalog and every flavor of the index is checked against the labels of the image it names, as the Docker engine
+// pulls it (not as neurons reads it): no definition may be paired with another version's image.
 describe('catalog entries backed by their own image', () => {
   let state: EnvironmentState;
   let proxy: RegistryProxy;
@@ -27,21 +24,29 @@ describe('catalog entries backed by their own image', () => {
   let out: string;
   let namespace: string;
   let env: NodeJS.ProcessEnv;
-  let certs: string;
-  let creds: string;
+  let authconfig: { username: string; password: string; serveraddress: string };
+  const docker = new Docker();
   let definition10: Record<string, unknown>;
 
   const pipeline = (): Promise<CliResult> => runCli(['pipeline', '--repo', repo, '--output', out, '--namespace', namespace], env);
   const entries = async (directory: string, file: string): Promise<Entry[]> => JSON.parse(await readFile(path.join(directory, file), 'utf8')) as Entry[];
-  const skopeo = async (...args: string[]): Promise<string> => (await run('skopeo', args, { timeout: 60_000 })).stdout;
+  const engine = async (stream: NodeJS.ReadableStream): Promise<Array<{ status?: string; error?: string }>> => {
+    const events = await new Promise<Array<{ status?: string; error?: string }>>((resolve, reject) => docker.modem.followProgress(stream, (error: Error | null, done: Array<{ status?: string }>) => (error ? reject(error) : resolve(done))));
+    const failure = events.find((event) => event.error);
+    if (failure) throw new Error(failure.error);
+    return events;
+  };
+  /** The manifest digest the engine pulls for `reference`, and the labels of what it pulled. */
   const inspected = new Map<string, Promise<{ digest: string; labels: Record<string, string> }>>();
   const inspect = (reference: string) => {
     let pending = inspected.get(reference);
     if (!pending) {
-      pending = skopeo('inspect', '--cert-dir', certs, '--creds', creds, `docker://${reference}`).then((text) => {
-        const value = JSON.parse(text) as { Digest: string; Labels: Record<string, string> | null };
-        return { digest: value.Digest, labels: value.Labels ?? {} };
-      });
+      pending = (async () => {
+        const events = await engine(await docker.pull(reference, { authconfig }));
+        const digest = events.flatMap((event) => /^Digest: (sha256:[0-9a-f]{64})$/.exec(event.status ?? '')?.[1] ?? [])[0] ?? '';
+        const image = await docker.getImage(reference).inspect();
+        return { digest, labels: image.Config.Labels ?? {} };
+      })();
       inspected.set(reference, pending);
     }
     return pending;
@@ -98,12 +103,10 @@ describe('catalog entries backed by their own image', () => {
     state = await environmentState();
     const caPem = await readFile(state.caFile, 'utf8');
     proxy = await startRegistryProxy({ host: state.registry.host, caPem });
-    // One CA file trusted by neurons and by skopeo: the environment's (the token service) and the proxy's.
-    certs = await mkdtemp(path.join(tmpdir(), 'neurons-proxy-certs-'));
-    await writeFile(path.join(certs, 'environment.crt'), caPem);
-    await writeFile(path.join(certs, 'proxy.crt'), proxy.caPem);
+    // The CAs neurons trusts: the environment's (the token service) and the proxy's.
+    const certs = await mkdtemp(path.join(tmpdir(), 'neurons-proxy-certs-'));
     await writeFile(path.join(certs, 'bundle.pem'), `${caPem}\n${proxy.caPem}`);
-    creds = `${state.registry.username}:${state.registry.password}`;
+    authconfig = { username: state.registry.username, password: state.registry.password, serveraddress: proxy.host };
     namespace = uniqueNamespace('labels');
     env = {
       NEURONS_REGISTRY: proxy.host,
@@ -133,7 +136,6 @@ describe('catalog entries backed by their own image', () => {
     await proxy?.close();
     // Local references under the proxy's host only (the flavor images, the bases pulled through it), by name: the
     // base images themselves are shared with every other test. The registry keeps what was pushed.
-    const docker = new Docker();
     for (const image of await docker.listImages()) {
       for (const reference of [...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])].filter((name) => name.startsWith(`${proxy.host}/`))) {
         await docker.getImage(reference).remove().catch(() => undefined);
@@ -165,8 +167,11 @@ describe('catalog entries backed by their own image', () => {
   });
 
   it('(c) 1.1 is refused as immutable: its tag already names another image', async () => {
-    // Someone copied the 1.0 image to the tag 1.1 by hand; the pipeline may not overwrite a published version.
-    await skopeo('copy', '--src-cert-dir', certs, '--dest-cert-dir', certs, '--src-creds', creds, '--dest-creds', creds, `docker://${proxy.host}/${namespace}/hashcalc_md5:1.0`, `docker://${proxy.host}/${namespace}/hashcalc_md5:1.1`);
+    // Someone pushed the 1.0 image under the tag 1.1 by hand; the pipeline may not overwrite a published version.
+    const repository = `${proxy.host}/${namespace}/hashcalc_md5`;
+    await engine(await docker.pull(`${repository}:1.0`, { authconfig }));
+    await docker.getImage(`${repository}:1.0`).tag({ repo: repository, tag: '1.1' });
+    await engine(await docker.getImage(`${repository}:1.1`).push({ authconfig }));
     await writeMd5({});
     await expectMd5Kept(await pipeline(), /HashCalc_MD5_1_1 +failed .*TAG_IMMUTABLE/);
   });

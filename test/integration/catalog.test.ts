@@ -77,6 +77,10 @@ describe('catalogs published from the real registry', () => {
     const tagCase = (await entries('responders-stable.json')).find((entry) => entry.name === 'TagCase');
     expect(tagCase?.version).toBe('1.0');
     expect(tagCase?.dockerImage).toMatch(/tagcase:1\.0$/);
+    // The major tag still names the 1.0 image: the default catalog keeps 1.0 too, never 1.1 with the 1.0 image.
+    const major = (await entries('responders.json')).find((entry) => entry.name === 'TagCase');
+    expect([major?.version, major?.dockerImage]).toEqual(['1.0', expect.stringMatching(/tagcase:1$/)]);
+    expect(run.stdout.match(/kept .*TagCase.*CATALOG_KEPT_PREVIOUS/g)).toHaveLength(2);
     await verify(2);
   });
 

@@ -111,11 +111,13 @@ async function refresh(io: CliIo, values: ParsedValues, config: Config, policy: 
 /** What a catalog run prints: the problems, each catalog's entry count, the index serial, signature and expiry. */
 function report(io: CliIo, values: ParsedValues, result: CatalogStageResult, targets: PublishTarget[], elapsed: number): void {
   if (values['json']) {
-    io.stdout.write(`${JSON.stringify({ files: result.files, targets: targets.map((target) => target.description), serial: result.index.serial, catalogs: result.index.catalogs, missing: result.missing, kept: result.kept, retries: result.retries, ms: elapsed })}\n`);
+    io.stdout.write(`${JSON.stringify({ files: result.files, targets: targets.map((target) => target.description), serial: result.index.serial, catalogs: result.index.catalogs, missing: result.missing, kept: result.kept, reads: result.reads, retries: result.retries, ms: elapsed })}\n`);
   } else {
     for (const problem of result.kept) io.stdout.write(`kept    ${maskSecrets(formatProblem(problem))}\n`);
     for (const problem of result.missing) io.stdout.write(`missing ${maskSecrets(formatProblem(problem))}\n`);
     for (const [file, { entries }] of Object.entries(result.index.catalogs)) io.stdout.write(`${file.padEnd(26)} ${entries} entries\n`);
+    const { manifests, labelled, known } = result.reads;
+    if (manifests > 0) io.stdout.write(`verified: ${manifests} image references read, labels of ${labelled} images read and of ${known} known\n`);
     io.stdout.write(`index serial ${result.index.serial}${result.index.signed ? ', signed' : ', not signed'}, expires ${result.index.expires}${result.retries > 0 ? ` (published again on top of another publisher ${result.retries}x)` : ''}; written to ${targets.map((target) => target.description).join(', ')} in ${elapsed} ms\n`);
   }
 }

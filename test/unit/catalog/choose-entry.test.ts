@@ -60,13 +60,17 @@ describe('the previous entry of a worker', () => {
   ];
 
   it('is the entry of the same name at the same image, else the first of that name', () => {
-    expect(findPreviousEntry(entries, slot, new Set())).toMatchObject({ image: `${image}:1`, identity: { id: 'HashCalc_MD5_1_0', kind: 'analyzer', version: '1.0' } });
-    expect(findPreviousEntry(entries, { ...slot, reference: `${image}:1.1` }, new Set())?.image).toBe(`${image}:2`);
-    expect(findPreviousEntry(undefined, slot, new Set())).toBeUndefined();
+    expect(findPreviousEntry(entries, slot, new Set(), new Set())).toMatchObject({ image: `${image}:1`, identity: { id: 'HashCalc_MD5_1_0', kind: 'analyzer', version: '1.0' } });
+    expect(findPreviousEntry(entries, { ...slot, reference: `${image}:1.1` }, new Set(), new Set())?.image).toBe(`${image}:2`);
+    expect(findPreviousEntry(undefined, slot, new Set(), new Set())).toBeUndefined();
   });
 
   it('is never an entry that another definition of this run writes under its own id', () => {
-    expect(findPreviousEntry(entries, { ...slot, reference: `${image}:1.1` }, new Set(['HashCalc_MD5_2_0']))?.image).toBe(`${image}:1`);
-    expect(findPreviousEntry(entries, slot, new Set(['HashCalc_MD5_2_0', 'HashCalc_MD5_1_0']))).toBeUndefined();
+    expect(findPreviousEntry(entries, { ...slot, reference: `${image}:1.1` }, new Set(['HashCalc_MD5_2_0']), new Set())?.image).toBe(`${image}:1`);
+    expect(findPreviousEntry(entries, slot, new Set(['HashCalc_MD5_2_0', 'HashCalc_MD5_1_0']), new Set())).toBeUndefined();
+  });
+
+  it('is never given to two slots', () => {
+    expect(findPreviousEntry(entries, slot, new Set(), new Set<Record<string, unknown>>(entries.slice(1, 2)))?.image).toBe(`${image}:2`);
   });
 });

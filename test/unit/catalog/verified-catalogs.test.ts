@@ -69,6 +69,14 @@ describe('catalogs verified against image labels', () => {
     expect(registry.counts.blobs).toBe(0);
   });
 
+  it('gives a previous entry to one definition only', async () => {
+    // Two unpublished definitions of one worker (1.1 and 2.0): the 1.0 entry stands in for the one at its tag only.
+    const two: WorkerFolder = { ...worker, flavors: [flavor('HashCalc_MD5', '1.1'), flavor('HashCalc_MD5', '2.0')] };
+    const result = await assembleCatalogs({ workers: [two], registry: { host: registry.host, namespace: 'ns' }, client, channel: 'stable', previous: previous(), known: [] });
+    expect(result.catalogs.get('analyzers.json')?.map((entry) => `${String(entry['name'])} ${String(entry['version'])}`)).toEqual(['HashCalc_MD5 1.0']);
+    expect(result.missing.map((problem) => problem.message)).toEqual([expect.stringMatching(/hashcalc_md5:2 is not in the registry: left out of analyzers\.json$/), expect.stringMatching(/hashcalc_md5:2\.0 is not in the registry: left out of analyzers-stable\.json$/)]);
+  });
+
   it('leaves out an entry whose tag names another flavor, when the previous image is no longer its own', async () => {
     // Someone pushed HashCalc_SHA1 under hashcalc_md5's tags: neither the new definition nor the old entry has its image.
     storeImage(registry, 'ns/hashcalc_md5', labels('HashCalc_SHA1', '1.0'), ['1', '1.0']);

@@ -1,5 +1,6 @@
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { Agent, type Dispatcher } from 'undici';
+import { uniqueCertificates } from '../trust/pem.js';
 import { systemCertificates } from '../trust/trust-store.js';
 
 export interface TrustOptions {
@@ -39,7 +40,7 @@ export function secureContextFor(options: TrustOptions): SecureContext | undefin
   const key = JSON.stringify([ca, options.clientCertificate?.cert ?? '', options.env?.['NODE_EXTRA_CA_CERTS'] ?? '']);
   let context = secureContexts.get(key);
   if (!context) {
-    context = createSecureContext({ ...(ca.length > 0 ? { ca: [...ca, ...systemCertificates(options.env ?? process.env)] } : {}), ...(options.clientCertificate ?? {}) });
+    context = createSecureContext({ ...(ca.length > 0 ? { ca: uniqueCertificates([...systemCertificates(options.env ?? process.env), ...ca]) } : {}), ...(options.clientCertificate ?? {}) });
     secureContexts.set(key, context);
   }
   return context;

@@ -19,6 +19,8 @@ export interface FaultRule {
   rate: number;
   method?: RegExp;
   path?: RegExp;
+  /** Matched against the User-Agent: tells the Docker engine (`docker/...`) from neurons' own requests. */
+  userAgent?: RegExp;
   /** At most this many of this rule's faults (keeps stalls and Retry-After waits bounded). */
   max?: number;
   /** For 429 (and 503): the Retry-After sent, in seconds. */
@@ -73,10 +75,11 @@ export async function startFaultProxy(options: { upstream: string; upstreamCa?: 
   const used = new Map<FaultRule, number>();
   const counts: FaultCounts = { requests: 0, injected: { '500': 0, '503': 0, '429': 0, reset: 0, stall: 0 }, log: [] };
 
-  const choose = (method: string, path: string): FaultRule | undefined => {
+  const choose = (method: string, path: string, userAgent: string): FaultRule | undefined => {
     for (const rule of rules) {
       if (rule.method && !rule.method.test(method)) continue;
       if (rule.path && !rule.path.test(path)) continue;
+      if (rule.userAgent && !rule.userAgent.test(userAgent)) continue;
       // One draw per matching rule, whether or not it fires: the sequence depends on the requests alone.
       const draw = random();
       if (draw >= rule.rate || (rule.max !== undefined && (used.get(rule) ?? 0) >= rule.max)) continue;
@@ -111,7 +114,7 @@ export async function startFaultProxy(options: { upstream: string; upstreamCa?: 
     counts.requests += 1;
     const method = request.method ?? 'GET';
     const path = request.url ?? '/';
-    const rule = choose(method, path);
+    const rule = choose(method, path, request.headers['user-agent'] ?? '');
     if (!rule) return forward(request, response, false);
     counts.injected[rule.kind] += 1;
     counts.log.push(`${rule.kind} ${method} ${path}`);

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { defaultRetryPolicy, nextDelay, retryAfterMs } from '../transport/retry-policy.js';
 import { digestOf, type RegistryClient, type RegistryResponse } from './client.js';
 import type { Descriptor } from './manifest.js';
 
@@ -37,8 +39,11 @@ export async function readArtifactManifest(client: RegistryClient, repository: s
   return { digest: digestOf(response.bytes), manifest: JSON.parse(response.body) as ArtifactManifest };
 }
 
-/** Attempts at a whole blob upload: each one opens a new session, so a session lost with its connection is replaced. */
-const uploadAttempts = 3;
+/**
+ * Attempts at a whole blob upload, as many as the transport gives one request: each opens a new session, so a session
+ * lost with its connection is replaced. Between them, the transport's backoff, or the registry's Retry-After.
+ */
+const uploadAttempts = defaultRetryPolicy.attempts;
 
 /**
  * Uploads a blob unless the repository has it (monolithic upload: POST then PUT with the digest). The PUT that ends
@@ -57,12 +62,14 @@ export async function pushBlob(client: RegistryClient, repository: string, bytes
     } catch (error) {
       // The connection went (a reset mid-body): the session may or may not have ended; the HEAD above tells.
       if (attempt >= uploadAttempts || (error as { code?: string }).code !== 'REGISTRY_UNREACHABLE') throw error;
+      await sleep(nextDelay(defaultRetryPolicy, attempt, undefined));
       continue;
     }
     if (!refused) return descriptor;
     // A server error, a rate limit or a session the registry forgot (404) is worth a new session; a refusal is not.
     const status = refused.response.statusCode;
-    if (attempt >= uploadAttempts || !(status >= 500 || status === 404 || status === 429)) throw client.failure(refused.response, refused.path);
+    if (attempt >= uploadAttempts || !(status >= 500 || status === 404 || status === 429)) throw client.failure({ ...refused.response, attempts: attempt }, refused.path);
+    await sleep(nextDelay(defaultRetryPolicy, attempt, retryAfterMs(refused.response.headers['retry-after'])));
   }
 }
 

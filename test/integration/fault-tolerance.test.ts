@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogIndex } from '../../src/catalog/index-file.js';
 import type { EnvironmentState } from '../../src/environment/state.js';
-import { copyFixture, environmentState, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
+import { layerTitled, readArtifactManifest } from '../../src/registry/artifact.js';
+import { copyFixture, environmentState, registryClient, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
 import { startFaultProxy, type FaultKind, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
 import { startPutServer, type PutServer } from '../unit/catalog/put-server.js';
 
@@ -30,6 +31,9 @@ const registryRules = (namespace: string): FaultRule[] => {
     { kind: '503', rate: 0.01, path: mine, userAgent: engine },
     { kind: '429', rate: 0.01, path: mine, userAgent: engine, retryAfterSeconds: 1, max: 5 },
     { kind: 'reset', rate: 0.1, path: mine, method: /^GET$/, userAgent: ours },
+    // neurons' own uploads (catalogs as an OCI artifact): cut mid-body, and a manifest PUT whose answer is lost.
+    { kind: 'reset', rate: 0.1, path: /\/blobs\/uploads\//, method: /^(PATCH|PUT)$/, userAgent: ours },
+    { kind: 'reset', landed: true, rate: 0.2, path: /\/manifests\//, method: /^PUT$/, userAgent: ours },
     { kind: '500', rate: 0.08, path: mine, userAgent: ours },
     { kind: '503', rate: 0.08, path: mine, userAgent: ours },
     { kind: '429', rate: 0.08, path: mine, userAgent: ours, retryAfterSeconds: 1, max: 20 },
@@ -135,6 +139,22 @@ describe('every stage through injected faults', () => {
     expect(result.status, result.stdout + result.stderr.slice(-4000)).toBe(0);
     for (const file of ['index.json', 'analyzers.json', 'responders.json', 'analyzers-stable.json']) {
       expect(putServer.files.get(file)?.toString(), file).toBe(await readFile(path.join(out, file), 'utf8'));
+    }
+  });
+
+  it('catalog --publish oci://: the blobs of the artifact uploaded again after a cut, the manifest names the same files', async () => {
+    const out = path.join(work, 'catalogs');
+    const reference = `${registry.host}/${namespace}/catalogs:stable`;
+    const result = await measured('catalog --publish oci://', ['catalog', '--repo', repo, '--out', out, '--sign', path.join(work, 'neurons-index.key'), '--publish', `oci://${reference}`]);
+    expect(result.status, result.stdout + result.stderr.slice(-4000)).toBe(0);
+    const direct = registryClient(state);
+    try {
+      const artifact = await readArtifactManifest(direct, `${namespace}/catalogs`, 'stable');
+      const index = layerTitled(artifact?.manifest, 'index.json');
+      expect(index).toBeDefined();
+      expect((await direct.readBlob(`${namespace}/catalogs`, index?.digest ?? '')).toString()).toBe(await readFile(path.join(out, 'index.json'), 'utf8'));
+    } finally {
+      await direct.close();
     }
   });
 

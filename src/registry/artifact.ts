@@ -62,15 +62,22 @@ export async function pushBlob(client: RegistryClient, repository: string, bytes
     } catch (error) {
       // The connection went (a reset mid-body): the session may or may not have ended; the HEAD above tells.
       if (attempt >= uploadAttempts || (error as { code?: string }).code !== 'REGISTRY_UNREACHABLE') throw error;
-      await sleep(nextDelay(defaultRetryPolicy, attempt, undefined));
+      await restartAfter(client, blobPath, attempt, (error as { code?: string }).code ?? 'reset', undefined);
       continue;
     }
     if (!refused) return descriptor;
     // A server error, a rate limit or a session the registry forgot (404) is worth a new session; a refusal is not.
     const status = refused.response.statusCode;
     if (attempt >= uploadAttempts || !(status >= 500 || status === 404 || status === 429)) throw client.failure({ ...refused.response, attempts: attempt }, refused.path);
-    await sleep(nextDelay(defaultRetryPolicy, attempt, retryAfterMs(refused.response.headers['retry-after'])));
+    await restartAfter(client, blobPath, attempt, `HTTP ${status}`, retryAfterMs(refused.response.headers['retry-after']));
   }
+}
+
+/** Waits before a new upload session, and says so through the client's retry log like any other retry. */
+async function restartAfter(client: RegistryClient, blobPath: string, attempt: number, reason: string, retryAfter: number | undefined): Promise<void> {
+  const delayMs = nextDelay(defaultRetryPolicy, attempt, retryAfter);
+  client.endpoint.onRetry?.({ method: 'PUT', url: `https://${client.endpoint.host}${blobPath}`, attempt, reason: `upload session: ${reason}`, delayMs, retryAfter: retryAfter !== undefined });
+  await sleep(delayMs);
 }
 
 /** One upload session: POST, then the PUT that ends it with the bytes. Returns the answer that refused it, if any. */

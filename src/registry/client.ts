@@ -246,7 +246,7 @@ export class RegistryClient {
       return new EnvironmentError({
         code: 'REGISTRY_RATE_LIMITED',
         message: `registry ${this.endpoint.host} is limiting requests: it answered ${status} for ${path}${tries}${wait === undefined ? '' : `, asking to wait ${Math.ceil(wait / 1000)} s`}${registryErrors(response.body)}`,
-        hint: 'the registry (or a proxy in front of it) is rate limiting or overloaded: run again later, with a lower --concurrency, or raise its limit (an authenticated pull limit is usually higher)',
+        hint: 'the registry (or a proxy in front of it) is rate limiting or overloaded, not down: neurons waited as it asked; run again later, or raise its limit (an authenticated pull limit is usually higher than an anonymous one)',
       });
     }
     return new EnvironmentError({

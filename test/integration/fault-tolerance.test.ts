@@ -21,15 +21,15 @@ import { startPutServer, type PutServer } from '../unit/catalog/put-server.js';
  * already ~10% of pushes failing; uploads are cut mid-body more often (4%): the engine resumes those itself.
  * Stalls and Retry-After waits are bounded in number to keep the test's time bounded.
  */
-const registryRules = (namespace: string): FaultRule[] => {
+const registryRules = (namespace: string, engineRate = 0.01): FaultRule[] => {
   const mine = new RegExp(`^/v2/${namespace}/`);
   const engine = /^docker\//;
   const ours = /^(?!docker\/)/;
   return [
     { kind: 'reset', rate: 0.04, path: mine, method: /^(PATCH|PUT)$/, userAgent: engine },
-    { kind: '500', rate: 0.01, path: mine, userAgent: engine },
-    { kind: '503', rate: 0.01, path: mine, userAgent: engine },
-    { kind: '429', rate: 0.01, path: mine, userAgent: engine, retryAfterSeconds: 1, max: 5 },
+    { kind: '500', rate: engineRate, path: mine, userAgent: engine },
+    { kind: '503', rate: engineRate, path: mine, userAgent: engine },
+    { kind: '429', rate: engineRate, path: mine, userAgent: engine, retryAfterSeconds: 1, max: 5 },
     { kind: 'reset', rate: 0.1, path: mine, method: /^GET$/, userAgent: ours },
     // neurons' own uploads (catalogs as an OCI artifact): cut mid-body, and a manifest PUT whose answer is lost.
     { kind: 'reset', rate: 0.1, path: /\/blobs\/uploads\//, method: /^(PATCH|PUT)$/, userAgent: ours },
@@ -159,6 +159,9 @@ describe('every stage through injected faults', () => {
   });
 
   it('update --pull from that server: verified, and every image pulled through the faults', async () => {
+    // Fresh bounds for this stage; the engine's pulls of images it has are a few requests each: 8% per kind.
+    publish.setRules(publishRules);
+    registry.setRules(registryRules(namespace, 0.08));
     const result = await measured('update --pull', ['update', '--catalog', publish.url, '--key', path.join(work, 'neurons-index.pub'), '--ca', state.caFile, '--state', path.join(work, 'state'), '--pull', '--json']);
     expect(result.status, result.stdout + result.stderr.slice(-4000)).toBe(0);
     const report = JSON.parse(result.stdout) as { pulls?: Array<{ status: string }> };

@@ -185,9 +185,9 @@ async function processUnit(options: PipelineOptions, run: RunContext, unit: Buil
       for (const { target, tags } of decisions.get(flavor.id)?.pushes ?? []) {
         const client = run.clients.for(target.registry);
         for (const tag of tags) {
-          const pushed = await run.pushQueue(target.registry.host)(() => pushImage(docker, target.registry, target.repository, tag));
+          const pushed = await run.pushQueue(target.registry.host)(() => pushImage(docker, target.registry, target.repository, tag, { log: options.log }));
           // Verified by digest: the registry serves exactly what the engine says it pushed.
-          const served = await client.headManifest(target.path, tag);
+          const served = await verifiedHead(() => client.headManifest(target.path, tag), options.log);
           if (!served || (pushed.digest && served.digest !== pushed.digest)) {
             throw new NeuronsError({ code: 'PUSH_UNVERIFIED', file: flavor.file, message: `${pushed.reference} is not served with digest ${pushed.digest} after the push`, hint: 'check the registry (a proxy or cache in front of it may be serving stale content)' });
           }
@@ -200,6 +200,22 @@ async function processUnit(options: PipelineOptions, run: RunContext, unit: Buil
     } catch (error) {
       report.outcomes.push({ ...result, status: 'failed', problem: asProblem(error, flavor.file) });
       progress({ worker, flavor: flavor.id, state: 'failed', detail: (error as NeuronsError).code });
+    }
+  }
+}
+
+/**
+ * The post-push check, asked again when the registry could not answer it (a timeout, a reset, a 5xx after the
+ * transport's own retries): a flavor is called failed for what the registry serves, not for a lost answer.
+ */
+async function verifiedHead<T>(head: () => Promise<T>, log: (line: string) => void): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await head();
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt >= 3 || !(code === 'REGISTRY_UNREACHABLE' || code === 'REGISTRY_RATE_LIMITED' || code === 'REGISTRY_HTTP')) throw error;
+      log(`retry: post-push check failed (${code}); checking again`);
     }
   }
 }
@@ -220,7 +236,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
   const only = options.shard ? await shardFolders(repo, discovery, options.shard, options.only) : options.only;
   const plan = buildPlan(repo, discovery, config, only);
   const report: PipelineReport = { discovery, plan, outcomes: [], folderBuilds: 0, catalogFiles: [], missing: [], kept: [] };
-  const clients = new RegistryClientPool();
+  const clients = new RegistryClientPool(options.log);
   try {
     for (const registry of config.registries) if (registry.insecure) options.log(`WARNING: TLS verification is off for registry ${registry.host} (insecure: true)`);
     const settings = await prepareBuildSettings(repo, discovery, config, { offline: options.offline, env: options.env, clients });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Config } from '../config/load-config.js';
 import { UsageError } from '../errors/neurons-error.js';
 import { folderTarget, publishTarget, publishTargetKind, type PublishTarget } from '../publish/targets.js';
+import { logRetries } from '../transport/http-transport.js';
 import { registerSecret } from '../util/mask.js';
 import type { CliIo, ParsedValues } from './command.js';
 
@@ -24,7 +25,8 @@ export function catalogTargets(io: CliIo, values: ParsedValues, output: string, 
   const token = io.env['NEURONS_PUBLISH_TOKEN'];
   registerSecret(token);
   const ca = [...config.registries.flatMap((registry) => registry.ca), ...(config.packageIndex?.caPem ? [config.packageIndex.caPem] : [])];
-  const options = { ca, authorization: token ? `Bearer ${token}` : undefined, caPems: config.trust.caPems, env: io.env, registries: config.registries };
+  const onRetry = logRetries((line) => io.stderr.write(`${line}\n`), 'publish');
+  const options = { ca, authorization: token ? `Bearer ${token}` : undefined, caPems: config.trust.caPems, env: io.env, registries: config.registries, onRetry };
   // Every value is parsed before any target is made: a bad one is a usage error before anything is read or written.
   const wanted = (values['publish'] as string[] | undefined) ?? [];
   for (const target of wanted) publishTargetKind(target);

@@ -1,10 +1,12 @@
-import { Agent, request } from 'undici';
+import { request } from 'undici';
+import { createDispatcher } from '../transport/dispatcher.js';
 
 /** Whether a service of the environment answers 200 over HTTPS with these credentials (trusting its CA). */
 export async function answersOk(url: string, authorization: string, ca: string): Promise<boolean> {
-  const dispatcher = new Agent({ connect: { ca } });
+  // A readiness probe: one attempt with a short timeout (the caller polls), the transport's trust.
+  const dispatcher = createDispatcher({ ca: [ca], headersTimeoutMs: 2000 });
   try {
-    const response = await request(url, { headers: { authorization }, dispatcher, headersTimeout: 2000 });
+    const response = await request(url, { headers: { authorization }, dispatcher });
     await response.body.dump();
     return response.statusCode === 200;
   } catch {

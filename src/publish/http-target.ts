@@ -1,10 +1,11 @@
-import { Agent, request, type Dispatcher } from 'undici';
 import { changedNamedFiles, indexFileName, legacySignatureFileName, type Publication } from '../catalog/publication.js';
 import { EnvironmentError } from '../errors/neurons-error.js';
+import { HttpTransport, TransportError, type RetryEvent, type TransportResponse } from '../transport/http-transport.js';
+import { rateLimitStatuses } from '../transport/retry-policy.js';
 import { publishConflict } from './conflict.js';
 import type { PublishTarget } from './publish-target.js';
 
-type Response = Dispatcher.ResponseData;
+type Response = TransportResponse;
 
 /**
  * An HTTP(S) server taking PUT (WebDAV, an object store's HTTP gateway). The index is the commit point: the
@@ -14,55 +15,52 @@ type Response = Dispatcher.ResponseData;
  * index refers to. The named copies are written by the winner, each after checking that the index is still its own.
  * Content-addressed files are never deleted here (a plain PUT server cannot list them): an expiry rule of the store
  * may remove those older than the index expiry.
+ *
+ * Every request may be repeated after a transient failure: GETs, DELETE and the unconditional named copies plainly;
+ * a content-addressed PUT with `If-None-Match: *` too (a 412 then means the same bytes are there). The index PUT is
+ * the one whose 412 is ambiguous when it was retried: our own first attempt may have landed before its answer was
+ * lost. The index is then read back: our bytes there mean committed, anything else a lost race.
  */
-export function httpTarget(baseUrl: string, options: { ca: string[]; authorization: string | undefined }): PublishTarget {
+export function httpTarget(baseUrl: string, options: { ca: string[]; authorization: string | undefined; onRetry?: (event: RetryEvent) => void }): PublishTarget {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
-  const dispatcher: Dispatcher = new Agent({ connect: options.ca.length > 0 ? { ca: options.ca } : {}, headersTimeout: 60_000, bodyTimeout: 120_000 });
+  // The CAs given are added to the system store (a public https:// target keeps working beside a private registry CA).
+  const transport = new HttpTransport({ ca: options.ca, headersTimeoutMs: 60_000, bodyTimeoutMs: 120_000, concurrency: 4, ...(options.onRetry ? { onRetry: options.onRetry } : {}) });
   let seenIndex: { etag: string | undefined; bytes: Buffer | undefined } | undefined;
   const call = async (method: 'GET' | 'PUT' | 'DELETE', file: string, headers: Record<string, string>, body?: Buffer): Promise<Response> => {
     try {
-      return await request(new URL(file, base), { method, headers: { ...(options.authorization ? { authorization: options.authorization } : {}), ...headers }, dispatcher, ...(body ? { body } : {}) });
+      const headersSent = { ...(options.authorization ? { authorization: options.authorization } : {}), ...headers };
+      return await transport.request({ method, url: new URL(file, base), headers: headersSent, retry: true, ...(body ? { body } : {}) });
     } catch (error) {
-      throw new EnvironmentError({ code: 'CATALOG_PUBLISH_UNREACHABLE', message: `cannot reach ${base}: ${(error as Error).message}`, hint: 'check the publish URL and its CA' }, error);
+      const attempts = error instanceof TransportError && error.attempts > 1 ? ` (after ${error.attempts} attempts)` : '';
+      throw new EnvironmentError({ code: 'CATALOG_PUBLISH_UNREACHABLE', message: `cannot reach ${base}: ${(error as Error).message}${attempts}`, hint: 'check the publish URL and its CA' }, error);
     }
   };
-  const failed = (method: string, file: string, status: number): EnvironmentError =>
-    new EnvironmentError({ code: 'CATALOG_PUBLISH_HTTP', message: `${method} ${base}${file} answered ${status}`, hint: 'check the publish URL and credentials' });
+  const failed = (method: string, file: string, response: Pick<Response, 'statusCode' | 'attempts'>): EnvironmentError => {
+    const attempts = response.attempts > 1 ? ` (after ${response.attempts} attempts)` : '';
+    if (rateLimitStatuses.has(response.statusCode)) {
+      return new EnvironmentError({ code: 'CATALOG_PUBLISH_RATE_LIMITED', message: `${method} ${base}${file} answered ${response.statusCode}: the server is limiting requests${attempts}`, hint: 'the publish server (or a proxy in front of it) is rate limiting or overloaded: run again later or raise its limit' });
+    }
+    return new EnvironmentError({ code: 'CATALOG_PUBLISH_HTTP', message: `${method} ${base}${file} answered ${response.statusCode}${attempts}`, hint: response.statusCode >= 500 ? 'the publish server failed on its side: check its logs, then run again' : 'check the publish URL and credentials' });
+  };
   const etagOf = (response: Response): string | undefined => (typeof response.headers['etag'] === 'string' ? response.headers['etag'] : undefined);
   const get = async (file: string): Promise<{ bytes: Buffer | undefined; etag: string | undefined }> => {
     const response = await call('GET', file, {});
-    if (response.statusCode === 404) {
-      await response.body.dump();
-      return { bytes: undefined, etag: undefined };
-    }
-    if (response.statusCode !== 200) {
-      await response.body.dump();
-      throw failed('GET', file, response.statusCode);
-    }
-    return { bytes: Buffer.from(await response.body.arrayBuffer()), etag: etagOf(response) };
+    if (response.statusCode === 404) return { bytes: undefined, etag: undefined };
+    if (response.statusCode !== 200) throw failed('GET', file, response);
+    return { bytes: response.bytes, etag: etagOf(response) };
   };
   const put = async (file: string, bytes: Buffer, condition: Record<string, string>): Promise<Response> => {
     const response = await call('PUT', file, { 'content-type': file.endsWith('.html') ? 'text/html' : file.endsWith('.sig') ? 'text/plain' : 'application/json', ...condition }, bytes);
-    await response.body.dump();
-    if (response.statusCode !== 412 && (response.statusCode < 200 || response.statusCode >= 300)) throw failed('PUT', file, response.statusCode);
+    if (response.statusCode !== 412 && (response.statusCode < 200 || response.statusCode >= 300)) throw failed('PUT', file, response);
     return response;
   };
   /** Whether the index is still `expected` (by ETag when the server gives one, else by its bytes). */
   const indexIs = async (expected: { etag: string | undefined; bytes: Buffer | undefined }): Promise<boolean> => {
     const response = await call('GET', indexFileName, expected.etag ? { 'if-none-match': expected.etag } : {});
-    if (response.statusCode === 304) {
-      await response.body.dump();
-      return true;
-    }
-    if (response.statusCode === 404) {
-      await response.body.dump();
-      return expected.bytes === undefined;
-    }
-    if (response.statusCode !== 200) {
-      await response.body.dump();
-      throw failed('GET', indexFileName, response.statusCode);
-    }
-    const bytes = Buffer.from(await response.body.arrayBuffer());
+    if (response.statusCode === 304) return true;
+    if (response.statusCode === 404) return expected.bytes === undefined;
+    if (response.statusCode !== 200) throw failed('GET', indexFileName, response);
+    const bytes = response.bytes;
     return expected.bytes !== undefined && (expected.etag ? etagOf(response) === expected.etag : bytes.equals(expected.bytes));
   };
 
@@ -81,19 +79,23 @@ export function httpTarget(baseUrl: string, options: { ca: string[]; authorizati
       if (!(await indexIs(before))) throw publishConflict(`${base}${indexFileName}`);
       for (const [file, bytes] of publication.objects) await put(file, bytes, { 'if-none-match': '*' });
       const committed = await put(indexFileName, publication.index, before.bytes === undefined ? { 'if-none-match': '*' } : before.etag ? { 'if-match': before.etag } : {});
-      if (committed.statusCode === 412) throw publishConflict(`${base}${indexFileName}`);
-      const ours = { etag: etagOf(committed), bytes: publication.index };
+      let ours = { etag: etagOf(committed), bytes: publication.index };
+      if (committed.statusCode === 412) {
+        // A 412 on the first attempt is a lost race. On a later one, it may be our own first attempt that landed.
+        const now = committed.attempts > 1 ? await get(indexFileName) : undefined;
+        if (!now?.bytes?.equals(publication.index)) throw publishConflict(`${base}${indexFileName}`);
+        ours = { etag: now.etag, bytes: publication.index };
+      }
       seenIndex = ours;
       for (const [file, bytes] of changedNamedFiles(publication, before.bytes)) {
         // A later publisher owns the named copies once it has committed: this one stops writing them.
         if (!(await indexIs(ours))) return;
         await put(file, bytes, {});
       }
-      const removed = await call('DELETE', legacySignatureFileName, {});
-      await removed.body.dump();
+      await call('DELETE', legacySignatureFileName, {});
     },
     async close() {
-      await dispatcher.close();
+      await transport.close();
     },
   };
 }

@@ -6,6 +6,7 @@ import { githubReleasePrefix, githubReleaseTarget } from './github-release-targe
 import { httpTarget } from './http-target.js';
 import { ociArtifactTarget, ociPrefix } from './oci-artifact-target.js';
 import type { PublishTarget } from './publish-target.js';
+import type { RetryEvent } from '../transport/http-transport.js';
 
 export type { PublishTarget } from './publish-target.js';
 export { folderTarget } from './folder-target.js';
@@ -39,7 +40,7 @@ export function publishTargetKind(target: string): 'folder' | 'http' | 'github-r
  * detection; `registries` for OCI artifacts: a configured registry's credentials and CA are used for it. A folder is
  * resolved against `cwd`.
  */
-export function publishTarget(target: string, options: { cwd: string; ca: string[]; authorization: string | undefined; caPems: string[]; env: NodeJS.ProcessEnv; registries: ResolvedRegistry[] }): PublishTarget {
+export function publishTarget(target: string, options: { cwd: string; ca: string[]; authorization: string | undefined; caPems: string[]; env: NodeJS.ProcessEnv; registries: ResolvedRegistry[]; onRetry?: (event: RetryEvent) => void }): PublishTarget {
   switch (publishTargetKind(target)) {
     case 'github-release':
       return githubReleaseTarget(target, options);

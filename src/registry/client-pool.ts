@@ -1,9 +1,11 @@
 import type { ResolvedRegistry } from '../config/load-config.js';
+import { logRetries } from '../transport/http-transport.js';
 import { RegistryClient } from './client.js';
 
-/** A client for a configured registry: its CA, TLS mode, client certificate and credentials. */
-export function registryClientFor(registry: Pick<ResolvedRegistry, 'host' | 'ca' | 'plainHttp' | 'insecure' | 'credentials' | 'clientCertificate'>): RegistryClient {
+/** A client for a configured registry: its CA, TLS mode, client certificate and credentials; `log` hears retries. */
+export function registryClientFor(registry: Pick<ResolvedRegistry, 'host' | 'ca' | 'plainHttp' | 'insecure' | 'credentials' | 'clientCertificate'>, log?: (line: string) => void): RegistryClient {
   return new RegistryClient({
+    ...(log ? { onRetry: logRetries(log, 'registry') } : {}),
     host: registry.host,
     ca: registry.ca,
     plainHttp: registry.plainHttp,
@@ -16,11 +18,17 @@ export function registryClientFor(registry: Pick<ResolvedRegistry, 'host' | 'ca'
 /** One client per registry of a run: connections and bearer tokens are reused across all its requests. */
 export class RegistryClientPool {
   private readonly clients = new Map<string, RegistryClient>();
+  private readonly log: ((line: string) => void) | undefined;
+
+  /** `log` hears every retry of every client (one line each), so a run says what it waited out. */
+  constructor(log?: (line: string) => void) {
+    this.log = log;
+  }
 
   for(registry: ResolvedRegistry): RegistryClient {
     let client = this.clients.get(registry.host);
     if (!client) {
-      client = registryClientFor(registry);
+      client = registryClientFor(registry, this.log);
       this.clients.set(registry.host, client);
     }
     return client;

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createSecureContext, type SecureContext } from 'node:tls';
-import { Agent, request, type Dispatcher } from 'undici';
 import { EnvironmentError } from '../errors/neurons-error.js';
-import { describeTlsFailure, isTlsFailure, peerCertificate, systemCertificates } from '../trust/trust-store.js';
+import { HttpTransport, TransportError, type HttpMethod, type RetryEvent } from '../transport/http-transport.js';
+import { rateLimitStatuses, retryAfterMs } from '../transport/retry-policy.js';
+import { describeTlsFailure, isTlsFailure, peerCertificate } from '../trust/trust-store.js';
 import { registerSecret } from '../util/mask.js';
 import { manifestMediaTypes, parseManifest, runnableManifests, type ParsedManifest } from './manifest.js';
 
@@ -25,6 +25,8 @@ export interface RegistryEndpoint {
   insecure?: boolean;
   /** A client certificate and key (PEM), for registries that require mutual TLS. */
   clientCertificate?: { cert: string; key: string };
+  /** Told of every retry (a transient failure and the wait before the next attempt), for the run's log. */
+  onRetry?: (event: RetryEvent) => void;
 }
 
 export interface ManifestInfo {
@@ -47,7 +49,7 @@ export function apiHost(host: string): string {
 /** The OCI digest (`sha256:...`) of some bytes. */
 export const digestOf = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
-export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type { HttpMethod } from '../transport/http-transport.js';
 
 export interface RegistryResponse {
   statusCode: number;
@@ -55,6 +57,18 @@ export interface RegistryResponse {
   /** The body as text (empty for HEAD), and as bytes. */
   body: string;
   bytes: Buffer;
+  /** Attempts the transport made for it (retries of a transient failure included). */
+  attempts?: number;
+}
+
+export interface CallOptions {
+  /**
+   * Whether the request may be sent again after a transient failure. Default: GET and HEAD only. A manifest PUT is
+   * (same bytes, same tag), and so is the POST that opens an upload session (an unused session expires); a PUT or
+   * PATCH into an upload session is not: the session may be gone after the first attempt (`registry/artifact.ts`
+   * restarts the upload instead).
+   */
+  retry?: boolean;
 }
 
 /** Scopes asked for in one token request: a few dozen keep the URL and the token itself small. */
@@ -80,7 +94,7 @@ export function parseChallenge(header: string): Challenge {
  */
 export class RegistryClient {
   readonly endpoint: RegistryEndpoint;
-  private readonly dispatcher: Dispatcher;
+  private readonly transport: HttpTransport;
   private readonly tokens = new Map<string, string>();
   /** Token requests in flight, by scope: concurrent requests for one repository share one token request. */
   private readonly pendingTokens = new Map<string, Promise<string | undefined>>();
@@ -91,13 +105,17 @@ export class RegistryClient {
   constructor(endpoint: RegistryEndpoint) {
     this.endpoint = endpoint;
     registerSecret(endpoint.credentials?.password);
-    // A private CA is trusted on top of the system store (and NODE_EXTRA_CA_CERTS), never instead of it. The context
-    // is built once per client: a certificate store of ~170 roots per connection would cost ~80 ms each.
-    const hasCa = endpoint.ca !== undefined && endpoint.ca.length > 0;
-    const secureContext = hasCa || endpoint.clientCertificate ? secureContextFor(endpoint.ca ?? [], endpoint.clientCertificate) : undefined;
-    this.dispatcher = new Agent({
-      connect: { ...(secureContext ? { secureContext } : {}), ...(endpoint.insecure ? { rejectUnauthorized: false } : {}) },
+    // One budget of 16 requests in flight per registry (the pool holds one client per registry), the size of the
+    // connection pool: more would only queue inside undici, past the retry's view.
+    this.transport = new HttpTransport({
+      ...(endpoint.ca ? { ca: endpoint.ca } : {}),
+      clientCertificate: endpoint.clientCertificate,
+      insecure: endpoint.insecure,
+      headersTimeoutMs: 30_000,
+      bodyTimeoutMs: 60_000,
       connections: 16,
+      concurrency: 16,
+      ...(endpoint.onRetry ? { onRetry: endpoint.onRetry } : {}),
     });
   }
 
@@ -108,7 +126,7 @@ export class RegistryClient {
   /** Checks that the registry answers and accepts the credentials. */
   async ping(): Promise<void> {
     const response = await this.send('GET', '/v2/', '');
-    if (response.statusCode !== 200) throw this.statusError(response.statusCode, '/v2/');
+    if (response.statusCode !== 200) throw this.failure(response, '/v2/');
   }
 
   /**
@@ -142,7 +160,7 @@ export class RegistryClient {
     const path = `/v2/${repository}/manifests/${reference}`;
     const response = await this.send('HEAD', path, `repository:${repository}:pull`, { accept: manifestMediaTypes.join(', ') });
     if (response.statusCode === 404) return undefined;
-    if (response.statusCode !== 200) throw this.statusError(response.statusCode, path);
+    if (response.statusCode !== 200) throw this.failure(response, path);
     const digest = String(response.headers['docker-content-digest'] ?? '');
     return {
       digest,
@@ -159,7 +177,7 @@ export class RegistryClient {
     const path = `/v2/${repository}/manifests/${reference}`;
     const response = await this.send('GET', path, `repository:${repository}:pull`, { accept: manifestMediaTypes.join(', ') });
     if (response.statusCode === 404) return undefined;
-    if (response.statusCode !== 200) throw this.statusError(response.statusCode, path);
+    if (response.statusCode !== 200) throw this.failure(response, path);
     const digest = digestOf(response.bytes);
     // A tag has no colon; a digest reference does.
     const claimed = reference.includes(':') ? reference : String(response.headers['docker-content-digest'] ?? '');
@@ -191,7 +209,7 @@ export class RegistryClient {
     for (let hops = 0; hops < 3 && response.statusCode >= 300 && response.statusCode < 400; hops += 1) {
       response = await this.raw('GET', String(response.headers['location'] ?? ''), {});
     }
-    if (response.statusCode !== 200) throw this.statusError(response.statusCode, path);
+    if (response.statusCode !== 200) throw this.failure(response, path);
     if (digest.startsWith('sha256:') && digestOf(response.bytes) !== digest) throw this.digestMismatch(path);
     return response.bytes;
   }
@@ -203,7 +221,7 @@ export class RegistryClient {
     while (path) {
       const response = await this.send('GET', path, `repository:${repository}:pull`);
       if (response.statusCode === 404) return tags;
-      if (response.statusCode !== 200) throw this.statusError(response.statusCode, path);
+      if (response.statusCode !== 200) throw this.failure(response, path);
       tags.push(...((JSON.parse(response.body) as { tags?: string[] | null }).tags ?? []));
       const next = /<([^>]+)>;\s*rel="next"/.exec(String(response.headers['link'] ?? ''));
       path = next?.[1];
@@ -212,21 +230,33 @@ export class RegistryClient {
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    await this.transport.close();
   }
 
   private digestMismatch(path: string): EnvironmentError {
     return new EnvironmentError({ code: 'REGISTRY_DIGEST_MISMATCH', message: `registry ${this.endpoint.host} served ${path} with other content than its digest says`, hint: 'the registry or a proxy in between altered the content: check its storage' });
   }
 
-  private statusError(status: number, path: string, body = ''): EnvironmentError {
+  private statusError(response: Pick<RegistryResponse, 'statusCode' | 'body' | 'headers' | 'attempts'>, path: string): EnvironmentError {
+    const status = response.statusCode;
     const auth = status === 401 || status === 403;
+    const tries = (response.attempts ?? 1) > 1 ? ` (after ${response.attempts} attempts)` : '';
+    if (rateLimitStatuses.has(status)) {
+      const wait = retryAfterMs(response.headers['retry-after']);
+      return new EnvironmentError({
+        code: 'REGISTRY_RATE_LIMITED',
+        message: `registry ${this.endpoint.host} is limiting requests: it answered ${status} for ${path}${tries}${wait === undefined ? '' : `, asking to wait ${Math.ceil(wait / 1000)} s`}${registryErrors(response.body)}`,
+        hint: 'the registry (or a proxy in front of it) is rate limiting or overloaded, not down: neurons waited as it asked; run again later, or raise its limit (an authenticated pull limit is usually higher than an anonymous one)',
+      });
+    }
     return new EnvironmentError({
       code: auth ? 'REGISTRY_AUTH' : 'REGISTRY_HTTP',
-      message: `registry ${this.endpoint.host} answered ${status} for ${path}${registryErrors(body)}`,
+      message: `registry ${this.endpoint.host} answered ${status} for ${path}${tries}${registryErrors(response.body)}`,
       hint: auth
         ? 'check the registry username and password (configuration `registries[].username` and the variable named by `passwordEnv`)'
-        : 'check that the registry is up and that the URL points at a registry (OCI distribution API)',
+        : status >= 500
+          ? 'the registry failed on its side: check its logs and storage, then run again'
+          : 'check that the registry is up and that the URL points at a registry (OCI distribution API)',
     });
   }
 
@@ -251,23 +281,28 @@ export class RegistryClient {
    * for operations this class has no method for: artifacts (`registry/artifact.ts`). A refused request is returned
    * as it came, with its status; the caller decides.
    */
-  async call(method: HttpMethod, pathOrUrl: string, scope: string, headers: Record<string, string> = {}, body?: Buffer): Promise<RegistryResponse> {
-    return this.send(method, pathOrUrl, scope, headers, body);
+  async call(method: HttpMethod, pathOrUrl: string, scope: string, headers: Record<string, string> = {}, body?: Buffer, options: CallOptions = {}): Promise<RegistryResponse> {
+    return this.send(method, pathOrUrl, scope, headers, body, options);
   }
 
   /** A coded error for an answer the caller did not expect, with the registry's own error codes when it gave any. */
-  failure(response: Pick<RegistryResponse, 'statusCode' | 'body'>, path: string): EnvironmentError {
-    return this.statusError(response.statusCode, path, response.body);
+  failure(response: Pick<RegistryResponse, 'statusCode' | 'body' | 'headers' | 'attempts'>, path: string): EnvironmentError {
+    return this.statusError(response, path);
   }
 
-  private async send(method: HttpMethod, path: string, scope: string, headers: Record<string, string> = {}, body?: Buffer): Promise<RegistryResponse> {
+  /** Requests sent (every attempt) and retries made through this client. */
+  get stats(): Readonly<{ requests: number; retries: number }> {
+    return this.transport.stats;
+  }
+
+  private async send(method: HttpMethod, path: string, scope: string, headers: Record<string, string> = {}, body?: Buffer, options: CallOptions = {}): Promise<RegistryResponse> {
     // A URL the registry handed out on another host (an upload or a blob in object storage) gets no credentials.
-    if (/^https?:\/\//.test(path) && new URL(path).host !== apiHost(this.endpoint.host)) return this.raw(method, path, headers, body);
-    let response = await this.raw(method, path, { ...headers, ...this.authorization(scope) }, body);
+    if (/^https?:\/\//.test(path) && new URL(path).host !== apiHost(this.endpoint.host)) return this.raw(method, path, headers, body, options);
+    let response = await this.raw(method, path, { ...headers, ...this.authorization(scope) }, body, options);
     if (response.statusCode === 401) {
       const challenge = parseChallenge(String(response.headers['www-authenticate'] ?? ''));
       const authorization = await this.answerChallenge(challenge, scope);
-      if (authorization) response = await this.raw(method, path, { ...headers, authorization }, body);
+      if (authorization) response = await this.raw(method, path, { ...headers, authorization }, body, options);
     }
     return response;
   }
@@ -324,26 +359,11 @@ export class RegistryClient {
     return `Bearer ${token}`;
   }
 
-  private async raw(method: HttpMethod, pathOrUrl: string, headers: Record<string, string>, body?: Buffer): Promise<RegistryResponse> {
+  private async raw(method: HttpMethod, pathOrUrl: string, headers: Record<string, string>, body?: Buffer, options: CallOptions = {}): Promise<RegistryResponse> {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.baseUrl()}${pathOrUrl}`;
     try {
-      // Registries answer HEAD without a body, so the connection is kept: undici otherwise closes it after every
-      // HEAD, and each digest check would pay a new TLS handshake.
-      const response = await request(url, {
-        method,
-        headers,
-        dispatcher: this.dispatcher,
-        headersTimeout: 30_000,
-        bodyTimeout: 60_000,
-        ...(method === 'HEAD' ? { reset: false } : {}),
-        ...(body ? { body } : {}),
-      });
-      if (method === 'HEAD') {
-        await response.body.dump();
-        return { statusCode: response.statusCode, headers: response.headers, body: '', bytes: Buffer.alloc(0) };
-      }
-      const bytes = Buffer.from(await response.body.arrayBuffer());
-      return { statusCode: response.statusCode, headers: response.headers, body: bytes.toString('utf8'), bytes };
+      const response = await this.transport.request({ method, url, headers, ...(body ? { body } : {}), ...(options.retry === undefined ? {} : { retry: options.retry }) });
+      return { statusCode: response.statusCode, headers: response.headers, body: response.bytes.toString('utf8'), bytes: response.bytes, attempts: response.attempts };
     } catch (error) {
       // A server that wants a client certificate just closes the connection: only a probe of its handshake says so.
       const code = (error as { code?: string }).code ?? '';
@@ -375,26 +395,11 @@ export function connectionError(host: string, error: unknown): EnvironmentError 
   return new EnvironmentError(
     {
       code: tls ? 'REGISTRY_TLS' : 'REGISTRY_UNREACHABLE',
-      message: `cannot reach registry ${host}: ${code}${error instanceof Error ? ` (${error.message})` : ''}`,
+      message: `cannot reach registry ${host}: ${code}${error instanceof Error ? ` (${error.message})` : ''}${error instanceof TransportError && error.attempts > 1 ? ` after ${error.attempts} attempts` : ''}`,
       hint: tls
         ? 'the registry certificate is not trusted: name its CA in the configuration (`registries[].ca` or `trust.ca`)'
         : 'check the registry address and that it is running',
     },
     error,
   );
-}
-
-/**
- * Secure contexts by CA set and client certificate: clients of one run (the registry, its base images, a mirror
- * with the same CA) share one instead of each parsing ~170 certificates again.
- */
-const secureContexts = new Map<string, SecureContext>();
-function secureContextFor(ca: string[], clientCertificate: { cert: string; key: string } | undefined): SecureContext {
-  const key = JSON.stringify([ca, clientCertificate?.cert ?? '']);
-  let context = secureContexts.get(key);
-  if (!context) {
-    context = createSecureContext({ ...(ca.length > 0 ? { ca: [...ca, ...systemCertificates(process.env)] } : {}), ...(clientCertificate ?? {}) });
-    secureContexts.set(key, context);
-  }
-  return context;
 }

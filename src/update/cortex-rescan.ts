@@ -1,7 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { EnvironmentError, NeuronsError, UsageError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
+import { createDispatcher } from '../transport/dispatcher.js';
+import { retryAfterMs } from '../transport/retry-policy.js';
 import { describeTlsFailure, isTlsFailure } from '../trust/trust-store.js';
 import { settleRescan, type WorkerKind } from './install.js';
 
@@ -53,15 +55,6 @@ function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** `Retry-After` in milliseconds (seconds or an HTTP date); undefined when absent or unreadable. */
-export function retryAfterMs(header: string | string[] | undefined, now: Date): number | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (value === undefined || value.trim() === '') return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now.getTime());
-}
-
 /** Cortex's HTTP API, as far as the updater needs it: asking for a rescan of the catalogs. */
 export class CortexClient {
   private readonly base: URL;
@@ -70,7 +63,9 @@ export class CortexClient {
 
   constructor(private readonly options: CortexClientOptions) {
     this.base = parseCortexUrl(options.url);
-    this.dispatcher = new Agent({ connect: { ca: options.ca }, headersTimeout: 30_000, bodyTimeout: 30_000 });
+    // The transport's trust (the system store plus the given CAs) and timeouts; the retry of a rescan stays here: it
+    // is a POST, safe to repeat only because Cortex's scan is, and its waits are bounded differently (`longestWait`).
+    this.dispatcher = createDispatcher({ ca: options.ca, headersTimeoutMs: 30_000, bodyTimeoutMs: 30_000 });
     this.pause = options.pause ?? ((ms) => delay(ms));
   }
 
@@ -99,7 +94,7 @@ export class CortexClient {
         if (statusCode !== 429 && statusCode < 500) {
           fail('UPDATE_RESCAN_FAILED', `POST ${url.href} answered ${statusCode}`, statusCode === 404 ? 'check --cortex-url: it is the address of Cortex itself, where /api/analyzerdefinition/scan answers' : 'see the Cortex log');
         }
-        wait = retryAfterMs(response.headers['retry-after'], new Date());
+        wait = retryAfterMs(response.headers['retry-after'], Date.now());
         if (last || (wait !== undefined && wait > longestWait)) {
           const later = wait !== undefined && wait > longestWait ? ` and asks to wait ${Math.ceil(wait / 1000)} s` : '';
           fail('UPDATE_RESCAN_FAILED', `POST ${url.href} answered ${statusCode} after ${tries}${later}`, 'Cortex is busy or failing: the catalogs are installed, and the next update asks it again to rescan');

@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { Agent, request, type Dispatcher } from 'undici';
 import { EnvironmentError, NeuronsError, UsageError } from '../errors/neurons-error.js';
+import { HttpTransport, ResponseTooLargeError, TransportError, type RetryEvent, type TransportResponse } from '../transport/http-transport.js';
+import { rateLimitStatuses } from '../transport/retry-policy.js';
 import { readFileWithin, sizeLimits, TooLargeError } from '../util/size-limits.js';
 import { describeTlsFailure, isTlsFailure } from '../trust/trust-store.js';
 import type { UpdateSource } from './source.js';
@@ -47,35 +48,35 @@ export function folderFetcher(directory: string): CatalogFetcher {
 }
 
 /**
- * An HTTP(S) server, through undici. `ca` is the whole trust store (system roots plus `--ca`, from
- * `buildTrustStore`): undici's `ca` replaces Node's store instead of adding to it.
+ * An HTTP(S) server, through the shared transport: `ca` is added to the system store; each GET is retried after a
+ * transient failure (5xx, 429 and 503 with their `Retry-After`, a reset), and `requests` counts every attempt.
  */
-export function httpFetcher(base: string, options: { ca: string[] }): CatalogFetcher {
-  const dispatcher: Dispatcher = new Agent({ connect: { ca: options.ca }, headersTimeout: 30_000, bodyTimeout: 60_000 });
-  let requests = 0;
+export function httpFetcher(base: string, options: { ca: string[]; onRetry?: (event: RetryEvent) => void }): CatalogFetcher {
+  const transport = new HttpTransport({ ca: options.ca, headersTimeoutMs: 30_000, bodyTimeoutMs: 60_000, concurrency: 4, ...(options.onRetry ? { onRetry: options.onRetry } : {}) });
   return {
     get requests() {
-      return requests;
+      return transport.stats.requests;
     },
     async get(file, etag) {
       let url = new URL(file, base);
-      let response: Dispatcher.ResponseData;
+      let response: TransportResponse;
       // Redirects are followed, as the engine's own HTTP client does: GitHub release downloads answer 302 to a
       // storage URL. Never from https to http, and a few hops at most; the conditional header goes along.
       for (let hops = 0; ; hops += 1) {
-        requests++;
         try {
-          response = await request(url, { method: 'GET', headers: etag ? { 'if-none-match': etag } : {}, dispatcher });
+          response = await transport.request({ method: 'GET', url, headers: etag ? { 'if-none-match': etag } : {}, maxBytes: sizeLimitFor(file) });
         } catch (error) {
+          const cause = error instanceof TransportError ? error.cause : error;
+          if (cause instanceof ResponseTooLargeError) throw tooLarge(url.href, cause.announced, cause.limit);
           if (isTlsFailure(error)) {
             const problem = describeTlsFailure(error, 'catalog', url.host);
             throw new EnvironmentError({ ...problem, hint: `pass the CA that issued it with --ca FILE; ${problem.hint ?? ''}` }, error);
           }
-          throw new EnvironmentError({ code: 'UPDATE_UNREACHABLE', message: `cannot reach ${url.href}: ${(error as Error).message}`, hint: 'check the --catalog URL and the network' }, error);
+          const attempts = error instanceof TransportError && error.attempts > 1 ? ` (after ${error.attempts} attempts)` : '';
+          throw new EnvironmentError({ code: 'UPDATE_UNREACHABLE', message: `cannot reach ${url.href}: ${(error as Error).message}${attempts}`, hint: 'check the --catalog URL and the network' }, error);
         }
         const location = response.headers['location'];
         if (![301, 302, 303, 307, 308].includes(response.statusCode) || typeof location !== 'string') break;
-        await response.body.dump();
         const next = new URL(location, url);
         if (hops >= maxRedirects) throw new EnvironmentError({ code: 'UPDATE_HTTP', message: `GET ${new URL(file, base).href}: more than ${maxRedirects} redirects`, hint: 'check the --catalog URL' });
         if (url.protocol === 'https:' && next.protocol !== 'https:') {
@@ -84,47 +85,23 @@ export function httpFetcher(base: string, options: { ca: string[] }): CatalogFet
         url = next;
       }
       const { statusCode, headers } = response;
-      if (statusCode === 304) {
-        await response.body.dump();
-        return { status: 'not-modified' };
-      }
-      if (statusCode === 404 || statusCode === 410) {
-        await response.body.dump();
-        return { status: 'missing' };
-      }
+      if (statusCode === 304) return { status: 'not-modified' };
+      if (statusCode === 404 || statusCode === 410) return { status: 'missing' };
       if (statusCode !== 200) {
-        await response.body.dump();
-        throw new EnvironmentError({ code: 'UPDATE_HTTP', message: `GET ${url.href} answered ${statusCode}`, hint: statusCode >= 500 ? 'the catalog server failed: try again later' : 'check the --catalog URL' });
+        const attempts = response.attempts > 1 ? ` (after ${response.attempts} attempts)` : '';
+        if (rateLimitStatuses.has(statusCode)) {
+          throw new EnvironmentError({ code: 'UPDATE_RATE_LIMITED', message: `GET ${url.href} answered ${statusCode}: the catalog server is limiting requests${attempts}`, hint: 'the catalog server (or a proxy in front of it) is rate limiting or overloaded: the next run tries again' });
+        }
+        throw new EnvironmentError({ code: 'UPDATE_HTTP', message: `GET ${url.href} answered ${statusCode}${attempts}`, hint: statusCode >= 500 ? 'the catalog server failed: try again later' : 'check the --catalog URL' });
       }
-      const bytes = await readBodyWithin(response, url.href, sizeLimitFor(file));
-      return { status: 'ok', bytes, etag: typeof headers['etag'] === 'string' ? headers['etag'] : undefined };
+      return { status: 'ok', bytes: response.bytes, etag: typeof headers['etag'] === 'string' ? headers['etag'] : undefined };
     },
     async close() {
-      await dispatcher.close();
+      await transport.close();
     },
   };
 }
 
-/** The body, refused as soon as the announced or received size passes `limit`. */
-async function readBodyWithin(response: Dispatcher.ResponseData, name: string, limit: number): Promise<Buffer> {
-  const announced = Number(response.headers['content-length'] ?? 0);
-  if (announced > limit) {
-    response.body.destroy();
-    throw tooLarge(name, announced, limit);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      response.body.destroy();
-      throw tooLarge(name, undefined, limit);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-export function sourceFetcher(source: UpdateSource, ca: string[]): CatalogFetcher {
-  return source.remote ? httpFetcher(source.base, { ca }) : folderFetcher(source.base);
+export function sourceFetcher(source: UpdateSource, ca: string[], onRetry?: (event: RetryEvent) => void): CatalogFetcher {
+  return source.remote ? httpFetcher(source.base, { ca, ...(onRetry ? { onRetry } : {}) }) : folderFetcher(source.base);
 }

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { parseImageReference } from '../images/reference.js';
 import { pullImage } from '../runner/pull-image.js';
+import { retryEngineTransfer } from '../transport/engine-failure.js';
 import { createLimiter } from '../util/limit.js';
 import { maskSecrets } from '../util/mask.js';
 
@@ -9,11 +10,14 @@ export interface ImagePuller {
   pull(image: string): Promise<string[]>;
 }
 
-/** Through the Docker engine, with the credentials the Docker client stored for the image's registry. */
-export function dockerPuller(docker: Docker, env: NodeJS.ProcessEnv): ImagePuller {
+/**
+ * Through the Docker engine, with the credentials the Docker client stored for the image's registry; a pull that
+ * failed on a transient registry error is asked again (`log` hears each retry).
+ */
+export function dockerPuller(docker: Docker, env: NodeJS.ProcessEnv, log?: (line: string) => void): ImagePuller {
   return {
     async pull(image) {
-      await pullImage(docker, image, env);
+      await retryEngineTransfer(`pull of ${image}`, () => pullImage(docker, image, env), { log });
       const inspected = await docker.getImage(image).inspect();
       return inspected.RepoDigests ?? [];
     },

@@ -1,4 +1,5 @@
 import type { Octokit } from '@octokit/rest';
+import { retryingFetch } from '../transport/retrying-fetch.js';
 
 export interface GitHubClientOptions {
   token?: string | undefined;
@@ -22,7 +23,8 @@ export async function createGitHubClient(options: GitHubClientOptions): Promise<
     log: { debug: ignore, info: ignore, warn: ignore, error: ignore },
     ...(options.token === undefined ? {} : { auth: options.token }),
     ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl.replace(/\/+$/, '') }),
-    ...(options.fetch === undefined ? {} : { request: { fetch: options.fetch } }),
+    // Reads are retried after a transient failure, as every other client of neurons does (the transport's policy).
+    request: { fetch: retryingFetch(options.fetch ?? globalThis.fetch) },
   });
 }
 

@@ -51,7 +51,7 @@ export const catalogCommand: Command = {
     const workers = catalogWorkers(discovery);
     const [registry] = config.registries;
     if (!registry) return ExitCode.usage;
-    const clients = new RegistryClientPool();
+    const clients = new RegistryClientPool((line) => io.stderr.write(`${line}\n`));
     const targets = catalogTargets(io, values, config.output, config);
     try {
       const started = Date.now();
@@ -89,7 +89,7 @@ export const catalogCommand: Command = {
  */
 async function refresh(io: CliIo, values: ParsedValues, config: Config, policy: { signingKey: { pem: string; origin: string } | undefined; allowUnsigned: boolean; expiresInDays: number }): Promise<number> {
   if (values['no-verify'] || values['definitions-only']) throw new UsageError({ code: 'USAGE', message: '--refresh verifies every published entry: it cannot be combined with --no-verify or --definitions-only' });
-  const clients = new RegistryClientPool();
+  const clients = new RegistryClientPool((line) => io.stderr.write(`${line}\n`));
   const targets = catalogTargets(io, values, config.output, config);
   try {
     const started = Date.now();

@@ -21,6 +21,7 @@ import { runUpdate, type UpdateReport } from '../../update/update.js';
 import { maskSecrets, registerSecret } from '../../util/mask.js';
 import { SingleFlight } from '../../watch/scheduler.js';
 import { parseDuration } from '../../util/duration.js';
+import { logRetries } from '../../transport/http-transport.js';
 
 export const updateCommand: Command = {
   name: 'update',
@@ -144,11 +145,11 @@ async function update(io: CliIo, values: ParsedValues): Promise<UpdateCommandRep
     await docker.ping().catch((error: unknown) => {
       throw new EnvironmentError({ code: 'UPDATE_DOCKER', message: `the Docker engine cannot be used: ${(error as Error).message}`, hint: 'check that the engine runs and DOCKER_HOST' }, error);
     });
-    puller = dockerPuller(docker, io.env);
+    puller = dockerPuller(docker, io.env, (line) => io.stderr.write(`${line}\n`));
   }
   const fetcher = source.oci
     ? await registrySourceFetcher(source.oci, caFile, io.env)
-    : sourceFetcher(source, source.remote ? buildTrustStore({ caFiles: caFile ? [caFile] : [], caPems: [], env: io.env }).ca : []);
+    : sourceFetcher(source, source.remote ? buildTrustStore({ caFiles: caFile ? [caFile] : [], caPems: [], env: io.env }).ca : [], logRetries((line) => io.stderr.write(`${line}\n`), 'catalog'));
   let report: UpdateReport;
   try {
     report = await runUpdate({ source, fetcher, stateDirectory, publicKey, registryPrefix: prefix, allowDowngrade: values['allow-downgrade'] === true, puller, now: new Date(), installer });

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createCertificateAuthority, issueServerCertificate } from '../../../src/ca/certificates.js';
 import { ExitCode } from '../../../src/errors/neurons-error.js';
 import { buildTrustStore } from '../../../src/trust/trust-store.js';
-import { CortexClient, retryAfterMs } from '../../../src/update/cortex-rescan.js';
+import { retryAfterMs } from '../../../src/transport/retry-policy.js';
+import { CortexClient } from '../../../src/update/cortex-rescan.js';
 import { startCortexServer, type CortexServer } from './cortex-server.js';
 
 const apiKey = 'k3y-0f-an-0rg-adm1n';
@@ -132,7 +133,7 @@ describe('asking Cortex to rescan its catalogs', () => {
   });
 
   it('reads Retry-After as seconds or as a date', () => {
-    const now = new Date('2026-01-01T00:00:00Z');
+    const now = Date.parse('2026-01-01T00:00:00Z');
     expect(retryAfterMs('120', now)).toBe(120_000);
     expect(retryAfterMs('Thu, 01 Jan 2026 00:00:30 GMT', now)).toBe(30_000);
     expect(retryAfterMs('Wed, 31 Dec 2025 23:00:00 GMT', now)).toBe(0);

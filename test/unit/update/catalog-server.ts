@@ -55,6 +55,8 @@ export interface CatalogServer {
   caFile: string;
   /** The files served, by path without the leading `/`; change them to publish. */
   files: Map<string, Buffer>;
+  /** Serves exactly `files` from now on (what was served before is gone). */
+  publish(files: Map<string, Buffer>): void;
   /** Every request: method, path and whether it was answered 304. */
   requests: Array<{ path: string; status: number }>;
   close(): Promise<void>;
@@ -94,6 +96,10 @@ export async function startCatalogServer(options: { ca?: KeyAndCertificate } = {
     caFile,
     files,
     requests,
+    publish(published) {
+      files.clear();
+      for (const [file, bytes] of published) files.set(file, bytes);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -23,10 +23,7 @@ describe('neurons update --install --cortex-url', () => {
   let keyFile: string;
   let engine: string;
   const keys = generateSigningKeys();
-  const publish = (files: Map<string, Buffer>): void => {
-    server.files.clear();
-    for (const [file, bytes] of files) server.files.set(file, bytes);
-  };
+  const publish = (files: Map<string, Buffer>): void => server.publish(files);
   const update = (env: NodeJS.ProcessEnv = { NEURONS_CORTEX_API_KEY: apiKey }, ...extra: string[]) =>
     runCli(['update', '--catalog', server.url, '--key', keyFile, '--ca', server.caFile, '--state', path.join(directory, 'state'), '--install', engine, '--cortex-url', cortex.url, ...extra], directory, env);
   const scans = (from: number): string[] => cortex.requests.slice(from).map((request) => `${request.path} ${request.status}`);
@@ -178,10 +175,7 @@ describe('neurons update --watch --install', () => {
     const keys = generateSigningKeys();
     const keyFile = path.join(directory, 'key.pub');
     await writeFile(keyFile, keys.publicKeyPem);
-    const publish = (files: Map<string, Buffer>): void => {
-      server.files.clear();
-      for (const [file, bytes] of files) server.files.set(file, bytes);
-    };
+    const publish = (files: Map<string, Buffer>): void => server.publish(files);
     publish(publication({ analyzers: [entry('Alpha', '1.0')], responders: [entry('Gamma', '1.0')], serial: 1, privateKeyPem: keys.privateKeyPem }));
     // The publisher publishes again the moment the first run asks Cortex to rescan: the second run must install it.
     cortex.onScan = () => {

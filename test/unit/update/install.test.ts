@@ -112,10 +112,7 @@ describe('an update with --install', () => {
   const keys = generateSigningKeys();
   let server: CatalogServer;
   let directory: string;
-  const publish = (files: Map<string, Buffer>): void => {
-    server.files.clear();
-    for (const [file, bytes] of files) server.files.set(file, bytes);
-  };
+  const publish = (files: Map<string, Buffer>): void => server.publish(files);
   /** What the engine side holds: each file's bytes, and the folder's listing (a file left aside would show). */
   const snapshot = async (folder: string): Promise<Record<string, string>> =>
     Object.fromEntries(await Promise.all((await readdir(folder)).map(async (file) => [file, await readFile(path.join(folder, file), 'utf8')] as const)));

@@ -14,10 +14,7 @@ describe('neurons update against an HTTPS catalog server', () => {
   let keyFile: string;
   let stateDirectory: string;
   const keys = generateSigningKeys();
-  const publish = (files: Map<string, Buffer>): void => {
-    server.files.clear();
-    for (const [file, bytes] of files) server.files.set(file, bytes);
-  };
+  const publish = (files: Map<string, Buffer>): void => server.publish(files);
   const update = (...extra: string[]) => runCli(['update', '--catalog', server.url, '--key', keyFile, '--ca', server.caFile, '--state', stateDirectory, ...extra], directory);
   const stateBytes = (): Promise<string> => readFile(path.join(stateDirectory, 'state.json'), 'utf8');
   const requestsOf = async (run: () => Promise<unknown>): Promise<Array<{ path: string; status: number }>> => {
@@ -154,10 +151,7 @@ describe('neurons update --watch', () => {
     const keys = generateSigningKeys();
     const keyFile = path.join(directory, 'key.pub');
     await writeFile(keyFile, keys.publicKeyPem);
-    const publish = (files: Map<string, Buffer>): void => {
-      server.files.clear();
-      for (const [file, bytes] of files) server.files.set(file, bytes);
-    };
+    const publish = (files: Map<string, Buffer>): void => server.publish(files);
     publish(publication({ analyzers: [entry('Alpha', '1.0')], serial: 1, privateKeyPem: keys.privateKeyPem }));
     try {
       // A new worker is published the moment the first run has printed its report (never in the middle of a run, as a

@@ -65,7 +65,12 @@ function seeded(seed: number): () => number {
   };
 }
 
-export async function startFaultProxy(options: { upstream: string; upstreamCa?: string; ca: KeyAndCertificate; rules?: FaultRule[]; seed?: number }): Promise<FaultProxy> {
+/**
+ * `faultsInARow`: at most this many faults for one request (method and path) in a row; the next attempt goes through.
+ * Faults are then a share of requests, as a struggling registry shows them, not a wall that a given number of
+ * attempts can lose against by chance (at 40 % per attempt, one request in a hundred fails five times).
+ */
+export async function startFaultProxy(options: { upstream: string; upstreamCa?: string; ca: KeyAndCertificate; rules?: FaultRule[]; seed?: number; faultsInARow?: number }): Promise<FaultProxy> {
   const upstream = new URL(options.upstream);
   const secure = upstream.protocol === 'https:';
   const agent = secure ? new HttpsAgent({ keepAlive: true, ...(options.upstreamCa ? { ca: options.upstreamCa } : {}) }) : new HttpAgent({ keepAlive: true });
@@ -75,7 +80,19 @@ export async function startFaultProxy(options: { upstream: string; upstreamCa?: 
   const used = new Map<FaultRule, number>();
   const counts: FaultCounts = { requests: 0, injected: { '500': 0, '503': 0, '429': 0, reset: 0, stall: 0 }, log: [] };
 
+  const streaks = new Map<string, number>();
   const choose = (method: string, path: string, userAgent: string): FaultRule | undefined => {
+    const rule = pick(method, path, userAgent);
+    const key = `${method} ${path}`;
+    const streak = streaks.get(key) ?? 0;
+    if (!rule || streak >= (options.faultsInARow ?? Infinity)) {
+      streaks.delete(key);
+      return undefined;
+    }
+    streaks.set(key, streak + 1);
+    return rule;
+  };
+  const pick = (method: string, path: string, userAgent: string): FaultRule | undefined => {
     for (const rule of rules) {
       if (rule.method && !rule.method.test(method)) continue;
       if (rule.path && !rule.path.test(path)) continue;

@@ -91,9 +91,9 @@ describe('every stage through injected faults', () => {
     const caPem = await readFile(state.caFile, 'utf8');
     const ca = { certificatePem: caPem, keyPem: await readFile(path.join(path.dirname(state.caFile), 'ca.key'), 'utf8') };
     namespace = uniqueNamespace('faults');
-    registry = await startFaultProxy({ upstream: `https://${state.registry.host}`, upstreamCa: caPem, ca, rules: registryRules(namespace), seed: 16 });
+    registry = await startFaultProxy({ upstream: `https://${state.registry.host}`, upstreamCa: caPem, ca, rules: registryRules(namespace), seed: 16, faultsInARow: 2 });
     putServer = await startPutServer();
-    publish = await startFaultProxy({ upstream: putServer.url, ca, rules: publishRules, seed: 61 });
+    publish = await startFaultProxy({ upstream: putServer.url, ca, rules: publishRules, seed: 61, faultsInARow: 2 });
     repo = await copyFixture();
     work = await mkdtemp(path.join(tmpdir(), 'neurons-faults-'));
     // The engine's Docker client credentials for the proxy's host, for `update --pull`.

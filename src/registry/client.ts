@@ -279,7 +279,8 @@ export class RegistryClient {
   /**
    * One authenticated request to the registry API (a path, or a URL the registry gave, such as an upload location),
    * for operations this class has no method for: artifacts (`registry/artifact.ts`). A refused request is returned
-   * as it came, with its status; the caller decides.
+   * as it came, with its status; the caller decides. `scope` may hold several scopes separated by spaces, as a
+   * cross-repository mount needs (push on the target, pull on the source): one token is asked for all of them.
    */
   async call(method: HttpMethod, pathOrUrl: string, scope: string, headers: Record<string, string> = {}, body?: Buffer, options: CallOptions = {}): Promise<RegistryResponse> {
     return this.send(method, pathOrUrl, scope, headers, body, options);
@@ -331,7 +332,7 @@ export class RegistryClient {
     // A new token (none held, or the one held expired), asked for once for all requests waiting on it.
     let pending = this.pendingTokens.get(scope);
     if (!pending) {
-      pending = this.fetchToken(challenge, scope ? [scope] : []);
+      pending = this.fetchToken(challenge, scope.split(' ').filter(Boolean));
       this.pendingTokens.set(scope, pending);
       void pending.finally(() => this.pendingTokens.delete(scope)).catch(() => undefined);
     }
@@ -355,7 +356,8 @@ export class RegistryClient {
     const token = typeof body.token === 'string' ? body.token : typeof body.access_token === 'string' ? body.access_token : undefined;
     if (!token) return undefined;
     registerSecret(token);
-    for (const scope of scopes) this.tokens.set(scope, `Bearer ${token}`);
+    // Recorded for each scope, and for them together: a request that named several finds it under the same words.
+    for (const scope of scopes.length > 1 ? [...scopes, scopes.join(' ')] : scopes) this.tokens.set(scope, `Bearer ${token}`);
     return `Bearer ${token}`;
   }
 

@@ -12,7 +12,7 @@ const sha256 = (bytes: Buffer | string): string => `sha256:${createHash('sha256'
 
 export interface OciRegistry {
   host: string;
-  /** Every request, as `METHOD /path?query` (token requests as `TOKEN scope scope...`). */
+  /** Every request served past authorization, as `METHOD /path?query`; token requests as `TOKEN scope | scope...`. */
   log: string[];
   /** Stores a blob in a repository; returns its descriptor. */
   seedBlob(repository: string, bytes: Buffer | string, mediaType: string): { mediaType: string; digest: string; size: number };
@@ -90,7 +90,7 @@ export async function startOciRegistry(options: { token?: boolean } = {}): Promi
     const body = await readBody(request);
     if (url.pathname === '/token') {
       const scopes = url.searchParams.getAll('scope');
-      log.push(`TOKEN ${scopes.join(' ')}`);
+      log.push(`TOKEN ${scopes.join(' | ')}`);
       const token = randomUUID();
       // `repository:a/b:pull,push` grants `a/b:pull` and `a/b:push`.
       grants.set(token, new Set(scopes.flatMap((scope) => {
@@ -99,7 +99,6 @@ export async function startOciRegistry(options: { token?: boolean } = {}): Promi
       })));
       return void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
     }
-    log.push(`${method} ${url.pathname}${url.search}`);
     if (url.pathname === '/v2/') return void response.writeHead(authorized(request, []) || !options.token ? 200 : 401, challenge('')).end('{}');
     const route = /^\/v2\/(.+)\/(manifests|blobs|blobs\/uploads)\/([^/]*)$/.exec(url.pathname);
     if (!route) return void response.writeHead(404).end(errorBody('NAME_UNKNOWN'));
@@ -109,6 +108,7 @@ export async function startOciRegistry(options: { token?: boolean } = {}): Promi
     const from = url.searchParams.get('from');
     const needs = [`${repository}:pull`, ...(write ? [`${repository}:push`] : []), ...(from ? [`${from}:pull`] : [])];
     if (!authorized(request, needs)) return void response.writeHead(401, challenge(`repository:${repository}:${write ? 'pull,push' : 'pull'}`)).end(errorBody('UNAUTHORIZED'));
+    log.push(`${method} ${url.pathname}${url.search}`);
 
     if (kind === 'manifests') {
       if (method === 'PUT') {

@@ -39,8 +39,13 @@ export interface CliResult {
 
 /** Runs the compiled CLI as a user would. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = root): Promise<CliResult> {
+  return runCommand(path.join(root, 'bin', 'neurons'), args, env, cwd);
+}
+
+/** Runs a program (skopeo, docker, ...) with `env` over this process's environment; resolves with what it printed. */
+export function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = root): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(root, 'bin', 'neurons'), args, { cwd, env: { ...process.env, ...env } });
+    const child = spawn(command, args, { cwd, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,19 +10,7 @@ import { buildLayer } from '../../src/oci/layer.js';
 import { parsePlatform } from '../../src/oci/platform.js';
 import { ensureBlob, hasManifest, putManifest } from '../../src/oci/write.js';
 import type { RegistryClient } from '../../src/registry/client.js';
-import { environmentState, registryClient, uniqueNamespace } from '../helpers/environment.js';
-
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status: status ?? -1, stdout, stderr }));
-  });
-}
+import { environmentState, registryClient, runCommand as run, uniqueNamespace } from '../helpers/environment.js';
 
 // An image assembled in the environment's real registry (TLS, private CA, token service) without a Docker build:
 // the python base's layers mounted, one small layer and a configuration uploaded, a manifest and an index under a tag.
@@ -82,7 +69,7 @@ describe('an image assembled directly in the registry', () => {
 
     // skopeo, with the environment's CA and the registry login in an auth file (no password on a command line).
     const certs = path.join(work, 'certs');
-    await run('mkdir', ['-p', certs]);
+    await mkdir(certs);
     await copyFile(state.caFile, path.join(certs, 'ca.crt'));
     const authFile = path.join(work, 'auth.json');
     const auth = Buffer.from(`${state.registry.username}:${state.registry.password}`).toString('base64');
@@ -96,9 +83,9 @@ describe('an image assembled directly in the registry', () => {
 
     // The Docker engine, with the login in a client configuration of its own.
     const dockerConfig = path.join(work, 'docker');
-    await run('mkdir', ['-p', dockerConfig]);
+    await mkdir(dockerConfig);
     await writeFile(path.join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [state.registry.host]: { auth } } }), { mode: 0o600 });
-    const env = { ...process.env, DOCKER_CONFIG: dockerConfig };
+    const env = { DOCKER_CONFIG: dockerConfig };
     const pulled = await run('docker', ['pull', reference], env);
     expect(pulled.status, pulled.stderr).toBe(0);
     expect(pulled.stdout).toContain(index.descriptor.digest);

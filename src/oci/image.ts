@@ -110,10 +110,19 @@ export function buildImageConfig(input: ImageConfigInput): BuiltBlob {
       created: input.created,
       config,
       rootfs: { type: 'layers', diff_ids: [...base.rootfs.diff_ids, ...input.diffIds] },
-      history: [...(base.history ?? []), ...steps],
+      history: [...baseHistory(base), ...steps],
     },
     ociConfigMediaType,
   );
+}
+
+/**
+ * The base's history, or one entry per base layer when it has none: tools pair the history entries that are not
+ * `empty_layer` with the layers in order, so ours must not be paired with the base's layers.
+ */
+function baseHistory(base: BaseConfig): HistoryEntry[] {
+  if (base.history && base.history.length > 0) return base.history;
+  return base.rootfs.diff_ids.map(() => ({ comment: 'base image layer (the base has no history)' }));
 }
 
 /** What `docker history` would say of the configuration changes: names and instructions, never label values. */
@@ -129,9 +138,18 @@ function configSteps(input: ImageConfigInput): string[] {
 
 const withAnnotations = (annotations: Record<string, string> | undefined) => (annotations && Object.keys(annotations).length > 0 ? { annotations } : {});
 
+/** The fields of the OCI descriptor spec: a built layer (which carries its bytes) can be passed as it is. */
+const descriptorFields = ['mediaType', 'digest', 'size', 'urls', 'annotations', 'data', 'artifactType'] as const;
+function descriptorOnly(descriptor: Descriptor): Descriptor {
+  const given: Record<string, unknown> = { ...descriptor };
+  const kept: Record<string, unknown> = {};
+  for (const field of descriptorFields) if (given[field] !== undefined) kept[field] = given[field];
+  return kept as unknown as Descriptor;
+}
+
 /** An OCI image manifest; the base's layer descriptors are kept as they are (Docker media types included). */
 export function buildImageManifest(config: Descriptor, layers: Descriptor[], annotations?: Record<string, string>): BuiltBlob {
-  return built({ schemaVersion: 2, mediaType: ociManifestMediaType, config, layers, ...withAnnotations(annotations) }, ociManifestMediaType);
+  return built({ schemaVersion: 2, mediaType: ociManifestMediaType, config: descriptorOnly(config), layers: layers.map(descriptorOnly), ...withAnnotations(annotations) }, ociManifestMediaType);
 }
 
 /** An OCI image index of one manifest per platform, in the order given. */

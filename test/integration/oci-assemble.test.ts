@@ -59,7 +59,7 @@ describe('an image assembled directly in the registry', () => {
     outcomes.push(await ensureBlob(client, repository, config.descriptor, { bytes: config.bytes }));
     // A fresh repository: the base's layers are mounted (one token for both repositories), ours uploaded.
     expect(outcomes).toEqual([...image.layers.map(() => 'mounted'), 'uploaded', 'uploaded']);
-    const manifest = buildImageManifest(config.descriptor, [...image.layers, { mediaType: layer.mediaType, digest: layer.digest, size: layer.size }]);
+    const manifest = buildImageManifest(config.descriptor, [...image.layers, layer]);
     expect(await putManifest(client, repository, manifest.descriptor.digest, manifest.bytes, manifest.descriptor.mediaType)).toBe(manifest.descriptor.digest);
     const index = buildImageIndex([{ descriptor: manifest.descriptor, platform: amd64 }]);
     expect(await putManifest(client, repository, tag, index.bytes, index.descriptor.mediaType)).toBe(index.descriptor.digest);

@@ -42,7 +42,7 @@ describe('assembling a multi-platform image from a base and a layer', () => {
       for (const descriptor of image.layers) outcomes.push(await ensureBlob(client, 'team/hello', descriptor, { mountFrom: [base.repository] }));
       outcomes.push(await ensureBlob(client, 'team/hello', layer, { bytes: layer.bytes }));
       outcomes.push(await ensureBlob(client, 'team/hello', config.descriptor, { bytes: config.bytes }));
-      const manifest = buildImageManifest(config.descriptor, [...image.layers, { mediaType: layer.mediaType, digest: layer.digest, size: layer.size }]);
+      const manifest = buildImageManifest(config.descriptor, [...image.layers, layer]);
       await putManifest(client, 'team/hello', manifest.descriptor.digest, manifest.bytes, manifest.descriptor.mediaType);
       entries.push({ descriptor: manifest.descriptor, platform: image.platform });
     }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../src/oci/canonical-json.js';
 import { buildImageConfig, buildImageIndex, buildImageManifest, type BaseConfig, type ImageConfigInput } from '../../../src/oci/image.js';
+import { buildLayer } from '../../../src/oci/layer.js';
 
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 const digest = (char: string): string => `sha256:${char.repeat(64)}`;
@@ -68,6 +69,12 @@ describe('image configuration', () => {
     expect(() => buildImageConfig({ ...input(), history: ['one'] })).toThrow(/2 layers but 1 history/);
   });
 
+  it('gives each base layer a history entry when the base has no history, so that ours pair with our layers', () => {
+    const { history: _, ...withoutHistory } = base();
+    const history = parse(buildImageConfig({ ...input(), base: withoutHistory }).bytes)['history'] as Array<{ created_by?: string; empty_layer?: boolean }>;
+    expect(history.filter((entry) => !entry.empty_layer).map((entry) => entry.created_by)).toEqual([undefined, undefined, 'dependencies', 'worker']);
+  });
+
   it('writes canonical bytes: keys sorted, no whitespace, the same whatever order the input was built in', () => {
     const first = buildImageConfig(input());
     const reordered = input();
@@ -96,6 +103,9 @@ describe('image manifests and indexes', () => {
     });
     expect(descriptor).toEqual({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256(bytes), size: bytes.length });
     expect(parse(buildImageManifest(config, [ociLayer]).bytes)).not.toHaveProperty('annotations');
+    // A built layer passed as its own descriptor: its bytes stay out of the manifest.
+    const layer = buildLayer([{ name: 'a', type: 'file', mode: 0o644, data: Buffer.from('a') }]);
+    expect(parse(buildImageManifest(config, [layer]).bytes)['layers']).toEqual([{ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }]);
   });
 
   it('writes an OCI index: one descriptor per platform, in the order given, each with its platform', () => {

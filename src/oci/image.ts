@@ -155,10 +155,7 @@ export function buildImageManifest(config: Descriptor, layers: Descriptor[], ann
 /** An OCI image index of one manifest per platform, in the order given. */
 export function buildImageIndex(manifests: Array<{ descriptor: Descriptor; platform: Platform }>, annotations?: Record<string, string>): BuiltBlob {
   const entries = manifests.map(({ descriptor, platform }) => ({
-    mediaType: descriptor.mediaType,
-    digest: descriptor.digest,
-    size: descriptor.size,
-    ...withAnnotations(descriptor.annotations),
+    ...descriptorOnly(descriptor),
     platform: { architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}) },
   }));
   return built({ schemaVersion: 2, mediaType: ociIndexMediaType, manifests: entries, ...withAnnotations(annotations) }, ociIndexMediaType);

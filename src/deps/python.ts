@@ -7,6 +7,7 @@ import { formatPlatform } from '../oci/platform.js';
 import { markerDifferingFromTarget, parsePipReport, requirementMarkers } from './pip-report.js';
 import { hostPythonPaths, missingDistribution, pipFailure, runPip } from './pip.js';
 import { targetArguments, wheelMachine } from './python-platform.js';
+import { assertIndexAnswers } from './index-probe.js';
 import { assertNoLeak } from './leak-check.js';
 import { readTree } from './tree-entries.js';
 import type { DependencyRequest, ResolvedPackage, RuntimeResolution } from './types.js';
@@ -47,6 +48,7 @@ export async function resolvePythonDependencies(request: DependencyRequest): Pro
     const result = await runPip(args, { cwd: request.folder, index: request.index });
     if (result.status !== 0) {
       const missing = missingDistribution(result.stderr);
+      if (missing) await assertIndexAnswers(request.index, missing, request.file);
       if (missing) return { kind: 'engine', reason: `No matching wheel for ${missing} on ${formatPlatform(request.platform)} (CPython ${target.pythonVersion}): only a source distribution, or no build for this platform` };
       throw pipFailure(result, `resolve ${request.requirements}`, request.file);
     }

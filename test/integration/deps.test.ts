@@ -43,12 +43,13 @@ function layerOf(entries: TarEntry[]): { mediaType: string; digest: string; size
   return { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: digestOf(bytes), size: bytes.length, diffId: digestOf(tar), bytes };
 }
 
-/** Runs `command` in the base image with the layer's venv mounted where it belongs; its output and status. */
-async function runWithVenv(docker: Docker, image: string, entries: TarEntry[], command: string[]): Promise<{ status: number; output: string }> {
+/** Runs `command` in the base image with the layer's folder `mount` mounted where it belongs; its output and status. */
+async function runWithLayer(docker: Docker, image: string, entries: TarEntry[], mount: string, command: string[]): Promise<{ status: number; output: string }> {
   const directory = await mkdtemp(path.join(tmpdir(), 'neurons-deps-layer-'));
   await writeFile(path.join(directory, 'layer.tar'), createTar(entries));
   execFileSync('tar', ['-xf', path.join(directory, 'layer.tar'), '-C', directory]);
-  const container = await docker.createContainer({ Image: image, Cmd: command, Tty: true, HostConfig: { Binds: [`${path.join(directory, 'opt', 'venv')}:/opt/venv:ro`], NetworkMode: 'none' } });
+  const Binds = [`${path.join(directory, mount)}:/${mount}:ro`];
+  const container = await docker.createContainer({ Image: image, Cmd: command, Tty: true, WorkingDir: '/worker', HostConfig: { Binds, NetworkMode: 'none' } });
   try {
     await container.start();
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
@@ -130,7 +131,7 @@ describe('dependency layers from the environment package index', () => {
   });
 
   it('gives a venv the base image runs', async () => {
-    const run = await runWithVenv(docker, state.baseImages.python, layers.get('amd64')?.entries ?? [], ['/opt/venv/bin/python', '-c', 'import sys, cortexlite; print(sys.prefix, cortexlite.__file__)']);
+    const run = await runWithLayer(docker, state.baseImages.python, layers.get('amd64')?.entries ?? [], 'opt/venv', ['/opt/venv/bin/python', '-c', 'import sys, cortexlite; print(sys.prefix, cortexlite.__file__)']);
     expect(run.output).toContain('/opt/venv /opt/venv/lib/python3.11/site-packages/cortexlite/__init__.py');
     expect(run.status).toBe(0);
   });
@@ -201,7 +202,7 @@ describe('dependency layers from an index that changes', () => {
     expect(script?.mode).toBe(0o755);
     expect(script?.data?.toString().split('\n')[0]).toBe('#!/opt/venv/bin/python3');
     expect(createTar(entries).includes(Buffer.from(password))).toBe(false);
-    const run = await runWithVenv(docker, state.baseImages.python, entries, ['/opt/venv/bin/clitool']);
+    const run = await runWithLayer(docker, state.baseImages.python, entries, 'opt/venv', ['/opt/venv/bin/clitool']);
     expect(run.output).toContain('clitool 2.0.0 from /opt/venv/lib/python3.11/site-packages/clitool/__init__.py');
     expect(run.status).toBe(0);
   });
@@ -217,5 +218,74 @@ describe('dependency layers from an index that changes', () => {
     const wrong = await request(amd64, 'cortexlite\n');
     const refused = { ...wrong, index: { ...(wrong.index ?? { url: '' }), password: `${password}-wrong` } };
     await expect(resolveDependencies(refused)).rejects.toMatchObject({ code: 'DEPS_INDEX_REFUSED', message: expect.not.stringContaining(`${password}-wrong`) });
+  });
+});
+
+/** An npm package tarball (`package/...`, gzip) and its lockfile integrity. */
+function npmTarball(manifest: object, files: Record<string, string>): { data: Buffer; integrity: string } {
+  const entries: TarEntry[] = [{ name: 'package', type: 'directory', mode: 0o755 }, { name: 'package/package.json', type: 'file', mode: 0o644, data: Buffer.from(JSON.stringify(manifest)) }];
+  for (const [name, text] of Object.entries(files)) entries.push({ name: `package/${name}`, type: 'file', mode: name.endsWith('.js') && text.startsWith('#!') ? 0o755 : 0o644, data: Buffer.from(text) });
+  const data = gzipSync(createTar(entries));
+  return { data, integrity: `sha512-${createHash('sha512').update(data).digest('base64')}` };
+}
+
+describe('dependency layers of a Node worker', () => {
+  const docker = new Docker();
+  const registryPassword = `npm-${randomBytes(12).toString('base64url')}`;
+  let state: EnvironmentState;
+  let folder: string;
+  const request = (platform: typeof amd64, worker = folder): DependencyRequest => ({ runtime: 'node', platform, baseDigest, folder: worker, npmRegistry: `https://ci:${registryPassword}@registry.invalid/npm/`, file: 'responders/NodeDeps' });
+
+  beforeAll(async () => {
+    state = await environmentState();
+    folder = await mkdtemp(path.join(tmpdir(), 'neurons-deps-node-'));
+    const lib = npmTarball({ name: 'demo-lib', version: '1.2.3', main: 'index.js', bin: { demo: 'cli.js' } }, { 'index.js': 'module.exports = "demo-lib 1.2.3";\n', 'cli.js': '#!/usr/bin/env node\nconsole.log(require("./index.js"));\n' });
+    const armOnly = npmTarball({ name: 'arm-only', version: '0.1.0', os: ['linux'], cpu: ['arm64'] }, { 'index.js': 'module.exports = 2;\n' });
+    await writeFile(path.join(folder, 'demo-lib-1.2.3.tgz'), lib.data);
+    await writeFile(path.join(folder, 'arm-only-0.1.0.tgz'), armOnly.data);
+    const manifest = { name: 'node-deps', version: '1.0.0', dependencies: { 'demo-lib': 'file:demo-lib-1.2.3.tgz' }, optionalDependencies: { 'arm-only': 'file:arm-only-0.1.0.tgz' } };
+    await writeFile(path.join(folder, 'package.json'), JSON.stringify(manifest));
+    const lockfile = {
+      name: 'node-deps', version: '1.0.0', lockfileVersion: 3, requires: true,
+      packages: {
+        '': manifest,
+        'node_modules/arm-only': { version: '0.1.0', resolved: 'file:arm-only-0.1.0.tgz', integrity: armOnly.integrity, optional: true, os: ['linux'], cpu: ['arm64'] },
+        'node_modules/demo-lib': { version: '1.2.3', resolved: 'file:demo-lib-1.2.3.tgz', integrity: lib.integrity, bin: { demo: 'cli.js' } },
+      },
+    };
+    await writeFile(path.join(folder, 'package-lock.json'), JSON.stringify(lockfile));
+  });
+
+  it('installs the lockfile for each CPU, the optional packages of that CPU alone, and nothing of the credentials', async () => {
+    const names = new Map<string, string[]>();
+    const keys = new Set<string>();
+    for (const platform of [amd64, arm64]) {
+      const resolution = resolved(await resolveDependencies(request(platform)));
+      keys.add(resolution.key);
+      const entries = await installDependencies(request(platform), resolution);
+      expect(entries.map((entry) => entry.name)).toEqual([...entries.map((entry) => entry.name)].sort());
+      expect(entries.find((entry) => entry.name === 'worker/node_modules/.bin/demo')).toMatchObject({ type: 'symlink', linkTarget: '../demo-lib/cli.js' });
+      expect(entries.find((entry) => entry.name === 'worker/node_modules/demo-lib/cli.js')?.mode).toBe(0o755);
+      expect(createTar(entries).includes(Buffer.from(registryPassword))).toBe(false);
+      names.set(platform.architecture, resolution.packages.map((item) => `${item.name}@${item.version}`));
+      const installed = entries.filter((entry) => /^worker\/node_modules\/[^/.][^/]*$/.test(entry.name)).map((entry) => entry.name.slice('worker/node_modules/'.length));
+      expect(installed).toEqual(resolution.packages.map((item) => item.name));
+      if (platform === amd64) {
+        const run = await runWithLayer(docker, state.baseImages.node, entries, 'worker/node_modules', ['node', '-e', 'console.log(require("demo-lib"))']);
+        expect(run.output).toContain('demo-lib 1.2.3');
+        expect(run.status).toBe(0);
+      }
+    }
+    expect(names.get('amd64')).toEqual(['demo-lib@1.2.3']);
+    expect(names.get('arm64')).toEqual(['arm-only@0.1.0', 'demo-lib@1.2.3']);
+    expect(keys.size).toBe(2);
+  });
+
+  it('leaves install scripts and missing lockfiles to the engine', async () => {
+    const scripted = await mkdtemp(path.join(tmpdir(), 'neurons-deps-node-'));
+    await writeFile(path.join(scripted, 'package.json'), JSON.stringify({ name: 's', version: '1.0.0', dependencies: { native: '1.0.0' } }));
+    expect(await resolveDependencies(request(arm64, scripted))).toEqual({ kind: 'engine', reason: 'no package-lock.json' });
+    await writeFile(path.join(scripted, 'package-lock.json'), JSON.stringify({ lockfileVersion: 3, packages: { '': {}, 'node_modules/native': { version: '1.0.0', hasInstallScript: true } } }));
+    expect(await resolveDependencies(request(arm64, scripted))).toEqual({ kind: 'engine', reason: 'native@1.0.0 has an install script' });
   });
 });

@@ -26,5 +26,5 @@ export async function resolveDependencies(request: DependencyRequest): Promise<D
 
 /** The layer entries of a resolution: installed on the host for the target platform, nothing run, nothing emulated. */
 export async function installDependencies(request: DependencyRequest, resolution: Extract<DependencyResolution, { kind: 'resolved' }>): Promise<TarEntry[]> {
-  return request.runtime === 'python' ? installPythonDependencies(request, resolution.packages) : installNodeDependencies(request);
+  return request.runtime === 'python' ? installPythonDependencies(request, resolution.packages) : installNodeDependencies(request, resolution.packages);
 }

@@ -8,7 +8,7 @@ import { assertNoLeak } from './leak-check.js';
 import { npmCpu, readLockfile } from './npm-lockfile.js';
 import { npmFailure, runNpm } from './npm.js';
 import { readTree, sortedWithParents } from './tree-entries.js';
-import type { DependencyRequest, RuntimeResolution } from './types.js';
+import type { DependencyRequest, ResolvedPackage, RuntimeResolution } from './types.js';
 
 /** Where the layer puts node_modules: the image's WORKDIR, which Node searches from every worker folder below it. */
 export const nodeModulesRoot = 'worker/node_modules';
@@ -32,7 +32,7 @@ export async function resolveNodeDependencies(request: DependencyRequest): Promi
  * `npm ci` of the production dependencies for the target's OS and CPU, in a temporary copy of the manifest and the
  * lockfile (and the local tarballs it names), without running any script; node_modules as layer entries.
  */
-export async function installNodeDependencies(request: DependencyRequest): Promise<TarEntry[]> {
+export async function installNodeDependencies(request: DependencyRequest, packages: ResolvedPackage[]): Promise<TarEntry[]> {
   const directory = await mkdtemp(path.join(tmpdir(), 'neurons-npm-'));
   try {
     const project = path.join(directory, 'project');
@@ -40,6 +40,9 @@ export async function installNodeDependencies(request: DependencyRequest): Promi
     const lockText = await readFile(path.join(request.folder, 'package-lock.json'), 'utf8');
     const reading = readLockfile(lockText, npmTarget(request));
     if (reading.kind === 'engine') throw new NeuronsError({ code: 'DEPS_NOT_RESOLVED', file: request.file, message: `cannot install on the host: ${reading.reason}`, hint: 'install only what resolveNodeDependencies resolved' });
+    // The layer is stored under the key of what was resolved: a lockfile changed since would put other files under it.
+    const pinned = (list: ResolvedPackage[]): string => list.map((item) => `${item.name}@${item.version}`).join(' ');
+    if (pinned(reading.packages) !== pinned(packages)) throw new NeuronsError({ code: 'DEPS_CHANGED', file: `${request.file}/package-lock.json`, message: 'package-lock.json changed between resolving and installing', hint: 'run again: the dependencies are resolved anew' });
     for (const file of ['package.json', 'package-lock.json', ...reading.files]) {
       const source = path.resolve(request.folder, file);
       if (!source.startsWith(`${request.folder}${path.sep}`)) throw new NeuronsError({ code: 'DEPS_OUTSIDE_FOLDER', file: request.file, message: `package-lock.json names ${file}, outside the worker folder`, hint: 'keep local tarballs inside the worker folder' });

@@ -38,7 +38,9 @@ async function withTemporary<T>(work: (directory: string) => Promise<T>): Promis
 export async function resolvePythonDependencies(request: DependencyRequest): Promise<RuntimeResolution> {
   if (!request.requirements) return { kind: 'none' };
   const requirementsFile = path.join(request.folder, request.requirements);
-  const requirementsText = await readFile(requirementsFile, 'utf8');
+  const requirementsText = await readFile(requirementsFile, 'utf8').catch((error: unknown) => {
+    throw new NeuronsError({ code: 'DEPS_REQUIREMENTS_UNREADABLE', file: `${request.file}/${request.requirements ?? ''}`, message: `the requirements file cannot be read: ${(error as Error).message}`, hint: 'check the requirements file the worker names' }, { cause: error });
+  });
   if (!requirementsText.split('\n').some((line) => line.replace(/#.*/, '').trim() !== '')) return { kind: 'none' };
   const target = pythonTarget(request);
   if ('reason' in target) return { kind: 'engine', reason: target.reason };

@@ -59,3 +59,14 @@ export function pythonVersionOf(baseConfig: BaseImageConfig): string | undefined
   const match = /^(\d+)\.(\d+)(?:\.|$|[a-z])/.exec((label ?? variable ?? '').trim());
   return match ? `${match[1]}.${match[2]}` : undefined;
 }
+
+/**
+ * The folder of the base image's `python3`, which the venv links to: the label `io.neurons.python-home`, else
+ * /usr/local/bin where `PYTHON_VERSION` says an official python image (built from source there; its /usr/bin may hold
+ * Debian's own, other Python, or none), else /usr/bin (a distribution's package, as in the neurons bases).
+ */
+export function pythonHomeOf(baseConfig: BaseImageConfig): string {
+  const label = baseConfig.config?.Labels?.['io.neurons.python-home'];
+  if (label?.startsWith('/')) return label.replace(/\/+$/, '');
+  return baseConfig.config?.Env?.some((entry) => entry.startsWith('PYTHON_VERSION=')) ? '/usr/local/bin' : '/usr/bin';
+}

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { TarEntry } from '../build/tar.js';
 import { NeuronsError } from '../errors/neurons-error.js';
 import { formatPlatform } from '../oci/platform.js';
-import { markerDifferingFromTarget, parsePipReport, requirementMarkers } from './pip-report.js';
+import { markerDifferingFromTarget, parsePipReport, requirementMarkers, sourceOption } from './pip-report.js';
 import { hostPythonPaths, missingDistribution, pipFailure, runPip } from './pip.js';
 import { targetArguments, wheelMachine } from './python-platform.js';
 import { assertIndexAnswers } from './index-probe.js';
@@ -44,6 +44,8 @@ export async function resolvePythonDependencies(request: DependencyRequest): Pro
   if (!requirementsText.split('\n').some((line) => line.replace(/#.*/, '').trim() !== '')) return { kind: 'none' };
   const target = pythonTarget(request);
   if ('reason' in target) return { kind: 'engine', reason: target.reason };
+  const option = sourceOption(requirementsText);
+  if (option) return { kind: 'engine', reason: `${request.requirements} sets where packages come from (${option})` };
   return withTemporary(async (directory) => {
     const reportFile = path.join(directory, 'report.json');
     const args = ['install', '--dry-run', '--ignore-installed', '--quiet', '--report', reportFile, ...targetArguments(target.machine, target.pythonVersion), '--target', path.join(directory, 'target'), '-r', requirementsFile];
@@ -56,6 +58,7 @@ export async function resolvePythonDependencies(request: DependencyRequest): Pro
     }
     const report = parsePipReport(await readFile(reportFile, 'utf8'));
     const targetEnvironment = { machine: target.machine, pythonVersion: target.pythonVersion, os: 'linux' };
+    if (report.direct.length > 0) return { kind: 'engine', reason: `${report.direct.join(', ')}: a requirement by URL or path, not from the index` };
     const marker = markerDifferingFromTarget([...requirementMarkers(requirementsText), ...report.markers], report.host, targetEnvironment);
     if (marker) return { kind: 'engine', reason: `the environment marker in "${marker}" would be evaluated for this machine, not for ${formatPlatform(request.platform)}` };
     return report.packages.length === 0 ? { kind: 'none' } : { kind: 'resolved', packages: report.packages };
@@ -82,7 +85,7 @@ export async function installPythonDependencies(request: DependencyRequest, pack
     const args = ['install', '--quiet', '--no-deps', '--no-compile', '--no-warn-script-location', ...targetArguments(target.machine, target.pythonVersion), '--target', installed, '-r', lockFile];
     const result = await runPip(args, { cwd: directory, index: request.index });
     if (result.status !== 0) throw pipFailure(result, 'install the resolved packages', request.file);
-    const entries = venvEntries(await readTree(installed), target.pythonVersion);
+    const entries = venvEntries(await readTree(installed), target.pythonVersion, request.pythonHome);
     assertNoLeak(entries, { secrets: [request.index?.password], paths: [directory, ...(await hostPythonPaths())] }, request.file);
     return entries;
   });

@@ -22,6 +22,8 @@ export interface DependencyRequest {
   requirements?: string;
   /** `X.Y` of the base image's interpreter (python): see `pythonVersionOf`. */
   pythonVersion?: string;
+  /** The folder of the base image's `python3` (python; /usr/bin when not given): see `pythonHomeOf`. */
+  pythonHome?: string;
   index?: PackageIndexSettings;
   /** The npm registry URL; credentials in its userinfo stay in a temporary `.npmrc`. */
   npmRegistry?: string;

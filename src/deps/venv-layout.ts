@@ -4,8 +4,8 @@ import { sortedWithParents } from './tree-entries.js';
 
 export const venvRoot = 'opt/venv';
 export const venvPython = '/opt/venv/bin/python3';
-/** The base image's interpreter, as `python3 -m venv` records it there (Debian and the neurons bases: /usr/bin). */
-export const baseInterpreterHome = '/usr/bin';
+/** The base image's interpreter folder, as `python3 -m venv` records it there (Debian and the neurons bases: /usr/bin). */
+export const defaultPythonHome = '/usr/bin';
 
 /**
  * A console script's first line, as pip wrote it for the host's interpreter, replaced by the venv's. pip writes
@@ -58,7 +58,7 @@ export function venvFolders(files: TarEntry[]): Set<string> {
  * The layer of a virtualenv at /opt/venv holding what `pip --target` installed (`files`: that tree, relative paths):
  * what `python3 -m venv /opt/venv && /opt/venv/bin/pip install ...` leaves in the image, without pip itself.
  */
-export function venvEntries(files: TarEntry[], pythonVersion: string): TarEntry[] {
+export function venvEntries(files: TarEntry[], pythonVersion: string, pythonHome = defaultPythonHome): TarEntry[] {
   const sitePackages = `${venvRoot}/lib/python${pythonVersion}/site-packages`;
   const own = venvFolders(files);
   const scripts = new Map<string, Buffer>();
@@ -80,8 +80,8 @@ export function venvEntries(files: TarEntry[], pythonVersion: string): TarEntry[
     /\.dist-info\/RECORD$/.test(entry.name) && entry.data ? { ...entry, data: Buffer.from(rewriteRecord(entry.data.toString('utf8'), scripts)) } : entry,
   );
   entries.push(
-    { name: `${venvRoot}/pyvenv.cfg`, type: 'file', mode: 0o644, data: Buffer.from(`home = ${baseInterpreterHome}\ninclude-system-site-packages = false\nversion = ${pythonVersion}\n`) },
-    { name: `${venvRoot}/bin/python3`, type: 'symlink', mode: 0o777, linkTarget: `${baseInterpreterHome}/python3` },
+    { name: `${venvRoot}/pyvenv.cfg`, type: 'file', mode: 0o644, data: Buffer.from(`home = ${pythonHome}\ninclude-system-site-packages = false\nversion = ${pythonVersion}\n`) },
+    { name: `${venvRoot}/bin/python3`, type: 'symlink', mode: 0o777, linkTarget: `${pythonHome}/python3` },
     { name: `${venvRoot}/bin/python`, type: 'symlink', mode: 0o777, linkTarget: 'python3' },
     { name: `${venvRoot}/bin/python${pythonVersion}`, type: 'symlink', mode: 0o777, linkTarget: 'python3' },
     { name: `${venvRoot}/lib64`, type: 'symlink', mode: 0o777, linkTarget: 'lib' },

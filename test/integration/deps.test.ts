@@ -214,6 +214,11 @@ describe('dependency layers from an index that changes', () => {
     expect(amd.packages.map((item) => item.version)).toEqual(['1.0.0']);
   });
 
+  it('leaves a requirement by URL to the engine (the install step reads pins from the index)', async () => {
+    const wheel = `${new URL((await request(amd64, '')).index?.url ?? '').origin}/packages/cortexlite-1.0.0-py3-none-any.whl`;
+    expect(await resolveDependencies(await request(amd64, `cortexlite @ ${wheel}\n`))).toEqual({ kind: 'engine', reason: 'cortexlite: a requirement by URL or path, not from the index' });
+  });
+
   it('says the index refused the credentials instead of leaving it to the engine', async () => {
     const wrong = await request(amd64, 'cortexlite\n');
     const refused = { ...wrong, index: { ...(wrong.index ?? { url: '' }), password: `${password}-wrong` } };

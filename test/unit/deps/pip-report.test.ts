@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { markerDifferingFromTarget, parsePipReport, requirementMarkers, stripCredentials } from '../../../src/deps/pip-report.js';
+import { markerDifferingFromTarget, parsePipReport, requirementMarkers, sourceOption, stripCredentials } from '../../../src/deps/pip-report.js';
 import { missingDistribution } from '../../../src/deps/pip.js';
 
 /** Shaped as pip 23.2 writes `--report` (trimmed to what is read). */
@@ -33,6 +33,19 @@ describe('pip installation reports', () => {
     expect(JSON.stringify(parsed)).not.toContain('s3cret');
     expect(parsed.host).toEqual({ machine: 'x86_64', pythonVersion: '3.11', os: 'linux' });
     expect(parsed.markers).toEqual(["urllib3: brotli>=1.0.9; platform_python_implementation == 'CPython' and extra == 'brotli'"]);
+    expect(parsed.direct).toEqual([]);
+  });
+
+  it('says which packages come from a URL or a path rather than the index', () => {
+    const direct = JSON.stringify({ install: [{ download_info: { url: 'https://git.example/tool.zip' }, is_direct: true, metadata: { name: 'tool', version: '0.1' } }] });
+    expect(parsePipReport(direct).direct).toEqual(['tool']);
+  });
+
+  it('finds the options of a requirements file that choose where packages come from', () => {
+    expect(sourceOption('requests\n--extra-index-url https://other.example/simple\n')).toBe('--extra-index-url');
+    expect(sourceOption('-i https://other.example/simple\nrequests\n')).toBe('-i');
+    expect(sourceOption('--find-links=./wheels\n')).toBe('--find-links');
+    expect(sourceOption('-r base.txt\n-c constraints.txt\nrequests\n')).toBeUndefined();
   });
 
   it('refuses an entry without a version', () => {

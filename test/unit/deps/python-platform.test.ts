@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { platformTags, pythonVersionOf, targetArguments, wheelMachine } from '../../../src/deps/python-platform.js';
+import { platformTags, pythonHomeOf, pythonVersionOf, targetArguments, wheelMachine } from '../../../src/deps/python-platform.js';
 
 describe('wheel platforms', () => {
   it('names the machine of each image architecture, and none for other systems', () => {
@@ -37,6 +37,12 @@ describe('the Python version of a base image', () => {
   it('else from PYTHON_VERSION as the official images set it', () => {
     expect(pythonVersionOf({ config: { Env: ['PATH=/usr/local/bin', 'PYTHON_VERSION=3.11.9'] } })).toBe('3.11');
     expect(pythonVersionOf({ config: { Env: ['PYTHON_VERSION=3.13.0rc2'] } })).toBe('3.13');
+  });
+
+  it('goes with the interpreter folder the venv links to', () => {
+    expect(pythonHomeOf({ config: { Env: ['PYTHON_VERSION=3.11.9'] } })).toBe('/usr/local/bin');
+    expect(pythonHomeOf({ config: { Env: ['PATH=/usr/bin'], Labels: { 'io.neurons.python-version': '3.11' } } })).toBe('/usr/bin');
+    expect(pythonHomeOf({ config: { Env: ['PYTHON_VERSION=3.11.9'], Labels: { 'io.neurons.python-home': '/opt/python/bin/' } } })).toBe('/opt/python/bin');
   });
 
   it('is unknown when neither says, or says something else', () => {

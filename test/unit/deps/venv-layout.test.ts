@@ -45,6 +45,13 @@ describe('the virtualenv layer', () => {
     expect(byName.get('opt/venv/lib64')).toMatchObject({ type: 'symlink', linkTarget: 'lib' });
   });
 
+  it('links to the interpreter of an official python image where it is', () => {
+    const official = new Map(venvEntries(targetTree, '3.12', '/usr/local/bin').map((entry) => [entry.name, entry]));
+    expect(official.get('opt/venv/bin/python3')).toMatchObject({ type: 'symlink', linkTarget: '/usr/local/bin/python3' });
+    expect(official.get('opt/venv/pyvenv.cfg')?.data?.toString()).toContain('home = /usr/local/bin\n');
+    expect(official.has('opt/venv/lib/python3.12/site-packages/tool/cli.py')).toBe(true);
+  });
+
   it('gives console scripts the venv interpreter, keeping their mode, and records their new hash', () => {
     const tool = byName.get('opt/venv/bin/tool');
     expect(tool?.mode).toBe(0o755);

@@ -12,6 +12,8 @@ export interface DependencyKeyParts {
   platform: Platform;
   baseDigest: string;
   pythonVersion?: string;
+  /** Where the venv's python3 links to, when not /usr/bin: the same packages make another layer. */
+  pythonHome?: string;
   packages: Array<{ name: string; version: string }>;
 }
 
@@ -36,6 +38,6 @@ export function dependencyKey(parts: DependencyKeyParts): string {
     .map((item) => ({ name: item.name, version: item.version }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
   const platform = { os: parts.platform.os, architecture: parts.platform.architecture, variant: parts.platform.variant };
-  const canonical = canonicalJson({ format: layerFormat, runtime: parts.runtime, platform, baseDigest: parts.baseDigest, pythonVersion: parts.pythonVersion, packages });
+  const canonical = canonicalJson({ format: layerFormat, runtime: parts.runtime, platform, baseDigest: parts.baseDigest, pythonVersion: parts.pythonVersion, pythonHome: parts.pythonHome, packages });
   return `sha256:${createHash('sha256').update(canonical).digest('hex')}`;
 }

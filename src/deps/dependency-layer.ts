@@ -3,6 +3,7 @@ import { dependencyKey } from './dependency-key.js';
 import { installNodeDependencies, resolveNodeDependencies } from './node.js';
 import { installPythonDependencies, resolvePythonDependencies } from './python.js';
 import type { DependencyRequest, DependencyResolution } from './types.js';
+import { defaultPythonHome } from './venv-layout.js';
 
 export type { DependencyRequest, DependencyResolution, PackageIndexSettings, ResolvedPackage } from './types.js';
 export { dependencyKey } from './dependency-key.js';
@@ -19,6 +20,7 @@ export async function resolveDependencies(request: DependencyRequest): Promise<D
     platform: request.platform,
     baseDigest: request.baseDigest,
     ...(request.runtime === 'python' && request.pythonVersion ? { pythonVersion: request.pythonVersion } : {}),
+    ...(request.runtime === 'python' && request.pythonHome && request.pythonHome !== defaultPythonHome ? { pythonHome: request.pythonHome } : {}),
     packages: resolution.packages,
   });
   return { kind: 'resolved', key, packages: resolution.packages };

@@ -38,6 +38,7 @@ describe('dependency keys', () => {
     ['the variant', { platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } }],
     ['the base image', { baseDigest: 'sha256:2222222222222222222222222222222222222222222222222222222222222222' }],
     ['the Python version', { pythonVersion: '3.12' }],
+    ['the interpreter folder', { pythonHome: '/usr/local/bin' }],
     ['a version', { packages: [{ name: 'requests', version: '2.32.4' }, { name: 'certifi', version: '2024.8.30' }] }],
     ['a package more', { packages: [...base.packages, { name: 'idna', version: '3.10' }] }],
     ['a package less', { packages: [{ name: 'requests', version: '2.32.3' }] }],

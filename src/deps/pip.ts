@@ -4,6 +4,18 @@ import { maskSecrets, registerSecret } from '../util/mask.js';
 import { baseEnvironment, runTool, type ToolResult } from './run-tool.js';
 import type { PackageIndexSettings } from './types.js';
 
+/** The index password, and any a URL carries in its userinfo all the same: what must show nowhere. */
+export function indexSecrets(index: PackageIndexSettings | undefined): string[] {
+  const inUrl = (url: string | undefined): string => {
+    try {
+      return url ? decodeURIComponent(new URL(url).password) : '';
+    } catch {
+      return '';
+    }
+  };
+  return [index?.password ?? '', inUrl(index?.url), inUrl(index?.extraUrl)].filter((secret) => secret !== '');
+}
+
 /** An index URL with the credentials in its userinfo: for pip's environment only. */
 function withCredentials(url: string, index: PackageIndexSettings): string {
   if (index.username === undefined && index.password === undefined) return url;
@@ -19,7 +31,7 @@ function withCredentials(url: string, index: PackageIndexSettings): string {
  * local user can read), and the CA to trust it.
  */
 export function pipEnvironment(index: PackageIndexSettings | undefined): NodeJS.ProcessEnv {
-  registerSecret(index?.password);
+  for (const secret of indexSecrets(index)) registerSecret(secret);
   return {
     ...baseEnvironment(),
     PIP_CONFIG_FILE: devNull,

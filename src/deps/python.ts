@@ -5,7 +5,7 @@ import type { TarEntry } from '../build/tar.js';
 import { NeuronsError } from '../errors/neurons-error.js';
 import { formatPlatform } from '../oci/platform.js';
 import { markerDifferingFromTarget, parsePipReport, requirementMarkers, sourceOption } from './pip-report.js';
-import { hostPythonPaths, missingDistribution, pipFailure, runPip } from './pip.js';
+import { hostPythonPaths, indexSecrets, missingDistribution, pipFailure, runPip } from './pip.js';
 import { targetArguments, wheelMachine } from './python-platform.js';
 import { assertIndexAnswers } from './index-probe.js';
 import { assertNoLeak } from './leak-check.js';
@@ -86,7 +86,7 @@ export async function installPythonDependencies(request: DependencyRequest, pack
     const result = await runPip(args, { cwd: directory, index: request.index });
     if (result.status !== 0) throw pipFailure(result, 'install the resolved packages', request.file);
     const entries = venvEntries(await readTree(installed), target.pythonVersion, request.pythonHome);
-    assertNoLeak(entries, { secrets: [request.index?.password], paths: [directory, ...(await hostPythonPaths())] }, request.file);
+    assertNoLeak(entries, { secrets: indexSecrets(request.index), paths: [directory, ...(await hostPythonPaths())] }, request.file);
     return entries;
   });
 }

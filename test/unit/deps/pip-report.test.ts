@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { markerDifferingFromTarget, parsePipReport, requirementMarkers, sourceOption, stripCredentials } from '../../../src/deps/pip-report.js';
-import { missingDistribution } from '../../../src/deps/pip.js';
+import { indexSecrets, missingDistribution, pipEnvironment } from '../../../src/deps/pip.js';
 
 /** Shaped as pip 23.2 writes `--report` (trimmed to what is read). */
 const report = JSON.stringify({
@@ -55,6 +55,16 @@ describe('pip installation reports', () => {
   it('strips credentials from URLs, even unparsable ones', () => {
     expect(stripCredentials('https://u:p@host/simple/')).toBe('https://host/simple/');
     expect(stripCredentials('not a url //u:p@host/x')).toBe('not a url //host/x');
+  });
+
+  it('gives pip the credentials in its environment, with the URL, and takes every password for a secret', () => {
+    const index = { url: 'https://index.example/simple/', extraUrl: 'https://x:inline-pass@mirror.example/simple/', username: 'ci@corp', password: 'p@ss/word', caFile: '/ca.pem' };
+    const env = pipEnvironment(index);
+    expect(env['PIP_INDEX_URL']).toBe('https://ci%40corp:p%40ss%2Fword@index.example/simple/');
+    expect(env['PIP_CERT']).toBe('/ca.pem');
+    expect(env['PIP_CONFIG_FILE']).toBe('/dev/null');
+    expect(indexSecrets(index)).toEqual(['p@ss/word', 'inline-pass']);
+    expect(indexSecrets(undefined)).toEqual([]);
   });
 
   it('finds the requirement pip had no distribution for', () => {

@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,17 @@ const baseDigest = `sha256:${'ab'.repeat(32)}`;
 
 type Resolved = Extract<DependencyResolution, { kind: 'resolved' }>;
 
+/** Temporary folders of this file, removed when it ends. */
+const temporaries: string[] = [];
+async function temporary(prefix: string): Promise<string> {
+  const directory = await mkdtemp(path.join(tmpdir(), prefix));
+  temporaries.push(directory);
+  return directory;
+}
+afterAll(async () => {
+  await Promise.all(temporaries.map((directory) => rm(directory, { recursive: true, force: true })));
+});
+
 function resolved(resolution: DependencyResolution): Resolved {
   if (resolution.kind !== 'resolved') throw new Error(`expected a resolution, got ${JSON.stringify(resolution)}`);
   return resolution;
@@ -31,7 +42,7 @@ function resolved(resolution: DependencyResolution): Resolved {
 
 /** A worker folder holding only a requirements file. */
 async function pythonWorker(requirements: string): Promise<string> {
-  const folder = await mkdtemp(path.join(tmpdir(), 'neurons-deps-worker-'));
+  const folder = await temporary('neurons-deps-worker-');
   await writeFile(path.join(folder, 'requirements.txt'), requirements);
   return folder;
 }
@@ -45,7 +56,7 @@ function layerOf(entries: TarEntry[]): { mediaType: string; digest: string; size
 
 /** Runs `command` in the base image with the layer's folder `mount` mounted where it belongs; its output and status. */
 async function runWithLayer(docker: Docker, image: string, entries: TarEntry[], mount: string, command: string[]): Promise<{ status: number; output: string }> {
-  const directory = await mkdtemp(path.join(tmpdir(), 'neurons-deps-layer-'));
+  const directory = await temporary('neurons-deps-layer-');
   await writeFile(path.join(directory, 'layer.tar'), createTar(entries));
   execFileSync('tar', ['-xf', path.join(directory, 'layer.tar'), '-C', directory]);
   const Binds = [`${path.join(directory, mount)}:/${mount}:ro`];
@@ -163,7 +174,7 @@ describe('dependency layers from an index that changes', () => {
     state = await environmentState();
     const ca = createCertificateAuthority({ commonName: 'neurons deps test index', days: 1 });
     const certificate = issueServerCertificate(ca, { hosts: ['localhost'], ips: ['127.0.0.1'], days: 1 });
-    const directory = await mkdtemp(path.join(tmpdir(), 'neurons-deps-index-'));
+    const directory = await temporary('neurons-deps-index-');
     wheels = path.join(directory, 'packages');
     await mkdir(wheels);
     const caFile = path.join(directory, 'ca.pem');
@@ -243,7 +254,7 @@ describe('dependency layers of a Node worker', () => {
 
   beforeAll(async () => {
     state = await environmentState();
-    folder = await mkdtemp(path.join(tmpdir(), 'neurons-deps-node-'));
+    folder = await temporary('neurons-deps-node-');
     const lib = npmTarball({ name: 'demo-lib', version: '1.2.3', main: 'index.js', bin: { demo: 'cli.js' } }, { 'index.js': 'module.exports = "demo-lib 1.2.3";\n', 'cli.js': '#!/usr/bin/env node\nconsole.log(require("./index.js"));\n' });
     const armOnly = npmTarball({ name: 'arm-only', version: '0.1.0', os: ['linux'], cpu: ['arm64'] }, { 'index.js': 'module.exports = 2;\n' });
     await writeFile(path.join(folder, 'demo-lib-1.2.3.tgz'), lib.data);
@@ -287,7 +298,7 @@ describe('dependency layers of a Node worker', () => {
   });
 
   it('leaves install scripts and missing lockfiles to the engine', async () => {
-    const scripted = await mkdtemp(path.join(tmpdir(), 'neurons-deps-node-'));
+    const scripted = await temporary('neurons-deps-node-');
     await writeFile(path.join(scripted, 'package.json'), JSON.stringify({ name: 's', version: '1.0.0', dependencies: { native: '1.0.0' } }));
     expect(await resolveDependencies(request(arm64, scripted))).toEqual({ kind: 'engine', reason: 'no package-lock.json' });
     await writeFile(path.join(scripted, 'package-lock.json'), JSON.stringify({ lockfileVersion: 3, packages: { '': {}, 'node_modules/native': { version: '1.0.0', hasInstallScript: true } } }));

@@ -6,14 +6,14 @@ import { installDependencies, resolveDependencies, type DependencyRequest } from
 
 const request = (folder: string, change: Partial<DependencyRequest> = {}, without: Array<keyof DependencyRequest> = []): DependencyRequest => {
   const made: DependencyRequest = {
-  runtime: 'python',
-  platform: { os: 'linux', architecture: 'arm64' },
-  baseDigest: `sha256:${'0'.repeat(64)}`,
-  folder,
-  requirements: 'requirements.txt',
-  pythonVersion: '3.11',
-  file: 'analyzers/Refusals',
-  ...change,
+    runtime: 'python',
+    platform: { os: 'linux', architecture: 'arm64' },
+    baseDigest: `sha256:${'0'.repeat(64)}`,
+    folder,
+    requirements: 'requirements.txt',
+    pythonVersion: '3.11',
+    file: 'analyzers/Refusals',
+    ...change,
   };
   for (const field of without) delete made[field];
   return made;
@@ -21,7 +21,7 @@ const request = (folder: string, change: Partial<DependencyRequest> = {}, withou
 
 const folders: string[] = [];
 async function workerFolder(): Promise<string> {
-  const folder = await workerFolder();
+  const folder = await mkdtemp(path.join(tmpdir(), 'neurons-deps-unit-'));
   folders.push(folder);
   return folder;
 }

@@ -1,0 +1,32 @@
+import type { TarEntry } from '../build/tar.js';
+import { dependencyKey } from './dependency-key.js';
+import { installNodeDependencies, resolveNodeDependencies } from './node.js';
+import { installPythonDependencies, resolvePythonDependencies } from './python.js';
+import type { DependencyRequest, DependencyResolution } from './types.js';
+import { defaultPythonHome } from './venv-layout.js';
+
+export type { DependencyRequest, DependencyResolution, PackageIndexSettings, ResolvedPackage } from './types.js';
+export { dependencyKey } from './dependency-key.js';
+
+/**
+ * The exact packages a worker gets on the request's platform, and the key of the layer holding them; `engine` when
+ * the host cannot decide it for that platform (the caller builds in a container), `none` when there is nothing.
+ */
+export async function resolveDependencies(request: DependencyRequest): Promise<DependencyResolution> {
+  const resolution = request.runtime === 'python' ? await resolvePythonDependencies(request) : await resolveNodeDependencies(request);
+  if (resolution.kind !== 'resolved') return resolution;
+  const key = dependencyKey({
+    runtime: request.runtime,
+    platform: request.platform,
+    baseDigest: request.baseDigest,
+    ...(request.runtime === 'python' && request.pythonVersion ? { pythonVersion: request.pythonVersion } : {}),
+    ...(request.runtime === 'python' && request.pythonHome && request.pythonHome !== defaultPythonHome ? { pythonHome: request.pythonHome } : {}),
+    packages: resolution.packages,
+  });
+  return { kind: 'resolved', key, packages: resolution.packages };
+}
+
+/** The layer entries of a resolution: installed on the host for the target platform, nothing run, nothing emulated. */
+export async function installDependencies(request: DependencyRequest, resolution: Extract<DependencyResolution, { kind: 'resolved' }>): Promise<TarEntry[]> {
+  return request.runtime === 'python' ? installPythonDependencies(request, resolution.packages) : installNodeDependencies(request, resolution.packages);
+}

@@ -1,0 +1,80 @@
+import { devNull } from 'node:os';
+import { NeuronsError } from '../errors/neurons-error.js';
+import { maskSecrets, registerSecret } from '../util/mask.js';
+import { baseEnvironment, runTool, type ToolResult } from './run-tool.js';
+import type { PackageIndexSettings } from './types.js';
+
+/** The index password, and any a URL carries in its userinfo all the same: what must show nowhere. */
+export function indexSecrets(index: PackageIndexSettings | undefined): string[] {
+  const inUrl = (url: string | undefined): string => {
+    try {
+      return url ? decodeURIComponent(new URL(url).password) : '';
+    } catch {
+      return '';
+    }
+  };
+  return [index?.password ?? '', inUrl(index?.url), inUrl(index?.extraUrl)].filter((secret) => secret !== '');
+}
+
+/** An index URL with the credentials in its userinfo: for pip's environment only. */
+function withCredentials(url: string, index: PackageIndexSettings): string {
+  if (index.username === undefined && index.password === undefined) return url;
+  const parsed = new URL(url);
+  parsed.username = encodeURIComponent(index.username ?? '');
+  parsed.password = encodeURIComponent(index.password ?? '');
+  return parsed.toString();
+}
+
+/**
+ * pip's environment: no configuration file of the user or the machine (their constraints, find-links and extra
+ * indexes would change what a worker gets), the index with its credentials (never on the command line, which any
+ * local user can read), and the CA to trust it.
+ */
+export function pipEnvironment(index: PackageIndexSettings | undefined): NodeJS.ProcessEnv {
+  for (const secret of indexSecrets(index)) registerSecret(secret);
+  return {
+    ...baseEnvironment(),
+    PIP_CONFIG_FILE: devNull,
+    PIP_DISABLE_PIP_VERSION_CHECK: '1',
+    PIP_NO_INPUT: '1',
+    PIP_ROOT_USER_ACTION: 'ignore',
+    PYTHONDONTWRITEBYTECODE: '1',
+    ...(index ? { PIP_INDEX_URL: withCredentials(index.url, index) } : {}),
+    ...(index?.extraUrl ? { PIP_EXTRA_INDEX_URL: withCredentials(index.extraUrl, index) } : {}),
+    ...(index?.caFile ? { PIP_CERT: index.caFile } : {}),
+  };
+}
+
+/** Runs the host's `python3 -m pip`. */
+export function runPip(args: string[], options: { cwd: string; index: PackageIndexSettings | undefined }): Promise<ToolResult> {
+  return runTool('python3', ['-m', 'pip', ...args], { cwd: options.cwd, env: pipEnvironment(options.index) });
+}
+
+/** The requirement pip found no distribution for, when that is why it failed. */
+export function missingDistribution(stderr: string): string | undefined {
+  return /No matching distribution found for (\S+)/.exec(stderr)?.[1];
+}
+
+/** A pip failure as the user sees it: its last lines, secrets masked. */
+export function pipFailure(result: ToolResult, what: string, file: string): NeuronsError {
+  const lines = maskSecrets(`${result.stderr}\n${result.stdout}`).split('\n').map((line) => line.trimEnd()).filter(Boolean);
+  return new NeuronsError({
+    code: 'DEPS_PIP_FAILED',
+    file,
+    message: `pip could not ${what} (exit ${result.status}): ${lines.slice(-6).join(' | ')}`,
+    hint: 'check the requirements file and the package index settings (URL, credentials, CA); the host needs python3 with pip 22.2 or later',
+  });
+}
+
+let hostPaths: Promise<string[]> | undefined;
+
+/**
+ * Where the host's interpreter lives, when that is a place of its own (pyenv, a venv, a build folder): a layer
+ * naming it would carry a path of this machine. System places (/usr) are what the image has too.
+ */
+export function hostPythonPaths(): Promise<string[]> {
+  hostPaths ??= runTool('python3', ['-c', 'import sys; print(sys.prefix); print(sys.base_prefix)'], { cwd: '/', env: baseEnvironment() }).then((result) =>
+    [...new Set(result.stdout.split('\n').map((line) => line.trim()))].filter((line) => line.length > 1 && !/^\/usr(\/|$)/.test(line)),
+  );
+  return hostPaths;
+}

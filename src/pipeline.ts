@@ -18,6 +18,10 @@ import type { PublishTarget } from './publish/targets.js';
 import { pushImage } from './push/push-image.js';
 import { RegistryClientPool } from './registry/client-pool.js';
 import { createLimiter } from './util/limit.js';
+import type { AssemblyRun } from './assemble/assemble-unit.js';
+import { BlobPlacer } from './assemble/blob-source.js';
+import { describeMode } from './assemble/assembly-mode.js';
+import { publishAssembledUnit } from './assemble/publish-assembled.js';
 
 export type ProgressState = 'queued' | 'building' | 'testing' | 'pushing' | 'done' | 'skipped' | 'failed';
 
@@ -39,6 +43,8 @@ export interface FlavorOutcome {
   /** Every reference pushed, with its manifest digest, checked in the registry after the push. */
   images: Array<{ reference: string; digest: string }>;
   buildInputDigest: string;
+  /** How its image is made: assembled in the registry for which platforms, or built by the engine and why. */
+  how?: string;
   problem?: Problem;
 }
 
@@ -112,13 +118,33 @@ interface RunContext {
   pushQueue: (host: string) => ReturnType<typeof createLimiter>;
   /** Images pushed and served with the digest the engine pushed: built from their definitions, labels included. */
   pushed: KnownImage[];
+  /** What the images assembled in the registry share: clients, blobs placed, base images, dependency layers. */
+  assembly: AssemblyRun;
 }
 
-function createRunContext(settings: BuildSettings, clients: RegistryClientPool): RunContext {
+function createRunContext(options: PipelineOptions, settings: BuildSettings, clients: RegistryClientPool): RunContext {
   const queues = new Map<string, ReturnType<typeof createLimiter>>();
+  const [primary] = options.config.registries;
+  const assembly: AssemblyRun = {
+    config: options.config,
+    docker: options.docker,
+    clients,
+    placer: new BlobPlacer(),
+    bases: new Map(),
+    log: options.log,
+    dependencies: {
+      config: options.config,
+      docker: options.docker,
+      // Dependency layers are cached in the primary registry, beside the images: any runner with access finds them.
+      cache: primary ? { client: clients.for(primary), host: primary.host, repository: `${primary.namespace}/neurons-cache` } : (undefined as never),
+      log: options.log,
+      pending: new Map(),
+    },
+  };
   return {
     settings,
     clients,
+    assembly,
     pushed: [],
     pushQueue(host) {
       let queue = queues.get(host);
@@ -134,7 +160,7 @@ async function processUnit(options: PipelineOptions, run: RunContext, unit: Buil
   const worker = unit.worker.path;
   const outcome = (flavor: Flavor, status: FlavorOutcome['status'], extra: Partial<FlavorOutcome> = {}): FlavorOutcome => {
     const preparedFlavor = prepared?.flavors.find((item) => item.flavor.id === flavor.id);
-    return { id: flavor.id, file: flavor.file, worker, status, reasons: decisions.get(flavor.id)?.reasons ?? [], images: [], buildInputDigest: preparedFlavor?.inputs.digest ?? '', ...extra };
+    return { id: flavor.id, file: flavor.file, worker, status, reasons: decisions.get(flavor.id)?.reasons ?? [], images: [], buildInputDigest: preparedFlavor?.inputs.digest ?? '', ...(prepared ? { how: describeMode(prepared.assembly) } : {}), ...extra };
   };
   const wanted = unit.flavors.filter(({ flavor }) => decisions.get(flavor.id)?.action === 'build');
   for (const { flavor } of unit.flavors) {
@@ -154,6 +180,10 @@ async function processUnit(options: PipelineOptions, run: RunContext, unit: Buil
   try {
     report.folderBuilds += 1;
     const ready = prepared ?? (await prepareFolderBuild(options.repo, unit, run.settings));
+    if (ready.assembly.mode === 'registry' && options.push) {
+      await processAssembledUnit(options, run, unit, ready, wanted.map(({ flavor }) => flavor), decisions, report, outcome);
+      return;
+    }
     built = await buildUnit(docker, unit, ready, run.settings, new Set(wanted.map(({ flavor }) => flavor.id)), options.log);
   } catch (error) {
     const problem = asProblem(error, worker);
@@ -204,6 +234,52 @@ async function processUnit(options: PipelineOptions, run: RunContext, unit: Buil
   }
 }
 
+/** The flavors of a folder assembled in the registry: published (smoke-tested, then tagged) by publishAssembledUnit. */
+async function processAssembledUnit(
+  options: PipelineOptions,
+  run: RunContext,
+  unit: BuildUnit,
+  ready: Prepared,
+  wanted: Flavor[],
+  decisions: Map<string, FlavorDecision>,
+  report: PipelineReport,
+  outcome: (flavor: Flavor, status: FlavorOutcome['status'], extra?: Partial<FlavorOutcome>) => FlavorOutcome,
+): Promise<void> {
+  const worker = unit.worker.path;
+  const flavors = wanted.flatMap((flavor) => {
+    const inputs = ready.flavors.find((item) => item.flavor.id === flavor.id)?.inputs;
+    return inputs ? [{ flavor, inputs, pushes: decisions.get(flavor.id)?.pushes ?? [] }] : [];
+  });
+  const started = Date.now();
+  const results = await publishAssembledUnit(
+    run.assembly,
+    {
+      repo: options.repo,
+      worker: unit.worker,
+      requirements: unit.requirements,
+      baseImage: run.settings.baseImages[unit.worker.runtime === 'node' ? 'node' : 'python'] ?? '',
+      platforms: ready.assembly.platforms,
+      source: run.settings.source.folder(worker),
+      templateId: ready.rendered.templateId,
+      env: options.env,
+      smoke: options.smoke,
+      progress: (flavorId, state) => options.progress({ worker, flavor: flavorId, state }),
+    },
+    flavors,
+  );
+  for (const { flavor } of flavors) {
+    const result = results.find((item) => item.flavorId === flavor.id);
+    if (!result || result.problem) {
+      report.outcomes.push(outcome(flavor, 'failed', result?.problem ? { problem: result.problem } : {}));
+      options.progress({ worker, flavor: flavor.id, state: 'failed', detail: result?.problem?.code ?? 'ASSEMBLY_FAILED' });
+      continue;
+    }
+    report.outcomes.push(outcome(flavor, 'pushed', { images: result.images }));
+    if (result.digest) run.pushed.push({ digest: result.digest, identity: { id: flavor.id, kind: unit.worker.kind, version: flavor.definition.version } });
+    options.progress({ worker, flavor: flavor.id, state: 'done', durationMs: Date.now() - started, detail: result.images.map((item) => item.reference).join(' ') });
+  }
+}
+
 /**
  * The post-push check, asked again when the registry could not answer it (a timeout, a reset, a 5xx after the
  * transport's own retries): a flavor is called failed for what the registry serves, not for a lost answer.
@@ -239,7 +315,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
   const clients = new RegistryClientPool(options.log);
   try {
     for (const registry of config.registries) if (registry.insecure) options.log(`WARNING: TLS verification is off for registry ${registry.host} (insecure: true)`);
-    const settings = await prepareBuildSettings(repo, discovery, config, { offline: options.offline, env: options.env, clients });
+    const settings = await prepareBuildSettings(repo, discovery, config, { offline: options.offline, env: options.env, clients, push: options.push });
     const limit = createLimiter(Math.max(1, options.concurrency));
     const detection = await detectChanges({ repo, discovery, config, settings, clients, mode: options.mode, only, base: options.base, head: options.head, pullRequest: options.pullRequest, force: options.force, env: options.env });
     const { decisions, prepared: preparedByDetection, ...detected } = detection;
@@ -253,14 +329,15 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
       for (const [index, unit] of plan.units.entries()) {
         for (const { flavor } of unit.flavors) {
           const inputs = prepared[index]?.flavors.find((item) => item.flavor.id === flavor.id)?.inputs ?? { digest: '' };
+          const assembly = prepared[index]?.assembly;
           const decision = decisions.get(flavor.id);
           const images = (decision?.pushes ?? []).flatMap(({ target, tags }) => tags.map((tag) => ({ reference: `${target.repository}:${tag}`, digest: '' })));
-          report.outcomes.push({ id: flavor.id, file: flavor.file, worker: '', status: decision?.action === 'build' ? 'planned' : decision?.action === 'refuse' ? 'failed' : 'unchanged', reasons: decision?.reasons ?? [], images, buildInputDigest: inputs.digest, ...(decision?.problem ? { problem: decision.problem } : {}) });
+          report.outcomes.push({ id: flavor.id, file: flavor.file, worker: '', status: decision?.action === 'build' ? 'planned' : decision?.action === 'refuse' ? 'failed' : 'unchanged', reasons: decision?.reasons ?? [], images, buildInputDigest: inputs.digest, ...(assembly ? { how: describeMode(assembly) } : {}), ...(decision?.problem ? { problem: decision.problem } : {}) });
         }
       }
       return report;
     }
-    const run = createRunContext(settings, clients);
+    const run = createRunContext(options, settings, clients);
     for (const unit of plan.units) for (const { flavor } of unit.flavors) options.progress({ worker: unit.worker.path, flavor: flavor.id, state: 'queued' });
     await Promise.all(plan.units.map((unit, index) => limit(() => processUnit(options, run, unit, prepared[index], decisions, report))));
     // Outcomes in plan order, whatever order the units finished in.

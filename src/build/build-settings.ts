@@ -26,13 +26,15 @@ export async function prepareBuildSettings(
     provenance?: boolean;
     /** The run's registry clients: base images in a configured registry are pinned through them. */
     clients?: RegistryClientPool;
+    /** Whether the run pushes (default): images are assembled in the registry only when it does. */
+    push?: boolean;
   },
 ): Promise<BuildSettings> {
   const [baseImages, source] = await Promise.all([
     pinBaseImages(config, options.offline, options.clients),
     options.provenance === false ? unknownSource() : readRepositorySource(repo, discovery.workers.map((worker) => worker.path), options.env),
   ]);
-  return { config, baseImages, templates: new TemplateSet(config.templates), source, registryAuth: registryAuth(config) };
+  return { config, baseImages, templates: new TemplateSet(config.templates), source, registryAuth: registryAuth(config), assembly: { offline: options.offline, push: options.push ?? true } };
 }
 
 function unknownSource(): Promise<RepositorySource> {

@@ -7,11 +7,15 @@ import { buildComponentsLabel, buildInputLabel, buildSettingsFingerprint, flavor
 import { folderEntries } from './context.js';
 import { buildImage, type RegistryAuth } from './docker-build.js';
 import { createTar } from './tar.js';
+import { assemblyMode } from '../assemble/assembly-mode.js';
+import { formatPlatform } from '../oci/platform.js';
 
 export interface BuildSettings extends RenderSettings {
   source: RepositorySource;
   /** Credentials per registry host, for the base images the engine pulls during builds. */
   registryAuth: RegistryAuth;
+  /** What decides between assembling in the registry and building in the engine (see assemblyMode). */
+  assembly: { offline: boolean; push: boolean };
 }
 
 export interface BuiltFlavor {
@@ -41,14 +45,18 @@ export async function prepareFolderBuild(repo: string, unit: BuildUnit, settings
   if (!custom) entries.push({ name: generatedDockerfile, type: 'file', mode: 0o644, data: Buffer.from(rendered.dockerfile) });
   const context = createTar(entries);
   const baseImages = worker.runtime === 'custom' ? Object.values(rendered.buildArgs) : [settings.baseImages[worker.runtime ?? 'python'] ?? ''];
-  const folder = folderInputs({ templateId: rendered.templateId, dockerfile: rendered.dockerfile, context: files, baseImages, settings: buildSettingsFingerprint(settings.config) });
+  const assembly = assemblyMode(settings.config, worker, settings.templates, settings.assembly);
+  // How and for which platforms the image is made is an input: the same files assembled for two platforms are
+  // another image than built by the engine for one.
+  const how = JSON.stringify({ assembly: assembly.mode, platforms: assembly.platforms.map(formatPlatform) });
+  const folder = folderInputs({ templateId: rendered.templateId, dockerfile: rendered.dockerfile, context: files, baseImages, settings: `${buildSettingsFingerprint(settings.config)}${how}` });
   const { digest } = folder;
   const folderTag = `neurons.local/${worker.kind}-${worker.directory.toLowerCase()}:${digest.slice('sha256:'.length, 'sha256:'.length + 16)}`;
   const flavors = unit.flavors.map(({ flavor, targets }) => {
     const dockerfile = renderFlavor(settings.templates, { folderImage: folderTag, worker, flavor, source: settings.source.folder(worker.path), templateId: rendered.templateId, stdio: rendered.speaksStdio });
     return { flavor, targets, dockerfile, inputs: flavorInputs(folder, dockerfile) };
   });
-  return { rendered, context, digest, folderTag, flavors, dockerfileName: custom ? 'Dockerfile' : generatedDockerfile };
+  return { rendered, context, digest, folderTag, flavors, assembly, dockerfileName: custom ? 'Dockerfile' : generatedDockerfile };
 }
 
 /**

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ConfigFile } from './schema.js';
 import { UsageError } from '../errors/neurons-error.js';
 import { explainInvalidHost, explainInvalidPath, explainInvalidReference, maxNameLength } from '../images/reference-syntax.js';
+import { parsePlatform } from '../oci/platform.js';
 import { parseCertificates, splitCertificates } from '../trust/pem.js';
 
 /**
@@ -79,7 +80,9 @@ export function checkConfigFileValues(config: ConfigFile, file: string): void {
   for (const [runtime, reference] of Object.entries(config.baseImages ?? {})) checkBaseImage(reference, { origin: file, pointer: `/baseImages/${runtime}` });
   for (const [worker, settings] of Object.entries(config.workers ?? {})) {
     for (const [index, folder] of (settings.uses ?? []).entries()) checkSharedFolder(folder, { origin: file, pointer: `/workers/${worker}/uses/${index}` });
+    for (const [index, platform] of (settings.platforms ?? []).entries()) parsePlatform(platform, file, `/workers/${worker}/platforms/${index}`);
   }
+  for (const [index, platform] of (config.platforms ?? []).entries()) parsePlatform(platform, file, `/platforms/${index}`);
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Problem } from '../errors/problem.js';
 import { environmentDirectory, readEnvironmentState } from '../environment/state.js';
 import { readDockerCredentials } from '../registry/docker-credentials.js';
 import { registerSecret } from '../util/mask.js';
+import { defaultPlatforms, parsePlatform, uniquePlatforms, type Platform } from '../oci/platform.js';
 import { readFileWithin, sizeLimits, TooLargeError } from '../util/size-limits.js';
 import { checkBaseImage, checkCertificatesPem, checkConfigFileValues, checkNamespaceOverride, checkPrivateKeyPem, checkRegistry, pairedCredentials } from './check-values.js';
 import { configSchema, type ConfigFile, type WorkerSettings } from './schema.js';
@@ -51,6 +52,10 @@ export interface Config {
    * the images' build stages, and with `runtime` in the final images too.
    */
   trust: { caPems: string[]; runtime: boolean };
+  /** Platforms of every image (a worker's `platforms` setting narrows or widens its own). */
+  platforms: Platform[];
+  /** Images of the generated templates are assembled in the registry; false builds every image in the engine. */
+  assemble: boolean;
   channel: Channel;
   /** Tag `latest` too on the stable channel. */
   latest: boolean;
@@ -66,6 +71,8 @@ export interface ConfigOverrides {
   namespace?: string;
   channel?: string;
   output?: string;
+  /** `--platform`, given once or more (each may list several, comma-separated). */
+  platforms?: string[];
 }
 
 const ajv = new Ajv({ allErrors: true, strict: true });
@@ -150,6 +157,15 @@ function parseChannel(value: string | undefined): Channel | undefined {
   if (value === undefined) return undefined;
   if (value === 'stable' || value === 'devel') return value;
   throw new UsageError({ code: 'CONFIG_CHANNEL', message: `unknown channel '${value}'`, hint: 'use stable or devel' });
+}
+
+/** `--platform` wins over NEURONS_PLATFORMS, which wins over the file (already checked), then the default. */
+function resolvePlatforms(flags: string[] | undefined, variable: string | undefined, fromFile: string[] | undefined): Platform[] {
+  const split = (values: string[]): string[] => values.flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
+  if (flags && flags.length > 0) return uniquePlatforms(split(flags).map((text) => parsePlatform(text, '--platform')));
+  if (variable) return uniquePlatforms(split([variable]).map((text) => parsePlatform(text, 'NEURONS_PLATFORMS')));
+  if (fromFile) return uniquePlatforms(fromFile.map((text) => parsePlatform(text)));
+  return defaultPlatforms;
 }
 
 /**
@@ -273,6 +289,8 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
     templates: Object.fromEntries(Object.entries(fromFile.templates ?? {}).map(([id, file]) => [id, path.resolve(base, file)])),
     workers: fromFile.workers ?? {},
     trust: { caPems: trustPems, runtime: fromFile.trust?.runtime ?? false },
+    platforms: resolvePlatforms(overrides.platforms, env['NEURONS_PLATFORMS'], fromFile.platforms),
+    assemble: fromFile.assemble ?? true,
     channel: parseChannel(overrides.channel ?? env['NEURONS_CHANNEL']) ?? fromFile.channel ?? 'stable',
     latest: fromFile.latest ?? false,
     output: path.resolve(overrides.output ?? env['NEURONS_OUTPUT'] ?? (fromFile.output ? path.resolve(base, fromFile.output) : 'catalogs')),

@@ -58,6 +58,7 @@ export const configSchema = {
           protocol: { enum: ['job', 'stdio'] },
           template: { type: 'string', pattern: '^[a-z][a-z0-9-]*$' },
           uses: { type: 'array', items: { type: 'string', minLength: 1 } },
+          platforms: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
         },
       },
     },
@@ -69,6 +70,8 @@ export const configSchema = {
         runtime: { type: 'boolean' },
       },
     },
+    platforms: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+    assemble: { type: 'boolean' },
     channel: { enum: ['stable', 'devel'] },
     latest: { type: 'boolean' },
     output: { type: 'string' },
@@ -80,6 +83,8 @@ export interface WorkerSettings {
   template?: string;
   /** Repository folders outside the worker's own that it depends on: a change there rebuilds it. */
   uses?: string[];
+  /** The platforms of this worker's images, instead of the repository's (`platforms`). */
+  platforms?: string[];
 }
 
 export interface ConfigFile {
@@ -105,6 +110,10 @@ export interface ConfigFile {
   workers?: Record<string, WorkerSettings>;
   /** CAs (PEM files) trusted by every connection neurons makes and inside the images' build stages. */
   trust?: { ca?: string[]; runtime?: boolean };
+  /** Platforms every image is built for (`os/arch[/variant]`); linux/amd64 and linux/arm64 when not given. */
+  platforms?: string[];
+  /** Assemble generated-template images in the registry (default) or build every image in the engine. */
+  assemble?: boolean;
   channel?: 'stable' | 'devel';
   /** Also tag `latest` on the stable channel (it moves to the highest version, like `X`). */
   latest?: boolean;

@@ -46,7 +46,7 @@ export function targetArguments(machine: string, pythonVersion: string): string[
 
 /** The part of an image configuration read here. */
 export interface BaseImageConfig {
-  config?: { Env?: string[] | null; Labels?: Record<string, string> | null };
+  config?: { Env?: string[] | null | undefined; Labels?: Record<string, string> | null | undefined } | null | undefined;
 }
 
 /**

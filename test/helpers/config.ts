@@ -9,6 +9,8 @@ export const testConfig: Config = {
   templates: {},
   workers: {},
   trust: { caPems: [], runtime: false },
+  platforms: [{ os: 'linux', architecture: 'amd64' }],
+  assemble: true,
   channel: 'stable',
   latest: false,
   output: '/tmp/out',

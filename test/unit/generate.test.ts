@@ -20,6 +20,7 @@ async function render(repo: string): Promise<Map<string, string>> {
     templates: new TemplateSet(),
     source: await readRepositorySource(repo, discovery.workers.map((worker) => worker.path), { SOURCE_DATE_EPOCH: '1700000000' }),
     registryAuth: {},
+    assembly: { offline: true, push: false },
   };
   return renderDockerfiles(repo, buildPlan(repo, discovery, testConfig), settings);
 }

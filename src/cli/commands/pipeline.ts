@@ -17,12 +17,13 @@ function table(rows: string[][]): string {
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd()).join('\n');
 }
 
-function summary(report: PipelineReport): string {
+function summary(report: PipelineReport, dryRun: boolean): string {
   const rows = [['FLAVOR', 'STATUS', 'REASONS', 'IMAGES / PROBLEM']];
   for (const { worker, reason } of report.plan.skipped) rows.push([worker.path, 'skipped', reason, '']);
   for (const outcome of report.outcomes) {
     const detail = outcome.problem ? formatProblem(outcome.problem).split('\n')[0] ?? '' : outcome.images.map((image) => image.reference).join(' ');
-    rows.push([outcome.id, outcome.status, outcome.reasons.join(',') || '-', detail]);
+    // The plan says how each image would be made: assembled for which platforms, or by the engine and why.
+    rows.push([outcome.id, outcome.status, outcome.reasons.join(',') || '-', dryRun && outcome.status === 'planned' && outcome.how ? `${detail} (${outcome.how})` : detail]);
   }
   const lines = [table(rows)];
   for (const problem of report.kept) lines.push(`kept    ${formatProblem(problem)}`);
@@ -70,6 +71,7 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
     ...(text('channel') ? { channel: text('channel') as string } : {}),
     ...(text('output') ? { output: path.resolve(io.cwd, text('output') as string) } : {}),
     ...(text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {}),
+    ...(values['platform'] ? { platforms: values['platform'] as string[] } : {}),
   });
   // Checked before anything is built: a CI run that must sign and cannot fails at once.
   const policy = stages.catalog ? await signingPolicy(io, values) : { signingKey: undefined, allowUnsigned: false };
@@ -106,7 +108,7 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
     const { discovery, plan, fatal, ...rest } = report;
     emit({ type: 'summary', ...rest, fatal: fatal?.problem, skipped: plan.skipped.map((skip) => ({ path: skip.worker.path, reason: skip.reason })), errors: discovery.errors });
   } else {
-    io.stdout.write(`${values['dry-run'] ? 'Plan (dry run): nothing is built, pushed or written.\n' : ''}${maskSecrets(summary(report))}\n`);
+    io.stdout.write(`${values['dry-run'] ? 'Plan (dry run): nothing is built, pushed or written.\n' : ''}${maskSecrets(summary(report, Boolean(values['dry-run'])))}\n`);
   }
   if (report.fatal) {
     io.stderr.write(`neurons ${stages.name}: ${maskSecrets(formatProblem(report.fatal.problem))}\n`);
@@ -122,6 +124,7 @@ const commonOptions = {
   namespace: { type: 'string' },
   channel: { type: 'string' },
   only: { type: 'string', multiple: true },
+  platform: { type: 'string', multiple: true },
   all: { type: 'boolean' },
   mode: { type: 'string' },
   base: { type: 'string' },
@@ -141,7 +144,7 @@ function pipelineLikeCommand(stages: Stages): Command {
   return {
     name: stages.name,
     summary: stages.summary,
-    usage: `neurons ${stages.name} [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel]${output} [--only DIR]... [--all] [--mode git|digest|auto] [--base REF] [--head REF] [--pr N] [--shard i/N] [--force] [--concurrency N] [--skip-tests] [--dry-run] [--offline] [--json]`,
+    usage: `neurons ${stages.name} [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel]${output} [--only DIR]... [--platform OS/ARCH]... [--all] [--mode git|digest|auto] [--base REF] [--head REF] [--pr N] [--shard i/N] [--force] [--concurrency N] [--skip-tests] [--dry-run] [--offline] [--json]`,
     options: stages.catalog ? { ...commonOptions, ...catalogOptionSpecs, output: { type: 'string' } } : commonOptions,
     run: (io, values) => run(stages, io, values),
   };

@@ -1,0 +1,173 @@
+import type Docker from 'dockerode';
+import path from 'node:path';
+import { buildComponentsLabel, buildInputLabel, type BuildInputs } from '../build/build-inputs.js';
+import { folderEntries } from '../build/context.js';
+import type { TarEntry } from '../build/tar.js';
+import type { Config, ResolvedRegistry } from '../config/load-config.js';
+import type { Flavor, WorkerFolder } from '../definitions/types.js';
+import { NeuronsError } from '../errors/neurons-error.js';
+import { parseImageReference } from '../images/reference.js';
+import { resolveBaseImage, type BasePlatformImage, type ResolvedBaseImage } from '../oci/base-image.js';
+import { buildImageConfig, buildImageIndex, buildImageManifest } from '../oci/image.js';
+import { buildLayer } from '../oci/layer.js';
+import { formatPlatform, type Platform } from '../oci/platform.js';
+import { putManifest } from '../oci/write.js';
+import type { ImageTarget } from '../plan/build-plan.js';
+import type { RegistryClientPool } from '../registry/client-pool.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { Descriptor } from '../registry/manifest.js';
+import type { SourceInfo } from '../render/source-info.js';
+import type { BlobPlacer, BlobSource } from './blob-source.js';
+import { dependencyLayer, type DependencyContext, type DependencyLayer } from './dependency-layers.js';
+import { flavorAnnotations, flavorEntrypointArray, flavorLabels, runtimeEnvironment } from './flavor-config.js';
+
+const dependenciesLabel = 'io.neurons.dependencies';
+
+/** What every assembly of a run shares. */
+export interface AssemblyRun {
+  config: Config;
+  docker: Docker;
+  clients: RegistryClientPool;
+  placer: BlobPlacer;
+  dependencies: DependencyContext;
+  /** Base images by pinned reference, resolved once per run for the platforms asked. */
+  bases: Map<string, Promise<ResolvedBaseImage>>;
+  log: (line: string) => void;
+}
+
+/** One flavor of the unit to publish: its inputs, and per target the tags to put on it. */
+export interface AssemblyFlavor {
+  flavor: Flavor;
+  inputs: BuildInputs;
+  pushes: Array<{ target: ImageTarget; tags: string[] }>;
+}
+
+/** A flavor image assembled and stored by digest (not tagged yet): its index and one manifest per platform. */
+export interface AssembledFlavor {
+  flavor: Flavor;
+  index: { bytes: Buffer; descriptor: Descriptor };
+  platforms: Array<{ platform: Platform; digest: string }>;
+  /** Where each dependency layer came from, per platform, for the log. */
+  dependencies: Array<{ platform: Platform; origin: DependencyLayer['origin']; packages: number }>;
+}
+
+/** The client for a base image's registry: the configured one when it is one of ours, else anonymous with our CAs. */
+function baseClient(run: AssemblyRun, host: string): RegistryClient {
+  const registry = run.config.registries.find((candidate) => candidate.host === host);
+  if (registry) return run.clients.for(registry);
+  const anonymous: ResolvedRegistry = { host, namespace: '', credentials: undefined, ca: run.config.trust.caPems, plainHttp: false, insecure: false };
+  return run.clients.for(anonymous);
+}
+
+function resolveBase(run: AssemblyRun, reference: string, platforms: Platform[], file: string): Promise<ResolvedBaseImage> {
+  const key = `${reference}\0${platforms.map(formatPlatform).join(',')}`;
+  let pending = run.bases.get(key);
+  if (!pending) {
+    const parsed = parseImageReference(reference);
+    pending = resolveBaseImage(baseClient(run, parsed.host), parsed.repository, parsed.digest ?? parsed.tag ?? 'latest', platforms, file);
+    run.bases.set(key, pending);
+  }
+  return pending;
+}
+
+/** The worker folder as the template copies it: `/worker/<Dir>/`, definitions left out (the engine reads them from the catalog). */
+async function workerEntries(repo: string, worker: WorkerFolder): Promise<TarEntry[]> {
+  const definitions = new Set(worker.flavors.map((flavor) => path.posix.basename(flavor.file)));
+  const entries = await folderEntries(path.join(repo, worker.path), `worker/${worker.directory}`, worker.path, { exclude: definitions });
+  return [{ name: 'worker', type: 'directory', mode: 0o755 }, ...entries];
+}
+
+/**
+ * Assembles the images of one folder's flavors for every platform, and stores every blob and manifest by digest in
+ * each target repository. Nothing is tagged here: the caller tags an image once its smoke test passed.
+ */
+export async function assembleUnit(
+  run: AssemblyRun,
+  options: { repo: string; worker: WorkerFolder; requirements: string | undefined; baseImage: string; platforms: Platform[]; source: SourceInfo; templateId: string; created: string },
+  flavors: AssemblyFlavor[],
+): Promise<AssembledFlavor[]> {
+  const { worker } = options;
+  const runtime = worker.runtime === 'node' ? 'node' : 'python';
+  const base = await resolveBase(run, options.baseImage, options.platforms, worker.path);
+  const baseHost = parseImageReference(options.baseImage).host;
+  const baseFrom = { client: baseClient(run, baseHost), host: baseHost, repository: base.repository };
+  const workerLayer = buildLayer(await workerEntries(options.repo, worker));
+  const workerSource: BlobSource = { descriptor: { mediaType: workerLayer.mediaType, digest: workerLayer.digest, size: workerLayer.size }, bytes: workerLayer.bytes };
+  const perPlatform = await Promise.all(
+    base.images.map(async (image: BasePlatformImage) => ({ image, dependencies: await dependencyLayer(run.dependencies, options.repo, worker, options.requirements, image, `${baseHost}/${base.repository}`) })),
+  );
+  // Every target repository gets every blob first (base layers mounted, ours uploaded once per registry and mounted after).
+  const repositoriesOf = (pushes: AssemblyFlavor['pushes']): Array<{ registry: ResolvedRegistry; path: string }> => [
+    ...new Map(pushes.map(({ target }) => [`${target.registry.host}/${target.path}`, { registry: target.registry, path: target.path }])).values(),
+  ];
+  const repositories = repositoriesOf(flavors.flatMap(({ pushes }) => pushes));
+  // The first repository gets the blob (mounted or uploaded); the others mount it from there, at once.
+  const place = async (source: BlobSource, where = repositories): Promise<void> => {
+    const [first, ...rest] = where;
+    if (!first) return;
+    await run.placer.place(run.clients.for(first.registry), first.registry.host, first.path, source);
+    await Promise.all(rest.map(({ registry, path: repository }) => run.placer.place(run.clients.for(registry), registry.host, repository, source)));
+  };
+  const layerSources: BlobSource[] = [];
+  for (const { image, dependencies } of perPlatform) {
+    for (const layer of image.layers) layerSources.push({ descriptor: layer, from: baseFrom });
+    if (dependencies) layerSources.push(dependencies.source);
+  }
+  layerSources.push(workerSource);
+  const unique = [...new Map(layerSources.map((source) => [source.descriptor.digest, source])).values()];
+  await Promise.all(unique.map((source) => place(source)));
+
+  const assembled: AssembledFlavor[] = [];
+  for (const { flavor, inputs, pushes } of flavors) {
+    const own = repositoriesOf(pushes);
+    const labels = { ...flavorLabels(worker, flavor, options.source, options.templateId), [buildInputLabel]: inputs.digest, [buildComponentsLabel]: JSON.stringify(inputs.components) };
+    const annotations = flavorAnnotations(labels);
+    const manifests: Array<{ descriptor: Descriptor; platform: Platform; bytes: Buffer }> = [];
+    for (const { image, dependencies } of perPlatform) {
+      const added = [...(dependencies ? [{ diffId: dependencies.diffId, descriptor: dependencies.source.descriptor, history: `dependencies (${dependencies.packages.length} packages)` }] : []), { diffId: workerLayer.diffId, descriptor: workerSource.descriptor, history: `COPY worker/ /worker/${worker.directory}/` }];
+      const config = buildImageConfig({
+        base: image.config,
+        diffIds: added.map((layer) => layer.diffId),
+        env: runtimeEnvironment(runtime),
+        entrypoint: flavorEntrypointArray(worker, flavor),
+        workingDir: '/worker',
+        labels: { ...labels, ...(dependencies ? { [dependenciesLabel]: JSON.stringify(dependencies.packages.map((item) => `${item.name}==${item.version}`)) } : {}) },
+        created: options.created,
+        history: added.map((layer) => `neurons: ${layer.history}`),
+      });
+      await place({ descriptor: config.descriptor, bytes: config.bytes }, own);
+      const manifest = buildImageManifest(config.descriptor, [...image.layers, ...added.map((layer) => layer.descriptor)], annotations);
+      manifests.push({ descriptor: manifest.descriptor, platform: image.platform, bytes: manifest.bytes });
+    }
+    const index = buildImageIndex(manifests.map(({ descriptor, platform }) => ({ descriptor, platform })), annotations);
+    for (const { registry, path: repository } of own) {
+      const client = run.clients.for(registry);
+      for (const manifest of manifests) await putManifest(client, repository, manifest.descriptor.digest, manifest.bytes, manifest.descriptor.mediaType);
+      await putManifest(client, repository, index.descriptor.digest, index.bytes, index.descriptor.mediaType);
+    }
+    assembled.push({
+      flavor,
+      index,
+      platforms: manifests.map(({ descriptor, platform }) => ({ platform, digest: descriptor.digest })),
+      dependencies: perPlatform.flatMap(({ image, dependencies }) => (dependencies ? [{ platform: image.platform, origin: dependencies.origin, packages: dependencies.packages.length }] : [])),
+    });
+  }
+  return assembled;
+}
+
+/** Puts the index under each tag, in every target: the last step, after the smoke test. */
+export async function tagAssembled(run: AssemblyRun, assembled: AssembledFlavor, pushes: Array<{ target: ImageTarget; tags: string[] }>): Promise<Array<{ reference: string; digest: string }>> {
+  const images: Array<{ reference: string; digest: string }> = [];
+  for (const { target, tags } of pushes) {
+    const client = run.clients.for(target.registry);
+    for (const tag of tags) {
+      const digest = await putManifest(client, target.path, tag, assembled.index.bytes, assembled.index.descriptor.mediaType);
+      if (digest !== assembled.index.descriptor.digest) {
+        throw new NeuronsError({ code: 'PUSH_UNVERIFIED', file: assembled.flavor.file, message: `${target.repository}:${tag} was stored with digest ${digest}, not ${assembled.index.descriptor.digest}`, hint: 'check the registry (a proxy in front of it may rewrite manifests)' });
+      }
+      images.push({ reference: `${target.repository}:${tag}`, digest });
+    }
+  }
+  return images;
+}
+

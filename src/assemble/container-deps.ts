@@ -1,0 +1,114 @@
+import type Docker from 'dockerode';
+import { cp, lstat, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TarEntry } from '../build/tar.js';
+import type { PackageIndexSetting } from '../config/load-config.js';
+import { NeuronsError } from '../errors/neurons-error.js';
+import { formatPlatform, type Platform } from '../oci/platform.js';
+import { pullImage } from '../runner/pull-image.js';
+import { maskSecrets } from '../util/mask.js';
+
+export interface ContainerInstall {
+  runtime: 'python' | 'node';
+  platform: Platform;
+  /** The base image of that platform, by digest. */
+  image: string;
+  folder: string;
+  requirements: string | undefined;
+  index: PackageIndexSetting | undefined;
+  caFile: string | undefined;
+  npmRegistry: string | undefined;
+  directory: string;
+  file: string;
+}
+
+function withCredentials(url: string, credentials: { username: string; password: string } | undefined): string {
+  if (!credentials) return url;
+  const parsed = new URL(url);
+  parsed.username = encodeURIComponent(credentials.username);
+  parsed.password = encodeURIComponent(credentials.password);
+  return parsed.toString();
+}
+
+/** The files under `root`, as layer entries under `prefix`: sorted, modes normalized, symbolic links kept as they are. */
+async function entriesOf(root: string, prefix: string): Promise<TarEntry[]> {
+  const entries: TarEntry[] = [];
+  async function walk(relative: string): Promise<void> {
+    for (const name of (await readdir(path.join(root, relative))).sort()) {
+      const child = relative ? `${relative}/${name}` : name;
+      const absolute = path.join(root, child);
+      const stats = await lstat(absolute);
+      const archived = `${prefix}/${child}`;
+      if (stats.isSymbolicLink()) entries.push({ name: archived, type: 'symlink', mode: 0o777, linkTarget: await readlink(absolute) });
+      else if (stats.isDirectory()) {
+        entries.push({ name: archived, type: 'directory', mode: 0o755 });
+        await walk(child);
+      } else if (stats.isFile()) entries.push({ name: archived, type: 'file', mode: stats.mode & 0o111 ? 0o755 : 0o644, data: await readFile(absolute) });
+    }
+  }
+  await walk('');
+  return entries;
+}
+
+/**
+ * Installs a folder's dependencies in a container of the target platform (QEMU through binfmt for a foreign one), for
+ * what the host cannot install for it (a package that compiles). The index credentials reach the container's
+ * environment only; the container is removed and nothing of it is committed: only the installed files become a layer.
+ */
+export async function installInContainer(docker: Docker, job: ContainerInstall): Promise<{ entries: TarEntry[]; packages: Array<{ name: string; version: string }> }> {
+  const scratch = await mkdtemp(path.join(tmpdir(), 'neurons-container-deps-'));
+  try {
+    await pullImage(docker, job.image, process.env);
+    const env = ['PYTHONDONTWRITEBYTECODE=1', 'PIP_NO_CACHE_DIR=1', 'PIP_DISABLE_PIP_VERSION_CHECK=1'];
+    const binds = [`${scratch}/out:/out`];
+    if (job.index) {
+      env.push(`PIP_INDEX_URL=${withCredentials(job.index.url, job.index.credentials)}`);
+      if (job.index.extraUrl) env.push(`PIP_EXTRA_INDEX_URL=${withCredentials(job.index.extraUrl, job.index.credentials)}`);
+    }
+    if (job.caFile) {
+      binds.push(`${job.caFile}:/neurons/ca.pem:ro`);
+      env.push('PIP_CERT=/neurons/ca.pem', 'NODE_EXTRA_CA_CERTS=/neurons/ca.pem');
+    }
+    if (job.npmRegistry) env.push(`NPM_CONFIG_REGISTRY=${job.npmRegistry}`);
+    let script: string;
+    if (job.runtime === 'python') {
+      await cp(path.join(job.folder, job.requirements ?? 'requirements.txt'), path.join(scratch, 'in', 'requirements.txt'), { recursive: true });
+      // The virtualenv is made where it will live, as the template makes it; pip's report lists what it installed.
+      script = 'python3 -m venv /opt/venv && /opt/venv/bin/pip install --no-compile --report /out/report.json -r /in/requirements.txt && cp -a /opt/venv/. /out/venv/';
+    } else {
+      for (const name of ['package.json', 'package-lock.json', 'npm-shrinkwrap.json']) await cp(path.join(job.folder, name), path.join(scratch, 'in', name)).catch(() => undefined);
+      script = 'cp -a /in/. /build/ && cd /build && npm ci --omit=dev --no-audit --no-fund && mkdir -p /out/node && cp -a node_modules /out/node/ && cp package-lock.json /out/';
+    }
+    binds.push(`${scratch}/in:/in:ro`);
+    const output: string[] = [];
+    const container = await docker.createContainer({ Image: job.image, platform: formatPlatform(job.platform), Cmd: ['sh', '-ec', `mkdir -p /out/venv /build && ${script}`], Env: env, HostConfig: { Binds: binds, NetworkMode: 'host' } } as Docker.ContainerCreateOptions);
+    try {
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      stream.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
+      await container.start();
+      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      if (StatusCode !== 0) {
+        throw new NeuronsError({
+          code: 'DEPENDENCIES_FAILED',
+          file: job.file,
+          message: `installing the dependencies for ${formatPlatform(job.platform)} failed (exit ${StatusCode}):\n${maskSecrets(output.join('')).split('\n').slice(-15).map((line) => `      | ${line}`).join('\n')}`,
+          hint: 'check the requirements and the package index; the same install runs by hand with `docker run --platform ... <base image>`',
+        });
+      }
+    } finally {
+      await container.remove({ force: true }).catch(() => undefined);
+    }
+    if (job.runtime === 'python') {
+      const report = JSON.parse(await readFile(path.join(scratch, 'out', 'report.json'), 'utf8')) as { install?: Array<{ metadata?: { name?: string; version?: string } }> };
+      const packages = (report.install ?? []).map((item) => ({ name: String(item.metadata?.name ?? ''), version: String(item.metadata?.version ?? '') })).sort((a, b) => a.name.localeCompare(b.name));
+      return { entries: [{ name: 'opt', type: 'directory', mode: 0o755 }, { name: 'opt/venv', type: 'directory', mode: 0o755 }, ...(await entriesOf(path.join(scratch, 'out', 'venv'), 'opt/venv'))], packages };
+    }
+    const lock = JSON.parse(await readFile(path.join(scratch, 'out', 'package-lock.json'), 'utf8')) as { packages?: Record<string, { version?: string }> };
+    const packages = Object.entries(lock.packages ?? {}).filter(([key]) => key.startsWith('node_modules/')).map(([key, value]) => ({ name: key.slice('node_modules/'.length), version: String(value.version ?? '') }));
+    const prefix = `worker/${job.directory}`;
+    return { entries: [{ name: 'worker', type: 'directory', mode: 0o755 }, { name: prefix, type: 'directory', mode: 0o755 }, ...(await entriesOf(path.join(scratch, 'out', 'node'), prefix))], packages };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}

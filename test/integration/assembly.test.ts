@@ -1,0 +1,148 @@
+import Docker from 'dockerode';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, open, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EnvironmentState } from '../../src/environment/state.js';
+import { copyFixture, environmentState, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
+
+interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: { os: string; architecture: string };
+}
+
+/** The registry's access log from `offset` on: what this test's runs asked of it. */
+async function logSince(state: EnvironmentState, offset: number): Promise<string> {
+  const file = path.join(state.directory, 'registry', 'registry.log');
+  const handle = await open(file, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    const buffer = Buffer.alloc(size - offset);
+    await handle.read(buffer, 0, buffer.length, offset);
+    return buffer.toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+const logSize = async (state: EnvironmentState): Promise<number> => (await stat(path.join(state.directory, 'registry', 'registry.log'))).size;
+
+/** Blob uploads completed in `namespace` (the PUT that closes an upload session names the digest), from the access log. */
+function uploadedDigests(log: string, namespace: string): string[] {
+  const pattern = new RegExp(`"PUT /v2/${namespace}/[^ ]*/blobs/uploads/[^ ]*digest=sha256%3A([0-9a-f]{64})[^"]*" 201`, 'g');
+  return [...log.matchAll(pattern)].map((match) => `sha256:${match[1]}`);
+}
+
+describe('images assembled in the registry, for linux/amd64 and linux/arm64', () => {
+  const docker = new Docker();
+  let state: EnvironmentState;
+  let repo: string;
+  let namespace: string;
+  let certDir: string;
+  let first: CliResult;
+  let firstLog: string;
+  const flavors = ['hashcalc_md5', 'hashcalc_sha1', 'hashcalc_sha256', 'urlinspect'];
+
+  /** What Debian's skopeo (a client independent of ours) reads under a reference. */
+  function skopeo(reference: string, raw = true): unknown {
+    const args = ['inspect', ...(raw ? ['--raw'] : []), '--cert-dir', certDir, '--creds', `${state.registry.username}:${state.registry.password}`, `docker://${state.registry.host}/${reference}`];
+    const result = spawnSync('skopeo', args, { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`skopeo ${args.slice(0, 2).join(' ')} ${reference}: ${result.stderr}`);
+    return JSON.parse(result.stdout) as unknown;
+  }
+
+  beforeAll(async () => {
+    state = await environmentState();
+    certDir = await mkdtemp(path.join(tmpdir(), 'neurons-skopeo-'));
+    await writeFile(path.join(certDir, 'ca.crt'), await readFile(state.caFile));
+    repo = await copyFixture();
+    namespace = uniqueNamespace('asm');
+    const offset = await logSize(state);
+    first = await runCli(['pipeline', '--repo', repo, '--only', 'HashCalc', '--only', 'UrlInspect', '--namespace', namespace, '--output', path.join(repo, 'out'), '--json']);
+    firstLog = await logSince(state, offset);
+  });
+
+  afterAll(async () => {
+    for (const image of await docker.listImages({ digests: true })) {
+      if ([...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])].some((name) => name.includes(`/${namespace}/`))) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+    }
+  });
+
+  it('publishes every flavor, each tag an OCI index with linux/amd64 and linux/arm64 (read by skopeo)', () => {
+    expect(first.stderr).not.toMatch(/internal error/);
+    expect(first.status, first.stderr).toBe(0);
+    for (const name of flavors) {
+      const index = skopeo(`${namespace}/${name}:1`) as { mediaType: string; manifests: Descriptor[] };
+      expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+      expect(index.manifests.map((manifest) => `${manifest.platform?.os}/${manifest.platform?.architecture}`)).toEqual(['linux/amd64', 'linux/arm64']);
+    }
+  });
+
+  it('gives the flavors of one folder every layer in common, and uploads each layer once', () => {
+    const layersOf = (name: string, architecture: string): string[] => {
+      const index = skopeo(`${namespace}/${name}:1`) as { manifests: Descriptor[] };
+      const manifest = index.manifests.find((item) => item.platform?.architecture === architecture);
+      return (skopeo(`${namespace}/${name}@${manifest?.digest}`) as { layers: Descriptor[] }).layers.map((layer) => layer.digest);
+    };
+    for (const architecture of ['amd64', 'arm64']) {
+      const md5 = layersOf('hashcalc_md5', architecture);
+      expect(md5.length).toBeGreaterThan(2);
+      expect(layersOf('hashcalc_sha1', architecture)).toEqual(md5);
+      expect(layersOf('hashcalc_sha256', architecture)).toEqual(md5);
+    }
+    const uploads = uploadedDigests(firstLog, namespace);
+    // Every layer of the three HashCalc flavors went up at most once; the other repositories mounted it.
+    const layers = new Set(['amd64', 'arm64'].flatMap((architecture) => layersOf('hashcalc_md5', architecture)));
+    for (const layer of layers) expect(uploads.filter((digest) => digest === layer).length, layer).toBeLessThanOrEqual(1);
+    // The base image's layers are never uploaded: they are in the registry already.
+    const amd64Base = layersOf('hashcalc_md5', 'amd64').slice(0, -2);
+    for (const layer of amd64Base) expect(uploads).not.toContain(layer);
+  });
+
+  it('runs each platform: docker pull --platform linux/arm64 then docker run answers from an aarch64 machine', () => {
+    const image = `${state.registry.host}/${namespace}/hashcalc_md5:1`;
+    for (const [platform, machine] of [['linux/arm64', 'aarch64'], ['linux/amd64', 'x86_64']] as const) {
+      const pull = spawnSync('docker', ['pull', '--platform', platform, image], { encoding: 'utf8' });
+      expect(pull.status, pull.stderr).toBe(0);
+      const run = spawnSync('docker', ['run', '--rm', '--platform', platform, '--network', 'none', '--entrypoint', 'python3', image, '-c', 'import platform, cortexlite; print(platform.machine())'], { encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout.trim()).toBe(machine);
+    }
+  });
+
+  it('uploads nothing on a second run with nothing changed', async () => {
+    const offset = await logSize(state);
+    const second = await runCli(['pipeline', '--repo', repo, '--only', 'HashCalc', '--only', 'UrlInspect', '--namespace', namespace, '--output', path.join(repo, 'out'), '--json']);
+    expect(second.status, second.stderr).toBe(0);
+    const log = await logSince(state, offset);
+    expect(log).toMatch(new RegExp(`"(HEAD|GET) /v2/${namespace}/`));
+    expect(log).not.toMatch(new RegExp(`"(PUT|POST|PATCH) /v2/${namespace}/`));
+  });
+
+  it('gives the same digests from another namespace (reproducible)', async () => {
+    const other = uniqueNamespace('asm2');
+    const again = await runCli(['pipeline', '--repo', repo, '--only', 'HashCalc', '--namespace', other, '--output', path.join(repo, 'out2'), '--json']);
+    expect(again.status, again.stderr).toBe(0);
+    for (const name of ['hashcalc_md5', 'hashcalc_sha256']) {
+      const mine = skopeo(`${namespace}/${name}:1`) as { manifests: Descriptor[] };
+      const theirs = skopeo(`${other}/${name}:1`) as { manifests: Descriptor[] };
+      expect(theirs.manifests.map((item) => item.digest)).toEqual(mine.manifests.map((item) => item.digest));
+    }
+  });
+
+  it('republishes a code-only change from an engine without its images, taking the dependency layer from the registry', async () => {
+    for (const image of await docker.listImages({ digests: true })) {
+      if ([...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])].some((name) => name.includes(`/${namespace}/`))) await docker.getImage(image.Id).remove({ force: true });
+    }
+    const script = path.join(repo, 'analyzers', 'HashCalc', 'hashcalc.py');
+    await writeFile(script, `${await readFile(script, 'utf8')}\n# a code-only change\n`);
+    const changed = await runCli(['pipeline', '--repo', repo, '--only', 'HashCalc', '--namespace', namespace, '--output', path.join(repo, 'out'), '--force']);
+    expect(changed.status, changed.stderr).toBe(0);
+    expect(changed.stderr).toMatch(/dependencies of analyzers\/HashCalc for linux\/amd64: from the registry cache/);
+    expect(changed.stderr).toMatch(/dependencies of analyzers\/HashCalc for linux\/arm64: from the registry cache/);
+    expect(changed.stderr).not.toMatch(/package\(s\) installed/);
+  });
+});

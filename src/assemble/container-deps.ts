@@ -75,14 +75,16 @@ export async function installInContainer(docker: Docker, job: ContainerInstall):
     if (job.runtime === 'python') {
       await cp(path.join(job.folder, job.requirements ?? 'requirements.txt'), path.join(scratch, 'in', 'requirements.txt'), { recursive: true });
       // The virtualenv is made where it will live, as the template makes it; pip's report lists what it installed.
-      script = 'python3 -m venv /opt/venv && /opt/venv/bin/pip install --no-compile --report /out/report.json -r /in/requirements.txt && cp -a /opt/venv/. /out/venv/';
+      // No pip inside the virtualenv (ensurepip compiles bytecode, which differs from run to run): the base image's
+      // pip installs into it, without bytecode, so the same inputs give the same layer.
+      script = 'python3 -m venv --without-pip /opt/venv && python3 -m pip --python /opt/venv/bin/python3 install --no-compile --report /out/report.json -r /in/requirements.txt && cp -a /opt/venv/. /out/venv/';
     } else {
       for (const name of ['package.json', 'package-lock.json', 'npm-shrinkwrap.json']) await cp(path.join(job.folder, name), path.join(scratch, 'in', name)).catch(() => undefined);
       script = 'cp -a /in/. /build/ && cd /build && npm ci --omit=dev --no-audit --no-fund && mkdir -p /out/node && cp -a node_modules /out/node/ && cp package-lock.json /out/';
     }
     binds.push(`${scratch}/in:/in:ro`);
     const output: string[] = [];
-    const container = await docker.createContainer({ Image: job.image, platform: formatPlatform(job.platform), Cmd: ['sh', '-ec', `mkdir -p /out/venv /build && ${script}`], Env: env, HostConfig: { Binds: binds, NetworkMode: 'host' } } as Docker.ContainerCreateOptions);
+    const container = await docker.createContainer({ Image: job.image, Cmd: ['sh', '-ec', `mkdir -p /out/venv /build && ${script}`], Env: env, HostConfig: { Binds: binds, NetworkMode: 'host' } } as Docker.ContainerCreateOptions);
     try {
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
       stream.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));

@@ -77,7 +77,10 @@ describe('the watcher on a real git repository', () => {
     const changed = ['FileTriage_1_0', 'GoDomainCheck_1_2_0'];
     if (firstPushed) {
       expect(pushedAgain).not.toContain(firstPushed);
-      expect([...pushedAgain, firstPushed].sort()).toEqual(changed);
+      // The other flavor is pushed again unless its push landed between the first "done" and the kill (seen under
+      // stress-ng: SIGKILL arrives a moment after the line that triggered it); then the registry has it unchanged.
+      for (const id of pushedAgain) expect(changed).toContain(id);
+      expect(changed).toContain(firstPushed);
     } else {
       // The first run ended by itself before it reported a flavor done (seen under stress-ng: a push reported failed
       // whose image had landed). What it left in the registry is found unchanged; the rest is pushed, nothing twice.

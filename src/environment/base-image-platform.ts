@@ -62,7 +62,7 @@ async function readPublished(client: RegistryClient, repository: string, referen
 export async function ensurePlatformImage(request: PlatformImageRequest): Promise<PlatformImage> {
   const { recipe, fingerprint, architecture, registryHost, repository, tag, client, log } = request;
   const reference = `${registryHost}/${repository}:${tag}`;
-  const fromRegistry = async (): Promise<PlatformImage | undefined> => {
+  const fromRegistry = async (justPushed: boolean): Promise<PlatformImage | undefined> => {
     for (const candidate of [tag, ...(request.formerTag ? [request.formerTag] : [])]) {
       const published = await readPublished(client, repository, candidate, architecture);
       if (published?.labels[recipeLabel] !== fingerprint) continue;
@@ -78,18 +78,18 @@ export async function ensurePlatformImage(request: PlatformImageRequest): Promis
         log(`base image ${reference}: taken over from ${request.formerTag ?? ''}`);
         return { ...manifest, architecture };
       }
-      log(`base image ${reference}: present`);
+      if (!justPushed) log(`base image ${reference}: present`);
       return { ...published.manifest, architecture };
     }
     return undefined;
   };
-  const present = await fromRegistry();
+  const present = await fromRegistry(false);
   if (present) return present;
   const local = spawnSync('docker', ['image', 'inspect', '--format', `{{index .Config.Labels "${recipeLabel}"}}`, reference], { encoding: 'utf8' });
   if (local.status !== 0 || local.stdout.trim() !== fingerprint) await buildPlatformImage(request, reference);
   await runAsync('docker', ['push', reference], { what: `pushing ${reference}` });
   log(`base image ${reference}: pushed`);
-  const pushed = await fromRegistry();
+  const pushed = await fromRegistry(true);
   if (!pushed) {
     throw new EnvironmentError({ code: 'ENV_BASE_IMAGE_MISSING', message: `base image ${reference} is not in the registry after its push, or not with fingerprint ${fingerprint}`, hint: 'check the registry logs in the environment folder, then run `neurons env up` again' });
   }

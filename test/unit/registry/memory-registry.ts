@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+import { RegistryClient } from '../../../src/registry/client.js';
 
 // A small local server speaking the distribution API (manifests and blobs, anonymous), for the shapes the
 // environment's registry is never given: manifest lists, OCI indexes, tampered content. It takes writes too (blob
@@ -96,4 +98,21 @@ export async function startMemoryRegistry(): Promise<MemoryRegistry> {
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * A memory registry and an anonymous plain-HTTP client of it, for the tests of one `describe`: started before them,
+ * closed after. Read them inside the tests (`fixture.registry`), once `beforeAll` has run.
+ */
+export function useMemoryRegistry(): { registry: MemoryRegistry; client: RegistryClient } {
+  const fixture = {} as { registry: MemoryRegistry; client: RegistryClient };
+  beforeAll(async () => {
+    fixture.registry = await startMemoryRegistry();
+    fixture.client = new RegistryClient({ host: fixture.registry.host, plainHttp: true });
+  });
+  afterAll(async () => {
+    await fixture.client.close();
+    await fixture.registry.close();
+  });
+  return fixture;
 }

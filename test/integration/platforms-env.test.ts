@@ -54,12 +54,16 @@ describe('base images of the environment, for linux/amd64 and linux/arm64', () =
 
   it('runs the python base on arm64 through QEMU, and on amd64', () => {
     const reference = state.baseImages.python;
-    const digest = (JSON.parse(skopeo([], reference)) as { Digest: string }).Digest;
-    // By the index's digest: the engine picks the platform's image and no tag of it moves.
-    const byDigest = `${reference.replace(/:[^:/]+$/, '')}@${digest}`;
-    pulled.push(byDigest);
-    const machine = (platform: string): string => run('docker', ['run', '--rm', '--pull', 'always', '--platform', platform, '--network', 'host', byDigest, 'python3', '-c', 'import platform; print(platform.machine())']).trim();
-    expect(machine('linux/arm64')).toBe('aarch64');
-    expect(machine('linux/amd64')).toBe('x86_64');
+    const index = JSON.parse(skopeo(['--raw'], reference)) as IndexJson;
+    // Each platform by its own manifest's digest: Docker 20.10's image store binds a tag or a digest to one image, so
+    // running the index (its tag or digest) for arm64 would leave the engine's `FROM` of it on arm64 for other tests.
+    const machine = (architecture: string): string => {
+      const digest = index.manifests?.find((manifest) => manifest.platform?.architecture === architecture)?.digest ?? `(no ${architecture} manifest)`;
+      const image = `${reference.replace(/:[^:/]+$/, '')}@${digest}`;
+      pulled.push(image);
+      return run('docker', ['run', '--rm', '--platform', `linux/${architecture}`, '--network', 'host', image, 'python3', '-c', 'import platform; print(platform.machine())']).trim();
+    };
+    expect(machine('arm64')).toBe('aarch64');
+    expect(machine('amd64')).toBe('x86_64');
   });
 });

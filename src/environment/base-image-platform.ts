@@ -66,11 +66,14 @@ export async function ensurePlatformImage(request: PlatformImageRequest): Promis
     for (const candidate of [tag, ...(request.formerTag ? [request.formerTag] : [])]) {
       const published = await readPublished(client, repository, candidate, architecture);
       if (published?.labels[recipeLabel] !== fingerprint) continue;
-      const labelsMissing = Object.entries(recipe.labels ?? {}).some(([name, value]) => published.labels[name] !== value);
       const { digest } = published.manifest;
-      if (labelsMissing || published.architecture !== architecture) {
+      const fixes = [
+        ...(Object.entries(recipe.labels ?? {}).some(([name, value]) => published.labels[name] !== value) ? ['labels'] : []),
+        ...(published.architecture === architecture ? [] : [`architecture ${published.architecture ?? '?'} -> ${architecture}`]),
+      ];
+      if (fixes.length > 0) {
         const manifest = await reconfigure(client, repository, digest, tag, { ...(recipe.labels ? { labels: recipe.labels } : {}), architecture });
-        log(`base image ${reference}: configuration updated (${[...(labelsMissing ? ['labels'] : []), ...(published.architecture !== architecture ? [`architecture ${published.architecture ?? '?'} -> ${architecture}`] : [])].join(', ')})`);
+        log(`base image ${reference}: configuration updated (${fixes.join(', ')})`);
         return { ...manifest, architecture };
       }
       if (candidate !== tag) {

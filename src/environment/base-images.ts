@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { digestOf, imageIndex, indexBytes, pushIndex } from '../registry/artifact.js';
 import type { RegistryClient } from '../registry/client.js';
-import { ensurePlatformImage, type BaseArchitecture, type PlatformImage } from './base-image-platform.js';
+import { ensurePlatformImage, recipeLabel, type BaseArchitecture, type PlatformImage } from './base-image-platform.js';
+import { runAsync } from './processes.js';
 
 export type { BaseArchitecture } from './base-image-platform.js';
 
@@ -87,4 +89,34 @@ export async function ensureBaseImage(recipe: BaseImageRecipe, registryHost: str
     log(`base image ${reference}: index of ${recipe.platforms.join(', ')} pushed`);
   }
   return { reference, platforms: recipe.platforms };
+}
+
+/** The engine's platform, as image configurations name it. */
+const enginePlatform = process.arch === 'x64' ? 'amd64' : process.arch;
+
+/**
+ * The engine holds the recipe's tag for its own platform, as it did when the tag was the `docker import` itself: a
+ * build whose `FROM` names the tag then needs no pull, and so no credentials (the tests build through the engine API
+ * without any). Pulled from the index when the engine lacks it, or has an older configuration under it. (A
+ * single-platform recipe's tag is the `docker import` itself.)
+ */
+export async function ensureLocalBaseImage(recipe: BaseImageRecipe, registryHost: string, log: (line: string) => void): Promise<void> {
+  if (recipe.platforms.length === 1 || !recipe.platforms.some((architecture) => architecture === enginePlatform)) return;
+  const reference = `${registryHost}/${recipe.name}`;
+  const fingerprint = recipeFingerprint(recipe);
+  const local = spawnSync('docker', ['image', 'inspect', '--format', '{{.Architecture}} {{json .Config.Labels}}', reference], { encoding: 'utf8' });
+  const [architecture = '', ...labelsJson] = local.status === 0 ? local.stdout.trim().split(' ') : [];
+  const labels = labelsJson.length > 0 ? ((JSON.parse(labelsJson.join(' ')) as Record<string, string> | null) ?? {}) : {};
+  const wanted = { ...recipe.labels, [recipeLabel]: fingerprint };
+  if (architecture === enginePlatform && Object.entries(wanted).every(([name, value]) => labels[name] === value)) return;
+  const pull = (): Promise<string> => runAsync('docker', ['pull', '--platform', `linux/${enginePlatform}`, reference], { what: `pulling ${reference}` });
+  await pull().catch(async (error: unknown) => {
+    // Docker 20.10 binds a digest to one image: after a `docker run --platform linux/arm64` of the tag, the index's
+    // digest names the arm64 image, and a pull for this platform refuses to move it. The binding goes, the pull again.
+    const bound = /Cannot overwrite digest (sha256:[0-9a-f]{64})/.exec(error instanceof Error ? error.message : '')?.[1];
+    if (!bound) throw error;
+    await runAsync('docker', ['image', 'rm', `${reference.replace(/:[^:/]+$/, '')}@${bound}`], { what: `untagging ${bound}` });
+    await pull();
+  });
+  log(`base image ${reference}: pulled into the engine (linux/${enginePlatform})`);
 }

@@ -4,7 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createCertificateAuthority, daysUntilExpiry, type KeyAndCertificate } from '../ca/certificates.js';
 import { RegistryClient } from '../registry/client.js';
-import { baseImageRecipes, ensureBaseImage, type BaseImage } from './base-images.js';
+import { baseImageRecipes, ensureBaseImage, ensureLocalBaseImage, type BaseImage } from './base-images.js';
 import { ensureDockerEngine } from './docker-engine.js';
 import { ensureEmulation, systemBinfmtHost } from './emulation.js';
 import { ensurePackageIndex } from './package-index.js';
@@ -100,7 +100,13 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
   let baseImages: BaseImage[];
   const started = Date.now();
   try {
-    baseImages = await Promise.all(baseImageRecipes.map((recipe) => ensureBaseImage(recipe, host, client, options.debianMirror, log)));
+    baseImages = await Promise.all(
+      baseImageRecipes.map(async (recipe) => {
+        const image = await ensureBaseImage(recipe, host, client, options.debianMirror, log);
+        await ensureLocalBaseImage(recipe, host, log);
+        return image;
+      }),
+    );
   } finally {
     await client.close();
   }

@@ -106,9 +106,19 @@ async function buildPlatformImage(request: PlatformImageRequest, reference: stri
   const changes = [...recipe.env.map((value) => `ENV ${value}`), `LABEL ${recipeLabel}=${fingerprint}`, ...labels].flatMap((change) => ['--change', change]);
   const mmdebstrap = ['mmdebstrap', '--quiet', '--variant=minbase', `--architectures=${architecture}`, `--include=${recipe.packages.join(',')}`, recipe.suite ?? 'bookworm', '-', ...(mirror ? [mirror] : [])];
   // Docker 20.10 records its own architecture whatever `--platform` says; `ensurePlatformImage` corrects it after the push.
-  const importing = ['docker', 'import', '--platform', `linux/${architecture}`, ...changes, '-', reference];
+  // Imported under a name of its own, tagged only once whole: `docker import` of a failed mmdebstrap's empty stream
+  // still makes an image, which under the recipe's tag and fingerprint the next run would take as built.
+  const building = `${reference}-building-${process.pid}`;
+  const importing = ['docker', 'import', '--platform', `linux/${architecture}`, ...changes, '-', building];
   const shellQuote = (value: string): string => `'${value.replaceAll("'", "'\\''")}'`;
   const pipeline = `set -o pipefail; ${mmdebstrap.map(shellQuote).join(' ')} | ${importing.map(shellQuote).join(' ')}`;
-  await runAsync('bash', ['-c', pipeline], { what: `building base image ${reference}` });
+  try {
+    await runAsync('bash', ['-c', pipeline], { what: `building base image ${reference}` });
+    const size = Number(spawnSync('docker', ['image', 'inspect', '--format', '{{.Size}}', building], { encoding: 'utf8' }).stdout.trim());
+    if (!(size > 0)) throw new EnvironmentError({ code: 'ENV_COMMAND_FAILED', message: `building base image ${reference} gave an empty image`, hint: 'run mmdebstrap by hand to see why, then `neurons env up` again' });
+    await runAsync('docker', ['tag', building, reference], { what: `tagging ${reference}` });
+  } finally {
+    spawnSync('docker', ['image', 'rm', building], { stdio: 'ignore' });
+  }
   log(`base image ${reference}: built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

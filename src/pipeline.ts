@@ -139,6 +139,7 @@ function createRunContext(options: PipelineOptions, settings: BuildSettings, cli
       cache: primary ? { client: clients.for(primary), host: primary.host, repository: `${primary.namespace}/neurons-cache` } : (undefined as never),
       log: options.log,
       pending: new Map(),
+      storing: new Map(),
     },
   };
   return {

@@ -26,6 +26,11 @@ export interface DependencyContext {
   log: (line: string) => void;
   /** Layers being made in this run, by key: two folders with the same dependencies make one. */
   pending: Map<string, Promise<DependencyLayer>>;
+  /**
+   * Cache writes in flight, by layer digest: the same files under two keys (pure-Python packages are the same on
+   * every platform) are uploaded once, the second write finding the blob there.
+   */
+  storing: Map<string, Promise<void>>;
 }
 
 /**
@@ -82,8 +87,11 @@ async function makeLayer(context: DependencyContext, worker: WorkerFolder, depen
   }
   const layer = buildLayer(entries);
   log(`dependencies of ${worker.path} for ${platform}: ${packages.length} package(s) installed (${origin}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const before = context.storing.get(layer.digest) ?? Promise.resolve();
+  const store = before.then(() => storeCachedLayer(cache.client, cache.repository, key, layer, packages));
+  context.storing.set(layer.digest, store.catch(() => undefined));
   try {
-    await storeCachedLayer(cache.client, cache.repository, key, layer, packages);
+    await store;
   } catch (error) {
     // The cache only saves time: a run whose cache write failed still publishes correct images.
     log(`WARNING: dependency layer of ${worker.path} not cached: ${(error as Error).message}`);

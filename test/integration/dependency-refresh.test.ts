@@ -55,7 +55,7 @@ describe('a dependency released after publishing', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  const pipeline = (): ReturnType<typeof runCli> => runCli(['pipeline', '--repo', repo, '--only', 'HashCalc', '--only', 'TagCase', '--all', '--platform', 'linux/amd64', '--output', path.join(repo, 'out'), '--json'], env);
+  const pipeline = (): ReturnType<typeof runCli> => runCli(['push', '--repo', repo, '--only', 'HashCalc', '--only', 'TagCase', '--all', '--platform', 'linux/amd64', '--json'], env);
 
   async function recorded(name: string): Promise<string | undefined> {
     const client = registryClient(state);

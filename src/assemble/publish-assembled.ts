@@ -20,6 +20,16 @@ export interface AssembledOutcome {
   digest?: string;
 }
 
+/**
+ * A failure of the registry while storing or tagging an assembled image is a failed push, as for an image the engine
+ * pushes (`PUSH_FAILED`, with the registry's words); any other failure (a dependency install) keeps its own code.
+ */
+function pushProblem(error: NeuronsError, file: string, folder: string): Problem {
+  const { code, message, hint } = error.problem;
+  if (!/^(REGISTRY_|MANIFEST_|BLOB_|TLS_)/.test(code)) return { ...error.problem, file: error.problem.file ?? folder };
+  return { code: 'PUSH_FAILED', file, message: `push failed (${code}): ${message}`, ...(hint ? { hint } : {}) };
+}
+
 /** Pulls one platform's image by digest into the engine, with the registry's credentials, for its smoke test. */
 async function pullByDigest(docker: Docker, registry: ResolvedRegistry, reference: string, platform: Platform): Promise<void> {
   const authconfig = registry.credentials ? { username: registry.credentials.username, password: registry.credentials.password, serveraddress: registry.host } : undefined;
@@ -40,7 +50,13 @@ export async function publishAssembledUnit(
   flavors: AssemblyFlavor[],
 ): Promise<AssembledOutcome[]> {
   const started = Date.now();
-  const assembled = await assembleUnit(run, { ...options, created: createdTime(options.env, options.source) }, flavors);
+  let assembled: AssembledFlavor[];
+  try {
+    assembled = await assembleUnit(run, { ...options, created: createdTime(options.env, options.source) }, flavors);
+  } catch (error) {
+    if (!(error instanceof NeuronsError)) throw error;
+    return flavors.map(({ flavor }) => ({ flavorId: flavor.id, images: [], problem: pushProblem(error, flavor.file, options.worker.path) }));
+  }
   const from = [...new Set(assembled.flatMap((item) => item.dependencies.map((dependency) => `${formatPlatform(dependency.platform)}: ${dependency.origin}`)))];
   run.log(`assembled ${options.worker.path} for ${options.platforms.map(formatPlatform).join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s${from.length > 0 ? ` (dependency layers: ${from.join(', ')})` : ''}`);
   const outcomes: AssembledOutcome[] = [];
@@ -57,7 +73,7 @@ export async function publishAssembledUnit(
       outcomes.push({ flavorId: item.flavor.id, images: await tagAssembled(run, item, wanted.pushes), digest: item.index.descriptor.digest });
     } catch (error) {
       if (!(error instanceof NeuronsError)) throw error;
-      outcomes.push({ flavorId: item.flavor.id, images: [], problem: { file: item.flavor.file, ...error.problem } });
+      outcomes.push({ flavorId: item.flavor.id, images: [], problem: pushProblem(error, item.flavor.file, options.worker.path) });
     }
   }
   return outcomes;

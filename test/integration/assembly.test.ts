@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentState } from '../../src/environment/state.js';
-import { copyFixture, environmentState, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
+import { copyFixture, environmentState, registryClient, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
 
 interface Descriptor {
   mediaType: string;
@@ -100,6 +100,31 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
     // The base image's layers are never uploaded: they are in the registry already.
     const amd64Base = layersOf('hashcalc_md5', 'amd64').slice(0, -2);
     for (const layer of amd64Base) expect(uploads).not.toContain(layer);
+  });
+
+  it('leaves neither the package index password nor the registry password in any layer or configuration it pushed', async () => {
+    const { gunzipSync } = await import('node:zlib');
+    const secrets = [state.packageIndex.password, state.registry.password];
+    const seen = new Set<string>();
+    for (const name of flavors) {
+      const index = skopeo(`${namespace}/${name}:1`) as { manifests: Descriptor[] };
+      for (const { digest } of index.manifests) {
+        const manifest = skopeo(`${namespace}/${name}@${digest}`) as { config: Descriptor; layers: Descriptor[] };
+        for (const blob of [manifest.config, ...manifest.layers]) {
+          if (seen.has(blob.digest)) continue;
+          seen.add(blob.digest);
+          const client = registryClient(state);
+          try {
+            const bytes = await client.readBlob(`${namespace}/${name}`, blob.digest);
+            const text = blob.mediaType.includes('gzip') ? gunzipSync(bytes) : bytes;
+            for (const secret of secrets) expect(text.includes(Buffer.from(secret)), `${name} ${blob.digest}`).toBe(false);
+          } finally {
+            await client.close();
+          }
+        }
+      }
+    }
+    expect(seen.size).toBeGreaterThan(4);
   });
 
   it('runs each platform: docker pull --platform linux/arm64 then docker run answers from an aarch64 machine', () => {

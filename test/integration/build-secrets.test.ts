@@ -94,6 +94,9 @@ describe('build secrets never reach the engine image store', () => {
     const { port } = index.address() as AddressInfo;
     namespace = uniqueNamespace('secrets');
     const repo = await copyFixture();
+    // Images built by the engine, as a worker's own Dockerfile, Go workers or `"assemble": false` have them: the
+    // install steps run in the engine's builder. (Assembled images install on the host: assembly.test.ts scans them.)
+    await writeFile(path.join(repo, 'neurons.json'), JSON.stringify({ assemble: false }));
     result = await runCli(['pipeline', '--repo', repo, '--output', path.join(repo, 'out'), '--namespace', namespace, '--json'], {
       NEURONS_PIP_INDEX_URL: `https://127.0.0.1:${port}/simple/`,
       NEURONS_PIP_INDEX_USERNAME: 'secrets-test',

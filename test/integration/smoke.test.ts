@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage } from '../../src/build/docker-build.js';
 import { createTar } from '../../src/build/tar.js';
+import { pullImage } from '../../src/runner/pull-image.js';
 import { discoverRepository } from '../../src/definitions/discover.js';
 import type { Flavor, Runtime, WorkerFolder } from '../../src/definitions/types.js';
 import { smokeTestFlavor, type SmokeResult } from '../../src/smoke/smoke-test.js';
@@ -77,6 +78,8 @@ describe('smoke test of built images, against the real engine', () => {
     hashCalc = discovery.workers.find((worker) => worker.directory === 'HashCalc') as WorkerFolder;
     images.push(...hashCalc.flavors.map((flavor) => reference(flavor)));
     // With --only, the other workers' catalog entries are missing from this namespace (exit 1): only the build matters here.
+    // Assembled in the registry: the engine gets the images by pulling them, as a Cortex host would.
+    for (const image of images) await pullImage(docker, image, process.env).catch((error: unknown) => expect.fail(`${String(error)}\n${result.stdout}${result.stderr}`));
     for (const image of images) await expect(docker.getImage(image).inspect(), result.stdout + result.stderr).resolves.toBeDefined();
 
     tiny = await mkdtemp(path.join(tmpdir(), 'neurons-tiny-'));

@@ -14,7 +14,6 @@ describe('binfmt_misc registration of QEMU', () => {
   let root: string;
   let host: BinfmtHost;
   let mounts: string[];
-  const log: string[] = [];
 
   /** A temporary folder stands in for /proc/sys/fs/binfmt_misc (mounted: it has `register`) and /usr/lib/binfmt.d. */
   beforeEach(async () => {
@@ -37,7 +36,9 @@ describe('binfmt_misc registration of QEMU', () => {
   afterEach(() => rm(root, { recursive: true, force: true }));
 
   it('writes the non-comment line of qemu-aarch64.conf into register when qemu-aarch64 is absent', async () => {
+    const log: string[] = [];
     expect(await ensureEmulation(host, (entry) => log.push(entry))).toEqual({ 'qemu-aarch64': 'registered' });
+    expect(log).toEqual(['arm64 emulation: qemu-aarch64 registered']);
     expect(await readFile(path.join(host.binfmtDirectory, 'register'), 'utf8')).toBe(line);
   });
 

@@ -77,12 +77,9 @@ export async function assembleUnit(
     ...new Map(pushes.map(({ target }) => [`${target.registry.host}/${target.path}`, { registry: target.registry, path: target.path }])).values(),
   ];
   const repositories = repositoriesOf(flavors.flatMap(({ pushes }) => pushes));
-  // The first repository gets the blob (mounted or uploaded); the others mount it from there, at once.
+  // The placer puts a blob on each registry once (mounted or uploaded); the other repositories mount it from there.
   const place = async (source: BlobSource, where = repositories): Promise<void> => {
-    const [first, ...rest] = where;
-    if (!first) return;
-    await run.placer.place(run.clients.for(first.registry), first.registry.host, first.path, source);
-    await Promise.all(rest.map(({ registry, path: repository }) => run.placer.place(run.clients.for(registry), registry.host, repository, source)));
+    await Promise.all(where.map(({ registry, path: repository }) => run.placer.place(run.clients.for(registry), registry.host, repository, source)));
   };
   const layerSources: BlobSource[] = [];
   for (const { image, dependencies } of perPlatform) {

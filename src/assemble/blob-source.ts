@@ -20,7 +20,25 @@ export class BlobPlacer {
   /** How each blob got where it is, for the run's log and the tests. */
   readonly outcomes: Array<{ digest: string; repository: string; outcome: BlobOutcome }> = [];
 
-  async place(client: RegistryClient, host: string, repository: string, source: BlobSource): Promise<BlobOutcome> {
+  /** Placements in flight, by registry and digest: the next one waits, then mounts from where the first put it. */
+  private readonly inflight = new Map<string, Promise<void>>();
+
+  /**
+   * Places one blob in one repository. Placements of the same blob on the same registry run one after the other, so
+   * that however many repositories, units or runs' parts want it at once, it crosses to that registry once.
+   */
+  place(client: RegistryClient, host: string, repository: string, source: BlobSource): Promise<BlobOutcome> {
+    const key = `${host}\0${source.descriptor.digest}`;
+    const before = this.inflight.get(key) ?? Promise.resolve();
+    const mine = before.then(() => this.placeNow(client, host, repository, source));
+    this.inflight.set(key, mine.then(
+      () => undefined,
+      () => undefined,
+    ));
+    return mine;
+  }
+
+  private async placeNow(client: RegistryClient, host: string, repository: string, source: BlobSource): Promise<BlobOutcome> {
     const { digest } = source.descriptor;
     const sameRegistry = source.from?.host === host;
     const placedHere = this.placed.get(digest)?.get(host) ?? [];

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TarEntry } from '../build/tar.js';
 import type { PackageIndexSetting } from '../config/load-config.js';
-import { NeuronsError } from '../errors/neurons-error.js';
+import { EnvironmentError, NeuronsError } from '../errors/neurons-error.js';
 import { formatPlatform, type Platform } from '../oci/platform.js';
-import { pullImage } from '../runner/pull-image.js';
+import { followProgress } from '../build/docker-build.js';
 import { maskSecrets } from '../util/mask.js';
 
 export interface ContainerInstall {
@@ -21,6 +21,25 @@ export interface ContainerInstall {
   npmRegistry: string | undefined;
   directory: string;
   file: string;
+  /** The credentials of the base image's registry, when it is a configured one. */
+  auth: { username: string; password: string; serveraddress: string } | undefined;
+}
+
+/** The base image of the platform, pulled by digest with its registry's credentials. */
+async function pullBase(docker: Docker, job: ContainerInstall): Promise<void> {
+  try {
+    const stream = (await docker.pull(job.image, { platform: formatPlatform(job.platform), ...(job.auth ? { authconfig: job.auth } : {}) })) as NodeJS.ReadableStream;
+    const events = await followProgress<{ error?: string }>(docker, stream);
+    const failure = events.find((event) => event.error);
+    if (failure) throw new Error(failure.error);
+  } catch (error) {
+    throw new NeuronsError({
+      code: 'BUILD_FAILED',
+      file: job.file,
+      message: `the base image ${job.image} could not be pulled to install the dependencies for ${formatPlatform(job.platform)}: ${maskSecrets((error as Error).message)}`,
+      hint: 'check that the engine trusts and can log in to the base image\'s registry (`neurons ca trust-engine`)',
+    });
+  }
 }
 
 function withCredentials(url: string, credentials: { username: string; password: string } | undefined): string {
@@ -57,9 +76,18 @@ async function entriesOf(root: string, prefix: string): Promise<TarEntry[]> {
  * environment only; the container is removed and nothing of it is committed: only the installed files become a layer.
  */
 export async function installInContainer(docker: Docker, job: ContainerInstall): Promise<{ entries: TarEntry[]; packages: Array<{ name: string; version: string }> }> {
+  try {
+    return await installOnce(docker, job);
+  } catch (error) {
+    if (error instanceof NeuronsError) throw error;
+    throw new EnvironmentError({ code: 'BUILD_ENGINE', file: job.file, message: `the Docker engine could not run the dependency install for ${formatPlatform(job.platform)}: ${maskSecrets((error as Error).message)}`, hint: 'check that the engine runs (`neurons env up`) and DOCKER_HOST' }, error);
+  }
+}
+
+async function installOnce(docker: Docker, job: ContainerInstall): Promise<{ entries: TarEntry[]; packages: Array<{ name: string; version: string }> }> {
   const scratch = await mkdtemp(path.join(tmpdir(), 'neurons-container-deps-'));
   try {
-    await pullImage(docker, job.image, process.env);
+    await pullBase(docker, job);
     const env = ['PYTHONDONTWRITEBYTECODE=1', 'PIP_NO_CACHE_DIR=1', 'PIP_DISABLE_PIP_VERSION_CHECK=1'];
     const binds = [`${scratch}/out:/out`];
     if (job.index) {
@@ -92,7 +120,7 @@ export async function installInContainer(docker: Docker, job: ContainerInstall):
       const { StatusCode } = (await container.wait()) as { StatusCode: number };
       if (StatusCode !== 0) {
         throw new NeuronsError({
-          code: 'DEPENDENCIES_FAILED',
+          code: 'BUILD_FAILED',
           file: job.file,
           message: `installing the dependencies for ${formatPlatform(job.platform)} failed (exit ${StatusCode}):\n${maskSecrets(output.join('')).split('\n').slice(-15).map((line) => `      | ${line}`).join('\n')}`,
           hint: 'check the requirements and the package index; the same install runs by hand with `docker run --platform ... <base image>`',

@@ -33,6 +33,13 @@ export interface DependencyContext {
   storing: Map<string, Promise<void>>;
 }
 
+/** What the engine logs in with to pull from the base image's registry, when it is a configured one. */
+function engineAuth(config: Config, baseName: string): { username: string; password: string; serveraddress: string } | undefined {
+  const host = baseName.slice(0, baseName.indexOf('/'));
+  const credentials = config.registries.find((registry) => registry.host === host)?.credentials;
+  return credentials ? { ...credentials, serveraddress: host } : undefined;
+}
+
 /**
  * The dependency layer of one folder for one platform, or undefined when it has none. Found in the registry's cache by
  * its key (an ephemeral runner reuses what any machine built), else installed on this host without emulation
@@ -81,6 +88,7 @@ async function makeLayer(context: DependencyContext, worker: WorkerFolder, depen
       npmRegistry: context.config.npmRegistry,
       directory: worker.directory,
       file: worker.path,
+      auth: engineAuth(context.config, baseName),
     });
     entries = installed.entries;
     packages = installed.packages;

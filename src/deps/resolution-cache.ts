@@ -53,7 +53,8 @@ export async function recall(cache: ResolutionCache, key: string): Promise<Resol
     return undefined;
   }
   if (remembered.format !== 1 || !Array.isArray(remembered.packages)) return undefined;
-  const checks = await Promise.all(Object.entries(remembered.pages).map(async ([url, digest]) => sha256((await cache.fetchPage(url)) ?? '') === digest));
+  // A page that cannot be read now (the index unreachable, its CA not trusted) confirms nothing: pip answers again.
+  const checks = await Promise.all(Object.entries(remembered.pages).map(async ([url, digest]) => sha256((await cache.fetchPage(url).catch(() => 'unreadable')) ?? '') === digest));
   return checks.every(Boolean) ? remembered.packages : undefined;
 }
 

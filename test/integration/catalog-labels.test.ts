@@ -156,9 +156,10 @@ describe('catalog entries backed by their own image', () => {
     } finally {
       proxy.refuse = () => false;
     }
-    // The push stopped at its first tag (the engine may retry it): the major tag was never moved.
+    // The push stopped at its first manifest (retried as the transport retries a refusal it may retry): no tag of
+    // 1.1 was written, and the major tag was never moved.
     expect(proxy.refused.length).toBeGreaterThan(0);
-    expect(new Set(proxy.refused)).toEqual(new Set([`PUT /v2/${namespace}/hashcalc_md5/manifests/1.1`]));
+    expect(proxy.refused.every((request) => request.startsWith(`PUT /v2/${namespace}/hashcalc_md5/manifests/sha256:`))).toBe(true);
   });
 
   it('(d) 1.1 fails its smoke test', async () => {

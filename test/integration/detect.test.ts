@@ -47,7 +47,8 @@ describe('detect on a real git history against the real registry', () => {
     state = await environmentState();
     const namespace = uniqueNamespace('detect');
     movingBase = `${state.registry.host}/${namespace}-base/python:moving`;
-    env = { NEURONS_NAMESPACE: namespace, NEURONS_BASE_PYTHON: movingBase, NEURONS_CHANNEL: 'devel' };
+    // The moving base is built by the engine for its own platform only: the images are made for that one.
+    env = { NEURONS_NAMESPACE: namespace, NEURONS_BASE_PYTHON: movingBase, NEURONS_CHANNEL: 'devel', NEURONS_PLATFORMS: 'linux/amd64' };
     await publishBase('one');
     repo = await copyFixture();
     git(repo, 'init', '-q', '-b', 'main');

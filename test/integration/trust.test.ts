@@ -77,7 +77,7 @@ describe('one trust setting reaches the images: build stages always, run time wh
     const env = { TEST_INDEX_USER: state.packageIndex.username, TEST_INDEX_PASSWORD: state.packageIndex.password };
     const untrusted = await runCli(['push', '--repo', await withIndex(undefined), '--only', 'HashCalc', '--namespace', uniqueNamespace('index-off')], env);
     expect(untrusted.status).toBe(1);
-    expect(untrusted.stdout).toMatch(/HashCalc_MD5_1_0 +failed .*BUILD_FAILED/);
+    expect(untrusted.stdout).toMatch(/HashCalc_MD5_1_0 +failed .*DEPS_INDEX_UNREACHABLE: package index https:\/\/127\.0\.0\.1:\d+\/simple\/cortexlite\/ cannot be reached: self-signed certificate/);
     const trusted = await runCli(['push', '--repo', await withIndex(state.caFile), '--only', 'HashCalc', '--namespace', uniqueNamespace('index-on')], env);
     expect(trusted.stdout).toMatch(/HashCalc_MD5_1_0 +pushed/);
     expect(trusted.status).toBe(0);

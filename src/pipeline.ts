@@ -131,6 +131,8 @@ function createRunContext(options: PipelineOptions, settings: BuildSettings, cli
     docker: options.docker,
     clients,
     placer: new BlobPlacer(),
+    // Smoke tests wait mostly on container starts (and QEMU for a foreign platform): a few at once keep both cores busy.
+    tests: createLimiter(4),
     log: options.log,
     dependencies: {
       config: options.config,

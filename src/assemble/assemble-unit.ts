@@ -31,6 +31,8 @@ export interface AssemblyRun {
   placer: BlobPlacer;
   dependencies: DependencyContext;
   log: (line: string) => void;
+  /** The run's budget of smoke-test containers at once (pull by digest, then the test), across folders and platforms. */
+  tests: <T>(task: () => Promise<T>) => Promise<T>;
 }
 
 /** One flavor of the unit to publish: its inputs, and per target the tags to put on it. */

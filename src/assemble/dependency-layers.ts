@@ -14,8 +14,11 @@ export interface DependencyLayer {
   source: BlobSource;
   diffId: string;
   packages: Array<{ name: string; version: string }>;
-  /** Where the layer came from: found in the registry's cache, installed on this host, or in a container of its platform. */
-  origin: 'cache' | 'host' | 'container';
+  /**
+   * Where the layer came from: found in the registry's cache, installed on this host, in a container of its platform,
+   * or made earlier in this run for another folder with the same dependencies.
+   */
+  origin: 'cache' | 'host' | 'container' | 'run';
 }
 
 export interface DependencyContext {
@@ -48,12 +51,11 @@ function engineAuth(config: Config, baseName: string): { username: string; passw
 export function dependencyLayer(context: DependencyContext, worker: WorkerFolder, dependencies: PlatformDependencies, baseName: string): Promise<DependencyLayer> | undefined {
   const { key } = dependencies;
   if (dependencies.resolution.kind === 'none' || !key) return undefined;
-  let pending = context.pending.get(key);
-  if (!pending) {
-    pending = makeLayer(context, worker, dependencies, key, baseName);
-    context.pending.set(key, pending);
-  }
-  return pending;
+  const pending = context.pending.get(key);
+  if (pending) return pending.then((layer) => ({ ...layer, origin: 'run' }));
+  const made = makeLayer(context, worker, dependencies, key, baseName);
+  context.pending.set(key, made);
+  return made;
 }
 
 async function makeLayer(context: DependencyContext, worker: WorkerFolder, dependencies: PlatformDependencies, key: string, baseName: string): Promise<DependencyLayer> {

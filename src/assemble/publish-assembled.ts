@@ -57,49 +57,62 @@ export async function publishAssembledUnit(
     if (!(error instanceof NeuronsError)) throw error;
     return flavors.map(({ flavor }) => ({ flavorId: flavor.id, images: [], problem: pushProblem(error, flavor.file, options.worker.path) }));
   }
-  const from = [...new Set(assembled.flatMap((item) => item.dependencies.map((dependency) => `${formatPlatform(dependency.platform)}: ${dependency.origin}`)))];
+  const origins = { cache: 'from the registry cache', host: 'installed on the host', container: 'installed in a container', run: 'made earlier in this run' };
+  const from = [...new Set(assembled.flatMap((item) => item.dependencies.map((dependency) => `${formatPlatform(dependency.platform)} ${origins[dependency.origin]}`)))];
   run.log(`assembled ${options.worker.path} for ${options.platforms.map(formatPlatform).join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s${from.length > 0 ? ` (dependency layers: ${from.join(', ')})` : ''}`);
-  const outcomes: AssembledOutcome[] = [];
-  for (const item of assembled) {
-    const wanted = flavors.find((candidate) => candidate.flavor.id === item.flavor.id);
-    if (!wanted) continue;
-    const problem = options.smoke ? await smokeEveryPlatform(run.docker, options, item, wanted) : undefined;
-    if (problem) {
-      outcomes.push({ flavorId: item.flavor.id, images: [], problem });
-      continue;
-    }
-    options.progress(item.flavor.id, 'pushing');
-    try {
-      outcomes.push({ flavorId: item.flavor.id, images: await tagAssembled(run, item, wanted.pushes), digest: item.index.descriptor.digest });
-    } catch (error) {
-      if (!(error instanceof NeuronsError)) throw error;
-      outcomes.push({ flavorId: item.flavor.id, images: [], problem: pushProblem(error, item.flavor.file, options.worker.path) });
-    }
-  }
+  // Each flavor is tested (every platform), then tagged, independently of the others: tests run side by side within
+  // the run's budget of containers, and a flavor's tags follow its own tests alone.
+  const outcomes = await Promise.all(
+    assembled.flatMap((item) => {
+      const wanted = flavors.find((candidate) => candidate.flavor.id === item.flavor.id);
+      return wanted ? [publishFlavor(run, options, item, wanted)] : [];
+    }),
+  );
   return outcomes;
 }
 
+async function publishFlavor(
+  run: AssemblyRun,
+  options: { worker: WorkerFolder; smoke: SmokeTester | undefined; progress: (flavorId: string, state: 'testing' | 'pushing') => void },
+  item: AssembledFlavor,
+  wanted: AssemblyFlavor,
+): Promise<AssembledOutcome> {
+  const problem = options.smoke ? await smokeEveryPlatform(run, options, item, wanted) : undefined;
+  if (problem) return { flavorId: item.flavor.id, images: [], problem };
+  options.progress(item.flavor.id, 'pushing');
+  try {
+    return { flavorId: item.flavor.id, images: await tagAssembled(run, item, wanted.pushes), digest: item.index.descriptor.digest };
+  } catch (error) {
+    if (!(error instanceof NeuronsError)) throw error;
+    return { flavorId: item.flavor.id, images: [], problem: pushProblem(error, item.flavor.file, options.worker.path) };
+  }
+}
+
 async function smokeEveryPlatform(
-  docker: Docker,
+  run: AssemblyRun,
   options: { worker: WorkerFolder; smoke: SmokeTester | undefined; progress: (flavorId: string, state: 'testing' | 'pushing') => void },
   item: AssembledFlavor,
   wanted: AssemblyFlavor,
 ): Promise<Problem | undefined> {
   const [first] = wanted.pushes;
-  if (!first || !options.smoke) return undefined;
+  const { smoke } = options;
+  if (!first || !smoke) return undefined;
   options.progress(item.flavor.id, 'testing');
-  for (const { platform, digest } of item.platforms) {
-    const reference = `${first.target.repository}@${digest}`;
-    try {
-      await pullByDigest(docker, first.target.registry, reference, platform);
-    } catch (error) {
-      return { code: 'SMOKE_PULL_FAILED', file: item.flavor.file, message: `the ${formatPlatform(platform)} image ${reference} could not be pulled for its test: ${(error as Error).message}`, hint: 'check the engine can reach and trusts the registry (`neurons ca trust-engine`)' };
-    }
-    const result = await options.smoke(reference, options.worker, item.flavor);
-    if (!result.passed) {
-      const problem = result.problem ?? { code: 'SMOKE_FAILED', file: item.flavor.file, message: 'the smoke test failed' };
-      return { ...problem, message: `${formatPlatform(platform)}: ${problem.message}` };
-    }
-  }
-  return undefined;
+  const problems = await Promise.all(
+    item.platforms.map(({ platform, digest }) =>
+      run.tests(async (): Promise<Problem | undefined> => {
+        const reference = `${first.target.repository}@${digest}`;
+        try {
+          await pullByDigest(run.docker, first.target.registry, reference, platform);
+        } catch (error) {
+          return { code: 'SMOKE_PULL_FAILED', file: item.flavor.file, message: `the ${formatPlatform(platform)} image ${reference} could not be pulled for its test: ${(error as Error).message}`, hint: 'check the engine can reach and trusts the registry (`neurons ca trust-engine`)' };
+        }
+        const result = await smoke(reference, options.worker, item.flavor);
+        if (result.passed) return undefined;
+        const problem = result.problem ?? { code: 'SMOKE_FAILED', file: item.flavor.file, message: 'the smoke test failed' };
+        return { ...problem, message: `${formatPlatform(platform)}: ${problem.message}` };
+      }),
+    ),
+  );
+  return problems.find((problem) => problem !== undefined);
 }

@@ -55,11 +55,14 @@ export async function prepareFolderBuild(repo: string, unit: BuildUnit, settings
   // another image than built by the engine for one.
   const how = JSON.stringify({ assembly: assembly.mode, platforms: assembly.platforms.map(formatPlatform) });
   const dependencies = assembly.mode === 'registry' ? await resolveFolderDependencies(repo, unit, settings, assembly.platforms) : { resolved: undefined, problem: undefined };
+  // An assembled image's base is the base's manifest of each of its platforms, not the index naming them all: a new
+  // arm64 base leaves an amd64-only worker as it is. (Its Dockerfile is only a description then: without the pin.)
+  const platformBases = dependencies.resolved?.platforms.map(({ image }) => `${formatPlatform(image.platform)}@${image.manifestDigest}`);
   const folder = folderInputs({
     templateId: rendered.templateId,
-    dockerfile: rendered.dockerfile,
+    dockerfile: platformBases ? rendered.dockerfile.replace(/^FROM \S+/gm, 'FROM <base>') : rendered.dockerfile,
     context: files,
-    baseImages,
+    baseImages: platformBases ?? baseImages,
     settings: `${buildSettingsFingerprint(settings.config)}${how}`,
     ...(dependencies.resolved ? { dependencies: dependencies.resolved.summary } : dependencies.problem ? { dependencies: `unresolved: ${dependencies.problem.code}` } : {}),
   });

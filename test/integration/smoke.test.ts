@@ -57,7 +57,11 @@ describe('smoke test of built images, against the real engine', () => {
   const tinyWorkers: Record<string, Awaited<ReturnType<typeof tinyWorker>>> = {};
   let foldersBefore: string[];
 
+  const sharedTmp = process.env['TMPDIR'];
   beforeAll(async () => {
+    // The temporary job folders of this process's smoke tests go to a folder of its own: another run on the machine
+    // (a CI checkout, a benchmark) makes and removes its own under the shared one meanwhile.
+    process.env['TMPDIR'] = await mkdtemp(path.join(tmpdir(), 'neurons-smoke-isolated-'));
     host = (await environmentState()).registry.host;
     repo = await copyFixture();
     namespace = uniqueNamespace('smoke');
@@ -109,6 +113,8 @@ describe('smoke test of built images, against the real engine', () => {
   });
 
   afterAll(async () => {
+    if (sharedTmp === undefined) delete process.env['TMPDIR'];
+    else process.env['TMPDIR'] = sharedTmp;
     for (const image of images) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
     if (tiny) await rm(tiny, { recursive: true, force: true });
     if (repo) await rm(repo, { recursive: true, force: true });

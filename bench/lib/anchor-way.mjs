@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { runCommand } from './run-command.mjs';
 
-const indexCaName = '.bench-index-ca.crt';
+export const indexCaName = '.bench-index-ca.crt';
 
 export function anchorDockerfile({ baseImage, directory, command }) {
   return `FROM ${baseImage}

@@ -75,7 +75,7 @@ let buildahReferences = [];
 /** One `neurons pipeline` run; its log kept in the temp folder; fails the benchmark unless `check` holds. */
 async function neurons(label, platforms, namespace, check) {
   const result = await runNeuronsWay({ fleet, output: path.join(temp, `catalogs-${namespace}`), namespace, platforms, env: neuronsEnv });
-  await writeFile(path.join(temp, `neurons-${label}.log`), mask(result.log));
+  await writeFile(path.join(temp, `neurons-${label}.log`), mask(result.timeline));
   const statuses = Object.entries(result.statuses).map(([status, count]) => `${count} ${status}`).join(', ');
   const { assembly } = result;
   log(`  neurons ${label}: ${seconds(result.seconds)} s; ${statuses}; ${result.pushes} tags; ${assembly.folders} folders assembled (summed ${assembly.assembledSeconds.toFixed(1)} s), ${assembly.installs} dependency installs (summed ${assembly.installSeconds.toFixed(1)} s; ${assembly.installOrigins.join(', ') || 'none'}), ${assembly.cacheHits} from the registry cache`);

@@ -69,5 +69,6 @@ export async function runNeuronsWay({ fleet, output, namespace, platforms = [], 
     folderBuildSeconds: folderBuildSeconds(result.output),
     assembly: assemblySummary(result.output),
     log: result.output,
+    timeline: result.timeline,
   };
 }

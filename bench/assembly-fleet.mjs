@@ -139,9 +139,10 @@ try {
   // b. Cold, amd64 + arm64: only when the base image is an index of both platforms.
   const certDir = await buildahCertDir(environment.caFile, path.join(temp, 'certs'));
   const basePlatforms = await registryPlatforms({ image: environment.pythonBase, certDir, creds: environment.registryCredentials });
-  if (!basePlatforms.includes(amd64) || !basePlatforms.includes(arm64)) {
-    const what = basePlatforms.length === 0 ? 'a single manifest, not an index' : `an index of ${basePlatforms.join(', ')}`;
-    log(`b. skipped: the base image ${environment.pythonBase} is ${what}; both ways need it as an index of ${amd64} and ${arm64}`);
+  const usable = (platform) => basePlatforms.some((entry) => entry.platform === platform && entry.bytes > 1_000_000);
+  if (!usable(amd64) || !usable(arm64)) {
+    const what = basePlatforms.length === 0 ? 'a single manifest, not an index' : `an index of ${basePlatforms.map((entry) => `${entry.platform} (layers: ${entry.bytes} bytes)`).join(', ')}`;
+    log(`b. skipped: the base image ${environment.pythonBase} is ${what}; both ways need it as an index of ${amd64} and ${arm64}, each with a root file system`);
     rows.push(['b. cold fleet, amd64 + arm64', 'skipped', 'skipped', '', '>= 10x']);
   } else {
     await pullBase({ baseImage: environment.pythonBase, platforms: [amd64, arm64], certDir, creds: environment.registryCredentials });

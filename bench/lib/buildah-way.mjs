@@ -62,9 +62,18 @@ export async function removeBuildahImages(references) {
   await runCommand(['buildah', 'rmi', '--prune'], { allowFailure: true });
 }
 
-/** The platforms `image` has in the registry (`os/arch` of each manifest of its index), or [] when it is one manifest. */
+/**
+ * The platforms `image` has in the registry, each with the size of its layers (`[{ platform: 'os/arch', bytes }]`,
+ * from its index), or [] when it is one manifest: an image with no root file system (an empty layer) is no base.
+ */
 export async function registryPlatforms({ image, certDir, creds }) {
-  const result = await runCommand(['skopeo', 'inspect', '--raw', '--cert-dir', certDir, '--creds', creds, `docker://${image}`]);
-  const manifest = JSON.parse(result.stdout);
-  return (manifest.manifests ?? []).map((entry) => `${entry.platform?.os}/${entry.platform?.architecture}`);
+  const inspect = async (reference) => JSON.parse((await runCommand(['skopeo', 'inspect', '--raw', '--cert-dir', certDir, '--creds', creds, `docker://${reference}`])).stdout);
+  const index = await inspect(image);
+  const repository = image.slice(0, image.lastIndexOf(':'));
+  const platforms = [];
+  for (const entry of index.manifests ?? []) {
+    const manifest = await inspect(`${repository}@${entry.digest}`);
+    platforms.push({ platform: `${entry.platform?.os}/${entry.platform?.architecture}`, bytes: (manifest.layers ?? []).reduce((sum, layer) => sum + layer.size, 0) });
+  }
+  return platforms;
 }

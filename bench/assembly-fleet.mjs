@@ -8,7 +8,7 @@
 //      flavors against `neurons pipeline` (amd64)
 //   d. nothing changed: `neurons pipeline` (amd64; and both platforms when b ran)
 // Build first: npx tsc -p tsconfig.json && node bench/assembly-fleet.mjs [--folders 40] [--min-flavors 100] [--keep]
-//   [--skip-anchor] [--buildah-budget SECONDS] [--noop-runs N]. Fairness notes: bench/README.md.
+//   [--buildah-budget SECONDS] [--noop-runs N] [--concurrency N]. Fairness notes: bench/README.md.
 import { existsSync } from 'node:fs';
 import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -32,14 +32,17 @@ const { values: options } = parseArgs({
     keep: { type: 'boolean', default: false },
     'buildah-budget': { type: 'string', default: '1500' },
     'noop-runs': { type: 'string', default: '3' },
+    concurrency: { type: 'string' },
   },
 });
 const folders = Number(options.folders);
 const minFlavors = Number(options['min-flavors']);
 const buildahBudget = Number(options['buildah-budget']);
 const noopRuns = Number(options['noop-runs']);
-if (![folders, minFlavors, buildahBudget, noopRuns].every((value) => Number.isInteger(value) && value >= 1)) {
-  console.error('usage: node bench/assembly-fleet.mjs [--folders N] [--min-flavors N] [--keep] [--buildah-budget SECONDS] [--noop-runs N]');
+// neurons' own default (folders at a time) unless given: passed on as `--concurrency N`.
+const concurrency = options.concurrency === undefined ? undefined : Number(options.concurrency);
+if (![folders, minFlavors, buildahBudget, noopRuns, concurrency ?? 1].every((value) => Number.isInteger(value) && value >= 1)) {
+  console.error('usage: node bench/assembly-fleet.mjs [--folders N] [--min-flavors N] [--keep] [--buildah-budget SECONDS] [--noop-runs N] [--concurrency N]');
   process.exit(2);
 }
 
@@ -74,7 +77,7 @@ let buildahReferences = [];
 
 /** One `neurons pipeline` run; its log kept in the temp folder; fails the benchmark unless `check` holds. */
 async function neurons(label, platforms, namespace, check) {
-  const result = await runNeuronsWay({ fleet, output: path.join(temp, `catalogs-${namespace}`), namespace, platforms, env: neuronsEnv });
+  const result = await runNeuronsWay({ fleet, output: path.join(temp, `catalogs-${namespace}`), namespace, platforms, concurrency, env: neuronsEnv });
   await writeFile(path.join(temp, `neurons-${label}.log`), mask(result.timeline));
   const statuses = Object.entries(result.statuses).map(([status, count]) => `${count} ${status}`).join(', ');
   const { assembly } = result;

@@ -50,8 +50,8 @@ export function parseReport(stdout) {
 }
 
 /** Runs the pipeline; a non-zero exit is a CommandFailure (its output tail is printed by the caller). */
-export async function runNeuronsWay({ fleet, output, namespace, platforms = [], env = process.env }) {
-  const result = await runCommand([cli, 'pipeline', '--repo', fleet, '--output', output, '--namespace', namespace, ...platforms.flatMap((platform) => ['--platform', platform]), '--json'], { env });
+export async function runNeuronsWay({ fleet, output, namespace, platforms = [], concurrency, env = process.env }) {
+  const result = await runCommand([cli, 'pipeline', '--repo', fleet, '--output', output, '--namespace', namespace, ...platforms.flatMap((platform) => ['--platform', platform]), ...(concurrency ? ['--concurrency', String(concurrency)] : []), '--json'], { env });
   const report = parseReport(result.stdout);
   const pushed = report.outcomes.filter((outcome) => outcome.status === 'pushed');
   const statuses = {};

@@ -83,7 +83,7 @@ async function neurons(label, platforms, namespace, check) {
   const { assembly } = result;
   log(`  neurons ${label}: ${seconds(result.seconds)} s; ${statuses}; ${result.pushes} tags; ${assembly.folders} folders assembled (summed ${assembly.assembledSeconds.toFixed(1)} s), ${assembly.installs} dependency installs (summed ${assembly.installSeconds.toFixed(1)} s; ${assembly.installOrigins.join(', ') || 'none'}), ${assembly.cacheHits} from the registry cache`);
   const problem = check(result);
-  if (problem) throw new Error(`neurons ${label}: ${problem} (${statuses})\n${mask(result.log).split('\n').slice(-40).join('\n')}`);
+  if (problem) throw new Error(`neurons ${label}: ${problem} (${statuses})\n${mask(result.log).split('\n').slice(-40).map((line) => line.slice(0, 400)).join('\n')}`);
   return result;
 }
 

@@ -19,6 +19,7 @@ import { pushImage } from './push/push-image.js';
 import { RegistryClientPool } from './registry/client-pool.js';
 import { createLimiter } from './util/limit.js';
 import type { AssemblyRun } from './assemble/assemble-unit.js';
+import type { UnitDependencies } from './assemble/resolve-dependencies.js';
 import { BlobPlacer } from './assemble/blob-source.js';
 import { describeMode } from './assemble/assembly-mode.js';
 import { publishAssembledUnit } from './assemble/publish-assembled.js';
@@ -130,7 +131,6 @@ function createRunContext(options: PipelineOptions, settings: BuildSettings, cli
     docker: options.docker,
     clients,
     placer: new BlobPlacer(),
-    bases: new Map(),
     log: options.log,
     dependencies: {
       config: options.config,
@@ -139,6 +139,7 @@ function createRunContext(options: PipelineOptions, settings: BuildSettings, cli
       cache: primary ? { client: clients.for(primary), host: primary.host, repository: `${primary.namespace}/neurons-cache` } : (undefined as never),
       log: options.log,
       pending: new Map(),
+      storing: new Map(),
     },
   };
   return {
@@ -250,14 +251,21 @@ async function processAssembledUnit(
     const inputs = ready.flavors.find((item) => item.flavor.id === flavor.id)?.inputs;
     return inputs ? [{ flavor, inputs, pushes: decisions.get(flavor.id)?.pushes ?? [] }] : [];
   });
+  if (!ready.dependencies.resolved) {
+    const problem = ready.dependencies.problem ?? { code: 'DEPENDENCIES_UNRESOLVED', file: worker, message: 'the dependencies of this folder were not resolved' };
+    for (const flavor of wanted) {
+      report.outcomes.push(outcome(flavor, 'failed', { problem }));
+      options.progress({ worker, flavor: flavor.id, state: 'failed', detail: problem.code });
+    }
+    return;
+  }
   const started = Date.now();
   const results = await publishAssembledUnit(
     run.assembly,
     {
       repo: options.repo,
       worker: unit.worker,
-      requirements: unit.requirements,
-      baseImage: run.settings.baseImages[unit.worker.runtime === 'node' ? 'node' : 'python'] ?? '',
+      dependencies: ready.dependencies.resolved as UnitDependencies,
       platforms: ready.assembly.platforms,
       source: run.settings.source.folder(worker),
       templateId: ready.rendered.templateId,
@@ -313,17 +321,19 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
   const plan = buildPlan(repo, discovery, config, only);
   const report: PipelineReport = { discovery, plan, outcomes: [], folderBuilds: 0, catalogFiles: [], missing: [], kept: [] };
   const clients = new RegistryClientPool(options.log);
+  let settings: BuildSettings | undefined;
   try {
     for (const registry of config.registries) if (registry.insecure) options.log(`WARNING: TLS verification is off for registry ${registry.host} (insecure: true)`);
-    const settings = await prepareBuildSettings(repo, discovery, config, { offline: options.offline, env: options.env, clients, push: options.push });
+    const runSettings = await prepareBuildSettings(repo, discovery, config, { offline: options.offline, env: options.env, clients, push: options.push });
+    settings = runSettings;
     const limit = createLimiter(Math.max(1, options.concurrency));
-    const detection = await detectChanges({ repo, discovery, config, settings, clients, mode: options.mode, only, base: options.base, head: options.head, pullRequest: options.pullRequest, force: options.force, env: options.env });
+    const detection = await detectChanges({ repo, discovery, config, settings: runSettings, clients, mode: options.mode, only, base: options.base, head: options.head, pullRequest: options.pullRequest, force: options.force, env: options.env });
     const { decisions, prepared: preparedByDetection, ...detected } = detection;
     report.detection = detected;
     // Units something is to be done for, as detection prepared them (in git mode it prepared none).
     const active = (unit: BuildUnit): boolean => unit.flavors.some(({ flavor }) => decisions.get(flavor.id)?.action !== undefined && decisions.get(flavor.id)?.action !== 'skip');
     const prepared = await Promise.all(
-      plan.units.map((unit) => (active(unit) ? (preparedByDetection.get(unitKey(unit)) ?? limit(() => prepareFolderBuild(repo, unit, settings))) : undefined)),
+      plan.units.map((unit) => (active(unit) ? (preparedByDetection.get(unitKey(unit)) ?? limit(() => prepareFolderBuild(repo, unit, runSettings))) : undefined)),
     );
     if (options.dryRun) {
       for (const [index, unit] of plan.units.entries()) {
@@ -337,7 +347,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
       }
       return report;
     }
-    const run = createRunContext(options, settings, clients);
+    const run = createRunContext(options, runSettings, clients);
     for (const unit of plan.units) for (const { flavor } of unit.flavors) options.progress({ worker: unit.worker.path, flavor: flavor.id, state: 'queued' });
     await Promise.all(plan.units.map((unit, index) => limit(() => processUnit(options, run, unit, prepared[index], decisions, report))));
     // Outcomes in plan order, whatever order the units finished in.
@@ -360,7 +370,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
         // A failed or refused flavor's inputs are not those of whatever image its tags still name.
         buildInputDigests: new Map(report.outcomes.filter((outcome) => outcome.buildInputDigest && (outcome.status === 'pushed' || outcome.status === 'unchanged')).map((outcome) => [outcome.id, outcome.buildInputDigest])),
         revisions: new Map(publishable.flatMap((worker) => {
-          const revision = settings.source.folder(worker.path).revision;
+          const revision = runSettings.source.folder(worker.path).revision;
           return revision ? [[worker.path, revision] as const] : [];
         })),
         pushed: run.pushed,
@@ -376,6 +386,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
     }
     return report;
   } finally {
+    await settings?.dependencies?.close();
     await clients.close();
   }
 }

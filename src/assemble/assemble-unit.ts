@@ -7,7 +7,6 @@ import type { Config, ResolvedRegistry } from '../config/load-config.js';
 import type { Flavor, WorkerFolder } from '../definitions/types.js';
 import { NeuronsError } from '../errors/neurons-error.js';
 import { parseImageReference } from '../images/reference.js';
-import { resolveBaseImage, type BasePlatformImage, type ResolvedBaseImage } from '../oci/base-image.js';
 import { buildImageConfig, buildImageIndex, buildImageManifest } from '../oci/image.js';
 import { buildLayer } from '../oci/layer.js';
 import { formatPlatform, type Platform } from '../oci/platform.js';
@@ -19,6 +18,7 @@ import type { Descriptor } from '../registry/manifest.js';
 import type { SourceInfo } from '../render/source-info.js';
 import type { BlobPlacer, BlobSource } from './blob-source.js';
 import { dependencyLayer, type DependencyContext, type DependencyLayer } from './dependency-layers.js';
+import type { UnitDependencies } from './resolve-dependencies.js';
 import { flavorAnnotations, flavorEntrypointArray, flavorLabels, runtimeEnvironment } from './flavor-config.js';
 
 const dependenciesLabel = 'io.neurons.dependencies';
@@ -30,8 +30,6 @@ export interface AssemblyRun {
   clients: RegistryClientPool;
   placer: BlobPlacer;
   dependencies: DependencyContext;
-  /** Base images by pinned reference, resolved once per run for the platforms asked. */
-  bases: Map<string, Promise<ResolvedBaseImage>>;
   log: (line: string) => void;
 }
 
@@ -51,25 +49,6 @@ export interface AssembledFlavor {
   dependencies: Array<{ platform: Platform; origin: DependencyLayer['origin']; packages: number }>;
 }
 
-/** The client for a base image's registry: the configured one when it is one of ours, else anonymous with our CAs. */
-function baseClient(run: AssemblyRun, host: string): RegistryClient {
-  const registry = run.config.registries.find((candidate) => candidate.host === host);
-  if (registry) return run.clients.for(registry);
-  const anonymous: ResolvedRegistry = { host, namespace: '', credentials: undefined, ca: run.config.trust.caPems, plainHttp: false, insecure: false };
-  return run.clients.for(anonymous);
-}
-
-function resolveBase(run: AssemblyRun, reference: string, platforms: Platform[], file: string): Promise<ResolvedBaseImage> {
-  const key = `${reference}\0${platforms.map(formatPlatform).join(',')}`;
-  let pending = run.bases.get(key);
-  if (!pending) {
-    const parsed = parseImageReference(reference);
-    pending = resolveBaseImage(baseClient(run, parsed.host), parsed.repository, parsed.digest ?? parsed.tag ?? 'latest', platforms, file);
-    run.bases.set(key, pending);
-  }
-  return pending;
-}
-
 /** The worker folder as the template copies it: `/worker/<Dir>/`, definitions left out (the engine reads them from the catalog). */
 async function workerEntries(repo: string, worker: WorkerFolder): Promise<TarEntry[]> {
   const definitions = new Set(worker.flavors.map((flavor) => path.posix.basename(flavor.file)));
@@ -83,19 +62,16 @@ async function workerEntries(repo: string, worker: WorkerFolder): Promise<TarEnt
  */
 export async function assembleUnit(
   run: AssemblyRun,
-  options: { repo: string; worker: WorkerFolder; requirements: string | undefined; baseImage: string; platforms: Platform[]; source: SourceInfo; templateId: string; created: string },
+  options: { repo: string; worker: WorkerFolder; dependencies: UnitDependencies; source: SourceInfo; templateId: string; created: string },
   flavors: AssemblyFlavor[],
 ): Promise<AssembledFlavor[]> {
-  const { worker } = options;
+  const { worker, dependencies: resolved } = options;
   const runtime = worker.runtime === 'node' ? 'node' : 'python';
-  const base = await resolveBase(run, options.baseImage, options.platforms, worker.path);
-  const baseHost = parseImageReference(options.baseImage).host;
-  const baseFrom = { client: baseClient(run, baseHost), host: baseHost, repository: base.repository };
+  const baseHost = parseImageReference(resolved.baseName).host;
+  const baseFrom = { client: resolved.baseClient, host: baseHost, repository: resolved.base.repository };
   const workerLayer = buildLayer(await workerEntries(options.repo, worker));
   const workerSource: BlobSource = { descriptor: { mediaType: workerLayer.mediaType, digest: workerLayer.digest, size: workerLayer.size }, bytes: workerLayer.bytes };
-  const perPlatform = await Promise.all(
-    base.images.map(async (image: BasePlatformImage) => ({ image, dependencies: await dependencyLayer(run.dependencies, options.repo, worker, options.requirements, image, `${baseHost}/${base.repository}`) })),
-  );
+  const perPlatform = await Promise.all(resolved.platforms.map(async (platform) => ({ image: platform.image, dependencies: await dependencyLayer(run.dependencies, worker, platform, resolved.baseName) })));
   // Every target repository gets every blob first (base layers mounted, ours uploaded once per registry and mounted after).
   const repositoriesOf = (pushes: AssemblyFlavor['pushes']): Array<{ registry: ResolvedRegistry; path: string }> => [
     ...new Map(pushes.map(({ target }) => [`${target.registry.host}/${target.path}`, { registry: target.registry, path: target.path }])).values(),

@@ -10,6 +10,7 @@ import { maskSecrets } from '../util/mask.js';
 import { assembleUnit, tagAssembled, type AssembledFlavor, type AssemblyFlavor, type AssemblyRun } from './assemble-unit.js';
 import type { SourceInfo } from '../render/source-info.js';
 import { createdTime } from './flavor-config.js';
+import type { UnitDependencies } from './resolve-dependencies.js';
 
 export interface AssembledOutcome {
   flavorId: string;
@@ -35,7 +36,7 @@ async function pullByDigest(docker: Docker, registry: ResolvedRegistry, referenc
  */
 export async function publishAssembledUnit(
   run: AssemblyRun,
-  options: { repo: string; worker: WorkerFolder; requirements: string | undefined; baseImage: string; platforms: Platform[]; source: SourceInfo; templateId: string; env: NodeJS.ProcessEnv; smoke: SmokeTester | undefined; progress: (flavorId: string, state: 'testing' | 'pushing') => void },
+  options: { repo: string; worker: WorkerFolder; dependencies: UnitDependencies; platforms: Platform[]; source: SourceInfo; templateId: string; env: NodeJS.ProcessEnv; smoke: SmokeTester | undefined; progress: (flavorId: string, state: 'testing' | 'pushing') => void },
   flavors: AssemblyFlavor[],
 ): Promise<AssembledOutcome[]> {
   const started = Date.now();

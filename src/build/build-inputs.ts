@@ -16,6 +16,8 @@ export interface InputComponents {
   settings: string;
   /** The flavor's own part: its labels and entry point (from the definition). */
   definition: string;
+  /** Assembled images: the exact versions of their dependencies, per platform. */
+  dependencies?: string;
 }
 
 export interface BuildInputs {
@@ -45,13 +47,14 @@ export function buildSettingsFingerprint(config: Config): string {
  * of the build context (file contents and modes, generated files), the base images, the template and the build
  * settings. Same inputs, same digest; one byte changed, another digest. Credentials are never inputs.
  */
-export function folderInputs(inputs: { templateId: string; dockerfile: string; context: Buffer; baseImages: string[]; settings: string }): Omit<BuildInputs, 'components'> & { components: Omit<InputComponents, 'definition'> } {
+export function folderInputs(inputs: { templateId: string; dockerfile: string; context: Buffer; baseImages: string[]; settings: string; dependencies?: string }): Omit<BuildInputs, 'components'> & { components: Omit<InputComponents, 'definition'> } {
   const components = {
     template: inputs.templateId,
     dockerfile: sha256(inputs.dockerfile),
     context: sha256(inputs.context),
     base: sha256(JSON.stringify([...inputs.baseImages].sort())),
     settings: sha256(inputs.settings),
+    ...(inputs.dependencies === undefined ? {} : { dependencies: sha256(inputs.dependencies) }),
   };
   return { digest: sha256('neurons-folder/1', JSON.stringify(components)), components };
 }
@@ -69,7 +72,7 @@ export function flavorInputs(folder: ReturnType<typeof folderInputs>, flavorDock
 export const buildInputLabel = 'io.neurons.build-input-digest';
 export const buildComponentsLabel = 'io.neurons.build-inputs';
 
-export type RebuildReason = 'new' | 'files' | 'definition' | 'template' | 'base-image' | 'settings' | 'forced';
+export type RebuildReason = 'new' | 'files' | 'definition' | 'template' | 'base-image' | 'settings' | 'dependencies' | 'forced';
 
 /** Why an image with `previous` inputs must be rebuilt to get `current` ones (empty: it need not be). */
 export function rebuildReasons(current: InputComponents, previous: Partial<InputComponents> | undefined): RebuildReason[] {
@@ -79,6 +82,8 @@ export function rebuildReasons(current: InputComponents, previous: Partial<Input
   if (current.definition !== previous.definition) reasons.push('definition');
   if (current.base !== previous.base) reasons.push('base-image');
   if (current.settings !== previous.settings) reasons.push('settings');
+  // A new release of a dependency (or of one it pulls in): the same code, refreshed, as for a new base image.
+  if ((current.dependencies ?? '') !== (previous.dependencies ?? '')) reasons.push('dependencies');
   // A Dockerfile that changed with the same bases and settings (the Dockerfile names the package index): the template did.
   const explained = current.base !== previous.base || current.settings !== previous.settings;
   if (current.template !== previous.template || (current.dockerfile !== previous.dockerfile && !explained)) reasons.push('template');

@@ -1,6 +1,7 @@
 import type { Config } from '../config/load-config.js';
 import type { Discovery } from '../definitions/types.js';
 import type { RegistryClientPool } from '../registry/client-pool.js';
+import { DependencyResolver } from '../assemble/resolve-dependencies.js';
 import { pinBaseImages } from '../render/pin-base-images.js';
 import { readRepositorySource, type RepositorySource } from '../render/source-info.js';
 import { TemplateSet } from '../render/templates.js';
@@ -34,7 +35,8 @@ export async function prepareBuildSettings(
     pinBaseImages(config, options.offline, options.clients),
     options.provenance === false ? unknownSource() : readRepositorySource(repo, discovery.workers.map((worker) => worker.path), options.env),
   ]);
-  return { config, baseImages, templates: new TemplateSet(config.templates), source, registryAuth: registryAuth(config), assembly: { offline: options.offline, push: options.push ?? true } };
+  const dependencies = options.clients && !options.offline ? new DependencyResolver(config, options.clients, options.env) : undefined;
+  return { config, baseImages, templates: new TemplateSet(config.templates), source, registryAuth: registryAuth(config), assembly: { offline: options.offline, push: options.push ?? true }, ...(dependencies ? { dependencies } : {}) };
 }
 
 function unknownSource(): Promise<RepositorySource> {

@@ -8,7 +8,10 @@ import { folderEntries } from './context.js';
 import { buildImage, type RegistryAuth } from './docker-build.js';
 import { createTar } from './tar.js';
 import { assemblyMode } from '../assemble/assembly-mode.js';
-import { formatPlatform } from '../oci/platform.js';
+import { formatPlatform, type Platform } from '../oci/platform.js';
+import type { DependencyResolver, UnitDependencies } from '../assemble/resolve-dependencies.js';
+import { NeuronsError } from '../errors/neurons-error.js';
+import type { Problem } from '../errors/problem.js';
 
 export interface BuildSettings extends RenderSettings {
   source: RepositorySource;
@@ -16,6 +19,8 @@ export interface BuildSettings extends RenderSettings {
   registryAuth: RegistryAuth;
   /** What decides between assembling in the registry and building in the engine (see assemblyMode). */
   assembly: { offline: boolean; push: boolean };
+  /** Resolves the dependencies of assembled folders (a run with registry clients, not offline). */
+  dependencies?: DependencyResolver;
 }
 
 export interface BuiltFlavor {
@@ -49,14 +54,38 @@ export async function prepareFolderBuild(repo: string, unit: BuildUnit, settings
   // How and for which platforms the image is made is an input: the same files assembled for two platforms are
   // another image than built by the engine for one.
   const how = JSON.stringify({ assembly: assembly.mode, platforms: assembly.platforms.map(formatPlatform) });
-  const folder = folderInputs({ templateId: rendered.templateId, dockerfile: rendered.dockerfile, context: files, baseImages, settings: `${buildSettingsFingerprint(settings.config)}${how}` });
+  const dependencies = assembly.mode === 'registry' ? await resolveFolderDependencies(repo, unit, settings, assembly.platforms) : { resolved: undefined, problem: undefined };
+  const folder = folderInputs({
+    templateId: rendered.templateId,
+    dockerfile: rendered.dockerfile,
+    context: files,
+    baseImages,
+    settings: `${buildSettingsFingerprint(settings.config)}${how}`,
+    ...(dependencies.resolved ? { dependencies: dependencies.resolved.summary } : dependencies.problem ? { dependencies: `unresolved: ${dependencies.problem.code}` } : {}),
+  });
   const { digest } = folder;
   const folderTag = `neurons.local/${worker.kind}-${worker.directory.toLowerCase()}:${digest.slice('sha256:'.length, 'sha256:'.length + 16)}`;
   const flavors = unit.flavors.map(({ flavor, targets }) => {
     const dockerfile = renderFlavor(settings.templates, { folderImage: folderTag, worker, flavor, source: settings.source.folder(worker.path), templateId: rendered.templateId, stdio: rendered.speaksStdio });
     return { flavor, targets, dockerfile, inputs: flavorInputs(folder, dockerfile) };
   });
-  return { rendered, context, digest, folderTag, flavors, assembly, dockerfileName: custom ? 'Dockerfile' : generatedDockerfile };
+  return { rendered, context, digest, folderTag, flavors, assembly, dependencies, dockerfileName: custom ? 'Dockerfile' : generatedDockerfile };
+}
+
+/**
+ * The exact dependencies of an assembled folder on each platform, resolved before anything is decided (they are
+ * build inputs). A folder whose dependencies cannot be resolved (a requirement no index has) fails alone, with the
+ * problem, when it is built: the other folders go on.
+ */
+async function resolveFolderDependencies(repo: string, unit: BuildUnit, settings: BuildSettings, platforms: Platform[]): Promise<{ resolved: UnitDependencies | undefined; problem: Problem | undefined }> {
+  if (!settings.dependencies) return { resolved: undefined, problem: undefined };
+  const runtime = unit.worker.runtime === 'node' ? 'node' : 'python';
+  try {
+    return { resolved: await settings.dependencies.resolve(repo, unit.worker, unit.requirements, settings.baseImages[runtime] ?? '', platforms), problem: undefined };
+  } catch (error) {
+    if (!(error instanceof NeuronsError)) throw error;
+    return { resolved: undefined, problem: { file: unit.worker.path, ...error.problem } };
+  }
 }
 
 /**

@@ -22,6 +22,11 @@ export interface EnvironmentState {
   /** A second registry (same CA and credentials), for runs that push to a primary and a mirror. */
   mirror: { host: string };
   baseImages: { python: string; go: string; node: string };
+  /**
+   * The platforms each base image has, by runtime (`python`, `go`, `node`, `toolkit`), e.g. `linux/arm64`. Absent
+   * from a state written before base images had several platforms (they were linux/amd64 only).
+   */
+  basePlatforms?: Record<string, string[]>;
   /** The base of the toolkit's own image (`npm run image -- --base ...`). */
   toolkitBase?: string;
   packageIndex: {

@@ -8,6 +8,12 @@ const requiredCommands: Record<string, string> = {
   'docker-registry': 'docker-registry',
   htpasswd: 'apache2-utils',
   mmdebstrap: 'mmdebstrap',
+  // arm64 base images: mmdebstrap runs their maintainer scripts under QEMU (binfmt_misc, `emulation.ts`), and asks
+  // arch-test whether the foreign architecture runs before it starts.
+  'qemu-aarch64-static': 'qemu-user-static',
+  'arch-test': 'arch-test',
+  // The tests read the base images' indexes with a client independent of ours.
+  skopeo: 'skopeo',
   // The catalog page is tested in a real browser.
   chromium: 'chromium',
 };

@@ -4,8 +4,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createCertificateAuthority, daysUntilExpiry, type KeyAndCertificate } from '../ca/certificates.js';
 import { RegistryClient } from '../registry/client.js';
-import { baseImageRecipes, ensureBaseImage } from './base-images.js';
+import { baseImageRecipes, ensureBaseImage, ensureLocalBaseImage, type BaseImage } from './base-images.js';
 import { ensureDockerEngine } from './docker-engine.js';
+import { ensureEmulation, systemBinfmtHost } from './emulation.js';
 import { ensurePackageIndex } from './package-index.js';
 import { ensureRegistry, trustAndLogIn } from './registry-server.js';
 import { ensureTokenService } from './token-service.js';
@@ -58,6 +59,8 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
   await mkdir(directory, { recursive: true, mode: 0o700 });
   const previous = await readEnvironmentState(directory);
   ensureSystemPackages(log);
+  // arm64 base images are built and run here through QEMU (an arm64 host would need the converse: not done).
+  if (process.arch !== 'arm64' && baseImageRecipes.some((recipe) => recipe.platforms.includes('arm64'))) await ensureEmulation(systemBinfmtHost(), log);
   const ca = await ensureCertificateAuthority(directory);
   const caChanged = previous !== undefined && !existsSync(previous.caFile);
   const dockerdPid = await ensureDockerEngine(directory, log);
@@ -94,12 +97,20 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
   });
   await trustAndLogIn(mirror, ca.certificatePem, log);
   const client = new RegistryClient({ host, ca: [ca.certificatePem], credentials: { username: registry.username, password: registry.password } });
-  let references: string[];
+  let baseImages: BaseImage[];
+  const started = Date.now();
   try {
-    references = await Promise.all(baseImageRecipes.map((recipe) => ensureBaseImage(recipe, host, client, options.debianMirror, log)));
+    baseImages = await Promise.all(
+      baseImageRecipes.map(async (recipe) => {
+        const image = await ensureBaseImage(recipe, host, client, options.debianMirror, log);
+        await ensureLocalBaseImage(recipe, host, log);
+        return image;
+      }),
+    );
   } finally {
     await client.close();
   }
+  log(`base images: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const index = await ensurePackageIndex({
     directory,
     host: '127.0.0.1',
@@ -116,7 +127,7 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
   if (registry.pid !== undefined) pids['registry'] = registry.pid;
   if (mirror.pid !== undefined) pids['mirror'] = mirror.pid;
   if (index.pid !== undefined) pids['packageIndex'] = index.pid;
-  const byRuntime = new Map(baseImageRecipes.map((recipe, index) => [recipe.runtime, references[index] ?? '']));
+  const byRuntime = new Map(baseImageRecipes.map((recipe, index) => [recipe.runtime, baseImages[index]?.reference ?? '']));
   const [python = '', go = '', node = '', toolkitBase = ''] = (['python', 'go', 'node', 'toolkit'] as const).map((runtime) => byRuntime.get(runtime));
   const state: EnvironmentState = {
     version: 1,
@@ -125,6 +136,7 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
     registry: { host, username: registry.username, password: registry.password, namespace: 'neurons' },
     mirror: { host: mirrorHost },
     baseImages: { python, go, node },
+    basePlatforms: Object.fromEntries(baseImageRecipes.map((recipe, index) => [recipe.runtime, (baseImages[index]?.platforms ?? []).map((architecture) => `linux/${architecture}`)])),
     toolkitBase,
     packageIndex: { url: index.url, username: index.username, password: index.password },
     pids,

@@ -11,6 +11,8 @@ export type BaseImages = Record<BaseRuntime, string | undefined>;
  * moves under the same tag changes the rendered Dockerfile and so the build inputs. `offline` keeps the tags.
  * A base in one of the configured registries is read through the run's client for it (its credentials, CA,
  * connections and tokens, shared with the digest checks that follow); any other anonymously. All at once.
+ * For a multi-platform base (an index, as the environment's are), the digest is the index's: `docker build` picks its
+ * own platform from it, and a new image for any platform changes the pin.
  */
 export async function pinBaseImages(config: Config, offline: boolean, clients: RegistryClientPool | undefined): Promise<BaseImages> {
   if (offline) return { ...config.baseImages };

@@ -61,7 +61,7 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
     repo = await copyFixture();
     namespace = uniqueNamespace('asm');
     const offset = await logSize(state);
-    first = await runCli(['pipeline', '--repo', repo, '--only', 'HashCalc', '--only', 'UrlInspect', '--namespace', namespace, '--output', path.join(repo, 'out'), '--json']);
+    first = await runCli(['push', '--repo', repo, '--only', 'HashCalc', '--only', 'UrlInspect', '--namespace', namespace, '--json']);
     firstLog = await logSince(state, offset);
   });
 
@@ -115,7 +115,7 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
 
   it('uploads nothing on a second run with nothing changed', async () => {
     const offset = await logSize(state);
-    const second = await runCli(['pipeline', '--repo', repo, '--only', 'HashCalc', '--only', 'UrlInspect', '--namespace', namespace, '--output', path.join(repo, 'out'), '--json']);
+    const second = await runCli(['push', '--repo', repo, '--only', 'HashCalc', '--only', 'UrlInspect', '--namespace', namespace, '--json']);
     expect(second.status, second.stderr).toBe(0);
     const log = await logSince(state, offset);
     expect(log).toMatch(new RegExp(`"(HEAD|GET) /v2/${namespace}/`));
@@ -124,7 +124,7 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
 
   it('gives the same digests from another namespace (reproducible)', async () => {
     const other = uniqueNamespace('asm2');
-    const again = await runCli(['pipeline', '--repo', repo, '--only', 'HashCalc', '--namespace', other, '--output', path.join(repo, 'out2'), '--json']);
+    const again = await runCli(['push', '--repo', repo, '--only', 'HashCalc', '--namespace', other, '--json']);
     expect(again.status, again.stderr).toBe(0);
     for (const name of ['hashcalc_md5', 'hashcalc_sha256']) {
       const mine = skopeo(`${namespace}/${name}:1`) as { manifests: Descriptor[] };
@@ -139,7 +139,7 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
     }
     const script = path.join(repo, 'analyzers', 'HashCalc', 'hashcalc.py');
     await writeFile(script, `${await readFile(script, 'utf8')}\n# a code-only change\n`);
-    const changed = await runCli(['pipeline', '--repo', repo, '--only', 'HashCalc', '--namespace', namespace, '--output', path.join(repo, 'out'), '--force']);
+    const changed = await runCli(['push', '--repo', repo, '--only', 'HashCalc', '--namespace', namespace, '--force']);
     expect(changed.status, changed.stderr).toBe(0);
     expect(changed.stderr).toMatch(/dependencies of analyzers\/HashCalc for linux\/amd64: from the registry cache/);
     expect(changed.stderr).toMatch(/dependencies of analyzers\/HashCalc for linux\/arm64: from the registry cache/);

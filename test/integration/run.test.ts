@@ -11,7 +11,6 @@ import { createWorkerId } from '../../src/definitions/version.js';
 import { copyFixture, environmentState, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
 
 const docker = new Docker();
-const pythonBase = '127.0.0.1:5443/base/python:3.11-bookworm';
 
 /**
  * A worker of its own for what the fixture cannot show: by its `data`, it sleeps (timeouts), prints to stderr and
@@ -104,6 +103,8 @@ describe('neurons run, against the real engine', () => {
       }
     }
 
+    // The environment's python base (an index of linux/amd64 and linux/arm64: the engine picks its own platform).
+    const pythonBase = (await environmentState()).baseImages.python;
     const files = { Dockerfile: `FROM ${pythonBase}\nCOPY probe.py /probe.py\nENTRYPOINT ["python3", "/probe.py"]\n`, 'probe.py': probe };
     const context = createTar(Object.entries(files).map(([name, content]) => ({ name, type: 'file' as const, mode: 0o644, data: Buffer.from(content) })));
     await buildImage(docker, context, { tag: probeImage, dockerfile: 'Dockerfile', buildArgs: {}, labels: {}, registryAuth: {}, file: 'probe' });

@@ -12,6 +12,9 @@ describe('rebuild reasons', () => {
   it('name what moved: another package index changes the Dockerfile (it names the index) without blaming the template', () => {
     expect(rebuildReasons({ ...before, dockerfile: 'd2', settings: 's2' }, before)).toEqual(['settings']);
     expect(rebuildReasons({ ...before, dockerfile: 'd2', base: 'b2' }, before)).toEqual(['base-image']);
+    // A dependency's new release: a refresh of the same code, not a content change.
+    expect(rebuildReasons({ ...before, dependencies: 'urllib3==2.8.0' }, { ...before, dependencies: 'urllib3==2.7.0' })).toEqual(['dependencies']);
+    expect(rebuildReasons({ ...before, dependencies: 'urllib3==2.7.0' }, { ...before, dependencies: 'urllib3==2.7.0' })).toEqual([]);
     expect(rebuildReasons({ ...before, dockerfile: 'd2' }, before)).toEqual(['template']);
     expect(rebuildReasons({ ...before, template: 'python/4', dockerfile: 'd2', settings: 's2' }, before)).toEqual(['settings', 'template']);
     expect(rebuildReasons(before, before)).toEqual([]);

@@ -44,8 +44,10 @@ export async function detectFromOptions(io: CliIo, values: ParsedValues): Promis
   const discovery = await discoverRepository(repo, { definitionsOnly: false });
   for (const problem of discovery.errors) io.stderr.write(`error   ${maskSecrets(formatProblem(problem))}\n`);
   const clients = new RegistryClientPool();
+  let resolver: { close(): Promise<void> } | undefined;
   try {
     const settings = await prepareBuildSettings(repo, discovery, config, { offline: Boolean(values['offline']), env: io.env, provenance: false, clients });
+    resolver = settings.dependencies;
     const { decisions: _decisions, prepared: _prepared, ...detection } = await detectChanges({
       repo,
       discovery,
@@ -62,6 +64,7 @@ export async function detectFromOptions(io: CliIo, values: ParsedValues): Promis
     });
     return { repo, config, discovery, detection };
   } finally {
+    await resolver?.close();
     await clients.close();
   }
 }

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+import { RegistryClient } from '../../../src/registry/client.js';
 
-// A small local server speaking the read side of the distribution API (manifests and blobs, anonymous), for the
-// shapes the environment's registry is never given: manifest lists, OCI indexes, tampered content. The real TLS
-// registry is covered by the integration tests.
+// A small local server speaking the distribution API (manifests and blobs, anonymous), for the shapes the
+// environment's registry is never given: manifest lists, OCI indexes, tampered content. It takes writes too (blob
+// uploads in one PUT, manifest PUTs), for code that writes manifests. The real TLS registry is covered by the
+// integration tests.
 
 export const sha256 = (bytes: Buffer | string): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
@@ -40,9 +43,26 @@ export async function startMemoryRegistry(): Promise<MemoryRegistry> {
   const blobs = new Map<string, Buffer>();
   const manifests = new Map<string, { bytes: Buffer; mediaType: string; digestHeader: string }>();
   const counts = { manifests: 0, blobs: 0 };
-  const server: Server = createServer((request, response) => {
+  const server: Server = createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://registry');
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
     const manifest = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
+    if (manifest && request.method === 'PUT') {
+      const stored = { bytes: body, mediaType: String(request.headers['content-type'] ?? ''), digestHeader: sha256(body) };
+      for (const reference of [stored.digestHeader, decodeURIComponent(manifest[2] ?? '')]) manifests.set(`${manifest[1]}:${reference}`, stored);
+      return void response.writeHead(201, { 'docker-content-digest': stored.digestHeader }).end();
+    }
+    if (/^\/v2\/.+\/blobs\/uploads\/$/.test(url.pathname) && request.method === 'POST') {
+      return void response.writeHead(202, { location: `${url.pathname}session` }).end();
+    }
+    if (/^\/v2\/.+\/blobs\/uploads\/session$/.test(url.pathname) && request.method === 'PUT') {
+      const digest = url.searchParams.get('digest') ?? '';
+      if (sha256(body) !== digest) return void response.writeHead(400).end('{"errors":[{"code":"DIGEST_INVALID"}]}');
+      blobs.set(digest, body);
+      return void response.writeHead(201).end();
+    }
     if (manifest) {
       counts.manifests += 1;
       const found = manifests.get(`${manifest[1]}:${decodeURIComponent(manifest[2] ?? '')}`);
@@ -78,4 +98,21 @@ export async function startMemoryRegistry(): Promise<MemoryRegistry> {
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * A memory registry and an anonymous plain-HTTP client of it, for the tests of one `describe`: started before them,
+ * closed after. Read them inside the tests (`fixture.registry`), once `beforeAll` has run.
+ */
+export function useMemoryRegistry(): { registry: MemoryRegistry; client: RegistryClient } {
+  const fixture = {} as { registry: MemoryRegistry; client: RegistryClient };
+  beforeAll(async () => {
+    fixture.registry = await startMemoryRegistry();
+    fixture.client = new RegistryClient({ host: fixture.registry.host, plainHttp: true });
+  });
+  afterAll(async () => {
+    await fixture.client.close();
+    await fixture.registry.close();
+  });
+  return fixture;
 }

@@ -1,10 +1,10 @@
 // The anchor's way for several platforms at once, as a multi-platform CI would do it without neurons: per flavor,
 // `buildah build --platform a,b --manifest <ref>` of the anchor's Dockerfile (a foreign platform's RUN steps under
 // QEMU), then `buildah manifest push --all`, one flavor after the other.
-import { copyFile, cp, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
-import { anchorDockerfile, indexCaName } from './anchor-way.mjs';
+import { prepareFlavorInputs } from './anchor-way.mjs';
 import { runCommand } from './run-command.mjs';
 
 /**
@@ -34,17 +34,7 @@ export async function runBuildahWay({ fleet, flavors, registry, namespace, baseI
   const contexts = new Map();
   const started = performance.now();
   for (const [position, flavor] of flavors.entries()) {
-    const { worker } = flavor;
-    let context = contexts.get(worker.path);
-    if (!context) {
-      context = path.join(work, 'contexts', worker.path);
-      await cp(path.join(fleet, worker.path), context, { recursive: true });
-      await copyFile(indexCaFile, path.join(context, indexCaName));
-      contexts.set(worker.path, context);
-    }
-    const dockerfile = path.join(work, 'dockerfiles', `${flavor.file}.Dockerfile`);
-    await mkdir(path.dirname(dockerfile), { recursive: true });
-    await writeFile(dockerfile, anchorDockerfile({ baseImage, directory: worker.directory, command: flavor.command }));
+    const { context, dockerfile } = await prepareFlavorInputs({ fleet, flavor, baseImage, indexCaFile, work, contexts });
     const reference = `${registry}/${namespace}/${flavor.name.toLowerCase()}:${flavor.version}`;
     const build = await runCommand(['buildah', 'build', '--quiet', '--layers', '--network', 'host', '--platform', platforms.join(','), '--manifest', reference, '--cert-dir', certDir, '--creds', creds, '--build-arg', `PIP_INDEX_URL=${indexUrl}`, '-f', dockerfile, context]);
     references.push(reference);

@@ -155,13 +155,25 @@ try {
     for (const flavor of generated.flavors) {
       if (flavorTimes.seconds > buildahBudget) break;
       const one = await runBuildahWay({ fleet, flavors: [flavor], registry: environment.registry, namespace: namespaces.buildah, baseImage: environment.pythonBase, indexUrl: index.urlWithCredentials, indexCaFile: index.caFile, platforms: [amd64, arm64], certDir, creds: environment.registryCredentials, work: path.join(temp, 'buildah'), log: fileLog('buildah.log') });
-      measured.push(flavor);
+      measured.push({ first: !measured.some((earlier) => earlier.worker === flavor.worker), worker: flavor.worker, seconds: one.seconds });
       buildahReferences = [...buildahReferences, ...one.references];
       for (const key of Object.keys(flavorTimes)) flavorTimes[key] += one[key];
     }
     const whole = measured.length === flavorCount;
-    const buildahSeconds = whole ? flavorTimes.seconds : (flavorTimes.seconds / measured.length) * flavorCount;
-    const how = whole ? `all ${flavorCount} flavors` : `EXTRAPOLATED: ${measured.length} of ${flavorCount} flavors (the first, in fleet order) measured in ${seconds(flavorTimes.seconds)} s, x ${flavorCount}/${measured.length}`;
+    // A folder's first flavor builds cold; the next ones mostly come from buildah's layer cache: extrapolated per kind
+    // (the fleet has one first flavor per folder) when both were measured, else per flavor.
+    const mean = (items) => items.reduce((sum, item) => sum + item.seconds, 0) / items.length;
+    const firsts = measured.filter((item) => item.first);
+    const nexts = measured.filter((item) => !item.first);
+    const perKind = firsts.length > 0 && nexts.length > 0;
+    const workerCount = generated.workers.length;
+    const buildahSeconds = whole ? flavorTimes.seconds : perKind ? mean(firsts) * workerCount + mean(nexts) * (flavorCount - workerCount) : (flavorTimes.seconds / measured.length) * flavorCount;
+    const how = whole
+      ? `all ${flavorCount} flavors`
+      : `EXTRAPOLATED: ${measured.length} of ${flavorCount} flavors (the first, in fleet order) measured in ${seconds(flavorTimes.seconds)} s; ` +
+        (perKind
+          ? `${firsts.length} first flavors of a folder (${seconds(mean(firsts))} s each) x ${workerCount} folders + ${nexts.length} others (${seconds(mean(nexts))} s each) x ${flavorCount - workerCount}`
+          : `x ${flavorCount}/${measured.length}`);
     log(`  buildah: ${seconds(buildahSeconds)} s (${how}; builds ${flavorTimes.buildSeconds.toFixed(1)} s, pushes ${flavorTimes.pushSeconds.toFixed(1)} s)`);
     log(`b. cold fleet, ${amd64} + ${arm64}: neurons pipeline into ${namespaces.both}`);
     const both = await neurons('b-cold', [amd64, arm64], namespaces.both, everyFlavorPushed);

@@ -22,6 +22,26 @@ ENTRYPOINT ${JSON.stringify(['python3', command])}
 }
 
 /**
+ * The build inputs of one flavor: its folder's context (copied once per folder into `contexts`: the worker folder
+ * plus the index CA) and its Dockerfile, written outside the context so that the flavors of one folder send the
+ * same context.
+ */
+export async function prepareFlavorInputs({ fleet, flavor, baseImage, indexCaFile, work, contexts }) {
+  const { worker } = flavor;
+  let context = contexts.get(worker.path);
+  if (!context) {
+    context = path.join(work, 'contexts', worker.path);
+    await cp(path.join(fleet, worker.path), context, { recursive: true });
+    await copyFile(indexCaFile, path.join(context, indexCaName));
+    contexts.set(worker.path, context);
+  }
+  const dockerfile = path.join(work, 'dockerfiles', `${flavor.file}.Dockerfile`);
+  await mkdir(path.dirname(dockerfile), { recursive: true });
+  await writeFile(dockerfile, anchorDockerfile({ baseImage, directory: worker.directory, command: flavor.command }));
+  return { context, dockerfile };
+}
+
+/**
  * Builds and pushes every flavor in sequence. The build context of a folder is a copy of the worker folder plus
  * the index CA; the Dockerfile stays outside it (`-f`), so the flavors of one folder send the same context and
  * the engine's layer cache can serve their `COPY` and `pip install` steps. Returns the references it tagged and
@@ -35,17 +55,7 @@ export async function runAnchorWay({ fleet, flavors, registry, namespace, baseIm
   const contexts = new Map();
   const started = performance.now();
   for (const [position, flavor] of flavors.entries()) {
-    const { worker } = flavor;
-    let context = contexts.get(worker.path);
-    if (!context) {
-      context = path.join(work, 'contexts', worker.path);
-      await cp(path.join(fleet, worker.path), context, { recursive: true });
-      await copyFile(caFile, path.join(context, indexCaName));
-      contexts.set(worker.path, context);
-    }
-    const dockerfile = path.join(work, 'dockerfiles', `${flavor.file}.Dockerfile`);
-    await mkdir(path.dirname(dockerfile), { recursive: true });
-    await writeFile(dockerfile, anchorDockerfile({ baseImage, directory: worker.directory, command: flavor.command }));
+    const { context, dockerfile } = await prepareFlavorInputs({ fleet, flavor, baseImage, indexCaFile: caFile, work, contexts });
     const reference = `${registry}/${namespace}/${flavor.name.toLowerCase()}:${flavor.version}`;
     const build = await runCommand(['docker', 'build', '--network', 'host', '--build-arg', `PIP_INDEX_URL=${indexUrl}`, '-f', dockerfile, '-t', reference, context], { env });
     references.push(reference);

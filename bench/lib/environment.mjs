@@ -2,7 +2,7 @@
 import { environmentDirectory, readEnvironmentState, stateFile } from '../../dist/environment/state.js';
 import { registerSecret } from './run-command.mjs';
 
-/** Registry host, python base image, and the package index URL with its credentials built in (masked in output). */
+/** Registry host and credentials (`user:password`), python base image, and the package index URL with its credentials built in (masked in output). */
 export async function readEnvironment(env = process.env) {
   const directory = environmentDirectory(env);
   const state = await readEnvironmentState(directory);
@@ -13,5 +13,11 @@ export async function readEnvironment(env = process.env) {
   index.username = encodeURIComponent(state.packageIndex.username);
   index.password = encodeURIComponent(state.packageIndex.password);
   registerSecret(index.password);
-  return { registry: state.registry.host, pythonBase: state.baseImages.python, indexUrl: index.href, caFile: state.caFile };
+  return {
+    registry: state.registry.host,
+    registryCredentials: `${state.registry.username}:${state.registry.password}`,
+    pythonBase: state.baseImages.python,
+    indexUrl: index.href,
+    caFile: state.caFile,
+  };
 }

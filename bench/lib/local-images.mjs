@@ -18,3 +18,21 @@ export async function removeReferences(references) {
   }
   return removed;
 }
+
+/**
+ * Every local image of `repositories` (`host/namespace/*` patterns), tagged or only pulled by digest, removed by
+ * id with its untagged parents: what a run put in the engine, and only that (the engine may be shared).
+ */
+export async function removeRepositories(patterns) {
+  const ids = new Set();
+  for (const pattern of patterns) {
+    const result = await runCommand(['docker', 'images', '--no-trunc', '--filter', `reference=${pattern}`, '--format', '{{.ID}}']);
+    for (const id of result.stdout.split('\n')) if (id) ids.add(id);
+  }
+  const list = [...ids];
+  for (let start = 0; start < list.length; start += 50) {
+    const result = await runCommand(['docker', 'rmi', '--force', ...list.slice(start, start + 50)], { allowFailure: true });
+    if (result.code !== 0) console.error(`docker rmi: ${result.output.trim().split('\n').slice(-3).join('\n')}`);
+  }
+  return list.length;
+}

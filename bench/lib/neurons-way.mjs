@@ -11,6 +11,25 @@ function folderBuildSeconds(log) {
 }
 
 /**
+ * What the images assembled in the registry cost, from the pipeline's log: per folder `assembled <folder> for
+ * <platforms> in N s (dependency layers: ...)`, per folder and platform `dependencies of <folder> for <platform>:
+ * ...` (from the registry cache, or `K package(s) installed (host|container) in N s`).
+ */
+export function assemblySummary(log) {
+  const assembled = [...log.matchAll(/^assembled \S+ for .* in ([0-9.]+) s/gm)].map((match) => Number(match[1]));
+  const installs = [...log.matchAll(/^dependencies of \S+ for (\S+): \d+ package\(s\) installed \((\w+)\) in ([0-9.]+) s$/gm)].map((match) => ({ platform: match[1], origin: match[2], seconds: Number(match[3]) }));
+  const cached = [...log.matchAll(/^dependencies of \S+ for (\S+): from the registry cache/gm)].map((match) => match[1]);
+  return {
+    folders: assembled.length,
+    assembledSeconds: assembled.reduce((sum, value) => sum + value, 0),
+    installs: installs.length,
+    installSeconds: installs.reduce((sum, install) => sum + install.seconds, 0),
+    installOrigins: [...new Set(installs.map((install) => `${install.platform} ${install.origin}`))],
+    cacheHits: cached.length,
+  };
+}
+
+/**
  * The report from `--json` output: one JSON document, or JSON lines (progress events) ending with the
  * `{"type":"summary", ...}` line.
  */
@@ -31,8 +50,8 @@ export function parseReport(stdout) {
 }
 
 /** Runs the pipeline; a non-zero exit is a CommandFailure (its output tail is printed by the caller). */
-export async function runNeuronsWay({ fleet, output, namespace }) {
-  const result = await runCommand([cli, 'pipeline', '--repo', fleet, '--output', output, '--namespace', namespace, '--json']);
+export async function runNeuronsWay({ fleet, output, namespace, platforms = [], concurrency, env = process.env }) {
+  const result = await runCommand([cli, 'pipeline', '--repo', fleet, '--output', output, '--namespace', namespace, ...platforms.flatMap((platform) => ['--platform', platform]), ...(concurrency ? ['--concurrency', String(concurrency)] : []), '--json'], { env });
   const report = parseReport(result.stdout);
   const pushed = report.outcomes.filter((outcome) => outcome.status === 'pushed');
   const statuses = {};
@@ -48,6 +67,8 @@ export async function runNeuronsWay({ fleet, output, namespace }) {
     pushes: pushed.reduce((sum, outcome) => sum + outcome.images.length, 0),
     references: pushed.flatMap((outcome) => outcome.images.map((image) => image.reference)),
     folderBuildSeconds: folderBuildSeconds(result.output),
+    assembly: assemblySummary(result.output),
     log: result.output,
+    timeline: result.timeline,
   };
 }

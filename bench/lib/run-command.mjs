@@ -31,8 +31,9 @@ export class CommandFailure extends Error {
 }
 
 /**
- * Spawns `command` (no shell) and resolves with its exit code, its stdout, everything it printed in order, and the
- * wall time. Rejects with a CommandFailure when it exits non-zero, unless `allowFailure`.
+ * Spawns `command` (no shell) and resolves with its exit code, its stdout, everything it printed in order (also as
+ * `timeline`: each line after the seconds at which it came), and the wall time. Rejects with a CommandFailure when it
+ * exits non-zero, unless `allowFailure`.
  */
 export function runCommand(command, { cwd, env = process.env, allowFailure = false } = {}) {
   const [file, ...args] = command;
@@ -41,11 +42,17 @@ export function runCommand(command, { cwd, env = process.env, allowFailure = fal
     const child = spawn(file, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const stdout = [];
     const output = [];
+    // Each chunk with the seconds since the start: where a long command spent its time, line by line.
+    const timeline = [];
+    const note = (chunk) => {
+      output.push(chunk);
+      timeline.push(`${chunk.toString('utf8').trimEnd().split('\n').map((line) => `${((performance.now() - started) / 1000).toFixed(2).padStart(7)}  ${line}`).join('\n')}\n`);
+    };
     child.stdout.on('data', (chunk) => {
       stdout.push(chunk);
-      output.push(chunk);
+      note(chunk);
     });
-    child.stderr.on('data', (chunk) => output.push(chunk));
+    child.stderr.on('data', note);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       const result = {
@@ -53,6 +60,7 @@ export function runCommand(command, { cwd, env = process.env, allowFailure = fal
         signal,
         stdout: Buffer.concat(stdout).toString('utf8'),
         output: Buffer.concat(output).toString('utf8'),
+        timeline: timeline.join(''),
         seconds: (performance.now() - started) / 1000,
       };
       if (code !== 0 && !allowFailure) reject(new CommandFailure(command, result));

@@ -18,6 +18,8 @@ registry=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.ar
 image="$registry/neurons/hashcalc_sha256:1"
 job=$(mktemp -d)
 cp -r analyzers-fixture/analyzers/HashCalc/tests/sha256-file/. "$job/"
+# Pulled first, as a Cortex host would: the image was assembled in the registry, and an older copy may be local.
+docker pull -q "$image" >/dev/null
 docker run --rm --network host -v "$job:/job" "$image" /job >/dev/null
 echo
 echo "Ran $image on its sample job: $job/output/output.json"

@@ -45,9 +45,23 @@ export function pipEnvironment(index: PackageIndexSettings | undefined): NodeJS.
   };
 }
 
+let interpreter: Promise<string> | undefined;
+
+/**
+ * The host's Python itself, not a launcher in front of it: a pyenv shim runs `pyenv rehash` after each pip install,
+ * and two installs at once then fail on its lock ("cannot rehash: shims isn't writable", seen under load).
+ */
+function hostInterpreter(): Promise<string> {
+  interpreter ??= runTool('python3', ['-c', 'import sys; print(sys.executable)'], { cwd: '/', env: baseEnvironment() }).then((result) => {
+    const executable = result.stdout.trim();
+    return result.status === 0 && executable.startsWith('/') ? executable : 'python3';
+  });
+  return interpreter;
+}
+
 /** Runs the host's `python3 -m pip`. */
-export function runPip(args: string[], options: { cwd: string; index: PackageIndexSettings | undefined }): Promise<ToolResult> {
-  return runTool('python3', ['-m', 'pip', ...args], { cwd: options.cwd, env: pipEnvironment(options.index) });
+export async function runPip(args: string[], options: { cwd: string; index: PackageIndexSettings | undefined }): Promise<ToolResult> {
+  return runTool(await hostInterpreter(), ['-m', 'pip', ...args], { cwd: options.cwd, env: pipEnvironment(options.index) });
 }
 
 /** The requirement pip found no distribution for, when that is why it failed. */

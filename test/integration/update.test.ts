@@ -65,8 +65,8 @@ describe('neurons update from a published, signed catalog', () => {
     await serve();
   });
   afterAll(async () => {
-    await server.close();
-    await cortex.close();
+    await server?.close();
+    await cortex?.close();
   });
 
   it('pulls every image of the catalogs, finds the signed digest on each, installs the catalogs pinned, and has Cortex rescan', async () => {

@@ -7,6 +7,7 @@ import type { Problem } from '../errors/problem.js';
 import { formatPlatform, type Platform } from '../oci/platform.js';
 import type { SmokeTester } from '../pipeline.js';
 import { maskSecrets } from '../util/mask.js';
+import { retryEngineTransfer } from '../transport/engine-failure.js';
 import { assembleUnit, tagAssembled, type AssembledFlavor, type AssemblyFlavor, type AssemblyRun } from './assemble-unit.js';
 import type { SourceInfo } from '../render/source-info.js';
 import { createdTime } from './flavor-config.js';
@@ -103,7 +104,8 @@ async function smokeEveryPlatform(
       run.tests(async (): Promise<Problem | undefined> => {
         const reference = `${first.target.repository}@${digest}`;
         try {
-          await pullByDigest(run.docker, first.target.registry, reference, platform);
+          // A pull is content-addressed: one cut by a transient registry failure is pulled again, as pushes are.
+          await retryEngineTransfer(`pull of ${reference}`, () => pullByDigest(run.docker, first.target.registry, reference, platform), { log: run.log });
         } catch (error) {
           return { code: 'SMOKE_PULL_FAILED', file: item.flavor.file, message: `the ${formatPlatform(platform)} image ${reference} could not be pulled for its test: ${(error as Error).message}`, hint: 'check the engine can reach and trusts the registry (`neurons ca trust-engine`)' };
         }

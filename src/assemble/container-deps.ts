@@ -7,6 +7,7 @@ import type { PackageIndexSetting } from '../config/load-config.js';
 import { EnvironmentError, NeuronsError } from '../errors/neurons-error.js';
 import { formatPlatform, type Platform } from '../oci/platform.js';
 import { followProgress } from '../build/docker-build.js';
+import { withCredentials } from '../render/render-dockerfile.js';
 import { maskSecrets } from '../util/mask.js';
 
 export interface ContainerInstall {
@@ -40,14 +41,6 @@ async function pullBase(docker: Docker, job: ContainerInstall): Promise<void> {
       hint: 'check that the engine trusts and can log in to the base image\'s registry (`neurons ca trust-engine`)',
     });
   }
-}
-
-function withCredentials(url: string, credentials: { username: string; password: string } | undefined): string {
-  if (!credentials) return url;
-  const parsed = new URL(url);
-  parsed.username = encodeURIComponent(credentials.username);
-  parsed.password = encodeURIComponent(credentials.password);
-  return parsed.toString();
 }
 
 /** The files under `root`, as layer entries under `prefix`: sorted, modes normalized, symbolic links kept as they are. */

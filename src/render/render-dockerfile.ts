@@ -106,7 +106,8 @@ export async function goSpeaksStdio(folder: string, settings: WorkerSettings): P
   return true;
 }
 
-function withCredentials(url: string, credentials: { username: string; password: string } | undefined): string {
+/** An index or registry URL with its credentials in the userinfo: for the one step that installs dependencies. */
+export function withCredentials(url: string, credentials: { username: string; password: string } | undefined): string {
   if (!credentials) return url;
   const parsed = new URL(url);
   parsed.username = encodeURIComponent(credentials.username);

@@ -66,7 +66,8 @@ function seeded(seed: number): () => number {
 }
 
 /**
- * `faultsInARow`: at most this many faults for one request (method and path) in a row; the next attempt goes through.
+ * `faultsInARow`: at most this many faults for one request (method and path, an upload session's id left out) in a row;
+ * the next attempt goes through.
  * Faults are then a share of requests, as a struggling registry shows them, not a wall that a given number of
  * attempts can lose against by chance (at 40 % per attempt, one request in a hundred fails five times).
  */
@@ -83,7 +84,11 @@ export async function startFaultProxy(options: { upstream: string; upstreamCa?: 
   const streaks = new Map<string, number>();
   const choose = (method: string, path: string, userAgent: string): FaultRule | undefined => {
     const rule = pick(method, path, userAgent);
-    const key = `${method} ${path}`;
+    // One blob upload is one request to its client, whatever session it runs in: the session's id and state
+    // (a new one on every attempt) are not part of the key, or an upload could meet faults on every attempt.
+    const [pathname = '', query = ''] = path.split('?');
+    const session = /\/blobs\/uploads\/[^/]+$/;
+    const key = session.test(pathname) ? `${method} ${pathname.replace(session, '/blobs/uploads/')} ${new URLSearchParams(query).get('digest') ?? ''}` : `${method} ${path}`;
     const streak = streaks.get(key) ?? 0;
     if (!rule || streak >= (options.faultsInARow ?? Infinity)) {
       streaks.delete(key);

@@ -36,7 +36,7 @@ export async function initCertificateAuthority(options: { out: string; commonNam
       code: 'CA_EXISTS',
       file: existing[0] ?? certificateFile,
       message: `a CA already exists in ${options.out}`,
-      hint: 'keep it, choose another --out, or pass --force to replace it (certificates it issued will stop verifying)',
+      hint: 'keep it, choose another --output, or pass --force to replace it (certificates it issued will stop verifying)',
     });
   }
   const ca = createCertificateAuthority({ commonName: options.commonName, days: options.days });
@@ -58,7 +58,7 @@ export async function readCertificateAuthority(directory: string): Promise<KeyAn
       code: 'CA_NOT_FOUND',
       file: directory,
       message: `no CA in ${directory}: ${(error as NodeJS.ErrnoException).code ?? String(error)} reading ${caCertificateFile} and ${caKeyFile}`,
-      hint: 'create one with `neurons ca init --out DIR`, then pass that folder to --ca',
+      hint: 'create one with `neurons ca init --output DIR`, then pass that folder to --ca',
     });
   }
   let matches = false;

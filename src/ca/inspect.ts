@@ -106,7 +106,8 @@ export function inspectChain(
   const product = summaries.map((summary) => inspectionProduct(summary.issuer)).find((name) => name !== undefined);
   const signs: string[] = [];
   if (product) signs.push(`the issuer ${summaries.find((summary) => inspectionProduct(summary.issuer))?.issuer ?? ''} looks like ${product}, a TLS inspection product`);
-  if (!trust.public) signs.push("the chain does not lead to a root of Node's public store: a private CA, or a proxy that re-signs traffic");
+  // A private CA the user trusts (given with --ca or configured) is expected, not a sign.
+  if (!trust.public && trust.given !== true) signs.push("the chain does not lead to a root of Node's public store: a private CA, or a proxy that re-signs traffic");
   return {
     target: options.target,
     host: host ?? null,

@@ -6,16 +6,16 @@ import { UsageError } from '../errors/neurons-error.js';
 import { folderTarget, publishTarget, publishTargetKind, type PublishTarget } from '../publish/targets.js';
 import { logRetries } from '../transport/http-transport.js';
 import { registerSecret } from '../util/mask.js';
-import type { CliIo, ParsedValues } from './command.js';
+import type { CliIo, OptionSpec, ParsedValues } from './command.js';
 
 export const catalogOptionSpecs = {
-  publish: { type: 'string', multiple: true },
-  sign: { type: 'string' },
-  'allow-partial': { type: 'boolean' },
-  'expires-days': { type: 'string' },
-  'require-signature': { type: 'boolean' },
-  'allow-unsigned': { type: 'boolean' },
-} as const;
+  publish: { type: 'string', multiple: true, value: 'TARGET', description: 'also publish to a folder, an https:// URL taking PUT, github-release:OWNER/REPO@TAG or oci://HOST/REPOSITORY:TAG; repeatable' },
+  sign: { type: 'string', value: 'KEY', description: 'sign the index with this Ed25519 private key (PEM)', default: 'NEURONS_SIGNING_KEY, if set' },
+  'allow-partial': { type: 'boolean', description: 'write and publish the catalogs even when an entry is left out (exit 1 still)' },
+  'expires-days': { type: 'string', value: 'N', description: 'days until the index expires', default: '30' },
+  'require-signature': { type: 'boolean', description: 'refuse to start without a signing key' },
+  'allow-unsigned': { type: 'boolean', description: 'publish unsigned over a signed publication' },
+} satisfies OptionSpec;
 
 /** The catalog options usage strings share. */
 export const catalogOptionsUsage = '[--publish DIR|URL|github-release:OWNER/REPO@TAG|oci://HOST/REPOSITORY:TAG]... [--sign KEY] [--require-signature | --allow-unsigned] [--allow-partial] [--expires-days N]';
@@ -30,7 +30,7 @@ export function catalogTargets(io: CliIo, values: ParsedValues, output: string, 
   // Every value is parsed before any target is made: a bad one is a usage error before anything is read or written.
   const wanted = (values['publish'] as string[] | undefined) ?? [];
   for (const target of wanted) publishTargetKind(target);
-  checkFolder(output, '--out/--output');
+  checkFolder(output, '--output');
   for (const target of wanted) if (publishTargetKind(target) === 'folder') checkFolder(path.resolve(io.cwd, target), '--publish');
   return [folderTarget(output), ...wanted.map((target) => publishTarget(target, { ...options, cwd: io.cwd }))];
 }

@@ -1,6 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { commands } from './commands.js';
-import type { CliIo, Command, ParsedValues } from './command.js';
+import { canonicalValues, parserOptions, type CliIo, type Command, type ParsedValues } from './command.js';
 import { argvFromPluginSettings } from './plugin-settings.js';
 import { ExitCode, NeuronsError } from '../errors/neurons-error.js';
 import { formatProblem } from '../errors/problem.js';
@@ -16,13 +17,27 @@ async function helpText(): Promise<string> {
   return lines.join('\n');
 }
 
-function commandHelp(command: Command): string {
+/** `neurons help <command>`: usage, then every option with its value, description, default and older names. */
+export function commandHelp(command: Command): string {
+  const rows = Object.entries(command.options).map(([name, spec]) => {
+    const short = spec.short ? `-${spec.short}, ` : '';
+    return { flag: `${short}--${name}${spec.type === 'string' ? ` ${spec.value ?? 'VALUE'}` : ''}`, spec };
+  });
+  const width = Math.min(32, Math.max(...rows.map((row) => row.flag.length)));
   const lines = [`Usage: ${command.usage}`, '', command.summary, '', 'Options:'];
-  for (const [name, spec] of Object.entries(command.options)) {
-    const short = spec.short ? `-${spec.short}, ` : '    ';
-    lines.push(`  ${short}--${name}${spec.type === 'string' ? ' <value>' : ''}${spec.multiple ? ' (repeatable)' : ''}`);
+  for (const { flag, spec } of rows) {
+    const notes = [spec.multiple && !spec.description.includes('repeatable') ? 'repeatable' : '', spec.default ? `default: ${spec.default}` : '', spec.aliases?.length ? `also ${spec.aliases.map((alias) => `--${alias}`).join(', ')}` : ''].filter(Boolean);
+    const text = `${spec.description}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+    lines.push(flag.length > width ? `  ${flag}\n  ${' '.repeat(width)}  ${text}` : `  ${flag.padEnd(width)}  ${text}`);
   }
+  lines.push(`  ${'-h, --help'.padEnd(width)}  this help`);
   return lines.join('\n');
+}
+
+/** The package's own version (`--version`), read once from package.json next to `dist/` and `src/`. */
+async function packageVersion(): Promise<string> {
+  const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return manifest.version ?? 'unknown';
 }
 
 type Parsed = { command: Command; values: ParsedValues; positionals: string[] };
@@ -33,8 +48,10 @@ export async function parseInvocation(argv: string[]): Promise<Parsed | { error:
   const command = name === undefined ? undefined : await commands[name]?.();
   if (!command) return { error: `unknown command '${name ?? ''}'` };
   try {
-    const parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: command.positionals ?? false, strict: true });
-    return { command, values: parsed.values, positionals: parsed.positionals };
+    const parsed = parseArgs({ args: rest, options: { ...parserOptions(command.options), help: { type: 'boolean', short: 'h' } }, allowPositionals: command.positionals ?? false, strict: true });
+    const canonical = canonicalValues(command.options, parsed.values);
+    if ('error' in canonical) return { error: canonical.error, command };
+    return { command, values: canonical.values, positionals: parsed.positionals };
   } catch (error) {
     return { error: (error as Error).message, command };
   }
@@ -46,12 +63,17 @@ export async function main(givenArgv: string[], io: CliIo): Promise<number> {
   const argv = givenArgv.length === 0 ? (argvFromPluginSettings(io.env) ?? givenArgv) : givenArgv;
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const target = name === 'help' && rest[0] ? await commands[rest[0]]?.() : undefined;
+    const topic = name === 'help' ? rest[0] : undefined;
+    const target = topic === undefined ? undefined : await commands[topic]?.();
+    if (topic !== undefined && !target) {
+      io.stderr.write(`neurons help: ${formatProblem({ code: 'USAGE', message: `no command '${topic}'`, hint: 'see `neurons help`' })}\n\n${await helpText()}\n`);
+      return ExitCode.usage;
+    }
     io.stdout.write(`${target ? commandHelp(target) : await helpText()}\n`);
     return ExitCode.ok;
   }
-  if (name === '--version') {
-    io.stdout.write('neurons 0.1.0\n');
+  if (name === '--version' || name === 'version') {
+    io.stdout.write(`neurons ${await packageVersion()}\n`);
     return ExitCode.ok;
   }
   const parsed = await parseInvocation(argv);

@@ -139,8 +139,22 @@ export async function configuredCas(repo: string, env: NodeJS.ProcessEnv, option
     if (options.host !== undefined && registry.host !== options.host) continue;
     wanted.push(...(registry.ca ?? []).map((caFile, caIndex) => ({ caFile, base, origin: file, pointer: `/registries/${index}/ca/${caIndex}` })));
   }
+  // The package index's CA, for its host (its own or its extra index's): what builds trust to install dependencies.
+  const index = fromFile.packageIndex;
+  if (index?.ca && (options.host === undefined || [index.url, index.extraUrl].some((url) => url !== undefined && urlHost(url) === options.host))) {
+    wanted.push({ caFile: index.ca, base, origin: file, pointer: '/packageIndex/ca' });
+  }
   if (env['NEURONS_TRUST_CA']) wanted.push({ caFile: env['NEURONS_TRUST_CA'], base: process.cwd(), origin: 'NEURONS_TRUST_CA', pointer: '' });
   return { pems: await Promise.all(wanted.map((item) => readPem(item.caFile, item.base, item.origin, item.pointer))) };
+}
+
+/** `host` or `host:port` of a URL, as `ca inspect` names its target (the port only when it is not the scheme's). */
+function urlHost(url: string): string | undefined {
+  try {
+    return new URL(url).host;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The password of a URL as written (percent-encoded) and decoded: either may be printed. */

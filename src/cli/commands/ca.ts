@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import type { CliIo, Command, ParsedValues } from '../command.js';
+import { configOption } from '../common-options.js';
 import { initCertificateAuthority, issueCertificateFiles, readCertificateAuthority, type IssueRequest, type WrittenFiles } from '../../ca/ca-folder.js';
 import { formatInspection, inspectChain, loadTargetChain, parseInspectTarget } from '../../ca/inspect.js';
 import { defaultDockerCertsDirectory, trustEngine } from '../../ca/trust-engine.js';
@@ -73,22 +74,22 @@ function issueRequest(values: ParsedValues): IssueRequest {
 
 const actions: Record<string, Action> = {
   init: {
-    options: ['out', 'name', 'days', 'force'],
+    options: ['output', 'name', 'days', 'force'],
     async run(io, values) {
-      const out = path.resolve(io.cwd, single(values, 'out') ?? '.');
+      const out = path.resolve(io.cwd, single(values, 'output') ?? '.');
       const written = await initCertificateAuthority({ out, commonName: single(values, 'name') ?? 'neurons private CA', days: days(values, 3650), force: Boolean(values['force']) });
       io.stdout.write(`${describeWritten(written, 'CA created')}\nnext: neurons ca issue --ca ${out} --host NAME\n`);
       return ExitCode.ok;
     },
   },
   issue: {
-    options: ['ca', 'host', 'ip', 'days', 'out', 'client', 'name'],
+    options: ['ca', 'host', 'ip', 'days', 'output', 'client', 'name'],
     async run(io, values) {
       const caDirectory = single(values, 'ca');
-      if (!caDirectory) throw usage('issue needs --ca DIR, the folder of ca.crt and ca.key', 'create one with `neurons ca init --out DIR`');
+      if (!caDirectory) throw usage('issue needs --ca DIR, the folder of ca.crt and ca.key', 'create one with `neurons ca init --output DIR`');
       const request = issueRequest(values);
       const ca = await readCertificateAuthority(path.resolve(io.cwd, caDirectory));
-      const written = await issueCertificateFiles(ca, request, path.resolve(io.cwd, single(values, 'out') ?? '.'));
+      const written = await issueCertificateFiles(ca, request, path.resolve(io.cwd, single(values, 'output') ?? '.'));
       io.stdout.write(`${describeWritten(written, `${request.kind} certificate (leaf + CA chain)`)}\n`);
       return ExitCode.ok;
     },
@@ -160,29 +161,29 @@ export const caCommand: Command = {
   name: 'ca',
   summary: 'Private CA: create one, issue server/client certificates, inspect a TLS chain, make the Docker engine trust a registry',
   usage: [
-    'neurons ca init [--out DIR] [--name CN] [--days N] [--force]',
-    '       neurons ca issue --ca DIR --host NAME... [--ip ADDR...] [--days N] [--out DIR]',
-    '       neurons ca issue --ca DIR --client --name CN [--days N] [--out DIR]',
+    'neurons ca init [--output DIR] [--name CN] [--days N] [--force]',
+    '       neurons ca issue --ca DIR --host NAME... [--ip ADDR...] [--days N] [--output DIR]',
+    '       neurons ca issue --ca DIR --client --name CN [--days N] [--output DIR]',
     '       neurons ca inspect <https-url|pem-file> [--ca FILE...] [--repo DIR] [--config FILE] [--json]',
     '       neurons ca trust-engine --registry HOST:PORT [--ca FILE] [--client-cert FILE --client-key FILE] [--certs-dir DIR]',
   ].join('\n'),
   positionals: true,
   options: {
-    out: { type: 'string' },
-    name: { type: 'string' },
-    days: { type: 'string' },
-    force: { type: 'boolean' },
-    ca: { type: 'string', multiple: true },
-    host: { type: 'string', multiple: true },
-    ip: { type: 'string', multiple: true },
-    client: { type: 'boolean' },
-    json: { type: 'boolean' },
-    registry: { type: 'string' },
-    'certs-dir': { type: 'string' },
-    'client-cert': { type: 'string' },
-    'client-key': { type: 'string' },
-    repo: { type: 'string' },
-    config: { type: 'string' },
+    output: { type: 'string', value: 'DIR', description: '(init, issue) where the files are written', default: 'the current folder', aliases: ['out'] },
+    name: { type: 'string', value: 'CN', description: '(init, issue --client) the common name', default: 'neurons private CA (init)' },
+    days: { type: 'string', value: 'N', description: '(init, issue) validity in days', default: '3650 for a CA, 825 for a certificate' },
+    force: { type: 'boolean', description: '(init) replace an existing CA' },
+    ca: { type: 'string', multiple: true, value: 'DIR|FILE', description: '(issue) the CA folder; (inspect) CA files to verify with, repeatable; (trust-engine) the CA file', default: "(trust-engine) the local environment's CA" },
+    host: { type: 'string', multiple: true, value: 'NAME', description: '(issue) a DNS name of the server; repeatable' },
+    ip: { type: 'string', multiple: true, value: 'ADDR', description: '(issue) an IP address of the server; repeatable' },
+    client: { type: 'boolean', description: '(issue) a client certificate for mutual TLS' },
+    json: { type: 'boolean', description: '(inspect) the report as JSON' },
+    registry: { type: 'string', value: 'HOST:PORT', description: '(trust-engine) the registry the engine must trust' },
+    'certs-dir': { type: 'string', value: 'DIR', description: "(trust-engine) the engine's certificate folder", default: '/etc/docker/certs.d' },
+    'client-cert': { type: 'string', value: 'FILE', description: '(trust-engine) the client certificate the engine presents (with --client-key)' },
+    'client-key': { type: 'string', value: 'FILE', description: '(trust-engine) the key of --client-cert' },
+    repo: { type: 'string', value: 'DIR', description: '(inspect) the repository whose configuration adds trusted CAs', default: 'the current folder' },
+    config: configOption,
   },
   async run(io, values, positionals) {
     const [name, ...operands] = positionals;

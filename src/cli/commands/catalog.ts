@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { type CliIo, type Command, type ParsedValues, stringOption } from '../command.js';
+import { channelOption, configOption, jsonOption, repoOption } from '../common-options.js';
 import { catalogWorkers } from '../../catalog/catalog-workers.js';
 import { registryEntryVerifier } from '../../catalog/entry-image-verifier.js';
 import { produceCatalogs, type CatalogStageResult } from '../../catalog/produce-catalogs.js';
@@ -17,17 +18,17 @@ import { catalogOptionSpecs, catalogOptionsUsage, catalogTargets, expiresInDays,
 export const catalogCommand: Command = {
   name: 'catalog',
   summary: 'Write the engine catalogs, the signed index and the HTML page, from what is in the registry',
-  usage: `neurons catalog [--repo DIR] [--config FILE] [--out DIR] [--registry HOST[/NAMESPACE]] [--channel stable|devel] [--no-verify] [--definitions-only] [--refresh] ${catalogOptionsUsage} [--json]`,
+  usage: `neurons catalog [--repo DIR] [--config FILE] [--output DIR] [--registry HOST[/NAMESPACE]] [--channel stable|devel] [--no-verify] [--definitions-only] [--refresh] ${catalogOptionsUsage} [--json]`,
   options: {
-    repo: { type: 'string' },
-    config: { type: 'string' },
-    out: { type: 'string' },
-    registry: { type: 'string' },
-    channel: { type: 'string' },
-    'no-verify': { type: 'boolean' },
-    'definitions-only': { type: 'boolean' },
-    refresh: { type: 'boolean' },
-    json: { type: 'boolean' },
+    repo: repoOption,
+    config: configOption,
+    output: { type: 'string', value: 'DIR', description: 'the catalog folder', default: 'the configuration, NEURONS_OUTPUT, else catalogs/', aliases: ['out'] },
+    registry: { type: 'string', value: 'HOST[/NAMESPACE]', description: 'the registry (and namespace) the images are in', default: 'the configuration, NEURONS_REGISTRY, else the local environment' },
+    channel: channelOption,
+    'no-verify': { type: 'boolean', description: 'write entries without reading their images in the registry' },
+    'definitions-only': { type: 'boolean', description: 'definitions without code files (trees that hold only definitions)' },
+    refresh: { type: 'boolean', description: 'no build: verify the current publication again, re-sign it with a new serial and expiry' },
+    json: jsonOption,
     ...catalogOptionSpecs,
   },
   async run(io, values) {
@@ -40,7 +41,7 @@ export const catalogCommand: Command = {
       ...(registryReference ? { registry: slash > 0 ? registryReference.slice(0, slash) : registryReference } : {}),
       ...(registryReference && slash > 0 ? { namespace: registryReference.slice(slash + 1) } : {}),
       ...(text('channel') ? { channel: text('channel') as string } : {}),
-      ...(text('out') ? { output: path.resolve(io.cwd, text('out') as string) } : {}),
+      ...(text('output') ? { output: path.resolve(io.cwd, text('output') as string) } : {}),
       ...(text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {}),
     });
     const policy = await signingPolicy(io, values);

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { type CliIo, type Command, type ParsedValues, stringOption } from '../command.js';
+import { type CliIo, type Command, type OptionSpec, type ParsedValues, stringOption } from '../command.js';
+import { configOption, detectionOptionDocs, jsonOption, offlineOption, onlyOption, repoOption } from '../common-options.js';
 import { prepareBuildSettings } from '../../build/build-settings.js';
 import { loadConfig, type Config } from '../../config/load-config.js';
 import { discoverRepository } from '../../definitions/discover.js';
@@ -24,17 +25,14 @@ export function pullRequestNumber(value: string | undefined): number | undefined
 }
 
 export const detectionOptions = {
-  repo: { type: 'string' },
-  config: { type: 'string' },
-  base: { type: 'string' },
-  head: { type: 'string' },
-  pr: { type: 'string' },
-  mode: { type: 'string' },
-  only: { type: 'string', multiple: true },
-  offline: { type: 'boolean' },
-  json: { type: 'boolean' },
-  comment: { type: 'boolean' },
-} as const;
+  repo: repoOption,
+  config: configOption,
+  ...detectionOptionDocs,
+  only: onlyOption,
+  offline: offlineOption,
+  json: jsonOption,
+  comment: { type: 'boolean', description: 'with --pr: post (or edit) one comment on the pull request saying what was found' },
+} satisfies OptionSpec;
 
 /** Configuration, discovery and detection from the command line, as `detect` and `plan` share them. */
 export async function detectFromOptions(io: CliIo, values: ParsedValues): Promise<{ repo: string; config: Config; discovery: Discovery; detection: Omit<Detection, 'decisions' | 'prepared'> }> {

@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { jsonOption } from '../common-options.js';
 import { UsageError } from '../../errors/neurons-error.js';
 import { bringEnvironmentDown } from '../../environment/down.js';
 import { environmentDirectory, readEnvironmentState } from '../../environment/state.js';
@@ -14,7 +15,7 @@ export const envCommand: Command = {
   summary: 'Bring up (or show, or stop) the local environment: Docker engine, TLS registry, base images, package index',
   usage: 'neurons env up|status|down [--json]',
   positionals: true,
-  options: { json: { type: 'boolean' } },
+  options: { json: jsonOption },
   async run(io, values, positionals) {
     const [action] = positionals;
     const directory = environmentDirectory(io.env);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from '../command.js';
+import { configOption, offlineOption, onlyOption, repoOption } from '../common-options.js';
 import { prepareBuildSettings } from '../../build/build-settings.js';
 import { loadConfig } from '../../config/load-config.js';
 import { discoverRepository } from '../../definitions/discover.js';
@@ -11,18 +12,18 @@ import { buildPlan } from '../../plan/build-plan.js';
 export const generateCommand: Command = {
   name: 'generate',
   summary: 'Write the generated Dockerfiles of a worker repository to a folder (or check that folder is current)',
-  usage: 'neurons generate [--repo DIR] [--config FILE] [--out DIR] [--only DIR]... [--check] [--offline]',
+  usage: 'neurons generate [--repo DIR] [--config FILE] [--output DIR] [--only DIR]... [--check] [--offline]',
   options: {
-    repo: { type: 'string' },
-    config: { type: 'string' },
-    out: { type: 'string' },
-    only: { type: 'string', multiple: true },
-    check: { type: 'boolean' },
-    offline: { type: 'boolean' },
+    repo: repoOption,
+    config: configOption,
+    output: { type: 'string', value: 'DIR', description: 'where the Dockerfiles are written', default: '<repo>/build/dockerfiles', aliases: ['out'] },
+    only: onlyOption,
+    check: { type: 'boolean', description: 'render and compare instead of writing: list changed, missing and extra files, exit 1 when any is stale' },
+    offline: offlineOption,
   },
   async run(io, values) {
     const repo = path.resolve(io.cwd, typeof values['repo'] === 'string' ? values['repo'] : '.');
-    const out = path.resolve(io.cwd, typeof values['out'] === 'string' ? values['out'] : path.join(repo, 'build', 'dockerfiles'));
+    const out = path.resolve(io.cwd, typeof values['output'] === 'string' ? values['output'] : path.join(repo, 'build', 'dockerfiles'));
     const config = await loadConfig(repo, io.env, typeof values['config'] === 'string' ? { configFile: path.resolve(io.cwd, values['config']) } : {});
     const discovery = await discoverRepository(repo, { definitionsOnly: false });
     for (const problem of discovery.errors) io.stderr.write(`error   ${formatProblem(problem)}\n`);

@@ -8,12 +8,15 @@ import { UsageError } from '../../errors/neurons-error.js';
 export const keysCommand: Command = {
   name: 'keys',
   summary: 'Make the Ed25519 key pair that signs catalog indexes',
-  usage: 'neurons keys generate [--out DIR] [--force]',
+  usage: 'neurons keys generate [--output DIR] [--force]',
   positionals: true,
-  options: { out: { type: 'string' }, force: { type: 'boolean' } },
+  options: {
+    output: { type: 'string', value: 'DIR', description: 'where neurons-index.key and neurons-index.pub are written', default: 'the current folder', aliases: ['out'] },
+    force: { type: 'boolean', description: 'replace an existing key pair' },
+  },
   async run(io, values, positionals) {
     if (positionals[0] !== 'generate') throw new UsageError({ code: 'USAGE', message: `unknown keys action '${positionals[0] ?? ''}'`, hint: 'use `neurons keys generate`' });
-    const out = path.resolve(io.cwd, typeof values['out'] === 'string' ? values['out'] : '.');
+    const out = path.resolve(io.cwd, typeof values['output'] === 'string' ? values['output'] : '.');
     const privateFile = path.join(out, 'neurons-index.key');
     const publicFile = path.join(out, 'neurons-index.pub');
     if (!values['force'] && (existsSync(privateFile) || existsSync(publicFile))) {

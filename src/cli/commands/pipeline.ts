@@ -1,7 +1,8 @@
 import Docker from 'dockerode';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { type CliIo, type Command, type ParsedValues, stringOption } from '../command.js';
+import { type CliIo, type Command, type OptionDoc, type OptionSpec, type ParsedValues, stringOption } from '../command.js';
+import { channelOption, configOption, detectionOptionDocs, namespaceOption, offlineOption, onlyOption, repoOption, skipTestsOption } from '../common-options.js';
 import { loadConfig } from '../../config/load-config.js';
 import { ExitCode, UsageError } from '../../errors/neurons-error.js';
 import { formatProblem } from '../../errors/problem.js';
@@ -44,13 +45,6 @@ function progressLine(event: ProgressEvent): string {
   return `${event.state.padEnd(8)} ${event.flavor ?? event.worker}${duration}${event.detail ? `  ${event.detail}` : ''}`;
 }
 
-function shardOption(stages: Stages, value: string | undefined): { index: number; count: number } | undefined {
-  if (value === undefined) return undefined;
-  if (stages.catalog) {
-    throw new UsageError({ code: 'USAGE', message: '--shard splits builds, not catalogs', hint: 'run `neurons push --shard i/N` in each shard, then one `neurons catalog` (it reads what is in the registry)' });
-  }
-  return parseShard(value);
-}
 
 interface Stages {
   name: 'build' | 'push' | 'pipeline';
@@ -88,7 +82,7 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
     offline: Boolean(values['offline']),
     force: Boolean(values['force']),
     concurrency,
-    shard: shardOption(stages, text('shard')),
+    shard: text('shard') === undefined ? undefined : parseShard(text('shard') as string),
     mode: detectMode(values),
     base: text('base'),
     head: text('head') ?? 'HEAD',
@@ -118,34 +112,35 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
 }
 
 const commonOptions = {
-  repo: { type: 'string' },
-  config: { type: 'string' },
-  registry: { type: 'string' },
-  namespace: { type: 'string' },
-  channel: { type: 'string' },
-  only: { type: 'string', multiple: true },
-  platform: { type: 'string', multiple: true },
-  all: { type: 'boolean' },
-  mode: { type: 'string' },
-  base: { type: 'string' },
-  head: { type: 'string' },
-  pr: { type: 'string' },
-  shard: { type: 'string' },
-  force: { type: 'boolean' },
-  concurrency: { type: 'string' },
-  'skip-tests': { type: 'boolean' },
-  'dry-run': { type: 'boolean' },
-  offline: { type: 'boolean' },
-  json: { type: 'boolean' },
-} as const;
+  repo: repoOption,
+  config: configOption,
+  registry: { type: 'string', value: 'HOST', description: 'the registry to push to (replaces the configured ones)', default: 'the configuration, NEURONS_REGISTRY, else the local environment' },
+  namespace: namespaceOption,
+  channel: channelOption,
+  only: onlyOption,
+  platform: { type: 'string', multiple: true, value: 'OS/ARCH', description: 'the platforms of the images (linux/amd64, linux/arm64, linux/arm/v7); repeatable or comma-separated', default: 'the configuration, NEURONS_PLATFORMS, else linux/amd64 and linux/arm64' },
+  all: { type: 'boolean', description: 'check every worker against the registry (--mode digest)' },
+  ...detectionOptionDocs,
+  force: { type: 'boolean', description: 'build and push even what the registry has; overwrite published versions' },
+  concurrency: { type: 'string', value: 'N', description: 'folder builds at once', default: '2' },
+  'skip-tests': skipTestsOption,
+  'dry-run': { type: 'boolean', description: 'decide (reading the registry) and print the plan: what would be built, tagged and pushed, and why' },
+  offline: offlineOption,
+  json: { type: 'boolean', description: 'one JSON event per line, then a summary event' },
+} satisfies OptionSpec;
+
+/** Sharding splits builds; the catalogs are written once, after the shards (so `pipeline` has no `--shard`). */
+const shardSpec: OptionDoc = { type: 'string', value: 'i/N', description: 'only the folders of shard i of N, as `neurons plan` splits them' };
 
 function pipelineLikeCommand(stages: Stages): Command {
   const output = stages.catalog ? ` [--output DIR] ${catalogOptionsUsage}` : '';
   return {
     name: stages.name,
     summary: stages.summary,
-    usage: `neurons ${stages.name} [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel]${output} [--only DIR]... [--platform OS/ARCH]... [--all] [--mode git|digest|auto] [--base REF] [--head REF] [--pr N] [--shard i/N] [--force] [--concurrency N] [--skip-tests] [--dry-run] [--offline] [--json]`,
-    options: stages.catalog ? { ...commonOptions, ...catalogOptionSpecs, output: { type: 'string' } } : commonOptions,
+    usage: `neurons ${stages.name} [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel]${output} [--only DIR]... [--platform OS/ARCH]... [--all] [--mode git|digest|auto] [--base REF] [--head REF] [--pr N]${stages.catalog ? '' : ' [--shard i/N]'} [--force] [--concurrency N] [--skip-tests] [--dry-run] [--offline] [--json]`,
+    options: stages.catalog
+      ? { ...commonOptions, ...catalogOptionSpecs, output: { type: 'string', value: 'DIR', description: 'the catalog folder', default: 'the configuration, NEURONS_OUTPUT, else catalogs/', aliases: ['out'] } }
+      : { ...commonOptions, shard: shardSpec },
     run: (io, values) => run(stages, io, values),
   };
 }

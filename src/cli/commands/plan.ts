@@ -9,8 +9,12 @@ const { comment: _comment, ...planDetectionOptions } = detectionOptions;
 export const planCommand: Command = {
   name: 'plan',
   summary: 'Split the build into shards for parallel CI jobs, and say which shards have work to do',
-  usage: 'neurons plan [--repo DIR] [--config FILE] [--shards N] [--format text|json|github|drone] [--base REF] [--head REF] [--pr N] [--mode git|digest|auto] [--offline]',
-  options: { ...planDetectionOptions, shards: { type: 'string' }, format: { type: 'string' } },
+  usage: 'neurons plan [--repo DIR] [--config FILE] [--shards N] [--format text|json|github|drone] [--base REF] [--head REF] [--pr N] [--mode git|digest|auto] [--only DIR]... [--offline] [--json]',
+  options: {
+    ...planDetectionOptions,
+    shards: { type: 'string', value: 'N', description: 'how many shards (1 to 256)', default: '1' },
+    format: { type: 'string', value: 'text|json|github|drone', description: 'a table, every shard as JSON, a GitHub matrix of the busy shards, or the names of their Drone steps', default: 'text (json with --json)' },
+  },
   async run(io, values) {
     const count = Number(values['shards'] ?? 1);
     if (!Number.isInteger(count) || count < 1 || count > 256) throw new UsageError({ code: 'USAGE', message: `--shards must be a whole number from 1 to 256, not ${String(values['shards'])}`, hint: 'GitHub allows at most 256 matrix jobs' });

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { CliIo, Command, ParsedValues } from '../command.js';
+import { jsonOption, repoOption } from '../common-options.js';
 import { discoverRepository } from '../../definitions/discover.js';
 import type { Discovery, WorkerFolder, WorkerKind } from '../../definitions/types.js';
 import { ExitCode } from '../../errors/neurons-error.js';
@@ -11,9 +12,9 @@ export const validateCommand: Command = {
   summary: 'Check every worker definition of a repository and report all problems at once',
   usage: 'neurons validate [--repo DIR] [--definitions-only] [--json]',
   options: {
-    repo: { type: 'string' },
-    'definitions-only': { type: 'boolean' },
-    json: { type: 'boolean' },
+    repo: repoOption,
+    'definitions-only': { type: 'boolean', description: 'check definitions without looking for code files (trees that hold only definitions)' },
+    json: jsonOption,
   },
   async run(io: CliIo, values: ParsedValues): Promise<number> {
     const repo = typeof values['repo'] === 'string' ? resolve(io.cwd, values['repo']) : io.cwd;

@@ -2,6 +2,7 @@ import Docker from 'dockerode';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { type Command, stringOption } from '../command.js';
+import { channelOption, configOption, namespaceOption, skipTestsOption } from '../common-options.js';
 import { loadConfig } from '../../config/load-config.js';
 import { NeuronsError, UsageError } from '../../errors/neurons-error.js';
 import { runPipeline } from '../../pipeline.js';
@@ -25,21 +26,21 @@ function parseAddress(value: string): { host: string; port: number } {
 export const watchCommand: Command = {
   name: 'watch',
   summary: 'Follow a branch and publish what changes: for repositories without CI (a long-running service)',
-  usage: 'neurons watch --repo DIR|GIT_URL [--branch B] [--interval 60s] [--webhook ADDR:PORT --secret-env VAR] [--status ADDR:PORT] [--state DIR] [--once] [--config FILE] [--namespace NS] [--channel C] [--output DIR] [--skip-tests]',
+  usage: 'neurons watch --repo DIR|GIT_URL [--branch B] [--interval 60s] [--webhook ADDR:PORT --secret-env VAR] [--status ADDR:PORT] [--state DIR] [--once] [--config FILE] [--namespace NS] [--channel stable|devel] [--output DIR] [--skip-tests]',
   options: {
-    repo: { type: 'string' },
-    branch: { type: 'string' },
-    interval: { type: 'string' },
-    webhook: { type: 'string' },
-    'secret-env': { type: 'string' },
-    status: { type: 'string' },
-    state: { type: 'string' },
-    once: { type: 'boolean' },
-    config: { type: 'string' },
-    namespace: { type: 'string' },
-    channel: { type: 'string' },
-    output: { type: 'string' },
-    'skip-tests': { type: 'boolean' },
+    repo: { type: 'string', value: 'DIR|GIT_URL', description: 'a local checkout used in place (without --branch), or a repository cloned into the state folder' },
+    branch: { type: 'string', value: 'B', description: 'the branch to follow', default: 'main when cloning' },
+    interval: { type: 'string', value: 'DURATION', description: 'how often to look (90s, 15m, 1h)', default: '60s' },
+    webhook: { type: 'string', value: 'ADDR:PORT', description: 'also listen for GitHub push webhooks there (with --secret-env)' },
+    'secret-env': { type: 'string', value: 'VAR', description: 'the environment variable holding the webhook secret' },
+    status: { type: 'string', value: 'ADDR:PORT', description: 'serve /healthz and /status there without a webhook' },
+    state: { type: 'string', value: 'DIR', description: 'the state folder (watch.json, clone)', default: '${XDG_STATE_HOME:-~/.local/state}/neurons/watch' },
+    once: { type: 'boolean', description: 'one pass, then exit' },
+    config: configOption,
+    namespace: namespaceOption,
+    channel: channelOption,
+    output: { type: 'string', value: 'DIR', description: 'the catalog folder', default: 'the configuration, NEURONS_OUTPUT, else catalogs/', aliases: ['out'] },
+    'skip-tests': skipTestsOption,
   },
   async run(io, values) {
     const text = (name: string): string | undefined => stringOption(values, name);

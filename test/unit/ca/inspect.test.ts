@@ -72,7 +72,15 @@ describe('neurons ca inspect', () => {
     await write({ registries: [{ host: 'elsewhere.example', namespace: 'acme', ca: ['certs/private.crt'] }] });
     expect((await inspect([url('good'), '--repo', repo])).report.trust.given).toBeNull();
     await write({ trust: { ca: ['certs/private.crt'] } });
-    expect((await inspect([url('good'), '--config', path.join(repo, 'neurons.json')])).report.trust.given).toBe(true);
+    const trusted = await inspect([url('good'), '--config', path.join(repo, 'neurons.json')]);
+    expect(trusted.report.trust.given).toBe(true);
+    // A private CA the configuration trusts is expected: no sign of TLS inspection.
+    expect(trusted.report.inspection).toMatchObject({ flagged: false, signs: [] });
+    // The package index's CA, for the package index's host only.
+    await write({ packageIndex: { url: `https://${host}/simple/`, ca: 'certs/private.crt' } });
+    expect((await inspect([url('good'), '--repo', repo])).report.trust.given).toBe(true);
+    await write({ packageIndex: { url: 'https://pypi.internal.example/simple/', ca: 'certs/private.crt' } });
+    expect((await inspect([url('good'), '--repo', repo])).report.trust.given).toBeNull();
     const missing = await runCli(['ca', 'inspect', url('good'), '--config', path.join(repo, 'nope.json')], directory);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('CONFIG_NOT_FOUND');

@@ -44,7 +44,8 @@ export async function detectFromOptions(io: CliIo, values: ParsedValues): Promis
   const clients = new RegistryClientPool();
   let resolver: { close(): Promise<void> } | undefined;
   try {
-    const settings = await prepareBuildSettings(repo, discovery, config, { offline: Boolean(values['offline']), env: io.env, provenance: false, clients });
+    // Git alone decides in git mode: no registry is read, not even to pin base images.
+    const settings = await prepareBuildSettings(repo, discovery, config, { offline: Boolean(values['offline']) || detectMode(values) === 'git', env: io.env, provenance: false, clients });
     resolver = settings.dependencies;
     const { decisions: _decisions, prepared: _prepared, ...detection } = await detectChanges({
       repo,

@@ -12,6 +12,9 @@ function neuronsInvocations(line: string): string[][] {
 }
 
 async function expectValid(lines: string[]): Promise<void> {
+  // Every npx runs this package at this version: the npm name `neurons` is someone else's package.
+  const { version } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { version: string };
+  for (const line of lines.filter((text) => text.includes('npx'))) expect(line).toMatch(new RegExp(`npx --yes --package=cortex-neurons@${version.replaceAll('.', '\\.')} neurons `));
   const invocations = lines.flatMap(neuronsInvocations);
   expect(invocations.length).toBeGreaterThan(0);
   for (const argv of invocations) {

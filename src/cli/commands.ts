@@ -6,6 +6,7 @@ import type { Command } from './command.js';
  * time it would take to load them all.
  */
 export const commands: Record<string, () => Promise<Command>> = {
+  init: async () => (await import('./commands/init.js')).initCommand,
   validate: async () => (await import('./commands/validate.js')).validateCommand,
   detect: async () => (await import('./commands/detect.js')).detectCommand,
   generate: async () => (await import('./commands/generate.js')).generateCommand,

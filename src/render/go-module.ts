@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { NeuronsError } from '../errors/neurons-error.js';
+
+/** What a Go worker folder's build needs to know of its module. */
+export interface GoModule {
+  /** The module path (`module` line of go.mod). */
+  path: string;
+  /** Modules it requires (`require` lines and blocks). */
+  requires: string[];
+  /** A `vendor/` folder next to go.mod: the build reads dependencies from it alone (`-mod=vendor`). */
+  vendored: boolean;
+}
+
+/** The module path and requirements of a go.mod text (comments dropped). */
+export function parseGoMod(text: string): { path: string | undefined; requires: string[] } {
+  const lines = text.split('\n').map((line) => line.replace(/\/\/.*$/, '').trim());
+  const modulePath = lines.map((line) => /^module\s+"?([^\s"]+)"?/.exec(line)?.[1]).find(Boolean);
+  const requires: string[] = [];
+  let inBlock = false;
+  for (const line of lines) {
+    if (inBlock) {
+      if (line.startsWith(')')) inBlock = false;
+      else if (line) requires.push(line.split(/\s+/)[0] ?? line);
+    } else if (/^require\s*\($/.test(line)) inBlock = true;
+    else if (/^require\s+\S/.test(line)) requires.push(line.split(/\s+/)[1] ?? '');
+  }
+  return { path: modulePath, requires: requires.filter(Boolean) };
+}
+
+/**
+ * The module of a Go worker folder. Code from before modules (no go.mod) cannot be built reproducibly: refused here,
+ * before anything is built, with the command that fixes it.
+ */
+export async function readGoModule(folder: string, workerPath: string): Promise<GoModule> {
+  const file = path.join(folder, 'go.mod');
+  if (!existsSync(file)) {
+    throw new NeuronsError({
+      code: 'RENDER_GO_NO_MODULE',
+      file: workerPath,
+      message: `${workerPath} is Go code without a go.mod: code from before Go modules is not built`,
+      hint: `run \`go mod init <module path>\` in ${workerPath} (e.g. \`go mod init github.com/you/${path.basename(workerPath).toLowerCase()}\`), then \`go mod tidy\` and, to build without a module proxy, \`go mod vendor\`; commit the result`,
+    });
+  }
+  const parsed = parseGoMod(await readFile(file, 'utf8'));
+  return { path: parsed.path ?? '', requires: parsed.requires, vendored: existsSync(path.join(folder, 'vendor')) };
+}

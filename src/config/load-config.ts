@@ -265,8 +265,10 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
       caPem: caFile ? await readPem(caFile, process.cwd(), 'NEURONS_PIP_INDEX_CA', '') : undefined,
     };
   }
-  const goProxy = env['NEURONS_GOPROXY'] ?? fromFile.goProxy;
-  if (env['NEURONS_GOPROXY'] !== undefined && !/^https?:\/\/[^\s,|]+$/.test(env['NEURONS_GOPROXY'])) {
+  // Empty is unset, as for a shell's `NEURONS_GOPROXY= neurons build`.
+  const goProxyVariable = env['NEURONS_GOPROXY'] || undefined;
+  const goProxy = goProxyVariable ?? fromFile.goProxy;
+  if (goProxyVariable !== undefined && !/^https?:\/\/[^\s,|]+$/.test(goProxyVariable)) {
     throw new UsageError({ code: 'CONFIG_INVALID', file: 'NEURONS_GOPROXY', message: 'NEURONS_GOPROXY is not an http(s) URL', hint: 'give the URL of one Go module proxy, e.g. https://user:password@goproxy.example.org/' });
   }
   // A password written into an index or proxy URL is a secret like the others: masked in everything printed.

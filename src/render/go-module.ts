@@ -7,7 +7,7 @@ import { NeuronsError } from '../errors/neurons-error.js';
 export interface GoModule {
   /** The module path (`module` line of go.mod). */
   path: string;
-  /** Modules it requires (`require` lines and blocks). */
+  /** Modules it requires (`require` lines and blocks), but those replaced by a folder inside the module. */
   requires: string[];
   /** A `vendor/` folder next to go.mod: the build reads dependencies from it alone (`-mod=vendor`). */
   vendored: boolean;
@@ -17,16 +17,21 @@ export interface GoModule {
 export function parseGoMod(text: string): { path: string | undefined; requires: string[] } {
   const lines = text.split('\n').map((line) => line.replace(/\/\/.*$/, '').trim());
   const modulePath = lines.map((line) => /^module\s+"?([^\s"]+)"?/.exec(line)?.[1]).find(Boolean);
-  const requires: string[] = [];
-  let inBlock = false;
+  const directives: Record<'require' | 'replace', string[]> = { require: [], replace: [] };
+  let block: 'require' | 'replace' | undefined;
   for (const line of lines) {
-    if (inBlock) {
-      if (line.startsWith(')')) inBlock = false;
-      else if (line) requires.push(line.split(/\s+/)[0] ?? line);
-    } else if (/^require\s*\($/.test(line)) inBlock = true;
-    else if (/^require\s+\S/.test(line)) requires.push(line.split(/\s+/)[1] ?? '');
+    const opening = /^(require|replace)\s*\($/.exec(line);
+    const single = /^(require|replace)\s+(\S.*)$/.exec(line);
+    if (block) {
+      if (line.startsWith(')')) block = undefined;
+      else if (line) directives[block].push(line);
+    } else if (opening) block = opening[1] as 'require' | 'replace';
+    else if (single) directives[single[1] as 'require' | 'replace'].push(single[2] ?? '');
   }
-  return { path: modulePath, requires: requires.filter(Boolean) };
+  // A requirement replaced by a folder of the module itself (`=> ./lib`) needs no proxy: its code is in the context.
+  const local = new Set(directives.replace.filter((spec) => /=>\s*\.\//.test(spec)).map((spec) => spec.split(/\s+/)[0]));
+  const requires = directives.require.map((spec) => spec.split(/\s+/)[0] ?? '').filter((module) => module && !local.has(module));
+  return { path: modulePath, requires };
 }
 
 /**

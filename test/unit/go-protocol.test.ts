@@ -77,6 +77,10 @@ describe('Go sources as code', () => {
     expect(source.strings).toContain('a"b');
   });
 
+  it('needs no proxy for a requirement replaced by a folder of the module', () => {
+    expect(parseGoMod('module x\nrequire (\n\tex.example/lib v0.0.0\n\tex.example/other v1.0.0\n)\nreplace ex.example/lib => ./lib\nreplace (\n\tex.example/other => ex.example/fork v1.0.1\n)\n').requires).toEqual(['ex.example/other']);
+  });
+
   it('reads the module path and its requirements from go.mod', () => {
     expect(parseGoMod('module example.com/x // the module\n\ngo 1.19\nrequire a.example/b v1.0.0\nrequire (\n\tc.example/d v0.1.0 // indirect\n)\n')).toEqual({ path: 'example.com/x', requires: ['a.example/b', 'c.example/d'] });
   });

@@ -47,7 +47,7 @@ function judgeFile(source: GoSource, signs: Signs): void {
   if (inputFile !== undefined) signs.job.push(`opens ${JSON.stringify(inputFile)} ${where}`);
   const jobFolder = source.strings.find((value) => jobFolderLiteral.test(value));
   if (jobFolder !== undefined && jobFolder !== inputFile) signs.job.push(`names the job folder ${JSON.stringify(jobFolder)} ${where}`);
-  if (/(?<![A-Za-z0-9_.])os\s*\.\s*Args\s*\[\s*1\s*\]/.test(source.code) && usesMember(source, 'os', 'Args')) signs.other.push(`takes the job folder from its first argument (os.Args[1]) ${where}`);
+  if (usesMember(source, 'os', 'Args', '\\s*\\[\\s*1\\s*\\]')) signs.other.push(`takes the job folder from its first argument (os.Args[1]) ${where}`);
   if (usesMember(source, 'os', 'Stdout') || ['Print', 'Println', 'Printf'].some((call) => usesMember(source, 'fmt', call))) signs.other.push(`prints to stdout ${where}`);
 }
 

@@ -95,9 +95,12 @@ export function scanGoSource(file: string, text: string): GoSource {
   return { file, packageName, code, strings, imports };
 }
 
-/** Whether the code uses `<package>.<member>` (the package by the name this file imports it under). */
-export function usesMember(source: GoSource, importPath: string, member: string): boolean {
+/**
+ * Whether the code uses `<package>.<member>` (the package by the name this file imports it under), followed by
+ * `after` (a regular expression) when given.
+ */
+export function usesMember(source: GoSource, importPath: string, member: string, after = ''): boolean {
   return source.imports
     .filter((entry) => entry.path === importPath && entry.name !== '_' && entry.name !== '.')
-    .some((entry) => new RegExp(`(?<![A-Za-z0-9_.])${entry.name}\\s*\\.\\s*${member}(?![A-Za-z0-9_])`).test(source.code));
+    .some((entry) => new RegExp(`(?<![A-Za-z0-9_.])${entry.name}\\s*\\.\\s*${member}(?![A-Za-z0-9_])${after}`).test(source.code));
 }

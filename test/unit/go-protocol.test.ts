@@ -114,6 +114,13 @@ describe('the protocol of a Go worker, from its code', () => {
     expect(judgeGoProtocol([source])).toEqual({ protocol: 'stdio', reasons: ['calls NewInput, SayReport of github.com/ilyaglow/go-cortex, which reads the job on stdin and prints the report on stdout (main.go)'] });
   });
 
+  it('knows a package by the name the file imports it under', () => {
+    const aliased = judgeGoProtocol([scanGoSource('main.go', 'package main\nimport sys "os"\nfunc main() { dir := sys.Args[1]; sys.ReadFile(dir + "/input/input.json") }\n')]);
+    expect(aliased).toEqual({ protocol: 'job', reasons: ['opens "/input/input.json" (main.go)', 'takes the job folder from its first argument (os.Args[1]) (main.go)'] });
+    // A variable called os is not the os package.
+    expect(judgeGoProtocol([scanGoSource('main.go', 'package main\nfunc main() { os := struct{ Stdin int }{}; _ = os.Stdin }\n')]).reasons).not.toContain('reads os.Stdin (main.go)');
+  });
+
   it('with no sign, or signs of both, the adapter wraps it (it serves both)', () => {
     expect(judgeGoProtocol([scanGoSource('main.go', 'package main\nfunc main() {}\n')]).protocol).toBe('stdio');
     const both = judgeGoProtocol([scanGoSource('main.go', 'package main\nimport "os"\nfunc main() { os.Stdin.Read(nil); os.Open("/job/input/input.json") }\n')]);

@@ -51,3 +51,19 @@ export async function readGoModule(folder: string, workerPath: string): Promise<
   const parsed = parseGoMod(await readFile(file, 'utf8'));
   return { path: parsed.path ?? '', requires: parsed.requires, vendored: existsSync(path.join(folder, 'vendor')) };
 }
+
+/**
+ * The module proxy a build downloads from: none for a vendored module (built from vendor/ alone) or one that requires
+ * nothing. A module that needs one when none is configured is refused before anything is built.
+ */
+export function moduleProxy(module: GoModule, goProxy: string | undefined, workerPath: string): string | undefined {
+  if (module.vendored || module.requires.length === 0) return undefined;
+  if (goProxy) return goProxy;
+  const named = `${module.requires.slice(0, 3).join(', ')}${module.requires.length > 3 ? ', ...' : ''}`;
+  throw new NeuronsError({
+    code: 'RENDER_GO_NO_PROXY',
+    file: `${workerPath}/go.mod`,
+    message: `${workerPath} requires ${module.requires.length} module(s) (${named}), has no vendor/ folder, and no module proxy is configured`,
+    hint: `run \`go mod vendor\` in ${workerPath} and commit vendor/ (built offline), or set goProxy in neurons.json or NEURONS_GOPROXY`,
+  });
+}

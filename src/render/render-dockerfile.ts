@@ -7,7 +7,7 @@ import type { Flavor, WorkerFolder } from '../definitions/types.js';
 import { NeuronsError } from '../errors/neurons-error.js';
 import { packageRoot } from '../util/package-root.js';
 import { carrySecrets, withoutCredentials, type BuildSecret } from './build-secrets.js';
-import { readGoModule } from './go-module.js';
+import { moduleProxy, readGoModule } from './go-module.js';
 import { decideGoProtocol, type GoProtocolDecision } from './go-protocol.js';
 import type { BaseImages } from './pin-base-images.js';
 import { assertSafePath } from './safe-values.js';
@@ -177,16 +177,7 @@ export async function renderBuild(repo: string, worker: WorkerFolder, requiremen
         const adapterDirectory = path.join(packageRoot(), 'templates', 'go-job-adapter');
         for (const file of ['go.mod', 'main.go']) extraFiles.set(`.neurons/adapter/${file}`, await readFile(path.join(adapterDirectory, file)));
       }
-      // Vendored modules build from vendor/ alone; others download what go.mod requires from the module proxy, if any.
-      const proxy = module.vendored || module.requires.length === 0 ? undefined : config.goProxy;
-      if (!module.vendored && module.requires.length > 0 && !proxy) {
-        throw new NeuronsError({
-          code: 'RENDER_GO_NO_PROXY',
-          file: `${worker.path}/go.mod`,
-          message: `${worker.path} requires ${module.requires.length} module(s) (${module.requires.slice(0, 3).join(', ')}${module.requires.length > 3 ? ', ...' : ''}), has no vendor/ folder, and no module proxy is configured`,
-          hint: `run \`go mod vendor\` in ${worker.path} and commit vendor/ (built offline), or set goProxy in neurons.json or NEURONS_GOPROXY`,
-        });
-      }
+      const proxy = moduleProxy(module, config.goProxy, worker.path);
       if (proxy) secrets.push({ variable: 'GOPROXY', value: proxy });
       // Each flavor's command names the binary to build, relative to the folder (`<Dir>/<binary>`).
       const binaries = [...new Set(worker.flavors.map((flavor) => `/out/${assertSafePath(flavor.definition.command, 'command', flavor.file).slice(directory.length + 1)}`))];

@@ -44,6 +44,8 @@ export interface Config {
   baseImages: Record<BaseRuntime, string | undefined>;
   packageIndex: PackageIndexSetting | undefined;
   npmRegistry: string | undefined;
+  /** The Go module proxy of builds of unvendored Go modules (its URL may hold credentials); none: GOPROXY=off. */
+  goProxy: string | undefined;
   /** Template id -> absolute path of a Handlebars file that overrides or adds a template. */
   templates: Record<string, string>;
   workers: Record<string, WorkerSettings>;
@@ -282,8 +284,14 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
       caPem: caFile ? await readPem(caFile, process.cwd(), 'NEURONS_PIP_INDEX_CA', '') : undefined,
     };
   }
-  // A password written into an index URL is a secret like the others: masked in everything printed.
-  for (const url of [packageIndex?.url, packageIndex?.extraUrl]) for (const secret of url ? passwordIn(url) : []) registerSecret(secret);
+  // Empty is unset, as for a shell's `NEURONS_GOPROXY= neurons build`.
+  const goProxyVariable = env['NEURONS_GOPROXY'] || undefined;
+  const goProxy = goProxyVariable ?? fromFile.goProxy;
+  if (goProxyVariable !== undefined && !/^https?:\/\/[^\s,|]+$/.test(goProxyVariable)) {
+    throw new UsageError({ code: 'CONFIG_INVALID', file: 'NEURONS_GOPROXY', message: 'NEURONS_GOPROXY is not an http(s) URL', hint: 'give the URL of one Go module proxy, e.g. https://user:password@goproxy.example.org/' });
+  }
+  // A password written into an index or proxy URL is a secret like the others: masked in everything printed.
+  for (const url of [packageIndex?.url, packageIndex?.extraUrl, goProxy]) for (const secret of url ? passwordIn(url) : []) registerSecret(secret);
   const trustPems = await Promise.all((fromFile.trust?.ca ?? []).map((caFile, index) => readPem(caFile, base, file, `/trust/ca/${index}`)));
   if (env['NEURONS_TRUST_CA']) trustPems.push(await readPem(env['NEURONS_TRUST_CA'], process.cwd(), 'NEURONS_TRUST_CA', ''));
   // One trust setting for every hop: each registry and the package index trust these CAs too.
@@ -305,6 +313,7 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
     baseImages,
     packageIndex,
     npmRegistry: env['NEURONS_NPM_REGISTRY'] ?? fromFile.npmRegistry,
+    goProxy,
     templates: Object.fromEntries(Object.entries(fromFile.templates ?? {}).map(([id, file]) => [id, path.resolve(base, file)])),
     workers: fromFile.workers ?? {},
     trust: { caPems: trustPems, runtime: fromFile.trust?.runtime ?? false },

@@ -44,6 +44,7 @@ export const configSchema = {
       },
     },
     npmRegistry: { type: 'string', pattern: '^https?://' },
+    goProxy: { type: 'string', pattern: '^https?://' },
     templates: {
       type: 'object',
       propertyNames: { pattern: '^[a-z][a-z0-9-]*$' },
@@ -104,6 +105,8 @@ export interface ConfigFile {
   baseImages?: { python?: string; go?: string; node?: string };
   packageIndex?: { url: string; extraUrl?: string; usernameEnv?: string; passwordEnv?: string; ca?: string };
   npmRegistry?: string;
+  /** The Go module proxy that builds of Go modules without `vendor/` download from (a URL that may hold credentials). */
+  goProxy?: string;
   /** Template id -> Handlebars file (relative to the configuration file): overrides a built-in or adds one. */
   templates?: Record<string, string>;
   /** Per worker folder (`Dir` or `kind/Dir`): the job protocol of a Go worker, the template to use. */

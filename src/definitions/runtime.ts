@@ -27,7 +27,7 @@ export function inferCommandRuntime(command: string | undefined): Runtime | unde
 /**
  * Decides how a folder is built, from the names of its top-level files and its flavors' commands:
  * a Dockerfile wins (`custom`), then go.mod, then package.json or a .js command, then a .py command or a
- * requirements*.txt file. Every flavor must agree with the result unless the folder has its own Dockerfile.
+ * requirements*.txt file, then .go files. Every flavor must agree with the result unless the folder has its own Dockerfile.
  */
 export function detectRuntime(folderPath: string, fileNames: ReadonlySet<string>, flavors: FlavorCommand[]): RuntimeDetection {
   if (fileNames.has('Dockerfile')) return { runtime: 'custom', errors: [] };
@@ -43,6 +43,8 @@ export function detectRuntime(folderPath: string, fileNames: ReadonlySet<string>
     const source = first === -1 ? undefined : flavors[first];
     if (source) [runtime, reason] = [implied[first], `the command of ${source.file}`];
     else if ([...fileNames].some((name) => /^requirements.*\.txt$/.test(name))) [runtime, reason] = ['python', 'requirements.txt'];
+    // Go code without go.mod (from before modules): a Go folder all the same, refused when rendered, with the fix.
+    else if ([...fileNames].some((name) => name.endsWith('.go'))) [runtime, reason] = ['go', '.go files'];
   }
   if (runtime === undefined) {
     return {

@@ -3,24 +3,42 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { prepareFolderBuild, type BuildSettings } from '../build/build-unit.js';
 import type { BuildPlan } from '../plan/build-plan.js';
+import type { GoProtocolDecision } from '../render/go-protocol.js';
+
+export interface RenderedDockerfiles {
+  /** Every generated Dockerfile, keyed by its path under the output folder. */
+  files: Map<string, string>;
+  /** Per Go worker folder (`<kind>s/<Dir>`): the protocol it speaks and why (it decides whether the job adapter wraps it). */
+  goProtocols: Map<string, GoProtocolDecision>;
+}
 
 /**
  * Every generated Dockerfile of a plan, keyed by its path under the output folder:
  * `<kind>s/<Dir>/Dockerfile` for the folder image (`Dockerfile.<requirements>` for a second requirements file),
  * and `<kind>s/<Dir>/<Flavor>.Dockerfile` for each flavor image. A worker's own Dockerfile is not copied.
  */
-export async function renderDockerfiles(repo: string, plan: BuildPlan, settings: BuildSettings): Promise<Map<string, string>> {
+export async function renderDockerfiles(repo: string, plan: BuildPlan, settings: BuildSettings): Promise<RenderedDockerfiles> {
   const files = new Map<string, string>();
+  const goProtocols = new Map<string, GoProtocolDecision>();
   for (const unit of plan.units) {
     const prepared = await prepareFolderBuild(repo, unit, settings);
     const folder = `${unit.worker.kind}s/${unit.worker.directory}`;
+    if (prepared.rendered.goProtocol) goProtocols.set(folder, prepared.rendered.goProtocol);
     if (unit.worker.runtime !== 'custom') {
       const suffix = unit.requirements && unit.requirements !== 'requirements.txt' ? `.${unit.requirements.replace(/\.txt$/, '').replaceAll('/', '_')}` : '';
       files.set(`${folder}/Dockerfile${suffix}`, prepared.rendered.dockerfile);
     }
     for (const { flavor, dockerfile } of prepared.flavors) files.set(`${folder}/${path.posix.basename(flavor.file, '.json')}.Dockerfile`, dockerfile);
   }
-  return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));
+  return { files: new Map([...files].sort(([a], [b]) => a.localeCompare(b))), goProtocols: new Map([...goProtocols].sort(([a], [b]) => a.localeCompare(b))) };
+}
+
+/** One line per Go worker: its protocol, whether the job adapter wraps it, and the evidence. */
+export function describeGoProtocols(goProtocols: Map<string, GoProtocolDecision>): string[] {
+  return [...goProtocols].map(([folder, decision]) => {
+    const how = decision.protocol === 'stdio' ? 'stdin/stdout, run through the job adapter' : 'job folder, run as is';
+    return `${folder}: ${decision.protocol} (${how}): ${decision.reasons.join('; ')}`;
+  });
 }
 
 export interface StaleReport {

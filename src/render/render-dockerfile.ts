@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BaseRuntime, Config } from '../config/load-config.js';
 import type { WorkerSettings } from '../config/schema.js';
@@ -7,6 +7,8 @@ import type { Flavor, WorkerFolder } from '../definitions/types.js';
 import { NeuronsError } from '../errors/neurons-error.js';
 import { packageRoot } from '../util/package-root.js';
 import { carrySecrets, withoutCredentials, type BuildSecret } from './build-secrets.js';
+import { moduleProxy, readGoModule } from './go-module.js';
+import { decideGoProtocol, type GoProtocolDecision } from './go-protocol.js';
 import type { BaseImages } from './pin-base-images.js';
 import { assertSafePath } from './safe-values.js';
 import type { SourceInfo } from './source-info.js';
@@ -36,6 +38,8 @@ export interface RenderedBuild {
   secretBuildArgs: Record<string, string>;
   /** A Go worker speaking stdin/stdout: its flavors' entry points go through the job adapter. */
   speaksStdio: boolean;
+  /** A Go worker's protocol and the evidence for it (undefined for other runtimes). */
+  goProtocol: GoProtocolDecision | undefined;
 }
 
 export function workerSettings(config: Config, worker: WorkerFolder): WorkerSettings {
@@ -57,6 +61,14 @@ export function flavorEntrypoint(runtime: WorkerFolder['runtime'], flavor: Flavo
   }
 }
 
+/**
+ * The default arguments of a flavor's entry point: Go workers get the job folder, as Cortex's process runner passes
+ * it, so a worker that reads it from os.Args[1] (and the job adapter) finds it when the engine passes none.
+ */
+export function flavorArguments(runtime: WorkerFolder['runtime']): string | undefined {
+  return runtime === 'go' ? JSON.stringify(['/job']) : undefined;
+}
+
 /** Renders the thin image of one flavor: its folder image, its labels, its entry point. */
 export function renderFlavor(
   templates: TemplateSet,
@@ -76,6 +88,7 @@ export function renderFlavor(
     templateId: options.templateId,
     source: options.source,
     entrypoint: flavorEntrypoint(options.worker.runtime, options.flavor, options.stdio),
+    arguments: flavorArguments(options.worker.runtime),
   });
 }
 
@@ -90,20 +103,6 @@ function requireBase(settings: RenderSettings, runtime: BaseRuntime, worker: Wor
     });
   }
   return image;
-}
-
-/**
- * Whether a Go worker speaks the old stdin/stdout protocol: the configuration says (`workers.<Dir>.protocol`), else
- * a worker whose sources never mention the job folder is taken to.
- */
-export async function goSpeaksStdio(folder: string, settings: WorkerSettings): Promise<boolean> {
-  if (settings.protocol) return settings.protocol === 'stdio';
-  const files = (await readdir(folder, { recursive: true })).filter((file) => file.endsWith('.go'));
-  for (const file of files) {
-    const source = await readFile(path.join(folder, file), 'utf8');
-    if (source.includes('input/input.json') || source.includes('"/job"')) return false;
-  }
-  return true;
 }
 
 /** An index or registry URL with its credentials in the userinfo: for the one step that installs dependencies. */
@@ -138,7 +137,7 @@ export async function renderBuild(repo: string, worker: WorkerFolder, requiremen
   const buildArgs: Record<string, string> = {};
   for (const [runtime, image] of Object.entries(settings.baseImages)) if (image) buildArgs[`NEURONS_BASE_${runtime.toUpperCase()}`] = image;
   if (worker.runtime === 'custom') {
-    return { templateId: 'custom', dockerfile: await readFile(path.join(folder, 'Dockerfile'), 'utf8'), contextPrefix: '', extraFiles, buildArgs, secretBuildArgs: {}, speaksStdio: false };
+    return { templateId: 'custom', dockerfile: await readFile(path.join(folder, 'Dockerfile'), 'utf8'), contextPrefix: '', extraFiles, buildArgs, secretBuildArgs: {}, speaksStdio: false, goProtocol: undefined };
   }
   if (worker.runtime === undefined) {
     throw new NeuronsError({ code: 'RENDER_NO_RUNTIME', file: worker.path, message: 'the runtime of this folder is unknown', hint: 'add a Dockerfile to the worker folder' });
@@ -154,7 +153,7 @@ export async function renderBuild(repo: string, worker: WorkerFolder, requiremen
   // The credentials of the one step that installs dependencies.
   const secrets: BuildSecret[] = [];
   let data: object;
-  let speaksStdio = false;
+  let goProtocol: GoProtocolDecision | undefined;
   switch (worker.runtime) {
     case 'python': {
       const index = requirements ? config.packageIndex : undefined;
@@ -171,15 +170,18 @@ export async function renderBuild(repo: string, worker: WorkerFolder, requiremen
       break;
     }
     case 'go': {
-      const adapter = await goSpeaksStdio(folder, workerSettings(config, worker));
-      speaksStdio = adapter;
+      const module = await readGoModule(folder, worker.path);
+      goProtocol = await decideGoProtocol(folder, module.path, workerSettings(config, worker));
+      const adapter = goProtocol.protocol === 'stdio';
       if (adapter) {
         const adapterDirectory = path.join(packageRoot(), 'templates', 'go-job-adapter');
         for (const file of ['go.mod', 'main.go']) extraFiles.set(`.neurons/adapter/${file}`, await readFile(path.join(adapterDirectory, file)));
       }
+      const proxy = moduleProxy(module, config.goProxy, worker.path);
+      if (proxy) secrets.push({ variable: 'GOPROXY', value: proxy });
       // Each flavor's command names the binary to build, relative to the folder (`<Dir>/<binary>`).
       const binaries = [...new Set(worker.flavors.map((flavor) => `/out/${assertSafePath(flavor.definition.command, 'command', flavor.file).slice(directory.length + 1)}`))];
-      data = { ...common, binaries, adapter, copyBinaries: copyArguments('/out/', `/worker/${directory}/`, 'builder') };
+      data = { ...common, binaries, adapter, vendored: module.vendored, goProxy: proxy ? withoutCredentials(proxy) : undefined, copyBinaries: copyArguments('/out/', `/worker/${directory}/`, 'builder') };
       break;
     }
     case 'node': {
@@ -196,5 +198,5 @@ export async function renderBuild(repo: string, worker: WorkerFolder, requiremen
   }
   const carried = carrySecrets(secrets);
   const dockerfile = templates.render(template, { ...data, secretEnvironment: carried.environment });
-  return { templateId, dockerfile, contextPrefix: 'worker', extraFiles, buildArgs, secretBuildArgs: carried.buildArgs, speaksStdio };
+  return { templateId, dockerfile, contextPrefix: 'worker', extraFiles, buildArgs, secretBuildArgs: carried.buildArgs, speaksStdio: goProtocol?.protocol === 'stdio', goProtocol };
 }

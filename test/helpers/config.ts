@@ -6,6 +6,7 @@ export const testConfig: Config = {
   baseImages: { python: 'mirror/python:3.11', go: 'mirror/go:1.19', node: 'mirror/node:18' },
   packageIndex: { url: 'https://index.example/simple/', extraUrl: undefined, credentials: { username: 'u', password: 'index-secret' }, caPem: 'PEM' },
   npmRegistry: undefined,
+  goProxy: undefined,
   templates: {},
   workers: {},
   trust: { caPems: [], runtime: false },

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createCertificateAuthority } from '../../src/ca/certificates.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { writeEnvironmentState } from '../../src/environment/state.js';
+import { maskSecrets } from '../../src/util/mask.js';
 
 async function repoWithConfig(config: unknown): Promise<string> {
   const repo = await mkdtemp(path.join(tmpdir(), 'neurons-config-'));
@@ -58,6 +59,19 @@ describe('configuration', () => {
     expect(message).toContain('/registries/0/host');
     expect(message).toContain('/registries/0/namespace');
     expect(message).toContain('colour');
+  });
+
+  it('goProxy: from the file, NEURONS_GOPROXY over it (empty is unset), its password masked, anything but a URL refused', async () => {
+    const repo = await repoWithConfig({ registries: [{ host: 'a.example', namespace: 'n' }], goProxy: 'https://proxy.example/' });
+    const env = await emptyEnvironment();
+    expect((await loadConfig(repo, env, {})).goProxy).toBe('https://proxy.example/');
+    expect((await loadConfig(repo, { ...env, NEURONS_GOPROXY: '' }, {})).goProxy).toBe('https://proxy.example/');
+    const fromVariable = await loadConfig(repo, { ...env, NEURONS_GOPROXY: 'https://ci:go-proxy-pass@goproxy.example/' }, {});
+    expect(fromVariable.goProxy).toBe('https://ci:go-proxy-pass@goproxy.example/');
+    expect(maskSecrets('GOPROXY=https://ci:go-proxy-pass@goproxy.example/')).not.toContain('go-proxy-pass');
+    await expect(loadConfig(repo, { ...env, NEURONS_GOPROXY: 'direct' }, {})).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(loadConfig(await repoWithConfig({ registries: [{ host: 'a.example', namespace: 'n' }], goProxy: 'off' }), env, {})).rejects.toMatchObject({ code: 'CONFIG_INVALID', problem: { pointer: '/goProxy' } });
+    expect((await loadConfig(await repoWithConfig({ registries: [{ host: 'a.example', namespace: 'n' }] }), env, {})).goProxy).toBeUndefined();
   });
 
   it('rejects malformed JSON and a password variable that is not set', async () => {

@@ -22,7 +22,7 @@ async function render(repo: string): Promise<Map<string, string>> {
     registryAuth: {},
     assembly: { offline: true, push: false },
   };
-  return renderDockerfiles(repo, buildPlan(repo, discovery, testConfig), settings);
+  return (await renderDockerfiles(repo, buildPlan(repo, discovery, testConfig), settings)).files;
 }
 
 async function copyOfFixture(): Promise<string> {

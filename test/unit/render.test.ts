@@ -113,6 +113,45 @@ describe('Dockerfile rendering', () => {
     expect(flavorEntrypoint('go', flavor('Go/check'), false)).toBe('["/worker/Go/check"]');
   });
 
+  it('go: a module with vendor/ builds from it alone; GOFLAGS set in the stage, whatever the base image says', async () => {
+    const repo = await repoWith('Go', { 'go.mod': 'module x\nrequire example.com/y v1.0.0\n', 'main.go': 'package main\nfunc main() {}\n' });
+    await mkdir(path.join(repo, 'analyzers', 'Go', 'vendor'));
+    const config = { ...testConfig, goProxy: 'https://u:proxy-secret@proxy.example/' };
+    const build = await renderBuild(repo, worker('Go', 'go', 'Go/check'), undefined, settings(config));
+    expect(build.dockerfile).toContain('ENV CGO_ENABLED=0 GOFLAGS=-mod=vendor GOPROXY=off');
+    expect(build.dockerfile).not.toMatch(/go mod download|proxy\.example/);
+    expect(build.secretBuildArgs).toEqual({});
+  });
+
+  it('go: an unvendored module downloads from the configured proxy, its credentials in the build secret alone', async () => {
+    const repo = await repoWith('Go', { 'go.mod': 'module x\nrequire (\n\texample.com/y v1.0.0\n)\n', 'main.go': 'package main\nfunc main() {}\n' });
+    const config = { ...testConfig, goProxy: 'https://u:proxy-secret@proxy.example/' };
+    const build = await renderBuild(repo, worker('Go', 'go', 'Go/check'), undefined, settings(config));
+    const [, builder = '', final = ''] = build.dockerfile.split(/\n(?=FROM )/);
+    expect(builder).toContain('ENV CGO_ENABLED=0 GOFLAGS=-mod=mod GOPROXY=off');
+    expect(builder).toContain('ARG NEURONS_GOPROXY="https://proxy.example/"');
+    expect(builder).toContain('RUN GOPROXY="$FTP_PROXY" FTP_PROXY= ftp_proxy= go mod download');
+    expect(final).not.toContain('GOPROXY');
+    expect(build.dockerfile).not.toContain('proxy-secret');
+    expect(build.secretBuildArgs).toEqual({ FTP_PROXY: 'https://u:proxy-secret@proxy.example/' });
+    // Without requirements there is nothing to download: no proxy step.
+    const stdlib = await repoWith('Go', { 'go.mod': 'module x\n', 'main.go': 'package main\nfunc main() {}\n' });
+    expect((await renderBuild(stdlib, worker('Go', 'go', 'Go/check'), undefined, settings(config))).dockerfile).not.toContain('go mod download');
+  });
+
+  it('go: refuses, before any build, a module that needs a proxy none is configured for, and code without go.mod', async () => {
+    const repo = await repoWith('Go', { 'go.mod': 'module x\nrequire example.com/y v1.0.0\n', 'main.go': 'package main\nfunc main() {}\n' });
+    await expect(renderBuild(repo, worker('Go', 'go', 'Go/check'), undefined, settings())).rejects.toMatchObject({ code: 'RENDER_GO_NO_PROXY', problem: { file: 'analyzers/Go/go.mod', hint: expect.stringContaining('go mod vendor') } });
+    const old = await repoWith('Old', { 'main.go': 'package main\nfunc main() {}\n' });
+    await expect(renderBuild(old, worker('Old', 'go', 'Old/check'), undefined, settings())).rejects.toMatchObject({ code: 'RENDER_GO_NO_MODULE', problem: { file: 'analyzers/Old', hint: expect.stringContaining('go mod init') } });
+  });
+
+  it('go: a flavor passes the job folder as argument by default, as the process runner does', () => {
+    const source = { revision: undefined, created: undefined, url: undefined };
+    const dockerfile = renderFlavor(new TemplateSet(), { folderImage: 'f:1', worker: worker('Go', 'go', 'Go/check'), flavor: flavor('Go/check'), source, templateId: 'go/3', stdio: false });
+    expect(dockerfile).toContain('ENTRYPOINT ["/worker/Go/check"]\nCMD ["/job"]');
+  });
+
   it('node: npm ci with a lockfile, from the configured npm registry', async () => {
     const repo = await repoWith('Js', { 'package.json': '{"dependencies":{"a":"1"}}', 'package-lock.json': '{}', 'index.js': '' });
     const config = { ...testConfig, npmRegistry: 'https://npm.example/' };

@@ -6,7 +6,7 @@ import { loadConfig } from '../../config/load-config.js';
 import { discoverRepository } from '../../definitions/discover.js';
 import { ExitCode } from '../../errors/neurons-error.js';
 import { formatProblem } from '../../errors/problem.js';
-import { compareDockerfiles, renderDockerfiles, writeDockerfiles } from '../../generate/generate-dockerfiles.js';
+import { compareDockerfiles, describeGoProtocols, renderDockerfiles, writeDockerfiles } from '../../generate/generate-dockerfiles.js';
 import { buildPlan } from '../../plan/build-plan.js';
 
 export const generateCommand: Command = {
@@ -30,7 +30,8 @@ export const generateCommand: Command = {
     const only = (values['only'] as string[] | undefined) ?? [];
     const plan = buildPlan(repo, discovery, config, only);
     const settings = await prepareBuildSettings(repo, discovery, config, { offline: Boolean(values['offline']), env: io.env });
-    const files = await renderDockerfiles(repo, plan, settings);
+    const { files, goProtocols } = await renderDockerfiles(repo, plan, settings);
+    for (const line of describeGoProtocols(goProtocols)) io.stdout.write(`go      ${line}\n`);
     if (values['check']) {
       const scope = only.length > 0 ? plan.units.map((unit) => `${unit.worker.kind}s/${unit.worker.directory}`) : undefined;
       const stale = await compareDockerfiles(out, files, scope);

@@ -14,7 +14,8 @@ export function createSmokeTester(docker: Docker, options: { repo: string; confi
   return async (image, worker, flavor) => {
     const settings = smokeRunSettings(workerSettings(options.config, worker).smoke);
     const result = await smokeTestFlavor(docker, { image, repo: options.repo, worker, flavor, timeoutMs: options.timeoutMs, ...settings });
-    if (result.passed) options.log(describeSmokeResult(result));
+    // The summary table shows a problem's first line: the cause (the container's last lines) is logged here.
+    options.log(result.problem ? result.problem.message : describeSmokeResult(result));
     return result.problem ? { passed: result.passed, problem: result.problem } : { passed: result.passed };
   };
 }

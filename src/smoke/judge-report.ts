@@ -1,3 +1,5 @@
+import { asObject } from '../runner/job-config.js';
+
 /**
  * What a smoke-test job must end with, read from its `output/output.json` the way Cortex's JobRunnerSrv reads it:
  * - `success` a boolean (the engine takes anything else as false, so a worker that means true would fail there);
@@ -79,8 +81,4 @@ function describe(value: unknown): string {
 
 function fail(detail: string): ReportJudgement {
   return { passed: false, detail };
-}
-
-function asObject(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }

@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import { cp, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { asObject } from '../runner/job-config.js';
 import { runSmokeJob, type SmokeCase } from './run-smoke-job.js';
 
 /**
@@ -68,8 +69,4 @@ async function expectsFailure(caseDirectory: string): Promise<boolean | Error> {
   } catch (error) {
     return error as Error;
   }
-}
-
-function asObject(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }

@@ -8,7 +8,7 @@ import { buildJobConfig } from '../runner/job-config.js';
 import { generateJob, type GeneratedJob } from './generated-job.js';
 import { runSmokeJob, type SmokeCase } from './run-smoke-job.js';
 import { findSampleCases, runSampleCase } from './sample-jobs.js';
-import { chooseScriptCheck, runScriptCheck } from './script-checks.js';
+import { chooseScriptCheck, runScriptCheck, type ScriptCheck } from './script-checks.js';
 
 export type { SmokeCase } from './run-smoke-job.js';
 
@@ -69,17 +69,21 @@ export async function smokeTestFlavor(docker: Docker, options: SmokeOptions): Pr
   const job = generateJob(options.worker.kind, options.flavor.definition, config);
   if (!job) return { ...base, kind: 'generated-job', passed: false, cases: [], durationMs: Date.now() - started, problem: noCheckProblem(options) };
   const cases = [await runGeneratedJob(docker, job, run)];
-  let image: { entrypoint: string[]; workingDir: string } | undefined;
+  const check = await scriptCheckOf(docker, options);
+  if (check && 'type' in check) cases.push(await runScriptCheck(docker, options.image, check, run));
+  else if (check) cases.push(check);
+  return finish({ ...base, kind: 'generated-job', cases, durationMs: 0 }, options, started, job);
+}
+
+/** The check of the image's entry script, if it has one; a failed case when the image cannot be inspected. */
+async function scriptCheckOf(docker: Docker, options: SmokeOptions): Promise<ScriptCheck | SmokeCase | undefined> {
   try {
     const { Config } = await docker.getImage(options.image).inspect();
-    const entrypoint = Config.Entrypoint;
-    image = { entrypoint: typeof entrypoint === 'string' ? [entrypoint] : (entrypoint ?? []), workingDir: Config.WorkingDir };
+    const entrypoint = typeof Config.Entrypoint === 'string' ? [Config.Entrypoint] : (Config.Entrypoint ?? []);
+    return chooseScriptCheck({ entrypoint, workingDir: Config.WorkingDir }, options.worker, options.flavor);
   } catch (error) {
-    cases.push({ name: 'inspect', passed: false, detail: `the image could not be inspected: ${(error as Error).message}` });
+    return { name: 'inspect', passed: false, detail: `the image could not be inspected: ${(error as Error).message}` };
   }
-  const check = image ? chooseScriptCheck(image, options.worker, options.flavor) : undefined;
-  if (check) cases.push(await runScriptCheck(docker, options.image, check, run));
-  return finish({ ...base, kind: 'generated-job', cases, durationMs: 0 }, options, started, job);
 }
 
 /** Writes the made-up job's `input/` as the engine would (the attachment under its own name) and runs it. */

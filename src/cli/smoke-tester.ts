@@ -1,11 +1,21 @@
 import type Docker from 'dockerode';
+import type { Config } from '../config/load-config.js';
 import type { SmokeTester } from '../pipeline.js';
-import { smokeTestFlavor } from '../smoke/smoke-test.js';
+import { workerSettings } from '../render/render-dockerfile.js';
+import { describeSmokeResult, smokeTestFlavor } from '../smoke/smoke-test.js';
+import { smokeRunSettings } from '../smoke/smoke-settings.js';
 
-/** The smoke test the CLI runs on every built image before it may be pushed: sample jobs, else an import check. */
-export function createSmokeTester(docker: Docker, repo: string, timeoutMs: number): SmokeTester {
+/**
+ * The smoke test the CLI runs on every built image before it may be pushed: sample jobs, else a job made up for the
+ * flavor, each without network unless the worker's settings (`workers.<Dir>.smoke`) allow it. One log line per image
+ * says what ran, or why nothing did.
+ */
+export function createSmokeTester(docker: Docker, options: { repo: string; config: Config; timeoutMs: number; log: (line: string) => void }): SmokeTester {
   return async (image, worker, flavor) => {
-    const result = await smokeTestFlavor(docker, { image, repo, worker, flavor, timeoutMs, network: 'host' });
+    const settings = smokeRunSettings(workerSettings(options.config, worker).smoke);
+    const result = await smokeTestFlavor(docker, { image, repo: options.repo, worker, flavor, timeoutMs: options.timeoutMs, ...settings });
+    // The summary table shows a problem's first line: the cause (the container's last lines) is logged here.
+    options.log(result.problem ? result.problem.message : describeSmokeResult(result));
     return result.problem ? { passed: result.passed, problem: result.problem } : { passed: result.passed };
   };
 }

@@ -4,6 +4,7 @@ import type { ConfigFile } from './schema.js';
 import { UsageError } from '../errors/neurons-error.js';
 import { explainInvalidHost, explainInvalidPath, explainInvalidReference, maxNameLength } from '../images/reference-syntax.js';
 import { parsePlatform } from '../oci/platform.js';
+import { escapePointerToken } from '../definitions/json-positions.js';
 import { parseCertificates, splitCertificates } from '../trust/pem.js';
 
 /**
@@ -53,6 +54,14 @@ export function checkSharedFolder(folder: string, where: ValueOrigin): void {
   }
 }
 
+/**
+ * `workers.<Dir>.smoke.skip`: an image published without a test is a decision someone made, so it says why; the
+ * reason is printed on every run.
+ */
+export function checkSmokeSkip(reason: string, where: ValueOrigin): void {
+  if (reason.trim() === '') refuse('CONFIG_SMOKE_SKIP_REASON', where, 'smoke.skip needs a reason, not an empty string', 'write why this worker cannot be smoke-tested, e.g. "needs a licensed service"; or remove smoke.skip');
+}
+
 /** PEM text that must hold certificates (a CA file): every block must parse, and there must be at least one. */
 export function checkCertificatesPem(text: string, file: string, where: ValueOrigin): void {
   const blocks = splitCertificates(text);
@@ -81,6 +90,7 @@ export function checkConfigFileValues(config: ConfigFile, file: string): void {
   for (const [worker, settings] of Object.entries(config.workers ?? {})) {
     for (const [index, folder] of (settings.uses ?? []).entries()) checkSharedFolder(folder, { origin: file, pointer: `/workers/${worker}/uses/${index}` });
     for (const [index, platform] of (settings.platforms ?? []).entries()) parsePlatform(platform, file, `/workers/${worker}/platforms/${index}`);
+    if (settings.smoke?.skip !== undefined) checkSmokeSkip(settings.smoke.skip, { origin: file, pointer: `/workers/${escapePointerToken(worker)}/smoke/skip` });
   }
   for (const [index, platform] of (config.platforms ?? []).entries()) parsePlatform(platform, file, `/platforms/${index}`);
 }

@@ -60,6 +60,14 @@ export const configSchema = {
           template: { type: 'string', pattern: '^[a-z][a-z0-9-]*$' },
           uses: { type: 'array', items: { type: 'string', minLength: 1 } },
           platforms: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+          smoke: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              network: { type: 'boolean' },
+              skip: { type: 'string' },
+            },
+          },
         },
       },
     },
@@ -86,6 +94,15 @@ export interface WorkerSettings {
   uses?: string[];
   /** The platforms of this worker's images, instead of the repository's (`platforms`). */
   platforms?: string[];
+  smoke?: SmokeSettings;
+}
+
+/** How a worker's images are smoke-tested before they are pushed. */
+export interface SmokeSettings {
+  /** The test's containers get the host's network; without it they have none. */
+  network?: boolean;
+  /** Why this worker is not smoke-tested: nothing runs, and the reason is printed. A reason is required. */
+  skip?: string;
 }
 
 export interface ConfigFile {

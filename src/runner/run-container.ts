@@ -44,10 +44,29 @@ export async function runContainer(
   }
 }
 
-/** The last non-empty lines of a log, for a one-look failure message. */
+/** A frame of a Node or Java stack trace (`    at fn (file:1:2)`). */
+const stackFrame = /^\s+at\s/;
+
+/**
+ * The last non-empty lines of a log, for a one-look failure message. A run of stack frames is folded to its first
+ * frame: Node and Java print the error above their frames, and eight frames would push it out of sight.
+ */
 export function lastLines(logs: string, count = 8): string {
   const lines = logs.split(/\r?\n/).map((line) => line.trimEnd()).filter(Boolean);
-  return lines.slice(-count).join('\n');
+  const folded: string[] = [];
+  let frames = 0;
+  for (const line of lines) {
+    if (stackFrame.test(line)) {
+      frames += 1;
+      if (frames === 1) folded.push(line);
+      continue;
+    }
+    if (frames > 1) folded.push(`    ... ${frames - 1} more frame(s)`);
+    frames = 0;
+    folded.push(line);
+  }
+  if (frames > 1) folded.push(`    ... ${frames - 1} more frame(s)`);
+  return folded.slice(-count).join('\n');
 }
 
 /** `; last log lines:` and the tail, or nothing when the container printed nothing. */

@@ -2,21 +2,15 @@ import type Docker from 'dockerode';
 import { cp, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runJob } from '../runner/run-job.js';
-import { logTail } from '../runner/run-container.js';
-
-export interface SmokeCase {
-  name: string;
-  passed: boolean;
-  detail: string;
-}
+import { asObject } from '../runner/job-config.js';
+import { runSmokeJob, type SmokeCase } from './run-smoke-job.js';
 
 /**
  * Sample jobs of a worker folder: every `<casesDirectory>/<case>/input/input.json`, by case name.
  *
  * Convention: a case that should make the worker report a failure holds `expect.json` with `{"success": false}`
  * next to its `input/` folder. It passes when the worker writes `success: false` with an `errorMessage`.
- * Without that file a case passes when `output/output.json` holds `success: true`.
+ * Without that file a case passes when `output/output.json` is a report the engine accepts with `success: true`.
  */
 export async function findSampleCases(casesRoot: string): Promise<string[]> {
   let names: string[];
@@ -59,11 +53,7 @@ export async function runSampleCase(
     await writeFile(inputFile, JSON.stringify(input));
     const expectFailure = await expectsFailure(options.caseDirectory);
     if (expectFailure instanceof Error) return { name, passed: false, detail: `expect.json is not valid JSON: ${expectFailure.message}` };
-    const run = await runJob(docker, options.image, job, { timeoutMs: options.timeoutMs, network: options.network });
-    if (run.timedOut) {
-      return { name, passed: false, detail: `timed out after ${Math.round(options.timeoutMs / 1000)} s: the container was killed${logTail(run.logs)}` };
-    }
-    return judge(name, run.output, run.exitCode, run.logs, expectFailure);
+    return await runSmokeJob(docker, { name, image: options.image, jobDirectory: job, expectation: expectFailure ? 'failure' : 'success', timeoutMs: options.timeoutMs, network: options.network });
   } catch (error) {
     return { name, passed: false, detail: `could not run the case: ${(error as Error).message}` };
   } finally {
@@ -79,27 +69,4 @@ async function expectsFailure(caseDirectory: string): Promise<boolean | Error> {
   } catch (error) {
     return error as Error;
   }
-}
-
-function judge(name: string, output: Record<string, unknown> | undefined, exitCode: number, logs: string, expectFailure: boolean): SmokeCase {
-  if (output === undefined) return { name, passed: false, detail: `no output/output.json (or not JSON), exit code ${exitCode}${logTail(logs)}` };
-  const errorMessage = typeof output['errorMessage'] === 'string' ? output['errorMessage'] : undefined;
-  if (expectFailure) {
-    if (output['success'] === false && errorMessage) return { name, passed: true, detail: `failed as expected: ${errorMessage}` };
-    return { name, passed: false, detail: `expect.json expects a failure with an errorMessage, the worker reported success: ${String(output['success'])}` };
-  }
-  if (output['success'] === true) return { name, passed: true, detail: `success (exit code ${exitCode})${describeSummary(output)}` };
-  return { name, passed: false, detail: errorMessage ? `the worker reported: ${errorMessage}` : `success is ${String(output['success'])}, exit code ${exitCode}${logTail(logs)}` };
-}
-
-/** The report's taxonomies (`namespace:predicate=value`), so a passing case still shows what the worker found. */
-function describeSummary(output: Record<string, unknown>): string {
-  const taxonomies = asObject(output['summary'])?.['taxonomies'];
-  if (!Array.isArray(taxonomies) || taxonomies.length === 0) return '';
-  const items = taxonomies.map((item) => asObject(item) ?? {}).map((item) => `${String(item['namespace'])}:${String(item['predicate'])}=${JSON.stringify(item['value'])}`);
-  return `; ${items.join(', ')}`;
-}
-
-function asObject(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }

@@ -1,21 +1,26 @@
 import type Docker from 'dockerode';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Flavor, WorkerFolder } from '../definitions/types.js';
 import type { Problem } from '../errors/problem.js';
-import { findSampleCases, runSampleCase, type SmokeCase } from './sample-jobs.js';
-import { chooseStartupCheck, runStartupCheck } from './startup-checks.js';
+import { buildJobConfig } from '../runner/job-config.js';
+import { generateJob, type GeneratedJob } from './generated-job.js';
+import { runSmokeJob, type SmokeCase } from './run-smoke-job.js';
+import { findSampleCases, runSampleCase } from './sample-jobs.js';
+import { chooseScriptCheck, runScriptCheck, type ScriptCheck } from './script-checks.js';
 
-export type { SmokeCase } from './sample-jobs.js';
+export type { SmokeCase } from './run-smoke-job.js';
 
 export interface SmokeResult {
   flavorId: string;
   image: string;
-  /** `import-check` also covers the start check of entry points that are neither Python nor Node. */
-  kind: 'sample-job' | 'import-check' | 'none';
+  /** `generated-job` also covers the script check (Python imports, Node syntax) that runs with it. */
+  kind: 'sample-job' | 'generated-job' | 'skipped';
   passed: boolean;
   cases: SmokeCase[];
   durationMs: number;
-  /** `SMOKE_FAILED` on the flavor file when `passed` is false. */
+  /** `SMOKE_FAILED` (or `SMOKE_NO_CHECK`) on the flavor file when `passed` is false. */
   problem?: Problem;
 }
 
@@ -30,60 +35,117 @@ export interface SmokeOptions {
   casesDirectory?: string;
   /** Per container run: a case or check still running then is killed and fails. */
   timeoutMs: number;
-  /** Docker network the containers join, as the engine's jobs would. */
+  /** Docker network mode of the containers: `none` unless the worker's settings let it use the network. */
   network: string;
+  /** The reason the worker's settings give for not testing it (`workers.<Dir>.smoke.skip`): nothing runs. */
+  skip?: string;
 }
 
 /**
- * Smoke test of one built flavor image, before it is pushed: its sample jobs when the worker folder has some,
- * otherwise an import check (Python), a syntax check (Node) or a start check (any other entry point).
+ * Smoke test of one built flavor image, before it is pushed. Every job must end with a report the engine accepts:
+ * the worker folder's sample jobs when it has some, otherwise one job made up for the flavor's first data type (a
+ * clean failure passes: the worker ran and said why), with a check of the script's imports or syntax besides.
  * Every case runs even when one fails; containers and temporary job folders are always removed.
  */
 export async function smokeTestFlavor(docker: Docker, options: SmokeOptions): Promise<SmokeResult> {
   const started = Date.now();
   const base = { flavorId: options.flavor.id, image: options.image };
+  if (options.skip !== undefined) {
+    return finish({ ...base, kind: 'skipped', cases: [{ name: 'skipped', passed: true, detail: `workers.${options.worker.directory}.smoke.skip: ${options.skip}` }], durationMs: 0 }, options, started);
+  }
+  const run = { image: options.image, timeoutMs: options.timeoutMs, network: options.network };
   const casesRoot = path.join(options.repo, options.worker.path, options.casesDirectory ?? 'tests');
   const caseNames = await findSampleCases(casesRoot);
   if (caseNames.length > 0) {
     const flavorConfig = options.flavor.definition.config ?? {};
     const cases: SmokeCase[] = [];
-    for (const name of caseNames) {
-      cases.push(await runSampleCase(docker, { image: options.image, caseDirectory: path.join(casesRoot, name), flavorConfig, timeoutMs: options.timeoutMs, network: options.network }));
-    }
+    for (const name of caseNames) cases.push(await runSampleCase(docker, { ...run, caseDirectory: path.join(casesRoot, name), flavorConfig }));
     return finish({ ...base, kind: 'sample-job', cases, durationMs: 0 }, options, started);
   }
 
-  let image: { entrypoint: string[]; workingDir: string };
-  try {
-    const { Config } = await docker.getImage(options.image).inspect();
-    const entrypoint = Config.Entrypoint;
-    image = { entrypoint: typeof entrypoint === 'string' ? [entrypoint] : (entrypoint ?? []), workingDir: Config.WorkingDir };
-  } catch (error) {
-    const cases = [{ name: 'inspect', passed: false, detail: `the image could not be inspected: ${(error as Error).message}` }];
-    return finish({ ...base, kind: 'import-check', cases, durationMs: 0 }, options, started);
-  }
-  const check = chooseStartupCheck(image, options.worker, options.flavor);
-  if (check.type === 'none') {
-    return finish({ ...base, kind: 'none', cases: [{ name: 'none', passed: true, detail: `nothing checked: ${check.reason}` }], durationMs: 0 }, options, started);
-  }
-  const result = await runStartupCheck(docker, options.image, check, { timeoutMs: options.timeoutMs, network: options.network });
-  return finish({ ...base, kind: 'import-check', cases: [result], durationMs: 0 }, options, started);
+  // The config a job of this flavor gets in the engine before anyone configures it: its `config` and the items'
+  // defaults. A required item left empty should make the worker fail cleanly, which passes.
+  const { config } = buildJobConfig({ definition: options.flavor.definition, file: undefined, pairs: [], env: {} });
+  const job = generateJob(options.worker.kind, options.flavor.definition, config);
+  if (!job) return { ...base, kind: 'generated-job', passed: false, cases: [], durationMs: Date.now() - started, problem: noCheckProblem(options) };
+  const cases = [await runGeneratedJob(docker, job, run)];
+  const check = await scriptCheckOf(docker, options);
+  if (check && 'type' in check) cases.push(await runScriptCheck(docker, options.image, check, run));
+  else if (check) cases.push(check);
+  return finish({ ...base, kind: 'generated-job', cases, durationMs: 0 }, options, started, job);
 }
 
-function finish(result: Omit<SmokeResult, 'passed'>, options: SmokeOptions, started: number): SmokeResult {
+/** The check of the image's entry script, if it has one; a failed case when the image cannot be inspected. */
+async function scriptCheckOf(docker: Docker, options: SmokeOptions): Promise<ScriptCheck | SmokeCase | undefined> {
+  try {
+    const { Config } = await docker.getImage(options.image).inspect();
+    const entrypoint = typeof Config.Entrypoint === 'string' ? [Config.Entrypoint] : (Config.Entrypoint ?? []);
+    return chooseScriptCheck({ entrypoint, workingDir: Config.WorkingDir }, options.worker, options.flavor);
+  } catch (error) {
+    return { name: 'inspect', passed: false, detail: `the image could not be inspected: ${(error as Error).message}` };
+  }
+}
+
+/** Writes the made-up job's `input/` as the engine would (the attachment under its own name) and runs it. */
+async function runGeneratedJob(docker: Docker, job: GeneratedJob, run: { image: string; timeoutMs: number; network: string }): Promise<SmokeCase> {
+  const directory = await mkdtemp(path.join(tmpdir(), 'neurons-smoke-'));
+  try {
+    await mkdir(path.join(directory, 'input'), { recursive: true });
+    await mkdir(path.join(directory, 'output'), { recursive: true });
+    if (job.attachment) await writeFile(path.join(directory, 'input', job.attachment.name), job.attachment.content);
+    await writeFile(path.join(directory, 'input', 'input.json'), JSON.stringify(job.input));
+    return await runSmokeJob(docker, { ...run, name: job.name, jobDirectory: directory, expectation: 'report' });
+  } catch (error) {
+    return { name: job.name, passed: false, detail: `could not run the job: ${(error as Error).message}` };
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+}
+
+function finish(result: Omit<SmokeResult, 'passed'>, options: SmokeOptions, started: number, job?: GeneratedJob): SmokeResult {
   const failed = result.cases.filter((smokeCase) => !smokeCase.passed);
   const done: SmokeResult = { ...result, passed: failed.length === 0, durationMs: Date.now() - started };
-  if (failed.length > 0) done.problem = smokeProblem(done, failed, options);
+  if (failed.length > 0) done.problem = smokeProblem(done, failed, options, job);
   return done;
 }
 
-function smokeProblem(result: SmokeResult, failed: SmokeCase[], options: SmokeOptions): Problem {
-  const what = result.kind === 'sample-job' ? `${failed.length} of ${result.cases.length} sample job(s) failed` : `the ${failed.map((smokeCase) => smokeCase.name).join(', ')} check failed`;
+/** Runnable checks summed up in one line, for the log of a run: what ran and how each ended. */
+export function describeSmokeResult(result: SmokeResult): string {
+  if (result.kind === 'skipped') return `smoke test of ${result.image} skipped: ${result.cases.map((smokeCase) => smokeCase.detail).join('; ')}`;
+  const verdict = result.passed ? 'passed' : 'failed';
+  return `smoke test of ${result.image} ${verdict}: ${result.cases.map((smokeCase) => `${smokeCase.name}: ${firstLine(smokeCase.detail)}`).join('; ')}`;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? '';
+}
+
+function smokeProblem(result: SmokeResult, failed: SmokeCase[], options: SmokeOptions, job: GeneratedJob | undefined): Problem {
+  const what = result.kind === 'sample-job' ? `${failed.length} of ${result.cases.length} sample job(s) failed` : `${failed.map((smokeCase) => smokeCase.name).join(', ')} failed`;
   const lines = failed.map((smokeCase) => `  ${smokeCase.name}: ${smokeCase.detail.replaceAll('\n', '\n    ')}`);
   const casesFolder = path.posix.join(options.worker.path, options.casesDirectory ?? 'tests');
+  const network = options.network === 'none' ? `; the job ran without network (\`workers.${options.worker.directory}.smoke.network: true\` in neurons.json gives it the host's)` : '';
   const hint =
     result.kind === 'sample-job'
-      ? `run a case by hand: copy ${casesFolder}/<case>/input to a folder DIR, put the flavor's config under the job's own in DIR/input/input.json, then \`docker run --rm -v DIR:/job ${result.image} /job\` and read DIR/output/output.json; a case meant to fail needs expect.json with {"success": false}`
-      : `add what is missing to the worker's requirements or image, or add a sample job under ${casesFolder}/<case>/input/input.json`;
+      ? `run a case by hand: copy ${casesFolder}/<case>/input to a folder DIR, put the flavor's config under the job's own in DIR/input/input.json, then \`docker run --rm -v DIR:/job ${result.image} /job\` and read DIR/output/output.json; a case meant to fail needs expect.json with {"success": false}${network}`
+      : `the worker must write /job/output/output.json: {"success": true, "full": {...}} or {"success": false, "errorMessage": "..."}; ${reproduce(result.image, options.flavor, job)}, or add a sample job under ${casesFolder}/<case>/input/input.json${network}`;
   return { code: 'SMOKE_FAILED', file: options.flavor.file, message: `smoke test of ${result.image}: ${what}\n${lines.join('\n')}`, hint };
+}
+
+/** The `neurons run` command that runs the made-up job again. */
+function reproduce(image: string, flavor: Flavor, job: GeneratedJob | undefined): string {
+  if (!job) return 'run the image by hand';
+  const data = job.attachment ? '--file FILE' : `--data '${typeof job.input['data'] === 'string' ? job.input['data'] : JSON.stringify(job.input['data'])}'`;
+  return `run the job again with \`neurons run ${image} --definition ${flavor.file} --data-type ${job.dataType} ${data} --network none\``;
+}
+
+function noCheckProblem(options: SmokeOptions): Problem {
+  const casesFolder = path.posix.join(options.worker.path, options.casesDirectory ?? 'tests');
+  return {
+    code: 'SMOKE_NO_CHECK',
+    file: options.flavor.file,
+    pointer: '/dataTypeList',
+    message: `nothing can test ${options.image}: no sample job under ${casesFolder}/ and no data type in dataTypeList to make a job of`,
+    hint: `add a sample job (${casesFolder}/<case>/input/input.json) or a data type, or say why it is not tested: "workers": {"${options.worker.directory}": {"smoke": {"skip": "<reason>"}}} in neurons.json`,
+  };
 }

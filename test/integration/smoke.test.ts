@@ -27,7 +27,7 @@ async function writeFiles(root: string, files: Record<string, string>): Promise<
 async function tinyWorker(
   root: string,
   tag: string,
-  options: { directory: string; runtime: Runtime; base: string; files: Record<string, string>; command: string; entrypoint?: string[] },
+  options: { directory: string; runtime: Runtime; base: string; files: Record<string, string>; command: string; entrypoint?: string[]; dataTypeList?: string[] },
 ): Promise<{ worker: WorkerFolder; flavor: Flavor; image: string }> {
   const folder = `analyzers/${options.directory}`;
   await writeFiles(path.join(root, folder), options.files);
@@ -37,7 +37,7 @@ async function tinyWorker(
   const context = createTar(entries.map(([name, content]) => ({ name, type: 'file' as const, mode: 0o644, data: Buffer.from(content) })));
   const image = `neurons-smoke-test/${options.directory.toLowerCase()}:${tag}`;
   await buildImage(docker, context, { tag: image, dockerfile: 'Dockerfile', buildArgs: {}, labels: {}, registryAuth: {}, file: folder });
-  const definition = { name: options.directory, version: '1.0', author: 'test', url: '', license: 'AGPL-V3', description: '', dataTypeList: ['domain'], command: `${options.directory}/${options.command}`, baseConfig: options.directory };
+  const definition = { name: options.directory, version: '1.0', author: 'test', url: '', license: 'AGPL-V3', description: '', dataTypeList: options.dataTypeList ?? ['domain'], command: `${options.directory}/${options.command}`, baseConfig: options.directory };
   const flavor: Flavor = { file: `${folder}/${options.directory}.json`, definition, id: `${options.directory}_1_0` };
   return { worker: { kind: 'analyzer', directory: options.directory, path: folder, runtime: options.runtime, flavors: [flavor], errorCount: 0 }, flavor, image };
 }
@@ -100,7 +100,20 @@ describe('smoke test of built images, against the real engine', () => {
         },
       },
       { directory: 'BadSyntax', runtime: 'node', base: node, command: 'index.js', entrypoint: ['node', 'BadSyntax/index.js'], files: { 'index.js': 'function broken( {\n' } },
-      { directory: 'GoodSyntax', runtime: 'node', base: node, command: 'index.js', entrypoint: ['node', 'GoodSyntax/index.js'], files: { 'index.js': 'console.log("fine");\n' } },
+      {
+        directory: 'GoodSyntax', runtime: 'node', base: node, command: 'index.js', entrypoint: ['node', 'GoodSyntax/index.js'],
+        // Fails cleanly, as a worker without its API key does: a report all the same.
+        files: { 'index.js': 'const fs = require("fs");\nfs.mkdirSync("/job/output", { recursive: true });\nfs.writeFileSync("/job/output/output.json", JSON.stringify({ success: false, errorMessage: "no API key configured" }));\n' },
+      },
+      {
+        directory: 'FileReader', runtime: 'python', base: python, command: 'reader.py', entrypoint: ['python3', 'FileReader/reader.py'], dataTypeList: ['file', 'domain'],
+        // Reports the attachment the engine names in input.json, so the test sees it was there.
+        files: {
+          'reader.py':
+            'import json, os, sys\njob = sys.argv[1]\nwith open(os.path.join(job, "input", "input.json")) as handle:\n    job_input = json.load(handle)\nwith open(os.path.join(job, "input", job_input["file"])) as handle:\n    content = handle.read()\nos.makedirs(os.path.join(job, "output"), exist_ok=True)\nreport = {"success": True, "summary": {"taxonomies": [{"level": "info", "namespace": "File", "predicate": "Name", "value": job_input["filename"] + " " + job_input["contentType"] + " " + str(len(content))}]}, "full": {"content": content}}\nwith open(os.path.join(job, "output", "output.json"), "w") as handle:\n    json.dump(report, handle)\n',
+        },
+      },
+      { directory: 'NoDataTypes', runtime: 'python', base: python, command: 'worker.py', entrypoint: ['python3', 'NoDataTypes/worker.py'], dataTypeList: [], files: { 'worker.py': 'pass\n' } },
       { directory: 'ExitsNonZero', runtime: 'go', base: python, command: 'check', entrypoint: ['/bin/sh', '-c', 'exit 3', '--'], files: { 'README.md': 'no code\n' } },
       { directory: 'NoBinary', runtime: 'go', base: python, command: 'check', entrypoint: ['/worker/NoBinary/check'], files: { 'README.md': 'no code\n' } },
       { directory: 'NoEntrypoint', runtime: 'custom', base: python, command: 'run.sh', files: { 'README.md': 'no code\n' } },
@@ -133,10 +146,12 @@ describe('smoke test of built images, against the real engine', () => {
     return smokeTestFlavor(docker, { image: reference(flavor), repo, worker: hashCalc, flavor, timeoutMs: 60_000, network, ...(casesDirectory ? { casesDirectory } : {}) });
   }
 
-  async function smokeTiny(directory: string, timeoutMs = 60_000): Promise<SmokeResult> {
+  async function smokeTiny(directory: string, timeoutMs = 60_000, skip?: string): Promise<SmokeResult> {
     const { worker, flavor, image } = tinyWorkers[directory] as Awaited<ReturnType<typeof tinyWorker>>;
-    return smokeTestFlavor(docker, { image, repo: tiny, worker, flavor, timeoutMs, network });
+    return smokeTestFlavor(docker, { image, repo: tiny, worker, flavor, timeoutMs, network, ...(skip !== undefined ? { skip } : {}) });
   }
+
+  const caseNamed = (result: SmokeResult, name: string) => result.cases.find((smokeCase) => smokeCase.name === name);
 
   it('runs every sample job of every HashCalc flavor, with the flavor config merged under the job config', async () => {
     const sha256 = createHash('sha256').update('example.org').digest('hex');
@@ -163,10 +178,37 @@ describe('smoke test of built images, against the real engine', () => {
     expect(result.problem?.message).not.toContain('b-fine');
   });
 
-  it('falls back to the import check without sample jobs, and passes when the imports resolve in the image', async () => {
+  it('makes up a job for the first data type without sample jobs (a file here), and checks the imports besides', async () => {
     const result = await smokeHashCalc('HashCalc_SHA256', 'no-such-folder');
-    expect(result, JSON.stringify(result.cases)).toMatchObject({ kind: 'import-check', passed: true });
-    expect(result.cases[0]?.detail).toContain('hashlib, cortexlite');
+    expect(result, JSON.stringify(result.cases)).toMatchObject({ kind: 'generated-job', passed: true });
+    expect(result.cases.map((smokeCase) => smokeCase.name)).toEqual(['generated job (file)', 'imports']);
+    // The SHA-256 of the made-up attachment: the worker found the file where the engine puts it.
+    const sha256 = createHash('sha256').update('neurons smoke test: a small plain text file\n').digest('hex');
+    expect(result.cases[0]?.detail).toContain(`HashCalc:SHA256="${sha256}"`);
+    expect(caseNamed(result, 'imports')?.detail).toContain('hashlib, cortexlite');
+  });
+
+  it('hands a file job its attachment under input/, with its name and type in input.json', async () => {
+    const result = await smokeTiny('FileReader');
+    expect(result, JSON.stringify(result.cases)).toMatchObject({ kind: 'generated-job', passed: true });
+    expect(caseNamed(result, 'generated job (file)')?.detail).toMatch(/^success; File:Name="sample\.txt text\/plain \d+" \(exit code 0\)$/);
+  });
+
+  it('passes a worker that fails cleanly on the made-up job: it ran and said why', async () => {
+    const result = await smokeTiny('GoodSyntax');
+    expect(result, JSON.stringify(result.cases)).toMatchObject({ kind: 'generated-job', passed: true });
+    expect(result.cases.map((smokeCase) => [smokeCase.name, smokeCase.detail])).toEqual([
+      ['generated job (domain)', 'failed cleanly: no API key configured (exit code 0)'],
+      ['syntax', 'node --check /worker/GoodSyntax/index.js passed'],
+    ]);
+  });
+
+  it('refuses a flavor with nothing to run, unless a reason to skip is given', async () => {
+    const refused = await smokeTiny('NoDataTypes');
+    expect(refused).toMatchObject({ passed: false, cases: [], problem: { code: 'SMOKE_NO_CHECK', file: 'analyzers/NoDataTypes/NoDataTypes.json' } });
+    expect(refused.problem?.hint).toContain('"smoke": {"skip": "<reason>"}');
+    const skipped = await smokeTiny('NoDataTypes', 60_000, 'a licensed sandbox only');
+    expect(skipped).toMatchObject({ kind: 'skipped', passed: true, cases: [{ name: 'skipped', detail: 'workers.NoDataTypes.smoke.skip: a licensed sandbox only' }] });
   });
 
   it('fails a worker that crashes, with the last lines of its logs', async () => {
@@ -187,27 +229,29 @@ describe('smoke test of built images, against the real engine', () => {
     expect(result.cases[0]?.detail).toMatch(/^timed out after 3 s: the container was killed/);
   });
 
-  it('catches a top-level import the image cannot resolve, and only that one', async () => {
+  it('catches a top-level import the image cannot resolve, and only that one, besides the failed job', async () => {
     const result = await smokeTiny('MissingImport');
-    expect(result).toMatchObject({ kind: 'import-check', passed: false });
-    expect(result.cases[0]?.detail).toBe('/worker/MissingImport/worker.py imports modules the image does not have: not_installed_module_xyz');
+    expect(result).toMatchObject({ kind: 'generated-job', passed: false });
+    expect(caseNamed(result, 'imports')?.detail).toBe('/worker/MissingImport/worker.py imports modules the image does not have: not_installed_module_xyz');
+    expect(caseNamed(result, 'generated job (domain)')).toMatchObject({ passed: false, detail: expect.stringMatching(/^no output\/output\.json, exit code 1; last log lines:\n.*ImportError/s) });
     expect(result.problem?.message).toContain('not_installed_module_xyz');
   });
 
   it('checks Node scripts with node --check', async () => {
     const bad = await smokeTiny('BadSyntax');
-    expect(bad).toMatchObject({ kind: 'import-check', passed: false });
-    expect(bad.cases[0]?.detail).toContain('SyntaxError');
-    expect(await smokeTiny('GoodSyntax')).toMatchObject({ kind: 'import-check', passed: true });
+    expect(bad).toMatchObject({ kind: 'generated-job', passed: false });
+    expect(caseNamed(bad, 'syntax')?.detail).toContain('SyntaxError');
   });
 
-  it('starts other entry points once: any exit code passes, an entry point that does not exist fails', async () => {
+  it('holds any other entry point to a report: an exit without one fails, as does an entry point that cannot start', async () => {
     const exits = await smokeTiny('ExitsNonZero');
-    expect(exits).toMatchObject({ kind: 'import-check', passed: true, cases: [{ name: 'start', detail: expect.stringContaining('exited with code 3') }] });
+    expect(exits).toMatchObject({ kind: 'generated-job', passed: false, cases: [{ name: 'generated job (domain)', detail: 'no output/output.json, exit code 3' }] });
+    expect(exits.problem?.hint).toContain('neurons run');
     const missing = await smokeTiny('NoBinary');
-    expect(missing).toMatchObject({ kind: 'import-check', passed: false });
+    expect(missing).toMatchObject({ kind: 'generated-job', passed: false });
     expect(missing.cases[0]?.detail).toMatch(/did not start: .*\/worker\/NoBinary\/check/);
-    expect(await smokeTiny('NoEntrypoint')).toMatchObject({ kind: 'none', passed: true, cases: [{ name: 'none', detail: expect.stringContaining('no entry point') }] });
+    const noEntrypoint = await smokeTiny('NoEntrypoint');
+    expect(noEntrypoint).toMatchObject({ kind: 'generated-job', passed: false, cases: [{ name: 'generated job (domain)', detail: expect.stringMatching(/did not start: .*\/job/) }] });
   });
 
   it('leaves no container and no temporary job folder behind', async () => {

@@ -37,7 +37,8 @@ describe('one trust setting reaches the images: build stages always, run time wh
     const definition = { name: 'Fetch', version: '1.0', author: 'test', url: 'https://example.org', license: 'AGPL-V3', description: 'Calls an HTTPS service', dataTypeList: ['other'], command: 'Fetch/fetch.py', baseConfig: 'Fetch', config: { url } };
     await writeFile(path.join(folder, 'Fetch.json'), JSON.stringify(definition, null, 2));
     await writeFile(path.join(folder, 'tests', 'call', 'input', 'input.json'), JSON.stringify({ data: 'x', dataType: 'other', tlp: 2, pap: 2, config: {} }));
-    await writeFile(path.join(repo, 'neurons.json'), JSON.stringify({ ...(trust ? { trust } : {}), ...extra }));
+    // The worker calls a service on this machine: its smoke test needs the network.
+    await writeFile(path.join(repo, 'neurons.json'), JSON.stringify({ ...(trust ? { trust } : {}), workers: { Fetch: { smoke: { network: true } } }, ...extra }));
     return repo;
   }
 

@@ -73,6 +73,7 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
   const json = Boolean(values['json']);
   const emit = (event: object): void => void io.stdout.write(`${maskSecrets(JSON.stringify(event))}\n`);
   const docker = new Docker();
+  const log = (line: string): void => void io.stderr.write(`${maskSecrets(line)}\n`);
   const report = await runPipeline({
     repo,
     config,
@@ -92,9 +93,9 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
     targets,
     ...policy,
     expiresInDays: expiresInDays(values),
-    smoke: values['skip-tests'] ? undefined : createSmokeTester(docker, repo, Number(io.env['NEURONS_SMOKE_TIMEOUT'] ?? 120) * 1000),
+    smoke: values['skip-tests'] ? undefined : createSmokeTester(docker, { repo, config, timeoutMs: Number(io.env['NEURONS_SMOKE_TIMEOUT'] ?? 120) * 1000, log }),
     env: io.env,
-    log: (line) => void io.stderr.write(`${maskSecrets(line)}\n`),
+    log,
     progress: (event) => (json ? emit({ type: 'progress', ...event }) : void io.stderr.write(`${maskSecrets(progressLine(event))}\n`)),
   });
   for (const problem of report.discovery.errors) io.stderr.write(`error   ${maskSecrets(formatProblem(problem))}\n`);

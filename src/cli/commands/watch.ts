@@ -75,7 +75,7 @@ export const watchCommand: Command = {
         // Since the last published commit: git names the candidates, build inputs decide.
         mode: 'auto', base: state.lastPublished, head, pullRequest: undefined,
         push: true, catalog: true, targets: [folderTarget(config.output)], signingKey: await signingKey(io, values), allowUnsigned: false, expiresInDays: 30,
-        smoke: values['skip-tests'] ? undefined : createSmokeTester(docker, source.directory, 120_000),
+        smoke: values['skip-tests'] ? undefined : createSmokeTester(docker, { repo: source.directory, config, timeoutMs: 120_000, log: (line) => log({ event: 'log', line }) }),
         env: io.env, log: (line) => log({ event: 'log', line }), progress: (event) => log({ event: 'progress', ...event }),
       });
       const failed = report.outcomes.filter((outcome) => outcome.status === 'failed').map((outcome) => ({ id: outcome.id, code: outcome.problem?.code ?? 'FAILED' }));

@@ -1,35 +1,37 @@
 import type Docker from 'dockerode';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Flavor, WorkerFolder } from '../definitions/types.js';
 import { IMPORT_CHECK_SCRIPT } from './python-imports.js';
 import { logTail, runContainer, type ContainerRun } from '../runner/run-container.js';
-import type { SmokeCase } from './sample-jobs.js';
-
-/** What can be checked in an image without a sample job, decided from its entry point. */
-export type StartupCheck =
-  | { type: 'python' | 'node'; interpreter: string; script: string }
-  | { type: 'start' }
-  | { type: 'none'; reason: string };
+import type { SmokeCase } from './run-smoke-job.js';
 
 /**
- * Python and Node entry points (`python3 <script>`, `node <script>`) get their script checked; any other entry
- * point is started once. An image without an entry point falls back to the folder's runtime and the flavor's
- * command under /worker, as the generated images lay it out.
+ * A check of the worker's script besides its job, decided from the image's entry point: Python imports, Node
+ * syntax. It names what a failed job may hide (a module missing only on the paths the job did not take).
  */
-export function chooseStartupCheck(image: { entrypoint: string[]; workingDir: string }, worker: WorkerFolder, flavor: Flavor): StartupCheck {
+export interface ScriptCheck {
+  type: 'python' | 'node';
+  interpreter: string;
+  script: string;
+}
+
+/**
+ * Python and Node entry points (`python3 <script>`, `node <script>`) get their script checked; any other entry point
+ * has no check of its own (its job is the test). An image without an entry point falls back to the folder's runtime
+ * and the flavor's command under /worker, as the generated images lay it out.
+ */
+export function chooseScriptCheck(image: { entrypoint: string[]; workingDir: string }, worker: WorkerFolder, flavor: Flavor): ScriptCheck | undefined {
   const [program, ...args] = image.entrypoint;
   if (program === undefined) {
     const script = path.posix.join('/worker', flavor.definition.command);
     if (worker.runtime === 'python') return { type: 'python', interpreter: 'python3', script };
     if (worker.runtime === 'node') return { type: 'node', interpreter: 'node', script };
-    return { type: 'none', reason: `the image has no entry point and the ${worker.runtime ?? 'unknown'} runtime has no check without one` };
+    return undefined;
   }
   const name = path.posix.basename(program);
   const type = /^python(3(\.\d+)?)?$/.test(name) ? 'python' : name === 'node' || name === 'nodejs' ? 'node' : undefined;
   const script = type ? scriptArgument(args, image.workingDir) : undefined;
-  return type && script ? { type, interpreter: program, script } : { type: 'start' };
+  return type && script ? { type, interpreter: program, script } : undefined;
 }
 
 /** The first argument that is not an option; none for `-m module`, `-c code`, `-e code`. */
@@ -42,9 +44,9 @@ function scriptArgument(args: string[], workingDir: string): string | undefined 
 }
 
 /** Case names in results and problem messages. */
-const CHECK_NAMES = { python: 'imports', node: 'syntax', start: 'start' } as const;
+const CHECK_NAMES = { python: 'imports', node: 'syntax' } as const;
 
-export async function runStartupCheck(docker: Docker, image: string, check: Exclude<StartupCheck, { type: 'none' }>, options: { timeoutMs: number; network: string }): Promise<SmokeCase> {
+export async function runScriptCheck(docker: Docker, image: string, check: ScriptCheck, options: { timeoutMs: number; network: string }): Promise<SmokeCase> {
   const common = { image, network: options.network, timeoutMs: options.timeoutMs };
   try {
     switch (check.type) {
@@ -52,24 +54,9 @@ export async function runStartupCheck(docker: Docker, image: string, check: Excl
         return judgeImports(await runContainer(docker, { ...common, entrypoint: [check.interpreter, '-c', IMPORT_CHECK_SCRIPT, check.script], cmd: [] }), check.script, options.timeoutMs);
       case 'node':
         return judgeExit('syntax', await runContainer(docker, { ...common, entrypoint: [check.interpreter, '--check', check.script], cmd: [] }), `node --check ${check.script} passed`, options.timeoutMs);
-      case 'start':
-        return await startOnce(docker, common);
     }
   } catch (error) {
     return { name: CHECK_NAMES[check.type], passed: false, detail: `the container did not start: ${(error as Error).message}` };
-  }
-}
-
-/** Runs the image as the engine would on a job with an empty input: it must start and exit in time, any exit code. */
-async function startOnce(docker: Docker, common: { image: string; network: string; timeoutMs: number }): Promise<SmokeCase> {
-  const job = await mkdtemp(path.join(tmpdir(), 'neurons-smoke-'));
-  try {
-    await mkdir(path.join(job, 'input'));
-    await writeFile(path.join(job, 'input', 'input.json'), '{}');
-    const run = await runContainer(docker, { ...common, cmd: ['/job'], jobDirectory: job });
-    return judgeExit('start', run, `the entry point started and exited with code ${run.exitCode ?? '?'} on an empty input`, common.timeoutMs, true);
-  } finally {
-    await rm(job, { recursive: true, force: true });
   }
 }
 
@@ -80,9 +67,9 @@ function judgeImports(run: ContainerRun, script: string, timeoutMs: number): Smo
   return { name: 'imports', passed: true, detail: `every top-level import of ${script} resolves${report.checked.length ? `: ${report.checked.join(', ')}` : ' (none)'}` };
 }
 
-function judgeExit(name: string, run: ContainerRun, passDetail: string, timeoutMs: number, anyExitCode = false): SmokeCase {
+function judgeExit(name: string, run: ContainerRun, passDetail: string, timeoutMs: number): SmokeCase {
   if (run.timedOut) return { name, passed: false, detail: `timed out after ${Math.round(timeoutMs / 1000)} s: the container was killed${logTail(run.logs)}` };
-  if (run.exitCode === 0 || anyExitCode) return { name, passed: true, detail: passDetail };
+  if (run.exitCode === 0) return { name, passed: true, detail: passDetail };
   return { name, passed: false, detail: `exit code ${run.exitCode ?? '?'}${logTail(run.logs)}` };
 }
 

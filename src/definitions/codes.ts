@@ -85,6 +85,10 @@ export const definitionCodes = {
     message: 'Two definitions have the same worker id',
     hint: 'The engine identifies a worker by `name_version` (dots as underscores): change the name or the version of one of them.',
   },
+  DEF_IMAGE_NAME_COLLISION: {
+    message: 'Two workers would be published as the same image',
+    hint: 'An image is named after the worker name, lower-cased, whatever the kind: rename one of them (an analyzer and a responder cannot share a name, nor can names that differ only in case).',
+  },
   DEF_DEFAULT_VALUE: {
     message: 'The default value does not match the configuration item',
     hint: 'Give a value of the item type (`text`/`string`: string, `number`: number, `boolean`: boolean), an array of them when `multi` is true; `null` only for an optional single value.',

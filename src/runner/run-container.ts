@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import path from 'node:path';
 import { demuxLogs } from './container-logs.js';
+import { stripTerminalEscapes } from '../util/printable.js';
 
 export interface ContainerRun {
   /** Undefined when the container did not finish in time (it was killed). */
@@ -46,7 +47,7 @@ export async function runContainer(
 
 /** The last non-empty lines of a log, for a one-look failure message. */
 export function lastLines(logs: string, count = 8): string {
-  const lines = logs.split(/\r?\n/).map((line) => line.trimEnd()).filter(Boolean);
+  const lines = stripTerminalEscapes(logs.replace(/\r\n/g, '\n')).split('\n').map((line) => line.trimEnd()).filter(Boolean);
   return lines.slice(-count).join('\n');
 }
 

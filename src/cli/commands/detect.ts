@@ -2,6 +2,7 @@ import path from 'node:path';
 import { type CliIo, type Command, type ParsedValues, stringOption } from '../command.js';
 import { prepareBuildSettings } from '../../build/build-settings.js';
 import { loadConfig, type Config } from '../../config/load-config.js';
+import { splitInvalidFlavors } from '../../definitions/buildable.js';
 import { discoverRepository } from '../../definitions/discover.js';
 import { detectChanges, type DetectMode, type Detection } from '../../detect/detect.js';
 import type { Discovery } from '../../definitions/types.js';
@@ -43,14 +44,16 @@ export async function detectFromOptions(io: CliIo, values: ParsedValues): Promis
   const config = await loadConfig(repo, io.env, text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {});
   const discovery = await discoverRepository(repo, { definitionsOnly: false });
   for (const problem of discovery.errors) io.stderr.write(`error   ${maskSecrets(formatProblem(problem))}\n`);
+  // As the pipeline builds them: an invalid definition leaves out its own flavor, not its folder.
+  const buildable = splitInvalidFlavors(discovery).discovery;
   const clients = new RegistryClientPool();
   let resolver: { close(): Promise<void> } | undefined;
   try {
-    const settings = await prepareBuildSettings(repo, discovery, config, { offline: Boolean(values['offline']), env: io.env, provenance: false, clients });
+    const settings = await prepareBuildSettings(repo, buildable, config, { offline: Boolean(values['offline']), env: io.env, provenance: false, clients });
     resolver = settings.dependencies;
     const { decisions: _decisions, prepared: _prepared, ...detection } = await detectChanges({
       repo,
-      discovery,
+      discovery: buildable,
       config,
       settings,
       clients,

@@ -1,11 +1,11 @@
 import { maskSecrets } from './mask.js';
 
 /**
- * Terminal control sequences: CSI (colours, cursor moves), OSC (titles, links) up to BEL or ST, the other two-byte
- * escapes, and the single-byte CSI. Tools run in containers (pip, npm, a worker) colour their output; in a CI log or a
+ * Terminal control sequences: CSI (colours, cursor moves), OSC (titles, links) up to BEL or ST, the other escapes
+ * (character sets, modes), and the single-byte CSI. Tools run in containers (pip, npm, a worker) colour their output; in a CI log or a
  * JSON document those bytes are noise, and they can hide or rewrite what is around them.
  */
-const escapeSequences = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[@-Z\\-_]|\u009b[0-?]*[ -/]*[@-~]/g;
+const escapeSequences = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[ -/]*[0-~]|\u009b[0-?]*[ -/]*[@-~]/g;
 /** Other control characters but tab and line feed (a carriage return of a progress bar included). */
 const controlCharacters = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
 

@@ -1,18 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/command.js';
-import { main } from '../../src/cli/main.js';
-import { memoryStream } from '../helpers/memory-io.js';
+import { runMain as run } from '../helpers/memory-io.js';
 import { definitionText, pythonWorker, writeTree } from './definitions/fixture.js';
-
-async function run(argv: string[], cwd: string) {
-  const stdout = memoryStream();
-  const stderr = memoryStream();
-  const io: CliIo = { cwd, env: {}, stdout, stderr };
-  const code = await main(argv, io);
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
-}
 
 /** A folder with one flavor missing its command file (a known problem to be) and a sound one. */
 const tree = pythonWorker('Echo', {

@@ -20,6 +20,8 @@ describe('an invalid definition leaves out its own flavor', () => {
       ['analyzers/Echo/Echo_B.json', ['DEF_VERSION_INVALID']],
       ['analyzers/Echo/Echo_D.json', ['DEF_JSON_SYNTAX']],
     ]);
+    // Every definition file is still the folder's: none of them goes into an image as a worker file.
+    expect(buildable.workers[0]?.definitionFiles).toEqual(['A', 'B', 'C', 'D'].map((letter) => `analyzers/Echo/Echo_${letter}.json`));
     // The discovery itself is left as it was: validation reports every flavor.
     expect(discovery.workers[0]).toMatchObject({ errorCount: 2 });
     expect(discovery.workers[0]?.flavors).toHaveLength(3);

@@ -20,6 +20,11 @@ export interface BuildableSplit {
   excluded: ExcludedFlavor[];
 }
 
+/** The problems about a folder or anything in it. */
+export function problemsOfFolder(worker: WorkerFolder, problems: Problem[]): Problem[] {
+  return problems.filter((problem) => problem.file === worker.path || (problem.file ?? '').startsWith(`${worker.path}/`));
+}
+
 /** The definition file a problem is about, when it is one of the folder's own (`<kind>/<Dir>/<Flavor>.json`). */
 function definitionFileOf(worker: WorkerFolder, problem: Problem): string | undefined {
   const file = problem.file ?? '';
@@ -36,7 +41,7 @@ export function splitInvalidFlavors(discovery: Discovery): BuildableSplit {
   const excluded: ExcludedFlavor[] = [];
   const workers = discovery.workers.map((worker) => {
     if (worker.errorCount === 0) return worker;
-    const own = discovery.errors.filter((problem) => problem.file === worker.path || (problem.file ?? '').startsWith(`${worker.path}/`));
+    const own = problemsOfFolder(worker, discovery.errors);
     if (own.length === 0 || own.some((problem) => definitionFileOf(worker, problem) === undefined)) return worker;
     const byFile = new Map<string, Problem[]>();
     for (const problem of own) {

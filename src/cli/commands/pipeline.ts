@@ -6,6 +6,7 @@ import { loadConfig } from '../../config/load-config.js';
 import { ExitCode, UsageError } from '../../errors/neurons-error.js';
 import { formatProblem, type Problem } from '../../errors/problem.js';
 import { splitByBaseline } from '../../definitions/baseline.js';
+import { problemsOfFolder } from '../../definitions/buildable.js';
 import { baselineOption } from '../baseline-option.js';
 import { detectMode, pullRequestNumber } from './detect.js';
 import { parseShard } from '../../plan/shards.js';
@@ -68,7 +69,7 @@ function causes(report: PipelineReport): string[] {
  */
 function failed(report: PipelineReport, allowPartial: boolean, known: Set<Problem>): boolean {
   const isNew = (problem: Problem): boolean => !known.has(problem);
-  const skippedNew = report.plan.skipped.some(({ worker }) => report.discovery.errors.some((problem) => isNew(problem) && (problem.file === worker.path || (problem.file ?? '').startsWith(`${worker.path}/`))));
+  const skippedNew = report.plan.skipped.some(({ worker }) => problemsOfFolder(worker, report.discovery.errors).some(isNew));
   const excludedNew = report.excluded.some((flavor) => flavor.problems.some(isNew));
   const leftOut = new Set([...report.excluded.map((flavor) => flavor.file), ...report.plan.skipped.flatMap(({ worker }) => worker.flavors.map((flavor) => flavor.file))]);
   const missing = report.missing.filter((problem) => !leftOut.has(problem.file ?? ''));

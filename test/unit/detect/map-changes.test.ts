@@ -69,7 +69,7 @@ describe('mapping changed files to workers', () => {
     const file = path.join(broken, 'analyzers/HashCalc/HashCalc_SHA1.json');
     await writeFile(file, (await readFile(file, 'utf8')).replace(/"version": "[^"]*"/, '"version": "latest"'));
     const buildable = splitInvalidFlavors(await discoverRepository(broken, { definitionsOnly: false })).discovery;
-    const changed = (path: string) => [...mapChangesToWorkers([{ status: 'modified', path }], buildable, testConfig, broken).changed.values()].map((change) => [...change.flavors.keys()]);
+    const changed = (changedFile: string) => [...mapChangesToWorkers([{ status: 'modified', path: changedFile }], buildable, testConfig, broken).changed.values()].map((change) => [...change.flavors.keys()]);
     expect(changed('analyzers/HashCalc/HashCalc_SHA1.json')).toEqual([]);
     expect(changed('analyzers/HashCalc/hashcalc.py')).toEqual([['HashCalc_MD5_1_0', 'HashCalc_SHA256_1_1']]);
   });

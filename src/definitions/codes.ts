@@ -10,7 +10,8 @@ interface CodeEntry {
 
 /**
  * Every problem the definition checks report. Codes are stable: scripts and documentation refer to them.
- * Errors keep a folder from being built; warnings (`DEF_W_`) never do.
+ * Errors keep their definition's flavor from being built (the folder, for a problem of the folder itself, such as
+ * `DEF_UNKNOWN_RUNTIME`); warnings (`DEF_W_`) never do.
  */
 export const definitionCodes = {
   DEF_READ_FAILED: {

@@ -59,7 +59,10 @@ export interface WorkerFolder {
    * built: they stay out of generated images (the engine reads definitions from the catalog).
    */
   definitionFiles: string[];
-  /** Number of errors reported for this folder or its flavors: a folder with errors is not built. */
+  /**
+   * Number of errors reported for this folder or its flavors. The pipeline builds the valid flavors of a folder whose
+   * errors are all about single definitions (see splitInvalidFlavors); any other error leaves the folder out.
+   */
   errorCount: number;
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { catalogWorkers } from '../../../src/catalog/catalog-workers.js';
 import { definitionText, pythonWorker } from './fixture.js';
 import { discoverTree, located } from './helpers.js';
 
@@ -22,6 +23,8 @@ describe('image names are unique across kinds and case', () => {
     expect(discovery.errors[0]?.message).toContain('`echo`');
     expect(discovery.errors[1]?.message).toContain('analyzers/Echo/Echo.json');
     expect(discovery.workers.map((worker) => worker.errorCount)).toEqual([1, 1]);
+    // Neither may be a catalog entry: both would name one image.
+    expect(catalogWorkers(discovery)).toEqual([]);
   });
 
   it('refuses names that differ only in case, whatever the kinds and versions', async () => {

@@ -5,6 +5,7 @@ import type { KnownImage } from './catalog/assemble-catalogs.js';
 import { catalogWorkers } from './catalog/catalog-workers.js';
 import { produceCatalogs } from './catalog/produce-catalogs.js';
 import type { Config } from './config/load-config.js';
+import { splitInvalidFlavors, type ExcludedFlavor } from './definitions/buildable.js';
 import { discoverRepository } from './definitions/discover.js';
 import type { Discovery, Flavor, WorkerFolder } from './definitions/types.js';
 import { NeuronsError } from './errors/neurons-error.js';
@@ -54,6 +55,8 @@ export type SmokeTester = (image: string, worker: WorkerFolder, flavor: Flavor) 
 
 export interface PipelineReport {
   discovery: Discovery;
+  /** Definitions left out for their own errors: the other flavors of their folders are built. */
+  excluded: ExcludedFlavor[];
   plan: BuildPlan;
   outcomes: FlavorOutcome[];
   /** Folder images built (one per folder and requirements file); flavor images are thin layers on top. */
@@ -319,17 +322,19 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
   const { repo, config } = options;
   const discovery = await discoverRepository(repo, { definitionsOnly: false });
   checkImageNameLengths(discovery, config.registries);
+  // An invalid definition leaves out its flavor, not its folder: the stages below see the valid flavors only.
+  const { discovery: buildable, excluded } = splitInvalidFlavors(discovery);
   const only = options.shard ? await shardFolders(repo, discovery, options.shard, options.only) : options.only;
-  const plan = buildPlan(repo, discovery, config, only);
-  const report: PipelineReport = { discovery, plan, outcomes: [], folderBuilds: 0, catalogFiles: [], missing: [], kept: [] };
+  const plan = buildPlan(repo, buildable, config, only);
+  const report: PipelineReport = { discovery, excluded, plan, outcomes: [], folderBuilds: 0, catalogFiles: [], missing: [], kept: [] };
   const clients = new RegistryClientPool(options.log);
   let settings: BuildSettings | undefined;
   try {
     for (const registry of config.registries) if (registry.insecure) options.log(`WARNING: TLS verification is off for registry ${registry.host} (insecure: true)`);
-    const runSettings = await prepareBuildSettings(repo, discovery, config, { offline: options.offline, env: options.env, clients, push: options.push });
+    const runSettings = await prepareBuildSettings(repo, buildable, config, { offline: options.offline, env: options.env, clients, push: options.push });
     settings = runSettings;
     const limit = createLimiter(Math.max(1, options.concurrency));
-    const detection = await detectChanges({ repo, discovery, config, settings: runSettings, clients, mode: options.mode, only, base: options.base, head: options.head, pullRequest: options.pullRequest, force: options.force, env: options.env });
+    const detection = await detectChanges({ repo, discovery: buildable, config, settings: runSettings, clients, mode: options.mode, only, base: options.base, head: options.head, pullRequest: options.pullRequest, force: options.force, env: options.env });
     const { decisions, prepared: preparedByDetection, ...detected } = detection;
     report.detection = detected;
     // Units something is to be done for, as detection prepared them (in git mode it prepared none).

@@ -53,7 +53,8 @@ export interface AssembledFlavor {
 
 /** The worker folder as the template copies it: `/worker/<Dir>/`, definitions left out (the engine reads them from the catalog). */
 async function workerEntries(repo: string, worker: WorkerFolder): Promise<TarEntry[]> {
-  const definitions = new Set(worker.flavors.map((flavor) => path.posix.basename(flavor.file)));
+  // Every definition, those of flavors left out for their errors too: they are not files of the worker.
+  const definitions = new Set(worker.definitionFiles.map((file) => path.posix.basename(file)));
   const entries = await folderEntries(path.join(repo, worker.path), `worker/${worker.directory}`, worker.path, { exclude: definitions });
   return [{ name: 'worker', type: 'directory', mode: 0o755 }, ...entries];
 }

@@ -9,6 +9,7 @@ import { formatPlatform, type Platform } from '../oci/platform.js';
 import { followProgress } from '../build/docker-build.js';
 import { withCredentials } from '../render/render-dockerfile.js';
 import { maskSecrets } from '../util/mask.js';
+import { printable } from '../util/printable.js';
 
 export interface ContainerInstall {
   runtime: 'python' | 'node';
@@ -115,7 +116,7 @@ async function installOnce(docker: Docker, job: ContainerInstall): Promise<{ ent
         throw new NeuronsError({
           code: 'BUILD_FAILED',
           file: job.file,
-          message: `installing the dependencies for ${formatPlatform(job.platform)} failed (exit ${StatusCode}):\n${maskSecrets(output.join('')).split('\n').slice(-15).map((line) => `      | ${line}`).join('\n')}`,
+          message: `installing the dependencies for ${formatPlatform(job.platform)} failed (exit ${StatusCode}):\n${printable(output.join('')).split('\n').map((line) => line.trimEnd()).filter(Boolean).slice(-15).map((line) => `      | ${line}`).join('\n')}`,
           hint: 'check the requirements and the package index; the same install runs by hand with `docker run --platform ... <base image>`',
         });
       }

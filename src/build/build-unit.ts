@@ -40,8 +40,9 @@ export async function prepareFolderBuild(repo: string, unit: BuildUnit, settings
   const rendered = await renderBuild(repo, worker, unit.requirements, settings);
   const custom = worker.runtime === 'custom';
   // Definitions stay out of generated images (the engine reads them from the catalog), so a change to one flavor's
-  // definition rebuilds that flavor only. A worker's own Dockerfile gets its folder as it is.
-  const definitions = new Set(custom ? [] : worker.flavors.map((flavor) => path.posix.basename(flavor.file)));
+  // definition rebuilds that flavor only; those of flavors left out for their errors too. A worker's own Dockerfile
+  // gets its folder as it is.
+  const definitions = new Set(custom ? [] : worker.definitionFiles.map((file) => path.posix.basename(file)));
   const entries = await folderEntries(path.join(repo, worker.path), rendered.contextPrefix, worker.path, { exclude: definitions });
   if (!custom) entries.push({ name: '.neurons', type: 'directory', mode: 0o755 });
   for (const [name, data] of rendered.extraFiles) entries.push({ name, type: 'file', mode: 0o644, data });

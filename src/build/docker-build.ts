@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import { Readable } from 'node:stream';
 import { EnvironmentError, NeuronsError } from '../errors/neurons-error.js';
 import { maskSecrets } from '../util/mask.js';
+import { printable } from '../util/printable.js';
 
 interface BuildEvent {
   stream?: string;
@@ -54,10 +55,11 @@ export async function buildImage(
       error,
     );
   }
-  const log = events.flatMap((event) => (event.stream ? event.stream.split('\n').filter(Boolean).map(maskSecrets) : []));
+  // Colours of the tools run by the build (pip, npm) are dropped: the log is read in CI logs and JSON, not a terminal.
+  const log = events.flatMap((event) => (event.stream ? printable(event.stream).split('\n').map((line) => line.trimEnd()).filter(Boolean) : []));
   const failure = events.find((event) => event.error);
   if (failure) {
-    const message = maskSecrets(failure.errorDetail?.message ?? failure.error ?? 'unknown error');
+    const message = printable(failure.errorDetail?.message ?? failure.error ?? 'unknown error');
     throw new NeuronsError({
       code: 'BUILD_FAILED',
       file: options.file,

@@ -9,6 +9,7 @@ export const onlyOption: OptionDoc = { type: 'string', multiple: true, value: 'D
 export const offlineOption: OptionDoc = { type: 'boolean', description: 'no registry lookup for base images: their tags stay unpinned' };
 export const namespaceOption: OptionDoc = { type: 'string', value: 'NS', description: 'the namespace (path) of the images in the registry', default: 'the configuration, NEURONS_NAMESPACE' };
 export const channelOption: OptionDoc = { type: 'string', value: 'stable|devel', description: '`stable` tags X.Y.Z, X.Y and X; `devel` tags `devel`', default: 'stable' };
+export const baselineSpec: OptionDoc = { type: 'string', value: 'FILE', description: 'problems this file lists are known: printed, not failed on (written by `neurons validate --write-baseline`)' };
 export const skipTestsOption: OptionDoc = { type: 'boolean', description: 'no smoke test before pushing' };
 
 /** Change detection, as `detect`, `plan` and the pipeline commands take it. */

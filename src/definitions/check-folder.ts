@@ -43,6 +43,7 @@ export async function checkWorkerFolder(repoRealPath: string, listing: FolderLis
     path: listing.path,
     runtime: detection.runtime,
     flavors: flavorChecks.flatMap((check) => (check.flavor ? [check.flavor] : [])),
+    definitionFiles: flavorChecks.map((check) => check.file),
     errorCount: errors.length,
   };
   return { worker, flavorChecks, errors, warnings };

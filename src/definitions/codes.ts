@@ -10,7 +10,8 @@ interface CodeEntry {
 
 /**
  * Every problem the definition checks report. Codes are stable: scripts and documentation refer to them.
- * Errors keep a folder from being built; warnings (`DEF_W_`) never do.
+ * Errors keep their definition's flavor from being built (the folder, for a problem of the folder itself, such as
+ * `DEF_UNKNOWN_RUNTIME`); warnings (`DEF_W_`) never do.
  */
 export const definitionCodes = {
   DEF_READ_FAILED: {
@@ -84,6 +85,10 @@ export const definitionCodes = {
   DEF_DUPLICATE_ID: {
     message: 'Two definitions have the same worker id',
     hint: 'The engine identifies a worker by `name_version` (dots as underscores): change the name or the version of one of them.',
+  },
+  DEF_IMAGE_NAME_COLLISION: {
+    message: 'Two workers would be published as the same image',
+    hint: 'An image is named after the worker name, lower-cased, whatever the kind: rename one of them (an analyzer and a responder cannot share a name, nor can names that differ only in case).',
   },
   DEF_DEFAULT_VALUE: {
     message: 'The default value does not match the configuration item',

@@ -2,7 +2,7 @@ import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Problem } from '../errors/problem.js';
 import { checkWorkerFolder } from './check-folder.js';
-import { checkDuplicateIds } from './check-ids.js';
+import { checkDuplicateIds, checkImageNameCollisions } from './check-ids.js';
 import { createLimiter } from '../util/limit.js';
 import { compareNames, listWorkerFolders } from './list-folders.js';
 import type { Discovery, DiscoverOptions } from './types.js';
@@ -25,6 +25,7 @@ export async function discoverRepository(repoDir: string, options: DiscoverOptio
     listings.filter((listing) => listing.definitionFiles.length > 0).map((listing) => checkWorkerFolder(repoRealPath, listing, options, limit)),
   );
   checkDuplicateIds(folders);
+  checkImageNameCollisions(folders);
   return {
     workers: folders.map((folder) => folder.worker),
     deprecated: listings.flatMap((listing) => listing.deprecated),

@@ -54,7 +54,15 @@ export interface WorkerFolder {
   /** Undefined when it could not be decided (an error says why). */
   runtime: Runtime | undefined;
   flavors: Flavor[];
-  /** Number of errors reported for this folder or its flavors: a folder with errors is not built. */
+  /**
+   * Repository-relative paths of every definition file of the folder, readable or not, whether or not its flavor is
+   * built: they stay out of generated images (the engine reads definitions from the catalog).
+   */
+  definitionFiles: string[];
+  /**
+   * Number of errors reported for this folder or its flavors. The pipeline builds the valid flavors of a folder whose
+   * errors are all about single definitions (see splitInvalidFlavors); any other error leaves the folder out.
+   */
   errorCount: number;
 }
 

@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NeuronsError } from '../errors/neurons-error.js';
-import { maskSecrets, registerSecret } from '../util/mask.js';
+import { registerSecret } from '../util/mask.js';
+import { printable } from '../util/printable.js';
 import { stripCredentials } from './pip-report.js';
 import { baseEnvironment, runTool, type ToolResult } from './run-tool.js';
 
@@ -36,7 +37,7 @@ export async function runNpm(args: string[], options: { cwd: string; configDirec
 }
 
 export function npmFailure(result: ToolResult, file: string): NeuronsError {
-  const lines = maskSecrets(`${result.stderr}\n${result.stdout}`).split('\n').map((line) => line.trimEnd()).filter(Boolean);
+  const lines = printable(`${result.stderr}\n${result.stdout}`).split('\n').map((line) => line.trimEnd()).filter(Boolean);
   return new NeuronsError({
     code: 'DEPS_NPM_FAILED',
     file,

@@ -1,6 +1,7 @@
 import { devNull } from 'node:os';
 import { NeuronsError } from '../errors/neurons-error.js';
-import { maskSecrets, registerSecret } from '../util/mask.js';
+import { registerSecret } from '../util/mask.js';
+import { printable } from '../util/printable.js';
 import { baseEnvironment, runTool, type ToolResult } from './run-tool.js';
 import type { PackageIndexSettings } from './types.js';
 
@@ -71,7 +72,7 @@ export function missingDistribution(stderr: string): string | undefined {
 
 /** A pip failure as the user sees it: its last lines, secrets masked. */
 export function pipFailure(result: ToolResult, what: string, file: string): NeuronsError {
-  const lines = maskSecrets(`${result.stderr}\n${result.stdout}`).split('\n').map((line) => line.trimEnd()).filter(Boolean);
+  const lines = printable(`${result.stderr}\n${result.stdout}`).split('\n').map((line) => line.trimEnd()).filter(Boolean);
   return new NeuronsError({
     code: 'DEPS_PIP_FAILED',
     file,

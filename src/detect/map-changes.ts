@@ -64,7 +64,8 @@ export function mapChangesToWorkers(files: ChangedFile[], discovery: Discovery, 
       if (!worker) continue;
       const flavor = isDefinition ? worker.flavors.find((candidate) => candidate.file === side.path) : undefined;
       if (flavor) mark(worker, side.status === 'added' ? 'new' : 'definition', flavor.file);
-      else mark(worker, 'files');
+      // The definition of a flavor left out for its errors is in no image: it concerns none of the others.
+      else if (!(isDefinition && worker.definitionFiles.includes(side.path))) mark(worker, 'files');
       continue;
     }
     if (side.path === configFileName) {

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import path from 'node:path';
 import { demuxLogs } from './container-logs.js';
+import { stripTerminalEscapes } from '../util/printable.js';
 
 export interface ContainerRun {
   /** Undefined when the container did not finish in time (it was killed). */
@@ -52,7 +53,7 @@ const stackFrame = /^\s+at\s/;
  * frame: Node and Java print the error above their frames, and eight frames would push it out of sight.
  */
 export function lastLines(logs: string, count = 8): string {
-  const lines = logs.split(/\r?\n/).map((line) => line.trimEnd()).filter(Boolean);
+  const lines = stripTerminalEscapes(logs.replace(/\r\n/g, '\n')).split('\n').map((line) => line.trimEnd()).filter(Boolean);
   const folded: string[] = [];
   let frames = 0;
   for (const line of lines) {

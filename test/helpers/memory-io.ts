@@ -20,3 +20,12 @@ export function memoryStream(onLine?: (line: string) => void): Writable & { text
   });
   return Object.assign(stream, { text: () => chunks.join('') });
 }
+
+/** Runs the CLI in-process, as `neurons argv...` in `cwd`, and returns its exit code and what it printed. */
+export async function runMain(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { main } = await import('../../src/cli/main.js');
+  const stdout = memoryStream();
+  const stderr = memoryStream();
+  const code = await main(argv, { cwd, env, stdout, stderr });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}

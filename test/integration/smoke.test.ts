@@ -39,7 +39,7 @@ async function tinyWorker(
   await buildImage(docker, context, { tag: image, dockerfile: 'Dockerfile', buildArgs: {}, labels: {}, registryAuth: {}, file: folder });
   const definition = { name: options.directory, version: '1.0', author: 'test', url: '', license: 'AGPL-V3', description: '', dataTypeList: options.dataTypeList ?? ['domain'], command: `${options.directory}/${options.command}`, baseConfig: options.directory };
   const flavor: Flavor = { file: `${folder}/${options.directory}.json`, definition, id: `${options.directory}_1_0` };
-  return { worker: { kind: 'analyzer', directory: options.directory, path: folder, runtime: options.runtime, flavors: [flavor], errorCount: 0 }, flavor, image };
+  return { worker: { kind: 'analyzer', directory: options.directory, path: folder, runtime: options.runtime, flavors: [flavor], definitionFiles: [flavor.file], errorCount: 0 }, flavor, image };
 }
 
 async function smokeTempFolders(): Promise<string[]> {

@@ -1,17 +1,6 @@
-import { memoryStream } from '../helpers/memory-io.js';
+import { runMain as run } from '../helpers/memory-io.js';
 import { describe, it, expect } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/command.js';
 import { definitionText, pythonWorker, writeTree } from './definitions/fixture.js';
-
-
-async function run(argv: string[], cwd: string) {
-  const stdout = memoryStream();
-  const stderr = memoryStream();
-  const io: CliIo = { cwd, env: {}, stdout, stderr };
-  const code = await main(argv, io);
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
-}
 
 const goodTree = {
   ...pythonWorker('Echo', { 'Echo.json': definitionText(), 'Echo_Old.json.deprecated': '{}' }),

@@ -30,7 +30,7 @@ async function repoWith(directory: string, files: Record<string, string>): Promi
 }
 
 function worker(directory: string, runtime: WorkerFolder['runtime'], command: string): WorkerFolder {
-  return { kind: 'analyzer', directory, path: `analyzers/${directory}`, runtime, flavors: [flavor(command)], errorCount: 0 };
+  return { kind: 'analyzer', directory, path: `analyzers/${directory}`, runtime, flavors: [flavor(command)], definitionFiles: [], errorCount: 0 };
 }
 
 describe('Dockerfile rendering', () => {

@@ -3,6 +3,7 @@ import { type CliIo, type Command, type OptionSpec, type ParsedValues, stringOpt
 import { configOption, detectionOptionDocs, jsonOption, offlineOption, onlyOption, repoOption } from '../common-options.js';
 import { prepareBuildSettings } from '../../build/build-settings.js';
 import { loadConfig, type Config } from '../../config/load-config.js';
+import { splitInvalidFlavors } from '../../definitions/buildable.js';
 import { discoverRepository } from '../../definitions/discover.js';
 import { detectChanges, type DetectMode, type Detection } from '../../detect/detect.js';
 import type { Discovery } from '../../definitions/types.js';
@@ -41,15 +42,17 @@ export async function detectFromOptions(io: CliIo, values: ParsedValues): Promis
   const config = await loadConfig(repo, io.env, text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {});
   const discovery = await discoverRepository(repo, { definitionsOnly: false });
   for (const problem of discovery.errors) io.stderr.write(`error   ${maskSecrets(formatProblem(problem))}\n`);
+  // As the pipeline builds them: an invalid definition leaves out its own flavor, not its folder.
+  const buildable = splitInvalidFlavors(discovery).discovery;
   const clients = new RegistryClientPool();
   let resolver: { close(): Promise<void> } | undefined;
   try {
     // Git alone decides in git mode: no registry is read, not even to pin base images.
-    const settings = await prepareBuildSettings(repo, discovery, config, { offline: Boolean(values['offline']) || detectMode(values) === 'git', env: io.env, provenance: false, clients });
+    const settings = await prepareBuildSettings(repo, buildable, config, { offline: Boolean(values['offline']) || detectMode(values) === 'git', env: io.env, provenance: false, clients });
     resolver = settings.dependencies;
     const { decisions: _decisions, prepared: _prepared, ...detection } = await detectChanges({
       repo,
-      discovery,
+      discovery: buildable,
       config,
       settings,
       clients,

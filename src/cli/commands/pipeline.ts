@@ -2,14 +2,17 @@ import Docker from 'dockerode';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type CliIo, type Command, type OptionDoc, type OptionSpec, type ParsedValues, stringOption } from '../command.js';
-import { channelOption, configOption, detectionOptionDocs, namespaceOption, offlineOption, onlyOption, repoOption, skipTestsOption } from '../common-options.js';
+import { baselineSpec, channelOption, configOption, detectionOptionDocs, namespaceOption, offlineOption, onlyOption, repoOption, skipTestsOption } from '../common-options.js';
 import { loadConfig } from '../../config/load-config.js';
 import { ExitCode, UsageError } from '../../errors/neurons-error.js';
-import { formatProblem } from '../../errors/problem.js';
+import { formatProblem, type Problem } from '../../errors/problem.js';
+import { splitByBaseline } from '../../definitions/baseline.js';
+import { problemsOfFolder } from '../../definitions/buildable.js';
+import { baselineOption } from '../baseline-option.js';
 import { detectMode, pullRequestNumber } from './detect.js';
 import { parseShard } from '../../plan/shards.js';
 import { runPipeline, type PipelineReport, type ProgressEvent } from '../../pipeline.js';
-import { maskSecrets } from '../../util/mask.js';
+import { printable, printableJson } from '../../util/printable.js';
 import { createSmokeTester } from '../smoke-tester.js';
 import { catalogOptionSpecs, catalogOptionsUsage, catalogTargets, expiresInDays, signingPolicy } from '../catalog-options.js';
 
@@ -18,26 +21,60 @@ function table(rows: string[][]): string {
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd()).join('\n');
 }
 
+function firstLine(problem: Problem): string {
+  return formatProblem(problem).split('\n')[0] ?? '';
+}
+
 function summary(report: PipelineReport, dryRun: boolean): string {
   const rows = [['FLAVOR', 'STATUS', 'REASONS', 'IMAGES / PROBLEM']];
   for (const { worker, reason } of report.plan.skipped) rows.push([worker.path, 'skipped', reason, '']);
+  for (const { id, file, problems } of report.excluded) {
+    const [first] = problems;
+    rows.push([id ?? file, 'invalid', '-', first ? `${firstLine(first)}${problems.length > 1 ? ` (+${problems.length - 1} more)` : ''}` : '']);
+  }
   for (const outcome of report.outcomes) {
-    const detail = outcome.problem ? formatProblem(outcome.problem).split('\n')[0] ?? '' : outcome.images.map((image) => image.reference).join(' ');
+    const detail = outcome.problem ? firstLine(outcome.problem) : outcome.images.map((image) => image.reference).join(' ');
     // The plan says how each image would be made: assembled for which platforms, or by the engine and why.
     rows.push([outcome.id, outcome.status, outcome.reasons.join(',') || '-', dryRun && outcome.status === 'planned' && outcome.how ? `${detail} (${outcome.how})` : detail]);
   }
-  const lines = [table(rows)];
+  const lines = [table(rows), ...causes(report)];
   for (const problem of report.kept) lines.push(`kept    ${formatProblem(problem)}`);
   for (const problem of report.missing) lines.push(`missing ${formatProblem(problem)}`);
   for (const file of report.catalogFiles) lines.push(`catalog ${file}`);
   if (report.fatal) lines.push(`no catalog written: ${formatProblem(report.fatal.problem)}`);
   const count = (status: string): number => report.outcomes.filter((outcome) => outcome.status === status).length;
-  lines.push(`${report.folderBuilds} folder build(s); ${count('pushed')} pushed, ${count('built')} built, ${count('unchanged')} unchanged, ${count('planned')} planned, ${count('failed') + report.plan.skipped.length} failed or skipped`);
+  lines.push(`${report.folderBuilds} folder build(s); ${count('pushed')} pushed, ${count('built')} built, ${count('unchanged')} unchanged, ${count('planned')} planned, ${count('failed') + report.plan.skipped.length} failed or skipped, ${report.excluded.length} invalid`);
   return lines.join('\n');
 }
 
-function failed(report: PipelineReport, allowPartial: boolean): boolean {
-  return report.plan.skipped.length > 0 || report.outcomes.some((outcome) => outcome.status === 'failed') || (report.missing.length > 0 && !allowPartial);
+/**
+ * The whole problem of each failure the table gives one line of: a build's last log lines, the module an import
+ * check missed. One folder build failing fails all its flavors with the same problem: it is printed once.
+ */
+function causes(report: PipelineReport): string[] {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const outcome of report.outcomes) {
+    if (outcome.status !== 'failed' || !outcome.problem) continue;
+    const text = formatProblem(outcome.problem);
+    if (seen.has(text)) continue;
+    seen.add(text);
+    lines.push(`failed  ${outcome.id}: ${text}`);
+  }
+  return lines;
+}
+
+/**
+ * Exit 1 for any failed flavor, a folder or definition left out for a problem that is not in the baseline, or a
+ * catalog entry missing for another reason than a definition left out (already counted). Known problems never fail.
+ */
+function failed(report: PipelineReport, allowPartial: boolean, known: Set<Problem>): boolean {
+  const isNew = (problem: Problem): boolean => !known.has(problem);
+  const skippedNew = report.plan.skipped.some(({ worker }) => problemsOfFolder(worker, report.discovery.errors).some(isNew));
+  const excludedNew = report.excluded.some((flavor) => flavor.problems.some(isNew));
+  const leftOut = new Set([...report.excluded.map((flavor) => flavor.file), ...report.plan.skipped.flatMap(({ worker }) => worker.flavors.map((flavor) => flavor.file))]);
+  const missing = report.missing.filter((problem) => !leftOut.has(problem.file ?? ''));
+  return skippedNew || excludedNew || report.outcomes.some((outcome) => outcome.status === 'failed') || (missing.length > 0 && !allowPartial);
 }
 
 function progressLine(event: ProgressEvent): string {
@@ -70,10 +107,11 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
   // Checked before anything is built: a CI run that must sign and cannot fails at once.
   const policy = stages.catalog ? await signingPolicy(io, values) : { signingKey: undefined, allowUnsigned: false };
   const targets = stages.catalog ? catalogTargets(io, values, config.output, config) : [];
+  const baseline = await baselineOption(io, values);
   const json = Boolean(values['json']);
-  const emit = (event: object): void => void io.stdout.write(`${maskSecrets(JSON.stringify(event))}\n`);
+  const emit = (event: object): void => void io.stdout.write(`${printableJson(event)}\n`);
   const docker = new Docker();
-  const log = (line: string): void => void io.stderr.write(`${maskSecrets(line)}\n`);
+  const log = (line: string): void => void io.stderr.write(`${printable(line)}\n`);
   const report = await runPipeline({
     repo,
     config,
@@ -96,20 +134,29 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
     smoke: values['skip-tests'] ? undefined : createSmokeTester(docker, { repo, config, timeoutMs: Number(io.env['NEURONS_SMOKE_TIMEOUT'] ?? 120) * 1000, log }),
     env: io.env,
     log,
-    progress: (event) => (json ? emit({ type: 'progress', ...event }) : void io.stderr.write(`${maskSecrets(progressLine(event))}\n`)),
+    progress: (event) => (json ? emit({ type: 'progress', ...event }) : void io.stderr.write(`${printable(progressLine(event))}\n`)),
   });
-  for (const problem of report.discovery.errors) io.stderr.write(`error   ${maskSecrets(formatProblem(problem))}\n`);
+  const { known } = splitByBaseline(report.discovery.errors, baseline);
+  const knownSet = new Set(known);
+  for (const problem of report.discovery.errors) io.stderr.write(`${knownSet.has(problem) ? 'known  ' : 'error  '} ${printable(formatProblem(problem))}\n`);
   if (json) {
-    const { discovery, plan, fatal, ...rest } = report;
-    emit({ type: 'summary', ...rest, fatal: fatal?.problem, skipped: plan.skipped.map((skip) => ({ path: skip.worker.path, reason: skip.reason })), errors: discovery.errors });
+    const { discovery, plan, fatal, excluded, ...rest } = report;
+    emit({
+      type: 'summary',
+      ...rest,
+      fatal: fatal?.problem,
+      skipped: plan.skipped.map((skip) => ({ path: skip.worker.path, reason: skip.reason })),
+      invalid: excluded.map((flavor) => ({ id: flavor.id ?? null, file: flavor.file, worker: flavor.worker.path, problems: flavor.problems })),
+      errors: discovery.errors.map((problem) => (baseline ? { ...problem, known: knownSet.has(problem) } : problem)),
+    });
   } else {
-    io.stdout.write(`${values['dry-run'] ? 'Plan (dry run): nothing is built, pushed or written.\n' : ''}${maskSecrets(summary(report, Boolean(values['dry-run'])))}\n`);
+    io.stdout.write(`${values['dry-run'] ? 'Plan (dry run): nothing is built, pushed or written.\n' : ''}${printable(summary(report, Boolean(values['dry-run'])))}\n`);
   }
   if (report.fatal) {
-    io.stderr.write(`neurons ${stages.name}: ${maskSecrets(formatProblem(report.fatal.problem))}\n`);
+    io.stderr.write(`neurons ${stages.name}: ${printable(formatProblem(report.fatal.problem))}\n`);
     return report.fatal.exitCode;
   }
-  return failed(report, Boolean(values['allow-partial'])) ? ExitCode.failure : ExitCode.ok;
+  return failed(report, Boolean(values['allow-partial']), knownSet) ? ExitCode.failure : ExitCode.ok;
 }
 
 const commonOptions = {
@@ -127,6 +174,7 @@ const commonOptions = {
   'skip-tests': skipTestsOption,
   'dry-run': { type: 'boolean', description: 'decide (reading the registry) and print the plan: what would be built, tagged and pushed, and why' },
   offline: offlineOption,
+  baseline: baselineSpec,
   json: { type: 'boolean', description: 'one JSON event per line, then a summary event' },
 } satisfies OptionSpec;
 
@@ -138,7 +186,7 @@ function pipelineLikeCommand(stages: Stages): Command {
   return {
     name: stages.name,
     summary: stages.summary,
-    usage: `neurons ${stages.name} [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel]${output} [--only DIR]... [--platform OS/ARCH]... [--all] [--mode git|digest|auto] [--base REF] [--head REF] [--pr N]${stages.catalog ? '' : ' [--shard i/N]'} [--force] [--concurrency N] [--skip-tests] [--dry-run] [--offline] [--json]`,
+    usage: `neurons ${stages.name} [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel]${output} [--only DIR]... [--platform OS/ARCH]... [--all] [--mode git|digest|auto] [--base REF] [--head REF] [--pr N]${stages.catalog ? '' : ' [--shard i/N]'} [--force] [--concurrency N] [--skip-tests] [--dry-run] [--offline] [--baseline FILE] [--json]`,
     options: stages.catalog
       ? { ...commonOptions, ...catalogOptionSpecs, output: { type: 'string', value: 'DIR', description: 'the catalog folder', default: 'the configuration, NEURONS_OUTPUT, else catalogs/', aliases: ['out'] } }
       : { ...commonOptions, shard: shardSpec },

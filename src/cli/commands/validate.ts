@@ -1,34 +1,54 @@
 import { resolve } from 'node:path';
-import type { CliIo, Command, ParsedValues } from '../command.js';
-import { jsonOption, repoOption } from '../common-options.js';
+import { type CliIo, type Command, type ParsedValues, stringOption } from '../command.js';
+import { baselineSpec, jsonOption, repoOption } from '../common-options.js';
+import { baselineOption } from '../baseline-option.js';
+import { formatBaseline, parseBaseline, splitByBaseline, type Baseline, type BaselineSplit } from '../../definitions/baseline.js';
 import { discoverRepository } from '../../definitions/discover.js';
 import type { Discovery, WorkerFolder, WorkerKind } from '../../definitions/types.js';
 import { ExitCode } from '../../errors/neurons-error.js';
 import { formatProblem, type Problem, type Severity } from '../../errors/problem.js';
-import { maskSecrets } from '../../util/mask.js';
+import { writeFileAtomic } from '../../util/atomic-file.js';
+import { printable, printableJson } from '../../util/printable.js';
 
 export const validateCommand: Command = {
   name: 'validate',
   summary: 'Check every worker definition of a repository and report all problems at once',
-  usage: 'neurons validate [--repo DIR] [--definitions-only] [--json]',
+  usage: 'neurons validate [--repo DIR] [--definitions-only] [--baseline FILE] [--write-baseline FILE] [--json]',
   options: {
     repo: repoOption,
     'definitions-only': { type: 'boolean', description: 'check definitions without looking for code files (trees that hold only definitions)' },
+    baseline: baselineSpec,
+    'write-baseline': { type: 'string', value: 'FILE', description: 'write the problems found as a baseline file (with --baseline: the known ones still found plus the new ones)' },
     json: jsonOption,
   },
   async run(io: CliIo, values: ParsedValues): Promise<number> {
     const repo = typeof values['repo'] === 'string' ? resolve(io.cwd, values['repo']) : io.cwd;
+    const baseline = await baselineOption(io, values);
     const discovery = await discoverRepository(repo, { definitionsOnly: values['definitions-only'] === true });
-    const report = values['json'] === true ? `${JSON.stringify(toJsonReport(discovery), null, 2)}\n` : formatReport(discovery);
-    io.stdout.write(maskSecrets(report));
-    return discovery.errors.length > 0 ? ExitCode.failure : ExitCode.ok;
+    let accepted: Baseline | undefined = baseline;
+    const target = stringOption(values, 'write-baseline');
+    if (target !== undefined) {
+      // Every problem of today becomes known: the file is what later runs compare with.
+      const file = resolve(io.cwd, target);
+      const text = formatBaseline(discovery.errors);
+      await writeFileAtomic(file, text);
+      accepted = parseBaseline(text, file);
+      io.stderr.write(`baseline written: ${file} (${accepted.entries.length} problem(s))\n`);
+    }
+    const split = accepted ? splitByBaseline(discovery.errors, accepted) : undefined;
+    io.stdout.write(values['json'] === true ? `${printableJson(toJsonReport(discovery, split), 2)}\n` : printable(formatReport(discovery, split)));
+    return (split ? split.fresh.length : discovery.errors.length) > 0 ? ExitCode.failure : ExitCode.ok;
   },
 };
 
 const kindLabels: Record<WorkerKind, string> = { analyzer: 'analyzers', responder: 'responders' };
 
-/** The `--json` document: a stable shape, absent positions as null. */
-export function toJsonReport(discovery: Discovery): unknown {
+/**
+ * The `--json` document: a stable shape, absent positions as null. With a baseline, each error says whether it is
+ * `known`, and `baseline` counts them and lists the entries no problem matches any more.
+ */
+export function toJsonReport(discovery: Discovery, baseline?: BaselineSplit): unknown {
+  const known = new Set(baseline?.known ?? []);
   const problem = (entry: Problem) => ({
     code: entry.code,
     file: entry.file ?? null,
@@ -51,8 +71,9 @@ export function toJsonReport(discovery: Discovery): unknown {
       })),
     })),
     deprecated: discovery.deprecated,
-    errors: discovery.errors.map(problem),
+    errors: discovery.errors.map((entry) => (baseline ? { ...problem(entry), known: known.has(entry) } : problem(entry))),
     warnings: discovery.warnings.map(problem),
+    ...(baseline ? { baseline: { known: baseline.known.length, new: baseline.fresh.length, stale: baseline.stale } } : {}),
   };
 }
 
@@ -64,15 +85,16 @@ function summarizeKind(label: string, workers: WorkerFolder[]): string {
   return `${label}: ${workers.length} folders, ${flavors} flavors${byRuntime.length ? ` (${byRuntime.join(', ')})` : ''}`;
 }
 
-/** Human report: a summary by kind and runtime, then the problems grouped by file. */
-export function formatReport(discovery: Discovery): string {
+/** Human report: a summary by kind and runtime, then the problems grouped by file (known ones marked so). */
+export function formatReport(discovery: Discovery, baseline?: BaselineSplit): string {
+  const known = new Set(baseline?.known ?? []);
   const lines: string[] = [];
   for (const [kind, label] of Object.entries(kindLabels)) {
     lines.push(summarizeKind(label, discovery.workers.filter((worker) => worker.kind === kind)));
   }
   if (discovery.deprecated.length > 0) lines.push(`deprecated: ${discovery.deprecated.length} files (skipped)`);
-  const tagged: Array<{ severity: Severity; problem: Problem }> = [
-    ...discovery.errors.map((problem) => ({ severity: 'error' as const, problem })),
+  const tagged: Array<{ severity: Severity | 'known error'; problem: Problem }> = [
+    ...discovery.errors.map((problem) => ({ severity: known.has(problem) ? ('known error' as const) : ('error' as const), problem })),
     ...discovery.warnings.map((problem) => ({ severity: 'warning' as const, problem })),
   ];
   const byFile = new Map<string, typeof tagged>();
@@ -86,6 +108,11 @@ export function formatReport(discovery: Discovery): string {
       lines.push(`  ${severity}: ${formatProblem(rest).replaceAll('\n', '\n  ')}`);
     }
   }
-  lines.push('', `${discovery.errors.length} errors, ${discovery.warnings.length} warnings`);
+  if (baseline) {
+    lines.push('', `${discovery.errors.length} errors (${baseline.known.length} known, ${baseline.fresh.length} new), ${discovery.warnings.length} warnings`);
+    if (baseline.stale.length > 0) lines.push(`${baseline.stale.length} baseline problem(s) no longer found: write the baseline again to drop them`);
+  } else {
+    lines.push('', `${discovery.errors.length} errors, ${discovery.warnings.length} warnings`);
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -8,7 +8,8 @@ import { NeuronsError, UsageError } from '../../errors/neurons-error.js';
 import { runPipeline } from '../../pipeline.js';
 import { folderTarget } from '../../publish/targets.js';
 import { signingKey } from '../catalog-options.js';
-import { maskSecrets, registerSecret } from '../../util/mask.js';
+import { registerSecret } from '../../util/mask.js';
+import { printableJson } from '../../util/printable.js';
 import { SingleFlight } from '../../watch/scheduler.js';
 import { watchedSource } from '../../watch/source.js';
 import { readWatchState, writeWatchState } from '../../watch/state.js';
@@ -51,7 +52,7 @@ export const watchCommand: Command = {
     const secret = secretName ? io.env[secretName] : undefined;
     if (text('webhook') && !secret) throw new UsageError({ code: 'USAGE', message: 'a webhook needs its secret', hint: '--secret-env NAME, with the secret in that variable' });
     registerSecret(secret);
-    const log = (event: object): void => void io.stderr.write(`${maskSecrets(JSON.stringify({ time: new Date().toISOString(), ...event }))}\n`);
+    const log = (event: object): void => void io.stderr.write(`${printableJson({ time: new Date().toISOString(), ...event })}\n`);
     const source = watchedSource(path.isAbsolute(repo) || /^[a-z+]+:\/\//.test(repo) ? repo : path.resolve(io.cwd, repo), text('branch'), stateDirectory);
     const docker = new Docker();
     let state = await readWatchState(stateDirectory);
@@ -78,7 +79,11 @@ export const watchCommand: Command = {
         smoke: values['skip-tests'] ? undefined : createSmokeTester(docker, { repo: source.directory, config, timeoutMs: 120_000, log: (line) => log({ event: 'log', line }) }),
         env: io.env, log: (line) => log({ event: 'log', line }), progress: (event) => log({ event: 'progress', ...event }),
       });
-      const failed = report.outcomes.filter((outcome) => outcome.status === 'failed').map((outcome) => ({ id: outcome.id, code: outcome.problem?.code ?? 'FAILED' }));
+      const failed = [
+        ...report.outcomes.filter((outcome) => outcome.status === 'failed').map((outcome) => ({ id: outcome.id, code: outcome.problem?.code ?? 'FAILED' })),
+        // Left out for its errors: the others were published, but this commit is not, whole.
+        ...report.excluded.map((flavor) => ({ id: flavor.id ?? flavor.file, code: flavor.problems[0]?.code ?? 'INVALID' })),
+      ];
       const ok = failed.length === 0 && !report.fatal && report.plan.skipped.length === 0;
       state = {
         head,

@@ -9,7 +9,7 @@ const flavor: Flavor = {
   id: 'HashCalc_MD5_1_0',
   definition: { name: 'HashCalc_MD5', version: '1.0', author: 'Someone "quoted"', url: 'https://example.org/x', license: 'AGPL-V3', description: 'Line one\nline $two', dataTypeList: ['file'], command: 'HashCalc/hashcalc.py', baseConfig: 'HashCalc' } as Flavor['definition'],
 };
-const worker: WorkerFolder = { kind: 'analyzer', directory: 'HashCalc', path: 'analyzers/HashCalc', runtime: 'python', flavors: [flavor], errorCount: 0 };
+const worker: WorkerFolder = { kind: 'analyzer', directory: 'HashCalc', path: 'analyzers/HashCalc', runtime: 'python', flavors: [flavor], definitionFiles: [flavor.file], errorCount: 0 };
 const source = { revision: 'abc123', created: '2026-11-01T10:00:00Z', url: 'https://git.example/repo' };
 
 /** The LABEL instruction of a rendered flavor Dockerfile, read back as the engine would store it. */

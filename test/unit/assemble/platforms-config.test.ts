@@ -15,7 +15,7 @@ async function repoWith(config: unknown): Promise<{ repo: string; env: NodeJS.Pr
   return { repo, env: { NEURONS_ENV_DIR: await mkdtemp(path.join(tmpdir(), 'neurons-envdir-')) } };
 }
 
-const worker = (runtime: WorkerFolder['runtime'], directory = 'HashCalc'): WorkerFolder => ({ kind: 'analyzer', directory, path: `analyzers/${directory}`, runtime, flavors: [], errorCount: 0 });
+const worker = (runtime: WorkerFolder['runtime'], directory = 'HashCalc'): WorkerFolder => ({ kind: 'analyzer', directory, path: `analyzers/${directory}`, runtime, flavors: [], definitionFiles: [], errorCount: 0 });
 const names = (config: Pick<Config, 'platforms'>): string[] => config.platforms.map(formatPlatform);
 
 describe('platforms in the configuration', () => {

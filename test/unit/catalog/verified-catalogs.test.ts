@@ -17,7 +17,7 @@ describe('catalogs verified against image labels', () => {
   let registry: MemoryRegistry;
   let client: RegistryClient;
   let md5v10: string;
-  const worker: WorkerFolder = { kind: 'analyzer', directory: 'HashCalc', path: 'analyzers/HashCalc', runtime: 'python', flavors: [flavor('HashCalc_MD5', '1.1'), flavor('HashCalc_SHA1', '1.0')], errorCount: 0 };
+  const worker: WorkerFolder = { kind: 'analyzer', directory: 'HashCalc', path: 'analyzers/HashCalc', runtime: 'python', flavors: [flavor('HashCalc_MD5', '1.1'), flavor('HashCalc_SHA1', '1.0')], definitionFiles: [], errorCount: 0 };
   const image = (name: string, tag: string): string => `${registry.host}/ns/${name.toLowerCase()}:${tag}`;
   const previous = (): Map<string, CatalogEntry[]> =>
     new Map([

@@ -170,17 +170,18 @@ describe('checks across definitions', () => {
     const discovery = await discoverTree({
       ...pythonWorker('Echo', { 'Echo.json': first }),
       ...pythonWorker('Other', { 'Other.json': second }),
-      // Another kind may use the same id.
+      // Another kind may use the same id: not a duplicate (the image name it shares is another error, see below).
       'responders/Echo/Echo.json': definitionText({ name: 'Echo_Lookup' }),
       'responders/Echo/echo.py': '',
       'responders/Echo/README.md': '',
     });
-    expect(located(discovery.errors)).toEqual([
+    expect(located(discovery.errors.filter((problem) => problem.code === 'DEF_DUPLICATE_ID'))).toEqual([
       { code: 'DEF_DUPLICATE_ID', file, pointer: '/name', ...positionOf(first, '"Echo.Lookup"') },
       { code: 'DEF_DUPLICATE_ID', file: 'analyzers/Other/Other.json', pointer: '/name', ...positionOf(second, '"Echo_Lookup"') },
     ]);
     expect(discovery.errors[0]?.message).toContain('Echo_Lookup_1_0');
-    expect(discovery.workers.map((worker) => worker.errorCount)).toEqual([1, 1, 0]);
+    expect(discovery.errors.filter((problem) => problem.code === 'DEF_IMAGE_NAME_COLLISION').map((problem) => problem.file)).toEqual(['analyzers/Other/Other.json', 'responders/Echo/Echo.json']);
+    expect(discovery.workers.map((worker) => worker.errorCount)).toEqual([1, 2, 1]);
   });
 
   it('reports flavors of one folder that need different runtimes', async () => {

@@ -1,7 +1,8 @@
-import { cp, mkdtemp } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { splitInvalidFlavors } from '../../../src/definitions/buildable.js';
 import { discoverRepository } from '../../../src/definitions/discover.js';
 import type { Discovery } from '../../../src/definitions/types.js';
 import { mapChangesToWorkers } from '../../../src/detect/map-changes.js';
@@ -60,5 +61,16 @@ describe('mapping changed files to workers', () => {
 
   it('a change outside every worker concerns nothing', () => {
     expect(map([{ status: 'modified', path: 'README.md' }, { status: 'modified', path: '.drone.yml' }])).toEqual({ changed: {}, removed: [], unrelated: ['README.md', '.drone.yml'] });
+  });
+
+  it('the definition of a flavor left out for its errors concerns no other flavor', async () => {
+    const broken = await mkdtemp(path.join(tmpdir(), 'neurons-map-'));
+    await cp(fixture, broken, { recursive: true });
+    const file = path.join(broken, 'analyzers/HashCalc/HashCalc_SHA1.json');
+    await writeFile(file, (await readFile(file, 'utf8')).replace(/"version": "[^"]*"/, '"version": "latest"'));
+    const buildable = splitInvalidFlavors(await discoverRepository(broken, { definitionsOnly: false })).discovery;
+    const changed = (changedFile: string) => [...mapChangesToWorkers([{ status: 'modified', path: changedFile }], buildable, testConfig, broken).changed.values()].map((change) => [...change.flavors.keys()]);
+    expect(changed('analyzers/HashCalc/HashCalc_SHA1.json')).toEqual([]);
+    expect(changed('analyzers/HashCalc/hashcalc.py')).toEqual([['HashCalc_MD5_1_0', 'HashCalc_SHA256_1_1']]);
   });
 });

@@ -1,0 +1,55 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runMain as run } from '../helpers/memory-io.js';
+import { definitionText, pythonWorker, writeTree } from './definitions/fixture.js';
+
+/** A folder with one flavor missing its command file (a known problem to be) and a sound one. */
+const tree = pythonWorker('Echo', {
+  'Echo.json': definitionText(),
+  'Echo_Broken.json': definitionText({ name: 'Echo_Broken', command: 'Echo/missing.py' }),
+});
+
+describe('neurons validate --baseline', () => {
+  it('writes the known problems by code, file and pointer, then passes on them and fails on a new one', async () => {
+    const repo = await writeTree(tree);
+    const baseline = path.join(repo, 'neurons-baseline.json');
+    const written = await run(['validate', '--write-baseline', baseline], repo);
+    expect(written.code).toBe(0);
+    expect(JSON.parse(await readFile(baseline, 'utf8'))).toEqual({ version: 1, problems: [{ code: 'DEF_COMMAND_MISSING', file: 'analyzers/Echo/Echo_Broken.json', pointer: '/command' }] });
+
+    // Lines moved in the known file (a field added above) keep the problem known: no positions in the baseline.
+    await writeFile(path.join(repo, 'analyzers/Echo/Echo_Broken.json'), definitionText({ name: 'Echo_Broken', command: 'Echo/missing.py', description: 'moved\nlines' }).replace('{', '{\n\n\n'));
+    const known = await run(['validate', '--baseline', baseline], repo);
+    expect(known.code).toBe(0);
+    expect(known.stdout).toMatch(/known error: .*DEF_COMMAND_MISSING/);
+    expect(known.stdout).toContain('1 errors (1 known, 0 new)');
+
+    await writeFile(path.join(repo, 'analyzers/Echo/Echo.json'), definitionText({ version: 'latest' }));
+    const fresh = await run(['validate', '--baseline', baseline, '--json'], repo);
+    expect(fresh.code).toBe(1);
+    const report = JSON.parse(fresh.stdout) as { errors: Array<{ code: string; known: boolean }>; baseline: unknown };
+    expect(report.errors.map(({ code, known: isKnown }) => [code, isKnown])).toEqual([['DEF_VERSION_INVALID', false], ['DEF_COMMAND_MISSING', true]]);
+    expect(report.baseline).toEqual({ known: 1, new: 1, stale: [] });
+
+    // Without the baseline, the known problem fails as before.
+    expect((await run(['validate'], repo)).code).toBe(1);
+  });
+
+  it('says which baseline entries are fixed', async () => {
+    const repo = await writeTree(tree);
+    const baseline = path.join(repo, 'baseline.json');
+    await run(['validate', '--write-baseline', baseline], repo);
+    await writeFile(path.join(repo, 'analyzers/Echo/missing.py'), '');
+    const result = await run(['validate', '--baseline', baseline], repo);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('1 baseline problem(s) no longer found');
+  });
+
+  it('refuses a baseline that is missing or not one, with exit 2', async () => {
+    const repo = await writeTree(tree);
+    expect(await run(['validate', '--baseline', 'nope.json'], repo)).toMatchObject({ code: 2, stderr: expect.stringContaining('BASELINE_INVALID') });
+    await writeFile(path.join(repo, 'bad.json'), JSON.stringify({ version: 1, problems: [{ code: 'X' }] }));
+    expect(await run(['validate', '--baseline', 'bad.json'], repo)).toMatchObject({ code: 2, stderr: expect.stringMatching(/bad\.json \(\/problems\/0\): BASELINE_INVALID/) });
+  });
+});

@@ -123,7 +123,9 @@ export function definitionLabels(labels: Record<string, string>): string {
  * `context` holds both) or the definition from the template (its `definition` is the rendered Dockerfile), so it is
  * compared on what it has: `context` for the files (as before: equal means unchanged for sure), and for the definition
  * the definition fields the published image's labels carry when the caller read them (`labelled`), else the flavor
- * Dockerfile. A changed record format alone never reports a change.
+ * Dockerfile. A changed record format alone never reports a change; where the older record cannot tell (a context
+ * that differs), it is taken as the worker's: refusing once, until a new version or `--force` writes the new record,
+ * is better than letting a real code change through under a published version.
  */
 function ownChanges(current: InputComponents, previous: Partial<InputComponents>, labelled: LabelledDefinitions | undefined): { files: boolean; definition: boolean } {
   const files = previous.workerFiles !== undefined && current.workerFiles !== undefined ? current.workerFiles !== previous.workerFiles : current.context !== previous.context;

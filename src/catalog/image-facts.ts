@@ -1,5 +1,5 @@
 import { buildInputLabel } from '../build/build-inputs.js';
-import { claimOf, describeClaim, sameClaim, type LabelClaim, type WorkerIdentity } from '../images/worker-labels.js';
+import { claimOf, describeClaim, revisionLabel, sameClaim, type LabelClaim, type WorkerIdentity } from '../images/worker-labels.js';
 import { parseImageReference } from '../images/reference.js';
 import type { RegistryClient } from '../registry/client.js';
 import { readImageLabels } from '../registry/image-labels.js';
@@ -23,8 +23,6 @@ export interface RecordedInputs {
   buildInputDigest: string | undefined;
   revision: string | undefined;
 }
-
-export const revisionLabel = 'org.opencontainers.image.revision';
 
 /** An image whose labels are known without reading them: pushed by this run, or verified by the previous index. */
 export interface KnownImage {

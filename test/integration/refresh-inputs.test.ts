@@ -73,6 +73,15 @@ describe('stable versions refreshed without --force, and still immutable in thei
       expect({ id: flavor.id, buildInputDigest: flavor.buildInputDigest, revision: flavor.revision }).toEqual({ id: flavor.id, buildInputDigest: labels['io.neurons.build-input-digest'], revision });
       expect(flavor.buildInputDigest, flavor.id).toMatch(/^sha256:[0-9a-f]{64}$/);
     }
+
+    // An index written without them (as older versions did): a refresh reads them back from the labels.
+    const stripped = { ...index, flavors: index.flavors.map(({ buildInputDigest: _digest, revision: _revision, ...flavor }) => flavor) };
+    await writeFile(path.join(out, 'index.json'), `${JSON.stringify(stripped, null, 2)}\n`);
+    const refresh = await runCli(['catalog', '--refresh', '--repo', repo, '--out', out]);
+    expect(refresh.status, refresh.stdout + refresh.stderr).toBe(0);
+    const refreshed = JSON.parse(await readFile(path.join(out, 'index.json'), 'utf8')) as CatalogIndex;
+    expect(refreshed.serial).toBe(index.serial + 1);
+    expect(refreshed.flavors.map(({ id, buildInputDigest, revision }) => ({ id, buildInputDigest, revision }))).toEqual(index.flavors.map(({ id, buildInputDigest, revision }) => ({ id, buildInputDigest, revision })));
   });
 
   it('republishes a Go worker whose protocol setting changed as a refresh of the same version', async () => {

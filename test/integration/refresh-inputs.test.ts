@@ -72,6 +72,9 @@ describe('stable versions refreshed without --force, and still immutable in thei
       const labels = (await client.getImageConfig(flavor.image.slice(flavor.image.indexOf('/') + 1), tag))?.config.config?.Labels ?? {};
       expect({ id: flavor.id, buildInputDigest: flavor.buildInputDigest, revision: flavor.revision }).toEqual({ id: flavor.id, buildInputDigest: labels['io.neurons.build-input-digest'], revision });
       expect(flavor.buildInputDigest, flavor.id).toMatch(/^sha256:[0-9a-f]{64}$/);
+      // The worker's own content is recorded beside the other parts, assembled or built by the engine alike.
+      const recorded = JSON.parse(labels['io.neurons.build-inputs'] ?? '{}') as Record<string, string>;
+      expect(Object.keys(recorded), flavor.id).toEqual(expect.arrayContaining(['workerFiles', 'flavorDefinition', 'workerSettings', 'context', 'definition']));
     }
 
     // An index written without them (as older versions did): a refresh reads them back from the labels.

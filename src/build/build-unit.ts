@@ -1,13 +1,15 @@
 import type Docker from 'dockerode';
 import path from 'node:path';
 import type { BuildUnit } from '../plan/build-plan.js';
-import { renderBuild, renderFlavor, type RenderSettings } from '../render/render-dockerfile.js';
 import type { RepositorySource } from '../render/source-info.js';
-import { buildComponentsLabel, buildInputLabel, buildSettingsFingerprint, flavorInputs, folderInputs } from './build-inputs.js';
+import { buildComponentsLabel, buildInputLabel, buildSettingsFingerprint, definitionLabels, flavorInputs, folderInputs, ownContent } from './build-inputs.js';
 import { folderEntries } from './context.js';
 import { buildImage, type RegistryAuth } from './docker-build.js';
 import { createTar } from './tar.js';
 import { assemblyMode } from '../assemble/assembly-mode.js';
+import { flavorLabels } from '../assemble/flavor-config.js';
+import { canonicalJson } from '../oci/canonical-json.js';
+import { renderBuild, renderFlavor, workerSettings, type RenderSettings } from '../render/render-dockerfile.js';
 import { formatPlatform, type Platform } from '../oci/platform.js';
 import type { DependencyResolver, UnitDependencies } from '../assemble/resolve-dependencies.js';
 import { NeuronsError } from '../errors/neurons-error.js';
@@ -68,10 +70,16 @@ export async function prepareFolderBuild(repo: string, unit: BuildUnit, settings
     ...(dependencies.resolved ? { dependencies: dependencies.resolved.summary } : dependencies.problem ? { dependencies: `unresolved: ${dependencies.problem.code}` } : {}),
   });
   const { digest } = folder;
+  // The worker's own files as the repository has them, whichever way the image is made: under no prefix, without the
+  // definitions (each flavor's is its own) and without what we generate (trust certificates, the job adapter).
+  const workerFiles = createTar(await folderEntries(path.join(repo, worker.path), '', worker.path, { exclude: new Set(worker.flavors.map((flavor) => path.posix.basename(flavor.file))) }));
+  const ownSettings = canonicalJson(workerSettings(settings.config, worker)).toString();
   const folderTag = `neurons.local/${worker.kind}-${worker.directory.toLowerCase()}:${digest.slice('sha256:'.length, 'sha256:'.length + 16)}`;
   const flavors = unit.flavors.map(({ flavor, targets }) => {
     const dockerfile = renderFlavor(settings.templates, { folderImage: folderTag, worker, flavor, source: settings.source.folder(worker.path), templateId: rendered.templateId, stdio: rendered.speaksStdio });
-    return { flavor, targets, dockerfile, inputs: flavorInputs(folder, dockerfile) };
+    const own = ownContent({ files: workerFiles, definition: canonicalJson(flavor.definition), settings: ownSettings });
+    const inputs = { ...flavorInputs(folder, dockerfile, own), labelledDefinition: definitionLabels(flavorLabels(worker, flavor, settings.source.folder(worker.path), rendered.templateId)) };
+    return { flavor, targets, dockerfile, inputs };
   });
   return { rendered, context, digest, folderTag, flavors, assembly, dependencies, dockerfileName: custom ? 'Dockerfile' : generatedDockerfile };
 }

@@ -1,7 +1,7 @@
 import { createWorkerId } from '../definitions/version.js';
 import type { Problem } from '../errors/problem.js';
 import { claimsIdentity, describeClaim, type WorkerIdentity } from '../images/worker-labels.js';
-import type { ImageFacts } from './image-facts.js';
+import type { ImageFacts, RecordedInputs } from './image-facts.js';
 
 export type CatalogEntry = Record<string, unknown>;
 
@@ -21,6 +21,8 @@ export interface CatalogRecord {
   kept: boolean;
   /** The worker folder the entry comes from; undefined for a kept entry (the folder has moved on since). */
   workerPath: string | undefined;
+  /** What the image's labels record, when they were read: the index's fallback for an image this run did not build. */
+  recorded?: RecordedInputs;
 }
 
 /** One entry to write: a flavor's definition in one catalog file, and the image that file names for it. */
@@ -90,13 +92,13 @@ export function unverifiedEntry(slot: EntrySlot): EntryChoice {
  */
 export function chooseEntry(slot: EntrySlot, current: ImageFacts, previous: PreviousEntry | undefined): EntryChoice {
   const record = (overrides: Partial<CatalogRecord>): CatalogRecord => ({ ...slotRecord(slot), verified: true, ...overrides });
-  if (backs(current, slot.identity)) return { write: 'current', record: record({ digest: current.digest }), problem: undefined };
+  if (backs(current, slot.identity)) return { write: 'current', record: record({ digest: current.digest, ...(current.recorded ? { recorded: current.recorded } : {}) }), problem: undefined };
   const why = describeImage(slot.reference, current, slot.identity);
   if (previous && backs(previous.facts, previous.identity) && previous.identity) {
     const { id, version } = previous.identity;
     return {
       write: 'previous',
-      record: record({ id, version, image: previous.image, digest: previous.facts.digest, kept: true, workerPath: undefined }),
+      record: record({ id, version, image: previous.image, digest: previous.facts.digest, kept: true, workerPath: undefined, ...(previous.facts.recorded ? { recorded: previous.facts.recorded } : {}) }),
       problem: { code: 'CATALOG_KEPT_PREVIOUS', file: slot.flavorFile, message: `${why}: ${slot.file} keeps the previous entry, ${describeClaim(previous.identity)} at ${previous.image} (its labels checked)`, hint: 'build and push this version, or fix its build' },
     };
   }

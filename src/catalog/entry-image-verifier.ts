@@ -30,7 +30,7 @@ export function registryEntryVerifier(registries: ResolvedRegistry[], clients: R
         return { ok: false, code: 'CATALOG_IMAGE_MISMATCH', reason: `the image cannot be verified (${facts.reason})` };
       case 'labelled': {
         const { claim, digest } = facts;
-        if (backs(facts, expected)) return { ok: true, digest, verified: true };
+        if (backs(facts, expected)) return { ok: true, digest, verified: true, ...(facts.recorded ? { recorded: facts.recorded } : {}) };
         return { ok: false, code: 'CATALOG_IMAGE_MISMATCH', reason: `the image is ${describeClaim(claim)} by its labels, not ${describeClaim(expected)}` };
       }
     }

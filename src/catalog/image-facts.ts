@@ -1,4 +1,5 @@
-import { claimOf, describeClaim, sameClaim, type LabelClaim, type WorkerIdentity } from '../images/worker-labels.js';
+import { buildInputLabel } from '../build/build-inputs.js';
+import { claimOf, describeClaim, revisionLabel, sameClaim, type LabelClaim, type WorkerIdentity } from '../images/worker-labels.js';
 import { parseImageReference } from '../images/reference.js';
 import type { RegistryClient } from '../registry/client.js';
 import { readImageLabels } from '../registry/image-labels.js';
@@ -9,10 +10,19 @@ export type ImageFacts =
   | { state: 'missing' }
   /** On another registry than the one read: nothing can be said of it. */
   | { state: 'elsewhere' }
-  /** A manifest (checked against `digest`) whose every runnable image carries these labels. */
-  | { state: 'labelled'; digest: string; claim: LabelClaim }
+  /**
+   * A manifest (checked against `digest`) whose every runnable image carries these labels; `recorded`, what its labels
+   * say of how it was made, when they were read (an image known without a read has none).
+   */
+  | { state: 'labelled'; digest: string; claim: LabelClaim; recorded?: RecordedInputs }
   /** A manifest with no labels to go by: an artifact, schema 1, platforms that disagree; `reason` says which. */
   | { state: 'unreadable'; digest: string; reason: string };
+
+/** What an image's labels record of how it was made: its build-input digest and the commit of its sources. */
+export interface RecordedInputs {
+  buildInputDigest: string | undefined;
+  revision: string | undefined;
+}
 
 /** An image whose labels are known without reading them: pushed by this run, or verified by the previous index. */
 export interface KnownImage {
@@ -57,7 +67,10 @@ export function createImageVerifier(options: { client: RegistryClient; host: str
         const claims = labels.platforms.map((platform) => ({ platform: platform.platform, claim: claimOf(platform.labels) }));
         const [first] = claims;
         if (!first) return { state: 'unreadable', digest, reason: 'no image' };
-        if (claims.every((item) => sameClaim(item.claim, first.claim))) return { state: 'labelled', digest, claim: first.claim };
+        // Every platform of an image is made from the same inputs (one record on all of them): the first one's says it.
+        const own = labels.platforms[0]?.labels ?? {};
+        const recorded = { buildInputDigest: own[buildInputLabel], revision: own[revisionLabel] };
+        if (claims.every((item) => sameClaim(item.claim, first.claim))) return { state: 'labelled', digest, claim: first.claim, recorded };
         return { state: 'unreadable', digest, reason: `its platforms disagree: ${claims.map((item) => `${item.platform} is ${describeClaim(item.claim)}`).join(', ')}` };
       })();
       byDigest.set(digest, pending);

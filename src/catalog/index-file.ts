@@ -53,7 +53,10 @@ export function buildIndex(options: {
   /** This run's build inputs, by flavor id: only of images this run pushed or found unchanged. */
   buildInputDigests: Map<string, string>;
   revisions: Map<string, string>;
-  /** The previous index's flavors: the build inputs and revision of an image this run did not build. */
+  /**
+   * The previous index's flavors: the build inputs and revision of an image this run did not build; failing that, what
+   * the image's labels record (`CatalogRecord.recorded`), so every flavor has them whatever the output folder held.
+   */
   previous: IndexedFlavor[];
 }): CatalogIndex {
   const flavors = new Map<string, IndexedFlavor>();
@@ -77,8 +80,8 @@ export function buildIndex(options: {
       image: repository,
       digest: record.digest,
       verified: record.verified,
-      buildInputDigest: (record.kept ? undefined : options.buildInputDigests.get(record.id)) ?? carried?.buildInputDigest,
-      revision: (record.workerPath ? options.revisions.get(record.workerPath) : undefined) ?? carried?.revision,
+      buildInputDigest: (record.kept ? undefined : options.buildInputDigests.get(record.id)) ?? carried?.buildInputDigest ?? record.recorded?.buildInputDigest,
+      revision: (record.workerPath ? options.revisions.get(record.workerPath) : undefined) ?? carried?.revision ?? record.recorded?.revision,
     });
   }
   return {

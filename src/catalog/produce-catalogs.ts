@@ -90,7 +90,8 @@ async function produceOnce(options: CatalogStageOptions, ownCommits: Set<string>
   refuseUnsignedOverSigned(published, options);
   // A digest the previous index recorded after checking its labels is still that image (digests name content); an
   // index without the `verified` mark (written before the check existed) vouches for nothing.
-  const verifiedBefore = (published.index?.flavors ?? []).flatMap((flavor) => (flavor.verified === true && flavor.digest ? [{ digest: flavor.digest, identity: { id: flavor.id, kind: flavor.kind, version: flavor.version } }] : []));
+  // One that lacks its build-input digest (an older index) is read again, for the labels that record it.
+  const verifiedBefore = (published.index?.flavors ?? []).flatMap((flavor) => (flavor.verified === true && flavor.digest && flavor.buildInputDigest ? [{ digest: flavor.digest, identity: { id: flavor.id, kind: flavor.kind, version: flavor.version } }] : []));
   const assembled = await assembleCatalogs({ workers: options.workers, registry: options.registry, client: options.client, channel: options.channel, previous: published.catalogs, known: [...verifiedBefore, ...options.pushed] });
 
   const catalogs = new Map<string, Buffer>();

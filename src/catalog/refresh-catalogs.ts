@@ -4,7 +4,7 @@ import { NeuronsError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
 import type { PublishTarget } from '../publish/publish-target.js';
 import type { CatalogEntry, CatalogRecord } from './assemble-catalogs.js';
-import type { KnownImage } from './image-facts.js';
+import type { KnownImage, RecordedInputs } from './image-facts.js';
 import { catalogKind } from './catalog-entry.js';
 import { renderCatalogPage } from './html-page.js';
 import { buildIndex, serializeJson, type CatalogIndex } from './index-file.js';
@@ -12,7 +12,7 @@ import { publishWithRetries, refuseUnsignedOverSigned, signAndPublish, type Cata
 import { readPublished } from './published-state.js';
 
 /** What the registry says of an entry's image: its digest when it is that worker at that version, else why not. */
-export type EntryImageCheck = { ok: true; digest: string; verified: boolean } | { ok: false; code: string; reason: string };
+export type EntryImageCheck = { ok: true; digest: string; verified: boolean; recorded?: RecordedInputs } | { ok: false; code: string; reason: string };
 export interface EntryImageVerifier {
   check(reference: string, expected: WorkerIdentity): Promise<EntryImageCheck>;
   /** Registry reads so far, as the catalog stage counts them. */
@@ -45,7 +45,8 @@ export async function refreshCatalogs(options: RefreshOptions): Promise<CatalogS
       throw new NeuronsError({ code: 'CATALOG_REFRESH_NOTHING', message: `no publication to refresh in ${options.targets.map((target) => target.description).join(', ')}`, hint: 'publish once with neurons pipeline or neurons catalog; --refresh re-signs what is published' });
     }
     refuseUnsignedOverSigned(published, options);
-    const verifier = options.verifier(published.index.flavors.flatMap((flavor) => (flavor.verified === true && flavor.digest ? [{ digest: flavor.digest, identity: { id: flavor.id, kind: flavor.kind, version: flavor.version } }] : [])));
+    // A flavor the index lists without its build-input digest (an older index) is read again, for the labels that record it.
+    const verifier = options.verifier(published.index.flavors.flatMap((flavor) => (flavor.verified === true && flavor.digest && flavor.buildInputDigest ? [{ digest: flavor.digest, identity: { id: flavor.id, kind: flavor.kind, version: flavor.version } }] : [])));
     const records: CatalogRecord[] = [];
     const missing: Problem[] = [];
     const catalogs = new Map<string, Buffer>();
@@ -70,7 +71,7 @@ export async function refreshCatalogs(options: RefreshOptions): Promise<CatalogS
           continue;
         }
         keptEntries.push(entry);
-        records.push({ catalog: file, id, kind, name, version, image, digest: check.digest, verified: check.verified, kept: false, workerPath: undefined });
+        records.push({ catalog: file, id, kind, name, version, image, digest: check.digest, verified: check.verified, kept: false, workerPath: undefined, ...(check.recorded ? { recorded: check.recorded } : {}) });
       }
       kept.set(file, keptEntries);
       // Unchanged catalogs keep their exact bytes, hence their hash: only the index is new.

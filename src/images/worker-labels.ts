@@ -6,6 +6,8 @@
 export const workerIdLabel = 'io.neurons.worker-id';
 export const workerKindLabel = 'io.neurons.worker-kind';
 export const versionLabel = 'org.opencontainers.image.version';
+/** The commit of the sources an image was made from (absent outside git): what the catalog index records of it. */
+export const revisionLabel = 'org.opencontainers.image.revision';
 
 /** A flavor as the engine knows it: its id (`name_version`, see createWorkerId), kind and version. */
 export interface WorkerIdentity {

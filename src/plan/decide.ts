@@ -1,5 +1,5 @@
 import semver from 'semver';
-import { buildComponentsLabel, buildInputLabel, rebuildReasons, type BuildInputs, type InputComponents, type RebuildReason } from '../build/build-inputs.js';
+import { buildComponentsLabel, buildInputLabel, definitionLabels, rebuildReasons, type BuildInputs, type InputComponents, type RebuildReason } from '../build/build-inputs.js';
 import type { Channel } from '../config/load-config.js';
 import type { Flavor } from '../definitions/types.js';
 import type { Problem } from '../errors/problem.js';
@@ -54,9 +54,12 @@ export async function decideFlavor(
     const labels = published?.config.config?.Labels ?? {};
     const same = labels[buildInputLabel] === inputs.digest;
     const previous = parseComponents(labels[buildComponentsLabel]);
-    const reasons = rebuildReasons(inputs.components, previous);
-    // Immutable means the worker's own content: a new base image or template (a security refresh) may republish
-    // the same version; changed files or definition may not. An image with no record of its inputs is not ours.
+    // A record older than the own-content components: its definition is compared as far as its labels carry it.
+    const labelled = inputs.labelledDefinition && previous?.flavorDefinition === undefined ? { current: inputs.labelledDefinition, published: definitionLabels(labels) } : undefined;
+    const reasons = rebuildReasons(inputs.components, previous, labelled);
+    // Immutable means the worker's own content (its files and definition, see rebuildReasons): a new base image,
+    // template, settings or dependencies (a refresh) may republish the same version; changed files or definition may
+    // not. An image with no record of its inputs is not ours.
     const contentChanged = !previous || reasons.includes('files') || reasons.includes('definition');
     if (published && !same && contentChanged && options.channel === 'stable' && !options.force) {
       return {

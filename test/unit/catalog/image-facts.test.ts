@@ -29,7 +29,7 @@ describe('what images say they are', () => {
 
   it('is what every platform of a manifest list says, under the digest of the list', async () => {
     const agreeing = list('agree', labels('App_1_0', '1.0'), labels('App_1_0', '1.0'));
-    expect(await verifier().facts(`${registry.host}/ns/app:agree`)).toEqual({ state: 'labelled', digest: agreeing.digest, claim: { id: 'App_1_0', kind: 'analyzer', version: '1.0' } });
+    expect(await verifier().facts(`${registry.host}/ns/app:agree`)).toEqual({ state: 'labelled', digest: agreeing.digest, claim: { id: 'App_1_0', kind: 'analyzer', version: '1.0' }, recorded: { buildInputDigest: undefined, revision: undefined } });
     list('disagree', labels('App_1_0', '1.0'), labels('App_0_9', '0.9'));
     expect(await verifier().facts(`${registry.host}/ns/app:disagree`)).toMatchObject({
       state: 'unreadable',
@@ -46,9 +46,17 @@ describe('what images say they are', () => {
     expect(reads.counts).toEqual({ manifests: 2, labelled: 1, known: 0 });
     expect(registry.counts.blobs).toBe(1);
     const trusting = verifier([{ digest: image.digest, identity: { id: 'App_2_0', kind: 'analyzer', version: '2.0' } }]);
-    expect(await trusting.facts(`${registry.host}/ns/app:2`)).toEqual(major);
+    // Known without a read: the same claim, and nothing recorded (the caller has the inputs of what it knows).
+    const { recorded, ...claimed } = major as Extract<typeof major, { state: 'labelled' }>;
+    expect(recorded).toEqual({ buildInputDigest: undefined, revision: undefined });
+    expect(await trusting.facts(`${registry.host}/ns/app:2`)).toEqual(claimed);
     expect(trusting.counts).toEqual({ manifests: 1, labelled: 0, known: 1 });
     expect(registry.counts.blobs).toBe(1);
+  });
+
+  it('gives what the labels record of how the image was made', async () => {
+    storeImage(registry, 'ns/app', { ...labels('App_3_0', '3.0'), 'io.neurons.build-input-digest': 'sha256:inputs', 'org.opencontainers.image.revision': 'abc123' }, ['3.0']);
+    expect(await verifier().facts(`${registry.host}/ns/app:3.0`)).toMatchObject({ state: 'labelled', recorded: { buildInputDigest: 'sha256:inputs', revision: 'abc123' } });
   });
 
   it('says an image is missing, or on a registry it does not read', async () => {

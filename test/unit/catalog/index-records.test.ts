@@ -26,4 +26,13 @@ describe('index flavor records', () => {
     const [rebuilt] = index([record({ digest: 'sha256:new' })], [before]).flavors;
     expect(rebuilt).toMatchObject({ buildInputDigest: undefined, revision: 'rev-now' });
   });
+
+  it('give an image this run did not build, with no previous index to carry from, what its labels record', () => {
+    const recorded = { buildInputDigest: 'sha256:from-labels', revision: 'rev-of-image' };
+    const [read] = buildIndex({ serial: 1, signed: false, now: new Date(0), expiresInDays: 1, registry: 'registry.example/ns', files: new Map(), entryCounts: new Map(), records: [record({ recorded })], buildInputDigests: new Map(), revisions: new Map(), previous: [] }).flavors;
+    expect(read).toMatchObject(recorded);
+    // This run's inputs, then the previous index's, come first: they are of the same image.
+    const [built] = index([record({ recorded })], [], new Map([['HashCalc_MD5_1_0', 'sha256:this-run']])).flavors;
+    expect(built).toMatchObject({ buildInputDigest: 'sha256:this-run', revision: 'rev-now' });
+  });
 });

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { KeyAndCertificate } from '../ca/certificates.js';
 import { EnvironmentError } from '../errors/neurons-error.js';
@@ -101,6 +101,7 @@ export async function ensureRegistry(options: {
     // htpasswd reads the password on stdin (-i): it never shows in a process listing.
     if (options.auth.kind === 'htpasswd') run('htpasswd', ['-B', '-C', String(Number(bcryptCost)), '-i', '-c', htpasswdFile, username], { input: password, what: 'htpasswd' });
     await writeFile(configFile, config);
+    await rotateLog(path.join(directory, 'registry.log'));
     const pid = startDetached('docker-registry', ['serve', configFile], path.join(directory, 'registry.log'));
     await waitFor(options.name, () => answers(client), 30_000, `see ${path.join(directory, 'registry.log')}`);
     options.log(`${options.name}: started on https://${options.host} (pid ${pid})`);
@@ -141,4 +142,12 @@ export async function trustAndLogIn(server: RegistryServer, caPem: string, log: 
     });
   }
   log(`docker client: logged in to ${server.host}; engine trusts ${caFile}`);
+}
+
+/** Past this size, a registry's log starts anew when the registry does (the previous one kept as `.1`). */
+const logLimitBytes = 256 * 1024 * 1024;
+
+async function rotateLog(file: string): Promise<void> {
+  const size = await stat(file).then((info) => info.size, () => 0);
+  if (size > logLimitBytes) await rename(file, `${file}.1`);
 }

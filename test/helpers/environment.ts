@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdtemp } from 'node:fs/promises';
+import { cp, mkdtemp, open, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,3 +59,24 @@ export function runCommand(command: string, args: string[], env: NodeJS.ProcessE
 export function uniqueNamespace(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
+
+/**
+ * A registry's access log (the environment's `registry` or `mirror`), read from an offset: what a test's own runs
+ * asked of it. The whole log outgrows what one string can hold after a few hundred runs.
+ */
+export const registryLog = {
+  size: async (state: EnvironmentState, registry: 'registry' | 'mirror' = 'registry'): Promise<number> => (await stat(path.join(state.directory, registry, 'registry.log'))).size,
+  async since(state: EnvironmentState, offset: number, registry: 'registry' | 'mirror' = 'registry'): Promise<string> {
+    const handle = await open(path.join(state.directory, registry, 'registry.log'), 'r');
+    try {
+      const size = (await handle.stat()).size;
+      // A log rotated since (`neurons env up` starts a new one past its size limit) is read from its start.
+      const from = offset <= size ? offset : 0;
+      const buffer = Buffer.alloc(size - from);
+      await handle.read(buffer, 0, buffer.length, from);
+      return buffer.toString('utf8');
+    } finally {
+      await handle.close();
+    }
+  },
+};

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentState } from '../../src/environment/state.js';
-import { copyFixture, environmentState, registryClient, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
+import { copyFixture, environmentState, registryClient, registryLog, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
 
 interface Descriptor {
   mediaType: string;
@@ -14,21 +14,8 @@ interface Descriptor {
   platform?: { os: string; architecture: string };
 }
 
-/** The registry's access log from `offset` on: what this test's runs asked of it. */
-async function logSince(state: EnvironmentState, offset: number): Promise<string> {
-  const file = path.join(state.directory, 'registry', 'registry.log');
-  const handle = await open(file, 'r');
-  try {
-    const size = (await handle.stat()).size;
-    const buffer = Buffer.alloc(size - offset);
-    await handle.read(buffer, 0, buffer.length, offset);
-    return buffer.toString('utf8');
-  } finally {
-    await handle.close();
-  }
-}
-
-const logSize = async (state: EnvironmentState): Promise<number> => (await stat(path.join(state.directory, 'registry', 'registry.log'))).size;
+const logSince = (state: EnvironmentState, offset: number): Promise<string> => registryLog.since(state, offset);
+const logSize = (state: EnvironmentState): Promise<number> => registryLog.size(state);
 
 /** Blob uploads completed in `namespace` (the PUT that closes an upload session names the digest), from the access log. */
 function uploadedDigests(log: string, namespace: string): string[] {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentState } from '../../src/environment/state.js';
 import { RegistryClient } from '../../src/registry/client.js';
-import { copyFixture, environmentState, runCli, uniqueNamespace } from '../helpers/environment.js';
+import { copyFixture, environmentState, registryLog, runCli, uniqueNamespace } from '../helpers/environment.js';
 
 interface Summary {
   type: 'summary';
@@ -18,9 +18,9 @@ async function pipeline(repo: string, args: string[], env: NodeJS.ProcessEnv = {
   return { status: result.status, summary: JSON.parse(last) as Summary, stderr: result.stderr };
 }
 
-/** Blob uploads the registry completed for a namespace, by digest (from its access log). */
-async function uploadedBlobs(state: EnvironmentState, registry: 'registry' | 'mirror', namespace: string): Promise<string[]> {
-  const log = await readFile(path.join(state.directory, registry, 'registry.log'), 'utf8');
+/** Blob uploads the registry completed for a namespace, by digest (from its access log, past `offset`). */
+async function uploadedBlobs(state: EnvironmentState, registry: 'registry' | 'mirror', namespace: string, offset: number): Promise<string[]> {
+  const log = await registryLog.since(state, offset, registry);
   const pattern = new RegExp(`"PUT /v2/${namespace}/[^ ]+/blobs/uploads/[^ ]*digest=(sha256%3A[0-9a-f]{64})`, 'g');
   return [...log.matchAll(pattern)].map((match) => match[1] ?? '');
 }
@@ -44,16 +44,17 @@ describe('publishing only what changed, to every registry, never overwriting a v
   it('builds nothing and uploads no blob when nothing changed', async () => {
     const repo = await copyFixture();
     const namespace = uniqueNamespace('noop');
+    const offset = await registryLog.size(state);
     const first = await pipeline(repo, ['--namespace', namespace, ...only]);
     expect(first.status).toBe(0);
     expect(first.summary.outcomes.map((outcome) => outcome.status)).toEqual(Array(5).fill('pushed'));
-    const uploadsAfterFirst = (await uploadedBlobs(state, 'registry', namespace)).length;
+    const uploadsAfterFirst = (await uploadedBlobs(state, 'registry', namespace, offset)).length;
     expect(uploadsAfterFirst).toBeGreaterThan(0);
     const second = await pipeline(repo, ['--namespace', namespace, ...only]);
     expect(second.status).toBe(0);
     expect(second.summary.folderBuilds).toBe(0);
     expect(second.summary.outcomes.map((outcome) => outcome.status)).toEqual(Array(5).fill('unchanged'));
-    expect((await uploadedBlobs(state, 'registry', namespace)).length).toBe(uploadsAfterFirst);
+    expect((await uploadedBlobs(state, 'registry', namespace, offset)).length).toBe(uploadsAfterFirst);
   });
 
   it('pushes to a primary and a mirror, each blob uploaded once per registry', async () => {
@@ -61,6 +62,7 @@ describe('publishing only what changed, to every registry, never overwriting a v
     const namespace = uniqueNamespace('mirror');
     const registries = [state.registry.host, state.mirror.host].map((host) => ({ host, namespace, username: state.registry.username, passwordEnv: 'TEST_REGISTRY_PASSWORD', ca: [state.caFile] }));
     await writeFile(path.join(repo, 'neurons.json'), JSON.stringify({ registries }));
+    const mirrorOffset = await registryLog.size(state, 'mirror');
     const run = await pipeline(repo, only, { TEST_REGISTRY_PASSWORD: state.registry.password });
     expect(run.status).toBe(0);
     const references = run.summary.outcomes.flatMap((outcome) => outcome.images.map((image) => image.reference));
@@ -72,7 +74,7 @@ describe('publishing only what changed, to every registry, never overwriting a v
       await mirror.close();
     }
     // Five repositories share the Python base layers: each blob crosses to the mirror once (then it is mounted).
-    const blobs = await uploadedBlobs(state, 'mirror', namespace);
+    const blobs = await uploadedBlobs(state, 'mirror', namespace, mirrorOffset);
     expect(blobs.length).toBeGreaterThan(0);
     expect(new Set(blobs).size).toBe(blobs.length);
   });

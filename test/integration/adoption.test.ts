@@ -37,7 +37,15 @@ describe('adopting an imperfect repository', () => {
     namespace = uniqueNamespace('adopt');
     await writeTree(repo, {
       // Three flavors, one of them invalid: the two others are published.
-      'analyzers/Trio/trio.py': 'import json\nprint(json.dumps({"success": True}))\n',
+      // A job worker as the engine runs it: the report in the job folder's output, as Cortex reads it.
+      'analyzers/Trio/trio.py': [
+        'import json, os, sys',
+        'job = sys.argv[1] if len(sys.argv) > 1 else "/job"',
+        'os.makedirs(os.path.join(job, "output"), exist_ok=True)',
+        'with open(os.path.join(job, "output", "output.json"), "w") as report:',
+        '    json.dump({"success": True, "full": {}, "summary": {"taxonomies": []}, "artifacts": []}, report)',
+        '',
+      ].join('\n'),
       'analyzers/Trio/README.md': '# Trio\n',
       'analyzers/Trio/Trio_A.json': definition('Trio_A', 'Trio/trio.py'),
       'analyzers/Trio/Trio_B.json': definition('Trio_B', 'Trio/trio.py', wrongDefault),

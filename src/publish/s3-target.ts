@@ -49,7 +49,7 @@ export function s3Target(target: string, options: { env: NodeJS.ProcessEnv; ca: 
     if (rateLimitStatuses.has(status)) {
       return new EnvironmentError({ code: 'CATALOG_PUBLISH_RATE_LIMITED', message: `${method} ${base}${file} answered ${status} (${said}): the store is limiting requests${attempts}`, hint: 'run again later' }, error);
     }
-    const hint = status >= 500 ? 'the store failed on its side: run again' : status === 403 || status === 401 ? 'check the credentials and that they may read and write this prefix (s3:GetObject, s3:PutObject, s3:DeleteObject)' : 'check the bucket, its region and the endpoint';
+    const hint = status >= 500 ? 'the store failed on its side: run again' : status === 403 || status === 401 ? 'check the credentials: they need s3:GetObject, s3:PutObject and s3:DeleteObject on the prefix, and s3:ListBucket (without it S3 answers 403 for a file not there yet)' : 'check the bucket, its region and the endpoint';
     return new EnvironmentError({ code: 'CATALOG_PUBLISH_HTTP', message: `${method} ${base}${file} answered ${status} (${said})${attempts}`, hint }, error);
   };
   const statusOf = (error: unknown): number | undefined => (error as S3Failure).$metadata?.httpStatusCode;

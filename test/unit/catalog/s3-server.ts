@@ -21,10 +21,10 @@ export interface S3Server {
  * overwrites on every PUT, so the race this target guards against could not be lost; MinIO is a binary, not an npm
  * package. SigV4 signatures are not verified (signing is the
  * SDK's job, not ours): the access key id in `Authorization` must be the one given, which proves the credentials
- * configured are the ones used. `hold` delays a request until the promise it returns settles (two publishers made to
+ * configured are the ones used; `publicRead` lets unsigned GETs through, as a public-read bucket does. `hold` delays a request until the promise it returns settles (two publishers made to
  * overlap for certain).
  */
-export async function startS3Server(options: { bucket: string; accessKeyId: string; hold?: (request: { method: string; key: string }) => Promise<void> }): Promise<S3Server> {
+export async function startS3Server(options: { bucket: string; accessKeyId: string; publicRead?: boolean; hold?: (request: { method: string; key: string }) => Promise<void> }): Promise<S3Server> {
   const objects: S3Server['objects'] = new Map();
   const log: string[] = [];
   const headers: S3Server['headers'] = [];
@@ -43,7 +43,9 @@ export async function startS3Server(options: { bucket: string; accessKeyId: stri
       log.push(`${method} ${key}${condition} -> ${status}`);
       answer(response, status, code);
     };
-    if (!String(request.headers.authorization ?? '').startsWith(`AWS4-HMAC-SHA256 Credential=${options.accessKeyId}/`)) return done(403, 'InvalidAccessKeyId');
+    // A public-read bucket (a bucket policy granting s3:GetObject to anyone) serves engines without signatures.
+    const anonymousRead = options.publicRead === true && request.headers.authorization === undefined && (method === 'GET' || method === 'HEAD');
+    if (!anonymousRead && !String(request.headers.authorization ?? '').startsWith(`AWS4-HMAC-SHA256 Credential=${options.accessKeyId}/`)) return done(403, 'InvalidAccessKeyId');
     if (bucket !== options.bucket) return done(404, 'NoSuchBucket');
     const current = objects.get(key);
     if (method === 'GET' || method === 'HEAD') {

@@ -81,6 +81,16 @@ describe('neurons catalog --publish s3://BUCKET/PREFIX', () => {
     expect(second.stdout + second.stderr).not.toContain(secret);
   });
 
+  it.each(['s3://Not_A_Bucket/x', 's3://catalogs/../x', 's3:catalogs'])('refuses --publish %s with exit 2 before anything is read or written', async (target) => {
+    const requests = server.log.length;
+    const out = path.join(work, `refused-${target.replace(/\W/g, '')}`);
+    const run = await catalog(server.url, '--out', out, '--publish', target);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('CATALOG_PUBLISH_TARGET');
+    expect(server.log.length).toBe(requests);
+    await expect(readdir(out)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('two publishers of different channels racing: the loser publishes again on top, and an updater with the key accepts what is served', async () => {
     let release = (): void => undefined;
     barrier = { readers: 0, bothAsked: new Promise<void>((resolve) => (release = resolve)), release: () => release() };

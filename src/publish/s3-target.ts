@@ -138,7 +138,6 @@ export function s3Target(target: string, options: { env: NodeJS.ProcessEnv; ca: 
       if (connection) (await connection).client.destroy();
     },
   };
-
 }
 
 function contentTypeOf(file: string): string {

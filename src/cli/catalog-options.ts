@@ -9,7 +9,7 @@ import { registerSecret } from '../util/mask.js';
 import type { CliIo, OptionSpec, ParsedValues } from './command.js';
 
 export const catalogOptionSpecs = {
-  publish: { type: 'string', multiple: true, value: 'TARGET', description: 'also publish to a folder, an https:// URL taking PUT, github-release:OWNER/REPO@TAG or oci://HOST/REPOSITORY:TAG; repeatable' },
+  publish: { type: 'string', multiple: true, value: 'TARGET', description: 'also publish to a folder, an https:// URL taking PUT, github-release:OWNER/REPO@TAG, oci://HOST/REPOSITORY:TAG or s3://BUCKET/PREFIX; repeatable' },
   sign: { type: 'string', value: 'KEY', description: 'sign the index with this Ed25519 private key (PEM)', default: 'NEURONS_SIGNING_KEY, if set' },
   'allow-partial': { type: 'boolean', description: 'write and publish the catalogs even when an entry is left out (exit 1 still)' },
   'expires-days': { type: 'string', value: 'N', description: 'days until the index expires', default: '30' },
@@ -18,7 +18,7 @@ export const catalogOptionSpecs = {
 } satisfies OptionSpec;
 
 /** The catalog options usage strings share. */
-export const catalogOptionsUsage = '[--publish DIR|URL|github-release:OWNER/REPO@TAG|oci://HOST/REPOSITORY:TAG]... [--sign KEY] [--require-signature | --allow-unsigned] [--allow-partial] [--expires-days N]';
+export const catalogOptionsUsage = '[--publish DIR|URL|github-release:OWNER/REPO@TAG|oci://HOST/REPOSITORY:TAG|s3://BUCKET/PREFIX]... [--sign KEY] [--require-signature | --allow-unsigned] [--allow-partial] [--expires-days N]';
 
 /** The catalog folder first (previous catalogs are read there), then each `--publish` target. */
 export function catalogTargets(io: CliIo, values: ParsedValues, output: string, config: Config): PublishTarget[] {

@@ -1,0 +1,91 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { EnvironmentState } from '../../src/environment/state.js';
+import { platformName, runnableManifests } from '../../src/registry/manifest.js';
+import type { ImageMetadata } from '../../src/push/image-metadata.js';
+import { copyFixture, environmentState, registryClient, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
+
+/** Reads a GITHUB_OUTPUT file as the runner does (`name<<DELIMITER` blocks). */
+function parseOutputs(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let index = 0; index < lines.length; index += 1) {
+    const block = /^([^=<]+)<<(.+)$/.exec(lines[index] ?? '');
+    if (!block) continue;
+    const end = lines.indexOf(block[2] ?? '', index + 1);
+    outputs[block[1] ?? ''] = lines.slice(index + 1, end).join('\n');
+    index = end;
+  }
+  return outputs;
+}
+
+describe('pipeline in a GitHub Actions job: step outputs, job summary and metadata file, against the TLS registry', () => {
+  let state: EnvironmentState;
+  let namespace: string;
+  let job: string;
+  let result: CliResult;
+
+  beforeAll(async () => {
+    state = await environmentState();
+    const repo = await copyFixture();
+    job = await mkdtemp(path.join(tmpdir(), 'neurons-github-job-'));
+    namespace = uniqueNamespace('gh');
+    result = await runCli(
+      ['pipeline', '--repo', repo, '--output', path.join(repo, 'out'), '--namespace', namespace, '--only', 'HashCalc', '--skip-tests', '--metadata-file', path.join(job, 'images.json')],
+      { GITHUB_ACTIONS: 'true', GITHUB_OUTPUT: path.join(job, 'output'), GITHUB_STEP_SUMMARY: path.join(job, 'summary.md') },
+    );
+  });
+
+  it('pushes the folder and folds its build log under the folder name', () => {
+    expect(result.stderr).not.toMatch(/internal error/);
+    expect(result.stdout).toMatch(/HashCalc_MD5_1_0\s+pushed/);
+    expect(result.stderr).toMatch(/^::group::analyzers\/HashCalc\n(?:(?!::group::).*\n)*::endgroup::$/m);
+  });
+
+  it('writes digests that the registry serves, and the counts', async () => {
+    const outputs = parseOutputs(await readFile(path.join(job, 'output'), 'utf8'));
+    expect(outputs['pushed']).toBe('3');
+    expect(outputs['failed']).toBe('0');
+    const digests = JSON.parse(outputs['digests'] ?? '{}') as Record<string, string>;
+    // Three flavors, each tagged X.Y.Z or X.Y, and X.
+    expect(Object.keys(digests).length).toBeGreaterThanOrEqual(6);
+    const client = registryClient(state);
+    try {
+      for (const [reference, digest] of Object.entries(digests)) {
+        expect(reference.startsWith(`${state.registry.host}/${namespace}/hashcalc_`), reference).toBe(true);
+        const [repository = '', tag = ''] = reference.slice(state.registry.host.length + 1).split(':');
+        expect((await client.headManifest(repository, tag))?.digest, reference).toBe(digest);
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('writes a metadata file listing each reference and each platform manifest the registry serves', async () => {
+    const metadata = JSON.parse(await readFile(path.join(job, 'images.json'), 'utf8')) as ImageMetadata;
+    const outputs = parseOutputs(await readFile(path.join(job, 'output'), 'utf8'));
+    expect(metadata.complete).toBe(true);
+    expect(Object.fromEntries(metadata.images.map((image) => [image.reference, image.digest]))).toEqual(JSON.parse(outputs['digests'] ?? '{}'));
+    const client = registryClient(state);
+    try {
+      for (const image of metadata.images) {
+        const repository = image.reference.slice(state.registry.host.length + 1).split(':')[0] ?? '';
+        const index = await client.readManifest(repository, image.digest);
+        expect(index?.manifest.kind, image.reference).toBe('index');
+        const served = index?.manifest.kind === 'index' ? runnableManifests(index.manifest.manifests).map((entry) => ({ platform: platformName(entry.platform), digest: entry.digest })) : [];
+        expect(served.length).toBeGreaterThan(0);
+        expect(image.platforms).toEqual(served);
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('appends the job summary: every flavor with its images and digests', async () => {
+    const summary = await readFile(path.join(job, 'summary.md'), 'utf8');
+    expect(summary).toContain('### neurons pipeline');
+    expect(summary).toMatch(/\| HashCalc_SHA256_1_1 \| pushed \| [^|]*hashcalc_sha256:1\.1<br>sha256:[0-9a-f]{64}/);
+  });
+});

@@ -6,20 +6,7 @@ import type { EnvironmentState } from '../../src/environment/state.js';
 import { platformName, runnableManifests } from '../../src/registry/manifest.js';
 import type { ImageMetadata } from '../../src/push/image-metadata.js';
 import { copyFixture, environmentState, registryClient, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
-
-/** Reads a GITHUB_OUTPUT file as the runner does (`name<<DELIMITER` blocks). */
-function parseOutputs(text: string): Record<string, string> {
-  const outputs: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let index = 0; index < lines.length; index += 1) {
-    const block = /^([^=<]+)<<(.+)$/.exec(lines[index] ?? '');
-    if (!block) continue;
-    const end = lines.indexOf(block[2] ?? '', index + 1);
-    outputs[block[1] ?? ''] = lines.slice(index + 1, end).join('\n');
-    index = end;
-  }
-  return outputs;
-}
+import { parseStepOutputs } from '../helpers/github-job.js';
 
 describe('pipeline in a GitHub Actions job: step outputs, job summary and metadata file, against the TLS registry', () => {
   let state: EnvironmentState;
@@ -45,7 +32,7 @@ describe('pipeline in a GitHub Actions job: step outputs, job summary and metada
   });
 
   it('writes digests that the registry serves, and the counts', async () => {
-    const outputs = parseOutputs(await readFile(path.join(job, 'output'), 'utf8'));
+    const outputs = parseStepOutputs(await readFile(path.join(job, 'output'), 'utf8'));
     expect(outputs['pushed']).toBe('3');
     expect(outputs['failed']).toBe('0');
     const digests = JSON.parse(outputs['digests'] ?? '{}') as Record<string, string>;
@@ -65,7 +52,7 @@ describe('pipeline in a GitHub Actions job: step outputs, job summary and metada
 
   it('writes a metadata file listing each reference and each platform manifest the registry serves', async () => {
     const metadata = JSON.parse(await readFile(path.join(job, 'images.json'), 'utf8')) as ImageMetadata;
-    const outputs = parseOutputs(await readFile(path.join(job, 'output'), 'utf8'));
+    const outputs = parseStepOutputs(await readFile(path.join(job, 'output'), 'utf8'));
     expect(metadata.complete).toBe(true);
     expect(Object.fromEntries(metadata.images.map((image) => [image.reference, image.digest]))).toEqual(JSON.parse(outputs['digests'] ?? '{}'));
     const client = registryClient(state);

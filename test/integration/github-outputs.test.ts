@@ -76,3 +76,30 @@ describe('pipeline in a GitHub Actions job: step outputs, job summary and metada
     expect(summary).toMatch(/\| HashCalc_SHA256_1_1 \| pushed \| [^|]*hashcalc_sha256:1\.1<br>sha256:[0-9a-f]{64}/);
   });
 });
+
+describe('push of a folder the engine builds: the metadata file names its platform manifest', () => {
+  it('lists the image pushed with the platform of the engine and digests the registry serves', async () => {
+    const state = await environmentState();
+    const repo = await copyFixture();
+    const job = await mkdtemp(path.join(tmpdir(), 'neurons-github-job-'));
+    const namespace = uniqueNamespace('gh-engine');
+    const result = await runCli(['push', '--repo', repo, '--namespace', namespace, '--only', 'IPClassifier', '--skip-tests', '--metadata-file', path.join(job, 'images.json')], { GITHUB_OUTPUT: path.join(job, 'output') });
+    expect(result.stderr).not.toMatch(/internal error/);
+    expect(result.stdout).toMatch(/IPClassifier\S*\s+pushed/);
+    const metadata = JSON.parse(await readFile(path.join(job, 'images.json'), 'utf8')) as ImageMetadata;
+    expect(metadata.images.length).toBeGreaterThan(0);
+    expect(parseStepOutputs(await readFile(path.join(job, 'output'), 'utf8'))['failed']).toBe('0');
+    const client = registryClient(state);
+    try {
+      for (const image of metadata.images) {
+        const [repository = '', tag = ''] = image.reference.slice(state.registry.host.length + 1).split(':');
+        expect((await client.headManifest(repository, tag))?.digest).toBe(image.digest);
+        const found = await client.readManifest(repository, image.digest);
+        const expected = found?.manifest.kind === 'index' ? runnableManifests(found.manifest.manifests).map((entry) => ({ platform: platformName(entry.platform), digest: entry.digest })) : [{ platform: `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`, digest: image.digest }];
+        expect(image.platforms).toEqual(expected);
+      }
+    } finally {
+      await client.close();
+    }
+  });
+});

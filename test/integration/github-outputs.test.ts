@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,9 @@ describe('pipeline in a GitHub Actions job: step outputs, job summary and metada
   beforeAll(async () => {
     state = await environmentState();
     const repo = await copyFixture();
+    // One broken flavor beside the good ones: it is left out alone, and annotated.
+    const good = await readFile(path.join(repo, 'analyzers/HashCalc/HashCalc_MD5.json'), 'utf8');
+    await writeFile(path.join(repo, 'analyzers/HashCalc/HashCalc_Broken.json'), good.replace('"HashCalc_MD5"', '"HashCalc_Broken"').replace('"1.0"', '"latest"'));
     job = await mkdtemp(path.join(tmpdir(), 'neurons-github-job-'));
     namespace = uniqueNamespace('gh');
     result = await runCli(
@@ -29,6 +32,11 @@ describe('pipeline in a GitHub Actions job: step outputs, job summary and metada
     expect(result.stderr).not.toMatch(/internal error/);
     expect(result.stdout).toMatch(/HashCalc_MD5_1_0\s+pushed/);
     expect(result.stderr).toMatch(/^::group::analyzers\/HashCalc\n(?:(?!::group::).*\n)*::endgroup::$/m);
+  });
+
+  it('annotates the validation problem of the broken flavor, which fails the run', () => {
+    expect(result.stderr).toMatch(/^::error file=analyzers\/HashCalc\/HashCalc_Broken\.json,line=3,col=\d+,title=DEF_VERSION_INVALID::/m);
+    expect(result.status).toBe(1);
   });
 
   it('writes digests that the registry serves, and the counts', async () => {
@@ -73,6 +81,7 @@ describe('pipeline in a GitHub Actions job: step outputs, job summary and metada
   it('appends the job summary: every flavor with its images and digests', async () => {
     const summary = await readFile(path.join(job, 'summary.md'), 'utf8');
     expect(summary).toContain('### neurons pipeline');
+    expect(summary).toMatch(/\| HashCalc_Broken_latest \| invalid \| [^|]*DEF_VERSION_INVALID/);
     expect(summary).toMatch(/\| HashCalc_SHA256_1_1 \| pushed \| [^|]*hashcalc_sha256:1\.1<br>sha256:[0-9a-f]{64}/);
   });
 });

@@ -11,7 +11,7 @@ import { problemsOfFolder } from '../../definitions/buildable.js';
 import { baselineOption } from '../baseline-option.js';
 import { detectMode, pullRequestNumber } from './detect.js';
 import { parseShard } from '../../plan/shards.js';
-import { runPipeline, type PipelineReport, type ProgressEvent } from '../../pipeline.js';
+import { runPipeline, type FolderLog, type PipelineReport, type ProgressEvent } from '../../pipeline.js';
 import { printable, printableJson } from '../../util/printable.js';
 import { createSmokeTester } from '../smoke-tester.js';
 import { appendStepOutputs, appendStepSummary } from '../../github-actions/job-files.js';
@@ -140,12 +140,7 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
     smoke: values['skip-tests'] ? undefined : createSmokeTester(docker, { repo, config, timeoutMs: Number(io.env['NEURONS_SMOKE_TIMEOUT'] ?? 120) * 1000, log }),
     env: io.env,
     log,
-    // In a GitHub job, each folder's build log is folded under its name; folders build side by side, so a folder's
-    // lines are held and written as one group when it is done (groups cannot interleave).
-    ...(inGithubActions(io.env) && !json ? { folderLog: (worker: string) => {
-      const lines: string[] = [];
-      return { log: (line: string) => void lines.push(printable(line)), end: () => void (lines.length > 0 && io.stderr.write(`${groupedLines(worker, lines)}\n`)) };
-    } } : {}),
+    ...(inGithubActions(io.env) && !json ? { folderLog: (worker: string) => groupedFolderLog(io, worker) } : {}),
     progress: (event) => (json ? emit({ type: 'progress', ...event }) : void io.stderr.write(`${printable(progressLine(event))}\n`)),
   });
   const { known } = splitByBaseline(report.discovery.errors, baseline);
@@ -171,6 +166,18 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
     return report.fatal.exitCode;
   }
   return failed(report, Boolean(values['allow-partial']), knownSet) ? ExitCode.failure : ExitCode.ok;
+}
+
+/**
+ * A folder's build log folded under its name in a GitHub job's log. Folders build side by side and groups cannot
+ * interleave: the lines are held and written as one group when the folder is done.
+ */
+function groupedFolderLog(io: CliIo, worker: string): FolderLog {
+  const lines: string[] = [];
+  return {
+    log: (line) => void lines.push(printable(line)),
+    end: () => void (lines.length > 0 && io.stderr.write(`${groupedLines(worker, lines)}\n`)),
+  };
 }
 
 /**

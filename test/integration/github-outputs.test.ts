@@ -112,3 +112,16 @@ describe('push of a folder the engine builds: the metadata file names its platfo
     }
   });
 });
+
+describe('plan --format github in a GitHub job', () => {
+  it('writes the matrix it prints as the step output `matrix`', async () => {
+    const repo = await copyFixture();
+    const job = await mkdtemp(path.join(tmpdir(), 'neurons-github-job-'));
+    const plan = await runCli(['plan', '--repo', repo, '--shards', '2', '--format', 'github'], { NEURONS_NAMESPACE: uniqueNamespace('gh-plan'), GITHUB_OUTPUT: path.join(job, 'output') });
+    expect(plan.status, plan.stderr).toBe(0);
+    const printed = JSON.parse(plan.stdout) as { include: Array<{ shard: string }> };
+    expect(printed.include.map((entry) => entry.shard)).toEqual(['1/2', '2/2']);
+    const outputs = parseStepOutputs(await readFile(path.join(job, 'output'), 'utf8'));
+    expect(outputs).toEqual({ matrix: plan.stdout.trim() });
+  });
+});

@@ -18,6 +18,7 @@ import { detectChanges, type DetectMode, type Detection } from './detect/detect.
 import type { PublishTarget } from './publish/targets.js';
 import { pushImage } from './push/push-image.js';
 import { RegistryClientPool } from './registry/client-pool.js';
+import { platformManifests, type PlatformManifest } from './registry/platform-manifests.js';
 import { createLimiter } from './util/limit.js';
 import type { AssemblyRun } from './assemble/assemble-unit.js';
 import type { UnitDependencies } from './assemble/resolve-dependencies.js';
@@ -42,12 +43,31 @@ export interface FlavorOutcome {
   /** pushed: built and pushed; built: built only (no push asked); unchanged: the registry already has it. */
   status: 'pushed' | 'built' | 'unchanged' | 'failed' | 'planned';
   reasons: string[];
-  /** Every reference pushed, with its manifest digest, checked in the registry after the push. */
-  images: Array<{ reference: string; digest: string }>;
+  /**
+   * Every reference pushed, with its manifest digest, checked in the registry after the push, and the image manifest
+   * of each platform that digest names (an index names several). A failed flavor lists what was pushed before it failed.
+   */
+  images: PublishedImage[];
   buildInputDigest: string;
   /** How its image is made: assembled in the registry for which platforms, or built by the engine and why. */
   how?: string;
   problem?: Problem;
+}
+
+export interface PublishedImage {
+  reference: string;
+  /** Empty for an image built and not pushed. */
+  digest: string;
+  platforms?: PlatformManifest[];
+}
+
+/**
+ * The log of one folder's build, given its own lines (a CI log folds them under the folder's name). `end` is called
+ * once the folder is done, failed or not.
+ */
+export interface FolderLog {
+  log: (line: string) => void;
+  end: () => void;
 }
 
 /** Runs a built flavor image before it may be pushed; a failing image is never pushed. */
@@ -101,6 +121,8 @@ export interface PipelineOptions {
   smoke: SmokeTester | undefined;
   env: NodeJS.ProcessEnv;
   log: (line: string) => void;
+  /** A log of its own for each folder built; without it, every line goes to `log`. */
+  folderLog?: (worker: string) => FolderLog;
   progress: (event: ProgressEvent) => void;
 }
 
@@ -227,7 +249,9 @@ async function processUnit(options: PipelineOptions, run: RunContext, unit: Buil
           if (!served || (pushed.digest && served.digest !== pushed.digest)) {
             throw new NeuronsError({ code: 'PUSH_UNVERIFIED', file: flavor.file, message: `${pushed.reference} is not served with digest ${pushed.digest} after the push`, hint: 'check the registry (a proxy or cache in front of it may be serving stale content)' });
           }
-          result.images.push({ reference: pushed.reference, digest: served.digest });
+          // The tags of one target name one digest: its platforms are read once.
+          const platforms = result.images.find((image) => image.digest === served.digest)?.platforms ?? (await verifiedHead(() => platformManifests(client, target.path, served.digest), options.log));
+          result.images.push({ reference: pushed.reference, digest: served.digest, platforms });
           if (pushed.digest) run.pushed.push({ digest: pushed.digest, identity: { id: flavor.id, kind: unit.worker.kind, version: flavor.definition.version } });
         }
       }
@@ -290,6 +314,17 @@ async function processAssembledUnit(
     report.outcomes.push(outcome(flavor, 'pushed', { images: result.images }));
     if (result.digest) run.pushed.push({ digest: result.digest, identity: { id: flavor.id, kind: unit.worker.kind, version: flavor.definition.version } });
     options.progress({ worker, flavor: flavor.id, state: 'done', durationMs: Date.now() - started, detail: result.images.map((item) => item.reference).join(' ') });
+  }
+}
+
+/** Runs one folder's work with its own log, when the caller gives folders one, and ends that log whatever happens. */
+async function withFolderLog(options: PipelineOptions, run: RunContext, worker: string, work: (options: PipelineOptions, run: RunContext) => Promise<void>): Promise<void> {
+  const folder = options.folderLog?.(worker);
+  if (!folder) return work(options, run);
+  try {
+    await work({ ...options, log: folder.log }, { ...run, assembly: { ...run.assembly, log: folder.log } });
+  } finally {
+    folder.end();
   }
 }
 
@@ -356,7 +391,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
     }
     const run = createRunContext(options, runSettings, clients);
     for (const unit of plan.units) for (const { flavor } of unit.flavors) options.progress({ worker: unit.worker.path, flavor: flavor.id, state: 'queued' });
-    await Promise.all(plan.units.map((unit, index) => limit(() => processUnit(options, run, unit, prepared[index], decisions, report))));
+    await Promise.all(plan.units.map((unit, index) => limit(() => withFolderLog(options, run, unit.worker.path, (unitOptions, unitRun) => processUnit(unitOptions, unitRun, unit, prepared[index], decisions, report)))));
     // Outcomes in plan order, whatever order the units finished in.
     const order = plan.units.flatMap((unit) => unit.flavors.map(({ flavor }) => flavor.id));
     report.outcomes.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));

@@ -5,7 +5,7 @@ import { followProgress } from '../build/docker-build.js';
 import { NeuronsError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
 import { formatPlatform, type Platform } from '../oci/platform.js';
-import type { SmokeTester } from '../pipeline.js';
+import type { PublishedImage, SmokeTester } from '../pipeline.js';
 import { maskSecrets } from '../util/mask.js';
 import { retryEngineTransfer } from '../transport/engine-failure.js';
 import { assembleUnit, tagAssembled, type AssembledFlavor, type AssemblyFlavor, type AssemblyRun } from './assemble-unit.js';
@@ -15,7 +15,8 @@ import type { UnitDependencies } from './resolve-dependencies.js';
 
 export interface AssembledOutcome {
   flavorId: string;
-  images: Array<{ reference: string; digest: string }>;
+  /** Each tag with the index digest and the image manifest of every platform in it. */
+  images: PublishedImage[];
   problem?: Problem;
   /** The index digest every tag names. */
   digest?: string;
@@ -82,7 +83,9 @@ async function publishFlavor(
   if (problem) return { flavorId: item.flavor.id, images: [], problem };
   options.progress(item.flavor.id, 'pushing');
   try {
-    return { flavorId: item.flavor.id, images: await tagAssembled(run, item, wanted.pushes), digest: item.index.descriptor.digest };
+    const platforms = item.platforms.map(({ platform, digest }) => ({ platform: formatPlatform(platform), digest }));
+    const images = (await tagAssembled(run, item, wanted.pushes)).map((image) => ({ ...image, platforms }));
+    return { flavorId: item.flavor.id, images, digest: item.index.descriptor.digest };
   } catch (error) {
     if (!(error instanceof NeuronsError)) throw error;
     return { flavorId: item.flavor.id, images: [], problem: pushProblem(error, item.flavor.file, options.worker.path) };

@@ -11,9 +11,14 @@ import { problemsOfFolder } from '../../definitions/buildable.js';
 import { baselineOption } from '../baseline-option.js';
 import { detectMode, pullRequestNumber } from './detect.js';
 import { parseShard } from '../../plan/shards.js';
-import { runPipeline, type PipelineReport, type ProgressEvent } from '../../pipeline.js';
+import { runPipeline, type FolderLog, type PipelineReport, type ProgressEvent } from '../../pipeline.js';
 import { printable, printableJson } from '../../util/printable.js';
 import { createSmokeTester } from '../smoke-tester.js';
+import { appendStepOutputs, appendStepSummary } from '../../github-actions/job-files.js';
+import { groupedLines, inGithubActions } from '../../github-actions/workflow-commands.js';
+import { imageMetadata, pushedDigests, writeImageMetadata } from '../../push/image-metadata.js';
+import { annotateProblems } from '../annotations.js';
+import { outcomeCounts, pipelineSummaryMarkdown } from '../github-summary.js';
 import { catalogOptionSpecs, catalogOptionsUsage, catalogTargets, expiresInDays, signingPolicy } from '../catalog-options.js';
 
 function table(rows: string[][]): string {
@@ -112,6 +117,7 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
   const emit = (event: object): void => void io.stdout.write(`${printableJson(event)}\n`);
   const docker = new Docker();
   const log = (line: string): void => void io.stderr.write(`${printable(line)}\n`);
+  const metadataFile = text('metadata-file') === undefined ? undefined : path.resolve(io.cwd, text('metadata-file') as string);
   const report = await runPipeline({
     repo,
     config,
@@ -134,11 +140,14 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
     smoke: values['skip-tests'] ? undefined : createSmokeTester(docker, { repo, config, timeoutMs: Number(io.env['NEURONS_SMOKE_TIMEOUT'] ?? 120) * 1000, log }),
     env: io.env,
     log,
+    ...(inGithubActions(io.env) && !json ? { folderLog: (worker: string) => groupedFolderLog(io, worker) } : {}),
     progress: (event) => (json ? emit({ type: 'progress', ...event }) : void io.stderr.write(`${printable(progressLine(event))}\n`)),
   });
   const { known } = splitByBaseline(report.discovery.errors, baseline);
   const knownSet = new Set(known);
   for (const problem of report.discovery.errors) io.stderr.write(`${knownSet.has(problem) ? 'known  ' : 'error  '} ${printable(formatProblem(problem))}\n`);
+  annotateProblems(io, io.stderr, report.discovery, knownSet);
+  await publishRunOutputs(stages, io, report, Boolean(values['dry-run']), metadataFile);
   if (json) {
     const { discovery, plan, fatal, excluded, ...rest } = report;
     emit({
@@ -159,6 +168,33 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
   return failed(report, Boolean(values['allow-partial']), knownSet) ? ExitCode.failure : ExitCode.ok;
 }
 
+/**
+ * A folder's build log folded under its name in a GitHub job's log. Folders build side by side and groups cannot
+ * interleave: the lines are held and written as one group when the folder is done.
+ */
+function groupedFolderLog(io: CliIo, worker: string): FolderLog {
+  const lines: string[] = [];
+  return {
+    log: (line) => void lines.push(printable(line)),
+    end: () => void (lines.length > 0 && io.stderr.write(`${groupedLines(worker, lines)}\n`)),
+  };
+}
+
+/**
+ * What other tools read of a run: the job summary, the step outputs of a push (`digests`, `pushed`, `failed`), and
+ * the metadata file; written whatever the outcome, so a partial failure still says what was published. A dry run
+ * publishes nothing: only its summary is written.
+ */
+async function publishRunOutputs(stages: Stages, io: CliIo, report: PipelineReport, dryRun: boolean, metadataFile: string | undefined): Promise<void> {
+  await appendStepSummary(io.env, pipelineSummaryMarkdown(stages.name, report, dryRun));
+  if (dryRun) return;
+  if (stages.push) {
+    const counts = outcomeCounts(report);
+    await appendStepOutputs(io.env, { digests: JSON.stringify(pushedDigests(report.outcomes)), pushed: String(counts.pushed), failed: String(counts.failed) });
+  }
+  if (metadataFile) await writeImageMetadata(metadataFile, imageMetadata(report.outcomes));
+}
+
 const commonOptions = {
   repo: repoOption,
   config: configOption,
@@ -176,6 +212,7 @@ const commonOptions = {
   offline: offlineOption,
   baseline: baselineSpec,
   json: { type: 'boolean', description: 'one JSON event per line, then a summary event' },
+  'metadata-file': { type: 'string', value: 'FILE', description: 'write every reference pushed, its digest and each platform\'s manifest digest as JSON (for cosign and scanners); written also when some flavors fail' },
 } satisfies OptionSpec;
 
 /** Sharding splits builds; the catalogs are written once, after the shards (so `pipeline` has no `--shard`). */
@@ -186,7 +223,7 @@ function pipelineLikeCommand(stages: Stages): Command {
   return {
     name: stages.name,
     summary: stages.summary,
-    usage: `neurons ${stages.name} [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel]${output} [--only DIR]... [--platform OS/ARCH]... [--all] [--mode git|digest|auto] [--base REF] [--head REF] [--pr N]${stages.catalog ? '' : ' [--shard i/N]'} [--force] [--concurrency N] [--skip-tests] [--dry-run] [--offline] [--baseline FILE] [--json]`,
+    usage: `neurons ${stages.name} [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel]${output} [--only DIR]... [--platform OS/ARCH]... [--all] [--mode git|digest|auto] [--base REF] [--head REF] [--pr N]${stages.catalog ? '' : ' [--shard i/N]'} [--force] [--concurrency N] [--skip-tests] [--dry-run] [--offline] [--baseline FILE] [--metadata-file FILE] [--json]`,
     options: stages.catalog
       ? { ...commonOptions, ...catalogOptionSpecs, output: { type: 'string', value: 'DIR', description: 'the catalog folder', default: 'the configuration, NEURONS_OUTPUT, else catalogs/', aliases: ['out'] } }
       : { ...commonOptions, shard: shardSpec },

@@ -2,6 +2,7 @@ import type { Command } from '../command.js';
 import { UsageError } from '../../errors/neurons-error.js';
 import { assignShards, estimateCosts } from '../../plan/shards.js';
 import { detectFromOptions, detectionOptions } from './detect.js';
+import { appendStepOutputs } from '../../github-actions/job-files.js';
 
 // Commenting on a pull request is `detect --comment`'s: plan's output is for the CI, not for people.
 const { comment: _comment, ...planDetectionOptions } = detectionOptions;
@@ -13,7 +14,7 @@ export const planCommand: Command = {
   options: {
     ...planDetectionOptions,
     shards: { type: 'string', value: 'N', description: 'how many shards (1 to 256)', default: '1' },
-    format: { type: 'string', value: 'text|json|github|drone', description: 'a table, every shard as JSON, a GitHub matrix of the busy shards, or the names of their Drone steps', default: 'text (json with --json)' },
+    format: { type: 'string', value: 'text|json|github|drone', description: 'a table, every shard as JSON, a GitHub matrix of the busy shards (also written as the step output `matrix` when GITHUB_OUTPUT is set), or the names of their Drone steps', default: 'text (json with --json)' },
   },
   async run(io, values) {
     const count = Number(values['shards'] ?? 1);
@@ -30,7 +31,12 @@ export const planCommand: Command = {
     // Only shards with something to rebuild get a CI job; each one decides again by itself when it runs.
     const busy = shards.filter((shard) => shard.rebuild.length > 0);
     if (format === 'json') io.stdout.write(`${JSON.stringify({ shards, rebuild: [...rebuild], removed: detection.removed, mode: detection.mode })}\n`);
-    else if (format === 'github') io.stdout.write(`${JSON.stringify({ include: busy.map((shard) => ({ shard: shard.shard, folders: shard.rebuild.join(' ') })) })}\n`);
+    else if (format === 'github') {
+      const matrix = JSON.stringify({ include: busy.map((shard) => ({ shard: shard.shard, folders: shard.rebuild.join(' ') })) });
+      io.stdout.write(`${matrix}\n`);
+      // The workflow reads `steps.<id>.outputs.matrix` without echoing standard output into the file itself.
+      await appendStepOutputs(io.env, { matrix });
+    }
     else if (format === 'drone') for (const shard of busy) io.stdout.write(`build-shard-${shard.index}-of-${count}\n`);
     else {
       for (const shard of shards) io.stdout.write(`shard ${shard.shard}: ${shard.folders.length} folder(s), ${shard.rebuild.length} to rebuild${shard.rebuild.length > 0 ? `: ${shard.rebuild.join(' ')}` : ''}\n`);

@@ -9,6 +9,9 @@ import { ExitCode } from '../../errors/neurons-error.js';
 import { formatProblem, type Problem, type Severity } from '../../errors/problem.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import { printable, printableJson } from '../../util/printable.js';
+import { appendStepSummary } from '../../github-actions/job-files.js';
+import { annotateProblems } from '../annotations.js';
+import { validateSummaryMarkdown } from '../github-summary.js';
 
 export const validateCommand: Command = {
   name: 'validate',
@@ -36,7 +39,10 @@ export const validateCommand: Command = {
       io.stderr.write(`baseline written: ${file} (${accepted.entries.length} problem(s))\n`);
     }
     const split = accepted ? splitByBaseline(discovery.errors, accepted) : undefined;
-    io.stdout.write(values['json'] === true ? `${printableJson(toJsonReport(discovery, split), 2)}\n` : printable(formatReport(discovery, split)));
+    const json = values['json'] === true;
+    io.stdout.write(json ? `${printableJson(toJsonReport(discovery, split), 2)}\n` : printable(formatReport(discovery, split)));
+    annotateProblems(io, json ? io.stderr : io.stdout, discovery, new Set(split?.known ?? []));
+    await appendStepSummary(io.env, validateSummaryMarkdown(discovery, split));
     return (split ? split.fresh.length : discovery.errors.length) > 0 ? ExitCode.failure : ExitCode.ok;
   },
 };

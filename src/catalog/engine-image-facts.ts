@@ -1,7 +1,7 @@
 import { buildInputLabel } from '../build/build-inputs.js';
 import { claimOf, revisionLabel } from '../images/worker-labels.js';
 import type { EngineInspect } from '../plan/decide-local.js';
-import type { ImageFacts, ImageVerifier } from './image-facts.js';
+import { onceByReference, type ImageFacts, type ImageVerifier } from './image-facts.js';
 
 /**
  * The catalog stage's image check of a local run (`--local`): what the engine's image store says of each reference
@@ -9,7 +9,6 @@ import type { ImageFacts, ImageVerifier } from './image-facts.js';
  * recorded is the engine's image id: an image that never left the engine has no manifest digest.
  */
 export function createEngineImageVerifier(inspect: EngineInspect): ImageVerifier {
-  const byReference = new Map<string, Promise<ImageFacts>>();
   const counts = { manifests: 0, labelled: 0, known: 0 };
   const read = async (reference: string): Promise<ImageFacts> => {
     counts.labelled += 1;
@@ -17,12 +16,5 @@ export function createEngineImageVerifier(inspect: EngineInspect): ImageVerifier
     if (!image) return { state: 'missing' };
     return { state: 'labelled', digest: image.id, claim: claimOf(image.labels), recorded: { buildInputDigest: image.labels[buildInputLabel], revision: image.labels[revisionLabel] } };
   };
-  return {
-    counts,
-    facts(reference) {
-      let pending = byReference.get(reference);
-      if (!pending) byReference.set(reference, (pending = read(reference)));
-      return pending;
-    },
-  };
+  return { counts, facts: onceByReference(read) };
 }

@@ -25,6 +25,7 @@ import { BlobPlacer } from './assemble/blob-source.js';
 import { describeMode } from './assemble/assembly-mode.js';
 import { publishAssembledUnit } from './assemble/publish-assembled.js';
 import { detectLocal } from './detect/detect-local.js';
+import { saveImage } from './build/save-image.js';
 import { engineInspect } from './plan/decide-local.js';
 import { createEngineImageVerifier } from './catalog/engine-image-facts.js';
 
@@ -100,6 +101,8 @@ export interface PipelineOptions {
    * registry is the stand-in of localImages.localRegistry, never contacted), decided and verified by `docker inspect`.
    */
   local?: boolean;
+  /** With `local`: a folder that gets a `docker save` archive of every image built (see saveImage). */
+  save?: string | undefined;
   /** Where catalogs go (the first is also where the previous ones are read from). */
   targets: PublishTarget[];
   signingKey: { pem: string; origin: string } | undefined;
@@ -219,6 +222,15 @@ async function processUnit(options: PipelineOptions, run: RunContext, unit: Buil
       }
     }
     if (!options.push) {
+      if (options.save) {
+        try {
+          options.log(`saved ${await saveImage(docker, image.references, options.save, flavor.file)}`);
+        } catch (error) {
+          report.outcomes.push(outcome(flavor, 'failed', { problem: asProblem(error, flavor.file) }));
+          progress({ worker, flavor: flavor.id, state: 'failed', detail: (error as NeuronsError).code });
+          continue;
+        }
+      }
       report.outcomes.push(outcome(flavor, 'built', { images: image.references.map((reference) => ({ reference, digest: '' })) }));
       progress({ worker, flavor: flavor.id, state: 'done', durationMs: Date.now() - flavorStarted });
       continue;

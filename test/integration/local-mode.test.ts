@@ -1,11 +1,11 @@
 import Docker from 'dockerode';
-import { appendFile, mkdtemp, readFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildInputLabel } from '../../src/build/build-inputs.js';
 import { workerIdLabel } from '../../src/images/worker-labels.js';
-import { copyFixture, environmentState, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
+import { copyFixture, environmentState, runCli, runCommand, uniqueNamespace, type CliResult } from '../helpers/environment.js';
 
 const docker = new Docker();
 const namespace = uniqueNamespace('local');
@@ -25,13 +25,15 @@ function summaryOf(result: CliResult): Summary {
 describe('pipeline --local: images in the engine only, no registry', () => {
   let repo: string;
   let output: string;
+  let saved: string;
   let env: NodeJS.ProcessEnv;
-  const pipeline = (): Promise<CliResult> => runCli(['pipeline', '--local', '--repo', repo, '--namespace', namespace, '--only', 'FileTriage', '--only', 'UrlInspect', '--output', output, '--allow-partial', '--json'], env);
+  const pipeline = (): Promise<CliResult> => runCli(['pipeline', '--local', '--repo', repo, '--namespace', namespace, '--only', 'FileTriage', '--only', 'UrlInspect', '--output', output, '--save', saved, '--allow-partial', '--json'], env);
 
   beforeAll(async () => {
     const state = await environmentState();
     repo = await copyFixture();
     output = path.join(repo, 'out');
+    saved = path.join(repo, 'saved');
     // The base images come from the environment's registry (the engine pulls them); the images go nowhere.
     env = { NEURONS_ENV_DIR: await mkdtemp(path.join(tmpdir(), 'neurons-no-env-')), NEURONS_BASE_PYTHON: state.baseImages.python, NEURONS_BASE_NODE: state.baseImages.node, NEURONS_BASE_GO: state.baseImages.go };
   });
@@ -56,7 +58,11 @@ describe('pipeline --local: images in the engine only, no registry', () => {
         expect(image.Config.Labels?.[buildInputLabel]).toBe(outcome?.buildInputDigest);
         expect(image.Config.Labels?.[workerIdLabel]).toBe(`${directory}_1_0`);
       }
+      // `--save`: one archive per image, naming all its tags, as `docker load` reads it.
+      const manifest = await runCommand('tar', ['-xOf', path.join(saved, `${name}_1.0.tar`), 'manifest.json']);
+      expect((JSON.parse(manifest.stdout) as Array<{ RepoTags: string[] }>).flatMap((item) => item.RepoTags).sort()).toEqual([`localhost/${namespace}/${name}:1`, `localhost/${namespace}/${name}:1.0`]);
     }
+    expect((await readdir(saved)).sort()).toEqual(['filetriage_1.0.tar', 'urlinspect_1.0.tar']);
   });
 
   it('writes catalogs naming the local images, verified by their labels in the engine', async () => {
@@ -91,10 +97,13 @@ describe('pipeline --local: images in the engine only, no registry', () => {
     expect(unchanged.outcomes.map((outcome) => outcome.status)).toEqual(['unchanged', 'unchanged']);
 
     await appendFile(path.join(repo, 'analyzers', 'FileTriage', 'filetriage.py'), '\n# changed\n');
+    const before = await stat(path.join(saved, 'urlinspect_1.0.tar'));
     const changed = summaryOf(await pipeline());
     expect(changed.outcomes.map((outcome) => [outcome.id, outcome.status, outcome.reasons])).toEqual([
       ['FileTriage_1_0', 'built', ['files']],
       ['UrlInspect_1_0', 'unchanged', []],
     ]);
+    // Only what was built is saved again.
+    expect((await stat(path.join(saved, 'urlinspect_1.0.tar'))).mtimeMs).toBe(before.mtimeMs);
   });
 });

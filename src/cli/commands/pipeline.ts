@@ -99,6 +99,7 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
   const text = (name: string): string | undefined => stringOption(values, name);
   const local = Boolean(values['local']);
   if (local && text('registry')) throw new UsageError({ code: 'USAGE', message: '--local keeps the images in the engine: --registry does not apply', hint: 'leave out --registry, or --local to push' });
+  if (text('save') && !local) throw new UsageError({ code: 'USAGE', message: '--save archives the images of a local run', hint: 'add --local' });
   const loaded = await loadConfig(repo, io.env, {
     ...(text('registry') ? { registry: text('registry') as string } : {}),
     ...(text('namespace') ? { namespace: text('namespace') as string } : {}),
@@ -133,6 +134,7 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
     push: stages.push,
     catalog: stages.catalog,
     local,
+    save: text('save') === undefined ? undefined : path.resolve(io.cwd, text('save') as string),
     targets,
     ...policy,
     expiresInDays: expiresInDays(values),
@@ -186,16 +188,18 @@ const commonOptions = {
 /** Local mode: `build` and `pipeline` only (`push --local` would push nothing). */
 const localSpec: OptionDoc = { type: 'boolean', description: 'build into the local Docker engine only, no registry: images named localhost/NS/NAME:TAG, decided and verified by their labels in the engine' };
 
+const saveSpec: OptionDoc = { type: 'string', value: 'DIR', description: 'with --local: a `docker save` archive of every image built, one NAME_TAG.tar per image, into DIR (a backup for `docker load`)' };
+
 /** Sharding splits builds; the catalogs are written once, after the shards (so `pipeline` has no `--shard`). */
 const shardSpec: OptionDoc = { type: 'string', value: 'i/N', description: 'only the folders of shard i of N, as `neurons plan` splits them' };
 
 function pipelineLikeCommand(stages: Stages): Command {
   const output = stages.catalog ? ` [--output DIR] ${catalogOptionsUsage}` : '';
-  const local = stages.push && !stages.catalog ? {} : { local: localSpec };
+  const local = stages.push && !stages.catalog ? {} : { local: localSpec, save: saveSpec };
   return {
     name: stages.name,
     summary: stages.summary,
-    usage: `neurons ${stages.name} [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel]${output} [--only DIR]... [--platform OS/ARCH]... [--all] [--mode git|digest|auto] [--base REF] [--head REF] [--pr N]${stages.catalog ? '' : ' [--shard i/N]'} [--force] [--concurrency N] [--skip-tests] [--dry-run] [--offline]${stages.push && !stages.catalog ? '' : ' [--local]'} [--baseline FILE] [--json]`,
+    usage: `neurons ${stages.name} [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel]${output} [--only DIR]... [--platform OS/ARCH]... [--all] [--mode git|digest|auto] [--base REF] [--head REF] [--pr N]${stages.catalog ? '' : ' [--shard i/N]'} [--force] [--concurrency N] [--skip-tests] [--dry-run] [--offline]${stages.push && !stages.catalog ? '' : ' [--local [--save DIR]]'} [--baseline FILE] [--json]`,
     options: stages.catalog
       ? { ...commonOptions, ...local, ...catalogOptionSpecs, output: { type: 'string', value: 'DIR', description: 'the catalog folder', default: 'the configuration, NEURONS_OUTPUT, else catalogs/', aliases: ['out'] } }
       : { ...commonOptions, ...local, shard: shardSpec },

@@ -11,6 +11,7 @@ import { hostPlatform } from '../../../src/oci/platform.js';
 import type { ImageTarget } from '../../../src/plan/build-plan.js';
 import { decideLocalFlavor, type EngineImage } from '../../../src/plan/decide-local.js';
 import { engineImage } from '../../../src/update/install.js';
+import { savedImageFileName } from '../../../src/build/save-image.js';
 
 const components: InputComponents = { template: 't', dockerfile: 'd', context: 'c', base: 'b', settings: 's', definition: 'def', workerFiles: 'w', flavorDefinition: 'f', workerSettings: '{}' };
 const inputs: BuildInputs = { digest: 'sha256:inputs', components };
@@ -49,6 +50,11 @@ describe('local mode: names', () => {
     expect(isLocalImage('cortexneurons/x:1')).toBe(false);
     expect(engineImage({ image: 'localhost/local/x:1', digest: 'sha256:abc' }, true)).toBe('localhost/local/x:1');
     expect(engineImage({ image: 'registry.example/local/x:1', digest: 'sha256:abc' }, true)).toBe('registry.example/local/x:1@sha256:abc');
+  });
+
+  it('names a saved archive after the image and its exact tag', () => {
+    expect(savedImageFileName('localhost/local/hashcalc_md5:1.0.2')).toBe('hashcalc_md5_1.0.2.tar');
+    expect(savedImageFileName('localhost/team/urlinspect:devel')).toBe('urlinspect_devel.tar');
   });
 });
 

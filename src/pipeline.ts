@@ -98,7 +98,8 @@ export interface PipelineOptions {
   catalog: boolean;
   /**
    * Local mode (`--local`): images built by the engine into its own store and left there (the configuration's one
-   * registry is the stand-in of localImages.localRegistry, never contacted), decided and verified by `docker inspect`.
+   * registry is the stand-in `localRegistry` of images/local-images.ts, never contacted), decided and verified by
+   * `docker image inspect`.
    */
   local?: boolean;
   /** With `local`: a folder that gets a `docker save` archive of every image built (see saveImage). */

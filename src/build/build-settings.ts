@@ -31,7 +31,7 @@ export async function prepareBuildSettings(
     push?: boolean;
     /**
      * Local mode (`--local`): every image built by the engine, base images kept as tags (no registry is read; the
-     * engine uses its own copy, pulled once).
+     * engine uses its own copy, pulled on first use).
      */
     local?: boolean;
   },

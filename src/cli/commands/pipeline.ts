@@ -98,7 +98,7 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError({ code: 'USAGE', message: `--concurrency must be a whole number >= 1, not ${String(values['concurrency'])}` });
   const text = (name: string): string | undefined => stringOption(values, name);
   const local = Boolean(values['local']);
-  if (local && text('registry')) throw new UsageError({ code: 'USAGE', message: '--local keeps the images in the engine: --registry does not apply', hint: 'leave out --registry, or --local to push' });
+  if (local && text('registry')) throw new UsageError({ code: 'USAGE', message: '--local keeps the images in the engine: --registry does not apply', hint: 'leave out --registry (or --local, to push to that registry)' });
   if (text('save') && !local) throw new UsageError({ code: 'USAGE', message: '--save archives the images of a local run', hint: 'add --local' });
   const loaded = await loadConfig(repo, io.env, {
     ...(text('registry') ? { registry: text('registry') as string } : {}),

@@ -25,6 +25,10 @@ import type { UnitDependencies } from './assemble/resolve-dependencies.js';
 import { BlobPlacer } from './assemble/blob-source.js';
 import { describeMode } from './assemble/assembly-mode.js';
 import { publishAssembledUnit } from './assemble/publish-assembled.js';
+import { detectLocal } from './detect/detect-local.js';
+import { saveImage } from './build/save-image.js';
+import { engineInspect } from './plan/decide-local.js';
+import { createEngineImageVerifier } from './catalog/engine-image-facts.js';
 
 export type ProgressState = 'queued' | 'building' | 'testing' | 'pushing' | 'done' | 'skipped' | 'failed';
 
@@ -40,7 +44,7 @@ export interface FlavorOutcome {
   id: string;
   file: string;
   worker: string;
-  /** pushed: built and pushed; built: built only (no push asked); unchanged: the registry already has it. */
+  /** pushed: built and pushed; built: built only (no push asked, or `--local`); unchanged: the registry (the engine with `--local`) already has it. */
   status: 'pushed' | 'built' | 'unchanged' | 'failed' | 'planned';
   reasons: string[];
   /**
@@ -112,6 +116,14 @@ export interface PipelineOptions {
   pullRequest: number | undefined;
   push: boolean;
   catalog: boolean;
+  /**
+   * Local mode (`--local`): images built by the engine into its own store and left there (the configuration's one
+   * registry is the stand-in `localRegistry` of images/local-images.ts, never contacted), decided and verified by
+   * `docker image inspect`.
+   */
+  local?: boolean;
+  /** With `local`: a folder that gets a `docker save` archive of every image built (see saveImage). */
+  save?: string | undefined;
   /** Where catalogs go (the first is also where the previous ones are read from). */
   targets: PublishTarget[];
   signingKey: { pem: string; origin: string } | undefined;
@@ -195,7 +207,7 @@ async function processUnit(options: PipelineOptions, run: RunContext, unit: Buil
     const decision = decisions.get(flavor.id);
     if (!decision || decision.action === 'skip') {
       report.outcomes.push(outcome(flavor, 'unchanged'));
-      progress({ worker, flavor: flavor.id, state: 'skipped', detail: 'unchanged in the registry' });
+      progress({ worker, flavor: flavor.id, state: 'skipped', detail: options.local ? 'unchanged in the engine' : 'unchanged in the registry' });
     } else if (decision?.action === 'refuse') {
       report.outcomes.push(outcome(flavor, 'failed', decision.problem ? { problem: decision.problem } : {}));
       progress({ worker, flavor: flavor.id, state: 'failed', detail: decision.problem?.code ?? 'refused' });
@@ -233,6 +245,15 @@ async function processUnit(options: PipelineOptions, run: RunContext, unit: Buil
       }
     }
     if (!options.push) {
+      if (options.save) {
+        try {
+          options.log(`saved ${await saveImage(docker, image.references, options.save, flavor.file)}`);
+        } catch (error) {
+          report.outcomes.push(outcome(flavor, 'failed', { problem: asProblem(error, flavor.file) }));
+          progress({ worker, flavor: flavor.id, state: 'failed', detail: (error as NeuronsError).code });
+          continue;
+        }
+      }
       report.outcomes.push(outcome(flavor, 'built', { images: image.references.map((reference) => ({ reference, digest: '' })) }));
       progress({ worker, flavor: flavor.id, state: 'done', durationMs: Date.now() - flavorStarted });
       continue;
@@ -366,10 +387,14 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
   let settings: BuildSettings | undefined;
   try {
     for (const registry of config.registries) if (registry.insecure) options.log(`WARNING: TLS verification is off for registry ${registry.host} (insecure: true)`);
-    const runSettings = await prepareBuildSettings(repo, buildable, config, { offline: options.offline, env: options.env, clients, push: options.push });
+    const local = options.local ?? false;
+    const runSettings = await prepareBuildSettings(repo, buildable, config, { offline: options.offline, env: options.env, clients, push: options.push && !local, local });
     settings = runSettings;
     const limit = createLimiter(Math.max(1, options.concurrency));
-    const detection = await detectChanges({ repo, discovery: buildable, config, settings: runSettings, clients, mode: options.mode, only, base: options.base, head: options.head, pullRequest: options.pullRequest, force: options.force, env: options.env });
+    const inspect = engineInspect(options.docker);
+    const detection = local
+      ? await detectLocal({ repo, units: plan.units, settings: runSettings, inspect, force: options.force })
+      : await detectChanges({ repo, discovery: buildable, config, settings: runSettings, clients, mode: options.mode, only, base: options.base, head: options.head, pullRequest: options.pullRequest, force: options.force, env: options.env });
     const { decisions, prepared: preparedByDetection, ...detected } = detection;
     report.detection = detected;
     // Units something is to be done for, as detection prepared them (in git mode it prepared none).
@@ -391,7 +416,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
     }
     const run = createRunContext(options, runSettings, clients);
     for (const unit of plan.units) for (const { flavor } of unit.flavors) options.progress({ worker: unit.worker.path, flavor: flavor.id, state: 'queued' });
-    await Promise.all(plan.units.map((unit, index) => limit(() => withFolderLog(options, run, unit.worker.path, (unitOptions, unitRun) => processUnit(unitOptions, unitRun, unit, prepared[index], decisions, report)))));
+    // Nothing leaves the engine in local mode: its images are built and tagged there, and that is all.
+    const unitOptions = local ? { ...options, push: false } : options;
+    await Promise.all(plan.units.map((unit, index) => limit(() => withFolderLog(unitOptions, run, unit.worker.path, (folderOptions, folderRun) => processUnit(folderOptions, folderRun, unit, prepared[index], decisions, report)))));
     // Outcomes in plan order, whatever order the units finished in.
     const order = plan.units.flatMap((unit) => unit.flavors.map(({ flavor }) => flavor.id));
     report.outcomes.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
@@ -403,14 +430,15 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
       const result = await produceCatalogs({
         workers: publishable,
         registry: primary,
-        client: clients.for(primary),
+        client: local ? undefined : clients.for(primary),
+        verifier: local ? createEngineImageVerifier(inspect) : undefined,
         channel: config.channel,
         targets: options.targets,
         signingKey: options.signingKey,
         allowUnsigned: options.allowUnsigned,
         expiresInDays: options.expiresInDays,
         // A failed or refused flavor's inputs are not those of whatever image its tags still name.
-        buildInputDigests: new Map(report.outcomes.filter((outcome) => outcome.buildInputDigest && (outcome.status === 'pushed' || outcome.status === 'unchanged')).map((outcome) => [outcome.id, outcome.buildInputDigest])),
+        buildInputDigests: new Map(report.outcomes.filter((outcome) => outcome.buildInputDigest && (outcome.status === 'pushed' || outcome.status === 'unchanged' || (local && outcome.status === 'built'))).map((outcome) => [outcome.id, outcome.buildInputDigest])),
         revisions: new Map(publishable.flatMap((worker) => {
           const revision = runSettings.source.folder(worker.path).revision;
           return revision ? [[worker.path, revision] as const] : [];

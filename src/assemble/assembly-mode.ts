@@ -19,7 +19,9 @@ export function workerPlatforms(config: Config, worker: WorkerFolder): Platform[
 }
 
 /** Decided from the configuration and the folder alone (no registry read): the plan says it before anything runs. */
-export function assemblyMode(config: Config, worker: WorkerFolder, templates: TemplateSet, options: { offline: boolean; push: boolean }): AssemblyMode {
+export function assemblyMode(config: Config, worker: WorkerFolder, templates: TemplateSet, options: { offline: boolean; push: boolean; local?: boolean }): AssemblyMode {
+  // Local mode has no registry to assemble in: the engine builds every image, for its own platform only.
+  if (options.local) return { mode: 'engine', platforms: [hostPlatform()], reason: '--local: the images stay in the engine' };
   const platforms = workerPlatforms(config, worker);
   const engine = (reason: string): AssemblyMode => {
     const host = hostPlatform();

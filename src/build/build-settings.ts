@@ -29,14 +29,20 @@ export async function prepareBuildSettings(
     clients?: RegistryClientPool;
     /** Whether the run pushes (default): images are assembled in the registry only when it does. */
     push?: boolean;
+    /**
+     * Local mode (`--local`): every image built by the engine, base images kept as tags (no registry is read; the
+     * engine uses its own copy, pulled on first use).
+     */
+    local?: boolean;
   },
 ): Promise<BuildSettings> {
+  const local = options.local ?? false;
   const [baseImages, source] = await Promise.all([
-    pinBaseImages(config, options.offline, options.clients),
+    pinBaseImages(config, options.offline || local, options.clients),
     options.provenance === false ? unknownSource() : readRepositorySource(repo, discovery.workers.map((worker) => worker.path), options.env),
   ]);
-  const dependencies = options.clients && !options.offline ? new DependencyResolver(config, options.clients, options.env) : undefined;
-  return { config, baseImages, templates: new TemplateSet(config.templates), source, registryAuth: registryAuth(config), assembly: { offline: options.offline, push: options.push ?? true }, ...(dependencies ? { dependencies } : {}) };
+  const dependencies = options.clients && !options.offline && !local ? new DependencyResolver(config, options.clients, options.env) : undefined;
+  return { config, baseImages, templates: new TemplateSet(config.templates), source, registryAuth: registryAuth(config), assembly: { offline: options.offline, push: options.push ?? true, ...(local ? { local } : {}) }, ...(dependencies ? { dependencies } : {}) };
 }
 
 function unknownSource(): Promise<RepositorySource> {

@@ -20,7 +20,7 @@ export interface BuildSettings extends RenderSettings {
   /** Credentials per registry host, for the base images the engine pulls during builds. */
   registryAuth: RegistryAuth;
   /** What decides between assembling in the registry and building in the engine (see assemblyMode). */
-  assembly: { offline: boolean; push: boolean };
+  assembly: { offline: boolean; push: boolean; local?: boolean };
   /** Resolves the dependencies of assembled folders (a run with registry clients, not offline). */
   dependencies?: DependencyResolver;
 }

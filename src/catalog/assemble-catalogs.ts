@@ -46,6 +46,8 @@ export async function assembleCatalogs(options: {
   workers: WorkerFolder[];
   registry: Pick<ResolvedRegistry, 'host' | 'namespace'>;
   client: RegistryClient | undefined;
+  /** Reads images instead of the client (local mode: the engine's image store, see createEngineImageVerifier). */
+  verifier?: ImageVerifier | undefined;
   channel: Channel;
   /** The catalogs as last published, by file name. */
   previous: Map<string, CatalogEntry[]>;
@@ -69,12 +71,12 @@ export async function assembleCatalogs(options: {
   }
   const previousOf = new Map<Slot, PreviousEntry>();
   let reads: ImageVerifier['counts'] = { manifests: 0, labelled: 0, known: 0 };
-  if (!client) {
+  if (!client && !options.verifier) {
     for (const slot of slots) slot.choice = unverifiedEntry(slot);
   } else {
     // One authorization for every repository to read (a token per batch of scopes, not a round trip per repository).
-    await client.authorize([...new Set(slots.map((slot) => registryPath(registry, slot.name)))]);
-    const verifier = createImageVerifier({ client, host: registry.host, known: options.known, concurrency: readConcurrency });
+    if (client && !options.verifier) await client.authorize([...new Set(slots.map((slot) => registryPath(registry, slot.name)))]);
+    const verifier = options.verifier ?? createImageVerifier({ client: client as RegistryClient, host: registry.host, known: options.known, concurrency: readConcurrency });
     reads = verifier.counts;
     const current = await Promise.all(slots.map((slot) => verifier.facts(slot.reference)));
     const factsOf = (index: number): ImageFacts => current[index] ?? { state: 'missing' };

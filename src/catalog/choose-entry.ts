@@ -1,5 +1,6 @@
 import { createWorkerId } from '../definitions/version.js';
 import type { Problem } from '../errors/problem.js';
+import { isLocalImage } from '../images/local-images.js';
 import { claimsIdentity, describeClaim, type WorkerIdentity } from '../images/worker-labels.js';
 import type { ImageFacts, RecordedInputs } from './image-facts.js';
 
@@ -63,7 +64,7 @@ function describeImage(image: string, facts: ImageFacts, expected: WorkerIdentit
   const not = expected ? `, not ${describeClaim(expected)}` : '';
   switch (facts.state) {
     case 'missing':
-      return `${image} is not in the registry`;
+      return `${image} is not in ${isLocalImage(image) ? 'the engine' : 'the registry'}`;
     case 'elsewhere':
       return `${image} is on another registry, where it cannot be verified`;
     case 'unreadable':

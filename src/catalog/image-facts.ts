@@ -48,7 +48,6 @@ export function createImageVerifier(options: { client: RegistryClient; host: str
   const { client } = options;
   const limit = createLimiter(options.concurrency);
   const known = new Map(options.known.map((image) => [image.digest, image.identity]));
-  const byReference = new Map<string, Promise<ImageFacts>>();
   const byDigest = new Map<string, Promise<DigestFacts>>();
   const counts = { manifests: 0, labelled: 0, known: 0 };
 
@@ -87,12 +86,15 @@ export function createImageVerifier(options: { client: RegistryClient; host: str
     return labelsOf(parsed.repository, found.digest, found.manifest);
   };
 
-  return {
-    counts,
-    facts(reference) {
-      let pending = byReference.get(reference);
-      if (!pending) byReference.set(reference, (pending = read(reference)));
-      return pending;
-    },
+  return { counts, facts: onceByReference(read) };
+}
+
+/** Reads each reference once, however many entries name it: later askers share the first read. */
+export function onceByReference(read: (reference: string) => Promise<ImageFacts>): (reference: string) => Promise<ImageFacts> {
+  const byReference = new Map<string, Promise<ImageFacts>>();
+  return (reference) => {
+    let pending = byReference.get(reference);
+    if (!pending) byReference.set(reference, (pending = read(reference)));
+    return pending;
   };
 }

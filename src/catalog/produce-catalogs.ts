@@ -5,6 +5,7 @@ import type { Problem } from '../errors/problem.js';
 import type { PublishTarget } from '../publish/publish-target.js';
 import type { RegistryClient } from '../registry/client.js';
 import { assembleCatalogs, type AssembledCatalogs, type CatalogEntry, type KnownImage } from './assemble-catalogs.js';
+import type { ImageVerifier } from './image-facts.js';
 import { catalogFileName, type CatalogVariant } from './catalog-entry.js';
 import { renderCatalogPage } from './html-page.js';
 import { buildIndex, serializeJson, type CatalogIndex } from './index-file.js';
@@ -21,6 +22,8 @@ export interface CatalogStageOptions {
   registry: Pick<ResolvedRegistry, 'host' | 'namespace'>;
   /** Undefined: no verification (entries written as the definitions say). */
   client: RegistryClient | undefined;
+  /** Reads images instead of the client: the engine's image store in local mode (see createEngineImageVerifier). */
+  verifier?: ImageVerifier | undefined;
   channel: Channel;
   /** Where the files go; the previous catalogs and index are read from the one whose index has the highest serial. */
   targets: PublishTarget[];
@@ -92,7 +95,7 @@ async function produceOnce(options: CatalogStageOptions, ownCommits: Set<string>
   // index without the `verified` mark (written before the check existed) vouches for nothing.
   // One that lacks its build-input digest (an older index) is read again, for the labels that record it.
   const verifiedBefore = (published.index?.flavors ?? []).flatMap((flavor) => (flavor.verified === true && flavor.digest && flavor.buildInputDigest ? [{ digest: flavor.digest, identity: { id: flavor.id, kind: flavor.kind, version: flavor.version } }] : []));
-  const assembled = await assembleCatalogs({ workers: options.workers, registry: options.registry, client: options.client, channel: options.channel, previous: published.catalogs, known: [...verifiedBefore, ...options.pushed] });
+  const assembled = await assembleCatalogs({ workers: options.workers, registry: options.registry, client: options.client, verifier: options.verifier, channel: options.channel, previous: published.catalogs, known: [...verifiedBefore, ...options.pushed] });
 
   const catalogs = new Map<string, Buffer>();
   const counts = new Map<string, number>();

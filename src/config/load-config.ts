@@ -188,7 +188,7 @@ function resolvePlatforms(flags: string[] | undefined, variable: string | undefi
  * Resolves the configuration: the file (`neurons.json` at the repository root, or `--config`), then environment
  * variables, then flags. With no registry anywhere, the local environment recorded by `neurons env up` is the default.
  */
-export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides: ConfigOverrides): Promise<Config> {
+export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides: ConfigOverrides, options: { requireRegistry?: boolean } = {}): Promise<Config> {
   // Lower-cased wherever it comes from: a CI's owner name (`TheHive-Project`) is not a valid repository path as is.
   const namespaceOverride = (overrides.namespace ?? env['NEURONS_NAMESPACE'])?.toLowerCase();
   checkNamespaceOverride(namespaceOverride, overrides.namespace !== undefined ? '--namespace' : 'NEURONS_NAMESPACE');
@@ -299,7 +299,8 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
   if (packageIndex && trustPems.length > 0) packageIndex.caPem = [packageIndex.caPem ?? '', ...trustPems].filter(Boolean).join('\n');
   // A registry named without credentials uses the Docker client's, as `docker push` would.
   for (const registry of registries) registry.credentials ??= await readDockerCredentials(registry.host, env);
-  if (registries.length === 0) {
+  // `requireRegistry: false` (local mode, `--local`): images stay in the engine, so no registry is needed.
+  if (registries.length === 0 && options.requireRegistry !== false) {
     throw new UsageError({
       code: 'CONFIG_NO_REGISTRY',
       file,

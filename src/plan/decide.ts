@@ -17,7 +17,7 @@ export interface FlavorDecision {
   problem?: Problem;
 }
 
-function parseComponents(label: string | undefined): Partial<InputComponents> | undefined {
+export function parseComponents(label: string | undefined): Partial<InputComponents> | undefined {
   if (!label) return undefined;
   try {
     return JSON.parse(label) as Partial<InputComponents>;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { serializeJson, sha256Hex } from '../catalog/index-file.js';
 import { NeuronsError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
+import { isLocalImage } from '../images/local-images.js';
 import { pinnedReference } from '../images/reference.js';
 import { replaceFilesAtomically } from '../util/atomic-file.js';
 import { workerKey } from './compare.js';
@@ -43,7 +44,8 @@ export interface InstallReport {
  * Cortex both accept. Undefined when pinning is asked and there is no digest to pin to.
  */
 export function engineImage(worker: Pick<CatalogWorker, 'image' | 'digest'>, pin: boolean): string | undefined {
-  if (!pin) return worker.image;
+  // An image of local mode (`--local`) never left its engine: it has no registry digest to pin (the index records its image id).
+  if (!pin || isLocalImage(worker.image)) return worker.image;
   if (worker.digest !== undefined) return pinnedReference(worker.image, worker.digest);
   // A publisher may already have pinned the entry itself.
   return worker.image.includes('@') ? worker.image : undefined;

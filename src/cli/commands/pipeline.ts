@@ -4,6 +4,7 @@ import path from 'node:path';
 import { type CliIo, type Command, type OptionDoc, type OptionSpec, type ParsedValues, stringOption } from '../command.js';
 import { baselineSpec, channelOption, configOption, detectionOptionDocs, namespaceOption, offlineOption, onlyOption, repoOption, skipTestsOption } from '../common-options.js';
 import { loadConfig } from '../../config/load-config.js';
+import { localConfig } from '../../images/local-images.js';
 import { ExitCode, UsageError } from '../../errors/neurons-error.js';
 import { formatProblem, type Problem } from '../../errors/problem.js';
 import { splitByBaseline } from '../../definitions/baseline.js';
@@ -101,14 +102,18 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
   const concurrency = Number(values['concurrency'] ?? 2);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError({ code: 'USAGE', message: `--concurrency must be a whole number >= 1, not ${String(values['concurrency'])}` });
   const text = (name: string): string | undefined => stringOption(values, name);
-  const config = await loadConfig(repo, io.env, {
+  const local = Boolean(values['local']);
+  if (local && text('registry')) throw new UsageError({ code: 'USAGE', message: '--local keeps the images in the engine: --registry does not apply', hint: 'leave out --registry (or --local, to push to that registry)' });
+  if (text('save') && !local) throw new UsageError({ code: 'USAGE', message: '--save archives the images of a local run', hint: 'add --local' });
+  const loaded = await loadConfig(repo, io.env, {
     ...(text('registry') ? { registry: text('registry') as string } : {}),
     ...(text('namespace') ? { namespace: text('namespace') as string } : {}),
     ...(text('channel') ? { channel: text('channel') as string } : {}),
     ...(text('output') ? { output: path.resolve(io.cwd, text('output') as string) } : {}),
     ...(text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {}),
     ...(values['platform'] ? { platforms: values['platform'] as string[] } : {}),
-  });
+  }, { requireRegistry: !local });
+  const config = local ? localConfig(loaded, (text('namespace') ?? io.env['NEURONS_NAMESPACE'])?.toLowerCase()) : loaded;
   // Checked before anything is built: a CI run that must sign and cannot fails at once.
   const policy = stages.catalog ? await signingPolicy(io, values) : { signingKey: undefined, allowUnsigned: false };
   const targets = stages.catalog ? catalogTargets(io, values, config.output, config) : [];
@@ -134,6 +139,8 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
     pullRequest: pullRequestNumber(text('pr')),
     push: stages.push,
     catalog: stages.catalog,
+    local,
+    save: text('save') === undefined ? undefined : path.resolve(io.cwd, text('save') as string),
     targets,
     ...policy,
     expiresInDays: expiresInDays(values),
@@ -215,18 +222,24 @@ const commonOptions = {
   'metadata-file': { type: 'string', value: 'FILE', description: 'write every reference pushed, its digest and each platform\'s manifest digest as JSON (for cosign and scanners); written also when some flavors fail' },
 } satisfies OptionSpec;
 
+/** Local mode: `build` and `pipeline` only (`push --local` would push nothing). */
+const localSpec: OptionDoc = { type: 'boolean', description: 'build into the local Docker engine only, no registry: images named localhost/NS/NAME:TAG, decided and verified by their labels in the engine' };
+
+const saveSpec: OptionDoc = { type: 'string', value: 'DIR', description: 'with --local: a `docker save` archive of every image built, one NAME_TAG.tar per image, into DIR (a backup for `docker load`)' };
+
 /** Sharding splits builds; the catalogs are written once, after the shards (so `pipeline` has no `--shard`). */
 const shardSpec: OptionDoc = { type: 'string', value: 'i/N', description: 'only the folders of shard i of N, as `neurons plan` splits them' };
 
 function pipelineLikeCommand(stages: Stages): Command {
   const output = stages.catalog ? ` [--output DIR] ${catalogOptionsUsage}` : '';
+  const local = stages.push && !stages.catalog ? {} : { local: localSpec, save: saveSpec };
   return {
     name: stages.name,
     summary: stages.summary,
-    usage: `neurons ${stages.name} [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel]${output} [--only DIR]... [--platform OS/ARCH]... [--all] [--mode git|digest|auto] [--base REF] [--head REF] [--pr N]${stages.catalog ? '' : ' [--shard i/N]'} [--force] [--concurrency N] [--skip-tests] [--dry-run] [--offline] [--baseline FILE] [--metadata-file FILE] [--json]`,
+    usage: `neurons ${stages.name} [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel]${output} [--only DIR]... [--platform OS/ARCH]... [--all] [--mode git|digest|auto] [--base REF] [--head REF] [--pr N]${stages.catalog ? '' : ' [--shard i/N]'} [--force] [--concurrency N] [--skip-tests] [--dry-run] [--offline]${stages.push && !stages.catalog ? '' : ' [--local [--save DIR]]'} [--baseline FILE] [--metadata-file FILE] [--json]`,
     options: stages.catalog
-      ? { ...commonOptions, ...catalogOptionSpecs, output: { type: 'string', value: 'DIR', description: 'the catalog folder', default: 'the configuration, NEURONS_OUTPUT, else catalogs/', aliases: ['out'] } }
-      : { ...commonOptions, shard: shardSpec },
+      ? { ...commonOptions, ...local, ...catalogOptionSpecs, output: { type: 'string', value: 'DIR', description: 'the catalog folder', default: 'the configuration, NEURONS_OUTPUT, else catalogs/', aliases: ['out'] } }
+      : { ...commonOptions, ...local, shard: shardSpec },
     run: (io, values) => run(stages, io, values),
   };
 }

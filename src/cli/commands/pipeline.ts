@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type CliIo, type Command, type OptionDoc, type OptionSpec, type ParsedValues, stringOption } from '../command.js';
 import { baselineSpec, channelOption, configOption, detectionOptionDocs, namespaceOption, offlineOption, onlyOption, repoOption, skipTestsOption } from '../common-options.js';
-import { loadConfig } from '../../config/load-config.js';
+import { loadCommandConfig } from '../load-command-config.js';
 import { ExitCode, UsageError } from '../../errors/neurons-error.js';
 import { formatProblem, type Problem } from '../../errors/problem.js';
 import { splitByBaseline } from '../../definitions/baseline.js';
@@ -96,7 +96,7 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
   const concurrency = Number(values['concurrency'] ?? 2);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError({ code: 'USAGE', message: `--concurrency must be a whole number >= 1, not ${String(values['concurrency'])}` });
   const text = (name: string): string | undefined => stringOption(values, name);
-  const config = await loadConfig(repo, io.env, {
+  const config = await loadCommandConfig(io, repo, {
     ...(text('registry') ? { registry: text('registry') as string } : {}),
     ...(text('namespace') ? { namespace: text('namespace') as string } : {}),
     ...(text('channel') ? { channel: text('channel') as string } : {}),

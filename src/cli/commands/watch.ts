@@ -70,7 +70,7 @@ export const watchCommand: Command = {
         ...(text('namespace') ? { namespace: text('namespace') as string } : {}),
         ...(text('channel') ? { channel: text('channel') as string } : {}),
         ...(text('output') ? { output: path.resolve(io.cwd, text('output') as string) } : {}),
-      });
+      }, (line) => log({ event: 'log', line }));
       const report = await runPipeline({
         repo: source.directory, config, docker, only: [], dryRun: false, offline: false, force: false, concurrency: 2, shard: undefined,
         // Since the last published commit: git names the candidates, build inputs decide.

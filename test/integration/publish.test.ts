@@ -1,4 +1,6 @@
+import { createReadStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentState } from '../../src/environment/state.js';
@@ -18,11 +20,16 @@ async function pipeline(repo: string, args: string[], env: NodeJS.ProcessEnv = {
   return { status: result.status, summary: JSON.parse(last) as Summary, stderr: result.stderr };
 }
 
-/** Blob uploads the registry completed for a namespace, by digest (from its access log). */
+/**
+ * Blob uploads the registry completed for a namespace, by digest (from its access log). Read line by line: the log of
+ * a long-lived environment outgrows the longest string Node can hold.
+ */
 async function uploadedBlobs(state: EnvironmentState, registry: 'registry' | 'mirror', namespace: string): Promise<string[]> {
-  const log = await readFile(path.join(state.directory, registry, 'registry.log'), 'utf8');
   const pattern = new RegExp(`"PUT /v2/${namespace}/[^ ]+/blobs/uploads/[^ ]*digest=(sha256%3A[0-9a-f]{64})`, 'g');
-  return [...log.matchAll(pattern)].map((match) => match[1] ?? '');
+  const digests: string[] = [];
+  const lines = createInterface({ input: createReadStream(path.join(state.directory, registry, 'registry.log')), crlfDelay: Infinity });
+  for await (const line of lines) if (line.includes(namespace)) digests.push(...[...line.matchAll(pattern)].map((match) => match[1] ?? ''));
+  return digests;
 }
 
 async function editDefinition(repo: string, file: string, edit: (definition: Record<string, unknown>) => void): Promise<void> {

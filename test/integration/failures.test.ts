@@ -62,7 +62,8 @@ describe('failures are contained, coded, and never published', () => {
       JSON.stringify({ registries: [{ host: state.registry.host, namespace: uniqueNamespace('auth'), username: state.registry.username, passwordEnv: 'WRONG_PASSWORD', ca: [state.caFile] }] }),
     );
     const wrong = 'definitely-not-the-password';
-    // Base images live in the same registry: resolving them is the first thing refused.
+    // Base images live in the same registry (given explicitly: a named registry takes none from the environment):
+    // resolving them is the first thing refused.
     const early = await runCli(['pipeline', '--repo', repo, '--output', output, '--only', 'UrlInspect'], { ...environmentVariables(state), WRONG_PASSWORD: wrong });
     expect(early.status).toBe(3);
     // The environment's registry delegates to a token service: that is what refused, and the error names it.

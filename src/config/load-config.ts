@@ -4,12 +4,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
-import { environmentDirectory, readEnvironmentState } from '../environment/state.js';
+import { environmentDirectory, readEnvironmentState, stateFile } from '../environment/state.js';
 import { readDockerCredentials } from '../registry/docker-credentials.js';
 import { registerSecret } from '../util/mask.js';
 import { defaultPlatforms, parsePlatform, uniquePlatforms, type Platform } from '../oci/platform.js';
 import { readFileWithin, sizeLimits, TooLargeError } from '../util/size-limits.js';
 import { checkBaseImage, checkCertificatesPem, checkConfigFileValues, checkNamespaceOverride, checkPrivateKeyPem, checkRegistry, pairedCredentials } from './check-values.js';
+import { publicBaseImages } from './public-base-images.js';
 import { configSchema, type ConfigFile, type WorkerSettings } from './schema.js';
 
 export const configFileName = 'neurons.json';
@@ -64,6 +65,8 @@ export interface Config {
   output: string;
   /** Where the values came from: a configuration file, or the local environment's state file. */
   sources: string[];
+  /** One line for the user when the configuration named no registry and the local environment stands in for it. */
+  notice: string | undefined;
 }
 
 /** Overrides given on the command line; they win over environment variables, which win over the file. */
@@ -185,8 +188,26 @@ function resolvePlatforms(flags: string[] | undefined, variable: string | undefi
 }
 
 /**
+ * What the local environment recorded by `neurons env up` supplies when nothing names a registry: its registry, base
+ * images and package index (all trusting its CA). Undefined when no environment is recorded.
+ */
+async function localEnvironment(env: NodeJS.ProcessEnv, namespaceOverride: string | undefined): Promise<{ registry: ResolvedRegistry; baseImages: Record<BaseRuntime, string>; packageIndex: PackageIndexSetting; stateFile: string } | undefined> {
+  const state = await readEnvironmentState(environmentDirectory(env));
+  if (!state) return undefined;
+  const caPem = await readFile(state.caFile, 'utf8');
+  return {
+    registry: { host: state.registry.host, namespace: namespaceOverride ?? state.registry.namespace, credentials: { username: state.registry.username, password: state.registry.password }, ca: [caPem], plainHttp: false, insecure: false },
+    baseImages: state.baseImages,
+    packageIndex: { url: state.packageIndex.url, extraUrl: undefined, credentials: { username: state.packageIndex.username, password: state.packageIndex.password }, caPem },
+    stateFile: stateFile(state.directory),
+  };
+}
+
+/**
  * Resolves the configuration: the file (`neurons.json` at the repository root, or `--config`), then environment
- * variables, then flags. With no registry anywhere, the local environment recorded by `neurons env up` is the default.
+ * variables, then flags. With no registry anywhere, the local environment recorded by `neurons env up` is the default
+ * (registry, base images, package index); with a registry named, base images default to public ones and there is no
+ * package index unless one is configured.
  */
 export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides: ConfigOverrides, options: { requireRegistry?: boolean } = {}): Promise<Config> {
   // Lower-cased wherever it comes from: a CI's owner name (`TheHive-Project`) is not a valid repository path as is.
@@ -257,21 +278,19 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
     if (value !== undefined) checkBaseImage(value, { origin: variable });
   }
 
-  // The embedded default: whatever the configuration leaves open comes from the local environment, if one is up.
-  const state = await readEnvironmentState(environmentDirectory(env));
-  if (state) {
-    const caPem = await readFile(state.caFile, 'utf8');
-    if (registries.length === 0) {
-      registries.push({ host: state.registry.host, namespace: namespaceOverride ?? state.registry.namespace, credentials: { username: state.registry.username, password: state.registry.password }, ca: [caPem], plainHttp: false, insecure: false });
-      sources.push(`${state.directory}/state.json (registry)`);
-    }
-    baseImages.python ??= state.baseImages.python;
-    baseImages.go ??= state.baseImages.go;
-    baseImages.node ??= state.baseImages.node;
-    if (!packageIndex && !env['NEURONS_PIP_INDEX_URL']) {
-      packageIndex = { url: state.packageIndex.url, extraUrl: undefined, credentials: { username: state.packageIndex.username, password: state.packageIndex.password }, caPem };
-    }
+  // The embedded default, only when nothing names a registry. A named registry takes nothing from the environment: a
+  // machine where `neurons env up` once ran must not render `FROM 127.0.0.1:5443/...` for a production registry.
+  const local = registries.length === 0 ? await localEnvironment(env, namespaceOverride) : undefined;
+  if (local) {
+    registries.push(local.registry);
+    sources.push(`${local.stateFile} (registry)`);
   }
+  const defaultBaseImages = local?.baseImages ?? publicBaseImages;
+  baseImages.python ??= defaultBaseImages.python;
+  baseImages.go ??= defaultBaseImages.go;
+  baseImages.node ??= defaultBaseImages.node;
+  // NEURONS_PIP_INDEX_URL, below, replaces whichever index this is.
+  packageIndex ??= local?.packageIndex;
   if (env['NEURONS_PIP_INDEX_URL']) {
     const password = env['NEURONS_PIP_INDEX_PASSWORD'];
     registerSecret(password);
@@ -324,5 +343,12 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
     latest: fromFile.latest ?? false,
     output: path.resolve(overrides.output ?? env['NEURONS_OUTPUT'] ?? (fromFile.output ? path.resolve(base, fromFile.output) : 'catalogs')),
     sources,
+    notice: local ? `no registry configured: using the local environment (${local.registry.host}, from ${homeRelative(local.stateFile, env)})` : undefined,
   };
+}
+
+/** `~/...` for a path under the home folder, as a user would write it. */
+function homeRelative(file: string, env: NodeJS.ProcessEnv): string {
+  const home = env['HOME'];
+  return home && file.startsWith(`${home}/`) ? `~/${file.slice(home.length + 1)}` : file;
 }

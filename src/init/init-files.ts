@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checkRegistry } from '../config/check-values.js';
+import { publicBaseImages } from '../config/public-base-images.js';
 
 export type CiKind = 'github' | 'drone' | 'none';
 
@@ -14,12 +15,6 @@ export interface InitOptions {
   templatesDirectory: string;
 }
 
-/**
- * Public base images, the defaults of a repository that has no local environment: the official images, at the
- * versions the built-in templates are tested with. Point them at a mirror in neurons.json where Docker Hub is out
- * of reach or rate-limited.
- */
-export const publicBaseImages = { python: 'python:3.11-bookworm', node: 'node:18-bookworm', go: 'golang:1.19-bookworm' } as const;
 
 /** Where each CI's file goes, relative to the repository root. */
 export const ciFiles: Record<Exclude<CiKind, 'none'>, { template: string; target: string }> = {

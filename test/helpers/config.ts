@@ -16,4 +16,5 @@ export const testConfig: Config = {
   latest: false,
   output: '/tmp/out',
   sources: [],
+  notice: undefined,
 };

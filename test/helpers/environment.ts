@@ -16,6 +16,33 @@ export async function environmentState(): Promise<EnvironmentState> {
   return state;
 }
 
+/**
+ * The variables of a run that names a registry and should build as the local environment does. A named registry
+ * takes nothing from the environment's state (see `loadConfig`), so its base images and package index are given
+ * here. With `registry` (the environment's own, or a proxy in front of it), NEURONS_REGISTRY names it, with the
+ * environment's credentials and CA, and the base images are named through it: one registry for the whole run.
+ */
+export function environmentVariables(state: EnvironmentState, options: { registry?: string } = {}): Record<string, string> {
+  const host = options.registry ?? state.registry.host;
+  return {
+    ...(options.registry
+      ? { NEURONS_REGISTRY: options.registry, NEURONS_REGISTRY_USERNAME: state.registry.username, NEURONS_REGISTRY_PASSWORD: state.registry.password, NEURONS_REGISTRY_CA: state.caFile }
+      : {}),
+    NEURONS_BASE_PYTHON: throughHost(state.baseImages.python, state.registry.host, host),
+    NEURONS_BASE_NODE: throughHost(state.baseImages.node, state.registry.host, host),
+    NEURONS_BASE_GO: throughHost(state.baseImages.go, state.registry.host, host),
+    NEURONS_PIP_INDEX_URL: state.packageIndex.url,
+    NEURONS_PIP_INDEX_USERNAME: state.packageIndex.username,
+    NEURONS_PIP_INDEX_PASSWORD: state.packageIndex.password,
+    NEURONS_PIP_INDEX_CA: state.caFile,
+  };
+}
+
+/** An image reference of the environment's registry, named through another host. */
+function throughHost(image: string, from: string, to: string): string {
+  return image.startsWith(`${from}/`) ? `${to}${image.slice(from.length)}` : image;
+}
+
 export function registryClient(state: EnvironmentState, credentials = true): RegistryClient {
   return new RegistryClient({
     host: state.registry.host,

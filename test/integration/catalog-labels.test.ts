@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerId } from '../../src/definitions/version.js';
 import type { CatalogIndex } from '../../src/catalog/index-file.js';
 import type { EnvironmentState } from '../../src/environment/state.js';
-import { copyFixture, environmentState, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
+import { copyFixture, environmentState, environmentVariables, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
 import { startRegistryProxy, type RegistryProxy } from '../helpers/registry-proxy.js';
 
 type Entry = Record<string, unknown> & { name: string; version: string; dockerImage: string };
@@ -108,14 +108,8 @@ describe('catalog entries backed by their own image', () => {
     await writeFile(path.join(certs, 'bundle.pem'), `${caPem}\n${proxy.caPem}`);
     authconfig = { username: state.registry.username, password: state.registry.password, serveraddress: proxy.host };
     namespace = uniqueNamespace('labels');
-    env = {
-      NEURONS_REGISTRY: proxy.host,
-      NEURONS_REGISTRY_USERNAME: state.registry.username,
-      NEURONS_REGISTRY_PASSWORD: state.registry.password,
-      NEURONS_REGISTRY_CA: path.join(certs, 'bundle.pem'),
-      // The base images through the proxy too: one registry, one set of credentials for the run.
-      ...Object.fromEntries(Object.entries(state.baseImages).map(([runtime, image]) => [`NEURONS_BASE_${runtime.toUpperCase()}`, image.replace(state.registry.host, proxy.host)])),
-    };
+    // The base images through the proxy too: one registry, one set of credentials for the run.
+    env = { ...environmentVariables(state, { registry: proxy.host }), NEURONS_REGISTRY_CA: path.join(certs, 'bundle.pem') };
     // The fixture's HashCalc folder alone (three flavors, one folder build), with what the failures below use: a
     // requirements file that cannot install and a program that fails, present from the start so that the folder's
     // other flavors keep their inputs whatever MD5 1.1 does.

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentState } from '../../src/environment/state.js';
 import { RegistryClient } from '../../src/registry/client.js';
-import { copyFixture, environmentState, registryClient, runCli, uniqueNamespace } from '../helpers/environment.js';
+import { copyFixture, environmentState, environmentVariables, registryClient, runCli, uniqueNamespace } from '../helpers/environment.js';
 
 async function editJson(file: string, edit: (value: Record<string, unknown>) => void): Promise<void> {
   const value = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
@@ -62,13 +62,14 @@ describe('failures are contained, coded, and never published', () => {
       JSON.stringify({ registries: [{ host: state.registry.host, namespace: uniqueNamespace('auth'), username: state.registry.username, passwordEnv: 'WRONG_PASSWORD', ca: [state.caFile] }] }),
     );
     const wrong = 'definitely-not-the-password';
-    // Base images live in the same registry: resolving them is the first thing refused.
-    const early = await runCli(['pipeline', '--repo', repo, '--output', output, '--only', 'UrlInspect'], { WRONG_PASSWORD: wrong });
+    // Base images live in the same registry (given explicitly: a named registry takes none from the environment):
+    // resolving them is the first thing refused.
+    const early = await runCli(['pipeline', '--repo', repo, '--output', output, '--only', 'UrlInspect'], { ...environmentVariables(state), WRONG_PASSWORD: wrong });
     expect(early.status).toBe(3);
     // The environment's registry delegates to a token service: that is what refused, and the error names it.
     expect(early.stderr).toMatch(new RegExp(`REGISTRY_AUTH: token service https://\\S+ .*of registry ${state.registry.host.replaceAll('.', '\\.')} answered 401`));
     // Offline (bases by tag): the registry is still read before anything is built, and refuses.
-    const result = await runCli(['pipeline', '--repo', repo, '--output', output, '--only', 'UrlInspect', '--offline'], { WRONG_PASSWORD: wrong });
+    const result = await runCli(['pipeline', '--repo', repo, '--output', output, '--only', 'UrlInspect', '--offline'], { ...environmentVariables(state), WRONG_PASSWORD: wrong });
     expect(result.status).toBe(3);
     expect(result.stderr).toContain('REGISTRY_AUTH');
     expect(result.stderr).not.toMatch(/^building/m);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogIndex } from '../../src/catalog/index-file.js';
 import type { EnvironmentState } from '../../src/environment/state.js';
 import { layerTitled, readArtifactManifest } from '../../src/registry/artifact.js';
-import { copyFixture, environmentState, registryClient, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
+import { copyFixture, environmentState, environmentVariables, registryClient, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
 import { startFaultProxy, type FaultKind, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
 import { startPutServer, type PutServer } from '../unit/catalog/put-server.js';
 
@@ -103,15 +103,8 @@ describe('every stage through injected faults', () => {
     // The engine's Docker client credentials for the proxy's host, for `update --pull`.
     const auth = Buffer.from(`${state.registry.username}:${state.registry.password}`).toString('base64');
     await writeFile(path.join(work, 'config.json'), JSON.stringify({ auths: { [registry.host]: { auth } } }));
-    env = {
-      NEURONS_REGISTRY: registry.host,
-      NEURONS_NAMESPACE: namespace,
-      NEURONS_REGISTRY_USERNAME: state.registry.username,
-      NEURONS_REGISTRY_PASSWORD: state.registry.password,
-      NEURONS_REGISTRY_CA: state.caFile,
-      DOCKER_CONFIG: work,
-      ...Object.fromEntries(Object.entries(state.baseImages).map(([runtime, image]) => [`NEURONS_BASE_${runtime.toUpperCase()}`, image.replace(state.registry.host, registry.host)])),
-    };
+    // The registry through the proxy, base images included; the package index as the environment serves it.
+    env = { ...environmentVariables(state, { registry: registry.host }), NEURONS_NAMESPACE: namespace, DOCKER_CONFIG: work };
     const keys = await runCli(['keys', 'generate', '--out', work]);
     expect(keys.status, keys.stderr).toBe(0);
   });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentState } from '../../src/environment/state.js';
 import { RegistryClient } from '../../src/registry/client.js';
-import { copyFixture, environmentState, registryLog, runCli, uniqueNamespace } from '../helpers/environment.js';
+import { copyFixture, environmentState, environmentVariables, registryLog, runCli, uniqueNamespace } from '../helpers/environment.js';
 
 interface Summary {
   type: 'summary';
@@ -63,7 +63,7 @@ describe('publishing only what changed, to every registry, never overwriting a v
     const registries = [state.registry.host, state.mirror.host].map((host) => ({ host, namespace, username: state.registry.username, passwordEnv: 'TEST_REGISTRY_PASSWORD', ca: [state.caFile] }));
     await writeFile(path.join(repo, 'neurons.json'), JSON.stringify({ registries }));
     const mirrorOffset = await registryLog.size(state, 'mirror');
-    const run = await pipeline(repo, only, { TEST_REGISTRY_PASSWORD: state.registry.password });
+    const run = await pipeline(repo, only, { ...environmentVariables(state), TEST_REGISTRY_PASSWORD: state.registry.password });
     expect(run.status).toBe(0);
     const references = run.summary.outcomes.flatMap((outcome) => outcome.images.map((image) => image.reference));
     expect(references.filter((reference) => reference.startsWith(`${state.mirror.host}/`))).toHaveLength(references.length / 2);

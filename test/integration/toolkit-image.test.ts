@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentState } from '../../src/environment/state.js';
-import { copyFixture, environmentState, registryClient, root, uniqueNamespace } from '../helpers/environment.js';
+import { copyFixture, environmentState, environmentVariables, registryClient, root, uniqueNamespace } from '../helpers/environment.js';
 
 interface Run {
   status: number;
@@ -61,6 +61,8 @@ describe('the toolkit image', () => {
   it('builds and pushes through the engine socket to the TLS registry, without showing the password', async () => {
     const repo = await copyFixture();
     const namespace = uniqueNamespace('toolkit');
+    // The environment's base images and package index, named as the registry is (NEURONS_TRUST_CA trusts its CA).
+    const { NEURONS_PIP_INDEX_CA: _hostCa, ...variables } = environmentVariables(state);
     const pushed = await run('docker', [
       'run', '--rm', '--network', 'host',
       '-v', '/var/run/docker.sock:/var/run/docker.sock',
@@ -72,14 +74,13 @@ describe('the toolkit image', () => {
       // The password reaches the container through the environment of `docker run`, never its command line.
       '-e', 'PLUGIN_PASSWORD',
       '-e', 'NEURONS_TRUST_CA=/ca.crt',
-      '-e', `NEURONS_BASE_PYTHON=${state.baseImages.python}`,
-      '-e', `NEURONS_BASE_NODE=${state.baseImages.node}`,
-      '-e', `NEURONS_BASE_GO=${state.baseImages.go}`,
+      // By name only: the values (the index password among them) come from the environment of `docker run`.
+      ...Object.keys(variables).flatMap((name) => ['-e', name]),
       '-e', 'PLUGIN_COMMAND=push',
       '-e', 'PLUGIN_ONLY=FileTriage',
       '-e', 'PLUGIN_SKIP_TESTS=true',
       tag,
-    ], { ...process.env, PLUGIN_PASSWORD: state.registry.password });
+    ], { ...process.env, ...variables, PLUGIN_PASSWORD: state.registry.password });
     expect(pushed.status, pushed.output).toBe(0);
     expect(pushed.output).toMatch(/FileTriage_1_0\s+pushed/);
     expect(pushed.output).not.toContain(state.registry.password);

@@ -5,7 +5,8 @@ import { catalogWorkers } from '../../catalog/catalog-workers.js';
 import { registryEntryVerifier } from '../../catalog/entry-image-verifier.js';
 import { produceCatalogs, type CatalogStageResult } from '../../catalog/produce-catalogs.js';
 import { refreshCatalogs } from '../../catalog/refresh-catalogs.js';
-import { loadConfig, type Config } from '../../config/load-config.js';
+import type { Config } from '../../config/load-config.js';
+import { loadCommandConfig } from '../load-command-config.js';
 import { discoverRepository } from '../../definitions/discover.js';
 import { ExitCode, UsageError } from '../../errors/neurons-error.js';
 import { formatProblem } from '../../errors/problem.js';
@@ -37,7 +38,7 @@ export const catalogCommand: Command = {
     // `--registry ghcr.io/thehive-project`: a host and a namespace in one reference, as catalogs name them.
     const registryReference = text('registry');
     const slash = registryReference?.indexOf('/') ?? -1;
-    const config = await loadConfig(repo, io.env, {
+    const config = await loadCommandConfig(io, repo, {
       ...(registryReference ? { registry: slash > 0 ? registryReference.slice(0, slash) : registryReference } : {}),
       ...(registryReference && slash > 0 ? { namespace: registryReference.slice(slash + 1) } : {}),
       ...(text('channel') ? { channel: text('channel') as string } : {}),

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { type CliIo, type Command, type OptionSpec, type ParsedValues, stringOption } from '../command.js';
 import { configOption, detectionOptionDocs, jsonOption, offlineOption, onlyOption, repoOption } from '../common-options.js';
 import { prepareBuildSettings } from '../../build/build-settings.js';
-import { loadConfig, type Config } from '../../config/load-config.js';
+import type { Config } from '../../config/load-config.js';
+import { loadCommandConfig } from '../load-command-config.js';
 import { splitInvalidFlavors } from '../../definitions/buildable.js';
 import { discoverRepository } from '../../definitions/discover.js';
 import { detectChanges, type DetectMode, type Detection } from '../../detect/detect.js';
@@ -39,7 +40,7 @@ export const detectionOptions = {
 export async function detectFromOptions(io: CliIo, values: ParsedValues): Promise<{ repo: string; config: Config; discovery: Discovery; detection: Omit<Detection, 'decisions' | 'prepared'> }> {
   const text = (name: string): string | undefined => stringOption(values, name);
   const repo = path.resolve(io.cwd, text('repo') ?? '.');
-  const config = await loadConfig(repo, io.env, text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {});
+  const config = await loadCommandConfig(io, repo, text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {});
   const discovery = await discoverRepository(repo, { definitionsOnly: false });
   for (const problem of discovery.errors) io.stderr.write(`error   ${maskSecrets(formatProblem(problem))}\n`);
   // As the pipeline builds them: an invalid definition leaves out its own flavor, not its folder.

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Command } from '../command.js';
 import { configOption, offlineOption, onlyOption, repoOption } from '../common-options.js';
 import { prepareBuildSettings } from '../../build/build-settings.js';
-import { loadConfig } from '../../config/load-config.js';
+import { loadCommandConfig } from '../load-command-config.js';
 import { discoverRepository } from '../../definitions/discover.js';
 import { ExitCode } from '../../errors/neurons-error.js';
 import { formatProblem } from '../../errors/problem.js';
@@ -24,7 +24,7 @@ export const generateCommand: Command = {
   async run(io, values) {
     const repo = path.resolve(io.cwd, typeof values['repo'] === 'string' ? values['repo'] : '.');
     const out = path.resolve(io.cwd, typeof values['output'] === 'string' ? values['output'] : path.join(repo, 'build', 'dockerfiles'));
-    const config = await loadConfig(repo, io.env, typeof values['config'] === 'string' ? { configFile: path.resolve(io.cwd, values['config']) } : {});
+    const config = await loadCommandConfig(io, repo, typeof values['config'] === 'string' ? { configFile: path.resolve(io.cwd, values['config']) } : {});
     const discovery = await discoverRepository(repo, { definitionsOnly: false });
     for (const problem of discovery.errors) io.stderr.write(`error   ${formatProblem(problem)}\n`);
     const only = (values['only'] as string[] | undefined) ?? [];

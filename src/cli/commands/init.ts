@@ -4,7 +4,8 @@ import path from 'node:path';
 import { type Command, stringOption } from '../command.js';
 import { repoOption } from '../common-options.js';
 import { ExitCode, UsageError } from '../../errors/neurons-error.js';
-import { ciFiles, initFiles, publicBaseImages, type CiKind } from '../../init/init-files.js';
+import { publicBaseImages } from '../../config/public-base-images.js';
+import { ciFiles, initFiles, type CiKind } from '../../init/init-files.js';
 import { formatPlatform, parsePlatform } from '../../oci/platform.js';
 import { packageRoot } from '../../util/package-root.js';
 

@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type CliIo, type Command, type OptionDoc, type OptionSpec, type ParsedValues, stringOption } from '../command.js';
 import { baselineSpec, channelOption, configOption, detectionOptionDocs, namespaceOption, offlineOption, onlyOption, repoOption, skipTestsOption } from '../common-options.js';
-import { loadConfig } from '../../config/load-config.js';
+import { loadConfig, type ConfigOverrides } from '../../config/load-config.js';
 import { localConfig } from '../../images/local-images.js';
+import { loadCommandConfig } from '../load-command-config.js';
 import { ExitCode, UsageError } from '../../errors/neurons-error.js';
 import { formatProblem, type Problem } from '../../errors/problem.js';
 import { splitByBaseline } from '../../definitions/baseline.js';
@@ -105,14 +106,16 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
   const local = Boolean(values['local']);
   if (local && text('registry')) throw new UsageError({ code: 'USAGE', message: '--local keeps the images in the engine: --registry does not apply', hint: 'leave out --registry (or --local, to push to that registry)' });
   if (text('save') && !local) throw new UsageError({ code: 'USAGE', message: '--save archives the images of a local run', hint: 'add --local' });
-  const loaded = await loadConfig(repo, io.env, {
+  // A local run needs no registry, and names none: the local environment's notice would mislead it.
+  const load = local ? (overrides: ConfigOverrides) => loadConfig(repo, io.env, overrides, { requireRegistry: false }) : (overrides: ConfigOverrides) => loadCommandConfig(io, repo, overrides);
+  const loaded = await load({
     ...(text('registry') ? { registry: text('registry') as string } : {}),
     ...(text('namespace') ? { namespace: text('namespace') as string } : {}),
     ...(text('channel') ? { channel: text('channel') as string } : {}),
     ...(text('output') ? { output: path.resolve(io.cwd, text('output') as string) } : {}),
     ...(text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {}),
     ...(values['platform'] ? { platforms: values['platform'] as string[] } : {}),
-  }, { requireRegistry: !local });
+  });
   const config = local ? localConfig(loaded, (text('namespace') ?? io.env['NEURONS_NAMESPACE'])?.toLowerCase()) : loaded;
   // Checked before anything is built: a CI run that must sign and cannot fails at once.
   const policy = stages.catalog ? await signingPolicy(io, values) : { signingKey: undefined, allowUnsigned: false };

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { type Command, stringOption } from '../command.js';
 import { channelOption, configOption, namespaceOption, skipTestsOption } from '../common-options.js';
-import { loadConfig } from '../../config/load-config.js';
+import { loadCommandConfig } from '../load-command-config.js';
 import { NeuronsError, UsageError } from '../../errors/neurons-error.js';
 import { runPipeline } from '../../pipeline.js';
 import { folderTarget } from '../../publish/targets.js';
@@ -65,12 +65,12 @@ export const watchCommand: Command = {
         return;
       }
       log({ event: 'run', head, since: state.lastPublished ?? null });
-      const config = await loadConfig(source.directory, io.env, {
+      const config = await loadCommandConfig(io, source.directory, {
         ...(text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {}),
         ...(text('namespace') ? { namespace: text('namespace') as string } : {}),
         ...(text('channel') ? { channel: text('channel') as string } : {}),
         ...(text('output') ? { output: path.resolve(io.cwd, text('output') as string) } : {}),
-      });
+      }, (line) => log({ event: 'log', line }));
       const report = await runPipeline({
         repo: source.directory, config, docker, only: [], dryRun: false, offline: false, force: false, concurrency: 2, shard: undefined,
         // Since the last published commit: git names the candidates, build inputs decide.

@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain as run } from '../helpers/memory-io.js';
@@ -51,5 +52,21 @@ describe('neurons validate --baseline', () => {
     expect(await run(['validate', '--baseline', 'nope.json'], repo)).toMatchObject({ code: 2, stderr: expect.stringContaining('BASELINE_INVALID') });
     await writeFile(path.join(repo, 'bad.json'), JSON.stringify({ version: 1, problems: [{ code: 'X' }] }));
     expect(await run(['validate', '--baseline', 'bad.json'], repo)).toMatchObject({ code: 2, stderr: expect.stringMatching(/bad\.json \(\/problems\/0\): BASELINE_INVALID/) });
+  });
+
+  it('plan and detect fail on new problems only: a CI matrix step is not blocked by a known one', async () => {
+    const repo = await writeTree(tree);
+    const baseline = path.join(repo, 'neurons-baseline.json');
+    expect((await run(['validate', '--write-baseline', baseline], repo)).code).toBe(0);
+    // Git mode without a base, offline: no registry is read (the one named listens nowhere).
+    const env = { NEURONS_ENV_DIR: await mkdtemp(path.join(tmpdir(), 'neurons-no-env-')), NEURONS_REGISTRY: '127.0.0.1:1', NEURONS_NAMESPACE: 'acme', NEURONS_BASE_PYTHON: 'python:3.11-bookworm' };
+    for (const command of ['plan', 'detect']) {
+      const args = [command, '--mode', 'git', '--offline'];
+      expect((await run(args, repo, env)).code, command).toBe(1);
+      const known = await run([...args, '--baseline', baseline], repo, env);
+      expect(known.code, `${command}: ${known.stderr}`).toBe(0);
+    }
+    await writeFile(path.join(repo, 'analyzers/Echo/Echo.json'), definitionText({ version: 'latest' }));
+    expect((await run(['plan', '--mode', 'git', '--offline', '--baseline', baseline], repo, env)).code).toBe(1);
   });
 });

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { commands } from './commands.js';
 import { canonicalValues, parserOptions, type CliIo, type Command, type ParsedValues } from './command.js';
@@ -6,6 +7,7 @@ import { argvFromPluginSettings } from './plugin-settings.js';
 import { ExitCode, NeuronsError } from '../errors/neurons-error.js';
 import { formatProblem } from '../errors/problem.js';
 import { maskSecrets } from '../util/mask.js';
+import { packageRoot } from '../util/package-root.js';
 
 async function helpText(): Promise<string> {
   const lines = ['Usage: neurons <command> [options]', '', 'Commands:'];
@@ -34,9 +36,9 @@ export function commandHelp(command: Command): string {
   return lines.join('\n');
 }
 
-/** The package's own version (`--version`), read once from package.json next to `dist/` and `src/`. */
+/** The package's own version (`--version`), from its package.json. */
 async function packageVersion(): Promise<string> {
-  const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  const manifest = JSON.parse(await readFile(path.join(packageRoot(), 'package.json'), 'utf8')) as { version?: string };
   return manifest.version ?? 'unknown';
 }
 

@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, open, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,8 +14,6 @@ interface Descriptor {
   platform?: { os: string; architecture: string };
 }
 
-const logSince = (state: EnvironmentState, offset: number): Promise<string> => registryLog.since(state, offset);
-const logSize = (state: EnvironmentState): Promise<number> => registryLog.size(state);
 
 /** Blob uploads completed in `namespace` (the PUT that closes an upload session names the digest), from the access log. */
 function uploadedDigests(log: string, namespace: string): string[] {
@@ -47,9 +45,9 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
     await writeFile(path.join(certDir, 'ca.crt'), await readFile(state.caFile));
     repo = await copyFixture();
     namespace = uniqueNamespace('asm');
-    const offset = await logSize(state);
+    const offset = await registryLog.size(state);
     first = await runCli(['push', '--repo', repo, '--only', 'HashCalc', '--only', 'UrlInspect', '--namespace', namespace, '--json']);
-    firstLog = await logSince(state, offset);
+    firstLog = await registryLog.since(state, offset);
   });
 
   afterAll(async () => {
@@ -126,10 +124,10 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
   });
 
   it('uploads nothing on a second run with nothing changed', async () => {
-    const offset = await logSize(state);
+    const offset = await registryLog.size(state);
     const second = await runCli(['push', '--repo', repo, '--only', 'HashCalc', '--only', 'UrlInspect', '--namespace', namespace, '--json']);
     expect(second.status, second.stderr).toBe(0);
-    const log = await logSince(state, offset);
+    const log = await registryLog.since(state, offset);
     expect(log).toMatch(new RegExp(`"(HEAD|GET) /v2/${namespace}/`));
     expect(log).not.toMatch(new RegExp(`"(PUT|POST|PATCH) /v2/${namespace}/`));
   });

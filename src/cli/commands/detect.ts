@@ -40,8 +40,13 @@ export const detectionOptions = {
 } satisfies OptionSpec;
 
 /** Configuration, discovery and detection from the command line, as `detect` and `plan` share them. */
-export async function detectFromOptions(io: CliIo, values: ParsedValues): Promise<{ repo: string; config: Config; discovery: Discovery; detection: Omit<Detection, 'decisions' | 'prepared'> }> {
+/**
+ * `newProblems`: the validation errors `--baseline` does not list (all of them without one): what makes `detect` and
+ * `plan` fail. Invalid flavors are left out either way.
+ */
+export async function detectFromOptions(io: CliIo, values: ParsedValues): Promise<{ repo: string; config: Config; discovery: Discovery; detection: Omit<Detection, 'decisions' | 'prepared'>; newProblems: number }> {
   const text = (name: string): string | undefined => stringOption(values, name);
+  const baseline = await baselineOption(io, values);
   const repo = path.resolve(io.cwd, text('repo') ?? '.');
   const config = await loadCommandConfig(io, repo, text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {});
   const discovery = await discoverRepository(repo, { definitionsOnly: false });
@@ -68,7 +73,7 @@ export async function detectFromOptions(io: CliIo, values: ParsedValues): Promis
       force: false,
       env: io.env,
     });
-    return { repo, config, discovery, detection };
+    return { repo, config, discovery, detection, newProblems: splitByBaseline(discovery.errors, baseline).fresh.length };
   } finally {
     await resolver?.close();
     await clients.close();
@@ -83,9 +88,7 @@ export const detectCommand: Command = {
   async run(io, values) {
     const started = Date.now();
     if (values['comment'] && stringOption(values, 'pr') === undefined) throw new UsageError({ code: 'USAGE', message: '--comment needs --pr N', hint: 'the comment goes on that pull request' });
-    // Problems the baseline lists are known: only new ones fail the command (the flavors are left out either way).
-    const baseline = await baselineOption(io, values);
-    const { config, discovery, detection } = await detectFromOptions(io, values);
+    const { config, discovery, detection, newProblems } = await detectFromOptions(io, values);
     if (values['json']) {
       const rebuild = detection.rebuild.map(({ kind, directory, flavors, reasons, refused }) => ({ kind, directory, flavors, reasons, refused }));
       io.stdout.write(`${JSON.stringify({ rebuild, removed: detection.removed, unchanged: detection.unchanged, mode: detection.mode, source: detection.source, digestChecks: detection.digestChecks })}\n`);
@@ -107,6 +110,6 @@ export const detectCommand: Command = {
       );
       io.stderr.write(`pull request comment ${posted.action}: ${posted.url}\n`);
     }
-    return splitByBaseline(discovery.errors, baseline).fresh.length > 0 ? ExitCode.failure : ExitCode.ok;
+    return newProblems > 0 ? ExitCode.failure : ExitCode.ok;
   },
 };

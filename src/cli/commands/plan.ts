@@ -3,8 +3,6 @@ import { UsageError } from '../../errors/neurons-error.js';
 import { assignShards, estimateCosts } from '../../plan/shards.js';
 import { detectFromOptions, detectionOptions } from './detect.js';
 import { appendStepOutputs } from '../../github-actions/job-files.js';
-import { baselineOption } from '../baseline-option.js';
-import { splitByBaseline } from '../../definitions/baseline.js';
 
 // Commenting on a pull request is `detect --comment`'s: plan's output is for the CI, not for people.
 const { comment: _comment, ...planDetectionOptions } = detectionOptions;
@@ -23,9 +21,8 @@ export const planCommand: Command = {
     if (!Number.isInteger(count) || count < 1 || count > 256) throw new UsageError({ code: 'USAGE', message: `--shards must be a whole number from 1 to 256, not ${String(values['shards'])}`, hint: 'GitHub allows at most 256 matrix jobs' });
     const format = String(values['format'] ?? (values['json'] ? 'json' : 'text'));
     if (!['text', 'json', 'github', 'drone'].includes(format)) throw new UsageError({ code: 'USAGE', message: `unknown --format '${format}'`, hint: 'use text, json, github or drone' });
-    // Problems the baseline lists are known: only new ones fail the plan (a CI's matrix step fails with it).
-    const baseline = await baselineOption(io, values);
-    const { repo, discovery, detection } = await detectFromOptions(io, values);
+    // Only problems the baseline does not list fail the plan (a CI's matrix step fails with it).
+    const { repo, discovery, detection, newProblems } = await detectFromOptions(io, values);
     const rebuild = new Set(detection.rebuild.map((worker) => worker.path));
     const shards = assignShards(await estimateCosts(repo, discovery.workers), count).map((shard) => ({
       ...shard,
@@ -45,6 +42,6 @@ export const planCommand: Command = {
     else {
       for (const shard of shards) io.stdout.write(`shard ${shard.shard}: ${shard.folders.length} folder(s), ${shard.rebuild.length} to rebuild${shard.rebuild.length > 0 ? `: ${shard.rebuild.join(' ')}` : ''}\n`);
     }
-    return splitByBaseline(discovery.errors, baseline).fresh.length > 0 ? 1 : 0;
+    return newProblems > 0 ? 1 : 0;
   },
 };

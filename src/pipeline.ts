@@ -4,6 +4,7 @@ import { buildUnit, prepareFolderBuild, unitKey, type BuildSettings, type Prepar
 import type { KnownImage } from './catalog/assemble-catalogs.js';
 import { catalogWorkers } from './catalog/catalog-workers.js';
 import { produceCatalogs } from './catalog/produce-catalogs.js';
+import { reportTemplatesArchive } from './catalog/report-templates-archive.js';
 import type { Config } from './config/load-config.js';
 import { splitInvalidFlavors, type ExcludedFlavor } from './definitions/buildable.js';
 import { discoverRepository } from './definitions/discover.js';
@@ -444,6 +445,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
           return revision ? [[worker.path, revision] as const] : [];
         })),
         pushed: run.pushed,
+        reportTemplates: reportTemplatesArchive(discovery),
         now: new Date(),
       });
       report.missing = result.missing;

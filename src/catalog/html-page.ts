@@ -3,11 +3,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../util/package-root.js';
 import type { CatalogEntry, CatalogRecord } from './assemble-catalogs.js';
+import type { CatalogIndex } from './index-file.js';
+import { reportTemplatesFileName } from './publication.js';
 
 let template: Handlebars.TemplateDelegate | undefined;
 
 /** A page for people: every worker of the default catalogs, searchable and filterable, with no external asset. */
-export function renderCatalogPage(options: { entries: Array<{ entry: CatalogEntry; record: CatalogRecord }>; registry: string; serial: number; created: string }): string {
+export function renderCatalogPage(options: { entries: Array<{ entry: CatalogEntry; record: CatalogRecord }>; index: Pick<CatalogIndex, 'registry' | 'serial' | 'created' | 'attachments'> }): string {
   // Handlebars escapes every value: definitions cannot inject markup into the page.
   template ??= Handlebars.create().compile(readFileSync(path.join(packageRoot(), 'templates', 'catalog.html.hbs'), 'utf8'));
   const workers: Array<Record<string, unknown> & { kind: string }> = options.entries.map(({ entry, record }) => ({
@@ -24,8 +26,9 @@ export function renderCatalogPage(options: { entries: Array<{ entry: CatalogEntr
     total: workers.length,
     analyzers: workers.filter((worker) => worker.kind === 'analyzer').length,
     responders: workers.filter((worker) => worker.kind === 'responder').length,
-    registry: options.registry,
-    serial: options.serial,
-    created: options.created,
+    registry: options.index.registry,
+    serial: options.index.serial,
+    created: options.index.created,
+    reportTemplates: options.index.attachments?.[reportTemplatesFileName] ? reportTemplatesFileName : undefined,
   });
 }

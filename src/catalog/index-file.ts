@@ -38,6 +38,11 @@ export interface CatalogIndex {
   expires: string;
   registry: string;
   catalogs: Record<string, { sha256: string; entries: number }>;
+  /**
+   * Files published beside the catalogs (`report-templates.zip`), under their name and as
+   * `report-templates-<sha256>.zip`; absent when there are none.
+   */
+  attachments?: Record<string, { sha256: string; bytes: number }>;
   flavors: IndexedFlavor[];
 }
 
@@ -48,6 +53,7 @@ export function buildIndex(options: {
   expiresInDays: number;
   registry: string;
   files: Map<string, Buffer>;
+  attachments?: Map<string, Buffer>;
   entryCounts: Map<string, number>;
   records: CatalogRecord[];
   /** This run's build inputs, by flavor id: only of images this run pushed or found unchanged. */
@@ -92,6 +98,7 @@ export function buildIndex(options: {
     expires: new Date(options.now.getTime() + options.expiresInDays * 86_400_000).toISOString(),
     registry: options.registry,
     catalogs: Object.fromEntries([...options.files].map(([file, bytes]) => [file, { sha256: sha256Hex(bytes), entries: options.entryCounts.get(file) ?? 0 }])),
+    ...(options.attachments?.size ? { attachments: Object.fromEntries([...options.attachments].map(([file, bytes]) => [file, { sha256: sha256Hex(bytes), bytes: bytes.length }])) } : {}),
     flavors: [...flavors.values()],
   };
 }

@@ -10,7 +10,7 @@ import { catalogFileName, type CatalogVariant } from './catalog-entry.js';
 import { renderCatalogPage } from './html-page.js';
 import { buildIndex, serializeJson, type CatalogIndex } from './index-file.js';
 import { readPublished, type PublishedState } from './published-state.js';
-import { indexFileName, makePublication, pageFileName, sha256Hex } from './publication.js';
+import { indexFileName, makePublication, pageFileName, reportTemplatesFileName, sha256Hex } from './publication.js';
 import { signBytes } from './signing.js';
 
 /** A publisher that lost a race starts again from what is published now, a few times. */
@@ -36,6 +36,12 @@ export interface CatalogStageOptions {
   revisions: Map<string, string>;
   /** Images this run pushed, by manifest digest: built from their definitions, so their labels need no read. */
   pushed: KnownImage[];
+  /**
+   * `report-templates.zip` as this run makes it from the repository, `none` when the repository has no
+   * `thehive-templates/` (a published one is withdrawn); undefined keeps what is published (the templates could not
+   * be read, or were not looked at).
+   */
+  reportTemplates?: Buffer | 'none' | undefined;
   now: Date;
 }
 
@@ -109,6 +115,9 @@ async function produceOnce(options: CatalogStageOptions, ownCommits: Set<string>
     catalogs.set(file, bytes);
     counts.set(file, published.catalogs.get(file)?.length ?? 0);
   }
+  const attachments = new Map(published.attachments);
+  if (options.reportTemplates === 'none') attachments.delete(reportTemplatesFileName);
+  else if (options.reportTemplates) attachments.set(reportTemplatesFileName, options.reportTemplates);
   const index = buildIndex({
     serial: published.serial + 1,
     signed: options.signingKey !== undefined,
@@ -116,13 +125,14 @@ async function produceOnce(options: CatalogStageOptions, ownCommits: Set<string>
     expiresInDays: options.expiresInDays,
     registry: `${options.registry.host}/${options.registry.namespace}`,
     files: catalogs,
+    attachments,
     entryCounts: counts,
     records: assembled.records,
     buildInputDigests: options.buildInputDigests,
     previous: published.index?.flavors ?? [],
     revisions: options.revisions,
   });
-  const files = await signAndPublish({ index, catalogs, page: renderPage(assembled, index, options.channel), signingKey: options.signingKey, targets: options.targets, ownCommits });
+  const files = await signAndPublish({ index, catalogs, attachments, page: renderPage(assembled, index, options.channel), signingKey: options.signingKey, targets: options.targets, ownCommits });
   return { files, index, missing: assembled.missing, kept: assembled.kept, reads: assembled.reads };
 }
 
@@ -130,11 +140,12 @@ async function produceOnce(options: CatalogStageOptions, ownCommits: Set<string>
  * Signs the index and switches every target to the publication (recorded in `ownCommits` first: see
  * readPublished). Returns the names a reader uses: the named catalogs, the page, the index.
  */
-export async function signAndPublish(options: { index: CatalogIndex; catalogs: Map<string, Buffer>; page: string; signingKey: { pem: string; origin: string } | undefined; targets: PublishTarget[]; ownCommits: Set<string> }): Promise<string[]> {
+export async function signAndPublish(options: { index: CatalogIndex; catalogs: Map<string, Buffer>; attachments: Map<string, Buffer>; page: string; signingKey: { pem: string; origin: string } | undefined; targets: PublishTarget[]; ownCommits: Set<string> }): Promise<string[]> {
   const { signingKey } = options;
   const publication = makePublication({
     index: serializeJson(options.index),
     catalogs: options.catalogs,
+    attachments: options.attachments,
     sign: signingKey && ((bytes) => signBytes(bytes, signingKey.pem, signingKey.origin)),
     extra: new Map([[pageFileName, Buffer.from(options.page)]]),
   });
@@ -147,5 +158,5 @@ function renderPage(assembled: Awaited<ReturnType<typeof assembleCatalogs>>, ind
   const variant: CatalogVariant = channel === 'devel' ? 'devel' : 'default';
   const records = assembled.records.filter((record) => record.catalog === catalogFileName(record.kind, variant));
   const entries = records.map((record) => ({ record, entry: assembled.catalogs.get(record.catalog)?.find((entry: CatalogEntry) => entry['name'] === record.name) ?? {} }));
-  return renderCatalogPage({ entries, registry: index.registry, serial: index.serial, created: index.created });
+  return renderCatalogPage({ entries, index });
 }

@@ -2,7 +2,7 @@ import type { PublishTarget } from '../publish/publish-target.js';
 import type { CatalogEntry } from './assemble-catalogs.js';
 import { catalogFileName, type CatalogVariant } from './catalog-entry.js';
 import type { CatalogIndex } from './index-file.js';
-import { catalogObjectName, indexFileName, indexFormat, legacyIndexFormat, legacySignatureFileName, sha256Hex } from './publication.js';
+import { attachmentObjectName, catalogObjectName, indexFileName, indexFiles, indexFormat, legacyIndexFormat, legacySignatureFileName, sha256Hex } from './publication.js';
 
 const allVariants: CatalogVariant[] = ['default', 'stable', 'devel'];
 
@@ -17,6 +17,8 @@ export interface PublishedState {
   location: string | undefined;
   catalogBytes: Map<string, Buffer>;
   catalogs: Map<string, CatalogEntry[]>;
+  /** The attachments the index lists (`report-templates.zip`), read by hash and checked against it. */
+  attachments: Map<string, Buffer>;
 }
 
 interface ParsedIndex {
@@ -25,6 +27,7 @@ interface ParsedIndex {
   signed?: boolean;
   catalogs: Record<string, { sha256: string }>;
   flavors: CatalogIndex['flavors'];
+  bytes: Buffer;
 }
 
 /**
@@ -50,7 +53,7 @@ export async function readPublished(targets: PublishTarget[], ownCommits: Readon
     return best;
   };
   const latest = pick(read.filter((candidate) => !candidate.own)) ?? pick(read);
-  const state: PublishedState = { serial, index: latest?.index, signed: false, location: latest?.target.locate(indexFileName), catalogBytes: new Map(), catalogs: new Map() };
+  const state: PublishedState = { serial, index: latest?.index, signed: false, location: latest?.target.locate(indexFileName), catalogBytes: new Map(), catalogs: new Map(), attachments: new Map() };
   if (!latest?.index) return state;
   const { target, index } = latest;
   if (index.format === indexFormat) {
@@ -58,6 +61,10 @@ export async function readPublished(targets: PublishTarget[], ownCommits: Readon
     for (const [file, { sha256 }] of Object.entries(index.catalogs)) {
       const bytes = (await target.read(catalogObjectName(sha256))) ?? (await target.read(file));
       if (bytes && sha256Hex(bytes) === sha256) state.catalogBytes.set(file, bytes);
+    }
+    for (const [file, sha256] of indexFiles(index.bytes)?.attachments ?? []) {
+      const bytes = await target.read(attachmentObjectName(file, sha256));
+      if (bytes && sha256Hex(bytes) === sha256) state.attachments.set(file, bytes);
     }
   } else {
     // The layout before content-addressed files: catalogs under their names, the signature beside the index.
@@ -82,7 +89,7 @@ function parseIndex(bytes: Buffer | undefined): ParsedIndex | undefined {
   try {
     const value = JSON.parse(bytes.toString('utf8')) as Partial<ParsedIndex>;
     if ((value.format !== indexFormat && value.format !== legacyIndexFormat) || typeof value.serial !== 'number') return undefined;
-    return { format: value.format, serial: value.serial, signed: value.signed === true, catalogs: value.catalogs ?? {}, flavors: Array.isArray(value.flavors) ? value.flavors : [] };
+    return { format: value.format, serial: value.serial, signed: value.signed === true, catalogs: value.catalogs ?? {}, flavors: Array.isArray(value.flavors) ? value.flavors : [], bytes };
   } catch {
     return undefined;
   }

@@ -94,13 +94,14 @@ export async function refreshCatalogs(options: RefreshOptions): Promise<CatalogS
       expiresInDays: options.expiresInDays,
       registry: (previous as Partial<CatalogIndex>).registry ?? '',
       files: catalogs,
+      attachments: published.attachments,
       entryCounts: counts,
       records,
       buildInputDigests: new Map(),
       revisions: new Map(),
       previous: previous.flavors,
     });
-    const files = await signAndPublish({ index, catalogs, page: renderRefreshedPage(kept, records, index), signingKey: options.signingKey, targets: options.targets, ownCommits });
+    const files = await signAndPublish({ index, catalogs, attachments: published.attachments, page: renderRefreshedPage(kept, records, index), signingKey: options.signingKey, targets: options.targets, ownCommits });
     return { files, index, missing: options.allowPartial ? missing : [], kept: [], reads: { ...verifier.counts } };
   });
 }
@@ -112,5 +113,5 @@ function renderRefreshedPage(catalogs: Map<string, CatalogEntry[]>, records: Cat
   const entries = records
     .filter((record) => files.has(record.catalog))
     .map((record) => ({ record, entry: catalogs.get(record.catalog)?.find((entry) => entry['name'] === record.name) ?? {} }));
-  return renderCatalogPage({ entries, registry: index.registry, serial: index.serial, created: index.created });
+  return renderCatalogPage({ entries, index });
 }

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Problem } from '../errors/problem.js';
 import { checkWorkerFolder } from './check-folder.js';
 import { checkDuplicateIds, checkImageNameCollisions } from './check-ids.js';
+import { checkReportTemplates } from './report-templates.js';
 import { createLimiter } from '../util/limit.js';
 import { compareNames, listWorkerFolders } from './list-folders.js';
 import type { Discovery, DiscoverOptions } from './types.js';
@@ -26,11 +27,16 @@ export async function discoverRepository(repoDir: string, options: DiscoverOptio
   );
   checkDuplicateIds(folders);
   checkImageNameCollisions(folders);
+  const workers = folders.map((folder) => folder.worker);
+  const templates = options.definitionsOnly
+    ? { templates: { state: 'unread' } as const, errors: [], warnings: [] }
+    : await checkReportTemplates(repoRealPath, new Set(workers.filter((worker) => worker.kind === 'analyzer').flatMap((worker) => worker.flavors.map((flavor) => flavor.id))));
   return {
-    workers: folders.map((folder) => folder.worker),
+    workers,
     deprecated: listings.flatMap((listing) => listing.deprecated),
-    errors: sortProblems(folders.flatMap((folder) => folder.errors)),
-    warnings: sortProblems(folders.flatMap((folder) => folder.warnings)),
+    errors: sortProblems([...folders.flatMap((folder) => folder.errors), ...templates.errors]),
+    warnings: sortProblems([...folders.flatMap((folder) => folder.warnings), ...templates.warnings]),
+    reportTemplates: templates.templates,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { ReportTemplates } from './report-templates.js';
 import type { Problem } from '../errors/problem.js';
 
 export type WorkerKind = 'analyzer' | 'responder';
@@ -73,6 +74,11 @@ export interface Discovery {
   deprecated: string[];
   errors: Problem[];
   warnings: Problem[];
+  /**
+   * TheHive's report templates (`thehive-templates/`), published beside the catalogs as `report-templates.zip`;
+   * `unread` when only definitions were checked (`definitionsOnly`).
+   */
+  reportTemplates: ReportTemplates | { state: 'unread' };
 }
 
 export interface DiscoverOptions {

@@ -1,7 +1,7 @@
 import { link, mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { changedNamedFiles, indexFileName, isObjectName, legacySignatureFileName, referencedObjects } from '../catalog/publication.js';
+import { changedNamedFiles, indexFileName, isObjectName, legacySignatureFileName, referencedObjects, withdrawnNamedFiles } from '../catalog/publication.js';
 import { processAlive, syncDirectory, writeFileAtomic } from '../util/atomic-file.js';
 import { publishConflict } from './conflict.js';
 import type { PublishTarget } from './publish-target.js';
@@ -46,7 +46,7 @@ export function folderTarget(directory: string): PublishTarget {
         await syncDirectory(directory);
         seenIndex = publication.index;
         for (const [file, bytes] of changedNamedFiles(publication, live)) await writeFileAtomic(path.join(directory, file), bytes);
-        await unlink(path.join(directory, legacySignatureFileName)).catch(() => undefined);
+        for (const file of [legacySignatureFileName, ...withdrawnNamedFiles(publication, live)]) await unlink(path.join(directory, file)).catch(() => undefined);
         const keep = new Set([...referencedObjects(publication.index), ...referencedObjects(live)]);
         for (const file of await readdir(directory)) if (isObjectName(file) && !keep.has(file)) await unlink(path.join(directory, file)).catch(() => undefined);
         await syncDirectory(directory);

@@ -5,7 +5,7 @@ import { trustedFetch } from '../trust/trusted-fetch.js';
 import { createGitHubClient } from '../util/github-client.js';
 import { registerSecret } from '../util/mask.js';
 import { releaseAssetsApi, type Asset, type Release, type ReleaseAssetsApi, type ReleaseCoordinates } from './github-release-api.js';
-import { changedNamedFiles, indexFileName, isObjectName, legacySignatureFileName, referencedObjects } from '../catalog/publication.js';
+import { changedNamedFiles, contentTypeOf, indexFileName, isObjectName, legacySignatureFileName, referencedObjects, withdrawnNamedFiles } from '../catalog/publication.js';
 import type { PublishTarget } from './publish-target.js';
 
 export const githubReleasePrefix = 'github-release:';
@@ -65,7 +65,7 @@ export function githubReleaseTarget(target: string, options: { env: NodeJS.Proce
   };
 
   const replace = async (file: string, bytes: Buffer, into: Release): Promise<void> => {
-    const upload = await api.upload(into, `.${file}.${randomBytes(6).toString('hex')}.tmp`, bytes, file.endsWith('.html') ? 'text/html' : 'application/json');
+    const upload = await api.upload(into, `.${file}.${randomBytes(6).toString('hex')}.tmp`, bytes, contentTypeOf(file));
     let placed: Asset | undefined;
     try {
       const live = (await api.listAssets(into)).find((asset) => asset.name === file);
@@ -114,7 +114,8 @@ export function githubReleaseTarget(target: string, options: { env: NodeJS.Proce
       // neither this index nor the one before refer to (a reader of that one a moment ago still finds its files).
       const keep = new Set([...referencedObjects(publication.index), ...referencedObjects(previousIndex)]);
       for (const asset of await api.listAssets(into)) {
-        if (asset.name === legacySignatureFileName || (isObjectName(asset.name) && !keep.has(asset.name))) await api.remove(asset).catch(() => false);
+        const withdrawn = new Set(withdrawnNamedFiles(publication, previousIndex));
+        if (asset.name === legacySignatureFileName || withdrawn.has(asset.name) || (isObjectName(asset.name) && !keep.has(asset.name))) await api.remove(asset).catch(() => false);
       }
     },
     async close() {},

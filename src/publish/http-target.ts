@@ -1,4 +1,4 @@
-import { changedNamedFiles, indexFileName, legacySignatureFileName, type Publication } from '../catalog/publication.js';
+import { changedNamedFiles, contentTypeOf, indexFileName, legacySignatureFileName, withdrawnNamedFiles, type Publication } from '../catalog/publication.js';
 import { EnvironmentError } from '../errors/neurons-error.js';
 import { HttpTransport, TransportError, type RetryEvent, type TransportResponse } from '../transport/http-transport.js';
 import { rateLimitStatuses } from '../transport/retry-policy.js';
@@ -50,7 +50,7 @@ export function httpTarget(baseUrl: string, options: { ca: string[]; authorizati
     return { bytes: response.bytes, etag: etagOf(response) };
   };
   const put = async (file: string, bytes: Buffer, condition: Record<string, string>): Promise<Response> => {
-    const response = await call('PUT', file, { 'content-type': file.endsWith('.html') ? 'text/html' : file.endsWith('.sig') ? 'text/plain' : 'application/json', ...condition }, bytes);
+    const response = await call('PUT', file, { 'content-type': contentTypeOf(file), ...condition }, bytes);
     if (response.statusCode !== 412 && (response.statusCode < 200 || response.statusCode >= 300)) throw failed('PUT', file, response);
     return response;
   };
@@ -91,6 +91,10 @@ export function httpTarget(baseUrl: string, options: { ca: string[]; authorizati
         // A later publisher owns the named copies once it has committed: this one stops writing them.
         if (!(await indexIs(ours))) return;
         await put(file, bytes, {});
+      }
+      for (const file of withdrawnNamedFiles(publication, before.bytes)) {
+        if (!(await indexIs(ours))) return;
+        await call('DELETE', file, {});
       }
       await call('DELETE', legacySignatureFileName, {});
     },

@@ -3,7 +3,7 @@ import { UsageError } from '../errors/neurons-error.js';
 import { publishConflict } from './conflict.js';
 import { layerTitled, pushBlob, pushManifest, readArtifactManifest, titleAnnotation, titleOf, type ArtifactManifest, type Descriptor } from '../registry/artifact.js';
 import { registryClientFor } from '../registry/client-pool.js';
-import { indexFileName, publicationFiles } from '../catalog/publication.js';
+import { contentTypeOf, indexFileName, publicationFiles } from '../catalog/publication.js';
 import type { PublishTarget } from './publish-target.js';
 
 export const ociPrefix = 'oci://';
@@ -34,7 +34,8 @@ export function parseOciTarget(value: string, usage: { option: string; code: str
   return { host, repository, tag };
 }
 
-const mediaTypeOf = (file: string): string => (file.endsWith('.html') ? 'text/html' : file.endsWith('.sig') ? 'text/plain' : 'application/json');
+/** Media types without parameters, as OCI descriptors take them. */
+const mediaTypeOf = (file: string): string => contentTypeOf(file).replace(/;.*$/, '');
 
 /**
  * The catalog files as one OCI artifact in a registry: each file a layer titled with its name, the whole

@@ -1,4 +1,4 @@
-import { changedNamedFiles, indexFileName, isObjectName, legacySignatureFileName, type Publication } from '../catalog/publication.js';
+import { changedNamedFiles, contentTypeOf, indexFileName, isObjectName, legacySignatureFileName, withdrawnNamedFiles, type Publication } from '../catalog/publication.js';
 import { EnvironmentError } from '../errors/neurons-error.js';
 import type { HttpMethod, RetryEvent } from '../transport/http-transport.js';
 import { rateLimitStatuses } from '../transport/retry-policy.js';
@@ -132,6 +132,10 @@ export function s3Target(target: string, options: { env: NodeJS.ProcessEnv; ca: 
         if (ours === undefined || (await head(indexFileName))?.etag !== ours) return;
         await put(file, bytes, {});
       }
+      for (const file of withdrawnNamedFiles(publication, before.bytes)) {
+        if (ours === undefined || (await head(indexFileName))?.etag !== ours) return;
+        await remove(file);
+      }
       await remove(legacySignatureFileName);
     },
     async close() {
@@ -140,9 +144,6 @@ export function s3Target(target: string, options: { env: NodeJS.ProcessEnv; ca: 
   };
 }
 
-function contentTypeOf(file: string): string {
-  return file.endsWith('.html') ? 'text/html; charset=utf-8' : file.endsWith('.sig') ? 'text/plain' : 'application/json';
-}
 
 /**
  * Content-addressed files never change: caches (CloudFront, a proxy) may keep them. The index and the named copies

@@ -16,6 +16,10 @@ export const sizeLimits = {
   settingsFile: 1024 * 1024,
   /** A webhook body (GitHub caps its payloads at 25 MB, but a push event is a few KB). */
   webhook: 1024 * 1024,
+  /** One report template (`thehive-templates/<AnalyzerId>/long.html`). */
+  reportTemplate: 1024 * 1024,
+  /** All report templates together, the size of `report-templates.zip` before compression. */
+  reportTemplates: 64 * 1024 * 1024,
 } as const;
 
 export class TooLargeError extends Error {

@@ -20,6 +20,7 @@ describe('neurons validate', () => {
         { kind: 'responder', directory: 'Block', runtime: 'node', flavors: [{ name: 'Block', version: '1.2', file: 'responders/Block/Block.json', id: 'Block_1_2' }] },
       ],
       deprecated: ['analyzers/Echo/Echo_Old.json.deprecated'],
+      reportTemplates: { state: 'absent' },
       errors: [],
       warnings: [],
     });

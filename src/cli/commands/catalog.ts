@@ -5,6 +5,7 @@ import { catalogWorkers } from '../../catalog/catalog-workers.js';
 import { registryEntryVerifier } from '../../catalog/entry-image-verifier.js';
 import { produceCatalogs, type CatalogStageResult } from '../../catalog/produce-catalogs.js';
 import { refreshCatalogs } from '../../catalog/refresh-catalogs.js';
+import { reportTemplatesArchive } from '../../catalog/report-templates-archive.js';
 import type { Config } from '../../config/load-config.js';
 import { loadCommandConfig } from '../load-command-config.js';
 import { discoverRepository } from '../../definitions/discover.js';
@@ -72,6 +73,7 @@ export const catalogCommand: Command = {
           return revision ? [[worker.path, revision] as const] : [];
         })),
         pushed: [],
+        reportTemplates: reportTemplatesArchive(discovery),
         now: new Date(),
       });
       const elapsed = Date.now() - started;
@@ -113,11 +115,12 @@ async function refresh(io: CliIo, values: ParsedValues, config: Config, policy: 
 /** What a catalog run prints: the problems, each catalog's entry count, the index serial, signature and expiry. */
 function report(io: CliIo, values: ParsedValues, result: CatalogStageResult, targets: PublishTarget[], elapsed: number): void {
   if (values['json']) {
-    io.stdout.write(`${JSON.stringify({ files: result.files, targets: targets.map((target) => target.description), serial: result.index.serial, catalogs: result.index.catalogs, missing: result.missing, kept: result.kept, reads: result.reads, retries: result.retries, ms: elapsed })}\n`);
+    io.stdout.write(`${JSON.stringify({ files: result.files, targets: targets.map((target) => target.description), serial: result.index.serial, catalogs: result.index.catalogs, attachments: result.index.attachments ?? {}, missing: result.missing, kept: result.kept, reads: result.reads, retries: result.retries, ms: elapsed })}\n`);
   } else {
     for (const problem of result.kept) io.stdout.write(`kept    ${maskSecrets(formatProblem(problem))}\n`);
     for (const problem of result.missing) io.stdout.write(`missing ${maskSecrets(formatProblem(problem))}\n`);
     for (const [file, { entries }] of Object.entries(result.index.catalogs)) io.stdout.write(`${file.padEnd(26)} ${entries} entries\n`);
+    for (const [file, { bytes }] of Object.entries(result.index.attachments ?? {})) io.stdout.write(`${file.padEnd(26)} ${bytes} bytes\n`);
     const { manifests, labelled, known } = result.reads;
     if (manifests > 0) io.stdout.write(`verified: ${manifests} image references read, labels of ${labelled} images read and of ${known} known\n`);
     io.stdout.write(`index serial ${result.index.serial}${result.index.signed ? ', signed' : ', not signed'}, expires ${result.index.expires}${result.retries > 0 ? ` (published again on top of another publisher ${result.retries}x)` : ''}; written to ${targets.map((target) => target.description).join(', ')} in ${elapsed} ms\n`);

@@ -77,6 +77,7 @@ export function toJsonReport(discovery: Discovery, baseline?: BaselineSplit): un
       })),
     })),
     deprecated: discovery.deprecated,
+    reportTemplates: discovery.reportTemplates.state === 'ready' ? { state: 'ready', analyzers: discovery.reportTemplates.folders, files: discovery.reportTemplates.entries.map((entry) => entry.name) } : { state: discovery.reportTemplates.state },
     errors: discovery.errors.map((entry) => (baseline ? { ...problem(entry), known: known.has(entry) } : problem(entry))),
     warnings: discovery.warnings.map(problem),
     ...(baseline ? { baseline: { known: baseline.known.length, new: baseline.fresh.length, stale: baseline.stale } } : {}),
@@ -99,6 +100,9 @@ export function formatReport(discovery: Discovery, baseline?: BaselineSplit): st
     lines.push(summarizeKind(label, discovery.workers.filter((worker) => worker.kind === kind)));
   }
   if (discovery.deprecated.length > 0) lines.push(`deprecated: ${discovery.deprecated.length} files (skipped)`);
+  const templates = discovery.reportTemplates;
+  if (templates.state === 'ready') lines.push(`report templates: ${templates.folders} analyzers, ${templates.entries.length} files (published as report-templates.zip)`);
+  if (templates.state === 'invalid') lines.push('report templates: not published (see the errors below)');
   const tagged: Array<{ severity: Severity | 'known error'; problem: Problem }> = [
     ...discovery.errors.map((problem) => ({ severity: known.has(problem) ? ('known error' as const) : ('error' as const), problem })),
     ...discovery.warnings.map((problem) => ({ severity: 'warning' as const, problem })),

@@ -11,6 +11,8 @@ import { filesOf, objectsOf, samplePublication } from './publication-fixture.js'
 // A small static server that honours conditional PUT like real object stores and WebDAV servers do.
 const files = new Map<string, Buffer>();
 const puts: Array<{ name: string; condition: string; status: number }> = [];
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+const folderFiles = async (directory: string): Promise<Record<string, string>> => Object.fromEntries(await Promise.all((await readdir(directory)).map(async (file) => [file, await readFile(path.join(directory, file), 'utf8')] as const)));
 const etagOf = (bytes: Buffer): string => `"${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}"`;
 const server = createServer((request, response) => {
   const name = (request.url ?? '/').slice(1);
@@ -59,6 +61,25 @@ describe('a folder target', () => {
     await target.publish(third);
     expect((await readdir(directory)).sort()).toEqual(Object.keys({ ...objectsOf(second), ...filesOf(third) }).sort());
     expect(await target.read('missing.json')).toBeUndefined();
+  });
+
+  it('publishes report-templates.zip by hash and under its name, and withdraws the named copy when a publication has none', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'neurons-target-'));
+    const target = folderTarget(directory);
+    const first = samplePublication(1, { reportTemplates: 'templates one' });
+    await target.publish(first);
+    expect(filesOf(first)).toMatchObject({ 'report-templates.zip': 'templates one', [`report-templates-${sha256('templates one')}.zip`]: 'templates one' });
+    expect(await folderFiles(directory)).toEqual(filesOf(first));
+    const second = samplePublication(2, { reportTemplates: 'templates two' });
+    await target.read('index.json');
+    await target.publish(second);
+    expect(await folderFiles(directory)).toEqual({ ...objectsOf(first), ...filesOf(second) });
+    const third = samplePublication(3);
+    await target.read('index.json');
+    await target.publish(third);
+    // The archive of the index before stays by hash for its readers; no fixed name points at a withdrawn file.
+    expect(await folderFiles(directory)).toEqual({ ...objectsOf(second), ...filesOf(third) });
+    expect(Object.keys(await folderFiles(directory))).not.toContain('report-templates.zip');
   });
 
   it('removes what an interrupted run left: temporary files, a lock whose process is gone, the old signature file', async () => {
@@ -113,6 +134,22 @@ describe('an HTTP target', () => {
     expect(served('one')).toMatchObject(filesOf(second));
     await target.close();
     await next.close();
+  });
+
+  it('withdraws report-templates.zip with a DELETE once a committed publication has none', async () => {
+    const publish = async (publication: ReturnType<typeof samplePublication>): Promise<void> => {
+      const target = httpTarget(`${base}withdraw/`, { ca: [], authorization: 'Bearer publish-token' });
+      await target.read('index.json');
+      await target.publish(publication);
+      await target.close();
+    };
+    const first = samplePublication(1, { reportTemplates: 'templates one' });
+    await publish(first);
+    expect(served('withdraw')).toEqual(filesOf(first));
+    const second = samplePublication(2);
+    await publish(second);
+    expect(served('withdraw')).toEqual({ ...objectsOf(first), ...filesOf(second) });
+    expect(served('withdraw')['report-templates.zip']).toBeUndefined();
   });
 
   it('lets only one of two publishers that read the same index commit; the loser changes nothing a reader uses', async () => {

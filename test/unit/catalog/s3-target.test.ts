@@ -64,6 +64,18 @@ describe('an S3 target', () => {
     expect(await target('switch').read('missing.json')).toBeUndefined();
   });
 
+  it('serves report-templates.zip as application/zip, and removes the named copy once a publication withdraws it', async () => {
+    const first = samplePublication(1, { reportTemplates: 'templates one' });
+    await target('templates').publish(first);
+    expect(stored(server, 'templates')).toEqual(filesOf(first));
+    expect(server.objects.get('templates/report-templates.zip')?.contentType).toBe('application/zip');
+    const second = samplePublication(2);
+    const next = target('templates');
+    await next.read('index.json');
+    await next.publish(second);
+    expect(stored(server, 'templates')).toEqual({ ...objectsOf(first), ...filesOf(second) });
+  });
+
   it('refuses to commit over an index written since it was read, before writing anything', async () => {
     await target('stale').publish(samplePublication(1));
     const late = target('stale');

@@ -14,7 +14,7 @@ function outcome(id: string, status: FlavorOutcome['status'], extra: Partial<Fla
 
 function report(outcomes: FlavorOutcome[]): PipelineReport {
   return {
-    discovery: { workers: [], deprecated: [], errors: [], warnings: [] },
+    discovery: { workers: [], deprecated: [], errors: [], warnings: [], reportTemplates: { state: 'absent' } },
     excluded: [{ worker, file: 'analyzers/Echo/Broken.json', id: undefined, problems: [{ code: 'DEF_JSON', file: 'analyzers/Echo/Broken.json', line: 3, column: 1, message: 'not JSON' }] }],
     plan: { units: [], skipped: [{ worker: { ...worker, path: 'analyzers/Old' }, reason: 'no Dockerfile' }] },
     outcomes,
@@ -54,6 +54,7 @@ describe('job summary of validate', () => {
       deprecated: [],
       errors: [{ code: 'DEF_NAME_INVALID', file: 'analyzers/Echo/Echo.json', line: 2, column: 11, pointer: '/name', message: 'invalid name' }],
       warnings: [{ code: 'DEF_W_MISSPELLED_FIELD', file: 'analyzers/Echo/Echo.json', line: 23, column: 3, message: 'unknown field' }],
+      reportTemplates: { state: 'absent' },
     });
     expect(text).toContain('0 worker folder(s), 0 flavor(s); 1 error(s), 1 warning(s)');
     expect(text).toContain('| error | analyzers/Echo/Echo.json | 2:11 | DEF_NAME_INVALID | invalid name (/name) |');

@@ -41,7 +41,7 @@ describe('GitHub release publish target', () => {
     expect(server.releases[0]?.body).toMatch(/catalogs/);
     expect(published(server)).toEqual(filesOf(first));
     const types = Object.fromEntries(server.releases[0]?.assets.map((asset) => [asset.name, asset.contentType]) ?? []);
-    expect(types).toMatchObject({ 'catalog.html': 'text/html', 'index.json': 'application/json' });
+    expect(types).toMatchObject({ 'catalog.html': 'text/html; charset=utf-8', 'index.json': 'application/json' });
     // Each file goes up under a temporary name, then is renamed into place; the index is the commit point.
     const uploads = server.requests.filter((request) => request.startsWith('POST /uploads/')).map((request) => new URL(request.slice(5), server.url).searchParams.get('name') ?? '');
     const order = [...first.objects.keys(), 'index.json', ...first.named.keys()];

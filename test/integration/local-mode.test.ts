@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildInputLabel } from '../../src/build/build-inputs.js';
 import { workerIdLabel } from '../../src/images/worker-labels.js';
-import { copyFixture, environmentState, runCli, runCommand, uniqueNamespace, type CliResult } from '../helpers/environment.js';
+import { Terminal } from '@xterm/headless';
+import { copyFixture, environmentState, root, runCli, runCommand, uniqueNamespace, type CliResult } from '../helpers/environment.js';
 
 const docker = new Docker();
 const namespace = uniqueNamespace('local');
@@ -106,4 +107,26 @@ describe('pipeline --local: images in the engine only, no registry', () => {
     // Only what was built is saved again.
     expect((await stat(path.join(saved, 'urlinspect_1.0.tar'))).mtimeMs).toBe(before.mtimeMs);
   });
+
+  it('shows a live view of the running workers on a terminal, and leaves only the finished lines and the summary', async () => {
+    await appendFile(path.join(repo, 'analyzers', 'UrlInspect', 'index.js'), '\n// changed for the live view\n');
+    // A real pseudo-terminal (util-linux `script`) of 100x30, outside CI: what a user at a terminal gets.
+    const command = [path.join(root, 'bin', 'neurons'), 'build', '--local', '--repo', repo, '--namespace', namespace, '--only', 'UrlInspect'].map((part) => `'${part.replaceAll("'", "'\\''")}'`).join(' ');
+    const result = await runCommand('script', ['-qefc', `unset CI GITHUB_ACTIONS; stty cols 100 rows 30; exec ${command}`, '/dev/null'], { ...env, TERM: 'xterm-256color' });
+    expect(result.status, result.stdout).toBe(0);
+    // The block was drawn while the folder built, with the worker and its elapsed time, the cursor hidden meanwhile.
+    expect(result.stdout).toContain('\x1b[?25l');
+    expect(result.stdout).toMatch(/\d+ running, \d+ queued, \d+ done, \d+ unchanged, \d+ failed {2}\d+ s/);
+    expect(result.stdout).toMatch(/ {2}building analyzers\/UrlInspect {2}\d+ s/);
+    const term = new Terminal({ cols: 100, rows: 30, allowProposedApi: true });
+    await new Promise<void>((resolve) => term.write(result.stdout, resolve));
+    const screen: string[] = [];
+    for (let row = 0; row < term.buffer.active.length; row += 1) screen.push(term.buffer.active.getLine(row)?.translateToString(true) ?? '');
+    // What stays on the screen: the finished flavor and the summary table; the block is gone, the cursor shown.
+    expect(screen.some((line) => /^done {5}UrlInspect_1_0/.test(line))).toBe(true);
+    expect(screen.some((line) => /^UrlInspect_1_0\s+built\s+files/.test(line))).toBe(true);
+    expect(screen.some((line) => /running, \d+ queued/.test(line))).toBe(false);
+    expect(result.stdout.lastIndexOf('\x1b[?25h')).toBeGreaterThan(result.stdout.lastIndexOf('\x1b[?25l'));
+  });
 });
+

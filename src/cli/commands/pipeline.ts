@@ -13,7 +13,8 @@ import { problemsOfFolder } from '../../definitions/buildable.js';
 import { baselineOption } from '../baseline-option.js';
 import { detectMode, pullRequestNumber } from './detect.js';
 import { parseShard } from '../../plan/shards.js';
-import { runPipeline, type FolderLog, type PipelineReport, type ProgressEvent } from '../../pipeline.js';
+import { runPipeline, type FolderLog, type PipelineReport } from '../../pipeline.js';
+import { createProgressView, progressModes, type ProgressMode, type ProgressView } from '../progress-view.js';
 import { printable, printableJson } from '../../util/printable.js';
 import { createSmokeTester } from '../smoke-tester.js';
 import { appendStepOutputs, appendStepSummary } from '../../github-actions/job-files.js';
@@ -84,11 +85,6 @@ function failed(report: PipelineReport, allowPartial: boolean, known: Set<Proble
   return skippedNew || excludedNew || report.outcomes.some((outcome) => outcome.status === 'failed') || (missing.length > 0 && !allowPartial);
 }
 
-function progressLine(event: ProgressEvent): string {
-  const duration = event.durationMs === undefined ? '' : ` (${(event.durationMs / 1000).toFixed(1)} s)`;
-  return `${event.state.padEnd(8)} ${event.flavor ?? event.worker}${duration}${event.detail ? `  ${event.detail}` : ''}`;
-}
-
 
 interface Stages {
   name: 'build' | 'push' | 'pipeline';
@@ -124,7 +120,34 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
   const json = Boolean(values['json']);
   const emit = (event: object): void => void io.stdout.write(`${printableJson(event)}\n`);
   const docker = new Docker();
-  const log = (line: string): void => void io.stderr.write(`${printable(line)}\n`);
+  const view = progressView(io, values, json, emit);
+  try {
+    return await runAndReport(stages, io, values, { config, policy, targets, baseline, json, emit, docker, view, local, repo, concurrency });
+  } finally {
+    view.close();
+  }
+}
+
+/**
+ * What a run shows while it works (`--progress`): by default the live view on a terminal and plain lines elsewhere,
+ * on standard error; with `--json` and no `--progress`, the progress events go to standard output, before the summary.
+ */
+function progressView(io: CliIo, values: ParsedValues, json: boolean, emit: (event: object) => void): ProgressView {
+  const mode = stringOption(values, 'progress');
+  if (mode !== undefined && !(progressModes as readonly string[]).includes(mode)) throw new UsageError({ code: 'USAGE', message: `--progress must be ${progressModes.join(', ')}, not ${JSON.stringify(mode)}` });
+  if (json && mode === undefined) return { event: (event) => emit({ type: 'progress', ...event }), log: (line) => void io.stderr.write(`${printable(line)}\n`), close: () => undefined };
+  return createProgressView((mode ?? 'auto') as ProgressMode, io.stderr as NodeJS.WritableStream & { isTTY?: boolean; columns?: number; rows?: number }, io.env);
+}
+
+async function runAndReport(
+  stages: Stages,
+  io: CliIo,
+  values: ParsedValues,
+  context: { config: Awaited<ReturnType<typeof loadConfig>>; policy: Awaited<ReturnType<typeof signingPolicy>>; targets: ReturnType<typeof catalogTargets>; baseline: Awaited<ReturnType<typeof baselineOption>>; json: boolean; emit: (event: object) => void; docker: Docker; view: ProgressView; local: boolean; repo: string; concurrency: number },
+): Promise<number> {
+  const { config, policy, targets, baseline, json, emit, docker, view, local, repo, concurrency } = context;
+  const text = (name: string): string | undefined => stringOption(values, name);
+  const log = (line: string): void => view.log(line);
   const metadataFile = text('metadata-file') === undefined ? undefined : path.resolve(io.cwd, text('metadata-file') as string);
   const report = await runPipeline({
     repo,
@@ -151,8 +174,9 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
     env: io.env,
     log,
     ...(inGithubActions(io.env) && !json ? { folderLog: (worker: string) => groupedFolderLog(io, worker) } : {}),
-    progress: (event) => (json ? emit({ type: 'progress', ...event }) : void io.stderr.write(`${printable(progressLine(event))}\n`)),
+    progress: (event) => view.event(event),
   });
+  view.close();
   const { known } = splitByBaseline(report.discovery.errors, baseline);
   const knownSet = new Set(known);
   for (const problem of report.discovery.errors) io.stderr.write(`${knownSet.has(problem) ? 'known  ' : 'error  '} ${printable(formatProblem(problem))}\n`);
@@ -221,6 +245,7 @@ const commonOptions = {
   'dry-run': { type: 'boolean', description: 'decide (reading the registry) and print the plan: what would be built, tagged and pushed, and why' },
   offline: offlineOption,
   baseline: baselineSpec,
+  progress: { type: 'string', value: 'auto|plain|json', description: 'how progress is shown on standard error: a live view of the running workers with their elapsed times (on a terminal), plain lines, or JSON lines', default: 'auto: live on a terminal, plain in CI (CI, GitHub Actions), pipes and files' },
   json: { type: 'boolean', description: 'one JSON event per line, then a summary event' },
   'metadata-file': { type: 'string', value: 'FILE', description: 'write every reference pushed, its digest and each platform\'s manifest digest as JSON (for cosign and scanners); written also when some flavors fail' },
 } satisfies OptionSpec;
@@ -239,7 +264,7 @@ function pipelineLikeCommand(stages: Stages): Command {
   return {
     name: stages.name,
     summary: stages.summary,
-    usage: `neurons ${stages.name} [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel]${output} [--only DIR]... [--platform OS/ARCH]... [--all] [--mode git|digest|auto] [--base REF] [--head REF] [--pr N]${stages.catalog ? '' : ' [--shard i/N]'} [--force] [--concurrency N] [--skip-tests] [--dry-run] [--offline]${stages.push && !stages.catalog ? '' : ' [--local [--save DIR]]'} [--baseline FILE] [--metadata-file FILE] [--json]`,
+    usage: `neurons ${stages.name} [--repo DIR] [--config FILE] [--registry HOST] [--namespace NS] [--channel stable|devel]${output} [--only DIR]... [--platform OS/ARCH]... [--all] [--mode git|digest|auto] [--base REF] [--head REF] [--pr N]${stages.catalog ? '' : ' [--shard i/N]'} [--force] [--concurrency N] [--skip-tests] [--dry-run] [--offline]${stages.push && !stages.catalog ? '' : ' [--local [--save DIR]]'} [--baseline FILE] [--metadata-file FILE] [--progress auto|plain|json] [--json]`,
     options: stages.catalog
       ? { ...commonOptions, ...local, ...catalogOptionSpecs, output: { type: 'string', value: 'DIR', description: 'the catalog folder', default: 'the configuration, NEURONS_OUTPUT, else catalogs/', aliases: ['out'] } }
       : { ...commonOptions, ...local, shard: shardSpec },

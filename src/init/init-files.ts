@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checkRegistry } from '../config/check-values.js';
 import { publicBaseImages } from '../config/public-base-images.js';
+import { formatBaseline } from '../definitions/baseline.js';
+import type { Problem } from '../errors/problem.js';
 
 export type CiKind = 'github' | 'drone' | 'none';
 
@@ -13,7 +15,12 @@ export interface InitOptions {
   platforms: string[];
   /** The folder of neurons' own templates (`templates/` of the package). */
   templatesDirectory: string;
+  /** The repository's validation errors today: the baseline's known problems (none in a sound repository). */
+  problems: Problem[];
 }
+
+/** The baseline `init` writes and every command of the CI files reads. */
+export const baselineFileName = 'neurons-baseline.json';
 
 
 /** Where each CI's file goes, relative to the repository root. */
@@ -24,8 +31,9 @@ export const ciFiles: Record<Exclude<CiKind, 'none'>, { template: string; target
 
 /**
  * The files `neurons init` writes, by path relative to the output folder, computed before anything is written:
- * `neurons.json` (the registry, its credentials by variable name, the platforms and public base images) and the
- * CI file. The namespace is lower-cased and checked here, as every command checks it.
+ * `neurons.json` (the registry, its credentials by variable name, the platforms and public base images), the
+ * baseline of today's problems (so that a repository with broken definitions adopts neurons without fixing them
+ * first, and new problems still fail its CI), and the CI file. The namespace is lower-cased and checked here, as every command checks it.
  */
 export async function initFiles(options: InitOptions): Promise<Map<string, string>> {
   const namespace = options.namespace.toLowerCase();
@@ -43,7 +51,10 @@ export async function initFiles(options: InitOptions): Promise<Map<string, strin
     platforms: options.platforms,
     baseImages: { ...publicBaseImages },
   };
-  const files = new Map<string, string>([['neurons.json', `${JSON.stringify(config, null, 2)}\n`]]);
+  const files = new Map<string, string>([
+    ['neurons.json', `${JSON.stringify(config, null, 2)}\n`],
+    [baselineFileName, formatBaseline(options.problems)],
+  ]);
   if (options.ci !== 'none') {
     const { template, target } = ciFiles[options.ci];
     const text = await readFile(path.join(options.templatesDirectory, 'ci', template), 'utf8');

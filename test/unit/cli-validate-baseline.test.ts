@@ -69,4 +69,24 @@ describe('neurons validate --baseline', () => {
     await writeFile(path.join(repo, 'analyzers/Echo/Echo.json'), definitionText({ version: 'latest' }));
     expect((await run(['plan', '--mode', 'git', '--offline', '--baseline', baseline], repo, env)).code).toBe(1);
   });
+
+  it('catalog and generate fail on new problems only, and write what they write without the baseline', async () => {
+    const repo = await writeTree(tree);
+    const baseline = path.join(repo, 'neurons-baseline.json');
+    expect((await run(['validate', '--write-baseline', baseline], repo)).code).toBe(0);
+    const env = { NEURONS_ENV_DIR: await mkdtemp(path.join(tmpdir(), 'neurons-no-env-')), NEURONS_REGISTRY: '127.0.0.1:1', NEURONS_NAMESPACE: 'acme', NEURONS_BASE_PYTHON: 'python:3.11-bookworm' };
+    const catalog = (out: string, ...extra: string[]) => run(['catalog', '--no-verify', '--registry', 'registry.example/acme', '--output', out, ...extra], repo, env);
+    const generate = (...extra: string[]) => run(['generate', '--offline', '--output', path.join(repo, 'dockerfiles'), ...extra], repo, env);
+    expect((await catalog('without')).code).toBe(1);
+    expect((await generate()).code).toBe(1);
+    const known = await catalog('with', '--baseline', baseline);
+    expect(known.code, known.stderr).toBe(0);
+    expect(known.stderr).toMatch(/known {3}analyzers\/Echo\/Echo_Broken\.json.*DEF_COMMAND_MISSING/);
+    // The baseline changes the exit code only: the catalog is the one written without it.
+    expect(await readFile(path.join(repo, 'with', 'analyzers.json'), 'utf8')).toBe(await readFile(path.join(repo, 'without', 'analyzers.json'), 'utf8'));
+    expect((await generate('--baseline', baseline)).code).toBe(0);
+    await writeFile(path.join(repo, 'analyzers/Echo/Echo.json'), definitionText({ version: 'latest' }));
+    expect((await catalog('with', '--baseline', baseline)).code).toBe(1);
+    expect((await generate('--baseline', baseline)).code).toBe(1);
+  });
 });

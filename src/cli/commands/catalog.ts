@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { type CliIo, type Command, type ParsedValues, stringOption } from '../command.js';
-import { channelOption, configOption, jsonOption, repoOption } from '../common-options.js';
+import { baselineSpec, channelOption, configOption, jsonOption, repoOption } from '../common-options.js';
+import { baselineOption } from '../baseline-option.js';
+import { splitByBaseline } from '../../definitions/baseline.js';
 import { catalogWorkers } from '../../catalog/catalog-workers.js';
 import { registryEntryVerifier } from '../../catalog/entry-image-verifier.js';
 import { produceCatalogs, type CatalogStageResult } from '../../catalog/produce-catalogs.js';
@@ -20,7 +22,7 @@ import { catalogOptionSpecs, catalogOptionsUsage, catalogTargets, expiresInDays,
 export const catalogCommand: Command = {
   name: 'catalog',
   summary: 'Write the engine catalogs, the signed index and the HTML page, from what is in the registry',
-  usage: `neurons catalog [--repo DIR] [--config FILE] [--output DIR] [--registry HOST[/NAMESPACE]] [--channel stable|devel] [--no-verify] [--definitions-only] [--refresh] ${catalogOptionsUsage} [--json]`,
+  usage: `neurons catalog [--repo DIR] [--config FILE] [--output DIR] [--registry HOST[/NAMESPACE]] [--channel stable|devel] [--no-verify] [--definitions-only] [--refresh] [--baseline FILE] ${catalogOptionsUsage} [--json]`,
   options: {
     repo: repoOption,
     config: configOption,
@@ -30,6 +32,7 @@ export const catalogCommand: Command = {
     'no-verify': { type: 'boolean', description: 'write entries without reading their images in the registry' },
     'definitions-only': { type: 'boolean', description: 'definitions without code files (trees that hold only definitions)' },
     refresh: { type: 'boolean', description: 'no build: verify the current publication again, re-sign it with a new serial and expiry' },
+    baseline: baselineSpec,
     json: jsonOption,
     ...catalogOptionSpecs,
   },
@@ -48,9 +51,13 @@ export const catalogCommand: Command = {
     });
     const policy = await signingPolicy(io, values);
     const days = expiresInDays(values);
+    const baseline = await baselineOption(io, values);
     if (values['refresh']) return refresh(io, values, config, { ...policy, expiresInDays: days });
     const discovery = await discoverRepository(repo, { definitionsOnly: Boolean(values['definitions-only']) });
-    for (const problem of discovery.errors) io.stderr.write(`error   ${maskSecrets(formatProblem(problem))}\n`);
+    // Problems the baseline lists are printed as known and fail nothing: their flavors are left out all the same.
+    const { known, fresh } = splitByBaseline(discovery.errors, baseline);
+    const knownSet = new Set(known);
+    for (const problem of discovery.errors) io.stderr.write(`${knownSet.has(problem) ? 'known  ' : 'error  '} ${maskSecrets(formatProblem(problem))}\n`);
     const workers = catalogWorkers(discovery);
     const [registry] = config.registries;
     if (!registry) return ExitCode.usage;
@@ -78,7 +85,7 @@ export const catalogCommand: Command = {
       });
       const elapsed = Date.now() - started;
       report(io, values, result, targets, elapsed);
-      if (discovery.errors.length > 0) return ExitCode.failure;
+      if (fresh.length > 0) return ExitCode.failure;
       return result.missing.length > 0 && !values['allow-partial'] ? ExitCode.failure : ExitCode.ok;
     } finally {
       await clients.close();

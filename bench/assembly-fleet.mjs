@@ -41,14 +41,23 @@ const buildahBudget = Number(options['buildah-budget']);
 const noopRuns = Number(options['noop-runs']);
 // neurons' own default (folders at a time) unless given: passed on as `--concurrency N`.
 const concurrency = options.concurrency === undefined ? undefined : Number(options.concurrency);
-if (![folders, minFlavors, buildahBudget, noopRuns, concurrency ?? 1].every((value) => Number.isInteger(value) && value >= 1)) {
-  console.error('usage: node bench/assembly-fleet.mjs [--folders N] [--min-flavors N] [--keep] [--buildah-budget SECONDS] [--noop-runs N] [--concurrency N]');
+if (
+  ![folders, minFlavors, buildahBudget, noopRuns, concurrency ?? 1].every(
+    (value) => Number.isInteger(value) && value >= 1,
+  )
+) {
+  console.error(
+    'usage: node bench/assembly-fleet.mjs [--folders N] [--min-flavors N] [--keep] [--buildah-budget SECONDS] [--noop-runs N] [--concurrency N]',
+  );
   process.exit(2);
 }
 
 const corpus = fileURLToPath(new URL('../../shared/corpus/cortex-analyzers', import.meta.url));
 const wheelhouse = fileURLToPath(new URL('../../shared/wheelhouse', import.meta.url));
-for (const [what, folder] of [['corpus', corpus], ['wheelhouse', wheelhouse]]) {
+for (const [what, folder] of [
+  ['corpus', corpus],
+  ['wheelhouse', wheelhouse],
+]) {
   if (!existsSync(folder)) {
     console.log(`skipped: no ${what} at ${folder}`);
     process.exit(0);
@@ -68,7 +77,12 @@ const environment = await readEnvironment().catch((error) => {
 const stamp = Date.now().toString(36);
 const temp = await mkdtemp(path.join(tmpdir(), 'neurons-assembly-'));
 const fleet = path.join(temp, 'repo');
-const namespaces = { anchor: `bench-anchor-${stamp}`, buildah: `bench-buildah-${stamp}`, amd64: `bench-assembly-${stamp}`, both: `bench-assembly2-${stamp}` };
+const namespaces = {
+  anchor: `bench-anchor-${stamp}`,
+  buildah: `bench-buildah-${stamp}`,
+  amd64: `bench-assembly-${stamp}`,
+  both: `bench-assembly2-${stamp}`,
+};
 const rows = [];
 const index = await startWheelhouseIndex({ wheelhouse, directory: temp });
 const neuronsEnv = { ...process.env, ...index.neuronsEnv };
@@ -77,13 +91,31 @@ let buildahReferences = [];
 
 /** One `neurons pipeline` run; its log kept in the temp folder; fails the benchmark unless `check` holds. */
 async function neurons(label, platforms, namespace, check) {
-  const result = await runNeuronsWay({ fleet, output: path.join(temp, `catalogs-${namespace}`), namespace, platforms, concurrency, env: neuronsEnv });
+  const result = await runNeuronsWay({
+    fleet,
+    output: path.join(temp, `catalogs-${namespace}`),
+    namespace,
+    platforms,
+    concurrency,
+    env: neuronsEnv,
+  });
   await writeFile(path.join(temp, `neurons-${label}.log`), mask(result.timeline));
-  const statuses = Object.entries(result.statuses).map(([status, count]) => `${count} ${status}`).join(', ');
+  const statuses = Object.entries(result.statuses)
+    .map(([status, count]) => `${count} ${status}`)
+    .join(', ');
   const { assembly } = result;
-  log(`  neurons ${label}: ${seconds(result.seconds)} s; ${statuses}; ${result.pushes} tags; ${assembly.folders} folders assembled (summed ${assembly.assembledSeconds.toFixed(1)} s), ${assembly.installs} dependency installs (summed ${assembly.installSeconds.toFixed(1)} s; ${assembly.installOrigins.join(', ') || 'none'}), ${assembly.cacheHits} from the registry cache`);
+  log(
+    `  neurons ${label}: ${seconds(result.seconds)} s; ${statuses}; ${result.pushes} tags; ${assembly.folders} folders assembled (summed ${assembly.assembledSeconds.toFixed(1)} s), ${assembly.installs} dependency installs (summed ${assembly.installSeconds.toFixed(1)} s; ${assembly.installOrigins.join(', ') || 'none'}), ${assembly.cacheHits} from the registry cache`,
+  );
   const problem = check(result);
-  if (problem) throw new Error(`neurons ${label}: ${problem} (${statuses})\n${mask(result.log).split('\n').slice(-40).map((line) => line.slice(0, 400)).join('\n')}`);
+  if (problem)
+    throw new Error(
+      `neurons ${label}: ${problem} (${statuses})\n${mask(result.log)
+        .split('\n')
+        .slice(-40)
+        .map((line) => line.slice(0, 400))
+        .join('\n')}`,
+    );
   return result;
 }
 
@@ -92,27 +124,65 @@ const bumpVersion = (version) => version.replace(/(\d+)$/, (last) => String(Numb
 const ratio = (anchor, neuronsSeconds) => (anchor / neuronsSeconds).toFixed(1);
 
 try {
-  const generated = await generateFleet(corpus, fleet, { folders, minFlavors, nonce: stamp, requirements: ['cortexutils', 'requests'] });
+  const generated = await generateFleet(corpus, fleet, {
+    folders,
+    minFlavors,
+    nonce: stamp,
+    requirements: ['cortexutils', 'requests'],
+  });
   const flavorCount = generated.flavors.length;
-  log(`fleet: ${generated.workers.length} folders, ${flavorCount} flavors in ${fleet}; every folder requires cortexutils + requests`);
+  log(
+    `fleet: ${generated.workers.length} folders, ${flavorCount} flavors in ${fleet}; every folder requires cortexutils + requests`,
+  );
   log(`index: ${index.url} (../shared/wheelhouse); registry ${environment.registry}; base ${environment.pythonBase}`);
-  const everyFlavorPushed = (result) => (result.flavors !== flavorCount || result.pushedFlavors !== flavorCount ? `${result.pushedFlavors} of ${flavorCount} flavors pushed` : undefined);
-  const nothingPushed = (result) => (result.flavors !== flavorCount || result.pushes !== 0 || result.statuses.failed ? `expected ${flavorCount} flavors and no push` : undefined);
+  const everyFlavorPushed = (result) =>
+    result.flavors !== flavorCount || result.pushedFlavors !== flavorCount
+      ? `${result.pushedFlavors} of ${flavorCount} flavors pushed`
+      : undefined;
+  const nothingPushed = (result) =>
+    result.flavors !== flavorCount || result.pushes !== 0 || result.statuses.failed
+      ? `expected ${flavorCount} flavors and no push`
+      : undefined;
 
   // a. Cold, amd64.
   log(`a. cold fleet, ${amd64}: anchor (docker build + docker push per flavor) into ${namespaces.anchor}`);
-  const anchor = await runAnchorWay({ fleet, flavors: generated.flavors, registry: environment.registry, namespace: namespaces.anchor, baseImage: environment.pythonBase, indexUrl: index.urlWithCredentials, caFile: index.caFile, work: path.join(temp, 'anchor'), log: fileLog('anchor.log') });
-  log(`  anchor: ${seconds(anchor.seconds)} s (builds ${anchor.buildSeconds.toFixed(1)} s, pushes ${anchor.pushSeconds.toFixed(1)} s)`);
+  const anchor = await runAnchorWay({
+    fleet,
+    flavors: generated.flavors,
+    registry: environment.registry,
+    namespace: namespaces.anchor,
+    baseImage: environment.pythonBase,
+    indexUrl: index.urlWithCredentials,
+    caFile: index.caFile,
+    work: path.join(temp, 'anchor'),
+    log: fileLog('anchor.log'),
+  });
+  log(
+    `  anchor: ${seconds(anchor.seconds)} s (builds ${anchor.buildSeconds.toFixed(1)} s, pushes ${anchor.pushSeconds.toFixed(1)} s)`,
+  );
   log(`a. cold fleet, ${amd64}: neurons pipeline --platform ${amd64} into ${namespaces.amd64}`);
   const cold = await neurons('a-cold', [amd64], namespaces.amd64, everyFlavorPushed);
-  rows.push(['a. cold fleet, amd64', `${seconds(anchor.seconds)} (${flavorCount} docker build + push)`, seconds(cold.seconds), ratio(anchor.seconds, cold.seconds), '>= 5x']);
+  rows.push([
+    'a. cold fleet, amd64',
+    `${seconds(anchor.seconds)} (${flavorCount} docker build + push)`,
+    seconds(cold.seconds),
+    ratio(anchor.seconds, cold.seconds),
+    '>= 5x',
+  ]);
 
   // d. Nothing changed (amd64).
   log(`d. nothing changed, ${amd64}: neurons pipeline x ${noopRuns}`);
   const noops = [];
-  for (let run = 0; run < noopRuns; run += 1) noops.push(await neurons(`d-noop-${run + 1}`, [amd64], namespaces.amd64, nothingPushed));
+  for (let run = 0; run < noopRuns; run += 1)
+    noops.push(await neurons(`d-noop-${run + 1}`, [amd64], namespaces.amd64, nothingPushed));
   const noop = summarize(noops);
-  rows.push([`d. nothing changed, amd64 (min / median of ${noopRuns})`, `${seconds(anchor.seconds)} (rebuilds all)`, `${seconds(noop.min)} / ${seconds(noop.median)}`, ratio(anchor.seconds, noop.median), '<= 1 s']);
+  rows.push([
+    `d. nothing changed, amd64 (min / median of ${noopRuns})`,
+    `${seconds(anchor.seconds)} (rebuilds all)`,
+    `${seconds(noop.min)} / ${seconds(noop.median)}`,
+    ratio(anchor.seconds, noop.median),
+    '<= 1 s',
+  ]);
 
   // c. One worker's code changed; the fleet's images removed from the engine first (base images stay).
   // Published versions are immutable in neurons (the anchor overwrites its tags), so the change bumps the version of
@@ -129,33 +199,91 @@ try {
     const program = path.join(fleet, changed.path.split('/')[0], command);
     await writeFile(program, `${await readFile(program, 'utf8')}# changed by the benchmark (step c)\n`);
   }
-  const removed = await removeRepositories([`${environment.registry}/${namespaces.anchor}/*`, `${environment.registry}/${namespaces.amd64}/*`]);
-  log(`c. code of ${changed.path} changed (${changedFlavors.length} flavors); ${removed} fleet images removed from the engine`);
-  const anchorChange = await runAnchorWay({ fleet, flavors: changedFlavors, registry: environment.registry, namespace: namespaces.anchor, baseImage: environment.pythonBase, indexUrl: index.urlWithCredentials, caFile: index.caFile, work: path.join(temp, 'anchor-c'), log: fileLog('anchor.log') });
-  log(`  anchor: ${seconds(anchorChange.seconds)} s (builds ${anchorChange.buildSeconds.toFixed(1)} s, pushes ${anchorChange.pushSeconds.toFixed(1)} s)`);
+  const removed = await removeRepositories([
+    `${environment.registry}/${namespaces.anchor}/*`,
+    `${environment.registry}/${namespaces.amd64}/*`,
+  ]);
+  log(
+    `c. code of ${changed.path} changed (${changedFlavors.length} flavors); ${removed} fleet images removed from the engine`,
+  );
+  const anchorChange = await runAnchorWay({
+    fleet,
+    flavors: changedFlavors,
+    registry: environment.registry,
+    namespace: namespaces.anchor,
+    baseImage: environment.pythonBase,
+    indexUrl: index.urlWithCredentials,
+    caFile: index.caFile,
+    work: path.join(temp, 'anchor-c'),
+    log: fileLog('anchor.log'),
+  });
+  log(
+    `  anchor: ${seconds(anchorChange.seconds)} s (builds ${anchorChange.buildSeconds.toFixed(1)} s, pushes ${anchorChange.pushSeconds.toFixed(1)} s)`,
+  );
   const change = await neurons('c-change', [amd64], namespaces.amd64, (result) => {
     const pushed = result.pushedFlavors;
-    return pushed !== changedFlavors.length || result.statuses.failed ? `${pushed} flavors pushed, expected the ${changedFlavors.length} of ${changed.path}` : undefined;
+    return pushed !== changedFlavors.length || result.statuses.failed
+      ? `${pushed} flavors pushed, expected the ${changedFlavors.length} of ${changed.path}`
+      : undefined;
   });
-  rows.push([`c. code of ${changed.path} changed (${changedFlavors.length} flavors), amd64`, `${seconds(anchorChange.seconds)} (${changedFlavors.length} docker build + push)`, seconds(change.seconds), ratio(anchorChange.seconds, change.seconds), '<= 1.5 s, ahead']);
+  rows.push([
+    `c. code of ${changed.path} changed (${changedFlavors.length} flavors), amd64`,
+    `${seconds(anchorChange.seconds)} (${changedFlavors.length} docker build + push)`,
+    seconds(change.seconds),
+    ratio(anchorChange.seconds, change.seconds),
+    '<= 1.5 s, ahead',
+  ]);
 
   // b. Cold, amd64 + arm64: only when the base image is an index of both platforms.
   const certDir = await buildahCertDir(environment.caFile, path.join(temp, 'certs'));
-  const basePlatforms = await registryPlatforms({ image: environment.pythonBase, certDir, creds: environment.registryCredentials });
+  const basePlatforms = await registryPlatforms({
+    image: environment.pythonBase,
+    certDir,
+    creds: environment.registryCredentials,
+  });
   const usable = (platform) => basePlatforms.some((entry) => entry.platform === platform && entry.bytes > 1_000_000);
   if (!usable(amd64) || !usable(arm64)) {
-    const what = basePlatforms.length === 0 ? 'a single manifest, not an index' : `an index of ${basePlatforms.map((entry) => `${entry.platform} (layers: ${entry.bytes} bytes)`).join(', ')}`;
-    log(`b. skipped: the base image ${environment.pythonBase} is ${what}; both ways need it as an index of ${amd64} and ${arm64}, each with a root file system`);
+    const what =
+      basePlatforms.length === 0
+        ? 'a single manifest, not an index'
+        : `an index of ${basePlatforms.map((entry) => `${entry.platform} (layers: ${entry.bytes} bytes)`).join(', ')}`;
+    log(
+      `b. skipped: the base image ${environment.pythonBase} is ${what}; both ways need it as an index of ${amd64} and ${arm64}, each with a root file system`,
+    );
     rows.push(['b. cold fleet, amd64 + arm64', 'skipped', 'skipped', '', '>= 10x']);
   } else {
-    await pullBase({ baseImage: environment.pythonBase, platforms: [amd64, arm64], certDir, creds: environment.registryCredentials });
-    log(`b. cold fleet, ${amd64} + ${arm64}: buildah build --manifest + manifest push --all per flavor into ${namespaces.buildah} (budget ${buildahBudget} s)`);
+    await pullBase({
+      baseImage: environment.pythonBase,
+      platforms: [amd64, arm64],
+      certDir,
+      creds: environment.registryCredentials,
+    });
+    log(
+      `b. cold fleet, ${amd64} + ${arm64}: buildah build --manifest + manifest push --all per flavor into ${namespaces.buildah} (budget ${buildahBudget} s)`,
+    );
     const measured = [];
     const flavorTimes = { seconds: 0, buildSeconds: 0, pushSeconds: 0 };
     for (const flavor of generated.flavors) {
       if (flavorTimes.seconds > buildahBudget) break;
-      const one = await runBuildahWay({ fleet, flavors: [flavor], registry: environment.registry, namespace: namespaces.buildah, baseImage: environment.pythonBase, indexUrl: index.urlWithCredentials, indexCaFile: index.caFile, platforms: [amd64, arm64], certDir, creds: environment.registryCredentials, work: path.join(temp, 'buildah'), log: fileLog('buildah.log') });
-      measured.push({ first: !measured.some((earlier) => earlier.worker === flavor.worker), worker: flavor.worker, seconds: one.seconds });
+      const one = await runBuildahWay({
+        fleet,
+        flavors: [flavor],
+        registry: environment.registry,
+        namespace: namespaces.buildah,
+        baseImage: environment.pythonBase,
+        indexUrl: index.urlWithCredentials,
+        indexCaFile: index.caFile,
+        platforms: [amd64, arm64],
+        certDir,
+        creds: environment.registryCredentials,
+        work: path.join(temp, 'buildah'),
+        log: fileLog('buildah.log'),
+      });
+      measured.push({
+        first: !measured.some((earlier) => earlier.worker === flavor.worker),
+        worker: flavor.worker,
+        seconds: one.seconds,
+      });
       buildahReferences = [...buildahReferences, ...one.references];
       for (const key of Object.keys(flavorTimes)) flavorTimes[key] += one[key];
     }
@@ -167,17 +295,29 @@ try {
     const nexts = measured.filter((item) => !item.first);
     const perKind = firsts.length > 0 && nexts.length > 0;
     const workerCount = generated.workers.length;
-    const buildahSeconds = whole ? flavorTimes.seconds : perKind ? mean(firsts) * workerCount + mean(nexts) * (flavorCount - workerCount) : (flavorTimes.seconds / measured.length) * flavorCount;
+    const buildahSeconds = whole
+      ? flavorTimes.seconds
+      : perKind
+        ? mean(firsts) * workerCount + mean(nexts) * (flavorCount - workerCount)
+        : (flavorTimes.seconds / measured.length) * flavorCount;
     const how = whole
       ? `all ${flavorCount} flavors`
       : `EXTRAPOLATED: ${measured.length} of ${flavorCount} flavors (the first, in fleet order) measured in ${seconds(flavorTimes.seconds)} s; ` +
         (perKind
           ? `${firsts.length} first flavors of a folder (${seconds(mean(firsts))} s each) x ${workerCount} folders + ${nexts.length} others (${seconds(mean(nexts))} s each) x ${flavorCount - workerCount}`
           : `x ${flavorCount}/${measured.length}`);
-    log(`  buildah: ${seconds(buildahSeconds)} s (${how}; builds ${flavorTimes.buildSeconds.toFixed(1)} s, pushes ${flavorTimes.pushSeconds.toFixed(1)} s)`);
+    log(
+      `  buildah: ${seconds(buildahSeconds)} s (${how}; builds ${flavorTimes.buildSeconds.toFixed(1)} s, pushes ${flavorTimes.pushSeconds.toFixed(1)} s)`,
+    );
     log(`b. cold fleet, ${amd64} + ${arm64}: neurons pipeline into ${namespaces.both}`);
     const both = await neurons('b-cold', [amd64, arm64], namespaces.both, everyFlavorPushed);
-    rows.push([`b. cold fleet, amd64 + arm64${whole ? '' : ' (buildah extrapolated)'}`, `${seconds(buildahSeconds)} (${whole ? '' : '~'}${flavorCount} buildah build + push)`, seconds(both.seconds), ratio(buildahSeconds, both.seconds), '>= 10x']);
+    rows.push([
+      `b. cold fleet, amd64 + arm64${whole ? '' : ' (buildah extrapolated)'}`,
+      `${seconds(buildahSeconds)} (${whole ? '' : '~'}${flavorCount} buildah build + push)`,
+      seconds(both.seconds),
+      ratio(buildahSeconds, both.seconds),
+      '>= 10x',
+    ]);
     const noopBoth = await neurons('d-noop-both', [amd64, arm64], namespaces.both, nothingPushed);
     rows.push(['d. nothing changed, amd64 + arm64 (one run)', '', seconds(noopBoth.seconds), '', '<= 1 s']);
   }
@@ -185,14 +325,23 @@ try {
   const table = [['measure', 'anchor (s)', 'neurons (s)', 'ratio', 'target'], ...rows];
   const widths = table[0].map((_, column) => Math.max(...table.map((row) => row[column].length)));
   console.log('');
-  for (const row of table) console.log(row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  '));
+  for (const row of table)
+    console.log(
+      row
+        .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
+        .join('  '),
+    );
 } catch (error) {
   process.exitCode = 1;
   if (error instanceof CommandFailure) console.error(`failed: ${error.message}\n${error.tail()}`);
   else console.error(`failed: ${mask(error instanceof Error ? (error.stack ?? error.message) : String(error))}`);
 } finally {
   await index.close();
-  const removed = await removeRepositories([`${environment.registry}/${namespaces.anchor}/*`, `${environment.registry}/${namespaces.amd64}/*`, `${environment.registry}/${namespaces.both}/*`]);
+  const removed = await removeRepositories([
+    `${environment.registry}/${namespaces.anchor}/*`,
+    `${environment.registry}/${namespaces.amd64}/*`,
+    `${environment.registry}/${namespaces.both}/*`,
+  ]);
   if (buildahReferences.length > 0) await removeBuildahImages(buildahReferences);
   log(`clean-up: ${removed} local images removed; registry namespaces ${Object.values(namespaces).join(', ')} kept`);
   if (options.keep) log(`kept: ${temp}`);

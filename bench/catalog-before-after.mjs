@@ -24,7 +24,10 @@ const load = async (root) => ({
   folderTarget: (await import(path.join(root, 'dist/publish/targets.js'))).folderTarget,
   RegistryClient: (await import(path.join(root, 'dist/registry/client.js'))).RegistryClient,
 });
-const builds = { before: await load(path.resolve(oldRoot)), after: await load(fileURLToPath(new URL('..', import.meta.url))) };
+const builds = {
+  before: await load(path.resolve(oldRoot)),
+  after: await load(fileURLToPath(new URL('..', import.meta.url))),
+};
 const { environmentDirectory, readEnvironmentState } = await import('../dist/environment/state.js');
 const state = await readEnvironmentState(environmentDirectory(process.env));
 if (!state) throw new Error('no local environment: run `neurons env up`');
@@ -36,8 +39,23 @@ const credentials = { username: state.registry.username, password: state.registr
 const run = async (build, out) => {
   build.workers ??= build.catalogWorkers(await build.discoverRepository(corpus, { definitionsOnly: true }));
   build.client ??= new build.RegistryClient({ host, ca, credentials });
-  const options = { workers: build.workers, registry: { host, namespace }, client: build.client, channel: 'stable', signingKey: undefined, allowUnsigned: false, expiresInDays: 30, buildInputDigests: new Map(), revisions: new Map(), pushed: [], now: new Date() };
-  return build.produceCatalogs({ ...options, targets: [build.folderTarget(out ?? (await mkdtemp(path.join(tmpdir(), 'neurons-bench-catalog-'))))] });
+  const options = {
+    workers: build.workers,
+    registry: { host, namespace },
+    client: build.client,
+    channel: 'stable',
+    signingKey: undefined,
+    allowUnsigned: false,
+    expiresInDays: 30,
+    buildInputDigests: new Map(),
+    revisions: new Map(),
+    pushed: [],
+    now: new Date(),
+  };
+  return build.produceCatalogs({
+    ...options,
+    targets: [build.folderTarget(out ?? (await mkdtemp(path.join(tmpdir(), 'neurons-bench-catalog-'))))],
+  });
 };
 const warm = await mkdtemp(path.join(tmpdir(), 'neurons-bench-catalog-'));
 // Untimed: each build's client gets its tokens and connections, and the warm folder its first publication.
@@ -54,9 +72,13 @@ for (let round = 0; round < Number(roundsText); round += 1) {
   await timed('after, cold', () => run(builds.after));
   await timed('after, previous index verified', () => run(builds.after, warm));
 }
-console.log(`${host}/${namespace}, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+console.log(
+  `${host}/${namespace}, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+);
 for (const [key, values] of Object.entries(times)) {
   values.sort((a, b) => a - b);
-  console.log(`${key}: median ${values[Math.floor(values.length / 2)].toFixed(0)} ms, min ${values[0].toFixed(0)} ms, max ${values.at(-1).toFixed(0)} ms over ${values.length}`);
+  console.log(
+    `${key}: median ${values[Math.floor(values.length / 2)].toFixed(0)} ms, min ${values[0].toFixed(0)} ms, max ${values.at(-1).toFixed(0)} ms over ${values.length}`,
+  );
 }
 await Promise.all(Object.values(builds).map((build) => build.client?.close()));

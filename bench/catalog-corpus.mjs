@@ -31,7 +31,21 @@ const flavors = workers.reduce((sum, worker) => sum + worker.flavors.length, 0);
  */
 async function measure(label, registry, client, runs, warm = false) {
   const times = [];
-  const produce = (out) => produceCatalogs({ workers, registry, client, channel: 'stable', targets: [folderTarget(out)], signingKey: undefined, allowUnsigned: false, expiresInDays: 30, buildInputDigests: new Map(), revisions: new Map(), pushed: [], now: new Date() });
+  const produce = (out) =>
+    produceCatalogs({
+      workers,
+      registry,
+      client,
+      channel: 'stable',
+      targets: [folderTarget(out)],
+      signingKey: undefined,
+      allowUnsigned: false,
+      expiresInDays: 30,
+      buildInputDigests: new Map(),
+      revisions: new Map(),
+      pushed: [],
+      now: new Date(),
+    });
   const published = await mkdtemp(path.join(tmpdir(), 'neurons-bench-catalog-'));
   if (warm) await produce(published);
   for (let run = 0; run < runs; run += 1) {
@@ -40,10 +54,19 @@ async function measure(label, registry, client, runs, warm = false) {
     const result = await produce(out);
     times.push(performance.now() - started);
     const { manifests, labelled, known } = result.reads;
-    if (run === 0) console.log(`${label}: ${Object.entries(result.index.catalogs).map(([file, { entries }]) => `${file} ${entries}`).join(', ')}; ${result.missing.length} missing; ${manifests} references read, labels of ${labelled} images read, ${known} known`);
+    if (run === 0)
+      console.log(
+        `${label}: ${Object.entries(result.index.catalogs)
+          .map(([file, { entries }]) => `${file} ${entries}`)
+          .join(
+            ', ',
+          )}; ${result.missing.length} missing; ${manifests} references read, labels of ${labelled} images read, ${known} known`,
+      );
   }
   times.sort((a, b) => a - b);
-  console.log(`${label}: median ${times[Math.floor(times.length / 2)].toFixed(0)} ms, min ${times[0].toFixed(0)} ms over ${runs} runs`);
+  console.log(
+    `${label}: median ${times[Math.floor(times.length / 2)].toFixed(0)} ms, min ${times[0].toFixed(0)} ms over ${runs} runs`,
+  );
 }
 
 console.log(`corpus: ${corpus} (${flavors} flavors in ${workers.length} folders)`);
@@ -61,7 +84,11 @@ if (!state) {
     ...(state.mirror ? [['verified against the local mirror (htpasswd auth)', state.mirror.host]] : []),
   ];
   for (const [label, host] of registries) {
-    const client = new RegistryClient({ host, ca: [readFileSync(state.caFile, 'utf8')], credentials: { username: state.registry.username, password: state.registry.password } });
+    const client = new RegistryClient({
+      host,
+      ca: [readFileSync(state.caFile, 'utf8')],
+      credentials: { username: state.registry.username, password: state.registry.password },
+    });
     await measure(`${label}, namespace ${namespace}`, { host, namespace }, client, 3);
     await measure(`${label}, namespace ${namespace}, previous index verified`, { host, namespace }, client, 3, true);
     await client.close();

@@ -34,7 +34,9 @@ const runs = Number(options.runs);
 const anchorBudget = Number(options['anchor-budget']);
 const publishTimeout = Number(options['publish-timeout']);
 if (![commits, runs, anchorBudget, publishTimeout].every((value) => Number.isInteger(value) && value >= 1)) {
-  console.error('usage: node bench/detect-fleet.mjs [--commits N] [--runs N] [--anchor-budget S] [--publish-timeout S] [--keep] [--reuse DIR]');
+  console.error(
+    'usage: node bench/detect-fleet.mjs [--commits N] [--runs N] [--anchor-budget S] [--publish-timeout S] [--keep] [--reuse DIR]',
+  );
   process.exit(2);
 }
 
@@ -48,7 +50,11 @@ const cli = fileURLToPath(new URL('../bin/neurons', import.meta.url));
 const log = (line) => console.log(mask(line));
 const seconds = (value) => value.toFixed(2);
 const fail = (error) => {
-  console.error(error instanceof CommandFailure ? `failed: ${error.message}\n${error.tail()}` : `failed: ${mask(error instanceof Error ? (error.stack ?? error.message) : String(error))}`);
+  console.error(
+    error instanceof CommandFailure
+      ? `failed: ${error.message}\n${error.tail()}`
+      : `failed: ${mask(error instanceof Error ? (error.stack ?? error.message) : String(error))}`,
+  );
 };
 
 // Not timed: idempotent, about a second when the environment is already up.
@@ -68,26 +74,48 @@ let state;
 const rows = [];
 /** The local tags of this fleet: its flavor images in the namespace, and folder images that did not exist before. */
 async function localFleetTags() {
-  const repositories = new Set(state.workers.map(({ kind, directory }) => `neurons.local/${kind}-${directory.toLowerCase()}`));
+  const repositories = new Set(
+    state.workers.map(({ kind, directory }) => `neurons.local/${kind}-${directory.toLowerCase()}`),
+  );
   const before = new Set(state.folderTagsBefore);
-  const folderTags = (await listReferences('neurons.local/*')).filter((reference) => !before.has(reference) && repositories.has(reference.slice(0, reference.lastIndexOf(':'))));
+  const folderTags = (await listReferences('neurons.local/*')).filter(
+    (reference) => !before.has(reference) && repositories.has(reference.slice(0, reference.lastIndexOf(':'))),
+  );
   return [...(await listReferences(`${environment.registry}/${state.namespace}/*`)), ...folderTags];
 }
-const row = (label, summary, note) => rows.push([label, seconds(summary.min), seconds(summary.median), String(summary.runs), note]);
+const row = (label, summary, note) =>
+  rows.push([label, seconds(summary.min), seconds(summary.median), String(summary.runs), note]);
 
 /** `neurons detect --json` (registry and namespace from the environment); its report and wall time. */
 async function detect(base) {
-  const result = await runCommand([cli, 'detect', '--repo', fleet, '--base', base, '--json'], { env: { ...process.env, NEURONS_NAMESPACE: state.namespace } });
+  const result = await runCommand([cli, 'detect', '--repo', fleet, '--base', base, '--json'], {
+    env: { ...process.env, NEURONS_NAMESPACE: state.namespace },
+  });
   return { seconds: result.seconds, report: JSON.parse(result.stdout) };
 }
 
 /** A no-op `neurons push`: every flavor must come out unchanged. */
 async function noOpPush(extra) {
-  const result = await runCommand([cli, 'push', '--repo', fleet, '--namespace', state.namespace, '--skip-tests', '--json', ...extra]);
+  const result = await runCommand([
+    cli,
+    'push',
+    '--repo',
+    fleet,
+    '--namespace',
+    state.namespace,
+    '--skip-tests',
+    '--json',
+    ...extra,
+  ]);
   const report = parseReport(result.stdout);
   const changed = report.outcomes.filter((outcome) => outcome.status !== 'unchanged');
   if (changed.length > 0 || report.outcomes.length !== state.flavors) {
-    throw new Error(`push ${extra.join(' ')}: expected ${state.flavors} unchanged flavors, got ${report.outcomes.length} with ${changed.length} not unchanged (${changed.slice(0, 5).map((outcome) => `${outcome.id} ${outcome.status}`).join(', ')})`);
+    throw new Error(
+      `push ${extra.join(' ')}: expected ${state.flavors} unchanged flavors, got ${report.outcomes.length} with ${changed.length} not unchanged (${changed
+        .slice(0, 5)
+        .map((outcome) => `${outcome.id} ${outcome.status}`)
+        .join(', ')})`,
+    );
   }
   return { seconds: result.seconds };
 }
@@ -110,32 +138,52 @@ try {
       skippedFolders: generated.skippedFolders,
       commits: commitCount,
       historySeconds: (Date.now() - historyStarted) / 1000,
-      workers: generated.workers.map(({ kind, directory, path: workerPath }) => ({ kind, directory, path: workerPath })),
+      workers: generated.workers.map(({ kind, directory, path: workerPath }) => ({
+        kind,
+        directory,
+        path: workerPath,
+      })),
       folderTagsBefore: await listReferences('neurons.local/*'),
     };
     await writeFile(stateFile, JSON.stringify(state, null, 2));
-    log(`fleet: ${state.folders} folders, ${state.flavors} flavors (corpus: ${state.corpusFlavors}; left out for validation errors: ${state.skippedFolders.join(', ') || 'none'})`);
+    log(
+      `fleet: ${state.folders} folders, ${state.flavors} flavors (corpus: ${state.corpusFlavors}; left out for validation errors: ${state.skippedFolders.join(', ') || 'none'})`,
+    );
     log(`  ${state.commits} commits (history written in ${seconds(state.historySeconds)} s) in ${fleet}`);
 
     // Published once; its time is printed, not the metric. Progress: tail -f <temp>/publish.log
-    log(`publishing: neurons push --namespace ${namespace} --skip-tests --concurrency 2 (log: ${path.join(temp, 'publish.log')})`);
-    const publish = await runLogged([cli, 'push', '--repo', fleet, '--namespace', namespace, '--skip-tests', '--json', '--concurrency', '2'], { logFile: path.join(temp, 'publish.log'), timeoutSeconds: publishTimeout });
+    log(
+      `publishing: neurons push --namespace ${namespace} --skip-tests --concurrency 2 (log: ${path.join(temp, 'publish.log')})`,
+    );
+    const publish = await runLogged(
+      [cli, 'push', '--repo', fleet, '--namespace', namespace, '--skip-tests', '--json', '--concurrency', '2'],
+      { logFile: path.join(temp, 'publish.log'), timeoutSeconds: publishTimeout },
+    );
     const report = parseReport(publish.stdout);
     const pushed = report.outcomes.filter((outcome) => outcome.status === 'pushed');
-    if (pushed.length !== state.flavors) throw new Error(`publish: ${pushed.length} of ${state.flavors} flavors pushed`);
+    if (pushed.length !== state.flavors)
+      throw new Error(`publish: ${pushed.length} of ${state.flavors} flavors pushed`);
     // The exact-version tag comes first in each outcome's images: the one the anchor reads.
     state.references = pushed.map((outcome) => outcome.images[0].reference);
     state.publishSeconds = publish.seconds;
     state.folderBuilds = report.folderBuilds;
     state.tagsPushed = pushed.reduce((sum, outcome) => sum + outcome.images.length, 0);
     await writeFile(stateFile, JSON.stringify(state, null, 2));
-    log(`  ${seconds(publish.seconds)} s: ${state.folderBuilds} folder builds, ${pushed.length} flavors, ${state.tagsPushed} tags pushed`);
+    log(
+      `  ${seconds(publish.seconds)} s: ${state.folderBuilds} folder builds, ${pushed.length} flavors, ${state.tagsPushed} tags pushed`,
+    );
   }
 
   // a. Nothing changed.
   const unchanged = await repeat(runs, () => detect('HEAD'));
-  for (const { report } of unchanged) if (report.rebuild.length > 0) throw new Error(`detect --base HEAD: ${report.rebuild.length} folders to rebuild, expected none`);
-  row('detect --base HEAD (nothing changed)', summarize(unchanged), `${unchanged[0].report.digestChecks} digest checks, ${unchanged[0].report.unchanged} unchanged`);
+  for (const { report } of unchanged)
+    if (report.rebuild.length > 0)
+      throw new Error(`detect --base HEAD: ${report.rebuild.length} folders to rebuild, expected none`);
+  row(
+    'detect --base HEAD (nothing changed)',
+    summarize(unchanged),
+    `${unchanged[0].report.digestChecks} digest checks, ${unchanged[0].report.unchanged} unchanged`,
+  );
 
   // b. One changed folder: a line appended to one file of one worker folder, committed; reverted after.
   const target = state.workers[Math.floor(state.workers.length / 2)].path;
@@ -148,11 +196,18 @@ try {
     await git(fleet, ['reset', '-q', '--hard', 'HEAD~1']);
   }
   for (const { report } of oneFolder) {
-    const listed = report.rebuild.map((worker) => `${worker.kind === 'analyzer' ? 'analyzers' : 'responders'}/${worker.directory}`);
-    if (listed.length !== 1 || listed[0] !== target) throw new Error(`detect --base HEAD~1 after changing ${target}: listed ${listed.join(', ') || 'nothing'}`);
+    const listed = report.rebuild.map(
+      (worker) => `${worker.kind === 'analyzer' ? 'analyzers' : 'responders'}/${worker.directory}`,
+    );
+    if (listed.length !== 1 || listed[0] !== target)
+      throw new Error(`detect --base HEAD~1 after changing ${target}: listed ${listed.join(', ') || 'nothing'}`);
   }
   const changedReport = oneFolder[0].report;
-  row('detect --base HEAD~1 (one folder changed)', summarize(oneFolder), `${target} [${changedReport.rebuild[0].reasons.join(', ')}]; ${changedReport.digestChecks} digest checks; target < 1 s`);
+  row(
+    'detect --base HEAD~1 (one folder changed)',
+    summarize(oneFolder),
+    `${target} [${changedReport.rebuild[0].reasons.join(', ')}]; ${changedReport.digestChecks} digest checks; target < 1 s`,
+  );
 
   // c. Everything published, nothing changed: the whole push pipeline, git-guided, then every flavor by digest.
   const auto = summarize(await repeat(runs, () => noOpPush(['--base', 'HEAD'])));
@@ -161,14 +216,19 @@ try {
   row('push --all (no-op, digest per flavor)', all, `${state.flavors} digest checks`);
 
   // d. The anchor's way: the fleet's local images removed first so that pulls are real (base images kept).
-  log(`anchor: removed ${await removeReferences(await localFleetTags())} local tags of the fleet; pulling ${state.references.length} images (budget ${anchorBudget} s)`);
+  log(
+    `anchor: removed ${await removeReferences(await localFleetTags())} local tags of the fleet; pulling ${state.references.length} images (budget ${anchorBudget} s)`,
+  );
   const anchor = await runAnchorDecide({
     references: state.references,
     label: buildInputLabel,
     budgetSeconds: anchorBudget,
     log: (line) => appendFile(path.join(temp, 'anchor.log'), `${mask(line)}\n`),
   });
-  if (anchor.labelled !== anchor.done) throw new Error(`anchor: ${anchor.done - anchor.labelled} of ${anchor.done} pulled images had no ${buildInputLabel} label`);
+  if (anchor.labelled !== anchor.done)
+    throw new Error(
+      `anchor: ${anchor.done - anchor.labelled} of ${anchor.done} pulled images had no ${buildInputLabel} label`,
+    );
   const sampled = anchor.done < anchor.total;
   rows.push([
     'anchor: docker pull + inspect per flavor',
@@ -185,17 +245,34 @@ try {
   const table = [header, ...rows];
   const widths = header.map((_, column) => Math.max(...table.map((cells) => cells[column].length)));
   console.log('');
-  console.log(`fleet: ${state.folders} folders, ${state.flavors} flavors, ${state.commits} commits; published once in ${seconds(state.publishSeconds)} s (${state.folderBuilds} folder builds, ${state.tagsPushed} tags)`);
-  for (const cells of table) console.log(mask(cells.map((cell, column) => (column === 0 || column === 4 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ').trimEnd()));
+  console.log(
+    `fleet: ${state.folders} folders, ${state.flavors} flavors, ${state.commits} commits; published once in ${seconds(state.publishSeconds)} s (${state.folderBuilds} folder builds, ${state.tagsPushed} tags)`,
+  );
+  for (const cells of table)
+    console.log(
+      mask(
+        cells
+          .map((cell, column) =>
+            column === 0 || column === 4 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]),
+          )
+          .join('  ')
+          .trimEnd(),
+      ),
+    );
   const anchorSeconds = sampled ? anchor.extrapolatedSeconds : anchor.seconds;
-  console.log(`ratio anchor / neurons no-op push: ${(anchorSeconds / auto.median).toFixed(1)} (mode auto), ${(anchorSeconds / all.median).toFixed(1)} (--all)`);
+  console.log(
+    `ratio anchor / neurons no-op push: ${(anchorSeconds / auto.median).toFixed(1)} (mode auto), ${(anchorSeconds / all.median).toFixed(1)} (--all)`,
+  );
 } catch (error) {
   process.exitCode = 1;
   fail(error);
 } finally {
   if (options.keep || options.reuse) log(`kept: ${temp} (rerun the measures with --reuse ${temp})`);
   else {
-    if (state?.namespace) log(`clean-up: removed ${await removeReferences(await localFleetTags())} local tags; registry namespace ${state.namespace} kept`);
+    if (state?.namespace)
+      log(
+        `clean-up: removed ${await removeReferences(await localFleetTags())} local tags; registry namespace ${state.namespace} kept`,
+      );
     await rm(temp, { recursive: true, force: true });
   }
 }

@@ -28,7 +28,9 @@ const { values: options } = parseArgs({
 const folders = Number(options.folders);
 const minFlavors = Number(options['min-flavors']);
 if (!Number.isInteger(folders) || folders < 1 || !Number.isInteger(minFlavors) || minFlavors < 1) {
-  console.error('usage: node bench/fleet-build.mjs [--folders N] [--min-flavors N] [--keep] [--skip-anchor] [--skip-neurons]');
+  console.error(
+    'usage: node bench/fleet-build.mjs [--folders N] [--min-flavors N] [--keep] [--skip-anchor] [--skip-neurons]',
+  );
   process.exit(2);
 }
 
@@ -45,7 +47,9 @@ const seconds = (value) => value.toFixed(1);
 const environment = await runCommand([fileURLToPath(new URL('../bin/neurons', import.meta.url)), 'env', 'up']).then(
   () => readEnvironment(),
   (error) => {
-    console.error(error instanceof CommandFailure ? `failed: ${error.message}\n${error.tail()}` : `failed: ${mask(String(error))}`);
+    console.error(
+      error instanceof CommandFailure ? `failed: ${error.message}\n${error.tail()}` : `failed: ${mask(String(error))}`,
+    );
     process.exit(1);
   },
 );
@@ -82,34 +86,70 @@ try {
         return appendFile(path.join(temp, 'anchor.log'), `${mask(line)}\n`);
       },
     });
-    log(`  ${seconds(results.anchor.seconds)} s (builds ${seconds(results.anchor.buildSeconds)} s, pushes ${seconds(results.anchor.pushSeconds)} s)`);
+    log(
+      `  ${seconds(results.anchor.seconds)} s (builds ${seconds(results.anchor.buildSeconds)} s, pushes ${seconds(results.anchor.pushSeconds)} s)`,
+    );
   }
 
   if (!options['skip-neurons']) {
     for (const run of ['first', 'second']) {
       log(`neurons way, ${run} run: neurons pipeline --namespace ${neuronsNamespace}`);
-      const result = await runNeuronsWay({ fleet, output: path.join(temp, `catalogs-${run}`), namespace: neuronsNamespace });
+      const result = await runNeuronsWay({
+        fleet,
+        output: path.join(temp, `catalogs-${run}`),
+        namespace: neuronsNamespace,
+      });
       results[run] = result;
       await writeFile(path.join(temp, `neurons-${run}.log`), mask(result.log));
-      const statuses = Object.entries(result.statuses).map(([status, count]) => `${count} ${status}`).join(', ');
-      log(`  exit ${result.exitCode}, ${seconds(result.seconds)} s: ${result.folderBuilds} folder builds for ${result.flavors} flavors (${statuses}; ${result.pushes} tags pushed); folder builds summed ${seconds(result.folderBuildSeconds)} s`);
+      const statuses = Object.entries(result.statuses)
+        .map(([status, count]) => `${count} ${status}`)
+        .join(', ');
+      log(
+        `  exit ${result.exitCode}, ${seconds(result.seconds)} s: ${result.folderBuilds} folder builds for ${result.flavors} flavors (${statuses}; ${result.pushes} tags pushed); folder builds summed ${seconds(result.folderBuildSeconds)} s`,
+      );
       const expected = run === 'first' ? 'pushed' : undefined;
-      if (result.flavors !== generated.flavors.length || result.statuses.failed || (expected && result.pushedFlavors !== generated.flavors.length)) {
-        throw new Error(`neurons pipeline: ${statuses} for ${generated.flavors.length} flavors\n${result.log.split('\n').slice(-40).join('\n')}`);
+      if (
+        result.flavors !== generated.flavors.length ||
+        result.statuses.failed ||
+        (expected && result.pushedFlavors !== generated.flavors.length)
+      ) {
+        throw new Error(
+          `neurons pipeline: ${statuses} for ${generated.flavors.length} flavors\n${result.log.split('\n').slice(-40).join('\n')}`,
+        );
       }
     }
   }
 
   const rows = [['way', 'builds', 'pushes', 'wall (s)']];
-  if (results.anchor) rows.push(['anchor (per flavor, sequential)', String(results.anchor.builds), `${results.anchor.pushes} images (${results.anchor.pushes} tags)`, seconds(results.anchor.seconds)]);
-  const neuronsRow = (label, result) => [label, `${result.folderBuilds} folder + ${result.flavorBuilds} flavor`, `${result.pushedFlavors} images (${result.pushes} tags)`, seconds(result.seconds)];
+  if (results.anchor)
+    rows.push([
+      'anchor (per flavor, sequential)',
+      String(results.anchor.builds),
+      `${results.anchor.pushes} images (${results.anchor.pushes} tags)`,
+      seconds(results.anchor.seconds),
+    ]);
+  const neuronsRow = (label, result) => [
+    label,
+    `${result.folderBuilds} folder + ${result.flavorBuilds} flavor`,
+    `${result.pushedFlavors} images (${result.pushes} tags)`,
+    seconds(result.seconds),
+  ];
   if (results.first) rows.push(neuronsRow('neurons pipeline', results.first));
   if (results.second) rows.push(neuronsRow('neurons pipeline, nothing changed', results.second));
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   console.log('');
-  for (const row of rows) console.log(row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  '));
-  if (results.anchor && results.first) console.log(`ratio anchor/neurons: ${(results.anchor.seconds / results.first.seconds).toFixed(2)}`);
-  if (results.anchor && results.second) console.log(`ratio anchor/neurons (nothing changed): ${(results.anchor.seconds / results.second.seconds).toFixed(2)}`);
+  for (const row of rows)
+    console.log(
+      row
+        .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
+        .join('  '),
+    );
+  if (results.anchor && results.first)
+    console.log(`ratio anchor/neurons: ${(results.anchor.seconds / results.first.seconds).toFixed(2)}`);
+  if (results.anchor && results.second)
+    console.log(
+      `ratio anchor/neurons (nothing changed): ${(results.anchor.seconds / results.second.seconds).toFixed(2)}`,
+    );
 } catch (error) {
   process.exitCode = 1;
   if (error instanceof CommandFailure) {
@@ -119,8 +159,13 @@ try {
   }
 } finally {
   // Local images this run tagged (the registry keeps its content: see bench/README.md).
-  const ownFolderRepositories = new Set(fleetFolders.map((worker) => `neurons.local/${worker.kind}-${worker.directory.toLowerCase()}`));
-  const folderTags = (await listReferences('neurons.local/*')).filter((reference) => !folderTagsBefore.has(reference) && ownFolderRepositories.has(reference.slice(0, reference.lastIndexOf(':'))));
+  const ownFolderRepositories = new Set(
+    fleetFolders.map((worker) => `neurons.local/${worker.kind}-${worker.directory.toLowerCase()}`),
+  );
+  const folderTags = (await listReferences('neurons.local/*')).filter(
+    (reference) =>
+      !folderTagsBefore.has(reference) && ownFolderRepositories.has(reference.slice(0, reference.lastIndexOf(':'))),
+  );
   const tagged = [
     ...(await listReferences(`${environment.registry}/${anchorNamespace}/*`)),
     ...(await listReferences(`${environment.registry}/${neuronsNamespace}/*`)),

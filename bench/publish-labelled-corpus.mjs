@@ -24,12 +24,18 @@ const state = await readEnvironmentState(environmentDirectory(process.env));
 if (!state) throw new Error('no local environment: run `neurons env up`');
 const workers = catalogWorkers(await discoverRepository(corpus, { definitionsOnly: true }));
 
-const layerTar = createTar([{ name: 'worker/README', type: 'file', mode: 0o644, data: Buffer.from('labelled corpus image\n') }]);
+const layerTar = createTar([
+  { name: 'worker/README', type: 'file', mode: 0o644, data: Buffer.from('labelled corpus image\n') },
+]);
 const layer = gzipSync(layerTar);
 const diffId = digestOf(layerTar);
 
 async function publish(host) {
-  const client = new RegistryClient({ host, ca: [readFileSync(state.caFile, 'utf8')], credentials: { username: state.registry.username, password: state.registry.password } });
+  const client = new RegistryClient({
+    host,
+    ca: [readFileSync(state.caFile, 'utf8')],
+    credentials: { username: state.registry.username, password: state.registry.password },
+  });
   const limit = createLimiter(8);
   const started = performance.now();
   let tags = 0;
@@ -39,16 +45,55 @@ async function publish(host) {
         limit(async () => {
           const { name, version } = flavor.definition;
           const repository = `${namespace}/${name.toLowerCase()}`;
-          const labels = { 'org.opencontainers.image.title': name, 'org.opencontainers.image.version': version, 'io.neurons.worker-id': flavor.id, 'io.neurons.worker-kind': worker.kind, 'io.neurons.template': 'python/3' };
+          const labels = {
+            'org.opencontainers.image.title': name,
+            'org.opencontainers.image.version': version,
+            'io.neurons.worker-id': flavor.id,
+            'io.neurons.worker-kind': worker.kind,
+            'io.neurons.template': 'python/3',
+          };
           const config = Buffer.from(
-            JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: labels, Entrypoint: ['python3', String(flavor.definition.command ?? '')], Env: ['PATH=/usr/local/bin:/usr/bin:/bin'] }, rootfs: { type: 'layers', diff_ids: [diffId] }, history: [{ created_by: 'neurons bench' }] }),
+            JSON.stringify({
+              architecture: 'amd64',
+              os: 'linux',
+              config: {
+                Labels: labels,
+                Entrypoint: ['python3', String(flavor.definition.command ?? '')],
+                Env: ['PATH=/usr/local/bin:/usr/bin:/bin'],
+              },
+              rootfs: { type: 'layers', diff_ids: [diffId] },
+              history: [{ created_by: 'neurons bench' }],
+            }),
           );
-          const configDescriptor = await pushBlob(client, repository, config, 'application/vnd.docker.container.image.v1+json');
-          const layerDescriptor = await pushBlob(client, repository, layer, 'application/vnd.docker.image.rootfs.diff.tar.gzip');
-          const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: configDescriptor, layers: [layerDescriptor] }));
+          const configDescriptor = await pushBlob(
+            client,
+            repository,
+            config,
+            'application/vnd.docker.container.image.v1+json',
+          );
+          const layerDescriptor = await pushBlob(
+            client,
+            repository,
+            layer,
+            'application/vnd.docker.image.rootfs.diff.tar.gzip',
+          );
+          const manifest = Buffer.from(
+            JSON.stringify({
+              schemaVersion: 2,
+              mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+              config: configDescriptor,
+              layers: [layerDescriptor],
+            }),
+          );
           for (const tag of tagsForVersion(version, 'stable')) {
             const path = `/v2/${repository}/manifests/${tag}`;
-            const response = await client.call('PUT', path, `repository:${repository}:pull,push`, { 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' }, manifest);
+            const response = await client.call(
+              'PUT',
+              path,
+              `repository:${repository}:pull,push`,
+              { 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' },
+              manifest,
+            );
             if (response.statusCode !== 201) throw client.failure(response, path);
             tags += 1;
           }

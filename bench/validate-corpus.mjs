@@ -26,7 +26,11 @@ durations.sort((a, b) => a - b);
 const median = (durations[runs / 2 - 1] + durations[runs / 2]) / 2;
 const flavors = discovery.workers.reduce((sum, worker) => sum + worker.flavors.length, 0);
 console.log(`corpus: ${corpus}`);
-console.log(`flavors: ${flavors}, folders: ${discovery.workers.length}, errors: ${discovery.errors.length}, warnings: ${discovery.warnings.length}`);
+console.log(
+  `flavors: ${flavors}, folders: ${discovery.workers.length}, errors: ${discovery.errors.length}, warnings: ${discovery.warnings.length}`,
+);
 console.log(`first run: ${first.toFixed(1)} ms (includes compiling the schema)`);
-console.log(`median of ${runs} runs: ${median.toFixed(1)} ms (budget ${budgetMs} ms)${median > budgetMs ? ' OVER BUDGET' : ''}`);
+console.log(
+  `median of ${runs} runs: ${median.toFixed(1)} ms (budget ${budgetMs} ms)${median > budgetMs ? ' OVER BUDGET' : ''}`,
+);
 process.exitCode = median > budgetMs ? 1 : 0;

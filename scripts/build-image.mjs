@@ -28,7 +28,15 @@ function run(command, args, options = {}) {
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${output.trim().split('\n').slice(-20).join('\n')}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(output)
+        : reject(
+            new Error(
+              `${command} ${args.join(' ')} exited ${code}:\n${output.trim().split('\n').slice(-20).join('\n')}`,
+            ),
+          ),
+    );
   });
 }
 
@@ -39,17 +47,42 @@ const stage = await mkdtemp(path.join(tmpdir(), 'neurons-image-'));
 const started = Date.now();
 try {
   // The package exactly as published (the `files` of package.json: bin, dist, templates); dist must be built.
-  const packed = (await run('npm', ['pack', '--ignore-scripts', '--pack-destination', stage, '--json'], { cwd: root })).trim();
+  const packed = (
+    await run('npm', ['pack', '--ignore-scripts', '--pack-destination', stage, '--json'], { cwd: root })
+  ).trim();
   const [{ filename }] = JSON.parse(packed.slice(packed.indexOf('[')));
   await run('tar', ['-xzf', path.join(stage, filename), '-C', stage]);
   await copyFile(path.join(root, 'package-lock.json'), path.join(stage, 'package', 'package-lock.json'));
   // Install scripts are skipped: the only ones (ssh2's optional native crypto, protobufjs) are optional.
-  await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', ...(values.offline ? ['--offline'] : [])], { cwd: path.join(stage, 'package') });
+  await run(
+    'npm',
+    ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', ...(values.offline ? ['--offline'] : [])],
+    { cwd: path.join(stage, 'package') },
+  );
   await rm(path.join(stage, 'package', 'package-lock.json'));
   await copyFile(path.join(root, 'image', 'Dockerfile'), path.join(stage, 'Dockerfile'));
-  await run('docker', ['build', '--network', 'host', '--build-arg', `BASE=${values.base}`, '--build-arg', `VERSION=${manifest.version}`, '--build-arg', `REVISION=${revision}`, '--tag', tag, stage], { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
+  await run(
+    'docker',
+    [
+      'build',
+      '--network',
+      'host',
+      '--build-arg',
+      `BASE=${values.base}`,
+      '--build-arg',
+      `VERSION=${manifest.version}`,
+      '--build-arg',
+      `REVISION=${revision}`,
+      '--tag',
+      tag,
+      stage,
+    ],
+    { env: { ...process.env, DOCKER_BUILDKIT: '0' } },
+  );
   if (values.push) await run('docker', ['push', tag]);
-  console.log(`${tag}: built from ${values.base} in ${((Date.now() - started) / 1000).toFixed(1)} s${values.push ? ', pushed' : ''}`);
+  console.log(
+    `${tag}: built from ${values.base} in ${((Date.now() - started) / 1000).toFixed(1)} s${values.push ? ', pushed' : ''}`,
+  );
 } catch (error) {
   console.error(`image build failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;

@@ -1,6 +1,12 @@
 import type Docker from 'dockerode';
 import { prepareBuildSettings } from './build/build-settings.js';
-import { buildUnit, prepareFolderBuild, unitKey, type BuildSettings, type PreparedFolderBuild } from './build/build-unit.js';
+import {
+  buildUnit,
+  prepareFolderBuild,
+  unitKey,
+  type BuildSettings,
+  type PreparedFolderBuild,
+} from './build/build-unit.js';
 import type { KnownImage } from './catalog/assemble-catalogs.js';
 import { catalogWorkers } from './catalog/catalog-workers.js';
 import { produceCatalogs } from './catalog/produce-catalogs.js';
@@ -76,7 +82,11 @@ export interface FolderLog {
 }
 
 /** Runs a built flavor image before it may be pushed; a failing image is never pushed. */
-export type SmokeTester = (image: string, worker: WorkerFolder, flavor: Flavor) => Promise<{ passed: boolean; problem?: Problem }>;
+export type SmokeTester = (
+  image: string,
+  worker: WorkerFolder,
+  flavor: Flavor,
+) => Promise<{ passed: boolean; problem?: Problem }>;
 
 export interface PipelineReport {
   discovery: Discovery;
@@ -176,7 +186,9 @@ function createRunContext(options: PipelineOptions, settings: BuildSettings, cli
       config: options.config,
       docker: options.docker,
       // Dependency layers are cached in the primary registry, beside the images: any runner with access finds them.
-      cache: primary ? { client: clients.for(primary), host: primary.host, repository: `${primary.namespace}/neurons-cache` } : (undefined as never),
+      cache: primary
+        ? { client: clients.for(primary), host: primary.host, repository: `${primary.namespace}/neurons-cache` }
+        : (undefined as never),
       log: options.log,
       pending: new Map(),
       storing: new Map(),
@@ -196,19 +208,45 @@ function createRunContext(options: PipelineOptions, settings: BuildSettings, cli
 }
 
 /** Build (once per folder), smoke-test, push and verify what the decisions ask for, one unit at a time. */
-async function processUnit(options: PipelineOptions, run: RunContext, unit: BuildUnit, prepared: Prepared | undefined, decisions: Map<string, FlavorDecision>, report: PipelineReport): Promise<void> {
+async function processUnit(
+  options: PipelineOptions,
+  run: RunContext,
+  unit: BuildUnit,
+  prepared: Prepared | undefined,
+  decisions: Map<string, FlavorDecision>,
+  report: PipelineReport,
+): Promise<void> {
   const { docker, progress } = options;
   const worker = unit.worker.path;
-  const outcome = (flavor: Flavor, status: FlavorOutcome['status'], extra: Partial<FlavorOutcome> = {}): FlavorOutcome => {
+  const outcome = (
+    flavor: Flavor,
+    status: FlavorOutcome['status'],
+    extra: Partial<FlavorOutcome> = {},
+  ): FlavorOutcome => {
     const preparedFlavor = prepared?.flavors.find((item) => item.flavor.id === flavor.id);
-    return { id: flavor.id, file: flavor.file, worker, status, reasons: decisions.get(flavor.id)?.reasons ?? [], images: [], buildInputDigest: preparedFlavor?.inputs.digest ?? '', ...(prepared ? { how: describeMode(prepared.assembly) } : {}), ...extra };
+    return {
+      id: flavor.id,
+      file: flavor.file,
+      worker,
+      status,
+      reasons: decisions.get(flavor.id)?.reasons ?? [],
+      images: [],
+      buildInputDigest: preparedFlavor?.inputs.digest ?? '',
+      ...(prepared ? { how: describeMode(prepared.assembly) } : {}),
+      ...extra,
+    };
   };
   const wanted = unit.flavors.filter(({ flavor }) => decisions.get(flavor.id)?.action === 'build');
   for (const { flavor } of unit.flavors) {
     const decision = decisions.get(flavor.id);
     if (!decision || decision.action === 'skip') {
       report.outcomes.push(outcome(flavor, 'unchanged'));
-      progress({ worker, flavor: flavor.id, state: 'skipped', detail: options.local ? 'unchanged in the engine' : 'unchanged in the registry' });
+      progress({
+        worker,
+        flavor: flavor.id,
+        state: 'skipped',
+        detail: options.local ? 'unchanged in the engine' : 'unchanged in the registry',
+      });
     } else if (decision?.action === 'refuse') {
       report.outcomes.push(outcome(flavor, 'failed', decision.problem ? { problem: decision.problem } : {}));
       progress({ worker, flavor: flavor.id, state: 'failed', detail: decision.problem?.code ?? 'refused' });
@@ -222,10 +260,26 @@ async function processUnit(options: PipelineOptions, run: RunContext, unit: Buil
     report.folderBuilds += 1;
     const ready = prepared ?? (await prepareFolderBuild(options.repo, unit, run.settings));
     if (ready.assembly.mode === 'registry' && options.push) {
-      await processAssembledUnit(options, run, unit, ready, wanted.map(({ flavor }) => flavor), decisions, report, outcome);
+      await processAssembledUnit(
+        options,
+        run,
+        unit,
+        ready,
+        wanted.map(({ flavor }) => flavor),
+        decisions,
+        report,
+        outcome,
+      );
       return;
     }
-    built = await buildUnit(docker, unit, ready, run.settings, new Set(wanted.map(({ flavor }) => flavor.id)), options.log);
+    built = await buildUnit(
+      docker,
+      unit,
+      ready,
+      run.settings,
+      new Set(wanted.map(({ flavor }) => flavor.id)),
+      options.log,
+    );
   } catch (error) {
     const problem = asProblem(error, worker);
     for (const { flavor } of wanted) report.outcomes.push(outcome(flavor, 'failed', { problem }));
@@ -255,7 +309,9 @@ async function processUnit(options: PipelineOptions, run: RunContext, unit: Buil
           continue;
         }
       }
-      report.outcomes.push(outcome(flavor, 'built', { images: image.references.map((reference) => ({ reference, digest: '' })) }));
+      report.outcomes.push(
+        outcome(flavor, 'built', { images: image.references.map((reference) => ({ reference, digest: '' })) }),
+      );
       progress({ worker, flavor: flavor.id, state: 'done', durationMs: Date.now() - flavorStarted });
       continue;
     }
@@ -265,20 +321,39 @@ async function processUnit(options: PipelineOptions, run: RunContext, unit: Buil
       for (const { target, tags } of decisions.get(flavor.id)?.pushes ?? []) {
         const client = run.clients.for(target.registry);
         for (const tag of tags) {
-          const pushed = await run.pushQueue(target.registry.host)(() => pushImage(docker, target.registry, target.repository, tag, { log: options.log }));
+          const pushed = await run.pushQueue(target.registry.host)(() =>
+            pushImage(docker, target.registry, target.repository, tag, { log: options.log }),
+          );
           // Verified by digest: the registry serves exactly what the engine says it pushed.
           const served = await verifiedHead(() => client.headManifest(target.path, tag), options.log);
           if (!served || (pushed.digest && served.digest !== pushed.digest)) {
-            throw new NeuronsError({ code: 'PUSH_UNVERIFIED', file: flavor.file, message: `${pushed.reference} is not served with digest ${pushed.digest} after the push`, hint: 'check the registry (a proxy or cache in front of it may be serving stale content)' });
+            throw new NeuronsError({
+              code: 'PUSH_UNVERIFIED',
+              file: flavor.file,
+              message: `${pushed.reference} is not served with digest ${pushed.digest} after the push`,
+              hint: 'check the registry (a proxy or cache in front of it may be serving stale content)',
+            });
           }
           // The tags of one target name one digest: its platforms are read once.
-          const platforms = result.images.find((image) => image.digest === served.digest)?.platforms ?? (await verifiedHead(() => platformManifests(client, target.path, served.digest), options.log));
+          const platforms =
+            result.images.find((image) => image.digest === served.digest)?.platforms ??
+            (await verifiedHead(() => platformManifests(client, target.path, served.digest), options.log));
           result.images.push({ reference: pushed.reference, digest: served.digest, platforms });
-          if (pushed.digest) run.pushed.push({ digest: pushed.digest, identity: { id: flavor.id, kind: unit.worker.kind, version: flavor.definition.version } });
+          if (pushed.digest)
+            run.pushed.push({
+              digest: pushed.digest,
+              identity: { id: flavor.id, kind: unit.worker.kind, version: flavor.definition.version },
+            });
         }
       }
       report.outcomes.push(result);
-      progress({ worker, flavor: flavor.id, state: 'done', durationMs: Date.now() - flavorStarted, detail: result.images.map((item) => item.reference).join(' ') });
+      progress({
+        worker,
+        flavor: flavor.id,
+        state: 'done',
+        durationMs: Date.now() - flavorStarted,
+        detail: result.images.map((item) => item.reference).join(' '),
+      });
     } catch (error) {
       report.outcomes.push({ ...result, status: 'failed', problem: asProblem(error, flavor.file) });
       progress({ worker, flavor: flavor.id, state: 'failed', detail: (error as NeuronsError).code });
@@ -303,7 +378,11 @@ async function processAssembledUnit(
     return inputs ? [{ flavor, inputs, pushes: decisions.get(flavor.id)?.pushes ?? [] }] : [];
   });
   if (!ready.dependencies.resolved) {
-    const problem = ready.dependencies.problem ?? { code: 'DEPENDENCIES_UNRESOLVED', file: worker, message: 'the dependencies of this folder were not resolved' };
+    const problem = ready.dependencies.problem ?? {
+      code: 'DEPENDENCIES_UNRESOLVED',
+      file: worker,
+      message: 'the dependencies of this folder were not resolved',
+    };
     for (const flavor of wanted) {
       report.outcomes.push(outcome(flavor, 'failed', { problem }));
       options.progress({ worker, flavor: flavor.id, state: 'failed', detail: problem.code });
@@ -330,17 +409,37 @@ async function processAssembledUnit(
     const result = results.find((item) => item.flavorId === flavor.id);
     if (!result || result.problem) {
       report.outcomes.push(outcome(flavor, 'failed', result?.problem ? { problem: result.problem } : {}));
-      options.progress({ worker, flavor: flavor.id, state: 'failed', detail: result?.problem?.code ?? 'ASSEMBLY_FAILED' });
+      options.progress({
+        worker,
+        flavor: flavor.id,
+        state: 'failed',
+        detail: result?.problem?.code ?? 'ASSEMBLY_FAILED',
+      });
       continue;
     }
     report.outcomes.push(outcome(flavor, 'pushed', { images: result.images }));
-    if (result.digest) run.pushed.push({ digest: result.digest, identity: { id: flavor.id, kind: unit.worker.kind, version: flavor.definition.version } });
-    options.progress({ worker, flavor: flavor.id, state: 'done', durationMs: Date.now() - started, detail: result.images.map((item) => item.reference).join(' ') });
+    if (result.digest)
+      run.pushed.push({
+        digest: result.digest,
+        identity: { id: flavor.id, kind: unit.worker.kind, version: flavor.definition.version },
+      });
+    options.progress({
+      worker,
+      flavor: flavor.id,
+      state: 'done',
+      durationMs: Date.now() - started,
+      detail: result.images.map((item) => item.reference).join(' '),
+    });
   }
 }
 
 /** Runs one folder's work with its own log, when the caller gives folders one, and ends that log whatever happens. */
-async function withFolderLog(options: PipelineOptions, run: RunContext, worker: string, work: (options: PipelineOptions, run: RunContext) => Promise<void>): Promise<void> {
+async function withFolderLog(
+  options: PipelineOptions,
+  run: RunContext,
+  worker: string,
+  work: (options: PipelineOptions, run: RunContext) => Promise<void>,
+): Promise<void> {
   const folder = options.folderLog?.(worker);
   if (!folder) return work(options, run);
   try {
@@ -360,16 +459,28 @@ async function verifiedHead<T>(head: () => Promise<T>, log: (line: string) => vo
       return await head();
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if (attempt >= 3 || !(code === 'REGISTRY_UNREACHABLE' || code === 'REGISTRY_RATE_LIMITED' || code === 'REGISTRY_HTTP')) throw error;
+      if (
+        attempt >= 3 ||
+        !(code === 'REGISTRY_UNREACHABLE' || code === 'REGISTRY_RATE_LIMITED' || code === 'REGISTRY_HTTP')
+      )
+        throw error;
       log(`retry: post-push check failed (${code}); checking again`);
     }
   }
 }
 
 /** The folders of one shard, narrowed by `--only` when given. A shard with nothing assigned builds nothing. */
-async function shardFolders(repo: string, discovery: Discovery, shard: { index: number; count: number }, only: string[]): Promise<string[]> {
+async function shardFolders(
+  repo: string,
+  discovery: Discovery,
+  shard: { index: number; count: number },
+  only: string[],
+): Promise<string[]> {
   const mine = assignShards(await estimateCosts(repo, discovery.workers), shard.count)[shard.index - 1]?.folders ?? [];
-  const narrowed = only.length === 0 ? mine : mine.filter((folder) => only.includes(folder) || only.includes(folder.split('/')[1] ?? ''));
+  const narrowed =
+    only.length === 0
+      ? mine
+      : mine.filter((folder) => only.includes(folder) || only.includes(folder.split('/')[1] ?? ''));
   // `only` empty means every folder: a shard with none names a folder that cannot exist instead.
   return narrowed.length > 0 ? narrowed : ['\0'];
 }
@@ -383,43 +494,104 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
   const { discovery: buildable, excluded } = splitInvalidFlavors(discovery);
   const only = options.shard ? await shardFolders(repo, discovery, options.shard, options.only) : options.only;
   const plan = buildPlan(repo, buildable, config, only);
-  const report: PipelineReport = { discovery, excluded, plan, outcomes: [], folderBuilds: 0, catalogFiles: [], missing: [], kept: [] };
+  const report: PipelineReport = {
+    discovery,
+    excluded,
+    plan,
+    outcomes: [],
+    folderBuilds: 0,
+    catalogFiles: [],
+    missing: [],
+    kept: [],
+  };
   const clients = new RegistryClientPool(options.log);
   let settings: BuildSettings | undefined;
   try {
-    for (const registry of config.registries) if (registry.insecure) options.log(`WARNING: TLS verification is off for registry ${registry.host} (insecure: true)`);
+    for (const registry of config.registries)
+      if (registry.insecure)
+        options.log(`WARNING: TLS verification is off for registry ${registry.host} (insecure: true)`);
     const local = options.local ?? false;
-    const runSettings = await prepareBuildSettings(repo, buildable, config, { offline: options.offline, env: options.env, clients, push: options.push && !local, local });
+    const runSettings = await prepareBuildSettings(repo, buildable, config, {
+      offline: options.offline,
+      env: options.env,
+      clients,
+      push: options.push && !local,
+      local,
+    });
     settings = runSettings;
     const limit = createLimiter(Math.max(1, options.concurrency));
     const inspect = engineInspect(options.docker);
     const detection = local
       ? await detectLocal({ repo, units: plan.units, settings: runSettings, inspect, force: options.force })
-      : await detectChanges({ repo, discovery: buildable, config, settings: runSettings, clients, mode: options.mode, only, base: options.base, head: options.head, pullRequest: options.pullRequest, force: options.force, env: options.env });
+      : await detectChanges({
+          repo,
+          discovery: buildable,
+          config,
+          settings: runSettings,
+          clients,
+          mode: options.mode,
+          only,
+          base: options.base,
+          head: options.head,
+          pullRequest: options.pullRequest,
+          force: options.force,
+          env: options.env,
+        });
     const { decisions, prepared: preparedByDetection, ...detected } = detection;
     report.detection = detected;
     // Units something is to be done for, as detection prepared them (in git mode it prepared none).
-    const active = (unit: BuildUnit): boolean => unit.flavors.some(({ flavor }) => decisions.get(flavor.id)?.action !== undefined && decisions.get(flavor.id)?.action !== 'skip');
+    const active = (unit: BuildUnit): boolean =>
+      unit.flavors.some(
+        ({ flavor }) => decisions.get(flavor.id)?.action !== undefined && decisions.get(flavor.id)?.action !== 'skip',
+      );
     const prepared = await Promise.all(
-      plan.units.map((unit) => (active(unit) ? (preparedByDetection.get(unitKey(unit)) ?? limit(() => prepareFolderBuild(repo, unit, runSettings))) : undefined)),
+      plan.units.map((unit) =>
+        active(unit)
+          ? (preparedByDetection.get(unitKey(unit)) ?? limit(() => prepareFolderBuild(repo, unit, runSettings)))
+          : undefined,
+      ),
     );
     if (options.dryRun) {
       for (const [index, unit] of plan.units.entries()) {
         for (const { flavor } of unit.flavors) {
-          const inputs = prepared[index]?.flavors.find((item) => item.flavor.id === flavor.id)?.inputs ?? { digest: '' };
+          const inputs = prepared[index]?.flavors.find((item) => item.flavor.id === flavor.id)?.inputs ?? {
+            digest: '',
+          };
           const assembly = prepared[index]?.assembly;
           const decision = decisions.get(flavor.id);
-          const images = (decision?.pushes ?? []).flatMap(({ target, tags }) => tags.map((tag) => ({ reference: `${target.repository}:${tag}`, digest: '' })));
-          report.outcomes.push({ id: flavor.id, file: flavor.file, worker: '', status: decision?.action === 'build' ? 'planned' : decision?.action === 'refuse' ? 'failed' : 'unchanged', reasons: decision?.reasons ?? [], images, buildInputDigest: inputs.digest, ...(assembly ? { how: describeMode(assembly) } : {}), ...(decision?.problem ? { problem: decision.problem } : {}) });
+          const images = (decision?.pushes ?? []).flatMap(({ target, tags }) =>
+            tags.map((tag) => ({ reference: `${target.repository}:${tag}`, digest: '' })),
+          );
+          report.outcomes.push({
+            id: flavor.id,
+            file: flavor.file,
+            worker: '',
+            status: decision?.action === 'build' ? 'planned' : decision?.action === 'refuse' ? 'failed' : 'unchanged',
+            reasons: decision?.reasons ?? [],
+            images,
+            buildInputDigest: inputs.digest,
+            ...(assembly ? { how: describeMode(assembly) } : {}),
+            ...(decision?.problem ? { problem: decision.problem } : {}),
+          });
         }
       }
       return report;
     }
     const run = createRunContext(options, runSettings, clients);
-    for (const unit of plan.units) for (const { flavor } of unit.flavors) options.progress({ worker: unit.worker.path, flavor: flavor.id, state: 'queued' });
+    for (const unit of plan.units)
+      for (const { flavor } of unit.flavors)
+        options.progress({ worker: unit.worker.path, flavor: flavor.id, state: 'queued' });
     // Nothing leaves the engine in local mode: its images are built and tagged there, and that is all.
     const unitOptions = local ? { ...options, push: false } : options;
-    await Promise.all(plan.units.map((unit, index) => limit(() => withFolderLog(unitOptions, run, unit.worker.path, (folderOptions, folderRun) => processUnit(folderOptions, folderRun, unit, prepared[index], decisions, report)))));
+    await Promise.all(
+      plan.units.map((unit, index) =>
+        limit(() =>
+          withFolderLog(unitOptions, run, unit.worker.path, (folderOptions, folderRun) =>
+            processUnit(folderOptions, folderRun, unit, prepared[index], decisions, report),
+          ),
+        ),
+      ),
+    );
     // Outcomes in plan order, whatever order the units finished in.
     const order = plan.units.flatMap((unit) => unit.flavors.map(({ flavor }) => flavor.id));
     report.outcomes.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
@@ -439,11 +611,23 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
         allowUnsigned: options.allowUnsigned,
         expiresInDays: options.expiresInDays,
         // A failed or refused flavor's inputs are not those of whatever image its tags still name.
-        buildInputDigests: new Map(report.outcomes.filter((outcome) => outcome.buildInputDigest && (outcome.status === 'pushed' || outcome.status === 'unchanged' || (local && outcome.status === 'built'))).map((outcome) => [outcome.id, outcome.buildInputDigest])),
-        revisions: new Map(publishable.flatMap((worker) => {
-          const revision = runSettings.source.folder(worker.path).revision;
-          return revision ? [[worker.path, revision] as const] : [];
-        })),
+        buildInputDigests: new Map(
+          report.outcomes
+            .filter(
+              (outcome) =>
+                outcome.buildInputDigest &&
+                (outcome.status === 'pushed' ||
+                  outcome.status === 'unchanged' ||
+                  (local && outcome.status === 'built')),
+            )
+            .map((outcome) => [outcome.id, outcome.buildInputDigest]),
+        ),
+        revisions: new Map(
+          publishable.flatMap((worker) => {
+            const revision = runSettings.source.folder(worker.path).revision;
+            return revision ? [[worker.path, revision] as const] : [];
+          }),
+        ),
         pushed: run.pushed,
         reportTemplates: reportTemplatesArchive(discovery),
         now: new Date(),

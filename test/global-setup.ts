@@ -11,6 +11,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export default function setup(): void {
   const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('TypeScript build failed');
-  const up = spawnSync(path.join(root, 'bin', 'neurons'), ['env', 'up'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], timeout: 40 * 60 * 1000 });
+  const up = spawnSync(path.join(root, 'bin', 'neurons'), ['env', 'up'], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 40 * 60 * 1000,
+  });
   if (up.status !== 0) throw new Error(`neurons env up failed (exit ${up.status ?? up.signal})`);
 }

@@ -16,13 +16,29 @@ export async function runAnchorDecide({ references, label, budgetSeconds, log })
   for (const reference of references) {
     if ((performance.now() - started) / 1000 > budgetSeconds) break;
     const pull = await runCommand(['docker', 'pull', '-q', reference]);
-    const inspect = await runCommand(['docker', 'inspect', '--format', `{{index .Config.Labels ${JSON.stringify(label)}}}`, reference]);
+    const inspect = await runCommand([
+      'docker',
+      'inspect',
+      '--format',
+      `{{index .Config.Labels ${JSON.stringify(label)}}}`,
+      reference,
+    ]);
     pullSeconds += pull.seconds;
     inspectSeconds += inspect.seconds;
     if (inspect.stdout.trim().startsWith('sha256:')) labelled += 1;
     done += 1;
-    await log(`anchor decide ${done}/${references.length} ${reference}: pull ${pull.seconds.toFixed(2)} s, inspect ${inspect.seconds.toFixed(2)} s`);
+    await log(
+      `anchor decide ${done}/${references.length} ${reference}: pull ${pull.seconds.toFixed(2)} s, inspect ${inspect.seconds.toFixed(2)} s`,
+    );
   }
   const seconds = (performance.now() - started) / 1000;
-  return { done, total: references.length, labelled, pullSeconds, inspectSeconds, seconds, extrapolatedSeconds: done > 0 ? (seconds / done) * references.length : Number.NaN };
+  return {
+    done,
+    total: references.length,
+    labelled,
+    pullSeconds,
+    inspectSeconds,
+    seconds,
+    extrapolatedSeconds: done > 0 ? (seconds / done) * references.length : Number.NaN,
+  };
 }

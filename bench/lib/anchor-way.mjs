@@ -55,14 +55,45 @@ export async function runAnchorWay({ fleet, flavors, registry, namespace, baseIm
   const contexts = new Map();
   const started = performance.now();
   for (const [position, flavor] of flavors.entries()) {
-    const { context, dockerfile } = await prepareFlavorInputs({ fleet, flavor, baseImage, indexCaFile: caFile, work, contexts });
+    const { context, dockerfile } = await prepareFlavorInputs({
+      fleet,
+      flavor,
+      baseImage,
+      indexCaFile: caFile,
+      work,
+      contexts,
+    });
     const reference = `${registry}/${namespace}/${flavor.name.toLowerCase()}:${flavor.version}`;
-    const build = await runCommand(['docker', 'build', '--network', 'host', '--build-arg', `PIP_INDEX_URL=${indexUrl}`, '-f', dockerfile, '-t', reference, context], { env });
+    const build = await runCommand(
+      [
+        'docker',
+        'build',
+        '--network',
+        'host',
+        '--build-arg',
+        `PIP_INDEX_URL=${indexUrl}`,
+        '-f',
+        dockerfile,
+        '-t',
+        reference,
+        context,
+      ],
+      { env },
+    );
     references.push(reference);
     const push = await runCommand(['docker', 'push', reference], { env });
     buildSeconds += build.seconds;
     pushSeconds += push.seconds;
-    await log(`anchor ${position + 1}/${flavors.length} ${flavor.file}: build ${build.seconds.toFixed(1)} s, push ${push.seconds.toFixed(1)} s`);
+    await log(
+      `anchor ${position + 1}/${flavors.length} ${flavor.file}: build ${build.seconds.toFixed(1)} s, push ${push.seconds.toFixed(1)} s`,
+    );
   }
-  return { references, builds: flavors.length, pushes: references.length, buildSeconds, pushSeconds, seconds: (performance.now() - started) / 1000 };
+  return {
+    references,
+    builds: flavors.length,
+    pushes: references.length,
+    buildSeconds,
+    pushSeconds,
+    seconds: (performance.now() - started) / 1000,
+  };
 }

@@ -9,7 +9,12 @@ import { generateFleet } from './fleet-generate.mjs';
 import { runCommand } from './run-command.mjs';
 
 const author = 'Bench <bench@example.invalid>';
-const gitIdentity = { GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.invalid', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.invalid' };
+const gitIdentity = {
+  GIT_AUTHOR_NAME: 'Bench',
+  GIT_AUTHOR_EMAIL: 'bench@example.invalid',
+  GIT_COMMITTER_NAME: 'Bench',
+  GIT_COMMITTER_EMAIL: 'bench@example.invalid',
+};
 
 /**
  * Every usable folder of the corpus (the rule of `selectFolders`: no validation error, Python flavors), written
@@ -18,7 +23,10 @@ const gitIdentity = { GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example
 export async function generateWholeFleet(corpus, target, { nonce }) {
   const discovery = await discoverRepository(corpus, { definitionsOnly: true });
   const broken = new Set(discovery.errors.map((problem) => problem.file.split('/').slice(0, 2).join('/')));
-  const usable = discovery.workers.filter((worker) => !broken.has(worker.path) && worker.flavors.some((flavor) => String(flavor.definition.command).endsWith('.py')));
+  const usable = discovery.workers.filter(
+    (worker) =>
+      !broken.has(worker.path) && worker.flavors.some((flavor) => String(flavor.definition.command).endsWith('.py')),
+  );
   const fleet = await generateFleet(corpus, target, { folders: usable.length, minFlavors: 1, nonce });
   return { ...fleet, corpusFlavors: discovery.workers.reduce((sum, worker) => sum + worker.flavors.length, 0) };
 }
@@ -43,7 +51,13 @@ function fastImport(repo, stream) {
     const errors = [];
     child.stderr.on('data', (chunk) => errors.push(chunk));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`git fast-import exited with ${code}: ${Buffer.concat(errors).toString('utf8').slice(-2000)}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(
+            new Error(`git fast-import exited with ${code}: ${Buffer.concat(errors).toString('utf8').slice(-2000)}`),
+          ),
+    );
     child.stdin.end(stream);
   });
 }
@@ -58,7 +72,10 @@ export async function commitWithHistory(repo, workers, { commits }) {
   const start = now - (commits + 1) * 60;
   await git(repo, ['init', '-q', '-b', 'main']);
   await git(repo, ['add', '-A']);
-  await git(repo, ['commit', '-q', '-m', 'Fleet generated from the Cortex-Analyzers corpus'], { GIT_AUTHOR_DATE: `${start} +0000`, GIT_COMMITTER_DATE: `${start} +0000` });
+  await git(repo, ['commit', '-q', '-m', 'Fleet generated from the Cortex-Analyzers corpus'], {
+    GIT_AUTHOR_DATE: `${start} +0000`,
+    GIT_COMMITTER_DATE: `${start} +0000`,
+  });
   const first = (await git(repo, ['rev-parse', 'HEAD'])).stdout.trim();
   const contents = new Map();
   const chunks = [];
@@ -79,6 +96,7 @@ export async function commitWithHistory(repo, workers, { commits }) {
   await fastImport(repo, chunks.join(''));
   await git(repo, ['reset', '-q', '--hard', 'main']);
   const status = (await git(repo, ['status', '--porcelain'])).stdout.trim();
-  if (status !== '') throw new Error(`the fleet's working tree differs from its last commit:\n${status.slice(0, 2000)}`);
+  if (status !== '')
+    throw new Error(`the fleet's working tree differs from its last commit:\n${status.slice(0, 2000)}`);
   return Number((await git(repo, ['rev-list', '--count', 'HEAD'])).stdout.trim());
 }

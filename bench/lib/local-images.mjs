@@ -3,7 +3,14 @@ import { runCommand } from './run-command.mjs';
 
 /** `repository:tag` of every local image whose repository matches `pattern` (a `docker images` reference filter). */
 export async function listReferences(pattern) {
-  const result = await runCommand(['docker', 'images', '--filter', `reference=${pattern}`, '--format', '{{.Repository}}:{{.Tag}}']);
+  const result = await runCommand([
+    'docker',
+    'images',
+    '--filter',
+    `reference=${pattern}`,
+    '--format',
+    '{{.Repository}}:{{.Tag}}',
+  ]);
   return result.stdout.split('\n').filter((line) => line && !line.endsWith(':<none>'));
 }
 
@@ -26,12 +33,22 @@ export async function removeReferences(references) {
 export async function removeRepositories(patterns) {
   const ids = new Set();
   for (const pattern of patterns) {
-    const result = await runCommand(['docker', 'images', '--no-trunc', '--filter', `reference=${pattern}`, '--format', '{{.ID}}']);
+    const result = await runCommand([
+      'docker',
+      'images',
+      '--no-trunc',
+      '--filter',
+      `reference=${pattern}`,
+      '--format',
+      '{{.ID}}',
+    ]);
     for (const id of result.stdout.split('\n')) if (id) ids.add(id);
   }
   const list = [...ids];
   for (let start = 0; start < list.length; start += 50) {
-    const result = await runCommand(['docker', 'rmi', '--force', ...list.slice(start, start + 50)], { allowFailure: true });
+    const result = await runCommand(['docker', 'rmi', '--force', ...list.slice(start, start + 50)], {
+      allowFailure: true,
+    });
     if (result.code !== 0) console.error(`docker rmi: ${result.output.trim().split('\n').slice(-3).join('\n')}`);
   }
   return list.length;

@@ -17,8 +17,12 @@ function folderBuildSeconds(log) {
  */
 export function assemblySummary(log) {
   const assembled = [...log.matchAll(/^assembled \S+ for .* in ([0-9.]+) s/gm)].map((match) => Number(match[1]));
-  const installs = [...log.matchAll(/^dependencies of \S+ for (\S+): \d+ package\(s\) installed \((\w+)\) in ([0-9.]+) s$/gm)].map((match) => ({ platform: match[1], origin: match[2], seconds: Number(match[3]) }));
-  const cached = [...log.matchAll(/^dependencies of \S+ for (\S+): from the registry cache/gm)].map((match) => match[1]);
+  const installs = [
+    ...log.matchAll(/^dependencies of \S+ for (\S+): \d+ package\(s\) installed \((\w+)\) in ([0-9.]+) s$/gm),
+  ].map((match) => ({ platform: match[1], origin: match[2], seconds: Number(match[3]) }));
+  const cached = [...log.matchAll(/^dependencies of \S+ for (\S+): from the registry cache/gm)].map(
+    (match) => match[1],
+  );
   return {
     folders: assembled.length,
     assembledSeconds: assembled.reduce((sum, value) => sum + value, 0),
@@ -37,13 +41,18 @@ export function parseReport(stdout) {
   try {
     return JSON.parse(stdout);
   } catch {
-    const summary = stdout.trim().split('\n').reverse().map((line) => {
-      try {
-        return JSON.parse(line);
-      } catch {
-        return undefined;
-      }
-    }).find((event) => event?.type === 'summary');
+    const summary = stdout
+      .trim()
+      .split('\n')
+      .reverse()
+      .map((line) => {
+        try {
+          return JSON.parse(line);
+        } catch {
+          return undefined;
+        }
+      })
+      .find((event) => event?.type === 'summary');
     if (!summary) throw new Error(`no report in the output of neurons pipeline --json:\n${stdout.slice(-2000)}`);
     return summary;
   }
@@ -51,7 +60,22 @@ export function parseReport(stdout) {
 
 /** Runs the pipeline; a non-zero exit is a CommandFailure (its output tail is printed by the caller). */
 export async function runNeuronsWay({ fleet, output, namespace, platforms = [], concurrency, env = process.env }) {
-  const result = await runCommand([cli, 'pipeline', '--repo', fleet, '--output', output, '--namespace', namespace, ...platforms.flatMap((platform) => ['--platform', platform]), ...(concurrency ? ['--concurrency', String(concurrency)] : []), '--json'], { env });
+  const result = await runCommand(
+    [
+      cli,
+      'pipeline',
+      '--repo',
+      fleet,
+      '--output',
+      output,
+      '--namespace',
+      namespace,
+      ...platforms.flatMap((platform) => ['--platform', platform]),
+      ...(concurrency ? ['--concurrency', String(concurrency)] : []),
+      '--json',
+    ],
+    { env },
+  );
   const report = parseReport(result.stdout);
   const pushed = report.outcomes.filter((outcome) => outcome.status === 'pushed');
   const statuses = {};

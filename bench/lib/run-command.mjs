@@ -46,7 +46,14 @@ export function runCommand(command, { cwd, env = process.env, allowFailure = fal
     const timeline = [];
     const note = (chunk) => {
       output.push(chunk);
-      timeline.push(`${chunk.toString('utf8').trimEnd().split('\n').map((line) => `${((performance.now() - started) / 1000).toFixed(2).padStart(7)}  ${line}`).join('\n')}\n`);
+      timeline.push(
+        `${chunk
+          .toString('utf8')
+          .trimEnd()
+          .split('\n')
+          .map((line) => `${((performance.now() - started) / 1000).toFixed(2).padStart(7)}  ${line}`)
+          .join('\n')}\n`,
+      );
     };
     child.stdout.on('data', (chunk) => {
       stdout.push(chunk);

@@ -20,7 +20,15 @@ export async function startWheelhouseIndex({ wheelhouse, directory }) {
   const username = 'bench';
   const password = `bench-${randomBytes(12).toString('base64url')}`;
   registerSecret(password);
-  const server = await startPackageIndex({ root: wheelhouse, host: '127.0.0.1', port: 0, certificatePem: `${certificate.certificatePem}${ca.certificatePem}`, keyPem: certificate.keyPem, username, password });
+  const server = await startPackageIndex({
+    root: wheelhouse,
+    host: '127.0.0.1',
+    port: 0,
+    certificatePem: `${certificate.certificatePem}${ca.certificatePem}`,
+    keyPem: certificate.keyPem,
+    username,
+    password,
+  });
   const url = `https://127.0.0.1:${server.address().port}/simple/`;
   const withCredentials = new URL(url);
   withCredentials.username = username;
@@ -32,7 +40,12 @@ export async function startWheelhouseIndex({ wheelhouse, directory }) {
     password,
     caFile,
     /** What `neurons` reads to use this index instead of the environment's. */
-    neuronsEnv: { NEURONS_PIP_INDEX_URL: url, NEURONS_PIP_INDEX_USERNAME: username, NEURONS_PIP_INDEX_PASSWORD: password, NEURONS_PIP_INDEX_CA: caFile },
+    neuronsEnv: {
+      NEURONS_PIP_INDEX_URL: url,
+      NEURONS_PIP_INDEX_USERNAME: username,
+      NEURONS_PIP_INDEX_PASSWORD: password,
+      NEURONS_PIP_INDEX_CA: caFile,
+    },
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }

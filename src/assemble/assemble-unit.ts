@@ -55,7 +55,9 @@ export interface AssembledFlavor {
 async function workerEntries(repo: string, worker: WorkerFolder): Promise<TarEntry[]> {
   // Every definition, those of flavors left out for their errors too: they are not files of the worker.
   const definitions = new Set(worker.definitionFiles.map((file) => path.posix.basename(file)));
-  const entries = await folderEntries(path.join(repo, worker.path), `worker/${worker.directory}`, worker.path, { exclude: definitions });
+  const entries = await folderEntries(path.join(repo, worker.path), `worker/${worker.directory}`, worker.path, {
+    exclude: definitions,
+  });
   return [{ name: 'worker', type: 'directory', mode: 0o755 }, ...entries];
 }
 
@@ -65,7 +67,14 @@ async function workerEntries(repo: string, worker: WorkerFolder): Promise<TarEnt
  */
 export async function assembleUnit(
   run: AssemblyRun,
-  options: { repo: string; worker: WorkerFolder; dependencies: UnitDependencies; source: SourceInfo; templateId: string; created: string },
+  options: {
+    repo: string;
+    worker: WorkerFolder;
+    dependencies: UnitDependencies;
+    source: SourceInfo;
+    templateId: string;
+    created: string;
+  },
   flavors: AssemblyFlavor[],
 ): Promise<AssembledFlavor[]> {
   const { worker, dependencies: resolved } = options;
@@ -73,16 +82,33 @@ export async function assembleUnit(
   const baseHost = parseImageReference(resolved.baseName).host;
   const baseFrom = { client: resolved.baseClient, host: baseHost, repository: resolved.base.repository };
   const workerLayer = buildLayer(await workerEntries(options.repo, worker));
-  const workerSource: BlobSource = { descriptor: { mediaType: workerLayer.mediaType, digest: workerLayer.digest, size: workerLayer.size }, bytes: workerLayer.bytes };
-  const perPlatform = await Promise.all(resolved.platforms.map(async (platform) => ({ image: platform.image, dependencies: await dependencyLayer(run.dependencies, worker, platform, resolved.baseName) })));
+  const workerSource: BlobSource = {
+    descriptor: { mediaType: workerLayer.mediaType, digest: workerLayer.digest, size: workerLayer.size },
+    bytes: workerLayer.bytes,
+  };
+  const perPlatform = await Promise.all(
+    resolved.platforms.map(async (platform) => ({
+      image: platform.image,
+      dependencies: await dependencyLayer(run.dependencies, worker, platform, resolved.baseName),
+    })),
+  );
   // Every target repository gets every blob first (base layers mounted, ours uploaded once per registry and mounted after).
   const repositoriesOf = (pushes: AssemblyFlavor['pushes']): Array<{ registry: ResolvedRegistry; path: string }> => [
-    ...new Map(pushes.map(({ target }) => [`${target.registry.host}/${target.path}`, { registry: target.registry, path: target.path }])).values(),
+    ...new Map(
+      pushes.map(({ target }) => [
+        `${target.registry.host}/${target.path}`,
+        { registry: target.registry, path: target.path },
+      ]),
+    ).values(),
   ];
   const repositories = repositoriesOf(flavors.flatMap(({ pushes }) => pushes));
   // The placer puts a blob on each registry once (mounted or uploaded); the other repositories mount it from there.
   const place = async (source: BlobSource, where = repositories): Promise<void> => {
-    await Promise.all(where.map(({ registry, path: repository }) => run.placer.place(run.clients.for(registry), registry.host, repository, source)));
+    await Promise.all(
+      where.map(({ registry, path: repository }) =>
+        run.placer.place(run.clients.for(registry), registry.host, repository, source),
+      ),
+    );
   };
   const layerSources: BlobSource[] = [];
   for (const { image, dependencies } of perPlatform) {
@@ -96,54 +122,114 @@ export async function assembleUnit(
   const assembled: AssembledFlavor[] = [];
   for (const { flavor, inputs, pushes } of flavors) {
     const own = repositoriesOf(pushes);
-    const labels = { ...flavorLabels(worker, flavor, options.source, options.templateId), [buildInputLabel]: inputs.digest, [buildComponentsLabel]: JSON.stringify(inputs.components) };
+    const labels = {
+      ...flavorLabels(worker, flavor, options.source, options.templateId),
+      [buildInputLabel]: inputs.digest,
+      [buildComponentsLabel]: JSON.stringify(inputs.components),
+    };
     const annotations = flavorAnnotations(labels);
     const manifests: Array<{ descriptor: Descriptor; platform: Platform; bytes: Buffer }> = [];
     for (const { image, dependencies } of perPlatform) {
-      const added = [...(dependencies ? [{ diffId: dependencies.diffId, descriptor: dependencies.source.descriptor, history: `dependencies (${dependencies.packages.length} packages)` }] : []), { diffId: workerLayer.diffId, descriptor: workerSource.descriptor, history: `COPY worker/ /worker/${worker.directory}/` }];
+      const added = [
+        ...(dependencies
+          ? [
+              {
+                diffId: dependencies.diffId,
+                descriptor: dependencies.source.descriptor,
+                history: `dependencies (${dependencies.packages.length} packages)`,
+              },
+            ]
+          : []),
+        {
+          diffId: workerLayer.diffId,
+          descriptor: workerSource.descriptor,
+          history: `COPY worker/ /worker/${worker.directory}/`,
+        },
+      ];
       const config = buildImageConfig({
         base: image.config,
         diffIds: added.map((layer) => layer.diffId),
         env: runtimeEnvironment(runtime),
         entrypoint: flavorEntrypointArray(worker, flavor),
         workingDir: '/worker',
-        labels: { ...labels, ...(dependencies ? { [dependenciesLabel]: JSON.stringify(dependencies.packages.map((item) => `${item.name}==${item.version}`)) } : {}) },
+        labels: {
+          ...labels,
+          ...(dependencies
+            ? {
+                [dependenciesLabel]: JSON.stringify(
+                  dependencies.packages.map((item) => `${item.name}==${item.version}`),
+                ),
+              }
+            : {}),
+        },
         created: options.created,
         history: added.map((layer) => `neurons: ${layer.history}`),
       });
       await place({ descriptor: config.descriptor, bytes: config.bytes }, own);
-      const manifest = buildImageManifest(config.descriptor, [...image.layers, ...added.map((layer) => layer.descriptor)], annotations);
+      const manifest = buildImageManifest(
+        config.descriptor,
+        [...image.layers, ...added.map((layer) => layer.descriptor)],
+        annotations,
+      );
       manifests.push({ descriptor: manifest.descriptor, platform: image.platform, bytes: manifest.bytes });
     }
-    const index = buildImageIndex(manifests.map(({ descriptor, platform }) => ({ descriptor, platform })), annotations);
+    const index = buildImageIndex(
+      manifests.map(({ descriptor, platform }) => ({ descriptor, platform })),
+      annotations,
+    );
     for (const { registry, path: repository } of own) {
       const client = run.clients.for(registry);
-      for (const manifest of manifests) await putManifest(client, repository, manifest.descriptor.digest, manifest.bytes, manifest.descriptor.mediaType);
+      for (const manifest of manifests)
+        await putManifest(
+          client,
+          repository,
+          manifest.descriptor.digest,
+          manifest.bytes,
+          manifest.descriptor.mediaType,
+        );
       await putManifest(client, repository, index.descriptor.digest, index.bytes, index.descriptor.mediaType);
     }
     assembled.push({
       flavor,
       index,
       platforms: manifests.map(({ descriptor, platform }) => ({ platform, digest: descriptor.digest })),
-      dependencies: perPlatform.flatMap(({ image, dependencies }) => (dependencies ? [{ platform: image.platform, origin: dependencies.origin, packages: dependencies.packages.length }] : [])),
+      dependencies: perPlatform.flatMap(({ image, dependencies }) =>
+        dependencies
+          ? [{ platform: image.platform, origin: dependencies.origin, packages: dependencies.packages.length }]
+          : [],
+      ),
     });
   }
   return assembled;
 }
 
 /** Puts the index under each tag, in every target: the last step, after the smoke test. */
-export async function tagAssembled(run: AssemblyRun, assembled: AssembledFlavor, pushes: Array<{ target: ImageTarget; tags: string[] }>): Promise<Array<{ reference: string; digest: string }>> {
+export async function tagAssembled(
+  run: AssemblyRun,
+  assembled: AssembledFlavor,
+  pushes: Array<{ target: ImageTarget; tags: string[] }>,
+): Promise<Array<{ reference: string; digest: string }>> {
   const images: Array<{ reference: string; digest: string }> = [];
   for (const { target, tags } of pushes) {
     const client = run.clients.for(target.registry);
     for (const tag of tags) {
-      const digest = await putManifest(client, target.path, tag, assembled.index.bytes, assembled.index.descriptor.mediaType);
+      const digest = await putManifest(
+        client,
+        target.path,
+        tag,
+        assembled.index.bytes,
+        assembled.index.descriptor.mediaType,
+      );
       if (digest !== assembled.index.descriptor.digest) {
-        throw new NeuronsError({ code: 'PUSH_UNVERIFIED', file: assembled.flavor.file, message: `${target.repository}:${tag} was stored with digest ${digest}, not ${assembled.index.descriptor.digest}`, hint: 'check the registry (a proxy in front of it may rewrite manifests)' });
+        throw new NeuronsError({
+          code: 'PUSH_UNVERIFIED',
+          file: assembled.flavor.file,
+          message: `${target.repository}:${tag} was stored with digest ${digest}, not ${assembled.index.descriptor.digest}`,
+          hint: 'check the registry (a proxy in front of it may rewrite manifests)',
+        });
       }
       images.push({ reference: `${target.repository}:${tag}`, digest });
     }
   }
   return images;
 }
-

@@ -31,18 +31,28 @@ export class BlobPlacer {
     const key = `${host}\0${source.descriptor.digest}`;
     const before = this.inflight.get(key) ?? Promise.resolve();
     const mine = before.then(() => this.placeNow(client, host, repository, source));
-    this.inflight.set(key, mine.then(
-      () => undefined,
-      () => undefined,
-    ));
+    this.inflight.set(
+      key,
+      mine.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
     return mine;
   }
 
-  private async placeNow(client: RegistryClient, host: string, repository: string, source: BlobSource): Promise<BlobOutcome> {
+  private async placeNow(
+    client: RegistryClient,
+    host: string,
+    repository: string,
+    source: BlobSource,
+  ): Promise<BlobOutcome> {
     const { digest } = source.descriptor;
     const sameRegistry = source.from?.host === host;
     const placedHere = this.placed.get(digest)?.get(host) ?? [];
-    const mountFrom = [...new Set([...placedHere, ...(sameRegistry && source.from ? [source.from.repository] : [])])].filter((from) => from !== repository);
+    const mountFrom = [
+      ...new Set([...placedHere, ...(sameRegistry && source.from ? [source.from.repository] : [])]),
+    ].filter((from) => from !== repository);
     const bytes = source.bytes ?? (sameRegistry || placedHere.length > 0 ? undefined : await this.bytesOf(source));
     const outcome = await ensureBlob(client, repository, source.descriptor, { ...(bytes ? { bytes } : {}), mountFrom });
     this.outcomes.push({ digest, repository, outcome });

@@ -30,7 +30,10 @@ export interface ContainerInstall {
 /** The base image of the platform, pulled by digest with its registry's credentials. */
 async function pullBase(docker: Docker, job: ContainerInstall): Promise<void> {
   try {
-    const stream = (await docker.pull(job.image, { platform: formatPlatform(job.platform), ...(job.auth ? { authconfig: job.auth } : {}) })) as NodeJS.ReadableStream;
+    const stream = (await docker.pull(job.image, {
+      platform: formatPlatform(job.platform),
+      ...(job.auth ? { authconfig: job.auth } : {}),
+    })) as NodeJS.ReadableStream;
     const events = await followProgress<{ error?: string }>(docker, stream);
     const failure = events.find((event) => event.error);
     if (failure) throw new Error(failure.error);
@@ -39,7 +42,7 @@ async function pullBase(docker: Docker, job: ContainerInstall): Promise<void> {
       code: 'BUILD_FAILED',
       file: job.file,
       message: `the base image ${job.image} could not be pulled to install the dependencies for ${formatPlatform(job.platform)}: ${maskSecrets((error as Error).message)}`,
-      hint: 'check that the engine trusts and can log in to the base image\'s registry (`neurons ca trust-engine`)',
+      hint: "check that the engine trusts and can log in to the base image's registry (`neurons ca trust-engine`)",
     });
   }
 }
@@ -53,11 +56,18 @@ async function entriesOf(root: string, prefix: string): Promise<TarEntry[]> {
       const absolute = path.join(root, child);
       const stats = await lstat(absolute);
       const archived = `${prefix}/${child}`;
-      if (stats.isSymbolicLink()) entries.push({ name: archived, type: 'symlink', mode: 0o777, linkTarget: await readlink(absolute) });
+      if (stats.isSymbolicLink())
+        entries.push({ name: archived, type: 'symlink', mode: 0o777, linkTarget: await readlink(absolute) });
       else if (stats.isDirectory()) {
         entries.push({ name: archived, type: 'directory', mode: 0o755 });
         await walk(child);
-      } else if (stats.isFile()) entries.push({ name: archived, type: 'file', mode: stats.mode & 0o111 ? 0o755 : 0o644, data: await readFile(absolute) });
+      } else if (stats.isFile())
+        entries.push({
+          name: archived,
+          type: 'file',
+          mode: stats.mode & 0o111 ? 0o755 : 0o644,
+          data: await readFile(absolute),
+        });
     }
   }
   await walk('');
@@ -69,16 +79,30 @@ async function entriesOf(root: string, prefix: string): Promise<TarEntry[]> {
  * what the host cannot install for it (a package that compiles). The index credentials reach the container's
  * environment only; the container is removed and nothing of it is committed: only the installed files become a layer.
  */
-export async function installInContainer(docker: Docker, job: ContainerInstall): Promise<{ entries: TarEntry[]; packages: Array<{ name: string; version: string }> }> {
+export async function installInContainer(
+  docker: Docker,
+  job: ContainerInstall,
+): Promise<{ entries: TarEntry[]; packages: Array<{ name: string; version: string }> }> {
   try {
     return await installOnce(docker, job);
   } catch (error) {
     if (error instanceof NeuronsError) throw error;
-    throw new EnvironmentError({ code: 'BUILD_ENGINE', file: job.file, message: `the Docker engine could not run the dependency install for ${formatPlatform(job.platform)}: ${maskSecrets((error as Error).message)}`, hint: 'check that the engine runs (`neurons env up`) and DOCKER_HOST' }, error);
+    throw new EnvironmentError(
+      {
+        code: 'BUILD_ENGINE',
+        file: job.file,
+        message: `the Docker engine could not run the dependency install for ${formatPlatform(job.platform)}: ${maskSecrets((error as Error).message)}`,
+        hint: 'check that the engine runs (`neurons env up`) and DOCKER_HOST',
+      },
+      error,
+    );
   }
 }
 
-async function installOnce(docker: Docker, job: ContainerInstall): Promise<{ entries: TarEntry[]; packages: Array<{ name: string; version: string }> }> {
+async function installOnce(
+  docker: Docker,
+  job: ContainerInstall,
+): Promise<{ entries: TarEntry[]; packages: Array<{ name: string; version: string }> }> {
   const scratch = await mkdtemp(path.join(tmpdir(), 'neurons-container-deps-'));
   try {
     await pullBase(docker, job);
@@ -86,7 +110,8 @@ async function installOnce(docker: Docker, job: ContainerInstall): Promise<{ ent
     const binds = [`${scratch}/out:/out`];
     if (job.index) {
       env.push(`PIP_INDEX_URL=${withCredentials(job.index.url, job.index.credentials)}`);
-      if (job.index.extraUrl) env.push(`PIP_EXTRA_INDEX_URL=${withCredentials(job.index.extraUrl, job.index.credentials)}`);
+      if (job.index.extraUrl)
+        env.push(`PIP_EXTRA_INDEX_URL=${withCredentials(job.index.extraUrl, job.index.credentials)}`);
     }
     if (job.caFile) {
       binds.push(`${job.caFile}:/neurons/ca.pem:ro`);
@@ -95,18 +120,30 @@ async function installOnce(docker: Docker, job: ContainerInstall): Promise<{ ent
     if (job.npmRegistry) env.push(`NPM_CONFIG_REGISTRY=${job.npmRegistry}`);
     let script: string;
     if (job.runtime === 'python') {
-      await cp(path.join(job.folder, job.requirements ?? 'requirements.txt'), path.join(scratch, 'in', 'requirements.txt'), { recursive: true });
+      await cp(
+        path.join(job.folder, job.requirements ?? 'requirements.txt'),
+        path.join(scratch, 'in', 'requirements.txt'),
+        { recursive: true },
+      );
       // The virtualenv is made where it will live, as the template makes it; pip's report lists what it installed.
       // No pip inside the virtualenv (ensurepip compiles bytecode, which differs from run to run): the base image's
       // pip installs into it, without bytecode, so the same inputs give the same layer.
-      script = 'python3 -m venv --without-pip /opt/venv && python3 -m pip --python /opt/venv/bin/python3 install --no-compile --report /out/report.json -r /in/requirements.txt && cp -a /opt/venv/. /out/venv/';
+      script =
+        'python3 -m venv --without-pip /opt/venv && python3 -m pip --python /opt/venv/bin/python3 install --no-compile --report /out/report.json -r /in/requirements.txt && cp -a /opt/venv/. /out/venv/';
     } else {
-      for (const name of ['package.json', 'package-lock.json', 'npm-shrinkwrap.json']) await cp(path.join(job.folder, name), path.join(scratch, 'in', name)).catch(() => undefined);
-      script = 'cp -a /in/. /build/ && cd /build && npm ci --omit=dev --no-audit --no-fund && mkdir -p /out/node && cp -a node_modules /out/node/ && cp package-lock.json /out/';
+      for (const name of ['package.json', 'package-lock.json', 'npm-shrinkwrap.json'])
+        await cp(path.join(job.folder, name), path.join(scratch, 'in', name)).catch(() => undefined);
+      script =
+        'cp -a /in/. /build/ && cd /build && npm ci --omit=dev --no-audit --no-fund && mkdir -p /out/node && cp -a node_modules /out/node/ && cp package-lock.json /out/';
     }
     binds.push(`${scratch}/in:/in:ro`);
     const output: string[] = [];
-    const container = await docker.createContainer({ Image: job.image, Cmd: ['sh', '-ec', `mkdir -p /out/venv /build && ${script}`], Env: env, HostConfig: { Binds: binds, NetworkMode: 'host' } } as Docker.ContainerCreateOptions);
+    const container = await docker.createContainer({
+      Image: job.image,
+      Cmd: ['sh', '-ec', `mkdir -p /out/venv /build && ${script}`],
+      Env: env,
+      HostConfig: { Binds: binds, NetworkMode: 'host' },
+    } as Docker.ContainerCreateOptions);
     try {
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
       stream.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
@@ -116,7 +153,15 @@ async function installOnce(docker: Docker, job: ContainerInstall): Promise<{ ent
         throw new NeuronsError({
           code: 'BUILD_FAILED',
           file: job.file,
-          message: `installing the dependencies for ${formatPlatform(job.platform)} failed (exit ${StatusCode}):\n${printable(output.join('')).split('\n').map((line) => line.trimEnd()).filter(Boolean).slice(-15).map((line) => `      | ${line}`).join('\n')}`,
+          message: `installing the dependencies for ${formatPlatform(job.platform)} failed (exit ${StatusCode}):\n${printable(
+            output.join(''),
+          )
+            .split('\n')
+            .map((line) => line.trimEnd())
+            .filter(Boolean)
+            .slice(-15)
+            .map((line) => `      | ${line}`)
+            .join('\n')}`,
           hint: 'check the requirements and the package index; the same install runs by hand with `docker run --platform ... <base image>`',
         });
       }
@@ -124,14 +169,36 @@ async function installOnce(docker: Docker, job: ContainerInstall): Promise<{ ent
       await container.remove({ force: true }).catch(() => undefined);
     }
     if (job.runtime === 'python') {
-      const report = JSON.parse(await readFile(path.join(scratch, 'out', 'report.json'), 'utf8')) as { install?: Array<{ metadata?: { name?: string; version?: string } }> };
-      const packages = (report.install ?? []).map((item) => ({ name: String(item.metadata?.name ?? ''), version: String(item.metadata?.version ?? '') })).sort((a, b) => a.name.localeCompare(b.name));
-      return { entries: [{ name: 'opt', type: 'directory', mode: 0o755 }, { name: 'opt/venv', type: 'directory', mode: 0o755 }, ...(await entriesOf(path.join(scratch, 'out', 'venv'), 'opt/venv'))], packages };
+      const report = JSON.parse(await readFile(path.join(scratch, 'out', 'report.json'), 'utf8')) as {
+        install?: Array<{ metadata?: { name?: string; version?: string } }>;
+      };
+      const packages = (report.install ?? [])
+        .map((item) => ({ name: String(item.metadata?.name ?? ''), version: String(item.metadata?.version ?? '') }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+      return {
+        entries: [
+          { name: 'opt', type: 'directory', mode: 0o755 },
+          { name: 'opt/venv', type: 'directory', mode: 0o755 },
+          ...(await entriesOf(path.join(scratch, 'out', 'venv'), 'opt/venv')),
+        ],
+        packages,
+      };
     }
-    const lock = JSON.parse(await readFile(path.join(scratch, 'out', 'package-lock.json'), 'utf8')) as { packages?: Record<string, { version?: string }> };
-    const packages = Object.entries(lock.packages ?? {}).filter(([key]) => key.startsWith('node_modules/')).map(([key, value]) => ({ name: key.slice('node_modules/'.length), version: String(value.version ?? '') }));
+    const lock = JSON.parse(await readFile(path.join(scratch, 'out', 'package-lock.json'), 'utf8')) as {
+      packages?: Record<string, { version?: string }>;
+    };
+    const packages = Object.entries(lock.packages ?? {})
+      .filter(([key]) => key.startsWith('node_modules/'))
+      .map(([key, value]) => ({ name: key.slice('node_modules/'.length), version: String(value.version ?? '') }));
     const prefix = `worker/${job.directory}`;
-    return { entries: [{ name: 'worker', type: 'directory', mode: 0o755 }, { name: prefix, type: 'directory', mode: 0o755 }, ...(await entriesOf(path.join(scratch, 'out', 'node'), prefix))], packages };
+    return {
+      entries: [
+        { name: 'worker', type: 'directory', mode: 0o755 },
+        { name: prefix, type: 'directory', mode: 0o755 },
+        ...(await entriesOf(path.join(scratch, 'out', 'node'), prefix)),
+      ],
+      packages,
+    };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -37,7 +37,10 @@ export interface DependencyContext {
 }
 
 /** What the engine logs in with to pull from the base image's registry, when it is a configured one. */
-function engineAuth(config: Config, baseName: string): { username: string; password: string; serveraddress: string } | undefined {
+function engineAuth(
+  config: Config,
+  baseName: string,
+): { username: string; password: string; serveraddress: string } | undefined {
   const host = baseName.slice(0, baseName.indexOf('/'));
   const credentials = config.registries.find((registry) => registry.host === host)?.credentials;
   return credentials ? { ...credentials, serveraddress: host } : undefined;
@@ -48,7 +51,12 @@ function engineAuth(config: Config, baseName: string): { username: string; passw
  * its key (an ephemeral runner reuses what any machine built), else installed on this host without emulation
  * (exactly the resolved versions), else in a container of the platform (QEMU), and stored in the cache.
  */
-export function dependencyLayer(context: DependencyContext, worker: WorkerFolder, dependencies: PlatformDependencies, baseName: string): Promise<DependencyLayer> | undefined {
+export function dependencyLayer(
+  context: DependencyContext,
+  worker: WorkerFolder,
+  dependencies: PlatformDependencies,
+  baseName: string,
+): Promise<DependencyLayer> | undefined {
   const { key } = dependencies;
   if (dependencies.resolution.kind === 'none' || !key) return undefined;
   const pending = context.pending.get(key);
@@ -58,14 +66,27 @@ export function dependencyLayer(context: DependencyContext, worker: WorkerFolder
   return made;
 }
 
-async function makeLayer(context: DependencyContext, worker: WorkerFolder, dependencies: PlatformDependencies, key: string, baseName: string): Promise<DependencyLayer> {
+async function makeLayer(
+  context: DependencyContext,
+  worker: WorkerFolder,
+  dependencies: PlatformDependencies,
+  key: string,
+  baseName: string,
+): Promise<DependencyLayer> {
   const { cache, log } = context;
   const { image, resolution, request } = dependencies;
   const platform = formatPlatform(image.platform);
   const cached = await findCachedLayer(cache.client, cache.repository, key);
   if (cached) {
-    log(`dependencies of ${worker.path} for ${platform}: from the registry cache (${cached.descriptor.digest.slice(7, 19)})`);
-    return { source: { descriptor: cached.descriptor, from: cache }, diffId: cached.diffId, packages: cached.packages, origin: 'cache' };
+    log(
+      `dependencies of ${worker.path} for ${platform}: from the registry cache (${cached.descriptor.digest.slice(7, 19)})`,
+    );
+    return {
+      source: { descriptor: cached.descriptor, from: cache },
+      diffId: cached.diffId,
+      packages: cached.packages,
+      origin: 'cache',
+    };
   }
   const started = Date.now();
   let origin: DependencyLayer['origin'];
@@ -77,7 +98,9 @@ async function makeLayer(context: DependencyContext, worker: WorkerFolder, depen
     packages = resolution.packages.map(({ name, version }) => ({ name, version }));
   } else {
     origin = 'container';
-    log(`dependencies of ${worker.path} for ${platform}: installing in a ${platform} container (${resolution.kind === 'engine' ? resolution.reason : 'nothing to resolve on the host'})`);
+    log(
+      `dependencies of ${worker.path} for ${platform}: installing in a ${platform} container (${resolution.kind === 'engine' ? resolution.reason : 'nothing to resolve on the host'})`,
+    );
     const index = context.config.packageIndex;
     const installed = await installInContainer(context.docker, {
       runtime: request.runtime,
@@ -96,15 +119,29 @@ async function makeLayer(context: DependencyContext, worker: WorkerFolder, depen
     packages = installed.packages;
   }
   const layer = buildLayer(entries);
-  log(`dependencies of ${worker.path} for ${platform}: ${packages.length} package(s) installed (${origin}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(
+    `dependencies of ${worker.path} for ${platform}: ${packages.length} package(s) installed (${origin}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   const before = context.storing.get(layer.digest) ?? Promise.resolve();
   const store = before.then(() => storeCachedLayer(cache.client, cache.repository, key, layer, packages));
-  context.storing.set(layer.digest, store.catch(() => undefined));
+  context.storing.set(
+    layer.digest,
+    store.catch(() => undefined),
+  );
   try {
     await store;
   } catch (error) {
     // The cache only saves time: a run whose cache write failed still publishes correct images.
     log(`WARNING: dependency layer of ${worker.path} not cached: ${(error as Error).message}`);
   }
-  return { source: { descriptor: { mediaType: layer.mediaType, digest: layer.digest, size: layer.size }, bytes: layer.bytes, from: cache }, diffId: layer.diffId, packages, origin };
+  return {
+    source: {
+      descriptor: { mediaType: layer.mediaType, digest: layer.digest, size: layer.size },
+      bytes: layer.bytes,
+      from: cache,
+    },
+    diffId: layer.diffId,
+    packages,
+    origin,
+  };
 }

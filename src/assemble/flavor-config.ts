@@ -5,7 +5,11 @@ import { flavorEntrypoint } from '../render/render-dockerfile.js';
 /** The environment of a generated image, as its template writes it. */
 export function runtimeEnvironment(runtime: 'python' | 'node'): string[] {
   return runtime === 'python'
-    ? ['PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'PYTHONUNBUFFERED=1', 'PYTHONDONTWRITEBYTECODE=1']
+    ? [
+        'PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        'PYTHONUNBUFFERED=1',
+        'PYTHONDONTWRITEBYTECODE=1',
+      ]
     : ['NODE_ENV=production'];
 }
 
@@ -13,7 +17,12 @@ export function runtimeEnvironment(runtime: 'python' | 'node'): string[] {
  * The labels of a flavor image: exactly those `templates/partials/labels.hbs` writes, so the catalog stage reads the
  * same claim from an assembled image as from a built one.
  */
-export function flavorLabels(worker: WorkerFolder, flavor: Flavor, source: SourceInfo, templateId: string): Record<string, string> {
+export function flavorLabels(
+  worker: WorkerFolder,
+  flavor: Flavor,
+  source: SourceInfo,
+  templateId: string,
+): Record<string, string> {
   const { definition } = flavor;
   const text = (value: unknown): string => (value === undefined || value === null ? '' : String(value));
   return {
@@ -34,7 +43,9 @@ export function flavorLabels(worker: WorkerFolder, flavor: Flavor, source: Sourc
 
 /** Annotations of the index and manifests, as docker/metadata-action writes them: the same facts as the labels. */
 export function flavorAnnotations(labels: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(labels).filter(([key, value]) => key.startsWith('org.opencontainers.image.') && value !== ''));
+  return Object.fromEntries(
+    Object.entries(labels).filter(([key, value]) => key.startsWith('org.opencontainers.image.') && value !== ''),
+  );
 }
 
 export function flavorEntrypointArray(worker: WorkerFolder, flavor: Flavor): string[] {

@@ -8,7 +8,13 @@ import { formatPlatform, type Platform } from '../oci/platform.js';
 import type { PublishedImage, SmokeTester } from '../pipeline.js';
 import { maskSecrets } from '../util/mask.js';
 import { retryEngineTransfer } from '../transport/engine-failure.js';
-import { assembleUnit, tagAssembled, type AssembledFlavor, type AssemblyFlavor, type AssemblyRun } from './assemble-unit.js';
+import {
+  assembleUnit,
+  tagAssembled,
+  type AssembledFlavor,
+  type AssemblyFlavor,
+  type AssemblyRun,
+} from './assemble-unit.js';
 import type { SourceInfo } from '../render/source-info.js';
 import { createdTime } from './flavor-config.js';
 import type { UnitDependencies } from './resolve-dependencies.js';
@@ -33,9 +39,19 @@ function pushProblem(error: NeuronsError, file: string, folder: string): Problem
 }
 
 /** Pulls one platform's image by digest into the engine, with the registry's credentials, for its smoke test. */
-async function pullByDigest(docker: Docker, registry: ResolvedRegistry, reference: string, platform: Platform): Promise<void> {
-  const authconfig = registry.credentials ? { username: registry.credentials.username, password: registry.credentials.password, serveraddress: registry.host } : undefined;
-  const stream = (await docker.pull(reference, { platform: formatPlatform(platform), ...(authconfig ? { authconfig } : {}) })) as NodeJS.ReadableStream;
+async function pullByDigest(
+  docker: Docker,
+  registry: ResolvedRegistry,
+  reference: string,
+  platform: Platform,
+): Promise<void> {
+  const authconfig = registry.credentials
+    ? { username: registry.credentials.username, password: registry.credentials.password, serveraddress: registry.host }
+    : undefined;
+  const stream = (await docker.pull(reference, {
+    platform: formatPlatform(platform),
+    ...(authconfig ? { authconfig } : {}),
+  })) as NodeJS.ReadableStream;
   const events = await followProgress<{ error?: string }>(docker, stream);
   const failure = events.find((event) => event.error);
   if (failure) throw new Error(maskSecrets(failure.error ?? 'pull failed'));
@@ -48,7 +64,17 @@ async function pullByDigest(docker: Docker, registry: ResolvedRegistry, referenc
  */
 export async function publishAssembledUnit(
   run: AssemblyRun,
-  options: { repo: string; worker: WorkerFolder; dependencies: UnitDependencies; platforms: Platform[]; source: SourceInfo; templateId: string; env: NodeJS.ProcessEnv; smoke: SmokeTester | undefined; progress: (flavorId: string, state: 'testing' | 'pushing') => void },
+  options: {
+    repo: string;
+    worker: WorkerFolder;
+    dependencies: UnitDependencies;
+    platforms: Platform[];
+    source: SourceInfo;
+    templateId: string;
+    env: NodeJS.ProcessEnv;
+    smoke: SmokeTester | undefined;
+    progress: (flavorId: string, state: 'testing' | 'pushing') => void;
+  },
   flavors: AssemblyFlavor[],
 ): Promise<AssembledOutcome[]> {
   const started = Date.now();
@@ -57,11 +83,28 @@ export async function publishAssembledUnit(
     assembled = await assembleUnit(run, { ...options, created: createdTime(options.env, options.source) }, flavors);
   } catch (error) {
     if (!(error instanceof NeuronsError)) throw error;
-    return flavors.map(({ flavor }) => ({ flavorId: flavor.id, images: [], problem: pushProblem(error, flavor.file, options.worker.path) }));
+    return flavors.map(({ flavor }) => ({
+      flavorId: flavor.id,
+      images: [],
+      problem: pushProblem(error, flavor.file, options.worker.path),
+    }));
   }
-  const origins = { cache: 'from the registry cache', host: 'installed on the host', container: 'installed in a container', run: 'made earlier in this run' };
-  const from = [...new Set(assembled.flatMap((item) => item.dependencies.map((dependency) => `${formatPlatform(dependency.platform)} ${origins[dependency.origin]}`)))];
-  run.log(`assembled ${options.worker.path} for ${options.platforms.map(formatPlatform).join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s${from.length > 0 ? ` (dependency layers: ${from.join(', ')})` : ''}`);
+  const origins = {
+    cache: 'from the registry cache',
+    host: 'installed on the host',
+    container: 'installed in a container',
+    run: 'made earlier in this run',
+  };
+  const from = [
+    ...new Set(
+      assembled.flatMap((item) =>
+        item.dependencies.map((dependency) => `${formatPlatform(dependency.platform)} ${origins[dependency.origin]}`),
+      ),
+    ),
+  ];
+  run.log(
+    `assembled ${options.worker.path} for ${options.platforms.map(formatPlatform).join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s${from.length > 0 ? ` (dependency layers: ${from.join(', ')})` : ''}`,
+  );
   // Each flavor is tested (every platform), then tagged, independently of the others: tests run side by side within
   // the run's budget of containers, and a flavor's tags follow its own tests alone.
   const outcomes = await Promise.all(
@@ -75,7 +118,11 @@ export async function publishAssembledUnit(
 
 async function publishFlavor(
   run: AssemblyRun,
-  options: { worker: WorkerFolder; smoke: SmokeTester | undefined; progress: (flavorId: string, state: 'testing' | 'pushing') => void },
+  options: {
+    worker: WorkerFolder;
+    smoke: SmokeTester | undefined;
+    progress: (flavorId: string, state: 'testing' | 'pushing') => void;
+  },
   item: AssembledFlavor,
   wanted: AssemblyFlavor,
 ): Promise<AssembledOutcome> {
@@ -94,7 +141,11 @@ async function publishFlavor(
 
 async function smokeEveryPlatform(
   run: AssemblyRun,
-  options: { worker: WorkerFolder; smoke: SmokeTester | undefined; progress: (flavorId: string, state: 'testing' | 'pushing') => void },
+  options: {
+    worker: WorkerFolder;
+    smoke: SmokeTester | undefined;
+    progress: (flavorId: string, state: 'testing' | 'pushing') => void;
+  },
   item: AssembledFlavor,
   wanted: AssemblyFlavor,
 ): Promise<Problem | undefined> {
@@ -108,13 +159,26 @@ async function smokeEveryPlatform(
         const reference = `${first.target.repository}@${digest}`;
         try {
           // A pull is content-addressed: one cut by a transient registry failure is pulled again, as pushes are.
-          await retryEngineTransfer(`pull of ${reference}`, () => pullByDigest(run.docker, first.target.registry, reference, platform), { log: run.log });
+          await retryEngineTransfer(
+            `pull of ${reference}`,
+            () => pullByDigest(run.docker, first.target.registry, reference, platform),
+            { log: run.log },
+          );
         } catch (error) {
-          return { code: 'SMOKE_PULL_FAILED', file: item.flavor.file, message: `the ${formatPlatform(platform)} image ${reference} could not be pulled for its test: ${(error as Error).message}`, hint: 'check the engine can reach and trusts the registry (`neurons ca trust-engine`)' };
+          return {
+            code: 'SMOKE_PULL_FAILED',
+            file: item.flavor.file,
+            message: `the ${formatPlatform(platform)} image ${reference} could not be pulled for its test: ${(error as Error).message}`,
+            hint: 'check the engine can reach and trusts the registry (`neurons ca trust-engine`)',
+          };
         }
         const result = await smoke(reference, options.worker, item.flavor);
         if (result.passed) return undefined;
-        const problem = result.problem ?? { code: 'SMOKE_FAILED', file: item.flavor.file, message: 'the smoke test failed' };
+        const problem = result.problem ?? {
+          code: 'SMOKE_FAILED',
+          file: item.flavor.file,
+          message: 'the smoke test failed',
+        };
         return { ...problem, message: `${formatPlatform(platform)}: ${problem.message}` };
       }),
     ),

@@ -6,7 +6,12 @@ import path from 'node:path';
 import { indexIdentity } from '../build/build-inputs.js';
 import type { Config, ResolvedRegistry } from '../config/load-config.js';
 import type { WorkerFolder } from '../definitions/types.js';
-import { dependencyKey, resolveDependencies, type DependencyRequest, type DependencyResolution } from '../deps/dependency-layer.js';
+import {
+  dependencyKey,
+  resolveDependencies,
+  type DependencyRequest,
+  type DependencyResolution,
+} from '../deps/dependency-layer.js';
 import { pythonHomeOf, pythonVersionOf } from '../deps/python-platform.js';
 import { recall, remember, resolutionKey, type ResolutionCache } from '../deps/resolution-cache.js';
 import { parseImageReference } from '../images/reference.js';
@@ -73,7 +78,14 @@ export class DependencyResolver {
 
   baseClient(host: string): RegistryClient {
     const registry = this.config.registries.find((candidate) => candidate.host === host);
-    const anonymous: ResolvedRegistry = { host, namespace: '', credentials: undefined, ca: this.config.trust.caPems, plainHttp: false, insecure: false };
+    const anonymous: ResolvedRegistry = {
+      host,
+      namespace: '',
+      credentials: undefined,
+      ca: this.config.trust.caPems,
+      plainHttp: false,
+      insecure: false,
+    };
     return this.clients.for(registry ?? anonymous);
   }
 
@@ -82,14 +94,26 @@ export class DependencyResolver {
     let pending = this.bases.get(key);
     if (!pending) {
       const parsed = parseImageReference(reference);
-      pending = resolveBaseImage(this.baseClient(parsed.host), parsed.repository, parsed.digest ?? parsed.tag ?? 'latest', platforms, file);
+      pending = resolveBaseImage(
+        this.baseClient(parsed.host),
+        parsed.repository,
+        parsed.digest ?? parsed.tag ?? 'latest',
+        platforms,
+        file,
+      );
       this.bases.set(key, pending);
     }
     return pending;
   }
 
   /** One folder's dependencies on each platform. */
-  async resolve(repo: string, worker: WorkerFolder, requirements: string | undefined, baseImage: string, platforms: Platform[]): Promise<UnitDependencies> {
+  async resolve(
+    repo: string,
+    worker: WorkerFolder,
+    requirements: string | undefined,
+    baseImage: string,
+    platforms: Platform[],
+  ): Promise<UnitDependencies> {
     const base = await this.base(baseImage, platforms, worker.path);
     const parsed = parseImageReference(baseImage);
     const runtime = worker.runtime === 'node' ? 'node' : 'python';
@@ -108,7 +132,18 @@ export class DependencyResolver {
           ...(requirements ? { requirements } : {}),
           ...(pythonVersion ? { pythonVersion } : {}),
           ...(pythonHome ? { pythonHome } : {}),
-          ...(index ? { index: { url: index.url, ...(index.extraUrl ? { extraUrl: index.extraUrl } : {}), ...(index.credentials ? { username: index.credentials.username, password: index.credentials.password } : {}), ...(caFile ? { caFile } : {}) } } : {}),
+          ...(index
+            ? {
+                index: {
+                  url: index.url,
+                  ...(index.extraUrl ? { extraUrl: index.extraUrl } : {}),
+                  ...(index.credentials
+                    ? { username: index.credentials.username, password: index.credentials.password }
+                    : {}),
+                  ...(caFile ? { caFile } : {}),
+                },
+              }
+            : {}),
           ...(this.config.npmRegistry ? { npmRegistry: this.config.npmRegistry } : {}),
           file: worker.path,
         };
@@ -119,34 +154,73 @@ export class DependencyResolver {
     const summary = JSON.stringify(
       resolved.map(({ image, resolution }) => [
         formatPlatform(image.platform),
-        resolution.kind === 'resolved' ? resolution.packages.map((item) => `${item.name}==${item.version}`) : resolution.kind,
+        resolution.kind === 'resolved'
+          ? resolution.packages.map((item) => `${item.name}==${item.version}`)
+          : resolution.kind,
       ]),
     );
-    return { base, baseName: `${parsed.host}/${base.repository}`, baseClient: this.baseClient(parsed.host), platforms: resolved, summary };
+    return {
+      base,
+      baseName: `${parsed.host}/${base.repository}`,
+      baseClient: this.baseClient(parsed.host),
+      platforms: resolved,
+      summary,
+    };
   }
 
   /** pip's answer for one folder and platform: remembered while the index pages it came from are unchanged. */
   private answer(request: DependencyRequest): Promise<DependencyResolution> {
-    if (request.runtime !== 'python' || !request.requirements || !request.pythonVersion) return resolveDependencies(request);
+    if (request.runtime !== 'python' || !request.requirements || !request.pythonVersion)
+      return resolveDependencies(request);
     const requirementsFile = path.join(request.folder, request.requirements);
     if (!existsSync(requirementsFile)) return resolveDependencies(request);
     const question = (async () => {
       const indexUrls = [request.index?.url, request.index?.extraUrl].filter((url): url is string => Boolean(url));
-      const key = resolutionKey({ requirements: await readFile(requirementsFile), platform: formatPlatform(request.platform), pythonVersion: request.pythonVersion, indexUrls });
+      const key = resolutionKey({
+        requirements: await readFile(requirementsFile),
+        platform: formatPlatform(request.platform),
+        pythonVersion: request.pythonVersion,
+        indexUrls,
+      });
       let pending = this.answers.get(key);
       if (!pending) {
         pending = (async (): Promise<DependencyResolution> => {
           const packages = await recall(this.cache, key);
-          if (packages) return { kind: 'resolved', packages, key: dependencyKey({ runtime: 'python', platform: request.platform, baseDigest: request.baseDigest, ...(request.pythonVersion ? { pythonVersion: request.pythonVersion } : {}), ...(request.pythonHome && request.pythonHome !== '/usr/bin' ? { pythonHome: request.pythonHome } : {}), packages }) };
+          if (packages)
+            return {
+              kind: 'resolved',
+              packages,
+              key: dependencyKey({
+                runtime: 'python',
+                platform: request.platform,
+                baseDigest: request.baseDigest,
+                ...(request.pythonVersion ? { pythonVersion: request.pythonVersion } : {}),
+                ...(request.pythonHome && request.pythonHome !== '/usr/bin' ? { pythonHome: request.pythonHome } : {}),
+                packages,
+              }),
+            };
           const fresh = await resolveDependencies(request);
-          if (fresh.kind === 'resolved') await remember(this.cache, key, indexUrls, fresh.packages).catch(() => undefined);
+          if (fresh.kind === 'resolved')
+            await remember(this.cache, key, indexUrls, fresh.packages).catch(() => undefined);
           return fresh;
         })();
         this.answers.set(key, pending);
       }
       const answer = await pending;
       // The same question for another base digest: the packages hold, the layer key is this base's.
-      return answer.kind === 'resolved' ? { ...answer, key: dependencyKey({ runtime: 'python', platform: request.platform, baseDigest: request.baseDigest, ...(request.pythonVersion ? { pythonVersion: request.pythonVersion } : {}), ...(request.pythonHome && request.pythonHome !== '/usr/bin' ? { pythonHome: request.pythonHome } : {}), packages: answer.packages }) } : answer;
+      return answer.kind === 'resolved'
+        ? {
+            ...answer,
+            key: dependencyKey({
+              runtime: 'python',
+              platform: request.platform,
+              baseDigest: request.baseDigest,
+              ...(request.pythonVersion ? { pythonVersion: request.pythonVersion } : {}),
+              ...(request.pythonHome && request.pythonHome !== '/usr/bin' ? { pythonHome: request.pythonHome } : {}),
+              packages: answer.packages,
+            }),
+          }
+        : answer;
     })();
     return question;
   }
@@ -156,12 +230,26 @@ export class DependencyResolver {
     if (resolution.kind === 'none') return undefined;
     if (resolution.kind === 'resolved') return resolution.key;
     const files: Record<string, string> = {};
-    for (const name of request.runtime === 'python' ? [request.requirements ?? 'requirements.txt'] : ['package.json', 'package-lock.json', 'npm-shrinkwrap.json']) {
+    for (const name of request.runtime === 'python'
+      ? [request.requirements ?? 'requirements.txt']
+      : ['package.json', 'package-lock.json', 'npm-shrinkwrap.json']) {
       const file = path.join(request.folder, name);
       if (existsSync(file)) files[name] = sha256(await readFile(file));
     }
-    const index = request.runtime === 'python' ? [indexIdentity(request.index?.url ?? ''), indexIdentity(request.index?.extraUrl ?? '')] : [indexIdentity(request.npmRegistry ?? '')];
-    return sha256(JSON.stringify({ layout: 'neurons-dependencies-container/1', runtime: request.runtime, platform: formatPlatform(request.platform), base: request.baseDigest, files, index }));
+    const index =
+      request.runtime === 'python'
+        ? [indexIdentity(request.index?.url ?? ''), indexIdentity(request.index?.extraUrl ?? '')]
+        : [indexIdentity(request.npmRegistry ?? '')];
+    return sha256(
+      JSON.stringify({
+        layout: 'neurons-dependencies-container/1',
+        runtime: request.runtime,
+        platform: formatPlatform(request.platform),
+        base: request.baseDigest,
+        files,
+        index,
+      }),
+    );
   }
 
   private caFile(pem: string): Promise<string> {
@@ -178,11 +266,19 @@ export class DependencyResolver {
     let pending = this.pages.get(url);
     if (!pending) {
       const index = this.config.packageIndex;
-      this.transport ??= new HttpTransport({ ca: [...(index?.caPem ? [index.caPem] : []), ...this.config.trust.caPems], headersTimeoutMs: 30_000, bodyTimeoutMs: 60_000 });
+      this.transport ??= new HttpTransport({
+        ca: [...(index?.caPem ? [index.caPem] : []), ...this.config.trust.caPems],
+        headersTimeoutMs: 30_000,
+        bodyTimeoutMs: 60_000,
+      });
       const headers: Record<string, string> = { accept: 'text/html' };
-      if (index?.credentials) headers['authorization'] = `Basic ${Buffer.from(`${index.credentials.username}:${index.credentials.password}`).toString('base64')}`;
+      if (index?.credentials)
+        headers['authorization'] =
+          `Basic ${Buffer.from(`${index.credentials.username}:${index.credentials.password}`).toString('base64')}`;
       const transport = this.transport;
-      pending = transport.request({ method: 'GET', url, headers }).then((response) => (response.statusCode === 200 ? response.bytes : undefined));
+      pending = transport
+        .request({ method: 'GET', url, headers })
+        .then((response) => (response.statusCode === 200 ? response.bytes : undefined));
       this.pages.set(url, pending);
     }
     return pending;

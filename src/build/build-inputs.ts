@@ -52,7 +52,9 @@ export function indexIdentity(url: string): string {
 /** Settings that change what a build produces without appearing in its Dockerfile (never credentials). */
 export function buildSettingsFingerprint(config: Config): string {
   return JSON.stringify({
-    packageIndex: config.packageIndex ? [indexIdentity(config.packageIndex.url), indexIdentity(config.packageIndex.extraUrl ?? '')] : [],
+    packageIndex: config.packageIndex
+      ? [indexIdentity(config.packageIndex.url), indexIdentity(config.packageIndex.extraUrl ?? '')]
+      : [],
     npmRegistry: config.npmRegistry ?? '',
   });
 }
@@ -62,7 +64,14 @@ export function buildSettingsFingerprint(config: Config): string {
  * of the build context (file contents and modes, generated files), the base images, the template and the build
  * settings. Same inputs, same digest; one byte changed, another digest. Credentials are never inputs.
  */
-export function folderInputs(inputs: { templateId: string; dockerfile: string; context: Buffer; baseImages: string[]; settings: string; dependencies?: string }): Omit<BuildInputs, 'components'> & { components: Omit<InputComponents, 'definition'> } {
+export function folderInputs(inputs: {
+  templateId: string;
+  dockerfile: string;
+  context: Buffer;
+  baseImages: string[];
+  settings: string;
+  dependencies?: string;
+}): Omit<BuildInputs, 'components'> & { components: Omit<InputComponents, 'definition'> } {
   const components = {
     template: inputs.templateId,
     dockerfile: sha256(inputs.dockerfile),
@@ -76,15 +85,26 @@ export function folderInputs(inputs: { templateId: string; dockerfile: string; c
 
 /** What `flavorInputs` records of the worker's own content: hashes of the folder's files, the definition and the settings. */
 export function ownContent(inputs: { files: Buffer; definition: Buffer; settings: string }): OwnContent {
-  return { workerFiles: sha256(inputs.files), flavorDefinition: sha256(inputs.definition), workerSettings: sha256(inputs.settings) };
+  return {
+    workerFiles: sha256(inputs.files),
+    flavorDefinition: sha256(inputs.definition),
+    workerSettings: sha256(inputs.settings),
+  };
 }
 
 /** A flavor image's inputs: its folder's, plus its own Dockerfile (entry point and labels from the definition). */
-export function flavorInputs(folder: ReturnType<typeof folderInputs>, flavorDockerfile: string, recorded?: OwnContent): BuildInputs {
+export function flavorInputs(
+  folder: ReturnType<typeof folderInputs>,
+  flavorDockerfile: string,
+  recorded?: OwnContent,
+): BuildInputs {
   // The FROM line names the folder image by its digest, already counted; where the code came from (commit, time,
   // remote) describes the inputs without being one: a copy of the same files has the same digest.
   const provenance = /org\.opencontainers\.image\.(revision|created|source)=/;
-  const own = flavorDockerfile.split('\n').filter((line) => !line.startsWith('FROM ') && !provenance.test(line)).join('\n');
+  const own = flavorDockerfile
+    .split('\n')
+    .filter((line) => !line.startsWith('FROM ') && !provenance.test(line))
+    .join('\n');
   const components: InputComponents = { ...folder.components, definition: sha256(own), ...recorded };
   return { digest: sha256('neurons-flavor/1', folder.digest, own), components };
 }
@@ -92,7 +112,8 @@ export function flavorInputs(folder: ReturnType<typeof folderInputs>, flavorDock
 export const buildInputLabel = 'io.neurons.build-input-digest';
 export const buildComponentsLabel = 'io.neurons.build-inputs';
 
-export type RebuildReason = 'new' | 'files' | 'definition' | 'template' | 'base-image' | 'settings' | 'dependencies' | 'forced';
+export type RebuildReason =
+  'new' | 'files' | 'definition' | 'template' | 'base-image' | 'settings' | 'dependencies' | 'forced';
 
 /** The definition fields an image's labels carry (see definitionLabels), of this run's flavor and of the published image. */
 export interface LabelledDefinitions {
@@ -127,9 +148,17 @@ export function definitionLabels(labels: Record<string, string>): string {
  * that differs), it is taken as the worker's: refusing once, until a new version or `--force` writes the new record,
  * is better than letting a real code change through under a published version.
  */
-function ownChanges(current: InputComponents, previous: Partial<InputComponents>, labelled: LabelledDefinitions | undefined): { files: boolean; definition: boolean } {
-  const files = previous.workerFiles !== undefined && current.workerFiles !== undefined ? current.workerFiles !== previous.workerFiles : current.context !== previous.context;
-  if (previous.flavorDefinition !== undefined && current.flavorDefinition !== undefined) return { files, definition: current.flavorDefinition !== previous.flavorDefinition };
+function ownChanges(
+  current: InputComponents,
+  previous: Partial<InputComponents>,
+  labelled: LabelledDefinitions | undefined,
+): { files: boolean; definition: boolean } {
+  const files =
+    previous.workerFiles !== undefined && current.workerFiles !== undefined
+      ? current.workerFiles !== previous.workerFiles
+      : current.context !== previous.context;
+  if (previous.flavorDefinition !== undefined && current.flavorDefinition !== undefined)
+    return { files, definition: current.flavorDefinition !== previous.flavorDefinition };
   if (labelled) return { files, definition: labelled.current !== labelled.published };
   return { files, definition: current.definition !== previous.definition };
 }
@@ -141,13 +170,19 @@ function ownChanges(current: InputComponents, previous: Partial<InputComponents>
  * point or a template label that changed while the worker's own content did not is the template's doing, or the
  * settings' when they changed too (`workers.<Dir>.protocol` wraps a Go worker in an adapter).
  */
-export function rebuildReasons(current: InputComponents, previous: Partial<InputComponents> | undefined, labelled?: LabelledDefinitions): RebuildReason[] {
+export function rebuildReasons(
+  current: InputComponents,
+  previous: Partial<InputComponents> | undefined,
+  labelled?: LabelledDefinitions,
+): RebuildReason[] {
   if (!previous) return ['new'];
   const reasons: RebuildReason[] = [];
   const own = ownChanges(current, previous, labelled);
   if (own.files) reasons.push('files');
   if (own.definition) reasons.push('definition');
-  const settings = current.settings !== previous.settings || (previous.workerSettings !== undefined && current.workerSettings !== previous.workerSettings);
+  const settings =
+    current.settings !== previous.settings ||
+    (previous.workerSettings !== undefined && current.workerSettings !== previous.workerSettings);
   if (current.base !== previous.base) reasons.push('base-image');
   if (settings) reasons.push('settings');
   // A new release of a dependency (or of one it pulls in): the same code, refreshed, as for a new base image.

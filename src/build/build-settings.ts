@@ -9,7 +9,9 @@ import type { BuildSettings } from './build-unit.js';
 import type { RegistryAuth } from './docker-build.js';
 
 export function registryAuth(config: Config): RegistryAuth {
-  return Object.fromEntries(config.registries.flatMap((registry) => (registry.credentials ? [[registry.host, registry.credentials]] : [])));
+  return Object.fromEntries(
+    config.registries.flatMap((registry) => (registry.credentials ? [[registry.host, registry.credentials]] : [])),
+  );
 }
 
 /** What every build of a run shares: templates, pinned base images, per-folder source revisions, credentials. */
@@ -39,10 +41,27 @@ export async function prepareBuildSettings(
   const local = options.local ?? false;
   const [baseImages, source] = await Promise.all([
     pinBaseImages(config, options.offline || local, options.clients),
-    options.provenance === false ? unknownSource() : readRepositorySource(repo, discovery.workers.map((worker) => worker.path), options.env),
+    options.provenance === false
+      ? unknownSource()
+      : readRepositorySource(
+          repo,
+          discovery.workers.map((worker) => worker.path),
+          options.env,
+        ),
   ]);
-  const dependencies = options.clients && !options.offline && !local ? new DependencyResolver(config, options.clients, options.env) : undefined;
-  return { config, baseImages, templates: new TemplateSet(config.templates), source, registryAuth: registryAuth(config), assembly: { offline: options.offline, push: options.push ?? true, ...(local ? { local } : {}) }, ...(dependencies ? { dependencies } : {}) };
+  const dependencies =
+    options.clients && !options.offline && !local
+      ? new DependencyResolver(config, options.clients, options.env)
+      : undefined;
+  return {
+    config,
+    baseImages,
+    templates: new TemplateSet(config.templates),
+    source,
+    registryAuth: registryAuth(config),
+    assembly: { offline: options.offline, push: options.push ?? true, ...(local ? { local } : {}) },
+    ...(dependencies ? { dependencies } : {}),
+  };
 }
 
 function unknownSource(): Promise<RepositorySource> {

@@ -2,7 +2,15 @@ import type Docker from 'dockerode';
 import path from 'node:path';
 import type { BuildUnit } from '../plan/build-plan.js';
 import type { RepositorySource } from '../render/source-info.js';
-import { buildComponentsLabel, buildInputLabel, buildSettingsFingerprint, definitionLabels, flavorInputs, folderInputs, ownContent } from './build-inputs.js';
+import {
+  buildComponentsLabel,
+  buildInputLabel,
+  buildSettingsFingerprint,
+  definitionLabels,
+  flavorInputs,
+  folderInputs,
+  ownContent,
+} from './build-inputs.js';
 import { folderEntries } from './context.js';
 import { buildImage, type RegistryAuth } from './docker-build.js';
 import { createTar } from './tar.js';
@@ -45,43 +53,83 @@ export async function prepareFolderBuild(repo: string, unit: BuildUnit, settings
   // definition rebuilds that flavor only; those of flavors left out for their errors too. A worker's own Dockerfile
   // gets its folder as it is.
   const definitions = new Set(custom ? [] : worker.definitionFiles.map((file) => path.posix.basename(file)));
-  const entries = await folderEntries(path.join(repo, worker.path), rendered.contextPrefix, worker.path, { exclude: definitions });
+  const entries = await folderEntries(path.join(repo, worker.path), rendered.contextPrefix, worker.path, {
+    exclude: definitions,
+  });
   if (!custom) entries.push({ name: '.neurons', type: 'directory', mode: 0o755 });
   for (const [name, data] of rendered.extraFiles) entries.push({ name, type: 'file', mode: 0o644, data });
   // The files, apart from the generated Dockerfile: that one is an input of its own (it names the base image).
   const files = createTar(entries);
-  if (!custom) entries.push({ name: generatedDockerfile, type: 'file', mode: 0o644, data: Buffer.from(rendered.dockerfile) });
+  if (!custom)
+    entries.push({ name: generatedDockerfile, type: 'file', mode: 0o644, data: Buffer.from(rendered.dockerfile) });
   const context = createTar(entries);
-  const baseImages = worker.runtime === 'custom' ? Object.values(rendered.buildArgs) : [settings.baseImages[worker.runtime ?? 'python'] ?? ''];
+  const baseImages =
+    worker.runtime === 'custom'
+      ? Object.values(rendered.buildArgs)
+      : [settings.baseImages[worker.runtime ?? 'python'] ?? ''];
   const assembly = assemblyMode(settings.config, worker, settings.templates, settings.assembly);
   // How and for which platforms the image is made is an input: the same files assembled for two platforms are
   // another image than built by the engine for one.
   const how = JSON.stringify({ assembly: assembly.mode, platforms: assembly.platforms.map(formatPlatform) });
-  const dependencies = assembly.mode === 'registry' ? await resolveFolderDependencies(repo, unit, settings, assembly.platforms) : { resolved: undefined, problem: undefined };
+  const dependencies =
+    assembly.mode === 'registry'
+      ? await resolveFolderDependencies(repo, unit, settings, assembly.platforms)
+      : { resolved: undefined, problem: undefined };
   // An assembled image's base is the base's manifest of each of its platforms, not the index naming them all: a new
   // arm64 base leaves an amd64-only worker as it is. (Its Dockerfile is only a description then: without the pin.)
-  const platformBases = dependencies.resolved?.platforms.map(({ image }) => `${formatPlatform(image.platform)}@${image.manifestDigest}`);
+  const platformBases = dependencies.resolved?.platforms.map(
+    ({ image }) => `${formatPlatform(image.platform)}@${image.manifestDigest}`,
+  );
   const folder = folderInputs({
     templateId: rendered.templateId,
     dockerfile: platformBases ? rendered.dockerfile.replace(/^FROM \S+/gm, 'FROM <base>') : rendered.dockerfile,
     context: files,
     baseImages: platformBases ?? baseImages,
     settings: `${buildSettingsFingerprint(settings.config)}${how}`,
-    ...(dependencies.resolved ? { dependencies: dependencies.resolved.summary } : dependencies.problem ? { dependencies: `unresolved: ${dependencies.problem.code}` } : {}),
+    ...(dependencies.resolved
+      ? { dependencies: dependencies.resolved.summary }
+      : dependencies.problem
+        ? { dependencies: `unresolved: ${dependencies.problem.code}` }
+        : {}),
   });
   const { digest } = folder;
   // The worker's own files as the repository has them, whichever way the image is made: under no prefix, without the
   // definitions (each flavor's is its own) and without what we generate (trust certificates, the job adapter).
-  const workerFiles = createTar(await folderEntries(path.join(repo, worker.path), '', worker.path, { exclude: new Set(worker.flavors.map((flavor) => path.posix.basename(flavor.file))) }));
+  const workerFiles = createTar(
+    await folderEntries(path.join(repo, worker.path), '', worker.path, {
+      exclude: new Set(worker.flavors.map((flavor) => path.posix.basename(flavor.file))),
+    }),
+  );
   const ownSettings = canonicalJson(workerSettings(settings.config, worker)).toString();
   const folderTag = `neurons.local/${worker.kind}-${worker.directory.toLowerCase()}:${digest.slice('sha256:'.length, 'sha256:'.length + 16)}`;
   const flavors = unit.flavors.map(({ flavor, targets }) => {
-    const dockerfile = renderFlavor(settings.templates, { folderImage: folderTag, worker, flavor, source: settings.source.folder(worker.path), templateId: rendered.templateId, stdio: rendered.speaksStdio });
+    const dockerfile = renderFlavor(settings.templates, {
+      folderImage: folderTag,
+      worker,
+      flavor,
+      source: settings.source.folder(worker.path),
+      templateId: rendered.templateId,
+      stdio: rendered.speaksStdio,
+    });
     const own = ownContent({ files: workerFiles, definition: canonicalJson(flavor.definition), settings: ownSettings });
-    const inputs = { ...flavorInputs(folder, dockerfile, own), labelledDefinition: definitionLabels(flavorLabels(worker, flavor, settings.source.folder(worker.path), rendered.templateId)) };
+    const inputs = {
+      ...flavorInputs(folder, dockerfile, own),
+      labelledDefinition: definitionLabels(
+        flavorLabels(worker, flavor, settings.source.folder(worker.path), rendered.templateId),
+      ),
+    };
     return { flavor, targets, dockerfile, inputs };
   });
-  return { rendered, context, digest, folderTag, flavors, assembly, dependencies, dockerfileName: custom ? 'Dockerfile' : generatedDockerfile };
+  return {
+    rendered,
+    context,
+    digest,
+    folderTag,
+    flavors,
+    assembly,
+    dependencies,
+    dockerfileName: custom ? 'Dockerfile' : generatedDockerfile,
+  };
 }
 
 /**
@@ -89,11 +137,25 @@ export async function prepareFolderBuild(repo: string, unit: BuildUnit, settings
  * build inputs). A folder whose dependencies cannot be resolved (a requirement no index has) fails alone, with the
  * problem, when it is built: the other folders go on.
  */
-async function resolveFolderDependencies(repo: string, unit: BuildUnit, settings: BuildSettings, platforms: Platform[]): Promise<{ resolved: UnitDependencies | undefined; problem: Problem | undefined }> {
+async function resolveFolderDependencies(
+  repo: string,
+  unit: BuildUnit,
+  settings: BuildSettings,
+  platforms: Platform[],
+): Promise<{ resolved: UnitDependencies | undefined; problem: Problem | undefined }> {
   if (!settings.dependencies) return { resolved: undefined, problem: undefined };
   const runtime = unit.worker.runtime === 'node' ? 'node' : 'python';
   try {
-    return { resolved: await settings.dependencies.resolve(repo, unit.worker, unit.requirements, settings.baseImages[runtime] ?? '', platforms), problem: undefined };
+    return {
+      resolved: await settings.dependencies.resolve(
+        repo,
+        unit.worker,
+        unit.requirements,
+        settings.baseImages[runtime] ?? '',
+        platforms,
+      ),
+      problem: undefined,
+    };
   } catch (error) {
     if (!(error instanceof NeuronsError)) throw error;
     return { resolved: undefined, problem: { file: unit.worker.path, ...error.problem } };
@@ -129,11 +191,15 @@ export async function buildUnit(
     registryAuth: settings.registryAuth,
     file: unit.worker.path,
   });
-  log(`built ${unit.worker.path}${unit.requirements ? ` (${unit.requirements})` : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(
+    `built ${unit.worker.path}${unit.requirements ? ` (${unit.requirements})` : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
 
   const built: BuiltFlavor[] = [];
   for (const { flavor, targets, dockerfile, inputs } of prepared.flavors.filter((item) => wanted.has(item.flavor.id))) {
-    const [first, ...rest] = targets.flatMap((target) => target.tags.map((tag) => ({ repository: target.repository, tag })));
+    const [first, ...rest] = targets.flatMap((target) =>
+      target.tags.map((tag) => ({ repository: target.repository, tag })),
+    );
     if (!first) continue;
     const flavorContext = createTar([{ name: 'Dockerfile', type: 'file', mode: 0o644, data: Buffer.from(dockerfile) }]);
     const image = await buildImage(docker, flavorContext, {
@@ -144,8 +210,14 @@ export async function buildUnit(
       registryAuth: {},
       file: flavor.file,
     });
-    for (const reference of rest) await docker.getImage(image.imageId).tag({ repo: reference.repository, tag: reference.tag });
-    built.push({ id: flavor.id, imageId: image.imageId, buildInputDigest: inputs.digest, references: [first, ...rest].map((reference) => `${reference.repository}:${reference.tag}`) });
+    for (const reference of rest)
+      await docker.getImage(image.imageId).tag({ repo: reference.repository, tag: reference.tag });
+    built.push({
+      id: flavor.id,
+      imageId: image.imageId,
+      buildInputDigest: inputs.digest,
+      references: [first, ...rest].map((reference) => `${reference.repository}:${reference.tag}`),
+    });
   }
   return built;
 }

@@ -19,12 +19,18 @@ export interface FolderEntryOptions {
  * folder's `.dockerignore` as `docker build` does. A symlink that leaves the folder is an error: the image would not
  * contain what the repository shows.
  */
-export async function folderEntries(folder: string, prefix: string, repoRelative: string, options: FolderEntryOptions = {}): Promise<TarEntry[]> {
+export async function folderEntries(
+  folder: string,
+  prefix: string,
+  repoRelative: string,
+  options: FolderEntryOptions = {},
+): Promise<TarEntry[]> {
   const ignoreFile = path.join(folder, '.dockerignore');
   const ignore = createIgnore().add(existsSync(ignoreFile) ? (await readFile(ignoreFile, 'utf8')).split(/\r?\n/) : []);
   // Docker always sends these two, whatever .dockerignore says.
   const kept = new Set(['Dockerfile', '.dockerignore']);
-  const excluded = (relative: string): boolean => !kept.has(relative) && (options.exclude?.has(relative) === true || ignore.ignores(relative));
+  const excluded = (relative: string): boolean =>
+    !kept.has(relative) && (options.exclude?.has(relative) === true || ignore.ignores(relative));
   const entries: TarEntry[] = [];
   const directories = new Set<string>();
   const archiveName = (relative: string): string => (prefix ? `${prefix}/${relative}` : relative);
@@ -61,7 +67,12 @@ export async function folderEntries(folder: string, prefix: string, repoRelative
         entries.push({ name: archiveName(childRelative), type: 'symlink', mode: 0o777, linkTarget: target });
       } else if (stats.isFile()) {
         // Only the executable bit is kept from the mode: the rest depends on the machine's umask, not on the repository.
-        entries.push({ name: archiveName(childRelative), type: 'file', mode: stats.mode & 0o111 ? 0o755 : 0o644, data: await readFile(absolute) });
+        entries.push({
+          name: archiveName(childRelative),
+          type: 'file',
+          mode: stats.mode & 0o111 ? 0o755 : 0o644,
+          data: await readFile(absolute),
+        });
       }
     }
   }

@@ -23,7 +23,9 @@ export interface BuildResult {
 /** Follows a Docker progress stream to its end, collecting every event. */
 export function followProgress<T>(docker: Docker, stream: NodeJS.ReadableStream): Promise<T[]> {
   return new Promise((resolve, reject) => {
-    docker.modem.followProgress(stream, (error: Error | null, events: T[]) => (error ? reject(error) : resolve(events)));
+    docker.modem.followProgress(stream, (error: Error | null, events: T[]) =>
+      error ? reject(error) : resolve(events),
+    );
   });
 }
 
@@ -34,7 +36,14 @@ export function followProgress<T>(docker: Docker, stream: NodeJS.ReadableStream)
 export async function buildImage(
   docker: Docker,
   context: Buffer,
-  options: { tag: string; dockerfile: string; buildArgs: Record<string, string>; labels: Record<string, string>; registryAuth: RegistryAuth; file: string },
+  options: {
+    tag: string;
+    dockerfile: string;
+    buildArgs: Record<string, string>;
+    labels: Record<string, string>;
+    registryAuth: RegistryAuth;
+    file: string;
+  },
 ): Promise<BuildResult> {
   let events: BuildEvent[];
   try {
@@ -51,22 +60,38 @@ export async function buildImage(
     events = await followProgress<BuildEvent>(docker, stream);
   } catch (error) {
     throw new EnvironmentError(
-      { code: 'BUILD_ENGINE', file: options.file, message: `the Docker engine refused the build: ${maskSecrets((error as Error).message)}`, hint: 'check that the engine runs (`neurons env up`) and DOCKER_HOST' },
+      {
+        code: 'BUILD_ENGINE',
+        file: options.file,
+        message: `the Docker engine refused the build: ${maskSecrets((error as Error).message)}`,
+        hint: 'check that the engine runs (`neurons env up`) and DOCKER_HOST',
+      },
       error,
     );
   }
   // Colours of the tools run by the build (pip, npm) are dropped: the log is read in CI logs and JSON, not a terminal.
-  const log = events.flatMap((event) => (event.stream ? printable(event.stream).split('\n').map((line) => line.trimEnd()).filter(Boolean) : []));
+  const log = events.flatMap((event) =>
+    event.stream
+      ? printable(event.stream)
+          .split('\n')
+          .map((line) => line.trimEnd())
+          .filter(Boolean)
+      : [],
+  );
   const failure = events.find((event) => event.error);
   if (failure) {
     const message = printable(failure.errorDetail?.message ?? failure.error ?? 'unknown error');
     throw new NeuronsError({
       code: 'BUILD_FAILED',
       file: options.file,
-      message: `image build failed: ${message}\n${log.slice(-20).map((line) => `      | ${line}`).join('\n')}`,
+      message: `image build failed: ${message}\n${log
+        .slice(-20)
+        .map((line) => `      | ${line}`)
+        .join('\n')}`,
       hint: 'run the failing step by hand from the generated Dockerfile (`neurons pipeline --dry-run` shows it)',
     });
   }
-  const imageId = [...events].reverse().find((event) => event.aux?.ID)?.aux?.ID ?? (await docker.getImage(options.tag).inspect()).Id;
+  const imageId =
+    [...events].reverse().find((event) => event.aux?.ID)?.aux?.ID ?? (await docker.getImage(options.tag).inspect()).Id;
   return { imageId, log };
 }

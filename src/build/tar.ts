@@ -69,7 +69,9 @@ export function createTar(entries: TarEntry[]): Buffer {
     const name = entry.type === 'directory' ? `${entry.name}/` : entry.name;
     const needsPax = Buffer.byteLength(name) > 100 || Buffer.byteLength(entry.linkTarget ?? '') > 100;
     if (needsPax) {
-      const records = Buffer.from(paxRecord('path', name) + (entry.linkTarget ? paxRecord('linkpath', entry.linkTarget) : ''));
+      const records = Buffer.from(
+        paxRecord('path', name) + (entry.linkTarget ? paxRecord('linkpath', entry.linkTarget) : ''),
+      );
       parts.push(header('PaxHeader', { ...entry, mode: 0o644 }, records.length, 'x'), records, padding(records.length));
     }
     const size = entry.type === 'file' ? (entry.data?.length ?? 0) : 0;

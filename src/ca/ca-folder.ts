@@ -3,7 +3,12 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors/neurons-error.js';
-import { createCertificateAuthority, issueClientCertificate, issueServerCertificate, type KeyAndCertificate } from './certificates.js';
+import {
+  createCertificateAuthority,
+  issueClientCertificate,
+  issueServerCertificate,
+  type KeyAndCertificate,
+} from './certificates.js';
 
 export const caCertificateFile = 'ca.crt';
 export const caKeyFile = 'ca.key';
@@ -27,7 +32,12 @@ export interface WrittenFiles {
 }
 
 /** Creates a private CA in `out`; an existing one is kept unless `force` (what it issued would stop verifying). */
-export async function initCertificateAuthority(options: { out: string; commonName: string; days: number; force: boolean }): Promise<WrittenFiles> {
+export async function initCertificateAuthority(options: {
+  out: string;
+  commonName: string;
+  days: number;
+  force: boolean;
+}): Promise<WrittenFiles> {
   const certificateFile = path.join(options.out, caCertificateFile);
   const keyFile = path.join(options.out, caKeyFile);
   const existing = [certificateFile, keyFile].filter((file) => existsSync(file));
@@ -69,18 +79,29 @@ export async function readCertificateAuthority(directory: string): Promise<KeyAn
     matches = false;
   }
   if (!matches) {
-    throw new UsageError({ code: 'CA_INVALID', file: directory, message: `${caCertificateFile} is not a CA certificate matching ${caKeyFile}`, hint: 'point --ca at a folder written by `neurons ca init`' });
+    throw new UsageError({
+      code: 'CA_INVALID',
+      file: directory,
+      message: `${caCertificateFile} is not a CA certificate matching ${caKeyFile}`,
+      hint: 'point --ca at a folder written by `neurons ca init`',
+    });
   }
   return ca;
 }
 
-export type IssueRequest = { kind: 'server'; hosts: string[]; ips: string[]; days: number } | { kind: 'client'; commonName: string; days: number };
+export type IssueRequest =
+  | { kind: 'server'; hosts: string[]; ips: string[]; days: number }
+  | { kind: 'client'; commonName: string; days: number };
 
 /**
  * Issues a server (`server.crt`, `server.key`) or client (`client.crt`, `client.key`) certificate into `out`.
  * The certificate file holds the leaf then the CA, the chain a server must present.
  */
-export async function issueCertificateFiles(ca: KeyAndCertificate, request: IssueRequest, out: string): Promise<WrittenFiles> {
+export async function issueCertificateFiles(
+  ca: KeyAndCertificate,
+  request: IssueRequest,
+  out: string,
+): Promise<WrittenFiles> {
   const issued =
     request.kind === 'server'
       ? issueServerCertificate(ca, { hosts: request.hosts, ips: request.ips, days: request.days })

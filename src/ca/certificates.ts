@@ -45,7 +45,7 @@ function generateKeys(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forg
  */
 export function serialNumber(bytes: Buffer = randomBytes(16)): string {
   const serial = Buffer.from(bytes);
-  serial[0] = ((serial[0] ?? 0) & 0x7f) || 0x01;
+  serial[0] = (serial[0] ?? 0) & 0x7f || 0x01;
   return serial.toString('hex');
 }
 
@@ -62,7 +62,10 @@ function newCertificate(publicKey: forge.pki.PublicKey, validity: Validity): for
 export function createCertificateAuthority(options: CertificateAuthorityOptions): KeyAndCertificate {
   const { privateKey, publicKey, keyPem } = generateKeys();
   const certificate = newCertificate(publicKey, options);
-  const subject = [{ name: 'commonName', value: options.commonName }, { name: 'organizationName', value: 'neurons' }];
+  const subject = [
+    { name: 'commonName', value: options.commonName },
+    { name: 'organizationName', value: 'neurons' },
+  ];
   certificate.setSubject(subject);
   certificate.setIssuer(subject);
   certificate.setExtensions([
@@ -75,7 +78,12 @@ export function createCertificateAuthority(options: CertificateAuthorityOptions)
 }
 
 /** Signs a leaf certificate (not a CA) for `commonName` with the CA's key; `extensions` say what it is for. */
-function issueLeaf(ca: KeyAndCertificate, commonName: string, validity: Validity, extensions: object[]): KeyAndCertificate {
+function issueLeaf(
+  ca: KeyAndCertificate,
+  commonName: string,
+  validity: Validity,
+  extensions: object[],
+): KeyAndCertificate {
   const caCertificate = forge.pki.certificateFromPem(ca.certificatePem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
   const { publicKey, keyPem } = generateKeys();

@@ -39,8 +39,24 @@ export interface InspectionReport {
 }
 
 /** Products that re-sign TLS traffic with their own CA; their names show in the issuer of what they forge. */
-const inspectionProducts = ['Zscaler', 'Fortinet', 'FortiGate', 'Palo Alto', 'Blue Coat', 'Netskope', 'Cisco Umbrella', 'Sophos', 'Forcepoint', 'Check Point', 'mitmproxy', 'Fiddler'];
-const productPatterns = inspectionProducts.map((product) => ({ product, pattern: new RegExp(product.replace(/\s+/g, '[\\s-]*'), 'i') }));
+const inspectionProducts = [
+  'Zscaler',
+  'Fortinet',
+  'FortiGate',
+  'Palo Alto',
+  'Blue Coat',
+  'Netskope',
+  'Cisco Umbrella',
+  'Sophos',
+  'Forcepoint',
+  'Check Point',
+  'mitmproxy',
+  'Fiddler',
+];
+const productPatterns = inspectionProducts.map((product) => ({
+  product,
+  pattern: new RegExp(product.replace(/\s+/g, '[\\s-]*'), 'i'),
+}));
 
 export function inspectionProduct(name: string): string | undefined {
   return productPatterns.find(({ pattern }) => pattern.test(name))?.product;
@@ -53,26 +69,46 @@ export function parseInspectTarget(target: string, cwd: string): InspectTarget {
   try {
     url = new URL(target);
   } catch {
-    throw new UsageError({ code: 'CA_INSPECT_TARGET', message: `'${target}' is not a valid URL`, hint: 'give https://HOST[:PORT] or a PEM file' });
+    throw new UsageError({
+      code: 'CA_INSPECT_TARGET',
+      message: `'${target}' is not a valid URL`,
+      hint: 'give https://HOST[:PORT] or a PEM file',
+    });
   }
   if (url.protocol !== 'https:') {
-    throw new UsageError({ code: 'CA_INSPECT_TARGET', message: `'${target}' is not an https URL`, hint: 'give https://HOST[:PORT] or a PEM file' });
+    throw new UsageError({
+      code: 'CA_INSPECT_TARGET',
+      message: `'${target}' is not an https URL`,
+      hint: 'give https://HOST[:PORT] or a PEM file',
+    });
   }
   return { kind: 'url', host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port ? Number(url.port) : 443 };
 }
 
 /** The chain to inspect: from the server (unverified, no client certificate) or from the file. */
-export async function loadTargetChain(target: InspectTarget): Promise<{ certificates: X509Certificate[]; clientCertificateRequired: boolean }> {
+export async function loadTargetChain(
+  target: InspectTarget,
+): Promise<{ certificates: X509Certificate[]; clientCertificateRequired: boolean }> {
   if (target.kind === 'url') return fetchPeerChain({ host: target.host, port: target.port });
   let text: string;
   try {
     text = await readFile(target.file, 'utf8');
   } catch (error) {
-    throw new UsageError({ code: 'CA_INSPECT_TARGET', file: target.file, message: `cannot read ${target.file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, hint: 'give https://HOST[:PORT] or a PEM file' });
+    throw new UsageError({
+      code: 'CA_INSPECT_TARGET',
+      file: target.file,
+      message: `cannot read ${target.file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      hint: 'give https://HOST[:PORT] or a PEM file',
+    });
   }
   const certificates = parseCertificates(splitCertificates(text));
   if (certificates.length === 0) {
-    throw new UsageError({ code: 'CA_INSPECT_TARGET', file: target.file, message: `${target.file} holds no PEM certificate`, hint: 'a PEM file holds "-----BEGIN CERTIFICATE-----" blocks, leaf first' });
+    throw new UsageError({
+      code: 'CA_INSPECT_TARGET',
+      file: target.file,
+      message: `${target.file} holds no PEM certificate`,
+      hint: 'a PEM file holds "-----BEGIN CERTIFICATE-----" blocks, leaf first',
+    });
   }
   return { certificates, clientCertificateRequired: false };
 }
@@ -80,12 +116,20 @@ export async function loadTargetChain(target: InspectTarget): Promise<{ certific
 /** Judges a chain (pure but for reading NODE_EXTRA_CA_CERTS from `env`). */
 export function inspectChain(
   certificates: X509Certificate[],
-  options: { target: string; host: string | undefined; givenCas: string[]; env: NodeJS.ProcessEnv; now: Date; clientCertificateRequired: boolean },
+  options: {
+    target: string;
+    host: string | undefined;
+    givenCas: string[];
+    env: NodeJS.ProcessEnv;
+    now: Date;
+    clientCertificateRequired: boolean;
+  },
 ): InspectionReport {
   const [leaf] = certificates;
   const publicAnchor = verifyChain(certificates, parseCertificates(rootCertificates.flatMap(splitCertificates)));
   const systemAnchor = publicAnchor ?? verifyChain(certificates, parseCertificates(systemCertificates(options.env)));
-  const givenAnchor = options.givenCas.length > 0 ? verifyChain(certificates, parseCertificates(options.givenCas)) : undefined;
+  const givenAnchor =
+    options.givenCas.length > 0 ? verifyChain(certificates, parseCertificates(options.givenCas)) : undefined;
   const anchor = systemAnchor ?? givenAnchor;
   const trust = {
     public: publicAnchor !== undefined,
@@ -94,7 +138,8 @@ export function inspectChain(
     anchor: anchor ? summarizeCertificate(anchor, options.now).subject : null,
   };
   const host = options.host;
-  const hostMatches = host === undefined || !leaf ? null : (isIP(host) ? leaf.checkIP(host) : leaf.checkHost(host)) !== undefined;
+  const hostMatches =
+    host === undefined || !leaf ? null : (isIP(host) ? leaf.checkIP(host) : leaf.checkHost(host)) !== undefined;
   const outOfDate: InspectionReport['outOfDate'] = [];
   for (const certificate of certificates) {
     const { notBefore, notAfter } = validityDates(certificate);
@@ -105,9 +150,15 @@ export function inspectChain(
   const summaries = certificates.map((certificate) => summarizeCertificate(certificate, options.now));
   const product = summaries.map((summary) => inspectionProduct(summary.issuer)).find((name) => name !== undefined);
   const signs: string[] = [];
-  if (product) signs.push(`the issuer ${summaries.find((summary) => inspectionProduct(summary.issuer))?.issuer ?? ''} looks like ${product}, a TLS inspection product`);
+  if (product)
+    signs.push(
+      `the issuer ${summaries.find((summary) => inspectionProduct(summary.issuer))?.issuer ?? ''} looks like ${product}, a TLS inspection product`,
+    );
   // A private CA the user trusts (given with --ca or configured) is expected, not a sign.
-  if (!trust.public && trust.given !== true) signs.push("the chain does not lead to a root of Node's public store: a private CA, or a proxy that re-signs traffic");
+  if (!trust.public && trust.given !== true)
+    signs.push(
+      "the chain does not lead to a root of Node's public store: a private CA, or a proxy that re-signs traffic",
+    );
   return {
     target: options.target,
     host: host ?? null,
@@ -116,7 +167,11 @@ export function inspectChain(
     hostMatches,
     outOfDate,
     // A private CA the user named with --ca is expected; an unknown one, or a product's name, is not.
-    inspection: { flagged: product !== undefined || (!trust.public && trust.given !== true), product: product ?? null, signs },
+    inspection: {
+      flagged: product !== undefined || (!trust.public && trust.given !== true),
+      product: product ?? null,
+      signs,
+    },
     clientCertificateRequired: options.clientCertificateRequired,
     ok: (trust.system || trust.given === true) && outOfDate.length === 0 && hostMatches !== false,
   };
@@ -137,11 +192,20 @@ export function formatInspection(report: InspectionReport): string {
       `  CA:       ${yesNo(certificate.isCa)}`,
     );
   }
-  lines.push(`verifies with the system store: ${yesNo(report.trust.system)}${report.trust.system && !report.trust.public ? ' (through NODE_EXTRA_CA_CERTS)' : ''}`);
-  lines.push(`verifies with the given CAs: ${report.trust.given === null ? '(none given)' : yesNo(report.trust.given)}`);
+  lines.push(
+    `verifies with the system store: ${yesNo(report.trust.system)}${report.trust.system && !report.trust.public ? ' (through NODE_EXTRA_CA_CERTS)' : ''}`,
+  );
+  lines.push(
+    `verifies with the given CAs: ${report.trust.given === null ? '(none given)' : yesNo(report.trust.given)}`,
+  );
   if (report.trust.anchor) lines.push(`trusted root: ${report.trust.anchor}`);
-  if (report.hostMatches !== null) lines.push(`host name ${report.host ?? ''}: ${report.hostMatches ? 'matches' : 'does NOT match the certificate'}`);
-  lines.push(report.outOfDate.length === 0 ? 'dates: in date' : `dates: ${report.outOfDate.map((item) => `${item.subject} ${item.problem}`).join('; ')}`);
+  if (report.hostMatches !== null)
+    lines.push(`host name ${report.host ?? ''}: ${report.hostMatches ? 'matches' : 'does NOT match the certificate'}`);
+  lines.push(
+    report.outOfDate.length === 0
+      ? 'dates: in date'
+      : `dates: ${report.outOfDate.map((item) => `${item.subject} ${item.problem}`).join('; ')}`,
+  );
   if (report.clientCertificateRequired) lines.push('client certificate: the server requires one (mutual TLS)');
   lines.push(`TLS inspection: ${report.inspection.flagged ? 'SIGNS FOUND' : 'no signs'}`);
   for (const sign of report.inspection.signs) lines.push(`  - ${sign}`);

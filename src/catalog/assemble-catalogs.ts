@@ -5,7 +5,17 @@ import { imageRepository, registryPath } from '../images/image-name.js';
 import { catalogTag } from '../images/tags.js';
 import type { RegistryClient } from '../registry/client.js';
 import { catalogEntry, catalogFileName, type CatalogVariant } from './catalog-entry.js';
-import { backs, chooseEntry, findPreviousEntry, unverifiedEntry, type CatalogEntry, type CatalogRecord, type EntryChoice, type EntrySlot, type PreviousEntry } from './choose-entry.js';
+import {
+  backs,
+  chooseEntry,
+  findPreviousEntry,
+  unverifiedEntry,
+  type CatalogEntry,
+  type CatalogRecord,
+  type EntryChoice,
+  type EntrySlot,
+  type PreviousEntry,
+} from './choose-entry.js';
 import { createImageVerifier, type ImageFacts, type ImageVerifier, type KnownImage } from './image-facts.js';
 
 export type { CatalogEntry, CatalogRecord } from './choose-entry.js';
@@ -57,7 +67,8 @@ export async function assembleCatalogs(options: {
   const { registry, client } = options;
   const variants = catalogVariants(options.channel);
   const catalogs = new Map<string, CatalogEntry[]>();
-  for (const kind of ['analyzer', 'responder'] as const) for (const variant of variants) catalogs.set(catalogFileName(kind, variant), []);
+  for (const kind of ['analyzer', 'responder'] as const)
+    for (const variant of variants) catalogs.set(catalogFileName(kind, variant), []);
   const slots: Slot[] = [];
   for (const worker of options.workers) {
     for (const flavor of worker.flavors) {
@@ -65,7 +76,15 @@ export async function assembleCatalogs(options: {
       for (const variant of variants) {
         const reference = `${imageRepository(registry, definition.name)}:${catalogTag(definition.version, variant)}`;
         const identity = { id: flavor.id, kind: worker.kind, version: definition.version };
-        slots.push({ file: catalogFileName(worker.kind, variant), flavorFile: flavor.file, name: definition.name, identity, reference, workerPath: worker.path, definition });
+        slots.push({
+          file: catalogFileName(worker.kind, variant),
+          flavorFile: flavor.file,
+          name: definition.name,
+          identity,
+          reference,
+          workerPath: worker.path,
+          definition,
+        });
       }
     }
   }
@@ -75,8 +94,16 @@ export async function assembleCatalogs(options: {
     for (const slot of slots) slot.choice = unverifiedEntry(slot);
   } else {
     // One authorization for every repository to read (a token per batch of scopes, not a round trip per repository).
-    if (client && !options.verifier) await client.authorize([...new Set(slots.map((slot) => registryPath(registry, slot.name)))]);
-    const verifier = options.verifier ?? createImageVerifier({ client: client as RegistryClient, host: registry.host, known: options.known, concurrency: readConcurrency });
+    if (client && !options.verifier)
+      await client.authorize([...new Set(slots.map((slot) => registryPath(registry, slot.name)))]);
+    const verifier =
+      options.verifier ??
+      createImageVerifier({
+        client: client as RegistryClient,
+        host: registry.host,
+        known: options.known,
+        concurrency: readConcurrency,
+      });
     reads = verifier.counts;
     const current = await Promise.all(slots.map((slot) => verifier.facts(slot.reference)));
     const factsOf = (index: number): ImageFacts => current[index] ?? { state: 'missing' };
@@ -89,7 +116,8 @@ export async function assembleCatalogs(options: {
       ids.add(slot.identity.id);
     }
     const unbacked = slots.filter((slot, index) => !backs(factsOf(index), slot.identity));
-    const atOwnImage = (slot: Slot): boolean => (options.previous.get(slot.file) ?? []).some((entry) => entry['dockerImage'] === slot.reference);
+    const atOwnImage = (slot: Slot): boolean =>
+      (options.previous.get(slot.file) ?? []).some((entry) => entry['dockerImage'] === slot.reference);
     const taken = new Set<CatalogEntry>();
     const found = new Map<Slot, Omit<PreviousEntry, 'facts'>>();
     for (const slot of [...unbacked.filter(atOwnImage), ...unbacked.filter((slot) => !atOwnImage(slot))]) {
@@ -99,7 +127,11 @@ export async function assembleCatalogs(options: {
       found.set(slot, previous);
       taken.add(previous.entry);
     }
-    await Promise.all([...found].map(async ([slot, previous]) => previousOf.set(slot, { ...previous, facts: await verifier.facts(previous.image) })));
+    await Promise.all(
+      [...found].map(async ([slot, previous]) =>
+        previousOf.set(slot, { ...previous, facts: await verifier.facts(previous.image) }),
+      ),
+    );
     for (const [index, slot] of slots.entries()) slot.choice = chooseEntry(slot, factsOf(index), previousOf.get(slot));
   }
   // Slots were made in catalog order, so entries keep it whatever order the reads finished in.
@@ -107,7 +139,12 @@ export async function assembleCatalogs(options: {
   const missing: Problem[] = [];
   const kept: Problem[] = [];
   for (const slot of slots) {
-    const entry = slot.choice?.write === 'current' ? catalogEntry(slot.definition, slot.reference) : slot.choice?.write === 'previous' ? previousOf.get(slot)?.entry : undefined;
+    const entry =
+      slot.choice?.write === 'current'
+        ? catalogEntry(slot.definition, slot.reference)
+        : slot.choice?.write === 'previous'
+          ? previousOf.get(slot)?.entry
+          : undefined;
     if (entry && slot.choice?.record) {
       catalogs.get(slot.file)?.push(entry);
       records.push(slot.choice.record);

@@ -55,7 +55,10 @@ export interface EntryChoice {
 }
 
 /** Whether an image is the flavor's own: a manifest whose labels say this id, kind and version. */
-export function backs(facts: ImageFacts, identity: WorkerIdentity | undefined): facts is Extract<ImageFacts, { state: 'labelled' }> {
+export function backs(
+  facts: ImageFacts,
+  identity: WorkerIdentity | undefined,
+): facts is Extract<ImageFacts, { state: 'labelled' }> {
   return identity !== undefined && facts.state === 'labelled' && claimsIdentity(facts.claim, identity);
 }
 
@@ -78,7 +81,18 @@ function describeImage(image: string, facts: ImageFacts, expected: WorkerIdentit
 }
 
 function slotRecord(slot: EntrySlot): CatalogRecord {
-  return { catalog: slot.file, id: slot.identity.id, kind: slot.identity.kind, name: slot.name, version: slot.identity.version, image: slot.reference, digest: undefined, verified: false, kept: false, workerPath: slot.workerPath };
+  return {
+    catalog: slot.file,
+    id: slot.identity.id,
+    kind: slot.identity.kind,
+    name: slot.name,
+    version: slot.identity.version,
+    image: slot.reference,
+    digest: undefined,
+    verified: false,
+    kept: false,
+    workerPath: slot.workerPath,
+  };
 }
 
 /** Without verification (`--no-verify`): the entry as the definition says, nothing checked. */
@@ -92,24 +106,53 @@ export function unverifiedEntry(slot: EntrySlot): EntryChoice {
  * own; failing that, nothing is written, so a definition is never paired with another version's image.
  */
 export function chooseEntry(slot: EntrySlot, current: ImageFacts, previous: PreviousEntry | undefined): EntryChoice {
-  const record = (overrides: Partial<CatalogRecord>): CatalogRecord => ({ ...slotRecord(slot), verified: true, ...overrides });
-  if (backs(current, slot.identity)) return { write: 'current', record: record({ digest: current.digest, ...(current.recorded ? { recorded: current.recorded } : {}) }), problem: undefined };
+  const record = (overrides: Partial<CatalogRecord>): CatalogRecord => ({
+    ...slotRecord(slot),
+    verified: true,
+    ...overrides,
+  });
+  if (backs(current, slot.identity))
+    return {
+      write: 'current',
+      record: record({ digest: current.digest, ...(current.recorded ? { recorded: current.recorded } : {}) }),
+      problem: undefined,
+    };
   const why = describeImage(slot.reference, current, slot.identity);
   if (previous && backs(previous.facts, previous.identity) && previous.identity) {
     const { id, version } = previous.identity;
     return {
       write: 'previous',
-      record: record({ id, version, image: previous.image, digest: previous.facts.digest, kept: true, workerPath: undefined, ...(previous.facts.recorded ? { recorded: previous.facts.recorded } : {}) }),
-      problem: { code: 'CATALOG_KEPT_PREVIOUS', file: slot.flavorFile, message: `${why}: ${slot.file} keeps the previous entry, ${describeClaim(previous.identity)} at ${previous.image} (its labels checked)`, hint: 'build and push this version, or fix its build' },
+      record: record({
+        id,
+        version,
+        image: previous.image,
+        digest: previous.facts.digest,
+        kept: true,
+        workerPath: undefined,
+        ...(previous.facts.recorded ? { recorded: previous.facts.recorded } : {}),
+      }),
+      problem: {
+        code: 'CATALOG_KEPT_PREVIOUS',
+        file: slot.flavorFile,
+        message: `${why}: ${slot.file} keeps the previous entry, ${describeClaim(previous.identity)} at ${previous.image} (its labels checked)`,
+        hint: 'build and push this version, or fix its build',
+      },
     };
   }
-  const notKept = previous ? `; the previous entry was not kept: ${describeImage(previous.image, previous.facts, previous.identity)}` : '';
+  const notKept = previous
+    ? `; the previous entry was not kept: ${describeImage(previous.image, previous.facts, previous.identity)}`
+    : '';
   const missing = current.state === 'missing' || current.state === 'elsewhere';
   return {
     write: 'none',
     record: undefined,
     problem: missing
-      ? { code: 'CATALOG_IMAGE_MISSING', file: slot.flavorFile, message: `${why}: left out of ${slot.file}${notKept}`, hint: 'build and push the worker, or fix its build' }
+      ? {
+          code: 'CATALOG_IMAGE_MISSING',
+          file: slot.flavorFile,
+          message: `${why}: left out of ${slot.file}${notKept}`,
+          hint: 'build and push the worker, or fix its build',
+        }
       : {
           code: 'CATALOG_IMAGE_MISMATCH',
           file: slot.flavorFile,
@@ -124,12 +167,20 @@ export function chooseEntry(slot: EntrySlot, current: ImageFacts, previous: Prev
  * same image. An entry whose id another definition of this run writes in the same file is that one's, not this one's;
  * an entry `taken` by another slot is not given twice (the file would list one worker twice).
  */
-export function findPreviousEntry(entries: CatalogEntry[] | undefined, slot: EntrySlot, otherIds: Set<string>, taken: Set<CatalogEntry>): Omit<PreviousEntry, 'facts'> | undefined {
+export function findPreviousEntry(
+  entries: CatalogEntry[] | undefined,
+  slot: EntrySlot,
+  otherIds: Set<string>,
+  taken: Set<CatalogEntry>,
+): Omit<PreviousEntry, 'facts'> | undefined {
   const candidates = (entries ?? []).flatMap((entry) => {
     const image = entry['dockerImage'];
     if (entry['name'] !== slot.name || typeof image !== 'string' || taken.has(entry)) return [];
     const version = entry['version'];
-    const identity = typeof version === 'string' ? { id: createWorkerId(slot.name, version), kind: slot.identity.kind, version } : undefined;
+    const identity =
+      typeof version === 'string'
+        ? { id: createWorkerId(slot.name, version), kind: slot.identity.kind, version }
+        : undefined;
     return identity && otherIds.has(identity.id) ? [] : [{ entry, image, identity }];
   });
   return candidates.find((candidate) => candidate.image === slot.reference) ?? candidates[0];

@@ -14,7 +14,12 @@ export function createEngineImageVerifier(inspect: EngineInspect): ImageVerifier
     counts.labelled += 1;
     const image = await inspect(reference);
     if (!image) return { state: 'missing' };
-    return { state: 'labelled', digest: image.id, claim: claimOf(image.labels), recorded: { buildInputDigest: image.labels[buildInputLabel], revision: image.labels[revisionLabel] } };
+    return {
+      state: 'labelled',
+      digest: image.id,
+      claim: claimOf(image.labels),
+      recorded: { buildInputDigest: image.labels[buildInputLabel], revision: image.labels[revisionLabel] },
+    };
   };
   return { counts, facts: onceByReference(read) };
 }

@@ -9,9 +9,14 @@ import { reportTemplatesFileName } from './publication.js';
 let template: Handlebars.TemplateDelegate | undefined;
 
 /** A page for people: every worker of the default catalogs, searchable and filterable, with no external asset. */
-export function renderCatalogPage(options: { entries: Array<{ entry: CatalogEntry; record: CatalogRecord }>; index: Pick<CatalogIndex, 'registry' | 'serial' | 'created' | 'attachments'> }): string {
+export function renderCatalogPage(options: {
+  entries: Array<{ entry: CatalogEntry; record: CatalogRecord }>;
+  index: Pick<CatalogIndex, 'registry' | 'serial' | 'created' | 'attachments'>;
+}): string {
   // Handlebars escapes every value: definitions cannot inject markup into the page.
-  template ??= Handlebars.create().compile(readFileSync(path.join(packageRoot(), 'templates', 'catalog.html.hbs'), 'utf8'));
+  template ??= Handlebars.create().compile(
+    readFileSync(path.join(packageRoot(), 'templates', 'catalog.html.hbs'), 'utf8'),
+  );
   const workers: Array<Record<string, unknown> & { kind: string }> = options.entries.map(({ entry, record }) => ({
     ...entry,
     kind: record.kind,
@@ -19,7 +24,11 @@ export function renderCatalogPage(options: { entries: Array<{ entry: CatalogEntr
     digest: record.digest,
     searchText: `${String(entry['name'] ?? '')} ${String(entry['description'] ?? '')}`.toLowerCase(),
   }));
-  const dataTypes = [...new Set(workers.flatMap((worker) => (Array.isArray(worker['dataTypeList']) ? (worker['dataTypeList'] as string[]) : [])))].sort();
+  const dataTypes = [
+    ...new Set(
+      workers.flatMap((worker) => (Array.isArray(worker['dataTypeList']) ? (worker['dataTypeList'] as string[]) : [])),
+    ),
+  ].sort();
   return template({
     workers,
     dataTypes,

@@ -1,5 +1,12 @@
 import { buildInputLabel } from '../build/build-inputs.js';
-import { claimOf, describeClaim, revisionLabel, sameClaim, type LabelClaim, type WorkerIdentity } from '../images/worker-labels.js';
+import {
+  claimOf,
+  describeClaim,
+  revisionLabel,
+  sameClaim,
+  type LabelClaim,
+  type WorkerIdentity,
+} from '../images/worker-labels.js';
 import { parseImageReference } from '../images/reference.js';
 import type { RegistryClient } from '../registry/client.js';
 import { readImageLabels } from '../registry/image-labels.js';
@@ -44,14 +51,23 @@ type DigestFacts = Exclude<ImageFacts, { state: 'missing' } | { state: 'elsewher
  * every flavor kept at an old image, share one configuration read. A digest in `known` needs no read at all.
  * Reads go through one limiter, so a fleet of a thousand tags keeps a bounded number of requests in flight.
  */
-export function createImageVerifier(options: { client: RegistryClient; host: string; known: KnownImage[]; concurrency: number }): ImageVerifier {
+export function createImageVerifier(options: {
+  client: RegistryClient;
+  host: string;
+  known: KnownImage[];
+  concurrency: number;
+}): ImageVerifier {
   const { client } = options;
   const limit = createLimiter(options.concurrency);
   const known = new Map(options.known.map((image) => [image.digest, image.identity]));
   const byDigest = new Map<string, Promise<DigestFacts>>();
   const counts = { manifests: 0, labelled: 0, known: 0 };
 
-  const labelsOf = (repository: string, digest: string, read: Parameters<typeof readImageLabels>[2]): Promise<DigestFacts> => {
+  const labelsOf = (
+    repository: string,
+    digest: string,
+    read: Parameters<typeof readImageLabels>[2],
+  ): Promise<DigestFacts> => {
     let pending = byDigest.get(digest);
     if (!pending) {
       pending = (async (): Promise<DigestFacts> => {
@@ -63,14 +79,22 @@ export function createImageVerifier(options: { client: RegistryClient; host: str
         counts.labelled += 1;
         const labels = await limit(() => readImageLabels(client, repository, read));
         if (!labels.readable) return { state: 'unreadable', digest, reason: labels.reason };
-        const claims = labels.platforms.map((platform) => ({ platform: platform.platform, claim: claimOf(platform.labels) }));
+        const claims = labels.platforms.map((platform) => ({
+          platform: platform.platform,
+          claim: claimOf(platform.labels),
+        }));
         const [first] = claims;
         if (!first) return { state: 'unreadable', digest, reason: 'no image' };
         // Every platform of an image is made from the same inputs (one record on all of them): the first one's says it.
         const own = labels.platforms[0]?.labels ?? {};
         const recorded = { buildInputDigest: own[buildInputLabel], revision: own[revisionLabel] };
-        if (claims.every((item) => sameClaim(item.claim, first.claim))) return { state: 'labelled', digest, claim: first.claim, recorded };
-        return { state: 'unreadable', digest, reason: `its platforms disagree: ${claims.map((item) => `${item.platform} is ${describeClaim(item.claim)}`).join(', ')}` };
+        if (claims.every((item) => sameClaim(item.claim, first.claim)))
+          return { state: 'labelled', digest, claim: first.claim, recorded };
+        return {
+          state: 'unreadable',
+          digest,
+          reason: `its platforms disagree: ${claims.map((item) => `${item.platform} is ${describeClaim(item.claim)}`).join(', ')}`,
+        };
       })();
       byDigest.set(digest, pending);
     }
@@ -90,7 +114,9 @@ export function createImageVerifier(options: { client: RegistryClient; host: str
 }
 
 /** Reads each reference once, however many entries name it: later askers share the first read. */
-export function onceByReference(read: (reference: string) => Promise<ImageFacts>): (reference: string) => Promise<ImageFacts> {
+export function onceByReference(
+  read: (reference: string) => Promise<ImageFacts>,
+): (reference: string) => Promise<ImageFacts> {
   const byReference = new Map<string, Promise<ImageFacts>>();
   return (reference) => {
     let pending = byReference.get(reference);

@@ -76,7 +76,9 @@ export function buildIndex(options: {
       if (!existing.tags.includes(tag)) existing.tags.push(tag);
       continue;
     }
-    const carried = record.digest ? options.previous.find((flavor) => flavor.id === record.id && flavor.digest === record.digest) : undefined;
+    const carried = record.digest
+      ? options.previous.find((flavor) => flavor.id === record.id && flavor.digest === record.digest)
+      : undefined;
     flavors.set(key, {
       id: record.id,
       kind: record.kind,
@@ -86,8 +88,14 @@ export function buildIndex(options: {
       image: repository,
       digest: record.digest,
       verified: record.verified,
-      buildInputDigest: (record.kept ? undefined : options.buildInputDigests.get(record.id)) ?? carried?.buildInputDigest ?? record.recorded?.buildInputDigest,
-      revision: (record.workerPath ? options.revisions.get(record.workerPath) : undefined) ?? carried?.revision ?? record.recorded?.revision,
+      buildInputDigest:
+        (record.kept ? undefined : options.buildInputDigests.get(record.id)) ??
+        carried?.buildInputDigest ??
+        record.recorded?.buildInputDigest,
+      revision:
+        (record.workerPath ? options.revisions.get(record.workerPath) : undefined) ??
+        carried?.revision ??
+        record.recorded?.revision,
     });
   }
   return {
@@ -97,8 +105,19 @@ export function buildIndex(options: {
     created: options.now.toISOString(),
     expires: new Date(options.now.getTime() + options.expiresInDays * 86_400_000).toISOString(),
     registry: options.registry,
-    catalogs: Object.fromEntries([...options.files].map(([file, bytes]) => [file, { sha256: sha256Hex(bytes), entries: options.entryCounts.get(file) ?? 0 }])),
-    ...(options.attachments?.size ? { attachments: Object.fromEntries([...options.attachments].map(([file, bytes]) => [file, { sha256: sha256Hex(bytes), bytes: bytes.length }])) } : {}),
+    catalogs: Object.fromEntries(
+      [...options.files].map(([file, bytes]) => [
+        file,
+        { sha256: sha256Hex(bytes), entries: options.entryCounts.get(file) ?? 0 },
+      ]),
+    ),
+    ...(options.attachments?.size
+      ? {
+          attachments: Object.fromEntries(
+            [...options.attachments].map(([file, bytes]) => [file, { sha256: sha256Hex(bytes), bytes: bytes.length }]),
+          ),
+        }
+      : {}),
     flavors: [...flavors.values()],
   };
 }

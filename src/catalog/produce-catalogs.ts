@@ -72,19 +72,25 @@ export async function produceCatalogs(options: CatalogStageOptions): Promise<Cat
  * indexes this run committed to some target before another refused are passed along: not a base to build on (see
  * readPublished).
  */
-export async function publishWithRetries(attempt: (ownCommits: Set<string>) => Promise<Omit<CatalogStageResult, 'retries'>>): Promise<CatalogStageResult> {
+export async function publishWithRetries(
+  attempt: (ownCommits: Set<string>) => Promise<Omit<CatalogStageResult, 'retries'>>,
+): Promise<CatalogStageResult> {
   const ownCommits = new Set<string>();
   for (let round = 1; ; round += 1) {
     try {
       return { ...(await attempt(ownCommits)), retries: round - 1 };
     } catch (error) {
-      if (!(error instanceof NeuronsError) || error.code !== 'CATALOG_PUBLISH_CONFLICT' || round >= maxAttempts) throw error;
+      if (!(error instanceof NeuronsError) || error.code !== 'CATALOG_PUBLISH_CONFLICT' || round >= maxAttempts)
+        throw error;
     }
   }
 }
 
 /** A run without a key must not silently replace a signed publication: engines that verify would refuse it. */
-export function refuseUnsignedOverSigned(published: PublishedState, options: { signingKey: unknown; allowUnsigned: boolean }): void {
+export function refuseUnsignedOverSigned(
+  published: PublishedState,
+  options: { signingKey: unknown; allowUnsigned: boolean },
+): void {
   if (!published.signed || options.signingKey || options.allowUnsigned) return;
   throw new UsageError({
     code: 'CATALOG_UNSIGNED_AFTER_SIGNED',
@@ -94,14 +100,29 @@ export function refuseUnsignedOverSigned(published: PublishedState, options: { s
   });
 }
 
-async function produceOnce(options: CatalogStageOptions, ownCommits: Set<string>): Promise<Omit<CatalogStageResult, 'retries'>> {
+async function produceOnce(
+  options: CatalogStageOptions,
+  ownCommits: Set<string>,
+): Promise<Omit<CatalogStageResult, 'retries'>> {
   const published = await readPublished(options.targets, ownCommits);
   refuseUnsignedOverSigned(published, options);
   // A digest the previous index recorded after checking its labels is still that image (digests name content); an
   // index without the `verified` mark (written before the check existed) vouches for nothing.
   // One that lacks its build-input digest (an older index) is read again, for the labels that record it.
-  const verifiedBefore = (published.index?.flavors ?? []).flatMap((flavor) => (flavor.verified === true && flavor.digest && flavor.buildInputDigest ? [{ digest: flavor.digest, identity: { id: flavor.id, kind: flavor.kind, version: flavor.version } }] : []));
-  const assembled = await assembleCatalogs({ workers: options.workers, registry: options.registry, client: options.client, verifier: options.verifier, channel: options.channel, previous: published.catalogs, known: [...verifiedBefore, ...options.pushed] });
+  const verifiedBefore = (published.index?.flavors ?? []).flatMap((flavor) =>
+    flavor.verified === true && flavor.digest && flavor.buildInputDigest
+      ? [{ digest: flavor.digest, identity: { id: flavor.id, kind: flavor.kind, version: flavor.version } }]
+      : [],
+  );
+  const assembled = await assembleCatalogs({
+    workers: options.workers,
+    registry: options.registry,
+    client: options.client,
+    verifier: options.verifier,
+    channel: options.channel,
+    previous: published.catalogs,
+    known: [...verifiedBefore, ...options.pushed],
+  });
 
   const catalogs = new Map<string, Buffer>();
   const counts = new Map<string, number>();
@@ -132,7 +153,15 @@ async function produceOnce(options: CatalogStageOptions, ownCommits: Set<string>
     previous: published.index?.flavors ?? [],
     revisions: options.revisions,
   });
-  const files = await signAndPublish({ index, catalogs, attachments, page: renderPage(assembled, index, options.channel), signingKey: options.signingKey, targets: options.targets, ownCommits });
+  const files = await signAndPublish({
+    index,
+    catalogs,
+    attachments,
+    page: renderPage(assembled, index, options.channel),
+    signingKey: options.signingKey,
+    targets: options.targets,
+    ownCommits,
+  });
   return { files, index, missing: assembled.missing, kept: assembled.kept, reads: assembled.reads };
 }
 
@@ -140,7 +169,15 @@ async function produceOnce(options: CatalogStageOptions, ownCommits: Set<string>
  * Signs the index and switches every target to the publication (recorded in `ownCommits` first: see
  * readPublished). Returns the names a reader uses: the named catalogs, the page, the index.
  */
-export async function signAndPublish(options: { index: CatalogIndex; catalogs: Map<string, Buffer>; attachments: Map<string, Buffer>; page: string; signingKey: { pem: string; origin: string } | undefined; targets: PublishTarget[]; ownCommits: Set<string> }): Promise<string[]> {
+export async function signAndPublish(options: {
+  index: CatalogIndex;
+  catalogs: Map<string, Buffer>;
+  attachments: Map<string, Buffer>;
+  page: string;
+  signingKey: { pem: string; origin: string } | undefined;
+  targets: PublishTarget[];
+  ownCommits: Set<string>;
+}): Promise<string[]> {
   const { signingKey } = options;
   const publication = makePublication({
     index: serializeJson(options.index),
@@ -154,9 +191,16 @@ export async function signAndPublish(options: { index: CatalogIndex; catalogs: M
   return [...publication.named.keys(), indexFileName];
 }
 
-function renderPage(assembled: Awaited<ReturnType<typeof assembleCatalogs>>, index: CatalogIndex, channel: Channel): string {
+function renderPage(
+  assembled: Awaited<ReturnType<typeof assembleCatalogs>>,
+  index: CatalogIndex,
+  channel: Channel,
+): string {
   const variant: CatalogVariant = channel === 'devel' ? 'devel' : 'default';
   const records = assembled.records.filter((record) => record.catalog === catalogFileName(record.kind, variant));
-  const entries = records.map((record) => ({ record, entry: assembled.catalogs.get(record.catalog)?.find((entry: CatalogEntry) => entry['name'] === record.name) ?? {} }));
+  const entries = records.map((record) => ({
+    record,
+    entry: assembled.catalogs.get(record.catalog)?.find((entry: CatalogEntry) => entry['name'] === record.name) ?? {},
+  }));
   return renderCatalogPage({ entries, index });
 }

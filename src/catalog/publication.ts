@@ -64,12 +64,24 @@ export interface Publication {
  * A publication from its parts: each catalog and attachment under its name and by its hash, the signature (when
  * `sign` is given) under the index's hash, and `extra` named files (the page).
  */
-export function makePublication(options: { index: Buffer; catalogs: Map<string, Buffer>; attachments?: Map<string, Buffer>; sign: ((indexBytes: Buffer) => string) | undefined; extra?: Map<string, Buffer> }): Publication {
+export function makePublication(options: {
+  index: Buffer;
+  catalogs: Map<string, Buffer>;
+  attachments?: Map<string, Buffer>;
+  sign: ((indexBytes: Buffer) => string) | undefined;
+  extra?: Map<string, Buffer>;
+}): Publication {
   const attachments = options.attachments ?? new Map<string, Buffer>();
-  const objects = new Map([...options.catalogs.values()].map((bytes) => [catalogObjectName(sha256Hex(bytes)), bytes] as const));
+  const objects = new Map(
+    [...options.catalogs.values()].map((bytes) => [catalogObjectName(sha256Hex(bytes)), bytes] as const),
+  );
   for (const [file, bytes] of attachments) objects.set(attachmentObjectName(file, sha256Hex(bytes)), bytes);
   if (options.sign) objects.set(signatureObjectName(options.index), Buffer.from(`${options.sign(options.index)}\n`));
-  return { index: options.index, objects, named: new Map([...options.catalogs, ...attachments, ...(options.extra ?? [])]) };
+  return {
+    index: options.index,
+    objects,
+    named: new Map([...options.catalogs, ...attachments, ...(options.extra ?? [])]),
+  };
 }
 
 /** Every file of a publication under its name: what a target that switches all at once (an OCI artifact) stores. */
@@ -95,7 +107,9 @@ export function referencedObjects(indexBytes: Buffer | undefined): Set<string> {
  * The hashes an index of this layout records, by file name: its catalogs and its attachments (only those of a name
  * this version publishes: a name from elsewhere never becomes a path). Undefined for bytes that are not such an index.
  */
-export function indexFiles(indexBytes: Buffer | undefined): { catalogs: Map<string, string>; attachments: Map<string, string> } | undefined {
+export function indexFiles(
+  indexBytes: Buffer | undefined,
+): { catalogs: Map<string, string>; attachments: Map<string, string> } | undefined {
   if (!indexBytes) return undefined;
   let index: { format?: unknown; catalogs?: unknown; attachments?: unknown };
   try {
@@ -103,14 +117,28 @@ export function indexFiles(indexBytes: Buffer | undefined): { catalogs: Map<stri
   } catch {
     return undefined;
   }
-  if (typeof index !== 'object' || index === null || index.format !== indexFormat || typeof index.catalogs !== 'object' || index.catalogs === null) return undefined;
+  if (
+    typeof index !== 'object' ||
+    index === null ||
+    index.format !== indexFormat ||
+    typeof index.catalogs !== 'object' ||
+    index.catalogs === null
+  )
+    return undefined;
   const hashes = (record: unknown, accept: (file: string) => boolean): Map<string, string> =>
     new Map(
       typeof record === 'object' && record !== null
-        ? Object.entries(record as Record<string, { sha256?: unknown } | null>).flatMap(([file, value]) => (accept(file) && typeof value?.sha256 === 'string' && /^[0-9a-f]{64}$/.test(value.sha256) ? [[file, value.sha256] as const] : []))
+        ? Object.entries(record as Record<string, { sha256?: unknown } | null>).flatMap(([file, value]) =>
+            accept(file) && typeof value?.sha256 === 'string' && /^[0-9a-f]{64}$/.test(value.sha256)
+              ? [[file, value.sha256] as const]
+              : [],
+          )
         : [],
     );
-  return { catalogs: hashes(index.catalogs, () => true), attachments: hashes(index.attachments, (file) => attachmentFileNames.includes(file)) };
+  return {
+    catalogs: hashes(index.catalogs, () => true),
+    attachments: hashes(index.attachments, (file) => attachmentFileNames.includes(file)),
+  };
 }
 
 /**
@@ -134,5 +162,11 @@ export function withdrawnNamedFiles(publication: Publication, ownPreviousIndex: 
 
 /** The media type every target gives a file of a publication. */
 export function contentTypeOf(file: string): string {
-  return file.endsWith('.html') ? 'text/html; charset=utf-8' : file.endsWith('.sig') ? 'text/plain' : file.endsWith('.zip') ? 'application/zip' : 'application/json';
+  return file.endsWith('.html')
+    ? 'text/html; charset=utf-8'
+    : file.endsWith('.sig')
+      ? 'text/plain'
+      : file.endsWith('.zip')
+        ? 'application/zip'
+        : 'application/json';
 }

@@ -2,7 +2,16 @@ import type { PublishTarget } from '../publish/publish-target.js';
 import type { CatalogEntry } from './assemble-catalogs.js';
 import { catalogFileName, type CatalogVariant } from './catalog-entry.js';
 import type { CatalogIndex } from './index-file.js';
-import { attachmentObjectName, catalogObjectName, indexFileName, indexFiles, indexFormat, legacyIndexFormat, legacySignatureFileName, sha256Hex } from './publication.js';
+import {
+  attachmentObjectName,
+  catalogObjectName,
+  indexFileName,
+  indexFiles,
+  indexFormat,
+  legacyIndexFormat,
+  legacySignatureFileName,
+  sha256Hex,
+} from './publication.js';
 
 const allVariants: CatalogVariant[] = ['default', 'stable', 'devel'];
 
@@ -39,7 +48,10 @@ interface ParsedIndex {
  * (the content-addressed files, checked against their hash), so a publication never builds on another's catalogs.
  * The next serial is above every target's, so that no target ever sees its serial go back.
  */
-export async function readPublished(targets: PublishTarget[], ownCommits: ReadonlySet<string> = new Set()): Promise<PublishedState> {
+export async function readPublished(
+  targets: PublishTarget[],
+  ownCommits: ReadonlySet<string> = new Set(),
+): Promise<PublishedState> {
   const read = await Promise.all(
     targets.map(async (target) => {
       const bytes = await target.read(indexFileName);
@@ -49,11 +61,20 @@ export async function readPublished(targets: PublishTarget[], ownCommits: Readon
   const serial = Math.max(0, ...read.map((candidate) => candidate.index?.serial ?? 0));
   const pick = (candidates: typeof read): (typeof read)[number] | undefined => {
     let best: (typeof read)[number] | undefined;
-    for (const candidate of candidates) if (candidate.index && candidate.index.serial >= (best?.index?.serial ?? 0)) best = candidate;
+    for (const candidate of candidates)
+      if (candidate.index && candidate.index.serial >= (best?.index?.serial ?? 0)) best = candidate;
     return best;
   };
   const latest = pick(read.filter((candidate) => !candidate.own)) ?? pick(read);
-  const state: PublishedState = { serial, index: latest?.index, signed: false, location: latest?.target.locate(indexFileName), catalogBytes: new Map(), catalogs: new Map(), attachments: new Map() };
+  const state: PublishedState = {
+    serial,
+    index: latest?.index,
+    signed: false,
+    location: latest?.target.locate(indexFileName),
+    catalogBytes: new Map(),
+    catalogs: new Map(),
+    attachments: new Map(),
+  };
   if (!latest?.index) return state;
   const { target, index } = latest;
   if (index.format === indexFormat) {
@@ -88,8 +109,16 @@ function parseIndex(bytes: Buffer | undefined): ParsedIndex | undefined {
   if (!bytes) return undefined;
   try {
     const value = JSON.parse(bytes.toString('utf8')) as Partial<ParsedIndex>;
-    if ((value.format !== indexFormat && value.format !== legacyIndexFormat) || typeof value.serial !== 'number') return undefined;
-    return { format: value.format, serial: value.serial, signed: value.signed === true, catalogs: value.catalogs ?? {}, flavors: Array.isArray(value.flavors) ? value.flavors : [], bytes };
+    if ((value.format !== indexFormat && value.format !== legacyIndexFormat) || typeof value.serial !== 'number')
+      return undefined;
+    return {
+      format: value.format,
+      serial: value.serial,
+      signed: value.signed === true,
+      catalogs: value.catalogs ?? {},
+      flavors: Array.isArray(value.flavors) ? value.flavors : [],
+      bytes,
+    };
   } catch {
     return undefined;
   }

@@ -8,11 +8,18 @@ import type { KnownImage, RecordedInputs } from './image-facts.js';
 import { catalogKind } from './catalog-entry.js';
 import { renderCatalogPage } from './html-page.js';
 import { buildIndex, serializeJson, type CatalogIndex } from './index-file.js';
-import { publishWithRetries, refuseUnsignedOverSigned, signAndPublish, type CatalogStageResult } from './produce-catalogs.js';
+import {
+  publishWithRetries,
+  refuseUnsignedOverSigned,
+  signAndPublish,
+  type CatalogStageResult,
+} from './produce-catalogs.js';
 import { readPublished } from './published-state.js';
 
 /** What the registry says of an entry's image: its digest when it is that worker at that version, else why not. */
-export type EntryImageCheck = { ok: true; digest: string; verified: boolean; recorded?: RecordedInputs } | { ok: false; code: string; reason: string };
+export type EntryImageCheck =
+  | { ok: true; digest: string; verified: boolean; recorded?: RecordedInputs }
+  | { ok: false; code: string; reason: string };
 export interface EntryImageVerifier {
   check(reference: string, expected: WorkerIdentity): Promise<EntryImageCheck>;
   /** Registry reads so far, as the catalog stage counts them. */
@@ -42,11 +49,21 @@ export async function refreshCatalogs(options: RefreshOptions): Promise<CatalogS
   return publishWithRetries(async (ownCommits) => {
     const published = await readPublished(options.targets, ownCommits);
     if (!published.index || published.catalogBytes.size === 0) {
-      throw new NeuronsError({ code: 'CATALOG_REFRESH_NOTHING', message: `no publication to refresh in ${options.targets.map((target) => target.description).join(', ')}`, hint: 'publish once with neurons pipeline or neurons catalog; --refresh re-signs what is published' });
+      throw new NeuronsError({
+        code: 'CATALOG_REFRESH_NOTHING',
+        message: `no publication to refresh in ${options.targets.map((target) => target.description).join(', ')}`,
+        hint: 'publish once with neurons pipeline or neurons catalog; --refresh re-signs what is published',
+      });
     }
     refuseUnsignedOverSigned(published, options);
     // A flavor the index lists without its build-input digest (an older index) is read again, for the labels that record it.
-    const verifier = options.verifier(published.index.flavors.flatMap((flavor) => (flavor.verified === true && flavor.digest && flavor.buildInputDigest ? [{ digest: flavor.digest, identity: { id: flavor.id, kind: flavor.kind, version: flavor.version } }] : [])));
+    const verifier = options.verifier(
+      published.index.flavors.flatMap((flavor) =>
+        flavor.verified === true && flavor.digest && flavor.buildInputDigest
+          ? [{ digest: flavor.digest, identity: { id: flavor.id, kind: flavor.kind, version: flavor.version } }]
+          : [],
+      ),
+    );
     const records: CatalogRecord[] = [];
     const missing: Problem[] = [];
     const catalogs = new Map<string, Buffer>();
@@ -61,17 +78,43 @@ export async function refreshCatalogs(options: RefreshOptions): Promise<CatalogS
           const version = String(entry['version'] ?? '');
           const image = typeof entry['dockerImage'] === 'string' ? entry['dockerImage'] : '';
           const id = createWorkerId(name, version);
-          return { entry, name, version, image, id, check: image ? await verifier.check(image, { id, kind, version }) : ({ ok: false, code: 'CATALOG_IMAGE_MISSING', reason: 'the entry has no dockerImage' } as const) };
+          return {
+            entry,
+            name,
+            version,
+            image,
+            id,
+            check: image
+              ? await verifier.check(image, { id, kind, version })
+              : ({ ok: false, code: 'CATALOG_IMAGE_MISSING', reason: 'the entry has no dockerImage' } as const),
+          };
         }),
       );
       const keptEntries: CatalogEntry[] = [];
       for (const { entry, name, version, image, id, check } of checks) {
         if (!check.ok) {
-          missing.push({ code: check.code, file, message: `${name} ${version} (${image || 'no image'}): ${check.reason}`, hint: 'rebuild and publish the worker (neurons pipeline), or refresh with --allow-partial to drop it' });
+          missing.push({
+            code: check.code,
+            file,
+            message: `${name} ${version} (${image || 'no image'}): ${check.reason}`,
+            hint: 'rebuild and publish the worker (neurons pipeline), or refresh with --allow-partial to drop it',
+          });
           continue;
         }
         keptEntries.push(entry);
-        records.push({ catalog: file, id, kind, name, version, image, digest: check.digest, verified: check.verified, kept: false, workerPath: undefined, ...(check.recorded ? { recorded: check.recorded } : {}) });
+        records.push({
+          catalog: file,
+          id,
+          kind,
+          name,
+          version,
+          image,
+          digest: check.digest,
+          verified: check.verified,
+          kept: false,
+          workerPath: undefined,
+          ...(check.recorded ? { recorded: check.recorded } : {}),
+        });
       }
       kept.set(file, keptEntries);
       // Unchanged catalogs keep their exact bytes, hence their hash: only the index is new.
@@ -81,7 +124,10 @@ export async function refreshCatalogs(options: RefreshOptions): Promise<CatalogS
     if (missing.length > 0 && !options.allowPartial) {
       throw new NeuronsError({
         code: 'CATALOG_REFRESH_UNVERIFIED',
-        message: `${missing.length} entr${missing.length === 1 ? 'y' : 'ies'} no longer verif${missing.length === 1 ? 'ies' : 'y'}: ${missing.slice(0, 5).map((problem) => `${problem.file}: ${problem.message}`).join('; ')}${missing.length > 5 ? '; ...' : ''}`,
+        message: `${missing.length} entr${missing.length === 1 ? 'y' : 'ies'} no longer verif${missing.length === 1 ? 'ies' : 'y'}: ${missing
+          .slice(0, 5)
+          .map((problem) => `${problem.file}: ${problem.message}`)
+          .join('; ')}${missing.length > 5 ? '; ...' : ''}`,
         hint: 'nothing was written; rebuild and publish those workers, or refresh with --allow-partial to drop them',
       });
     }
@@ -101,17 +147,32 @@ export async function refreshCatalogs(options: RefreshOptions): Promise<CatalogS
       revisions: new Map(),
       previous: previous.flavors,
     });
-    const files = await signAndPublish({ index, catalogs, attachments: published.attachments, page: renderRefreshedPage(kept, records, index), signingKey: options.signingKey, targets: options.targets, ownCommits });
+    const files = await signAndPublish({
+      index,
+      catalogs,
+      attachments: published.attachments,
+      page: renderRefreshedPage(kept, records, index),
+      signingKey: options.signingKey,
+      targets: options.targets,
+      ownCommits,
+    });
     return { files, index, missing: options.allowPartial ? missing : [], kept: [], reads: { ...verifier.counts } };
   });
 }
 
-function renderRefreshedPage(catalogs: Map<string, CatalogEntry[]>, records: CatalogRecord[], index: CatalogIndex): string {
+function renderRefreshedPage(
+  catalogs: Map<string, CatalogEntry[]>,
+  records: CatalogRecord[],
+  index: CatalogIndex,
+): string {
   // The page shows the default catalogs, else the devel ones (a devel-only publication).
   const variant = catalogs.has('analyzers.json') || catalogs.has('responders.json') ? '' : '-devel';
   const files = new Set([`analyzers${variant}.json`, `responders${variant}.json`]);
   const entries = records
     .filter((record) => files.has(record.catalog))
-    .map((record) => ({ record, entry: catalogs.get(record.catalog)?.find((entry) => entry['name'] === record.name) ?? {} }));
+    .map((record) => ({
+      record,
+      entry: catalogs.get(record.catalog)?.find((entry) => entry['name'] === record.name) ?? {},
+    }));
   return renderCatalogPage({ entries, index });
 }

@@ -21,7 +21,12 @@ export function signBytes(bytes: Buffer, privateKeyPem: string, origin: string):
   try {
     key = createPrivateKey(privateKeyPem);
   } catch (error) {
-    throw new UsageError({ code: 'SIGN_KEY_INVALID', file: origin, message: `not a private key: ${(error as Error).message}`, hint: 'make one with `neurons keys generate`' });
+    throw new UsageError({
+      code: 'SIGN_KEY_INVALID',
+      file: origin,
+      message: `not a private key: ${(error as Error).message}`,
+      hint: 'make one with `neurons keys generate`',
+    });
   }
   return sign(null, bytes, key).toString('base64');
 }

@@ -9,7 +9,12 @@ import type { CliIo } from './command.js';
  * line. Errors a baseline knows are annotated as warnings: they do not fail the run. Written to `stream` (standard
  * error when standard output is a JSON document: the runner reads commands from both).
  */
-export function annotateProblems(io: CliIo, stream: NodeJS.WritableStream, discovery: Discovery, known: ReadonlySet<Problem>): void {
+export function annotateProblems(
+  io: CliIo,
+  stream: NodeJS.WritableStream,
+  discovery: Discovery,
+  known: ReadonlySet<Problem>,
+): void {
   if (!inGithubActions(io.env)) return;
   const lines = [
     ...discovery.errors.map((problem) => problemCommand(problem, known.has(problem) ? 'warning' : 'error')),

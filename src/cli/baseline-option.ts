@@ -13,7 +13,12 @@ export async function baselineOption(io: CliIo, values: ParsedValues): Promise<B
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new UsageError({ code: 'BASELINE_INVALID', file, message: `the baseline file cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, hint: 'write it with `neurons validate --write-baseline FILE`, or check --baseline' });
+    throw new UsageError({
+      code: 'BASELINE_INVALID',
+      file,
+      message: `the baseline file cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      hint: 'write it with `neurons validate --write-baseline FILE`, or check --baseline',
+    });
   }
   return parseBaseline(text, file);
 }

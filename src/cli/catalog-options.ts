@@ -9,29 +9,55 @@ import { registerSecret } from '../util/mask.js';
 import type { CliIo, OptionSpec, ParsedValues } from './command.js';
 
 export const catalogOptionSpecs = {
-  publish: { type: 'string', multiple: true, value: 'TARGET', description: 'also publish to a folder, an https:// URL taking PUT, github-release:OWNER/REPO@TAG, oci://HOST/REPOSITORY:TAG or s3://BUCKET/PREFIX; repeatable' },
-  sign: { type: 'string', value: 'KEY', description: 'sign the index with this Ed25519 private key (PEM)', default: 'NEURONS_SIGNING_KEY, if set' },
-  'allow-partial': { type: 'boolean', description: 'write and publish the catalogs even when an entry is left out (exit 1 still)' },
+  publish: {
+    type: 'string',
+    multiple: true,
+    value: 'TARGET',
+    description:
+      'also publish to a folder, an https:// URL taking PUT, github-release:OWNER/REPO@TAG, oci://HOST/REPOSITORY:TAG or s3://BUCKET/PREFIX; repeatable',
+  },
+  sign: {
+    type: 'string',
+    value: 'KEY',
+    description: 'sign the index with this Ed25519 private key (PEM)',
+    default: 'NEURONS_SIGNING_KEY, if set',
+  },
+  'allow-partial': {
+    type: 'boolean',
+    description: 'write and publish the catalogs even when an entry is left out (exit 1 still)',
+  },
   'expires-days': { type: 'string', value: 'N', description: 'days until the index expires', default: '30' },
   'require-signature': { type: 'boolean', description: 'refuse to start without a signing key' },
   'allow-unsigned': { type: 'boolean', description: 'publish unsigned over a signed publication' },
 } satisfies OptionSpec;
 
 /** The catalog options usage strings share. */
-export const catalogOptionsUsage = '[--publish DIR|URL|github-release:OWNER/REPO@TAG|oci://HOST/REPOSITORY:TAG|s3://BUCKET/PREFIX]... [--sign KEY] [--require-signature | --allow-unsigned] [--allow-partial] [--expires-days N]';
+export const catalogOptionsUsage =
+  '[--publish DIR|URL|github-release:OWNER/REPO@TAG|oci://HOST/REPOSITORY:TAG|s3://BUCKET/PREFIX]... [--sign KEY] [--require-signature | --allow-unsigned] [--allow-partial] [--expires-days N]';
 
 /** The catalog folder first (previous catalogs are read there), then each `--publish` target. */
 export function catalogTargets(io: CliIo, values: ParsedValues, output: string, config: Config): PublishTarget[] {
   const token = io.env['NEURONS_PUBLISH_TOKEN'];
   registerSecret(token);
-  const ca = [...config.registries.flatMap((registry) => registry.ca), ...(config.packageIndex?.caPem ? [config.packageIndex.caPem] : [])];
+  const ca = [
+    ...config.registries.flatMap((registry) => registry.ca),
+    ...(config.packageIndex?.caPem ? [config.packageIndex.caPem] : []),
+  ];
   const onRetry = logRetries((line) => io.stderr.write(`${line}\n`), 'publish');
-  const options = { ca, authorization: token ? `Bearer ${token}` : undefined, caPems: config.trust.caPems, env: io.env, registries: config.registries, onRetry };
+  const options = {
+    ca,
+    authorization: token ? `Bearer ${token}` : undefined,
+    caPems: config.trust.caPems,
+    env: io.env,
+    registries: config.registries,
+    onRetry,
+  };
   // Every value is parsed before any target is made: a bad one is a usage error before anything is read or written.
   const wanted = (values['publish'] as string[] | undefined) ?? [];
   for (const target of wanted) publishTargetKind(target);
   checkFolder(output, '--output');
-  for (const target of wanted) if (publishTargetKind(target) === 'folder') checkFolder(path.resolve(io.cwd, target), '--publish');
+  for (const target of wanted)
+    if (publishTargetKind(target) === 'folder') checkFolder(path.resolve(io.cwd, target), '--publish');
   return [folderTarget(output), ...wanted.map((target) => publishTarget(target, { ...options, cwd: io.cwd }))];
 }
 
@@ -57,18 +83,31 @@ function checkFolder(folder: string, option: string): void {
   }
   if (!isFolder) {
     const what = found === folder ? 'is a file, not a folder' : `cannot be made: ${found ?? ''} is a file`;
-    throw new UsageError({ code: 'CATALOG_OUTPUT_NOT_FOLDER', file: folder, message: `the catalog folder ${what}`, hint: `give ${option} a folder (absent folders are made)` });
+    throw new UsageError({
+      code: 'CATALOG_OUTPUT_NOT_FOLDER',
+      file: folder,
+      message: `the catalog folder ${what}`,
+      hint: `give ${option} a folder (absent folders are made)`,
+    });
   }
 }
 
 /** The index signing key: `--sign FILE`, else the PEM text in NEURONS_SIGNING_KEY (a CI secret), else none. */
-export async function signingKey(io: CliIo, values: ParsedValues): Promise<{ pem: string; origin: string } | undefined> {
+export async function signingKey(
+  io: CliIo,
+  values: ParsedValues,
+): Promise<{ pem: string; origin: string } | undefined> {
   const file = typeof values['sign'] === 'string' ? path.resolve(io.cwd, values['sign']) : undefined;
   if (file) {
     try {
       return { pem: await readFile(file, 'utf8'), origin: file };
     } catch (error) {
-      throw new UsageError({ code: 'SIGN_KEY_UNREADABLE', file, message: `cannot read the signing key: ${(error as Error).message}`, hint: 'make one with `neurons keys generate`' });
+      throw new UsageError({
+        code: 'SIGN_KEY_UNREADABLE',
+        file,
+        message: `cannot read the signing key: ${(error as Error).message}`,
+        hint: 'make one with `neurons keys generate`',
+      });
     }
   }
   const pem = io.env['NEURONS_SIGNING_KEY'];
@@ -80,17 +119,33 @@ export async function signingKey(io: CliIo, values: ParsedValues): Promise<{ pem
  * The signing policy of a run: `--require-signature` (for CI) refuses to start without a key, before anything is
  * built or written; `--allow-unsigned` lets an unsigned run replace a signed publication.
  */
-export async function signingPolicy(io: CliIo, values: ParsedValues): Promise<{ signingKey: { pem: string; origin: string } | undefined; allowUnsigned: boolean }> {
-  if (values['require-signature'] && values['allow-unsigned']) throw new UsageError({ code: 'USAGE', message: '--require-signature and --allow-unsigned contradict each other', hint: 'give one of them' });
+export async function signingPolicy(
+  io: CliIo,
+  values: ParsedValues,
+): Promise<{ signingKey: { pem: string; origin: string } | undefined; allowUnsigned: boolean }> {
+  if (values['require-signature'] && values['allow-unsigned'])
+    throw new UsageError({
+      code: 'USAGE',
+      message: '--require-signature and --allow-unsigned contradict each other',
+      hint: 'give one of them',
+    });
   const key = await signingKey(io, values);
   if (!key && values['require-signature']) {
-    throw new UsageError({ code: 'SIGN_KEY_REQUIRED', message: '--require-signature is given but there is no signing key', hint: 'pass --sign FILE, or set NEURONS_SIGNING_KEY to the PEM text (a CI secret)' });
+    throw new UsageError({
+      code: 'SIGN_KEY_REQUIRED',
+      message: '--require-signature is given but there is no signing key',
+      hint: 'pass --sign FILE, or set NEURONS_SIGNING_KEY to the PEM text (a CI secret)',
+    });
   }
   return { signingKey: key, allowUnsigned: Boolean(values['allow-unsigned']) };
 }
 
 export function expiresInDays(values: ParsedValues): number {
   const days = Number(values['expires-days'] ?? 30);
-  if (!Number.isFinite(days) || days <= 0) throw new UsageError({ code: 'USAGE', message: `--expires-days must be a positive number, not ${String(values['expires-days'])}` });
+  if (!Number.isFinite(days) || days <= 0)
+    throw new UsageError({
+      code: 'USAGE',
+      message: `--expires-days must be a positive number, not ${String(values['expires-days'])}`,
+    });
   return days;
 }

@@ -44,9 +44,14 @@ export interface Command {
 export function parserOptions(spec: OptionSpec): NonNullable<ParseArgsConfig['options']> {
   const options: NonNullable<ParseArgsConfig['options']> = {};
   for (const [name, doc] of Object.entries(spec)) {
-    const parsed = { type: doc.type, ...(doc.short ? { short: doc.short } : {}), ...(doc.multiple ? { multiple: true } : {}) };
+    const parsed = {
+      type: doc.type,
+      ...(doc.short ? { short: doc.short } : {}),
+      ...(doc.multiple ? { multiple: true } : {}),
+    };
     options[name] = parsed;
-    for (const alias of doc.aliases ?? []) options[alias] = { type: parsed.type, ...(doc.multiple ? { multiple: true } : {}) };
+    for (const alias of doc.aliases ?? [])
+      options[alias] = { type: parsed.type, ...(doc.multiple ? { multiple: true } : {}) };
   }
   return options;
 }

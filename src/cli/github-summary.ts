@@ -13,23 +13,41 @@ function oneLine(problem: Problem): string {
 }
 
 /** Counts by status, in the order the text summary gives them. */
-export function outcomeCounts(report: PipelineReport): Record<'pushed' | 'built' | 'unchanged' | 'planned' | 'failed' | 'skipped' | 'invalid', number> {
+export function outcomeCounts(
+  report: PipelineReport,
+): Record<'pushed' | 'built' | 'unchanged' | 'planned' | 'failed' | 'skipped' | 'invalid', number> {
   const count = (status: string): number => report.outcomes.filter((outcome) => outcome.status === status).length;
-  return { pushed: count('pushed'), built: count('built'), unchanged: count('unchanged'), planned: count('planned'), failed: count('failed'), skipped: report.plan.skipped.length, invalid: report.excluded.length };
+  return {
+    pushed: count('pushed'),
+    built: count('built'),
+    unchanged: count('unchanged'),
+    planned: count('planned'),
+    failed: count('failed'),
+    skipped: report.plan.skipped.length,
+    invalid: report.excluded.length,
+  };
 }
 
 /** `build`, `push` and `pipeline`: every flavor with its status and images (reference and digest), then each failure's cause. */
 export function pipelineSummaryMarkdown(command: string, report: PipelineReport, dryRun: boolean): string {
   const rows: string[][] = [];
   for (const { worker, reason } of report.plan.skipped) rows.push([worker.path, 'skipped', reason]);
-  for (const { id, file, problems } of report.excluded) rows.push([id ?? file, 'invalid', problems.map(oneLine).join('\n')]);
+  for (const { id, file, problems } of report.excluded)
+    rows.push([id ?? file, 'invalid', problems.map(oneLine).join('\n')]);
   for (const outcome of report.outcomes) {
-    const images = outcome.images.map((image) => (image.digest ? `${image.reference}\n${image.digest}` : image.reference)).join('\n');
+    const images = outcome.images
+      .map((image) => (image.digest ? `${image.reference}\n${image.digest}` : image.reference))
+      .join('\n');
     rows.push([outcome.id, outcome.status, outcome.problem ? oneLine(outcome.problem) : images]);
   }
   const counts = outcomeCounts(report);
   const lines = [`### neurons ${command}${dryRun ? ' (dry run: nothing built, pushed or written)' : ''}`, ''];
-  lines.push(`${report.folderBuilds} folder build(s); ${Object.entries(counts).map(([status, count]) => `${count} ${status}`).join(', ')}`, '');
+  lines.push(
+    `${report.folderBuilds} folder build(s); ${Object.entries(counts)
+      .map(([status, count]) => `${count} ${status}`)
+      .join(', ')}`,
+    '',
+  );
   if (rows.length > 0) lines.push(markdownTable(['Flavor', 'Status', 'Images / problem'], rows), '');
   // Whole causes, once each: one folder build failing fails all its flavors with the same problem.
   const causes = new Map<string, string[]>();
@@ -38,9 +56,25 @@ export function pipelineSummaryMarkdown(command: string, report: PipelineReport,
     const text = formatProblem(outcome.problem);
     causes.set(text, [...(causes.get(text) ?? []), outcome.id]);
   }
-  if (causes.size > 0) lines.push('#### Failures', '', markdownTable(['Flavors', 'Cause'], [...causes].map(([text, ids]) => [ids.join('\n'), text])), '');
-  if (report.missing.length > 0) lines.push('#### Missing from the catalogs', '', ...report.missing.map((problem) => `- ${oneLine(problem).replaceAll('<', '&lt;')}`), '');
-  if (report.catalogFiles.length > 0) lines.push('#### Catalogs written', '', ...report.catalogFiles.map((file) => `- \`${file}\``), '');
+  if (causes.size > 0)
+    lines.push(
+      '#### Failures',
+      '',
+      markdownTable(
+        ['Flavors', 'Cause'],
+        [...causes].map(([text, ids]) => [ids.join('\n'), text]),
+      ),
+      '',
+    );
+  if (report.missing.length > 0)
+    lines.push(
+      '#### Missing from the catalogs',
+      '',
+      ...report.missing.map((problem) => `- ${oneLine(problem).replaceAll('<', '&lt;')}`),
+      '',
+    );
+  if (report.catalogFiles.length > 0)
+    lines.push('#### Catalogs written', '', ...report.catalogFiles.map((file) => `- \`${file}\``), '');
   if (report.fatal) lines.push(`**No catalog written:** ${oneLine(report.fatal.problem).replaceAll('<', '&lt;')}`, '');
   return stripTerminalEscapes(lines.join('\n'));
 }
@@ -49,8 +83,15 @@ export function pipelineSummaryMarkdown(command: string, report: PipelineReport,
 export function validateSummaryMarkdown(discovery: Discovery, baseline?: BaselineSplit): string {
   const known = new Set(baseline?.known ?? []);
   const flavors = discovery.workers.reduce((sum, worker) => sum + worker.flavors.length, 0);
-  const errors = baseline ? `${discovery.errors.length} error(s) (${baseline.known.length} known, ${baseline.fresh.length} new)` : `${discovery.errors.length} error(s)`;
-  const lines = ['### neurons validate', '', `${discovery.workers.length} worker folder(s), ${flavors} flavor(s); ${errors}, ${discovery.warnings.length} warning(s)`, ''];
+  const errors = baseline
+    ? `${discovery.errors.length} error(s) (${baseline.known.length} known, ${baseline.fresh.length} new)`
+    : `${discovery.errors.length} error(s)`;
+  const lines = [
+    '### neurons validate',
+    '',
+    `${discovery.workers.length} worker folder(s), ${flavors} flavor(s); ${errors}, ${discovery.warnings.length} warning(s)`,
+    '',
+  ];
   const rows = [
     ...discovery.errors.map((problem) => ({ severity: known.has(problem) ? 'known error' : 'error', problem })),
     ...discovery.warnings.map((problem) => ({ severity: 'warning', problem })),

@@ -28,7 +28,11 @@ export function commandHelp(command: Command): string {
   const width = Math.min(32, Math.max(...rows.map((row) => row.flag.length)));
   const lines = [`Usage: ${command.usage}`, '', command.summary, '', 'Options:'];
   for (const { flag, spec } of rows) {
-    const notes = [spec.multiple && !spec.description.includes('repeatable') ? 'repeatable' : '', spec.default ? `default: ${spec.default}` : '', spec.aliases?.length ? `also ${spec.aliases.map((alias) => `--${alias}`).join(', ')}` : ''].filter(Boolean);
+    const notes = [
+      spec.multiple && !spec.description.includes('repeatable') ? 'repeatable' : '',
+      spec.default ? `default: ${spec.default}` : '',
+      spec.aliases?.length ? `also ${spec.aliases.map((alias) => `--${alias}`).join(', ')}` : '',
+    ].filter(Boolean);
     const text = `${spec.description}${notes.length ? ` (${notes.join('; ')})` : ''}`;
     lines.push(flag.length > width ? `  ${flag}\n  ${' '.repeat(width)}  ${text}` : `  ${flag.padEnd(width)}  ${text}`);
   }
@@ -50,7 +54,12 @@ export async function parseInvocation(argv: string[]): Promise<Parsed | { error:
   const command = name === undefined ? undefined : await commands[name]?.();
   if (!command) return { error: `unknown command '${name ?? ''}'` };
   try {
-    const parsed = parseArgs({ args: rest, options: { ...parserOptions(command.options), help: { type: 'boolean', short: 'h' } }, allowPositionals: command.positionals ?? false, strict: true });
+    const parsed = parseArgs({
+      args: rest,
+      options: { ...parserOptions(command.options), help: { type: 'boolean', short: 'h' } },
+      allowPositionals: command.positionals ?? false,
+      strict: true,
+    });
     const canonical = canonicalValues(command.options, parsed.values);
     if ('error' in canonical) return { error: canonical.error, command };
     return { command, values: canonical.values, positionals: parsed.positionals };
@@ -68,7 +77,9 @@ export async function main(givenArgv: string[], io: CliIo): Promise<number> {
     const topic = name === 'help' ? rest[0] : undefined;
     const target = topic === undefined ? undefined : await commands[topic]?.();
     if (topic !== undefined && !target) {
-      io.stderr.write(`neurons help: ${formatProblem({ code: 'USAGE', message: `no command '${topic}'`, hint: 'see `neurons help`' })}\n\n${await helpText()}\n`);
+      io.stderr.write(
+        `neurons help: ${formatProblem({ code: 'USAGE', message: `no command '${topic}'`, hint: 'see `neurons help`' })}\n\n${await helpText()}\n`,
+      );
       return ExitCode.usage;
     }
     io.stdout.write(`${target ? commandHelp(target) : await helpText()}\n`);
@@ -81,8 +92,16 @@ export async function main(givenArgv: string[], io: CliIo): Promise<number> {
   const parsed = await parseInvocation(argv);
   if ('error' in parsed) {
     // Coded like every other usage error, so scripts and tests can tell a bad flag from a bad value.
-    const problem = formatProblem({ code: 'USAGE', message: parsed.error, hint: parsed.command ? `see \`neurons help ${parsed.command.name}\`` : 'see `neurons help`' });
-    io.stderr.write(parsed.command ? `neurons ${name}: ${problem}\n\n${commandHelp(parsed.command)}\n` : `neurons: ${problem}\n\n${await helpText()}\n`);
+    const problem = formatProblem({
+      code: 'USAGE',
+      message: parsed.error,
+      hint: parsed.command ? `see \`neurons help ${parsed.command.name}\`` : 'see `neurons help`',
+    });
+    io.stderr.write(
+      parsed.command
+        ? `neurons ${name}: ${problem}\n\n${commandHelp(parsed.command)}\n`
+        : `neurons: ${problem}\n\n${await helpText()}\n`,
+    );
     return ExitCode.usage;
   }
   const { command } = parsed;
@@ -97,7 +116,9 @@ export async function main(givenArgv: string[], io: CliIo): Promise<number> {
       io.stderr.write(`neurons ${name}: ${maskSecrets(formatProblem(error.problem))}\n`);
       return error.exitCode;
     }
-    io.stderr.write(`neurons ${name}: internal error (a bug in neurons, please report it)\n${maskSecrets(String((error as Error)?.stack ?? error))}\n`);
+    io.stderr.write(
+      `neurons ${name}: internal error (a bug in neurons, please report it)\n${maskSecrets(String((error as Error)?.stack ?? error))}\n`,
+    );
     return ExitCode.internal;
   }
 }

@@ -31,13 +31,22 @@ export function progressLine(event: ProgressEvent): string {
  * `auto` is the live view on a terminal, plain lines elsewhere: a CI log (`CI`, GitHub Actions), a pipe or a file,
  * and a terminal that cannot move its cursor (`TERM=dumb`).
  */
-export function resolveProgressMode(mode: ProgressMode, stream: ProgressStream, env: NodeJS.ProcessEnv): 'live' | 'plain' | 'json' {
+export function resolveProgressMode(
+  mode: ProgressMode,
+  stream: ProgressStream,
+  env: NodeJS.ProcessEnv,
+): 'live' | 'plain' | 'json' {
   if (mode !== 'auto') return mode;
   const ci = env['CI'] !== undefined && env['CI'] !== '' && env['CI'] !== 'false';
   return stream.isTTY === true && !ci && !inGithubActions(env) && env['TERM'] !== 'dumb' ? 'live' : 'plain';
 }
 
-export function createProgressView(mode: ProgressMode, stream: ProgressStream, env: NodeJS.ProcessEnv, clock: { now(): number; every(ms: number, tick: () => void): () => void } = systemClock): ProgressView {
+export function createProgressView(
+  mode: ProgressMode,
+  stream: ProgressStream,
+  env: NodeJS.ProcessEnv,
+  clock: { now(): number; every(ms: number, tick: () => void): () => void } = systemClock,
+): ProgressView {
   const resolved = resolveProgressMode(mode, stream, env);
   if (resolved === 'json') {
     return {
@@ -74,7 +83,10 @@ const escape = '\x1b[';
  * A worker's own line gives way to its flavors' once they are tested and pushed. Lines are cut to the terminal's
  * width (a wrapped line would break the redraw) and the block to its height.
  */
-function liveView(stream: ProgressStream, clock: { now(): number; every(ms: number, tick: () => void): () => void }): ProgressView {
+function liveView(
+  stream: ProgressStream,
+  clock: { now(): number; every(ms: number, tick: () => void): () => void },
+): ProgressView {
   const started = clock.now();
   const running = new Map<string, { label: string; state: string; since: number }>();
   /** Flavors not started yet, with their worker. */
@@ -88,7 +100,9 @@ function liveView(stream: ProgressStream, clock: { now(): number; every(ms: numb
   const block = (): string[] => {
     const now = clock.now();
     const head = `${running.size} running, ${queued.size} queued, ${counts.done} done, ${counts.skipped} unchanged, ${counts.failed} failed  ${seconds(now - started)}`;
-    const rows = [...running.values()].map(({ label, state, since }) => `  ${state.padEnd(8)} ${label}  ${seconds(now - since)}`);
+    const rows = [...running.values()].map(
+      ({ label, state, since }) => `  ${state.padEnd(8)} ${label}  ${seconds(now - since)}`,
+    );
     const room = Math.max(1, (stream.rows ?? 24) - 2);
     if (rows.length > room) rows.splice(room - 1, rows.length, `  ... and ${rows.length - room + 1} more`);
     return [head, ...rows].map((line) => cut(printable(line)));
@@ -97,7 +111,9 @@ function liveView(stream: ProgressStream, clock: { now(): number; every(ms: numb
   const redraw = (above: string[] = []): void => {
     if (closed) return;
     const lines = block();
-    stream.write(`${drawn > 0 ? `\r${escape}${drawn}A` : ''}${escape}J${above.map((line) => `${cut(printable(line))}\n`).join('')}${lines.join('\n')}\n`);
+    stream.write(
+      `${drawn > 0 ? `\r${escape}${drawn}A` : ''}${escape}J${above.map((line) => `${cut(printable(line))}\n`).join('')}${lines.join('\n')}\n`,
+    );
     drawn = lines.length;
   };
   // The cursor is hidden while the block is redrawn, and shown again however the process ends.

@@ -10,10 +10,20 @@ import { smokeRunSettings } from '../smoke/smoke-settings.js';
  * flavor, each without network unless the worker's settings (`workers.<Dir>.smoke`) allow it. One log line per image
  * says what ran, or why nothing did.
  */
-export function createSmokeTester(docker: Docker, options: { repo: string; config: Config; timeoutMs: number; log: (line: string) => void }): SmokeTester {
+export function createSmokeTester(
+  docker: Docker,
+  options: { repo: string; config: Config; timeoutMs: number; log: (line: string) => void },
+): SmokeTester {
   return async (image, worker, flavor) => {
     const settings = smokeRunSettings(workerSettings(options.config, worker).smoke);
-    const result = await smokeTestFlavor(docker, { image, repo: options.repo, worker, flavor, timeoutMs: options.timeoutMs, ...settings });
+    const result = await smokeTestFlavor(docker, {
+      image,
+      repo: options.repo,
+      worker,
+      flavor,
+      timeoutMs: options.timeoutMs,
+      ...settings,
+    });
     // The summary table shows a problem's first line: the cause (the container's last lines) is logged here.
     options.log(result.problem ? result.problem.message : describeSmokeResult(result));
     return result.problem ? { passed: result.passed, problem: result.problem } : { passed: result.passed };

@@ -9,7 +9,15 @@ import { readDockerCredentials } from '../registry/docker-credentials.js';
 import { registerSecret } from '../util/mask.js';
 import { defaultPlatforms, parsePlatform, uniquePlatforms, type Platform } from '../oci/platform.js';
 import { readFileWithin, sizeLimits, TooLargeError } from '../util/size-limits.js';
-import { checkBaseImage, checkCertificatesPem, checkConfigFileValues, checkNamespaceOverride, checkPrivateKeyPem, checkRegistry, pairedCredentials } from './check-values.js';
+import {
+  checkBaseImage,
+  checkCertificatesPem,
+  checkConfigFileValues,
+  checkNamespaceOverride,
+  checkPrivateKeyPem,
+  checkRegistry,
+  pairedCredentials,
+} from './check-values.js';
 import { publicBaseImages } from './public-base-images.js';
 import { configSchema, type ConfigFile, type WorkerSettings } from './schema.js';
 
@@ -88,7 +96,12 @@ async function readConfigFile(file: string): Promise<ConfigFile> {
   try {
     parsed = JSON.parse((await readFileWithin(file, sizeLimits.settingsFile)).toString('utf8'));
   } catch (error) {
-    throw new UsageError({ code: 'CONFIG_INVALID', file, message: `cannot read configuration: ${(error as Error).message}`, hint: 'the file must be valid JSON' });
+    throw new UsageError({
+      code: 'CONFIG_INVALID',
+      file,
+      message: `cannot read configuration: ${(error as Error).message}`,
+      hint: 'the file must be valid JSON',
+    });
   }
   if (!validateConfig(parsed)) {
     const problems: Problem[] = (validateConfig.errors ?? []).map((error) => ({
@@ -98,31 +111,65 @@ async function readConfigFile(file: string): Promise<ConfigFile> {
       message: `${error.instancePath || 'configuration'} ${error.message ?? 'is invalid'}${error.params && 'additionalProperty' in error.params ? `: ${String(error.params['additionalProperty'])}` : ''}`,
     }));
     const first = problems[0] as Problem;
-    throw new UsageError({ ...first, message: problems.map((problem) => `${problem.pointer}: ${problem.message}`).join('; '), hint: 'see the README section "Configuration"' });
+    throw new UsageError({
+      ...first,
+      message: problems.map((problem) => `${problem.pointer}: ${problem.message}`).join('; '),
+      hint: 'see the README section "Configuration"',
+    });
   }
   checkConfigFileValues(parsed, file);
   return parsed;
 }
 
-function secretFromEnv(env: NodeJS.ProcessEnv, name: string | undefined, file: string, pointer: string): string | undefined {
+function secretFromEnv(
+  env: NodeJS.ProcessEnv,
+  name: string | undefined,
+  file: string,
+  pointer: string,
+): string | undefined {
   if (!name) return undefined;
   const value = env[name];
   if (value === undefined) {
-    throw new UsageError({ code: 'CONFIG_SECRET_MISSING', file, pointer, message: `environment variable ${name} is not set`, hint: `export ${name}=... before running neurons` });
+    throw new UsageError({
+      code: 'CONFIG_SECRET_MISSING',
+      file,
+      pointer,
+      message: `environment variable ${name} is not set`,
+      hint: `export ${name}=... before running neurons`,
+    });
   }
   registerSecret(value);
   return value;
 }
 
 /** Reads a PEM file and checks that it holds what it is for: certificates (the default), or a private key. */
-async function readPem(file: string, base: string, origin: string, pointer: string, holds: 'certificates' | 'key' = 'certificates'): Promise<string> {
+async function readPem(
+  file: string,
+  base: string,
+  origin: string,
+  pointer: string,
+  holds: 'certificates' | 'key' = 'certificates',
+): Promise<string> {
   const resolved = path.resolve(base, file);
   let text: string;
   try {
     text = (await readFileWithin(resolved, sizeLimits.settingsFile)).toString('utf8');
   } catch (error) {
-    if (error instanceof TooLargeError) throw new UsageError({ code: 'CONFIG_CA_INVALID', file: origin, pointer, message: `CA file ${resolved}: ${error.message}`, hint: 'give a PEM file of CA certificates' });
-    throw new UsageError({ code: 'CONFIG_CA_MISSING', file: origin, pointer, message: `CA file ${resolved} cannot be read: ${(error as Error).message}`, hint: 'give the path of a PEM certificate, relative to the configuration file' });
+    if (error instanceof TooLargeError)
+      throw new UsageError({
+        code: 'CONFIG_CA_INVALID',
+        file: origin,
+        pointer,
+        message: `CA file ${resolved}: ${error.message}`,
+        hint: 'give a PEM file of CA certificates',
+      });
+    throw new UsageError({
+      code: 'CONFIG_CA_MISSING',
+      file: origin,
+      pointer,
+      message: `CA file ${resolved} cannot be read: ${(error as Error).message}`,
+      hint: 'give the path of a PEM certificate, relative to the configuration file',
+    });
   }
   // Garbage here used to be dropped silently, leaving a registry untrusted for no visible reason.
   if (holds === 'key') checkPrivateKeyPem(text, resolved, { origin, pointer });
@@ -134,22 +181,46 @@ async function readPem(file: string, base: string, origin: string, pointer: stri
  * The CAs a configuration trusts for `host` (`trust.ca`, the `ca` of the registries of that host, and
  * NEURONS_TRUST_CA), read without resolving anything else: no secret needs to be set to ask what is trusted.
  */
-export async function configuredCas(repo: string, env: NodeJS.ProcessEnv, options: { configFile?: string; host?: string }): Promise<{ pems: string[] }> {
+export async function configuredCas(
+  repo: string,
+  env: NodeJS.ProcessEnv,
+  options: { configFile?: string; host?: string },
+): Promise<{ pems: string[] }> {
   const file = options.configFile ? path.resolve(options.configFile) : path.join(repo, configFileName);
-  if (options.configFile && !existsSync(file)) throw new UsageError({ code: 'CONFIG_NOT_FOUND', file, message: 'configuration file not found', hint: 'check the --config path' });
+  if (options.configFile && !existsSync(file))
+    throw new UsageError({
+      code: 'CONFIG_NOT_FOUND',
+      file,
+      message: 'configuration file not found',
+      hint: 'check the --config path',
+    });
   const fromFile = existsSync(file) ? await readConfigFile(file) : {};
   const base = path.dirname(file);
-  const wanted: Array<{ caFile: string; base: string; origin: string; pointer: string }> = (fromFile.trust?.ca ?? []).map((caFile, index) => ({ caFile, base, origin: file, pointer: `/trust/ca/${index}` }));
+  const wanted: Array<{ caFile: string; base: string; origin: string; pointer: string }> = (
+    fromFile.trust?.ca ?? []
+  ).map((caFile, index) => ({ caFile, base, origin: file, pointer: `/trust/ca/${index}` }));
   for (const [index, registry] of (fromFile.registries ?? []).entries()) {
     if (options.host !== undefined && registry.host !== options.host) continue;
-    wanted.push(...(registry.ca ?? []).map((caFile, caIndex) => ({ caFile, base, origin: file, pointer: `/registries/${index}/ca/${caIndex}` })));
+    wanted.push(
+      ...(registry.ca ?? []).map((caFile, caIndex) => ({
+        caFile,
+        base,
+        origin: file,
+        pointer: `/registries/${index}/ca/${caIndex}`,
+      })),
+    );
   }
   // The package index's CA, for its host (its own or its extra index's): what builds trust to install dependencies.
   const index = fromFile.packageIndex;
-  if (index?.ca && (options.host === undefined || [index.url, index.extraUrl].some((url) => url !== undefined && urlHost(url) === options.host))) {
+  if (
+    index?.ca &&
+    (options.host === undefined ||
+      [index.url, index.extraUrl].some((url) => url !== undefined && urlHost(url) === options.host))
+  ) {
     wanted.push({ caFile: index.ca, base, origin: file, pointer: '/packageIndex/ca' });
   }
-  if (env['NEURONS_TRUST_CA']) wanted.push({ caFile: env['NEURONS_TRUST_CA'], base: process.cwd(), origin: 'NEURONS_TRUST_CA', pointer: '' });
+  if (env['NEURONS_TRUST_CA'])
+    wanted.push({ caFile: env['NEURONS_TRUST_CA'], base: process.cwd(), origin: 'NEURONS_TRUST_CA', pointer: '' });
   return { pems: await Promise.all(wanted.map((item) => readPem(item.caFile, item.base, item.origin, item.pointer))) };
 }
 
@@ -179,8 +250,16 @@ function parseChannel(value: string | undefined): Channel | undefined {
 }
 
 /** `--platform` wins over NEURONS_PLATFORMS, which wins over the file (already checked), then the default. */
-function resolvePlatforms(flags: string[] | undefined, variable: string | undefined, fromFile: string[] | undefined): Platform[] {
-  const split = (values: string[]): string[] => values.flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
+function resolvePlatforms(
+  flags: string[] | undefined,
+  variable: string | undefined,
+  fromFile: string[] | undefined,
+): Platform[] {
+  const split = (values: string[]): string[] =>
+    values
+      .flatMap((value) => value.split(','))
+      .map((value) => value.trim())
+      .filter(Boolean);
   if (flags && flags.length > 0) return uniquePlatforms(split(flags).map((text) => parsePlatform(text, '--platform')));
   if (variable) return uniquePlatforms(split([variable]).map((text) => parsePlatform(text, 'NEURONS_PLATFORMS')));
   if (fromFile) return uniquePlatforms(fromFile.map((text) => parsePlatform(text)));
@@ -191,14 +270,37 @@ function resolvePlatforms(flags: string[] | undefined, variable: string | undefi
  * What the local environment recorded by `neurons env up` supplies when nothing names a registry: its registry, base
  * images and package index (all trusting its CA). Undefined when no environment is recorded.
  */
-async function localEnvironment(env: NodeJS.ProcessEnv, namespaceOverride: string | undefined): Promise<{ registry: ResolvedRegistry; baseImages: Record<BaseRuntime, string>; packageIndex: PackageIndexSetting; stateFile: string } | undefined> {
+async function localEnvironment(
+  env: NodeJS.ProcessEnv,
+  namespaceOverride: string | undefined,
+): Promise<
+  | {
+      registry: ResolvedRegistry;
+      baseImages: Record<BaseRuntime, string>;
+      packageIndex: PackageIndexSetting;
+      stateFile: string;
+    }
+  | undefined
+> {
   const state = await readEnvironmentState(environmentDirectory(env));
   if (!state) return undefined;
   const caPem = await readFile(state.caFile, 'utf8');
   return {
-    registry: { host: state.registry.host, namespace: namespaceOverride ?? state.registry.namespace, credentials: { username: state.registry.username, password: state.registry.password }, ca: [caPem], plainHttp: false, insecure: false },
+    registry: {
+      host: state.registry.host,
+      namespace: namespaceOverride ?? state.registry.namespace,
+      credentials: { username: state.registry.username, password: state.registry.password },
+      ca: [caPem],
+      plainHttp: false,
+      insecure: false,
+    },
     baseImages: state.baseImages,
-    packageIndex: { url: state.packageIndex.url, extraUrl: undefined, credentials: { username: state.packageIndex.username, password: state.packageIndex.password }, caPem },
+    packageIndex: {
+      url: state.packageIndex.url,
+      extraUrl: undefined,
+      credentials: { username: state.packageIndex.username, password: state.packageIndex.password },
+      caPem,
+    },
     stateFile: stateFile(state.directory),
   };
 }
@@ -209,13 +311,23 @@ async function localEnvironment(env: NodeJS.ProcessEnv, namespaceOverride: strin
  * (registry, base images, package index); with a registry named, base images default to public ones and there is no
  * package index unless one is configured.
  */
-export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides: ConfigOverrides, options: { requireRegistry?: boolean } = {}): Promise<Config> {
+export async function loadConfig(
+  repo: string,
+  env: NodeJS.ProcessEnv,
+  overrides: ConfigOverrides,
+  options: { requireRegistry?: boolean } = {},
+): Promise<Config> {
   // Lower-cased wherever it comes from: a CI's owner name (`TheHive-Project`) is not a valid repository path as is.
   const namespaceOverride = (overrides.namespace ?? env['NEURONS_NAMESPACE'])?.toLowerCase();
   checkNamespaceOverride(namespaceOverride, overrides.namespace !== undefined ? '--namespace' : 'NEURONS_NAMESPACE');
   const file = overrides.configFile ? path.resolve(overrides.configFile) : path.join(repo, configFileName);
   if (overrides.configFile && !existsSync(file)) {
-    throw new UsageError({ code: 'CONFIG_NOT_FOUND', file, message: 'configuration file not found', hint: 'check the --config path' });
+    throw new UsageError({
+      code: 'CONFIG_NOT_FOUND',
+      file,
+      message: 'configuration file not found',
+      hint: 'check the --config path',
+    });
   }
   const fromFile = existsSync(file) ? await readConfigFile(file) : {};
   const sources = existsSync(file) ? [file] : [];
@@ -226,22 +338,62 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
     const pointer = `/registries/${index}`;
     const username = registry.username ?? (registry.usernameEnv ? env[registry.usernameEnv] : undefined);
     const password = secretFromEnv(env, registry.passwordEnv, file, `${pointer}/passwordEnv`);
-    const ca = await Promise.all((registry.ca ?? []).map((caFile, caIndex) => readPem(caFile, base, file, `${pointer}/ca/${caIndex}`)));
+    const ca = await Promise.all(
+      (registry.ca ?? []).map((caFile, caIndex) => readPem(caFile, base, file, `${pointer}/ca/${caIndex}`)),
+    );
     const clientCertificate = registry.clientCertificate
-      ? { cert: await readPem(registry.clientCertificate, base, file, `${pointer}/clientCertificate`), key: await readPem(registry.clientKey ?? registry.clientCertificate, base, file, `${pointer}/clientKey`, 'key') }
+      ? {
+          cert: await readPem(registry.clientCertificate, base, file, `${pointer}/clientCertificate`),
+          key: await readPem(
+            registry.clientKey ?? registry.clientCertificate,
+            base,
+            file,
+            `${pointer}/clientKey`,
+            'key',
+          ),
+        }
       : undefined;
     registerSecret(clientCertificate?.key);
-    const credentials = pairedCredentials(username, password, { origin: file, pointer: `${pointer}/username` }, { origin: file, pointer: `${pointer}/passwordEnv` });
+    const credentials = pairedCredentials(
+      username,
+      password,
+      { origin: file, pointer: `${pointer}/username` },
+      { origin: file, pointer: `${pointer}/passwordEnv` },
+    );
     // `--namespace` / NEURONS_NAMESPACE name the images' path whichever registry they go to.
     const namespace = namespaceOverride ?? registry.namespace;
-    if (namespaceOverride !== undefined) checkRegistry(registry.host, namespace, { origin: file, pointer: `${pointer}/host` }, { origin: overrides.namespace !== undefined ? '--namespace' : 'NEURONS_NAMESPACE' });
-    registries.push({ host: registry.host, namespace, credentials, ca, plainHttp: registry.plainHttp ?? false, insecure: registry.insecure ?? false, ...(clientCertificate ? { clientCertificate } : {}) });
+    if (namespaceOverride !== undefined)
+      checkRegistry(
+        registry.host,
+        namespace,
+        { origin: file, pointer: `${pointer}/host` },
+        { origin: overrides.namespace !== undefined ? '--namespace' : 'NEURONS_NAMESPACE' },
+      );
+    registries.push({
+      host: registry.host,
+      namespace,
+      credentials,
+      ca,
+      plainHttp: registry.plainHttp ?? false,
+      insecure: registry.insecure ?? false,
+      ...(clientCertificate ? { clientCertificate } : {}),
+    });
   }
   const registryOverride = overrides.registry ?? env['NEURONS_REGISTRY'];
   if (registryOverride) {
     const namespace = namespaceOverride ?? registries[0]?.namespace ?? 'neurons';
-    const namespaceOrigin = overrides.namespace !== undefined ? '--namespace' : env['NEURONS_NAMESPACE'] !== undefined ? 'NEURONS_NAMESPACE' : file;
-    checkRegistry(registryOverride, namespace, { origin: overrides.registry !== undefined ? '--registry' : 'NEURONS_REGISTRY' }, { origin: namespaceOrigin });
+    const namespaceOrigin =
+      overrides.namespace !== undefined
+        ? '--namespace'
+        : env['NEURONS_NAMESPACE'] !== undefined
+          ? 'NEURONS_NAMESPACE'
+          : file;
+    checkRegistry(
+      registryOverride,
+      namespace,
+      { origin: overrides.registry !== undefined ? '--registry' : 'NEURONS_REGISTRY' },
+      { origin: namespaceOrigin },
+    );
     const password = env['NEURONS_REGISTRY_PASSWORD'];
     registerSecret(password);
     const username = env['NEURONS_REGISTRY_USERNAME'];
@@ -249,7 +401,13 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
     registries.splice(0, registries.length, {
       host: registryOverride,
       namespace,
-      credentials: pairedCredentials(username, password, { origin: 'NEURONS_REGISTRY_USERNAME' }, { origin: 'NEURONS_REGISTRY_PASSWORD' }) ?? registries[0]?.credentials,
+      credentials:
+        pairedCredentials(
+          username,
+          password,
+          { origin: 'NEURONS_REGISTRY_USERNAME' },
+          { origin: 'NEURONS_REGISTRY_PASSWORD' },
+        ) ?? registries[0]?.credentials,
       ca: caFile ? [await readPem(caFile, process.cwd(), 'NEURONS_REGISTRY_CA', '')] : (registries[0]?.ca ?? []),
       plainHttp: false,
       insecure: false,
@@ -264,7 +422,12 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
     packageIndex = {
       url: setting.url,
       extraUrl: setting.extraUrl,
-      credentials: pairedCredentials(username, password, { origin: file, pointer: '/packageIndex/usernameEnv' }, { origin: file, pointer: '/packageIndex/passwordEnv' }),
+      credentials: pairedCredentials(
+        username,
+        password,
+        { origin: file, pointer: '/packageIndex/usernameEnv' },
+        { origin: file, pointer: '/packageIndex/passwordEnv' },
+      ),
       caPem: setting.ca ? await readPem(setting.ca, base, file, '/packageIndex/ca') : undefined,
     };
   }
@@ -299,7 +462,12 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
     packageIndex = {
       url: env['NEURONS_PIP_INDEX_URL'],
       extraUrl: env['NEURONS_PIP_EXTRA_INDEX_URL'],
-      credentials: pairedCredentials(username, password, { origin: 'NEURONS_PIP_INDEX_USERNAME' }, { origin: 'NEURONS_PIP_INDEX_PASSWORD' }),
+      credentials: pairedCredentials(
+        username,
+        password,
+        { origin: 'NEURONS_PIP_INDEX_USERNAME' },
+        { origin: 'NEURONS_PIP_INDEX_PASSWORD' },
+      ),
       caPem: caFile ? await readPem(caFile, process.cwd(), 'NEURONS_PIP_INDEX_CA', '') : undefined,
     };
   }
@@ -307,15 +475,25 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
   const goProxyVariable = env['NEURONS_GOPROXY'] || undefined;
   const goProxy = goProxyVariable ?? fromFile.goProxy;
   if (goProxyVariable !== undefined && !/^https?:\/\/[^\s,|]+$/.test(goProxyVariable)) {
-    throw new UsageError({ code: 'CONFIG_INVALID', file: 'NEURONS_GOPROXY', message: 'NEURONS_GOPROXY is not an http(s) URL', hint: 'give the URL of one Go module proxy, e.g. https://user:password@goproxy.example.org/' });
+    throw new UsageError({
+      code: 'CONFIG_INVALID',
+      file: 'NEURONS_GOPROXY',
+      message: 'NEURONS_GOPROXY is not an http(s) URL',
+      hint: 'give the URL of one Go module proxy, e.g. https://user:password@goproxy.example.org/',
+    });
   }
   // A password written into an index or proxy URL is a secret like the others: masked in everything printed.
-  for (const url of [packageIndex?.url, packageIndex?.extraUrl, goProxy]) for (const secret of url ? passwordIn(url) : []) registerSecret(secret);
-  const trustPems = await Promise.all((fromFile.trust?.ca ?? []).map((caFile, index) => readPem(caFile, base, file, `/trust/ca/${index}`)));
-  if (env['NEURONS_TRUST_CA']) trustPems.push(await readPem(env['NEURONS_TRUST_CA'], process.cwd(), 'NEURONS_TRUST_CA', ''));
+  for (const url of [packageIndex?.url, packageIndex?.extraUrl, goProxy])
+    for (const secret of url ? passwordIn(url) : []) registerSecret(secret);
+  const trustPems = await Promise.all(
+    (fromFile.trust?.ca ?? []).map((caFile, index) => readPem(caFile, base, file, `/trust/ca/${index}`)),
+  );
+  if (env['NEURONS_TRUST_CA'])
+    trustPems.push(await readPem(env['NEURONS_TRUST_CA'], process.cwd(), 'NEURONS_TRUST_CA', ''));
   // One trust setting for every hop: each registry and the package index trust these CAs too.
   for (const registry of registries) registry.ca = [...registry.ca, ...trustPems];
-  if (packageIndex && trustPems.length > 0) packageIndex.caPem = [packageIndex.caPem ?? '', ...trustPems].filter(Boolean).join('\n');
+  if (packageIndex && trustPems.length > 0)
+    packageIndex.caPem = [packageIndex.caPem ?? '', ...trustPems].filter(Boolean).join('\n');
   // A registry named without credentials uses the Docker client's, as `docker push` would.
   for (const registry of registries) registry.credentials ??= await readDockerCredentials(registry.host, env);
   // `requireRegistry: false` (local mode, `--local`): images stay in the engine, so no registry is needed.
@@ -334,16 +512,22 @@ export async function loadConfig(repo: string, env: NodeJS.ProcessEnv, overrides
     packageIndex,
     npmRegistry: env['NEURONS_NPM_REGISTRY'] ?? fromFile.npmRegistry,
     goProxy,
-    templates: Object.fromEntries(Object.entries(fromFile.templates ?? {}).map(([id, file]) => [id, path.resolve(base, file)])),
+    templates: Object.fromEntries(
+      Object.entries(fromFile.templates ?? {}).map(([id, file]) => [id, path.resolve(base, file)]),
+    ),
     workers: fromFile.workers ?? {},
     trust: { caPems: trustPems, runtime: fromFile.trust?.runtime ?? false },
     platforms: resolvePlatforms(overrides.platforms, env['NEURONS_PLATFORMS'], fromFile.platforms),
     assemble: fromFile.assemble ?? true,
     channel: parseChannel(overrides.channel ?? env['NEURONS_CHANNEL']) ?? fromFile.channel ?? 'stable',
     latest: fromFile.latest ?? false,
-    output: path.resolve(overrides.output ?? env['NEURONS_OUTPUT'] ?? (fromFile.output ? path.resolve(base, fromFile.output) : 'catalogs')),
+    output: path.resolve(
+      overrides.output ?? env['NEURONS_OUTPUT'] ?? (fromFile.output ? path.resolve(base, fromFile.output) : 'catalogs'),
+    ),
     sources,
-    notice: local ? `no registry configured: using the local environment (${local.registry.host}, from ${homeRelative(local.stateFile, env)})` : undefined,
+    notice: local
+      ? `no registry configured: using the local environment (${local.registry.host}, from ${homeRelative(local.stateFile, env)})`
+      : undefined,
   };
 }
 

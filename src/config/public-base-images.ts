@@ -3,4 +3,8 @@
  * `neurons init` writes): the official images, at the versions the built-in templates are tested with. Point them at
  * a mirror in neurons.json where Docker Hub is out of reach or rate-limited.
  */
-export const publicBaseImages = { python: 'python:3.11-bookworm', node: 'node:18-bookworm', go: 'golang:1.19-bookworm' } as const;
+export const publicBaseImages = {
+  python: 'python:3.11-bookworm',
+  node: 'node:18-bookworm',
+  go: 'golang:1.19-bookworm',
+} as const;

@@ -14,7 +14,10 @@ export const configSchema = {
         required: ['host', 'namespace'],
         properties: {
           host: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9.-]+(:[0-9]+)?$' },
-          namespace: { type: 'string', pattern: '^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*)*$' },
+          namespace: {
+            type: 'string',
+            pattern: '^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*)*$',
+          },
           username: { type: 'string' },
           usernameEnv: { type: 'string' },
           passwordEnv: { type: 'string' },

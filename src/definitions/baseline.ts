@@ -25,7 +25,11 @@ export interface Baseline {
 
 const formatVersion = 1;
 
-export function baselineKey(entry: { code: string; file?: string | null | undefined; pointer?: string | null | undefined }): string {
+export function baselineKey(entry: {
+  code: string;
+  file?: string | null | undefined;
+  pointer?: string | null | undefined;
+}): string {
   return JSON.stringify([entry.code, entry.file ?? '', entry.pointer ?? null]);
 }
 
@@ -38,13 +42,21 @@ export function formatBaseline(problems: Problem[]): string {
   const unique = new Map(problems.map((problem) => [baselineKey(problem), entryOf(problem)]));
   // By code point, not locale: the same problems give the same bytes on every machine.
   const order = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-  const entries = [...unique.values()].sort((a, b) => order(a.file, b.file) || order(a.code, b.code) || order(a.pointer ?? '', b.pointer ?? ''));
+  const entries = [...unique.values()].sort(
+    (a, b) => order(a.file, b.file) || order(a.code, b.code) || order(a.pointer ?? '', b.pointer ?? ''),
+  );
   const lines = entries.map((entry) => `    ${JSON.stringify(entry)}`);
   return `{\n  "version": ${formatVersion},\n  "problems": [\n${lines.join(',\n')}${lines.length ? '\n' : ''}  ]\n}\n`;
 }
 
 function invalid(file: string, message: string, pointer?: string): UsageError {
-  return new UsageError({ code: 'BASELINE_INVALID', file, ...(pointer ? { pointer } : {}), message: `not a baseline file: ${message}`, hint: 'write it with `neurons validate --write-baseline FILE`' });
+  return new UsageError({
+    code: 'BASELINE_INVALID',
+    file,
+    ...(pointer ? { pointer } : {}),
+    message: `not a baseline file: ${message}`,
+    hint: 'write it with `neurons validate --write-baseline FILE`',
+  });
 }
 
 /** Parses a baseline file's text; every fault is a `BASELINE_INVALID` usage error (exit 2). */
@@ -55,15 +67,25 @@ export function parseBaseline(text: string, file: string): Baseline {
   } catch (error) {
     throw invalid(file, (error as Error).message);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(file, 'expected an object with `version` and `problems`');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalid(file, 'expected an object with `version` and `problems`');
   const { version, problems } = value as Record<string, unknown>;
-  if (version !== formatVersion) throw invalid(file, `version ${JSON.stringify(version)}; this neurons reads version ${formatVersion}`, '/version');
+  if (version !== formatVersion)
+    throw invalid(file, `version ${JSON.stringify(version)}; this neurons reads version ${formatVersion}`, '/version');
   if (!Array.isArray(problems)) throw invalid(file, '`problems` must be an array', '/problems');
   const entries = problems.map((item: unknown, index): BaselineEntry => {
     const entry = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
     const { code, file: path, pointer } = entry;
-    if (typeof code !== 'string' || typeof path !== 'string' || !(pointer === null || pointer === undefined || typeof pointer === 'string')) {
-      throw invalid(file, 'each problem has a string `code` and `file`, and a `pointer` that is a string or null', `/problems/${index}`);
+    if (
+      typeof code !== 'string' ||
+      typeof path !== 'string' ||
+      !(pointer === null || pointer === undefined || typeof pointer === 'string')
+    ) {
+      throw invalid(
+        file,
+        'each problem has a string `code` and `file`, and a `pointer` that is a string or null',
+        `/problems/${index}`,
+      );
     }
     return { code, file: path, pointer: pointer ?? null };
   });

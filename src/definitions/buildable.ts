@@ -22,14 +22,18 @@ export interface BuildableSplit {
 
 /** The problems about a folder or anything in it. */
 export function problemsOfFolder(worker: WorkerFolder, problems: Problem[]): Problem[] {
-  return problems.filter((problem) => problem.file === worker.path || (problem.file ?? '').startsWith(`${worker.path}/`));
+  return problems.filter(
+    (problem) => problem.file === worker.path || (problem.file ?? '').startsWith(`${worker.path}/`),
+  );
 }
 
 /** The definition file a problem is about, when it is one of the folder's own (`<kind>/<Dir>/<Flavor>.json`). */
 function definitionFileOf(worker: WorkerFolder, problem: Problem): string | undefined {
   const file = problem.file ?? '';
   const prefix = `${worker.path}/`;
-  return file.startsWith(prefix) && file.endsWith('.json') && !file.slice(prefix.length).includes('/') ? file : undefined;
+  return file.startsWith(prefix) && file.endsWith('.json') && !file.slice(prefix.length).includes('/')
+    ? file
+    : undefined;
 }
 
 /**
@@ -48,7 +52,8 @@ export function splitInvalidFlavors(discovery: Discovery): BuildableSplit {
       const file = definitionFileOf(worker, problem) as string;
       byFile.set(file, [...(byFile.get(file) ?? []), problem]);
     }
-    for (const [file, problems] of byFile) excluded.push({ worker, file, id: worker.flavors.find((flavor) => flavor.file === file)?.id, problems });
+    for (const [file, problems] of byFile)
+      excluded.push({ worker, file, id: worker.flavors.find((flavor) => flavor.file === file)?.id, problems });
     return { ...worker, flavors: worker.flavors.filter((flavor) => !byFile.has(flavor.file)), errorCount: 0 };
   });
   return { discovery: { ...discovery, workers }, excluded };

@@ -41,7 +41,8 @@ async function readDefinition(place: DefinitionPlace): Promise<{ text: string } 
   try {
     const own = join(place.folderRealPath, posix.basename(file));
     const real = place.isLink ? await realpath(own) : own;
-    if (!real.startsWith(place.repoRealPath + sep)) return { problem: createProblem('DEF_SYMLINK_ESCAPE', { file }, `it leads to ${real}`) };
+    if (!real.startsWith(place.repoRealPath + sep))
+      return { problem: createProblem('DEF_SYMLINK_ESCAPE', { file }, `it leads to ${real}`) };
     const text = decodeUtf8(await readFileWithin(real, sizeLimits.definition));
     return text === undefined ? { problem: createProblem('DEF_ENCODING', { file }) } : { text };
   } catch (error) {
@@ -66,9 +67,15 @@ export async function checkFlavorFile(place: DefinitionPlace, directory: string,
   }
   const { value, locations } = parsed;
   // Checked before anything else walks the value: catalogs are written with JSON.stringify, which recurses.
-  if (nestsDeeperThan(value, maxJsonDepth)) return { file, errors: [createProblem('DEF_TOO_DEEP', { file }, `more than ${maxJsonDepth} levels`)], warnings: [] };
+  if (nestsDeeperThan(value, maxJsonDepth))
+    return {
+      file,
+      errors: [createProblem('DEF_TOO_DEEP', { file }, `more than ${maxJsonDepth} levels`)],
+      warnings: [],
+    };
   const errors = checkSchema(value, file, locations);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { file, locations, errors, warnings: [] };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { file, locations, errors, warnings: [] };
   const definition = value as Record<string, unknown>;
   const rules = checkDefinitionRules({ file, directory, definition, locations });
   const name = definition['name'];

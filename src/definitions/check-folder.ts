@@ -18,11 +18,22 @@ export interface FolderCheck {
 type Limit = <T>(task: () => Promise<T>) => Promise<T>;
 
 /** Checks a worker folder: its flavors, then what they share (runtime) and, unless definitions only, its files. */
-export async function checkWorkerFolder(repoRealPath: string, listing: FolderListing, options: DiscoverOptions, limit: Limit): Promise<FolderCheck> {
+export async function checkWorkerFolder(
+  repoRealPath: string,
+  listing: FolderListing,
+  options: DiscoverOptions,
+  limit: Limit,
+): Promise<FolderCheck> {
   // Once per folder: a folder linked out of the repository shows in every definition's real path.
   const folderRealPath = await limit(() => realpath(listing.absolutePath)).catch(() => listing.absolutePath);
   const flavorChecks = await Promise.all(
-    listing.definitionFiles.map((name) => checkFlavorFile({ repoRealPath, file: `${listing.path}/${name}`, folderRealPath, isLink: listing.links.has(name) }, listing.directory, limit)),
+    listing.definitionFiles.map((name) =>
+      checkFlavorFile(
+        { repoRealPath, file: `${listing.path}/${name}`, folderRealPath, isLink: listing.links.has(name) },
+        listing.directory,
+        limit,
+      ),
+    ),
   );
   const errors = flavorChecks.flatMap((check) => check.errors);
   const warnings = flavorChecks.flatMap((check) => check.warnings);
@@ -32,7 +43,10 @@ export async function checkWorkerFolder(repoRealPath: string, listing: FolderLis
   });
   const detection = detectRuntime(listing.path, listing.fileNames, commands);
   if (!options.definitionsOnly) {
-    errors.push(...detection.errors, ...(await checkFolderFiles(folderRealPath, listing, flavorChecks, detection.runtime, limit)));
+    errors.push(
+      ...detection.errors,
+      ...(await checkFolderFiles(folderRealPath, listing, flavorChecks, detection.runtime, limit)),
+    );
     if (![...listing.fileNames].some((name) => name.toLowerCase() === 'readme.md')) {
       warnings.push(createProblem('DEF_W_NO_README', { file: listing.path }));
     }
@@ -50,7 +64,13 @@ export async function checkWorkerFolder(repoRealPath: string, listing: FolderLis
 }
 
 /** `command` and `requirements` must name files inside the folder; a Go command names the binary the build makes. */
-async function checkFolderFiles(folder: string, listing: FolderListing, flavorChecks: FlavorCheck[], runtime: Runtime | undefined, limit: Limit): Promise<Problem[]> {
+async function checkFolderFiles(
+  folder: string,
+  listing: FolderListing,
+  flavorChecks: FlavorCheck[],
+  runtime: Runtime | undefined,
+  limit: Limit,
+): Promise<Problem[]> {
   const checks = flavorChecks.map(async ({ file, flavor, locations }) => {
     if (!flavor || !locations) return [];
     const problems: Problem[] = [];
@@ -59,15 +79,32 @@ async function checkFolderFiles(folder: string, listing: FolderListing, flavorCh
     if (shape?.ok) {
       const place = { file, pointer: '/command', locations };
       const found = await limit(() => checkPathInFolder(folder, shape.relative));
-      if (found === 'escape') problems.push(createProblem('DEF_COMMAND_ESCAPE', place, `\`${command}\` leads out of the folder through a symbolic link`));
-      else if (found === 'not-a-file') problems.push(createProblem('DEF_COMMAND_MISSING', place, `\`${command}\` is not a file`));
-      else if (found === 'missing' && runtime !== 'go') problems.push(createProblem('DEF_COMMAND_MISSING', place, `\`${command}\``));
+      if (found === 'escape')
+        problems.push(
+          createProblem('DEF_COMMAND_ESCAPE', place, `\`${command}\` leads out of the folder through a symbolic link`),
+        );
+      else if (found === 'not-a-file')
+        problems.push(createProblem('DEF_COMMAND_MISSING', place, `\`${command}\` is not a file`));
+      else if (found === 'missing' && runtime !== 'go')
+        problems.push(createProblem('DEF_COMMAND_MISSING', place, `\`${command}\``));
     }
-    if (typeof requirements === 'string' && requirements.trim() !== '' && !problemAt(flavorChecks, file, '/requirements')) {
+    if (
+      typeof requirements === 'string' &&
+      requirements.trim() !== '' &&
+      !problemAt(flavorChecks, file, '/requirements')
+    ) {
       const place = { file, pointer: '/requirements', locations };
       const found = await limit(() => checkPathInFolder(folder, requirements));
-      if (found === 'escape') problems.push(createProblem('DEF_REQUIREMENTS_ESCAPE', place, `\`${requirements}\` leads out of the folder through a symbolic link`));
-      else if (found !== 'file') problems.push(createProblem('DEF_REQUIREMENTS_MISSING', place, `\`${requirements}\` in ${listing.path}`));
+      if (found === 'escape')
+        problems.push(
+          createProblem(
+            'DEF_REQUIREMENTS_ESCAPE',
+            place,
+            `\`${requirements}\` leads out of the folder through a symbolic link`,
+          ),
+        );
+      else if (found !== 'file')
+        problems.push(createProblem('DEF_REQUIREMENTS_MISSING', place, `\`${requirements}\` in ${listing.path}`));
     }
     return problems;
   });
@@ -75,5 +112,7 @@ async function checkFolderFiles(folder: string, listing: FolderListing, flavorCh
 }
 
 function problemAt(flavorChecks: FlavorCheck[], file: string, pointer: string): boolean {
-  return flavorChecks.some((check) => check.file === file && check.errors.some((problem) => problem.pointer === pointer));
+  return flavorChecks.some(
+    (check) => check.file === file && check.errors.some((problem) => problem.pointer === pointer),
+  );
 }

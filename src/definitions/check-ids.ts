@@ -23,7 +23,11 @@ export function checkDuplicateIds(folders: FolderCheck[]): void {
       const others = owners.filter((owner) => owner.file !== file).map((owner) => owner.file);
       const locations = folder.flavorChecks.find((check) => check.file === file)?.locations;
       const place = locations ? { file, pointer: '/name', locations } : { file, pointer: '/name' };
-      const problem: Problem = createProblem('DEF_DUPLICATE_ID', place, `\`${id}\` is also the id of ${others.join(', ')}`);
+      const problem: Problem = createProblem(
+        'DEF_DUPLICATE_ID',
+        place,
+        `\`${id}\` is also the id of ${others.join(', ')}`,
+      );
       folder.errors.push(problem);
       folder.worker.errorCount++;
     }
@@ -51,9 +55,17 @@ export function checkImageNameCollisions(folders: FolderCheck[]): void {
       const others = owners.filter((other) => other.kind !== owner.kind || other.name !== owner.name);
       if (others.length === 0) continue;
       const locations = owner.folder.flavorChecks.find((check) => check.file === owner.file)?.locations;
-      const place = locations ? { file: owner.file, pointer: '/name', locations } : { file: owner.file, pointer: '/name' };
+      const place = locations
+        ? { file: owner.file, pointer: '/name', locations }
+        : { file: owner.file, pointer: '/name' };
       const named = others.map((other) => `${other.file} (${other.kind} \`${other.name}\`)`).join(', ');
-      owner.folder.errors.push(createProblem('DEF_IMAGE_NAME_COLLISION', place, `${owner.kind} \`${owner.name}\` and ${named} are both image \`${image}\``));
+      owner.folder.errors.push(
+        createProblem(
+          'DEF_IMAGE_NAME_COLLISION',
+          place,
+          `${owner.kind} \`${owner.name}\` and ${named} are both image \`${image}\``,
+        ),
+      );
       owner.folder.worker.errorCount++;
     }
   }

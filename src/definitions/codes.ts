@@ -149,7 +149,7 @@ export function createProblem(code: DefinitionCode, place: ProblemPlace, detail?
   if (place.pointer !== undefined) problem.pointer = place.pointer;
   const position =
     place.pointer !== undefined && place.locations
-      ? (place.atKey ? place.locations.key(place.pointer) : undefined) ?? place.locations.value(place.pointer)
+      ? ((place.atKey ? place.locations.key(place.pointer) : undefined) ?? place.locations.value(place.pointer))
       : undefined;
   const line = place.line ?? position?.line;
   const column = place.column ?? position?.column;

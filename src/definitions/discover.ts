@@ -23,14 +23,23 @@ export async function discoverRepository(repoDir: string, options: DiscoverOptio
   // Definitions are read through the repository's real path, so a link out of it is seen as one.
   const repoRealPath = await realpath(root);
   const folders = await Promise.all(
-    listings.filter((listing) => listing.definitionFiles.length > 0).map((listing) => checkWorkerFolder(repoRealPath, listing, options, limit)),
+    listings
+      .filter((listing) => listing.definitionFiles.length > 0)
+      .map((listing) => checkWorkerFolder(repoRealPath, listing, options, limit)),
   );
   checkDuplicateIds(folders);
   checkImageNameCollisions(folders);
   const workers = folders.map((folder) => folder.worker);
   const templates = options.definitionsOnly
     ? { templates: { state: 'unread' } as const, errors: [], warnings: [] }
-    : await checkReportTemplates(repoRealPath, new Set(workers.filter((worker) => worker.kind === 'analyzer').flatMap((worker) => worker.flavors.map((flavor) => flavor.id))));
+    : await checkReportTemplates(
+        repoRealPath,
+        new Set(
+          workers
+            .filter((worker) => worker.kind === 'analyzer')
+            .flatMap((worker) => worker.flavors.map((flavor) => flavor.id)),
+        ),
+      );
   return {
     workers,
     deprecated: listings.flatMap((listing) => listing.deprecated),
@@ -43,6 +52,7 @@ export async function discoverRepository(repoDir: string, options: DiscoverOptio
 /** By file, then position: problems of one file come together, in reading order. */
 function sortProblems(problems: Problem[]): Problem[] {
   return problems.sort(
-    (a, b) => compareNames(a.file ?? '', b.file ?? '') || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
+    (a, b) =>
+      compareNames(a.file ?? '', b.file ?? '') || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
   );
 }

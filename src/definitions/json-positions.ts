@@ -29,8 +29,7 @@ export interface JsonSyntaxFailure extends JsonPosition {
 }
 
 export type JsonParseResult =
-  | { ok: true; value: unknown; locations: JsonLocations }
-  | { ok: false; error: JsonSyntaxFailure };
+  { ok: true; value: unknown; locations: JsonLocations } | { ok: false; error: JsonSyntaxFailure };
 
 export function escapePointerToken(token: string): string {
   if (!token.includes('~') && !token.includes('/')) return token;
@@ -105,7 +104,9 @@ class Scanner {
     if (this.index >= this.text.length) return 'end of input';
     const char = this.text[this.index] ?? '';
     const code = char.charCodeAt(0);
-    return code < 0x20 || code === 0xfeff ? `character U+${code.toString(16).toUpperCase().padStart(4, '0')}` : `'${char}'`;
+    return code < 0x20 || code === 0xfeff
+      ? `character U+${code.toString(16).toUpperCase().padStart(4, '0')}`
+      : `'${char}'`;
   }
 
   private skipWhitespace(): void {
@@ -175,12 +176,20 @@ class Scanner {
     this.index++;
     if (container.kind === 'object') {
       if (next === '}') return undefined;
-      if (next !== ',') this.fail(`unexpected ${this.describeAt(this.index - 1)}, expected ',' or '}' after a field value`, this.index - 1);
+      if (next !== ',')
+        this.fail(
+          `unexpected ${this.describeAt(this.index - 1)}, expected ',' or '}' after a field value`,
+          this.index - 1,
+        );
       this.skipWhitespace();
       return this.scanMemberKey(container);
     }
     if (next === ']') return undefined;
-    if (next !== ',') this.fail(`unexpected ${this.describeAt(this.index - 1)}, expected ',' or ']' after an array item`, this.index - 1);
+    if (next !== ',')
+      this.fail(
+        `unexpected ${this.describeAt(this.index - 1)}, expected ',' or ']' after an array item`,
+        this.index - 1,
+      );
     this.skipWhitespace();
     container.item++;
     return `${container.pointer}/${container.item}`;
@@ -188,7 +197,8 @@ class Scanner {
 
   /** Scans `"key" :` and returns the member's pointer, the value's start being next. */
   private scanMemberKey(container: ObjectContainer): string {
-    if (this.text[this.index] !== '"') this.fail(`unexpected ${this.describeHere()}, expected a double-quoted field name`);
+    if (this.text[this.index] !== '"')
+      this.fail(`unexpected ${this.describeHere()}, expected a double-quoted field name`);
     const keyOffset = this.index;
     const key = this.scanString(true);
     const memberPointer = `${container.pointer}/${escapePointerToken(key)}`;
@@ -235,7 +245,9 @@ class Scanner {
     }
     this.index++;
     if (!decode) return '';
-    return escaped ? (JSON.parse(this.text.slice(start, this.index)) as string) : this.text.slice(start + 1, this.index - 1);
+    return escaped
+      ? (JSON.parse(this.text.slice(start, this.index)) as string)
+      : this.text.slice(start + 1, this.index - 1);
   }
 
   private describeAt(offset: number): string {
@@ -311,7 +323,11 @@ export function parseJsonWithPositions(text: string): JsonParseResult {
   try {
     value = JSON.parse(text) as unknown;
   } catch (error) {
-    if (error instanceof RangeError) return { ok: false, error: { message: 'nested too deeply for JSON.parse', line: 1, column: 1, offset: 0, tooDeep: true } };
+    if (error instanceof RangeError)
+      return {
+        ok: false,
+        error: { message: 'nested too deeply for JSON.parse', line: 1, column: 1, offset: 0, tooDeep: true },
+      };
     return { ok: false, error: locateSyntaxError(text, (error as Error).message) };
   }
   return { ok: true, value, locations: new LazyLocations(text, value) };

@@ -10,7 +10,14 @@ export const kindFolders: ReadonlyArray<{ kind: WorkerKind; folder: string }> = 
 ];
 
 /** JSON files a worker folder may hold that are tool configuration, not flavor definitions. */
-const toolFiles = new Set(['package.json', 'package-lock.json', 'npm-shrinkwrap.json', 'tsconfig.json', 'jsconfig.json', 'composer.json']);
+const toolFiles = new Set([
+  'package.json',
+  'package-lock.json',
+  'npm-shrinkwrap.json',
+  'tsconfig.json',
+  'jsconfig.json',
+  'composer.json',
+]);
 
 export interface FolderListing {
   kind: WorkerKind;
@@ -45,7 +52,11 @@ export async function listWorkerFolders(repoDir: string, limit: Limit): Promise<
     });
   }
   const kinds = await Promise.all(
-    kindFolders.map(async ({ kind, folder }) => ({ kind, folder, entries: await readFolder(join(repoDir, folder), limit) })),
+    kindFolders.map(async ({ kind, folder }) => ({
+      kind,
+      folder,
+      entries: await readFolder(join(repoDir, folder), limit),
+    })),
   );
   if (kinds.every(({ entries }) => entries === undefined)) {
     throw new UsageError({
@@ -73,7 +84,13 @@ async function isDirectoryOrLinkToOne(entry: Dirent, path: string): Promise<bool
   return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
 }
 
-async function listFolder(kind: WorkerKind, kindFolder: string, entry: Dirent, absolutePath: string, limit: Limit): Promise<FolderListing | undefined> {
+async function listFolder(
+  kind: WorkerKind,
+  kindFolder: string,
+  entry: Dirent,
+  absolutePath: string,
+  limit: Limit,
+): Promise<FolderListing | undefined> {
   if (!(await isDirectoryOrLinkToOne(entry, absolutePath))) return undefined;
   const entries = (await readFolder(absolutePath, limit)) ?? [];
   const path = `${kindFolder}/${entry.name}`;
@@ -86,7 +103,11 @@ async function listFolder(kind: WorkerKind, kindFolder: string, entry: Dirent, a
     absolutePath,
     fileNames: new Set(names),
     links: new Set(entries.filter((file) => file.isSymbolicLink()).map((file) => file.name)),
-    definitionFiles: names.filter((name) => isFile.has(name) && name.endsWith('.json') && !name.startsWith('.') && !toolFiles.has(name)),
-    deprecated: names.filter((name) => isFile.has(name) && name.endsWith('.json.deprecated')).map((name) => `${path}/${name}`),
+    definitionFiles: names.filter(
+      (name) => isFile.has(name) && name.endsWith('.json') && !name.startsWith('.') && !toolFiles.has(name),
+    ),
+    deprecated: names
+      .filter((name) => isFile.has(name) && name.endsWith('.json.deprecated'))
+      .map((name) => `${path}/${name}`),
   };
 }

@@ -52,7 +52,13 @@ export function checkDefinitionRules(input: DefinitionInput): RuleFindings {
   return findings;
 }
 
-function report(findings: RuleFindings, input: DefinitionInput, code: DefinitionCode, pointer: string, detail: string): void {
+function report(
+  findings: RuleFindings,
+  input: DefinitionInput,
+  code: DefinitionCode,
+  pointer: string,
+  detail: string,
+): void {
   const problem = createProblem(code, { file: input.file, pointer, locations: input.locations }, detail);
   (isWarningCode(code) ? findings.warnings : findings.errors).push(problem);
 }
@@ -62,7 +68,8 @@ export function explainInvalidName(name: string): string | undefined {
   if (name === '') return 'the name is empty';
   // The whole image name (registry, namespace and this) may have 255 characters: a longer worker name never fits,
   // and without this check it passes validation and fails later as an anonymous registry error.
-  if (name.length > maxNameLength) return `${name.length} characters, more than the ${maxNameLength} an image name may have`;
+  if (name.length > maxNameLength)
+    return `${name.length} characters, more than the ${maxNameLength} an image name may have`;
   if (/\s/.test(name)) return `\`${name}\` contains whitespace`;
   if (name.includes('/') || name.includes('\\')) return `\`${name}\` contains a slash`;
   if (name.includes('..')) return `\`${name}\` contains \`..\``;
@@ -86,7 +93,8 @@ function checkVersion(input: DefinitionInput, findings: RuleFindings): void {
   }
 }
 
-export type PathShape = { ok: true; relative: string } | { ok: false; code: 'invalid' | 'escape' | 'folder'; detail: string };
+export type PathShape =
+  { ok: true; relative: string } | { ok: false; code: 'invalid' | 'escape' | 'folder'; detail: string };
 
 function escapesLexically(path: string): boolean {
   return posix.isAbsolute(path) || /^[A-Za-z]:/.test(path) || path.split(/[/\\]/).includes('..');
@@ -102,7 +110,8 @@ export function checkCommandPath(command: string, directory: string): PathShape 
   if (/\s/.test(command)) {
     return { ok: false, code: 'invalid', detail: `\`${command}\` contains whitespace (an interpreter or arguments?)` };
   }
-  if (command.includes('\\')) return { ok: false, code: 'invalid', detail: `\`${command}\` contains a backslash; use \`/\`` };
+  if (command.includes('\\'))
+    return { ok: false, code: 'invalid', detail: `\`${command}\` contains a backslash; use \`/\`` };
   const [first, ...rest] = posix.normalize(command).split('/');
   if (first !== directory) {
     return { ok: false, code: 'folder', detail: `\`${command}\` is not under \`${directory}/\`` };
@@ -113,7 +122,11 @@ export function checkCommandPath(command: string, directory: string): PathShape 
   return { ok: true, relative: rest.join('/') };
 }
 
-const commandCodes = { invalid: 'DEF_COMMAND_INVALID', escape: 'DEF_COMMAND_ESCAPE', folder: 'DEF_COMMAND_FOLDER' } as const;
+const commandCodes = {
+  invalid: 'DEF_COMMAND_INVALID',
+  escape: 'DEF_COMMAND_ESCAPE',
+  folder: 'DEF_COMMAND_FOLDER',
+} as const;
 
 function checkCommandShape(input: DefinitionInput, findings: RuleFindings): void {
   const command = input.definition['command'];
@@ -125,8 +138,10 @@ function checkCommandShape(input: DefinitionInput, findings: RuleFindings): void
 function checkRequirementsShape(input: DefinitionInput, findings: RuleFindings): void {
   const requirements = input.definition['requirements'];
   if (typeof requirements !== 'string') return;
-  if (requirements.trim() === '') report(findings, input, 'DEF_REQUIREMENTS_MISSING', '/requirements', 'the path is empty');
-  else if (escapesLexically(requirements)) report(findings, input, 'DEF_REQUIREMENTS_ESCAPE', '/requirements', `\`${requirements}\``);
+  if (requirements.trim() === '')
+    report(findings, input, 'DEF_REQUIREMENTS_MISSING', '/requirements', 'the path is empty');
+  else if (escapesLexically(requirements))
+    report(findings, input, 'DEF_REQUIREMENTS_ESCAPE', '/requirements', `\`${requirements}\``);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -161,17 +176,28 @@ export function explainDefaultValueMismatch(item: Record<string, unknown>): stri
   const value = item['defaultValue'];
   const name = String(item['name']);
   if (item['multi']) {
-    if (!Array.isArray(value)) return `\`${name}\` is multi: the default must be an array of ${expected}s, not ${describeJsonType(value)}`;
-    const wrong = value.findIndex((entry: unknown) => typeof entry !== expected && !(entry === null && item['required'] === false));
-    return wrong === -1 ? undefined : `item ${wrong} of the default of \`${name}\` is ${describeJsonType(value[wrong])}, not a ${expected}`;
+    if (!Array.isArray(value))
+      return `\`${name}\` is multi: the default must be an array of ${expected}s, not ${describeJsonType(value)}`;
+    const wrong = value.findIndex(
+      (entry: unknown) => typeof entry !== expected && !(entry === null && item['required'] === false),
+    );
+    return wrong === -1
+      ? undefined
+      : `item ${wrong} of the default of \`${name}\` is ${describeJsonType(value[wrong])}, not a ${expected}`;
   }
-  if (value === null) return item['required'] === true ? `\`${name}\` is required: the default cannot be null` : undefined;
-  return typeof value === expected ? undefined : `the default of \`${name}\` (${type}) is ${describeJsonType(value)}, not a ${expected}`;
+  if (value === null)
+    return item['required'] === true ? `\`${name}\` is required: the default cannot be null` : undefined;
+  return typeof value === expected
+    ? undefined
+    : `the default of \`${name}\` (${type}) is ${describeJsonType(value)}, not a ${expected}`;
 }
 
 function reportFieldNames(input: DefinitionInput, findings: RuleFindings): void {
   for (const pointer of listUnknownFields(input.definition)) {
-    const key = pointer.slice(pointer.lastIndexOf('/') + 1).replaceAll('~1', '/').replaceAll('~0', '~');
+    const key = pointer
+      .slice(pointer.lastIndexOf('/') + 1)
+      .replaceAll('~1', '/')
+      .replaceAll('~0', '~');
     const intended = Object.hasOwn(knownMisspellings, key) ? knownMisspellings[key] : undefined;
     const place = { file: input.file, pointer, locations: input.locations, atKey: true };
     findings.warnings.push(
@@ -182,7 +208,11 @@ function reportFieldNames(input: DefinitionInput, findings: RuleFindings): void 
   }
   for (const pointer of input.locations.duplicateKeys) {
     findings.warnings.push(
-      createProblem('DEF_W_DUPLICATE_KEY', { file: input.file, pointer, locations: input.locations, atKey: true }, `\`${pointer}\``),
+      createProblem(
+        'DEF_W_DUPLICATE_KEY',
+        { file: input.file, pointer, locations: input.locations, atKey: true },
+        `\`${pointer}\``,
+      ),
     );
   }
 }

@@ -29,7 +29,11 @@ export function inferCommandRuntime(command: string | undefined): Runtime | unde
  * a Dockerfile wins (`custom`), then go.mod, then package.json or a .js command, then a .py command or a
  * requirements*.txt file, then .go files. Every flavor must agree with the result unless the folder has its own Dockerfile.
  */
-export function detectRuntime(folderPath: string, fileNames: ReadonlySet<string>, flavors: FlavorCommand[]): RuntimeDetection {
+export function detectRuntime(
+  folderPath: string,
+  fileNames: ReadonlySet<string>,
+  flavors: FlavorCommand[],
+): RuntimeDetection {
   if (fileNames.has('Dockerfile')) return { runtime: 'custom', errors: [] };
   const implied = flavors.map((flavor) => inferCommandRuntime(flavor.command));
   let runtime: Runtime | undefined;
@@ -42,21 +46,34 @@ export function detectRuntime(folderPath: string, fileNames: ReadonlySet<string>
     const first = index === -1 ? pythonIndex : index;
     const source = first === -1 ? undefined : flavors[first];
     if (source) [runtime, reason] = [implied[first], `the command of ${source.file}`];
-    else if ([...fileNames].some((name) => /^requirements.*\.txt$/.test(name))) [runtime, reason] = ['python', 'requirements.txt'];
+    else if ([...fileNames].some((name) => /^requirements.*\.txt$/.test(name)))
+      [runtime, reason] = ['python', 'requirements.txt'];
     // Go code without go.mod (from before modules): a Go folder all the same, refused when rendered, with the fix.
     else if ([...fileNames].some((name) => name.endsWith('.go'))) [runtime, reason] = ['go', '.go files'];
   }
   if (runtime === undefined) {
     return {
       runtime,
-      errors: [createProblem('DEF_UNKNOWN_RUNTIME', { file: folderPath }, `no Dockerfile, go.mod, package.json, requirements*.txt, nor a .py or .js command in ${folderPath}`)],
+      errors: [
+        createProblem(
+          'DEF_UNKNOWN_RUNTIME',
+          { file: folderPath },
+          `no Dockerfile, go.mod, package.json, requirements*.txt, nor a .py or .js command in ${folderPath}`,
+        ),
+      ],
     };
   }
   const errors = flavors.flatMap((flavor, index) => {
     const own = implied[index];
     if (own === undefined || own === runtime) return [];
     const place = { file: flavor.file, pointer: '/command', locations: flavor.locations };
-    return [createProblem('DEF_MIXED_RUNTIME', place, `\`${flavor.command}\` needs ${own}, but the folder is ${runtime} (from ${reason})`)];
+    return [
+      createProblem(
+        'DEF_MIXED_RUNTIME',
+        place,
+        `\`${flavor.command}\` needs ${own}, but the folder is ${runtime} (from ${reason})`,
+      ),
+    ];
   });
   return { runtime, errors };
 }

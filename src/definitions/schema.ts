@@ -64,8 +64,10 @@ type RequiredKeys<T> = { [K in DeclaredKeys<T>]-?: undefined extends T[K] ? neve
 type SchemaRequired = (typeof definitionSchema.required)[number];
 type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const requiredFieldsMatch: Exact<SchemaRequired, RequiredKeys<Definition>> = true;
-const declaredFieldsAreInSchema: Exact<Exclude<DeclaredKeys<Definition>, keyof typeof definitionSchema.properties>, never> =
-  true;
+const declaredFieldsAreInSchema: Exact<
+  Exclude<DeclaredKeys<Definition>, keyof typeof definitionSchema.properties>,
+  never
+> = true;
 void requiredFieldsMatch;
 void declaredFieldsAreInSchema;
 
@@ -94,12 +96,24 @@ function toProblem(error: ErrorObject, file: string, locations: JsonLocations): 
       // The field is absent: point at the object that should hold it.
       const at = locations.value(pointer);
       const place = { file, pointer: `${pointer}/${escapePointerToken(missing)}` };
-      return createProblem('DEF_REQUIRED_FIELD', at ? { ...place, line: at.line, column: at.column } : place, `\`${missing}\``);
+      return createProblem(
+        'DEF_REQUIRED_FIELD',
+        at ? { ...place, line: at.line, column: at.column } : place,
+        `\`${missing}\``,
+      );
     }
     case 'type':
-      return createProblem('DEF_TYPE', { file, pointer, locations }, `${field} must be ${article(String(params['type']))}, not ${describeJsonType(error.data)}`);
+      return createProblem(
+        'DEF_TYPE',
+        { file, pointer, locations },
+        `${field} must be ${article(String(params['type']))}, not ${describeJsonType(error.data)}`,
+      );
     case 'enum':
-      return createProblem('DEF_ENUM', { file, pointer, locations }, `${field} must be one of ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`);
+      return createProblem(
+        'DEF_ENUM',
+        { file, pointer, locations },
+        `${field} must be one of ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      );
     default:
       return createProblem('DEF_TYPE', { file, pointer, locations }, `${field} ${error.message ?? 'is invalid'}`);
   }
@@ -123,7 +137,12 @@ interface SchemaNode {
 }
 
 /** Walks the value along the schema and returns the pointer of every field the schema does not declare. */
-export function listUnknownFields(value: unknown, schema: SchemaNode = definitionSchema, pointer = '', found: string[] = []): string[] {
+export function listUnknownFields(
+  value: unknown,
+  schema: SchemaNode = definitionSchema,
+  pointer = '',
+  found: string[] = [],
+): string[] {
   if (typeof value !== 'object' || value === null) return found;
   if (Array.isArray(value)) {
     const items = schema.items;

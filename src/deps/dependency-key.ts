@@ -36,8 +36,22 @@ export function canonicalJson(value: unknown): string {
 export function dependencyKey(parts: DependencyKeyParts): string {
   const packages = parts.packages
     .map((item) => ({ name: item.name, version: item.version }))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
-  const platform = { os: parts.platform.os, architecture: parts.platform.architecture, variant: parts.platform.variant };
-  const canonical = canonicalJson({ format: layerFormat, runtime: parts.runtime, platform, baseDigest: parts.baseDigest, pythonVersion: parts.pythonVersion, pythonHome: parts.pythonHome, packages });
+    .sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : a.version < b.version ? -1 : a.version > b.version ? 1 : 0,
+    );
+  const platform = {
+    os: parts.platform.os,
+    architecture: parts.platform.architecture,
+    variant: parts.platform.variant,
+  };
+  const canonical = canonicalJson({
+    format: layerFormat,
+    runtime: parts.runtime,
+    platform,
+    baseDigest: parts.baseDigest,
+    pythonVersion: parts.pythonVersion,
+    pythonHome: parts.pythonHome,
+    packages,
+  });
   return `sha256:${createHash('sha256').update(canonical).digest('hex')}`;
 }

@@ -13,20 +13,28 @@ export { dependencyKey } from './dependency-key.js';
  * the host cannot decide it for that platform (the caller builds in a container), `none` when there is nothing.
  */
 export async function resolveDependencies(request: DependencyRequest): Promise<DependencyResolution> {
-  const resolution = request.runtime === 'python' ? await resolvePythonDependencies(request) : await resolveNodeDependencies(request);
+  const resolution =
+    request.runtime === 'python' ? await resolvePythonDependencies(request) : await resolveNodeDependencies(request);
   if (resolution.kind !== 'resolved') return resolution;
   const key = dependencyKey({
     runtime: request.runtime,
     platform: request.platform,
     baseDigest: request.baseDigest,
     ...(request.runtime === 'python' && request.pythonVersion ? { pythonVersion: request.pythonVersion } : {}),
-    ...(request.runtime === 'python' && request.pythonHome && request.pythonHome !== defaultPythonHome ? { pythonHome: request.pythonHome } : {}),
+    ...(request.runtime === 'python' && request.pythonHome && request.pythonHome !== defaultPythonHome
+      ? { pythonHome: request.pythonHome }
+      : {}),
     packages: resolution.packages,
   });
   return { kind: 'resolved', key, packages: resolution.packages };
 }
 
 /** The layer entries of a resolution: installed on the host for the target platform, nothing run, nothing emulated. */
-export async function installDependencies(request: DependencyRequest, resolution: Extract<DependencyResolution, { kind: 'resolved' }>): Promise<TarEntry[]> {
-  return request.runtime === 'python' ? installPythonDependencies(request, resolution.packages) : installNodeDependencies(request, resolution.packages);
+export async function installDependencies(
+  request: DependencyRequest,
+  resolution: Extract<DependencyResolution, { kind: 'resolved' }>,
+): Promise<TarEntry[]> {
+  return request.runtime === 'python'
+    ? installPythonDependencies(request, resolution.packages)
+    : installNodeDependencies(request, resolution.packages);
 }

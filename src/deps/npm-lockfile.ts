@@ -22,11 +22,12 @@ export function admits(list: string[] | undefined, value: string): boolean {
 }
 
 /** npm's name for the CPU of an OCI architecture. */
-export const npmCpu = (architecture: string): string => ({ amd64: 'x64', arm64: 'arm64', '386': 'ia32', arm: 'arm', ppc64le: 'ppc64', s390x: 's390x' })[architecture] ?? architecture;
+export const npmCpu = (architecture: string): string =>
+  ({ amd64: 'x64', arm64: 'arm64', '386': 'ia32', arm: 'arm', ppc64le: 'ppc64', s390x: 's390x' })[architecture] ??
+  architecture;
 
 export type LockfileReading =
-  | { kind: 'resolved'; packages: ResolvedPackage[]; files: string[] }
-  | { kind: 'engine'; reason: string };
+  { kind: 'resolved'; packages: ResolvedPackage[]; files: string[] } | { kind: 'engine'; reason: string };
 
 /**
  * The packages `npm ci --omit=dev --os <os> --cpu <cpu>` installs from a lockfile, in name order, and the local
@@ -35,7 +36,11 @@ export type LockfileReading =
  */
 export function readLockfile(text: string, target: { os: string; cpu: string }): LockfileReading {
   const lockfile = JSON.parse(text) as { lockfileVersion?: number; packages?: Record<string, LockfileEntry> };
-  if (!lockfile.packages || (lockfile.lockfileVersion ?? 1) < 2) return { kind: 'engine', reason: `package-lock.json version ${lockfile.lockfileVersion ?? 1} has no "packages" (npm 7 or later writes them)` };
+  if (!lockfile.packages || (lockfile.lockfileVersion ?? 1) < 2)
+    return {
+      kind: 'engine',
+      reason: `package-lock.json version ${lockfile.lockfileVersion ?? 1} has no "packages" (npm 7 or later writes them)`,
+    };
   const packages: ResolvedPackage[] = [];
   const files: string[] = [];
   for (const [location, entry] of Object.entries(lockfile.packages)) {
@@ -43,10 +48,16 @@ export function readLockfile(text: string, target: { os: string; cpu: string }):
     if (!admits(entry.os, target.os) || !admits(entry.cpu, target.cpu)) continue;
     const name = entry.name ?? location.slice(location.lastIndexOf('node_modules/') + 'node_modules/'.length);
     if (entry.link) return { kind: 'engine', reason: `${name} is a linked folder (${entry.resolved ?? location})` };
-    if (entry.hasInstallScript) return { kind: 'engine', reason: `${name}@${entry.version ?? '?'} has an install script` };
+    if (entry.hasInstallScript)
+      return { kind: 'engine', reason: `${name}@${entry.version ?? '?'} has an install script` };
     if (!entry.version) return { kind: 'engine', reason: `${location} has no version in package-lock.json` };
     if (entry.resolved?.startsWith('file:')) files.push(entry.resolved.slice('file:'.length));
-    packages.push({ name, version: entry.version, ...(entry.integrity ? { integrity: entry.integrity } : {}), ...(entry.resolved && !entry.resolved.startsWith('file:') ? { url: entry.resolved } : {}) });
+    packages.push({
+      name,
+      version: entry.version,
+      ...(entry.integrity ? { integrity: entry.integrity } : {}),
+      ...(entry.resolved && !entry.resolved.startsWith('file:') ? { url: entry.resolved } : {}),
+    });
   }
   return { kind: 'resolved', packages: packages.sort(byName), files };
 }

@@ -15,7 +15,9 @@ export function npmrcText(registry: string | undefined): string {
   const parsed = new URL(registry);
   const lines = [`registry=${stripCredentials(registry)}`];
   if (parsed.username || parsed.password) {
-    const auth = Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64');
+    const auth = Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString(
+      'base64',
+    );
     registerSecret(decodeURIComponent(parsed.password));
     registerSecret(auth);
     lines.push(`//${parsed.host}${parsed.pathname}:_auth=${auth}`);
@@ -27,17 +29,28 @@ export function npmrcText(registry: string | undefined): string {
  * Runs npm with its configuration in `configDirectory` alone: neither the user's nor the machine's `.npmrc` (their
  * registry, scripts or platform settings would change what a worker gets).
  */
-export async function runNpm(args: string[], options: { cwd: string; configDirectory: string; registry: string | undefined }): Promise<ToolResult> {
+export async function runNpm(
+  args: string[],
+  options: { cwd: string; configDirectory: string; registry: string | undefined },
+): Promise<ToolResult> {
   const userConfig = path.join(options.configDirectory, 'npmrc');
   const globalConfig = path.join(options.configDirectory, 'global-npmrc');
   await writeFile(userConfig, npmrcText(options.registry), { mode: 0o600 });
   await writeFile(globalConfig, '');
-  const env = { ...baseEnvironment(), NPM_CONFIG_USERCONFIG: userConfig, NPM_CONFIG_GLOBALCONFIG: globalConfig, NPM_CONFIG_UPDATE_NOTIFIER: 'false' };
+  const env = {
+    ...baseEnvironment(),
+    NPM_CONFIG_USERCONFIG: userConfig,
+    NPM_CONFIG_GLOBALCONFIG: globalConfig,
+    NPM_CONFIG_UPDATE_NOTIFIER: 'false',
+  };
   return runTool('npm', args, { cwd: options.cwd, env });
 }
 
 export function npmFailure(result: ToolResult, file: string): NeuronsError {
-  const lines = printable(`${result.stderr}\n${result.stdout}`).split('\n').map((line) => line.trimEnd()).filter(Boolean);
+  const lines = printable(`${result.stderr}\n${result.stdout}`)
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .filter(Boolean);
   return new NeuronsError({
     code: 'DEPS_NPM_FAILED',
     file,

@@ -23,7 +23,12 @@ export function stripCredentials(url: string): string {
 }
 
 /** The packages pip would install, sorted by name, and the dependency markers it evaluated on the way. */
-export function parsePipReport(text: string): { packages: ResolvedPackage[]; markers: string[]; direct: string[]; host: MarkerEnvironment } {
+export function parsePipReport(text: string): {
+  packages: ResolvedPackage[];
+  markers: string[];
+  direct: string[];
+  host: MarkerEnvironment;
+} {
   const report = JSON.parse(text) as PipReport;
   const packages: ResolvedPackage[] = [];
   const markers: string[] = [];
@@ -31,16 +36,24 @@ export function parsePipReport(text: string): { packages: ResolvedPackage[]; mar
   for (const item of report.install ?? []) {
     const name = item.metadata?.name;
     const version = item.metadata?.version;
-    if (!name || !version) throw new Error(`pip report entry without a name or version: ${JSON.stringify(item.metadata ?? {})}`);
+    if (!name || !version)
+      throw new Error(`pip report entry without a name or version: ${JSON.stringify(item.metadata ?? {})}`);
     const archive = item.download_info?.archive_info;
-    const sha256 = archive?.hashes?.['sha256'] ?? (archive?.hash?.startsWith('sha256=') ? archive.hash.slice('sha256='.length) : undefined);
+    const sha256 =
+      archive?.hashes?.['sha256'] ??
+      (archive?.hash?.startsWith('sha256=') ? archive.hash.slice('sha256='.length) : undefined);
     const url = item.download_info?.url;
     if (item.is_direct) direct.push(name);
     packages.push({ name, version, ...(sha256 ? { sha256 } : {}), ...(url ? { url: stripCredentials(url) } : {}) });
-    for (const requirement of item.metadata?.requires_dist ?? []) if (requirement.includes(';')) markers.push(`${name}: ${requirement}`);
+    for (const requirement of item.metadata?.requires_dist ?? [])
+      if (requirement.includes(';')) markers.push(`${name}: ${requirement}`);
   }
   const environment = report.environment ?? {};
-  const host = { machine: environment.platform_machine ?? '', pythonVersion: environment.python_version ?? '', os: environment.sys_platform ?? '' };
+  const host = {
+    machine: environment.platform_machine ?? '',
+    pythonVersion: environment.python_version ?? '',
+    os: environment.sys_platform ?? '',
+  };
   return { packages: packages.sort(byName), markers, direct, host };
 }
 
@@ -55,7 +68,11 @@ export interface MarkerEnvironment {
  * `--python-version`: a marker on a variable whose value differs between the host and the target would choose the
  * host's packages. Returns the first such marker, so the caller leaves the resolution to the engine.
  */
-export function markerDifferingFromTarget(markers: string[], host: MarkerEnvironment, target: MarkerEnvironment): string | undefined {
+export function markerDifferingFromTarget(
+  markers: string[],
+  host: MarkerEnvironment,
+  target: MarkerEnvironment,
+): string | undefined {
   const differing = ['platform_release', 'platform_version', 'python_full_version', 'implementation_version'];
   if (host.machine !== target.machine) differing.push('platform_machine');
   if (host.pythonVersion !== target.pythonVersion) differing.push('python_version');

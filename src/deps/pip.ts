@@ -53,7 +53,10 @@ let interpreter: Promise<string> | undefined;
  * and two installs at once then fail on its lock ("cannot rehash: shims isn't writable", seen under load).
  */
 function hostInterpreter(): Promise<string> {
-  interpreter ??= runTool('python3', ['-c', 'import sys; print(sys.executable)'], { cwd: '/', env: baseEnvironment() }).then((result) => {
+  interpreter ??= runTool('python3', ['-c', 'import sys; print(sys.executable)'], {
+    cwd: '/',
+    env: baseEnvironment(),
+  }).then((result) => {
     const executable = result.stdout.trim();
     return result.status === 0 && executable.startsWith('/') ? executable : 'python3';
   });
@@ -61,8 +64,14 @@ function hostInterpreter(): Promise<string> {
 }
 
 /** Runs the host's `python3 -m pip`. */
-export async function runPip(args: string[], options: { cwd: string; index: PackageIndexSettings | undefined }): Promise<ToolResult> {
-  return runTool(await hostInterpreter(), ['-m', 'pip', ...args], { cwd: options.cwd, env: pipEnvironment(options.index) });
+export async function runPip(
+  args: string[],
+  options: { cwd: string; index: PackageIndexSettings | undefined },
+): Promise<ToolResult> {
+  return runTool(await hostInterpreter(), ['-m', 'pip', ...args], {
+    cwd: options.cwd,
+    env: pipEnvironment(options.index),
+  });
 }
 
 /** The requirement pip found no distribution for, when that is why it failed. */
@@ -72,7 +81,10 @@ export function missingDistribution(stderr: string): string | undefined {
 
 /** A pip failure as the user sees it: its last lines, secrets masked. */
 export function pipFailure(result: ToolResult, what: string, file: string): NeuronsError {
-  const lines = printable(`${result.stderr}\n${result.stdout}`).split('\n').map((line) => line.trimEnd()).filter(Boolean);
+  const lines = printable(`${result.stderr}\n${result.stdout}`)
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .filter(Boolean);
   return new NeuronsError({
     code: 'DEPS_PIP_FAILED',
     file,
@@ -88,8 +100,13 @@ let hostPaths: Promise<string[]> | undefined;
  * naming it would carry a path of this machine. System places (/usr) are what the image has too.
  */
 export function hostPythonPaths(): Promise<string[]> {
-  hostPaths ??= runTool('python3', ['-c', 'import sys; print(sys.prefix); print(sys.base_prefix)'], { cwd: '/', env: baseEnvironment() }).then((result) =>
-    [...new Set(result.stdout.split('\n').map((line) => line.trim()))].filter((line) => line.length > 1 && !/^\/usr(\/|$)/.test(line)),
+  hostPaths ??= runTool('python3', ['-c', 'import sys; print(sys.prefix); print(sys.base_prefix)'], {
+    cwd: '/',
+    env: baseEnvironment(),
+  }).then((result) =>
+    [...new Set(result.stdout.split('\n').map((line) => line.trim()))].filter(
+      (line) => line.length > 1 && !/^\/usr(\/|$)/.test(line),
+    ),
   );
   return hostPaths;
 }

@@ -1,7 +1,13 @@
 import type { Platform } from '../oci/platform.js';
 
 /** The machine names wheels use for the architectures images are built for (`uname -m` inside the image). */
-const machines: Record<string, string> = { amd64: 'x86_64', arm64: 'aarch64', '386': 'i686', ppc64le: 'ppc64le', s390x: 's390x' };
+const machines: Record<string, string> = {
+  amd64: 'x86_64',
+  arm64: 'aarch64',
+  '386': 'i686',
+  ppc64le: 'ppc64le',
+  s390x: 's390x',
+};
 
 /** `aarch64` for linux/arm64; undefined for a platform wheels are not chosen for here (the engine builds those). */
 export function wheelMachine(platform: Platform): string | undefined {
@@ -27,7 +33,13 @@ export function platformTags(machine: string, glibc = defaultGlibc): string[] {
   const tags: string[] = [];
   for (let n = minor; n >= 17; n -= 1) tags.push(`manylinux_2_${n}_${machine}`);
   tags.push(`manylinux2014_${machine}`);
-  if (machine === 'x86_64' || machine === 'i686') tags.push(`manylinux_2_12_${machine}`, `manylinux2010_${machine}`, `manylinux_2_5_${machine}`, `manylinux1_${machine}`);
+  if (machine === 'x86_64' || machine === 'i686')
+    tags.push(
+      `manylinux_2_12_${machine}`,
+      `manylinux2010_${machine}`,
+      `manylinux_2_5_${machine}`,
+      `manylinux1_${machine}`,
+    );
   tags.push(`linux_${machine}`);
   return tags;
 }
@@ -38,9 +50,12 @@ export function targetArguments(machine: string, pythonVersion: string): string[
   return [
     '--only-binary=:all:',
     ...platformTags(machine).flatMap((tag) => ['--platform', tag]),
-    '--python-version', pythonVersion,
-    '--implementation', 'cp',
-    '--abi', `cp${compact}`,
+    '--python-version',
+    pythonVersion,
+    '--implementation',
+    'cp',
+    '--abi',
+    `cp${compact}`,
   ];
 }
 
@@ -55,7 +70,9 @@ export interface BaseImageConfig {
  */
 export function pythonVersionOf(baseConfig: BaseImageConfig): string | undefined {
   const label = baseConfig.config?.Labels?.['io.neurons.python-version'];
-  const variable = baseConfig.config?.Env?.find((entry) => entry.startsWith('PYTHON_VERSION='))?.slice('PYTHON_VERSION='.length);
+  const variable = baseConfig.config?.Env?.find((entry) => entry.startsWith('PYTHON_VERSION='))?.slice(
+    'PYTHON_VERSION='.length,
+  );
   const match = /^(\d+)\.(\d+)(?:\.|$|[a-z])/.exec((label ?? variable ?? '').trim());
   return match ? `${match[1]}.${match[2]}` : undefined;
 }

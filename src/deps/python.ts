@@ -17,7 +17,8 @@ import { venvEntries } from './venv-layout.js';
 function pythonTarget(request: DependencyRequest): { machine: string; pythonVersion: string } | { reason: string } {
   const machine = wheelMachine(request.platform);
   if (!machine) return { reason: `no wheel platform tags known for ${formatPlatform(request.platform)}` };
-  if (!request.pythonVersion || !/^\d+\.\d+$/.test(request.pythonVersion)) return { reason: 'the base image does not say its Python version' };
+  if (!request.pythonVersion || !/^\d+\.\d+$/.test(request.pythonVersion))
+    return { reason: 'the base image does not say its Python version' };
   return { machine, pythonVersion: request.pythonVersion };
 }
 
@@ -39,7 +40,15 @@ export async function resolvePythonDependencies(request: DependencyRequest): Pro
   if (!request.requirements) return { kind: 'none' };
   const requirementsFile = path.join(request.folder, request.requirements);
   const requirementsText = await readFile(requirementsFile, 'utf8').catch((error: unknown) => {
-    throw new NeuronsError({ code: 'DEPS_REQUIREMENTS_UNREADABLE', file: `${request.file}/${request.requirements ?? ''}`, message: `the requirements file cannot be read: ${(error as Error).message}`, hint: 'check the requirements file the worker names' }, { cause: error });
+    throw new NeuronsError(
+      {
+        code: 'DEPS_REQUIREMENTS_UNREADABLE',
+        file: `${request.file}/${request.requirements ?? ''}`,
+        message: `the requirements file cannot be read: ${(error as Error).message}`,
+        hint: 'check the requirements file the worker names',
+      },
+      { cause: error },
+    );
   });
   if (!requirementsText.split('\n').some((line) => line.replace(/#.*/, '').trim() !== '')) return { kind: 'none' };
   const target = pythonTarget(request);
@@ -48,19 +57,47 @@ export async function resolvePythonDependencies(request: DependencyRequest): Pro
   if (option) return { kind: 'engine', reason: `${request.requirements} sets where packages come from (${option})` };
   return withTemporary(async (directory) => {
     const reportFile = path.join(directory, 'report.json');
-    const args = ['install', '--dry-run', '--ignore-installed', '--quiet', '--report', reportFile, ...targetArguments(target.machine, target.pythonVersion), '--target', path.join(directory, 'target'), '-r', requirementsFile];
+    const args = [
+      'install',
+      '--dry-run',
+      '--ignore-installed',
+      '--quiet',
+      '--report',
+      reportFile,
+      ...targetArguments(target.machine, target.pythonVersion),
+      '--target',
+      path.join(directory, 'target'),
+      '-r',
+      requirementsFile,
+    ];
     const result = await runPip(args, { cwd: request.folder, index: request.index });
     if (result.status !== 0) {
       const missing = missingDistribution(result.stderr);
       if (missing) await assertIndexAnswers(request.index, missing, request.file);
-      if (missing) return { kind: 'engine', reason: `No matching wheel for ${missing} on ${formatPlatform(request.platform)} (CPython ${target.pythonVersion}): only a source distribution, or no build for this platform` };
+      if (missing)
+        return {
+          kind: 'engine',
+          reason: `No matching wheel for ${missing} on ${formatPlatform(request.platform)} (CPython ${target.pythonVersion}): only a source distribution, or no build for this platform`,
+        };
       throw pipFailure(result, `resolve ${request.requirements}`, request.file);
     }
     const report = parsePipReport(await readFile(reportFile, 'utf8'));
     const targetEnvironment = { machine: target.machine, pythonVersion: target.pythonVersion, os: 'linux' };
-    if (report.direct.length > 0) return { kind: 'engine', reason: `${report.direct.join(', ')}: a requirement by URL or path, not from the index` };
-    const marker = markerDifferingFromTarget([...requirementMarkers(requirementsText), ...report.markers], report.host, targetEnvironment);
-    if (marker) return { kind: 'engine', reason: `the environment marker in "${marker}" would be evaluated for this machine, not for ${formatPlatform(request.platform)}` };
+    if (report.direct.length > 0)
+      return {
+        kind: 'engine',
+        reason: `${report.direct.join(', ')}: a requirement by URL or path, not from the index`,
+      };
+    const marker = markerDifferingFromTarget(
+      [...requirementMarkers(requirementsText), ...report.markers],
+      report.host,
+      targetEnvironment,
+    );
+    if (marker)
+      return {
+        kind: 'engine',
+        reason: `the environment marker in "${marker}" would be evaluated for this machine, not for ${formatPlatform(request.platform)}`,
+      };
     return report.packages.length === 0 ? { kind: 'none' } : { kind: 'resolved', packages: report.packages };
   });
 }
@@ -68,25 +105,51 @@ export async function resolvePythonDependencies(request: DependencyRequest): Pro
 /** `name==version`, with the wheel's hash when every package has one (pip then checks each file against it). */
 export function pinnedRequirements(packages: ResolvedPackage[]): string {
   const hashed = packages.every((item) => item.sha256);
-  return packages.map((item) => `${item.name}==${item.version}${hashed ? ` --hash=sha256:${item.sha256 ?? ''}` : ''}\n`).join('');
+  return packages
+    .map((item) => `${item.name}==${item.version}${hashed ? ` --hash=sha256:${item.sha256 ?? ''}` : ''}\n`)
+    .join('');
 }
 
 /**
  * Installs exactly the resolved packages for the target into a temporary folder and returns them as a layer: a
  * virtualenv at /opt/venv, as the Python template builds it. Nothing of the host (paths, index credentials) stays in it.
  */
-export async function installPythonDependencies(request: DependencyRequest, packages: ResolvedPackage[]): Promise<TarEntry[]> {
+export async function installPythonDependencies(
+  request: DependencyRequest,
+  packages: ResolvedPackage[],
+): Promise<TarEntry[]> {
   const target = pythonTarget(request);
-  if ('reason' in target) throw new NeuronsError({ code: 'DEPS_NOT_RESOLVED', file: request.file, message: `cannot install on the host: ${target.reason}`, hint: 'install only what resolvePythonDependencies resolved' });
+  if ('reason' in target)
+    throw new NeuronsError({
+      code: 'DEPS_NOT_RESOLVED',
+      file: request.file,
+      message: `cannot install on the host: ${target.reason}`,
+      hint: 'install only what resolvePythonDependencies resolved',
+    });
   return withTemporary(async (directory) => {
     const lockFile = path.join(directory, 'requirements.lock');
     await writeFile(lockFile, pinnedRequirements(packages));
     const installed = path.join(directory, 'target');
-    const args = ['install', '--quiet', '--no-deps', '--no-compile', '--no-warn-script-location', ...targetArguments(target.machine, target.pythonVersion), '--target', installed, '-r', lockFile];
+    const args = [
+      'install',
+      '--quiet',
+      '--no-deps',
+      '--no-compile',
+      '--no-warn-script-location',
+      ...targetArguments(target.machine, target.pythonVersion),
+      '--target',
+      installed,
+      '-r',
+      lockFile,
+    ];
     const result = await runPip(args, { cwd: directory, index: request.index });
     if (result.status !== 0) throw pipFailure(result, 'install the resolved packages', request.file);
     const entries = venvEntries(await readTree(installed), target.pythonVersion, request.pythonHome);
-    assertNoLeak(entries, { secrets: indexSecrets(request.index), paths: [directory, ...(await hostPythonPaths())] }, request.file);
+    assertNoLeak(
+      entries,
+      { secrets: indexSecrets(request.index), paths: [directory, ...(await hostPythonPaths())] },
+      request.file,
+    );
     return entries;
   });
 }

@@ -34,13 +34,32 @@ export interface ResolutionCache {
 }
 
 /** The key of a resolution: what pip was asked (the requirements' bytes, the target, the indexes without credentials). */
-export function resolutionKey(parts: { requirements: Buffer; platform: string; pythonVersion: string | undefined; indexUrls: string[] }): string {
-  return sha256(canonicalJson({ format: 1, requirements: sha256(parts.requirements), platform: parts.platform, pythonVersion: parts.pythonVersion, indexes: parts.indexUrls.map(stripCredentials) }));
+export function resolutionKey(parts: {
+  requirements: Buffer;
+  platform: string;
+  pythonVersion: string | undefined;
+  indexUrls: string[];
+}): string {
+  return sha256(
+    canonicalJson({
+      format: 1,
+      requirements: sha256(parts.requirements),
+      platform: parts.platform,
+      pythonVersion: parts.pythonVersion,
+      indexes: parts.indexUrls.map(stripCredentials),
+    }),
+  );
 }
 
-async function pageDigests(cache: ResolutionCache, indexUrls: string[], packages: ResolvedPackage[]): Promise<Record<string, string>> {
+async function pageDigests(
+  cache: ResolutionCache,
+  indexUrls: string[],
+  packages: ResolvedPackage[],
+): Promise<Record<string, string>> {
   const urls = packages.flatMap((item) => projectPages(indexUrls, item.name));
-  const digests = await Promise.all(urls.map(async (url) => [url, sha256((await cache.fetchPage(url)) ?? '')] as const));
+  const digests = await Promise.all(
+    urls.map(async (url) => [url, sha256((await cache.fetchPage(url)) ?? '')] as const),
+  );
   return Object.fromEntries(digests);
 }
 
@@ -54,11 +73,20 @@ export async function recall(cache: ResolutionCache, key: string): Promise<Resol
   }
   if (remembered.format !== 1 || !Array.isArray(remembered.packages)) return undefined;
   // A page that cannot be read now (the index unreachable, its CA not trusted) confirms nothing: pip answers again.
-  const checks = await Promise.all(Object.entries(remembered.pages).map(async ([url, digest]) => sha256((await cache.fetchPage(url).catch(() => 'unreadable')) ?? '') === digest));
+  const checks = await Promise.all(
+    Object.entries(remembered.pages).map(
+      async ([url, digest]) => sha256((await cache.fetchPage(url).catch(() => 'unreadable')) ?? '') === digest,
+    ),
+  );
   return checks.every(Boolean) ? remembered.packages : undefined;
 }
 
-export async function remember(cache: ResolutionCache, key: string, indexUrls: string[], packages: ResolvedPackage[]): Promise<void> {
+export async function remember(
+  cache: ResolutionCache,
+  key: string,
+  indexUrls: string[],
+  packages: ResolvedPackage[],
+): Promise<void> {
   const remembered: Remembered = { format: 1, packages, pages: await pageDigests(cache, indexUrls, packages) };
   await mkdir(cache.directory, { recursive: true });
   await writeFileAtomic(path.join(cache.directory, `${key}.json`), `${JSON.stringify(remembered)}\n`);

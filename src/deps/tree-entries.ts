@@ -14,9 +14,12 @@ export async function readTree(root: string, relative = ''): Promise<TarEntry[]>
     const child = relative ? `${relative}/${name}` : name;
     const full = path.join(root, child);
     const stats = await lstat(full);
-    if (stats.isSymbolicLink()) entries.push({ name: child, type: 'symlink', mode: 0o777, linkTarget: await readlink(full) });
-    else if (stats.isDirectory()) entries.push({ name: child, type: 'directory', mode: 0o755 }, ...(await readTree(root, child)));
-    else if (stats.isFile()) entries.push({ name: child, type: 'file', mode: stats.mode & 0o100 ? 0o755 : 0o644, data: await readFile(full) });
+    if (stats.isSymbolicLink())
+      entries.push({ name: child, type: 'symlink', mode: 0o777, linkTarget: await readlink(full) });
+    else if (stats.isDirectory())
+      entries.push({ name: child, type: 'directory', mode: 0o755 }, ...(await readTree(root, child)));
+    else if (stats.isFile())
+      entries.push({ name: child, type: 'file', mode: stats.mode & 0o100 ? 0o755 : 0o644, data: await readFile(full) });
   }
   return entries;
 }

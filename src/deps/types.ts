@@ -50,6 +50,8 @@ export type DependencyResolution =
   | { kind: 'none' };
 
 /** What a runtime's resolver gives: packages, or why the engine must do it. */
-export type RuntimeResolution = { kind: 'resolved'; packages: ResolvedPackage[] } | { kind: 'engine'; reason: string } | { kind: 'none' };
+export type RuntimeResolution =
+  { kind: 'resolved'; packages: ResolvedPackage[] } | { kind: 'engine'; reason: string } | { kind: 'none' };
 
-export const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+export const byName = (a: { name: string }, b: { name: string }): number =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : 0;

@@ -17,7 +17,12 @@ export function rewriteShebang(data: Buffer): Buffer | undefined {
   const lines = text.split('\n');
   let skip = 0;
   if (/^#!.*python[\d.]*\s*$/.test(lines[0] ?? '')) skip = 1;
-  else if (lines[0]?.trim() === '#!/bin/sh' && /^'''exec' .*python/.test(lines[1] ?? '') && lines[2]?.trim() === "' '''") skip = 3;
+  else if (
+    lines[0]?.trim() === '#!/bin/sh' &&
+    /^'''exec' .*python/.test(lines[1] ?? '') &&
+    lines[2]?.trim() === "' '''"
+  )
+    skip = 3;
   if (skip === 0) return undefined;
   return Buffer.concat([Buffer.from(`#!${venvPython}\n`), Buffer.from(lines.slice(skip).join('\n'), 'latin1')]);
 }
@@ -77,10 +82,17 @@ export function venvEntries(files: TarEntry[], pythonVersion: string, pythonHome
     placed.push(entry);
   }
   const entries = placed.map((entry) =>
-    /\.dist-info\/RECORD$/.test(entry.name) && entry.data ? { ...entry, data: Buffer.from(rewriteRecord(entry.data.toString('utf8'), scripts)) } : entry,
+    /\.dist-info\/RECORD$/.test(entry.name) && entry.data
+      ? { ...entry, data: Buffer.from(rewriteRecord(entry.data.toString('utf8'), scripts)) }
+      : entry,
   );
   entries.push(
-    { name: `${venvRoot}/pyvenv.cfg`, type: 'file', mode: 0o644, data: Buffer.from(`home = ${pythonHome}\ninclude-system-site-packages = false\nversion = ${pythonVersion}\n`) },
+    {
+      name: `${venvRoot}/pyvenv.cfg`,
+      type: 'file',
+      mode: 0o644,
+      data: Buffer.from(`home = ${pythonHome}\ninclude-system-site-packages = false\nversion = ${pythonVersion}\n`),
+    },
     { name: `${venvRoot}/bin/python3`, type: 'symlink', mode: 0o777, linkTarget: `${pythonHome}/python3` },
     { name: `${venvRoot}/bin/python`, type: 'symlink', mode: 0o777, linkTarget: 'python3' },
     { name: `${venvRoot}/bin/python${pythonVersion}`, type: 'symlink', mode: 0o777, linkTarget: 'python3' },

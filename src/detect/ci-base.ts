@@ -35,7 +35,9 @@ function baseFromDrone(env: NodeJS.ProcessEnv): CiBase {
     return { kind: 'branch', base: undefined, branch: target, ref: `origin/${target}`, source: `drone-pr:${target}` };
   }
   const before = env['DRONE_COMMIT_BEFORE'];
-  return before ? { kind: 'commit', base: before, source: 'drone-push' } : { kind: 'none', base: undefined, source: 'drone:no-before' };
+  return before
+    ? { kind: 'commit', base: before, source: 'drone-push' }
+    : { kind: 'none', base: undefined, source: 'drone:no-before' };
 }
 
 function baseFromGitHub(env: NodeJS.ProcessEnv, readEventFile: ReadEventFile): CiBase {
@@ -50,7 +52,9 @@ function baseFromGitHub(env: NodeJS.ProcessEnv, readEventFile: ReadEventFile): C
     return { kind: 'none', base: undefined, source: `github-${eventName}:unreadable-event-file` };
   }
   const base = pickEventBase(eventName, event);
-  return base ? { kind: 'commit', base, source: `github-${eventName}` } : { kind: 'none', base: undefined, source: `github-${eventName}:no-base` };
+  return base
+    ? { kind: 'commit', base, source: `github-${eventName}` }
+    : { kind: 'none', base: undefined, source: `github-${eventName}:no-base` };
 }
 
 /**

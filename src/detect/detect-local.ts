@@ -9,7 +9,13 @@ import type { Detection } from './detect.js';
  * Detection of a local run (`--local`): every flavor's build inputs compared with the labels of the image its exact
  * tag names in the engine's image store. No git, no registry: the engine holds the truth of what was built.
  */
-export async function detectLocal(options: { repo: string; units: BuildUnit[]; settings: BuildSettings; inspect: EngineInspect; force: boolean }): Promise<Detection> {
+export async function detectLocal(options: {
+  repo: string;
+  units: BuildUnit[];
+  settings: BuildSettings;
+  inspect: EngineInspect;
+  force: boolean;
+}): Promise<Detection> {
   const decisions = new Map<string, FlavorDecision>();
   const prepared = new Map<string, PreparedFolderBuild>();
   const limit = createLimiter(8);
@@ -33,7 +39,23 @@ export async function detectLocal(options: { repo: string; units: BuildUnit[]; s
     unchanged += unit.flavors.length - flavors.length;
     if (flavors.length === 0) continue;
     const reasons = new Set(flavors.flatMap(({ flavor }) => decisions.get(flavor.id)?.reasons ?? []));
-    rebuild.push({ kind: unit.worker.kind, directory: unit.worker.directory, path: unit.worker.path, flavors: flavors.map(({ flavor }) => flavor.definition.name), reasons: [...reasons], refused: [] });
+    rebuild.push({
+      kind: unit.worker.kind,
+      directory: unit.worker.directory,
+      path: unit.worker.path,
+      flavors: flavors.map(({ flavor }) => flavor.definition.name),
+      reasons: [...reasons],
+      refused: [],
+    });
   }
-  return { mode: 'digest', source: { kind: 'none', note: '--local: build inputs compared with the images in the engine' }, rebuild, removed: [], unchanged, decisions, digestChecks, prepared };
+  return {
+    mode: 'digest',
+    source: { kind: 'none', note: '--local: build inputs compared with the images in the engine' },
+    rebuild,
+    removed: [],
+    unchanged,
+    decisions,
+    digestChecks,
+    prepared,
+  };
 }

@@ -56,11 +56,18 @@ export interface Detection {
   prepared: Map<string, PreparedFolderBuild>;
 }
 
-async function changedFiles(options: DetectOptions): Promise<{ files: ChangedFile[]; source: Detection['source'] } | { files: undefined; source: Detection['source'] }> {
+async function changedFiles(
+  options: DetectOptions,
+): Promise<{ files: ChangedFile[]; source: Detection['source'] } | { files: undefined; source: Detection['source'] }> {
   if (options.pullRequest !== undefined) {
     const githubFetch = trustedFetch(options.config.trust.caPems, options.env);
     const [owner, name] = (options.env['GITHUB_REPOSITORY'] ?? '').split('/');
-    if (!owner || !name) throw new UsageError({ code: 'DETECT_PR_REPOSITORY', message: '--pr needs GITHUB_REPOSITORY=owner/name', hint: 'set GITHUB_REPOSITORY (GitHub Actions sets it)' });
+    if (!owner || !name)
+      throw new UsageError({
+        code: 'DETECT_PR_REPOSITORY',
+        message: '--pr needs GITHUB_REPOSITORY=owner/name',
+        hint: 'set GITHUB_REPOSITORY (GitHub Actions sets it)',
+      });
     const changes = await listPullRequestChanges({
       owner,
       repo: name,
@@ -69,11 +76,24 @@ async function changedFiles(options: DetectOptions): Promise<{ files: ChangedFil
       ...(options.env['GITHUB_API_URL'] ? { baseUrl: options.env['GITHUB_API_URL'] } : {}),
       ...(githubFetch ? { fetch: githubFetch } : {}),
     });
-    if (!changes.capped) return { files: changes.files, source: { kind: 'pull-request', base: changes.baseSha, head: changes.headSha } };
+    if (!changes.capped)
+      return { files: changes.files, source: { kind: 'pull-request', base: changes.baseSha, head: changes.headSha } };
     // At the API's cap the list is incomplete: the pull request's own commits are compared with git instead.
     const fromGit = await listGitChanges(options.repo, changes.baseSha, options.head);
-    if (fromGit.usable) return { files: fromGit.files, source: { kind: 'git', base: fromGit.base, head: fromGit.head, note: 'the pull request lists more files than the GitHub API returns: compared with git' } };
-    return { files: undefined, source: { kind: 'none', note: `pull request capped and git unusable (${fromGit.reason}: ${fromGit.detail})` } };
+    if (fromGit.usable)
+      return {
+        files: fromGit.files,
+        source: {
+          kind: 'git',
+          base: fromGit.base,
+          head: fromGit.head,
+          note: 'the pull request lists more files than the GitHub API returns: compared with git',
+        },
+      };
+    return {
+      files: undefined,
+      source: { kind: 'none', note: `pull request capped and git unusable (${fromGit.reason}: ${fromGit.detail})` },
+    };
   }
   let base = options.base;
   let note: string | undefined;
@@ -84,13 +104,25 @@ async function changedFiles(options: DetectOptions): Promise<{ files: ChangedFil
     note = `base from ${ci.source}`;
   }
   const changes = await listGitChanges(options.repo, base, options.head);
-  if (!changes.usable) return { files: undefined, source: { kind: 'none', note: `git cannot tell (${changes.reason}: ${changes.detail}): build inputs decide for every worker` } };
-  return { files: changes.files, source: { kind: 'git', base: changes.base, head: changes.head, ...(note ? { note } : {}) } };
+  if (!changes.usable)
+    return {
+      files: undefined,
+      source: {
+        kind: 'none',
+        note: `git cannot tell (${changes.reason}: ${changes.detail}): build inputs decide for every worker`,
+      },
+    };
+  return {
+    files: changes.files,
+    source: { kind: 'git', base: changes.base, head: changes.head, ...(note ? { note } : {}) },
+  };
 }
 
 /** The template a worker renders with: workers sharing one share base image, template and settings. */
 function groupOf(config: Config, worker: WorkerFolder): string {
-  return config.workers[worker.path]?.template ?? config.workers[worker.directory]?.template ?? worker.runtime ?? 'unknown';
+  return (
+    config.workers[worker.path]?.template ?? config.workers[worker.directory]?.template ?? worker.runtime ?? 'unknown'
+  );
 }
 
 /**
@@ -103,7 +135,16 @@ function groupOf(config: Config, worker: WorkerFolder): string {
 export async function detectChanges(options: DetectOptions): Promise<Detection> {
   const { discovery, config } = options;
   const plan = buildPlan(options.repo, discovery, config, options.only);
-  const detection: Detection = { mode: options.mode, source: { kind: 'none' }, rebuild: [], removed: [], unchanged: 0, decisions: new Map(), digestChecks: 0, prepared: new Map() };
+  const detection: Detection = {
+    mode: options.mode,
+    source: { kind: 'none' },
+    rebuild: [],
+    removed: [],
+    unchanged: 0,
+    decisions: new Map(),
+    digestChecks: 0,
+    prepared: new Map(),
+  };
   const limit = createLimiter(8);
   const check = async (units: BuildUnit[]): Promise<void> => {
     await Promise.all(
@@ -114,7 +155,13 @@ export async function detectChanges(options: DetectOptions): Promise<Detection> 
           await Promise.all(
             prepared.flavors.map(async ({ flavor, targets, inputs }) => {
               detection.digestChecks += 1;
-              detection.decisions.set(flavor.id, await decideFlavor(flavor, targets, inputs, options.clients, { channel: config.channel, force: options.force }));
+              detection.decisions.set(
+                flavor.id,
+                await decideFlavor(flavor, targets, inputs, options.clients, {
+                  channel: config.channel,
+                  force: options.force,
+                }),
+              );
             }),
           );
         }),
@@ -123,13 +170,18 @@ export async function detectChanges(options: DetectOptions): Promise<Detection> 
   };
   /** Tokens for every repository about to be read, a request per batch of them rather than one per repository. */
   const authorize = async (units: BuildUnit[]): Promise<void> => {
-    const byRegistry = new Map<string, { registry: BuildUnit['flavors'][number]['targets'][number]['registry']; paths: string[] }>();
+    const byRegistry = new Map<
+      string,
+      { registry: BuildUnit['flavors'][number]['targets'][number]['registry']; paths: string[] }
+    >();
     for (const target of units.flatMap((unit) => unit.flavors.flatMap((item) => item.targets))) {
       const entry = byRegistry.get(target.registry.host) ?? { registry: target.registry, paths: [] };
       entry.paths.push(target.path);
       byRegistry.set(target.registry.host, entry);
     }
-    await Promise.all([...byRegistry.values()].map(({ registry, paths }) => options.clients.for(registry).authorize(paths)));
+    await Promise.all(
+      [...byRegistry.values()].map(({ registry, paths }) => options.clients.for(registry).authorize(paths)),
+    );
   };
   const checkAll = async (units: BuildUnit[]): Promise<void> => {
     await authorize(units);
@@ -144,28 +196,42 @@ export async function detectChanges(options: DetectOptions): Promise<Detection> 
       const mapped = mapChangesToWorkers(found.files, discovery, config, options.repo);
       detection.removed = mapped.removed;
       candidates = new Set(mapped.changed.keys());
-      for (const change of mapped.changed.values()) for (const [id, reasons] of change.flavors) gitReasons.set(id, new Set(reasons));
+      for (const change of mapped.changed.values())
+        for (const [id, reasons] of change.flavors) gitReasons.set(id, new Set(reasons));
     } else if (options.mode === 'git') {
       candidates = new Set(plan.units.map((unit) => unit.worker.path));
-      for (const unit of plan.units) for (const { flavor } of unit.flavors) gitReasons.set(flavor.id, new Set(['forced']));
+      for (const unit of plan.units)
+        for (const { flavor } of unit.flavors) gitReasons.set(flavor.id, new Set(['forced']));
     }
   }
   if (options.mode === 'git' && candidates) {
     for (const unit of plan.units) {
       const flavors = unit.flavors.filter(({ flavor }) => gitReasons.has(flavor.id));
-      for (const { flavor } of flavors) detection.decisions.set(flavor.id, { action: 'build', reasons: [...(gitReasons.get(flavor.id) ?? [])] as FlavorDecision['reasons'], pushes: unit.flavors.find((item) => item.flavor.id === flavor.id)?.targets.map((target) => ({ target, tags: target.tags })) ?? [] });
+      for (const { flavor } of flavors)
+        detection.decisions.set(flavor.id, {
+          action: 'build',
+          reasons: [...(gitReasons.get(flavor.id) ?? [])] as FlavorDecision['reasons'],
+          pushes:
+            unit.flavors
+              .find((item) => item.flavor.id === flavor.id)
+              ?.targets.map((target) => ({ target, tags: target.tags })) ?? [],
+        });
     }
   } else if (candidates && options.mode === 'auto') {
     // Workers git names, checked by digest, and at the same time one sample per template for what git cannot see.
     const groups = new Map<string, BuildUnit[]>();
-    for (const unit of plan.units.filter((item) => !candidates?.has(item.worker.path))) groups.set(groupOf(config, unit.worker), [...(groups.get(groupOf(config, unit.worker)) ?? []), unit]);
+    for (const unit of plan.units.filter((item) => !candidates?.has(item.worker.path)))
+      groups.set(groupOf(config, unit.worker), [...(groups.get(groupOf(config, unit.worker)) ?? []), unit]);
     const samples = [...groups.values()].flatMap((units) => units.slice(0, 1));
     await checkAll([...plan.units.filter((unit) => candidates?.has(unit.worker.path)), ...samples]);
     const moved = (sample: BuildUnit | undefined): boolean =>
       sample !== undefined &&
       sample.flavors.some(({ flavor }) => {
         const decision = detection.decisions.get(flavor.id);
-        return decision?.action !== 'skip' && decision?.reasons.some((reason) => ['base-image', 'template', 'settings', 'new'].includes(reason));
+        return (
+          decision?.action !== 'skip' &&
+          decision?.reasons.some((reason) => ['base-image', 'template', 'settings', 'new'].includes(reason))
+        );
       });
     await checkAll([...groups.values()].filter((units) => moved(units[0])).flatMap((units) => units.slice(1)));
   } else {
@@ -179,8 +245,17 @@ export async function detectChanges(options: DetectOptions): Promise<Detection> 
     detection.unchanged += unit.flavors.length - flavors.length;
     if (flavors.length === 0) continue;
     const reasons = new Set(flavors.flatMap(({ flavor }) => detection.decisions.get(flavor.id)?.reasons ?? []));
-    const refused = flavors.filter(({ flavor }) => detection.decisions.get(flavor.id)?.action === 'refuse').map(({ flavor }) => flavor.definition.name);
-    detection.rebuild.push({ kind: unit.worker.kind, directory: unit.worker.directory, path: unit.worker.path, flavors: flavors.map(({ flavor }) => flavor.definition.name), reasons: [...reasons], refused });
+    const refused = flavors
+      .filter(({ flavor }) => detection.decisions.get(flavor.id)?.action === 'refuse')
+      .map(({ flavor }) => flavor.definition.name);
+    detection.rebuild.push({
+      kind: unit.worker.kind,
+      directory: unit.worker.directory,
+      path: unit.worker.path,
+      flavors: flavors.map(({ flavor }) => flavor.definition.name),
+      reasons: [...reasons],
+      refused,
+    });
   }
   return detection;
 }

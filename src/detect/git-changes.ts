@@ -27,17 +27,33 @@ export async function listGitChanges(repo: string, base: string | undefined, hea
   }
   if (base === undefined) {
     return (await isRootCommit(git, headSha))
-      ? { usable: false, reason: 'first-commit', detail: `${head} (${headSha}) is the first commit: there is nothing before it to compare with` }
+      ? {
+          usable: false,
+          reason: 'first-commit',
+          detail: `${head} (${headSha}) is the first commit: there is nothing before it to compare with`,
+        }
       : { usable: false, reason: 'no-base', detail: 'no base commit was given to compare with' };
   }
   if (zeroSha.test(base)) {
-    return { usable: false, reason: 'zero-base', detail: 'the base is the all-zero SHA, which CI systems send for a new branch or after a force-push' };
+    return {
+      usable: false,
+      reason: 'zero-base',
+      detail: 'the base is the all-zero SHA, which CI systems send for a new branch or after a force-push',
+    };
   }
   const baseSha = await resolveCommit(git, base);
   if (baseSha === undefined) {
     return (await isShallow(git))
-      ? { usable: false, reason: 'shallow-without-base', detail: `the base ${base} is not in this shallow clone; fetch more history (git fetch --deepen or --unshallow)` }
-      : { usable: false, reason: 'unknown-base', detail: `the base ${base} is not a commit of the repository (a force-push may have rewritten history)` };
+      ? {
+          usable: false,
+          reason: 'shallow-without-base',
+          detail: `the base ${base} is not in this shallow clone; fetch more history (git fetch --deepen or --unshallow)`,
+        }
+      : {
+          usable: false,
+          reason: 'unknown-base',
+          detail: `the base ${base} is not a commit of the repository (a force-push may have rewritten history)`,
+        };
   }
   // --relative: paths relative to `repo` even when it is a subfolder of the checkout (changes outside it are left out).
   const output = await git.raw(['diff', '--name-status', '-z', '-M', '--no-color', '--relative', baseSha, headSha]);

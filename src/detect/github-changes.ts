@@ -31,7 +31,12 @@ export async function listPullRequestChanges(options: PullRequestQuery): Promise
   const { owner, repo, pullNumber } = options;
   try {
     const { data: pull } = await octokit.rest.pulls.get({ owner, repo, pull_number: pullNumber });
-    const listed = await octokit.paginate(octokit.rest.pulls.listFiles, { owner, repo, pull_number: pullNumber, per_page: 100 });
+    const listed = await octokit.paginate(octokit.rest.pulls.listFiles, {
+      owner,
+      repo,
+      pull_number: pullNumber,
+      per_page: 100,
+    });
     return {
       // `changed_files` is the true count: it also catches a list cut short below the documented limit.
       capped: listed.length >= listedFileLimit || pull.changed_files > listed.length,
@@ -46,7 +51,11 @@ export async function listPullRequestChanges(options: PullRequestQuery): Promise
 }
 
 /** GitHub's statuses in git's words; a copy leaves its source untouched, and an unchanged file is no change. */
-export function mapGitHubFile(file: { status: string; filename: string; previous_filename?: string | undefined }): ChangedFile[] {
+export function mapGitHubFile(file: {
+  status: string;
+  filename: string;
+  previous_filename?: string | undefined;
+}): ChangedFile[] {
   switch (file.status) {
     case 'added':
     case 'copied':
@@ -80,9 +89,14 @@ function describeFailure(error: RequestError, options: PullRequestQuery): Enviro
 }
 
 function hintFor(status: number | undefined, options: PullRequestQuery): string {
-  if (status === undefined) return 'Check the network and the API URL (GitHub Enterprise Server: https://<host>/api/v3).';
-  if (status === 401) return options.token ? 'The token was refused: it may be expired or revoked.' : 'Give a token: the repository may be private.';
+  if (status === undefined)
+    return 'Check the network and the API URL (GitHub Enterprise Server: https://<host>/api/v3).';
+  if (status === 401)
+    return options.token
+      ? 'The token was refused: it may be expired or revoked.'
+      : 'Give a token: the repository may be private.';
   if (status === 403) return 'The token lacks read access to pull requests, or the API rate limit is exhausted.';
-  if (status === 404) return 'Check the owner, repository and pull request number, and that the token can see the repository.';
+  if (status === 404)
+    return 'Check the owner, repository and pull request number, and that the token can see the repository.';
   return 'GitHub may be unavailable; comparing with git instead always works.';
 }

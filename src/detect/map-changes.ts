@@ -33,7 +33,12 @@ const workerPath = /^(analyzers|responders)\/([^/]+)\/(.+)$/;
  * Maps changed files to the workers they affect. Pure: the discovery says what exists at the head, the
  * configuration which files outside worker folders matter (itself, templates, declared shared folders).
  */
-export function mapChangesToWorkers(files: ChangedFile[], discovery: Discovery, config: Config, repo: string): MappedChanges {
+export function mapChangesToWorkers(
+  files: ChangedFile[],
+  discovery: Discovery,
+  config: Config,
+  repo: string,
+): MappedChanges {
   const byPath = new Map(discovery.workers.map((worker) => [worker.path, worker]));
   const changed = new Map<string, WorkerChange>();
   const removed: RemovedDefinition[] = [];
@@ -48,8 +53,13 @@ export function mapChangesToWorkers(files: ChangedFile[], discovery: Discovery, 
       change.flavors.set(flavor.id, reasons);
     }
   };
-  const templateFiles = new Map(Object.entries(config.templates).map(([id, file]) => [path.relative(repo, file).split(path.sep).join('/'), id]));
-  const sides = files.flatMap((file) => [{ path: file.path, status: file.status }, ...(file.previousPath ? [{ path: file.previousPath, status: 'deleted' as const }] : [])]);
+  const templateFiles = new Map(
+    Object.entries(config.templates).map(([id, file]) => [path.relative(repo, file).split(path.sep).join('/'), id]),
+  );
+  const sides = files.flatMap((file) => [
+    { path: file.path, status: file.status },
+    ...(file.previousPath ? [{ path: file.previousPath, status: 'deleted' as const }] : []),
+  ]);
   for (const side of sides) {
     const match = workerPath.exec(side.path);
     if (match) {
@@ -58,7 +68,12 @@ export function mapChangesToWorkers(files: ChangedFile[], discovery: Discovery, 
       const worker = byPath.get(folder);
       const isDefinition = !rest.includes('/') && rest.endsWith('.json');
       if (side.status === 'deleted' && isDefinition && !worker?.flavors.some((flavor) => flavor.file === side.path)) {
-        removed.push({ file: side.path, kind: kindFolder === 'analyzers' ? 'analyzer' : 'responder', directory, folderRemoved: !worker });
+        removed.push({
+          file: side.path,
+          kind: kindFolder === 'analyzers' ? 'analyzer' : 'responder',
+          directory,
+          folderRemoved: !worker,
+        });
         continue;
       }
       if (!worker) continue;
@@ -74,10 +89,19 @@ export function mapChangesToWorkers(files: ChangedFile[], discovery: Discovery, 
     }
     const template = templateFiles.get(side.path);
     if (template) {
-      for (const worker of discovery.workers) if ((config.workers[worker.path]?.template ?? config.workers[worker.directory]?.template ?? worker.runtime) === template) mark(worker, 'template');
+      for (const worker of discovery.workers)
+        if (
+          (config.workers[worker.path]?.template ?? config.workers[worker.directory]?.template ?? worker.runtime) ===
+          template
+        )
+          mark(worker, 'template');
       continue;
     }
-    const users = discovery.workers.filter((worker) => (config.workers[worker.path]?.uses ?? config.workers[worker.directory]?.uses ?? []).some((folder) => side.path.startsWith(`${folder.replace(/\/$/, '')}/`)));
+    const users = discovery.workers.filter((worker) =>
+      (config.workers[worker.path]?.uses ?? config.workers[worker.directory]?.uses ?? []).some((folder) =>
+        side.path.startsWith(`${folder.replace(/\/$/, '')}/`),
+      ),
+    );
     for (const worker of users) mark(worker, 'files');
     if (users.length === 0) unrelated.push(side.path);
   }

@@ -20,7 +20,8 @@ export function parseNameStatus(output: string): ChangedFile[] {
   let index = 0;
   const take = (status: string): string => {
     const field = fields[index++];
-    if (field === undefined || field === '') throw new Error(`git diff --name-status -z: a path is missing after status ${status}`);
+    if (field === undefined || field === '')
+      throw new Error(`git diff --name-status -z: a path is missing after status ${status}`);
     return field;
   };
   while (index < fields.length) {

@@ -8,7 +8,8 @@ export interface ChangedFile {
 }
 
 /** Why no list of changes could be made; callers then treat everything as changed. */
-export type UnusableReason = 'no-base' | 'zero-base' | 'unknown-base' | 'shallow-without-base' | 'first-commit' | 'not-a-repository';
+export type UnusableReason =
+  'no-base' | 'zero-base' | 'unknown-base' | 'shallow-without-base' | 'first-commit' | 'not-a-repository';
 
 export type GitChanges =
   | { usable: true; base: string; head: string; files: ChangedFile[] }

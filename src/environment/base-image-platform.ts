@@ -42,12 +42,23 @@ interface Published {
 }
 
 /** The image for `architecture` under `reference` (itself, or its entry in an index), with its configuration. */
-async function readPublished(client: RegistryClient, repository: string, reference: string, architecture: BaseArchitecture): Promise<Published | undefined> {
+async function readPublished(
+  client: RegistryClient,
+  repository: string,
+  reference: string,
+  architecture: BaseArchitecture,
+): Promise<Published | undefined> {
   const found = await client.readManifest(repository, reference);
   let digest = found?.digest;
-  if (found?.manifest.kind === 'index') digest = runnableManifests(found.manifest.manifests).find((entry) => entry.platform?.os === 'linux' && entry.platform.architecture === architecture)?.digest;
+  if (found?.manifest.kind === 'index')
+    digest = runnableManifests(found.manifest.manifests).find(
+      (entry) => entry.platform?.os === 'linux' && entry.platform.architecture === architecture,
+    )?.digest;
   if (!digest) return undefined;
-  const [manifest, image] = await Promise.all([client.headManifest(repository, digest), client.getImageConfig(repository, digest)]);
+  const [manifest, image] = await Promise.all([
+    client.headManifest(repository, digest),
+    client.getImageConfig(repository, digest),
+  ]);
   if (!manifest || !image) return undefined;
   return { manifest, architecture: image.config.architecture, labels: image.config.config?.Labels ?? {} };
 }
@@ -68,11 +79,18 @@ export async function ensurePlatformImage(request: PlatformImageRequest): Promis
       if (published?.labels[recipeLabel] !== fingerprint) continue;
       const { digest } = published.manifest;
       const fixes = [
-        ...(Object.entries(recipe.labels ?? {}).some(([name, value]) => published.labels[name] !== value) ? ['labels'] : []),
-        ...(published.architecture === architecture ? [] : [`architecture ${published.architecture ?? '?'} -> ${architecture}`]),
+        ...(Object.entries(recipe.labels ?? {}).some(([name, value]) => published.labels[name] !== value)
+          ? ['labels']
+          : []),
+        ...(published.architecture === architecture
+          ? []
+          : [`architecture ${published.architecture ?? '?'} -> ${architecture}`]),
       ];
       if (fixes.length > 0) {
-        const manifest = await reconfigure(client, repository, digest, tag, { ...(recipe.labels ? { labels: recipe.labels } : {}), architecture });
+        const manifest = await reconfigure(client, repository, digest, tag, {
+          ...(recipe.labels ? { labels: recipe.labels } : {}),
+          architecture,
+        });
         log(`base image ${reference}: configuration updated (${fixes.join(', ')})`);
         return { ...manifest, architecture };
       }
@@ -88,13 +106,21 @@ export async function ensurePlatformImage(request: PlatformImageRequest): Promis
   };
   const present = await fromRegistry(false);
   if (present) return present;
-  const local = spawnSync('docker', ['image', 'inspect', '--format', `{{index .Config.Labels "${recipeLabel}"}}`, reference], { encoding: 'utf8' });
+  const local = spawnSync(
+    'docker',
+    ['image', 'inspect', '--format', `{{index .Config.Labels "${recipeLabel}"}}`, reference],
+    { encoding: 'utf8' },
+  );
   if (local.status !== 0 || local.stdout.trim() !== fingerprint) await buildPlatformImage(request, reference);
   await runAsync('docker', ['push', reference], { what: `pushing ${reference}` });
   log(`base image ${reference}: pushed`);
   const pushed = await fromRegistry(true);
   if (!pushed) {
-    throw new EnvironmentError({ code: 'ENV_BASE_IMAGE_MISSING', message: `base image ${reference} is not in the registry after its push, or not with fingerprint ${fingerprint}`, hint: 'check the registry logs in the environment folder, then run `neurons env up` again' });
+    throw new EnvironmentError({
+      code: 'ENV_BASE_IMAGE_MISSING',
+      message: `base image ${reference} is not in the registry after its push, or not with fingerprint ${fingerprint}`,
+      hint: 'check the registry logs in the environment folder, then run `neurons env up` again',
+    });
   }
   return pushed;
 }
@@ -103,8 +129,21 @@ async function buildPlatformImage(request: PlatformImageRequest, reference: stri
   const { recipe, fingerprint, architecture, mirror, log } = request;
   const started = Date.now();
   const labels = Object.entries(recipe.labels ?? {}).map(([name, value]) => `LABEL ${name}=${value}`);
-  const changes = [...recipe.env.map((value) => `ENV ${value}`), `LABEL ${recipeLabel}=${fingerprint}`, ...labels].flatMap((change) => ['--change', change]);
-  const mmdebstrap = ['mmdebstrap', '--quiet', '--variant=minbase', `--architectures=${architecture}`, `--include=${recipe.packages.join(',')}`, recipe.suite ?? 'bookworm', '-', ...(mirror ? [mirror] : [])];
+  const changes = [
+    ...recipe.env.map((value) => `ENV ${value}`),
+    `LABEL ${recipeLabel}=${fingerprint}`,
+    ...labels,
+  ].flatMap((change) => ['--change', change]);
+  const mmdebstrap = [
+    'mmdebstrap',
+    '--quiet',
+    '--variant=minbase',
+    `--architectures=${architecture}`,
+    `--include=${recipe.packages.join(',')}`,
+    recipe.suite ?? 'bookworm',
+    '-',
+    ...(mirror ? [mirror] : []),
+  ];
   // Docker 20.10 records its own architecture whatever `--platform` says; `ensurePlatformImage` corrects it after the push.
   // Imported under a name of its own, tagged only once whole: `docker import` of a failed mmdebstrap's empty stream
   // still makes an image, which under the recipe's tag and fingerprint the next run would take as built.
@@ -114,8 +153,15 @@ async function buildPlatformImage(request: PlatformImageRequest, reference: stri
   const pipeline = `set -o pipefail; ${mmdebstrap.map(shellQuote).join(' ')} | ${importing.map(shellQuote).join(' ')}`;
   try {
     await runAsync('bash', ['-c', pipeline], { what: `building base image ${reference}` });
-    const size = Number(spawnSync('docker', ['image', 'inspect', '--format', '{{.Size}}', building], { encoding: 'utf8' }).stdout.trim());
-    if (!(size > 0)) throw new EnvironmentError({ code: 'ENV_COMMAND_FAILED', message: `building base image ${reference} gave an empty image`, hint: 'run mmdebstrap by hand to see why, then `neurons env up` again' });
+    const size = Number(
+      spawnSync('docker', ['image', 'inspect', '--format', '{{.Size}}', building], { encoding: 'utf8' }).stdout.trim(),
+    );
+    if (!(size > 0))
+      throw new EnvironmentError({
+        code: 'ENV_COMMAND_FAILED',
+        message: `building base image ${reference} gave an empty image`,
+        hint: 'run mmdebstrap by hand to see why, then `neurons env up` again',
+      });
     await runAsync('docker', ['tag', building, reference], { what: `tagging ${reference}` });
   } finally {
     spawnSync('docker', ['image', 'rm', building], { stdio: 'ignore' });

@@ -30,9 +30,17 @@ export async function ensureDockerEngine(directory: string, log: (line: string) 
     });
   }
   if (!commandExists('dockerd')) {
-    throw new EnvironmentError({ code: 'ENV_DOCKER_MISSING', message: 'no Docker engine (dockerd) installed', hint: 'apt-get install -y docker.io' });
+    throw new EnvironmentError({
+      code: 'ENV_DOCKER_MISSING',
+      message: 'no Docker engine (dockerd) installed',
+      hint: 'apt-get install -y docker.io',
+    });
   }
-  const pid = startDetached('dockerd', ['--bridge=none', '--iptables=false', '--ip-masq=false'], path.join(directory, 'dockerd.log'));
+  const pid = startDetached(
+    'dockerd',
+    ['--bridge=none', '--iptables=false', '--ip-masq=false'],
+    path.join(directory, 'dockerd.log'),
+  );
   await waitFor('docker engine', () => answers(docker), 60_000, `see ${path.join(directory, 'dockerd.log')}`);
   log(`docker engine: started (pid ${pid})`);
   return pid;

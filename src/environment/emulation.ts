@@ -23,7 +23,8 @@ export function systemBinfmtHost(): BinfmtHost {
     binfmtDirectory: '/proc/sys/fs/binfmt_misc',
     configurationDirectory: '/usr/lib/binfmt.d',
     isRoot: process.getuid?.() === 0,
-    mount: (directory) => spawnSync('mount', ['-t', 'binfmt_misc', 'binfmt_misc', directory], { stdio: 'ignore' }).status === 0,
+    mount: (directory) =>
+      spawnSync('mount', ['-t', 'binfmt_misc', 'binfmt_misc', directory], { stdio: 'ignore' }).status === 0,
   };
 }
 
@@ -32,7 +33,10 @@ export const emulators = ['qemu-aarch64'];
 
 /** The registration line of a binfmt.d file: its first line that is neither empty nor a comment. */
 export function registrationLine(configuration: string): string | undefined {
-  return configuration.split('\n').map((line) => line.trim()).find((line) => line !== '' && !line.startsWith('#') && !line.startsWith(';'));
+  return configuration
+    .split('\n')
+    .map((line) => line.trim())
+    .find((line) => line !== '' && !line.startsWith('#') && !line.startsWith(';'));
 }
 
 /**
@@ -49,18 +53,29 @@ export function withFixBinaryFlag(line: string): string {
 const registeredFlags = (text: string): string => /^flags:\s*(\S*)/m.exec(text)?.[1] ?? '';
 
 const notRoot = (what: string, command: string): EnvironmentError =>
-  new EnvironmentError({ code: 'ENV_EMULATION_NOT_ROOT', message: `arm64 emulation: ${what} needs root`, hint: `run \`neurons env up\` as root, or once as root: ${command}` });
+  new EnvironmentError({
+    code: 'ENV_EMULATION_NOT_ROOT',
+    message: `arm64 emulation: ${what} needs root`,
+    hint: `run \`neurons env up\` as root, or once as root: ${command}`,
+  });
 
 /**
  * Makes foreign binaries run through QEMU, idempotently: mounts binfmt_misc when it is not, and registers each
  * emulator of qemu-user-static that is not registered yet (or registered without the F flag). Returns what it did,
  * per emulator: `present` or `registered`.
  */
-export async function ensureEmulation(host: BinfmtHost, log: (line: string) => void): Promise<Record<string, 'present' | 'registered'>> {
+export async function ensureEmulation(
+  host: BinfmtHost,
+  log: (line: string) => void,
+): Promise<Record<string, 'present' | 'registered'>> {
   const { binfmtDirectory } = host;
   const register = path.join(binfmtDirectory, 'register');
   if (!existsSync(register)) {
-    if (!host.isRoot) throw notRoot(`mounting binfmt_misc on ${binfmtDirectory}`, `mount -t binfmt_misc binfmt_misc ${binfmtDirectory}`);
+    if (!host.isRoot)
+      throw notRoot(
+        `mounting binfmt_misc on ${binfmtDirectory}`,
+        `mount -t binfmt_misc binfmt_misc ${binfmtDirectory}`,
+      );
     if (!host.mount(binfmtDirectory) || !existsSync(register)) {
       throw new EnvironmentError({
         code: 'ENV_BINFMT_UNAVAILABLE',
@@ -80,10 +95,21 @@ export async function ensureEmulation(host: BinfmtHost, log: (line: string) => v
     }
     const configurationFile = path.join(host.configurationDirectory, `${name}.conf`);
     if (!existsSync(configurationFile)) {
-      throw new EnvironmentError({ code: 'ENV_QEMU_MISSING', file: configurationFile, message: `arm64 emulation: no ${configurationFile}`, hint: 'apt-get install -y qemu-user-static' });
+      throw new EnvironmentError({
+        code: 'ENV_QEMU_MISSING',
+        file: configurationFile,
+        message: `arm64 emulation: no ${configurationFile}`,
+        hint: 'apt-get install -y qemu-user-static',
+      });
     }
     const line = registrationLine(await readFile(configurationFile, 'utf8'));
-    if (!line) throw new EnvironmentError({ code: 'ENV_QEMU_MISSING', file: configurationFile, message: `arm64 emulation: ${configurationFile} holds no registration line`, hint: 'apt-get install --reinstall -y qemu-user-static' });
+    if (!line)
+      throw new EnvironmentError({
+        code: 'ENV_QEMU_MISSING',
+        file: configurationFile,
+        message: `arm64 emulation: ${configurationFile} holds no registration line`,
+        hint: 'apt-get install --reinstall -y qemu-user-static',
+      });
     if (!host.isRoot) throw notRoot(`registering ${name}`, `grep -v '^#' ${configurationFile} > ${register}`);
     try {
       // A disabled entry, or one without F, is removed first: the kernel refuses a second entry of the same name.
@@ -91,12 +117,21 @@ export async function ensureEmulation(host: BinfmtHost, log: (line: string) => v
       await writeFile(register, withFixBinaryFlag(line));
     } catch (error) {
       throw new EnvironmentError(
-        { code: 'ENV_BINFMT_UNAVAILABLE', file: register, message: `arm64 emulation: the kernel refused to register ${name}: ${(error as Error).message}`, hint: `check that the interpreter named in ${configurationFile} exists (apt-get install --reinstall -y qemu-user-static)` },
+        {
+          code: 'ENV_BINFMT_UNAVAILABLE',
+          file: register,
+          message: `arm64 emulation: the kernel refused to register ${name}: ${(error as Error).message}`,
+          hint: `check that the interpreter named in ${configurationFile} exists (apt-get install --reinstall -y qemu-user-static)`,
+        },
         error,
       );
     }
     outcome[name] = 'registered';
   }
-  log(`arm64 emulation: ${Object.entries(outcome).map(([name, state]) => `${name} ${state}`).join(', ')}`);
+  log(
+    `arm64 emulation: ${Object.entries(outcome)
+      .map(([name, state]) => `${name} ${state}`)
+      .join(', ')}`,
+  );
   return outcome;
 }

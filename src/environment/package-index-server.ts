@@ -41,7 +41,9 @@ export function startPackageIndex(options: PackageIndexOptions): Promise<Server>
     if (parts[0] === 'simple' && parts.length === 1) {
       const projects = [...new Set(files.map((file) => normalizeProjectName(file.split('-')[0] ?? '')))].sort();
       const links = projects.map((project) => `<a href="/simple/${project}/">${project}</a>`).join('\n');
-      response.writeHead(200, { 'content-type': 'text/html' }).end(`<!DOCTYPE html><html><body>\n${links}\n</body></html>\n`);
+      response
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end(`<!DOCTYPE html><html><body>\n${links}\n</body></html>\n`);
       return;
     }
     if (parts[0] === 'simple' && parts.length === 2) {
@@ -53,15 +55,21 @@ export function startPackageIndex(options: PackageIndexOptions): Promise<Server>
       }
       const links = matching
         .map((file) => {
-          const digest = createHash('sha256').update(readFileSync(path.join(options.root, file))).digest('hex');
+          const digest = createHash('sha256')
+            .update(readFileSync(path.join(options.root, file)))
+            .digest('hex');
           return `<a href="/packages/${escapeHtml(file)}#sha256=${digest}">${escapeHtml(file)}</a>`;
         })
         .join('\n');
-      response.writeHead(200, { 'content-type': 'text/html' }).end(`<!DOCTYPE html><html><body>\n${links}\n</body></html>\n`);
+      response
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end(`<!DOCTYPE html><html><body>\n${links}\n</body></html>\n`);
       return;
     }
     if (parts[0] === 'packages' && parts.length === 2 && files.includes(parts[1] ?? '')) {
-      response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(readFileSync(path.join(options.root, parts[1] ?? '')));
+      response
+        .writeHead(200, { 'content-type': 'application/octet-stream' })
+        .end(readFileSync(path.join(options.root, parts[1] ?? '')));
       return;
     }
     response.writeHead(404).end('not found\n');
@@ -74,10 +82,17 @@ export function startPackageIndex(options: PackageIndexOptions): Promise<Server>
 
 // Run as a service: `node package-index-server.js <config.json>` (started by `neurons env up`).
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1])) && process.argv[2]) {
-  const config = JSON.parse(readFileSync(process.argv[2], 'utf8')) as Omit<PackageIndexOptions, 'certificatePem' | 'keyPem'> & {
+  const config = JSON.parse(readFileSync(process.argv[2], 'utf8')) as Omit<
+    PackageIndexOptions,
+    'certificatePem' | 'keyPem'
+  > & {
     certificateFile: string;
     keyFile: string;
   };
-  await startPackageIndex({ ...config, certificatePem: readFileSync(config.certificateFile, 'utf8'), keyPem: readFileSync(config.keyFile, 'utf8') });
+  await startPackageIndex({
+    ...config,
+    certificatePem: readFileSync(config.certificateFile, 'utf8'),
+    keyPem: readFileSync(config.keyFile, 'utf8'),
+  });
   process.stdout.write(`package index listening on https://${config.host}:${config.port}/simple/\n`);
 }

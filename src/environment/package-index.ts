@@ -58,11 +58,24 @@ export async function ensurePackageIndex(options: {
   if (isAlive(options.previousPid)) process.kill(options.previousPid ?? 0, 'SIGTERM');
   const { certificateFile, keyFile } = await writeServiceCertificate(options.ca, options.host, directory);
   const configFile = path.join(directory, 'config.json');
-  const config = { root: wheelRoot, host: options.host, port: options.port, username, password, certificateFile, keyFile };
+  const config = {
+    root: wheelRoot,
+    host: options.host,
+    port: options.port,
+    username,
+    password,
+    certificateFile,
+    keyFile,
+  };
   await writeFile(configFile, JSON.stringify(config), { mode: 0o600 });
   const entry = path.join(packageRoot(), 'dist', 'environment', 'package-index-server.js');
   const pid = startDetached(process.execPath, [entry, configFile], path.join(directory, 'index.log'));
-  await waitFor('package index', () => answersOk(url, authorization, options.ca.certificatePem), 15_000, `see ${path.join(directory, 'index.log')}`);
+  await waitFor(
+    'package index',
+    () => answersOk(url, authorization, options.ca.certificatePem),
+    15_000,
+    `see ${path.join(directory, 'index.log')}`,
+  );
   options.log(`package index: started on ${url} (pid ${pid})`);
   return { url, username, password, pid };
 }

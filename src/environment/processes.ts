@@ -3,12 +3,21 @@ import { openSync } from 'node:fs';
 import { EnvironmentError } from '../errors/neurons-error.js';
 
 /** Starts a long-running service in its own session, detached from this process, its output in `logFile`. */
-export function startDetached(command: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = process.env): number {
+export function startDetached(
+  command: string,
+  args: string[],
+  logFile: string,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
   const log = openSync(logFile, 'a');
   const child = spawn(command, args, { detached: true, stdio: ['ignore', log, log], env });
   child.unref();
   if (child.pid === undefined) {
-    throw new EnvironmentError({ code: 'ENV_START_FAILED', message: `could not start ${command}`, hint: `see ${logFile}` });
+    throw new EnvironmentError({
+      code: 'ENV_START_FAILED',
+      message: `could not start ${command}`,
+      hint: `see ${logFile}`,
+    });
   }
   return child.pid;
 }
@@ -31,7 +40,11 @@ export function commandExists(command: string): boolean {
 export function run(command: string, args: string[], options: SpawnSyncOptions & { what: string }): string {
   const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options });
   if (result.status !== 0) {
-    const output = `${String(result.stderr ?? '')}${String(result.stdout ?? '')}`.trim().split('\n').slice(-15).join('\n');
+    const output = `${String(result.stderr ?? '')}${String(result.stdout ?? '')}`
+      .trim()
+      .split('\n')
+      .slice(-15)
+      .join('\n');
     throw new EnvironmentError({
       code: 'ENV_COMMAND_FAILED',
       message: `${options.what} failed (${command} exited ${result.status ?? result.signal}):\n${output}`,
@@ -40,17 +53,31 @@ export function run(command: string, args: string[], options: SpawnSyncOptions &
   return String(result.stdout ?? '');
 }
 
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, hint: string): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  hint: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;
-    if (Date.now() > deadline) throw new EnvironmentError({ code: 'ENV_NOT_READY', message: `${what} did not become ready in ${timeoutMs / 1000} s`, hint });
+    if (Date.now() > deadline)
+      throw new EnvironmentError({
+        code: 'ENV_NOT_READY',
+        message: `${what} did not become ready in ${timeoutMs / 1000} s`,
+        hint,
+      });
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
 /** Like `run`, without blocking the event loop (for steps that run side by side). */
-export function runAsync(command: string, args: string[], options: { what: string; input?: string; env?: NodeJS.ProcessEnv }): Promise<string> {
+export function runAsync(
+  command: string,
+  args: string[],
+  options: { what: string; input?: string; env?: NodeJS.ProcessEnv },
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env });
     let output = '';
@@ -61,7 +88,12 @@ export function runAsync(command: string, args: string[], options: { what: strin
     child.on('close', (status, signal) => {
       if (status === 0) return resolve(output);
       const tail = output.trim().split('\n').slice(-15).join('\n');
-      reject(new EnvironmentError({ code: 'ENV_COMMAND_FAILED', message: `${options.what} failed (${command} exited ${status ?? signal}):\n${tail}` }));
+      reject(
+        new EnvironmentError({
+          code: 'ENV_COMMAND_FAILED',
+          message: `${options.what} failed (${command} exited ${status ?? signal}):\n${tail}`,
+        }),
+      );
     });
   });
 }

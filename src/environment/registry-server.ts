@@ -19,13 +19,23 @@ export interface RegistryServer {
  * How the registry authenticates: htpasswd (basic credentials checked, with bcrypt, on every request) or a token
  * service (credentials checked once per token; each request carries a signed token), as public registries do.
  */
-export type RegistryAuthentication = { kind: 'htpasswd' } | { kind: 'token'; realm: string; service: string; issuer: string; bundleFile: string; bundleDigest: string };
+export type RegistryAuthentication =
+  | { kind: 'htpasswd' }
+  | { kind: 'token'; realm: string; service: string; issuer: string; bundleFile: string; bundleDigest: string };
 
 function authConfig(directory: string, auth: RegistryAuthentication): string[] {
   if (auth.kind === 'token') {
     // The registry reads the bundle once, at start: its digest is in the configuration text, so a new signing
     // certificate makes the configuration differ and the registry is restarted with it.
-    return ['auth:', '  token:', `    realm: ${auth.realm}`, `    service: ${auth.service}`, `    issuer: ${auth.issuer}`, `    rootcertbundle: ${auth.bundleFile}`, `    # rootcertbundle sha256: ${auth.bundleDigest}`];
+    return [
+      'auth:',
+      '  token:',
+      `    realm: ${auth.realm}`,
+      `    service: ${auth.service}`,
+      `    issuer: ${auth.issuer}`,
+      `    rootcertbundle: ${auth.bundleFile}`,
+      `    # rootcertbundle sha256: ${auth.bundleDigest}`,
+    ];
   }
   return ['auth:', '  htpasswd:', '    realm: neurons', `    path: ${path.join(directory, 'htpasswd')}`];
 }
@@ -85,10 +95,16 @@ export async function ensureRegistry(options: {
   // bcrypt at cost 5: the registry checks the password on every request, and at htpasswd's default cost that
   // alone takes ~70 ms of CPU per request. This is a local test registry; the password is random and long.
   const bcryptCost = '05';
-  const htpasswdCurrent = options.auth.kind !== 'htpasswd' || (existsSync(htpasswdFile) && (await readFile(htpasswdFile, 'utf8')).includes(`:$2y$${bcryptCost}$`));
+  const htpasswdCurrent =
+    options.auth.kind !== 'htpasswd' ||
+    (existsSync(htpasswdFile) && (await readFile(htpasswdFile, 'utf8')).includes(`:$2y$${bcryptCost}$`));
   const configCurrent = htpasswdCurrent && existsSync(configFile) && (await readFile(configFile, 'utf8')) === config;
   const { username, password } = options.credentials;
-  const client = new RegistryClient({ host: options.host, ca: [options.ca.certificatePem], credentials: { username, password } });
+  const client = new RegistryClient({
+    host: options.host,
+    ca: [options.ca.certificatePem],
+    credentials: { username, password },
+  });
   try {
     if (options.reuse && configCurrent && isAlive(options.previousPid) && (await answers(client))) {
       options.log(`${options.name}: running on https://${options.host}`);
@@ -99,7 +115,11 @@ export async function ensureRegistry(options: {
     const [hostname] = options.host.split(':');
     await writeServiceCertificate(options.ca, hostname ?? '127.0.0.1', directory);
     // htpasswd reads the password on stdin (-i): it never shows in a process listing.
-    if (options.auth.kind === 'htpasswd') run('htpasswd', ['-B', '-C', String(Number(bcryptCost)), '-i', '-c', htpasswdFile, username], { input: password, what: 'htpasswd' });
+    if (options.auth.kind === 'htpasswd')
+      run('htpasswd', ['-B', '-C', String(Number(bcryptCost)), '-i', '-c', htpasswdFile, username], {
+        input: password,
+        what: 'htpasswd',
+      });
     await writeFile(configFile, config);
     await rotateLog(path.join(directory, 'registry.log'));
     const pid = startDetached('docker-registry', ['serve', configFile], path.join(directory, 'registry.log'));
@@ -125,7 +145,11 @@ export async function trustAndLogIn(server: RegistryServer, caPem: string, log: 
       await writeFile(caFile, caPem);
     } catch (error) {
       throw new EnvironmentError(
-        { code: 'ENV_ENGINE_TRUST', message: `cannot write ${caFile}: ${(error as Error).message}`, hint: 'run `neurons env up` as root' },
+        {
+          code: 'ENV_ENGINE_TRUST',
+          message: `cannot write ${caFile}: ${(error as Error).message}`,
+          hint: 'run `neurons env up` as root',
+        },
         error,
       );
     }
@@ -148,6 +172,9 @@ export async function trustAndLogIn(server: RegistryServer, caPem: string, log: 
 const logLimitBytes = 256 * 1024 * 1024;
 
 async function rotateLog(file: string): Promise<void> {
-  const size = await stat(file).then((info) => info.size, () => 0);
+  const size = await stat(file).then(
+    (info) => info.size,
+    () => 0,
+  );
   if (size > logLimitBytes) await rename(file, `${file}.1`);
 }

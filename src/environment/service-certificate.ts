@@ -6,7 +6,11 @@ import { issueServerCertificate, type KeyAndCertificate } from '../ca/certificat
  * A TLS certificate from the environment's CA for a service on loopback (`localhost`, `ip` and `::1`), written to
  * `server.crt` (leaf then CA: the chain the service presents) and `server.key` (0600) in `directory`.
  */
-export async function writeServiceCertificate(ca: KeyAndCertificate, ip: string, directory: string): Promise<{ certificateFile: string; keyFile: string }> {
+export async function writeServiceCertificate(
+  ca: KeyAndCertificate,
+  ip: string,
+  directory: string,
+): Promise<{ certificateFile: string; keyFile: string }> {
   const server = issueServerCertificate(ca, { hosts: ['localhost'], ips: [ip, '::1'], days: 825 });
   const certificateFile = path.join(directory, 'server.crt');
   const keyFile = path.join(directory, 'server.key');

@@ -20,7 +20,13 @@ const requiredCommands: Record<string, string> = {
 
 /** Installs the Debian packages whose commands are missing (as root); says exactly what to install otherwise. */
 export function ensureSystemPackages(log: (line: string) => void): void {
-  const missing = [...new Set(Object.entries(requiredCommands).filter(([command]) => !commandExists(command)).map(([, pkg]) => pkg))];
+  const missing = [
+    ...new Set(
+      Object.entries(requiredCommands)
+        .filter(([command]) => !commandExists(command))
+        .map(([, pkg]) => pkg),
+    ),
+  ];
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) {
     throw new EnvironmentError({

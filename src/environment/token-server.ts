@@ -54,13 +54,29 @@ export function parseScope(scope: string): { type: string; name: string; actions
   const first = scope.indexOf(':');
   const last = scope.lastIndexOf(':');
   if (first <= 0 || last <= first) return undefined;
-  return { type: scope.slice(0, first), name: scope.slice(first + 1, last), actions: scope.slice(last + 1).split(',').filter(Boolean) };
+  return {
+    type: scope.slice(0, first),
+    name: scope.slice(first + 1, last),
+    actions: scope
+      .slice(last + 1)
+      .split(',')
+      .filter(Boolean),
+  };
 }
 
 /** A registry token (JWT, RS256) granting the scopes asked for, as distribution's token authentication reads it. */
-export function issueToken(options: Pick<TokenServiceOptions, 'signingKeyPem' | 'issuer' | 'service' | 'lifetime'>, subject: string, scopes: string[], now = new Date()): string {
+export function issueToken(
+  options: Pick<TokenServiceOptions, 'signingKeyPem' | 'issuer' | 'service' | 'lifetime'>,
+  subject: string,
+  scopes: string[],
+  now = new Date(),
+): string {
   const issuedAt = Math.floor(now.getTime() / 1000);
-  const header = { typ: 'JWT', alg: 'RS256', kid: libtrustKeyId(createPublicKey(options.signingKeyPem).export({ type: 'spki', format: 'pem' }).toString()) };
+  const header = {
+    typ: 'JWT',
+    alg: 'RS256',
+    kid: libtrustKeyId(createPublicKey(options.signingKeyPem).export({ type: 'spki', format: 'pem' }).toString()),
+  };
   const claims = {
     iss: options.issuer,
     sub: subject,
@@ -89,18 +105,24 @@ export function startTokenService(options: TokenServiceOptions): Promise<Server>
     }
     const given = Buffer.from(request.headers.authorization ?? '');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      response.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Basic realm="neurons-token"' }).end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}\n');
+      response
+        .writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Basic realm="neurons-token"' })
+        .end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}\n');
       return;
     }
     if (url.searchParams.get('service') !== options.service && url.searchParams.has('service')) {
-      response.writeHead(400, { 'content-type': 'application/json' }).end('{"errors":[{"code":"DENIED","message":"unknown service"}]}\n');
+      response
+        .writeHead(400, { 'content-type': 'application/json' })
+        .end('{"errors":[{"code":"DENIED","message":"unknown service"}]}\n');
       return;
     }
     const now = new Date();
     const token = issueToken(options, options.username, url.searchParams.getAll('scope'), now);
     response
       .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-      .end(`${JSON.stringify({ token, access_token: token, expires_in: options.lifetime, issued_at: now.toISOString() })}\n`);
+      .end(
+        `${JSON.stringify({ token, access_token: token, expires_in: options.lifetime, issued_at: now.toISOString() })}\n`,
+      );
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -110,7 +132,10 @@ export function startTokenService(options: TokenServiceOptions): Promise<Server>
 
 // Run as a service: `node token-server.js <config.json>` (started by `neurons env up`).
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1])) && process.argv[2]) {
-  const config = JSON.parse(readFileSync(process.argv[2], 'utf8')) as Omit<TokenServiceOptions, 'certificatePem' | 'keyPem' | 'signingKeyPem'> & {
+  const config = JSON.parse(readFileSync(process.argv[2], 'utf8')) as Omit<
+    TokenServiceOptions,
+    'certificatePem' | 'keyPem' | 'signingKeyPem'
+  > & {
     certificateFile: string;
     keyFile: string;
     signingKeyFile: string;

@@ -34,14 +34,38 @@ export async function ensureTokenService(options: {
 }): Promise<TokenService> {
   const directory = path.join(options.directory, 'token-service');
   const realm = `https://${options.host}:${options.port}/token`;
-  const service = { realm, service: 'neurons-registry', issuer: 'neurons-environment', bundleFile: path.join(directory, 'signer.crt') };
+  const service = {
+    realm,
+    service: 'neurons-registry',
+    issuer: 'neurons-environment',
+    bundleFile: path.join(directory, 'signer.crt'),
+  };
   const configFile = path.join(directory, 'config.json');
   const authorization = `Basic ${Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64')}`;
-  const configWanted = { host: options.host, port: options.port, issuer: service.issuer, service: service.service, username: options.credentials.username, password: options.credentials.password, lifetime: 900 };
-  const current = existsSync(configFile) && existsSync(service.bundleFile) ? (JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>) : undefined;
-  const sameConfig = current !== undefined && Object.entries(configWanted).every(([key, value]) => current[key] === value);
-  const bundleDigest = async (): Promise<string> => createHash('sha256').update(await readFile(service.bundleFile)).digest('hex');
-  if (sameConfig && isAlive(options.previousPid) && (await answersOk(`${realm}?service=${service.service}`, authorization, options.ca.certificatePem))) {
+  const configWanted = {
+    host: options.host,
+    port: options.port,
+    issuer: service.issuer,
+    service: service.service,
+    username: options.credentials.username,
+    password: options.credentials.password,
+    lifetime: 900,
+  };
+  const current =
+    existsSync(configFile) && existsSync(service.bundleFile)
+      ? (JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>)
+      : undefined;
+  const sameConfig =
+    current !== undefined && Object.entries(configWanted).every(([key, value]) => current[key] === value);
+  const bundleDigest = async (): Promise<string> =>
+    createHash('sha256')
+      .update(await readFile(service.bundleFile))
+      .digest('hex');
+  if (
+    sameConfig &&
+    isAlive(options.previousPid) &&
+    (await answersOk(`${realm}?service=${service.service}`, authorization, options.ca.certificatePem))
+  ) {
     options.log(`token service: running on ${realm}`);
     return { ...service, bundleDigest: await bundleDigest(), pid: options.previousPid };
   }
@@ -54,10 +78,17 @@ export async function ensureTokenService(options: {
     await writeFile(signingKeyFile, signer.keyPem, { mode: 0o600 });
     await writeFile(service.bundleFile, signer.certificatePem);
   }
-  await writeFile(configFile, JSON.stringify({ ...configWanted, certificateFile, keyFile, signingKeyFile }), { mode: 0o600 });
+  await writeFile(configFile, JSON.stringify({ ...configWanted, certificateFile, keyFile, signingKeyFile }), {
+    mode: 0o600,
+  });
   const entry = path.join(packageRoot(), 'dist', 'environment', 'token-server.js');
   const pid = startDetached(process.execPath, [entry, configFile], path.join(directory, 'token.log'));
-  await waitFor('token service', () => answersOk(`${realm}?service=${service.service}`, authorization, options.ca.certificatePem), 15_000, `see ${path.join(directory, 'token.log')}`);
+  await waitFor(
+    'token service',
+    () => answersOk(`${realm}?service=${service.service}`, authorization, options.ca.certificatePem),
+    15_000,
+    `see ${path.join(directory, 'token.log')}`,
+  );
   options.log(`token service: started on ${realm} (pid ${pid})`);
   return { ...service, bundleDigest: await bundleDigest(), pid };
 }

@@ -24,7 +24,11 @@ export interface EnvironmentOptions {
   log: (line: string) => void;
 }
 
-export function environmentOptions(env: NodeJS.ProcessEnv, directory: string, log: (line: string) => void): EnvironmentOptions {
+export function environmentOptions(
+  env: NodeJS.ProcessEnv,
+  directory: string,
+  log: (line: string) => void,
+): EnvironmentOptions {
   return {
     directory,
     registryPort: Number(env['NEURONS_ENV_REGISTRY_PORT'] ?? 5443),
@@ -40,7 +44,10 @@ async function ensureCertificateAuthority(directory: string): Promise<KeyAndCert
   const certificateFile = path.join(directory, 'ca', 'ca.crt');
   const keyFile = path.join(directory, 'ca', 'ca.key');
   if (existsSync(certificateFile) && existsSync(keyFile)) {
-    const existing = { certificatePem: await readFile(certificateFile, 'utf8'), keyPem: await readFile(keyFile, 'utf8') };
+    const existing = {
+      certificatePem: await readFile(certificateFile, 'utf8'),
+      keyPem: await readFile(keyFile, 'utf8'),
+    };
     if (daysUntilExpiry(existing.certificatePem) > 30) return existing;
   }
   const ca = createCertificateAuthority({ commonName: 'neurons local environment CA', days: 3650 });
@@ -60,17 +67,28 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
   const previous = await readEnvironmentState(directory);
   ensureSystemPackages(log);
   // arm64 base images are built and run here through QEMU (an arm64 host would need the converse: not done).
-  if (process.arch !== 'arm64' && baseImageRecipes.some((recipe) => recipe.platforms.includes('arm64'))) await ensureEmulation(systemBinfmtHost(), log);
+  if (process.arch !== 'arm64' && baseImageRecipes.some((recipe) => recipe.platforms.includes('arm64')))
+    await ensureEmulation(systemBinfmtHost(), log);
   const ca = await ensureCertificateAuthority(directory);
   const caChanged = previous !== undefined && !existsSync(previous.caFile);
   const dockerdPid = await ensureDockerEngine(directory, log);
   const host = `127.0.0.1:${options.registryPort}`;
   const reuse = previous !== undefined && !caChanged && previous.registry.host === host;
   // One set of credentials for the registry, its token service and the mirror: one login, two registries.
-  const credentials = reuse ? { username: previous.registry.username, password: previous.registry.password } : { username: 'neurons', password: randomBytes(18).toString('base64url') };
+  const credentials = reuse
+    ? { username: previous.registry.username, password: previous.registry.password }
+    : { username: 'neurons', password: randomBytes(18).toString('base64url') };
   // The primary registry authenticates with tokens, as public registries do; the mirror with htpasswd: both
   // schemes of the distribution API run for real.
-  const tokenService = await ensureTokenService({ directory, host: '127.0.0.1', port: options.tokenPort, ca, credentials, previousPid: previous?.pids['tokenService'], log });
+  const tokenService = await ensureTokenService({
+    directory,
+    host: '127.0.0.1',
+    port: options.tokenPort,
+    ca,
+    credentials,
+    previousPid: previous?.pids['tokenService'],
+    log,
+  });
   const registry = await ensureRegistry({
     directory,
     name: 'registry',
@@ -79,7 +97,14 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
     credentials,
     previousPid: previous?.pids['registry'],
     reuse,
-    auth: { kind: 'token', realm: tokenService.realm, service: tokenService.service, issuer: tokenService.issuer, bundleFile: tokenService.bundleFile, bundleDigest: tokenService.bundleDigest },
+    auth: {
+      kind: 'token',
+      realm: tokenService.realm,
+      service: tokenService.service,
+      issuer: tokenService.issuer,
+      bundleFile: tokenService.bundleFile,
+      bundleDigest: tokenService.bundleDigest,
+    },
     log,
   });
   await trustAndLogIn(registry, ca.certificatePem, log);
@@ -96,7 +121,11 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
     log,
   });
   await trustAndLogIn(mirror, ca.certificatePem, log);
-  const client = new RegistryClient({ host, ca: [ca.certificatePem], credentials: { username: registry.username, password: registry.password } });
+  const client = new RegistryClient({
+    host,
+    ca: [ca.certificatePem],
+    credentials: { username: registry.username, password: registry.password },
+  });
   let baseImages: BaseImage[];
   const started = Date.now();
   try {
@@ -116,7 +145,9 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
     host: '127.0.0.1',
     port: options.indexPort,
     ca,
-    previous: reuse ? { username: previous.packageIndex.username, password: previous.packageIndex.password } : undefined,
+    previous: reuse
+      ? { username: previous.packageIndex.username, password: previous.packageIndex.password }
+      : undefined,
     previousPid: previous?.pids['packageIndex'],
     log,
   });
@@ -127,8 +158,12 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
   if (registry.pid !== undefined) pids['registry'] = registry.pid;
   if (mirror.pid !== undefined) pids['mirror'] = mirror.pid;
   if (index.pid !== undefined) pids['packageIndex'] = index.pid;
-  const byRuntime = new Map(baseImageRecipes.map((recipe, index) => [recipe.runtime, baseImages[index]?.reference ?? '']));
-  const [python = '', go = '', node = '', toolkitBase = ''] = (['python', 'go', 'node', 'toolkit'] as const).map((runtime) => byRuntime.get(runtime));
+  const byRuntime = new Map(
+    baseImageRecipes.map((recipe, index) => [recipe.runtime, baseImages[index]?.reference ?? '']),
+  );
+  const [python = '', go = '', node = '', toolkitBase = ''] = (['python', 'go', 'node', 'toolkit'] as const).map(
+    (runtime) => byRuntime.get(runtime),
+  );
   const state: EnvironmentState = {
     version: 1,
     directory,
@@ -136,7 +171,12 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
     registry: { host, username: registry.username, password: registry.password, namespace: 'neurons' },
     mirror: { host: mirrorHost },
     baseImages: { python, go, node },
-    basePlatforms: Object.fromEntries(baseImageRecipes.map((recipe, index) => [recipe.runtime, (baseImages[index]?.platforms ?? []).map((architecture) => `linux/${architecture}`)])),
+    basePlatforms: Object.fromEntries(
+      baseImageRecipes.map((recipe, index) => [
+        recipe.runtime,
+        (baseImages[index]?.platforms ?? []).map((architecture) => `linux/${architecture}`),
+      ]),
+    ),
     toolkitBase,
     packageIndex: { url: index.url, username: index.username, password: index.password },
     pids,

@@ -20,7 +20,7 @@ export function zip(entries: ZipEntry[]): Buffer {
   const centrals: Buffer[] = [];
   let offset = 0;
   const dosTime = 0;
-  const dosDate = (1980 - 1980) << 9 | (1 << 5) | 1;
+  const dosDate = ((1980 - 1980) << 9) | (1 << 5) | 1;
   for (const entry of entries) {
     const name = Buffer.from(entry.name, 'utf8');
     const crc = crc32(entry.data);
@@ -81,13 +81,25 @@ function recordHash(data: Buffer): string {
 }
 
 /** Builds a pure-Python wheel (`py3-none-any`) from a folder of importable packages. */
-export async function buildWheel(meta: WheelMeta, sourceDirectory: string): Promise<{ fileName: string; data: Buffer }> {
+export async function buildWheel(
+  meta: WheelMeta,
+  sourceDirectory: string,
+): Promise<{ fileName: string; data: Buffer }> {
   const distribution = meta.name.replace(/[-.]+/g, '_');
   const distInfo = `${distribution}-${meta.version}.dist-info`;
   const entries: ZipEntry[] = [];
-  for (const file of await listFiles(sourceDirectory)) entries.push({ name: file, data: await readFile(path.join(sourceDirectory, file)) });
-  entries.push({ name: `${distInfo}/METADATA`, data: Buffer.from(`Metadata-Version: 2.1\nName: ${meta.name}\nVersion: ${meta.version}\nSummary: ${meta.summary}\n`) });
-  entries.push({ name: `${distInfo}/WHEEL`, data: Buffer.from('Wheel-Version: 1.0\nGenerator: neurons\nRoot-Is-Purelib: true\nTag: py3-none-any\n') });
+  for (const file of await listFiles(sourceDirectory))
+    entries.push({ name: file, data: await readFile(path.join(sourceDirectory, file)) });
+  entries.push({
+    name: `${distInfo}/METADATA`,
+    data: Buffer.from(
+      `Metadata-Version: 2.1\nName: ${meta.name}\nVersion: ${meta.version}\nSummary: ${meta.summary}\n`,
+    ),
+  });
+  entries.push({
+    name: `${distInfo}/WHEEL`,
+    data: Buffer.from('Wheel-Version: 1.0\nGenerator: neurons\nRoot-Is-Purelib: true\nTag: py3-none-any\n'),
+  });
   const record = entries.map((entry) => `${entry.name},${recordHash(entry.data)},${entry.data.length}`).join('\n');
   entries.push({ name: `${distInfo}/RECORD`, data: Buffer.from(`${record}\n${distInfo}/RECORD,,\n`) });
   return { fileName: `${distribution}-${meta.version}-py3-none-any.whl`, data: zip(entries) };

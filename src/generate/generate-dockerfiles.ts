@@ -17,7 +17,11 @@ export interface RenderedDockerfiles {
  * `<kind>s/<Dir>/Dockerfile` for the folder image (`Dockerfile.<requirements>` for a second requirements file),
  * and `<kind>s/<Dir>/<Flavor>.Dockerfile` for each flavor image. A worker's own Dockerfile is not copied.
  */
-export async function renderDockerfiles(repo: string, plan: BuildPlan, settings: BuildSettings): Promise<RenderedDockerfiles> {
+export async function renderDockerfiles(
+  repo: string,
+  plan: BuildPlan,
+  settings: BuildSettings,
+): Promise<RenderedDockerfiles> {
   const files = new Map<string, string>();
   const goProtocols = new Map<string, GoProtocolDecision>();
   for (const unit of plan.units) {
@@ -25,12 +29,19 @@ export async function renderDockerfiles(repo: string, plan: BuildPlan, settings:
     const folder = `${unit.worker.kind}s/${unit.worker.directory}`;
     if (prepared.rendered.goProtocol) goProtocols.set(folder, prepared.rendered.goProtocol);
     if (unit.worker.runtime !== 'custom') {
-      const suffix = unit.requirements && unit.requirements !== 'requirements.txt' ? `.${unit.requirements.replace(/\.txt$/, '').replaceAll('/', '_')}` : '';
+      const suffix =
+        unit.requirements && unit.requirements !== 'requirements.txt'
+          ? `.${unit.requirements.replace(/\.txt$/, '').replaceAll('/', '_')}`
+          : '';
       files.set(`${folder}/Dockerfile${suffix}`, prepared.rendered.dockerfile);
     }
-    for (const { flavor, dockerfile } of prepared.flavors) files.set(`${folder}/${path.posix.basename(flavor.file, '.json')}.Dockerfile`, dockerfile);
+    for (const { flavor, dockerfile } of prepared.flavors)
+      files.set(`${folder}/${path.posix.basename(flavor.file, '.json')}.Dockerfile`, dockerfile);
   }
-  return { files: new Map([...files].sort(([a], [b]) => a.localeCompare(b))), goProtocols: new Map([...goProtocols].sort(([a], [b]) => a.localeCompare(b))) };
+  return {
+    files: new Map([...files].sort(([a], [b]) => a.localeCompare(b))),
+    goProtocols: new Map([...goProtocols].sort(([a], [b]) => a.localeCompare(b))),
+  };
 }
 
 /** One line per Go worker: its protocol, whether the job adapter wraps it, and the evidence. */
@@ -59,7 +70,11 @@ async function listFiles(root: string, relative = ''): Promise<string[]> {
 }
 
 /** Compares rendered files with what is in `out` (for repositories that commit generated Dockerfiles). */
-export async function compareDockerfiles(out: string, files: Map<string, string>, scope: string[] | undefined): Promise<StaleReport> {
+export async function compareDockerfiles(
+  out: string,
+  files: Map<string, string>,
+  scope: string[] | undefined,
+): Promise<StaleReport> {
   const report: StaleReport = { changed: [], missing: [], extra: [] };
   for (const [relative, content] of files) {
     const target = path.join(out, relative);
@@ -68,7 +83,8 @@ export async function compareDockerfiles(out: string, files: Map<string, string>
   }
   // Files of folders outside the run's scope (--only) are not judged.
   const inScope = (relative: string): boolean => !scope || scope.some((folder) => relative.startsWith(`${folder}/`));
-  for (const relative of await listFiles(out)) if (!files.has(relative) && inScope(relative)) report.extra.push(relative);
+  for (const relative of await listFiles(out))
+    if (!files.has(relative) && inScope(relative)) report.extra.push(relative);
   return report;
 }
 

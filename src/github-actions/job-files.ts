@@ -19,7 +19,12 @@ export function outputEntry(name: string, value: string): string {
 export async function appendStepOutputs(env: NodeJS.ProcessEnv, outputs: Record<string, string>): Promise<void> {
   const file = env['GITHUB_OUTPUT'];
   if (!file) return;
-  await appendFile(file, Object.entries(outputs).map(([name, value]) => outputEntry(name, maskSecrets(value))).join(''));
+  await appendFile(
+    file,
+    Object.entries(outputs)
+      .map(([name, value]) => outputEntry(name, maskSecrets(value)))
+      .join(''),
+  );
 }
 
 /** GitHub refuses a step's summary over 1 MiB (and shows none of it); a summary is cut well below. */
@@ -28,7 +33,9 @@ export const summaryLimitBytes = 512 * 1024;
 /** The summary cut at a line end below the limit, saying so, when it is too large for GitHub to show. */
 export function limitSummary(markdown: string, limit = summaryLimitBytes): string {
   if (Buffer.byteLength(markdown) <= limit) return markdown;
-  const head = Buffer.from(markdown).subarray(0, limit - 200).toString('utf8');
+  const head = Buffer.from(markdown)
+    .subarray(0, limit - 200)
+    .toString('utf8');
   return `${head.slice(0, Math.max(0, head.lastIndexOf('\n')))}\n\n_Summary cut: it was larger than GitHub shows. The job's log has all of it._\n`;
 }
 

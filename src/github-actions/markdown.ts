@@ -3,7 +3,12 @@
  * a message cannot open HTML in the summary page. Backticks and stars stay: they are read as Markdown, nothing worse.
  */
 export function markdownCell(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('|', '\\|').replace(/\r?\n/g, '<br>');
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('|', '\\|')
+    .replace(/\r?\n/g, '<br>');
 }
 
 /** A Markdown table; every cell escaped. */

@@ -29,7 +29,9 @@ export function problemCommand(problem: Problem, severity: Severity): string {
     ['col', problem.line === undefined ? undefined : problem.column],
     ['title', problem.code],
   ];
-  const given = properties.filter((entry): entry is [string, string | number] => entry[1] !== undefined && entry[1] !== '');
+  const given = properties.filter(
+    (entry): entry is [string, string | number] => entry[1] !== undefined && entry[1] !== '',
+  );
   const message = `${problem.message}${problem.pointer ? ` (${problem.pointer})` : ''}${problem.hint ? `\nhint: ${problem.hint}` : ''}`;
   return `::${severity} ${given.map(([key, value]) => `${key}=${escapeProperty(String(value))}`).join(',')}::${escapeData(message)}`;
 }

@@ -21,7 +21,11 @@ export function localRegistry(namespace: string): ResolvedRegistry {
  * configured registry, else `local`), and its one platform the engine's.
  */
 export function localConfig(config: Config, namespace: string | undefined): Config {
-  return { ...config, registries: [localRegistry(namespace ?? config.registries[0]?.namespace ?? defaultLocalNamespace)], platforms: [hostPlatform()] };
+  return {
+    ...config,
+    registries: [localRegistry(namespace ?? config.registries[0]?.namespace ?? defaultLocalNamespace)],
+    platforms: [hostPlatform()],
+  };
 }
 
 /** Whether a reference names an image of local mode (`localhost/...`), which only its engine's image store holds. */

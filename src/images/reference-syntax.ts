@@ -29,23 +29,31 @@ export function quoted(value: string): string {
 
 /** Why `value` is not a registry host (`name[.name][:port]`), or undefined when it is one. */
 export function explainInvalidHost(value: string): string | undefined {
-  if (value.length > maxNameLength) return `${value.length} characters, more than the ${maxNameLength} a reference may have`;
-  return hostPattern.test(value) ? undefined : `${quoted(value)} is not a registry host (\`name[.name][:port]\`, no scheme or path)`;
+  if (value.length > maxNameLength)
+    return `${value.length} characters, more than the ${maxNameLength} a reference may have`;
+  return hostPattern.test(value)
+    ? undefined
+    : `${quoted(value)} is not a registry host (\`name[.name][:port]\`, no scheme or path)`;
 }
 
 /** Why `value` is not a repository path (lower-case components separated by `/`), or undefined when it is one. */
 export function explainInvalidPath(value: string): string | undefined {
-  if (value.length > maxNameLength) return `${value.length} characters, more than the ${maxNameLength} a reference may have`;
-  return pathPattern.test(value) ? undefined : `${quoted(value)} is not a repository path (lower-case letters and digits separated by \`.\`, \`_\`, \`__\`, dashes or \`/\`)`;
+  if (value.length > maxNameLength)
+    return `${value.length} characters, more than the ${maxNameLength} a reference may have`;
+  return pathPattern.test(value)
+    ? undefined
+    : `${quoted(value)} is not a repository path (lower-case letters and digits separated by \`.\`, \`_\`, \`__\`, dashes or \`/\`)`;
 }
 
 /** Why `value` is not an image reference (`[host[:port]/]path[:tag][@digest]`), or undefined when it is one. */
 export function explainInvalidReference(value: string): string | undefined {
   // Checked first so that a huge value is refused without running the pattern over it.
-  if (value.length > maxNameLength + 1 + maxTagLength + 1 + 7 + 128) return `${value.length} characters: too long for an image reference`;
+  if (value.length > maxNameLength + 1 + maxTagLength + 1 + 7 + 128)
+    return `${value.length} characters: too long for an image reference`;
   const match = referencePattern.exec(value);
   if (!match) return `${quoted(value)} is not an image reference (\`[host[:port]/]path[:tag][@digest]\`)`;
   const name = match[1] ?? '';
-  if (name.length > maxNameLength) return `its name has ${name.length} characters, more than the ${maxNameLength} a reference may have`;
+  if (name.length > maxNameLength)
+    return `its name has ${name.length} characters, more than the ${maxNameLength} a reference may have`;
   return undefined;
 }

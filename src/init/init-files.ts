@@ -29,7 +29,6 @@ export interface InitOptions {
 /** The baseline `init` writes and every command of the CI files reads. */
 export const baselineFileName = 'neurons-baseline.json';
 
-
 /** Where each CI's file goes, relative to the repository root. */
 export const ciFiles: Record<Exclude<CiKind, 'none'>, { template: string; target: string }> = {
   github: { template: 'github-actions.yml', target: '.github/workflows/neurons.yml' },
@@ -67,7 +66,14 @@ export async function initFiles(options: InitOptions): Promise<Map<string, strin
     const text = await readFile(path.join(options.templatesDirectory, 'ci', template), 'utf8');
     const pinned = options.ci === 'drone' ? withDroneRegistry(text, options.registry, namespace) : text;
     if (options.toolkitImage !== undefined) checkToolkitImage(options.toolkitImage);
-    files.set(target, options.toolkitImage === undefined ? pinned : options.ci === 'drone' ? droneWithToolkitImage(pinned, options.toolkitImage) : workflowWithToolkitImage(pinned, options.toolkitImage));
+    files.set(
+      target,
+      options.toolkitImage === undefined
+        ? pinned
+        : options.ci === 'drone'
+          ? droneWithToolkitImage(pinned, options.toolkitImage)
+          : workflowWithToolkitImage(pinned, options.toolkitImage),
+    );
   }
   return files;
 }
@@ -77,7 +83,13 @@ const npxInvocation = /npx --yes --package=cortex-neurons@[^ ]+ neurons /g;
 
 function checkToolkitImage(reference: string): void {
   const reason = explainInvalidReference(reference);
-  if (reason) throw new UsageError({ code: 'USAGE', file: '--toolkit-image', message: `not an image reference: ${reason}`, hint: 'give the reference of the toolkit image, e.g. registry.example.org/tools/neurons:0.1.0 (built with `npm run image`)' });
+  if (reason)
+    throw new UsageError({
+      code: 'USAGE',
+      file: '--toolkit-image',
+      message: `not an image reference: ${reason}`,
+      hint: 'give the reference of the toolkit image, e.g. registry.example.org/tools/neurons:0.1.0 (built with `npm run image`)',
+    });
 }
 
 /** Every Drone step that ran neurons through `npx` on a Node image runs it from the toolkit image. */
@@ -92,11 +104,16 @@ function droneWithToolkitImage(text: string, reference: string): string {
 function workflowWithToolkitImage(text: string, reference: string): string {
   return text
     .replace(/\n {6}- uses: actions\/setup-node@[^\n]*\n {8}with:\n {10}node-version: 20/g, '')
-    .replaceAll('    runs-on: ubuntu-latest\n', `    runs-on: ubuntu-latest\n    container:\n      image: ${reference}\n      volumes:\n        - /var/run/docker.sock:/var/run/docker.sock\n`)
+    .replaceAll(
+      '    runs-on: ubuntu-latest\n',
+      `    runs-on: ubuntu-latest\n    container:\n      image: ${reference}\n      volumes:\n        - /var/run/docker.sock:/var/run/docker.sock\n`,
+    )
     .replace(npxInvocation, 'neurons ');
 }
 
 /** The Drone file names its registry and namespace in each pipeline's environment: the ones given to `init`. */
 function withDroneRegistry(text: string, registry: string, namespace: string): string {
-  return text.replaceAll('NEURONS_REGISTRY: registry.example.org', `NEURONS_REGISTRY: ${registry}`).replaceAll('NEURONS_NAMESPACE: cortexneurons', `NEURONS_NAMESPACE: ${namespace}`);
+  return text
+    .replaceAll('NEURONS_REGISTRY: registry.example.org', `NEURONS_REGISTRY: ${registry}`)
+    .replaceAll('NEURONS_NAMESPACE: cortexneurons', `NEURONS_NAMESPACE: ${namespace}`);
 }

@@ -136,7 +136,8 @@ function configSteps(input: ImageConfigInput): string[] {
   return steps;
 }
 
-const withAnnotations = (annotations: Record<string, string> | undefined) => (annotations && Object.keys(annotations).length > 0 ? { annotations } : {});
+const withAnnotations = (annotations: Record<string, string> | undefined) =>
+  annotations && Object.keys(annotations).length > 0 ? { annotations } : {};
 
 /** The fields of the OCI descriptor spec: a built layer (which carries its bytes) can be passed as it is. */
 const descriptorFields = ['mediaType', 'digest', 'size', 'urls', 'annotations', 'data', 'artifactType'] as const;
@@ -148,15 +149,38 @@ function descriptorOnly(descriptor: Descriptor): Descriptor {
 }
 
 /** An OCI image manifest; the base's layer descriptors are kept as they are (Docker media types included). */
-export function buildImageManifest(config: Descriptor, layers: Descriptor[], annotations?: Record<string, string>): BuiltBlob {
-  return built({ schemaVersion: 2, mediaType: ociManifestMediaType, config: descriptorOnly(config), layers: layers.map(descriptorOnly), ...withAnnotations(annotations) }, ociManifestMediaType);
+export function buildImageManifest(
+  config: Descriptor,
+  layers: Descriptor[],
+  annotations?: Record<string, string>,
+): BuiltBlob {
+  return built(
+    {
+      schemaVersion: 2,
+      mediaType: ociManifestMediaType,
+      config: descriptorOnly(config),
+      layers: layers.map(descriptorOnly),
+      ...withAnnotations(annotations),
+    },
+    ociManifestMediaType,
+  );
 }
 
 /** An OCI image index of one manifest per platform, in the order given. */
-export function buildImageIndex(manifests: Array<{ descriptor: Descriptor; platform: Platform }>, annotations?: Record<string, string>): BuiltBlob {
+export function buildImageIndex(
+  manifests: Array<{ descriptor: Descriptor; platform: Platform }>,
+  annotations?: Record<string, string>,
+): BuiltBlob {
   const entries = manifests.map(({ descriptor, platform }) => ({
     ...descriptorOnly(descriptor),
-    platform: { architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}) },
+    platform: {
+      architecture: platform.architecture,
+      os: platform.os,
+      ...(platform.variant ? { variant: platform.variant } : {}),
+    },
   }));
-  return built({ schemaVersion: 2, mediaType: ociIndexMediaType, manifests: entries, ...withAnnotations(annotations) }, ociIndexMediaType);
+  return built(
+    { schemaVersion: 2, mediaType: ociIndexMediaType, manifests: entries, ...withAnnotations(annotations) },
+    ociIndexMediaType,
+  );
 }

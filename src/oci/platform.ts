@@ -11,7 +11,11 @@ const segment = /^[a-z0-9][a-z0-9_.-]*$/;
 export function parsePlatform(text: string, file?: string, pointer?: string): Platform {
   const parts = text.trim().split('/');
   const [os = '', architecture = '', variant] = parts;
-  if (parts.length < 2 || parts.length > 3 || ![os, architecture, ...(variant === undefined ? [] : [variant])].every((part) => segment.test(part))) {
+  if (
+    parts.length < 2 ||
+    parts.length > 3 ||
+    ![os, architecture, ...(variant === undefined ? [] : [variant])].every((part) => segment.test(part))
+  ) {
     throw new UsageError({
       code: 'PLATFORM_INVALID',
       ...(file === undefined ? {} : { file }),
@@ -35,10 +39,21 @@ export function samePlatform(a: Platform, b: Platform): boolean {
 }
 
 /** Node's `process.arch` in Go's (and so the registries') architecture names. */
-const architectures: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const architectures: Record<string, string> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+};
 
 /** The platform this process runs on: the one a local engine runs without emulation. */
-export const hostPlatform = (): Platform => ({ os: 'linux', architecture: architectures[process.arch] ?? process.arch });
+export const hostPlatform = (): Platform => ({
+  os: 'linux',
+  architecture: architectures[process.arch] ?? process.arch,
+});
 
 /** Platforms without duplicates, in the order given. */
 export function uniquePlatforms(platforms: Platform[]): Platform[] {

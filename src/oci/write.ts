@@ -10,9 +10,15 @@ export type BlobOutcome = 'present' | 'mounted' | 'uploaded';
  * has it (no bytes sent), else uploaded. A refused mount opens an upload session (202): the last one is used for the
  * upload when there are bytes, the others are cancelled. Safe to run again: each step first asks what is there.
  */
-export async function ensureBlob(client: RegistryClient, repository: string, descriptor: Descriptor, source: { bytes?: Buffer; mountFrom?: string[] }): Promise<BlobOutcome> {
+export async function ensureBlob(
+  client: RegistryClient,
+  repository: string,
+  descriptor: Descriptor,
+  source: { bytes?: Buffer; mountFrom?: string[] },
+): Promise<BlobOutcome> {
   const { digest } = descriptor;
-  if (source.bytes && digestOf(source.bytes) !== digest) throw new Error(`ensureBlob: the bytes given for ${digest} have the digest ${digestOf(source.bytes)}`);
+  if (source.bytes && digestOf(source.bytes) !== digest)
+    throw new Error(`ensureBlob: the bytes given for ${digest} have the digest ${digestOf(source.bytes)}`);
   const blobPath = `/v2/${repository}/blobs/${digest}`;
   const existing = await client.call('HEAD', blobPath, pushScope(repository));
   if (existing.statusCode === 200) return 'present';
@@ -22,7 +28,14 @@ export async function ensureBlob(client: RegistryClient, repository: string, des
   for (const [position, from] of sources.entries()) {
     const mountPath = `/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
     // A mount is safe to send again: mounting twice changes nothing, a session opened and lost expires.
-    const mounted = await client.call('POST', mountPath, `${pushScope(repository)} ${pullScope(from)}`, { 'content-length': '0' }, undefined, { retry: true });
+    const mounted = await client.call(
+      'POST',
+      mountPath,
+      `${pushScope(repository)} ${pullScope(from)}`,
+      { 'content-length': '0' },
+      undefined,
+      { retry: true },
+    );
     if (mounted.statusCode === 201) return 'mounted';
     const session = mounted.statusCode === 202 ? String(mounted.headers['location'] ?? '') : '';
     if (mounted.statusCode !== 202) refusal = mounted;
@@ -36,7 +49,10 @@ export async function ensureBlob(client: RegistryClient, repository: string, des
     await uploadBlob(client, repository, digest, source.bytes, { checked: true });
     return 'uploaded';
   }
-  const tried = sources.length > 0 ? `none of ${sources.join(', ')} could be mounted from${refusal ? ` (the last refusal: HTTP ${refusal.statusCode})` : ''}` : 'no repository to mount it from was given';
+  const tried =
+    sources.length > 0
+      ? `none of ${sources.join(', ')} could be mounted from${refusal ? ` (the last refusal: HTTP ${refusal.statusCode})` : ''}`
+      : 'no repository to mount it from was given';
   throw new NeuronsError({
     code: 'BLOB_UNAVAILABLE',
     message: `blob ${digest} is not in ${client.endpoint.host}/${repository}, ${tried}, and its bytes are not at hand`,
@@ -46,18 +62,29 @@ export async function ensureBlob(client: RegistryClient, repository: string, des
 
 /** An upload session nobody will use: closed at once rather than left to expire. Best effort: it expires anyway. */
 async function cancelSession(client: RegistryClient, repository: string, location: string): Promise<void> {
-  await client.call('DELETE', sessionTarget(client, location), pushScope(repository), {}, undefined, { retry: false }).catch(() => undefined);
+  await client
+    .call('DELETE', sessionTarget(client, location), pushScope(repository), {}, undefined, { retry: false })
+    .catch(() => undefined);
 }
 
 /**
  * Puts a manifest (or index) under a tag or its digest; returns its digest. The same bytes under the same reference:
  * sending them again after a lost answer changes nothing. A registry that states another digest stored other bytes.
  */
-export async function putManifest(client: RegistryClient, repository: string, reference: string, bytes: Buffer, mediaType: string): Promise<string> {
+export async function putManifest(
+  client: RegistryClient,
+  repository: string,
+  reference: string,
+  bytes: Buffer,
+  mediaType: string,
+): Promise<string> {
   const digest = digestOf(bytes);
-  if (reference.includes(':') && reference !== digest) throw new Error(`putManifest: reference ${reference} is not the digest of the manifest (${digest})`);
+  if (reference.includes(':') && reference !== digest)
+    throw new Error(`putManifest: reference ${reference} is not the digest of the manifest (${digest})`);
   const path = `/v2/${repository}/manifests/${reference}`;
-  const response = await client.call('PUT', path, pushScope(repository), { 'content-type': mediaType }, bytes, { retry: true });
+  const response = await client.call('PUT', path, pushScope(repository), { 'content-type': mediaType }, bytes, {
+    retry: true,
+  });
   if (response.statusCode !== 201 && response.statusCode !== 200) throw client.failure(response, path);
   const stated = response.headers['docker-content-digest'];
   if (stated !== undefined && String(stated) !== digest) {
@@ -71,10 +98,15 @@ export async function putManifest(client: RegistryClient, repository: string, re
 }
 
 /** The digest and media type of the manifest under a tag or digest, or undefined when the repository has none. */
-export async function hasManifest(client: RegistryClient, repository: string, reference: string): Promise<{ digest: string; mediaType: string } | undefined> {
+export async function hasManifest(
+  client: RegistryClient,
+  repository: string,
+  reference: string,
+): Promise<{ digest: string; mediaType: string } | undefined> {
   const head = await client.headManifest(repository, reference);
   if (!head) return undefined;
-  if (head.digest.startsWith('sha256:') && head.mediaType !== '') return { digest: head.digest, mediaType: head.mediaType.split(';')[0]?.trim() ?? '' };
+  if (head.digest.startsWith('sha256:') && head.mediaType !== '')
+    return { digest: head.digest, mediaType: head.mediaType.split(';')[0]?.trim() ?? '' };
   // Some registries state no digest on a HEAD: the manifest itself says it.
   const found = await client.readManifest(repository, reference);
   return found ? { digest: found.digest, mediaType: found.manifest.mediaType } : undefined;

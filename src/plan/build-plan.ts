@@ -65,7 +65,8 @@ export function buildPlan(repo: string, discovery: Discovery, config: Config, on
       }));
       groups.set(key, [...(groups.get(key) ?? []), { flavor, targets }]);
     }
-    for (const [requirements, flavors] of groups) units.push({ worker, requirements: requirements || undefined, flavors });
+    for (const [requirements, flavors] of groups)
+      units.push({ worker, requirements: requirements || undefined, flavors });
   }
   return { units, skipped };
 }

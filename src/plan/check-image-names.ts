@@ -14,9 +14,17 @@ export function checkImageNameLengths(discovery: Discovery, registries: Resolved
     for (const flavor of worker.flavors) {
       const name = flavor.definition.name;
       if (typeof name !== 'string') continue;
-      const tooLong = registries.map((registry) => imageRepository(registry, name)).find((repository) => repository.length > maxNameLength);
+      const tooLong = registries
+        .map((registry) => imageRepository(registry, name))
+        .find((repository) => repository.length > maxNameLength);
       if (!tooLong) continue;
-      discovery.errors.push(createProblem('DEF_NAME_INVALID', { file: flavor.file, pointer: '/name' }, `the image name ${tooLong.slice(0, 60)}... has ${tooLong.length} characters, more than ${maxNameLength}: shorten the name or the namespace`));
+      discovery.errors.push(
+        createProblem(
+          'DEF_NAME_INVALID',
+          { file: flavor.file, pointer: '/name' },
+          `the image name ${tooLong.slice(0, 60)}... has ${tooLong.length} characters, more than ${maxNameLength}: shorten the name or the namespace`,
+        ),
+      );
       worker.errorCount++;
     }
   }

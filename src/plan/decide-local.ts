@@ -13,16 +13,27 @@ export type EngineInspect = (reference: string) => Promise<EngineImage>;
  * already carries the same build-input digest and every other tag names the same image; a build otherwise (with
  * every tag). The engine is the builder's own: no version is immutable there.
  */
-export async function decideLocalFlavor(inspect: EngineInspect, targets: ImageTarget[], inputs: BuildInputs, options: { force: boolean }): Promise<FlavorDecision> {
+export async function decideLocalFlavor(
+  inspect: EngineInspect,
+  targets: ImageTarget[],
+  inputs: BuildInputs,
+  options: { force: boolean },
+): Promise<FlavorDecision> {
   const decision: FlavorDecision = { action: 'skip', reasons: [], pushes: [] };
   for (const target of targets) {
     const [exact = '', ...moving] = target.tags;
-    const [found, ...others] = await Promise.all([exact, ...moving].map((tag) => inspect(`${target.repository}:${tag}`)));
+    const [found, ...others] = await Promise.all(
+      [exact, ...moving].map((tag) => inspect(`${target.repository}:${tag}`)),
+    );
     const labels = found?.labels ?? {};
     const same = found !== undefined && labels[buildInputLabel] === inputs.digest;
     const tagsApart = others.some((other) => other?.id !== found?.id);
     if (same && !options.force && !tagsApart) continue;
-    const reasons: FlavorDecision['reasons'] = !same ? rebuildReasons(inputs.components, found ? parseComponents(labels[buildComponentsLabel]) : undefined) : options.force ? ['forced'] : ['missing-tags'];
+    const reasons: FlavorDecision['reasons'] = !same
+      ? rebuildReasons(inputs.components, found ? parseComponents(labels[buildComponentsLabel]) : undefined)
+      : options.force
+        ? ['forced']
+        : ['missing-tags'];
     for (const reason of reasons) if (!decision.reasons.includes(reason)) decision.reasons.push(reason);
     decision.pushes.push({ target, tags: target.tags });
   }
@@ -31,7 +42,11 @@ export async function decideLocalFlavor(inspect: EngineInspect, targets: ImageTa
 }
 
 /** The engine's answer for one reference: absent (404) is `undefined`; any other failure is the engine's. */
-export function engineInspect(docker: { getImage(reference: string): { inspect(): Promise<{ Id: string; Config?: { Labels?: Record<string, string> | null } }> } }): EngineInspect {
+export function engineInspect(docker: {
+  getImage(reference: string): {
+    inspect(): Promise<{ Id: string; Config?: { Labels?: Record<string, string> | null } }>;
+  };
+}): EngineInspect {
   return async (reference) => {
     try {
       const image = await docker.getImage(reference).inspect();

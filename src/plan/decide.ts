@@ -1,5 +1,13 @@
 import semver from 'semver';
-import { buildComponentsLabel, buildInputLabel, definitionLabels, rebuildReasons, type BuildInputs, type InputComponents, type RebuildReason } from '../build/build-inputs.js';
+import {
+  buildComponentsLabel,
+  buildInputLabel,
+  definitionLabels,
+  rebuildReasons,
+  type BuildInputs,
+  type InputComponents,
+  type RebuildReason,
+} from '../build/build-inputs.js';
 import type { Channel } from '../config/load-config.js';
 import type { Flavor } from '../definitions/types.js';
 import type { Problem } from '../errors/problem.js';
@@ -50,12 +58,18 @@ export async function decideFlavor(
     const client = clients.for(target.registry);
     const [exact = '', ...moving] = target.tags;
     // The exact tag's configuration and where each moving tag points, read at once.
-    const [published, movingHeads] = await Promise.all([client.getImageConfig(target.path, exact), Promise.all(moving.map((tag) => client.headManifest(target.path, tag)))]);
+    const [published, movingHeads] = await Promise.all([
+      client.getImageConfig(target.path, exact),
+      Promise.all(moving.map((tag) => client.headManifest(target.path, tag))),
+    ]);
     const labels = published?.config.config?.Labels ?? {};
     const same = labels[buildInputLabel] === inputs.digest;
     const previous = parseComponents(labels[buildComponentsLabel]);
     // A record older than the own-content components: its definition is compared as far as its labels carry it.
-    const labelled = inputs.labelledDefinition && previous?.flavorDefinition === undefined ? { current: inputs.labelledDefinition, published: definitionLabels(labels) } : undefined;
+    const labelled =
+      inputs.labelledDefinition && previous?.flavorDefinition === undefined
+        ? { current: inputs.labelledDefinition, published: definitionLabels(labels) }
+        : undefined;
     const reasons = rebuildReasons(inputs.components, previous, labelled);
     // Immutable means the worker's own content (its files and definition, see rebuildReasons): a new base image,
     // template, settings or dependencies (a refresh) may republish the same version; changed files or definition may
@@ -75,7 +89,8 @@ export async function decideFlavor(
       };
     }
     if (!same || options.force) {
-      if (decision.reasons.length === 0) decision.reasons.push(...(options.force && same ? ['forced' as const] : reasons));
+      if (decision.reasons.length === 0)
+        decision.reasons.push(...(options.force && same ? ['forced' as const] : reasons));
       const keep: string[] = [];
       for (const [index, tag] of moving.entries()) {
         // Pointing at this version's previous image (or at nothing): it moves; otherwise its version decides.
@@ -85,7 +100,8 @@ export async function decideFlavor(
           continue;
         }
         const current = await client.getImageConfig(target.path, tag);
-        if (!isHigher(current?.config.config?.Labels?.['org.opencontainers.image.version'], flavor.definition.version)) keep.push(tag);
+        if (!isHigher(current?.config.config?.Labels?.['org.opencontainers.image.version'], flavor.definition.version))
+          keep.push(tag);
       }
       decision.pushes.push({ target, tags: [exact, ...keep] });
       continue;
@@ -96,7 +112,8 @@ export async function decideFlavor(
       // A HEAD says whether the tag already points at this image; its configuration is read only when it does not.
       if (movingHeads[index]?.digest === published?.digest) continue;
       const current = await client.getImageConfig(target.path, tag);
-      if (!isHigher(current?.config.config?.Labels?.['org.opencontainers.image.version'], flavor.definition.version)) missing.push(tag);
+      if (!isHigher(current?.config.config?.Labels?.['org.opencontainers.image.version'], flavor.definition.version))
+        missing.push(tag);
     }
     if (missing.length > 0) {
       decision.pushes.push({ target, tags: missing });

@@ -15,7 +15,12 @@ export function parseShard(value: string): { index: number; count: number } {
   const match = /^(\d+)\/(\d+)$/.exec(value);
   const index = Number(match?.[1]);
   const count = Number(match?.[2]);
-  if (!match || count < 1 || index < 1 || index > count) throw new UsageError({ code: 'USAGE', message: `--shard takes i/N with 1 <= i <= N, not '${value}'`, hint: 'e.g. --shard 2/4' });
+  if (!match || count < 1 || index < 1 || index > count)
+    throw new UsageError({
+      code: 'USAGE',
+      message: `--shard takes i/N with 1 <= i <= N, not '${value}'`,
+      hint: 'e.g. --shard 2/4',
+    });
   return { index, count };
 }
 
@@ -33,7 +38,11 @@ async function folderBytes(folder: string): Promise<number> {
  */
 export async function estimateCosts(repo: string, workers: WorkerFolder[]): Promise<Map<string, number>> {
   const costs = new Map<string, number>();
-  for (const worker of workers) costs.set(worker.path, 1_000_000 + worker.flavors.length * 250_000 + (await folderBytes(path.join(repo, worker.path))));
+  for (const worker of workers)
+    costs.set(
+      worker.path,
+      1_000_000 + worker.flavors.length * 250_000 + (await folderBytes(path.join(repo, worker.path))),
+    );
   return costs;
 }
 

@@ -1,7 +1,14 @@
 import { link, mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { changedNamedFiles, indexFileName, isObjectName, legacySignatureFileName, referencedObjects, withdrawnNamedFiles } from '../catalog/publication.js';
+import {
+  changedNamedFiles,
+  indexFileName,
+  isObjectName,
+  legacySignatureFileName,
+  referencedObjects,
+  withdrawnNamedFiles,
+} from '../catalog/publication.js';
 import { processAlive, syncDirectory, writeFileAtomic } from '../util/atomic-file.js';
 import { publishConflict } from './conflict.js';
 import type { PublishTarget } from './publish-target.js';
@@ -38,17 +45,22 @@ export function folderTarget(directory: string): PublishTarget {
       try {
         await removeTemporaryFiles(directory);
         const live = await readOrUndefined(indexFileName);
-        if (seenIndex !== null && !sameBytes(seenIndex, live)) throw publishConflict(path.join(directory, indexFileName));
+        if (seenIndex !== null && !sameBytes(seenIndex, live))
+          throw publishConflict(path.join(directory, indexFileName));
         const present = new Set(await readdir(directory));
-        for (const [file, bytes] of publication.objects) if (!present.has(file)) await writeFileAtomic(path.join(directory, file), bytes);
+        for (const [file, bytes] of publication.objects)
+          if (!present.has(file)) await writeFileAtomic(path.join(directory, file), bytes);
         await syncDirectory(directory);
         await writeFileAtomic(path.join(directory, indexFileName), publication.index);
         await syncDirectory(directory);
         seenIndex = publication.index;
-        for (const [file, bytes] of changedNamedFiles(publication, live)) await writeFileAtomic(path.join(directory, file), bytes);
-        for (const file of [legacySignatureFileName, ...withdrawnNamedFiles(publication, live)]) await unlink(path.join(directory, file)).catch(() => undefined);
+        for (const [file, bytes] of changedNamedFiles(publication, live))
+          await writeFileAtomic(path.join(directory, file), bytes);
+        for (const file of [legacySignatureFileName, ...withdrawnNamedFiles(publication, live)])
+          await unlink(path.join(directory, file)).catch(() => undefined);
         const keep = new Set([...referencedObjects(publication.index), ...referencedObjects(live)]);
-        for (const file of await readdir(directory)) if (isObjectName(file) && !keep.has(file)) await unlink(path.join(directory, file)).catch(() => undefined);
+        for (const file of await readdir(directory))
+          if (isObjectName(file) && !keep.has(file)) await unlink(path.join(directory, file)).catch(() => undefined);
         await syncDirectory(directory);
       } finally {
         await release();
@@ -64,7 +76,8 @@ function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
 
 /** Temporary files are only ever written under the lock: any found while holding it belong to a run that died. */
 async function removeTemporaryFiles(directory: string): Promise<void> {
-  for (const file of await readdir(directory)) if (/^\..+\.tmp$/.test(file)) await unlink(path.join(directory, file)).catch(() => undefined);
+  for (const file of await readdir(directory))
+    if (/^\..+\.tmp$/.test(file)) await unlink(path.join(directory, file)).catch(() => undefined);
 }
 
 /**
@@ -100,7 +113,9 @@ async function acquireLock(directory: string): Promise<() => Promise<void>> {
 async function readLockOwner(file: string): Promise<{ host: string; pid: number } | undefined> {
   try {
     const value = JSON.parse(await readFile(file, 'utf8')) as { host?: unknown; pid?: unknown };
-    return typeof value.host === 'string' && typeof value.pid === 'number' ? { host: value.host, pid: value.pid } : undefined;
+    return typeof value.host === 'string' && typeof value.pid === 'number'
+      ? { host: value.host, pid: value.pid }
+      : undefined;
   } catch {
     return undefined;
   }

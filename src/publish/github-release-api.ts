@@ -45,20 +45,32 @@ interface Connection {
 export function releaseAssetsApi(connection: Connection): ReleaseAssetsApi {
   const { octokit, where } = connection;
   const { owner, repo, tag } = where;
-  const call = async <T>(action: string, run: () => Promise<T>, expected?: { status: number; value: T }): Promise<T> => {
+  const call = async <T>(
+    action: string,
+    run: () => Promise<T>,
+    expected?: { status: number; value: T },
+  ): Promise<T> => {
     try {
       return await run();
     } catch (error) {
-      if (expected && isRequestError(error) && error.status === expected.status && error.response !== undefined) return expected.value;
+      if (expected && isRequestError(error) && error.status === expected.status && error.response !== undefined)
+        return expected.value;
       throw describeFailure(error, action, connection);
     }
   };
   const api: ReleaseAssetsApi = {
-    findRelease: () => call(`read release ${tag}`, async () => releaseOf((await (await octokit).rest.repos.getReleaseByTag({ owner, repo, tag })).data), { status: 404, value: undefined }),
+    findRelease: () =>
+      call(
+        `read release ${tag}`,
+        async () => releaseOf((await (await octokit).rest.repos.getReleaseByTag({ owner, repo, tag })).data),
+        { status: 404, value: undefined },
+      ),
     createRelease: () =>
       call(`create release ${tag}`, async () => {
         try {
-          const { data } = await (await octokit).rest.repos.createRelease({
+          const { data } = await (
+            await octokit
+          ).rest.repos.createRelease({
             owner,
             repo,
             tag_name: tag,
@@ -76,14 +88,29 @@ export function releaseAssetsApi(connection: Connection): ReleaseAssetsApi {
       }),
     listAssets: (release) =>
       call(`list the assets of release ${tag}`, async () => {
-        const assets = await (await octokit).paginate((await octokit).rest.repos.listReleaseAssets, { owner, repo, release_id: release.id, per_page: 100 });
+        const assets = await (
+          await octokit
+        ).paginate((await octokit).rest.repos.listReleaseAssets, {
+          owner,
+          repo,
+          release_id: release.id,
+          per_page: 100,
+        });
         return assets.map(assetOf);
       }),
     download: (asset) =>
       call(`download ${asset.name}`, async () => {
         // GitHub answers 302 to its storage (fetch follows, without the token on another host) or 200 with the bytes.
         // The body is read as bytes whatever its content type: Octokit would parse JSON.
-        const { data } = await (await octokit).rest.repos.getReleaseAsset({ owner, repo, asset_id: asset.id, headers: { accept: 'application/octet-stream' }, request: { parseSuccessResponseBody: false } });
+        const { data } = await (
+          await octokit
+        ).rest.repos.getReleaseAsset({
+          owner,
+          repo,
+          asset_id: asset.id,
+          headers: { accept: 'application/octet-stream' },
+          request: { parseSuccessResponseBody: false },
+        });
         const chunks: Uint8Array[] = [];
         // No body at all for an empty asset.
         for await (const chunk of (data ?? []) as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
@@ -91,7 +118,9 @@ export function releaseAssetsApi(connection: Connection): ReleaseAssetsApi {
       }),
     upload: (release, name, bytes, contentType) =>
       call(`upload ${name}`, async () => {
-        const { data } = await (await octokit).rest.repos.uploadReleaseAsset({
+        const { data } = await (
+          await octokit
+        ).rest.repos.uploadReleaseAsset({
           owner,
           repo,
           release_id: release.id,
@@ -104,12 +133,23 @@ export function releaseAssetsApi(connection: Connection): ReleaseAssetsApi {
         return assetOf(data);
       }),
     remove: (asset) =>
-      call(`delete ${asset.name}`, async () => {
-        await (await octokit).rest.repos.deleteReleaseAsset({ owner, repo, asset_id: asset.id });
-        return true;
-      }, { status: 404, value: false }),
+      call(
+        `delete ${asset.name}`,
+        async () => {
+          await (await octokit).rest.repos.deleteReleaseAsset({ owner, repo, asset_id: asset.id });
+          return true;
+        },
+        { status: 404, value: false },
+      ),
     rename: (asset, name) =>
-      call(`rename ${asset.name} to ${name}`, async () => assetOf((await (await octokit).rest.repos.updateReleaseAsset({ owner, repo, asset_id: asset.id, name })).data), { status: 422, value: undefined }),
+      call(
+        `rename ${asset.name} to ${name}`,
+        async () =>
+          assetOf(
+            (await (await octokit).rest.repos.updateReleaseAsset({ owner, repo, asset_id: asset.id, name })).data,
+          ),
+        { status: 422, value: undefined },
+      ),
   };
   return api;
 }
@@ -128,15 +168,29 @@ function describeFailure(error: unknown, action: string, connection: Connection)
   const host = apiHost(connection.baseUrl);
   const said = gitHubSaid(error, connection.token);
   if (error.response === undefined) {
-    return new EnvironmentError({ code: 'CATALOG_PUBLISH_UNREACHABLE', message: `cannot reach GitHub at ${host} to ${action} of ${owner}/${repo}: ${said}`, hint: 'check the network, GITHUB_API_URL (GitHub Enterprise Server: https://<host>/api/v3) and the trusted CAs' }, error);
+    return new EnvironmentError(
+      {
+        code: 'CATALOG_PUBLISH_UNREACHABLE',
+        message: `cannot reach GitHub at ${host} to ${action} of ${owner}/${repo}: ${said}`,
+        hint: 'check the network, GITHUB_API_URL (GitHub Enterprise Server: https://<host>/api/v3) and the trusted CAs',
+      },
+      error,
+    );
   }
-  return new EnvironmentError({ code: 'CATALOG_PUBLISH_HTTP', message: `GitHub at ${host} answered ${error.status} to ${action} of ${owner}/${repo}: ${said}`, hint: hintFor(error.status, connection) });
+  return new EnvironmentError({
+    code: 'CATALOG_PUBLISH_HTTP',
+    message: `GitHub at ${host} answered ${error.status} to ${action} of ${owner}/${repo}: ${said}`,
+    hint: hintFor(error.status, connection),
+  });
 }
 
 function hintFor(status: number, connection: Connection): string {
   const { owner, repo } = connection.where;
   const access = `GITHUB_TOKEN needs \`contents: write\` on ${owner}/${repo} (GitHub Actions: \`permissions: contents: write\`)`;
-  if (status === 401) return connection.token ? `the token in GITHUB_TOKEN was refused (expired or revoked?); ${access}` : `set GITHUB_TOKEN: ${access}`;
+  if (status === 401)
+    return connection.token
+      ? `the token in GITHUB_TOKEN was refused (expired or revoked?); ${access}`
+      : `set GITHUB_TOKEN: ${access}`;
   if (status === 403) return `${access}; or the API rate limit is exhausted`;
   if (status === 404) return `check ${owner}/${repo} and GITHUB_API_URL; ${access}`;
   return 'GitHub may be unavailable: run again';

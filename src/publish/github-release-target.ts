@@ -4,8 +4,22 @@ import { publishConflict } from './conflict.js';
 import { trustedFetch } from '../trust/trusted-fetch.js';
 import { createGitHubClient } from '../util/github-client.js';
 import { registerSecret } from '../util/mask.js';
-import { releaseAssetsApi, type Asset, type Release, type ReleaseAssetsApi, type ReleaseCoordinates } from './github-release-api.js';
-import { changedNamedFiles, contentTypeOf, indexFileName, isObjectName, legacySignatureFileName, referencedObjects, withdrawnNamedFiles } from '../catalog/publication.js';
+import {
+  releaseAssetsApi,
+  type Asset,
+  type Release,
+  type ReleaseAssetsApi,
+  type ReleaseCoordinates,
+} from './github-release-api.js';
+import {
+  changedNamedFiles,
+  contentTypeOf,
+  indexFileName,
+  isObjectName,
+  legacySignatureFileName,
+  referencedObjects,
+  withdrawnNamedFiles,
+} from '../catalog/publication.js';
 import type { PublishTarget } from './publish-target.js';
 
 export const githubReleasePrefix = 'github-release:';
@@ -48,7 +62,10 @@ const seenOf = (asset: Asset | undefined): Seen => asset && { id: asset.id, upda
  * follow. GitHub cannot replace an asset in one step: between the delete and the rename `index.json` is missing for
  * a moment, and a reader then finds no publication (refused, never a mix): the updater's next run reads it.
  */
-export function githubReleaseTarget(target: string, options: { env: NodeJS.ProcessEnv; caPems: string[] }): PublishTarget {
+export function githubReleaseTarget(
+  target: string,
+  options: { env: NodeJS.ProcessEnv; caPems: string[] },
+): PublishTarget {
   const where = parseGitHubReleaseTarget(target);
   const token = options.env['GITHUB_TOKEN'] || undefined;
   registerSecret(token);
@@ -83,7 +100,8 @@ export function githubReleaseTarget(target: string, options: { env: NodeJS.Proce
   return {
     description,
     // The stable download URL engines read (github.com, or the Enterprise Server host of GITHUB_API_URL).
-    locate: (file) => `${webOrigin(baseUrl)}/${where.owner}/${where.repo}/releases/download/${encodeURIComponent(where.tag).replaceAll('%2F', '/')}/${file}`,
+    locate: (file) =>
+      `${webOrigin(baseUrl)}/${where.owner}/${where.repo}/releases/download/${encodeURIComponent(where.tag).replaceAll('%2F', '/')}/${file}`,
     async read(file) {
       const current = await findRelease();
       const asset = current && (await api.listAssets(current)).find((candidate) => candidate.name === file);
@@ -97,7 +115,13 @@ export function githubReleaseTarget(target: string, options: { env: NodeJS.Proce
       // The index read earlier must still be the asset read: a publisher that committed since is caught here,
       // before anything is uploaded.
       if (!seen.has(indexFileName)) seen.set(indexFileName, seenOf(live.find((asset) => asset.name === indexFileName)));
-      if (changed(seen.get(indexFileName), live.find((asset) => asset.name === indexFileName))) throw conflict(description, indexFileName);
+      if (
+        changed(
+          seen.get(indexFileName),
+          live.find((asset) => asset.name === indexFileName),
+        )
+      )
+        throw conflict(description, indexFileName);
       const present = new Set(live.map((asset) => asset.name));
       for (const [file, bytes] of publication.objects) {
         if (present.has(file)) continue;
@@ -115,7 +139,12 @@ export function githubReleaseTarget(target: string, options: { env: NodeJS.Proce
       const keep = new Set([...referencedObjects(publication.index), ...referencedObjects(previousIndex)]);
       for (const asset of await api.listAssets(into)) {
         const withdrawn = new Set(withdrawnNamedFiles(publication, previousIndex));
-        if (asset.name === legacySignatureFileName || withdrawn.has(asset.name) || (isObjectName(asset.name) && !keep.has(asset.name))) await api.remove(asset).catch(() => false);
+        if (
+          asset.name === legacySignatureFileName ||
+          withdrawn.has(asset.name) ||
+          (isObjectName(asset.name) && !keep.has(asset.name))
+        )
+          await api.remove(asset).catch(() => false);
       }
     },
     async close() {},
@@ -146,6 +175,7 @@ function conflict(description: string, file: string): NeuronsError {
 async function removeStaleUploads(api: ReleaseAssetsApi, assets: Asset[]): Promise<void> {
   const before = Date.now() - staleAfterMs;
   for (const asset of assets) {
-    if (temporaryPattern.test(asset.name) && Date.parse(asset.createdAt) < before) await api.remove(asset).catch(() => false);
+    if (temporaryPattern.test(asset.name) && Date.parse(asset.createdAt) < before)
+      await api.remove(asset).catch(() => false);
   }
 }

@@ -1,4 +1,11 @@
-import { changedNamedFiles, contentTypeOf, indexFileName, legacySignatureFileName, withdrawnNamedFiles, type Publication } from '../catalog/publication.js';
+import {
+  changedNamedFiles,
+  contentTypeOf,
+  indexFileName,
+  legacySignatureFileName,
+  withdrawnNamedFiles,
+  type Publication,
+} from '../catalog/publication.js';
 import { EnvironmentError } from '../errors/neurons-error.js';
 import { HttpTransport, TransportError, type RetryEvent, type TransportResponse } from '../transport/http-transport.js';
 import { rateLimitStatuses } from '../transport/retry-policy.js';
@@ -21,28 +28,72 @@ type Response = TransportResponse;
  * the one whose 412 is ambiguous when it was retried: our own first attempt may have landed before its answer was
  * lost. The index is then read back: our bytes there mean committed, anything else a lost race.
  */
-export function httpTarget(baseUrl: string, options: { ca: string[]; authorization: string | undefined; onRetry?: (event: RetryEvent) => void }): PublishTarget {
+export function httpTarget(
+  baseUrl: string,
+  options: { ca: string[]; authorization: string | undefined; onRetry?: (event: RetryEvent) => void },
+): PublishTarget {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   // The CAs given are added to the system store (a public https:// target keeps working beside a private registry CA).
-  const transport = new HttpTransport({ ca: options.ca, headersTimeoutMs: 60_000, bodyTimeoutMs: 120_000, concurrency: 4, ...(options.onRetry ? { onRetry: options.onRetry } : {}) });
+  const transport = new HttpTransport({
+    ca: options.ca,
+    headersTimeoutMs: 60_000,
+    bodyTimeoutMs: 120_000,
+    concurrency: 4,
+    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+  });
   let seenIndex: { etag: string | undefined; bytes: Buffer | undefined } | undefined;
-  const call = async (method: 'GET' | 'PUT' | 'DELETE', file: string, headers: Record<string, string>, body?: Buffer): Promise<Response> => {
+  const call = async (
+    method: 'GET' | 'PUT' | 'DELETE',
+    file: string,
+    headers: Record<string, string>,
+    body?: Buffer,
+  ): Promise<Response> => {
     try {
       const headersSent = { ...(options.authorization ? { authorization: options.authorization } : {}), ...headers };
-      return await transport.request({ method, url: new URL(file, base), headers: headersSent, retry: true, ...(body ? { body } : {}) });
+      return await transport.request({
+        method,
+        url: new URL(file, base),
+        headers: headersSent,
+        retry: true,
+        ...(body ? { body } : {}),
+      });
     } catch (error) {
-      const attempts = error instanceof TransportError && error.attempts > 1 ? ` (after ${error.attempts} attempts)` : '';
-      throw new EnvironmentError({ code: 'CATALOG_PUBLISH_UNREACHABLE', message: `cannot reach ${base}: ${(error as Error).message}${attempts}`, hint: 'check the publish URL and its CA' }, error);
+      const attempts =
+        error instanceof TransportError && error.attempts > 1 ? ` (after ${error.attempts} attempts)` : '';
+      throw new EnvironmentError(
+        {
+          code: 'CATALOG_PUBLISH_UNREACHABLE',
+          message: `cannot reach ${base}: ${(error as Error).message}${attempts}`,
+          hint: 'check the publish URL and its CA',
+        },
+        error,
+      );
     }
   };
-  const failed = (method: string, file: string, response: Pick<Response, 'statusCode' | 'attempts'>): EnvironmentError => {
+  const failed = (
+    method: string,
+    file: string,
+    response: Pick<Response, 'statusCode' | 'attempts'>,
+  ): EnvironmentError => {
     const attempts = response.attempts > 1 ? ` (after ${response.attempts} attempts)` : '';
     if (rateLimitStatuses.has(response.statusCode)) {
-      return new EnvironmentError({ code: 'CATALOG_PUBLISH_RATE_LIMITED', message: `${method} ${base}${file} answered ${response.statusCode}: the server is limiting requests${attempts}`, hint: 'the publish server (or a proxy in front of it) is rate limiting or overloaded: run again later or raise its limit' });
+      return new EnvironmentError({
+        code: 'CATALOG_PUBLISH_RATE_LIMITED',
+        message: `${method} ${base}${file} answered ${response.statusCode}: the server is limiting requests${attempts}`,
+        hint: 'the publish server (or a proxy in front of it) is rate limiting or overloaded: run again later or raise its limit',
+      });
     }
-    return new EnvironmentError({ code: 'CATALOG_PUBLISH_HTTP', message: `${method} ${base}${file} answered ${response.statusCode}${attempts}`, hint: response.statusCode >= 500 ? 'the publish server failed on its side: check its logs, then run again' : 'check the publish URL and credentials' });
+    return new EnvironmentError({
+      code: 'CATALOG_PUBLISH_HTTP',
+      message: `${method} ${base}${file} answered ${response.statusCode}${attempts}`,
+      hint:
+        response.statusCode >= 500
+          ? 'the publish server failed on its side: check its logs, then run again'
+          : 'check the publish URL and credentials',
+    });
   };
-  const etagOf = (response: Response): string | undefined => (typeof response.headers['etag'] === 'string' ? response.headers['etag'] : undefined);
+  const etagOf = (response: Response): string | undefined =>
+    typeof response.headers['etag'] === 'string' ? response.headers['etag'] : undefined;
   const get = async (file: string): Promise<{ bytes: Buffer | undefined; etag: string | undefined }> => {
     const response = await call('GET', file, {});
     if (response.statusCode === 404) return { bytes: undefined, etag: undefined };
@@ -51,7 +102,8 @@ export function httpTarget(baseUrl: string, options: { ca: string[]; authorizati
   };
   const put = async (file: string, bytes: Buffer, condition: Record<string, string>): Promise<Response> => {
     const response = await call('PUT', file, { 'content-type': contentTypeOf(file), ...condition }, bytes);
-    if (response.statusCode !== 412 && (response.statusCode < 200 || response.statusCode >= 300)) throw failed('PUT', file, response);
+    if (response.statusCode !== 412 && (response.statusCode < 200 || response.statusCode >= 300))
+      throw failed('PUT', file, response);
     return response;
   };
   /** Whether the index is still `expected` (by ETag when the server gives one, else by its bytes). */
@@ -61,7 +113,10 @@ export function httpTarget(baseUrl: string, options: { ca: string[]; authorizati
     if (response.statusCode === 404) return expected.bytes === undefined;
     if (response.statusCode !== 200) throw failed('GET', indexFileName, response);
     const bytes = response.bytes;
-    return expected.bytes !== undefined && (expected.etag ? etagOf(response) === expected.etag : bytes.equals(expected.bytes));
+    return (
+      expected.bytes !== undefined &&
+      (expected.etag ? etagOf(response) === expected.etag : bytes.equals(expected.bytes))
+    );
   };
 
   return {
@@ -78,7 +133,11 @@ export function httpTarget(baseUrl: string, options: { ca: string[]; authorizati
       // A publisher that committed since the read is caught before anything is written.
       if (!(await indexIs(before))) throw publishConflict(`${base}${indexFileName}`);
       for (const [file, bytes] of publication.objects) await put(file, bytes, { 'if-none-match': '*' });
-      const committed = await put(indexFileName, publication.index, before.bytes === undefined ? { 'if-none-match': '*' } : before.etag ? { 'if-match': before.etag } : {});
+      const committed = await put(
+        indexFileName,
+        publication.index,
+        before.bytes === undefined ? { 'if-none-match': '*' } : before.etag ? { 'if-match': before.etag } : {},
+      );
       let ours = { etag: etagOf(committed), bytes: publication.index };
       if (committed.statusCode === 412) {
         // A 412 on the first attempt is a lost race. On a later one, it may be our own first attempt that landed.

@@ -1,7 +1,16 @@
 import type { ResolvedRegistry } from '../config/load-config.js';
 import { UsageError } from '../errors/neurons-error.js';
 import { publishConflict } from './conflict.js';
-import { layerTitled, pushBlob, pushManifest, readArtifactManifest, titleAnnotation, titleOf, type ArtifactManifest, type Descriptor } from '../registry/artifact.js';
+import {
+  layerTitled,
+  pushBlob,
+  pushManifest,
+  readArtifactManifest,
+  titleAnnotation,
+  titleOf,
+  type ArtifactManifest,
+  type Descriptor,
+} from '../registry/artifact.js';
 import { registryClientFor } from '../registry/client-pool.js';
 import { contentTypeOf, indexFileName, publicationFiles } from '../catalog/publication.js';
 import type { PublishTarget } from './publish-target.js';
@@ -21,8 +30,14 @@ export interface OciCoordinates {
  * `oci://HOST[:PORT]/REPOSITORY:TAG`, strictly: the repository in the distribution grammar, a tag as the spec
  * allows. `usage` names the option and error code of the command that read it.
  */
-export function parseOciTarget(value: string, usage: { option: string; code: string } = { option: '--publish', code: 'CATALOG_PUBLISH_TARGET' }): OciCoordinates {
-  const match = /^oci:\/\/([A-Za-z0-9.-]+(?::[0-9]{1,5})?)\/([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*):([A-Za-z0-9_][A-Za-z0-9._-]{0,127})$/.exec(value);
+export function parseOciTarget(
+  value: string,
+  usage: { option: string; code: string } = { option: '--publish', code: 'CATALOG_PUBLISH_TARGET' },
+): OciCoordinates {
+  const match =
+    /^oci:\/\/([A-Za-z0-9.-]+(?::[0-9]{1,5})?)\/([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*):([A-Za-z0-9_][A-Za-z0-9._-]{0,127})$/.exec(
+      value,
+    );
   const [, host, repository, tag] = match ?? [];
   if (!host || !repository || !tag) {
     throw new UsageError({
@@ -45,15 +60,21 @@ const mediaTypeOf = (file: string): string => contentTypeOf(file).replace(/;.*$/
  * moved since the index was read, another publisher wrote it: the run fails with `CATALOG_PUBLISH_CONFLICT` before
  * the tag is touched.
  */
-export function ociArtifactTarget(target: string, options: { registries: ResolvedRegistry[]; caPems: string[] }): PublishTarget {
+export function ociArtifactTarget(
+  target: string,
+  options: { registries: ResolvedRegistry[]; caPems: string[] },
+): PublishTarget {
   const where = parseOciTarget(target);
   // A configured registry of that host lends its credentials, CA and client certificate; any other is read with
   // the trusted CAs and no credentials.
   const registry = options.registries.find((candidate) => candidate.host === where.host);
-  const client = registryClientFor(registry ?? { host: where.host, ca: options.caPems, plainHttp: false, insecure: false, credentials: undefined });
+  const client = registryClientFor(
+    registry ?? { host: where.host, ca: options.caPems, plainHttp: false, insecure: false, credentials: undefined },
+  );
   const description = `${ociPrefix}${where.host}/${where.repository}:${where.tag}`;
   let seen: { digest: string; manifest: ArtifactManifest } | undefined | null = null;
-  const current = async (): Promise<{ digest: string; manifest: ArtifactManifest } | undefined> => readArtifactManifest(client, where.repository, where.tag);
+  const current = async (): Promise<{ digest: string; manifest: ArtifactManifest } | undefined> =>
+    readArtifactManifest(client, where.repository, where.tag);
 
   return {
     description,
@@ -70,8 +91,14 @@ export function ociArtifactTarget(target: string, options: { registries: Resolve
       if (live?.digest !== seen?.digest) throw publishConflict(description);
       const files = publicationFiles(publication);
       const layers: Descriptor[] = [];
-      for (const [file, bytes] of files) layers.push(await pushBlob(client, where.repository, bytes, mediaTypeOf(file), { [titleAnnotation]: file }));
-      const config = await pushBlob(client, where.repository, Buffer.from('{"format":"neurons-catalog/1"}'), configMediaType);
+      for (const [file, bytes] of files)
+        layers.push(await pushBlob(client, where.repository, bytes, mediaTypeOf(file), { [titleAnnotation]: file }));
+      const config = await pushBlob(
+        client,
+        where.repository,
+        Buffer.from('{"format":"neurons-catalog/1"}'),
+        configMediaType,
+      );
       layers.sort((a, b) => titleOf(a).localeCompare(titleOf(b)));
       const manifest: ArtifactManifest = {
         schemaVersion: 2,

@@ -1,4 +1,12 @@
-import { changedNamedFiles, contentTypeOf, indexFileName, isObjectName, legacySignatureFileName, withdrawnNamedFiles, type Publication } from '../catalog/publication.js';
+import {
+  changedNamedFiles,
+  contentTypeOf,
+  indexFileName,
+  isObjectName,
+  legacySignatureFileName,
+  withdrawnNamedFiles,
+  type Publication,
+} from '../catalog/publication.js';
 import { EnvironmentError } from '../errors/neurons-error.js';
 import type { HttpMethod, RetryEvent } from '../transport/http-transport.js';
 import { rateLimitStatuses } from '../transport/retry-policy.js';
@@ -27,14 +35,24 @@ interface S3Failure {
  * ambiguous when it was retried: our own first attempt may have landed. The index is then read back: our bytes there
  * mean committed, anything else a lost race. Requests go one at a time, which also lets a retry name its request.
  */
-export function s3Target(target: string, options: { env: NodeJS.ProcessEnv; ca: string[]; onRetry?: (event: RetryEvent) => void }): PublishTarget {
+export function s3Target(
+  target: string,
+  options: { env: NodeJS.ProcessEnv; ca: string[]; onRetry?: (event: RetryEvent) => void },
+): PublishTarget {
   const { bucket, prefix } = parseS3Target(target);
   const base = `s3://${bucket}/${prefix ? `${prefix}/` : ''}`;
   const keyOf = (file: string): string => (prefix ? `${prefix}/${file}` : file);
   let current: { method: HttpMethod; file: string } = { method: 'GET', file: indexFileName };
   const onRetry = options.onRetry;
   let connection: ReturnType<typeof createS3Client> | undefined;
-  const connect = () => (connection ??= createS3Client({ env: options.env, ca: options.ca, ...(onRetry ? { onRetry: (retry) => onRetry({ ...retry, method: current.method, url: `${base}${current.file}` }) } : {}) }));
+  const connect = () =>
+    (connection ??= createS3Client({
+      env: options.env,
+      ca: options.ca,
+      ...(onRetry
+        ? { onRetry: (retry) => onRetry({ ...retry, method: current.method, url: `${base}${current.file}` }) }
+        : {}),
+    }));
   let seenIndex: { etag: string | undefined; bytes: Buffer | undefined } | undefined;
 
   const failed = (method: HttpMethod, file: string, error: unknown): EnvironmentError => {
@@ -44,13 +62,41 @@ export function s3Target(target: string, options: { env: NodeJS.ProcessEnv; ca: 
     const said = `${failure.name ?? 'Error'}${failure.message && failure.message !== failure.name ? `: ${failure.message}` : ''}`;
     if (status === undefined) {
       const credentials = failure.name === 'CredentialsProviderError' || /credential/i.test(failure.message ?? '');
-      return new EnvironmentError({ code: 'CATALOG_PUBLISH_UNREACHABLE', message: `cannot reach ${base} (${method} ${file}): ${said}${attempts}`, hint: credentials ? 'no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or a web identity (GitHub OIDC)' : 'check the bucket, the region (AWS_REGION), the endpoint (NEURONS_S3_ENDPOINT) and its CA' }, error);
+      return new EnvironmentError(
+        {
+          code: 'CATALOG_PUBLISH_UNREACHABLE',
+          message: `cannot reach ${base} (${method} ${file}): ${said}${attempts}`,
+          hint: credentials
+            ? 'no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or a web identity (GitHub OIDC)'
+            : 'check the bucket, the region (AWS_REGION), the endpoint (NEURONS_S3_ENDPOINT) and its CA',
+        },
+        error,
+      );
     }
     if (rateLimitStatuses.has(status)) {
-      return new EnvironmentError({ code: 'CATALOG_PUBLISH_RATE_LIMITED', message: `${method} ${base}${file} answered ${status} (${said}): the store is limiting requests${attempts}`, hint: 'run again later' }, error);
+      return new EnvironmentError(
+        {
+          code: 'CATALOG_PUBLISH_RATE_LIMITED',
+          message: `${method} ${base}${file} answered ${status} (${said}): the store is limiting requests${attempts}`,
+          hint: 'run again later',
+        },
+        error,
+      );
     }
-    const hint = status >= 500 ? 'the store failed on its side: run again' : status === 403 || status === 401 ? 'check the credentials: they need s3:GetObject, s3:PutObject and s3:DeleteObject on the prefix, and s3:ListBucket (without it S3 answers 403 for a file not there yet)' : 'check the bucket, its region and the endpoint';
-    return new EnvironmentError({ code: 'CATALOG_PUBLISH_HTTP', message: `${method} ${base}${file} answered ${status} (${said})${attempts}`, hint }, error);
+    const hint =
+      status >= 500
+        ? 'the store failed on its side: run again'
+        : status === 403 || status === 401
+          ? 'check the credentials: they need s3:GetObject, s3:PutObject and s3:DeleteObject on the prefix, and s3:ListBucket (without it S3 answers 403 for a file not there yet)'
+          : 'check the bucket, its region and the endpoint';
+    return new EnvironmentError(
+      {
+        code: 'CATALOG_PUBLISH_HTTP',
+        message: `${method} ${base}${file} answered ${status} (${said})${attempts}`,
+        hint,
+      },
+      error,
+    );
   };
   const statusOf = (error: unknown): number | undefined => (error as S3Failure).$metadata?.httpStatusCode;
   const attemptsOf = (error: unknown): number => (error as S3Failure).$metadata?.attempts ?? 1;
@@ -78,11 +124,24 @@ export function s3Target(target: string, options: { env: NodeJS.ProcessEnv; ca: 
     }
   };
   /** Writes `file`; `refused` when its condition failed: 412, or 409 (another conditional write of it in flight). */
-  const put = async (file: string, bytes: Buffer, condition: { IfMatch?: string; IfNoneMatch?: string }): Promise<{ refused: 412 | 409 | undefined; etag: string | undefined; attempts: number }> => {
+  const put = async (
+    file: string,
+    bytes: Buffer,
+    condition: { IfMatch?: string; IfNoneMatch?: string },
+  ): Promise<{ refused: 412 | 409 | undefined; etag: string | undefined; attempts: number }> => {
     current = { method: 'PUT', file };
     const { client, sdk } = await connect();
     try {
-      const response = await client.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: keyOf(file), Body: bytes, ContentType: contentTypeOf(file), CacheControl: cacheControlOf(file), ...condition }));
+      const response = await client.send(
+        new sdk.PutObjectCommand({
+          Bucket: bucket,
+          Key: keyOf(file),
+          Body: bytes,
+          ContentType: contentTypeOf(file),
+          CacheControl: cacheControlOf(file),
+          ...condition,
+        }),
+      );
       return { refused: undefined, etag: response.ETag, attempts: response.$metadata.attempts ?? 1 };
     } catch (error) {
       const status = statusOf(error);
@@ -118,7 +177,11 @@ export function s3Target(target: string, options: { env: NodeJS.ProcessEnv; ca: 
         // A 409 says another upload of this name is in flight: the same bytes, but perhaps never there.
         if (refused === 409 && !(await head(file))) throw publishConflict(`${base}${file}`);
       }
-      const committed = await put(indexFileName, publication.index, before.bytes === undefined ? { IfNoneMatch: '*' } : before.etag ? { IfMatch: before.etag } : {});
+      const committed = await put(
+        indexFileName,
+        publication.index,
+        before.bytes === undefined ? { IfNoneMatch: '*' } : before.etag ? { IfMatch: before.etag } : {},
+      );
       let ours = committed.etag;
       if (committed.refused !== undefined) {
         // A refusal on the first attempt is a lost race. On a later one, it may be our own first attempt that landed.
@@ -143,7 +206,6 @@ export function s3Target(target: string, options: { env: NodeJS.ProcessEnv; ca: 
     },
   };
 }
-
 
 /**
  * Content-addressed files never change: caches (CloudFront, a proxy) may keep them. The index and the named copies

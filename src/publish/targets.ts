@@ -15,7 +15,13 @@ export { folderTarget } from './folder-target.js';
 export { httpTarget } from './http-target.js';
 
 /** The forms `--publish` takes, for usage errors. */
-export const publishForms = ['DIR (a local folder)', 'https://HOST/PATH/ (a server taking PUT)', 'github-release:OWNER/REPO@TAG', 'oci://HOST/REPOSITORY:TAG', 's3://BUCKET/PREFIX'];
+export const publishForms = [
+  'DIR (a local folder)',
+  'https://HOST/PATH/ (a server taking PUT)',
+  'github-release:OWNER/REPO@TAG',
+  'oci://HOST/REPOSITORY:TAG',
+  's3://BUCKET/PREFIX',
+];
 
 /**
  * What kind of target a `--publish` value is. Anything that starts like a URL scheme (`ftp://`, `htps://`,
@@ -43,7 +49,18 @@ export function publishTargetKind(target: string): 'folder' | 'http' | 'github-r
  * detection; `env` and `ca` for S3: the AWS settings and the CAs added to Node's roots, as for an https:// target; `registries` for OCI artifacts: a configured registry's credentials and CA are used for it. A folder is
  * resolved against `cwd`.
  */
-export function publishTarget(target: string, options: { cwd: string; ca: string[]; authorization: string | undefined; caPems: string[]; env: NodeJS.ProcessEnv; registries: ResolvedRegistry[]; onRetry?: (event: RetryEvent) => void }): PublishTarget {
+export function publishTarget(
+  target: string,
+  options: {
+    cwd: string;
+    ca: string[];
+    authorization: string | undefined;
+    caPems: string[];
+    env: NodeJS.ProcessEnv;
+    registries: ResolvedRegistry[];
+    onRetry?: (event: RetryEvent) => void;
+  },
+): PublishTarget {
   switch (publishTargetKind(target)) {
     case 'github-release':
       return githubReleaseTarget(target, options);

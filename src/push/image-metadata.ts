@@ -24,7 +24,16 @@ export function imageMetadata(outcomes: PushedFlavor[]): ImageMetadata {
   return {
     version: 1,
     complete: outcomes.every((outcome) => outcome.status !== 'failed'),
-    images: outcomes.flatMap((outcome) => outcome.images.filter((image) => image.digest).map((image) => ({ reference: image.reference, digest: image.digest, flavor: outcome.id, platforms: image.platforms ?? [] }))),
+    images: outcomes.flatMap((outcome) =>
+      outcome.images
+        .filter((image) => image.digest)
+        .map((image) => ({
+          reference: image.reference,
+          digest: image.digest,
+          flavor: outcome.id,
+          platforms: image.platforms ?? [],
+        })),
+    ),
   };
 }
 

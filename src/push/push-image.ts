@@ -28,11 +28,21 @@ export interface PushResult {
  * content-addressed (layers by digest, then the manifest under its tag), so one that failed on a transient error is
  * pushed again as a whole: the engine skips the layers that landed.
  */
-export async function pushImage(docker: Docker, registry: ResolvedRegistry, repository: string, tag: string, options: { log?: (line: string) => void; policy?: RetryPolicy } = {}): Promise<PushResult> {
+export async function pushImage(
+  docker: Docker,
+  registry: ResolvedRegistry,
+  repository: string,
+  tag: string,
+  options: { log?: (line: string) => void; policy?: RetryPolicy } = {},
+): Promise<PushResult> {
   const reference = `${repository}:${tag}`;
   let pushed;
   try {
-    pushed = await retryEngineTransfer(`push of ${reference}`, () => pushOnce(docker, registry, reference, tag), options);
+    pushed = await retryEngineTransfer(
+      `push of ${reference}`,
+      () => pushOnce(docker, registry, reference, tag),
+      options,
+    );
   } catch (error) {
     const attempts = (error as { attempts?: number }).attempts ?? 1;
     throw new NeuronsError({
@@ -52,7 +62,12 @@ export async function pushImage(docker: Docker, registry: ResolvedRegistry, repo
 }
 
 /** One push; throws the engine's (masked) words when it failed. */
-async function pushOnce(docker: Docker, registry: ResolvedRegistry, reference: string, tag: string): Promise<PushEvent[]> {
+async function pushOnce(
+  docker: Docker,
+  registry: ResolvedRegistry,
+  reference: string,
+  tag: string,
+): Promise<PushEvent[]> {
   const authconfig = registry.credentials
     ? { username: registry.credentials.username, password: registry.credentials.password, serveraddress: registry.host }
     : {};

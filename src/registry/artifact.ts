@@ -28,7 +28,11 @@ export function layerTitled(manifest: ArtifactManifest | undefined, title: strin
 }
 
 /** The manifest under `reference` and its digest; undefined when the registry has none. */
-export async function readArtifactManifest(client: RegistryClient, repository: string, reference: string): Promise<{ digest: string; manifest: ArtifactManifest } | undefined> {
+export async function readArtifactManifest(
+  client: RegistryClient,
+  repository: string,
+  reference: string,
+): Promise<{ digest: string; manifest: ArtifactManifest } | undefined> {
   const path = `/v2/${repository}/manifests/${reference}`;
   const response = await client.call('GET', path, pull(repository), { accept: manifestMediaType });
   if (response.statusCode === 404) return undefined;
@@ -37,14 +41,30 @@ export async function readArtifactManifest(client: RegistryClient, repository: s
 }
 
 /** Uploads a blob unless the repository has it; see `uploadBlob` for what is done when a session fails. */
-export async function pushBlob(client: RegistryClient, repository: string, bytes: Buffer, mediaType: string, annotations?: Record<string, string>): Promise<Descriptor> {
-  const descriptor: Descriptor = { mediaType, digest: digestOf(bytes), size: bytes.length, ...(annotations ? { annotations } : {}) };
+export async function pushBlob(
+  client: RegistryClient,
+  repository: string,
+  bytes: Buffer,
+  mediaType: string,
+  annotations?: Record<string, string>,
+): Promise<Descriptor> {
+  const descriptor: Descriptor = {
+    mediaType,
+    digest: digestOf(bytes),
+    size: bytes.length,
+    ...(annotations ? { annotations } : {}),
+  };
   await uploadBlob(client, repository, descriptor.digest, bytes);
   return descriptor;
 }
 
 /** Puts a manifest under a tag; returns its digest. */
-export async function pushManifest(client: RegistryClient, repository: string, tag: string, manifest: ArtifactManifest): Promise<string> {
+export async function pushManifest(
+  client: RegistryClient,
+  repository: string,
+  tag: string,
+  manifest: ArtifactManifest,
+): Promise<string> {
   return putManifestBytes(client, repository, tag, Buffer.from(JSON.stringify(manifest)), manifestMediaType);
 }
 
@@ -75,7 +95,16 @@ export function imageIndex(manifests: Array<Descriptor & { platform: Platform }>
   return {
     schemaVersion: 2,
     mediaType: indexMediaType,
-    manifests: manifests.map(({ mediaType, digest, size, platform }) => ({ mediaType, digest, size, platform: { architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}) } })),
+    manifests: manifests.map(({ mediaType, digest, size, platform }) => ({
+      mediaType,
+      digest,
+      size,
+      platform: {
+        architecture: platform.architecture,
+        os: platform.os,
+        ...(platform.variant ? { variant: platform.variant } : {}),
+      },
+    })),
   };
 }
 
@@ -83,15 +112,28 @@ export function imageIndex(manifests: Array<Descriptor & { platform: Platform }>
 export const indexBytes = (index: ImageIndex): Buffer => Buffer.from(JSON.stringify(index));
 
 /** Puts an image index under a tag (the manifests it lists must be in the repository already); returns its digest. */
-export async function pushIndex(client: RegistryClient, repository: string, tag: string, index: ImageIndex): Promise<string> {
+export async function pushIndex(
+  client: RegistryClient,
+  repository: string,
+  tag: string,
+  index: ImageIndex,
+): Promise<string> {
   return putManifestBytes(client, repository, tag, indexBytes(index), indexMediaType);
 }
 
 /** Puts a manifest of any kind, as bytes, under a tag; returns its digest. */
-export async function putManifestBytes(client: RegistryClient, repository: string, tag: string, bytes: Buffer, mediaType: string): Promise<string> {
+export async function putManifestBytes(
+  client: RegistryClient,
+  repository: string,
+  tag: string,
+  bytes: Buffer,
+  mediaType: string,
+): Promise<string> {
   const path = `/v2/${repository}/manifests/${tag}`;
   // The same bytes under the same tag: sending it again after a lost answer changes nothing.
-  const response = await client.call('PUT', path, push(repository), { 'content-type': mediaType }, bytes, { retry: true });
+  const response = await client.call('PUT', path, push(repository), { 'content-type': mediaType }, bytes, {
+    retry: true,
+  });
   if (response.statusCode !== 201) throw client.failure(response, path);
   return digestOf(bytes);
 }

@@ -23,7 +23,13 @@ export interface UploadOptions {
  * a session is never sent twice (after a reset, the session may already be closed by the first one): the whole upload
  * starts again instead, after a HEAD that says whether the first PUT landed after all.
  */
-export async function uploadBlob(client: RegistryClient, repository: string, digest: string, bytes: Buffer, options: UploadOptions = {}): Promise<void> {
+export async function uploadBlob(
+  client: RegistryClient,
+  repository: string,
+  digest: string,
+  bytes: Buffer,
+  options: UploadOptions = {},
+): Promise<void> {
   const blobPath = `/v2/${repository}/blobs/${digest}`;
   for (let attempt = 1; ; attempt += 1) {
     const first = attempt === 1;
@@ -43,15 +49,35 @@ export async function uploadBlob(client: RegistryClient, repository: string, dig
     if (!refused) return;
     // A server error, a rate limit or a session the registry forgot (404) is worth a new session; a refusal is not.
     const status = refused.response.statusCode;
-    if (attempt >= uploadAttempts || !(status >= 500 || status === 404 || status === 429)) throw client.failure({ ...refused.response, attempts: attempt }, refused.path);
-    await restartAfter(client, blobPath, attempt, `HTTP ${status}`, retryAfterMs(refused.response.headers['retry-after']));
+    if (attempt >= uploadAttempts || !(status >= 500 || status === 404 || status === 429))
+      throw client.failure({ ...refused.response, attempts: attempt }, refused.path);
+    await restartAfter(
+      client,
+      blobPath,
+      attempt,
+      `HTTP ${status}`,
+      retryAfterMs(refused.response.headers['retry-after']),
+    );
   }
 }
 
 /** Waits before a new upload session, and says so through the client's retry log like any other retry. */
-async function restartAfter(client: RegistryClient, blobPath: string, attempt: number, reason: string, retryAfter: number | undefined): Promise<void> {
+async function restartAfter(
+  client: RegistryClient,
+  blobPath: string,
+  attempt: number,
+  reason: string,
+  retryAfter: number | undefined,
+): Promise<void> {
   const delayMs = nextDelay(defaultRetryPolicy, attempt, retryAfter);
-  client.endpoint.onRetry?.({ method: 'PUT', url: `https://${client.endpoint.host}${blobPath}`, attempt, reason: `upload session: ${reason}`, delayMs, retryAfter: retryAfter !== undefined });
+  client.endpoint.onRetry?.({
+    method: 'PUT',
+    url: `https://${client.endpoint.host}${blobPath}`,
+    attempt,
+    reason: `upload session: ${reason}`,
+    delayMs,
+    retryAfter: retryAfter !== undefined,
+  });
   await sleep(delayMs);
 }
 
@@ -66,15 +92,30 @@ export function sessionTarget(client: RegistryClient, location: string, query: R
  * One upload session (POST, unless the registry opened one already), then the PUT that ends it with the bytes.
  * Returns the answer that refused it, if any.
  */
-async function uploadOnce(client: RegistryClient, repository: string, digest: string, bytes: Buffer, session: string | undefined): Promise<{ response: RegistryResponse; path: string } | undefined> {
+async function uploadOnce(
+  client: RegistryClient,
+  repository: string,
+  digest: string,
+  bytes: Buffer,
+  session: string | undefined,
+): Promise<{ response: RegistryResponse; path: string } | undefined> {
   const startPath = `/v2/${repository}/blobs/uploads/`;
   let location = session;
   if (location === undefined) {
     // Opening a session is safe to repeat: a session nobody uses expires on the registry.
-    const started = await client.call('POST', startPath, pushScope(repository), { 'content-length': '0' }, undefined, { retry: true });
+    const started = await client.call('POST', startPath, pushScope(repository), { 'content-length': '0' }, undefined, {
+      retry: true,
+    });
     if (started.statusCode !== 202) return { response: started, path: startPath };
     location = String(started.headers['location'] ?? '');
   }
-  const finished = await client.call('PUT', sessionTarget(client, location, { digest }), pushScope(repository), { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) }, bytes, { retry: false });
+  const finished = await client.call(
+    'PUT',
+    sessionTarget(client, location, { digest }),
+    pushScope(repository),
+    { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) },
+    bytes,
+    { retry: false },
+  );
   return finished.statusCode === 201 ? undefined : { response: finished, path: startPath };
 }

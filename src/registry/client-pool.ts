@@ -3,7 +3,10 @@ import { logRetries } from '../transport/http-transport.js';
 import { RegistryClient } from './client.js';
 
 /** A client for a configured registry: its CA, TLS mode, client certificate and credentials; `log` hears retries. */
-export function registryClientFor(registry: Pick<ResolvedRegistry, 'host' | 'ca' | 'plainHttp' | 'insecure' | 'credentials' | 'clientCertificate'>, log?: (line: string) => void): RegistryClient {
+export function registryClientFor(
+  registry: Pick<ResolvedRegistry, 'host' | 'ca' | 'plainHttp' | 'insecure' | 'credentials' | 'clientCertificate'>,
+  log?: (line: string) => void,
+): RegistryClient {
   return new RegistryClient({
     ...(log ? { onRetry: logRetries(log, 'registry') } : {}),
     host: registry.host,

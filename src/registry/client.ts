@@ -135,19 +135,23 @@ export class RegistryClient {
    * 401 and a token request per repository; with basic authentication, the first 401 only.
    */
   async authorize(repositories: string[], action = 'pull'): Promise<void> {
-    const scopes = [...new Set(repositories)].map((repository) => `repository:${repository}:${action}`).filter((scope) => !this.tokens.has(scope));
+    const scopes = [...new Set(repositories)]
+      .map((repository) => `repository:${repository}:${action}`)
+      .filter((scope) => !this.tokens.has(scope));
     if (scopes.length === 0) return;
     if (!this.bearerChallenge && !this.basicEverywhere) {
       // The challenge alone says how the registry authenticates; no token is asked for the ping itself.
       const response = await this.raw('GET', '/v2/', {});
-      const challenge = response.statusCode === 401 ? parseChallenge(String(response.headers['www-authenticate'] ?? '')) : undefined;
+      const challenge =
+        response.statusCode === 401 ? parseChallenge(String(response.headers['www-authenticate'] ?? '')) : undefined;
       if (challenge?.scheme === 'bearer' && challenge.params['realm']) this.bearerChallenge = challenge;
       else if (challenge?.scheme === 'basic') this.basicEverywhere = this.basic() !== undefined;
     }
     const challenge = this.bearerChallenge;
     if (!challenge) return;
     const batches: string[][] = [];
-    for (let start = 0; start < scopes.length; start += scopesPerToken) batches.push(scopes.slice(start, start + scopesPerToken));
+    for (let start = 0; start < scopes.length; start += scopesPerToken)
+      batches.push(scopes.slice(start, start + scopesPerToken));
     const fetched = Promise.all(batches.map((batch) => this.fetchToken(challenge, batch)));
     // Anonymous tokens (public images) are an optimization only: if the token service will not batch them, each
     // request still asks for its own. Refused credentials, though, fail here, before any work.
@@ -158,7 +162,9 @@ export class RegistryClient {
   /** The manifest of `repository:reference`, or undefined when the registry does not have it. */
   async headManifest(repository: string, reference: string): Promise<ManifestInfo | undefined> {
     const path = `/v2/${repository}/manifests/${reference}`;
-    const response = await this.send('HEAD', path, `repository:${repository}:pull`, { accept: manifestMediaTypes.join(', ') });
+    const response = await this.send('HEAD', path, `repository:${repository}:pull`, {
+      accept: manifestMediaTypes.join(', '),
+    });
     if (response.statusCode === 404) return undefined;
     if (response.statusCode !== 200) throw this.failure(response, path);
     const digest = String(response.headers['docker-content-digest'] ?? '');
@@ -173,9 +179,14 @@ export class RegistryClient {
    * A manifest as served, parsed, and checked against its digest: the digest asked for, else the one the registry
    * gives (`Docker-Content-Digest`). Undefined when the registry does not have it.
    */
-  async readManifest(repository: string, reference: string): Promise<{ digest: string; manifest: ParsedManifest } | undefined> {
+  async readManifest(
+    repository: string,
+    reference: string,
+  ): Promise<{ digest: string; manifest: ParsedManifest } | undefined> {
     const path = `/v2/${repository}/manifests/${reference}`;
-    const response = await this.send('GET', path, `repository:${repository}:pull`, { accept: manifestMediaTypes.join(', ') });
+    const response = await this.send('GET', path, `repository:${repository}:pull`, {
+      accept: manifestMediaTypes.join(', '),
+    });
     if (response.statusCode === 404) return undefined;
     if (response.statusCode !== 200) throw this.failure(response, path);
     const digest = digestOf(response.bytes);
@@ -189,16 +200,26 @@ export class RegistryClient {
    * The image configuration (labels, entry point, environment) of a published image, without pulling its layers;
    * for an index, the configuration of the image for `platform` (else its first runnable image).
    */
-  async getImageConfig(repository: string, reference: string, platform = { os: 'linux', architecture: 'amd64' }): Promise<{ digest: string; config: ImageConfig } | undefined> {
+  async getImageConfig(
+    repository: string,
+    reference: string,
+    platform = { os: 'linux', architecture: 'amd64' },
+  ): Promise<{ digest: string; config: ImageConfig } | undefined> {
     const found = await this.readManifest(repository, reference);
     let image = found?.manifest;
     if (image?.kind === 'index') {
       const runnable = runnableManifests(image.manifests);
-      const chosen = runnable.find((entry) => entry.platform?.os === platform.os && entry.platform.architecture === platform.architecture) ?? runnable[0];
+      const chosen =
+        runnable.find(
+          (entry) => entry.platform?.os === platform.os && entry.platform.architecture === platform.architecture,
+        ) ?? runnable[0];
       image = chosen ? (await this.readManifest(repository, chosen.digest))?.manifest : undefined;
     }
     if (!found || image?.kind !== 'image') return undefined;
-    return { digest: found.digest, config: JSON.parse((await this.readBlob(repository, image.config.digest)).toString('utf8')) as ImageConfig };
+    return {
+      digest: found.digest,
+      config: JSON.parse((await this.readBlob(repository, image.config.digest)).toString('utf8')) as ImageConfig,
+    };
   }
 
   /** A blob's bytes, checked against its digest. */
@@ -234,10 +255,17 @@ export class RegistryClient {
   }
 
   private digestMismatch(path: string): EnvironmentError {
-    return new EnvironmentError({ code: 'REGISTRY_DIGEST_MISMATCH', message: `registry ${this.endpoint.host} served ${path} with other content than its digest says`, hint: 'the registry or a proxy in between altered the content: check its storage' });
+    return new EnvironmentError({
+      code: 'REGISTRY_DIGEST_MISMATCH',
+      message: `registry ${this.endpoint.host} served ${path} with other content than its digest says`,
+      hint: 'the registry or a proxy in between altered the content: check its storage',
+    });
   }
 
-  private statusError(response: Pick<RegistryResponse, 'statusCode' | 'body' | 'headers' | 'attempts'>, path: string): EnvironmentError {
+  private statusError(
+    response: Pick<RegistryResponse, 'statusCode' | 'body' | 'headers' | 'attempts'>,
+    path: string,
+  ): EnvironmentError {
     const status = response.statusCode;
     const auth = status === 401 || status === 403;
     const tries = (response.attempts ?? 1) > 1 ? ` (after ${response.attempts} attempts)` : '';
@@ -282,12 +310,22 @@ export class RegistryClient {
    * as it came, with its status; the caller decides. `scope` may hold several scopes separated by spaces, as a
    * cross-repository mount needs (push on the target, pull on the source): one token is asked for all of them.
    */
-  async call(method: HttpMethod, pathOrUrl: string, scope: string, headers: Record<string, string> = {}, body?: Buffer, options: CallOptions = {}): Promise<RegistryResponse> {
+  async call(
+    method: HttpMethod,
+    pathOrUrl: string,
+    scope: string,
+    headers: Record<string, string> = {},
+    body?: Buffer,
+    options: CallOptions = {},
+  ): Promise<RegistryResponse> {
     return this.send(method, pathOrUrl, scope, headers, body, options);
   }
 
   /** A coded error for an answer the caller did not expect, with the registry's own error codes when it gave any. */
-  failure(response: Pick<RegistryResponse, 'statusCode' | 'body' | 'headers' | 'attempts'>, path: string): EnvironmentError {
+  failure(
+    response: Pick<RegistryResponse, 'statusCode' | 'body' | 'headers' | 'attempts'>,
+    path: string,
+  ): EnvironmentError {
     return this.statusError(response, path);
   }
 
@@ -296,9 +334,17 @@ export class RegistryClient {
     return this.transport.stats;
   }
 
-  private async send(method: HttpMethod, path: string, scope: string, headers: Record<string, string> = {}, body?: Buffer, options: CallOptions = {}): Promise<RegistryResponse> {
+  private async send(
+    method: HttpMethod,
+    path: string,
+    scope: string,
+    headers: Record<string, string> = {},
+    body?: Buffer,
+    options: CallOptions = {},
+  ): Promise<RegistryResponse> {
     // A URL the registry handed out on another host (an upload or a blob in object storage) gets no credentials.
-    if (/^https?:\/\//.test(path) && new URL(path).host !== apiHost(this.endpoint.host)) return this.raw(method, path, headers, body, options);
+    if (/^https?:\/\//.test(path) && new URL(path).host !== apiHost(this.endpoint.host))
+      return this.raw(method, path, headers, body, options);
     let response = await this.raw(method, path, { ...headers, ...this.authorization(scope) }, body, options);
     if (response.statusCode === 401) {
       const challenge = parseChallenge(String(response.headers['www-authenticate'] ?? ''));
@@ -346,33 +392,69 @@ export class RegistryClient {
     for (const scope of scopes) url.searchParams.append('scope', scope);
     const basic = this.basic();
     const response = await this.raw('GET', url.toString(), basic ? { authorization: basic } : {});
-    if (response.statusCode !== 200) throw this.tokenServiceError(url, challenge.params['service'], `answered ${response.statusCode}${registryErrors(response.body)}`, response.statusCode);
+    if (response.statusCode !== 200)
+      throw this.tokenServiceError(
+        url,
+        challenge.params['service'],
+        `answered ${response.statusCode}${registryErrors(response.body)}`,
+        response.statusCode,
+      );
     let body: { token?: unknown; access_token?: unknown };
     try {
       body = JSON.parse(response.body) as { token?: unknown; access_token?: unknown };
     } catch {
-      throw this.tokenServiceError(url, challenge.params['service'], 'answered something that is not JSON', response.statusCode);
+      throw this.tokenServiceError(
+        url,
+        challenge.params['service'],
+        'answered something that is not JSON',
+        response.statusCode,
+      );
     }
-    const token = typeof body.token === 'string' ? body.token : typeof body.access_token === 'string' ? body.access_token : undefined;
+    const token =
+      typeof body.token === 'string'
+        ? body.token
+        : typeof body.access_token === 'string'
+          ? body.access_token
+          : undefined;
     if (!token) return undefined;
     registerSecret(token);
     // Recorded for each scope, and for them together: a request that named several finds it under the same words.
-    for (const scope of scopes.length > 1 ? [...scopes, scopes.join(' ')] : scopes) this.tokens.set(scope, `Bearer ${token}`);
+    for (const scope of scopes.length > 1 ? [...scopes, scopes.join(' ')] : scopes)
+      this.tokens.set(scope, `Bearer ${token}`);
     return `Bearer ${token}`;
   }
 
-  private async raw(method: HttpMethod, pathOrUrl: string, headers: Record<string, string>, body?: Buffer, options: CallOptions = {}): Promise<RegistryResponse> {
+  private async raw(
+    method: HttpMethod,
+    pathOrUrl: string,
+    headers: Record<string, string>,
+    body?: Buffer,
+    options: CallOptions = {},
+  ): Promise<RegistryResponse> {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.baseUrl()}${pathOrUrl}`;
     try {
-      const response = await this.transport.request({ method, url, headers, ...(body ? { body } : {}), ...(options.retry === undefined ? {} : { retry: options.retry }) });
-      return { statusCode: response.statusCode, headers: response.headers, body: response.bytes.toString('utf8'), bytes: response.bytes, attempts: response.attempts };
+      const response = await this.transport.request({
+        method,
+        url,
+        headers,
+        ...(body ? { body } : {}),
+        ...(options.retry === undefined ? {} : { retry: options.retry }),
+      });
+      return {
+        statusCode: response.statusCode,
+        headers: response.headers,
+        body: response.bytes.toString('utf8'),
+        bytes: response.bytes,
+        attempts: response.attempts,
+      };
     } catch (error) {
       // A server that wants a client certificate just closes the connection: only a probe of its handshake says so.
       const code = (error as { code?: string }).code ?? '';
       if (!this.endpoint.plainHttp && (isTlsFailure(error) || code === 'UND_ERR_SOCKET' || code === 'ECONNRESET')) {
         const [host = '', port = '443'] = apiHost(this.endpoint.host).split(':');
         const peer = await peerCertificate(host, Number(port)).catch(() => undefined);
-        if (isTlsFailure(error) || peer?.clientCertificateRequired) throw new EnvironmentError(describeTlsFailure(error, 'registry', this.endpoint.host, peer), error);
+        if (isTlsFailure(error) || peer?.clientCertificateRequired)
+          throw new EnvironmentError(describeTlsFailure(error, 'registry', this.endpoint.host, peer), error);
       }
       throw connectionError(this.endpoint.host, error);
     }
@@ -383,7 +465,9 @@ export class RegistryClient {
 export function registryErrors(body: string): string {
   try {
     const errors = (JSON.parse(body) as { errors?: Array<{ code?: unknown; message?: unknown }> }).errors ?? [];
-    const listed = errors.map((error) => [error.code, error.message].filter((part) => typeof part === 'string' && part !== '').join(' ')).filter(Boolean);
+    const listed = errors
+      .map((error) => [error.code, error.message].filter((part) => typeof part === 'string' && part !== '').join(' '))
+      .filter(Boolean);
     return listed.length > 0 ? `: ${listed.join('; ').slice(0, 300)}` : '';
   } catch {
     return '';

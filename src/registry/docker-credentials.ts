@@ -13,7 +13,9 @@ interface DockerConfigFile {
 
 /** Docker Hub's credentials are stored under its legacy index URL. */
 function keysFor(host: string): string[] {
-  return host === 'docker.io' ? ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io'] : [host, `https://${host}`, `http://${host}`];
+  return host === 'docker.io'
+    ? ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io']
+    : [host, `https://${host}`, `http://${host}`];
 }
 
 type Credentials = { username: string; password: string };
@@ -24,23 +26,55 @@ type Credentials = { username: string; password: string };
  */
 function fromHelper(helper: unknown, server: string, file: string, pointer: string): Credentials | undefined {
   // A name with a slash would run a program by path (`docker-credential-x/../../tmp/evil`), not an installed helper.
-  if (typeof helper !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(helper)) throw invalid(file, pointer, `${JSON.stringify(helper)?.slice(0, 80) ?? 'null'} is not the name of a credential helper`);
-  const result = spawnSync(`docker-credential-${helper}`, ['get'], { input: server, encoding: 'utf8', timeout: 15_000 });
+  if (typeof helper !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(helper))
+    throw invalid(
+      file,
+      pointer,
+      `${JSON.stringify(helper)?.slice(0, 80) ?? 'null'} is not the name of a credential helper`,
+    );
+  const result = spawnSync(`docker-credential-${helper}`, ['get'], {
+    input: server,
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
   if (result.error) {
-    throw new EnvironmentError({ code: 'DOCKER_CREDENTIAL_HELPER', file, pointer, message: `credential helper docker-credential-${helper} cannot be run: ${result.error.message}`, hint: `install docker-credential-${helper}, or remove the setting from ${file}` }, result.error);
+    throw new EnvironmentError(
+      {
+        code: 'DOCKER_CREDENTIAL_HELPER',
+        file,
+        pointer,
+        message: `credential helper docker-credential-${helper} cannot be run: ${result.error.message}`,
+        hint: `install docker-credential-${helper}, or remove the setting from ${file}`,
+      },
+      result.error,
+    );
   }
   if (result.status !== 0 || !result.stdout) return undefined;
   let parsed: { Username?: unknown; Secret?: unknown };
   try {
     parsed = JSON.parse(result.stdout) as { Username?: unknown; Secret?: unknown };
   } catch {
-    throw new EnvironmentError({ code: 'DOCKER_CREDENTIAL_HELPER', file, pointer, message: `docker-credential-${helper} answered something that is not JSON`, hint: 'check the helper: `docker-credential-<helper> get` must print {"Username":...,"Secret":...}' });
+    throw new EnvironmentError({
+      code: 'DOCKER_CREDENTIAL_HELPER',
+      file,
+      pointer,
+      message: `docker-credential-${helper} answered something that is not JSON`,
+      hint: 'check the helper: `docker-credential-<helper> get` must print {"Username":...,"Secret":...}',
+    });
   }
-  return typeof parsed.Username === 'string' && typeof parsed.Secret === 'string' && parsed.Username && parsed.Secret ? { username: parsed.Username, password: parsed.Secret } : undefined;
+  return typeof parsed.Username === 'string' && typeof parsed.Secret === 'string' && parsed.Username && parsed.Secret
+    ? { username: parsed.Username, password: parsed.Secret }
+    : undefined;
 }
 
 function invalid(file: string, pointer: string, message: string): UsageError {
-  return new UsageError({ code: 'DOCKER_CONFIG_INVALID', file, pointer, message, hint: 'fix the file (or log in again with `docker login`), or point DOCKER_CONFIG elsewhere' });
+  return new UsageError({
+    code: 'DOCKER_CONFIG_INVALID',
+    file,
+    pointer,
+    message,
+    hint: 'fix the file (or log in again with `docker login`), or point DOCKER_CONFIG elsewhere',
+  });
 }
 
 /** An `auths` entry: `auth` (base64 of `user:password`) or both `username` and `password`; half of a pair is refused. */
@@ -50,14 +84,17 @@ function fromAuthEntry(entry: unknown, file: string, pointer: string): Credentia
   if (typeof auth === 'string' && auth !== '') {
     const decoded = Buffer.from(auth, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon <= 0 || colon === decoded.length - 1) throw invalid(file, `${pointer}/auth`, '`auth` is not the base64 of user:password');
+    if (colon <= 0 || colon === decoded.length - 1)
+      throw invalid(file, `${pointer}/auth`, '`auth` is not the base64 of user:password');
     return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
   }
   if (typeof username === 'string' && username !== '') {
-    if (typeof password !== 'string' || password === '') throw invalid(file, `${pointer}/password`, `a username (${username}) without a password`);
+    if (typeof password !== 'string' || password === '')
+      throw invalid(file, `${pointer}/password`, `a username (${username}) without a password`);
     return { username, password };
   }
-  if (typeof password === 'string' && password !== '') throw invalid(file, `${pointer}/username`, 'a password without a username');
+  if (typeof password === 'string' && password !== '')
+    throw invalid(file, `${pointer}/username`, 'a password without a username');
   // Nothing else is a credential neurons can use (an `identitytoken` is an OAuth refresh token).
   return undefined;
 }
@@ -81,15 +118,23 @@ export async function readDockerCredentials(host: string, env: NodeJS.ProcessEnv
   } catch (error) {
     throw invalid(file, '', `not JSON: ${(error as Error).message}`);
   }
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw invalid(file, '', 'not a JSON object');
+  if (typeof config !== 'object' || config === null || Array.isArray(config))
+    throw invalid(file, '', 'not a JSON object');
   let found: Credentials | undefined;
   const helperKey = keysFor(host).find((key) => config.credHelpers?.[key]);
-  if (helperKey !== undefined) found = fromHelper(config.credHelpers?.[helperKey], host, file, `/credHelpers/${helperKey}`);
+  if (helperKey !== undefined)
+    found = fromHelper(config.credHelpers?.[helperKey], host, file, `/credHelpers/${helperKey}`);
   if (!found) {
     const authKey = keysFor(host).find((key) => config.auths?.[key]);
     if (authKey !== undefined) found = fromAuthEntry(config.auths?.[authKey], file, `/auths/${authKey}`);
   }
-  if (!found && config.credsStore) found = fromHelper(config.credsStore, host === 'docker.io' ? 'https://index.docker.io/v1/' : host, file, '/credsStore');
+  if (!found && config.credsStore)
+    found = fromHelper(
+      config.credsStore,
+      host === 'docker.io' ? 'https://index.docker.io/v1/' : host,
+      file,
+      '/credsStore',
+    );
   registerSecret(found?.password);
   return found;
 }

@@ -1,5 +1,11 @@
 import type { ImageConfig, RegistryClient } from './client.js';
-import { imageConfigMediaTypes, platformName, runnableManifests, type Descriptor, type ParsedManifest } from './manifest.js';
+import {
+  imageConfigMediaTypes,
+  platformName,
+  runnableManifests,
+  type Descriptor,
+  type ParsedManifest,
+} from './manifest.js';
 
 /** The labels of the image of one platform. */
 export interface PlatformLabels {
@@ -13,8 +19,14 @@ export type ImageLabels =
   /** Nothing to read labels from: `reason` says why (schema 1, an artifact, an index with no runnable image, ...). */
   | { readable: false; reason: string };
 
-async function readConfig(client: RegistryClient, repository: string, config: Descriptor, fallbackPlatform: string): Promise<PlatformLabels | string> {
-  if (!imageConfigMediaTypes.includes(config.mediaType)) return `not a container image (its configuration is ${config.mediaType})`;
+async function readConfig(
+  client: RegistryClient,
+  repository: string,
+  config: Descriptor,
+  fallbackPlatform: string,
+): Promise<PlatformLabels | string> {
+  if (!imageConfigMediaTypes.includes(config.mediaType))
+    return `not a container image (its configuration is ${config.mediaType})`;
   // The blob read checks the bytes against the digest the (already verified) manifest names.
   let parsed: ImageConfig;
   try {
@@ -32,7 +44,11 @@ async function readConfig(client: RegistryClient, repository: string, config: De
  * for an index, the configuration of every runnable image it lists, each manifest read by digest and checked. A
  * multi-platform image is only what all its platforms are, so none is skipped.
  */
-export async function readImageLabels(client: RegistryClient, repository: string, manifest: ParsedManifest): Promise<ImageLabels> {
+export async function readImageLabels(
+  client: RegistryClient,
+  repository: string,
+  manifest: ParsedManifest,
+): Promise<ImageLabels> {
   if (manifest.kind === 'unsupported') return { readable: false, reason: manifest.reason };
   if (manifest.kind === 'image') {
     const read = await readConfig(client, repository, manifest.config, '?');
@@ -44,8 +60,10 @@ export async function readImageLabels(client: RegistryClient, repository: string
   for (const descriptor of runnable) {
     const inner = await client.readManifest(repository, descriptor.digest);
     const name = platformName(descriptor.platform);
-    if (!inner) return { readable: false, reason: `an index whose ${name} manifest ${descriptor.digest} is not in the registry` };
-    if (inner.manifest.kind !== 'image') return { readable: false, reason: `an index whose ${name} entry is not an image manifest` };
+    if (!inner)
+      return { readable: false, reason: `an index whose ${name} manifest ${descriptor.digest} is not in the registry` };
+    if (inner.manifest.kind !== 'image')
+      return { readable: false, reason: `an index whose ${name} entry is not an image manifest` };
     const read = await readConfig(client, repository, inner.manifest.config, name);
     if (typeof read === 'string') return { readable: false, reason: `${name}: ${read}` };
     platforms.push(read);

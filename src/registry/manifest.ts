@@ -18,12 +18,21 @@ export interface Descriptor {
   platform?: Platform;
 }
 
-export const indexMediaTypes = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'];
-export const imageManifestMediaTypes = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json'];
+export const indexMediaTypes = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+];
+export const imageManifestMediaTypes = [
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+];
 /** What a manifest read asks for (`Accept`): without the list, some registries answer with a schema 1 manifest. */
 export const manifestMediaTypes = [...indexMediaTypes, ...imageManifestMediaTypes];
 /** Configurations of runnable images; an artifact's manifest names a configuration of another type. */
-export const imageConfigMediaTypes = ['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json'];
+export const imageConfigMediaTypes = [
+  'application/vnd.oci.image.config.v1+json',
+  'application/vnd.docker.container.image.v1+json',
+];
 
 export type ParsedManifest =
   | { kind: 'image'; mediaType: string; config: Descriptor; layers: Descriptor[] }
@@ -32,7 +41,10 @@ export type ParsedManifest =
   | { kind: 'unsupported'; mediaType: string; reason: string };
 
 const isDescriptor = (value: unknown): value is Descriptor =>
-  typeof value === 'object' && value !== null && typeof (value as Descriptor).digest === 'string' && typeof (value as Descriptor).mediaType === 'string';
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as Descriptor).digest === 'string' &&
+  typeof (value as Descriptor).mediaType === 'string';
 
 /**
  * Parses a manifest as served. The body's `mediaType` wins over the `Content-Type` header (a proxy may rewrite the
@@ -43,18 +55,27 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): P
   let body: Record<string, unknown>;
   try {
     const value = JSON.parse(bytes.toString('utf8')) as unknown;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return { kind: 'unsupported', mediaType: header, reason: 'the manifest is not a JSON object' };
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      return { kind: 'unsupported', mediaType: header, reason: 'the manifest is not a JSON object' };
     body = value as Record<string, unknown>;
   } catch {
     return { kind: 'unsupported', mediaType: header, reason: 'the manifest is not JSON' };
   }
   const mediaType = typeof body['mediaType'] === 'string' ? body['mediaType'] : header;
   if (body['schemaVersion'] === 1 || mediaType.startsWith('application/vnd.docker.distribution.manifest.v1')) {
-    return { kind: 'unsupported', mediaType, reason: 'a Docker schema 1 manifest (deprecated, carries no image configuration)' };
+    return {
+      kind: 'unsupported',
+      mediaType,
+      reason: 'a Docker schema 1 manifest (deprecated, carries no image configuration)',
+    };
   }
   const manifests = body['manifests'];
-  if (indexMediaTypes.includes(mediaType) || (!imageManifestMediaTypes.includes(mediaType) && Array.isArray(manifests))) {
-    if (!Array.isArray(manifests) || !manifests.every(isDescriptor)) return { kind: 'unsupported', mediaType, reason: 'an index whose manifests are not all descriptors' };
+  if (
+    indexMediaTypes.includes(mediaType) ||
+    (!imageManifestMediaTypes.includes(mediaType) && Array.isArray(manifests))
+  ) {
+    if (!Array.isArray(manifests) || !manifests.every(isDescriptor))
+      return { kind: 'unsupported', mediaType, reason: 'an index whose manifests are not all descriptors' };
     return { kind: 'index', mediaType, manifests };
   }
   const config = body['config'];
@@ -68,7 +89,11 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): P
  * the platform `unknown/unknown`, which carry no image configuration worth checking.
  */
 export function runnableManifests(manifests: Descriptor[]): Descriptor[] {
-  return manifests.filter((descriptor) => descriptor.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest' && descriptor.platform?.os !== 'unknown');
+  return manifests.filter(
+    (descriptor) =>
+      descriptor.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest' &&
+      descriptor.platform?.os !== 'unknown',
+  );
 }
 
 /** `linux/arm64/v8`, or `?` when a descriptor or configuration does not say. */

@@ -12,10 +12,22 @@ export interface PlatformManifest {
  * The image manifest of each platform a published digest names: the runnable entries of an index (attestations
  * left out), or the image itself, its platform read from its configuration. Empty when the registry lacks it.
  */
-export async function platformManifests(client: RegistryClient, repository: string, digest: string): Promise<PlatformManifest[]> {
+export async function platformManifests(
+  client: RegistryClient,
+  repository: string,
+  digest: string,
+): Promise<PlatformManifest[]> {
   const found = await client.readManifest(repository, digest);
-  if (found?.manifest.kind === 'index') return runnableManifests(found.manifest.manifests).map((entry) => ({ platform: platformName(entry.platform), digest: entry.digest }));
+  if (found?.manifest.kind === 'index')
+    return runnableManifests(found.manifest.manifests).map((entry) => ({
+      platform: platformName(entry.platform),
+      digest: entry.digest,
+    }));
   if (found?.manifest.kind !== 'image') return [];
-  const config = JSON.parse((await client.readBlob(repository, found.manifest.config.digest)).toString('utf8')) as { os?: string; architecture?: string; variant?: string };
+  const config = JSON.parse((await client.readBlob(repository, found.manifest.config.digest)).toString('utf8')) as {
+    os?: string;
+    architecture?: string;
+    variant?: string;
+  };
   return [{ platform: platformName(config), digest: found.digest }];
 }

@@ -32,7 +32,8 @@ export interface CarriedSecrets {
 const variableName = /^[A-Z][A-Z0-9_]*$/;
 
 export function carrySecrets(secrets: BuildSecret[]): CarriedSecrets {
-  if (secrets.length > secretCarriers.length) throw new Error(`a build step can carry ${secretCarriers.length} secrets, not ${secrets.length}`);
+  if (secrets.length > secretCarriers.length)
+    throw new Error(`a build step can carry ${secretCarriers.length} secrets, not ${secrets.length}`);
   const buildArgs: Record<string, string> = {};
   const assignments: string[] = [];
   for (const [index, secret] of secrets.entries()) {
@@ -42,7 +43,10 @@ export function carrySecrets(secrets: BuildSecret[]): CarriedSecrets {
     assignments.push(`${secret.variable}="$${carrier}"`);
   }
   if (assignments.length === 0) return { buildArgs, environment: '' };
-  return { buildArgs, environment: `${[...assignments, ...secretCarriers.map((carrier) => `${carrier}=`)].join(' ')} ` };
+  return {
+    buildArgs,
+    environment: `${[...assignments, ...secretCarriers.map((carrier) => `${carrier}=`)].join(' ')} `,
+  };
 }
 
 /** A URL as it may be shown and recorded: without user name and password. */

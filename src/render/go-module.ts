@@ -29,8 +29,12 @@ export function parseGoMod(text: string): { path: string | undefined; requires: 
     else if (single) directives[single[1] as 'require' | 'replace'].push(single[2] ?? '');
   }
   // A requirement replaced by a folder of the module itself (`=> ./lib`) needs no proxy: its code is in the context.
-  const local = new Set(directives.replace.filter((spec) => /=>\s*\.\//.test(spec)).map((spec) => spec.split(/\s+/)[0]));
-  const requires = directives.require.map((spec) => spec.split(/\s+/)[0] ?? '').filter((module) => module && !local.has(module));
+  const local = new Set(
+    directives.replace.filter((spec) => /=>\s*\.\//.test(spec)).map((spec) => spec.split(/\s+/)[0]),
+  );
+  const requires = directives.require
+    .map((spec) => spec.split(/\s+/)[0] ?? '')
+    .filter((module) => module && !local.has(module));
   return { path: modulePath, requires };
 }
 

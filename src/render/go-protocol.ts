@@ -46,9 +46,15 @@ function judgeFile(source: GoSource, signs: Signs): void {
   const inputFile = source.strings.find((value) => inputFileLiteral.test(value));
   if (inputFile !== undefined) signs.job.push(`opens ${JSON.stringify(inputFile)} ${where}`);
   const jobFolder = source.strings.find((value) => jobFolderLiteral.test(value));
-  if (jobFolder !== undefined && jobFolder !== inputFile) signs.job.push(`names the job folder ${JSON.stringify(jobFolder)} ${where}`);
-  if (usesMember(source, 'os', 'Args', '\\s*\\[\\s*1\\s*\\]')) signs.other.push(`takes the job folder from its first argument (os.Args[1]) ${where}`);
-  if (usesMember(source, 'os', 'Stdout') || ['Print', 'Println', 'Printf'].some((call) => usesMember(source, 'fmt', call))) signs.other.push(`prints to stdout ${where}`);
+  if (jobFolder !== undefined && jobFolder !== inputFile)
+    signs.job.push(`names the job folder ${JSON.stringify(jobFolder)} ${where}`);
+  if (usesMember(source, 'os', 'Args', '\\s*\\[\\s*1\\s*\\]'))
+    signs.other.push(`takes the job folder from its first argument (os.Args[1]) ${where}`);
+  if (
+    usesMember(source, 'os', 'Stdout') ||
+    ['Print', 'Println', 'Printf'].some((call) => usesMember(source, 'fmt', call))
+  )
+    signs.other.push(`prints to stdout ${where}`);
 }
 
 /**
@@ -63,7 +69,10 @@ export function judgeGoProtocol(sources: GoSource[]): GoProtocolDecision {
   if (signs.job.length > 0 && signs.stdin.length === 0) return { protocol: 'job', reasons };
   if (signs.stdin.length > 0 && signs.job.length === 0) return { protocol: 'stdio', reasons };
   // The adapter serves both: it feeds stdin, passes the job folder as argument and keeps a report the worker wrote.
-  const why = signs.stdin.length > 0 ? 'reads stdin and the job folder both: run through the job adapter, which serves both' : 'no sign of either protocol in the main package: run through the job adapter, which serves both';
+  const why =
+    signs.stdin.length > 0
+      ? 'reads stdin and the job folder both: run through the job adapter, which serves both'
+      : 'no sign of either protocol in the main package: run through the job adapter, which serves both';
   return { protocol: 'stdio', reasons: [...reasons, why] };
 }
 
@@ -71,13 +80,20 @@ async function goFiles(folder: string, relative: string): Promise<string[]> {
   const directory = path.join(folder, relative);
   if (!existsSync(directory)) return [];
   const entries = await readdir(directory, { withFileTypes: true });
-  return entries.filter((entry) => entry.isFile() && entry.name.endsWith('.go') && !entry.name.endsWith('_test.go')).map((entry) => path.posix.join(relative, entry.name)).sort();
+  return entries
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.go') && !entry.name.endsWith('_test.go'))
+    .map((entry) => path.posix.join(relative, entry.name))
+    .sort();
 }
 
 /** The main package of the folder, and the packages of its own module it imports (never `vendor/`). */
 export async function readProgramSources(folder: string, modulePath: string): Promise<GoSource[]> {
   const read = async (relative: string): Promise<GoSource[]> =>
-    Promise.all((await goFiles(folder, relative)).map(async (file) => scanGoSource(file, await readFile(path.join(folder, file), 'utf8'))));
+    Promise.all(
+      (await goFiles(folder, relative)).map(async (file) =>
+        scanGoSource(file, await readFile(path.join(folder, file), 'utf8')),
+      ),
+    );
   const program = (await read('')).filter((source) => source.packageName === 'main');
   const seen = new Set<string>(['']);
   const queue = [...program];
@@ -86,7 +102,8 @@ export async function readProgramSources(folder: string, modulePath: string): Pr
     for (const { path: imported } of source.imports) {
       if (!imported.startsWith(`${modulePath}/`)) continue;
       const relative = path.posix.normalize(imported.slice(modulePath.length + 1));
-      if (seen.has(relative) || relative.startsWith('..') || relative === 'vendor' || relative.startsWith('vendor/')) continue;
+      if (seen.has(relative) || relative.startsWith('..') || relative === 'vendor' || relative.startsWith('vendor/'))
+        continue;
       seen.add(relative);
       const sources = await read(relative);
       program.push(...sources);
@@ -97,7 +114,11 @@ export async function readProgramSources(folder: string, modulePath: string): Pr
 }
 
 /** The protocol of a Go worker: `workers.<Dir>.protocol` when set, else judged from its code. */
-export async function decideGoProtocol(folder: string, modulePath: string, settings: WorkerSettings): Promise<GoProtocolDecision> {
+export async function decideGoProtocol(
+  folder: string,
+  modulePath: string,
+  settings: WorkerSettings,
+): Promise<GoProtocolDecision> {
   if (settings.protocol) return { protocol: settings.protocol, reasons: ['set in neurons.json'] };
   return judgeGoProtocol(await readProgramSources(folder, modulePath));
 }

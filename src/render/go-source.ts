@@ -68,10 +68,17 @@ export function defaultImportName(importPath: string): string {
   let last = parts.at(-1) ?? importPath;
   if (/^v[0-9]+$/.test(last) && parts.length > 1) last = parts.at(-2) ?? last;
   // gopkg.in/yaml.v3 is package yaml; github.com/x/go-cortex is, by convention, cortex.
-  return last.replace(/\.v[0-9]+$/, '').replace(/^go-/, '').replace(/[^A-Za-z0-9_]/g, '_');
+  return last
+    .replace(/\.v[0-9]+$/, '')
+    .replace(/^go-/, '')
+    .replace(/[^A-Za-z0-9_]/g, '_');
 }
 
-function importSpec(alias: string | undefined, literal: string, strings: string[]): { name: string; path: string } | undefined {
+function importSpec(
+  alias: string | undefined,
+  literal: string,
+  strings: string[],
+): { name: string; path: string } | undefined {
   const value = strings[Number(literal)];
   if (value === undefined) return undefined;
   return { name: alias ?? defaultImportName(value), path: value };
@@ -102,5 +109,7 @@ export function scanGoSource(file: string, text: string): GoSource {
 export function usesMember(source: GoSource, importPath: string, member: string, after = ''): boolean {
   return source.imports
     .filter((entry) => entry.path === importPath && entry.name !== '_' && entry.name !== '.')
-    .some((entry) => new RegExp(`(?<![A-Za-z0-9_.])${entry.name}\\s*\\.\\s*${member}(?![A-Za-z0-9_])${after}`).test(source.code));
+    .some((entry) =>
+      new RegExp(`(?<![A-Za-z0-9_.])${entry.name}\\s*\\.\\s*${member}(?![A-Za-z0-9_])${after}`).test(source.code),
+    );
 }

@@ -14,7 +14,11 @@ export type BaseImages = Record<BaseRuntime, string | undefined>;
  * For a multi-platform base (an index, as the environment's are), the digest is the index's: `docker build` picks its
  * own platform from it, and a new image for any platform changes the pin.
  */
-export async function pinBaseImages(config: Config, offline: boolean, clients: RegistryClientPool | undefined): Promise<BaseImages> {
+export async function pinBaseImages(
+  config: Config,
+  offline: boolean,
+  clients: RegistryClientPool | undefined,
+): Promise<BaseImages> {
   if (offline) return { ...config.baseImages };
   const pinned: BaseImages = { python: undefined, go: undefined, node: undefined };
   // Clients made here (no pool, or a host no registry is configured for), closed at the end.
@@ -24,12 +28,16 @@ export async function pinBaseImages(config: Config, offline: boolean, clients: R
     if (registry && clients) return clients.for(registry);
     let client = own.get(host);
     if (!client) {
-      client = registryClientFor(registry ?? { host, ca: config.trust.caPems, plainHttp: false, insecure: false, credentials: undefined });
+      client = registryClientFor(
+        registry ?? { host, ca: config.trust.caPems, plainHttp: false, insecure: false, credentials: undefined },
+      );
       own.set(host, client);
     }
     return client;
   };
-  const wanted = (Object.entries(config.baseImages) as Array<[BaseRuntime, string | undefined]>).flatMap(([runtime, reference]) => (reference ? [{ runtime, reference, parsed: parseImageReference(reference) }] : []));
+  const wanted = (Object.entries(config.baseImages) as Array<[BaseRuntime, string | undefined]>).flatMap(
+    ([runtime, reference]) => (reference ? [{ runtime, reference, parsed: parseImageReference(reference) }] : []),
+  );
   try {
     const byClient = new Map<RegistryClient, string[]>();
     for (const { parsed } of wanted.filter((item) => !item.parsed.digest)) {

@@ -47,7 +47,11 @@ export function workerSettings(config: Config, worker: WorkerFolder): WorkerSett
 }
 
 /** What differs between flavor images of one folder: the entry point (exec form, as JSON: inert whatever it holds). */
-export function flavorEntrypoint(runtime: WorkerFolder['runtime'], flavor: Flavor, speaksStdio: boolean): string | undefined {
+export function flavorEntrypoint(
+  runtime: WorkerFolder['runtime'],
+  flavor: Flavor,
+  speaksStdio: boolean,
+): string | undefined {
   const command = assertSafePath(flavor.definition.command, 'command', flavor.file);
   switch (runtime) {
     case 'python':
@@ -55,7 +59,9 @@ export function flavorEntrypoint(runtime: WorkerFolder['runtime'], flavor: Flavo
     case 'node':
       return JSON.stringify(['node', command]);
     case 'go':
-      return JSON.stringify(speaksStdio ? ['/usr/local/bin/neurons-job-adapter', `/worker/${command}`] : [`/worker/${command}`]);
+      return JSON.stringify(
+        speaksStdio ? ['/usr/local/bin/neurons-job-adapter', `/worker/${command}`] : [`/worker/${command}`],
+      );
     default:
       return undefined; // a worker's own Dockerfile keeps its own ENTRYPOINT
   }
@@ -72,7 +78,14 @@ export function flavorArguments(runtime: WorkerFolder['runtime']): string | unde
 /** Renders the thin image of one flavor: its folder image, its labels, its entry point. */
 export function renderFlavor(
   templates: TemplateSet,
-  options: { folderImage: string; worker: WorkerFolder; flavor: Flavor; source: SourceInfo; templateId: string; stdio: boolean },
+  options: {
+    folderImage: string;
+    worker: WorkerFolder;
+    flavor: Flavor;
+    source: SourceInfo;
+    templateId: string;
+    stdio: boolean;
+  },
 ): string {
   const { definition } = options.flavor;
   return templates.render('flavor', {
@@ -116,7 +129,9 @@ export function withCredentials(url: string, credentials: { username: string; pa
 
 /** PEM text holding any number of certificates, as one certificate per string (duplicates dropped). */
 function splitCertificates(pems: string[]): string[] {
-  const blocks = pems.flatMap((pem) => pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []);
+  const blocks = pems.flatMap(
+    (pem) => pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [],
+  );
   return [...new Set(blocks.map((block) => `${block}\n`))];
 }
 
@@ -129,27 +144,58 @@ function copyArguments(from: string, to: string, stage?: string): string {
  * Renders the build of one folder image. `requirements` is the requirements file of this build (flavors of one
  * folder naming different files are built once per file).
  */
-export async function renderBuild(repo: string, worker: WorkerFolder, requirements: string | undefined, settings: RenderSettings): Promise<RenderedBuild> {
+export async function renderBuild(
+  repo: string,
+  worker: WorkerFolder,
+  requirements: string | undefined,
+  settings: RenderSettings,
+): Promise<RenderedBuild> {
   const { config, templates } = settings;
   const folder = path.join(repo, worker.path);
   const directory = assertSafePath(worker.directory, 'directory', worker.path);
   const extraFiles = new Map<string, Buffer>();
   const buildArgs: Record<string, string> = {};
-  for (const [runtime, image] of Object.entries(settings.baseImages)) if (image) buildArgs[`NEURONS_BASE_${runtime.toUpperCase()}`] = image;
+  for (const [runtime, image] of Object.entries(settings.baseImages))
+    if (image) buildArgs[`NEURONS_BASE_${runtime.toUpperCase()}`] = image;
   if (worker.runtime === 'custom') {
-    return { templateId: 'custom', dockerfile: await readFile(path.join(folder, 'Dockerfile'), 'utf8'), contextPrefix: '', extraFiles, buildArgs, secretBuildArgs: {}, speaksStdio: false, goProtocol: undefined };
+    return {
+      templateId: 'custom',
+      dockerfile: await readFile(path.join(folder, 'Dockerfile'), 'utf8'),
+      contextPrefix: '',
+      extraFiles,
+      buildArgs,
+      secretBuildArgs: {},
+      speaksStdio: false,
+      goProtocol: undefined,
+    };
   }
   if (worker.runtime === undefined) {
-    throw new NeuronsError({ code: 'RENDER_NO_RUNTIME', file: worker.path, message: 'the runtime of this folder is unknown', hint: 'add a Dockerfile to the worker folder' });
+    throw new NeuronsError({
+      code: 'RENDER_NO_RUNTIME',
+      file: worker.path,
+      message: 'the runtime of this folder is unknown',
+      hint: 'add a Dockerfile to the worker folder',
+    });
   }
   const template = workerSettings(config, worker).template ?? worker.runtime;
   const templateId = templates.templateId(template);
   const baseImage = requireBase(settings, worker.runtime, worker);
   // Every CA a build must trust (the package index's and the configured ones), one file each for update-ca-certificates.
-  const buildCas = splitCertificates([...(requirements && config.packageIndex?.caPem ? [config.packageIndex.caPem] : []), ...config.trust.caPems]);
-  for (const [index, pem] of buildCas.entries()) extraFiles.set(`.neurons/trust/neurons-${index}.crt`, Buffer.from(pem));
+  const buildCas = splitCertificates([
+    ...(requirements && config.packageIndex?.caPem ? [config.packageIndex.caPem] : []),
+    ...config.trust.caPems,
+  ]);
+  for (const [index, pem] of buildCas.entries())
+    extraFiles.set(`.neurons/trust/neurons-${index}.crt`, Buffer.from(pem));
   const trust = { build: buildCas.length > 0, runtime: config.trust.runtime && buildCas.length > 0 };
-  const common = { kind: worker.kind, directory, templateId, baseImage, trust, copyWorker: copyArguments('worker/', `/worker/${directory}/`) };
+  const common = {
+    kind: worker.kind,
+    directory,
+    templateId,
+    baseImage,
+    trust,
+    copyWorker: copyArguments('worker/', `/worker/${directory}/`),
+  };
   // The credentials of the one step that installs dependencies.
   const secrets: BuildSecret[] = [];
   let data: object;
@@ -158,14 +204,17 @@ export async function renderBuild(repo: string, worker: WorkerFolder, requiremen
     case 'python': {
       const index = requirements ? config.packageIndex : undefined;
       if (index) secrets.push({ variable: 'PIP_INDEX_URL', value: withCredentials(index.url, index.credentials) });
-      if (index?.extraUrl) secrets.push({ variable: 'PIP_EXTRA_INDEX_URL', value: withCredentials(index.extraUrl, index.credentials) });
+      if (index?.extraUrl)
+        secrets.push({ variable: 'PIP_EXTRA_INDEX_URL', value: withCredentials(index.extraUrl, index.credentials) });
       const file = requirements ? assertSafePath(requirements, 'requirements', worker.path) : undefined;
       data = {
         ...common,
         requirements: file,
         copyRequirements: file ? copyArguments(`worker/${file}`, '/build/requirements.txt') : undefined,
         // What the install step reads from, without credentials: recorded, and part of the step's cache key.
-        index: index ? { urls: [index.url, ...(index.extraUrl ? [index.extraUrl] : [])].map(withoutCredentials).join(' ') } : undefined,
+        index: index
+          ? { urls: [index.url, ...(index.extraUrl ? [index.extraUrl] : [])].map(withoutCredentials).join(' ') }
+          : undefined,
       };
       break;
     }
@@ -175,28 +224,64 @@ export async function renderBuild(repo: string, worker: WorkerFolder, requiremen
       const adapter = goProtocol.protocol === 'stdio';
       if (adapter) {
         const adapterDirectory = path.join(packageRoot(), 'templates', 'go-job-adapter');
-        for (const file of ['go.mod', 'main.go']) extraFiles.set(`.neurons/adapter/${file}`, await readFile(path.join(adapterDirectory, file)));
+        for (const file of ['go.mod', 'main.go'])
+          extraFiles.set(`.neurons/adapter/${file}`, await readFile(path.join(adapterDirectory, file)));
       }
       const proxy = moduleProxy(module, config.goProxy, worker.path);
       if (proxy) secrets.push({ variable: 'GOPROXY', value: proxy });
       // Each flavor's command names the binary to build, relative to the folder (`<Dir>/<binary>`).
-      const binaries = [...new Set(worker.flavors.map((flavor) => `/out/${assertSafePath(flavor.definition.command, 'command', flavor.file).slice(directory.length + 1)}`))];
-      data = { ...common, binaries, adapter, vendored: module.vendored, goProxy: proxy ? withoutCredentials(proxy) : undefined, copyBinaries: copyArguments('/out/', `/worker/${directory}/`, 'builder') };
+      const binaries = [
+        ...new Set(
+          worker.flavors.map(
+            (flavor) =>
+              `/out/${assertSafePath(flavor.definition.command, 'command', flavor.file).slice(directory.length + 1)}`,
+          ),
+        ),
+      ];
+      data = {
+        ...common,
+        binaries,
+        adapter,
+        vendored: module.vendored,
+        goProxy: proxy ? withoutCredentials(proxy) : undefined,
+        copyBinaries: copyArguments('/out/', `/worker/${directory}/`, 'builder'),
+      };
       break;
     }
     case 'node': {
       const manifestFile = path.join(folder, 'package.json');
-      const manifest = existsSync(manifestFile) ? (JSON.parse(await readFile(manifestFile, 'utf8')) as { dependencies?: object }) : {};
-      const lockfile = existsSync(path.join(folder, 'package-lock.json')) || existsSync(path.join(folder, 'npm-shrinkwrap.json'));
+      const manifest = existsSync(manifestFile)
+        ? (JSON.parse(await readFile(manifestFile, 'utf8')) as { dependencies?: object })
+        : {};
+      const lockfile =
+        existsSync(path.join(folder, 'package-lock.json')) || existsSync(path.join(folder, 'npm-shrinkwrap.json'));
       const hasDependencies = Object.keys(manifest.dependencies ?? {}).length > 0;
-      const install = lockfile ? 'npm ci --omit=dev --no-audit --no-fund' : hasDependencies ? 'npm install --omit=dev --no-audit --no-fund' : undefined;
+      const install = lockfile
+        ? 'npm ci --omit=dev --no-audit --no-fund'
+        : hasDependencies
+          ? 'npm install --omit=dev --no-audit --no-fund'
+          : undefined;
       const registry = install ? config.npmRegistry : undefined;
       if (registry) secrets.push({ variable: 'NPM_CONFIG_REGISTRY', value: registry });
-      data = { ...common, install, npmRegistry: registry ? withoutCredentials(registry) : undefined, copyBuilt: copyArguments('/build/', `/worker/${directory}/`, 'builder') };
+      data = {
+        ...common,
+        install,
+        npmRegistry: registry ? withoutCredentials(registry) : undefined,
+        copyBuilt: copyArguments('/build/', `/worker/${directory}/`, 'builder'),
+      };
       break;
     }
   }
   const carried = carrySecrets(secrets);
   const dockerfile = templates.render(template, { ...data, secretEnvironment: carried.environment });
-  return { templateId, dockerfile, contextPrefix: 'worker', extraFiles, buildArgs, secretBuildArgs: carried.buildArgs, speaksStdio: goProtocol?.protocol === 'stdio', goProtocol };
+  return {
+    templateId,
+    dockerfile,
+    contextPrefix: 'worker',
+    extraFiles,
+    buildArgs,
+    secretBuildArgs: carried.buildArgs,
+    speaksStdio: goProtocol?.protocol === 'stdio',
+    goProtocol,
+  };
 }

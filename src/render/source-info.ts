@@ -36,9 +36,18 @@ export function publicUrl(remote: string): string | undefined {
  * Reads, for every folder in `folders`, the last commit that changed it. Outside a git repository, revisions are
  * unknown and `created` comes from SOURCE_DATE_EPOCH when set.
  */
-export async function readRepositorySource(repo: string, folders: string[], env: NodeJS.ProcessEnv): Promise<RepositorySource> {
-  const epoch = env['SOURCE_DATE_EPOCH'] && /^\d+$/.test(env['SOURCE_DATE_EPOCH']) ? Number(env['SOURCE_DATE_EPOCH']) : undefined;
-  const fallback: SourceInfo = { revision: undefined, created: epoch === undefined ? undefined : isoFromEpoch(epoch), url: undefined };
+export async function readRepositorySource(
+  repo: string,
+  folders: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<RepositorySource> {
+  const epoch =
+    env['SOURCE_DATE_EPOCH'] && /^\d+$/.test(env['SOURCE_DATE_EPOCH']) ? Number(env['SOURCE_DATE_EPOCH']) : undefined;
+  const fallback: SourceInfo = {
+    revision: undefined,
+    created: epoch === undefined ? undefined : isoFromEpoch(epoch),
+    url: undefined,
+  };
   const git = simpleGit({ baseDir: repo });
   let url: string | undefined;
   const found = new Map<string, { revision: string; time: number }>();
@@ -48,7 +57,15 @@ export async function readRepositorySource(repo: string, folders: string[], env:
     const prefix = (await git.revparse(['--show-prefix'])).trim();
     url = publicUrl((await git.raw(['config', '--get', 'remote.origin.url']).catch(() => '')).trim());
     const pending = new Set(folders.map((folder) => `${prefix}${folder}/`));
-    const log = await simpleGit({ baseDir: top }).raw(['log', '--format=%x00%H %ct', '--name-only', '--no-renames', 'HEAD', '--', ...(prefix ? [prefix] : [])]);
+    const log = await simpleGit({ baseDir: top }).raw([
+      'log',
+      '--format=%x00%H %ct',
+      '--name-only',
+      '--no-renames',
+      'HEAD',
+      '--',
+      ...(prefix ? [prefix] : []),
+    ]);
     for (const block of log.split('\0')) {
       if (pending.size === 0) break;
       const [header = '', ...files] = block.split('\n');

@@ -20,7 +20,12 @@ const partials = ['labels', 'index-trust', 'build-trust', 'runtime-trust', 'job-
 /** Escapes a value for a double-quoted Dockerfile string: no quote, backslash, `$` or line break stays active. */
 export function dockerString(value: unknown): string {
   const text = value === undefined || value === null ? '' : String(value);
-  const escaped = text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$').replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+  const escaped = text
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')
+    .replace(/\$/g, '\\$')
+    .replace(/\r/g, '\\r')
+    .replace(/\n/g, '\\n');
   return `"${escaped}"`;
 }
 
@@ -28,7 +33,10 @@ function createEnvironment(): typeof Handlebars {
   const handlebars = Handlebars.create();
   handlebars.registerHelper('label', (value: unknown) => new Handlebars.SafeString(dockerString(value)));
   for (const partial of partials) {
-    handlebars.registerPartial(partial, readFileSync(path.join(packageRoot(), 'templates', 'partials', `${partial}.hbs`), 'utf8'));
+    handlebars.registerPartial(
+      partial,
+      readFileSync(path.join(packageRoot(), 'templates', 'partials', `${partial}.hbs`), 'utf8'),
+    );
   }
   return handlebars;
 }
@@ -43,7 +51,9 @@ export class TemplateSet {
   private readonly files: Record<string, string>;
 
   constructor(overrides: Record<string, string> = {}) {
-    const builtIns = Object.fromEntries(Object.entries(builtInTemplates).map(([id, file]) => [id, path.join(packageRoot(), 'templates', file)]));
+    const builtIns = Object.fromEntries(
+      Object.entries(builtInTemplates).map(([id, file]) => [id, path.join(packageRoot(), 'templates', file)]),
+    );
     this.files = { ...builtIns, ...overrides };
   }
 
@@ -53,17 +63,29 @@ export class TemplateSet {
 
   /** `python/2` for a built-in; `python/custom` when the configuration overrides it. */
   templateId(id: string): string {
-    return this.files[id] === path.join(packageRoot(), 'templates', builtInTemplates[id] ?? '') ? `${id}/${templateVersion}` : `${id}/custom`;
+    return this.files[id] === path.join(packageRoot(), 'templates', builtInTemplates[id] ?? '')
+      ? `${id}/${templateVersion}`
+      : `${id}/custom`;
   }
 
   /** The template's source text: part of the build inputs of every image it renders. */
   source(id: string): string {
     const file = this.files[id];
-    if (!file) throw new UsageError({ code: 'RENDER_NO_TEMPLATE', message: `no template '${id}'`, hint: 'add it under "templates" in neurons.json' });
+    if (!file)
+      throw new UsageError({
+        code: 'RENDER_NO_TEMPLATE',
+        message: `no template '${id}'`,
+        hint: 'add it under "templates" in neurons.json',
+      });
     try {
       return readFileSync(file, 'utf8');
     } catch (error) {
-      throw new UsageError({ code: 'RENDER_TEMPLATE_UNREADABLE', file, message: `cannot read template '${id}': ${(error as Error).message}`, hint: 'check the path under "templates" in neurons.json' });
+      throw new UsageError({
+        code: 'RENDER_TEMPLATE_UNREADABLE',
+        file,
+        message: `cannot read template '${id}': ${(error as Error).message}`,
+        hint: 'check the path under "templates" in neurons.json',
+      });
     }
   }
 
@@ -77,7 +99,12 @@ export class TemplateSet {
     try {
       text = template(data);
     } catch (error) {
-      throw new UsageError({ code: 'RENDER_TEMPLATE_FAILED', file: this.files[id] ?? id, message: `template '${id}' failed: ${(error as Error).message}`, hint: 'see the README section "Images" for the variables a template receives' });
+      throw new UsageError({
+        code: 'RENDER_TEMPLATE_FAILED',
+        file: this.files[id] ?? id,
+        message: `template '${id}' failed: ${(error as Error).message}`,
+        hint: 'see the README section "Images" for the variables a template receives',
+      });
     }
     // Blank lines left by conditionals are dropped, so the Dockerfile reads as if written by hand.
     return `${text.replace(/\n{3,}/g, '\n\n').trim()}\n`;

@@ -7,7 +7,8 @@ export function demuxLogs(raw: Buffer): string {
   let offset = 0;
   while (offset + 8 <= raw.length) {
     const stream = raw[offset];
-    if ((stream !== 0 && stream !== 1 && stream !== 2) || raw.readUIntBE(offset + 1, 3) !== 0) return raw.toString('utf8');
+    if ((stream !== 0 && stream !== 1 && stream !== 2) || raw.readUIntBE(offset + 1, 3) !== 0)
+      return raw.toString('utf8');
     const size = raw.readUInt32BE(offset + 4);
     parts.push(raw.subarray(offset + 8, offset + 8 + size));
     offset += 8 + size;

@@ -15,7 +15,11 @@ export async function ensureImage(docker: Docker, image: string, env: NodeJS.Pro
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode !== 404) {
       throw new EnvironmentError(
-        { code: 'RUN_DOCKER', message: `the Docker engine cannot be used: ${(error as Error).message}`, hint: 'check that the engine runs (`neurons env up`) and DOCKER_HOST' },
+        {
+          code: 'RUN_DOCKER',
+          message: `the Docker engine cannot be used: ${(error as Error).message}`,
+          hint: 'check that the engine runs (`neurons env up`) and DOCKER_HOST',
+        },
         error,
       );
     }

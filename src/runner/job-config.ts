@@ -72,7 +72,11 @@ export function buildJobConfig(layers: ConfigLayers): JobConfig {
     const equals = pair.indexOf('=');
     const name = equals > 0 ? pair.slice(0, equals) : '';
     if (!name) {
-      errors.push({ code: 'RUN_CONFIG_SYNTAX', message: `--config ${pair}: expected name=value`, hint: 'for example --config max_tlp=3' });
+      errors.push({
+        code: 'RUN_CONFIG_SYNTAX',
+        message: `--config ${pair}: expected name=value`,
+        hint: 'for example --config max_tlp=3',
+      });
       continue;
     }
     const raw = pair.slice(equals + 1);
@@ -87,11 +91,14 @@ export function buildJobConfig(layers: ConfigLayers): JobConfig {
       continue;
     }
     const parsed = parseConfigValue(raw, expected);
-    if (parsed instanceof Error) errors.push({ code: 'RUN_CONFIG_VALUE', message: `--config ${name}=${raw}: ${parsed.message}` });
+    if (parsed instanceof Error)
+      errors.push({ code: 'RUN_CONFIG_VALUE', message: `--config ${name}=${raw}: ${parsed.message}` });
     else config[name] = parsed;
   }
 
-  const missing = [...items.values()].filter((item) => item.required && isEmpty(config[item.name])).map((item) => item.name);
+  const missing = [...items.values()]
+    .filter((item) => item.required && isEmpty(config[item.name]))
+    .map((item) => item.name);
   if (missing.length > 0) {
     errors.push({
       code: 'RUN_CONFIG_MISSING',
@@ -134,7 +141,11 @@ function parseScalar(raw: string, type: ItemType): unknown {
 
 function matchesType(value: unknown, expected: { type: ItemType; multi: boolean }): boolean {
   const scalar = (entry: unknown): boolean =>
-    expected.type === 'number' ? typeof entry === 'number' : expected.type === 'boolean' ? typeof entry === 'boolean' : typeof entry === 'string';
+    expected.type === 'number'
+      ? typeof entry === 'number'
+      : expected.type === 'boolean'
+        ? typeof entry === 'boolean'
+        : typeof entry === 'string';
   if (value === null) return true;
   return expected.multi ? Array.isArray(value) && value.every(scalar) : scalar(value);
 }
@@ -149,7 +160,10 @@ function isEmpty(value: unknown): boolean {
 }
 
 /** The engine's `proxy: {http, https}`: from `proxy_http`/`proxy_https` in the config, else the environment. */
-function proxySettings(config: Record<string, unknown>, env: NodeJS.ProcessEnv): { http?: string; https?: string } | undefined {
+function proxySettings(
+  config: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+): { http?: string; https?: string } | undefined {
   const pick = (key: string, names: string[]): string | undefined => {
     const configured = config[key];
     if (typeof configured === 'string' && configured) return configured;
@@ -162,5 +176,7 @@ function proxySettings(config: Record<string, unknown>, env: NodeJS.ProcessEnv):
 }
 
 export function asObject(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }

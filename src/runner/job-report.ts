@@ -19,15 +19,23 @@ export interface JobReport {
 export async function readJobReport(jobDirectory: string, run: JobRun, timeoutMs: number): Promise<JobReport> {
   const output = path.join(jobDirectory, 'output');
   const artifactFiles = (await listFiles(output)).filter((file) => file !== 'output.json');
-  const failure = (errorMessage: string): JobReport => ({ report: { success: false, errorMessage }, success: false, artifactFiles });
-  if (run.timedOut) return failure(`timeout: the job ran longer than ${timeoutMs / 1000} s and was killed${logTail(run.logs)}`);
+  const failure = (errorMessage: string): JobReport => ({
+    report: { success: false, errorMessage },
+    success: false,
+    artifactFiles,
+  });
+  if (run.timedOut)
+    return failure(`timeout: the job ran longer than ${timeoutMs / 1000} s and was killed${logTail(run.logs)}`);
   let text: string;
   try {
     text = await readFile(path.join(output, 'output.json'), 'utf8');
   } catch {
     text = '';
   }
-  if (text.trim() === '') return failure(lastLines(run.logs, 20) || `no output/output.json and nothing in the container's log (exit code ${run.exitCode})`);
+  if (text.trim() === '')
+    return failure(
+      lastLines(run.logs, 20) || `no output/output.json and nothing in the container's log (exit code ${run.exitCode})`,
+    );
   let report: Record<string, unknown> | undefined;
   try {
     report = asObject(JSON.parse(text));

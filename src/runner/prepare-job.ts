@@ -29,7 +29,11 @@ export const attachmentName = 'attachment';
 export function buildJobInput(request: JobRequest): Record<string, unknown> {
   const observable =
     'file' in request.observable
-      ? { file: attachmentName, filename: path.basename(request.observable.file), contentType: guessContentType(request.observable.file) }
+      ? {
+          file: attachmentName,
+          filename: path.basename(request.observable.file),
+          contentType: guessContentType(request.observable.file),
+        }
       : { data: request.observable.data };
   return {
     ...observable,
@@ -51,7 +55,8 @@ export async function prepareJobFolder(jobDirectory: string, request: JobRequest
   await mkdir(input, { recursive: true });
   await mkdir(path.join(jobDirectory, 'output'), { recursive: true });
   if ('file' in request.observable) await copyFile(request.observable.file, path.join(input, attachmentName));
-  if (request.caCertificates !== undefined && request.caCertificates.trim() !== '') await writeFile(path.join(input, 'cacerts'), request.caCertificates);
+  if (request.caCertificates !== undefined && request.caCertificates.trim() !== '')
+    await writeFile(path.join(input, 'cacerts'), request.caCertificates);
   await writeFile(path.join(input, 'input.json'), JSON.stringify(buildJobInput(request)));
 }
 

@@ -10,7 +10,10 @@ import { readDockerCredentials } from '../registry/docker-credentials.js';
 export async function pullImage(docker: Docker, image: string, env: NodeJS.ProcessEnv): Promise<void> {
   const { host } = parseImageReference(image);
   const credentials = await readDockerCredentials(host, env);
-  const stream = (await docker.pull(image, credentials ? { authconfig: { ...credentials, serveraddress: host } } : {})) as NodeJS.ReadableStream;
+  const stream = (await docker.pull(
+    image,
+    credentials ? { authconfig: { ...credentials, serveraddress: host } } : {},
+  )) as NodeJS.ReadableStream;
   const events = await followProgress<{ error?: string }>(docker, stream);
   const failure = events.find((event) => event.error);
   if (failure) throw new Error(failure.error);

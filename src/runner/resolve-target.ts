@@ -23,10 +23,19 @@ export function isImageReference(target: string): boolean {
  * (`RUN_UNKNOWN_WORKER` with the closest ids when absent); an image is run as given, its catalog entry (same
  * `dockerImage`) giving the definition when there is one. An explicit definition file wins over the catalog's.
  */
-export function resolveTarget(target: string, catalog: Definition[] | undefined, definition: Definition | undefined): RunTarget {
+export function resolveTarget(
+  target: string,
+  catalog: Definition[] | undefined,
+  definition: Definition | undefined,
+): RunTarget {
   if (isImageReference(target)) {
     const badTarget = explainInvalidReference(target);
-    if (badTarget) throw new UsageError({ code: 'USAGE', message: `the image to run: ${badTarget}`, hint: 'give a worker id (with --catalog) or an image reference (registry/namespace/name:tag)' });
+    if (badTarget)
+      throw new UsageError({
+        code: 'USAGE',
+        message: `the image to run: ${badTarget}`,
+        hint: 'give a worker id (with --catalog) or an image reference (registry/namespace/name:tag)',
+      });
     const entry = definition ?? catalog?.find((candidate) => candidate.dockerImage === target);
     return { image: target, definition: entry, workerId: entry ? workerIdOf(entry) : undefined };
   }
@@ -47,7 +56,11 @@ export function resolveTarget(target: string, catalog: Definition[] | undefined,
     });
   }
   if (typeof entry.dockerImage !== 'string' || entry.dockerImage === '') {
-    throw new UsageError({ code: 'RUN_NO_IMAGE', message: `the catalog entry of '${target}' has no dockerImage`, hint: 'use a catalog written by neurons pipeline, or give the image reference' });
+    throw new UsageError({
+      code: 'RUN_NO_IMAGE',
+      message: `the catalog entry of '${target}' has no dockerImage`,
+      hint: 'use a catalog written by neurons pipeline, or give the image reference',
+    });
   }
   return { image: entry.dockerImage, definition: definition ?? entry, workerId: target };
 }
@@ -102,12 +115,27 @@ async function readJson(file: string, code: string, what: string): Promise<unkno
 /** An engine catalog: a JSON array of definitions, each with its `dockerImage`. */
 export async function readCatalog(file: string): Promise<Definition[]> {
   const json = await readJson(file, 'RUN_CATALOG_INVALID', 'catalog');
-  if (!Array.isArray(json)) throw new UsageError({ code: 'RUN_CATALOG_INVALID', file, message: 'a catalog is a JSON array of worker definitions' });
+  if (!Array.isArray(json))
+    throw new UsageError({
+      code: 'RUN_CATALOG_INVALID',
+      file,
+      message: 'a catalog is a JSON array of worker definitions',
+    });
   const entries = json.map((entry, index) => toDefinition(entry, file, `/${index}`, 'RUN_CATALOG_INVALID'));
   // The image goes to the engine: a catalog with one that is not a reference (`--privileged`) is refused whole.
   for (const [index, entry] of entries.entries()) {
-    const badImage = typeof entry.dockerImage === 'string' && entry.dockerImage !== '' ? explainInvalidReference(entry.dockerImage) : undefined;
-    if (badImage) throw new UsageError({ code: 'RUN_CATALOG_INVALID', file, pointer: `/${index}/dockerImage`, message: `dockerImage ${badImage}`, hint: 'every dockerImage must be an image reference ([host[:port]/]path[:tag][@digest])' });
+    const badImage =
+      typeof entry.dockerImage === 'string' && entry.dockerImage !== ''
+        ? explainInvalidReference(entry.dockerImage)
+        : undefined;
+    if (badImage)
+      throw new UsageError({
+        code: 'RUN_CATALOG_INVALID',
+        file,
+        pointer: `/${index}/dockerImage`,
+        message: `dockerImage ${badImage}`,
+        hint: 'every dockerImage must be an image reference ([host[:port]/]path[:tag][@digest])',
+      });
   }
   return entries;
 }
@@ -126,14 +154,23 @@ function toDefinition(value: unknown, file: string, pointer: string, code: strin
     throw new UsageError({ code, file, pointer: `${pointer}${where}`, message });
   };
   const object = asObject(value) ?? fail('', 'a definition is a JSON object');
-  if (typeof object['name'] !== 'string' || typeof object['version'] !== 'string') fail('', 'a definition needs a string name and version');
+  if (typeof object['name'] !== 'string' || typeof object['version'] !== 'string')
+    fail('', 'a definition needs a string name and version');
   if (object['config'] !== undefined && !asObject(object['config'])) fail('/config', 'config must be an object');
   const rawItems = object['configurationItems'] ?? [];
   if (!Array.isArray(rawItems)) return fail('/configurationItems', 'configurationItems must be an array');
   const configurationItems = rawItems.map((raw, index): ConfigurationItem => {
     const item = asObject(raw);
-    if (!item || typeof item['name'] !== 'string') return fail(`/configurationItems/${index}`, 'a configuration item is an object with a name');
-    return { ...item, name: item['name'], description: String(item['description'] ?? ''), type: itemType(item['type']), multi: item['multi'] === true, required: item['required'] === true };
+    if (!item || typeof item['name'] !== 'string')
+      return fail(`/configurationItems/${index}`, 'a configuration item is an object with a name');
+    return {
+      ...item,
+      name: item['name'],
+      description: String(item['description'] ?? ''),
+      type: itemType(item['type']),
+      multi: item['multi'] === true,
+      required: item['required'] === true,
+    };
   });
   return { ...(object as Definition), configurationItems };
 }

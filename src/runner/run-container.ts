@@ -18,7 +18,15 @@ export interface ContainerRun {
  */
 export async function runContainer(
   docker: Docker,
-  options: { image: string; entrypoint?: string[]; cmd: string[]; jobDirectory?: string; network: string; timeoutMs: number; env?: string[] },
+  options: {
+    image: string;
+    entrypoint?: string[];
+    cmd: string[];
+    jobDirectory?: string;
+    network: string;
+    timeoutMs: number;
+    env?: string[];
+  },
 ): Promise<ContainerRun> {
   const container = await docker.createContainer({
     Image: options.image,
@@ -53,7 +61,10 @@ const stackFrame = /^\s+at\s/;
  * frame: Node and Java print the error above their frames, and eight frames would push it out of sight.
  */
 export function lastLines(logs: string, count = 8): string {
-  const lines = stripTerminalEscapes(logs.replace(/\r\n/g, '\n')).split('\n').map((line) => line.trimEnd()).filter(Boolean);
+  const lines = stripTerminalEscapes(logs.replace(/\r\n/g, '\n'))
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .filter(Boolean);
   const folded: string[] = [];
   let frames = 0;
   for (const line of lines) {

@@ -24,12 +24,24 @@ export async function runJob(
   jobDirectory: string,
   options: { timeoutMs: number; network: string; env?: string[] },
 ): Promise<JobRun> {
-  const caBundle = existsSync(path.join(jobDirectory, 'input', 'cacerts')) ? ['REQUESTS_CA_BUNDLE=/job/input/cacerts'] : [];
+  const caBundle = existsSync(path.join(jobDirectory, 'input', 'cacerts'))
+    ? ['REQUESTS_CA_BUNDLE=/job/input/cacerts']
+    : [];
   const env = [...(options.env ?? []), ...caBundle];
-  const run = await runContainer(docker, { image, cmd: ['/job'], jobDirectory, network: options.network, timeoutMs: options.timeoutMs, env });
+  const run = await runContainer(docker, {
+    image,
+    cmd: ['/job'],
+    jobDirectory,
+    network: options.network,
+    timeoutMs: options.timeoutMs,
+    env,
+  });
   let output: Record<string, unknown> | undefined;
   try {
-    output = JSON.parse(await readFile(path.join(jobDirectory, 'output', 'output.json'), 'utf8')) as Record<string, unknown>;
+    output = JSON.parse(await readFile(path.join(jobDirectory, 'output', 'output.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
   } catch {
     output = undefined;
   }

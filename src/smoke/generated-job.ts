@@ -43,11 +43,67 @@ const common = { createdBy: 'analyst@example.org', createdAt: now, tlp: 2, pap: 
 
 /** Minimal TheHive objects, as TheHive sends them to a responder (`data` is the object itself). */
 const entities: Record<string, Record<string, unknown>> = {
-  'thehive:case': { _id: '~4096', _type: 'case', id: '~4096', caseId: 1, title: 'Smoke test case', description: 'A case made up by neurons', severity: 2, startDate: now, owner: 'analyst@example.org', flag: false, status: 'Open', customFields: {}, ...common },
-  'thehive:alert': { _id: '~8192', _type: 'alert', id: '~8192', type: 'external', source: 'neurons', sourceRef: 'smoke-1', title: 'Smoke test alert', description: 'An alert made up by neurons', severity: 2, date: now, status: 'New', artifacts: [], customFields: {}, ...common },
-  'thehive:case_task': { _id: '~12288', _type: 'case_task', id: '~12288', title: 'Smoke test task', group: 'default', status: 'Waiting', flag: false, order: 0, ...common },
-  'thehive:case_artifact': { _id: '~16384', _type: 'case_artifact', id: '~16384', dataType: 'domain', data: 'example.org', message: '', ioc: false, sighted: false, ...common },
-  'thehive:case_task_log': { _id: '~20480', _type: 'case_task_log', id: '~20480', message: 'Smoke test log', status: 'Ok', ...common },
+  'thehive:case': {
+    _id: '~4096',
+    _type: 'case',
+    id: '~4096',
+    caseId: 1,
+    title: 'Smoke test case',
+    description: 'A case made up by neurons',
+    severity: 2,
+    startDate: now,
+    owner: 'analyst@example.org',
+    flag: false,
+    status: 'Open',
+    customFields: {},
+    ...common,
+  },
+  'thehive:alert': {
+    _id: '~8192',
+    _type: 'alert',
+    id: '~8192',
+    type: 'external',
+    source: 'neurons',
+    sourceRef: 'smoke-1',
+    title: 'Smoke test alert',
+    description: 'An alert made up by neurons',
+    severity: 2,
+    date: now,
+    status: 'New',
+    artifacts: [],
+    customFields: {},
+    ...common,
+  },
+  'thehive:case_task': {
+    _id: '~12288',
+    _type: 'case_task',
+    id: '~12288',
+    title: 'Smoke test task',
+    group: 'default',
+    status: 'Waiting',
+    flag: false,
+    order: 0,
+    ...common,
+  },
+  'thehive:case_artifact': {
+    _id: '~16384',
+    _type: 'case_artifact',
+    id: '~16384',
+    dataType: 'domain',
+    data: 'example.org',
+    message: '',
+    ioc: false,
+    sighted: false,
+    ...common,
+  },
+  'thehive:case_task_log': {
+    _id: '~20480',
+    _type: 'case_task_log',
+    id: '~20480',
+    message: 'Smoke test log',
+    status: 'Ok',
+    ...common,
+  },
 };
 
 /** A TheHive type this table lacks gets an object of its kind all the same. */
@@ -61,14 +117,30 @@ function entityFor(dataType: string): Record<string, unknown> {
  * `file`; responders: a TheHive object of that type), the flavor's config, TLP and PAP amber. Undefined when the
  * flavor lists no data type: nothing can be made up then.
  */
-export function generateJob(kind: WorkerKind, definition: Pick<Definition, 'dataTypeList'>, config: Record<string, unknown>): GeneratedJob | undefined {
-  const dataType = Array.isArray(definition.dataTypeList) ? definition.dataTypeList.find((type) => typeof type === 'string' && type !== '') : undefined;
+export function generateJob(
+  kind: WorkerKind,
+  definition: Pick<Definition, 'dataTypeList'>,
+  config: Record<string, unknown>,
+): GeneratedJob | undefined {
+  const dataType = Array.isArray(definition.dataTypeList)
+    ? definition.dataTypeList.find((type) => typeof type === 'string' && type !== '')
+    : undefined;
   if (dataType === undefined) return undefined;
   const request = { dataType, tlp: 2, pap: 2, message: 'neurons smoke test', parameters: {}, config };
   const name = `generated job (${dataType})`;
-  if (kind === 'responder') return { name, dataType, input: buildJobInput({ ...request, observable: { data: entityFor(dataType) } }) };
+  if (kind === 'responder')
+    return { name, dataType, input: buildJobInput({ ...request, observable: { data: entityFor(dataType) } }) };
   if (dataType === 'file') {
-    return { name, dataType, input: buildJobInput({ ...request, observable: { file: sampleFile.filename } }), attachment: { name: attachmentName, content: sampleFile.content } };
+    return {
+      name,
+      dataType,
+      input: buildJobInput({ ...request, observable: { file: sampleFile.filename } }),
+      attachment: { name: attachmentName, content: sampleFile.content },
+    };
   }
-  return { name, dataType, input: buildJobInput({ ...request, observable: { data: observableValues[dataType] ?? 'example' } }) };
+  return {
+    name,
+    dataType,
+    input: buildJobInput({ ...request, observable: { data: observableValues[dataType] ?? 'example' } }),
+  };
 }

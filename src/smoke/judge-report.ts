@@ -38,22 +38,30 @@ export function judgeReport(text: string | undefined, expectation: Expectation):
   const report = asObject(value);
   if (!report) return fail(`output/output.json is ${describe(value)}, not a JSON object`);
   const success = report['success'];
-  if (typeof success !== 'boolean') return fail(`success is ${describe(success)}, not a boolean (the engine takes it as false)`);
+  if (typeof success !== 'boolean')
+    return fail(`success is ${describe(success)}, not a boolean (the engine takes it as false)`);
   if (!success) {
     const errorMessage = report['errorMessage'];
-    if (typeof errorMessage !== 'string' || errorMessage.trim() === '') return fail(`success is false without an errorMessage string (errorMessage is ${describe(errorMessage)})`);
+    if (typeof errorMessage !== 'string' || errorMessage.trim() === '')
+      return fail(`success is false without an errorMessage string (errorMessage is ${describe(errorMessage)})`);
     if (expectation === 'success') return fail(`the worker reported a failure: ${errorMessage}`);
-    return { passed: true, detail: `${expectation === 'failure' ? 'failed as expected' : 'failed cleanly'}: ${errorMessage}` };
+    return {
+      passed: true,
+      detail: `${expectation === 'failure' ? 'failed as expected' : 'failed cleanly'}: ${errorMessage}`,
+    };
   }
   const shapeProblem = checkSuccessShape(report);
   if (shapeProblem) return fail(shapeProblem);
-  if (expectation === 'failure') return fail('expect.json expects a failure with an errorMessage, the worker reported success: true');
+  if (expectation === 'failure')
+    return fail('expect.json expects a failure with an errorMessage, the worker reported success: true');
   return { passed: true, detail: `success${describeSummary(report)}` };
 }
 
 function checkSuccessShape(report: Record<string, unknown>): string | undefined {
-  if (!asObject(report['full'])) return `success is true but full is ${describe(report['full'])}, not an object (the engine needs the full report)`;
-  if (report['summary'] !== undefined && !asObject(report['summary'])) return `summary is ${describe(report['summary'])}, not an object`;
+  if (!asObject(report['full']))
+    return `success is true but full is ${describe(report['full'])}, not an object (the engine needs the full report)`;
+  if (report['summary'] !== undefined && !asObject(report['summary']))
+    return `summary is ${describe(report['summary'])}, not an object`;
   for (const field of ['artifacts', 'operations']) {
     const list = report[field];
     if (list === undefined) continue;
@@ -68,7 +76,9 @@ function checkSuccessShape(report: Record<string, unknown>): string | undefined 
 function describeSummary(report: Record<string, unknown>): string {
   const taxonomies = asObject(report['summary'])?.['taxonomies'];
   if (!Array.isArray(taxonomies) || taxonomies.length === 0) return '';
-  const items = taxonomies.map((item) => asObject(item) ?? {}).map((item) => `${String(item['namespace'])}:${String(item['predicate'])}=${JSON.stringify(item['value'])}`);
+  const items = taxonomies
+    .map((item) => asObject(item) ?? {})
+    .map((item) => `${String(item['namespace'])}:${String(item['predicate'])}=${JSON.stringify(item['value'])}`);
   return `; ${items.join(', ')}`;
 }
 

@@ -18,16 +18,31 @@ export interface SmokeCase {
  */
 export async function runSmokeJob(
   docker: Docker,
-  options: { name: string; image: string; jobDirectory: string; expectation: Expectation; timeoutMs: number; network: string },
+  options: {
+    name: string;
+    image: string;
+    jobDirectory: string;
+    expectation: Expectation;
+    timeoutMs: number;
+    network: string;
+  },
 ): Promise<SmokeCase> {
   const { name } = options;
   let run;
   try {
-    run = await runJob(docker, options.image, options.jobDirectory, { timeoutMs: options.timeoutMs, network: options.network });
+    run = await runJob(docker, options.image, options.jobDirectory, {
+      timeoutMs: options.timeoutMs,
+      network: options.network,
+    });
   } catch (error) {
     return { name, passed: false, detail: `the container did not start: ${(error as Error).message}` };
   }
-  if (run.timedOut) return { name, passed: false, detail: `timed out after ${Math.round(options.timeoutMs / 1000)} s: the container was killed${logTail(run.logs)}` };
+  if (run.timedOut)
+    return {
+      name,
+      passed: false,
+      detail: `timed out after ${Math.round(options.timeoutMs / 1000)} s: the container was killed${logTail(run.logs)}`,
+    };
   // Read here rather than taken from runJob: a file that is there but not JSON is another fault than no file.
   const text = await readFile(path.join(options.jobDirectory, 'output', 'output.json'), 'utf8').catch(() => undefined);
   const verdict = judgeReport(text, options.expectation);

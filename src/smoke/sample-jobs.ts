@@ -27,7 +27,10 @@ export async function findSampleCases(casesRoot: string): Promise<string[]> {
 }
 
 async function isFile(file: string): Promise<boolean> {
-  return stat(file).then((stats) => stats.isFile(), () => false);
+  return stat(file).then(
+    (stats) => stats.isFile(),
+    () => false,
+  );
 }
 
 /**
@@ -36,7 +39,13 @@ async function isFile(file: string): Promise<boolean> {
  */
 export async function runSampleCase(
   docker: Docker,
-  options: { image: string; caseDirectory: string; flavorConfig: Record<string, unknown>; timeoutMs: number; network: string },
+  options: {
+    image: string;
+    caseDirectory: string;
+    flavorConfig: Record<string, unknown>;
+    timeoutMs: number;
+    network: string;
+  },
 ): Promise<SmokeCase> {
   const name = path.basename(options.caseDirectory);
   const job = await mkdtemp(path.join(tmpdir(), 'neurons-smoke-'));
@@ -52,8 +61,16 @@ export async function runSampleCase(
     input['config'] = { ...options.flavorConfig, ...asObject(input['config']) };
     await writeFile(inputFile, JSON.stringify(input));
     const expectFailure = await expectsFailure(options.caseDirectory);
-    if (expectFailure instanceof Error) return { name, passed: false, detail: `expect.json is not valid JSON: ${expectFailure.message}` };
-    return await runSmokeJob(docker, { name, image: options.image, jobDirectory: job, expectation: expectFailure ? 'failure' : 'success', timeoutMs: options.timeoutMs, network: options.network });
+    if (expectFailure instanceof Error)
+      return { name, passed: false, detail: `expect.json is not valid JSON: ${expectFailure.message}` };
+    return await runSmokeJob(docker, {
+      name,
+      image: options.image,
+      jobDirectory: job,
+      expectation: expectFailure ? 'failure' : 'success',
+      timeoutMs: options.timeoutMs,
+      network: options.network,
+    });
   } catch (error) {
     return { name, passed: false, detail: `could not run the case: ${(error as Error).message}` };
   } finally {

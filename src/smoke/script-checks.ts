@@ -20,7 +20,11 @@ export interface ScriptCheck {
  * has no check of its own (its job is the test). An image without an entry point falls back to the folder's runtime
  * and the flavor's command under /worker, as the generated images lay it out.
  */
-export function chooseScriptCheck(image: { entrypoint: string[]; workingDir: string }, worker: WorkerFolder, flavor: Flavor): ScriptCheck | undefined {
+export function chooseScriptCheck(
+  image: { entrypoint: string[]; workingDir: string },
+  worker: WorkerFolder,
+  flavor: Flavor,
+): ScriptCheck | undefined {
   const [program, ...args] = image.entrypoint;
   if (program === undefined) {
     const script = path.posix.join('/worker', flavor.definition.command);
@@ -46,29 +50,65 @@ function scriptArgument(args: string[], workingDir: string): string | undefined 
 /** Case names in results and problem messages. */
 const CHECK_NAMES = { python: 'imports', node: 'syntax' } as const;
 
-export async function runScriptCheck(docker: Docker, image: string, check: ScriptCheck, options: { timeoutMs: number; network: string }): Promise<SmokeCase> {
+export async function runScriptCheck(
+  docker: Docker,
+  image: string,
+  check: ScriptCheck,
+  options: { timeoutMs: number; network: string },
+): Promise<SmokeCase> {
   const common = { image, network: options.network, timeoutMs: options.timeoutMs };
   try {
     switch (check.type) {
       case 'python':
-        return judgeImports(await runContainer(docker, { ...common, entrypoint: [check.interpreter, '-c', IMPORT_CHECK_SCRIPT, check.script], cmd: [] }), check.script, options.timeoutMs);
+        return judgeImports(
+          await runContainer(docker, {
+            ...common,
+            entrypoint: [check.interpreter, '-c', IMPORT_CHECK_SCRIPT, check.script],
+            cmd: [],
+          }),
+          check.script,
+          options.timeoutMs,
+        );
       case 'node':
-        return judgeExit('syntax', await runContainer(docker, { ...common, entrypoint: [check.interpreter, '--check', check.script], cmd: [] }), `node --check ${check.script} passed`, options.timeoutMs);
+        return judgeExit(
+          'syntax',
+          await runContainer(docker, { ...common, entrypoint: [check.interpreter, '--check', check.script], cmd: [] }),
+          `node --check ${check.script} passed`,
+          options.timeoutMs,
+        );
     }
   } catch (error) {
-    return { name: CHECK_NAMES[check.type], passed: false, detail: `the container did not start: ${(error as Error).message}` };
+    return {
+      name: CHECK_NAMES[check.type],
+      passed: false,
+      detail: `the container did not start: ${(error as Error).message}`,
+    };
   }
 }
 
 function judgeImports(run: ContainerRun, script: string, timeoutMs: number): SmokeCase {
   const report = parseLastJsonLine(run.logs);
   if (run.timedOut || !report) return judgeExit('imports', run, '', timeoutMs);
-  if (report.missing.length > 0) return { name: 'imports', passed: false, detail: `${script} imports modules the image does not have: ${report.missing.join(', ')}` };
-  return { name: 'imports', passed: true, detail: `every top-level import of ${script} resolves${report.checked.length ? `: ${report.checked.join(', ')}` : ' (none)'}` };
+  if (report.missing.length > 0)
+    return {
+      name: 'imports',
+      passed: false,
+      detail: `${script} imports modules the image does not have: ${report.missing.join(', ')}`,
+    };
+  return {
+    name: 'imports',
+    passed: true,
+    detail: `every top-level import of ${script} resolves${report.checked.length ? `: ${report.checked.join(', ')}` : ' (none)'}`,
+  };
 }
 
 function judgeExit(name: string, run: ContainerRun, passDetail: string, timeoutMs: number): SmokeCase {
-  if (run.timedOut) return { name, passed: false, detail: `timed out after ${Math.round(timeoutMs / 1000)} s: the container was killed${logTail(run.logs)}` };
+  if (run.timedOut)
+    return {
+      name,
+      passed: false,
+      detail: `timed out after ${Math.round(timeoutMs / 1000)} s: the container was killed${logTail(run.logs)}`,
+    };
   if (run.exitCode === 0) return { name, passed: true, detail: passDetail };
   return { name, passed: false, detail: `exit code ${run.exitCode ?? '?'}${logTail(run.logs)}` };
 }
@@ -77,7 +117,9 @@ function parseLastJsonLine(logs: string): { checked: string[]; missing: string[]
   const line = logs.trim().split('\n').at(-1) ?? '';
   try {
     const parsed = JSON.parse(line) as { checked?: unknown; missing?: unknown };
-    return Array.isArray(parsed.checked) && Array.isArray(parsed.missing) ? { checked: parsed.checked.map(String), missing: parsed.missing.map(String) } : undefined;
+    return Array.isArray(parsed.checked) && Array.isArray(parsed.missing)
+      ? { checked: parsed.checked.map(String), missing: parsed.missing.map(String) }
+      : undefined;
   } catch {
     return undefined;
   }

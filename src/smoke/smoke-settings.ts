@@ -6,5 +6,8 @@ import type { SmokeSettings } from '../config/schema.js';
  * it gives a reason to skip.
  */
 export function smokeRunSettings(settings: SmokeSettings | undefined): { network: 'none' | 'host'; skip?: string } {
-  return { network: settings?.network === true ? 'host' : 'none', ...(settings?.skip !== undefined ? { skip: settings.skip } : {}) };
+  return {
+    network: settings?.network === true ? 'host' : 'none',
+    ...(settings?.skip !== undefined ? { skip: settings.skip } : {}),
+  };
 }

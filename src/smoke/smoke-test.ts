@@ -51,7 +51,18 @@ export async function smokeTestFlavor(docker: Docker, options: SmokeOptions): Pr
   const started = Date.now();
   const base = { flavorId: options.flavor.id, image: options.image };
   if (options.skip !== undefined) {
-    return finish({ ...base, kind: 'skipped', cases: [{ name: 'skipped', passed: true, detail: `workers.${options.worker.directory}.smoke.skip: ${options.skip}` }], durationMs: 0 }, options, started);
+    return finish(
+      {
+        ...base,
+        kind: 'skipped',
+        cases: [
+          { name: 'skipped', passed: true, detail: `workers.${options.worker.directory}.smoke.skip: ${options.skip}` },
+        ],
+        durationMs: 0,
+      },
+      options,
+      started,
+    );
   }
   const run = { image: options.image, timeoutMs: options.timeoutMs, network: options.network };
   const casesRoot = path.join(options.repo, options.worker.path, options.casesDirectory ?? 'tests');
@@ -59,7 +70,8 @@ export async function smokeTestFlavor(docker: Docker, options: SmokeOptions): Pr
   if (caseNames.length > 0) {
     const flavorConfig = options.flavor.definition.config ?? {};
     const cases: SmokeCase[] = [];
-    for (const name of caseNames) cases.push(await runSampleCase(docker, { ...run, caseDirectory: path.join(casesRoot, name), flavorConfig }));
+    for (const name of caseNames)
+      cases.push(await runSampleCase(docker, { ...run, caseDirectory: path.join(casesRoot, name), flavorConfig }));
     return finish({ ...base, kind: 'sample-job', cases, durationMs: 0 }, options, started);
   }
 
@@ -67,7 +79,15 @@ export async function smokeTestFlavor(docker: Docker, options: SmokeOptions): Pr
   // defaults. A required item left empty should make the worker fail cleanly, which passes.
   const { config } = buildJobConfig({ definition: options.flavor.definition, file: undefined, pairs: [], env: {} });
   const job = generateJob(options.worker.kind, options.flavor.definition, config);
-  if (!job) return { ...base, kind: 'generated-job', passed: false, cases: [], durationMs: Date.now() - started, problem: noCheckProblem(options) };
+  if (!job)
+    return {
+      ...base,
+      kind: 'generated-job',
+      passed: false,
+      cases: [],
+      durationMs: Date.now() - started,
+      problem: noCheckProblem(options),
+    };
   const cases = [await runGeneratedJob(docker, job, run)];
   const check = await scriptCheckOf(docker, options);
   if (check && 'type' in check) cases.push(await runScriptCheck(docker, options.image, check, run));
@@ -87,7 +107,11 @@ async function scriptCheckOf(docker: Docker, options: SmokeOptions): Promise<Scr
 }
 
 /** Writes the made-up job's `input/` as the engine would (the attachment under its own name) and runs it. */
-async function runGeneratedJob(docker: Docker, job: GeneratedJob, run: { image: string; timeoutMs: number; network: string }): Promise<SmokeCase> {
+async function runGeneratedJob(
+  docker: Docker,
+  job: GeneratedJob,
+  run: { image: string; timeoutMs: number; network: string },
+): Promise<SmokeCase> {
   const directory = await mkdtemp(path.join(tmpdir(), 'neurons-smoke-'));
   try {
     await mkdir(path.join(directory, 'input'), { recursive: true });
@@ -102,7 +126,12 @@ async function runGeneratedJob(docker: Docker, job: GeneratedJob, run: { image: 
   }
 }
 
-function finish(result: Omit<SmokeResult, 'passed'>, options: SmokeOptions, started: number, job?: GeneratedJob): SmokeResult {
+function finish(
+  result: Omit<SmokeResult, 'passed'>,
+  options: SmokeOptions,
+  started: number,
+  job?: GeneratedJob,
+): SmokeResult {
   const failed = result.cases.filter((smokeCase) => !smokeCase.passed);
   const done: SmokeResult = { ...result, passed: failed.length === 0, durationMs: Date.now() - started };
   if (failed.length > 0) done.problem = smokeProblem(done, failed, options, job);
@@ -111,7 +140,8 @@ function finish(result: Omit<SmokeResult, 'passed'>, options: SmokeOptions, star
 
 /** Runnable checks summed up in one line, for the log of a run: what ran and how each ended. */
 export function describeSmokeResult(result: SmokeResult): string {
-  if (result.kind === 'skipped') return `smoke test of ${result.image} skipped: ${result.cases.map((smokeCase) => smokeCase.detail).join('; ')}`;
+  if (result.kind === 'skipped')
+    return `smoke test of ${result.image} skipped: ${result.cases.map((smokeCase) => smokeCase.detail).join('; ')}`;
   const verdict = result.passed ? 'passed' : 'failed';
   return `smoke test of ${result.image} ${verdict}: ${result.cases.map((smokeCase) => `${smokeCase.name}: ${firstLine(smokeCase.detail)}`).join('; ')}`;
 }
@@ -120,22 +150,40 @@ function firstLine(text: string): string {
   return text.split('\n')[0] ?? '';
 }
 
-function smokeProblem(result: SmokeResult, failed: SmokeCase[], options: SmokeOptions, job: GeneratedJob | undefined): Problem {
-  const what = result.kind === 'sample-job' ? `${failed.length} of ${result.cases.length} sample job(s) failed` : `${failed.map((smokeCase) => smokeCase.name).join(', ')} failed`;
+function smokeProblem(
+  result: SmokeResult,
+  failed: SmokeCase[],
+  options: SmokeOptions,
+  job: GeneratedJob | undefined,
+): Problem {
+  const what =
+    result.kind === 'sample-job'
+      ? `${failed.length} of ${result.cases.length} sample job(s) failed`
+      : `${failed.map((smokeCase) => smokeCase.name).join(', ')} failed`;
   const lines = failed.map((smokeCase) => `  ${smokeCase.name}: ${smokeCase.detail.replaceAll('\n', '\n    ')}`);
   const casesFolder = path.posix.join(options.worker.path, options.casesDirectory ?? 'tests');
-  const network = options.network === 'none' ? `; the job ran without network (\`workers.${options.worker.directory}.smoke.network: true\` in neurons.json gives it the host's)` : '';
+  const network =
+    options.network === 'none'
+      ? `; the job ran without network (\`workers.${options.worker.directory}.smoke.network: true\` in neurons.json gives it the host's)`
+      : '';
   const hint =
     result.kind === 'sample-job'
       ? `run a case by hand: copy ${casesFolder}/<case>/input to a folder DIR, put the flavor's config under the job's own in DIR/input/input.json, then \`docker run --rm -v DIR:/job ${result.image} /job\` and read DIR/output/output.json; a case meant to fail needs expect.json with {"success": false}${network}`
       : `the worker must write /job/output/output.json: {"success": true, "full": {...}} or {"success": false, "errorMessage": "..."}; ${reproduce(result.image, options.flavor, job)}, or add a sample job under ${casesFolder}/<case>/input/input.json${network}`;
-  return { code: 'SMOKE_FAILED', file: options.flavor.file, message: `smoke test of ${result.image}: ${what}\n${lines.join('\n')}`, hint };
+  return {
+    code: 'SMOKE_FAILED',
+    file: options.flavor.file,
+    message: `smoke test of ${result.image}: ${what}\n${lines.join('\n')}`,
+    hint,
+  };
 }
 
 /** The `neurons run` command that runs the made-up job again. */
 function reproduce(image: string, flavor: Flavor, job: GeneratedJob | undefined): string {
   if (!job) return 'run the image by hand';
-  const data = job.attachment ? '--file FILE' : `--data '${typeof job.input['data'] === 'string' ? job.input['data'] : JSON.stringify(job.input['data'])}'`;
+  const data = job.attachment
+    ? '--file FILE'
+    : `--data '${typeof job.input['data'] === 'string' ? job.input['data'] : JSON.stringify(job.input['data'])}'`;
   return `run the job again with \`neurons run ${image} --definition ${flavor.file} --data-type ${job.dataType} ${data} --network none\``;
 }
 

@@ -40,7 +40,10 @@ export function secureContextFor(options: TrustOptions): SecureContext | undefin
   const key = JSON.stringify([ca, options.clientCertificate?.cert ?? '', options.env?.['NODE_EXTRA_CA_CERTS'] ?? '']);
   let context = secureContexts.get(key);
   if (!context) {
-    context = createSecureContext({ ...(ca.length > 0 ? { ca: uniqueCertificates([...systemCertificates(options.env ?? process.env), ...ca]) } : {}), ...(options.clientCertificate ?? {}) });
+    context = createSecureContext({
+      ...(ca.length > 0 ? { ca: uniqueCertificates([...systemCertificates(options.env ?? process.env), ...ca]) } : {}),
+      ...(options.clientCertificate ?? {}),
+    });
     secureContexts.set(key, context);
   }
   return context;
@@ -50,7 +53,10 @@ export function secureContextFor(options: TrustOptions): SecureContext | undefin
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const secureContext = secureContextFor(options);
   return new Agent({
-    connect: { ...(secureContext ? { secureContext } : {}), ...(options.insecure ? { rejectUnauthorized: false } : {}) },
+    connect: {
+      ...(secureContext ? { secureContext } : {}),
+      ...(options.insecure ? { rejectUnauthorized: false } : {}),
+    },
     headersTimeout: options.headersTimeoutMs ?? 30_000,
     bodyTimeout: options.bodyTimeoutMs ?? 60_000,
     connections: options.connections ?? 16,

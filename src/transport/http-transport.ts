@@ -2,7 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
 import { createLimiter } from '../util/limit.js';
 import { createDispatcher, type DispatcherOptions } from './dispatcher.js';
-import { defaultRetryPolicy, isTransientError, isTransientStatus, nextDelay, retryAfterMs, type RetryPolicy } from './retry-policy.js';
+import {
+  defaultRetryPolicy,
+  isTransientError,
+  isTransientStatus,
+  nextDelay,
+  retryAfterMs,
+  type RetryPolicy,
+} from './retry-policy.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -73,7 +80,8 @@ export class TransportError extends Error {
   }
 }
 
-const reasonOf = (error: unknown): string => (error as { code?: string }).code ?? (error instanceof Error ? error.message : String(error));
+const reasonOf = (error: unknown): string =>
+  (error as { code?: string }).code ?? (error instanceof Error ? error.message : String(error));
 
 /**
  * The HTTP client under every client of neurons (registries, publish targets, the catalog updater, GitHub): one
@@ -118,10 +126,22 @@ export class HttpTransport {
     await this.dispatcher.close();
   }
 
-  private async wait(call: TransportRequest, attempt: number, reason: string, retryAfter: number | undefined): Promise<void> {
+  private async wait(
+    call: TransportRequest,
+    attempt: number,
+    reason: string,
+    retryAfter: number | undefined,
+  ): Promise<void> {
     const delayMs = nextDelay(this.policy, attempt, retryAfter);
     this.stats.retries += 1;
-    this.onRetry?.({ method: call.method, url: String(call.url), attempt, reason, delayMs, retryAfter: retryAfter !== undefined });
+    this.onRetry?.({
+      method: call.method,
+      url: String(call.url),
+      attempt,
+      reason,
+      delayMs,
+      retryAfter: retryAfter !== undefined,
+    });
     await sleep(delayMs);
   }
 
@@ -140,8 +160,17 @@ export class HttpTransport {
       await response.body.dump();
       return { statusCode: response.statusCode, headers: response.headers, bytes: Buffer.alloc(0) };
     }
-    if (call.maxBytes === undefined) return { statusCode: response.statusCode, headers: response.headers, bytes: Buffer.from(await response.body.arrayBuffer()) };
-    return { statusCode: response.statusCode, headers: response.headers, bytes: await readWithin(response, call.maxBytes) };
+    if (call.maxBytes === undefined)
+      return {
+        statusCode: response.statusCode,
+        headers: response.headers,
+        bytes: Buffer.from(await response.body.arrayBuffer()),
+      };
+    return {
+      statusCode: response.statusCode,
+      headers: response.headers,
+      bytes: await readWithin(response, call.maxBytes),
+    };
   }
 }
 
@@ -169,6 +198,8 @@ async function readWithin(response: Dispatcher.ResponseData, limit: number): Pro
 export function logRetries(log: (line: string) => void, what: string): (event: RetryEvent) => void {
   return (event) => {
     const url = new URL(event.url);
-    log(`retry: ${what} ${event.method} ${url.host}${url.pathname} failed (${event.reason}, attempt ${event.attempt}); again in ${event.delayMs} ms${event.retryAfter ? ' (Retry-After)' : ''}`);
+    log(
+      `retry: ${what} ${event.method} ${url.host}${url.pathname} failed (${event.reason}, attempt ${event.attempt}); again in ${event.delayMs} ms${event.retryAfter ? ' (Retry-After)' : ''}`,
+    );
   };
 }

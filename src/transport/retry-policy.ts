@@ -16,7 +16,12 @@ export interface RetryPolicy {
  * Five attempts, 250 ms doubling to 8 s, Retry-After up to 30 s: a transient fault costs well under a second, a
  * registry restarting is waited out for ~15 s, and a run that cannot succeed still ends within a minute per request.
  */
-export const defaultRetryPolicy: RetryPolicy = { attempts: 5, baseDelayMs: 250, maxDelayMs: 8000, maxRetryAfterMs: 30_000 };
+export const defaultRetryPolicy: RetryPolicy = {
+  attempts: 5,
+  baseDelayMs: 250,
+  maxDelayMs: 8000,
+  maxRetryAfterMs: 30_000,
+};
 
 /** Statuses that say "busy, come back": coded as rate limiting, not as a broken registry. */
 export const rateLimitStatuses: ReadonlySet<number> = new Set([429, 503]);
@@ -71,6 +76,11 @@ export function retryAfterMs(header: string | string[] | undefined, now: number 
 }
 
 /** The wait before the next attempt: the server's `Retry-After` when it gave one (capped), else the backoff. */
-export function nextDelay(policy: RetryPolicy, retry: number, retryAfter: number | undefined, random: () => number = Math.random): number {
+export function nextDelay(
+  policy: RetryPolicy,
+  retry: number,
+  retryAfter: number | undefined,
+  random: () => number = Math.random,
+): number {
   return retryAfter === undefined ? backoffDelay(policy, retry, random) : Math.min(retryAfter, policy.maxRetryAfterMs);
 }

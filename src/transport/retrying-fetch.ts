@@ -1,5 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultRetryPolicy, isTransientError, isTransientStatus, nextDelay, retryAfterMs, type RetryPolicy } from './retry-policy.js';
+import {
+  defaultRetryPolicy,
+  isTransientError,
+  isTransientStatus,
+  nextDelay,
+  retryAfterMs,
+  type RetryPolicy,
+} from './retry-policy.js';
 
 /**
  * The transport's retry for clients that take a `fetch` (Octokit): GET and HEAD are sent again after a transient

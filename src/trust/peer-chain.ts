@@ -38,10 +38,16 @@ function presentedChain(socket: TLSSocket): X509Certificate[] {
  * message, so receiving a server certificate and then one of these means mutual TLS. A reset right after a
  * TLS 1.3 handshake is how some servers say the same.
  */
-export function isClientCertificateRefusal(error: { code?: string | undefined; message?: string | undefined }, afterServerCertificate: boolean): boolean {
-  if (error.code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' || /certificate required/i.test(error.message ?? '')) return true;
+export function isClientCertificateRefusal(
+  error: { code?: string | undefined; message?: string | undefined },
+  afterServerCertificate: boolean,
+): boolean {
+  if (error.code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' || /certificate required/i.test(error.message ?? ''))
+    return true;
   if (!afterServerCertificate) return false;
-  return ['ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE', 'ECONNRESET'].includes(error.code ?? '');
+  return ['ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE', 'ECONNRESET'].includes(
+    error.code ?? '',
+  );
 }
 
 /**
@@ -53,7 +59,12 @@ export function isClientCertificateRefusal(error: { code?: string | undefined; m
 export function fetchPeerChain(address: PeerAddress): Promise<PeerChain> {
   const servername = address.servername ?? (isIP(address.host) ? undefined : address.host);
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: address.host, port: address.port, rejectUnauthorized: false, ...(servername ? { servername } : {}) });
+    const socket = connect({
+      host: address.host,
+      port: address.port,
+      rejectUnauthorized: false,
+      ...(servername ? { servername } : {}),
+    });
     let settled = false;
     const finish = (error?: NodeJS.ErrnoException): void => {
       if (settled) return;
@@ -63,13 +74,28 @@ export function fetchPeerChain(address: PeerAddress): Promise<PeerChain> {
       const protocol = socket.getProtocol() ?? undefined;
       socket.destroy();
       if (certificates.length === 0) {
-        reject(error ?? Object.assign(new Error(`no certificate from ${address.host}:${address.port}`), { code: 'ERR_NO_PEER_CERTIFICATE' }));
+        reject(
+          error ??
+            Object.assign(new Error(`no certificate from ${address.host}:${address.port}`), {
+              code: 'ERR_NO_PEER_CERTIFICATE',
+            }),
+        );
         return;
       }
-      resolve({ certificates, clientCertificateRequired: error ? isClientCertificateRefusal(error, true) : false, protocol });
+      resolve({
+        certificates,
+        clientCertificateRequired: error ? isClientCertificateRefusal(error, true) : false,
+        protocol,
+      });
     };
     const timer = setTimeout(
-      () => finish(Object.assign(new Error(`no TLS handshake with ${address.host}:${address.port} within ${address.timeoutMs ?? 10_000} ms`), { code: 'ETIMEDOUT' })),
+      () =>
+        finish(
+          Object.assign(
+            new Error(`no TLS handshake with ${address.host}:${address.port} within ${address.timeoutMs ?? 10_000} ms`),
+            { code: 'ETIMEDOUT' },
+          ),
+        ),
       address.timeoutMs ?? 10_000,
     );
     socket.once('secureConnect', () => {

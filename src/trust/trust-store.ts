@@ -25,11 +25,21 @@ export function readCaFile(file: string): string[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UsageError({ code: 'TRUST_CA_UNREADABLE', file, message: `CA file ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, hint: 'give the path of a PEM certificate file' });
+    throw new UsageError({
+      code: 'TRUST_CA_UNREADABLE',
+      file,
+      message: `CA file ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      hint: 'give the path of a PEM certificate file',
+    });
   }
   const certificates = splitCertificates(text);
   if (certificates.length === 0) {
-    throw new UsageError({ code: 'TRUST_CA_INVALID', file, message: `CA file ${file} holds no PEM certificate`, hint: 'a CA file holds one or more "-----BEGIN CERTIFICATE-----" blocks' });
+    throw new UsageError({
+      code: 'TRUST_CA_INVALID',
+      file,
+      message: `CA file ${file} holds no PEM certificate`,
+      hint: 'a CA file holds one or more "-----BEGIN CERTIFICATE-----" blocks',
+    });
   }
   return certificates;
 }
@@ -55,7 +65,9 @@ export function systemCertificates(env: NodeJS.ProcessEnv): string[] {
  * The CA list for a TLS client: undici's `connect.ca` replaces Node's store instead of adding to it, so the
  * system store comes first and the given CAs (files or PEM text) are added, each certificate once.
  */
-export function buildTrustStore(options: { caFiles: string[]; caPems: string[]; env: NodeJS.ProcessEnv }): { ca: string[] } {
+export function buildTrustStore(options: { caFiles: string[]; caPems: string[]; env: NodeJS.ProcessEnv }): {
+  ca: string[];
+} {
   const given = [...options.caFiles.flatMap((file) => readCaFile(file)), ...options.caPems.flatMap(splitCertificates)];
   return { ca: uniqueCertificates([...systemCertificates(options.env), ...given]) };
 }
@@ -91,9 +103,13 @@ const untrusted = new Set([
 ]);
 const outOfDate = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
 
-export type TlsProblemCode = 'TLS_UNTRUSTED' | 'TLS_EXPIRED' | 'TLS_WRONG_HOST' | 'TLS_CLIENT_CERT_REQUIRED' | 'TLS_FAILED';
+export type TlsProblemCode =
+  'TLS_UNTRUSTED' | 'TLS_EXPIRED' | 'TLS_WRONG_HOST' | 'TLS_CLIENT_CERT_REQUIRED' | 'TLS_FAILED';
 
-function classify(errors: Array<{ code?: string; message?: string }>, peer: PeerCertificateSummary | undefined): { code: TlsProblemCode; reason: string } {
+function classify(
+  errors: Array<{ code?: string; message?: string }>,
+  peer: PeerCertificateSummary | undefined,
+): { code: TlsProblemCode; reason: string } {
   const probedRefusal = peer?.clientCertificateRequired === true;
   for (const error of errors) {
     const reason = error.code ?? error.message ?? 'unknown';
@@ -109,7 +125,13 @@ function classify(errors: Array<{ code?: string; message?: string }>, peer: Peer
   return { code: 'TLS_FAILED', reason: first?.code ?? first?.message ?? 'unknown error' };
 }
 
-const hopNames: Record<TlsHop, string> = { registry: 'registry', catalog: 'catalog server', index: 'package index', github: 'GitHub API', cortex: 'Cortex API' };
+const hopNames: Record<TlsHop, string> = {
+  registry: 'registry',
+  catalog: 'catalog server',
+  index: 'package index',
+  github: 'GitHub API',
+  cortex: 'Cortex API',
+};
 const caSettings: Record<TlsHop, string> = {
   registry: '`registries[].ca` in neurons.json (or NEURONS_REGISTRY_CA)',
   index: '`packageIndex.ca` in neurons.json (or NEURONS_PIP_INDEX_CA)',
@@ -125,7 +147,9 @@ const caSettings: Record<TlsHop, string> = {
 export function describeTlsFailure(error: unknown, hop: TlsHop, host: string, peer?: PeerCertificateSummary): Problem {
   const { code, reason } = classify(errorChain(error), peer);
   const what = `the ${hopNames[hop]} ${host}`;
-  const certificate = peer ? ` (certificate ${peer.subject}, issued by ${peer.issuer}, valid until ${peer.validTo})` : '';
+  const certificate = peer
+    ? ` (certificate ${peer.subject}, issued by ${peer.issuer}, valid until ${peer.validTo})`
+    : '';
   const inspect = `run: neurons ca inspect https://${host}`;
   switch (code) {
     case 'TLS_UNTRUSTED':
@@ -160,12 +184,19 @@ export function describeTlsFailure(error: unknown, hop: TlsHop, host: string, pe
 /** Whether an error is a TLS failure (certificate, alert, handshake) rather than, say, a refused connection. */
 export function isTlsFailure(error: unknown): boolean {
   return errorChain(error).some(
-    (item) => (item.code !== undefined && (untrusted.has(item.code) || outOfDate.has(item.code) || /^ERR_(SSL|TLS)_/.test(item.code))) || /certificate required/i.test(item.message ?? ''),
+    (item) =>
+      (item.code !== undefined &&
+        (untrusted.has(item.code) || outOfDate.has(item.code) || /^ERR_(SSL|TLS)_/.test(item.code))) ||
+      /certificate required/i.test(item.message ?? ''),
   );
 }
 
 /** The server's leaf certificate without verifying it, to enrich a TLS problem; undefined when none can be had. */
-export async function peerCertificate(host: string, port: number, servername?: string): Promise<PeerCertificateSummary | undefined> {
+export async function peerCertificate(
+  host: string,
+  port: number,
+  servername?: string,
+): Promise<PeerCertificateSummary | undefined> {
   try {
     const peer = await fetchPeerChain({ host, port, ...(servername ? { servername } : {}), timeoutMs: 5000 });
     const [leaf] = peer.certificates;

@@ -9,6 +9,7 @@ import { createDispatcher } from '../transport/dispatcher.js';
 export function trustedFetch(caPems: string[], env: NodeJS.ProcessEnv): typeof fetch | undefined {
   if (caPems.length === 0) return undefined;
   const dispatcher = createDispatcher({ ca: caPems, env, headersTimeoutMs: 60_000, bodyTimeoutMs: 120_000 });
-  const call = (input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) => undiciFetch(input, { ...init, dispatcher });
+  const call = (input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) =>
+    undiciFetch(input, { ...init, dispatcher });
   return call as unknown as typeof fetch;
 }

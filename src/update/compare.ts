@@ -46,11 +46,28 @@ export function compareWorkers(previous: InstalledWorker[], next: CatalogWorker[
       continue;
     }
     const order = compareWorkerVersions(worker.version, old.version);
-    const sameImage = old.image === worker.image && (old.digest === undefined || worker.digest === undefined || old.digest === worker.digest);
-    const change: ChangeKind = order > 0 ? 'upgraded' : order < 0 ? 'downgraded' : old.version === worker.version && sameImage ? 'unchanged' : 'changed';
+    const sameImage =
+      old.image === worker.image &&
+      (old.digest === undefined || worker.digest === undefined || old.digest === worker.digest);
+    const change: ChangeKind =
+      order > 0
+        ? 'upgraded'
+        : order < 0
+          ? 'downgraded'
+          : old.version === worker.version && sameImage
+            ? 'unchanged'
+            : 'changed';
     changes.push({ change, ...base, previous: { id: old.id, version: old.version, image: old.image } });
   }
-  for (const old of before.values()) changes.push({ change: 'removed', kind: old.kind, name: old.name, id: old.id, version: old.version, image: old.image });
+  for (const old of before.values())
+    changes.push({
+      change: 'removed',
+      kind: old.kind,
+      name: old.name,
+      id: old.id,
+      version: old.version,
+      image: old.image,
+    });
   return changes;
 }
 
@@ -61,7 +78,14 @@ export function needsPull(change: WorkerChange, previous: InstalledWorker | unde
 }
 
 export function countChanges(changes: WorkerChange[]): Record<ChangeKind, number> {
-  const counts: Record<ChangeKind, number> = { added: 0, upgraded: 0, downgraded: 0, changed: 0, unchanged: 0, removed: 0 };
+  const counts: Record<ChangeKind, number> = {
+    added: 0,
+    upgraded: 0,
+    downgraded: 0,
+    changed: 0,
+    unchanged: 0,
+    removed: 0,
+  };
   for (const change of changes) counts[change.change]++;
   return counts;
 }

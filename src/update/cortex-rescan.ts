@@ -11,10 +11,21 @@ import { settleRescan, type WorkerKind } from './install.js';
  * Cortex's own endpoints (conf/routes in TheHive-Project/Cortex): each answers 204 once it has started to read its
  * `analyzer.urls` / `responder.urls` again; either one rereads both kinds. An org-admin or super-admin API key.
  */
-const scanPaths: Record<WorkerKind, string> = { analyzer: 'api/analyzerdefinition/scan', responder: 'api/responderdefinition/scan' };
+const scanPaths: Record<WorkerKind, string> = {
+  analyzer: 'api/analyzerdefinition/scan',
+  responder: 'api/responderdefinition/scan',
+};
 
 /** Connection failures after which the request may be sent again: a rescan twice is a rescan. */
-const retriedErrors = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT']);
+const retriedErrors = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+]);
 
 /** A `Retry-After` longer than this is not waited for: the update ends, and the next one asks again. */
 const longestWait = 60_000;
@@ -37,17 +48,35 @@ export function parseCortexUrl(value: string): URL {
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError({ code: 'USAGE', message: `--cortex-url ${value} is not a URL`, hint: 'for example --cortex-url https://cortex.example:9001' });
+    throw new UsageError({
+      code: 'USAGE',
+      message: `--cortex-url ${value} is not a URL`,
+      hint: 'for example --cortex-url https://cortex.example:9001',
+    });
   }
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) {
-    throw new UsageError({ code: 'USAGE', message: `--cortex-url ${value}: expected http(s)://host[:port][/path], without credentials or query`, hint: 'the API key is read from NEURONS_CORTEX_API_KEY' });
+  if (
+    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+    url.username ||
+    url.password ||
+    url.search ||
+    url.hash
+  ) {
+    throw new UsageError({
+      code: 'USAGE',
+      message: `--cortex-url ${value}: expected http(s)://host[:port][/path], without credentials or query`,
+      hint: 'the API key is read from NEURONS_CORTEX_API_KEY',
+    });
   }
   if (!url.pathname.endsWith('/')) url.pathname = `${url.pathname}/`;
   return url;
 }
 
 function errorCode(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; typeof current === 'object' && current !== null && depth < 5; depth += 1) {
+  for (
+    let current: unknown = error, depth = 0;
+    typeof current === 'object' && current !== null && depth < 5;
+    depth += 1
+  ) {
     const { code, cause } = current as { code?: unknown; cause?: unknown };
     if (typeof code === 'string' && retriedErrors.has(code)) return code;
     current = cause;
@@ -84,30 +113,56 @@ export class CortexClient {
       const tries = `${attempt} ${attempt === 1 ? 'try' : 'tries'}`;
       let wait: number | undefined;
       try {
-        const response = await request(url, { method: 'POST', headers: { authorization: `Bearer ${this.options.apiKey}` }, dispatcher: this.dispatcher });
+        const response = await request(url, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${this.options.apiKey}` },
+          dispatcher: this.dispatcher,
+        });
         await response.body.dump();
         const { statusCode } = response;
         if (statusCode >= 200 && statusCode < 300) return { kind, status: statusCode, attempts: attempt };
         if (statusCode === 401 || statusCode === 403) {
-          fail('UPDATE_RESCAN_AUTH', `POST ${url.href} answered ${statusCode}: Cortex refused the API key`, 'NEURONS_CORTEX_API_KEY must be the API key of an org-admin (or super-admin) user of Cortex, enabled');
+          fail(
+            'UPDATE_RESCAN_AUTH',
+            `POST ${url.href} answered ${statusCode}: Cortex refused the API key`,
+            'NEURONS_CORTEX_API_KEY must be the API key of an org-admin (or super-admin) user of Cortex, enabled',
+          );
         }
         if (statusCode !== 429 && statusCode < 500) {
-          fail('UPDATE_RESCAN_FAILED', `POST ${url.href} answered ${statusCode}`, statusCode === 404 ? 'check --cortex-url: it is the address of Cortex itself, where /api/analyzerdefinition/scan answers' : 'see the Cortex log');
+          fail(
+            'UPDATE_RESCAN_FAILED',
+            `POST ${url.href} answered ${statusCode}`,
+            statusCode === 404
+              ? 'check --cortex-url: it is the address of Cortex itself, where /api/analyzerdefinition/scan answers'
+              : 'see the Cortex log',
+          );
         }
         wait = retryAfterMs(response.headers['retry-after'], Date.now());
         if (last || (wait !== undefined && wait > longestWait)) {
           const later = wait !== undefined && wait > longestWait ? ` and asks to wait ${Math.ceil(wait / 1000)} s` : '';
-          fail('UPDATE_RESCAN_FAILED', `POST ${url.href} answered ${statusCode} after ${tries}${later}`, 'Cortex is busy or failing: the catalogs are installed, and the next update asks it again to rescan');
+          fail(
+            'UPDATE_RESCAN_FAILED',
+            `POST ${url.href} answered ${statusCode} after ${tries}${later}`,
+            'Cortex is busy or failing: the catalogs are installed, and the next update asks it again to rescan',
+          );
         }
       } catch (error) {
         if (error instanceof NeuronsError) throw error;
         if (isTlsFailure(error)) {
           const problem = describeTlsFailure(error, 'cortex', url.host);
-          throw new EnvironmentError({ ...problem, file: url.href, hint: `pass the CA that issued it with --ca FILE; ${problem.hint ?? ''}` }, error);
+          throw new EnvironmentError(
+            { ...problem, file: url.href, hint: `pass the CA that issued it with --ca FILE; ${problem.hint ?? ''}` },
+            error,
+          );
         }
         const code = errorCode(error);
         if (code === undefined || last) {
-          fail('UPDATE_RESCAN_FAILED', `POST ${url.href} failed after ${tries}: ${(error as Error).message}${code && code !== (error as Error).message ? ` (${code})` : ''}`, 'check --cortex-url and that Cortex runs: the catalogs are installed, and the next update asks it again to rescan', error);
+          fail(
+            'UPDATE_RESCAN_FAILED',
+            `POST ${url.href} failed after ${tries}: ${(error as Error).message}${code && code !== (error as Error).message ? ` (${code})` : ''}`,
+            'check --cortex-url and that Cortex runs: the catalogs are installed, and the next update asks it again to rescan',
+            error,
+          );
         }
       }
       await this.pause(wait ?? 500 * 2 ** (attempt - 1));
@@ -131,7 +186,12 @@ export interface RescanReport {
  * rescan failed), and settles in the state the kinds it rescanned. A failure is reported, never thrown: the
  * catalogs stay installed.
  */
-export async function rescanInstalled(options: { client: CortexClient; kinds: WorkerKind[]; stateDirectory: string; sourceKey: string }): Promise<RescanReport[]> {
+export async function rescanInstalled(options: {
+  client: CortexClient;
+  kinds: WorkerKind[];
+  stateDirectory: string;
+  sourceKey: string;
+}): Promise<RescanReport[]> {
   const reports: RescanReport[] = [];
   for (const kind of options.kinds) {
     try {

@@ -1,6 +1,12 @@
 import path from 'node:path';
 import { EnvironmentError, NeuronsError, UsageError } from '../errors/neurons-error.js';
-import { HttpTransport, ResponseTooLargeError, TransportError, type RetryEvent, type TransportResponse } from '../transport/http-transport.js';
+import {
+  HttpTransport,
+  ResponseTooLargeError,
+  TransportError,
+  type RetryEvent,
+  type TransportResponse,
+} from '../transport/http-transport.js';
 import { rateLimitStatuses } from '../transport/retry-policy.js';
 import { readFileWithin, sizeLimits, TooLargeError } from '../util/size-limits.js';
 import { describeTlsFailure, isTlsFailure } from '../trust/trust-store.js';
@@ -8,7 +14,8 @@ import type { UpdateSource } from './source.js';
 
 const maxRedirects = 5;
 
-export type Fetched = { status: 'ok'; bytes: Buffer; etag: string | undefined } | { status: 'not-modified' } | { status: 'missing' };
+export type Fetched =
+  { status: 'ok'; bytes: Buffer; etag: string | undefined } | { status: 'not-modified' } | { status: 'missing' };
 
 /** Reads the files of a catalog source: a narrow interface, so the update itself never knows HTTP from files. */
 export interface CatalogFetcher {
@@ -27,7 +34,12 @@ export function sizeLimitFor(file: string): number {
 
 /** Refused before the bytes are read whole: a 200 MB catalog used to take over a gigabyte of memory. */
 export function tooLarge(file: string, size: number | undefined, limit: number): NeuronsError {
-  return new NeuronsError({ code: 'UPDATE_TOO_LARGE', file, message: `${size === undefined ? 'more than' : `${size} bytes, more than`} the limit of ${limit} bytes for this file`, hint: 'the limits are in the README ("Limits"); a catalog this large is not one neurons published' });
+  return new NeuronsError({
+    code: 'UPDATE_TOO_LARGE',
+    file,
+    message: `${size === undefined ? 'more than' : `${size} bytes, more than`} the limit of ${limit} bytes for this file`,
+    hint: 'the limits are in the README ("Limits"); a catalog this large is not one neurons published',
+  });
 }
 
 /** A local folder: read, no ETag (reading is as cheap as asking). */
@@ -36,11 +48,20 @@ export function folderFetcher(directory: string): CatalogFetcher {
     requests: 0,
     async get(file) {
       try {
-        return { status: 'ok', bytes: await readFileWithin(path.join(directory, file), sizeLimitFor(file)), etag: undefined };
+        return {
+          status: 'ok',
+          bytes: await readFileWithin(path.join(directory, file), sizeLimitFor(file)),
+          etag: undefined,
+        };
       } catch (error) {
         if (error instanceof TooLargeError) throw tooLarge(path.join(directory, file), error.size, error.limit);
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
-        throw new UsageError({ code: 'UPDATE_SOURCE_UNREADABLE', file: path.join(directory, file), message: `cannot read: ${(error as Error).message}`, hint: 'check the path and its permissions' });
+        throw new UsageError({
+          code: 'UPDATE_SOURCE_UNREADABLE',
+          file: path.join(directory, file),
+          message: `cannot read: ${(error as Error).message}`,
+          hint: 'check the path and its permissions',
+        });
       }
     },
     async close() {},
@@ -51,8 +72,17 @@ export function folderFetcher(directory: string): CatalogFetcher {
  * An HTTP(S) server, through the shared transport: `ca` is added to the system store; each GET is retried after a
  * transient failure (5xx, 429 and 503 with their `Retry-After`, a reset), and `requests` counts every attempt.
  */
-export function httpFetcher(base: string, options: { ca: string[]; onRetry?: (event: RetryEvent) => void }): CatalogFetcher {
-  const transport = new HttpTransport({ ca: options.ca, headersTimeoutMs: 30_000, bodyTimeoutMs: 60_000, concurrency: 4, ...(options.onRetry ? { onRetry: options.onRetry } : {}) });
+export function httpFetcher(
+  base: string,
+  options: { ca: string[]; onRetry?: (event: RetryEvent) => void },
+): CatalogFetcher {
+  const transport = new HttpTransport({
+    ca: options.ca,
+    headersTimeoutMs: 30_000,
+    bodyTimeoutMs: 60_000,
+    concurrency: 4,
+    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+  });
   return {
     get requests() {
       return transport.stats.requests;
@@ -64,23 +94,48 @@ export function httpFetcher(base: string, options: { ca: string[]; onRetry?: (ev
       // storage URL. Never from https to http, and a few hops at most; the conditional header goes along.
       for (let hops = 0; ; hops += 1) {
         try {
-          response = await transport.request({ method: 'GET', url, headers: etag ? { 'if-none-match': etag } : {}, maxBytes: sizeLimitFor(file) });
+          response = await transport.request({
+            method: 'GET',
+            url,
+            headers: etag ? { 'if-none-match': etag } : {},
+            maxBytes: sizeLimitFor(file),
+          });
         } catch (error) {
           const cause = error instanceof TransportError ? error.cause : error;
           if (cause instanceof ResponseTooLargeError) throw tooLarge(url.href, cause.announced, cause.limit);
           if (isTlsFailure(error)) {
             const problem = describeTlsFailure(error, 'catalog', url.host);
-            throw new EnvironmentError({ ...problem, hint: `pass the CA that issued it with --ca FILE; ${problem.hint ?? ''}` }, error);
+            throw new EnvironmentError(
+              { ...problem, hint: `pass the CA that issued it with --ca FILE; ${problem.hint ?? ''}` },
+              error,
+            );
           }
-          const attempts = error instanceof TransportError && error.attempts > 1 ? ` (after ${error.attempts} attempts)` : '';
-          throw new EnvironmentError({ code: 'UPDATE_UNREACHABLE', message: `cannot reach ${url.href}: ${(error as Error).message}${attempts}`, hint: 'check the --catalog URL and the network' }, error);
+          const attempts =
+            error instanceof TransportError && error.attempts > 1 ? ` (after ${error.attempts} attempts)` : '';
+          throw new EnvironmentError(
+            {
+              code: 'UPDATE_UNREACHABLE',
+              message: `cannot reach ${url.href}: ${(error as Error).message}${attempts}`,
+              hint: 'check the --catalog URL and the network',
+            },
+            error,
+          );
         }
         const location = response.headers['location'];
         if (![301, 302, 303, 307, 308].includes(response.statusCode) || typeof location !== 'string') break;
         const next = new URL(location, url);
-        if (hops >= maxRedirects) throw new EnvironmentError({ code: 'UPDATE_HTTP', message: `GET ${new URL(file, base).href}: more than ${maxRedirects} redirects`, hint: 'check the --catalog URL' });
+        if (hops >= maxRedirects)
+          throw new EnvironmentError({
+            code: 'UPDATE_HTTP',
+            message: `GET ${new URL(file, base).href}: more than ${maxRedirects} redirects`,
+            hint: 'check the --catalog URL',
+          });
         if (url.protocol === 'https:' && next.protocol !== 'https:') {
-          throw new EnvironmentError({ code: 'UPDATE_HTTP', message: `GET ${url.href} redirected to ${next.protocol}//${next.host}: a redirect from https to ${next.protocol.replace(':', '')} is refused`, hint: 'publish the catalogs behind https end to end' });
+          throw new EnvironmentError({
+            code: 'UPDATE_HTTP',
+            message: `GET ${url.href} redirected to ${next.protocol}//${next.host}: a redirect from https to ${next.protocol.replace(':', '')} is refused`,
+            hint: 'publish the catalogs behind https end to end',
+          });
         }
         url = next;
       }
@@ -90,11 +145,23 @@ export function httpFetcher(base: string, options: { ca: string[]; onRetry?: (ev
       if (statusCode !== 200) {
         const attempts = response.attempts > 1 ? ` (after ${response.attempts} attempts)` : '';
         if (rateLimitStatuses.has(statusCode)) {
-          throw new EnvironmentError({ code: 'UPDATE_RATE_LIMITED', message: `GET ${url.href} answered ${statusCode}: the catalog server is limiting requests${attempts}`, hint: 'the catalog server (or a proxy in front of it) is rate limiting or overloaded: the next run tries again' });
+          throw new EnvironmentError({
+            code: 'UPDATE_RATE_LIMITED',
+            message: `GET ${url.href} answered ${statusCode}: the catalog server is limiting requests${attempts}`,
+            hint: 'the catalog server (or a proxy in front of it) is rate limiting or overloaded: the next run tries again',
+          });
         }
-        throw new EnvironmentError({ code: 'UPDATE_HTTP', message: `GET ${url.href} answered ${statusCode}${attempts}`, hint: statusCode >= 500 ? 'the catalog server failed: try again later' : 'check the --catalog URL' });
+        throw new EnvironmentError({
+          code: 'UPDATE_HTTP',
+          message: `GET ${url.href} answered ${statusCode}${attempts}`,
+          hint: statusCode >= 500 ? 'the catalog server failed: try again later' : 'check the --catalog URL',
+        });
       }
-      return { status: 'ok', bytes: response.bytes, etag: typeof headers['etag'] === 'string' ? headers['etag'] : undefined };
+      return {
+        status: 'ok',
+        bytes: response.bytes,
+        etag: typeof headers['etag'] === 'string' ? headers['etag'] : undefined,
+      };
     },
     async close() {
       await transport.close();
@@ -102,6 +169,10 @@ export function httpFetcher(base: string, options: { ca: string[]; onRetry?: (ev
   };
 }
 
-export function sourceFetcher(source: UpdateSource, ca: string[], onRetry?: (event: RetryEvent) => void): CatalogFetcher {
+export function sourceFetcher(
+  source: UpdateSource,
+  ca: string[],
+  onRetry?: (event: RetryEvent) => void,
+): CatalogFetcher {
   return source.remote ? httpFetcher(source.base, { ca, ...(onRetry ? { onRetry } : {}) }) : folderFetcher(source.base);
 }

@@ -91,7 +91,9 @@ export function planInstall(verified: VerifiedCatalogs, options: { pin: boolean 
     if (verified.verified) throw new NeuronsError(problem);
     warnings.push({ ...problem, message: `${problem.message}; installed by tag` });
   }
-  const files = new Map([...entries].map(([kind, list]) => [installedFileName(kind), { kind, bytes: serializeJson(list) }] as const));
+  const files = new Map(
+    [...entries].map(([kind, list]) => [installedFileName(kind), { kind, bytes: serializeJson(list) }] as const),
+  );
   return { files, warnings };
 }
 
@@ -101,7 +103,13 @@ export function planInstall(verified: VerifiedCatalogs, options: { pin: boolean 
  * so a refused or failed update never reaches DIR.
  */
 export class EngineInstaller {
-  constructor(private readonly options: { directory: string; pin: boolean; /** Cortex will be told (`--cortex-url`). */ rescan: boolean }) {}
+  constructor(
+    private readonly options: {
+      directory: string;
+      pin: boolean;
+      /** Cortex will be told (`--cortex-url`). */ rescan: boolean;
+    },
+  ) {}
 
   /** Whether DIR still holds, byte for byte, what the last update installed with these options. */
   async isCurrent(record: InstallRecord | undefined): Promise<boolean> {
@@ -120,7 +128,10 @@ export class EngineInstaller {
   }
 
   /** Writes the files that differ from DIR's; returns the record for the state and what was done. */
-  async apply(plan: InstallPlan, last: InstallRecord | undefined): Promise<{ record: InstallRecord; report: InstallReport }> {
+  async apply(
+    plan: InstallPlan,
+    last: InstallRecord | undefined,
+  ): Promise<{ record: InstallRecord; report: InstallReport }> {
     const { directory } = this.options;
     const files: InstallReport['files'] = [];
     const changed = new Map<string, Buffer>();
@@ -139,10 +150,23 @@ export class EngineInstaller {
     try {
       if (changed.size > 0) await replaceFilesAtomically(directory, changed, { mode: 0o644 });
     } catch (error) {
-      throw new NeuronsError({ code: 'UPDATE_INSTALL_FAILED', file: directory, message: `cannot install the catalogs: ${(error as Error).message}`, hint: 'check that the --install folder is writable by this user; nothing was applied' }, { cause: error });
+      throw new NeuronsError(
+        {
+          code: 'UPDATE_INSTALL_FAILED',
+          file: directory,
+          message: `cannot install the catalogs: ${(error as Error).message}`,
+          hint: 'check that the --install folder is writable by this user; nothing was applied',
+        },
+        { cause: error },
+      );
     }
     const rescan = (['analyzer', 'responder'] as const).filter((kind) => owed.has(kind));
-    const record: InstallRecord = { directory, pinned: this.options.pin, files: Object.fromEntries(files.map((file) => [file.file, file.sha256])), rescanPending: rescan };
+    const record: InstallRecord = {
+      directory,
+      pinned: this.options.pin,
+      files: Object.fromEntries(files.map((file) => [file.file, file.sha256])),
+      rescanPending: rescan,
+    };
     return { record, report: { directory, pinned: this.options.pin, files, rescan } };
   }
 
@@ -151,7 +175,12 @@ export class EngineInstaller {
     return {
       directory: record.directory,
       pinned: record.pinned,
-      files: Object.entries(record.files).map(([file, sha256]) => ({ file, kind: catalogKind(file), sha256, changed: false })),
+      files: Object.entries(record.files).map(([file, sha256]) => ({
+        file,
+        kind: catalogKind(file),
+        sha256,
+        changed: false,
+      })),
       rescan: this.options.rescan ? [...record.rescanPending] : [],
     };
   }

@@ -23,7 +23,8 @@ export function ociFetcher(where: OciCoordinates, client: RegistryClient): Catal
       const layer = layerTitled(manifest, file);
       if (!layer) return { status: 'missing' };
       if (etag === layer.digest) return { status: 'not-modified' };
-      if (layer.size > sizeLimitFor(file)) throw tooLarge(`${where.repository}:${where.tag} (${file})`, layer.size, sizeLimitFor(file));
+      if (layer.size > sizeLimitFor(file))
+        throw tooLarge(`${where.repository}:${where.tag} (${file})`, layer.size, sizeLimitFor(file));
       requests += 1;
       return { status: 'ok', bytes: await client.readBlob(where.repository, layer.digest), etag: layer.digest };
     },

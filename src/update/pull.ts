@@ -47,7 +47,10 @@ export function hasRepoDigest(image: string, repoDigests: string[], expected: st
 }
 
 /** Pulls each image (four at a time) and checks its digest; every image gets a report, failed or not. */
-export async function pullImages(puller: ImagePuller, images: Array<{ image: string; workers: string[]; expected: string | undefined }>): Promise<PullReport[]> {
+export async function pullImages(
+  puller: ImagePuller,
+  images: Array<{ image: string; workers: string[]; expected: string | undefined }>,
+): Promise<PullReport[]> {
   const limit = createLimiter(4);
   return Promise.all(
     images.map((target) =>
@@ -57,13 +60,25 @@ export async function pullImages(puller: ImagePuller, images: Array<{ image: str
         try {
           repoDigests = await puller.pull(target.image);
         } catch (error) {
-          return { ...base, status: 'failed', digestMatches: undefined, repoDigests: [], error: maskSecrets((error as Error).message) };
+          return {
+            ...base,
+            status: 'failed',
+            digestMatches: undefined,
+            repoDigests: [],
+            error: maskSecrets((error as Error).message),
+          };
         }
         if (target.expected === undefined) return { ...base, status: 'pulled', digestMatches: undefined, repoDigests };
         const digestMatches = hasRepoDigest(target.image, repoDigests, target.expected);
         return digestMatches
           ? { ...base, status: 'pulled', digestMatches, repoDigests }
-          : { ...base, status: 'failed', digestMatches, repoDigests, error: `pulled, but its digests (${repoDigests.join(', ') || 'none'}) do not include ${target.expected} from the signed index` };
+          : {
+              ...base,
+              status: 'failed',
+              digestMatches,
+              repoDigests,
+              error: `pulled, but its digests (${repoDigests.join(', ') || 'none'}) do not include ${target.expected} from the signed index`,
+            };
       }),
     ),
   );

@@ -36,9 +36,18 @@ export function resolveSource(argument: string, cwd: string): UpdateSource {
     try {
       url = new URL(argument);
     } catch {
-      throw new UsageError({ code: 'UPDATE_SOURCE_INVALID', message: `--catalog ${argument} is not a URL`, hint: 'give https://host/path/ (the folder holding index.json), .../index.json or .../analyzers.json' });
+      throw new UsageError({
+        code: 'UPDATE_SOURCE_INVALID',
+        message: `--catalog ${argument} is not a URL`,
+        hint: 'give https://host/path/ (the folder holding index.json), .../index.json or .../analyzers.json',
+      });
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError({ code: 'UPDATE_SOURCE_INVALID', message: `--catalog ${argument}: only http(s) URLs and local paths are read`, hint: 'give an https:// URL or a file' });
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw new UsageError({
+        code: 'UPDATE_SOURCE_INVALID',
+        message: `--catalog ${argument}: only http(s) URLs and local paths are read`,
+        hint: 'give an https:// URL or a file',
+      });
     url.hash = '';
     const last = url.pathname.slice(url.pathname.lastIndexOf('/') + 1);
     if (last.endsWith('.json')) {
@@ -53,7 +62,12 @@ export function resolveSource(argument: string, cwd: string): UpdateSource {
   try {
     isDirectory = statSync(resolved).isDirectory();
   } catch {
-    throw new UsageError({ code: 'UPDATE_SOURCE_MISSING', file: resolved, message: `--catalog ${argument} does not exist`, hint: 'give the folder the pipeline published to, its index.json, or a catalog file' });
+    throw new UsageError({
+      code: 'UPDATE_SOURCE_MISSING',
+      file: resolved,
+      message: `--catalog ${argument} does not exist`,
+      hint: 'give the folder the pipeline published to, its index.json, or a catalog file',
+    });
   }
   if (isDirectory) return { base: resolved, remote: false, catalog: undefined, key: resolved };
   const name = path.basename(resolved);

@@ -59,16 +59,35 @@ export async function readUpdateState(directory: string): Promise<UpdateState> {
     text = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
-    throw new NeuronsError({ code: 'UPDATE_STATE_UNREADABLE', file, message: `cannot read the update state: ${(error as Error).message}`, hint: 'check the permissions of the --state folder' });
+    throw new NeuronsError({
+      code: 'UPDATE_STATE_UNREADABLE',
+      file,
+      message: `cannot read the update state: ${(error as Error).message}`,
+      hint: 'check the permissions of the --state folder',
+    });
   }
   let value: Partial<UpdateState>;
   try {
     value = JSON.parse(text) as Partial<UpdateState>;
   } catch (error) {
-    throw new NeuronsError({ code: 'UPDATE_STATE_INVALID', file, message: `the update state is not JSON: ${(error as Error).message}`, hint: 'remove the file: the next update starts afresh (every worker is then "added")' });
+    throw new NeuronsError({
+      code: 'UPDATE_STATE_INVALID',
+      file,
+      message: `the update state is not JSON: ${(error as Error).message}`,
+      hint: 'remove the file: the next update starts afresh (every worker is then "added")',
+    });
   }
-  if (value.format !== 'neurons-update-state/1' || typeof value.sources !== 'object' || typeof value.serials !== 'object') {
-    throw new NeuronsError({ code: 'UPDATE_STATE_INVALID', file, message: 'not an update state written by this version of neurons', hint: 'remove the file, or give another --state folder' });
+  if (
+    value.format !== 'neurons-update-state/1' ||
+    typeof value.sources !== 'object' ||
+    typeof value.serials !== 'object'
+  ) {
+    throw new NeuronsError({
+      code: 'UPDATE_STATE_INVALID',
+      file,
+      message: 'not an update state written by this version of neurons',
+      hint: 'remove the file, or give another --state folder',
+    });
   }
   return value as UpdateState;
 }

@@ -3,14 +3,28 @@ import type { CatalogIndex } from '../catalog/index-file.js';
 import { indexExpiry, verifyIndex } from '../catalog/verify-index.js';
 import { NeuronsError, UsageError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
-import { compareWorkers, countChanges, needsPull, workerKey, type ChangeKind, type InstalledWorker, type WorkerChange } from './compare.js';
+import {
+  compareWorkers,
+  countChanges,
+  needsPull,
+  workerKey,
+  type ChangeKind,
+  type InstalledWorker,
+  type WorkerChange,
+} from './compare.js';
 import { readCatalogEntries, type CatalogWorker } from './entries.js';
 import type { CatalogFetcher } from './fetch.js';
 import type { EngineInstaller, InstallReport } from './install.js';
 import { applyRegistryPrefix } from './prefix.js';
 import { pullImages, type ImagePuller, type PullReport } from './pull.js';
 import { chooseCatalogs, describeFile, indexFile, type UpdateSource } from './source.js';
-import { catalogObjectName, indexFormat, legacyIndexFormat, legacySignatureFileName, signatureObjectName } from '../catalog/publication.js';
+import {
+  catalogObjectName,
+  indexFormat,
+  legacyIndexFormat,
+  legacySignatureFileName,
+  signatureObjectName,
+} from '../catalog/publication.js';
 import { readUpdateState, writeUpdateState, type InstallRecord, type SourceState, type UpdateState } from './state.js';
 
 export interface UpdateOptions {
@@ -53,14 +67,25 @@ export interface UpdateReport {
 /** SHA-256 of the key's DER form: the same key in any PEM layout has one fingerprint. */
 export function keyFingerprint(pem: string, file: string): string {
   try {
-    return createHash('sha256').update(createPublicKey(pem).export({ type: 'spki', format: 'der' })).digest('hex');
+    return createHash('sha256')
+      .update(createPublicKey(pem).export({ type: 'spki', format: 'der' }))
+      .digest('hex');
   } catch (error) {
-    throw new UsageError({ code: 'UPDATE_KEY_INVALID', file, message: `not a public key: ${(error as Error).message}`, hint: 'give the neurons-index.pub that `neurons keys generate` wrote' });
+    throw new UsageError({
+      code: 'UPDATE_KEY_INVALID',
+      file,
+      message: `not a public key: ${(error as Error).message}`,
+      hint: 'give the neurons-index.pub that `neurons keys generate` wrote',
+    });
   }
 }
 
 /** Whether what the last update did covers what this one is asked: only then may an unchanged catalog stop here. */
-function covers(last: SourceState | undefined, probe: string, wanted: { key: string | undefined; prefix: string | undefined; pull: boolean; installed: boolean }): last is SourceState & { etag: string } {
+function covers(
+  last: SourceState | undefined,
+  probe: string,
+  wanted: { key: string | undefined; prefix: string | undefined; pull: boolean; installed: boolean },
+): last is SourceState & { etag: string } {
   if (!last?.etag || last.probe !== probe || !wanted.installed) return false;
   if (wanted.key !== undefined && last.key !== wanted.key) return false;
   if (last.registryPrefix !== wanted.prefix) return false;
@@ -70,11 +95,21 @@ function covers(last: SourceState | undefined, probe: string, wanted: { key: str
 function parseUnverifiedIndex(bytes: Buffer, location: string): CatalogIndex {
   try {
     const value = JSON.parse(bytes.toString('utf8')) as CatalogIndex | { format: typeof legacyIndexFormat };
-    if ((value.format === indexFormat || value.format === legacyIndexFormat) && typeof (value as CatalogIndex).catalogs === 'object' && Array.isArray((value as CatalogIndex).flavors)) return value as CatalogIndex;
+    if (
+      (value.format === indexFormat || value.format === legacyIndexFormat) &&
+      typeof (value as CatalogIndex).catalogs === 'object' &&
+      Array.isArray((value as CatalogIndex).flavors)
+    )
+      return value as CatalogIndex;
   } catch {
     // Reported below, as for any other content.
   }
-  throw new NeuronsError({ code: 'UPDATE_INDEX_INVALID', file: location, message: 'not a catalog index written by neurons', hint: 'point --catalog at the folder the pipeline published, or at one catalog file (analyzers.json)' });
+  throw new NeuronsError({
+    code: 'UPDATE_INDEX_INVALID',
+    file: location,
+    message: 'not a catalog index written by neurons',
+    hint: 'point --catalog at the folder the pipeline published, or at one catalog file (analyzers.json)',
+  });
 }
 
 /**
@@ -82,7 +117,10 @@ function parseUnverifiedIndex(bytes: Buffer, location: string): CatalogIndex {
  * catalog by its recorded hash, so that what is read belongs to this index even while a publisher switches to the
  * next one; an index of the layout before that keeps them under their names.
  */
-function indexLayout(indexBytes: Buffer): { signature: string; catalog: (file: string, index: CatalogIndex) => string } {
+function indexLayout(indexBytes: Buffer): {
+  signature: string;
+  catalog: (file: string, index: CatalogIndex) => string;
+} {
   let format: unknown;
   try {
     format = (JSON.parse(indexBytes.toString('utf8')) as { format?: unknown }).format;
@@ -90,7 +128,13 @@ function indexLayout(indexBytes: Buffer): { signature: string; catalog: (file: s
     format = undefined;
   }
   if (format === legacyIndexFormat) return { signature: legacySignatureFileName, catalog: (file) => file };
-  return { signature: signatureObjectName(indexBytes), catalog: (file, index) => { const sha256 = index.catalogs[file]?.sha256; return sha256 ? catalogObjectName(sha256) : file; } };
+  return {
+    signature: signatureObjectName(indexBytes),
+    catalog: (file, index) => {
+      const sha256 = index.catalogs[file]?.sha256;
+      return sha256 ? catalogObjectName(sha256) : file;
+    },
+  };
 }
 
 /**
@@ -105,32 +149,79 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateReport> {
   const last = state.sources[source.key];
   const key = options.publicKey ? keyFingerprint(options.publicKey.pem, options.publicKey.file) : undefined;
   const warnings: Problem[] = [];
-  if (!options.publicKey) warnings.push({ code: 'UPDATE_NOT_VERIFIED', file: source.key, message: 'the catalog is not verified (no --key): anyone who can change it or the connection can choose the images', hint: 'pass --key with the publisher\'s public key (neurons-index.pub)' });
+  if (!options.publicKey)
+    warnings.push({
+      code: 'UPDATE_NOT_VERIFIED',
+      file: source.key,
+      message:
+        'the catalog is not verified (no --key): anyone who can change it or the connection can choose the images',
+      hint: "pass --key with the publisher's public key (neurons-index.pub)",
+    });
 
   // With a key the index is always the probe: it changes with every publish (its serial grows), catalogs or not.
   const probe = key !== undefined || source.catalog === undefined ? indexFile : source.catalog;
   // With --install, DIR must still hold what the last update put there (the state may be newer than DIR).
   const installed = options.installer === undefined || (await options.installer.isCurrent(last?.install));
-  const conditional = covers(last, probe, { key, prefix: options.registryPrefix, pull: options.puller !== undefined, installed }) ? last : undefined;
+  const conditional = covers(last, probe, {
+    key,
+    prefix: options.registryPrefix,
+    pull: options.puller !== undefined,
+    installed,
+  })
+    ? last
+    : undefined;
   const first = await fetcher.get(probe, conditional?.etag);
   const base = { source: source.key, verified: key !== undefined, skipped: [], pulls: [], problems: [] };
 
   if (first.status === 'not-modified') {
-    if (!conditional) throw new NeuronsError({ code: 'UPDATE_HTTP', file: describeFile(source, probe), message: 'the server answered 304 to a request without If-None-Match', hint: 'the catalog server is broken' });
+    if (!conditional)
+      throw new NeuronsError({
+        code: 'UPDATE_HTTP',
+        file: describeFile(source, probe),
+        message: 'the server answered 304 to a request without If-None-Match',
+        hint: 'the catalog server is broken',
+      });
     // Nothing was fetched, but a frozen index must still run out: the expiry recorded when it was verified is checked.
     if (key !== undefined && (indexExpiry(conditional.expires) ?? 0) <= options.now.getTime()) {
-      throw new NeuronsError({ code: 'INDEX_EXPIRED', file: describeFile(source, indexFile), message: `the index expired on ${conditional.expires} and the server still serves it unchanged`, hint: 'the publisher must publish a fresh index (it may be frozen by an attacker)' });
+      throw new NeuronsError({
+        code: 'INDEX_EXPIRED',
+        file: describeFile(source, indexFile),
+        message: `the index expired on ${conditional.expires} and the server still serves it unchanged`,
+        hint: 'the publisher must publish a fresh index (it may be frozen by an attacker)',
+      });
     }
-    const changes: WorkerChange[] = conditional.workers.map((worker) => ({ change: 'unchanged', kind: worker.kind, name: worker.name, id: worker.id, version: worker.version, image: worker.image }));
-    const install = options.installer && conditional.install ? { install: options.installer.unchanged(conditional.install) } : {};
-    return { ...base, status: 'up-to-date', serial: conditional.serial, catalogs: [], requests: fetcher.requests, changes, counts: countChanges(changes), warnings, stateWritten: false, ...install };
+    const changes: WorkerChange[] = conditional.workers.map((worker) => ({
+      change: 'unchanged',
+      kind: worker.kind,
+      name: worker.name,
+      id: worker.id,
+      version: worker.version,
+      image: worker.image,
+    }));
+    const install =
+      options.installer && conditional.install ? { install: options.installer.unchanged(conditional.install) } : {};
+    return {
+      ...base,
+      status: 'up-to-date',
+      serial: conditional.serial,
+      catalogs: [],
+      requests: fetcher.requests,
+      changes,
+      counts: countChanges(changes),
+      warnings,
+      stateWritten: false,
+      ...install,
+    };
   }
   if (first.status === 'missing') {
     throw new UsageError({
       code: 'UPDATE_NOT_FOUND',
       file: describeFile(source, probe),
       message: `${probe} is not there`,
-      hint: probe === indexFile ? 'publish with neurons pipeline/catalog (it writes index.json), or name one catalog: --catalog .../analyzers.json' : 'check the --catalog path or URL',
+      hint:
+        probe === indexFile
+          ? 'publish with neurons pipeline/catalog (it writes index.json), or name one catalog: --catalog .../analyzers.json'
+          : 'check the --catalog path or URL',
     });
   }
 
@@ -139,11 +230,26 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateReport> {
   if (probe === indexFile) {
     const location = describeFile(source, indexFile);
     const layout = indexLayout(first.bytes);
-    const fetchListed = (listed: CatalogIndex): Promise<void> => fetchCatalogs(fetcher, source, source.catalog ? [source.catalog] : chooseCatalogs(Object.keys(listed.catalogs)), catalogBytes, (file) => layout.catalog(file, listed));
+    const fetchListed = (listed: CatalogIndex): Promise<void> =>
+      fetchCatalogs(
+        fetcher,
+        source,
+        source.catalog ? [source.catalog] : chooseCatalogs(Object.keys(listed.catalogs)),
+        catalogBytes,
+        (file) => layout.catalog(file, listed),
+      );
     if (options.publicKey && key !== undefined) {
       const signature = await fetcher.get(layout.signature);
       const verify = (catalogs: Map<string, Buffer>): CatalogIndex =>
-        verifyIndex({ indexBytes: first.bytes, signature: signature.status === 'ok' ? signature.bytes.toString('utf8') : undefined, publicKeyPem: options.publicKey?.pem ?? '', lastSerial: state.serials[key], now: options.now, catalogs, source: location });
+        verifyIndex({
+          indexBytes: first.bytes,
+          signature: signature.status === 'ok' ? signature.bytes.toString('utf8') : undefined,
+          publicKeyPem: options.publicKey?.pem ?? '',
+          lastSerial: state.serials[key],
+          now: options.now,
+          catalogs,
+          source: location,
+        });
       // The signature, the serial and the expiry first: nothing the index lists is fetched before it is trusted.
       index = verify(new Map());
       await fetchListed(index);
@@ -168,7 +274,10 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateReport> {
       const repository = withoutTag(worker.catalogImage);
       const tag = worker.catalogImage.split('@')[0]?.slice(repository.length + 1) ?? '';
       // The record of this tag: two tags of one flavor at different images have a record each.
-      const digest = index?.flavors.find((flavor) => flavor.id === worker.id && flavor.image === repository && flavor.tags.includes(tag))?.digest ?? undefined;
+      const digest =
+        index?.flavors.find(
+          (flavor) => flavor.id === worker.id && flavor.image === repository && flavor.tags.includes(tag),
+        )?.digest ?? undefined;
       workers.push({ ...worker, image: applyRegistryPrefix(worker.catalogImage, options.registryPrefix), digest });
     }
   }
@@ -189,8 +298,15 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateReport> {
   };
   const downgrades = changes.filter((change) => change.change === 'downgraded');
   if (downgrades.length > 0 && !options.allowDowngrade) {
-    const named = downgrades.map((change) => `${change.name} ${change.previous?.version ?? '?'} -> ${change.version}`).join(', ');
-    report.problems.push({ code: 'UPDATE_DOWNGRADE', file: source.key, message: `the catalog goes back to older versions: ${named}`, hint: 'if the publisher withdrew a version on purpose, run again with --allow-downgrade' });
+    const named = downgrades
+      .map((change) => `${change.name} ${change.previous?.version ?? '?'} -> ${change.version}`)
+      .join(', ');
+    report.problems.push({
+      code: 'UPDATE_DOWNGRADE',
+      file: source.key,
+      message: `the catalog goes back to older versions: ${named}`,
+      hint: 'if the publisher withdrew a version on purpose, run again with --allow-downgrade',
+    });
     return { ...report, status: 'downgrade-refused' };
   }
   // Planned before anything is pulled: an entry that cannot be installed stops the update here.
@@ -211,21 +327,59 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateReport> {
     for (const pull of report.pulls) if (pull.status === 'pulled') pulled.add(pull.image);
     const failed = report.pulls.filter((pull) => pull.status === 'failed');
     if (failed.length > 0) {
-      for (const pull of failed) report.problems.push({ code: pull.digestMatches === false ? 'UPDATE_DIGEST_MISMATCH' : 'UPDATE_PULL_FAILED', message: `${pull.image}: ${pull.error ?? 'failed'}`, hint: pull.digestMatches === false ? 'the registry serves another image than the publisher signed: do not run it' : 'check the registry, `docker login` for it, and --registry-prefix' });
+      for (const pull of failed)
+        report.problems.push({
+          code: pull.digestMatches === false ? 'UPDATE_DIGEST_MISMATCH' : 'UPDATE_PULL_FAILED',
+          message: `${pull.image}: ${pull.error ?? 'failed'}`,
+          hint:
+            pull.digestMatches === false
+              ? 'the registry serves another image than the publisher signed: do not run it'
+              : 'check the registry, `docker login` for it, and --registry-prefix',
+        });
       return { ...report, status: 'pull-failed' };
     }
   }
 
   const install = plan && options.installer ? await options.installer.apply(plan, last?.install) : undefined;
-  await writeUpdateState(options.stateDirectory, nextState(state, options, { key, probe, etag: first.etag, index, workers, pulled, previous, install: install?.record }));
+  await writeUpdateState(
+    options.stateDirectory,
+    nextState(state, options, {
+      key,
+      probe,
+      etag: first.etag,
+      index,
+      workers,
+      pulled,
+      previous,
+      install: install?.record,
+    }),
+  );
   return { ...report, stateWritten: true, ...(install ? { install: install.report } : {}) };
 }
 
-async function fetchCatalogs(fetcher: CatalogFetcher, source: UpdateSource, files: string[], into: Map<string, Buffer>, storedAs: (file: string) => string): Promise<void> {
-  if (files.length === 0) throw new NeuronsError({ code: 'UPDATE_NO_CATALOG', file: describeFile(source, indexFile), message: 'the index lists no analyzers or responders catalog', hint: 'publish the catalogs with neurons pipeline/catalog' });
+async function fetchCatalogs(
+  fetcher: CatalogFetcher,
+  source: UpdateSource,
+  files: string[],
+  into: Map<string, Buffer>,
+  storedAs: (file: string) => string,
+): Promise<void> {
+  if (files.length === 0)
+    throw new NeuronsError({
+      code: 'UPDATE_NO_CATALOG',
+      file: describeFile(source, indexFile),
+      message: 'the index lists no analyzers or responders catalog',
+      hint: 'publish the catalogs with neurons pipeline/catalog',
+    });
   for (const file of files) {
     const fetched = await fetcher.get(storedAs(file));
-    if (fetched.status !== 'ok') throw new NeuronsError({ code: 'UPDATE_NOT_FOUND', file: describeFile(source, storedAs(file)), message: `${file} is listed in the index but not there`, hint: 'the publisher wrote the index without its catalogs, or removed them: publish again' });
+    if (fetched.status !== 'ok')
+      throw new NeuronsError({
+        code: 'UPDATE_NOT_FOUND',
+        file: describeFile(source, storedAs(file)),
+        message: `${file} is listed in the index but not there`,
+        hint: 'the publisher wrote the index without its catalogs, or removed them: publish again',
+      });
     into.set(file, fetched.bytes);
   }
 }
@@ -256,7 +410,11 @@ function nextState(
   if (key !== undefined && index) serials[key] = Math.max(serials[key] ?? 0, index.serial);
   const workers: InstalledWorker[] = applied.workers.map((worker) => {
     const old = applied.previous.get(workerKey(worker));
-    const stillPulled = old?.pulled === true && old.image === worker.image && old.version === worker.version && (old.digest === undefined || old.digest === worker.digest);
+    const stillPulled =
+      old?.pulled === true &&
+      old.image === worker.image &&
+      old.version === worker.version &&
+      (old.digest === undefined || old.digest === worker.digest);
     return {
       kind: worker.kind,
       id: worker.id,

@@ -8,7 +8,10 @@ import path from 'node:path';
  * removed when writing fails.
  */
 async function writeAside(target: string, bytes: Buffer | string, mode: number): Promise<string> {
-  const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temporary = path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
+  );
   try {
     const handle = await open(temporary, 'wx', mode);
     try {
@@ -27,7 +30,11 @@ async function writeAside(target: string, bytes: Buffer | string, mode: number):
 }
 
 /** Writes `file` aside then renames it into place: a reader (or a crash) sees the old file or the new one, whole. */
-export async function writeFileAtomic(file: string, bytes: Buffer | string, options: { mode?: number } = {}): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  bytes: Buffer | string,
+  options: { mode?: number } = {},
+): Promise<void> {
   const temporary = await writeAside(file, bytes, options.mode ?? 0o644);
   try {
     await rename(temporary, file);
@@ -44,13 +51,20 @@ export async function writeFileAtomic(file: string, bytes: Buffer | string, opti
  * file new and another still old for that moment (each file stands alone). A file keeps its mode when it already
  * exists; a new one gets `mode`.
  */
-export async function replaceFilesAtomically(directory: string, files: Map<string, Buffer>, options: { mode: number }): Promise<void> {
+export async function replaceFilesAtomically(
+  directory: string,
+  files: Map<string, Buffer>,
+  options: { mode: number },
+): Promise<void> {
   await mkdir(directory, { recursive: true });
   const aside: Array<{ temporary: string; target: string }> = [];
   try {
     for (const [name, bytes] of files) {
       const target = path.join(directory, name);
-      const mode = await stat(target).then((found) => found.mode & 0o7777, () => options.mode);
+      const mode = await stat(target).then(
+        (found) => found.mode & 0o7777,
+        () => options.mode,
+      );
       aside.push({ temporary: await writeAside(target, bytes, mode), target });
     }
   } catch (error) {

@@ -42,14 +42,16 @@ export function readFileWithin(file: string, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     fs.open(file, 'r', (openError, fd) => {
       if (openError) return reject(openError);
-      const finish = (error: Error | null, bytes?: Buffer): void => fs.close(fd, () => (error ? reject(error) : resolve(bytes as Buffer)));
+      const finish = (error: Error | null, bytes?: Buffer): void =>
+        fs.close(fd, () => (error ? reject(error) : resolve(bytes as Buffer)));
       fs.fstat(fd, (statError, stats) => {
         if (statError) return finish(statError);
         if (stats.size > limit) return finish(new TooLargeError(stats.size, limit));
         // One byte more than announced, to see a file that grew; files that announce no size (pipes) grow it.
         let buffer = Buffer.alloc(stats.size + 1);
         const readMore = (length: number): void => {
-          if (length === buffer.length) buffer = Buffer.concat([buffer, Buffer.alloc(Math.min(buffer.length, limit + 1))]);
+          if (length === buffer.length)
+            buffer = Buffer.concat([buffer, Buffer.alloc(Math.min(buffer.length, limit + 1))]);
           fs.read(fd, buffer, length, buffer.length - length, null, (readError, bytesRead) => {
             if (readError) return finish(readError);
             const total = length + bytesRead;

@@ -27,13 +27,19 @@ const regularFileAttributes = (0o100644 << 16) >>> 0;
  * archive keeps its hash and is not published again.
  */
 export function writeZip(entries: ZipEntry[]): Buffer {
-  if (entries.length > maxEntries) throw new RangeError(`a ZIP archive without ZIP64 holds at most ${maxEntries} entries, not ${entries.length}`);
+  if (entries.length > maxEntries)
+    throw new RangeError(`a ZIP archive without ZIP64 holds at most ${maxEntries} entries, not ${entries.length}`);
   const sorted = [...entries].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
   const local: Buffer[] = [];
   const central: Buffer[] = [];
   let offset = 0;
   for (const entry of sorted) {
-    if (!entry.name || entry.name.startsWith('/') || entry.name.split('/').some((part) => part === '' || part === '.' || part === '..')) throw new RangeError(`not a relative path inside an archive: ${JSON.stringify(entry.name)}`);
+    if (
+      !entry.name ||
+      entry.name.startsWith('/') ||
+      entry.name.split('/').some((part) => part === '' || part === '.' || part === '..')
+    )
+      throw new RangeError(`not a relative path inside an archive: ${JSON.stringify(entry.name)}`);
     const name = Buffer.from(entry.name, 'utf8');
     const deflated = deflateRawSync(entry.bytes, { level: 9 });
     const stored = deflated.length >= entry.bytes.length;

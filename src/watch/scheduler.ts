@@ -52,7 +52,10 @@ export class SingleFlight {
     } while (this.again && !this.stopped);
     this.running = undefined;
     if (this.stopped) return;
-    const delay = this.failures === 0 ? this.options.intervalMs : Math.min(this.options.intervalMs * 2 ** this.failures, this.options.maxBackoffMs);
+    const delay =
+      this.failures === 0
+        ? this.options.intervalMs
+        : Math.min(this.options.intervalMs * 2 ** this.failures, this.options.maxBackoffMs);
     this.nextRunAt = new Date(Date.now() + delay);
     this.timer = setTimeout(() => this.wake(), delay);
     this.timer.unref?.();

@@ -30,7 +30,14 @@ export function watchedSource(repo: string, branch: string | undefined, stateDir
         await git.checkout(['-f', '--detach', `origin/${name}`]);
         return (await git.revparse(['HEAD'])).trim();
       } catch (error) {
-        throw new EnvironmentError({ code: 'WATCH_GIT', message: `cannot follow ${name} of ${repo}: ${(error as Error).message}`, hint: 'check the repository address, the branch and the credentials git uses' }, error);
+        throw new EnvironmentError(
+          {
+            code: 'WATCH_GIT',
+            message: `cannot follow ${name} of ${repo}: ${(error as Error).message}`,
+            hint: 'check the repository address, the branch and the credentials git uses',
+          },
+          error,
+        );
       }
     },
   };

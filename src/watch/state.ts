@@ -5,7 +5,16 @@ export interface WatchState {
   /** The last commit whose workers were all published, with their catalogs: a restart resumes from there. */
   lastPublished: string | undefined;
   head: string | undefined;
-  lastRun: { at: string; head: string; ok: boolean; pushed: string[]; unchanged: number; failed: Array<{ id: string; code: string }> } | undefined;
+  lastRun:
+    | {
+        at: string;
+        head: string;
+        ok: boolean;
+        pushed: string[];
+        unchanged: number;
+        failed: Array<{ id: string; code: string }>;
+      }
+    | undefined;
 }
 
 export async function readWatchState(directory: string): Promise<WatchState> {

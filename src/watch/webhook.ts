@@ -47,9 +47,14 @@ export function startWatchServer(options: {
   const server = createServer((request, response) => {
     void (async () => {
       const url = new URL(request.url ?? '/', 'http://watch');
-      if (request.method === 'GET' && url.pathname === '/healthz') return void response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-      if (request.method === 'GET' && url.pathname === '/status') return void response.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(options.status())}\n`);
-      if (request.method !== 'POST' || url.pathname !== '/webhook' || !options.secret) return void response.writeHead(404).end();
+      if (request.method === 'GET' && url.pathname === '/healthz')
+        return void response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      if (request.method === 'GET' && url.pathname === '/status')
+        return void response
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(`${JSON.stringify(options.status())}\n`);
+      if (request.method !== 'POST' || url.pathname !== '/webhook' || !options.secret)
+        return void response.writeHead(404).end();
       const body = await readBody(request);
       if (!body) return void response.writeHead(413).end();
       const signature = request.headers['x-hub-signature-256'];

@@ -4,7 +4,12 @@ import type { Config } from '../../src/config/load-config.js';
 export const testConfig: Config = {
   registries: [],
   baseImages: { python: 'mirror/python:3.11', go: 'mirror/go:1.19', node: 'mirror/node:18' },
-  packageIndex: { url: 'https://index.example/simple/', extraUrl: undefined, credentials: { username: 'u', password: 'index-secret' }, caPem: 'PEM' },
+  packageIndex: {
+    url: 'https://index.example/simple/',
+    extraUrl: undefined,
+    credentials: { username: 'u', password: 'index-secret' },
+    caPem: 'PEM',
+  },
   npmRegistry: undefined,
   goProxy: undefined,
   templates: {},

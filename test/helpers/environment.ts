@@ -22,11 +22,19 @@ export async function environmentState(): Promise<EnvironmentState> {
  * here. With `registry` (the environment's own, or a proxy in front of it), NEURONS_REGISTRY names it, with the
  * environment's credentials and CA, and the base images are named through it: one registry for the whole run.
  */
-export function environmentVariables(state: EnvironmentState, options: { registry?: string } = {}): Record<string, string> {
+export function environmentVariables(
+  state: EnvironmentState,
+  options: { registry?: string } = {},
+): Record<string, string> {
   const host = options.registry ?? state.registry.host;
   return {
     ...(options.registry
-      ? { NEURONS_REGISTRY: options.registry, NEURONS_REGISTRY_USERNAME: state.registry.username, NEURONS_REGISTRY_PASSWORD: state.registry.password, NEURONS_REGISTRY_CA: state.caFile }
+      ? {
+          NEURONS_REGISTRY: options.registry,
+          NEURONS_REGISTRY_USERNAME: state.registry.username,
+          NEURONS_REGISTRY_PASSWORD: state.registry.password,
+          NEURONS_REGISTRY_CA: state.caFile,
+        }
       : {}),
     NEURONS_BASE_PYTHON: throughHost(state.baseImages.python, state.registry.host, host),
     NEURONS_BASE_NODE: throughHost(state.baseImages.node, state.registry.host, host),
@@ -70,7 +78,12 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = root):
 }
 
 /** Runs a program (skopeo, docker, ...) with `env` over this process's environment; resolves with what it printed. */
-export function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = root): Promise<CliResult> {
+export function runCommand(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd = root,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env: { ...process.env, ...env } });
     let stdout = '';
@@ -92,7 +105,8 @@ export function uniqueNamespace(prefix: string): string {
  * asked of it. The whole log outgrows what one string can hold after a few hundred runs.
  */
 export const registryLog = {
-  size: async (state: EnvironmentState, registry: 'registry' | 'mirror' = 'registry'): Promise<number> => (await stat(path.join(state.directory, registry, 'registry.log'))).size,
+  size: async (state: EnvironmentState, registry: 'registry' | 'mirror' = 'registry'): Promise<number> =>
+    (await stat(path.join(state.directory, registry, 'registry.log'))).size,
   async since(state: EnvironmentState, offset: number, registry: 'registry' | 'mirror' = 'registry'): Promise<string> {
     const handle = await open(path.join(state.directory, registry, 'registry.log'), 'r');
     try {

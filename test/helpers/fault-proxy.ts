@@ -71,10 +71,19 @@ function seeded(seed: number): () => number {
  * Faults are then a share of requests, as a struggling registry shows them, not a wall that a given number of
  * attempts can lose against by chance (at 40 % per attempt, one request in a hundred fails five times).
  */
-export async function startFaultProxy(options: { upstream: string; upstreamCa?: string; ca: KeyAndCertificate; rules?: FaultRule[]; seed?: number; faultsInARow?: number }): Promise<FaultProxy> {
+export async function startFaultProxy(options: {
+  upstream: string;
+  upstreamCa?: string;
+  ca: KeyAndCertificate;
+  rules?: FaultRule[];
+  seed?: number;
+  faultsInARow?: number;
+}): Promise<FaultProxy> {
   const upstream = new URL(options.upstream);
   const secure = upstream.protocol === 'https:';
-  const agent = secure ? new HttpsAgent({ keepAlive: true, ...(options.upstreamCa ? { ca: options.upstreamCa } : {}) }) : new HttpAgent({ keepAlive: true });
+  const agent = secure
+    ? new HttpsAgent({ keepAlive: true, ...(options.upstreamCa ? { ca: options.upstreamCa } : {}) })
+    : new HttpAgent({ keepAlive: true });
   const certificate = issueServerCertificate(options.ca, { hosts: ['localhost'], ips: ['127.0.0.1'], days: 1 });
   const random = seeded(options.seed ?? 1);
   let rules = options.rules ?? [];
@@ -88,7 +97,9 @@ export async function startFaultProxy(options: { upstream: string; upstreamCa?: 
     // (a new one on every attempt) are not part of the key, or an upload could meet faults on every attempt.
     const [pathname = '', query = ''] = path.split('?');
     const session = /\/blobs\/uploads\/[^/]+$/;
-    const key = session.test(pathname) ? `${method} ${pathname.replace(session, '/blobs/uploads/')} ${new URLSearchParams(query).get('digest') ?? ''}` : `${method} ${path}`;
+    const key = session.test(pathname)
+      ? `${method} ${pathname.replace(session, '/blobs/uploads/')} ${new URLSearchParams(query).get('digest') ?? ''}`
+      : `${method} ${path}`;
     const streak = streaks.get(key) ?? 0;
     if (!rule || streak >= (options.faultsInARow ?? Infinity)) {
       streaks.delete(key);
@@ -114,7 +125,14 @@ export async function startFaultProxy(options: { upstream: string; upstreamCa?: 
   const forward = (request: IncomingMessage, response: ServerResponse, resetAnswer: boolean): void => {
     const send = secure ? httpsRequest : httpRequest;
     const outgoing = send(
-      { host: upstream.hostname, port: upstream.port || (secure ? 443 : 80), method: request.method, path: request.url, headers: request.headers, agent },
+      {
+        host: upstream.hostname,
+        port: upstream.port || (secure ? 443 : 80),
+        method: request.method,
+        path: request.url,
+        headers: request.headers,
+        agent,
+      },
       (answer) => {
         response.writeHead(answer.statusCode ?? 502, answer.headers);
         if (!resetAnswer) return void answer.pipe(response);
@@ -132,32 +150,39 @@ export async function startFaultProxy(options: { upstream: string; upstreamCa?: 
     request.pipe(outgoing);
   };
 
-  const server: Server = createServer({ cert: `${certificate.certificatePem}${options.ca.certificatePem}`, key: certificate.keyPem }, (request, response) => {
-    counts.requests += 1;
-    const method = request.method ?? 'GET';
-    const path = request.url ?? '/';
-    const rule = choose(method, path, request.headers['user-agent'] ?? '');
-    if (!rule) return forward(request, response, false);
-    counts.injected[rule.kind] += 1;
-    counts.log.push(`${rule.kind} ${method} ${path}`);
-    switch (rule.kind) {
-      case 'stall':
-        return void setTimeout(() => forward(request, response, false), rule.stallMs ?? 1000);
-      case 'reset': {
-        const uploading = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
-        if (!uploading || rule.landed) return forward(request, response, true);
-        // During an upload: the first bytes of the body arrive, then the connection goes; the upstream sees nothing.
-        request.once('data', () => request.socket.destroy());
-        return;
+  const server: Server = createServer(
+    { cert: `${certificate.certificatePem}${options.ca.certificatePem}`, key: certificate.keyPem },
+    (request, response) => {
+      counts.requests += 1;
+      const method = request.method ?? 'GET';
+      const path = request.url ?? '/';
+      const rule = choose(method, path, request.headers['user-agent'] ?? '');
+      if (!rule) return forward(request, response, false);
+      counts.injected[rule.kind] += 1;
+      counts.log.push(`${rule.kind} ${method} ${path}`);
+      switch (rule.kind) {
+        case 'stall':
+          return void setTimeout(() => forward(request, response, false), rule.stallMs ?? 1000);
+        case 'reset': {
+          const uploading =
+            Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
+          if (!uploading || rule.landed) return forward(request, response, true);
+          // During an upload: the first bytes of the body arrive, then the connection goes; the upstream sees nothing.
+          request.once('data', () => request.socket.destroy());
+          return;
+        }
+        default: {
+          request.resume();
+          const retryAfter =
+            rule.retryAfterSeconds === undefined ? {} : { 'retry-after': String(rule.retryAfterSeconds) };
+          const code = rule.kind === '429' ? 'TOOMANYREQUESTS' : 'UNAVAILABLE';
+          response
+            .writeHead(Number(rule.kind), { 'content-type': 'application/json', ...retryAfter })
+            .end(`{"errors":[{"code":"${code}","message":"injected by the fault proxy"}]}\n`);
+        }
       }
-      default: {
-        request.resume();
-        const retryAfter = rule.retryAfterSeconds === undefined ? {} : { 'retry-after': String(rule.retryAfterSeconds) };
-        const code = rule.kind === '429' ? 'TOOMANYREQUESTS' : 'UNAVAILABLE';
-        response.writeHead(Number(rule.kind), { 'content-type': 'application/json', ...retryAfter }).end(`{"errors":[{"code":"${code}","message":"injected by the fault proxy"}]}\n`);
-      }
-    }
-  });
+    },
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

@@ -11,7 +11,10 @@ export interface Leak {
  * searched for the secrets: history (each step's command, with the build arguments it saw) and the whole inspect
  * document (configuration, environment, labels, the configuration of the container each step ran in).
  */
-export async function scanEngine(docker: Docker, secrets: Record<string, string>): Promise<{ scanned: number; leaks: Leak[] }> {
+export async function scanEngine(
+  docker: Docker,
+  secrets: Record<string, string>,
+): Promise<{ scanned: number; leaks: Leak[] }> {
   const ids = [...new Set((await docker.listImages({ all: true })).map((image) => image.Id))];
   const leaks: Leak[] = [];
   let scanned = 0;
@@ -27,7 +30,8 @@ export async function scanEngine(docker: Docker, secrets: Record<string, string>
     }
     scanned += 1;
     for (const [name, secret] of Object.entries(secrets)) {
-      for (const [where, text] of Object.entries(documents)) if (text.includes(secret)) leaks.push({ image: id, secret: name, where });
+      for (const [where, text] of Object.entries(documents))
+        if (text.includes(secret)) leaks.push({ image: id, secret: name, where });
     }
   }
   return { scanned, leaks };

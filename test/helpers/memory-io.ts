@@ -22,7 +22,11 @@ export function memoryStream(onLine?: (line: string) => void): Writable & { text
 }
 
 /** Runs the CLI in-process, as `neurons argv...` in `cwd`, and returns its exit code and what it printed. */
-export async function runMain(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runMain(
+  argv: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const { main } = await import('../../src/cli/main.js');
   const stdout = memoryStream();
   const stderr = memoryStream();

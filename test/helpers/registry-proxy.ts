@@ -25,22 +25,30 @@ export async function startRegistryProxy(upstream: { host: string; caPem: string
   const certificate = issueServerCertificate(ca, { hosts: ['localhost'], ips: ['127.0.0.1'], days: 1 });
   const [upstreamHost = '', upstreamPort = '443'] = upstream.host.split(':');
   const proxy: Omit<RegistryProxy, 'host' | 'close'> = { caPem: ca.certificatePem, refused: [], refuse: () => false };
-  const server: Server = createServer({ cert: certificate.certificatePem, key: certificate.keyPem }, (request, response) => {
-    const method = request.method ?? 'GET';
-    const path = request.url ?? '/';
-    if (proxy.refuse(method, path)) {
-      proxy.refused.push(`${method} ${path}`);
-      request.resume();
-      response.writeHead(403, { 'content-type': 'application/json' }).end('{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}\n');
-      return;
-    }
-    const forwarded = httpsRequest({ host: upstreamHost, port: Number(upstreamPort), method, path, headers: request.headers, ca: upstream.caPem }, (answer) => {
-      response.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(response);
-    });
-    forwarded.on('error', (error) => response.destroy(error));
-    request.pipe(forwarded);
-  });
+  const server: Server = createServer(
+    { cert: certificate.certificatePem, key: certificate.keyPem },
+    (request, response) => {
+      const method = request.method ?? 'GET';
+      const path = request.url ?? '/';
+      if (proxy.refuse(method, path)) {
+        proxy.refused.push(`${method} ${path}`);
+        request.resume();
+        response
+          .writeHead(403, { 'content-type': 'application/json' })
+          .end('{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}\n');
+        return;
+      }
+      const forwarded = httpsRequest(
+        { host: upstreamHost, port: Number(upstreamPort), method, path, headers: request.headers, ca: upstream.caPem },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+        },
+      );
+      forwarded.on('error', (error) => response.destroy(error));
+      request.pipe(forwarded);
+    },
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return Object.assign(proxy, {
     host: `127.0.0.1:${(server.address() as AddressInfo).port}`,

@@ -6,12 +6,39 @@ import type { EnvironmentState } from '../../src/environment/state.js';
 import { environmentState, registryClient, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
 
 function definition(name: string, command: string, overrides: Record<string, unknown> = {}): string {
-  const item = { name: 'limit', description: 'How many', type: 'number', multi: false, required: false, defaultValue: 3 };
-  return JSON.stringify({ name, version: '1.0', author: 'Someone', url: 'https://example.org', license: 'AGPL-V3', description: name, dataTypeList: ['ip'], command, baseConfig: name, configurationItems: [item], ...overrides }, null, 2);
+  const item = {
+    name: 'limit',
+    description: 'How many',
+    type: 'number',
+    multi: false,
+    required: false,
+    defaultValue: 3,
+  };
+  return JSON.stringify(
+    {
+      name,
+      version: '1.0',
+      author: 'Someone',
+      url: 'https://example.org',
+      license: 'AGPL-V3',
+      description: name,
+      dataTypeList: ['ip'],
+      command,
+      baseConfig: name,
+      configurationItems: [item],
+      ...overrides,
+    },
+    null,
+    2,
+  );
 }
 
 /** A configuration item whose default does not match its type: an error of that one definition. */
-const wrongDefault = { configurationItems: [{ name: 'limit', description: 'How many', type: 'number', multi: false, required: false, defaultValue: 'three' }] };
+const wrongDefault = {
+  configurationItems: [
+    { name: 'limit', description: 'How many', type: 'number', multi: false, required: false, defaultValue: 'three' },
+  ],
+};
 
 async function writeTree(root: string, files: Record<string, string>): Promise<void> {
   for (const [file, text] of Object.entries(files)) {
@@ -51,7 +78,8 @@ describe('adopting an imperfect repository', () => {
       'analyzers/Trio/Trio_B.json': definition('Trio_B', 'Trio/trio.py', wrongDefault),
       'analyzers/Trio/Trio_C.json': definition('Trio_C', 'Trio/trio.py'),
       // A build that fails with a coloured error, as pip prints one.
-      'analyzers/Broken/Dockerfile': "ARG NEURONS_BASE_PYTHON\nFROM ${NEURONS_BASE_PYTHON}\nRUN printf '\\033[31mERROR: 401 Credentials not correct\\033[0m\\n' >&2; exit 1\n",
+      'analyzers/Broken/Dockerfile':
+        "ARG NEURONS_BASE_PYTHON\nFROM ${NEURONS_BASE_PYTHON}\nRUN printf '\\033[31mERROR: 401 Credentials not correct\\033[0m\\n' >&2; exit 1\n",
       'analyzers/Broken/broken.py': '',
       'analyzers/Broken/README.md': '# Broken\n',
       'analyzers/Broken/Broken.json': definition('Broken', 'Broken/broken.py'),
@@ -60,8 +88,27 @@ describe('adopting an imperfect repository', () => {
       'analyzers/Lacking/README.md': '# Lacking\n',
       'analyzers/Lacking/Lacking.json': definition('Lacking', 'Lacking/lacking.py'),
     });
-    human = await runCli(['pipeline', '--repo', repo, '--namespace', namespace, '--output', path.join(repo, 'out'), ...common]);
-    json = await runCli(['pipeline', '--repo', repo, '--namespace', namespace, '--output', path.join(repo, 'out'), '--json', ...common]);
+    human = await runCli([
+      'pipeline',
+      '--repo',
+      repo,
+      '--namespace',
+      namespace,
+      '--output',
+      path.join(repo, 'out'),
+      ...common,
+    ]);
+    json = await runCli([
+      'pipeline',
+      '--repo',
+      repo,
+      '--namespace',
+      namespace,
+      '--output',
+      path.join(repo, 'out'),
+      '--json',
+      ...common,
+    ]);
   });
 
   afterAll(async () => {
@@ -70,7 +117,9 @@ describe('adopting an imperfect repository', () => {
 
   it('publishes the valid flavors of a folder, lists the invalid one with its code, and exits 1', async () => {
     expect(human.status, human.stderr).toBe(1);
-    expect(human.stdout).toMatch(/Trio_B_1_0 +invalid +- +analyzers\/Trio\/Trio_B\.json:\d+:\d+ \(\/configurationItems\/0\/defaultValue\): DEF_DEFAULT_VALUE/);
+    expect(human.stdout).toMatch(
+      /Trio_B_1_0 +invalid +- +analyzers\/Trio\/Trio_B\.json:\d+:\d+ \(\/configurationItems\/0\/defaultValue\): DEF_DEFAULT_VALUE/,
+    );
     expect(human.stdout).toMatch(/Trio_A_1_0 +pushed/);
     expect(human.stdout).toMatch(/Trio_C_1_0 +pushed/);
     expect(human.stderr).toMatch(/^error +analyzers\/Trio\/Trio_B\.json.*DEF_DEFAULT_VALUE/m);
@@ -96,7 +145,9 @@ describe('adopting an imperfect repository', () => {
     expect(json.status).toBe(1);
     expect(json.stdout).toContain('401 Credentials not correct');
     expect(json.stdout).not.toMatch(/\u001b|\\u001b|\\u009b/);
-    const summary = JSON.parse(json.stdout.trim().split('\n').at(-1) ?? '{}') as { invalid: Array<{ id: string; problems: Array<{ code: string }> }> };
+    const summary = JSON.parse(json.stdout.trim().split('\n').at(-1) ?? '{}') as {
+      invalid: Array<{ id: string; problems: Array<{ code: string }> }>;
+    };
     expect(summary.invalid).toMatchObject([{ id: 'Trio_B_1_0', problems: [{ code: 'DEF_DEFAULT_VALUE' }] }]);
   });
 
@@ -111,7 +162,18 @@ describe('adopting an imperfect repository', () => {
     await rm(path.join(repo, 'analyzers/Lacking'), { recursive: true });
     const baseline = path.join(repo, 'baseline.json');
     expect((await runCli(['validate', '--repo', repo, '--write-baseline', baseline])).status).toBe(0);
-    const args = ['pipeline', '--repo', repo, '--namespace', namespace, '--output', path.join(repo, 'out'), '--baseline', baseline, ...common];
+    const args = [
+      'pipeline',
+      '--repo',
+      repo,
+      '--namespace',
+      namespace,
+      '--output',
+      path.join(repo, 'out'),
+      '--baseline',
+      baseline,
+      ...common,
+    ];
     const known = await runCli(args);
     expect(known.status, `${known.stdout}${known.stderr}`).toBe(0);
     expect(known.stderr).toMatch(/^known +analyzers\/Trio\/Trio_B\.json.*DEF_DEFAULT_VALUE/m);

@@ -5,7 +5,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentState } from '../../src/environment/state.js';
-import { copyFixture, environmentState, registryClient, registryLog, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
+import {
+  copyFixture,
+  environmentState,
+  registryClient,
+  registryLog,
+  runCli,
+  uniqueNamespace,
+  type CliResult,
+} from '../helpers/environment.js';
 
 interface Descriptor {
   mediaType: string;
@@ -14,10 +22,12 @@ interface Descriptor {
   platform?: { os: string; architecture: string };
 }
 
-
 /** Blob uploads completed in `namespace` (the PUT that closes an upload session names the digest), from the access log. */
 function uploadedDigests(log: string, namespace: string): string[] {
-  const pattern = new RegExp(`"PUT /v2/${namespace}/[^ ]*/blobs/uploads/[^ ]*digest=sha256%3A([0-9a-f]{64})[^"]*" 201`, 'g');
+  const pattern = new RegExp(
+    `"PUT /v2/${namespace}/[^ ]*/blobs/uploads/[^ ]*digest=sha256%3A([0-9a-f]{64})[^"]*" 201`,
+    'g',
+  );
   return [...log.matchAll(pattern)].map((match) => `sha256:${match[1]}`);
 }
 
@@ -33,7 +43,15 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
 
   /** What Debian's skopeo (a client independent of ours) reads under a reference. */
   function skopeo(reference: string, raw = true): unknown {
-    const args = ['inspect', ...(raw ? ['--raw'] : []), '--cert-dir', certDir, '--creds', `${state.registry.username}:${state.registry.password}`, `docker://${state.registry.host}/${reference}`];
+    const args = [
+      'inspect',
+      ...(raw ? ['--raw'] : []),
+      '--cert-dir',
+      certDir,
+      '--creds',
+      `${state.registry.username}:${state.registry.password}`,
+      `docker://${state.registry.host}/${reference}`,
+    ];
     const result = spawnSync('skopeo', args, { encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`skopeo ${args.slice(0, 2).join(' ')} ${reference}: ${result.stderr}`);
     return JSON.parse(result.stdout) as unknown;
@@ -46,13 +64,28 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
     repo = await copyFixture();
     namespace = uniqueNamespace('asm');
     const offset = await registryLog.size(state);
-    first = await runCli(['push', '--repo', repo, '--only', 'HashCalc', '--only', 'UrlInspect', '--namespace', namespace, '--json']);
+    first = await runCli([
+      'push',
+      '--repo',
+      repo,
+      '--only',
+      'HashCalc',
+      '--only',
+      'UrlInspect',
+      '--namespace',
+      namespace,
+      '--json',
+    ]);
     firstLog = await registryLog.since(state, offset);
   });
 
   afterAll(async () => {
     for (const image of await docker.listImages({ digests: true })) {
-      if ([...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])].some((name) => name.includes(`/${namespace}/`))) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+      if ([...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])].some((name) => name.includes(`/${namespace}/`)))
+        await docker
+          .getImage(image.Id)
+          .remove({ force: true })
+          .catch(() => undefined);
     }
   });
 
@@ -62,7 +95,10 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
     for (const name of flavors) {
       const index = skopeo(`${namespace}/${name}:1`) as { mediaType: string; manifests: Descriptor[] };
       expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
-      expect(index.manifests.map((manifest) => `${manifest.platform?.os}/${manifest.platform?.architecture}`)).toEqual(['linux/amd64', 'linux/arm64']);
+      expect(index.manifests.map((manifest) => `${manifest.platform?.os}/${manifest.platform?.architecture}`)).toEqual([
+        'linux/amd64',
+        'linux/arm64',
+      ]);
     }
   });
 
@@ -70,7 +106,9 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
     const layersOf = (name: string, architecture: string): string[] => {
       const index = skopeo(`${namespace}/${name}:1`) as { manifests: Descriptor[] };
       const manifest = index.manifests.find((item) => item.platform?.architecture === architecture);
-      return (skopeo(`${namespace}/${name}@${manifest?.digest}`) as { layers: Descriptor[] }).layers.map((layer) => layer.digest);
+      return (skopeo(`${namespace}/${name}@${manifest?.digest}`) as { layers: Descriptor[] }).layers.map(
+        (layer) => layer.digest,
+      );
     };
     for (const architecture of ['amd64', 'arm64']) {
       const md5 = layersOf('hashcalc_md5', architecture);
@@ -81,7 +119,8 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
     const uploads = uploadedDigests(firstLog, namespace);
     // Every layer of the three HashCalc flavors went up at most once; the other repositories mounted it.
     const layers = new Set(['amd64', 'arm64'].flatMap((architecture) => layersOf('hashcalc_md5', architecture)));
-    for (const layer of layers) expect(uploads.filter((digest) => digest === layer).length, layer).toBeLessThanOrEqual(1);
+    for (const layer of layers)
+      expect(uploads.filter((digest) => digest === layer).length, layer).toBeLessThanOrEqual(1);
     // The base image's layers are never uploaded: they are in the registry already.
     const amd64Base = layersOf('hashcalc_md5', 'amd64').slice(0, -2);
     for (const layer of amd64Base) expect(uploads).not.toContain(layer);
@@ -102,7 +141,8 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
           try {
             const bytes = await client.readBlob(`${namespace}/${name}`, blob.digest);
             const text = blob.mediaType.includes('gzip') ? gunzipSync(bytes) : bytes;
-            for (const secret of secrets) expect(text.includes(Buffer.from(secret)), `${name} ${blob.digest}`).toBe(false);
+            for (const secret of secrets)
+              expect(text.includes(Buffer.from(secret)), `${name} ${blob.digest}`).toBe(false);
           } finally {
             await client.close();
           }
@@ -114,10 +154,29 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
 
   it('runs each platform: docker pull --platform linux/arm64 then docker run answers from an aarch64 machine', () => {
     const image = `${state.registry.host}/${namespace}/hashcalc_md5:1`;
-    for (const [platform, machine] of [['linux/arm64', 'aarch64'], ['linux/amd64', 'x86_64']] as const) {
+    for (const [platform, machine] of [
+      ['linux/arm64', 'aarch64'],
+      ['linux/amd64', 'x86_64'],
+    ] as const) {
       const pull = spawnSync('docker', ['pull', '--platform', platform, image], { encoding: 'utf8' });
       expect(pull.status, pull.stderr).toBe(0);
-      const run = spawnSync('docker', ['run', '--rm', '--platform', platform, '--network', 'none', '--entrypoint', 'python3', image, '-c', 'import platform, cortexlite; print(platform.machine())'], { encoding: 'utf8' });
+      const run = spawnSync(
+        'docker',
+        [
+          'run',
+          '--rm',
+          '--platform',
+          platform,
+          '--network',
+          'none',
+          '--entrypoint',
+          'python3',
+          image,
+          '-c',
+          'import platform, cortexlite; print(platform.machine())',
+        ],
+        { encoding: 'utf8' },
+      );
       expect(run.status, run.stderr).toBe(0);
       expect(run.stdout.trim()).toBe(machine);
     }
@@ -125,7 +184,18 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
 
   it('uploads nothing on a second run with nothing changed', async () => {
     const offset = await registryLog.size(state);
-    const second = await runCli(['push', '--repo', repo, '--only', 'HashCalc', '--only', 'UrlInspect', '--namespace', namespace, '--json']);
+    const second = await runCli([
+      'push',
+      '--repo',
+      repo,
+      '--only',
+      'HashCalc',
+      '--only',
+      'UrlInspect',
+      '--namespace',
+      namespace,
+      '--json',
+    ]);
     expect(second.status, second.stderr).toBe(0);
     const log = await registryLog.since(state, offset);
     expect(log).toMatch(new RegExp(`"(HEAD|GET) /v2/${namespace}/`));
@@ -145,7 +215,8 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
 
   it('republishes a code-only change from an engine without its images, taking the dependency layer from the registry', async () => {
     for (const image of await docker.listImages({ digests: true })) {
-      if ([...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])].some((name) => name.includes(`/${namespace}/`))) await docker.getImage(image.Id).remove({ force: true });
+      if ([...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])].some((name) => name.includes(`/${namespace}/`)))
+        await docker.getImage(image.Id).remove({ force: true });
     }
     const script = path.join(repo, 'analyzers', 'HashCalc', 'hashcalc.py');
     await writeFile(script, `${await readFile(script, 'utf8')}\n# a code-only change\n`);

@@ -44,40 +44,56 @@ describe('build secrets never reach the engine image store', () => {
       password: indexPassword,
     });
     const expected = `Basic ${Buffer.from(`secrets-test:${indexPassword}`).toString('base64')}`;
-    index.on('request', (request: { url?: string; headers: { authorization?: string } }) => served.push({ path: request.url ?? '', authorized: request.headers.authorization === expected }));
+    index.on('request', (request: { url?: string; headers: { authorization?: string } }) =>
+      served.push({ path: request.url ?? '', authorized: request.headers.authorization === expected }),
+    );
     const { port } = index.address() as AddressInfo;
     namespace = uniqueNamespace('secrets');
     const repo = await copyFixture();
     // Images built by the engine, as a worker's own Dockerfile, Go workers or `"assemble": false` have them: the
     // install steps run in the engine's builder. (Assembled images install on the host: assembly.test.ts scans them.)
     await writeFile(path.join(repo, 'neurons.json'), JSON.stringify({ assemble: false }));
-    result = await runCli(['pipeline', '--repo', repo, '--output', path.join(repo, 'out'), '--namespace', namespace, '--json'], {
-      NEURONS_PIP_INDEX_URL: `https://127.0.0.1:${port}/simple/`,
-      NEURONS_PIP_INDEX_USERNAME: 'secrets-test',
-      NEURONS_PIP_INDEX_PASSWORD: indexPassword,
-      NEURONS_PIP_INDEX_CA: caFile,
-    });
+    result = await runCli(
+      ['pipeline', '--repo', repo, '--output', path.join(repo, 'out'), '--namespace', namespace, '--json'],
+      {
+        NEURONS_PIP_INDEX_URL: `https://127.0.0.1:${port}/simple/`,
+        NEURONS_PIP_INDEX_USERNAME: 'secrets-test',
+        NEURONS_PIP_INDEX_PASSWORD: indexPassword,
+        NEURONS_PIP_INDEX_CA: caFile,
+      },
+    );
   });
 
   afterAll(async () => {
     await new Promise((resolve) => index.close(resolve));
     for (const image of await docker.listImages()) {
-      if (image.RepoTags?.some((tag) => tag.includes(`/${namespace}/`) || tag.endsWith(`/secrets-canary:${namespace}`))) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+      if (image.RepoTags?.some((tag) => tag.includes(`/${namespace}/`) || tag.endsWith(`/secrets-canary:${namespace}`)))
+        await docker
+          .getImage(image.Id)
+          .remove({ force: true })
+          .catch(() => undefined);
     }
   });
 
   it('builds and pushes every flavor, the Python ones installing from the index with its credentials', () => {
     expect(result.stderr).not.toMatch(/FAILED|internal error/);
     expect(result.status).toBe(0);
-    const summary = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { outcomes?: Array<{ status: string }> };
+    const summary = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as {
+      outcomes?: Array<{ status: string }>;
+    };
     expect(summary.outcomes?.length).toBeGreaterThan(0);
     expect(summary.outcomes?.every((outcome) => outcome.status === 'pushed')).toBe(true);
     // The fixture's requirements name cortexlite, served by this index only: fetched with the credentials.
-    expect(served.filter((request) => request.authorized && request.path.startsWith('/packages/cortexlite-')).length).toBeGreaterThan(0);
+    expect(
+      served.filter((request) => request.authorized && request.path.startsWith('/packages/cortexlite-')).length,
+    ).toBeGreaterThan(0);
   });
 
   it('leaves neither the package index password nor the registry password in any image, history or cache', async () => {
-    const { scanned, leaks } = await scanEngine(docker, { 'package index password': indexPassword, 'registry password': state.registry.password });
+    const { scanned, leaks } = await scanEngine(docker, {
+      'package index password': indexPassword,
+      'registry password': state.registry.password,
+    });
     expect(scanned).toBeGreaterThan(0);
     expect(leaks).toEqual([]);
   });
@@ -87,11 +103,20 @@ describe('build secrets never reach the engine image store', () => {
     // stages holds them, and their layers are what pip wrote with the credentials at hand.
     const installSteps: string[] = [];
     for (const image of await docker.listImages({ all: true })) {
-      const history = await docker.getImage(image.Id).history().catch(() => []);
-      if (JSON.stringify(history[0] ?? {}).includes(`NEURONS_PACKAGE_INDEX=https://127.0.0.1:${(index.address() as AddressInfo).port}/`)) installSteps.push(image.Id);
+      const history = await docker
+        .getImage(image.Id)
+        .history()
+        .catch(() => []);
+      if (
+        JSON.stringify(history[0] ?? {}).includes(
+          `NEURONS_PACKAGE_INDEX=https://127.0.0.1:${(index.address() as AddressInfo).port}/`,
+        )
+      )
+        installSteps.push(image.Id);
     }
     expect(installSteps.length).toBeGreaterThan(0);
-    for (const id of installSteps) expect(await layersHold(docker, id, [indexPassword, state.registry.password]), id).toEqual([]);
+    for (const id of installSteps)
+      expect(await layersHold(docker, id, [indexPassword, state.registry.password]), id).toEqual([]);
   });
 
   it('would see a secret left in a builder stage the old way (a build argument a RUN step reads)', async () => {
@@ -102,16 +127,27 @@ describe('build secrets never reach the engine image store', () => {
     const base = `${state.registry.host}/${namespace}/hashcalc_md5:1.0`;
     const dockerfile = `FROM ${base} AS builder\nARG NEURONS_CANARY\nRUN echo "$NEURONS_CANARY" > /canary\n\nFROM ${base}\nLABEL io.neurons.test=canary\n`;
     const context = createTar([{ name: 'Dockerfile', type: 'file', mode: 0o644, data: Buffer.from(dockerfile) }]);
-    const stream = await docker.buildImage(Readable.from([context]), { t: `neurons.local/secrets-canary:${namespace}`, buildargs: { NEURONS_CANARY: canary }, rm: true, forcerm: true });
+    const stream = await docker.buildImage(Readable.from([context]), {
+      t: `neurons.local/secrets-canary:${namespace}`,
+      buildargs: { NEURONS_CANARY: canary },
+      rm: true,
+      forcerm: true,
+    });
     const events = await followProgress<{ error?: string }>(docker, stream);
     expect(events.filter((event) => event.error)).toEqual([]);
     const { leaks } = await scanEngine(docker, { canary });
     expect(leaks.length).toBeGreaterThan(0);
     // And the layer scan finds what a step wrote to a file.
-    const holders = await Promise.all([...new Set(leaks.map((leak) => leak.image))].map((image) => layersHold(docker, image, [canary])));
+    const holders = await Promise.all(
+      [...new Set(leaks.map((leak) => leak.image))].map((image) => layersHold(docker, image, [canary])),
+    );
     expect(holders.flat()).toContain(canary);
     // Removing the dangling image that holds the canary removes its untagged parents too.
-    for (const image of new Set(leaks.map((leak) => leak.image))) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+    for (const image of new Set(leaks.map((leak) => leak.image)))
+      await docker
+        .getImage(image)
+        .remove({ force: true })
+        .catch(() => undefined);
     expect((await scanEngine(docker, { canary })).leaks).toEqual([]);
   });
 });

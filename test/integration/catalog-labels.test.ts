@@ -6,7 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerId } from '../../src/definitions/version.js';
 import type { CatalogIndex } from '../../src/catalog/index-file.js';
 import type { EnvironmentState } from '../../src/environment/state.js';
-import { copyFixture, environmentState, environmentVariables, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
+import {
+  copyFixture,
+  environmentState,
+  environmentVariables,
+  runCli,
+  uniqueNamespace,
+  type CliResult,
+} from '../helpers/environment.js';
 import { startRegistryProxy, type RegistryProxy } from '../helpers/registry-proxy.js';
 
 type Entry = Record<string, unknown> & { name: string; version: string; dockerImage: string };
@@ -28,10 +35,16 @@ describe('catalog entries backed by their own image', () => {
   const docker = new Docker();
   let definition10: Record<string, unknown>;
 
-  const pipeline = (): Promise<CliResult> => runCli(['pipeline', '--repo', repo, '--output', out, '--namespace', namespace], env);
-  const entries = async (directory: string, file: string): Promise<Entry[]> => JSON.parse(await readFile(path.join(directory, file), 'utf8')) as Entry[];
+  const pipeline = (): Promise<CliResult> =>
+    runCli(['pipeline', '--repo', repo, '--output', out, '--namespace', namespace], env);
+  const entries = async (directory: string, file: string): Promise<Entry[]> =>
+    JSON.parse(await readFile(path.join(directory, file), 'utf8')) as Entry[];
   const engine = async (stream: NodeJS.ReadableStream): Promise<Array<{ status?: string; error?: string }>> => {
-    const events = await new Promise<Array<{ status?: string; error?: string }>>((resolve, reject) => docker.modem.followProgress(stream, (error: Error | null, done: Array<{ status?: string }>) => (error ? reject(error) : resolve(done))));
+    const events = await new Promise<Array<{ status?: string; error?: string }>>((resolve, reject) =>
+      docker.modem.followProgress(stream, (error: Error | null, done: Array<{ status?: string }>) =>
+        error ? reject(error) : resolve(done),
+      ),
+    );
     const failure = events.find((event) => event.error);
     if (failure) throw new Error(failure.error);
     return events;
@@ -43,7 +56,8 @@ describe('catalog entries backed by their own image', () => {
     if (!pending) {
       pending = (async () => {
         const events = await engine(await docker.pull(reference, { authconfig }));
-        const digest = events.flatMap((event) => /^Digest: (sha256:[0-9a-f]{64})$/.exec(event.status ?? '')?.[1] ?? [])[0] ?? '';
+        const digest =
+          events.flatMap((event) => /^Digest: (sha256:[0-9a-f]{64})$/.exec(event.status ?? '')?.[1] ?? [])[0] ?? '';
         const image = await docker.getImage(reference).inspect();
         return { digest, labels: image.Config.Labels ?? {} };
       })();
@@ -53,8 +67,20 @@ describe('catalog entries backed by their own image', () => {
   };
   /** MD5 1.1's definition: the 1.0 one with a new required item, and `changes`. */
   const writeMd5 = async (changes: Record<string, unknown>): Promise<void> => {
-    const items = [...(definition10['configurationItems'] as object[]), { name: 'salt', description: 'A salt prepended to the data (new in 1.1)', type: 'string', multi: false, required: true }];
-    await writeFile(path.join(repo, md5File), JSON.stringify({ ...definition10, version: '1.1', configurationItems: items, ...changes }, null, 2));
+    const items = [
+      ...(definition10['configurationItems'] as object[]),
+      {
+        name: 'salt',
+        description: 'A salt prepended to the data (new in 1.1)',
+        type: 'string',
+        multi: false,
+        required: true,
+      },
+    ];
+    await writeFile(
+      path.join(repo, md5File),
+      JSON.stringify({ ...definition10, version: '1.1', configurationItems: items, ...changes }, null, 2),
+    );
   };
 
   /** Every catalog entry and index flavor of `directory`, against the labels of the image it names. */
@@ -64,7 +90,19 @@ describe('catalog entries backed by their own image', () => {
       const kind = file.startsWith('analyzers') ? 'analyzer' : 'responder';
       for (const entry of await entries(directory, file)) {
         const { labels } = await inspect(entry.dockerImage);
-        expect({ file, image: entry.dockerImage, id: labels['io.neurons.worker-id'], kind: labels['io.neurons.worker-kind'], version: labels['org.opencontainers.image.version'] }).toEqual({ file, image: entry.dockerImage, id: createWorkerId(entry.name, entry.version), kind, version: entry.version });
+        expect({
+          file,
+          image: entry.dockerImage,
+          id: labels['io.neurons.worker-id'],
+          kind: labels['io.neurons.worker-kind'],
+          version: labels['org.opencontainers.image.version'],
+        }).toEqual({
+          file,
+          image: entry.dockerImage,
+          id: createWorkerId(entry.name, entry.version),
+          kind,
+          version: entry.version,
+        });
       }
     }
     const index = JSON.parse(await readFile(path.join(directory, 'index.json'), 'utf8')) as CatalogIndex;
@@ -73,7 +111,13 @@ describe('catalog entries backed by their own image', () => {
       expect(flavor.verified, flavor.id).toBe(true);
       for (const tag of flavor.tags) {
         const { digest, labels } = await inspect(`${flavor.image}:${tag}`);
-        expect({ tag, digest, id: labels['io.neurons.worker-id'], kind: labels['io.neurons.worker-kind'], version: labels['org.opencontainers.image.version'] }).toEqual({ tag, digest: flavor.digest, id: flavor.id, kind: flavor.kind, version: flavor.version });
+        expect({
+          tag,
+          digest,
+          id: labels['io.neurons.worker-id'],
+          kind: labels['io.neurons.worker-kind'],
+          version: labels['org.opencontainers.image.version'],
+        }).toEqual({ tag, digest: flavor.digest, id: flavor.id, kind: flavor.kind, version: flavor.version });
         expect(createWorkerId(flavor.name, flavor.version)).toBe(flavor.id);
       }
     }
@@ -86,17 +130,32 @@ describe('catalog entries backed by their own image', () => {
     expect(result.stdout).toMatch(/HashCalc_SHA1_1_0 +unchanged/);
     await expectEveryImageItsOwn(out);
     const kept = result.stdout.split('\n').filter((line) => line.startsWith('kept'));
-    expect(kept).toEqual([expect.stringContaining('CATALOG_KEPT_PREVIOUS'), expect.stringContaining('CATALOG_KEPT_PREVIOUS')]);
+    expect(kept).toEqual([
+      expect.stringContaining('CATALOG_KEPT_PREVIOUS'),
+      expect.stringContaining('CATALOG_KEPT_PREVIOUS'),
+    ]);
     // The default catalog's tag `1` is still the 1.0 image: its labels say so, and the entry keeps 1.0.
-    expect(kept[0]).toMatch(/hashcalc_md5:1 is HashCalc_MD5_1_0 \(analyzer, version 1\.0\) by its labels, not HashCalc_MD5_1_1 .*analyzers\.json keeps the previous entry/);
-    expect(kept[1]).toMatch(/hashcalc_md5:1\.1 (is not in the registry|is HashCalc_MD5_1_0 .* by its labels, not HashCalc_MD5_1_1 .*): analyzers-stable\.json keeps the previous entry/);
+    expect(kept[0]).toMatch(
+      /hashcalc_md5:1 is HashCalc_MD5_1_0 \(analyzer, version 1\.0\) by its labels, not HashCalc_MD5_1_1 .*analyzers\.json keeps the previous entry/,
+    );
+    expect(kept[1]).toMatch(
+      /hashcalc_md5:1\.1 (is not in the registry|is HashCalc_MD5_1_0 .* by its labels, not HashCalc_MD5_1_1 .*): analyzers-stable\.json keeps the previous entry/,
+    );
     expect(result.stdout).not.toMatch(/^missing/m);
-    for (const [file, tag] of [['analyzers.json', '1'], ['analyzers-stable.json', '1.0']] as const) {
+    for (const [file, tag] of [
+      ['analyzers.json', '1'],
+      ['analyzers-stable.json', '1.0'],
+    ] as const) {
       const md5 = (await entries(out, file)).find((entry) => entry.name === 'HashCalc_MD5');
-      expect(md5, file).toEqual({ ...Object.fromEntries(Object.entries(definition10).filter(([field]) => field !== 'command')), dockerImage: `${proxy.host}/${namespace}/hashcalc_md5:${tag}` });
+      expect(md5, file).toEqual({
+        ...Object.fromEntries(Object.entries(definition10).filter(([field]) => field !== 'command')),
+        dockerImage: `${proxy.host}/${namespace}/hashcalc_md5:${tag}`,
+      });
     }
     const index = JSON.parse(await readFile(path.join(out, 'index.json'), 'utf8')) as CatalogIndex;
-    expect(index.flavors.filter((flavor) => flavor.name === 'HashCalc_MD5').map((flavor) => [flavor.id, flavor.tags])).toEqual([['HashCalc_MD5_1_0', ['1', '1.0']]]);
+    expect(
+      index.flavors.filter((flavor) => flavor.name === 'HashCalc_MD5').map((flavor) => [flavor.id, flavor.tags]),
+    ).toEqual([['HashCalc_MD5_1_0', ['1', '1.0']]]);
   };
 
   beforeAll(async () => {
@@ -109,13 +168,17 @@ describe('catalog entries backed by their own image', () => {
     authconfig = { username: state.registry.username, password: state.registry.password, serveraddress: proxy.host };
     namespace = uniqueNamespace('labels');
     // The base images through the proxy too: one registry, one set of credentials for the run.
-    env = { ...environmentVariables(state, { registry: proxy.host }), NEURONS_REGISTRY_CA: path.join(certs, 'bundle.pem') };
+    env = {
+      ...environmentVariables(state, { registry: proxy.host }),
+      NEURONS_REGISTRY_CA: path.join(certs, 'bundle.pem'),
+    };
     // The fixture's HashCalc folder alone (three flavors, one folder build), with what the failures below use: a
     // requirements file that cannot install and a program that fails, present from the start so that the folder's
     // other flavors keep their inputs whatever MD5 1.1 does.
     repo = await copyFixture();
     for (const kind of ['analyzers', 'responders']) {
-      for (const folder of await readdir(path.join(repo, kind))) if (folder !== 'HashCalc') await rm(path.join(repo, kind, folder), { recursive: true });
+      for (const folder of await readdir(path.join(repo, kind)))
+        if (folder !== 'HashCalc') await rm(path.join(repo, kind, folder), { recursive: true });
     }
     await writeFile(path.join(repo, 'analyzers/HashCalc/requirements-broken.txt'), 'no-such-package==9.9\n');
     await writeFile(path.join(repo, 'analyzers/HashCalc/broken.py'), 'raise SystemExit("broken on purpose")\n');
@@ -131,8 +194,13 @@ describe('catalog entries backed by their own image', () => {
     // Local references under the proxy's host only (the flavor images, the bases pulled through it), by name: the
     // base images themselves are shared with every other test. The registry keeps what was pushed.
     for (const image of await docker.listImages()) {
-      for (const reference of [...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])].filter((name) => name.startsWith(`${proxy.host}/`))) {
-        await docker.getImage(reference).remove().catch(() => undefined);
+      for (const reference of [...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])].filter((name) =>
+        name.startsWith(`${proxy.host}/`),
+      )) {
+        await docker
+          .getImage(reference)
+          .remove()
+          .catch(() => undefined);
       }
     }
   });
@@ -153,7 +221,9 @@ describe('catalog entries backed by their own image', () => {
     // The push stopped at its first manifest (retried as the transport retries a refusal it may retry): no tag of
     // 1.1 was written, and the major tag was never moved.
     expect(proxy.refused.length).toBeGreaterThan(0);
-    expect(proxy.refused.every((request) => request.startsWith(`PUT /v2/${namespace}/hashcalc_md5/manifests/sha256:`))).toBe(true);
+    expect(
+      proxy.refused.every((request) => request.startsWith(`PUT /v2/${namespace}/hashcalc_md5/manifests/sha256:`)),
+    ).toBe(true);
   });
 
   it('(d) 1.1 fails its smoke test', async () => {
@@ -173,12 +243,25 @@ describe('catalog entries backed by their own image', () => {
 
   it('(c) without a previous publication, the entry is left out: the tag names another version', async () => {
     const fresh = path.join(repo, 'fresh');
-    const result = await runCli(['catalog', '--repo', repo, '--out', fresh, '--registry', `${proxy.host}/${namespace}`], env);
+    const result = await runCli(
+      ['catalog', '--repo', repo, '--out', fresh, '--registry', `${proxy.host}/${namespace}`],
+      env,
+    );
     expect(result.status, result.stdout + result.stderr).toBe(1);
     const problems = `${result.stdout}${result.stderr}`;
-    expect(problems).toMatch(new RegExp(`${md5File}: CATALOG_IMAGE_MISMATCH: \\S+/hashcalc_md5:1 is HashCalc_MD5_1_0 \\(analyzer, version 1\\.0\\) by its labels, not HashCalc_MD5_1_1 \\(analyzer, version 1\\.1\\): left out of analyzers\\.json`));
-    expect(problems).toMatch(/CATALOG_IMAGE_MISMATCH: \S+\/hashcalc_md5:1\.1 is HashCalc_MD5_1_0 .*: left out of analyzers-stable\.json/);
-    for (const file of ['analyzers.json', 'analyzers-stable.json']) expect((await entries(fresh, file)).map((entry) => entry.name), file).toEqual(['HashCalc_SHA1', 'HashCalc_SHA256']);
+    expect(problems).toMatch(
+      new RegExp(
+        `${md5File}: CATALOG_IMAGE_MISMATCH: \\S+/hashcalc_md5:1 is HashCalc_MD5_1_0 \\(analyzer, version 1\\.0\\) by its labels, not HashCalc_MD5_1_1 \\(analyzer, version 1\\.1\\): left out of analyzers\\.json`,
+      ),
+    );
+    expect(problems).toMatch(
+      /CATALOG_IMAGE_MISMATCH: \S+\/hashcalc_md5:1\.1 is HashCalc_MD5_1_0 .*: left out of analyzers-stable\.json/,
+    );
+    for (const file of ['analyzers.json', 'analyzers-stable.json'])
+      expect(
+        (await entries(fresh, file)).map((entry) => entry.name),
+        file,
+      ).toEqual(['HashCalc_SHA1', 'HashCalc_SHA256']);
     await expectEveryImageItsOwn(fresh);
   });
 });

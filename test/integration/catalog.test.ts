@@ -18,13 +18,22 @@ describe('catalogs published from the real registry', () => {
   let namespace: string;
   const catalogFiles = ['analyzers.json', 'analyzers-stable.json', 'responders.json', 'responders-stable.json'];
 
-  const publish = (...args: string[]) => runCli(['pipeline', '--repo', repo, '--output', out, '--namespace', namespace, '--sign', keyFile, ...args]);
+  const publish = (...args: string[]) =>
+    runCli(['pipeline', '--repo', repo, '--output', out, '--namespace', namespace, '--sign', keyFile, ...args]);
   const read = async (file: string): Promise<Buffer> => readFile(path.join(out, file));
   const entries = async (file: string): Promise<Entry[]> => JSON.parse((await read(file)).toString()) as Entry[];
   const verify = async (lastSerial?: number) => {
     const catalogs = new Map(await Promise.all(catalogFiles.map(async (file) => [file, await read(file)] as const)));
     const indexBytes = await read('index.json');
-    return verifyIndex({ indexBytes, signature: (await read(signatureObjectName(indexBytes))).toString(), publicKeyPem: publicKey, lastSerial, now: new Date(), catalogs, source: out });
+    return verifyIndex({
+      indexBytes,
+      signature: (await read(signatureObjectName(indexBytes))).toString(),
+      publicKeyPem: publicKey,
+      lastSerial,
+      now: new Date(),
+      catalogs,
+      source: out,
+    });
   };
   const bump = async (file: string, version: string): Promise<void> => {
     const definition = JSON.parse(await readFile(path.join(repo, file), 'utf8')) as Record<string, unknown>;
@@ -49,7 +58,11 @@ describe('catalogs published from the real registry', () => {
     expect(index.serial).toBe(1);
     expect(Object.keys(index.catalogs).sort()).toEqual([...catalogFiles].sort());
     expect(index.flavors).toHaveLength(10);
-    expect(index.flavors.every((flavor) => /^sha256:/.test(flavor.digest ?? '') && /^sha256:/.test(flavor.buildInputDigest ?? ''))).toBe(true);
+    expect(
+      index.flavors.every(
+        (flavor) => /^sha256:/.test(flavor.digest ?? '') && /^sha256:/.test(flavor.buildInputDigest ?? ''),
+      ),
+    ).toBe(true);
   });
 
   it('changes only the entries of what was rebuilt, byte for byte', async () => {
@@ -60,10 +73,14 @@ describe('catalogs published from the real registry', () => {
     expect(run.status, run.stdout).toBe(0);
     for (const file of catalogFiles) {
       const after = await entries(file);
-      const changed = after.filter((entry, index) => JSON.stringify(entry) !== JSON.stringify(before.get(file)?.[index])).map((entry) => entry.name);
+      const changed = after
+        .filter((entry, index) => JSON.stringify(entry) !== JSON.stringify(before.get(file)?.[index]))
+        .map((entry) => entry.name);
       expect(changed, file).toEqual(file.startsWith('analyzers') ? ['UrlInspect'] : []);
     }
-    expect((await entries('analyzers-stable.json')).find((entry) => entry.name === 'UrlInspect')?.dockerImage).toMatch(/urlinspect:1\.1$/);
+    expect((await entries('analyzers-stable.json')).find((entry) => entry.name === 'UrlInspect')?.dockerImage).toMatch(
+      /urlinspect:1\.1$/,
+    );
     expect((await verify(1)).serial).toBe(2);
   });
 
@@ -87,26 +104,57 @@ describe('catalogs published from the real registry', () => {
   it('drops a deleted worker', async () => {
     await rm(path.join(repo, 'analyzers/IPClassifier'), { recursive: true });
     await publish();
-    for (const file of ['analyzers.json', 'analyzers-stable.json']) expect((await entries(file)).map((entry) => entry.name)).not.toContain('IPClassifier');
+    for (const file of ['analyzers.json', 'analyzers-stable.json'])
+      expect((await entries(file)).map((entry) => entry.name)).not.toContain('IPClassifier');
     expect((await verify(3)).flavors.map((flavor) => flavor.name)).not.toContain('IPClassifier');
   });
 
   it('re-signs the publication with --refresh, without a build: the same catalogs, a new serial and expiry', async () => {
     const before = await verify(4);
     const catalogs = new Map(await Promise.all(catalogFiles.map(async (file) => [file, await read(file)] as const)));
-    const run = await runCli(['catalog', '--refresh', '--repo', repo, '--out', out, '--sign', keyFile, '--expires-days', '90', '--require-signature']);
+    const run = await runCli([
+      'catalog',
+      '--refresh',
+      '--repo',
+      repo,
+      '--out',
+      out,
+      '--sign',
+      keyFile,
+      '--expires-days',
+      '90',
+      '--require-signature',
+    ]);
     expect(run.status, run.stdout + run.stderr).toBe(0);
     const after = await verify(before.serial);
     expect(after.serial).toBe(before.serial + 1);
     expect(Date.parse(after.expires)).toBeGreaterThan(Date.parse(before.expires) + 50 * 86_400_000);
     for (const [file, bytes] of catalogs) expect((await read(file)).equals(bytes), file).toBe(true);
-    expect(after.flavors.map((flavor) => [flavor.id, flavor.tags, flavor.digest])).toEqual(before.flavors.map((flavor) => [flavor.id, flavor.tags, flavor.digest]));
+    expect(after.flavors.map((flavor) => [flavor.id, flavor.tags, flavor.digest])).toEqual(
+      before.flavors.map((flavor) => [flavor.id, flavor.tags, flavor.digest]),
+    );
     expect(after.flavors.every((flavor) => /^sha256:/.test(flavor.buildInputDigest ?? ''))).toBe(true);
   });
 
   it('renders a page a person can filter, in a real browser', async () => {
     const chromium = (url: string, ...flags: string[]): string =>
-      execFileSync('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${path.join(out, '.chromium')}`, ...flags, url], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] });
+      execFileSync(
+        'chromium',
+        [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          `--user-data-dir=${path.join(out, '.chromium')}`,
+          ...flags,
+          url,
+        ],
+        { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] },
+      );
     const page = `file://${path.join(out, 'catalog.html')}`;
     const all = chromium(page, '--dump-dom');
     expect(all).toContain('9 of 9 shown');

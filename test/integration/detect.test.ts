@@ -18,7 +18,10 @@ interface Detected {
 }
 
 function git(repo: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.org', ...args], { cwd: repo, encoding: 'utf8' }).trim();
+  return execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.org', ...args], {
+    cwd: repo,
+    encoding: 'utf8',
+  }).trim();
 }
 
 describe('detect on a real git history against the real registry', () => {
@@ -32,9 +35,28 @@ describe('detect on a real git history against the real registry', () => {
   /** A python base of our own under a tag we move, as a mirror would when the upstream image is refreshed. */
   async function publishBase(marker: string): Promise<void> {
     const dockerfile = `FROM ${state.baseImages.python}\nLABEL test.marker="${marker}"\n`;
-    await buildImage(docker, createTar([{ name: 'Dockerfile', type: 'file', mode: 0o644, data: Buffer.from(dockerfile) }]), { tag: movingBase, dockerfile: 'Dockerfile', buildArgs: {}, labels: {}, registryAuth: {}, file: 'base' });
-    const [repository = '', tag = ''] = [movingBase.slice(0, movingBase.lastIndexOf(':')), movingBase.slice(movingBase.lastIndexOf(':') + 1)];
-    await pushImage(docker, { host: state.registry.host, namespace: '', credentials: { username: state.registry.username, password: state.registry.password }, ca: [], plainHttp: false, insecure: false }, repository, tag);
+    await buildImage(
+      docker,
+      createTar([{ name: 'Dockerfile', type: 'file', mode: 0o644, data: Buffer.from(dockerfile) }]),
+      { tag: movingBase, dockerfile: 'Dockerfile', buildArgs: {}, labels: {}, registryAuth: {}, file: 'base' },
+    );
+    const [repository = '', tag = ''] = [
+      movingBase.slice(0, movingBase.lastIndexOf(':')),
+      movingBase.slice(movingBase.lastIndexOf(':') + 1),
+    ];
+    await pushImage(
+      docker,
+      {
+        host: state.registry.host,
+        namespace: '',
+        credentials: { username: state.registry.username, password: state.registry.password },
+        ca: [],
+        plainHttp: false,
+        insecure: false,
+      },
+      repository,
+      tag,
+    );
   }
 
   async function detect(...args: string[]): Promise<Detected> {
@@ -48,7 +70,12 @@ describe('detect on a real git history against the real registry', () => {
     const namespace = uniqueNamespace('detect');
     movingBase = `${state.registry.host}/${namespace}-base/python:moving`;
     // The moving base is built by the engine for its own platform only: the images are made for that one.
-    env = { NEURONS_NAMESPACE: namespace, NEURONS_BASE_PYTHON: movingBase, NEURONS_CHANNEL: 'devel', NEURONS_PLATFORMS: 'linux/amd64' };
+    env = {
+      NEURONS_NAMESPACE: namespace,
+      NEURONS_BASE_PYTHON: movingBase,
+      NEURONS_CHANNEL: 'devel',
+      NEURONS_PLATFORMS: 'linux/amd64',
+    };
     await publishBase('one');
     repo = await copyFixture();
     git(repo, 'init', '-q', '-b', 'main');
@@ -70,14 +97,23 @@ describe('detect on a real git history against the real registry', () => {
   it('one file changed: its worker, for files; a definition: that flavor; a change outside: nothing', async () => {
     await writeFile(path.join(repo, 'analyzers/HashCalc/hashcalc.py'), '\n# changed\n', { flag: 'a' });
     const definition = path.join(repo, 'analyzers/FileTriage/FileTriage.json');
-    await writeFile(definition, (await readFile(definition, 'utf8')).replace('"description": "', '"description": "Changed: '));
+    await writeFile(
+      definition,
+      (await readFile(definition, 'utf8')).replace('"description": "', '"description": "Changed: '),
+    );
     await writeFile(path.join(repo, 'NOTES.md'), 'unrelated\n');
     git(repo, 'add', '-A');
     git(repo, 'commit', '-q', '-m', 'change');
     const detected = await detect('--base', 'HEAD~1');
     expect(detected.rebuild).toEqual([
       { kind: 'analyzer', directory: 'FileTriage', flavors: ['FileTriage'], reasons: ['definition'], refused: [] },
-      { kind: 'analyzer', directory: 'HashCalc', flavors: ['HashCalc_MD5', 'HashCalc_SHA1', 'HashCalc_SHA256'], reasons: ['files'], refused: [] },
+      {
+        kind: 'analyzer',
+        directory: 'HashCalc',
+        flavors: ['HashCalc_MD5', 'HashCalc_SHA1', 'HashCalc_SHA256'],
+        reasons: ['files'],
+        refused: [],
+      },
     ]);
   });
 

@@ -5,7 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogIndex } from '../../src/catalog/index-file.js';
 import type { EnvironmentState } from '../../src/environment/state.js';
 import { layerTitled, readArtifactManifest } from '../../src/registry/artifact.js';
-import { copyFixture, environmentState, environmentVariables, registryClient, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
+import {
+  copyFixture,
+  environmentState,
+  environmentVariables,
+  registryClient,
+  runCli,
+  uniqueNamespace,
+  type CliResult,
+} from '../helpers/environment.js';
 import { startFaultProxy, type FaultKind, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
 import { startPutServer, type PutServer } from '../unit/catalog/put-server.js';
 
@@ -50,7 +58,12 @@ const publishRules: FaultRule[] = [
 
 /** A failed stage's output without its retry lines (the cause of a failure would otherwise be cut off by them). */
 const failureOutput = (result: CliResult): string =>
-  result.stdout + result.stderr.split('\n').filter((line) => !line.startsWith('retry: ')).join('\n').slice(-6000);
+  result.stdout +
+  result.stderr
+    .split('\n')
+    .filter((line) => !line.startsWith('retry: '))
+    .join('\n')
+    .slice(-6000);
 
 const kinds: FaultKind[] = ['500', '503', '429', 'reset', 'stall'];
 interface Row {
@@ -75,14 +88,22 @@ describe('every stage through injected faults', () => {
 
   /** Runs `args` and records the proxies' counts during it. */
   const measured = async (stage: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> => {
-    const before = [registry, publish].map((proxy) => ({ requests: proxy.counts.requests, injected: { ...proxy.counts.injected } }));
+    const before = [registry, publish].map((proxy) => ({
+      requests: proxy.counts.requests,
+      injected: { ...proxy.counts.injected },
+    }));
     const started = Date.now();
     const result = await runCli(args, { ...env, ...extraEnv });
     const after = [registry, publish].map((proxy) => proxy.counts);
     rows.push({
       stage,
       requests: after.reduce((sum, counts, index) => sum + counts.requests - (before[index]?.requests ?? 0), 0),
-      injected: Object.fromEntries(kinds.map((kind) => [kind, after.reduce((sum, counts, index) => sum + counts.injected[kind] - (before[index]?.injected[kind] ?? 0), 0)])) as Record<FaultKind, number>,
+      injected: Object.fromEntries(
+        kinds.map((kind) => [
+          kind,
+          after.reduce((sum, counts, index) => sum + counts.injected[kind] - (before[index]?.injected[kind] ?? 0), 0),
+        ]),
+      ) as Record<FaultKind, number>,
       retries: (result.stderr.match(/retry: /g) ?? []).length,
       exit: result.status,
       seconds: Math.round((Date.now() - started) / 1000),
@@ -93,9 +114,19 @@ describe('every stage through injected faults', () => {
   beforeAll(async () => {
     state = await environmentState();
     const caPem = await readFile(state.caFile, 'utf8');
-    const ca = { certificatePem: caPem, keyPem: await readFile(path.join(path.dirname(state.caFile), 'ca.key'), 'utf8') };
+    const ca = {
+      certificatePem: caPem,
+      keyPem: await readFile(path.join(path.dirname(state.caFile), 'ca.key'), 'utf8'),
+    };
     namespace = uniqueNamespace('faults');
-    registry = await startFaultProxy({ upstream: `https://${state.registry.host}`, upstreamCa: caPem, ca, rules: registryRules(namespace), seed: 16, faultsInARow: 2 });
+    registry = await startFaultProxy({
+      upstream: `https://${state.registry.host}`,
+      upstreamCa: caPem,
+      ca,
+      rules: registryRules(namespace),
+      seed: 16,
+      faultsInARow: 2,
+    });
     putServer = await startPutServer();
     publish = await startFaultProxy({ upstream: putServer.url, ca, rules: publishRules, seed: 61, faultsInARow: 2 });
     repo = await copyFixture();
@@ -104,14 +135,26 @@ describe('every stage through injected faults', () => {
     const auth = Buffer.from(`${state.registry.username}:${state.registry.password}`).toString('base64');
     await writeFile(path.join(work, 'config.json'), JSON.stringify({ auths: { [registry.host]: { auth } } }));
     // The registry through the proxy, base images included; the package index as the environment serves it.
-    env = { ...environmentVariables(state, { registry: registry.host }), NEURONS_NAMESPACE: namespace, DOCKER_CONFIG: work };
+    env = {
+      ...environmentVariables(state, { registry: registry.host }),
+      NEURONS_NAMESPACE: namespace,
+      DOCKER_CONFIG: work,
+    };
     const keys = await runCli(['keys', 'generate', '--out', work]);
     expect(keys.status, keys.stderr).toBe(0);
   });
 
   afterAll(async () => {
     console.log(
-      ['stage | requests | ' + kinds.map((kind) => `${kind} injected`).join(' | ') + ' | retries logged | exit | seconds', ...rows.map((row) => `${row.stage} | ${row.requests} | ${kinds.map((kind) => row.injected[kind]).join(' | ')} | ${row.retries} | ${row.exit} | ${row.seconds}`)].join('\n'),
+      [
+        'stage | requests | ' +
+          kinds.map((kind) => `${kind} injected`).join(' | ') +
+          ' | retries logged | exit | seconds',
+        ...rows.map(
+          (row) =>
+            `${row.stage} | ${row.requests} | ${kinds.map((kind) => row.injected[kind]).join(' | ')} | ${row.retries} | ${row.exit} | ${row.seconds}`,
+        ),
+      ].join('\n'),
     );
     await registry?.close();
     await publish?.close();
@@ -120,19 +163,45 @@ describe('every stage through injected faults', () => {
 
   it('pipeline: every flavor built, pushed, verified and in the catalogs', async () => {
     const out = path.join(work, 'catalogs');
-    const result = await measured('pipeline', ['pipeline', '--repo', repo, '--output', out, '--skip-tests', '--sign', path.join(work, 'neurons-index.key')]);
+    const result = await measured('pipeline', [
+      'pipeline',
+      '--repo',
+      repo,
+      '--output',
+      out,
+      '--skip-tests',
+      '--sign',
+      path.join(work, 'neurons-index.key'),
+    ]);
     expect(result.status, failureOutput(result)).toBe(0);
     const validated = await runCli(['validate', '--repo', repo, '--json']);
-    const flavors = (JSON.parse(validated.stdout) as { workers: Array<{ flavors: Array<{ id: string }> }> }).workers.flatMap((worker) => worker.flavors.map((flavor) => flavor.id));
+    const flavors = (
+      JSON.parse(validated.stdout) as { workers: Array<{ flavors: Array<{ id: string }> }> }
+    ).workers.flatMap((worker) => worker.flavors.map((flavor) => flavor.id));
     const index = JSON.parse(await readFile(path.join(out, 'index.json'), 'utf8')) as CatalogIndex;
     expect(new Set(index.flavors.map((flavor) => flavor.id))).toEqual(new Set(flavors));
     expect(index.flavors.every((flavor) => flavor.verified && flavor.digest?.startsWith('sha256:'))).toBe(true);
-    expect(registry.counts.injected['500'] + registry.counts.injected['503'] + registry.counts.injected['429'] + registry.counts.injected.reset).toBeGreaterThan(0);
+    expect(
+      registry.counts.injected['500'] +
+        registry.counts.injected['503'] +
+        registry.counts.injected['429'] +
+        registry.counts.injected.reset,
+    ).toBeGreaterThan(0);
   });
 
   it('catalog --publish to an HTTPS server taking PUT: the publication lands whole', async () => {
     const out = path.join(work, 'catalogs');
-    const result = await measured('catalog --publish', ['catalog', '--repo', repo, '--out', out, '--sign', path.join(work, 'neurons-index.key'), '--publish', publish.url]);
+    const result = await measured('catalog --publish', [
+      'catalog',
+      '--repo',
+      repo,
+      '--out',
+      out,
+      '--sign',
+      path.join(work, 'neurons-index.key'),
+      '--publish',
+      publish.url,
+    ]);
     expect(result.status, failureOutput(result)).toBe(0);
     for (const file of ['index.json', 'analyzers.json', 'responders.json', 'analyzers-stable.json']) {
       expect(putServer.files.get(file)?.toString(), file).toBe(await readFile(path.join(out, file), 'utf8'));
@@ -142,14 +211,26 @@ describe('every stage through injected faults', () => {
   it('catalog --publish oci://: the blobs of the artifact uploaded again after a cut, the manifest names the same files', async () => {
     const out = path.join(work, 'catalogs');
     const reference = `${registry.host}/${namespace}/catalogs:stable`;
-    const result = await measured('catalog --publish oci://', ['catalog', '--repo', repo, '--out', out, '--sign', path.join(work, 'neurons-index.key'), '--publish', `oci://${reference}`]);
+    const result = await measured('catalog --publish oci://', [
+      'catalog',
+      '--repo',
+      repo,
+      '--out',
+      out,
+      '--sign',
+      path.join(work, 'neurons-index.key'),
+      '--publish',
+      `oci://${reference}`,
+    ]);
     expect(result.status, failureOutput(result)).toBe(0);
     const direct = registryClient(state);
     try {
       const artifact = await readArtifactManifest(direct, `${namespace}/catalogs`, 'stable');
       const index = layerTitled(artifact?.manifest, 'index.json');
       expect(index).toBeDefined();
-      expect((await direct.readBlob(`${namespace}/catalogs`, index?.digest ?? '')).toString()).toBe(await readFile(path.join(out, 'index.json'), 'utf8'));
+      expect((await direct.readBlob(`${namespace}/catalogs`, index?.digest ?? '')).toString()).toBe(
+        await readFile(path.join(out, 'index.json'), 'utf8'),
+      );
     } finally {
       await direct.close();
     }
@@ -159,7 +240,19 @@ describe('every stage through injected faults', () => {
     // Fresh bounds for this stage; the engine's pulls of images it has are a few requests each: 8% per kind.
     publish.setRules(publishRules);
     registry.setRules(registryRules(namespace, 0.08));
-    const result = await measured('update --pull', ['update', '--catalog', publish.url, '--key', path.join(work, 'neurons-index.pub'), '--ca', state.caFile, '--state', path.join(work, 'state'), '--pull', '--json']);
+    const result = await measured('update --pull', [
+      'update',
+      '--catalog',
+      publish.url,
+      '--key',
+      path.join(work, 'neurons-index.pub'),
+      '--ca',
+      state.caFile,
+      '--state',
+      path.join(work, 'state'),
+      '--pull',
+      '--json',
+    ]);
     expect(result.status, failureOutput(result)).toBe(0);
     const report = JSON.parse(result.stdout) as { pulls?: Array<{ status: string }> };
     expect(report.pulls?.length).toBeGreaterThan(0);

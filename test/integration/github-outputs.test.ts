@@ -5,7 +5,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentState } from '../../src/environment/state.js';
 import { platformName, runnableManifests } from '../../src/registry/manifest.js';
 import type { ImageMetadata } from '../../src/push/image-metadata.js';
-import { copyFixture, environmentState, registryClient, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
+import {
+  copyFixture,
+  environmentState,
+  registryClient,
+  runCli,
+  uniqueNamespace,
+  type CliResult,
+} from '../helpers/environment.js';
 import { parseStepOutputs } from '../helpers/github-job.js';
 
 describe('pipeline in a GitHub Actions job: step outputs, job summary and metadata file, against the TLS registry', () => {
@@ -19,12 +26,32 @@ describe('pipeline in a GitHub Actions job: step outputs, job summary and metada
     const repo = await copyFixture();
     // One broken flavor beside the good ones: it is left out alone, and annotated.
     const good = await readFile(path.join(repo, 'analyzers/HashCalc/HashCalc_MD5.json'), 'utf8');
-    await writeFile(path.join(repo, 'analyzers/HashCalc/HashCalc_Broken.json'), good.replace('"HashCalc_MD5"', '"HashCalc_Broken"').replace('"1.0"', '"latest"'));
+    await writeFile(
+      path.join(repo, 'analyzers/HashCalc/HashCalc_Broken.json'),
+      good.replace('"HashCalc_MD5"', '"HashCalc_Broken"').replace('"1.0"', '"latest"'),
+    );
     job = await mkdtemp(path.join(tmpdir(), 'neurons-github-job-'));
     namespace = uniqueNamespace('gh');
     result = await runCli(
-      ['pipeline', '--repo', repo, '--output', path.join(repo, 'out'), '--namespace', namespace, '--only', 'HashCalc', '--skip-tests', '--metadata-file', path.join(job, 'images.json')],
-      { GITHUB_ACTIONS: 'true', GITHUB_OUTPUT: path.join(job, 'output'), GITHUB_STEP_SUMMARY: path.join(job, 'summary.md') },
+      [
+        'pipeline',
+        '--repo',
+        repo,
+        '--output',
+        path.join(repo, 'out'),
+        '--namespace',
+        namespace,
+        '--only',
+        'HashCalc',
+        '--skip-tests',
+        '--metadata-file',
+        path.join(job, 'images.json'),
+      ],
+      {
+        GITHUB_ACTIONS: 'true',
+        GITHUB_OUTPUT: path.join(job, 'output'),
+        GITHUB_STEP_SUMMARY: path.join(job, 'summary.md'),
+      },
     );
   });
 
@@ -35,7 +62,9 @@ describe('pipeline in a GitHub Actions job: step outputs, job summary and metada
   });
 
   it('annotates the validation problem of the broken flavor, which fails the run', () => {
-    expect(result.stderr).toMatch(/^::error file=analyzers\/HashCalc\/HashCalc_Broken\.json,line=3,col=\d+,title=DEF_VERSION_INVALID::/m);
+    expect(result.stderr).toMatch(
+      /^::error file=analyzers\/HashCalc\/HashCalc_Broken\.json,line=3,col=\d+,title=DEF_VERSION_INVALID::/m,
+    );
     expect(result.status).toBe(1);
   });
 
@@ -62,14 +91,22 @@ describe('pipeline in a GitHub Actions job: step outputs, job summary and metada
     const metadata = JSON.parse(await readFile(path.join(job, 'images.json'), 'utf8')) as ImageMetadata;
     const outputs = parseStepOutputs(await readFile(path.join(job, 'output'), 'utf8'));
     expect(metadata.complete).toBe(true);
-    expect(Object.fromEntries(metadata.images.map((image) => [image.reference, image.digest]))).toEqual(JSON.parse(outputs['digests'] ?? '{}'));
+    expect(Object.fromEntries(metadata.images.map((image) => [image.reference, image.digest]))).toEqual(
+      JSON.parse(outputs['digests'] ?? '{}'),
+    );
     const client = registryClient(state);
     try {
       for (const image of metadata.images) {
         const repository = image.reference.slice(state.registry.host.length + 1).split(':')[0] ?? '';
         const index = await client.readManifest(repository, image.digest);
         expect(index?.manifest.kind, image.reference).toBe('index');
-        const served = index?.manifest.kind === 'index' ? runnableManifests(index.manifest.manifests).map((entry) => ({ platform: platformName(entry.platform), digest: entry.digest })) : [];
+        const served =
+          index?.manifest.kind === 'index'
+            ? runnableManifests(index.manifest.manifests).map((entry) => ({
+                platform: platformName(entry.platform),
+                digest: entry.digest,
+              }))
+            : [];
         expect(served.length).toBeGreaterThan(0);
         expect(image.platforms).toEqual(served);
       }
@@ -92,7 +129,21 @@ describe('push of a folder the engine builds: the metadata file names its platfo
     const repo = await copyFixture();
     const job = await mkdtemp(path.join(tmpdir(), 'neurons-github-job-'));
     const namespace = uniqueNamespace('gh-engine');
-    const result = await runCli(['push', '--repo', repo, '--namespace', namespace, '--only', 'IPClassifier', '--skip-tests', '--metadata-file', path.join(job, 'images.json')], { GITHUB_OUTPUT: path.join(job, 'output') });
+    const result = await runCli(
+      [
+        'push',
+        '--repo',
+        repo,
+        '--namespace',
+        namespace,
+        '--only',
+        'IPClassifier',
+        '--skip-tests',
+        '--metadata-file',
+        path.join(job, 'images.json'),
+      ],
+      { GITHUB_OUTPUT: path.join(job, 'output') },
+    );
     expect(result.stderr).not.toMatch(/internal error/);
     expect(result.stdout).toMatch(/IPClassifier\S*\s+pushed/);
     const metadata = JSON.parse(await readFile(path.join(job, 'images.json'), 'utf8')) as ImageMetadata;
@@ -104,7 +155,13 @@ describe('push of a folder the engine builds: the metadata file names its platfo
         const [repository = '', tag = ''] = image.reference.slice(state.registry.host.length + 1).split(':');
         expect((await client.headManifest(repository, tag))?.digest).toBe(image.digest);
         const found = await client.readManifest(repository, image.digest);
-        const expected = found?.manifest.kind === 'index' ? runnableManifests(found.manifest.manifests).map((entry) => ({ platform: platformName(entry.platform), digest: entry.digest })) : [{ platform: `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`, digest: image.digest }];
+        const expected =
+          found?.manifest.kind === 'index'
+            ? runnableManifests(found.manifest.manifests).map((entry) => ({
+                platform: platformName(entry.platform),
+                digest: entry.digest,
+              }))
+            : [{ platform: `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`, digest: image.digest }];
         expect(image.platforms).toEqual(expected);
       }
     } finally {
@@ -117,7 +174,10 @@ describe('plan --format github in a GitHub job', () => {
   it('writes the matrix it prints as the step output `matrix`', async () => {
     const repo = await copyFixture();
     const job = await mkdtemp(path.join(tmpdir(), 'neurons-github-job-'));
-    const plan = await runCli(['plan', '--repo', repo, '--shards', '2', '--format', 'github'], { NEURONS_NAMESPACE: uniqueNamespace('gh-plan'), GITHUB_OUTPUT: path.join(job, 'output') });
+    const plan = await runCli(['plan', '--repo', repo, '--shards', '2', '--format', 'github'], {
+      NEURONS_NAMESPACE: uniqueNamespace('gh-plan'),
+      GITHUB_OUTPUT: path.join(job, 'output'),
+    });
     expect(plan.status, plan.stderr).toBe(0);
     const printed = JSON.parse(plan.stdout) as { include: Array<{ shard: string }> };
     expect(printed.include.map((entry) => entry.shard)).toEqual(['1/2', '2/2']);

@@ -57,13 +57,22 @@ function zipOf(files: Record<string, string>): Buffer {
 function hash1(files: Record<string, string>): string {
   const summary = Object.keys(files)
     .sort()
-    .map((name) => `${createHash('sha256').update(files[name] ?? '').digest('hex')}  ${name}\n`)
+    .map(
+      (name) =>
+        `${createHash('sha256')
+          .update(files[name] ?? '')
+          .digest('hex')}  ${name}\n`,
+    )
     .join('');
   return `h1:${createHash('sha256').update(summary).digest('base64')}`;
 }
 
 const greetMod = 'module example.com/greet\n\ngo 1.19\n';
-const greetFiles = { 'example.com/greet@v1.0.0/go.mod': greetMod, 'example.com/greet@v1.0.0/greet.go': 'package greet\n\nfunc Hello(what string) string { return "hello from the proxy, " + what }\n' };
+const greetFiles = {
+  'example.com/greet@v1.0.0/go.mod': greetMod,
+  'example.com/greet@v1.0.0/greet.go':
+    'package greet\n\nfunc Hello(what string) string { return "hello from the proxy, " + what }\n',
+};
 
 describe('an unvendored Go module builds from the configured module proxy, whose credentials stay out of the engine', () => {
   const docker = new Docker();
@@ -85,14 +94,17 @@ describe('an unvendored Go module builds from the configured module proxy, whose
       '/example.com/greet/@v/v1.0.0.mod': Buffer.from(greetMod),
       '/example.com/greet/@v/v1.0.0.zip': zipOf(greetFiles),
     };
-    proxy = createServer({ cert: `${certificate.certificatePem}${ca.certificatePem}`, key: certificate.keyPem }, (request, response) => {
-      const authorized = request.headers.authorization === expected;
-      served.push({ path: request.url ?? '', authorized });
-      const body = answers[request.url ?? ''];
-      if (!authorized) response.writeHead(401, { 'www-authenticate': 'Basic realm="go"' }).end();
-      else if (body) response.writeHead(200).end(body);
-      else response.writeHead(404).end();
-    });
+    proxy = createServer(
+      { cert: `${certificate.certificatePem}${ca.certificatePem}`, key: certificate.keyPem },
+      (request, response) => {
+        const authorized = request.headers.authorization === expected;
+        served.push({ path: request.url ?? '', authorized });
+        const body = answers[request.url ?? ''];
+        if (!authorized) response.writeHead(401, { 'www-authenticate': 'Basic realm="go"' }).end();
+        else if (body) response.writeHead(200).end(body);
+        else response.writeHead(404).end();
+      },
+    );
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     const { port } = proxy.address() as AddressInfo;
 
@@ -100,22 +112,40 @@ describe('an unvendored Go module builds from the configured module proxy, whose
     const folder = path.join(repo, 'analyzers', 'GoProxied');
     await mkdir(folder, { recursive: true });
     const files: Record<string, string> = {
-      'GoProxied.json': JSON.stringify({ name: 'GoProxied', version: '1.0', author: 'neurons tests', url: 'https://example.org', license: 'AGPL-V3', description: 'A Go worker whose dependency comes from a module proxy', dataTypeList: ['other'], command: 'GoProxied/goproxied', baseConfig: 'GoProxied' }),
+      'GoProxied.json': JSON.stringify({
+        name: 'GoProxied',
+        version: '1.0',
+        author: 'neurons tests',
+        url: 'https://example.org',
+        license: 'AGPL-V3',
+        description: 'A Go worker whose dependency comes from a module proxy',
+        dataTypeList: ['other'],
+        command: 'GoProxied/goproxied',
+        baseConfig: 'GoProxied',
+      }),
       'go.mod': 'module example.com/goproxied\n\ngo 1.19\n\nrequire example.com/greet v1.0.0\n',
       'go.sum': `example.com/greet v1.0.0 ${hash1(greetFiles)}\nexample.com/greet v1.0.0/go.mod ${hash1({ 'go.mod': greetMod })}\n`,
-      'main.go': 'package main\n\nimport (\n\t"encoding/json"\n\t"fmt"\n\t"os"\n\n\t"example.com/greet"\n)\n\nfunc main() {\n\tvar in struct{ Data string }\n\tjson.NewDecoder(os.Stdin).Decode(&in)\n\tout, _ := json.Marshal(map[string]interface{}{"success": true, "full": map[string]string{"greeting": greet.Hello(in.Data)}})\n\tfmt.Println(string(out))\n}\n',
+      'main.go':
+        'package main\n\nimport (\n\t"encoding/json"\n\t"fmt"\n\t"os"\n\n\t"example.com/greet"\n)\n\nfunc main() {\n\tvar in struct{ Data string }\n\tjson.NewDecoder(os.Stdin).Decode(&in)\n\tout, _ := json.Marshal(map[string]interface{}{"success": true, "full": map[string]string{"greeting": greet.Hello(in.Data)}})\n\tfmt.Println(string(out))\n}\n',
     };
     for (const [name, content] of Object.entries(files)) await writeFile(path.join(folder, name), content);
     const caFile = path.join(repo, 'proxy-ca.pem');
     await writeFile(caFile, ca.certificatePem);
     namespace = uniqueNamespace('goproxy');
-    build = await runCli(['build', '--repo', repo, '--namespace', namespace, '--all'], { NEURONS_GOPROXY: `https://go-test:${proxyPassword}@127.0.0.1:${port}/`, NEURONS_TRUST_CA: caFile });
+    build = await runCli(['build', '--repo', repo, '--namespace', namespace, '--all'], {
+      NEURONS_GOPROXY: `https://go-test:${proxyPassword}@127.0.0.1:${port}/`,
+      NEURONS_TRUST_CA: caFile,
+    });
   });
 
   afterAll(async () => {
     await new Promise((resolve) => proxy.close(resolve));
     for (const image of await docker.listImages()) {
-      if (image.RepoTags?.some((tag) => tag.includes(`/${namespace}/`))) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+      if (image.RepoTags?.some((tag) => tag.includes(`/${namespace}/`)))
+        await docker
+          .getImage(image.Id)
+          .remove({ force: true })
+          .catch(() => undefined);
     }
   });
 
@@ -124,9 +154,23 @@ describe('an unvendored Go module builds from the configured module proxy, whose
     expect(served.filter((request) => request.authorized && request.path.endsWith('.zip'))).not.toEqual([]);
     expect(`${build.stdout}${build.stderr}`).not.toContain(proxyPassword);
     const job = await mkdtemp(path.join(tmpdir(), 'neurons-go-proxy-job-'));
-    await prepareJobFolder(job, { dataType: 'other', observable: { data: 'world' }, tlp: 2, pap: 2, message: '', parameters: {}, config: {} });
-    const run = await runJob(docker, `${state.registry.host}/${namespace}/goproxied:1.0`, job, { timeoutMs: 120_000, network: 'none' });
-    expect(JSON.parse(await readFile(path.join(job, 'output', 'output.json'), 'utf8')), run.logs).toEqual({ success: true, full: { greeting: 'hello from the proxy, world' } });
+    await prepareJobFolder(job, {
+      dataType: 'other',
+      observable: { data: 'world' },
+      tlp: 2,
+      pap: 2,
+      message: '',
+      parameters: {},
+      config: {},
+    });
+    const run = await runJob(docker, `${state.registry.host}/${namespace}/goproxied:1.0`, job, {
+      timeoutMs: 120_000,
+      network: 'none',
+    });
+    expect(JSON.parse(await readFile(path.join(job, 'output', 'output.json'), 'utf8')), run.logs).toEqual({
+      success: true,
+      full: { greeting: 'hello from the proxy, world' },
+    });
   });
 
   it('leaves the proxy password in no image, history, label or cached builder stage, nor in the download step layer', async () => {
@@ -136,8 +180,12 @@ describe('an unvendored Go module builds from the configured module proxy, whose
     const { port } = proxy.address() as AddressInfo;
     const downloadSteps: string[] = [];
     for (const image of await docker.listImages({ all: true })) {
-      const history = await docker.getImage(image.Id).history().catch(() => []);
-      if (JSON.stringify(history[0] ?? {}).includes(`NEURONS_GOPROXY=https://127.0.0.1:${port}/`)) downloadSteps.push(image.Id);
+      const history = await docker
+        .getImage(image.Id)
+        .history()
+        .catch(() => []);
+      if (JSON.stringify(history[0] ?? {}).includes(`NEURONS_GOPROXY=https://127.0.0.1:${port}/`))
+        downloadSteps.push(image.Id);
     }
     expect(downloadSteps.length).toBeGreaterThan(0);
     for (const id of downloadSteps) expect(await layersHold(docker, id, [proxyPassword]), id).toEqual([]);

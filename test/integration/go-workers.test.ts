@@ -30,7 +30,8 @@ function definition(name: string): string {
 const vendored: Record<string, string> = {
   'go.mod': 'module example.com/govendored\n\ngo 1.19\n\nrequire example.com/greet v1.0.0\n',
   'vendor/modules.txt': '# example.com/greet v1.0.0\n## explicit\nexample.com/greet\n',
-  'vendor/example.com/greet/greet.go': 'package greet\n\n// Hello greets what it is given.\nfunc Hello(what string) string { return "hello, " + what }\n',
+  'vendor/example.com/greet/greet.go':
+    'package greet\n\n// Hello greets what it is given.\nfunc Hello(what string) string { return "hello, " + what }\n',
   'main.go': `package main
 
 import (
@@ -128,15 +129,34 @@ describe('Go workers as they are written, built on the live engine', () => {
 
   afterAll(async () => {
     for (const image of await docker.listImages()) {
-      if (image.RepoTags?.some((tag) => tag.includes(`/${namespace}/`))) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+      if (image.RepoTags?.some((tag) => tag.includes(`/${namespace}/`)))
+        await docker
+          .getImage(image.Id)
+          .remove({ force: true })
+          .catch(() => undefined);
     }
   });
 
   async function run(name: string, request: Partial<JobRequest>) {
     const job = await mkdtemp(path.join(tmpdir(), 'neurons-go-job-'));
-    await prepareJobFolder(job, { dataType: 'other', observable: { data: '' }, tlp: 2, pap: 2, message: '', parameters: {}, config: {}, ...request });
-    const result = await runJob(docker, `${state.registry.host}/${namespace}/${name}:1.0`, job, { timeoutMs: 120_000, network: 'none' });
-    return { ...result, report: JSON.parse(await readFile(path.join(job, 'output', 'output.json'), 'utf8')) as Record<string, unknown> };
+    await prepareJobFolder(job, {
+      dataType: 'other',
+      observable: { data: '' },
+      tlp: 2,
+      pap: 2,
+      message: '',
+      parameters: {},
+      config: {},
+      ...request,
+    });
+    const result = await runJob(docker, `${state.registry.host}/${namespace}/${name}:1.0`, job, {
+      timeoutMs: 120_000,
+      network: 'none',
+    });
+    return {
+      ...result,
+      report: JSON.parse(await readFile(path.join(job, 'output', 'output.json'), 'utf8')) as Record<string, unknown>,
+    };
   }
 
   it('builds both, a vendored module with no module proxy', () => {
@@ -144,7 +164,8 @@ describe('Go workers as they are written, built on the live engine', () => {
   });
 
   it('runs the vendored job-folder worker as is, with the job folder as argument', async () => {
-    const entrypoint = (await docker.getImage(`${state.registry.host}/${namespace}/govendored:1.0`).inspect()).Config.Entrypoint;
+    const entrypoint = (await docker.getImage(`${state.registry.host}/${namespace}/govendored:1.0`).inspect()).Config
+      .Entrypoint;
     expect(entrypoint).toEqual(['/worker/GoVendored/govendored']);
     const result = await run('govendored', { observable: { data: 'world' } });
     expect(result.report, result.logs).toEqual({ success: true, full: { greeting: 'hello, world', folder: '/job' } });
@@ -155,7 +176,14 @@ describe('Go workers as they are written, built on the live engine', () => {
     const file = path.join(await mkdtemp(path.join(tmpdir(), 'neurons-go-file-')), 'sample.txt');
     await writeFile(file, content);
     const result = await run('goprobe', { dataType: 'file', observable: { file } });
-    expect(result.report, result.logs).toEqual({ success: true, full: { path: '/job/input/attachment', size: content.length, sha256: createHash('sha256').update(content).digest('hex') } });
+    expect(result.report, result.logs).toEqual({
+      success: true,
+      full: {
+        path: '/job/input/attachment',
+        size: content.length,
+        sha256: createHash('sha256').update(content).digest('hex'),
+      },
+    });
   });
 
   it('the adapter keeps a report the worker wrote itself', async () => {
@@ -170,6 +198,9 @@ describe('Go workers as they are written, built on the live engine', () => {
     expect(result.exitCode).toBe(3);
     // JSON that is not an object is not a report.
     const notReport = await run('goprobe', { observable: { data: 'other' } });
-    expect(notReport.report).toMatchObject({ success: false, errorMessage: 'worker printed no JSON report and wrote no output/output.json' });
+    expect(notReport.report).toMatchObject({
+      success: false,
+      errorMessage: 'worker printed no JSON report and wrote no output/output.json',
+    });
   });
 });

@@ -6,7 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildInputLabel } from '../../src/build/build-inputs.js';
 import { workerIdLabel } from '../../src/images/worker-labels.js';
 import { Terminal } from '@xterm/headless';
-import { copyFixture, environmentState, root, runCli, runCommand, uniqueNamespace, type CliResult } from '../helpers/environment.js';
+import {
+  copyFixture,
+  environmentState,
+  root,
+  runCli,
+  runCommand,
+  uniqueNamespace,
+  type CliResult,
+} from '../helpers/environment.js';
 
 const docker = new Docker();
 const namespace = uniqueNamespace('local');
@@ -18,7 +26,10 @@ interface Summary {
 }
 
 function summaryOf(result: CliResult): Summary {
-  const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string });
+  const events = result.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { type: string });
   return events.find((event) => event.type === 'summary') as unknown as Summary;
 }
 
@@ -28,7 +39,28 @@ describe('pipeline --local: images in the engine only, no registry', () => {
   let output: string;
   let saved: string;
   let env: NodeJS.ProcessEnv;
-  const pipeline = (): Promise<CliResult> => runCli(['pipeline', '--local', '--repo', repo, '--namespace', namespace, '--only', 'FileTriage', '--only', 'UrlInspect', '--output', output, '--save', saved, '--allow-partial', '--json'], env);
+  const pipeline = (): Promise<CliResult> =>
+    runCli(
+      [
+        'pipeline',
+        '--local',
+        '--repo',
+        repo,
+        '--namespace',
+        namespace,
+        '--only',
+        'FileTriage',
+        '--only',
+        'UrlInspect',
+        '--output',
+        output,
+        '--save',
+        saved,
+        '--allow-partial',
+        '--json',
+      ],
+      env,
+    );
 
   beforeAll(async () => {
     const state = await environmentState();
@@ -36,12 +68,21 @@ describe('pipeline --local: images in the engine only, no registry', () => {
     output = path.join(repo, 'out');
     saved = path.join(repo, 'saved');
     // The base images come from the environment's registry (the engine pulls them); the images go nowhere.
-    env = { NEURONS_ENV_DIR: await mkdtemp(path.join(tmpdir(), 'neurons-no-env-')), NEURONS_BASE_PYTHON: state.baseImages.python, NEURONS_BASE_NODE: state.baseImages.node, NEURONS_BASE_GO: state.baseImages.go };
+    env = {
+      NEURONS_ENV_DIR: await mkdtemp(path.join(tmpdir(), 'neurons-no-env-')),
+      NEURONS_BASE_PYTHON: state.baseImages.python,
+      NEURONS_BASE_NODE: state.baseImages.node,
+      NEURONS_BASE_GO: state.baseImages.go,
+    };
   });
 
   afterAll(async () => {
     const images = await docker.listImages({ filters: JSON.stringify({ reference: [`localhost/${namespace}/*`] }) });
-    for (const image of images) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+    for (const image of images)
+      await docker
+        .getImage(image.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
   });
 
   it('builds every image into the engine under localhost/NS, labelled with its build inputs', async () => {
@@ -61,33 +102,72 @@ describe('pipeline --local: images in the engine only, no registry', () => {
       }
       // `--save`: one archive per image, naming all its tags, as `docker load` reads it.
       const manifest = await runCommand('tar', ['-xOf', path.join(saved, `${name}_1.0.tar`), 'manifest.json']);
-      expect((JSON.parse(manifest.stdout) as Array<{ RepoTags: string[] }>).flatMap((item) => item.RepoTags).sort()).toEqual([`localhost/${namespace}/${name}:1`, `localhost/${namespace}/${name}:1.0`]);
+      expect(
+        (JSON.parse(manifest.stdout) as Array<{ RepoTags: string[] }>).flatMap((item) => item.RepoTags).sort(),
+      ).toEqual([`localhost/${namespace}/${name}:1`, `localhost/${namespace}/${name}:1.0`]);
     }
     expect((await readdir(saved)).sort()).toEqual(['filetriage_1.0.tar', 'urlinspect_1.0.tar']);
   });
 
   it('writes catalogs naming the local images, verified by their labels in the engine', async () => {
-    const catalog = JSON.parse(await readFile(path.join(output, 'analyzers.json'), 'utf8')) as Array<{ name: string; dockerImage: string }>;
+    const catalog = JSON.parse(await readFile(path.join(output, 'analyzers.json'), 'utf8')) as Array<{
+      name: string;
+      dockerImage: string;
+    }>;
     expect(catalog.map((entry) => [entry.name, entry.dockerImage])).toEqual([
       ['FileTriage', `localhost/${namespace}/filetriage:1`],
       ['UrlInspect', `localhost/${namespace}/urlinspect:1`],
     ]);
-    const index = JSON.parse(await readFile(path.join(output, 'index.json'), 'utf8')) as { registry: string; flavors: Array<{ id: string; digest?: string; verified?: boolean }> };
+    const index = JSON.parse(await readFile(path.join(output, 'index.json'), 'utf8')) as {
+      registry: string;
+      flavors: Array<{ id: string; digest?: string; verified?: boolean }>;
+    };
     expect(index.registry).toBe(`localhost/${namespace}`);
     const image = await docker.getImage(`localhost/${namespace}/urlinspect:1`).inspect();
-    expect(index.flavors.find((flavor) => flavor.id === 'UrlInspect_1_0')).toMatchObject({ digest: image.Id, verified: true });
+    expect(index.flavors.find((flavor) => flavor.id === 'UrlInspect_1_0')).toMatchObject({
+      digest: image.Id,
+      verified: true,
+    });
   });
 
   it('runs a worker of the catalog from the engine, and the updater installs it by its local name', async () => {
-    const run = await runCli(['run', 'UrlInspect_1_0', '--catalog', path.join(output, 'analyzers.json'), '--data', 'http://user@10.0.0.1:8081/a.exe', '--data-type', 'url'], env);
+    const run = await runCli(
+      [
+        'run',
+        'UrlInspect_1_0',
+        '--catalog',
+        path.join(output, 'analyzers.json'),
+        '--data',
+        'http://user@10.0.0.1:8081/a.exe',
+        '--data-type',
+        'url',
+      ],
+      env,
+    );
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain(`localhost/${namespace}/urlinspect:1`);
     expect(run.stdout).toContain('success');
     const installed = await mkdtemp(path.join(tmpdir(), 'neurons-cortex-'));
-    const update = await runCli(['update', '--catalog', output, '--install', installed, '--state', await mkdtemp(path.join(tmpdir(), 'neurons-state-'))], env);
+    const update = await runCli(
+      [
+        'update',
+        '--catalog',
+        output,
+        '--install',
+        installed,
+        '--state',
+        await mkdtemp(path.join(tmpdir(), 'neurons-state-')),
+      ],
+      env,
+    );
     expect(update.status, update.stderr).toBe(0);
-    const entries = JSON.parse(await readFile(path.join(installed, 'analyzers.json'), 'utf8')) as Array<{ dockerImage: string }>;
-    expect(entries.map((entry) => entry.dockerImage)).toEqual([`localhost/${namespace}/filetriage:1`, `localhost/${namespace}/urlinspect:1`]);
+    const entries = JSON.parse(await readFile(path.join(installed, 'analyzers.json'), 'utf8')) as Array<{
+      dockerImage: string;
+    }>;
+    expect(entries.map((entry) => entry.dockerImage)).toEqual([
+      `localhost/${namespace}/filetriage:1`,
+      `localhost/${namespace}/urlinspect:1`,
+    ]);
   });
 
   it('does nothing when nothing changed, and rebuilds only the worker whose files changed', async () => {
@@ -111,8 +191,24 @@ describe('pipeline --local: images in the engine only, no registry', () => {
   it('shows a live view of the running workers on a terminal, and leaves only the finished lines and the summary', async () => {
     await appendFile(path.join(repo, 'analyzers', 'UrlInspect', 'index.js'), '\n// changed for the live view\n');
     // A real pseudo-terminal (util-linux `script`) of 100x30, outside CI: what a user at a terminal gets.
-    const command = [path.join(root, 'bin', 'neurons'), 'build', '--local', '--repo', repo, '--namespace', namespace, '--only', 'UrlInspect'].map((part) => `'${part.replaceAll("'", "'\\''")}'`).join(' ');
-    const result = await runCommand('script', ['-qefc', `unset CI GITHUB_ACTIONS; stty cols 100 rows 30; exec ${command}`, '/dev/null'], { ...env, TERM: 'xterm-256color' });
+    const command = [
+      path.join(root, 'bin', 'neurons'),
+      'build',
+      '--local',
+      '--repo',
+      repo,
+      '--namespace',
+      namespace,
+      '--only',
+      'UrlInspect',
+    ]
+      .map((part) => `'${part.replaceAll("'", "'\\''")}'`)
+      .join(' ');
+    const result = await runCommand(
+      'script',
+      ['-qefc', `unset CI GITHUB_ACTIONS; stty cols 100 rows 30; exec ${command}`, '/dev/null'],
+      { ...env, TERM: 'xterm-256color' },
+    );
     expect(result.status, result.stdout).toBe(0);
     // The block was drawn while the folder built, with the worker and its elapsed time, the cursor hidden meanwhile.
     expect(result.stdout).toContain('\x1b[?25l');
@@ -121,7 +217,8 @@ describe('pipeline --local: images in the engine only, no registry', () => {
     const term = new Terminal({ cols: 100, rows: 30, allowProposedApi: true });
     await new Promise<void>((resolve) => term.write(result.stdout, resolve));
     const screen: string[] = [];
-    for (let row = 0; row < term.buffer.active.length; row += 1) screen.push(term.buffer.active.getLine(row)?.translateToString(true) ?? '');
+    for (let row = 0; row < term.buffer.active.length; row += 1)
+      screen.push(term.buffer.active.getLine(row)?.translateToString(true) ?? '');
     // What stays on the screen: the finished flavor and the summary table; the block is gone, the cursor shown.
     expect(screen.some((line) => /^done {5}UrlInspect_1_0/.test(line))).toBe(true);
     expect(screen.some((line) => /^UrlInspect_1_0\s+built\s+files/.test(line))).toBe(true);
@@ -129,4 +226,3 @@ describe('pipeline --local: images in the engine only, no registry', () => {
     expect(result.stdout.lastIndexOf('\x1b[?25h')).toBeGreaterThan(result.stdout.lastIndexOf('\x1b[?25l'));
   });
 });
-

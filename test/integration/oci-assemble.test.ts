@@ -43,7 +43,9 @@ describe('an image assembled directly in the registry', () => {
     const image = resolved.images[0];
     if (!image) throw new Error('no image resolved');
 
-    const layer = buildLayer([{ name: 'hello.txt', type: 'file', mode: 0o644, data: Buffer.from('hello from an assembled layer\n') }]);
+    const layer = buildLayer([
+      { name: 'hello.txt', type: 'file', mode: 0o644, data: Buffer.from('hello from an assembled layer\n') },
+    ]);
     const config = buildImageConfig({
       base: image.config,
       diffIds: [layer.diffId],
@@ -54,16 +56,24 @@ describe('an image assembled directly in the registry', () => {
       history: ['COPY hello.txt /'],
     });
     const outcomes = [];
-    for (const descriptor of image.layers) outcomes.push(await ensureBlob(client, repository, descriptor, { mountFrom: [resolved.repository] }));
+    for (const descriptor of image.layers)
+      outcomes.push(await ensureBlob(client, repository, descriptor, { mountFrom: [resolved.repository] }));
     outcomes.push(await ensureBlob(client, repository, layer, { bytes: layer.bytes }));
     outcomes.push(await ensureBlob(client, repository, config.descriptor, { bytes: config.bytes }));
     // A fresh repository: the base's layers are mounted (one token for both repositories), ours uploaded.
     expect(outcomes).toEqual([...image.layers.map(() => 'mounted'), 'uploaded', 'uploaded']);
     const manifest = buildImageManifest(config.descriptor, [...image.layers, layer]);
-    expect(await putManifest(client, repository, manifest.descriptor.digest, manifest.bytes, manifest.descriptor.mediaType)).toBe(manifest.descriptor.digest);
+    expect(
+      await putManifest(client, repository, manifest.descriptor.digest, manifest.bytes, manifest.descriptor.mediaType),
+    ).toBe(manifest.descriptor.digest);
     const index = buildImageIndex([{ descriptor: manifest.descriptor, platform: amd64 }]);
-    expect(await putManifest(client, repository, tag, index.bytes, index.descriptor.mediaType)).toBe(index.descriptor.digest);
-    expect(await hasManifest(client, repository, tag)).toEqual({ digest: index.descriptor.digest, mediaType: 'application/vnd.oci.image.index.v1+json' });
+    expect(await putManifest(client, repository, tag, index.bytes, index.descriptor.mediaType)).toBe(
+      index.descriptor.digest,
+    );
+    expect(await hasManifest(client, repository, tag)).toEqual({
+      digest: index.descriptor.digest,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+    });
     // Again: everything is there, nothing is sent twice.
     expect(await ensureBlob(client, repository, layer, { bytes: layer.bytes })).toBe('present');
 
@@ -74,7 +84,17 @@ describe('an image assembled directly in the registry', () => {
     const authFile = path.join(work, 'auth.json');
     const auth = Buffer.from(`${state.registry.username}:${state.registry.password}`).toString('base64');
     await writeFile(authFile, JSON.stringify({ auths: { [state.registry.host]: { auth } } }), { mode: 0o600 });
-    const skopeo = (ref: string) => run('skopeo', ['inspect', '--raw', '--tls-verify=true', '--cert-dir', certs, '--authfile', authFile, `docker://${ref}`]);
+    const skopeo = (ref: string) =>
+      run('skopeo', [
+        'inspect',
+        '--raw',
+        '--tls-verify=true',
+        '--cert-dir',
+        certs,
+        '--authfile',
+        authFile,
+        `docker://${ref}`,
+      ]);
     const rawIndex = await skopeo(reference);
     expect(rawIndex.status, rawIndex.stderr).toBe(0);
     expect(rawIndex.stdout).toBe(index.bytes.toString());
@@ -84,7 +104,11 @@ describe('an image assembled directly in the registry', () => {
     // The Docker engine, with the login in a client configuration of its own.
     const dockerConfig = path.join(work, 'docker');
     await mkdir(dockerConfig);
-    await writeFile(path.join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [state.registry.host]: { auth } } }), { mode: 0o600 });
+    await writeFile(
+      path.join(dockerConfig, 'config.json'),
+      JSON.stringify({ auths: { [state.registry.host]: { auth } } }),
+      { mode: 0o600 },
+    );
     const env = { DOCKER_CONFIG: dockerConfig };
     const pulled = await run('docker', ['pull', reference], env);
     expect(pulled.status, pulled.stderr).toBe(0);

@@ -21,7 +21,14 @@ describe('catalogs published as an OCI artifact', () => {
     state = await environmentState();
     const ca = [await readFile(state.caFile, 'utf8')];
     const credentials = { username: state.registry.username, password: state.registry.password };
-    registries = [state.registry.host, state.mirror.host].map((host) => ({ host, namespace: 'unused', credentials, ca, plainHttp: false, insecure: false }));
+    registries = [state.registry.host, state.mirror.host].map((host) => ({
+      host,
+      namespace: 'unused',
+      credentials,
+      ca,
+      plainHttp: false,
+      insecure: false,
+    }));
   });
 
   for (const which of ['registry', 'mirror'] as const) {
@@ -34,7 +41,8 @@ describe('catalogs published as an OCI artifact', () => {
       await writer.publish(publication);
       await writer.close();
       const reader = ociArtifactTarget(reference, { registries, caPems: [] });
-      for (const [file, bytes] of publicationFiles(publication)) expect((await reader.read(file))?.equals(bytes)).toBe(true);
+      for (const [file, bytes] of publicationFiles(publication))
+        expect((await reader.read(file))?.equals(bytes)).toBe(true);
       expect(await reader.read('responders.json')).toBeUndefined();
       await reader.close();
       const [repository = '', tag = ''] = reference.slice(`oci://${host}/`.length).split(':');
@@ -43,14 +51,22 @@ describe('catalogs published as an OCI artifact', () => {
       await reading.close();
       expect(published?.manifest.artifactType).toBe(catalogArtifactType);
       const mediaTypes: Record<string, string> = { html: 'text/html', json: 'application/json', sig: 'text/plain' };
-      expect(published?.manifest.layers.map((layer) => [layer.annotations?.[titleAnnotation], layer.mediaType])).toEqual(
-        [...publicationFiles(publication).keys()].sort().map((file) => [file, mediaTypes[file.slice(file.lastIndexOf('.') + 1)]]),
+      expect(
+        published?.manifest.layers.map((layer) => [layer.annotations?.[titleAnnotation], layer.mediaType]),
+      ).toEqual(
+        [...publicationFiles(publication).keys()]
+          .sort()
+          .map((file) => [file, mediaTypes[file.slice(file.lastIndexOf('.') + 1)]]),
       );
     });
   }
 
   async function registryClientFor(host: string): Promise<RegistryClient> {
-    return new RegistryClient({ host, ca: [await readFile(state.caFile, 'utf8')], credentials: { username: state.registry.username, password: state.registry.password } });
+    return new RegistryClient({
+      host,
+      ca: [await readFile(state.caFile, 'utf8')],
+      credentials: { username: state.registry.username, password: state.registry.password },
+    });
   }
 
   it('switches the whole publication at once: nothing of the one before stays, an old signature least of all', async () => {
@@ -67,7 +83,8 @@ describe('catalogs published as an OCI artifact', () => {
     await second.close();
     const reader = ociArtifactTarget(reference, { registries, caPems: [] });
     for (const [file, bytes] of publicationFiles(unsigned)) expect((await reader.read(file))?.equals(bytes)).toBe(true);
-    for (const file of signed.objects.keys()) if (!unsigned.objects.has(file)) expect(await reader.read(file)).toBeUndefined();
+    for (const file of signed.objects.keys())
+      if (!unsigned.objects.has(file)) expect(await reader.read(file)).toBeUndefined();
     await reader.close();
   });
 
@@ -79,7 +96,9 @@ describe('catalogs published as an OCI artifact', () => {
     expect(await second.read('index.json')).toBeUndefined();
     const won = samplePublication(1, { by: 'first' });
     await first.publish(won);
-    await expect(second.publish(samplePublication(1, { by: 'second' }))).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_CONFLICT' });
+    await expect(second.publish(samplePublication(1, { by: 'second' }))).rejects.toMatchObject({
+      code: 'CATALOG_PUBLISH_CONFLICT',
+    });
     const reader = ociArtifactTarget(reference, { registries, caPems: [] });
     expect((await reader.read('index.json'))?.equals(won.index)).toBe(true);
     await Promise.all([first, second, reader].map((target) => target.close()));
@@ -87,7 +106,10 @@ describe('catalogs published as an OCI artifact', () => {
 
   it('says so, without the password, when the registry refuses the credentials', async () => {
     const reference = `oci://${state.registry.host}/${uniqueNamespace('oci')}/catalog:main`;
-    const wrong = registries.map((registry) => ({ ...registry, credentials: { username: state.registry.username, password: 'not-the-password' } }));
+    const wrong = registries.map((registry) => ({
+      ...registry,
+      credentials: { username: state.registry.username, password: 'not-the-password' },
+    }));
     const target = ociArtifactTarget(reference, { registries: wrong, caPems: [] });
     const error = await target.publish(samplePublication(1)).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'REGISTRY_AUTH' });
@@ -99,13 +121,35 @@ describe('catalogs published as an OCI artifact', () => {
     const out = await mkdtemp(path.join(tmpdir(), 'neurons-oci-out-'));
     const namespace = uniqueNamespace('oci');
     const reference = `oci://${state.registry.host}/${namespace}/catalog:stable`;
-    const result = await runCli(['catalog', '--repo', fixture, '--out', out, '--no-verify', '--definitions-only', '--publish', reference, '--json']);
+    const result = await runCli([
+      'catalog',
+      '--repo',
+      fixture,
+      '--out',
+      out,
+      '--no-verify',
+      '--definitions-only',
+      '--publish',
+      reference,
+      '--json',
+    ]);
     // Nothing names a registry: the local environment stands in, and that is the one line on stderr.
-    expect(result.stderr).toMatch(new RegExp(`^neurons: no registry configured: using the local environment \\(${state.registry.host.replaceAll('.', '\\.')}, from \\S+/state\\.json\\)\n$`));
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^neurons: no registry configured: using the local environment \\(${state.registry.host.replaceAll('.', '\\.')}, from \\S+/state\\.json\\)\n$`,
+      ),
+    );
     expect(result.status).toBe(0);
     expect((JSON.parse(result.stdout) as { targets: string[] }).targets).toContain(reference);
     const reader = ociArtifactTarget(reference, { registries, caPems: [] });
-    for (const file of ['analyzers.json', 'analyzers-stable.json', 'responders.json', 'responders-stable.json', 'index.json', 'catalog.html']) {
+    for (const file of [
+      'analyzers.json',
+      'analyzers-stable.json',
+      'responders.json',
+      'responders-stable.json',
+      'index.json',
+      'catalog.html',
+    ]) {
       expect((await reader.read(file))?.equals(await readFile(path.join(out, file)))).toBe(true);
     }
     await reader.close();
@@ -120,19 +164,62 @@ describe('catalogs published as an OCI artifact', () => {
     const dockerConfig = path.join(work, 'docker');
     await mkdir(dockerConfig);
     const auth = Buffer.from(`${state.registry.username}:${state.registry.password}`).toString('base64');
-    await writeFile(path.join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [state.registry.host]: { auth } } }));
+    await writeFile(
+      path.join(dockerConfig, 'config.json'),
+      JSON.stringify({ auths: { [state.registry.host]: { auth } } }),
+    );
     const reference = `oci://${state.registry.host}/${uniqueNamespace('oci')}/catalog:stable`;
-    const published = await runCli(['catalog', '--repo', fixture, '--out', path.join(work, 'out'), '--no-verify', '--definitions-only', '--sign', path.join(work, 'index.key'), '--publish', reference]);
+    const published = await runCli([
+      'catalog',
+      '--repo',
+      fixture,
+      '--out',
+      path.join(work, 'out'),
+      '--no-verify',
+      '--definitions-only',
+      '--sign',
+      path.join(work, 'index.key'),
+      '--publish',
+      reference,
+    ]);
     expect(published.status, published.stderr).toBe(0);
-    const update = (env: NodeJS.ProcessEnv) => runCli(['update', '--catalog', reference, '--key', path.join(work, 'index.pub'), '--ca', state.caFile, '--state', path.join(work, 'state'), '--json'], env);
+    const update = (env: NodeJS.ProcessEnv) =>
+      runCli(
+        [
+          'update',
+          '--catalog',
+          reference,
+          '--key',
+          path.join(work, 'index.pub'),
+          '--ca',
+          state.caFile,
+          '--state',
+          path.join(work, 'state'),
+          '--json',
+        ],
+        env,
+      );
     const refused = await update({ DOCKER_CONFIG: path.join(work, 'nowhere') });
     expect(refused.status).toBe(3);
     expect(refused.stdout + refused.stderr).toContain('REGISTRY_AUTH');
     const first = await update({ DOCKER_CONFIG: dockerConfig });
     expect(first.status, first.stdout + first.stderr).toBe(0);
-    const report = JSON.parse(first.stdout) as { status: string; verified: boolean; catalogs: string[]; counts: { added: number }; requests: number };
-    const entries = [...JSON.parse(await readFile(path.join(work, 'out', 'analyzers.json'), 'utf8')), ...JSON.parse(await readFile(path.join(work, 'out', 'responders.json'), 'utf8'))] as unknown[];
-    expect(report).toMatchObject({ status: 'updated', verified: true, catalogs: ['analyzers.json', 'responders.json'] });
+    const report = JSON.parse(first.stdout) as {
+      status: string;
+      verified: boolean;
+      catalogs: string[];
+      counts: { added: number };
+      requests: number;
+    };
+    const entries = [
+      ...JSON.parse(await readFile(path.join(work, 'out', 'analyzers.json'), 'utf8')),
+      ...JSON.parse(await readFile(path.join(work, 'out', 'responders.json'), 'utf8')),
+    ] as unknown[];
+    expect(report).toMatchObject({
+      status: 'updated',
+      verified: true,
+      catalogs: ['analyzers.json', 'responders.json'],
+    });
     expect(report.counts.added).toBe(entries.length);
     const second = await update({ DOCKER_CONFIG: dockerConfig });
     expect(second.status, second.stderr).toBe(0);
@@ -143,14 +230,30 @@ describe('catalogs published as an OCI artifact', () => {
   it("names the registry's own error when it refuses a manifest", async () => {
     const client = await registryClientFor(state.registry.host);
     const missing = { mediaType: 'application/json', digest: `sha256:${'0'.repeat(64)}`, size: 3 };
-    const manifest = { schemaVersion: 2 as const, mediaType: 'application/vnd.oci.image.manifest.v1+json' as const, config: missing, layers: [missing] };
-    await expect(pushManifest(client, `${uniqueNamespace('oci')}/catalog`, 'broken', manifest)).rejects.toMatchObject({ code: 'REGISTRY_HTTP', message: expect.stringMatching(/answered 400 .*MANIFEST_BLOB_UNKNOWN/) });
+    const manifest = {
+      schemaVersion: 2 as const,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json' as const,
+      config: missing,
+      layers: [missing],
+    };
+    await expect(pushManifest(client, `${uniqueNamespace('oci')}/catalog`, 'broken', manifest)).rejects.toMatchObject({
+      code: 'REGISTRY_HTTP',
+      message: expect.stringMatching(/answered 400 .*MANIFEST_BLOB_UNKNOWN/),
+    });
     await client.close();
   });
 
   it('refuses a malformed reference with a usage error naming it', () => {
-    for (const bad of ['oci://host/Upper/case:tag', 'oci://host/repo', 'oci://host/repo:', 'oci:///repo:tag', 'oci://host/repo:-tag']) {
-      expect(() => ociArtifactTarget(bad, { registries, caPems: [] })).toThrow(expect.objectContaining({ code: 'CATALOG_PUBLISH_TARGET', message: expect.stringContaining(bad) }));
+    for (const bad of [
+      'oci://host/Upper/case:tag',
+      'oci://host/repo',
+      'oci://host/repo:',
+      'oci:///repo:tag',
+      'oci://host/repo:-tag',
+    ]) {
+      expect(() => ociArtifactTarget(bad, { registries, caPems: [] })).toThrow(
+        expect.objectContaining({ code: 'CATALOG_PUBLISH_TARGET', message: expect.stringContaining(bad) }),
+      );
     }
   });
 });

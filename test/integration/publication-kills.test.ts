@@ -16,7 +16,19 @@ describe('a folder publication killed at every step', () => {
   let repo: string;
   let out: string;
   let work: string;
-  const args = (): string[] => ['catalog', '--repo', repo, '--out', out, '--no-verify', '--definitions-only', '--registry', 'registry.example/acme', '--sign', path.join(work, 'index.key')];
+  const args = (): string[] => [
+    'catalog',
+    '--repo',
+    repo,
+    '--out',
+    out,
+    '--no-verify',
+    '--definitions-only',
+    '--registry',
+    'registry.example/acme',
+    '--sign',
+    path.join(work, 'index.key'),
+  ];
   let version = 1;
   /** Each publication differs from the one before: a definition's version moves on. */
   const nextDefinition = async (): Promise<void> => {
@@ -45,7 +57,16 @@ describe('a folder publication killed at every step', () => {
     });
 
   const accepted = async (state: string): Promise<number> => {
-    const update = await runCli(['update', '--catalog', out, '--key', path.join(work, 'index.pub'), '--state', path.join(work, state), '--json']);
+    const update = await runCli([
+      'update',
+      '--catalog',
+      out,
+      '--key',
+      path.join(work, 'index.pub'),
+      '--state',
+      path.join(work, state),
+      '--json',
+    ]);
     expect(update.status, update.stderr).toBe(0);
     return (JSON.parse(update.stdout) as { serial: number }).serial;
   };

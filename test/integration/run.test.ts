@@ -43,7 +43,16 @@ interface SampleCase {
 /** The CLI flags that give `neurons run` what a sample job's input.json holds. */
 async function flagsFor(sample: SampleCase, scratch: string): Promise<string[]> {
   const { input } = sample;
-  const flags = ['--data-type', String(input['dataType']), '--tlp', String(input['tlp']), '--pap', String(input['pap']), '--message', String(input['message'] ?? '')];
+  const flags = [
+    '--data-type',
+    String(input['dataType']),
+    '--tlp',
+    String(input['tlp']),
+    '--pap',
+    String(input['pap']),
+    '--message',
+    String(input['message'] ?? ''),
+  ];
   if (typeof input['file'] === 'string') {
     // The worker sees the original name as `filename`: give the file under that name, as a user would.
     const original = path.join(await mkdtemp(path.join(scratch, 'file-')), String(input['filename']));
@@ -81,11 +90,25 @@ describe('neurons run, against the real engine', () => {
     repo = await copyFixture();
     scratch = await mkdtemp(path.join(tmpdir(), 'neurons-run-test-'));
     const output = path.join(scratch, 'catalogs');
-    const published = await runCli(['pipeline', '--repo', repo, '--namespace', uniqueNamespace('run'), '--output', output, '--skip-tests', '--json']);
+    const published = await runCli([
+      'pipeline',
+      '--repo',
+      repo,
+      '--namespace',
+      uniqueNamespace('run'),
+      '--output',
+      output,
+      '--skip-tests',
+      '--json',
+    ]);
     expect(published.status, published.stdout + published.stderr).toBe(0);
     catalog = path.join(output, 'analyzers.json');
     for (const file of ['analyzers.json', 'responders.json']) {
-      for (const entry of JSON.parse(await readFile(path.join(output, file), 'utf8')) as Array<{ name: string; version: string; dockerImage: string }>) {
+      for (const entry of JSON.parse(await readFile(path.join(output, file), 'utf8')) as Array<{
+        name: string;
+        version: string;
+        dockerImage: string;
+      }>) {
         images.set(createWorkerId(entry.name, entry.version), entry.dockerImage);
       }
     }
@@ -95,32 +118,76 @@ describe('neurons run, against the real engine', () => {
       const casesRoot = path.join(repo, worker.path, 'tests');
       for (const name of (await readdir(casesRoot).catch(() => [])).sort()) {
         const inputDirectory = path.join(casesRoot, name, 'input');
-        const input = JSON.parse(await readFile(path.join(inputDirectory, 'input.json'), 'utf8')) as Record<string, unknown>;
+        const input = JSON.parse(await readFile(path.join(inputDirectory, 'input.json'), 'utf8')) as Record<
+          string,
+          unknown
+        >;
         // HashCalc's flavors differ by service: a case runs on the flavor of its own service.
         const service = (input['config'] as Record<string, unknown> | undefined)?.['service'];
-        const flavor = worker.flavors.find((candidate) => service === undefined || candidate.definition.config?.['service'] === service) ?? worker.flavors[0];
+        const flavor =
+          worker.flavors.find(
+            (candidate) => service === undefined || candidate.definition.config?.['service'] === service,
+          ) ?? worker.flavors[0];
         if (flavor) samples.push({ worker, flavor, name, input, inputDirectory });
       }
     }
 
     // The environment's python base (an index of linux/amd64 and linux/arm64: the engine picks its own platform).
     const pythonBase = (await environmentState()).baseImages.python;
-    const files = { Dockerfile: `FROM ${pythonBase}\nCOPY probe.py /probe.py\nENTRYPOINT ["python3", "/probe.py"]\n`, 'probe.py': probe };
-    const context = createTar(Object.entries(files).map(([name, content]) => ({ name, type: 'file' as const, mode: 0o644, data: Buffer.from(content) })));
-    await buildImage(docker, context, { tag: probeImage, dockerfile: 'Dockerfile', buildArgs: {}, labels: {}, registryAuth: {}, file: 'probe' });
+    const files = {
+      Dockerfile: `FROM ${pythonBase}\nCOPY probe.py /probe.py\nENTRYPOINT ["python3", "/probe.py"]\n`,
+      'probe.py': probe,
+    };
+    const context = createTar(
+      Object.entries(files).map(([name, content]) => ({
+        name,
+        type: 'file' as const,
+        mode: 0o644,
+        data: Buffer.from(content),
+      })),
+    );
+    await buildImage(docker, context, {
+      tag: probeImage,
+      dockerfile: 'Dockerfile',
+      buildArgs: {},
+      labels: {},
+      registryAuth: {},
+      file: 'probe',
+    });
   });
 
   afterAll(async () => {
-    await docker.getImage(probeImage).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getImage(probeImage)
+      .remove({ force: true })
+      .catch(() => undefined);
     await rm(scratch, { recursive: true, force: true });
     await rm(repo, { recursive: true, force: true });
   });
 
   it('runs every fixture worker on its sample jobs, Go adapter and files included', async () => {
     const covered = new Set(samples.map((sample) => sample.worker.directory));
-    expect(covered).toEqual(new Set(['CaseTriage', 'EmailHeaders', 'FileTriage', 'GoDomainCheck', 'HashCalc', 'IPClassifier', 'TagCase', 'UrlInspect']));
+    expect(covered).toEqual(
+      new Set([
+        'CaseTriage',
+        'EmailHeaders',
+        'FileTriage',
+        'GoDomainCheck',
+        'HashCalc',
+        'IPClassifier',
+        'TagCase',
+        'UrlInspect',
+      ]),
+    );
     for (const sample of samples) {
-      const result = await runCli(['run', image(sample.flavor), '--definition', definitionFile(sample.flavor), ...(await flagsFor(sample, scratch)), '--json']);
+      const result = await runCli([
+        'run',
+        image(sample.flavor),
+        '--definition',
+        definitionFile(sample.flavor),
+        ...(await flagsFor(sample, scratch)),
+        '--json',
+      ]);
       const label = `${sample.flavor.id} ${sample.name}: ${result.stdout}${result.stderr}`;
       expect(result.status, label).toBe(0);
       expect(report(result)['success'], label).toBe(true);
@@ -136,14 +203,36 @@ describe('neurons run, against the real engine', () => {
   });
 
   it('reports an unknown worker id with its close matches (exit 2)', async () => {
-    const result = await runCli(['run', 'HashCalc_SHA256_1', '--catalog', catalog, '--data', 'x', '--data-type', 'domain']);
+    const result = await runCli([
+      'run',
+      'HashCalc_SHA256_1',
+      '--catalog',
+      catalog,
+      '--data',
+      'x',
+      '--data-type',
+      'domain',
+    ]);
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain("RUN_UNKNOWN_WORKER: no worker 'HashCalc_SHA256_1' in the catalog; close matches: HashCalc_SHA256_1_1");
+    expect(result.stderr).toContain(
+      "RUN_UNKNOWN_WORKER: no worker 'HashCalc_SHA256_1' in the catalog; close matches: HashCalc_SHA256_1_1",
+    );
   });
 
-  it('reports a worker failure cleanly (TLP above the flavor\'s max_tlp): exit 1', async () => {
+  it("reports a worker failure cleanly (TLP above the flavor's max_tlp): exit 1", async () => {
     const flavor = samples.find((sample) => sample.worker.directory === 'IPClassifier')?.flavor as Flavor;
-    const args = ['run', image(flavor), '--definition', definitionFile(flavor), '--data', '8.8.8.8', '--data-type', 'ip', '--tlp', '3'];
+    const args = [
+      'run',
+      image(flavor),
+      '--definition',
+      definitionFile(flavor),
+      '--data',
+      '8.8.8.8',
+      '--data-type',
+      'ip',
+      '--tlp',
+      '3',
+    ];
     const json = await runCli([...args, '--json']);
     expect(json.status).toBe(1);
     expect(report(json)).toMatchObject({ success: false, errorMessage: 'TLP is higher than allowed.' });
@@ -154,14 +243,33 @@ describe('neurons run, against the real engine', () => {
 
   it('refuses a data type the flavor does not accept, before running anything (exit 2)', async () => {
     const flavor = samples.find((sample) => sample.worker.directory === 'IPClassifier')?.flavor as Flavor;
-    const result = await runCli(['run', image(flavor), '--definition', definitionFile(flavor), '--data', 'example.org', '--data-type', 'domain']);
+    const result = await runCli([
+      'run',
+      image(flavor),
+      '--definition',
+      definitionFile(flavor),
+      '--data',
+      'example.org',
+      '--data-type',
+      'domain',
+    ]);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('RUN_DATA_TYPE');
   });
 
   it('kills a job at --timeout and reports it', async () => {
     const started = Date.now();
-    const result = await runCli(['run', probeImage, '--data', 'sleep', '--data-type', 'other', '--timeout', '2', '--json']);
+    const result = await runCli([
+      'run',
+      probeImage,
+      '--data',
+      'sleep',
+      '--data-type',
+      'other',
+      '--timeout',
+      '2',
+      '--json',
+    ]);
     expect(result.status, result.stderr).toBe(1);
     expect(String(report(result)['errorMessage'])).toMatch(/^timeout: the job ran longer than 2 s and was killed/);
     expect(Date.now() - started).toBeLessThan(60_000);
@@ -176,7 +284,18 @@ describe('neurons run, against the real engine', () => {
   it('writes --ca to input/cacerts, points REQUESTS_CA_BUNDLE at it, lists output files and keeps the job with --keep', async () => {
     const state = await environmentState();
     const ca = await readFile(state.caFile, 'utf8');
-    const result = await runCli(['run', probeImage, '--data', 'example.org', '--data-type', 'domain', '--ca', state.caFile, '--keep', '--json']);
+    const result = await runCli([
+      'run',
+      probeImage,
+      '--data',
+      'example.org',
+      '--data-type',
+      'domain',
+      '--ca',
+      state.caFile,
+      '--keep',
+      '--json',
+    ]);
     expect(result.status, result.stderr).toBe(0);
     expect(report(result)['full']).toEqual({ bundle: '/job/input/cacerts', cacerts: ca });
     const kept = /job folder kept: (.+)/.exec(result.stderr)?.[1] as string;
@@ -191,17 +310,40 @@ describe('neurons run, against the real engine', () => {
 
   it('pulls an image the engine does not have yet', async () => {
     const flavor = samples.find((sample) => sample.worker.directory === 'UrlInspect')?.flavor as Flavor;
-    await docker.getImage(image(flavor)).remove({ force: true }).catch(() => undefined);
-    const result = await runCli(['run', image(flavor), '--data', 'https://example.org/', '--data-type', 'url', '--json']);
+    await docker
+      .getImage(image(flavor))
+      .remove({ force: true })
+      .catch(() => undefined);
+    const result = await runCli([
+      'run',
+      image(flavor),
+      '--data',
+      'https://example.org/',
+      '--data-type',
+      'url',
+      '--json',
+    ]);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).toContain(`pulled ${image(flavor)}`);
   });
 
   it('writes no job folder when the flags are wrong, and reports every problem at once', async () => {
     const before = (await readdir(tmpdir())).filter((name) => name.startsWith('neurons-run-')).length;
-    const result = await runCli(['run', probeImage, '--data', 'x', '--tlp', '7', '--config', 'novalue', '--ca', path.join(scratch, 'missing.pem')]);
+    const result = await runCli([
+      'run',
+      probeImage,
+      '--data',
+      'x',
+      '--tlp',
+      '7',
+      '--config',
+      'novalue',
+      '--ca',
+      path.join(scratch, 'missing.pem'),
+    ]);
     expect(result.status).toBe(2);
-    for (const code of ['USAGE: --data-type is required', 'USAGE: --tlp', 'RUN_CONFIG_SYNTAX', 'RUN_CA_MISSING']) expect(result.stderr).toContain(code);
+    for (const code of ['USAGE: --data-type is required', 'USAGE: --tlp', 'RUN_CONFIG_SYNTAX', 'RUN_CA_MISSING'])
+      expect(result.stderr).toContain(code);
     expect((await readdir(tmpdir())).filter((name) => name.startsWith('neurons-run-')).length).toBe(before);
   });
 });

@@ -23,11 +23,19 @@ describe('sharded builds: the pieces fit back together through the registry', ()
     expect(drone.stdout.trim().split('\n')).toEqual(['build-shard-1-of-3', 'build-shard-2-of-3', 'build-shard-3-of-3']);
 
     // Three separate processes at once, on one engine, as three CI jobs would run.
-    const runs = await Promise.all(matrix.include.map((job) => runCli(['push', '--repo', repo, '--shard', job.shard, '--json', '--skip-tests'], env)));
+    const runs = await Promise.all(
+      matrix.include.map((job) =>
+        runCli(['push', '--repo', repo, '--shard', job.shard, '--json', '--skip-tests'], env),
+      ),
+    );
     const built: string[] = [];
     for (const run of runs) {
       expect(run.status, run.stderr).toBe(0);
-      built.push(...summaryOf(run.stdout).outcomes.filter((outcome) => outcome.status === 'pushed').map((outcome) => outcome.id));
+      built.push(
+        ...summaryOf(run.stdout)
+          .outcomes.filter((outcome) => outcome.status === 'pushed')
+          .map((outcome) => outcome.id),
+      );
     }
     // Disjoint shards that together cover every flavor.
     expect(new Set(built).size).toBe(built.length);
@@ -47,11 +55,15 @@ describe('sharded builds: the pieces fit back together through the registry', ()
     // The same catalogs as one unsharded run (in its own namespace).
     const single = uniqueNamespace('unsharded');
     const singleOut = path.join(repo, 'single');
-    const unsharded = await runCli(['pipeline', '--repo', repo, '--output', singleOut, '--skip-tests'], { NEURONS_NAMESPACE: single });
+    const unsharded = await runCli(['pipeline', '--repo', repo, '--output', singleOut, '--skip-tests'], {
+      NEURONS_NAMESPACE: single,
+    });
     expect(unsharded.status, unsharded.stderr).toBe(0);
     for (const file of ['analyzers.json', 'analyzers-stable.json', 'responders.json', 'responders-stable.json']) {
       const sharded = await readFile(path.join(out, file), 'utf8');
-      expect((await readFile(path.join(singleOut, file), 'utf8')).replaceAll(`/${single}/`, `/${namespace}/`)).toBe(sharded);
+      expect((await readFile(path.join(singleOut, file), 'utf8')).replaceAll(`/${single}/`, `/${namespace}/`)).toBe(
+        sharded,
+      );
     }
   });
 });

@@ -21,7 +21,22 @@ async function writeFiles(root: string, files: Record<string, string>): Promise<
 }
 
 function definition(name: string, command: string, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ name, version: '1.0', author: 'neurons tests', url: 'https://example.org', license: 'AGPL-V3', description: `${name}: a smoke test subject`, dataTypeList: ['domain'], command, baseConfig: name, ...extra }, null, 2);
+  return JSON.stringify(
+    {
+      name,
+      version: '1.0',
+      author: 'neurons tests',
+      url: 'https://example.org',
+      license: 'AGPL-V3',
+      description: `${name}: a smoke test subject`,
+      dataTypeList: ['domain'],
+      command,
+      baseConfig: name,
+      ...extra,
+    },
+    null,
+    2,
+  );
 }
 
 /** One Go program, three faults: its flavors choose one through their config (`mode`), which the job carries. */
@@ -70,12 +85,20 @@ func main() {
 `;
 
 const faultRepo = (base: EnvironmentState['baseImages']): Record<string, string> => ({
-  'neurons.json': JSON.stringify({ workers: { Untestable: { smoke: { skip: 'needs a licensed sandbox the CI does not have' } } } }),
+  'neurons.json': JSON.stringify({
+    workers: { Untestable: { smoke: { skip: 'needs a licensed sandbox the CI does not have' } } },
+  }),
   'analyzers/GoFaults/main.go': goFaults,
   'analyzers/GoFaults/Dockerfile': `FROM ${base.go}\nWORKDIR /src\nCOPY main.go .\nRUN CGO_ENABLED=0 go build -o /worker/faults main.go\nENTRYPOINT ["/worker/faults"]\n`,
-  'analyzers/GoFaults/GoFaults_NoReport.json': definition('GoFaults_NoReport', 'GoFaults/main.go', { config: { mode: 'no-report' } }),
-  'analyzers/GoFaults/GoFaults_InvalidJson.json': definition('GoFaults_InvalidJson', 'GoFaults/main.go', { config: { mode: 'invalid-json' } }),
-  'analyzers/GoFaults/GoFaults_Hangs.json': definition('GoFaults_Hangs', 'GoFaults/main.go', { config: { mode: 'hangs' } }),
+  'analyzers/GoFaults/GoFaults_NoReport.json': definition('GoFaults_NoReport', 'GoFaults/main.go', {
+    config: { mode: 'no-report' },
+  }),
+  'analyzers/GoFaults/GoFaults_InvalidJson.json': definition('GoFaults_InvalidJson', 'GoFaults/main.go', {
+    config: { mode: 'invalid-json' },
+  }),
+  'analyzers/GoFaults/GoFaults_Hangs.json': definition('GoFaults_Hangs', 'GoFaults/main.go', {
+    config: { mode: 'hangs' },
+  }),
   'analyzers/NodeThrows/index.js': "throw new Error('NodeThrows cannot start: its API client is not configured');\n",
   'analyzers/NodeThrows/Dockerfile': `FROM ${base.node}\nWORKDIR /worker\nCOPY . /worker/NodeThrows/\nENTRYPOINT ["node", "NodeThrows/index.js"]\n`,
   'analyzers/NodeThrows/NodeThrows.json': definition('NodeThrows', 'NodeThrows/index.js'),
@@ -119,7 +142,9 @@ describe('smoke tests prove a report, on images built by the real engine', () =>
     await writeFiles(repo, faultRepo(state.baseImages));
     const namespace = uniqueNamespace('smoke-report');
     // A short timeout for the one that hangs; the others end at once.
-    const result = await runCli(['push', '--repo', repo, '--namespace', namespace, '--json'], { NEURONS_SMOKE_TIMEOUT: '20' });
+    const result = await runCli(['push', '--repo', repo, '--namespace', namespace, '--json'], {
+      NEURONS_SMOKE_TIMEOUT: '20',
+    });
     const all = `${result.stdout}\n${result.stderr}`;
     expect(result.status, all).toBe(1);
     const outcomes = new Map(summaryOf(result).outcomes.map((outcome) => [outcome.id, outcome]));
@@ -131,14 +156,20 @@ describe('smoke tests prove a report, on images built by the real engine', () =>
 
     const noReport = failure('GoFaults_NoReport_1_0');
     expect(noReport).toMatchObject({ code: 'SMOKE_FAILED', file: 'analyzers/GoFaults/GoFaults_NoReport.json' });
-    expect(noReport.message).toMatch(/generated job \(domain\): no output\/output\.json, exit code 0; last log lines:\n\s*GoFaults: looked at the observable and forgot the report/);
+    expect(noReport.message).toMatch(
+      /generated job \(domain\): no output\/output\.json, exit code 0; last log lines:\n\s*GoFaults: looked at the observable and forgot the report/,
+    );
     expect(noReport.hint).toContain('--network none');
 
     const invalid = failure('GoFaults_InvalidJson_1_0');
-    expect(invalid.message).toMatch(/generated job \(domain\): output\/output\.json is not valid JSON .*exit code 0; last log lines:\n\s*GoFaults: wrote half a report/);
+    expect(invalid.message).toMatch(
+      /generated job \(domain\): output\/output\.json is not valid JSON .*exit code 0; last log lines:\n\s*GoFaults: wrote half a report/,
+    );
 
     const hangs = failure('GoFaults_Hangs_1_0');
-    expect(hangs.message).toMatch(/generated job \(domain\): timed out after 20 s: the container was killed; last log lines:\n\s*GoFaults: waiting for a service that never answers/);
+    expect(hangs.message).toMatch(
+      /generated job \(domain\): timed out after 20 s: the container was killed; last log lines:\n\s*GoFaults: waiting for a service that never answers/,
+    );
 
     const throws = failure('NodeThrows_1_0');
     expect(throws.message).toMatch(/generated job \(domain\): no output\/output\.json, exit code 1; last log lines:/);
@@ -146,11 +177,17 @@ describe('smoke tests prove a report, on images built by the real engine', () =>
     // Its syntax is fine: the job is what caught it.
     expect(throws.message).not.toContain('syntax:');
 
-    expect(failure('NoDataTypes_1_0')).toMatchObject({ code: 'SMOKE_NO_CHECK', file: 'analyzers/NoDataTypes/NoDataTypes.json', hint: expect.stringContaining('"skip"') });
+    expect(failure('NoDataTypes_1_0')).toMatchObject({
+      code: 'SMOKE_NO_CHECK',
+      file: 'analyzers/NoDataTypes/NoDataTypes.json',
+      hint: expect.stringContaining('"skip"'),
+    });
 
     // The reason to skip is printed, and that worker alone is pushed.
     expect(outcomes.get('Untestable_1_0'), all).toMatchObject({ status: 'pushed' });
-    expect(result.stderr).toMatch(/smoke test of \S+\/untestable:1\.0\S* skipped: workers\.Untestable\.smoke\.skip: needs a licensed sandbox the CI does not have/);
+    expect(result.stderr).toMatch(
+      /smoke test of \S+\/untestable:1\.0\S* skipped: workers\.Untestable\.smoke\.skip: needs a licensed sandbox the CI does not have/,
+    );
     // The cause reaches the log too, beyond the first line the summary table shows.
     expect(result.stderr).toContain('GoFaults: wrote half a report');
 
@@ -211,8 +248,18 @@ request.setTimeout(5000, () => request.destroy(new Error('no answer in 5 s')));
       await writeFiles(repo, {
         'analyzers/NeedsNetwork/index.js': worker,
         'analyzers/NeedsNetwork/Dockerfile': `FROM ${state.baseImages.node}\nWORKDIR /worker\nCOPY . /worker/NeedsNetwork/\nENTRYPOINT ["node", "NeedsNetwork/index.js"]\n`,
-        'analyzers/NeedsNetwork/NeedsNetwork.json': definition('NeedsNetwork', 'NeedsNetwork/index.js', { config: { status_url: `http://127.0.0.1:${port}/status` } }),
-        'analyzers/NeedsNetwork/tests/status/input/input.json': JSON.stringify({ data: 'example.org', dataType: 'domain', tlp: 2, pap: 2, message: '', parameters: {}, config: {} }),
+        'analyzers/NeedsNetwork/NeedsNetwork.json': definition('NeedsNetwork', 'NeedsNetwork/index.js', {
+          config: { status_url: `http://127.0.0.1:${port}/status` },
+        }),
+        'analyzers/NeedsNetwork/tests/status/input/input.json': JSON.stringify({
+          data: 'example.org',
+          dataType: 'domain',
+          tlp: 2,
+          pap: 2,
+          message: '',
+          parameters: {},
+          config: {},
+        }),
       });
       const namespace = uniqueNamespace('smoke-network');
 
@@ -220,14 +267,23 @@ request.setTimeout(5000, () => request.destroy(new Error('no answer in 5 s')));
       const offlineAll = `${offline.stdout}\n${offline.stderr}`;
       expect(offline.status, offlineAll).toBe(1);
       const [failed] = summaryOf(offline).outcomes;
-      expect(failed, offlineAll).toMatchObject({ id: 'NeedsNetwork_1_0', status: 'failed', problem: { code: 'SMOKE_FAILED', file: 'analyzers/NeedsNetwork/NeedsNetwork.json' } });
+      expect(failed, offlineAll).toMatchObject({
+        id: 'NeedsNetwork_1_0',
+        status: 'failed',
+        problem: { code: 'SMOKE_FAILED', file: 'analyzers/NeedsNetwork/NeedsNetwork.json' },
+      });
       // A clean failure of the worker (its own errorMessage), and the way out named in the hint.
-      expect(failed?.problem?.message).toMatch(/status: the worker reported a failure: cannot reach the status service: /);
+      expect(failed?.problem?.message).toMatch(
+        /status: the worker reported a failure: cannot reach the status service: /,
+      );
       expect(failed?.problem?.message).toContain('status service unreachable');
       expect(failed?.problem?.hint).toContain('workers.NeedsNetwork.smoke.network: true');
       expect(requests).toBe(0);
 
-      await writeFile(path.join(repo, 'neurons.json'), JSON.stringify({ workers: { NeedsNetwork: { smoke: { network: true } } } }));
+      await writeFile(
+        path.join(repo, 'neurons.json'),
+        JSON.stringify({ workers: { NeedsNetwork: { smoke: { network: true } } } }),
+      );
       const online = await runCli(['build', '--repo', repo, '--namespace', namespace, '--json']);
       const onlineAll = `${online.stdout}\n${online.stderr}`;
       expect(online.status, onlineAll).toBe(0);

@@ -3,7 +3,14 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentState } from '../../src/environment/state.js';
-import { copyFixture, environmentState, environmentVariables, registryClient, root, uniqueNamespace } from '../helpers/environment.js';
+import {
+  copyFixture,
+  environmentState,
+  environmentVariables,
+  registryClient,
+  root,
+  uniqueNamespace,
+} from '../helpers/environment.js';
 
 interface Run {
   status: number;
@@ -29,7 +36,14 @@ describe('the toolkit image', () => {
   beforeAll(async () => {
     state = await environmentState();
     expect(state.toolkitBase, 'neurons env up records the toolkit base').toMatch(/base\/node:20-trixie$/);
-    const built = await run(process.execPath, [path.join(root, 'scripts', 'build-image.mjs'), '--base', state.toolkitBase ?? '', '--tag', tag, '--offline']);
+    const built = await run(process.execPath, [
+      path.join(root, 'scripts', 'build-image.mjs'),
+      '--base',
+      state.toolkitBase ?? '',
+      '--tag',
+      tag,
+      '--offline',
+    ]);
     expect(built.status, built.output).toBe(0);
   });
   afterAll(async () => {
@@ -37,7 +51,15 @@ describe('the toolkit image', () => {
   });
 
   it('holds the packed toolkit on Node 20 with git, and runs as a plugin from PLUGIN_* settings', async () => {
-    const versions = await run('docker', ['run', '--rm', '--entrypoint', 'sh', tag, '-c', 'node --version && git --version && ls /opt/neurons && ls /opt/neurons/node_modules']);
+    const versions = await run('docker', [
+      'run',
+      '--rm',
+      '--entrypoint',
+      'sh',
+      tag,
+      '-c',
+      'node --version && git --version && ls /opt/neurons && ls /opt/neurons/node_modules',
+    ]);
     expect(versions.status, versions.output).toBe(0);
     const [node = '', git = '', ...listed] = versions.output.split('\n').filter(Boolean);
     expect(node).toMatch(/^v2\d\./);
@@ -48,12 +70,32 @@ describe('the toolkit image', () => {
     expect(listed).not.toContain('vitest');
     expect(listed).not.toContain('typescript');
     const repo = await copyFixture();
-    const validate = await run('docker', ['run', '--rm', '--network', 'host', '-v', `${repo}:/drone/src:ro`, '-e', 'PLUGIN_COMMAND=validate', tag]);
+    const validate = await run('docker', [
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      '-v',
+      `${repo}:/drone/src:ro`,
+      '-e',
+      'PLUGIN_COMMAND=validate',
+      tag,
+    ]);
     expect(validate.status, validate.output).toBe(0);
     expect(validate.output).toContain('0 errors');
     // A broken definition: the exit code of the step says so.
     await writeFile(path.join(repo, 'analyzers', 'FileTriage', 'FileTriage.json'), '{"name": ');
-    const broken = await run('docker', ['run', '--rm', '--network', 'host', '-v', `${repo}:/drone/src:ro`, '-e', 'PLUGIN_COMMAND=validate', tag]);
+    const broken = await run('docker', [
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      '-v',
+      `${repo}:/drone/src:ro`,
+      '-e',
+      'PLUGIN_COMMAND=validate',
+      tag,
+    ]);
     expect(broken.status).toBe(1);
     expect(broken.output).toContain('DEF_JSON_SYNTAX');
   });
@@ -63,29 +105,49 @@ describe('the toolkit image', () => {
     const namespace = uniqueNamespace('toolkit');
     // The environment's base images and package index, named as the registry is (NEURONS_TRUST_CA trusts its CA).
     const { NEURONS_PIP_INDEX_CA: _hostCa, ...variables } = environmentVariables(state);
-    const pushed = await run('docker', [
-      'run', '--rm', '--network', 'host',
-      '-v', '/var/run/docker.sock:/var/run/docker.sock',
-      '-v', `${state.caFile}:/ca.crt:ro`,
-      '-v', `${repo}:/drone/src`,
-      '-e', `NEURONS_REGISTRY=${state.registry.host}`,
-      '-e', `NEURONS_NAMESPACE=${namespace}`,
-      '-e', `PLUGIN_USERNAME=${state.registry.username}`,
-      // The password reaches the container through the environment of `docker run`, never its command line.
-      '-e', 'PLUGIN_PASSWORD',
-      '-e', 'NEURONS_TRUST_CA=/ca.crt',
-      // By name only: the values (the index password among them) come from the environment of `docker run`.
-      ...Object.keys(variables).flatMap((name) => ['-e', name]),
-      '-e', 'PLUGIN_COMMAND=push',
-      '-e', 'PLUGIN_ONLY=FileTriage',
-      '-e', 'PLUGIN_SKIP_TESTS=true',
-      tag,
-    ], { ...process.env, ...variables, PLUGIN_PASSWORD: state.registry.password });
+    const pushed = await run(
+      'docker',
+      [
+        'run',
+        '--rm',
+        '--network',
+        'host',
+        '-v',
+        '/var/run/docker.sock:/var/run/docker.sock',
+        '-v',
+        `${state.caFile}:/ca.crt:ro`,
+        '-v',
+        `${repo}:/drone/src`,
+        '-e',
+        `NEURONS_REGISTRY=${state.registry.host}`,
+        '-e',
+        `NEURONS_NAMESPACE=${namespace}`,
+        '-e',
+        `PLUGIN_USERNAME=${state.registry.username}`,
+        // The password reaches the container through the environment of `docker run`, never its command line.
+        '-e',
+        'PLUGIN_PASSWORD',
+        '-e',
+        'NEURONS_TRUST_CA=/ca.crt',
+        // By name only: the values (the index password among them) come from the environment of `docker run`.
+        ...Object.keys(variables).flatMap((name) => ['-e', name]),
+        '-e',
+        'PLUGIN_COMMAND=push',
+        '-e',
+        'PLUGIN_ONLY=FileTriage',
+        '-e',
+        'PLUGIN_SKIP_TESTS=true',
+        tag,
+      ],
+      { ...process.env, ...variables, PLUGIN_PASSWORD: state.registry.password },
+    );
     expect(pushed.status, pushed.output).toBe(0);
     expect(pushed.output).toMatch(/FileTriage_1_0\s+pushed/);
     expect(pushed.output).not.toContain(state.registry.password);
     const client = registryClient(state);
-    expect(await client.headManifest(`${namespace}/filetriage`, '1.0')).toMatchObject({ digest: expect.stringMatching(/^sha256:/) });
+    expect(await client.headManifest(`${namespace}/filetriage`, '1.0')).toMatchObject({
+      digest: expect.stringMatching(/^sha256:/),
+    });
     await client.close();
   });
 });

@@ -34,11 +34,28 @@ describe('one trust setting reaches the images: build stages always, run time wh
     await mkdir(path.join(folder, 'tests', 'call', 'input'), { recursive: true });
     await writeFile(path.join(folder, 'fetch.py'), worker);
     await writeFile(path.join(folder, 'README.md'), '# Fetch\n');
-    const definition = { name: 'Fetch', version: '1.0', author: 'test', url: 'https://example.org', license: 'AGPL-V3', description: 'Calls an HTTPS service', dataTypeList: ['other'], command: 'Fetch/fetch.py', baseConfig: 'Fetch', config: { url } };
+    const definition = {
+      name: 'Fetch',
+      version: '1.0',
+      author: 'test',
+      url: 'https://example.org',
+      license: 'AGPL-V3',
+      description: 'Calls an HTTPS service',
+      dataTypeList: ['other'],
+      command: 'Fetch/fetch.py',
+      baseConfig: 'Fetch',
+      config: { url },
+    };
     await writeFile(path.join(folder, 'Fetch.json'), JSON.stringify(definition, null, 2));
-    await writeFile(path.join(folder, 'tests', 'call', 'input', 'input.json'), JSON.stringify({ data: 'x', dataType: 'other', tlp: 2, pap: 2, config: {} }));
+    await writeFile(
+      path.join(folder, 'tests', 'call', 'input', 'input.json'),
+      JSON.stringify({ data: 'x', dataType: 'other', tlp: 2, pap: 2, config: {} }),
+    );
     // The worker calls a service on this machine: its smoke test needs the network.
-    await writeFile(path.join(repo, 'neurons.json'), JSON.stringify({ ...(trust ? { trust } : {}), workers: { Fetch: { smoke: { network: true } } }, ...extra }));
+    await writeFile(
+      path.join(repo, 'neurons.json'),
+      JSON.stringify({ ...(trust ? { trust } : {}), workers: { Fetch: { smoke: { network: true } } }, ...extra }),
+    );
     return repo;
   }
 
@@ -48,7 +65,9 @@ describe('one trust setting reaches the images: build stages always, run time wh
     const certificate = issueServerCertificate(ca, { hosts: ['localhost'], ips: ['127.0.0.1'], days: 1 });
     caFile = path.join(await mkdtemp(path.join(tmpdir(), 'neurons-trust-ca-')), 'ca.pem');
     await writeFile(caFile, ca.certificatePem);
-    server = createServer({ cert: certificate.certificatePem, key: certificate.keyPem }, (_request, response) => response.end('{"answer":42}'));
+    server = createServer({ cert: certificate.certificatePem, key: certificate.keyPem }, (_request, response) =>
+      response.end('{"answer":42}'),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   });
@@ -58,8 +77,13 @@ describe('one trust setting reaches the images: build stages always, run time wh
     const repo = await repository({ ca: [caFile] });
     const result = await runCli(['push', '--repo', repo, '--namespace', uniqueNamespace('trust-off'), '--json']);
     expect(result.status).toBe(1);
-    const summary = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { outcomes: Array<{ status: string; problem?: { code: string; message: string } }> };
-    expect(summary.outcomes[0]).toMatchObject({ status: 'failed', problem: { code: 'SMOKE_FAILED', message: expect.stringContaining('CERTIFICATE_VERIFY_FAILED') } });
+    const summary = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as {
+      outcomes: Array<{ status: string; problem?: { code: string; message: string } }>;
+    };
+    expect(summary.outcomes[0]).toMatchObject({
+      status: 'failed',
+      problem: { code: 'SMOKE_FAILED', message: expect.stringContaining('CERTIFICATE_VERIFY_FAILED') },
+    });
   });
 
   it('with trust.runtime the same worker reaches it, and is pushed', async () => {
@@ -71,17 +95,44 @@ describe('one trust setting reaches the images: build stages always, run time wh
 
   it('the package index inside a build fails without its CA, and works with it', async () => {
     const withIndex = async (ca: string | undefined): Promise<string> => {
-      const repo = await repository(undefined, { packageIndex: { url: state.packageIndex.url, usernameEnv: 'TEST_INDEX_USER', passwordEnv: 'TEST_INDEX_PASSWORD', ...(ca ? { ca } : {}) } });
-      await cp(path.join(fixture, 'analyzers', 'HashCalc'), path.join(repo, 'analyzers', 'HashCalc'), { recursive: true });
+      const repo = await repository(undefined, {
+        packageIndex: {
+          url: state.packageIndex.url,
+          usernameEnv: 'TEST_INDEX_USER',
+          passwordEnv: 'TEST_INDEX_PASSWORD',
+          ...(ca ? { ca } : {}),
+        },
+      });
+      await cp(path.join(fixture, 'analyzers', 'HashCalc'), path.join(repo, 'analyzers', 'HashCalc'), {
+        recursive: true,
+      });
       return repo;
     };
     const env = { TEST_INDEX_USER: state.packageIndex.username, TEST_INDEX_PASSWORD: state.packageIndex.password };
-    const untrusted = await runCli(['push', '--repo', await withIndex(undefined), '--only', 'HashCalc', '--namespace', uniqueNamespace('index-off')], env);
+    const untrusted = await runCli(
+      ['push', '--repo', await withIndex(undefined), '--only', 'HashCalc', '--namespace', uniqueNamespace('index-off')],
+      env,
+    );
     expect(untrusted.status).toBe(1);
-    expect(untrusted.stdout).toMatch(/HashCalc_MD5_1_0 +failed .*DEPS_INDEX_UNREACHABLE: package index https:\/\/127\.0\.0\.1:\d+\/simple\/cortexlite\/ cannot be reached: self-signed certificate/);
-    const trusted = await runCli(['push', '--repo', await withIndex(state.caFile), '--only', 'HashCalc', '--namespace', uniqueNamespace('index-on')], env);
+    expect(untrusted.stdout).toMatch(
+      /HashCalc_MD5_1_0 +failed .*DEPS_INDEX_UNREACHABLE: package index https:\/\/127\.0\.0\.1:\d+\/simple\/cortexlite\/ cannot be reached: self-signed certificate/,
+    );
+    const trusted = await runCli(
+      [
+        'push',
+        '--repo',
+        await withIndex(state.caFile),
+        '--only',
+        'HashCalc',
+        '--namespace',
+        uniqueNamespace('index-on'),
+      ],
+      env,
+    );
     expect(trusted.stdout).toMatch(/HashCalc_MD5_1_0 +pushed/);
     expect(trusted.status).toBe(0);
-    expect(`${untrusted.stdout}${untrusted.stderr}${trusted.stdout}${trusted.stderr}`).not.toContain(state.packageIndex.password);
+    expect(`${untrusted.stdout}${untrusted.stderr}${trusted.stdout}${trusted.stderr}`).not.toContain(
+      state.packageIndex.password,
+    );
   });
 });

@@ -33,13 +33,38 @@ describe('neurons update from a published, signed catalog', () => {
   let index: CatalogIndex;
   const docker = new Docker();
   const update = (...extra: string[]) =>
-    runCli(['update', '--catalog', server.url, '--key', publicKeyFile, '--ca', server.caFile, '--state', path.join(work, 'state'), '--install', engine, '--cortex-url', cortex.url, ...extra], { NEURONS_CORTEX_API_KEY: cortexKey });
-  const catalogOf = async (folder: string, file: string): Promise<Entry[]> => JSON.parse(await readFile(path.join(folder, file), 'utf8')) as Entry[];
+    runCli(
+      [
+        'update',
+        '--catalog',
+        server.url,
+        '--key',
+        publicKeyFile,
+        '--ca',
+        server.caFile,
+        '--state',
+        path.join(work, 'state'),
+        '--install',
+        engine,
+        '--cortex-url',
+        cortex.url,
+        ...extra,
+      ],
+      { NEURONS_CORTEX_API_KEY: cortexKey },
+    );
+  const catalogOf = async (folder: string, file: string): Promise<Entry[]> =>
+    JSON.parse(await readFile(path.join(folder, file), 'utf8')) as Entry[];
   /** The engine's folder: each file and its bytes (a file changed, or left aside, shows). */
-  const installed = async (): Promise<Record<string, string>> => Object.fromEntries(await Promise.all((await readdir(engine)).map(async (file) => [file, await readFile(path.join(engine, file), 'utf8')] as const)));
+  const installed = async (): Promise<Record<string, string>> =>
+    Object.fromEntries(
+      await Promise.all(
+        (await readdir(engine)).map(async (file) => [file, await readFile(path.join(engine, file), 'utf8')] as const),
+      ),
+    );
   const serve = async (): Promise<void> => {
     server.files.clear();
-    for (const file of await readdir(out)) if (!file.startsWith('.')) server.files.set(file, await readFile(path.join(out, file)));
+    for (const file of await readdir(out))
+      if (!file.startsWith('.')) server.files.set(file, await readFile(path.join(out, file)));
   };
 
   beforeAll(async () => {
@@ -53,12 +78,26 @@ describe('neurons update from a published, signed catalog', () => {
     publicKeyFile = path.join(work, 'index.pub');
     await writeFile(keyFile, keys.privateKeyPem, { mode: 0o600 });
     await writeFile(publicKeyFile, keys.publicKeyPem);
-    const published = await runCli(['pipeline', '--repo', repo, '--output', out, '--namespace', namespace, '--sign', keyFile, '--skip-tests']);
+    const published = await runCli([
+      'pipeline',
+      '--repo',
+      repo,
+      '--output',
+      out,
+      '--namespace',
+      namespace,
+      '--sign',
+      keyFile,
+      '--skip-tests',
+    ]);
     expect(published.status, published.stdout + published.stderr).toBe(0);
     index = JSON.parse(await readFile(path.join(out, 'index.json'), 'utf8')) as CatalogIndex;
     // One private CA for the catalog server and Cortex, as an organisation would have: the environment's.
     const caDirectory = path.dirname((await environmentState()).caFile);
-    const ca = { certificatePem: await readFile(path.join(caDirectory, 'ca.crt'), 'utf8'), keyPem: await readFile(path.join(caDirectory, 'ca.key'), 'utf8') };
+    const ca = {
+      certificatePem: await readFile(path.join(caDirectory, 'ca.crt'), 'utf8'),
+      keyPem: await readFile(path.join(caDirectory, 'ca.key'), 'utf8'),
+    };
     server = await startCatalogServer({ ca });
     const leaf = issueServerCertificate(ca, { hosts: ['localhost'], ips: ['127.0.0.1'], days: 1 });
     cortex = await startCortexServer({ apiKey: cortexKey, tls: { cert: leaf.certificatePem, key: leaf.keyPem } });
@@ -71,17 +110,30 @@ describe('neurons update from a published, signed catalog', () => {
 
   it('pulls every image of the catalogs, finds the signed digest on each, installs the catalogs pinned, and has Cortex rescan', async () => {
     // The pipeline built the images on this engine: untag them, so that the update has to pull from the registry.
-    const images = (await docker.listImages()).flatMap((image) => image.RepoTags ?? []).filter((tag) => tag.includes(`/${index.registry.split('/').pop() ?? ''}/`));
+    const images = (await docker.listImages())
+      .flatMap((image) => image.RepoTags ?? [])
+      .filter((tag) => tag.includes(`/${index.registry.split('/').pop() ?? ''}/`));
     expect(images.length).toBeGreaterThan(0);
     for (const tag of images) await docker.getImage(tag).remove();
     const run = await update('--pull', '--json');
     expect(run.status, run.stdout + run.stderr).toBe(0);
     expect(run.stdout + run.stderr).not.toContain(cortexKey);
     const report = JSON.parse(run.stdout) as UpdateCommandReport;
-    const entries = [...JSON.parse(await readFile(path.join(out, 'analyzers.json'), 'utf8')), ...JSON.parse(await readFile(path.join(out, 'responders.json'), 'utf8'))] as Array<{ dockerImage: string }>;
-    expect(report).toMatchObject({ status: 'updated', verified: true, serial: 1, catalogs: ['analyzers.json', 'responders.json'], stateWritten: true });
+    const entries = [
+      ...JSON.parse(await readFile(path.join(out, 'analyzers.json'), 'utf8')),
+      ...JSON.parse(await readFile(path.join(out, 'responders.json'), 'utf8')),
+    ] as Array<{ dockerImage: string }>;
+    expect(report).toMatchObject({
+      status: 'updated',
+      verified: true,
+      serial: 1,
+      catalogs: ['analyzers.json', 'responders.json'],
+      stateWritten: true,
+    });
     expect(report.counts.added).toBe(entries.length);
-    expect(report.pulls.map((pull) => pull.image).sort()).toEqual([...new Set(entries.map((entry) => entry.dockerImage))].sort());
+    expect(report.pulls.map((pull) => pull.image).sort()).toEqual(
+      [...new Set(entries.map((entry) => entry.dockerImage))].sort(),
+    );
     for (const pull of report.pulls) {
       expect(pull, pull.image).toMatchObject({ status: 'pulled', digestMatches: true });
       const repository = pull.image.slice(0, pull.image.lastIndexOf(':'));
@@ -92,7 +144,10 @@ describe('neurons update from a published, signed catalog', () => {
     }
 
     // Installed: the published entries, each image pinned to the digest the registry itself gives for its tag.
-    expect(report.install?.files.map((file) => [file.file, file.changed])).toEqual([['analyzers.json', true], ['responders.json', true]]);
+    expect(report.install?.files.map((file) => [file.file, file.changed])).toEqual([
+      ['analyzers.json', true],
+      ['responders.json', true],
+    ]);
     const registry = registryClient(await environmentState());
     try {
       for (const file of ['analyzers.json', 'responders.json']) {
@@ -115,13 +170,25 @@ describe('neurons update from a published, signed catalog', () => {
     const state = await environmentState();
     const [first] = await catalogOf(engine, 'analyzers.json');
     const pinned = first?.dockerImage ?? '';
-    const stream = (await docker.createImage({ username: state.registry.username, password: state.registry.password, serveraddress: state.registry.host }, { fromImage: pinned })) as NodeJS.ReadableStream;
-    const events = await new Promise<Array<{ error?: string }>>((resolve, reject) => docker.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string }>) => (error ? reject(error) : resolve(output))));
+    const stream = (await docker.createImage(
+      { username: state.registry.username, password: state.registry.password, serveraddress: state.registry.host },
+      { fromImage: pinned },
+    )) as NodeJS.ReadableStream;
+    const events = await new Promise<Array<{ error?: string }>>((resolve, reject) =>
+      docker.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string }>) =>
+        error ? reject(error) : resolve(output),
+      ),
+    );
     expect(events.filter((event) => event.error)).toEqual([]);
-    expect((await docker.getImage(pinned).inspect()).Id).toBe((await docker.getImage(pinned.split('@')[0] ?? '').inspect()).Id);
+    expect((await docker.getImage(pinned).inspect()).Id).toBe(
+      (await docker.getImage(pinned.split('@')[0] ?? '').inspect()).Id,
+    );
 
     // Cortex was asked once per kind, with its key, over TLS from the private CA.
-    expect(report.rescan).toEqual([{ kind: 'analyzer', status: 'rescanned' }, { kind: 'responder', status: 'rescanned' }]);
+    expect(report.rescan).toEqual([
+      { kind: 'analyzer', status: 'rescanned' },
+      { kind: 'responder', status: 'rescanned' },
+    ]);
     expect(cortex.requests).toEqual([
       { method: 'POST', path: '/api/analyzerdefinition/scan', authorization: `Bearer ${cortexKey}`, status: 204 },
       { method: 'POST', path: '/api/responderdefinition/scan', authorization: `Bearer ${cortexKey}`, status: 204 },
@@ -138,7 +205,18 @@ describe('neurons update from a published, signed catalog', () => {
   });
 
   it('refuses a publication whose analyzers.json was changed after signing, and leaves the installed catalogs as they were', async () => {
-    const republished = await runCli(['pipeline', '--repo', repo, '--output', out, '--namespace', namespace, '--sign', keyFile, '--skip-tests']);
+    const republished = await runCli([
+      'pipeline',
+      '--repo',
+      repo,
+      '--output',
+      out,
+      '--namespace',
+      namespace,
+      '--sign',
+      keyFile,
+      '--skip-tests',
+    ]);
     expect(republished.status, republished.stdout + republished.stderr).toBe(0);
     await serve();
     // The copy a verifying reader takes: the content-addressed one the index names.
@@ -158,9 +236,14 @@ describe('neurons update from a published, signed catalog', () => {
   it('refuses a tampered index and keeps the state', async () => {
     const stateFile = path.join(work, 'state', 'state.json');
     const before = await readFile(stateFile, 'utf8');
-    const tampered = Buffer.from(`${JSON.stringify({ ...index, expires: new Date(Date.now() + 3650 * 86_400_000).toISOString() }, null, 2)}\n`);
+    const tampered = Buffer.from(
+      `${JSON.stringify({ ...index, expires: new Date(Date.now() + 3650 * 86_400_000).toISOString() }, null, 2)}\n`,
+    );
     // The genuine signature filed under the tampered index's name, as an attacker who can write the server would.
-    server.files.set(signatureObjectName(tampered), server.files.get(signatureObjectName(server.files.get('index.json') ?? Buffer.alloc(0))) ?? Buffer.alloc(0));
+    server.files.set(
+      signatureObjectName(tampered),
+      server.files.get(signatureObjectName(server.files.get('index.json') ?? Buffer.alloc(0))) ?? Buffer.alloc(0),
+    );
     server.files.set('index.json', tampered);
     const run = await update('--pull');
     expect(run.status).toBe(1);

@@ -9,15 +9,31 @@ import type { WatchState } from '../../src/watch/state.js';
 import { copyFixture, root, runCli, uniqueNamespace } from '../helpers/environment.js';
 
 function git(repo: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.org', ...args], { cwd: repo, encoding: 'utf8' }).trim();
+  return execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.org', ...args], {
+    cwd: repo,
+    encoding: 'utf8',
+  }).trim();
 }
 
 describe('the watcher on a real git repository', () => {
   let repo: string;
   let state: string;
   let env: NodeJS.ProcessEnv;
-  const args = (): string[] => ['watch', '--repo', repo, '--branch', 'main', '--once', '--state', state, '--output', path.join(state, 'catalogs'), '--skip-tests'];
-  const watchState = async (): Promise<WatchState> => JSON.parse(await readFile(path.join(state, 'watch.json'), 'utf8')) as WatchState;
+  const args = (): string[] => [
+    'watch',
+    '--repo',
+    repo,
+    '--branch',
+    'main',
+    '--once',
+    '--state',
+    state,
+    '--output',
+    path.join(state, 'catalogs'),
+    '--skip-tests',
+  ];
+  const watchState = async (): Promise<WatchState> =>
+    JSON.parse(await readFile(path.join(state, 'watch.json'), 'utf8')) as WatchState;
   const commit = (message: string): string => {
     git(repo, 'add', '-A');
     git(repo, 'commit', '-q', '-m', message);
@@ -98,9 +114,30 @@ describe('the watcher on a real git repository', () => {
       });
     });
     const secret = 'webhook-secret-for-the-test';
-    const child = spawn(path.join(root, 'bin', 'neurons'), ['watch', '--repo', repo, '--branch', 'main', '--state', state, '--output', path.join(state, 'catalogs'), '--skip-tests', '--interval', '1h', '--webhook', `127.0.0.1:${port}`, '--secret-env', 'WATCH_SECRET'], {
-      env: { ...process.env, ...env, WATCH_SECRET: secret },
-    });
+    const child = spawn(
+      path.join(root, 'bin', 'neurons'),
+      [
+        'watch',
+        '--repo',
+        repo,
+        '--branch',
+        'main',
+        '--state',
+        state,
+        '--output',
+        path.join(state, 'catalogs'),
+        '--skip-tests',
+        '--interval',
+        '1h',
+        '--webhook',
+        `127.0.0.1:${port}`,
+        '--secret-env',
+        'WATCH_SECRET',
+      ],
+      {
+        env: { ...process.env, ...env, WATCH_SECRET: secret },
+      },
+    );
     const events: Array<{ event: string; head?: string }> = [];
     let pending = '';
     const waiters: Array<{ test: () => boolean; resolve: () => void }> = [];
@@ -109,11 +146,15 @@ describe('the watcher on a real git repository', () => {
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
       for (const line of lines) if (line.startsWith('{')) events.push(JSON.parse(line) as { event: string });
-      for (const waiter of waiters.splice(0)) (waiter.test() ? waiter.resolve() : waiters.push(waiter));
+      for (const waiter of waiters.splice(0)) waiter.test() ? waiter.resolve() : waiters.push(waiter);
     });
     const count = (name: string): number => events.filter((event) => event.event === name).length;
     // A watcher that dies, or never gets there, fails the test instead of hanging it.
-    const exited = new Promise<never>((_resolve, reject) => child.on('close', (code) => reject(new Error(`the watcher exited (${String(code)}): ${JSON.stringify(events.slice(-5))}`))));
+    const exited = new Promise<never>((_resolve, reject) =>
+      child.on('close', (code) =>
+        reject(new Error(`the watcher exited (${String(code)}): ${JSON.stringify(events.slice(-5))}`)),
+      ),
+    );
     exited.catch(() => undefined);
     const until = (test: () => boolean): Promise<void> =>
       test()
@@ -121,12 +162,26 @@ describe('the watcher on a real git repository', () => {
         : Promise.race([
             new Promise<void>((resolve) => waiters.push({ test, resolve })),
             exited,
-            new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error(`timed out; events: ${JSON.stringify(events.map((event) => event.event))}`)), 120_000)),
+            new Promise<never>((_resolve, reject) =>
+              setTimeout(
+                () => reject(new Error(`timed out; events: ${JSON.stringify(events.map((event) => event.event))}`)),
+                120_000,
+              ),
+            ),
           ]);
     const webhook = async (delivery: string): Promise<number> => {
       const body = JSON.stringify({ ref: 'refs/heads/main' });
       const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-      const response = await fetch(`http://127.0.0.1:${port}/webhook`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': delivery, 'x-hub-signature-256': signature } });
+      const response = await fetch(`http://127.0.0.1:${port}/webhook`, {
+        method: 'POST',
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'x-github-event': 'push',
+          'x-github-delivery': delivery,
+          'x-hub-signature-256': signature,
+        },
+      });
       return response.status;
     };
     try {
@@ -142,9 +197,15 @@ describe('the watcher on a real git repository', () => {
       await until(() => count('published') === 1 && count('up-to-date') === 2);
       // No pause to see whether another run comes: one that was owed would have started as the last one ended,
       // before the watcher could answer this request.
-      const status = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as { runs: number; running: boolean; lastPublished: string };
+      const status = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as {
+        runs: number;
+        running: boolean;
+        lastPublished: string;
+      };
       expect(status).toMatchObject({ runs: 3, running: false, lastPublished: head });
-      expect(events.filter((event) => ['run', 'published', 'up-to-date'].includes(event.event)).map((event) => event.event)).toEqual(['up-to-date', 'run', 'published', 'up-to-date']);
+      expect(
+        events.filter((event) => ['run', 'published', 'up-to-date'].includes(event.event)).map((event) => event.event),
+      ).toEqual(['up-to-date', 'run', 'published', 'up-to-date']);
       expect(count('webhook')).toBe(3);
       expect((await watchState()).lastRun?.pushed).toEqual(['FileTriage_1_0']);
     } finally {

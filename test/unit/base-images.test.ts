@@ -15,9 +15,13 @@ describe('base images: upgrade from the single-platform layout', () => {
     // As the previous `env up` left it: the amd64 image under the recipe's tag, without the python-version label; and an
     // arm64 image as Docker 20.10 pushes it, with its own architecture (amd64) in the configuration.
     const former = storeImage(fixture.registry, 'base/python', fingerprint, ['3.11-bookworm']);
-    storeImage(fixture.registry, 'base/python', { ...fingerprint, 'io.neurons.python-version': '3.11' }, ['3.11-bookworm-arm64']);
+    storeImage(fixture.registry, 'base/python', { ...fingerprint, 'io.neurons.python-version': '3.11' }, [
+      '3.11-bookworm-arm64',
+    ]);
     const log: string[] = [];
-    expect(await ensureBaseImage(python, fixture.registry.host, fixture.client, undefined, (line) => log.push(line))).toEqual({ reference: `${fixture.registry.host}/base/python:3.11-bookworm`, platforms: ['amd64', 'arm64'] });
+    expect(
+      await ensureBaseImage(python, fixture.registry.host, fixture.client, undefined, (line) => log.push(line)),
+    ).toEqual({ reference: `${fixture.registry.host}/base/python:3.11-bookworm`, platforms: ['amd64', 'arm64'] });
     expect(log.join('\n')).toMatch(/-amd64: configuration updated \(labels\)/);
     expect(log.join('\n')).toMatch(/-arm64: configuration updated \(architecture amd64 -> arm64\)/);
     expect(log.join('\n')).toMatch(/index of amd64, arm64 pushed/);
@@ -26,12 +30,17 @@ describe('base images: upgrade from the single-platform layout', () => {
     expect(index?.manifest).toMatchObject({ kind: 'index', mediaType: mediaTypes.ociIndex });
     for (const architecture of ['amd64', 'arm64']) {
       const image = await fixture.client.getImageConfig('base/python', '3.11-bookworm', { os: 'linux', architecture });
-      expect(image?.config).toMatchObject({ architecture, config: { Labels: { ...fingerprint, 'io.neurons.python-version': '3.11' } } });
+      expect(image?.config).toMatchObject({
+        architecture,
+        config: { Labels: { ...fingerprint, 'io.neurons.python-version': '3.11' } },
+      });
     }
     // The amd64 image keeps its layers: only its configuration changed.
     const amd64 = await fixture.client.readManifest('base/python', '3.11-bookworm-amd64');
     const before = await fixture.client.readManifest('base/python', former.digest);
-    expect(amd64?.manifest.kind === 'image' && amd64.manifest.layers).toEqual(before?.manifest.kind === 'image' && before.manifest.layers);
+    expect(amd64?.manifest.kind === 'image' && amd64.manifest.layers).toEqual(
+      before?.manifest.kind === 'image' && before.manifest.layers,
+    );
 
     const again: string[] = [];
     const counts = { ...fixture.registry.counts };

@@ -8,7 +8,9 @@ describe('build secrets', () => {
       { variable: 'PIP_EXTRA_INDEX_URL', value: 'https://u:p@b/simple/' },
     ]);
     expect(carried.buildArgs).toEqual({ FTP_PROXY: 'https://u:p@a/simple/', ftp_proxy: 'https://u:p@b/simple/' });
-    expect(carried.environment).toBe('PIP_INDEX_URL="$FTP_PROXY" PIP_EXTRA_INDEX_URL="$ftp_proxy" FTP_PROXY= ftp_proxy= ');
+    expect(carried.environment).toBe(
+      'PIP_INDEX_URL="$FTP_PROXY" PIP_EXTRA_INDEX_URL="$ftp_proxy" FTP_PROXY= ftp_proxy= ',
+    );
   });
 
   it('leave a step without secrets as it is', () => {
@@ -22,7 +24,9 @@ describe('build secrets', () => {
   });
 
   it('show URLs without user name and password', () => {
-    expect(withoutCredentials('https://user:pass@index.example:8443/simple/')).toBe('https://index.example:8443/simple/');
+    expect(withoutCredentials('https://user:pass@index.example:8443/simple/')).toBe(
+      'https://index.example:8443/simple/',
+    );
     expect(withoutCredentials('https://index.example/simple/')).toBe('https://index.example/simple/');
   });
 });

@@ -18,7 +18,18 @@ const definition: Definition = {
 describe('catalog entries', () => {
   it('drops command and appends dockerImage, keeping the field order', () => {
     const entry = catalogEntry(definition, 'r/ns/foo:1');
-    expect(Object.keys(entry)).toEqual(['name', 'version', 'author', 'url', 'license', 'description', 'dataTypeList', 'baseConfig', 'config', 'dockerImage']);
+    expect(Object.keys(entry)).toEqual([
+      'name',
+      'version',
+      'author',
+      'url',
+      'license',
+      'description',
+      'dataTypeList',
+      'baseConfig',
+      'config',
+      'dockerImage',
+    ]);
     expect(entry['dockerImage']).toBe('r/ns/foo:1');
     expect(entry).not.toHaveProperty('command');
   });

@@ -4,7 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import forge from 'node-forge';
-import { createCertificateAuthority, daysUntilExpiry, issueServerCertificate, serialNumber } from '../../src/ca/certificates.js';
+import {
+  createCertificateAuthority,
+  daysUntilExpiry,
+  issueServerCertificate,
+  serialNumber,
+} from '../../src/ca/certificates.js';
 
 describe('private CA', () => {
   const ca = createCertificateAuthority({ commonName: 'test CA', days: 30 });
@@ -23,7 +28,9 @@ describe('private CA', () => {
   });
 
   it('makes a TLS connection verify with the CA and fail without it', async () => {
-    const https = createServer({ cert: server.certificatePem, key: server.keyPem }, (_request, response) => response.end('ok'));
+    const https = createServer({ cert: server.certificatePem, key: server.keyPem }, (_request, response) =>
+      response.end('ok'),
+    );
     await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
     const url = `https://127.0.0.1:${(https.address() as AddressInfo).port}/`;
     try {
@@ -32,7 +39,9 @@ describe('private CA', () => {
       expect(await response.body.text()).toBe('ok');
       await trusted.close();
       const untrusted = new Agent();
-      await expect(request(url, { dispatcher: untrusted })).rejects.toMatchObject({ code: expect.stringMatching(/CERT|SIGNED|UNABLE/) });
+      await expect(request(url, { dispatcher: untrusted })).rejects.toMatchObject({
+        code: expect.stringMatching(/CERT|SIGNED|UNABLE/),
+      });
       await untrusted.close();
     } finally {
       https.close();

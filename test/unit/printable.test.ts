@@ -14,8 +14,14 @@ describe('printable text', () => {
   });
 
   it('prints JSON without escape sequences in any string', () => {
-    const json = printableJson({ problem: { message: 'build failed\n\u001b[31mERROR: 401 Credentials not correct\u001b[0m' }, list: ['\u001b[1mx'] });
+    const json = printableJson({
+      problem: { message: 'build failed\n\u001b[31mERROR: 401 Credentials not correct\u001b[0m' },
+      list: ['\u001b[1mx'],
+    });
     expect(json).not.toMatch(/\\u001b|\u001b/);
-    expect(JSON.parse(json)).toEqual({ problem: { message: 'build failed\nERROR: 401 Credentials not correct' }, list: ['x'] });
+    expect(JSON.parse(json)).toEqual({
+      problem: { message: 'build failed\nERROR: 401 Credentials not correct' },
+      list: ['x'],
+    });
   });
 });

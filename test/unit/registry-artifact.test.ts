@@ -21,7 +21,12 @@ function record(request: IncomingMessage, into: Seen[]): Promise<Seen> {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const seen = { method: request.method ?? '', url: request.url ?? '', authorization: request.headers.authorization, body: Buffer.concat(chunks).toString() };
+      const seen = {
+        method: request.method ?? '',
+        url: request.url ?? '',
+        authorization: request.headers.authorization,
+        body: Buffer.concat(chunks).toString(),
+      };
       into.push(seen);
       resolve(seen);
     });
@@ -43,10 +48,12 @@ describe('registry artifacts', () => {
   });
   const registry = createServer(async (request, response) => {
     const seen = await record(request, registrySeen);
-    if (seen.authorization !== `Basic ${Buffer.from('u:p').toString('base64')}`) return void response.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end();
+    if (seen.authorization !== `Basic ${Buffer.from('u:p').toString('base64')}`)
+      return void response.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end();
     const digest = /blobs\/(sha256:[0-9a-f]+)$/.exec(seen.url)?.[1];
     if (seen.method === 'HEAD' && digest) return void response.writeHead(blobs.has(digest) ? 200 : 404).end();
-    if (seen.method === 'POST') return void response.writeHead(202, { location: `http://${storageHost}/upload/abc?state=1` }).end();
+    if (seen.method === 'POST')
+      return void response.writeHead(202, { location: `http://${storageHost}/upload/abc?state=1` }).end();
     response.writeHead(404).end();
   });
   beforeAll(async () => {
@@ -59,10 +66,21 @@ describe('registry artifacts', () => {
   });
 
   it('uploads a blob once, to the location given, without credentials on another host', async () => {
-    const client = new RegistryClient({ host: registryHost, plainHttp: true, credentials: { username: 'u', password: 'p' } });
+    const client = new RegistryClient({
+      host: registryHost,
+      plainHttp: true,
+      credentials: { username: 'u', password: 'p' },
+    });
     const bytes = Buffer.from('[{"name":"A"}]\n');
-    const descriptor = await pushBlob(client, 'ns/catalog', bytes, 'application/json', { 'org.opencontainers.image.title': 'analyzers.json' });
-    expect(descriptor).toEqual({ mediaType: 'application/json', digest: digestOf(bytes), size: bytes.length, annotations: { 'org.opencontainers.image.title': 'analyzers.json' } });
+    const descriptor = await pushBlob(client, 'ns/catalog', bytes, 'application/json', {
+      'org.opencontainers.image.title': 'analyzers.json',
+    });
+    expect(descriptor).toEqual({
+      mediaType: 'application/json',
+      digest: digestOf(bytes),
+      size: bytes.length,
+      annotations: { 'org.opencontainers.image.title': 'analyzers.json' },
+    });
     expect(storageSeen).toHaveLength(1);
     expect(storageSeen[0]).toMatchObject({ method: 'PUT', authorization: undefined, body: bytes.toString() });
     expect(new URL(storageSeen[0]?.url ?? '', 'http://x').searchParams.get('state')).toBe('1');

@@ -15,8 +15,10 @@ function handle(request: IncomingMessage, response: ServerResponse, origin: stri
   const url = new URL(request.url ?? '/', origin);
   if (url.pathname === '/token') {
     counts.tokenRequests += 1;
-    if (request.headers.authorization === `Basic ${Buffer.from('user:garbage').toString('base64')}`) return void response.writeHead(200).end('<html>proxy login</html>');
-    if (request.headers.authorization !== `Basic ${Buffer.from('user:pass').toString('base64')}`) return void response.writeHead(401).end('{}');
+    if (request.headers.authorization === `Basic ${Buffer.from('user:garbage').toString('base64')}`)
+      return void response.writeHead(200).end('<html>proxy login</html>');
+    if (request.headers.authorization !== `Basic ${Buffer.from('user:pass').toString('base64')}`)
+      return void response.writeHead(401).end('{}');
     const token = `t${counts.tokenRequests}`;
     const scopes = url.searchParams.getAll('scope').map((scope) => scope.split(':')[1] ?? '');
     granted.set(token, new Set(firstScopeOnly ? scopes.slice(0, 1) : scopes));
@@ -29,17 +31,22 @@ function handle(request: IncomingMessage, response: ServerResponse, origin: stri
   if (!allowed) {
     counts.unauthorized += 1;
     const scope = match ? `,scope="repository:${repository}:pull"` : '';
-    return void response.writeHead(401, { 'www-authenticate': `Bearer realm="${origin}/token",service="test"${scope}` }).end();
+    return void response
+      .writeHead(401, { 'www-authenticate': `Bearer realm="${origin}/token",service="test"${scope}` })
+      .end();
   }
   if (url.pathname === '/v2/') return void response.writeHead(200).end('{}');
   counts.heads += 1;
   // Odd repositories have the image; even ones do not.
-  if (Number(repository.split('-')[1]) % 2 === 1) return void response.writeHead(200, { 'docker-content-digest': digest, 'content-length': '10' }).end();
+  if (Number(repository.split('-')[1]) % 2 === 1)
+    return void response.writeHead(200, { 'docker-content-digest': digest, 'content-length': '10' }).end();
   response.writeHead(404, { 'content-length': '10' }).end();
 }
 
 describe('registry client: authorization for many repositories', () => {
-  const server = createServer((request, response) => handle(request, response, `http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+  const server = createServer((request, response) =>
+    handle(request, response, `http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+  );
   server.on('connection', () => (counts.connections += 1));
   let host: string;
   beforeAll(async () => {
@@ -118,15 +125,31 @@ describe('registry client: authorization for many repositories', () => {
     const wrong = new RegistryClient({ host, plainHttp: true, credentials: { username: 'user', password: 'nope' } });
     const error = await wrong.authorize(['ns/repo-1']).catch((caught: unknown) => caught);
     // The token service refused, not the registry: the error names the realm it asked.
-    expect(error).toMatchObject({ code: 'REGISTRY_AUTH', problem: { file: `http://${host}/token`, message: expect.stringContaining(`token service http://${host}/token (service test) of registry ${host} answered 401`) } });
+    expect(error).toMatchObject({
+      code: 'REGISTRY_AUTH',
+      problem: {
+        file: `http://${host}/token`,
+        message: expect.stringContaining(
+          `token service http://${host}/token (service test) of registry ${host} answered 401`,
+        ),
+      },
+    });
     expect(JSON.stringify(error)).not.toContain('nope');
     await wrong.close();
   });
 
   it('names the token service when it answers something that is not a token', async () => {
-    const client = new RegistryClient({ host, plainHttp: true, credentials: { username: 'user', password: 'garbage' } });
+    const client = new RegistryClient({
+      host,
+      plainHttp: true,
+      credentials: { username: 'user', password: 'garbage' },
+    });
     const error = await client.authorize(['ns/repo-1']).catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ code: 'REGISTRY_AUTH', exitCode: 3, problem: { file: `http://${host}/token`, message: expect.stringContaining('not JSON') } });
+    expect(error).toMatchObject({
+      code: 'REGISTRY_AUTH',
+      exitCode: 3,
+      problem: { file: `http://${host}/token`, message: expect.stringContaining('not JSON') },
+    });
     await client.close();
   });
 });

@@ -7,7 +7,12 @@ import { argvFromPluginSettings } from '../../src/cli/plugin-settings.js';
 import { assignShards, estimateCosts, parseShard } from '../../src/plan/shards.js';
 
 describe('shards', () => {
-  const costs = new Map(Array.from({ length: 40 }, (_, index) => [`analyzers/W${String(index).padStart(2, '0')}`, 1_000 + ((index * 7919) % 997) * 10] as const));
+  const costs = new Map(
+    Array.from(
+      { length: 40 },
+      (_, index) => [`analyzers/W${String(index).padStart(2, '0')}`, 1_000 + ((index * 7919) % 997) * 10] as const,
+    ),
+  );
 
   it('places every folder exactly once, in balanced shards, the same way every time', () => {
     const shards = assignShards(costs, 4);
@@ -18,19 +23,42 @@ describe('shards', () => {
   });
 
   it('gives empty shards when there are more shards than folders', () => {
-    expect(assignShards(new Map([['analyzers/A', 1]]), 3).map((shard) => shard.folders)).toEqual([['analyzers/A'], [], []]);
+    expect(assignShards(new Map([['analyzers/A', 1]]), 3).map((shard) => shard.folders)).toEqual([
+      ['analyzers/A'],
+      [],
+      [],
+    ]);
   });
 
   it('reads i/N and refuses anything else', () => {
     expect(parseShard('2/4')).toEqual({ index: 2, count: 4 });
-    for (const bad of ['0/4', '5/4', '2', 'a/b', '1/0']) expect(() => parseShard(bad)).toThrow(expect.objectContaining({ code: 'USAGE' }));
+    for (const bad of ['0/4', '5/4', '2', 'a/b', '1/0'])
+      expect(() => parseShard(bad)).toThrow(expect.objectContaining({ code: 'USAGE' }));
   });
 });
 
 describe('Drone plugin settings', () => {
   it('map PLUGIN_* variables to a command line, credentials to the environment only', () => {
-    const env: NodeJS.ProcessEnv = { PLUGIN_COMMAND: 'push', PLUGIN_REPO: '.', PLUGIN_ONLY: 'HashCalc, TagCase', PLUGIN_DRY_RUN: 'true', PLUGIN_FORCE: 'false', PLUGIN_PASSWORD: 's3cret', PLUGIN_USERNAME: 'ci', HOME: '/root' };
-    expect(argvFromPluginSettings(env)).toEqual(['push', '--dry-run', '--only', 'HashCalc', '--only', 'TagCase', '--repo', '.']);
+    const env: NodeJS.ProcessEnv = {
+      PLUGIN_COMMAND: 'push',
+      PLUGIN_REPO: '.',
+      PLUGIN_ONLY: 'HashCalc, TagCase',
+      PLUGIN_DRY_RUN: 'true',
+      PLUGIN_FORCE: 'false',
+      PLUGIN_PASSWORD: 's3cret',
+      PLUGIN_USERNAME: 'ci',
+      HOME: '/root',
+    };
+    expect(argvFromPluginSettings(env)).toEqual([
+      'push',
+      '--dry-run',
+      '--only',
+      'HashCalc',
+      '--only',
+      'TagCase',
+      '--repo',
+      '.',
+    ]);
     expect(env['NEURONS_REGISTRY_PASSWORD']).toBe('s3cret');
     expect(env['NEURONS_REGISTRY_USERNAME']).toBe('ci');
     expect(argvFromPluginSettings({ HOME: '/root' })).toBeUndefined();

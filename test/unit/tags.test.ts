@@ -26,10 +26,14 @@ describe('tags from versions', () => {
 
 describe('image names', () => {
   it('lower-cases the worker name under registry and namespace', () => {
-    expect(imageRepository({ host: 'registry.example:5000', namespace: 'cortex' }, 'HashCalc_MD5')).toBe('registry.example:5000/cortex/hashcalc_md5');
+    expect(imageRepository({ host: 'registry.example:5000', namespace: 'cortex' }, 'HashCalc_MD5')).toBe(
+      'registry.example:5000/cortex/hashcalc_md5',
+    );
     expect(registryPath({ namespace: 'cortex' }, 'HashCalc_MD5')).toBe('cortex/hashcalc_md5');
   });
   it('uses the Docker Hub short form for docker.io', () => {
-    expect(imageRepository({ host: 'docker.io', namespace: 'cortexneurons' }, 'Abuse_Finder')).toBe('cortexneurons/abuse_finder');
+    expect(imageRepository({ host: 'docker.io', namespace: 'cortexneurons' }, 'Abuse_Finder')).toBe(
+      'cortexneurons/abuse_finder',
+    );
   });
 });

@@ -43,21 +43,33 @@ describe('build context archives', () => {
     const folder = await tempDirectory();
     await mkdir(path.join(folder, 'tests', 'keep'), { recursive: true });
     await writeFile(path.join(folder, '.dockerignore'), 'tests\n!tests/keep\n*.md\nDockerfile\n');
-    for (const file of ['a.py', 'README.md', 'Dockerfile', 'Flavor.json', 'tests/job.json', 'tests/keep/x.txt']) await writeFile(path.join(folder, file), file);
-    const names = (await folderEntries(folder, '', 'x', { exclude: new Set(['Flavor.json']) })).map((entry) => entry.name);
+    for (const file of ['a.py', 'README.md', 'Dockerfile', 'Flavor.json', 'tests/job.json', 'tests/keep/x.txt'])
+      await writeFile(path.join(folder, file), file);
+    const names = (await folderEntries(folder, '', 'x', { exclude: new Set(['Flavor.json']) })).map(
+      (entry) => entry.name,
+    );
     expect(names.sort()).toEqual(['.dockerignore', 'Dockerfile', 'a.py', 'tests', 'tests/keep', 'tests/keep/x.txt']);
   });
 
   it('refuses a symlink that leaves the worker folder, naming the file', async () => {
     const folder = await tempDirectory();
     await symlink('/etc/passwd', path.join(folder, 'escape'));
-    await expect(folderEntries(folder, 'worker', 'analyzers/X')).rejects.toMatchObject({ code: 'BUILD_SYMLINK_ESCAPE', problem: { file: 'analyzers/X/escape' } });
+    await expect(folderEntries(folder, 'worker', 'analyzers/X')).rejects.toMatchObject({
+      code: 'BUILD_SYMLINK_ESCAPE',
+      problem: { file: 'analyzers/X/escape' },
+    });
   });
 
   it('writes any UTF-8 path that GNU tar and Python tarfile both read back, byte for byte', async () => {
     const folder = await tempDirectory();
     // Over 100 bytes, in characters of 2, 3 and 4 bytes: the PAX record length must count bytes.
-    const names = [`${'é'.repeat(60)}.txt`, `données/${'日本語'.repeat(15)}/fichier.py`, `${'🧠'.repeat(30)}`, `mixed-${'a'.repeat(90)}-ü`, 'court-é.txt'];
+    const names = [
+      `${'é'.repeat(60)}.txt`,
+      `données/${'日本語'.repeat(15)}/fichier.py`,
+      `${'🧠'.repeat(30)}`,
+      `mixed-${'a'.repeat(90)}-ü`,
+      'court-é.txt',
+    ];
     for (const name of names) {
       await mkdir(path.join(folder, path.dirname(name)), { recursive: true });
       await writeFile(path.join(folder, name), name);
@@ -66,13 +78,19 @@ describe('build context archives', () => {
     const archive = path.join(await tempDirectory(), 'context.tar');
     await writeFile(archive, createTar(await folderEntries(folder, 'worker', 'analyzers/X')));
     const expected = [...names.map((name) => `worker/${name}`), `worker/lien-${'ø'.repeat(60)}`];
-    const gnuListing = execFileSync('tar', ['-tvf', archive], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8' } });
+    const gnuListing = execFileSync('tar', ['-tvf', archive], {
+      encoding: 'utf8',
+      env: { ...process.env, LC_ALL: 'C.UTF-8' },
+    });
     for (const name of expected) expect(gnuListing).toContain(name);
     const out = await tempDirectory();
     execFileSync('tar', ['-xf', archive, '-C', out], { env: { ...process.env, LC_ALL: 'C.UTF-8' } });
     for (const name of names) expect(await readFile(path.join(out, 'worker', name), 'utf8')).toBe(name);
-    const python = 'import sys, tarfile, json\nwith tarfile.open(sys.argv[1], encoding="utf-8", errors="strict") as t:\n  print(json.dumps([[m.name, m.linkname, (t.extractfile(m).read().decode() if m.isfile() else "")] for m in t.getmembers()]))';
-    const members = JSON.parse(execFileSync('python3', ['-c', python, archive], { encoding: 'utf8' })) as Array<[string, string, string]>;
+    const python =
+      'import sys, tarfile, json\nwith tarfile.open(sys.argv[1], encoding="utf-8", errors="strict") as t:\n  print(json.dumps([[m.name, m.linkname, (t.extractfile(m).read().decode() if m.isfile() else "")] for m in t.getmembers()]))';
+    const members = JSON.parse(execFileSync('python3', ['-c', python, archive], { encoding: 'utf8' })) as Array<
+      [string, string, string]
+    >;
     for (const name of names) expect(members).toContainEqual([`worker/${name}`, '', name]);
     expect(members).toContainEqual([`worker/lien-${'ø'.repeat(60)}`, names[0], '']);
   });
@@ -90,7 +108,8 @@ describe('build context archives', () => {
     ];
     // The digest of the archive the writer made before UTF-8 paths were fixed (commit c05c4e0): every image's
     // build-input digest depends on these bytes, so a change here would rebuild every worker.
-    expect(createHash('sha256').update(createTar(entries)).digest('hex')).toBe('4c6cfcf4f2380f5f0da43502447c94d23e55f6800b4a3017693d9fb34ee4598e');
+    expect(createHash('sha256').update(createTar(entries)).digest('hex')).toBe(
+      '4c6cfcf4f2380f5f0da43502447c94d23e55f6800b4a3017693d9fb34ee4598e',
+    );
   });
 });
-

@@ -2,7 +2,11 @@ import { createPublicKey, verify } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
-import { createCertificateAuthority, issueClientCertificate, issueServerCertificate } from '../../src/ca/certificates.js';
+import {
+  createCertificateAuthority,
+  issueClientCertificate,
+  issueServerCertificate,
+} from '../../src/ca/certificates.js';
 import { libtrustKeyId, parseScope, startTokenService } from '../../src/environment/token-server.js';
 
 // The environment's token service, started on loopback with a private CA; what it issues is read back the way
@@ -17,7 +21,18 @@ describe('token service', () => {
   let server: Awaited<ReturnType<typeof startTokenService>>;
   let origin: string;
   beforeAll(async () => {
-    server = await startTokenService({ host: '127.0.0.1', port: 0, certificatePem: tls.certificatePem, keyPem: tls.keyPem, signingKeyPem: signer.keyPem, issuer: 'test-issuer', service: 'test-registry', username: 'registry-user', password: 'token-secret', lifetime: 600 });
+    server = await startTokenService({
+      host: '127.0.0.1',
+      port: 0,
+      certificatePem: tls.certificatePem,
+      keyPem: tls.keyPem,
+      signingKeyPem: signer.keyPem,
+      issuer: 'test-issuer',
+      service: 'test-registry',
+      username: 'registry-user',
+      password: 'token-secret',
+      lifetime: 600,
+    });
     origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   afterAll(async () => {
@@ -27,22 +42,33 @@ describe('token service', () => {
 
   it('refuses requests without the right credentials', async () => {
     for (const headers of [{}, { authorization: basic('wrong') }]) {
-      const response = await request(`${origin}/token?service=test-registry&scope=repository:a/b:pull`, { headers, dispatcher });
+      const response = await request(`${origin}/token?service=test-registry&scope=repository:a/b:pull`, {
+        headers,
+        dispatcher,
+      });
       expect(response.statusCode).toBe(401);
       expect(await response.body.text()).not.toContain('token-secret');
     }
   });
 
   it('issues a signed token for every scope asked for, with the key id the registry looks up', async () => {
-    const response = await request(`${origin}/token?service=test-registry&scope=repository:ns/a:pull&scope=repository:ns/b:pull,push`, { headers: { authorization: basic('token-secret') }, dispatcher });
+    const response = await request(
+      `${origin}/token?service=test-registry&scope=repository:ns/a:pull&scope=repository:ns/b:pull,push`,
+      { headers: { authorization: basic('token-secret') }, dispatcher },
+    );
     expect(response.statusCode).toBe(200);
     const body = (await response.body.json()) as { token: string; access_token: string; expires_in: number };
     expect(body.access_token).toBe(body.token);
     expect(body.expires_in).toBe(600);
     const [header = '', claims = '', signature = ''] = body.token.split('.');
-    const decoded = (part: string): Record<string, unknown> => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const decoded = (part: string): Record<string, unknown> =>
+      JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
     const publicKey = createPublicKey(signer.certificatePem);
-    expect(decoded(header)).toEqual({ typ: 'JWT', alg: 'RS256', kid: libtrustKeyId(publicKey.export({ type: 'spki', format: 'pem' }).toString()) });
+    expect(decoded(header)).toEqual({
+      typ: 'JWT',
+      alg: 'RS256',
+      kid: libtrustKeyId(publicKey.export({ type: 'spki', format: 'pem' }).toString()),
+    });
     expect(decoded(claims)).toMatchObject({
       iss: 'test-issuer',
       aud: 'test-registry',
@@ -55,12 +81,19 @@ describe('token service', () => {
     const { exp, nbf, iat } = decoded(claims) as { exp: number; nbf: number; iat: number };
     expect(exp - iat).toBe(600);
     expect(nbf).toBeLessThanOrEqual(iat);
-    expect(verify('RSA-SHA256', Buffer.from(`${header}.${claims}`), publicKey, Buffer.from(signature, 'base64url'))).toBe(true);
-    expect(verify('RSA-SHA256', Buffer.from(`${header}.${claims}x`), publicKey, Buffer.from(signature, 'base64url'))).toBe(false);
+    expect(
+      verify('RSA-SHA256', Buffer.from(`${header}.${claims}`), publicKey, Buffer.from(signature, 'base64url')),
+    ).toBe(true);
+    expect(
+      verify('RSA-SHA256', Buffer.from(`${header}.${claims}x`), publicKey, Buffer.from(signature, 'base64url')),
+    ).toBe(false);
   });
 
   it('refuses another service, and answers 404 elsewhere', async () => {
-    const other = await request(`${origin}/token?service=elsewhere`, { headers: { authorization: basic('token-secret') }, dispatcher });
+    const other = await request(`${origin}/token?service=elsewhere`, {
+      headers: { authorization: basic('token-secret') },
+      dispatcher,
+    });
     expect(other.statusCode).toBe(400);
     await other.body.dump();
     const missing = await request(`${origin}/v2/`, { headers: { authorization: basic('token-secret') }, dispatcher });
@@ -78,7 +111,11 @@ describe('libtrust key ids and scopes', () => {
   });
 
   it('parse repository names with slashes and colons in the middle', () => {
-    expect(parseScope('repository:a/b/c:pull,push')).toEqual({ type: 'repository', name: 'a/b/c', actions: ['pull', 'push'] });
+    expect(parseScope('repository:a/b/c:pull,push')).toEqual({
+      type: 'repository',
+      name: 'a/b/c',
+      actions: ['pull', 'push'],
+    });
     expect(parseScope('registry:catalog:*')).toEqual({ type: 'registry', name: 'catalog', actions: ['*'] });
     expect(parseScope('nonsense')).toBeUndefined();
   });

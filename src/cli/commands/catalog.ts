@@ -17,7 +17,13 @@ import { RegistryClientPool } from '../../registry/client-pool.js';
 import { readRepositorySource } from '../../render/source-info.js';
 import type { PublishTarget } from '../../publish/targets.js';
 import { maskSecrets } from '../../util/mask.js';
-import { catalogOptionSpecs, catalogOptionsUsage, catalogTargets, expiresInDays, signingPolicy } from '../catalog-options.js';
+import {
+  catalogOptionSpecs,
+  catalogOptionsUsage,
+  catalogTargets,
+  expiresInDays,
+  signingPolicy,
+} from '../catalog-options.js';
 
 export const catalogCommand: Command = {
   name: 'catalog',
@@ -26,12 +32,29 @@ export const catalogCommand: Command = {
   options: {
     repo: repoOption,
     config: configOption,
-    output: { type: 'string', value: 'DIR', description: 'the catalog folder', default: 'the configuration, NEURONS_OUTPUT, else catalogs/', aliases: ['out'] },
-    registry: { type: 'string', value: 'HOST[/NAMESPACE]', description: 'the registry (and namespace) the images are in', default: 'the configuration, NEURONS_REGISTRY, else the local environment' },
+    output: {
+      type: 'string',
+      value: 'DIR',
+      description: 'the catalog folder',
+      default: 'the configuration, NEURONS_OUTPUT, else catalogs/',
+      aliases: ['out'],
+    },
+    registry: {
+      type: 'string',
+      value: 'HOST[/NAMESPACE]',
+      description: 'the registry (and namespace) the images are in',
+      default: 'the configuration, NEURONS_REGISTRY, else the local environment',
+    },
     channel: channelOption,
     'no-verify': { type: 'boolean', description: 'write entries without reading their images in the registry' },
-    'definitions-only': { type: 'boolean', description: 'definitions without code files (trees that hold only definitions)' },
-    refresh: { type: 'boolean', description: 'no build: verify the current publication again, re-sign it with a new serial and expiry' },
+    'definitions-only': {
+      type: 'boolean',
+      description: 'definitions without code files (trees that hold only definitions)',
+    },
+    refresh: {
+      type: 'boolean',
+      description: 'no build: verify the current publication again, re-sign it with a new serial and expiry',
+    },
     baseline: baselineSpec,
     json: jsonOption,
     ...catalogOptionSpecs,
@@ -57,7 +80,8 @@ export const catalogCommand: Command = {
     // Problems the baseline lists are printed as known and fail nothing: their flavors are left out all the same.
     const { known, fresh } = splitByBaseline(discovery.errors, baseline);
     const knownSet = new Set(known);
-    for (const problem of discovery.errors) io.stderr.write(`${knownSet.has(problem) ? 'known  ' : 'error  '} ${maskSecrets(formatProblem(problem))}\n`);
+    for (const problem of discovery.errors)
+      io.stderr.write(`${knownSet.has(problem) ? 'known  ' : 'error  '} ${maskSecrets(formatProblem(problem))}\n`);
     const workers = catalogWorkers(discovery);
     const [registry] = config.registries;
     if (!registry) return ExitCode.usage;
@@ -65,7 +89,11 @@ export const catalogCommand: Command = {
     const targets = catalogTargets(io, values, config.output, config);
     try {
       const started = Date.now();
-      const source = await readRepositorySource(repo, workers.map((worker) => worker.path), io.env);
+      const source = await readRepositorySource(
+        repo,
+        workers.map((worker) => worker.path),
+        io.env,
+      );
       const result = await produceCatalogs({
         workers,
         registry,
@@ -75,10 +103,12 @@ export const catalogCommand: Command = {
         ...policy,
         expiresInDays: days,
         buildInputDigests: new Map(),
-        revisions: new Map(workers.flatMap((worker) => {
-          const revision = source.folder(worker.path).revision;
-          return revision ? [[worker.path, revision] as const] : [];
-        })),
+        revisions: new Map(
+          workers.flatMap((worker) => {
+            const revision = source.folder(worker.path).revision;
+            return revision ? [[worker.path, revision] as const] : [];
+          }),
+        ),
         pushed: [],
         reportTemplates: reportTemplatesArchive(discovery),
         now: new Date(),
@@ -98,8 +128,17 @@ export const catalogCommand: Command = {
  * `--refresh`: what is published, verified again and re-signed with a new serial and expiry; no checkout, no build.
  * The registries of the configuration lend their credentials; an entry on any other registry cannot be verified.
  */
-async function refresh(io: CliIo, values: ParsedValues, config: Config, policy: { signingKey: { pem: string; origin: string } | undefined; allowUnsigned: boolean; expiresInDays: number }): Promise<number> {
-  if (values['no-verify'] || values['definitions-only']) throw new UsageError({ code: 'USAGE', message: '--refresh verifies every published entry: it cannot be combined with --no-verify or --definitions-only' });
+async function refresh(
+  io: CliIo,
+  values: ParsedValues,
+  config: Config,
+  policy: { signingKey: { pem: string; origin: string } | undefined; allowUnsigned: boolean; expiresInDays: number },
+): Promise<number> {
+  if (values['no-verify'] || values['definitions-only'])
+    throw new UsageError({
+      code: 'USAGE',
+      message: '--refresh verifies every published entry: it cannot be combined with --no-verify or --definitions-only',
+    });
   const clients = new RegistryClientPool((line) => io.stderr.write(`${line}\n`));
   const targets = catalogTargets(io, values, config.output, config);
   try {
@@ -120,16 +159,31 @@ async function refresh(io: CliIo, values: ParsedValues, config: Config, policy: 
 }
 
 /** What a catalog run prints: the problems, each catalog's entry count, the index serial, signature and expiry. */
-function report(io: CliIo, values: ParsedValues, result: CatalogStageResult, targets: PublishTarget[], elapsed: number): void {
+function report(
+  io: CliIo,
+  values: ParsedValues,
+  result: CatalogStageResult,
+  targets: PublishTarget[],
+  elapsed: number,
+): void {
   if (values['json']) {
-    io.stdout.write(`${JSON.stringify({ files: result.files, targets: targets.map((target) => target.description), serial: result.index.serial, catalogs: result.index.catalogs, attachments: result.index.attachments ?? {}, missing: result.missing, kept: result.kept, reads: result.reads, retries: result.retries, ms: elapsed })}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ files: result.files, targets: targets.map((target) => target.description), serial: result.index.serial, catalogs: result.index.catalogs, attachments: result.index.attachments ?? {}, missing: result.missing, kept: result.kept, reads: result.reads, retries: result.retries, ms: elapsed })}\n`,
+    );
   } else {
     for (const problem of result.kept) io.stdout.write(`kept    ${maskSecrets(formatProblem(problem))}\n`);
     for (const problem of result.missing) io.stdout.write(`missing ${maskSecrets(formatProblem(problem))}\n`);
-    for (const [file, { entries }] of Object.entries(result.index.catalogs)) io.stdout.write(`${file.padEnd(26)} ${entries} entries\n`);
-    for (const [file, { bytes }] of Object.entries(result.index.attachments ?? {})) io.stdout.write(`${file.padEnd(26)} ${bytes} bytes\n`);
+    for (const [file, { entries }] of Object.entries(result.index.catalogs))
+      io.stdout.write(`${file.padEnd(26)} ${entries} entries\n`);
+    for (const [file, { bytes }] of Object.entries(result.index.attachments ?? {}))
+      io.stdout.write(`${file.padEnd(26)} ${bytes} bytes\n`);
     const { manifests, labelled, known } = result.reads;
-    if (manifests > 0) io.stdout.write(`verified: ${manifests} image references read, labels of ${labelled} images read and of ${known} known\n`);
-    io.stdout.write(`index serial ${result.index.serial}${result.index.signed ? ', signed' : ', not signed'}, expires ${result.index.expires}${result.retries > 0 ? ` (published again on top of another publisher ${result.retries}x)` : ''}; written to ${targets.map((target) => target.description).join(', ')} in ${elapsed} ms\n`);
+    if (manifests > 0)
+      io.stdout.write(
+        `verified: ${manifests} image references read, labels of ${labelled} images read and of ${known} known\n`,
+      );
+    io.stdout.write(
+      `index serial ${result.index.serial}${result.index.signed ? ', signed' : ', not signed'}, expires ${result.index.expires}${result.retries > 0 ? ` (published again on top of another publisher ${result.retries}x)` : ''}; written to ${targets.map((target) => target.description).join(', ')} in ${elapsed} ms\n`,
+    );
   }
 }

@@ -40,6 +40,10 @@ export const envCommand: Command = {
       if (state) bringEnvironmentDown(state, log);
       return 0;
     }
-    throw new UsageError({ code: 'USAGE', message: `unknown env action '${action ?? ''}'`, hint: 'use `neurons env up`, `status` or `down`' });
+    throw new UsageError({
+      code: 'USAGE',
+      message: `unknown env action '${action ?? ''}'`,
+      hint: 'use `neurons env up`, `status` or `down`',
+    });
   },
 };

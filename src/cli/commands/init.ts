@@ -14,26 +14,63 @@ import { packageRoot } from '../../util/package-root.js';
 export const initCommand: Command = {
   name: 'init',
   summary: 'Set up a worker repository: write neurons.json and the CI file, and say what to do next',
-  usage: 'neurons init [--repo DIR] [--registry HOST] [--namespace NS] [--plain-http] [--platform OS/ARCH]... [--ci github|drone|none] [--toolkit-image REF] [--output DIR] [--force]',
+  usage:
+    'neurons init [--repo DIR] [--registry HOST] [--namespace NS] [--plain-http] [--platform OS/ARCH]... [--ci github|drone|none] [--toolkit-image REF] [--output DIR] [--force]',
   options: {
     repo: repoOption,
     registry: { type: 'string', value: 'HOST', description: 'the registry the images go to', default: 'ghcr.io' },
-    namespace: { type: 'string', value: 'NS', description: "the images' path in the registry, lower-cased", default: 'the owner of the git remote origin, else the folder name' },
-    'plain-http': { type: 'boolean', description: 'the registry speaks HTTP, not HTTPS (a registry on a private network or a CI service)' },
-    platform: { type: 'string', multiple: true, value: 'OS/ARCH', description: 'the platforms of the images; repeatable or comma-separated', default: 'linux/amd64 and linux/arm64' },
+    namespace: {
+      type: 'string',
+      value: 'NS',
+      description: "the images' path in the registry, lower-cased",
+      default: 'the owner of the git remote origin, else the folder name',
+    },
+    'plain-http': {
+      type: 'boolean',
+      description: 'the registry speaks HTTP, not HTTPS (a registry on a private network or a CI service)',
+    },
+    platform: {
+      type: 'string',
+      multiple: true,
+      value: 'OS/ARCH',
+      description: 'the platforms of the images; repeatable or comma-separated',
+      default: 'linux/amd64 and linux/arm64',
+    },
     ci: { type: 'string', value: 'github|drone|none', description: 'which CI file to write', default: 'github' },
-    'toolkit-image': { type: 'string', value: 'REF', description: 'run the CI steps in this toolkit image (built with `npm run image`) instead of Node and npx', default: 'Node and a pinned npx' },
-    output: { type: 'string', value: 'DIR', description: 'where the files are written', default: 'the repository', aliases: ['out'] },
+    'toolkit-image': {
+      type: 'string',
+      value: 'REF',
+      description: 'run the CI steps in this toolkit image (built with `npm run image`) instead of Node and npx',
+      default: 'Node and a pinned npx',
+    },
+    output: {
+      type: 'string',
+      value: 'DIR',
+      description: 'where the files are written',
+      default: 'the repository',
+      aliases: ['out'],
+    },
     force: { type: 'boolean', description: 'replace files that exist' },
   },
   async run(io, values) {
     const text = (name: string): string | undefined => stringOption(values, name);
     const repo = path.resolve(io.cwd, text('repo') ?? '.');
     const ci = text('ci') ?? 'github';
-    if (!['github', 'drone', 'none'].includes(ci)) throw new UsageError({ code: 'USAGE', message: `unknown --ci '${ci}'`, hint: 'use github, drone or none' });
-    const given = ((values['platform'] as string[] | undefined) ?? []).flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
-    const platforms = given.length > 0 ? [...new Set(given.map((value) => formatPlatform(parsePlatform(value, undefined, '--platform'))))] : ['linux/amd64', 'linux/arm64'];
-    if (text('toolkit-image') !== undefined && ci === 'none') throw new UsageError({ code: 'USAGE', message: '--toolkit-image sets the image of the CI steps: it needs --ci github or drone' });
+    if (!['github', 'drone', 'none'].includes(ci))
+      throw new UsageError({ code: 'USAGE', message: `unknown --ci '${ci}'`, hint: 'use github, drone or none' });
+    const given = ((values['platform'] as string[] | undefined) ?? [])
+      .flatMap((value) => value.split(','))
+      .map((value) => value.trim())
+      .filter(Boolean);
+    const platforms =
+      given.length > 0
+        ? [...new Set(given.map((value) => formatPlatform(parsePlatform(value, undefined, '--platform'))))]
+        : ['linux/amd64', 'linux/arm64'];
+    if (text('toolkit-image') !== undefined && ci === 'none')
+      throw new UsageError({
+        code: 'USAGE',
+        message: '--toolkit-image sets the image of the CI steps: it needs --ci github or drone',
+      });
     const output = path.resolve(io.cwd, text('output') ?? repo);
     const problems = await currentProblems(repo);
     const files = await initFiles({
@@ -49,14 +86,21 @@ export const initCommand: Command = {
     // Every file checked before any is written: nothing is half set up.
     const existing = [...files.keys()].filter((file) => existsSync(path.join(output, file)));
     if (existing.length > 0 && values['force'] !== true) {
-      throw new UsageError({ code: 'INIT_EXISTS', file: path.join(output, existing[0] ?? ''), message: `${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''} in ${output}`, hint: 'keep them, or pass --force to replace them' });
+      throw new UsageError({
+        code: 'INIT_EXISTS',
+        file: path.join(output, existing[0] ?? ''),
+        message: `${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''} in ${output}`,
+        hint: 'keep them, or pass --force to replace them',
+      });
     }
     for (const [file, content] of files) {
       await mkdir(path.dirname(path.join(output, file)), { recursive: true });
       await writeFile(path.join(output, file), content);
       io.stdout.write(`wrote ${path.join(output, file)}\n`);
     }
-    io.stdout.write(`${problems.length === 0 ? 'no validation problem today' : `${problems.length} validation problem(s) today, recorded as known`} in ${baselineFileName}: the CI files fail on new ones only\n`);
+    io.stdout.write(
+      `${problems.length === 0 ? 'no validation problem today' : `${problems.length} validation problem(s) today, recorded as known`} in ${baselineFileName}: the CI files fail on new ones only\n`,
+    );
     io.stdout.write(nextSteps(ci as CiKind));
     return ExitCode.ok;
   },
@@ -91,9 +135,13 @@ function nextSteps(ci: CiKind): string {
     '  2. make the key that signs the catalogs: neurons keys generate --output keys (keep keys/neurons-index.key secret; give keys/neurons-index.pub to engines)',
   ];
   if (ci === 'github') {
-    lines.push(`  3. in GitHub: Settings > Secrets and variables > Actions: NEURONS_SIGNING_KEY = the content of keys/neurons-index.key; commit ${ciFiles.github.target}`);
+    lines.push(
+      `  3. in GitHub: Settings > Secrets and variables > Actions: NEURONS_SIGNING_KEY = the content of keys/neurons-index.key; commit ${ciFiles.github.target}`,
+    );
   } else if (ci === 'drone') {
-    lines.push(`  3. in Drone: secrets registry_username, registry_password, index_signing_key (keys/neurons-index.key), catalog_publish_token; set the catalog URLs in ${ciFiles.drone.target}; commit it`);
+    lines.push(
+      `  3. in Drone: secrets registry_username, registry_password, index_signing_key (keys/neurons-index.key), catalog_publish_token; set the catalog URLs in ${ciFiles.drone.target}; commit it`,
+    );
   } else {
     lines.push('  3. set NEURONS_REGISTRY_USERNAME and NEURONS_REGISTRY_PASSWORD where neurons runs');
   }

@@ -27,33 +27,74 @@ export const runCommand: Command = {
   options: {
     data: { type: 'string', value: 'V', description: 'the observable (responders: a JSON entity)' },
     file: { type: 'string', value: 'PATH', description: 'a file observable' },
-    'data-type': { type: 'string', value: 'T', description: "the observable's data type, one of the definition's dataTypeList", default: 'file with --file' },
+    'data-type': {
+      type: 'string',
+      value: 'T',
+      description: "the observable's data type, one of the definition's dataTypeList",
+      default: 'file with --file',
+    },
     tlp: { type: 'string', value: 'N', description: 'the TLP of the job', default: '2' },
     pap: { type: 'string', value: 'N', description: 'the PAP of the job', default: '2' },
     message: { type: 'string', value: 'M', description: 'the job message', default: 'empty' },
-    parameter: { type: 'string', multiple: true, value: 'k=v', description: 'a job parameter (string value); repeatable' },
-    config: { type: 'string', multiple: true, value: 'k=v', description: 'a configuration value, typed by its item; repeatable' },
+    parameter: {
+      type: 'string',
+      multiple: true,
+      value: 'k=v',
+      description: 'a job parameter (string value); repeatable',
+    },
+    config: {
+      type: 'string',
+      multiple: true,
+      value: 'k=v',
+      description: 'a configuration value, typed by its item; repeatable',
+    },
     'config-file': { type: 'string', value: 'F', description: 'a JSON object of configuration values' },
-    definition: { type: 'string', value: 'FILE', description: 'the flavor definition (defaults and config)', default: 'the catalog entry, else none' },
-    catalog: { type: 'string', value: 'FILE', description: 'the engine catalog worker ids (and definitions) are looked up in' },
+    definition: {
+      type: 'string',
+      value: 'FILE',
+      description: 'the flavor definition (defaults and config)',
+      default: 'the catalog entry, else none',
+    },
+    catalog: {
+      type: 'string',
+      value: 'FILE',
+      description: 'the engine catalog worker ids (and definitions) are looked up in',
+    },
     ca: { type: 'string', value: 'FILE', description: 'PEM CA(s) written to input/cacerts' },
     network: { type: 'string', value: 'NET', description: 'the Docker network of the job', default: 'host' },
-    timeout: { type: 'string', value: 'S', description: 'kill the job after S seconds', default: String(defaultTimeoutSeconds) },
+    timeout: {
+      type: 'string',
+      value: 'S',
+      description: 'kill the job after S seconds',
+      default: String(defaultTimeoutSeconds),
+    },
     keep: { type: 'boolean', description: 'keep the job folder and print its path' },
     json: { type: 'boolean', description: 'print only the report JSON on standard output' },
   },
   async run(io: CliIo, values: ParsedValues, positionals: string[]): Promise<number> {
     const text = (name: string): string | undefined => stringOption(values, name);
     const list = (key: string): string[] => (Array.isArray(values[key]) ? (values[key] as string[]) : []);
-    const file = (key: string): string | undefined => (text(key) === undefined ? undefined : path.resolve(io.cwd, text(key) as string));
+    const file = (key: string): string | undefined =>
+      text(key) === undefined ? undefined : path.resolve(io.cwd, text(key) as string);
 
     const [targetName, ...extra] = positionals;
     if (targetName === undefined || extra.length > 0) {
-      throw new UsageError({ code: 'USAGE', message: targetName === undefined ? 'which image or worker id to run?' : `one target only, not ${positionals.join(' ')}`, hint: `usage: ${runCommand.usage}` });
+      throw new UsageError({
+        code: 'USAGE',
+        message:
+          targetName === undefined
+            ? 'which image or worker id to run?'
+            : `one target only, not ${positionals.join(' ')}`,
+        hint: `usage: ${runCommand.usage}`,
+      });
     }
     const catalogFile = file('catalog');
     const definitionFile = file('definition');
-    const target = resolveTarget(targetName, catalogFile ? await readCatalog(catalogFile) : undefined, definitionFile ? await readDefinition(definitionFile) : undefined);
+    const target = resolveTarget(
+      targetName,
+      catalogFile ? await readCatalog(catalogFile) : undefined,
+      definitionFile ? await readDefinition(definitionFile) : undefined,
+    );
     const { request, timeoutSeconds, problems, warnings } = await buildRequest(io, target, { text, list, file });
     for (const warning of warnings) io.stderr.write(`neurons run: warning: ${maskSecrets(formatProblem(warning))}\n`);
     if (problems.length > 0 || request === undefined || timeoutSeconds === undefined) {
@@ -68,9 +109,18 @@ export const runCommand: Command = {
       await prepareJobFolder(job, request);
       if (await ensureImage(docker, target.image, io.env)) io.stderr.write(`pulled ${target.image}\n`);
       const timeoutMs = timeoutSeconds * 1000;
-      const run = await runJob(docker, target.image, job, { timeoutMs, network: text('network') ?? 'host' }).catch((error: unknown) => {
-        throw new EnvironmentError({ code: 'RUN_ENGINE', message: `the Docker engine could not run ${target.image}: ${(error as Error).message}`, hint: 'check --network and the image' }, error);
-      });
+      const run = await runJob(docker, target.image, job, { timeoutMs, network: text('network') ?? 'host' }).catch(
+        (error: unknown) => {
+          throw new EnvironmentError(
+            {
+              code: 'RUN_ENGINE',
+              message: `the Docker engine could not run ${target.image}: ${(error as Error).message}`,
+              hint: 'check --network and the image',
+            },
+            error,
+          );
+        },
+      );
       const outcome = await readJobReport(job, run, timeoutMs);
       if (values['json'] === true) io.stdout.write(`${JSON.stringify(outcome.report)}\n`);
       else io.stdout.write(maskSecrets(formatOutcome(target, request, outcome)));
@@ -78,7 +128,11 @@ export const runCommand: Command = {
       return outcome.success ? ExitCode.ok : ExitCode.failure;
     } finally {
       // A worker running as another user may leave files this user cannot remove: say so, do not fail the run.
-      if (!keep) await rm(job, { recursive: true, force: true }).catch((error: unknown) => void io.stderr.write(`could not remove the job folder ${job}: ${(error as Error).message}\n`));
+      if (!keep)
+        await rm(job, { recursive: true, force: true }).catch(
+          (error: unknown) =>
+            void io.stderr.write(`could not remove the job folder ${job}: ${(error as Error).message}\n`),
+        );
     }
   },
 };
@@ -94,7 +148,12 @@ async function buildRequest(
   io: CliIo,
   target: RunTarget,
   { text, list, file }: FlagReaders,
-): Promise<{ request: JobRequest | undefined; timeoutSeconds: number | undefined; problems: Problem[]; warnings: Problem[] }> {
+): Promise<{
+  request: JobRequest | undefined;
+  timeoutSeconds: number | undefined;
+  problems: Problem[];
+  warnings: Problem[];
+}> {
   const problems: Problem[] = [];
   const attempt = <T>(compute: () => T): T | undefined => {
     try {
@@ -107,15 +166,25 @@ async function buildRequest(
   };
   const attachment = file('file');
   const dataType = text('data-type') ?? (attachment === undefined ? undefined : 'file');
-  if (dataType === undefined) problems.push({ code: 'USAGE', message: '--data-type is required (for example domain, ip, url, file, thehive:case)' });
+  if (dataType === undefined)
+    problems.push({
+      code: 'USAGE',
+      message: '--data-type is required (for example domain, ip, url, file, thehive:case)',
+    });
   const observable = attempt(() => readObservable(text('data'), attachment, dataType));
   const supported = target.definition?.dataTypeList;
   if (dataType !== undefined && Array.isArray(supported) && !supported.includes(dataType)) {
-    problems.push({ code: 'RUN_DATA_TYPE', message: `${target.workerId ?? target.image} does not accept the data type ${dataType}`, hint: `its data types: ${supported.join(', ')}` });
+    problems.push({
+      code: 'RUN_DATA_TYPE',
+      message: `${target.workerId ?? target.image} does not accept the data type ${dataType}`,
+      hint: `its data types: ${supported.join(', ')}`,
+    });
   }
   const tlp = attempt(() => numberFlag('tlp', text('tlp'), 2, { min: 0, max: 4, integer: true }));
   const pap = attempt(() => numberFlag('pap', text('pap'), 2, { min: 0, max: 3, integer: true }));
-  const timeoutSeconds = attempt(() => numberFlag('timeout', text('timeout'), defaultTimeoutSeconds, { min: 1, max: 86_400, integer: false }));
+  const timeoutSeconds = attempt(() =>
+    numberFlag('timeout', text('timeout'), defaultTimeoutSeconds, { min: 1, max: 86_400, integer: false }),
+  );
   const parameters: Record<string, unknown> = {};
   for (const pair of list('parameter')) {
     const equals = pair.indexOf('=');
@@ -123,7 +192,10 @@ async function buildRequest(
     else problems.push({ code: 'USAGE', message: `--parameter ${pair}: expected name=value` });
   }
   const configFile = file('config-file');
-  const fileValues = configFile === undefined ? undefined : await readConfigFile(configFile).catch((error: unknown) => void problems.push((error as UsageError).problem));
+  const fileValues =
+    configFile === undefined
+      ? undefined
+      : await readConfigFile(configFile).catch((error: unknown) => void problems.push((error as UsageError).problem));
   const built = buildJobConfig({
     definition: target.definition,
     file: configFile === undefined || fileValues === undefined ? undefined : { path: configFile, values: fileValues },
@@ -132,36 +204,84 @@ async function buildRequest(
   });
   problems.push(...built.errors);
   // Credentials given to the worker never show in what neurons prints (the worker's own messages included).
-  for (const [name, value] of Object.entries(built.config)) if (/key|pass|secret|token/i.test(name) && typeof value === 'string') registerSecret(value);
+  for (const [name, value] of Object.entries(built.config))
+    if (/key|pass|secret|token/i.test(name) && typeof value === 'string') registerSecret(value);
   const caFile = file('ca');
-  let caCertificates: string | undefined = typeof built.config['cacerts'] === 'string' ? built.config['cacerts'] : undefined;
+  let caCertificates: string | undefined =
+    typeof built.config['cacerts'] === 'string' ? built.config['cacerts'] : undefined;
   if (caFile !== undefined) {
-    caCertificates = await readFile(caFile, 'utf8').catch(() => void problems.push({ code: 'RUN_CA_MISSING', file: caFile, message: 'cannot read the CA file', hint: 'give a PEM file of the CA(s) the worker must trust' }));
+    caCertificates = await readFile(caFile, 'utf8').catch(
+      () =>
+        void problems.push({
+          code: 'RUN_CA_MISSING',
+          file: caFile,
+          message: 'cannot read the CA file',
+          hint: 'give a PEM file of the CA(s) the worker must trust',
+        }),
+    );
     if (caCertificates !== undefined && !caCertificates.includes('-----BEGIN CERTIFICATE-----')) {
-      problems.push({ code: 'RUN_CA_INVALID', file: caFile, message: 'not a PEM certificate file (no BEGIN CERTIFICATE line)' });
+      problems.push({
+        code: 'RUN_CA_INVALID',
+        file: caFile,
+        message: 'not a PEM certificate file (no BEGIN CERTIFICATE line)',
+      });
     }
   }
-  if (problems.length > 0 || dataType === undefined || observable === undefined || tlp === undefined || pap === undefined) {
+  if (
+    problems.length > 0 ||
+    dataType === undefined ||
+    observable === undefined ||
+    tlp === undefined ||
+    pap === undefined
+  ) {
     return { request: undefined, timeoutSeconds, problems, warnings: built.warnings };
   }
-  const request: JobRequest = { dataType, observable, tlp, pap, message: text('message') ?? '', parameters, config: built.config, ...(caCertificates === undefined ? {} : { caCertificates }) };
+  const request: JobRequest = {
+    dataType,
+    observable,
+    tlp,
+    pap,
+    message: text('message') ?? '',
+    parameters,
+    config: built.config,
+    ...(caCertificates === undefined ? {} : { caCertificates }),
+  };
   return { request, timeoutSeconds, problems, warnings: built.warnings };
 }
 
 /** `--data` or `--file`, exactly one. Responders' data (`thehive:*` types) is an entity: JSON, parsed. */
-function readObservable(data: string | undefined, attachment: string | undefined, dataType: string | undefined): Observable {
+function readObservable(
+  data: string | undefined,
+  attachment: string | undefined,
+  dataType: string | undefined,
+): Observable {
   if ((data === undefined) === (attachment === undefined)) {
-    throw new UsageError({ code: 'USAGE', message: data === undefined ? 'give the observable with --data VALUE or --file PATH' : '--data and --file exclude each other' });
+    throw new UsageError({
+      code: 'USAGE',
+      message:
+        data === undefined
+          ? 'give the observable with --data VALUE or --file PATH'
+          : '--data and --file exclude each other',
+    });
   }
   if (attachment !== undefined) {
-    if (!existsSync(attachment) || !statSync(attachment).isFile()) throw new UsageError({ code: 'RUN_FILE_MISSING', file: attachment, message: 'the file to analyze does not exist or is not a file' });
+    if (!existsSync(attachment) || !statSync(attachment).isFile())
+      throw new UsageError({
+        code: 'RUN_FILE_MISSING',
+        file: attachment,
+        message: 'the file to analyze does not exist or is not a file',
+      });
     return { file: attachment };
   }
   if (dataType?.startsWith('thehive:')) {
     try {
       return { data: JSON.parse(data as string) as unknown };
     } catch (error) {
-      throw new UsageError({ code: 'RUN_DATA_INVALID', message: `--data for ${dataType} must be a JSON entity: ${(error as Error).message}`, hint: `for example --data '{"_type":"case","title":"..."}'` });
+      throw new UsageError({
+        code: 'RUN_DATA_INVALID',
+        message: `--data for ${dataType} must be a JSON entity: ${(error as Error).message}`,
+        hint: `for example --data '{"_type":"case","title":"..."}'`,
+      });
     }
   }
   return { data: data as string };
@@ -172,35 +292,69 @@ async function readConfigFile(configFile: string): Promise<Record<string, unknow
   try {
     parsed = JSON.parse(await readFile(configFile, 'utf8'));
   } catch (error) {
-    throw new UsageError({ code: 'RUN_CONFIG_FILE', file: configFile, message: `cannot read the configuration file: ${(error as Error).message}` });
+    throw new UsageError({
+      code: 'RUN_CONFIG_FILE',
+      file: configFile,
+      message: `cannot read the configuration file: ${(error as Error).message}`,
+    });
   }
   const values = asObject(parsed);
-  if (!values) throw new UsageError({ code: 'RUN_CONFIG_FILE', file: configFile, message: 'a configuration file is a JSON object of item values' });
+  if (!values)
+    throw new UsageError({
+      code: 'RUN_CONFIG_FILE',
+      file: configFile,
+      message: 'a configuration file is a JSON object of item values',
+    });
   return values;
 }
 
-function numberFlag(name: string, raw: string | undefined, fallback: number, range: { min: number; max: number; integer: boolean }): number {
+function numberFlag(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  range: { min: number; max: number; integer: boolean },
+): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < range.min || value > range.max || (range.integer && !Number.isInteger(value))) {
-    throw new UsageError({ code: 'USAGE', message: `--${name} must be ${range.integer ? 'a whole number' : 'a number'} from ${range.min} to ${range.max}, not ${raw}` });
+  if (
+    raw.trim() === '' ||
+    !Number.isFinite(value) ||
+    value < range.min ||
+    value > range.max ||
+    (range.integer && !Number.isInteger(value))
+  ) {
+    throw new UsageError({
+      code: 'USAGE',
+      message: `--${name} must be ${range.integer ? 'a whole number' : 'a number'} from ${range.min} to ${range.max}, not ${raw}`,
+    });
   }
   return value;
 }
 
 /** The human report: the outcome, the taxonomies, what the worker produced, or its error message. */
 function formatOutcome(target: RunTarget, request: JobRequest, outcome: JobReport): string {
-  const what = 'file' in request.observable ? path.basename(request.observable.file) : typeof request.observable.data === 'string' ? request.observable.data : JSON.stringify(request.observable.data);
-  const lines = [`${target.workerId ? `${target.workerId} (${target.image})` : target.image} on ${request.dataType} ${truncate(what, 80)}`];
+  const what =
+    'file' in request.observable
+      ? path.basename(request.observable.file)
+      : typeof request.observable.data === 'string'
+        ? request.observable.data
+        : JSON.stringify(request.observable.data);
+  const lines = [
+    `${target.workerId ? `${target.workerId} (${target.image})` : target.image} on ${request.dataType} ${truncate(what, 80)}`,
+  ];
   const report = outcome.report;
   if (!outcome.success) {
-    lines.push(`failure: ${typeof report['errorMessage'] === 'string' ? report['errorMessage'] : `success is ${JSON.stringify(report['success'])}`}`);
+    lines.push(
+      `failure: ${typeof report['errorMessage'] === 'string' ? report['errorMessage'] : `success is ${JSON.stringify(report['success'])}`}`,
+    );
   } else {
     lines.push('success');
     const taxonomies = asObject(report['summary'])?.['taxonomies'];
     for (const taxonomy of Array.isArray(taxonomies) ? taxonomies : []) {
       const item = asObject(taxonomy) ?? {};
-      lines.push(`  ${String(item['level'] ?? 'info').padEnd(10)} ${String(item['namespace'])}:${String(item['predicate'])} = ${JSON.stringify(item['value'])}`);
+      lines.push(
+        `  ${String(item['level'] ?? 'info').padEnd(10)} ${String(item['namespace'])}:${String(item['predicate'])} = ${JSON.stringify(item['value'])}`,
+      );
     }
     const extracted = Array.isArray(report['artifacts']) ? report['artifacts'].length : 0;
     const operations = Array.isArray(report['operations']) ? report['operations'].length : 0;

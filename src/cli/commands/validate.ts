@@ -2,7 +2,13 @@ import { resolve } from 'node:path';
 import { type CliIo, type Command, type ParsedValues, stringOption } from '../command.js';
 import { baselineSpec, jsonOption, repoOption } from '../common-options.js';
 import { baselineOption } from '../baseline-option.js';
-import { formatBaseline, parseBaseline, splitByBaseline, type Baseline, type BaselineSplit } from '../../definitions/baseline.js';
+import {
+  formatBaseline,
+  parseBaseline,
+  splitByBaseline,
+  type Baseline,
+  type BaselineSplit,
+} from '../../definitions/baseline.js';
 import { discoverRepository } from '../../definitions/discover.js';
 import type { Discovery, WorkerFolder, WorkerKind } from '../../definitions/types.js';
 import { ExitCode } from '../../errors/neurons-error.js';
@@ -19,9 +25,17 @@ export const validateCommand: Command = {
   usage: 'neurons validate [--repo DIR] [--definitions-only] [--baseline FILE] [--write-baseline FILE] [--json]',
   options: {
     repo: repoOption,
-    'definitions-only': { type: 'boolean', description: 'check definitions without looking for code files (trees that hold only definitions)' },
+    'definitions-only': {
+      type: 'boolean',
+      description: 'check definitions without looking for code files (trees that hold only definitions)',
+    },
     baseline: baselineSpec,
-    'write-baseline': { type: 'string', value: 'FILE', description: 'write the problems found as a baseline file (with --baseline: the known ones still found plus the new ones)' },
+    'write-baseline': {
+      type: 'string',
+      value: 'FILE',
+      description:
+        'write the problems found as a baseline file (with --baseline: the known ones still found plus the new ones)',
+    },
     json: jsonOption,
   },
   async run(io: CliIo, values: ParsedValues): Promise<number> {
@@ -40,7 +54,9 @@ export const validateCommand: Command = {
     }
     const split = accepted ? splitByBaseline(discovery.errors, accepted) : undefined;
     const json = values['json'] === true;
-    io.stdout.write(json ? `${printableJson(toJsonReport(discovery, split), 2)}\n` : printable(formatReport(discovery, split)));
+    io.stdout.write(
+      json ? `${printableJson(toJsonReport(discovery, split), 2)}\n` : printable(formatReport(discovery, split)),
+    );
     annotateProblems(io, json ? io.stderr : io.stdout, discovery, new Set(split?.known ?? []));
     await appendStepSummary(io.env, validateSummaryMarkdown(discovery, split));
     return (split ? split.fresh.length : discovery.errors.length) > 0 ? ExitCode.failure : ExitCode.ok;
@@ -77,16 +93,28 @@ export function toJsonReport(discovery: Discovery, baseline?: BaselineSplit): un
       })),
     })),
     deprecated: discovery.deprecated,
-    reportTemplates: discovery.reportTemplates.state === 'ready' ? { state: 'ready', analyzers: discovery.reportTemplates.folders, files: discovery.reportTemplates.entries.map((entry) => entry.name) } : { state: discovery.reportTemplates.state },
-    errors: discovery.errors.map((entry) => (baseline ? { ...problem(entry), known: known.has(entry) } : problem(entry))),
+    reportTemplates:
+      discovery.reportTemplates.state === 'ready'
+        ? {
+            state: 'ready',
+            analyzers: discovery.reportTemplates.folders,
+            files: discovery.reportTemplates.entries.map((entry) => entry.name),
+          }
+        : { state: discovery.reportTemplates.state },
+    errors: discovery.errors.map((entry) =>
+      baseline ? { ...problem(entry), known: known.has(entry) } : problem(entry),
+    ),
     warnings: discovery.warnings.map(problem),
-    ...(baseline ? { baseline: { known: baseline.known.length, new: baseline.fresh.length, stale: baseline.stale } } : {}),
+    ...(baseline
+      ? { baseline: { known: baseline.known.length, new: baseline.fresh.length, stale: baseline.stale } }
+      : {}),
   };
 }
 
 function summarizeKind(label: string, workers: WorkerFolder[]): string {
   const runtimes = new Map<string, number>();
-  for (const worker of workers) runtimes.set(worker.runtime ?? 'unknown', (runtimes.get(worker.runtime ?? 'unknown') ?? 0) + 1);
+  for (const worker of workers)
+    runtimes.set(worker.runtime ?? 'unknown', (runtimes.get(worker.runtime ?? 'unknown') ?? 0) + 1);
   const byRuntime = [...runtimes].sort((a, b) => b[1] - a[1]).map(([runtime, count]) => `${runtime} ${count}`);
   const flavors = workers.reduce((sum, worker) => sum + worker.flavors.length, 0);
   return `${label}: ${workers.length} folders, ${flavors} flavors${byRuntime.length ? ` (${byRuntime.join(', ')})` : ''}`;
@@ -97,18 +125,30 @@ export function formatReport(discovery: Discovery, baseline?: BaselineSplit): st
   const known = new Set(baseline?.known ?? []);
   const lines: string[] = [];
   for (const [kind, label] of Object.entries(kindLabels)) {
-    lines.push(summarizeKind(label, discovery.workers.filter((worker) => worker.kind === kind)));
+    lines.push(
+      summarizeKind(
+        label,
+        discovery.workers.filter((worker) => worker.kind === kind),
+      ),
+    );
   }
   if (discovery.deprecated.length > 0) lines.push(`deprecated: ${discovery.deprecated.length} files (skipped)`);
   const templates = discovery.reportTemplates;
-  if (templates.state === 'ready') lines.push(`report templates: ${templates.folders} analyzers, ${templates.entries.length} files (published as report-templates.zip)`);
+  if (templates.state === 'ready')
+    lines.push(
+      `report templates: ${templates.folders} analyzers, ${templates.entries.length} files (published as report-templates.zip)`,
+    );
   if (templates.state === 'invalid') lines.push('report templates: not published (see the errors below)');
   const tagged: Array<{ severity: Severity | 'known error'; problem: Problem }> = [
-    ...discovery.errors.map((problem) => ({ severity: known.has(problem) ? ('known error' as const) : ('error' as const), problem })),
+    ...discovery.errors.map((problem) => ({
+      severity: known.has(problem) ? ('known error' as const) : ('error' as const),
+      problem,
+    })),
     ...discovery.warnings.map((problem) => ({ severity: 'warning' as const, problem })),
   ];
   const byFile = new Map<string, typeof tagged>();
-  for (const entry of tagged) byFile.set(entry.problem.file ?? '', [...(byFile.get(entry.problem.file ?? '') ?? []), entry]);
+  for (const entry of tagged)
+    byFile.set(entry.problem.file ?? '', [...(byFile.get(entry.problem.file ?? '') ?? []), entry]);
   for (const file of [...byFile.keys()].sort()) {
     lines.push('', file || '(repository)');
     const entries = (byFile.get(file) ?? []).sort((a, b) => (a.problem.line ?? 0) - (b.problem.line ?? 0));
@@ -119,8 +159,12 @@ export function formatReport(discovery: Discovery, baseline?: BaselineSplit): st
     }
   }
   if (baseline) {
-    lines.push('', `${discovery.errors.length} errors (${baseline.known.length} known, ${baseline.fresh.length} new), ${discovery.warnings.length} warnings`);
-    if (baseline.stale.length > 0) lines.push(`${baseline.stale.length} baseline problem(s) no longer found: write the baseline again to drop them`);
+    lines.push(
+      '',
+      `${discovery.errors.length} errors (${baseline.known.length} known, ${baseline.fresh.length} new), ${discovery.warnings.length} warnings`,
+    );
+    if (baseline.stale.length > 0)
+      lines.push(`${baseline.stale.length} baseline problem(s) no longer found: write the baseline again to drop them`);
   } else {
     lines.push('', `${discovery.errors.length} errors, ${discovery.warnings.length} warnings`);
   }

@@ -20,40 +20,80 @@ import { parseDuration } from '../../util/duration.js';
 function parseAddress(value: string): { host: string; port: number } {
   const colon = value.lastIndexOf(':');
   const port = Number(value.slice(colon + 1));
-  if (colon < 1 || !Number.isInteger(port)) throw new UsageError({ code: 'USAGE', message: `expected ADDR:PORT, not '${value}'`, hint: 'e.g. 127.0.0.1:8088' });
+  if (colon < 1 || !Number.isInteger(port))
+    throw new UsageError({ code: 'USAGE', message: `expected ADDR:PORT, not '${value}'`, hint: 'e.g. 127.0.0.1:8088' });
   return { host: value.slice(0, colon).replace(/^\[|\]$/g, ''), port };
 }
 
 export const watchCommand: Command = {
   name: 'watch',
   summary: 'Follow a branch and publish what changes: for repositories without CI (a long-running service)',
-  usage: 'neurons watch --repo DIR|GIT_URL [--branch B] [--interval 60s] [--webhook ADDR:PORT --secret-env VAR] [--status ADDR:PORT] [--state DIR] [--once] [--config FILE] [--namespace NS] [--channel stable|devel] [--output DIR] [--skip-tests]',
+  usage:
+    'neurons watch --repo DIR|GIT_URL [--branch B] [--interval 60s] [--webhook ADDR:PORT --secret-env VAR] [--status ADDR:PORT] [--state DIR] [--once] [--config FILE] [--namespace NS] [--channel stable|devel] [--output DIR] [--skip-tests]',
   options: {
-    repo: { type: 'string', value: 'DIR|GIT_URL', description: 'a local checkout used in place (without --branch), or a repository cloned into the state folder' },
+    repo: {
+      type: 'string',
+      value: 'DIR|GIT_URL',
+      description: 'a local checkout used in place (without --branch), or a repository cloned into the state folder',
+    },
     branch: { type: 'string', value: 'B', description: 'the branch to follow', default: 'main when cloning' },
     interval: { type: 'string', value: 'DURATION', description: 'how often to look (90s, 15m, 1h)', default: '60s' },
-    webhook: { type: 'string', value: 'ADDR:PORT', description: 'also listen for GitHub push webhooks there (with --secret-env)' },
+    webhook: {
+      type: 'string',
+      value: 'ADDR:PORT',
+      description: 'also listen for GitHub push webhooks there (with --secret-env)',
+    },
     'secret-env': { type: 'string', value: 'VAR', description: 'the environment variable holding the webhook secret' },
     status: { type: 'string', value: 'ADDR:PORT', description: 'serve /healthz and /status there without a webhook' },
-    state: { type: 'string', value: 'DIR', description: 'the state folder (watch.json, clone)', default: '${XDG_STATE_HOME:-~/.local/state}/neurons/watch' },
+    state: {
+      type: 'string',
+      value: 'DIR',
+      description: 'the state folder (watch.json, clone)',
+      default: '${XDG_STATE_HOME:-~/.local/state}/neurons/watch',
+    },
     once: { type: 'boolean', description: 'one pass, then exit' },
     config: configOption,
     namespace: namespaceOption,
     channel: channelOption,
-    output: { type: 'string', value: 'DIR', description: 'the catalog folder', default: 'the configuration, NEURONS_OUTPUT, else catalogs/', aliases: ['out'] },
+    output: {
+      type: 'string',
+      value: 'DIR',
+      description: 'the catalog folder',
+      default: 'the configuration, NEURONS_OUTPUT, else catalogs/',
+      aliases: ['out'],
+    },
     'skip-tests': skipTestsOption,
   },
   async run(io, values) {
     const text = (name: string): string | undefined => stringOption(values, name);
     const repo = text('repo');
-    if (!repo) throw new UsageError({ code: 'USAGE', message: '--repo is required', hint: 'a local folder or a git URL' });
-    const stateDirectory = path.resolve(io.cwd, text('state') ?? path.join(io.env['XDG_STATE_HOME'] ?? path.join(io.env['HOME'] ?? homedir(), '.local', 'state'), 'neurons', 'watch'));
+    if (!repo)
+      throw new UsageError({ code: 'USAGE', message: '--repo is required', hint: 'a local folder or a git URL' });
+    const stateDirectory = path.resolve(
+      io.cwd,
+      text('state') ??
+        path.join(
+          io.env['XDG_STATE_HOME'] ?? path.join(io.env['HOME'] ?? homedir(), '.local', 'state'),
+          'neurons',
+          'watch',
+        ),
+    );
     const secretName = text('secret-env');
     const secret = secretName ? io.env[secretName] : undefined;
-    if (text('webhook') && !secret) throw new UsageError({ code: 'USAGE', message: 'a webhook needs its secret', hint: '--secret-env NAME, with the secret in that variable' });
+    if (text('webhook') && !secret)
+      throw new UsageError({
+        code: 'USAGE',
+        message: 'a webhook needs its secret',
+        hint: '--secret-env NAME, with the secret in that variable',
+      });
     registerSecret(secret);
-    const log = (event: object): void => void io.stderr.write(`${printableJson({ time: new Date().toISOString(), ...event })}\n`);
-    const source = watchedSource(path.isAbsolute(repo) || /^[a-z+]+:\/\//.test(repo) ? repo : path.resolve(io.cwd, repo), text('branch'), stateDirectory);
+    const log = (event: object): void =>
+      void io.stderr.write(`${printableJson({ time: new Date().toISOString(), ...event })}\n`);
+    const source = watchedSource(
+      path.isAbsolute(repo) || /^[a-z+]+:\/\//.test(repo) ? repo : path.resolve(io.cwd, repo),
+      text('branch'),
+      stateDirectory,
+    );
     const docker = new Docker();
     let state = await readWatchState(stateDirectory);
 
@@ -65,34 +105,84 @@ export const watchCommand: Command = {
         return;
       }
       log({ event: 'run', head, since: state.lastPublished ?? null });
-      const config = await loadCommandConfig(io, source.directory, {
-        ...(text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {}),
-        ...(text('namespace') ? { namespace: text('namespace') as string } : {}),
-        ...(text('channel') ? { channel: text('channel') as string } : {}),
-        ...(text('output') ? { output: path.resolve(io.cwd, text('output') as string) } : {}),
-      }, (line) => log({ event: 'log', line }));
+      const config = await loadCommandConfig(
+        io,
+        source.directory,
+        {
+          ...(text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {}),
+          ...(text('namespace') ? { namespace: text('namespace') as string } : {}),
+          ...(text('channel') ? { channel: text('channel') as string } : {}),
+          ...(text('output') ? { output: path.resolve(io.cwd, text('output') as string) } : {}),
+        },
+        (line) => log({ event: 'log', line }),
+      );
       const report = await runPipeline({
-        repo: source.directory, config, docker, only: [], dryRun: false, offline: false, force: false, concurrency: 2, shard: undefined,
+        repo: source.directory,
+        config,
+        docker,
+        only: [],
+        dryRun: false,
+        offline: false,
+        force: false,
+        concurrency: 2,
+        shard: undefined,
         // Since the last published commit: git names the candidates, build inputs decide.
-        mode: 'auto', base: state.lastPublished, head, pullRequest: undefined,
-        push: true, catalog: true, targets: [folderTarget(config.output)], signingKey: await signingKey(io, values), allowUnsigned: false, expiresInDays: 30,
-        smoke: values['skip-tests'] ? undefined : createSmokeTester(docker, { repo: source.directory, config, timeoutMs: 120_000, log: (line) => log({ event: 'log', line }) }),
-        env: io.env, log: (line) => log({ event: 'log', line }), progress: (event) => log({ event: 'progress', ...event }),
+        mode: 'auto',
+        base: state.lastPublished,
+        head,
+        pullRequest: undefined,
+        push: true,
+        catalog: true,
+        targets: [folderTarget(config.output)],
+        signingKey: await signingKey(io, values),
+        allowUnsigned: false,
+        expiresInDays: 30,
+        smoke: values['skip-tests']
+          ? undefined
+          : createSmokeTester(docker, {
+              repo: source.directory,
+              config,
+              timeoutMs: 120_000,
+              log: (line) => log({ event: 'log', line }),
+            }),
+        env: io.env,
+        log: (line) => log({ event: 'log', line }),
+        progress: (event) => log({ event: 'progress', ...event }),
       });
       const failed = [
-        ...report.outcomes.filter((outcome) => outcome.status === 'failed').map((outcome) => ({ id: outcome.id, code: outcome.problem?.code ?? 'FAILED' })),
+        ...report.outcomes
+          .filter((outcome) => outcome.status === 'failed')
+          .map((outcome) => ({ id: outcome.id, code: outcome.problem?.code ?? 'FAILED' })),
         // Left out for its errors: the others were published, but this commit is not, whole.
-        ...report.excluded.map((flavor) => ({ id: flavor.id ?? flavor.file, code: flavor.problems[0]?.code ?? 'INVALID' })),
+        ...report.excluded.map((flavor) => ({
+          id: flavor.id ?? flavor.file,
+          code: flavor.problems[0]?.code ?? 'INVALID',
+        })),
       ];
       const ok = failed.length === 0 && !report.fatal && report.plan.skipped.length === 0;
       state = {
         head,
         lastPublished: ok ? head : state.lastPublished,
-        lastRun: { at: new Date().toISOString(), head, ok, pushed: report.outcomes.filter((outcome) => outcome.status === 'pushed').map((outcome) => outcome.id), unchanged: report.outcomes.filter((outcome) => outcome.status === 'unchanged').length, failed },
+        lastRun: {
+          at: new Date().toISOString(),
+          head,
+          ok,
+          pushed: report.outcomes.filter((outcome) => outcome.status === 'pushed').map((outcome) => outcome.id),
+          unchanged: report.outcomes.filter((outcome) => outcome.status === 'unchanged').length,
+          failed,
+        },
       };
       await writeWatchState(stateDirectory, state);
       log({ event: ok ? 'published' : 'failed', head, pushed: state.lastRun?.pushed, failed });
-      if (!ok) throw report.fatal ?? new NeuronsError({ code: 'WATCH_RUN_FAILED', message: `${failed.length} flavor(s) failed at ${head}`, hint: 'see the log lines; the next run retries (backing off)' });
+      if (!ok)
+        throw (
+          report.fatal ??
+          new NeuronsError({
+            code: 'WATCH_RUN_FAILED',
+            message: `${failed.length} flavor(s) failed at ${head}`,
+            hint: 'see the log lines; the next run retries (backing off)',
+          })
+        );
     };
 
     if (values['once']) {
@@ -105,7 +195,12 @@ export const watchCommand: Command = {
       }
     }
     const interval = parseDuration(text('interval') ?? '60s');
-    const flight = new SingleFlight(publish, { intervalMs: interval, maxBackoffMs: Math.max(interval, 3_600_000), onError: (error) => log({ event: 'error', code: (error as NeuronsError).code ?? 'INTERNAL', message: (error as Error).message }) });
+    const flight = new SingleFlight(publish, {
+      intervalMs: interval,
+      maxBackoffMs: Math.max(interval, 3_600_000),
+      onError: (error) =>
+        log({ event: 'error', code: (error as NeuronsError).code ?? 'INTERNAL', message: (error as Error).message }),
+    });
     const address = text('webhook') ?? text('status');
     const server = address
       ? await startWatchServer({
@@ -113,7 +208,15 @@ export const watchCommand: Command = {
           secret: text('webhook') ? secret : undefined,
           wake: () => flight.wake(),
           log,
-          status: () => ({ head: state.head ?? null, lastPublished: state.lastPublished ?? null, lastRun: state.lastRun ?? null, running: flight.busy, runs: flight.runs, failures: flight.failures, nextRun: flight.nextRunAt?.toISOString() ?? null }),
+          status: () => ({
+            head: state.head ?? null,
+            lastPublished: state.lastPublished ?? null,
+            lastRun: state.lastRun ?? null,
+            running: flight.busy,
+            runs: flight.runs,
+            failures: flight.failures,
+            nextRun: flight.nextRunAt?.toISOString() ?? null,
+          }),
         })
       : undefined;
     log({ event: 'watching', repo, interval, listen: address ?? null });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createdTime, flavorAnnotations, flavorEntrypointArray, flavorLabels } from '../../../src/assemble/flavor-config.js';
+import {
+  createdTime,
+  flavorAnnotations,
+  flavorEntrypointArray,
+  flavorLabels,
+} from '../../../src/assemble/flavor-config.js';
 import type { Flavor, WorkerFolder } from '../../../src/definitions/types.js';
 import { renderFlavor } from '../../../src/render/render-dockerfile.js';
 import { TemplateSet } from '../../../src/render/templates.js';
@@ -7,9 +12,27 @@ import { TemplateSet } from '../../../src/render/templates.js';
 const flavor: Flavor = {
   file: 'analyzers/HashCalc/HashCalc_MD5.json',
   id: 'HashCalc_MD5_1_0',
-  definition: { name: 'HashCalc_MD5', version: '1.0', author: 'Someone "quoted"', url: 'https://example.org/x', license: 'AGPL-V3', description: 'Line one\nline $two', dataTypeList: ['file'], command: 'HashCalc/hashcalc.py', baseConfig: 'HashCalc' } as Flavor['definition'],
+  definition: {
+    name: 'HashCalc_MD5',
+    version: '1.0',
+    author: 'Someone "quoted"',
+    url: 'https://example.org/x',
+    license: 'AGPL-V3',
+    description: 'Line one\nline $two',
+    dataTypeList: ['file'],
+    command: 'HashCalc/hashcalc.py',
+    baseConfig: 'HashCalc',
+  } as Flavor['definition'],
 };
-const worker: WorkerFolder = { kind: 'analyzer', directory: 'HashCalc', path: 'analyzers/HashCalc', runtime: 'python', flavors: [flavor], definitionFiles: [flavor.file], errorCount: 0 };
+const worker: WorkerFolder = {
+  kind: 'analyzer',
+  directory: 'HashCalc',
+  path: 'analyzers/HashCalc',
+  runtime: 'python',
+  flavors: [flavor],
+  definitionFiles: [flavor.file],
+  errorCount: 0,
+};
 const source = { revision: 'abc123', created: '2026-11-01T10:00:00Z', url: 'https://git.example/repo' };
 
 /** The LABEL instruction of a rendered flavor Dockerfile, read back as the engine would store it. */
@@ -31,13 +54,23 @@ function labelsOf(dockerfile: string): Record<string, string> {
 
 describe('the configuration of an assembled flavor image', () => {
   it('carries exactly the labels the flavor template writes, so the catalog reads the same claim either way', () => {
-    const rendered = renderFlavor(new TemplateSet(), { folderImage: 'neurons.local/x:1', worker, flavor, source, templateId: 'python/3', stdio: false });
+    const rendered = renderFlavor(new TemplateSet(), {
+      folderImage: 'neurons.local/x:1',
+      worker,
+      flavor,
+      source,
+      templateId: 'python/3',
+      stdio: false,
+    });
     expect(flavorLabels(worker, flavor, source, 'python/3')).toEqual(labelsOf(rendered));
   });
 
   it('has the template entry point, and annotations for the non-empty OCI labels only', () => {
     expect(flavorEntrypointArray(worker, flavor)).toEqual(['python3', 'HashCalc/hashcalc.py']);
-    const annotations = flavorAnnotations({ ...flavorLabels(worker, flavor, source, 'python/3'), 'org.opencontainers.image.url': '' });
+    const annotations = flavorAnnotations({
+      ...flavorLabels(worker, flavor, source, 'python/3'),
+      'org.opencontainers.image.url': '',
+    });
     expect(Object.keys(annotations).every((key) => key.startsWith('org.opencontainers.image.'))).toBe(true);
     expect(annotations).not.toHaveProperty('org.opencontainers.image.url');
     expect(annotations['org.opencontainers.image.revision']).toBe('abc123');

@@ -11,11 +11,22 @@ import { testConfig } from '../../helpers/config.js';
 
 async function repoWith(config: unknown): Promise<{ repo: string; env: NodeJS.ProcessEnv }> {
   const repo = await mkdtemp(path.join(tmpdir(), 'neurons-platforms-'));
-  await writeFile(path.join(repo, 'neurons.json'), JSON.stringify({ registries: [{ host: 'registry.example', namespace: 'cortex' }], ...(config as object) }));
+  await writeFile(
+    path.join(repo, 'neurons.json'),
+    JSON.stringify({ registries: [{ host: 'registry.example', namespace: 'cortex' }], ...(config as object) }),
+  );
   return { repo, env: { NEURONS_ENV_DIR: await mkdtemp(path.join(tmpdir(), 'neurons-envdir-')) } };
 }
 
-const worker = (runtime: WorkerFolder['runtime'], directory = 'HashCalc'): WorkerFolder => ({ kind: 'analyzer', directory, path: `analyzers/${directory}`, runtime, flavors: [], definitionFiles: [], errorCount: 0 });
+const worker = (runtime: WorkerFolder['runtime'], directory = 'HashCalc'): WorkerFolder => ({
+  kind: 'analyzer',
+  directory,
+  path: `analyzers/${directory}`,
+  runtime,
+  flavors: [],
+  definitionFiles: [],
+  errorCount: 0,
+});
 const names = (config: Pick<Config, 'platforms'>): string[] => config.platforms.map(formatPlatform);
 
 describe('platforms in the configuration', () => {
@@ -24,31 +35,67 @@ describe('platforms in the configuration', () => {
     expect(names(await loadConfig(repo, env, {}))).toEqual(['linux/amd64', 'linux/arm64']);
     const file = await repoWith({ platforms: ['linux/arm64'] });
     expect(names(await loadConfig(file.repo, file.env, {}))).toEqual(['linux/arm64']);
-    expect(names(await loadConfig(file.repo, { ...file.env, NEURONS_PLATFORMS: 'linux/amd64, linux/arm/v7' }, {}))).toEqual(['linux/amd64', 'linux/arm/v7']);
-    expect(names(await loadConfig(file.repo, { ...file.env, NEURONS_PLATFORMS: 'linux/arm/v7' }, { platforms: ['linux/amd64,linux/arm64', 'linux/arm64/v8'] }))).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(
+      names(await loadConfig(file.repo, { ...file.env, NEURONS_PLATFORMS: 'linux/amd64, linux/arm/v7' }, {})),
+    ).toEqual(['linux/amd64', 'linux/arm/v7']);
+    expect(
+      names(
+        await loadConfig(
+          file.repo,
+          { ...file.env, NEURONS_PLATFORMS: 'linux/arm/v7' },
+          { platforms: ['linux/amd64,linux/arm64', 'linux/arm64/v8'] },
+        ),
+      ),
+    ).toEqual(['linux/amd64', 'linux/arm64']);
   });
 
   it('refuses what is not a platform, naming the file and the field, before anything else', async () => {
     const { repo, env } = await repoWith({ platforms: ['linux/amd64', 'amd64'] });
-    const error = (await loadConfig(repo, env, {}).catch((caught: unknown) => caught)) as { problem?: { code: string; file: string; pointer: string } };
-    expect(error.problem).toMatchObject({ code: 'PLATFORM_INVALID', file: path.join(repo, 'neurons.json'), pointer: '/platforms/1' });
+    const error = (await loadConfig(repo, env, {}).catch((caught: unknown) => caught)) as {
+      problem?: { code: string; file: string; pointer: string };
+    };
+    expect(error.problem).toMatchObject({
+      code: 'PLATFORM_INVALID',
+      file: path.join(repo, 'neurons.json'),
+      pointer: '/platforms/1',
+    });
     const perWorker = await repoWith({ workers: { HashCalc: { platforms: ['linux//arm64'] } } });
-    const workerError = (await loadConfig(perWorker.repo, perWorker.env, {}).catch((caught: unknown) => caught)) as { problem?: { code: string; pointer: string } };
+    const workerError = (await loadConfig(perWorker.repo, perWorker.env, {}).catch((caught: unknown) => caught)) as {
+      problem?: { code: string; pointer: string };
+    };
     expect(workerError.problem).toMatchObject({ code: 'PLATFORM_INVALID', pointer: '/workers/HashCalc/platforms/0' });
     const flag = await repoWith({});
-    const flagError = (await loadConfig(flag.repo, flag.env, { platforms: ['linux/amd64;rm'] }).catch((caught: unknown) => caught)) as { problem?: { code: string; file: string } };
+    const flagError = (await loadConfig(flag.repo, flag.env, { platforms: ['linux/amd64;rm'] }).catch(
+      (caught: unknown) => caught,
+    )) as { problem?: { code: string; file: string } };
     expect(flagError.problem).toMatchObject({ code: 'PLATFORM_INVALID', file: '--platform' });
   });
 
   it('takes a worker own platforms over the repository ones', () => {
-    const config: Config = { ...testConfig, platforms: [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64' }], workers: { HashCalc: { platforms: ['linux/arm64'] } } };
+    const config: Config = {
+      ...testConfig,
+      platforms: [
+        { os: 'linux', architecture: 'amd64' },
+        { os: 'linux', architecture: 'arm64' },
+      ],
+      workers: { HashCalc: { platforms: ['linux/arm64'] } },
+    };
     expect(workerPlatforms(config, worker('python')).map(formatPlatform)).toEqual(['linux/arm64']);
-    expect(workerPlatforms(config, worker('python', 'Other')).map(formatPlatform)).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(workerPlatforms(config, worker('python', 'Other')).map(formatPlatform)).toEqual([
+      'linux/amd64',
+      'linux/arm64',
+    ]);
   });
 });
 
 describe('how a folder images are made', () => {
-  const both: Config = { ...testConfig, platforms: [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64' }] };
+  const both: Config = {
+    ...testConfig,
+    platforms: [
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'linux', architecture: 'arm64' },
+    ],
+  };
   const templates = new TemplateSet();
   const pushing = { offline: false, push: true };
 
@@ -68,7 +115,16 @@ describe('how a folder images are made', () => {
       [{ ...both, trust: { caPems: ['PEM'], runtime: true } }, worker('python'), pushing, 'trust.runtime'],
       [both, worker('python'), { offline: true, push: true }, '--offline'],
       [both, worker('python'), { offline: false, push: false }, 'nothing is pushed'],
-      [{ ...both, workers: { HashCalc: { template: 'python-slim' } }, templates: { 'python-slim': '/somewhere/python-slim.hbs' } }, worker('python'), pushing, 'a template of the configuration'],
+      [
+        {
+          ...both,
+          workers: { HashCalc: { template: 'python-slim' } },
+          templates: { 'python-slim': '/somewhere/python-slim.hbs' },
+        },
+        worker('python'),
+        pushing,
+        'a template of the configuration',
+      ],
     ];
     for (const [config, folder, options, reason] of cases) {
       const mode = assemblyMode(config, folder, new TemplateSet(config.templates), options);
@@ -80,7 +136,13 @@ describe('how a folder images are made', () => {
 
   it('refuses an engine-built worker whose platforms leave out the engine own (PLATFORM_ENGINE_ONLY)', () => {
     const armOnly: Config = { ...testConfig, platforms: [{ os: 'linux', architecture: 'arm64' }] };
-    expect(() => assemblyMode(armOnly, worker('go'), templates, pushing)).toThrow(expect.objectContaining({ problem: expect.objectContaining({ code: 'PLATFORM_ENGINE_ONLY', file: 'analyzers/HashCalc' }) }));
-    expect(assemblyMode(armOnly, worker('python'), templates, pushing).platforms.map(formatPlatform)).toEqual(['linux/arm64']);
+    expect(() => assemblyMode(armOnly, worker('go'), templates, pushing)).toThrow(
+      expect.objectContaining({
+        problem: expect.objectContaining({ code: 'PLATFORM_ENGINE_ONLY', file: 'analyzers/HashCalc' }),
+      }),
+    );
+    expect(assemblyMode(armOnly, worker('python'), templates, pushing).platforms.map(formatPlatform)).toEqual([
+      'linux/arm64',
+    ]);
   });
 });

@@ -21,10 +21,14 @@ describe('neurons ca init', () => {
     const again = await runCli(['ca', 'init', '--out', out], '/');
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('CA_EXISTS');
-    expect(new X509Certificate(await readFile(path.join(out, 'ca.crt'))).fingerprint256).toBe(certificate.fingerprint256);
+    expect(new X509Certificate(await readFile(path.join(out, 'ca.crt'))).fingerprint256).toBe(
+      certificate.fingerprint256,
+    );
 
     expect((await runCli(['ca', 'init', '--out', out, '--force'], '/')).code).toBe(0);
-    expect(new X509Certificate(await readFile(path.join(out, 'ca.crt'))).fingerprint256).not.toBe(certificate.fingerprint256);
+    expect(new X509Certificate(await readFile(path.join(out, 'ca.crt'))).fingerprint256).not.toBe(
+      certificate.fingerprint256,
+    );
     expect(await mode(path.join(out, 'ca.key'))).toBe(0o600);
   });
 
@@ -43,7 +47,25 @@ describe('neurons ca issue', () => {
   it('issues a server certificate (leaf + CA chain, 0600 key) for the names and addresses asked', async () => {
     const cwd = await temporaryDirectory();
     expect((await runCli(['ca', 'init', '--out', 'ca'], cwd)).code).toBe(0);
-    const result = await runCli(['ca', 'issue', '--ca', 'ca', '--host', 'registry.example', '--host', 'localhost', '--ip', '127.0.0.1', '--out', 'tls', '--days', '10'], cwd);
+    const result = await runCli(
+      [
+        'ca',
+        'issue',
+        '--ca',
+        'ca',
+        '--host',
+        'registry.example',
+        '--host',
+        'localhost',
+        '--ip',
+        '127.0.0.1',
+        '--out',
+        'tls',
+        '--days',
+        '10',
+      ],
+      cwd,
+    );
     expect(result.code).toBe(0);
     const [leafPem, chainPem, ...rest] = splitCertificates(await readFile(path.join(cwd, 'tls', 'server.crt'), 'utf8'));
     expect(rest).toEqual([]);
@@ -76,6 +98,8 @@ describe('neurons ca issue', () => {
     expect((await runCli(['ca', 'issue', '--ca', '.'], cwd)).code).toBe(2);
     expect((await runCli(['ca', 'issue', '--ca', '.', '--host', 'bad name'], cwd)).code).toBe(2);
     expect((await runCli(['ca', 'issue', '--ca', '.', '--ip', '300.1.1.1'], cwd)).code).toBe(2);
-    expect((await runCli(['ca', 'issue', '--ca', '.', '--client', '--name', 'x', '--host', 'a.example'], cwd)).code).toBe(2);
+    expect(
+      (await runCli(['ca', 'issue', '--ca', '.', '--client', '--name', 'x', '--host', 'a.example'], cwd)).code,
+    ).toBe(2);
   });
 });

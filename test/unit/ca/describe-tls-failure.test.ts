@@ -3,7 +3,11 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCertificateAuthority, issueClientCertificate, issueServerCertificate } from '../../../src/ca/certificates.js';
+import {
+  createCertificateAuthority,
+  issueClientCertificate,
+  issueServerCertificate,
+} from '../../../src/ca/certificates.js';
 import { buildTrustStore, describeTlsFailure, isTlsFailure, peerCertificate } from '../../../src/trust/trust-store.js';
 import { startHttpsServer, temporaryDirectory, type LocalServer } from './helpers.js';
 
@@ -11,7 +15,11 @@ const day = 24 * 60 * 60 * 1000;
 const ca = createCertificateAuthority({ commonName: 'Hop CA', days: 30 });
 const loopback = { hosts: ['localhost'], ips: ['127.0.0.1'], days: 10 };
 const good = issueServerCertificate(ca, loopback);
-const expired = issueServerCertificate(ca, { ...loopback, notBefore: new Date(Date.now() - 20 * day), notAfter: new Date(Date.now() - day) });
+const expired = issueServerCertificate(ca, {
+  ...loopback,
+  notBefore: new Date(Date.now() - 20 * day),
+  notAfter: new Date(Date.now() - day),
+});
 const otherHost = issueServerCertificate(ca, { hosts: ['other.example'], ips: [], days: 10 });
 const client = issueClientCertificate(ca, { commonName: 'ci-runner', days: 10 });
 
@@ -27,7 +35,9 @@ afterAll(async () => {
 
 /** The error undici gives for a GET, with the CA trusted or not. */
 async function failure(server: LocalServer, trustCa: boolean): Promise<unknown> {
-  const agent = new Agent({ connect: trustCa ? { ca: buildTrustStore({ caFiles: [], caPems: [ca.certificatePem], env: {} }).ca } : {} });
+  const agent = new Agent({
+    connect: trustCa ? { ca: buildTrustStore({ caFiles: [], caPems: [ca.certificatePem], env: {} }).ca } : {},
+  });
   try {
     await request(server.url, { dispatcher: agent });
     throw new Error('the request succeeded');
@@ -42,7 +52,13 @@ describe('describeTlsFailure on real failures', () => {
   let mtls13: LocalServer;
   let mtls12: LocalServer;
   beforeAll(async () => {
-    const mtls = { cert: good.certificatePem, key: good.keyPem, ca: ca.certificatePem, requestCert: true, rejectUnauthorized: true };
+    const mtls = {
+      cert: good.certificatePem,
+      key: good.keyPem,
+      ca: ca.certificatePem,
+      requestCert: true,
+      rejectUnauthorized: true,
+    };
     mtls13 = await serve({ ...mtls, minVersion: 'TLSv1.3' });
     mtls12 = await serve({ ...mtls, maxVersion: 'TLSv1.2' });
   });
@@ -51,7 +67,12 @@ describe('describeTlsFailure on real failures', () => {
     const server = await serve({ cert: good.certificatePem, key: good.keyPem });
     const error = await failure(server, false);
     expect(isTlsFailure(error)).toBe(true);
-    const problem = describeTlsFailure(error, 'registry', server.address, await peerCertificate(server.host, server.port));
+    const problem = describeTlsFailure(
+      error,
+      'registry',
+      server.address,
+      await peerCertificate(server.host, server.port),
+    );
     expect(problem.code).toBe('TLS_UNTRUSTED');
     expect(problem.message).toContain(`the registry ${server.address}`);
     expect(problem.message).toContain('certificate CN=localhost, issued by CN=Hop CA, O=neurons');
@@ -61,10 +82,16 @@ describe('describeTlsFailure on real failures', () => {
   it('TLS_EXPIRED and TLS_WRONG_HOST when the CA is trusted', async () => {
     const old = await serve({ cert: expired.certificatePem, key: expired.keyPem });
     const expiredProblem = describeTlsFailure(await failure(old, true), 'index', old.address);
-    expect(expiredProblem).toMatchObject({ code: 'TLS_EXPIRED', message: expect.stringContaining(`the package index ${old.address}`) });
+    expect(expiredProblem).toMatchObject({
+      code: 'TLS_EXPIRED',
+      message: expect.stringContaining(`the package index ${old.address}`),
+    });
     const other = await serve({ cert: otherHost.certificatePem, key: otherHost.keyPem });
     const wrongHost = describeTlsFailure(await failure(other, true), 'catalog', other.address);
-    expect(wrongHost).toMatchObject({ code: 'TLS_WRONG_HOST', message: expect.stringContaining(`the catalog server ${other.address}`) });
+    expect(wrongHost).toMatchObject({
+      code: 'TLS_WRONG_HOST',
+      message: expect.stringContaining(`the catalog server ${other.address}`),
+    });
     expect(wrongHost.message).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
   });
 
@@ -101,8 +128,14 @@ describe('buildTrustStore', () => {
     const caFile = path.join(directory, 'ca.pem');
     await writeFile(extraFile, extra.certificatePem);
     await writeFile(caFile, `${ca.certificatePem}${ca.certificatePem}`);
-    const store = buildTrustStore({ caFiles: [caFile], caPems: [ca.certificatePem, extra.certificatePem], env: { NODE_EXTRA_CA_CERTS: extraFile } });
+    const store = buildTrustStore({
+      caFiles: [caFile],
+      caPems: [ca.certificatePem, extra.certificatePem],
+      env: { NODE_EXTRA_CA_CERTS: extraFile },
+    });
     expect(store.ca).toHaveLength(rootCertificates.length + 2);
-    expect(() => buildTrustStore({ caFiles: [path.join(directory, 'missing.pem')], caPems: [], env: {} })).toThrow(/cannot be read/);
+    expect(() => buildTrustStore({ caFiles: [path.join(directory, 'missing.pem')], caPems: [], env: {} })).toThrow(
+      /cannot be read/,
+    );
   });
 });

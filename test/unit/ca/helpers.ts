@@ -11,9 +11,13 @@ export function temporaryDirectory(): Promise<string> {
   return mkdtemp(path.join(tmpdir(), 'neurons-ca-'));
 }
 
-
 /** Runs the CLI in-process; `onStdoutLine` sees each line printed, as it is printed. */
-export async function runCli(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}, onStdoutLine?: (line: string) => void): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runCli(
+  argv: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+  onStdoutLine?: (line: string) => void,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = memoryStream(onStdoutLine);
   const stderr = memoryStream();
   const io: CliIo = { cwd, env, stdout, stderr };

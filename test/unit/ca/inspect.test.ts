@@ -10,19 +10,30 @@ const privateCa = createCertificateAuthority({ commonName: 'Acme Private CA', da
 const proxyCa = createCertificateAuthority({ commonName: 'Zscaler Root CA', days: 30 });
 const loopback = { hosts: ['localhost'], ips: ['127.0.0.1'], days: 10 };
 
-async function serve(ca: typeof privateCa, options: Parameters<typeof issueServerCertificate>[1]): Promise<LocalServer> {
+async function serve(
+  ca: typeof privateCa,
+  options: Parameters<typeof issueServerCertificate>[1],
+): Promise<LocalServer> {
   const leaf = issueServerCertificate(ca, options);
   return startHttpsServer({ cert: `${leaf.certificatePem}${ca.certificatePem}`, key: leaf.keyPem });
 }
 
-async function inspect(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; report: InspectionReport }> {
+async function inspect(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; report: InspectionReport }> {
   const result = await runCli(['ca', 'inspect', ...args, '--json'], directory, env);
   return { code: result.code, report: JSON.parse(result.stdout) as InspectionReport };
 }
 
 let directory = '';
 let caFile = '';
-const servers: Record<'good' | 'proxied' | 'expired' | 'otherHost', LocalServer | undefined> = { good: undefined, proxied: undefined, expired: undefined, otherHost: undefined };
+const servers: Record<'good' | 'proxied' | 'expired' | 'otherHost', LocalServer | undefined> = {
+  good: undefined,
+  proxied: undefined,
+  expired: undefined,
+  otherHost: undefined,
+};
 const url = (name: keyof typeof servers): string => servers[name]?.url ?? '';
 
 beforeAll(async () => {
@@ -31,7 +42,11 @@ beforeAll(async () => {
   await writeFile(caFile, privateCa.certificatePem);
   servers.good = await serve(privateCa, loopback);
   servers.proxied = await serve(proxyCa, loopback);
-  servers.expired = await serve(privateCa, { ...loopback, notBefore: new Date(Date.now() - 20 * day), notAfter: new Date(Date.now() - 2 * day) });
+  servers.expired = await serve(privateCa, {
+    ...loopback,
+    notBefore: new Date(Date.now() - 20 * day),
+    notAfter: new Date(Date.now() - 2 * day),
+  });
   servers.otherHost = await serve(privateCa, { hosts: ['other.example'], ips: [], days: 10 });
 });
 afterAll(async () => {
@@ -42,10 +57,22 @@ describe('neurons ca inspect', () => {
   it('prints the chain of a live server: verifies with --ca, not with the system store', async () => {
     const trusted = await inspect([url('good'), '--ca', caFile]);
     expect(trusted.code).toBe(0);
-    expect(trusted.report.trust).toEqual({ public: false, system: false, given: true, anchor: 'CN=Acme Private CA, O=neurons' });
+    expect(trusted.report.trust).toEqual({
+      public: false,
+      system: false,
+      given: true,
+      anchor: 'CN=Acme Private CA, O=neurons',
+    });
     expect(trusted.report.hostMatches).toBe(true);
-    expect(trusted.report.certificates.map((certificate) => [certificate.subject, certificate.isCa])).toEqual([['CN=localhost', false], ['CN=Acme Private CA, O=neurons', true]]);
-    expect(trusted.report.certificates[0]).toMatchObject({ issuer: 'CN=Acme Private CA, O=neurons', subjectAltNames: ['DNS:localhost', 'IP Address:127.0.0.1'], daysLeft: 9 });
+    expect(trusted.report.certificates.map((certificate) => [certificate.subject, certificate.isCa])).toEqual([
+      ['CN=localhost', false],
+      ['CN=Acme Private CA, O=neurons', true],
+    ]);
+    expect(trusted.report.certificates[0]).toMatchObject({
+      issuer: 'CN=Acme Private CA, O=neurons',
+      subjectAltNames: ['DNS:localhost', 'IP Address:127.0.0.1'],
+      daysLeft: 9,
+    });
     expect(trusted.report.inspection.flagged).toBe(false);
 
     const untrusted = await inspect([url('good')]);
@@ -63,9 +90,14 @@ describe('neurons ca inspect', () => {
     await mkdir(path.join(repo, 'certs'));
     await writeFile(path.join(repo, 'certs', 'private.crt'), privateCa.certificatePem);
     const host = new URL(url('good')).host;
-    const write = (config: unknown): Promise<void> => writeFile(path.join(repo, 'neurons.json'), JSON.stringify(config));
+    const write = (config: unknown): Promise<void> =>
+      writeFile(path.join(repo, 'neurons.json'), JSON.stringify(config));
     // A registry needing a password that is not set: its CAs are still read, nothing else is resolved.
-    await write({ registries: [{ host, namespace: 'acme', username: 'ci', passwordEnv: 'UNSET_PASSWORD', ca: ['certs/private.crt'] }] });
+    await write({
+      registries: [
+        { host, namespace: 'acme', username: 'ci', passwordEnv: 'UNSET_PASSWORD', ca: ['certs/private.crt'] },
+      ],
+    });
     const registryCa = await inspect([url('good'), '--repo', repo]);
     expect(registryCa.code).toBe(0);
     expect(registryCa.report.trust.given).toBe(true);

@@ -1,7 +1,11 @@
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createCertificateAuthority, issueClientCertificate, issueServerCertificate } from '../../../src/ca/certificates.js';
+import {
+  createCertificateAuthority,
+  issueClientCertificate,
+  issueServerCertificate,
+} from '../../../src/ca/certificates.js';
 import { runCli, temporaryDirectory } from './helpers.js';
 
 const ca = createCertificateAuthority({ commonName: 'Registry CA', days: 30 });
@@ -33,7 +37,10 @@ describe('neurons ca trust-engine', () => {
     // Root may write anywhere: a path under a file fails for everyone (ENOTDIR).
     const blocked = path.join(directory, 'a-file');
     await writeFile(blocked, '');
-    const result = await runCli(['ca', 'trust-engine', '--registry', '127.0.0.1:5443', '--ca', 'ca.crt', '--certs-dir', blocked], directory);
+    const result = await runCli(
+      ['ca', 'trust-engine', '--registry', '127.0.0.1:5443', '--ca', 'ca.crt', '--certs-dir', blocked],
+      directory,
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('ENOTDIR');
     expect(result.stdout).toBe(`sudo install -D -m 0644 ${caFile} ${blocked}/127.0.0.1:5443/ca.crt\n`);
@@ -44,7 +51,10 @@ describe('neurons ca trust-engine', () => {
     const readOnly = path.join(directory, 'read-only');
     await mkdir(readOnly, { mode: 0o555 });
     await chmod(readOnly, 0o555);
-    const result = await runCli(['ca', 'trust-engine', '--registry', 'registry.example', '--ca', caFile, '--certs-dir', readOnly], directory);
+    const result = await runCli(
+      ['ca', 'trust-engine', '--registry', 'registry.example', '--ca', caFile, '--certs-dir', readOnly],
+      directory,
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('EACCES');
     expect(result.stdout).toBe(`sudo install -D -m 0644 ${caFile} ${readOnly}/registry.example/ca.crt\n`);
@@ -55,13 +65,23 @@ describe('neurons ca trust-engine', () => {
     const leaf = path.join(directory, 'server.crt');
     await writeFile(leaf, issueServerCertificate(ca, { hosts: ['localhost'], ips: [], days: 1 }).certificatePem);
     const certsDir = path.join(directory, 'certs.d');
-    const notCa = await runCli(['ca', 'trust-engine', '--registry', 'localhost:5000', '--ca', leaf, '--certs-dir', certsDir], directory);
+    const notCa = await runCli(
+      ['ca', 'trust-engine', '--registry', 'localhost:5000', '--ca', leaf, '--certs-dir', certsDir],
+      directory,
+    );
     expect(notCa.code).toBe(2);
     expect(notCa.stderr).toContain('TRUST_CA_INVALID');
-    const escape = await runCli(['ca', 'trust-engine', '--registry', '../etc', '--ca', 'ca.crt', '--certs-dir', certsDir], directory);
+    const escape = await runCli(
+      ['ca', 'trust-engine', '--registry', '../etc', '--ca', 'ca.crt', '--certs-dir', certsDir],
+      directory,
+    );
     expect(escape.code).toBe(2);
     expect(escape.stderr).toContain('CA_REGISTRY_INVALID');
-    const noCa = await runCli(['ca', 'trust-engine', '--registry', 'localhost:5000', '--certs-dir', certsDir], directory, { NEURONS_ENV_DIR: path.join(directory, 'no-env') });
+    const noCa = await runCli(
+      ['ca', 'trust-engine', '--registry', 'localhost:5000', '--certs-dir', certsDir],
+      directory,
+      { NEURONS_ENV_DIR: path.join(directory, 'no-env') },
+    );
     expect(noCa.code).toBe(2);
   });
 
@@ -71,19 +91,34 @@ describe('neurons ca trust-engine', () => {
     await writeFile(path.join(directory, 'client.crt'), pair.certificatePem);
     await writeFile(path.join(directory, 'client.key'), pair.keyPem, { mode: 0o600 });
     const certsDir = path.join(directory, 'certs.d');
-    const args = ['ca', 'trust-engine', '--registry', 'mtls.example:5443', '--ca', caFile, '--client-cert', 'client.crt', '--client-key', 'client.key', '--certs-dir', certsDir];
+    const args = [
+      'ca',
+      'trust-engine',
+      '--registry',
+      'mtls.example:5443',
+      '--ca',
+      caFile,
+      '--client-cert',
+      'client.crt',
+      '--client-key',
+      'client.key',
+      '--certs-dir',
+      certsDir,
+    ];
     const first = await runCli(args, directory);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain('presents the client certificate');
     const folder = path.join(certsDir, 'mtls.example:5443');
-    expect((await readFile(path.join(folder, 'client.cert'), 'utf8')).replace(/\r\n/g, '\n')).toBe(pair.certificatePem.replace(/\r\n/g, '\n'));
+    expect((await readFile(path.join(folder, 'client.cert'), 'utf8')).replace(/\r\n/g, '\n')).toBe(
+      pair.certificatePem.replace(/\r\n/g, '\n'),
+    );
     expect(await readFile(path.join(folder, 'client.key'), 'utf8')).toBe(pair.keyPem);
     expect((await stat(path.join(folder, 'client.key'))).mode & 0o777).toBe(0o600);
     expect((await stat(path.join(folder, 'ca.crt'))).mode & 0o777).toBe(0o644);
     expect((await runCli(args, directory)).stdout).toContain('already trusted');
   });
 
-  it('refuses a key that is not the certificate\'s, a CA as client certificate, and half a pair', async () => {
+  it("refuses a key that is not the certificate's, a CA as client certificate, and half a pair", async () => {
     const { directory, caFile } = await caFolder();
     const pair = issueClientCertificate(ca, { commonName: 'engine', days: 10 });
     const other = issueClientCertificate(ca, { commonName: 'other', days: 10 });

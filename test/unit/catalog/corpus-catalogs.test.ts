@@ -10,7 +10,9 @@ import { discoverRepository } from '../../../src/definitions/discover.js';
 import { folderTarget } from '../../../src/publish/targets.js';
 
 // Optional: the real Cortex-Analyzers definitions beside the clone. Nothing else depends on them.
-const corpus = process.env['NEURONS_CORPUS'] ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/corpus/cortex-analyzers');
+const corpus =
+  process.env['NEURONS_CORPUS'] ??
+  path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/corpus/cortex-analyzers');
 
 describe.skipIf(!existsSync(corpus))('engine catalogs of the Cortex-Analyzers definitions', () => {
   it('hold every flavor, each entry its definition minus command plus dockerImage, with the tag rules', async () => {
@@ -22,25 +24,38 @@ describe.skipIf(!existsSync(corpus))('engine catalogs of the Cortex-Analyzers de
       client: undefined,
       channel: 'stable',
       targets: [folderTarget(out)],
-      signingKey: undefined, allowUnsigned: false,
+      signingKey: undefined,
+      allowUnsigned: false,
       expiresInDays: 30,
       buildInputDigests: new Map(),
       revisions: new Map(),
       pushed: [],
       now: new Date(),
     });
-    for (const [kind, count] of [['analyzers', 275], ['responders', 156]] as const) {
-      const flavors = discovery.workers.filter((worker) => `${worker.kind}s` === kind).flatMap((worker) => worker.flavors);
-      for (const [file, tagOf] of [[`${kind}.json`, (version: string) => version.split('.')[0]], [`${kind}-stable.json`, (version: string) => version]] as const) {
+    for (const [kind, count] of [
+      ['analyzers', 275],
+      ['responders', 156],
+    ] as const) {
+      const flavors = discovery.workers
+        .filter((worker) => `${worker.kind}s` === kind)
+        .flatMap((worker) => worker.flavors);
+      for (const [file, tagOf] of [
+        [`${kind}.json`, (version: string) => version.split('.')[0]],
+        [`${kind}-stable.json`, (version: string) => version],
+      ] as const) {
         const entries = JSON.parse(await readFile(path.join(out, file), 'utf8')) as Array<Record<string, unknown>>;
         expect(entries, file).toHaveLength(count);
         for (const [index, entry] of entries.entries()) {
           const { definition } = flavors[index] ?? { definition: undefined };
-          const raw = JSON.parse(await readFile(path.join(corpus, flavors[index]?.file ?? ''), 'utf8')) as Record<string, unknown>;
+          const raw = JSON.parse(await readFile(path.join(corpus, flavors[index]?.file ?? ''), 'utf8')) as Record<
+            string,
+            unknown
+          >;
           expect(definition?.name).toBe(entry['name']);
           const expected: Record<string, unknown> = {};
           for (const [field, value] of Object.entries(raw)) if (field !== 'command') expected[field] = value;
-          expected['dockerImage'] = `ghcr.io/thehive-project/${String(raw['name']).toLowerCase()}:${tagOf(String(raw['version']))}`;
+          expected['dockerImage'] =
+            `ghcr.io/thehive-project/${String(raw['name']).toLowerCase()}:${tagOf(String(raw['version']))}`;
           expect(entry).toEqual(expected);
           expect(Object.keys(entry)).toEqual(Object.keys(expected));
         }

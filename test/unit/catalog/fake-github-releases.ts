@@ -55,7 +55,14 @@ export async function startFakeGitHubReleases(owner: string, repo: string, token
       return release;
     },
     addAsset(release, name, bytes, createdAt = new Date()) {
-      const asset: FakeAsset = { id: nextId++, name, contentType: 'application/json', bytes, createdAt, updatedAt: createdAt };
+      const asset: FakeAsset = {
+        id: nextId++,
+        name,
+        contentType: 'application/json',
+        bytes,
+        createdAt,
+        updatedAt: createdAt,
+      };
       release.assets.push(asset);
       return asset;
     },
@@ -65,7 +72,9 @@ export async function startFakeGitHubReleases(owner: string, repo: string, token
     state.requests.push(`${request.method} ${request.url}`);
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => answer({ request, response, body: Buffer.concat(chunks), state, owner, repo, token, newId: () => nextId++ }));
+    request.on('end', () =>
+      answer({ request, response, body: Buffer.concat(chunks), state, owner, repo, token, newId: () => nextId++ }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -91,17 +100,23 @@ function answer(exchange: Exchange): void {
   if (download) return sendAssetBytes(response, findAsset(state, Number(download[1]))?.asset);
   const authorization = request.headers.authorization ?? '';
   if (authorization !== `token ${exchange.token}` && authorization !== `Bearer ${exchange.token}`) {
-    return sendJson(response, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
+    return sendJson(response, 401, {
+      message: 'Bad credentials',
+      documentation_url: 'https://docs.github.com/rest',
+      status: '401',
+    });
   }
   const route = `${request.method} ${url.pathname.replace(`/repos/${exchange.owner}/${exchange.repo}/`, '/R/').replace(`/repositories/${repositoryId}/`, '/R/')}`;
-  const [, first, second] = /^\S+ \/(?:uploads\/)?R\/releases\/(?:tags\/|assets\/)?([^/]+)(?:\/(assets))?$/.exec(route) ?? [];
+  const [, first, second] =
+    /^\S+ \/(?:uploads\/)?R\/releases\/(?:tags\/|assets\/)?([^/]+)(?:\/(assets))?$/.exec(route) ?? [];
   if (route.startsWith('GET /R/releases/tags/')) {
     const release = state.releases.find((candidate) => candidate.tag === decodeURIComponent(first ?? ''));
     return release ? sendJson(response, 200, releaseJson(exchange, release)) : sendJson(response, 404, notFound);
   }
   if (route === 'POST /R/releases') return createRelease(exchange);
   if (route.startsWith('GET /R/releases/') && second === 'assets') return listAssets(exchange, url, Number(first));
-  if (route.startsWith('POST /uploads/R/releases/') && second === 'assets') return uploadAsset(exchange, url, Number(first));
+  if (route.startsWith('POST /uploads/R/releases/') && second === 'assets')
+    return uploadAsset(exchange, url, Number(first));
   const found = /^\S+ \/R\/releases\/assets\/\d+$/.test(route) ? findAsset(state, Number(first)) : undefined;
   if (!found) return sendJson(response, 404, notFound);
   if (request.method === 'GET' && request.headers.accept === 'application/octet-stream') {
@@ -118,10 +133,22 @@ function answer(exchange: Exchange): void {
 }
 
 function createRelease(exchange: Exchange): void {
-  const { tag_name: tag, name, body, make_latest: makeLatest } = JSON.parse(exchange.body.toString()) as Record<string, unknown>;
-  if (typeof tag !== 'string') return sendJson(exchange.response, 422, { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'missing_field', field: 'tag_name' }] });
+  const {
+    tag_name: tag,
+    name,
+    body,
+    make_latest: makeLatest,
+  } = JSON.parse(exchange.body.toString()) as Record<string, unknown>;
+  if (typeof tag !== 'string')
+    return sendJson(exchange.response, 422, {
+      message: 'Validation Failed',
+      errors: [{ resource: 'Release', code: 'missing_field', field: 'tag_name' }],
+    });
   if (exchange.state.releases.some((release) => release.tag === tag)) {
-    return sendJson(exchange.response, 422, { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }] });
+    return sendJson(exchange.response, 422, {
+      message: 'Validation Failed',
+      errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }],
+    });
   }
   const release = exchange.state.addRelease(tag);
   Object.assign(release, { name: String(name ?? tag), body: String(body ?? ''), makeLatest });
@@ -134,7 +161,8 @@ function listAssets(exchange: Exchange, url: URL, releaseId: number): void {
   const perPage = Math.min(Number(url.searchParams.get('per_page') ?? 30), 100);
   const page = Number(url.searchParams.get('page') ?? 1);
   const lastPage = Math.max(1, Math.ceil(release.assets.length / perPage));
-  const link = (target: number, rel: string): string => `<${exchange.state.url}/repositories/${repositoryId}/releases/${releaseId}/assets?per_page=${perPage}&page=${target}>; rel="${rel}"`;
+  const link = (target: number, rel: string): string =>
+    `<${exchange.state.url}/repositories/${repositoryId}/releases/${releaseId}/assets?per_page=${perPage}&page=${target}>; rel="${rel}"`;
   const links = page < lastPage ? [link(page + 1, 'next'), link(lastPage, 'last')] : [];
   if (page > 1) links.unshift(link(page - 1, 'prev'), link(1, 'first'));
   const listed = release.assets.slice((page - 1) * perPage, page * perPage).map((asset) => assetJson(exchange, asset));
@@ -147,9 +175,19 @@ function uploadAsset(exchange: Exchange, url: URL, releaseId: number): void {
   if (!release || !requested) return sendJson(exchange.response, 404, notFound);
   const name = requested.replace(/^\./, 'default.');
   if (release.assets.some((asset) => asset.name === name)) {
-    return sendJson(exchange.response, 422, { message: 'Validation Failed', errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }] });
+    return sendJson(exchange.response, 422, {
+      message: 'Validation Failed',
+      errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }],
+    });
   }
-  const asset: FakeAsset = { id: exchange.newId(), name, contentType: exchange.request.headers['content-type'] ?? '', bytes: exchange.body, createdAt: new Date(), updatedAt: new Date() };
+  const asset: FakeAsset = {
+    id: exchange.newId(),
+    name,
+    contentType: exchange.request.headers['content-type'] ?? '',
+    bytes: exchange.body,
+    createdAt: new Date(),
+    updatedAt: new Date(),
+  };
   release.assets.push(asset);
   sendJson(exchange.response, 201, assetJson(exchange, asset));
 }
@@ -158,7 +196,10 @@ function renameAsset(exchange: Exchange, release: FakeRelease, asset: FakeAsset)
   const { name } = JSON.parse(exchange.body.toString() || '{}') as { name?: string };
   if (name !== undefined && name !== asset.name) {
     if (release.assets.some((other) => other.name === name)) {
-      return sendJson(exchange.response, 422, { message: 'Validation Failed', errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }] });
+      return sendJson(exchange.response, 422, {
+        message: 'Validation Failed',
+        errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }],
+      });
     }
     Object.assign(asset, { name, updatedAt: new Date() });
   }
@@ -205,9 +246,13 @@ function assetJson(exchange: Exchange, asset: FakeAsset): Record<string, unknown
 
 function sendAssetBytes(response: ServerResponse, asset: FakeAsset | undefined): void {
   if (!asset) return void response.writeHead(404).end();
-  response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(asset.bytes.length) }).end(asset.bytes);
+  response
+    .writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(asset.bytes.length) })
+    .end(asset.bytes);
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
+  response
+    .writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers })
+    .end(JSON.stringify(body));
 }

@@ -20,7 +20,8 @@ async function serve(): Promise<FakeGitHubReleases> {
   return github;
 }
 
-const open = (server: FakeGitHubReleases, secret = token) => githubReleaseTarget(target, { env: { GITHUB_TOKEN: secret, GITHUB_API_URL: server.url }, caPems: [] });
+const open = (server: FakeGitHubReleases, secret = token) =>
+  githubReleaseTarget(target, { env: { GITHUB_TOKEN: secret, GITHUB_API_URL: server.url }, caPems: [] });
 
 /** What the release holds: asset name -> text. */
 function published(server: FakeGitHubReleases): Record<string, string> {
@@ -31,7 +32,14 @@ function published(server: FakeGitHubReleases): Record<string, string> {
 describe('GitHub release publish target', () => {
   it('creates the release on first publish: content-addressed files, then the index, then the named copies', async () => {
     const server = await serve();
-    const publisher = publishTarget(target, { cwd: '/', ca: [], authorization: undefined, caPems: [], env: { GITHUB_TOKEN: token, GITHUB_API_URL: server.url }, registries: [] });
+    const publisher = publishTarget(target, {
+      cwd: '/',
+      ca: [],
+      authorization: undefined,
+      caPems: [],
+      env: { GITHUB_TOKEN: token, GITHUB_API_URL: server.url },
+      registries: [],
+    });
     expect(publisher.description).toBe(target);
     expect(await publisher.read('index.json')).toBeUndefined();
     const first = samplePublication(1);
@@ -43,9 +51,15 @@ describe('GitHub release publish target', () => {
     const types = Object.fromEntries(server.releases[0]?.assets.map((asset) => [asset.name, asset.contentType]) ?? []);
     expect(types).toMatchObject({ 'catalog.html': 'text/html; charset=utf-8', 'index.json': 'application/json' });
     // Each file goes up under a temporary name, then is renamed into place; the index is the commit point.
-    const uploads = server.requests.filter((request) => request.startsWith('POST /uploads/')).map((request) => new URL(request.slice(5), server.url).searchParams.get('name') ?? '');
+    const uploads = server.requests
+      .filter((request) => request.startsWith('POST /uploads/'))
+      .map((request) => new URL(request.slice(5), server.url).searchParams.get('name') ?? '');
     const order = [...first.objects.keys(), 'index.json', ...first.named.keys()];
-    expect(uploads).toEqual(order.map((name) => expect.stringMatching(new RegExp(`^\\.${name.replaceAll('.', '\\.')}\\.[0-9a-f]{12}\\.tmp$`))));
+    expect(uploads).toEqual(
+      order.map((name) =>
+        expect.stringMatching(new RegExp(`^\\.${name.replaceAll('.', '\\.')}\\.[0-9a-f]{12}\\.tmp$`)),
+      ),
+    );
     expect(server.requests.filter((request) => request.startsWith('PATCH'))).toHaveLength(order.length);
   });
 
@@ -82,7 +96,10 @@ describe('GitHub release publish target', () => {
     const won = samplePublication(2, { by: 'fast' });
     await fast.publish(won);
     const uploadsBefore = server.requests.filter((request) => request.startsWith('POST /uploads/')).length;
-    await expect(slow.publish(samplePublication(2, { by: 'slow' }))).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_CONFLICT', message: expect.stringContaining('index.json') });
+    await expect(slow.publish(samplePublication(2, { by: 'slow' }))).rejects.toMatchObject({
+      code: 'CATALOG_PUBLISH_CONFLICT',
+      message: expect.stringContaining('index.json'),
+    });
     expect(published(server)['index.json']).toBe(won.index.toString());
     expect(published(server)['analyzers.json']).toBe(won.named.get('analyzers.json')?.toString());
     expect(server.requests.filter((request) => request.startsWith('POST /uploads/')).length).toBe(uploadsBefore);
@@ -94,14 +111,17 @@ describe('GitHub release publish target', () => {
     expect(await late.read('index.json')).toBeUndefined();
     const first = samplePublication(1, { by: 'first' });
     await open(server).publish(first);
-    await expect(late.publish(samplePublication(1, { by: 'late' }))).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_CONFLICT' });
+    await expect(late.publish(samplePublication(1, { by: 'late' }))).rejects.toMatchObject({
+      code: 'CATALOG_PUBLISH_CONFLICT',
+    });
     expect(published(server)).toEqual(filesOf(first));
   });
 
   it('finds an asset after the first page of a release with more than 30 assets', async () => {
     const server = await serve();
     const release = server.addRelease('catalog');
-    for (let index = 0; index < 130; index += 1) server.addAsset(release, `extra-${index}.json`, Buffer.from(`${index}\n`));
+    for (let index = 0; index < 130; index += 1)
+      server.addAsset(release, `extra-${index}.json`, Buffer.from(`${index}\n`));
     server.addAsset(release, 'index.json', Buffer.from('{"serial":7}\n'));
     const publisher = open(server);
     expect((await publisher.read('index.json'))?.toString()).toBe('{"serial":7}\n');
@@ -115,12 +135,15 @@ describe('GitHub release publish target', () => {
     expect(release.assets).toHaveLength(130 + Object.keys(filesOf(next)).length);
   });
 
-  it.each(['redirect', 'direct'] as const)('reads an empty asset as empty bytes (download answered by %s)', async (mode) => {
-    const server = await serve();
-    server.downloads = mode;
-    server.addAsset(server.addRelease('catalog'), 'responders.json', Buffer.alloc(0));
-    expect((await open(server).read('responders.json'))?.length).toBe(0);
-  });
+  it.each(['redirect', 'direct'] as const)(
+    'reads an empty asset as empty bytes (download answered by %s)',
+    async (mode) => {
+      const server = await serve();
+      server.downloads = mode;
+      server.addAsset(server.addRelease('catalog'), 'responders.json', Buffer.alloc(0));
+      expect((await open(server).read('responders.json'))?.length).toBe(0);
+    },
+  );
 
   it('removes temporary assets that earlier runs left more than an hour ago, and only those', async () => {
     const server = await serve();
@@ -131,13 +154,20 @@ describe('GitHub release publish target', () => {
     server.addAsset(release, 'notes.tmp', Buffer.from('kept'), hoursAgo);
     const next = samplePublication(1);
     await open(server).publish(next);
-    expect(Object.keys(published(server)).sort()).toEqual(['default.analyzers.json.ba9876543210.tmp', 'notes.tmp', ...Object.keys(filesOf(next))].sort());
+    expect(Object.keys(published(server)).sort()).toEqual(
+      ['default.analyzers.json.ba9876543210.tmp', 'notes.tmp', ...Object.keys(filesOf(next))].sort(),
+    );
   });
 
   it('fails with CATALOG_PUBLISH_HTTP on a refused token, never showing it', async () => {
     const server = await serve();
     const wrong = 'ghp_wrongTokenThatMustNeverBePrinted';
-    const failure = await open(server, wrong).publish(samplePublication(1)).then(() => undefined, (error: unknown) => error);
+    const failure = await open(server, wrong)
+      .publish(samplePublication(1))
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     expect(failure).toMatchObject({ code: 'CATALOG_PUBLISH_HTTP', exitCode: 3 });
     const { message, hint } = (failure as { problem: { message: string; hint: string } }).problem;
     expect(message).toContain('401');
@@ -150,7 +180,10 @@ describe('GitHub release publish target', () => {
     const server = await serve();
     github = undefined;
     await server.close();
-    await expect(open(server).read('index.json')).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_UNREACHABLE', exitCode: 3 });
+    await expect(open(server).read('index.json')).rejects.toMatchObject({
+      code: 'CATALOG_PUBLISH_UNREACHABLE',
+      exitCode: 3,
+    });
   });
 
   it.each([
@@ -166,7 +199,9 @@ describe('GitHub release publish target', () => {
     'github-release:acme/workers@one@two',
     'github-release:acme/..@catalog',
   ])('refuses the malformed target %s', (value) => {
-    expect(() => parseGitHubReleaseTarget(value)).toThrow(expect.objectContaining({ code: 'CATALOG_PUBLISH_TARGET', exitCode: 2, message: expect.stringContaining(value) }));
+    expect(() => parseGitHubReleaseTarget(value)).toThrow(
+      expect.objectContaining({ code: 'CATALOG_PUBLISH_TARGET', exitCode: 2, message: expect.stringContaining(value) }),
+    );
     expect(() => parseGitHubReleaseTarget(value)).toThrow(/github-release:OWNER\/REPO@TAG/);
   });
 
@@ -175,10 +210,16 @@ describe('GitHub release publish target', () => {
     const config = { registries: [], trust: { caPems: [], runtime: false } } as unknown as Config;
     const targets = catalogTargets(io, { publish: [target, 'out/copy'] }, '/work/catalogs', config);
     expect(targets.map((publisher) => publisher.description)).toEqual(['/work/catalogs', target, '/work/out/copy']);
-    expect(() => catalogTargets(io, { publish: ['github-release:acme'] }, '/work/catalogs', config)).toThrow(expect.objectContaining({ code: 'CATALOG_PUBLISH_TARGET' }));
+    expect(() => catalogTargets(io, { publish: ['github-release:acme'] }, '/work/catalogs', config)).toThrow(
+      expect.objectContaining({ code: 'CATALOG_PUBLISH_TARGET' }),
+    );
   });
 
   it('parses owner, repository and tag', () => {
-    expect(parseGitHubReleaseTarget('github-release:acme/workers.js@catalogs/v1')).toEqual({ owner: 'acme', repo: 'workers.js', tag: 'catalogs/v1' });
+    expect(parseGitHubReleaseTarget('github-release:acme/workers.js@catalogs/v1')).toEqual({
+      owner: 'acme',
+      repo: 'workers.js',
+      tag: 'catalogs/v1',
+    });
   });
 });

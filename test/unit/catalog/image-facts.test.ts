@@ -3,19 +3,32 @@ import { createImageVerifier } from '../../../src/catalog/image-facts.js';
 import { RegistryClient } from '../../../src/registry/client.js';
 import { mediaTypes, startMemoryRegistry, storeImage, type MemoryRegistry } from '../registry/memory-registry.js';
 
-const labels = (id: string, version: string) => ({ 'io.neurons.worker-id': id, 'io.neurons.worker-kind': 'analyzer', 'org.opencontainers.image.version': version });
+const labels = (id: string, version: string) => ({
+  'io.neurons.worker-id': id,
+  'io.neurons.worker-kind': 'analyzer',
+  'org.opencontainers.image.version': version,
+});
 
 describe('what images say they are', () => {
   let registry: MemoryRegistry;
   let client: RegistryClient;
-  const verifier = (known: Parameters<typeof createImageVerifier>[0]['known'] = []) => createImageVerifier({ client, host: registry.host, known, concurrency: 4 });
+  const verifier = (known: Parameters<typeof createImageVerifier>[0]['known'] = []) =>
+    createImageVerifier({ client, host: registry.host, known, concurrency: 4 });
   /** A manifest list of two platforms, labelled `amd64` and `arm64`, under `tag`. */
   const list = (tag: string, amd64: Record<string, string>, arm64: Record<string, string>) => {
     const platforms = [
-      { ...storeImage(registry, 'ns/app', amd64, [], { platform: 'linux/amd64' }), platform: { os: 'linux', architecture: 'amd64' } },
-      { ...storeImage(registry, 'ns/app', arm64, [], { platform: 'linux/arm64' }), platform: { os: 'linux', architecture: 'arm64' } },
+      {
+        ...storeImage(registry, 'ns/app', amd64, [], { platform: 'linux/amd64' }),
+        platform: { os: 'linux', architecture: 'amd64' },
+      },
+      {
+        ...storeImage(registry, 'ns/app', arm64, [], { platform: 'linux/arm64' }),
+        platform: { os: 'linux', architecture: 'arm64' },
+      },
     ];
-    return registry.manifest('ns/app', { schemaVersion: 2, mediaType: mediaTypes.dockerList, manifests: platforms }, [tag]);
+    return registry.manifest('ns/app', { schemaVersion: 2, mediaType: mediaTypes.dockerList, manifests: platforms }, [
+      tag,
+    ]);
   };
 
   beforeAll(async () => {
@@ -29,11 +42,17 @@ describe('what images say they are', () => {
 
   it('is what every platform of a manifest list says, under the digest of the list', async () => {
     const agreeing = list('agree', labels('App_1_0', '1.0'), labels('App_1_0', '1.0'));
-    expect(await verifier().facts(`${registry.host}/ns/app:agree`)).toEqual({ state: 'labelled', digest: agreeing.digest, claim: { id: 'App_1_0', kind: 'analyzer', version: '1.0' }, recorded: { buildInputDigest: undefined, revision: undefined } });
+    expect(await verifier().facts(`${registry.host}/ns/app:agree`)).toEqual({
+      state: 'labelled',
+      digest: agreeing.digest,
+      claim: { id: 'App_1_0', kind: 'analyzer', version: '1.0' },
+      recorded: { buildInputDigest: undefined, revision: undefined },
+    });
     list('disagree', labels('App_1_0', '1.0'), labels('App_0_9', '0.9'));
     expect(await verifier().facts(`${registry.host}/ns/app:disagree`)).toMatchObject({
       state: 'unreadable',
-      reason: 'its platforms disagree: linux/amd64 is App_1_0 (analyzer, version 1.0), linux/arm64 is App_0_9 (analyzer, version 0.9)',
+      reason:
+        'its platforms disagree: linux/amd64 is App_1_0 (analyzer, version 1.0), linux/arm64 is App_0_9 (analyzer, version 0.9)',
     });
   });
 
@@ -41,11 +60,16 @@ describe('what images say they are', () => {
     const image = storeImage(registry, 'ns/app', labels('App_2_0', '2.0'), ['2', '2.0']);
     const reads = verifier();
     registry.counts.blobs = 0;
-    const [major, full] = await Promise.all([reads.facts(`${registry.host}/ns/app:2`), reads.facts(`${registry.host}/ns/app:2.0`)]);
+    const [major, full] = await Promise.all([
+      reads.facts(`${registry.host}/ns/app:2`),
+      reads.facts(`${registry.host}/ns/app:2.0`),
+    ]);
     expect(major).toEqual(full);
     expect(reads.counts).toEqual({ manifests: 2, labelled: 1, known: 0 });
     expect(registry.counts.blobs).toBe(1);
-    const trusting = verifier([{ digest: image.digest, identity: { id: 'App_2_0', kind: 'analyzer', version: '2.0' } }]);
+    const trusting = verifier([
+      { digest: image.digest, identity: { id: 'App_2_0', kind: 'analyzer', version: '2.0' } },
+    ]);
     // Known without a read: the same claim, and nothing recorded (the caller has the inputs of what it knows).
     const { recorded, ...claimed } = major as Extract<typeof major, { state: 'labelled' }>;
     expect(recorded).toEqual({ buildInputDigest: undefined, revision: undefined });
@@ -55,8 +79,20 @@ describe('what images say they are', () => {
   });
 
   it('gives what the labels record of how the image was made', async () => {
-    storeImage(registry, 'ns/app', { ...labels('App_3_0', '3.0'), 'io.neurons.build-input-digest': 'sha256:inputs', 'org.opencontainers.image.revision': 'abc123' }, ['3.0']);
-    expect(await verifier().facts(`${registry.host}/ns/app:3.0`)).toMatchObject({ state: 'labelled', recorded: { buildInputDigest: 'sha256:inputs', revision: 'abc123' } });
+    storeImage(
+      registry,
+      'ns/app',
+      {
+        ...labels('App_3_0', '3.0'),
+        'io.neurons.build-input-digest': 'sha256:inputs',
+        'org.opencontainers.image.revision': 'abc123',
+      },
+      ['3.0'],
+    );
+    expect(await verifier().facts(`${registry.host}/ns/app:3.0`)).toMatchObject({
+      state: 'labelled',
+      recorded: { buildInputDigest: 'sha256:inputs', revision: 'abc123' },
+    });
   });
 
   it('says an image is missing, or on a registry it does not read', async () => {

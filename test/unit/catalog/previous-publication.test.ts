@@ -19,7 +19,8 @@ async function publish(targets: string[], channel: Channel): Promise<{ serial: n
     client: undefined,
     channel,
     targets: targets.map((directory) => folderTarget(directory)),
-    signingKey: undefined, allowUnsigned: false,
+    signingKey: undefined,
+    allowUnsigned: false,
     expiresInDays: 30,
     buildInputDigests: new Map(),
     revisions: new Map(),
@@ -39,7 +40,14 @@ describe('the previous publication', () => {
     const third = await publish([freshOut, published], 'stable');
     expect(third.serial).toBe(3);
     // The devel catalogs, not rewritten by a stable run, are still covered by the index.
-    expect(third.catalogs).toEqual(['analyzers-devel.json', 'analyzers-stable.json', 'analyzers.json', 'responders-devel.json', 'responders-stable.json', 'responders.json']);
+    expect(third.catalogs).toEqual([
+      'analyzers-devel.json',
+      'analyzers-stable.json',
+      'analyzers.json',
+      'responders-devel.json',
+      'responders-stable.json',
+      'responders.json',
+    ]);
     const index = JSON.parse(await readFile(path.join(published, 'index.json'), 'utf8')) as { serial: number };
     expect(index.serial).toBe(3);
   });
@@ -47,8 +55,14 @@ describe('the previous publication', () => {
   it('is the out folder when it is the most recent, whatever the order of the targets', async () => {
     const stale = await mkdtemp(path.join(tmpdir(), 'neurons-stale-'));
     const current = await mkdtemp(path.join(tmpdir(), 'neurons-current-'));
-    await writeFile(path.join(stale, 'index.json'), JSON.stringify({ format: 'neurons-catalog-index/1', serial: 4, flavors: [], catalogs: {} }));
-    await writeFile(path.join(current, 'index.json'), JSON.stringify({ format: 'neurons-catalog-index/1', serial: 9, flavors: [], catalogs: {} }));
+    await writeFile(
+      path.join(stale, 'index.json'),
+      JSON.stringify({ format: 'neurons-catalog-index/1', serial: 4, flavors: [], catalogs: {} }),
+    );
+    await writeFile(
+      path.join(current, 'index.json'),
+      JSON.stringify({ format: 'neurons-catalog-index/1', serial: 9, flavors: [], catalogs: {} }),
+    );
     expect((await publish([stale, current], 'stable')).serial).toBe(10);
   });
 });

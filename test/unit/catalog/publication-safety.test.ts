@@ -15,7 +15,20 @@ describe('publishing safely', () => {
   let work: string;
   let keyFile: string;
   let publicKeyFile: string;
-  const catalog = (...extra: string[]) => runCli(['catalog', '--repo', fixture, '--no-verify', '--definitions-only', '--registry', 'registry.example/acme', ...extra], work);
+  const catalog = (...extra: string[]) =>
+    runCli(
+      [
+        'catalog',
+        '--repo',
+        fixture,
+        '--no-verify',
+        '--definitions-only',
+        '--registry',
+        'registry.example/acme',
+        ...extra,
+      ],
+      work,
+    );
 
   beforeAll(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'neurons-safety-'));
@@ -26,14 +39,17 @@ describe('publishing safely', () => {
     await writeFile(publicKeyFile, keys.publicKeyPem);
   });
 
-  it.each(['ftp://host/x', 'htps://catalogs.example/x', 's3:bucket'])('refuses --publish %s with exit 2 before anything is written', async (target) => {
-    const out = path.join(work, `out-${target.replace(/\W/g, '')}`);
-    const run = await catalog('--out', out, '--publish', target);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain('CATALOG_PUBLISH_TARGET');
-    expect(run.stderr).toContain('github-release:OWNER/REPO@TAG');
-    await expect(readdir(out)).rejects.toMatchObject({ code: 'ENOENT' });
-  });
+  it.each(['ftp://host/x', 'htps://catalogs.example/x', 's3:bucket'])(
+    'refuses --publish %s with exit 2 before anything is written',
+    async (target) => {
+      const out = path.join(work, `out-${target.replace(/\W/g, '')}`);
+      const run = await catalog('--out', out, '--publish', target);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('CATALOG_PUBLISH_TARGET');
+      expect(run.stderr).toContain('github-release:OWNER/REPO@TAG');
+      await expect(readdir(out)).rejects.toMatchObject({ code: 'ENOENT' });
+    },
+  );
 
   it('refuses --require-signature without a key, and an unsigned run over a signed publication unless --allow-unsigned', async () => {
     const out = path.join(work, 'signed');
@@ -51,7 +67,10 @@ describe('publishing safely', () => {
     expect(allowed.code, allowed.stderr).toBe(0);
     expect(allowed.stdout).toContain('not signed');
     // An engine that requires a signature is told the index is unsigned, not that it was altered.
-    const update = await runCli(['update', '--catalog', out, '--key', publicKeyFile, '--state', path.join(work, 'signed-state')], work);
+    const update = await runCli(
+      ['update', '--catalog', out, '--key', publicKeyFile, '--state', path.join(work, 'signed-state')],
+      work,
+    );
     expect(update.code).toBe(1);
     expect(update.stderr).toContain('INDEX_UNSIGNED');
     expect(update.stderr).not.toContain('INDEX_SIGNATURE_INVALID');
@@ -86,13 +105,41 @@ describe('publishing safely', () => {
       const trials = 20;
       for (let trial = 0; trial < trials; trial += 1) {
         const base = `${server.url}trial-${trial}/`;
-        const publish = (channel: string) => catalog('--out', path.join(work, `race-${trial}-${channel}`), '--channel', channel, '--sign', keyFile, '--publish', base, '--json');
+        const publish = (channel: string) =>
+          catalog(
+            '--out',
+            path.join(work, `race-${trial}-${channel}`),
+            '--channel',
+            channel,
+            '--sign',
+            keyFile,
+            '--publish',
+            base,
+            '--json',
+          );
         const runs = await Promise.all([publish('stable'), publish('devel')]);
         for (const run of runs) expect(run.code, run.stderr).toBe(0);
         // The race is real: one publisher lost the commit and published again on top.
         expect(runs.filter((run) => /"retries":[1-9]/.test(run.stdout)).length, `trial ${trial}`).toBeGreaterThan(0);
-        for (const file of ['analyzers.json', 'analyzers-stable.json', 'analyzers-devel.json', 'responders-devel.json']) {
-          const update = await runCli(['update', '--catalog', `${base}${file}`, '--key', publicKeyFile, '--state', path.join(work, `race-state-${trial}-${file}`), '--json'], work);
+        for (const file of [
+          'analyzers.json',
+          'analyzers-stable.json',
+          'analyzers-devel.json',
+          'responders-devel.json',
+        ]) {
+          const update = await runCli(
+            [
+              'update',
+              '--catalog',
+              `${base}${file}`,
+              '--key',
+              publicKeyFile,
+              '--state',
+              path.join(work, `race-state-${trial}-${file}`),
+              '--json',
+            ],
+            work,
+          );
           expect(update.code, `trial ${trial}, ${file}: ${update.stderr}`).toBe(0);
           expect((JSON.parse(update.stdout) as { counts: { added: number } }).counts.added).toBeGreaterThan(0);
         }

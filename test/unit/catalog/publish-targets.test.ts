@@ -12,15 +12,25 @@ import { filesOf, objectsOf, samplePublication } from './publication-fixture.js'
 const files = new Map<string, Buffer>();
 const puts: Array<{ name: string; condition: string; status: number }> = [];
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-const folderFiles = async (directory: string): Promise<Record<string, string>> => Object.fromEntries(await Promise.all((await readdir(directory)).map(async (file) => [file, await readFile(path.join(directory, file), 'utf8')] as const)));
+const folderFiles = async (directory: string): Promise<Record<string, string>> =>
+  Object.fromEntries(
+    await Promise.all(
+      (await readdir(directory)).map(
+        async (file) => [file, await readFile(path.join(directory, file), 'utf8')] as const,
+      ),
+    ),
+  );
 const etagOf = (bytes: Buffer): string => `"${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}"`;
 const server = createServer((request, response) => {
   const name = (request.url ?? '/').slice(1);
   if (request.headers.authorization !== 'Bearer publish-token') return void response.writeHead(401).end();
   const current = files.get(name);
   if (request.method === 'GET') {
-    if (current && request.headers['if-none-match'] === etagOf(current)) return void response.writeHead(304, { etag: etagOf(current) }).end();
-    return void (current ? response.writeHead(200, { etag: etagOf(current) }).end(current) : response.writeHead(404).end());
+    if (current && request.headers['if-none-match'] === etagOf(current))
+      return void response.writeHead(304, { etag: etagOf(current) }).end();
+    return void (current
+      ? response.writeHead(200, { etag: etagOf(current) }).end(current)
+      : response.writeHead(404).end());
   }
   if (request.method === 'DELETE') return void response.writeHead(files.delete(name) ? 204 : 404).end();
   const chunks: Buffer[] = [];
@@ -42,7 +52,11 @@ const server = createServer((request, response) => {
 
 /** What is under `prefix/` on the server: name -> text. */
 const served = (prefix: string): Record<string, string> =>
-  Object.fromEntries([...files].filter(([name]) => name.startsWith(`${prefix}/`)).map(([name, bytes]) => [name.slice(prefix.length + 1), bytes.toString()]));
+  Object.fromEntries(
+    [...files]
+      .filter(([name]) => name.startsWith(`${prefix}/`))
+      .map(([name, bytes]) => [name.slice(prefix.length + 1), bytes.toString()]),
+  );
 
 describe('a folder target', () => {
   it('switches publications whole: the files of the one before stay for its readers, then go; no lock or temporary file is left', async () => {
@@ -55,7 +69,13 @@ describe('a folder target', () => {
     const second = samplePublication(2);
     await target.read('index.json');
     await target.publish(second);
-    expect(Object.fromEntries(await Promise.all((await readdir(directory)).map(async (file) => [file, await readFile(path.join(directory, file), 'utf8')])))).toEqual({ ...objectsOf(first), ...filesOf(second) });
+    expect(
+      Object.fromEntries(
+        await Promise.all(
+          (await readdir(directory)).map(async (file) => [file, await readFile(path.join(directory, file), 'utf8')]),
+        ),
+      ),
+    ).toEqual({ ...objectsOf(first), ...filesOf(second) });
     const third = samplePublication(3, { signed: false });
     await target.read('index.json');
     await target.publish(third);
@@ -68,7 +88,10 @@ describe('a folder target', () => {
     const target = folderTarget(directory);
     const first = samplePublication(1, { reportTemplates: 'templates one' });
     await target.publish(first);
-    expect(filesOf(first)).toMatchObject({ 'report-templates.zip': 'templates one', [`report-templates-${sha256('templates one')}.zip`]: 'templates one' });
+    expect(filesOf(first)).toMatchObject({
+      'report-templates.zip': 'templates one',
+      [`report-templates-${sha256('templates one')}.zip`]: 'templates one',
+    });
     expect(await folderFiles(directory)).toEqual(filesOf(first));
     const second = samplePublication(2, { reportTemplates: 'templates two' });
     await target.read('index.json');
@@ -88,7 +111,10 @@ describe('a folder target', () => {
     await writeFile(path.join(directory, '.analyzers.json.tmp'), 'half, older layout');
     await writeFile(path.join(directory, 'index.json.sig'), 'signature of an older layout');
     // pid 2^22 + 1 is above Linux's pid_max: no such process.
-    await writeFile(path.join(directory, '.publish.lock'), JSON.stringify({ host: (await import('node:os')).hostname(), pid: 4_194_305 }));
+    await writeFile(
+      path.join(directory, '.publish.lock'),
+      JSON.stringify({ host: (await import('node:os')).hostname(), pid: 4_194_305 }),
+    );
     const next = samplePublication(1);
     await folderTarget(directory).publish(next);
     expect((await readdir(directory)).sort()).toEqual(Object.keys(filesOf(next)).sort());
@@ -96,8 +122,14 @@ describe('a folder target', () => {
 
   it('refuses to publish while another live publisher holds the lock, or over an index written since it was read', async () => {
     const directory = await mkdtemp(path.join(tmpdir(), 'neurons-target-'));
-    await writeFile(path.join(directory, '.publish.lock'), JSON.stringify({ host: (await import('node:os')).hostname(), pid: process.ppid }));
-    await expect(folderTarget(directory).publish(samplePublication(1))).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_CONFLICT', message: expect.stringContaining('.publish.lock') });
+    await writeFile(
+      path.join(directory, '.publish.lock'),
+      JSON.stringify({ host: (await import('node:os')).hostname(), pid: process.ppid }),
+    );
+    await expect(folderTarget(directory).publish(samplePublication(1))).rejects.toMatchObject({
+      code: 'CATALOG_PUBLISH_CONFLICT',
+      message: expect.stringContaining('.publish.lock'),
+    });
     expect(await readdir(directory)).toEqual(['.publish.lock']);
     const other = await mkdtemp(path.join(tmpdir(), 'neurons-target-'));
     const slow = folderTarget(other);
@@ -106,7 +138,9 @@ describe('a folder target', () => {
     await fast.read('index.json');
     const won = samplePublication(1, { by: 'fast' });
     await fast.publish(won);
-    await expect(slow.publish(samplePublication(1, { by: 'slow' }))).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_CONFLICT' });
+    await expect(slow.publish(samplePublication(1, { by: 'slow' }))).rejects.toMatchObject({
+      code: 'CATALOG_PUBLISH_CONFLICT',
+    });
     expect((await readdir(other)).sort()).toEqual(Object.keys(filesOf(won)).sort());
   });
 });
@@ -130,7 +164,11 @@ describe('an HTTP target', () => {
     await next.read('index.json');
     const second = samplePublication(2);
     await next.publish(second);
-    expect(puts.map((put) => [put.name.slice(4), put.condition])).toEqual([...[...second.objects.keys()].map((name) => [name, 'if-none-match']), ['index.json', 'if-match'], ...[...second.named.keys()].map((name) => [name, ''])]);
+    expect(puts.map((put) => [put.name.slice(4), put.condition])).toEqual([
+      ...[...second.objects.keys()].map((name) => [name, 'if-none-match']),
+      ['index.json', 'if-match'],
+      ...[...second.named.keys()].map((name) => [name, '']),
+    ]);
     expect(served('one')).toMatchObject(filesOf(second));
     await target.close();
     await next.close();
@@ -160,7 +198,10 @@ describe('an HTTP target', () => {
     await fast.read('index.json');
     const won = samplePublication(2, { by: 'fast' });
     await fast.publish(won);
-    await expect(slow.publish(samplePublication(2, { by: 'slow' }))).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_CONFLICT', message: expect.stringContaining('index.json') });
+    await expect(slow.publish(samplePublication(2, { by: 'slow' }))).rejects.toMatchObject({
+      code: 'CATALOG_PUBLISH_CONFLICT',
+      message: expect.stringContaining('index.json'),
+    });
     expect(served('two')['index.json']).toBe(won.index.toString());
     expect(served('two')['analyzers.json']).toBe(won.named.get('analyzers.json')?.toString());
     await slow.close();
@@ -173,8 +214,15 @@ describe('an HTTP target', () => {
     expect(http.locate('index.json')).toBe('https://catalogs.example/devel/index.json');
     await http.close();
     const { githubReleaseTarget } = await import('../../../src/publish/github-release-target.js');
-    expect(githubReleaseTarget('github-release:acme/workers@catalogs', { env: {}, caPems: [] }).locate('analyzers.json')).toBe('https://github.com/acme/workers/releases/download/catalogs/analyzers.json');
-    expect(githubReleaseTarget('github-release:acme/workers@v1/cat', { env: { GITHUB_API_URL: 'https://git.corp.example/api/v3' }, caPems: [] }).locate('index.json')).toBe('https://git.corp.example/acme/workers/releases/download/v1/cat/index.json');
+    expect(
+      githubReleaseTarget('github-release:acme/workers@catalogs', { env: {}, caPems: [] }).locate('analyzers.json'),
+    ).toBe('https://github.com/acme/workers/releases/download/catalogs/analyzers.json');
+    expect(
+      githubReleaseTarget('github-release:acme/workers@v1/cat', {
+        env: { GITHUB_API_URL: 'https://git.corp.example/api/v3' },
+        caPems: [],
+      }).locate('index.json'),
+    ).toBe('https://git.corp.example/acme/workers/releases/download/v1/cat/index.json');
     const { ociArtifactTarget } = await import('../../../src/publish/oci-artifact-target.js');
     const oci = ociArtifactTarget('oci://ghcr.io/acme/catalog:stable', { registries: [], caPems: [] });
     expect(oci.locate('index.json')).toBe('oci://ghcr.io/acme/catalog:stable (index.json)');
@@ -183,11 +231,33 @@ describe('an HTTP target', () => {
 });
 
 describe('--publish forms', () => {
-  it.each(['ftp://host/x', 'htps://host/x', 's3:bucket/catalogs', 'file:///srv/catalogs', 'github-releases:acme/workers@x', 'oci:/host/repo:tag'])('refuses %s as a usage error naming the accepted forms', (value) => {
-    expect(() => publishTargetKind(value)).toThrow(expect.objectContaining({ code: 'CATALOG_PUBLISH_TARGET', exitCode: 2, message: expect.stringContaining('github-release:OWNER/REPO@TAG') }));
+  it.each([
+    'ftp://host/x',
+    'htps://host/x',
+    's3:bucket/catalogs',
+    'file:///srv/catalogs',
+    'github-releases:acme/workers@x',
+    'oci:/host/repo:tag',
+  ])('refuses %s as a usage error naming the accepted forms', (value) => {
+    expect(() => publishTargetKind(value)).toThrow(
+      expect.objectContaining({
+        code: 'CATALOG_PUBLISH_TARGET',
+        exitCode: 2,
+        message: expect.stringContaining('github-release:OWNER/REPO@TAG'),
+      }),
+    );
   });
 
-  it.each([['out/catalogs', 'folder'], ['./odd:name', 'folder'], ['/srv/catalogs', 'folder'], ['C:\\catalogs', 'folder'], ['https://h/x/', 'http'], ['http://127.0.0.1:8080/', 'http'], ['github-release:a/b@c', 'github-release'], ['oci://h/r:t', 'oci']])('takes %s as a %s target', (value, kind) => {
+  it.each([
+    ['out/catalogs', 'folder'],
+    ['./odd:name', 'folder'],
+    ['/srv/catalogs', 'folder'],
+    ['C:\\catalogs', 'folder'],
+    ['https://h/x/', 'http'],
+    ['http://127.0.0.1:8080/', 'http'],
+    ['github-release:a/b@c', 'github-release'],
+    ['oci://h/r:t', 'oci'],
+  ])('takes %s as a %s target', (value, kind) => {
     expect(publishTargetKind(value)).toBe(kind);
   });
 });

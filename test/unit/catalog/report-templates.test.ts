@@ -22,7 +22,9 @@ const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).dig
  * independent reader: every non-folder `.html` entry, the analyzer from the first path component, the report type
  * from the second (`long` for any name it does not know); with each entry's bytes checked against its CRC.
  */
-async function importedByTheHive(zip: Buffer): Promise<Array<{ analyzerId: string; reportType: string; content: string; utf8Flag: boolean }>> {
+async function importedByTheHive(
+  zip: Buffer,
+): Promise<Array<{ analyzerId: string; reportType: string; content: string; utf8Flag: boolean }>> {
   const file = path.join(await mkdtemp(path.join(tmpdir(), 'neurons-zip-')), 'report-templates.zip');
   await writeFile(file, zip);
   const script = [
@@ -62,8 +64,14 @@ describe('the ZIP writer', () => {
     // Deflate made the long template smaller; the archive is far smaller than its content.
     expect(zip.length).toBeLessThan(long.length / 4);
     const read = await importedByTheHive(zip);
-    expect(read.map(({ analyzerId, reportType }) => `${analyzerId}/${reportType}`)).toEqual(['Détecteur_1_0/long', 'VirusTotal_GetReport_3_1/long', 'VirusTotal_GetReport_3_1/short']);
-    expect(read.find((entry) => entry.analyzerId === 'VirusTotal_GetReport_3_1' && entry.reportType === 'long')?.content).toBe(long.toString());
+    expect(read.map(({ analyzerId, reportType }) => `${analyzerId}/${reportType}`)).toEqual([
+      'Détecteur_1_0/long',
+      'VirusTotal_GetReport_3_1/long',
+      'VirusTotal_GetReport_3_1/short',
+    ]);
+    expect(
+      read.find((entry) => entry.analyzerId === 'VirusTotal_GetReport_3_1' && entry.reportType === 'long')?.content,
+    ).toBe(long.toString());
     expect(read.map((entry) => entry.utf8Flag)).toEqual([true, false, false]);
   });
 
@@ -75,7 +83,8 @@ describe('the ZIP writer', () => {
   });
 
   it('refuses a name that would leave the folder it is extracted into', () => {
-    for (const name of ['../x.html', '/etc/x', 'a//b', 'a/./b', '']) expect(() => writeZip([{ name, bytes: Buffer.from('x') }])).toThrow(RangeError);
+    for (const name of ['../x.html', '/etc/x', 'a//b', 'a/./b', ''])
+      expect(() => writeZip([{ name, bytes: Buffer.from('x') }])).toThrow(RangeError);
   });
 });
 
@@ -84,8 +93,28 @@ describe('report-templates.zip beside the catalogs', () => {
   let repo: string;
   let keys: ReturnType<typeof generateSigningKeys>;
   const templates = (): string => path.join(repo, 'thehive-templates');
-  const catalog = (out: string, ...extra: string[]) => runCli(['catalog', '--repo', repo, '--no-verify', '--registry', 'registry.example/acme', '--out', out, '--sign', path.join(work, 'index.key'), ...extra], work);
-  const index = async (out: string) => JSON.parse(await readFile(path.join(out, 'index.json'), 'utf8')) as { serial: number; attachments?: Record<string, { sha256: string; bytes: number }> };
+  const catalog = (out: string, ...extra: string[]) =>
+    runCli(
+      [
+        'catalog',
+        '--repo',
+        repo,
+        '--no-verify',
+        '--registry',
+        'registry.example/acme',
+        '--out',
+        out,
+        '--sign',
+        path.join(work, 'index.key'),
+        ...extra,
+      ],
+      work,
+    );
+  const index = async (out: string) =>
+    JSON.parse(await readFile(path.join(out, 'index.json'), 'utf8')) as {
+      serial: number;
+      attachments?: Record<string, { sha256: string; bytes: number }>;
+    };
 
   beforeAll(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'neurons-templates-'));
@@ -95,8 +124,14 @@ describe('report-templates.zip beside the catalogs', () => {
     await writeFile(path.join(work, 'index.key'), keys.privateKeyPem, { mode: 0o600 });
     await writeFile(path.join(work, 'index.pub'), keys.publicKeyPem);
     await mkdir(path.join(templates(), 'EmailHeaders_2_0_1'), { recursive: true });
-    await writeFile(path.join(templates(), 'EmailHeaders_2_0_1', 'long.html'), '<div ng-if="success">{{content.headers.length}} headers</div>\n');
-    await writeFile(path.join(templates(), 'EmailHeaders_2_0_1', 'short.html'), '<span class="label label-info">{{t.namespace}}</span>\n');
+    await writeFile(
+      path.join(templates(), 'EmailHeaders_2_0_1', 'long.html'),
+      '<div ng-if="success">{{content.headers.length}} headers</div>\n',
+    );
+    await writeFile(
+      path.join(templates(), 'EmailHeaders_2_0_1', 'short.html'),
+      '<span class="label label-info">{{t.namespace}}</span>\n',
+    );
     await mkdir(path.join(templates(), 'FileTriage_1_0'), { recursive: true });
     await writeFile(path.join(templates(), 'FileTriage_1_0', 'long.html'), '<pre>{{content | json}}</pre>\n');
   });
@@ -109,8 +144,20 @@ describe('report-templates.zip beside the catalogs', () => {
     try {
       const result = await runCli(['validate', '--repo', repo, '--json'], work);
       expect(result.code, result.stderr).toBe(0);
-      const report = JSON.parse(result.stdout) as { reportTemplates: { state: string; files: string[] }; warnings: Array<{ code: string; file: string }> };
-      expect(report.reportTemplates).toEqual({ state: 'ready', analyzers: 3, files: ['EmailHeaders_2_0_1/long.html', 'EmailHeaders_2_0_1/short.html', 'FileTriage_1_0/long.html', 'Retired_1_0/long.html'] });
+      const report = JSON.parse(result.stdout) as {
+        reportTemplates: { state: string; files: string[] };
+        warnings: Array<{ code: string; file: string }>;
+      };
+      expect(report.reportTemplates).toEqual({
+        state: 'ready',
+        analyzers: 3,
+        files: [
+          'EmailHeaders_2_0_1/long.html',
+          'EmailHeaders_2_0_1/short.html',
+          'FileTriage_1_0/long.html',
+          'Retired_1_0/long.html',
+        ],
+      });
       expect(report.warnings.map(({ code, file }) => `${code} ${file}`)).toEqual([
         'TEMPLATES_UNKNOWN_FILE thehive-templates/FileTriage_1_0/extra.html',
         'TEMPLATES_NO_WORKER thehive-templates/Retired_1_0',
@@ -124,9 +171,21 @@ describe('report-templates.zip beside the catalogs', () => {
   });
 
   it.each([
-    ['a link out of the repository', 'TEMPLATES_OUTSIDE_REPOSITORY', async (file: string) => symlink('/etc/hostname', file)],
-    ['bytes that are not UTF-8', 'TEMPLATES_ENCODING', async (file: string) => writeFile(file, Buffer.from([0x3c, 0x70, 0x3e, 0xff, 0xfe]))],
-    ['more than 1 MiB', 'TEMPLATES_TOO_LARGE', async (file: string) => writeFile(file, Buffer.alloc(1024 * 1024 + 1, 0x20))],
+    [
+      'a link out of the repository',
+      'TEMPLATES_OUTSIDE_REPOSITORY',
+      async (file: string) => symlink('/etc/hostname', file),
+    ],
+    [
+      'bytes that are not UTF-8',
+      'TEMPLATES_ENCODING',
+      async (file: string) => writeFile(file, Buffer.from([0x3c, 0x70, 0x3e, 0xff, 0xfe])),
+    ],
+    [
+      'more than 1 MiB',
+      'TEMPLATES_TOO_LARGE',
+      async (file: string) => writeFile(file, Buffer.alloc(1024 * 1024 + 1, 0x20)),
+    ],
   ])('refuses %s with a coded error naming the file', async (_case, code, make) => {
     const file = path.join(templates(), 'EmailHeaders_2_0_1', 'short.html');
     const saved = await readFile(file);
@@ -153,16 +212,25 @@ describe('report-templates.zip beside the catalogs', () => {
     const listed = (await index(out)).attachments?.['report-templates.zip'];
     expect(listed).toEqual({ sha256: sha256(zip), bytes: zip.length });
     expect((await readFile(path.join(out, `report-templates-${sha256(zip)}.zip`))).equals(zip)).toBe(true);
-    expect((await importedByTheHive(zip)).map(({ analyzerId, reportType }) => `${analyzerId}/${reportType}`)).toEqual(['EmailHeaders_2_0_1/long', 'EmailHeaders_2_0_1/short', 'FileTriage_1_0/long']);
+    expect((await importedByTheHive(zip)).map(({ analyzerId, reportType }) => `${analyzerId}/${reportType}`)).toEqual([
+      'EmailHeaders_2_0_1/long',
+      'EmailHeaders_2_0_1/short',
+      'FileTriage_1_0/long',
+    ]);
     expect(await readFile(path.join(out, 'catalog.html'), 'utf8')).toContain('href="report-templates.zip"');
     // The engine side still verifies the index that lists it.
-    const update = await runCli(['update', '--catalog', out, '--key', path.join(work, 'index.pub'), '--state', path.join(work, 'state')], work);
+    const update = await runCli(
+      ['update', '--catalog', out, '--key', path.join(work, 'index.pub'), '--state', path.join(work, 'state')],
+      work,
+    );
     expect(update.stderr).not.toMatch(/INDEX_|CATALOG_HASH|CATALOG_NOT_INDEXED/);
 
     const again = await catalog(out);
     expect(again.code, again.stderr).toBe(0);
     expect((await index(out)).attachments?.['report-templates.zip']).toEqual(listed);
-    expect((await readdir(out)).filter((file) => file.startsWith('report-templates-'))).toEqual([`report-templates-${sha256(zip)}.zip`]);
+    expect((await readdir(out)).filter((file) => file.startsWith('report-templates-'))).toEqual([
+      `report-templates-${sha256(zip)}.zip`,
+    ]);
   });
 
   it('keeps the published archive while a template is invalid, and withdraws it when the folder is gone', async () => {
@@ -184,12 +252,19 @@ describe('report-templates.zip beside the catalogs', () => {
     expect((await catalog(out)).code).toBe(0);
     const edited = (await index(out)).attachments?.['report-templates.zip'];
     expect(edited?.sha256).not.toBe(published?.sha256);
-    expect((await importedByTheHive(await readFile(path.join(out, 'report-templates.zip')))).find((entry) => entry.analyzerId === 'FileTriage_1_0')?.content).toContain('edited');
+    expect(
+      (await importedByTheHive(await readFile(path.join(out, 'report-templates.zip')))).find(
+        (entry) => entry.analyzerId === 'FileTriage_1_0',
+      )?.content,
+    ).toContain('edited');
 
     // `catalog --refresh` re-signs what is published, the archive with it.
     const refreshed = await refreshCatalogs({
       targets: [folderTarget(out)],
-      verifier: () => ({ check: async () => ({ ok: true, digest: `sha256:${'0'.repeat(64)}`, verified: false }), counts: { manifests: 0, labelled: 0, known: 0 } }),
+      verifier: () => ({
+        check: async () => ({ ok: true, digest: `sha256:${'0'.repeat(64)}`, verified: false }),
+        counts: { manifests: 0, labelled: 0, known: 0 },
+      }),
       signingKey: { pem: keys.privateKeyPem, origin: 'test' },
       allowUnsigned: false,
       allowPartial: false,

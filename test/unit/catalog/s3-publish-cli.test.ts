@@ -24,11 +24,44 @@ describe('neurons catalog --publish s3://BUCKET/PREFIX', () => {
   let proxy: FaultProxy;
   // While set, the first read of a prefix's index by each of two publishers is held until both asked.
   let barrier: { readers: number; bothAsked: Promise<void>; release: () => void } | undefined;
-  const env = (endpoint: string) => ({ AWS_ACCESS_KEY_ID: 'AKIACLITEST', AWS_SECRET_ACCESS_KEY: secret, AWS_REGION: 'eu-west-3', NEURONS_S3_ENDPOINT: endpoint, NEURONS_REGISTRY_CA: caFile });
-  const catalog = (endpoint: string, ...extra: string[]) => runCli(['catalog', '--repo', fixture, '--no-verify', '--definitions-only', '--registry', 'registry.example/acme', '--sign', keyFile, ...extra], work, env(endpoint));
+  const env = (endpoint: string) => ({
+    AWS_ACCESS_KEY_ID: 'AKIACLITEST',
+    AWS_SECRET_ACCESS_KEY: secret,
+    AWS_REGION: 'eu-west-3',
+    NEURONS_S3_ENDPOINT: endpoint,
+    NEURONS_REGISTRY_CA: caFile,
+  });
+  const catalog = (endpoint: string, ...extra: string[]) =>
+    runCli(
+      [
+        'catalog',
+        '--repo',
+        fixture,
+        '--no-verify',
+        '--definitions-only',
+        '--registry',
+        'registry.example/acme',
+        '--sign',
+        keyFile,
+        ...extra,
+      ],
+      work,
+      env(endpoint),
+    );
   const stored = (prefix: string): Record<string, string> =>
-    Object.fromEntries([...server.objects].filter(([key]) => key.startsWith(`${prefix}/`)).map(([key, object]) => [key.slice(prefix.length + 1), object.bytes.toString()]));
-  const folder = async (directory: string): Promise<Record<string, string>> => Object.fromEntries(await Promise.all((await readdir(directory)).map(async (file) => [file, await readFile(path.join(directory, file), 'utf8')] as const)));
+    Object.fromEntries(
+      [...server.objects]
+        .filter(([key]) => key.startsWith(`${prefix}/`))
+        .map(([key, object]) => [key.slice(prefix.length + 1), object.bytes.toString()]),
+    );
+  const folder = async (directory: string): Promise<Record<string, string>> =>
+    Object.fromEntries(
+      await Promise.all(
+        (await readdir(directory)).map(
+          async (file) => [file, await readFile(path.join(directory, file), 'utf8')] as const,
+        ),
+      ),
+    );
   const serialOf = (text: string | undefined): number => (JSON.parse(text ?? '{}') as { serial: number }).serial;
 
   beforeAll(async () => {
@@ -75,26 +108,45 @@ describe('neurons catalog --publish s3://BUCKET/PREFIX', () => {
 
     proxy.setRules([]);
     // A fresh runner: the previous publication is read back from the bucket.
-    const second = await catalog(proxy.url, '--out', path.join(work, 'second'), '--publish', 's3://catalogs/workers/stable');
+    const second = await catalog(
+      proxy.url,
+      '--out',
+      path.join(work, 'second'),
+      '--publish',
+      's3://catalogs/workers/stable',
+    );
     expect(second.code, second.stderr).toBe(0);
     expect(serialOf(stored('workers/stable')['index.json'])).toBeGreaterThan(serial);
     expect(second.stdout + second.stderr).not.toContain(secret);
   });
 
-  it.each(['s3://Not_A_Bucket/x', 's3://catalogs/../x', 's3:catalogs'])('refuses --publish %s with exit 2 before anything is read or written', async (target) => {
-    const requests = server.log.length;
-    const out = path.join(work, `refused-${target.replace(/\W/g, '')}`);
-    const run = await catalog(server.url, '--out', out, '--publish', target);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain('CATALOG_PUBLISH_TARGET');
-    expect(server.log.length).toBe(requests);
-    await expect(readdir(out)).rejects.toMatchObject({ code: 'ENOENT' });
-  });
+  it.each(['s3://Not_A_Bucket/x', 's3://catalogs/../x', 's3:catalogs'])(
+    'refuses --publish %s with exit 2 before anything is read or written',
+    async (target) => {
+      const requests = server.log.length;
+      const out = path.join(work, `refused-${target.replace(/\W/g, '')}`);
+      const run = await catalog(server.url, '--out', out, '--publish', target);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('CATALOG_PUBLISH_TARGET');
+      expect(server.log.length).toBe(requests);
+      await expect(readdir(out)).rejects.toMatchObject({ code: 'ENOENT' });
+    },
+  );
 
   it('two publishers of different channels racing: the loser publishes again on top, and an updater with the key accepts what is served', async () => {
     let release = (): void => undefined;
     barrier = { readers: 0, bothAsked: new Promise<void>((resolve) => (release = resolve)), release: () => release() };
-    const publish = (channel: string) => catalog(server.url, '--out', path.join(work, `race-${channel}`), '--channel', channel, '--publish', 's3://catalogs/race', '--json');
+    const publish = (channel: string) =>
+      catalog(
+        server.url,
+        '--out',
+        path.join(work, `race-${channel}`),
+        '--channel',
+        channel,
+        '--publish',
+        's3://catalogs/race',
+        '--json',
+      );
     const runs = await Promise.all([publish('stable'), publish('devel')]);
     barrier = undefined;
     for (const run of runs) expect(run.code, run.stderr).toBe(0);
@@ -102,7 +154,19 @@ describe('neurons catalog --publish s3://BUCKET/PREFIX', () => {
     // again on top of the other's.
     expect(runs.filter((run) => /"retries":[1-9]/.test(run.stdout)).length).toBe(1);
     for (const file of ['analyzers-stable.json', 'analyzers-devel.json']) {
-      const update = await runCli(['update', '--catalog', `${server.url}/catalogs/race/${file}`, '--key', publicKeyFile, '--state', path.join(work, `race-state-${file}`), '--json'], work);
+      const update = await runCli(
+        [
+          'update',
+          '--catalog',
+          `${server.url}/catalogs/race/${file}`,
+          '--key',
+          publicKeyFile,
+          '--state',
+          path.join(work, `race-state-${file}`),
+          '--json',
+        ],
+        work,
+      );
       expect(update.code, `${file}: ${update.stderr}`).toBe(0);
       expect((JSON.parse(update.stdout) as { counts: { added: number } }).counts.added).toBeGreaterThan(0);
     }

@@ -24,34 +24,56 @@ export interface S3Server {
  * configured are the ones used; `publicRead` lets unsigned GETs through, as a public-read bucket does. `hold` delays a request until the promise it returns settles (two publishers made to
  * overlap for certain).
  */
-export async function startS3Server(options: { bucket: string; accessKeyId: string; publicRead?: boolean; hold?: (request: { method: string; key: string }) => Promise<void> }): Promise<S3Server> {
+export async function startS3Server(options: {
+  bucket: string;
+  accessKeyId: string;
+  publicRead?: boolean;
+  hold?: (request: { method: string; key: string }) => Promise<void>;
+}): Promise<S3Server> {
   const objects: S3Server['objects'] = new Map();
   const log: string[] = [];
   const headers: S3Server['headers'] = [];
   const etagOf = (bytes: Buffer): string => `"${createHash('md5').update(bytes).digest('hex')}"`;
   const answer = (response: ServerResponse, status: number, code?: string): void => {
     if (!code) return void response.writeHead(status).end();
-    response.writeHead(status, { 'content-type': 'application/xml' }).end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${code}</Message></Error>`);
+    response
+      .writeHead(status, { 'content-type': 'application/xml' })
+      .end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${code}</Message></Error>`);
   };
   const handle = (request: IncomingMessage, response: ServerResponse, body: Buffer): void => {
     const path = decodeURIComponent((request.url ?? '/').split('?')[0] ?? '/').slice(1);
     const [bucket = '', ...rest] = path.split('/');
     const key = rest.join('/');
     const method = request.method ?? '';
-    const condition = request.headers['if-match'] ? ' if-match' : request.headers['if-none-match'] ? ' if-none-match' : '';
+    const condition = request.headers['if-match']
+      ? ' if-match'
+      : request.headers['if-none-match']
+        ? ' if-none-match'
+        : '';
     const done = (status: number, code?: string): void => {
       log.push(`${method} ${key}${condition} -> ${status}`);
       answer(response, status, code);
     };
     // A public-read bucket (a bucket policy granting s3:GetObject to anyone) serves engines without signatures.
-    const anonymousRead = options.publicRead === true && request.headers.authorization === undefined && (method === 'GET' || method === 'HEAD');
-    if (!anonymousRead && !String(request.headers.authorization ?? '').startsWith(`AWS4-HMAC-SHA256 Credential=${options.accessKeyId}/`)) return done(403, 'InvalidAccessKeyId');
+    const anonymousRead =
+      options.publicRead === true &&
+      request.headers.authorization === undefined &&
+      (method === 'GET' || method === 'HEAD');
+    if (
+      !anonymousRead &&
+      !String(request.headers.authorization ?? '').startsWith(`AWS4-HMAC-SHA256 Credential=${options.accessKeyId}/`)
+    )
+      return done(403, 'InvalidAccessKeyId');
     if (bucket !== options.bucket) return done(404, 'NoSuchBucket');
     const current = objects.get(key);
     if (method === 'GET' || method === 'HEAD') {
       if (!current) return done(404, method === 'GET' ? 'NoSuchKey' : undefined);
       log.push(`${method} ${key}${condition} -> 200`);
-      const sent = { etag: etagOf(current.bytes), 'content-length': String(current.bytes.length), 'content-type': current.contentType ?? 'application/octet-stream' };
+      const sent = {
+        etag: etagOf(current.bytes),
+        'content-length': String(current.bytes.length),
+        'content-type': current.contentType ?? 'application/octet-stream',
+      };
       return void response.writeHead(200, sent).end(method === 'GET' ? current.bytes : undefined);
     }
     if (method === 'DELETE') {
@@ -61,8 +83,13 @@ export async function startS3Server(options: { bucket: string; accessKeyId: stri
     if (method !== 'PUT') return done(405, 'MethodNotAllowed');
     const ifMatch = request.headers['if-match'];
     const ifNoneMatch = request.headers['if-none-match'];
-    if ((ifMatch !== undefined && (!current || etagOf(current.bytes) !== ifMatch)) || (ifNoneMatch === '*' && current)) return done(412, 'PreconditionFailed');
-    objects.set(key, { bytes: body, contentType: request.headers['content-type'], cacheControl: request.headers['cache-control'] });
+    if ((ifMatch !== undefined && (!current || etagOf(current.bytes) !== ifMatch)) || (ifNoneMatch === '*' && current))
+      return done(412, 'PreconditionFailed');
+    objects.set(key, {
+      bytes: body,
+      contentType: request.headers['content-type'],
+      cacheControl: request.headers['cache-control'],
+    });
     log.push(`${method} ${key}${condition} -> 200`);
     response.writeHead(200, { etag: etagOf(body) }).end();
   };
@@ -71,7 +98,10 @@ export async function startS3Server(options: { bucket: string; accessKeyId: stri
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const key = decodeURIComponent((request.url ?? '/').split('?')[0] ?? '/').split('/').slice(2).join('/');
+      const key = decodeURIComponent((request.url ?? '/').split('?')[0] ?? '/')
+        .split('/')
+        .slice(2)
+        .join('/');
       const held = options.hold?.({ method: request.method ?? '', key }) ?? Promise.resolve();
       void held.then(() => handle(request, response, Buffer.concat(chunks)));
     });

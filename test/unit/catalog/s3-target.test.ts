@@ -7,11 +7,18 @@ import { startFaultProxy, type FaultProxy } from '../../helpers/fault-proxy.js';
 import { filesOf, objectsOf, samplePublication } from './publication-fixture.js';
 import { startS3Server, type S3Server } from './s3-server.js';
 
-const credentials = { AWS_ACCESS_KEY_ID: 'AKIATESTPUBLISHER', AWS_SECRET_ACCESS_KEY: 'test-secret-access-key-never-printed' };
+const credentials = {
+  AWS_ACCESS_KEY_ID: 'AKIATESTPUBLISHER',
+  AWS_SECRET_ACCESS_KEY: 'test-secret-access-key-never-printed',
+};
 
 /** What is under `prefix/` in the bucket: name -> text. */
 const stored = (server: S3Server, prefix: string): Record<string, string> =>
-  Object.fromEntries([...server.objects].filter(([key]) => key.startsWith(`${prefix}/`)).map(([key, object]) => [key.slice(prefix.length + 1), object.bytes.toString()]));
+  Object.fromEntries(
+    [...server.objects]
+      .filter(([key]) => key.startsWith(`${prefix}/`))
+      .map(([key, object]) => [key.slice(prefix.length + 1), object.bytes.toString()]),
+  );
 
 // The S3 target against a local S3 protocol server, plain on loopback or behind the TLS fault proxy (test CA).
 describe('an S3 target', () => {
@@ -19,8 +26,15 @@ describe('an S3 target', () => {
   let ca: KeyAndCertificate;
   let proxy: FaultProxy;
   const open: Array<{ close(): Promise<void> }> = [];
-  const target = (prefix: string, options: { endpoint?: string; ca?: string[]; onRetry?: (event: RetryEvent) => void } = {}) => {
-    const made = s3Target(`s3://catalogs/${prefix}`, { env: { ...credentials, NEURONS_S3_ENDPOINT: options.endpoint ?? server.url }, ca: options.ca ?? [], ...(options.onRetry ? { onRetry: options.onRetry } : {}) });
+  const target = (
+    prefix: string,
+    options: { endpoint?: string; ca?: string[]; onRetry?: (event: RetryEvent) => void } = {},
+  ) => {
+    const made = s3Target(`s3://catalogs/${prefix}`, {
+      env: { ...credentials, NEURONS_S3_ENDPOINT: options.endpoint ?? server.url },
+      ca: options.ca ?? [],
+      ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+    });
     open.push(made);
     return made;
   };
@@ -82,7 +96,9 @@ describe('an S3 target', () => {
     await late.read('index.json');
     await target('stale').publish(samplePublication(2, { by: 'winner' }));
     const before = stored(server, 'stale');
-    await expect(late.publish(samplePublication(3, { by: 'loser' }))).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_CONFLICT' });
+    await expect(late.publish(samplePublication(3, { by: 'loser' }))).rejects.toMatchObject({
+      code: 'CATALOG_PUBLISH_CONFLICT',
+    });
     expect(stored(server, 'stale')).toEqual(before);
   });
 
@@ -103,12 +119,18 @@ describe('an S3 target', () => {
     try {
       const one = target('race', { endpoint: raceServer.url });
       const other = target('race', { endpoint: raceServer.url });
-      const results = await Promise.allSettled([one.publish(samplePublication(1, { by: 'one' })), other.publish(samplePublication(1, { by: 'other' }))]);
+      const results = await Promise.allSettled([
+        one.publish(samplePublication(1, { by: 'one' })),
+        other.publish(samplePublication(1, { by: 'other' })),
+      ]);
       arrived = [];
       expect(results.map((result) => result.status).sort()).toEqual(['fulfilled', 'rejected']);
       const failure = results.find((result) => result.status === 'rejected');
       expect(failure?.status === 'rejected' && failure.reason).toMatchObject({ code: 'CATALOG_PUBLISH_CONFLICT' });
-      expect(raceServer.log.filter((line) => line.startsWith('PUT race/index.json'))).toEqual(['PUT race/index.json if-none-match -> 200', 'PUT race/index.json if-none-match -> 412']);
+      expect(raceServer.log.filter((line) => line.startsWith('PUT race/index.json'))).toEqual([
+        'PUT race/index.json if-none-match -> 200',
+        'PUT race/index.json if-none-match -> 412',
+      ]);
       // What readers find is exactly the winner's publication (plus the loser's objects, which no index refers to).
       const winner = results[0]?.status === 'fulfilled' ? 'one' : 'other';
       const files = stored(raceServer, 'race');
@@ -127,12 +149,24 @@ describe('an S3 target', () => {
     ]);
     const retries: RetryEvent[] = [];
     const publication = samplePublication(1);
-    const tls = target('faults', { endpoint: proxy.url, ca: [ca.certificatePem], onRetry: (event) => retries.push(event) });
+    const tls = target('faults', {
+      endpoint: proxy.url,
+      ca: [ca.certificatePem],
+      onRetry: (event) => retries.push(event),
+    });
     expect(await tls.read('index.json')).toBeUndefined();
     await tls.publish(publication);
     expect(stored(server, 'faults')).toEqual(filesOf(publication));
-    expect(proxy.counts.log.map((line) => line.replace(/\?.*/, ''))).toEqual(['500 GET /catalogs/faults/index.json', expect.stringMatching(/^503 PUT \/catalogs\/faults\/catalog-/), 'reset PUT /catalogs/faults/index.json']);
-    expect(retries.map((event) => `${event.method} ${event.url} ${event.reason}`)).toEqual(['GET s3://catalogs/faults/index.json HTTP 500', expect.stringMatching(/^PUT s3:\/\/catalogs\/faults\/catalog-.* HTTP 503$/), 'PUT s3://catalogs/faults/index.json ECONNRESET']);
+    expect(proxy.counts.log.map((line) => line.replace(/\?.*/, ''))).toEqual([
+      '500 GET /catalogs/faults/index.json',
+      expect.stringMatching(/^503 PUT \/catalogs\/faults\/catalog-/),
+      'reset PUT /catalogs/faults/index.json',
+    ]);
+    expect(retries.map((event) => `${event.method} ${event.url} ${event.reason}`)).toEqual([
+      'GET s3://catalogs/faults/index.json HTTP 500',
+      expect.stringMatching(/^PUT s3:\/\/catalogs\/faults\/catalog-.* HTTP 503$/),
+      'PUT s3://catalogs/faults/index.json ECONNRESET',
+    ]);
     expect(retries[1]).toMatchObject({ retryAfter: true, delayMs: 1000 });
   });
 
@@ -140,11 +174,21 @@ describe('an S3 target', () => {
     const untrusted = target('refused', { endpoint: proxy.url });
     const unreachable = await untrusted.read('index.json').catch((error: unknown) => error);
     expect(unreachable).toMatchObject({ code: 'CATALOG_PUBLISH_UNREACHABLE' });
-    const wrongKey = s3Target('s3://catalogs/refused', { env: { AWS_ACCESS_KEY_ID: 'AKIAOTHER', AWS_SECRET_ACCESS_KEY: credentials.AWS_SECRET_ACCESS_KEY, NEURONS_S3_ENDPOINT: server.url }, ca: [] });
+    const wrongKey = s3Target('s3://catalogs/refused', {
+      env: {
+        AWS_ACCESS_KEY_ID: 'AKIAOTHER',
+        AWS_SECRET_ACCESS_KEY: credentials.AWS_SECRET_ACCESS_KEY,
+        NEURONS_S3_ENDPOINT: server.url,
+      },
+      ca: [],
+    });
     open.push(wrongKey);
     const refused = await wrongKey.publish(samplePublication(1)).catch((error: unknown) => error);
     expect(refused).toMatchObject({ code: 'CATALOG_PUBLISH_HTTP', message: expect.stringContaining('403') });
-    for (const failure of [unreachable, refused]) expect(JSON.stringify({ message: (failure as Error).message, hint: (failure as { hint?: string }).hint })).not.toContain(credentials.AWS_SECRET_ACCESS_KEY);
+    for (const failure of [unreachable, refused])
+      expect(
+        JSON.stringify({ message: (failure as Error).message, hint: (failure as { hint?: string }).hint }),
+      ).not.toContain(credentials.AWS_SECRET_ACCESS_KEY);
     expect(JSON.stringify(server.headers)).not.toContain(credentials.AWS_SECRET_ACCESS_KEY);
   });
 });

@@ -44,7 +44,8 @@ describe('the CLI says what it accepts', () => {
     for (const [name, load] of Object.entries(commands)) {
       const command = await load();
       const offered = new Set([...command.usage.matchAll(/--([a-z][a-z-]*)/g)].map((match) => match[1] ?? ''));
-      for (const option of offered) expect(Object.keys(command.options), `usage of ${name} offers --${option}`).toContain(option);
+      for (const option of offered)
+        expect(Object.keys(command.options), `usage of ${name} offers --${option}`).toContain(option);
     }
   });
 
@@ -58,7 +59,9 @@ describe('the CLI says what it accepts', () => {
   it('an older option name is the same option: its value under the new name; both at once is a usage error', async () => {
     const parsed = await parseInvocation(['generate', '--out', 'x']);
     expect('values' in parsed && parsed.values['output']).toBe('x');
-    expect(await parseInvocation(['generate', '--out', 'x', '--output', 'y'])).toEqual(expect.objectContaining({ error: expect.stringContaining('same option') }));
+    expect(await parseInvocation(['generate', '--out', 'x', '--output', 'y'])).toEqual(
+      expect.objectContaining({ error: expect.stringContaining('same option') }),
+    );
   });
 
   it('help on an unknown command is a usage error (exit 2); --version is the package version', async () => {

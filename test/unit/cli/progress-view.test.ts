@@ -35,7 +35,12 @@ function terminal(columns = 60, rows = 12): { stream: ProgressStream; screen(): 
 }
 
 /** A clock moved by hand; the view's one-second redraw is called when the test says so. */
-function manualClock(): { now(): number; every(ms: number, tick: () => void): () => void; advance(ms: number): void; stopped: boolean } {
+function manualClock(): {
+  now(): number;
+  every(ms: number, tick: () => void): () => void;
+  advance(ms: number): void;
+  stopped: boolean;
+} {
   let time = 1_000_000;
   let tick: (() => void) | undefined;
   const clock = {
@@ -89,7 +94,13 @@ describe('the progress view', () => {
     view.log('pulling base image python:3.12');
     view.event({ worker: 'analyzers/HashCalc', flavor: 'HashCalc_MD5_1_0', state: 'testing' });
     clock.advance(1000);
-    view.event({ worker: 'analyzers/HashCalc', flavor: 'HashCalc_MD5_1_0', state: 'done', durationMs: 6000, detail: 'registry.example/acme/hashcalc_md5:1' });
+    view.event({
+      worker: 'analyzers/HashCalc',
+      flavor: 'HashCalc_MD5_1_0',
+      state: 'done',
+      durationMs: 6000,
+      detail: 'registry.example/acme/hashcalc_md5:1',
+    });
     view.event({ worker: 'analyzers/HashCalc', flavor: 'HashCalc_SHA1_1_0', state: 'failed', detail: 'SMOKE_FAILED' });
     expect(await term.screen()).toEqual([
       'pulling base image python:3.12',
@@ -98,7 +109,12 @@ describe('the progress view', () => {
       '1 running, 0 queued, 1 done, 0 unchanged, 1 failed  6 s',
       '  building analyzers/UrlInspect  3 s',
     ]);
-    view.event({ worker: 'analyzers/UrlInspect', flavor: 'UrlInspect_1_0', state: 'skipped', detail: 'unchanged in the registry' });
+    view.event({
+      worker: 'analyzers/UrlInspect',
+      flavor: 'UrlInspect_1_0',
+      state: 'skipped',
+      detail: 'unchanged in the registry',
+    });
     view.close();
     // The block is gone, what scrolled stays, the cursor is visible again and the clock stopped.
     expect(await term.screen()).toEqual([
@@ -115,7 +131,8 @@ describe('the progress view', () => {
     const term = terminal(40, 6);
     const clock = manualClock();
     const view = createProgressView('auto', term.stream, {}, clock);
-    for (let index = 0; index < 9; index += 1) view.event({ worker: `analyzers/AVeryLongWorkerFolderName${index}`, state: 'building' });
+    for (let index = 0; index < 9; index += 1)
+      view.event({ worker: `analyzers/AVeryLongWorkerFolderName${index}`, state: 'building' });
     clock.advance(1000);
     clock.advance(1000);
     const screen = await term.screen();
@@ -136,7 +153,23 @@ describe('the progress view', () => {
       view.close();
       expect(written).not.toContain('\x1b');
       if (mode === 'plain') expect(written).toBe('done     A_1_0 (1.5 s)  r/a:1\na log line\n');
-      else expect(written.trim().split('\n').map((line) => JSON.parse(line) as unknown)).toEqual([{ type: 'progress', worker: 'analyzers/A', flavor: 'A_1_0', state: 'done', durationMs: 1500, detail: 'r/a:1' }, { type: 'log', line: 'a log line' }]);
+      else
+        expect(
+          written
+            .trim()
+            .split('\n')
+            .map((line) => JSON.parse(line) as unknown),
+        ).toEqual([
+          {
+            type: 'progress',
+            worker: 'analyzers/A',
+            flavor: 'A_1_0',
+            state: 'done',
+            durationMs: 1500,
+            detail: 'r/a:1',
+          },
+          { type: 'log', line: 'a log line' },
+        ]);
     }
   });
 });

@@ -23,7 +23,9 @@ describe('bad definitions', () => {
     'reports the missing required field %s at the object',
     async (field) => {
       const discovery = await errorsFor(definitionText({ [field]: undefined }));
-      expect(located(discovery.errors)).toEqual([{ code: 'DEF_REQUIRED_FIELD', file, pointer: `/${field}`, line: 1, column: 1 }]);
+      expect(located(discovery.errors)).toEqual([
+        { code: 'DEF_REQUIRED_FIELD', file, pointer: `/${field}`, line: 1, column: 1 },
+      ]);
     },
   );
 
@@ -44,7 +46,11 @@ describe('bad definitions', () => {
     [{ dataTypeList: ['ip', 3] }, '/dataTypeList/1', '3'],
     [{ config: [] }, '/config', '[]'],
     [{ registration_required: 'yes' }, '/registration_required', '"yes"'],
-    [{ configurationItems: [{ name: 'k', description: 'd', type: 'string', multi: 'no', required: true }] }, '/configurationItems/0/multi', '"no"'],
+    [
+      { configurationItems: [{ name: 'k', description: 'd', type: 'string', multi: 'no', required: true }] },
+      '/configurationItems/0/multi',
+      '"no"',
+    ],
   ])('reports a wrong type: %j', async (overrides, pointer, valueText) => {
     const text = definitionText(overrides);
     const discovery = await errorsFor(text);
@@ -55,10 +61,14 @@ describe('bad definitions', () => {
   });
 
   it('reports a configuration item type that does not exist', async () => {
-    const text = definitionText({ configurationItems: [{ name: 'k', description: 'd', type: 'int', multi: false, required: true }] });
+    const text = definitionText({
+      configurationItems: [{ name: 'k', description: 'd', type: 'int', multi: false, required: true }],
+    });
     const discovery = await errorsFor(text);
     const at = positionOf(text, '"int"');
-    expect(located(discovery.errors)).toEqual([{ code: 'DEF_ENUM', file, pointer: '/configurationItems/0/type', ...at }]);
+    expect(located(discovery.errors)).toEqual([
+      { code: 'DEF_ENUM', file, pointer: '/configurationItems/0/type', ...at },
+    ]);
   });
 
   it('reports a definition that is not an object', async () => {
@@ -72,20 +82,27 @@ describe('bad definitions', () => {
       const text = definitionText({ name });
       const discovery = await errorsFor(text);
       const at = positionOf(text, `"name": ${JSON.stringify(name)}`);
-      expect(located(discovery.errors)).toEqual([{ code: 'DEF_NAME_INVALID', file, pointer: '/name', line: at.line, column: at.column + 8 }]);
+      expect(located(discovery.errors)).toEqual([
+        { code: 'DEF_NAME_INVALID', file, pointer: '/name', line: at.line, column: at.column + 8 },
+      ]);
     },
   );
 
-  it.each(['Echo_Lookup', 'echo.lookup', 'Echo--Lookup', 'Echo__Lookup', 'DNS_Lookup2'])('accepts the name %j', async (name) => {
-    const discovery = await errorsFor(definitionText({ name }));
-    expect(discovery.errors).toEqual([]);
-  });
+  it.each(['Echo_Lookup', 'echo.lookup', 'Echo--Lookup', 'Echo__Lookup', 'DNS_Lookup2'])(
+    'accepts the name %j',
+    async (name) => {
+      const discovery = await errorsFor(definitionText({ name }));
+      expect(discovery.errors).toEqual([]);
+    },
+  );
 
   it.each(['1', '1.0.0.0', 'v1.0', '1.0-beta', '1.x'])('rejects the version %j', async (version) => {
     const text = definitionText({ version });
     const discovery = await errorsFor(text);
     const at = positionOf(text, `"version": "`);
-    expect(located(discovery.errors)).toEqual([{ code: 'DEF_VERSION_INVALID', file, pointer: '/version', line: at.line, column: at.column + 11 }]);
+    expect(located(discovery.errors)).toEqual([
+      { code: 'DEF_VERSION_INVALID', file, pointer: '/version', line: at.line, column: at.column + 11 },
+    ]);
   });
 });
 
@@ -138,7 +155,14 @@ describe('command and requirements paths', () => {
 });
 
 describe('configuration item default values', () => {
-  const item = (fields: Record<string, unknown>) => ({ name: 'k', description: 'd', type: 'string', multi: false, required: false, ...fields });
+  const item = (fields: Record<string, unknown>) => ({
+    name: 'k',
+    description: 'd',
+    type: 'string',
+    multi: false,
+    required: false,
+    ...fields,
+  });
 
   it.each([
     [{ type: 'number', defaultValue: '100' }, true],
@@ -157,7 +181,15 @@ describe('configuration item default values', () => {
     const discovery = await errorsFor(text);
     const at = positionOf(text, '"defaultValue": ');
     const expected = mismatched
-      ? [{ code: 'DEF_DEFAULT_VALUE', file, pointer: '/configurationItems/0/defaultValue', line: at.line, column: at.column + 16 }]
+      ? [
+          {
+            code: 'DEF_DEFAULT_VALUE',
+            file,
+            pointer: '/configurationItems/0/defaultValue',
+            line: at.line,
+            column: at.column + 16,
+          },
+        ]
       : [];
     expect(located(discovery.errors)).toEqual(expected);
   });
@@ -177,10 +209,17 @@ describe('checks across definitions', () => {
     });
     expect(located(discovery.errors.filter((problem) => problem.code === 'DEF_DUPLICATE_ID'))).toEqual([
       { code: 'DEF_DUPLICATE_ID', file, pointer: '/name', ...positionOf(first, '"Echo.Lookup"') },
-      { code: 'DEF_DUPLICATE_ID', file: 'analyzers/Other/Other.json', pointer: '/name', ...positionOf(second, '"Echo_Lookup"') },
+      {
+        code: 'DEF_DUPLICATE_ID',
+        file: 'analyzers/Other/Other.json',
+        pointer: '/name',
+        ...positionOf(second, '"Echo_Lookup"'),
+      },
     ]);
     expect(discovery.errors[0]?.message).toContain('Echo_Lookup_1_0');
-    expect(discovery.errors.filter((problem) => problem.code === 'DEF_IMAGE_NAME_COLLISION').map((problem) => problem.file)).toEqual(['analyzers/Other/Other.json', 'responders/Echo/Echo.json']);
+    expect(
+      discovery.errors.filter((problem) => problem.code === 'DEF_IMAGE_NAME_COLLISION').map((problem) => problem.file),
+    ).toEqual(['analyzers/Other/Other.json', 'responders/Echo/Echo.json']);
     expect(discovery.workers.map((worker) => worker.errorCount)).toEqual([1, 2, 1]);
   });
 
@@ -195,7 +234,9 @@ describe('checks across definitions', () => {
     };
     const discovery = await discoverTree(tree);
     const at = positionOf(python, '"Mixed/a.py"');
-    expect(located(discovery.errors)).toEqual([{ code: 'DEF_MIXED_RUNTIME', file: 'analyzers/Mixed/A.json', pointer: '/command', ...at }]);
+    expect(located(discovery.errors)).toEqual([
+      { code: 'DEF_MIXED_RUNTIME', file: 'analyzers/Mixed/A.json', pointer: '/command', ...at },
+    ]);
     // With its own Dockerfile the folder builds however it likes.
     const custom = await discoverTree({ ...tree, 'analyzers/Mixed/Dockerfile': 'FROM scratch\n' });
     expect(custom.errors).toEqual([]);

@@ -15,13 +15,18 @@ describe('an invalid definition leaves out its own flavor', () => {
     );
     const { discovery: buildable, excluded } = splitInvalidFlavors(discovery);
     expect(buildable.workers).toMatchObject([{ path: 'analyzers/Echo', errorCount: 0 }]);
-    expect(buildable.workers[0]?.flavors.map((flavor) => flavor.file)).toEqual(['analyzers/Echo/Echo_A.json', 'analyzers/Echo/Echo_C.json']);
+    expect(buildable.workers[0]?.flavors.map((flavor) => flavor.file)).toEqual([
+      'analyzers/Echo/Echo_A.json',
+      'analyzers/Echo/Echo_C.json',
+    ]);
     expect(excluded.map(({ file, problems }) => [file, problems.map((problem) => problem.code)])).toEqual([
       ['analyzers/Echo/Echo_B.json', ['DEF_VERSION_INVALID']],
       ['analyzers/Echo/Echo_D.json', ['DEF_JSON_SYNTAX']],
     ]);
     // Every definition file is still the folder's: none of them goes into an image as a worker file.
-    expect(buildable.workers[0]?.definitionFiles).toEqual(['A', 'B', 'C', 'D'].map((letter) => `analyzers/Echo/Echo_${letter}.json`));
+    expect(buildable.workers[0]?.definitionFiles).toEqual(
+      ['A', 'B', 'C', 'D'].map((letter) => `analyzers/Echo/Echo_${letter}.json`),
+    );
     // The discovery itself is left as it was: validation reports every flavor.
     expect(discovery.workers[0]).toMatchObject({ errorCount: 2 });
     expect(discovery.workers[0]?.flavors).toHaveLength(3);

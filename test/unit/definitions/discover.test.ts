@@ -7,7 +7,11 @@ import { discoverTree, located } from './helpers.js';
 describe('discoverRepository on good trees', () => {
   it('finds every flavor, ordered by kind, folder and file, and validates clean', async () => {
     const discovery = await discoverTree({
-      'responders/Block/Block.json': definitionText({ name: 'Block', command: 'Block/block.js', dataTypeList: ['thehive:case'] }),
+      'responders/Block/Block.json': definitionText({
+        name: 'Block',
+        command: 'Block/block.js',
+        dataTypeList: ['thehive:case'],
+      }),
       'responders/Block/block.js': '',
       'responders/Block/README.md': '',
       'responders/Block/package.json': '{"name": "block"}',
@@ -21,7 +25,15 @@ describe('discoverRepository on good trees', () => {
     });
     expect(discovery.errors).toEqual([]);
     expect(discovery.warnings).toEqual([]);
-    expect(discovery.workers.map(({ kind, directory, path, runtime, errorCount }) => ({ kind, directory, path, runtime, errorCount }))).toEqual([
+    expect(
+      discovery.workers.map(({ kind, directory, path, runtime, errorCount }) => ({
+        kind,
+        directory,
+        path,
+        runtime,
+        errorCount,
+      })),
+    ).toEqual([
       { kind: 'analyzer', directory: 'Abc', path: 'analyzers/Abc', runtime: 'go', errorCount: 0 },
       { kind: 'analyzer', directory: 'Echo', path: 'analyzers/Echo', runtime: 'python', errorCount: 0 },
       { kind: 'responder', directory: 'Block', path: 'responders/Block', runtime: 'node', errorCount: 0 },
@@ -33,11 +45,22 @@ describe('discoverRepository on good trees', () => {
   });
 
   it('keeps the field order of the file and unknown fields', async () => {
-    const text = JSON.stringify({ command: 'Echo/echo.py', name: 'Echo', ...JSON.parse(definitionText()), extra: { a: 1 } }, null, 2);
+    const text = JSON.stringify(
+      { command: 'Echo/echo.py', name: 'Echo', ...JSON.parse(definitionText()), extra: { a: 1 } },
+      null,
+      2,
+    );
     const discovery = await discoverTree(pythonWorker('Echo', { 'Echo.json': text }));
-    expect(Object.keys(discovery.workers[0]?.flavors[0]?.definition ?? {})).toEqual(Object.keys(JSON.parse(text) as object));
+    expect(Object.keys(discovery.workers[0]?.flavors[0]?.definition ?? {})).toEqual(
+      Object.keys(JSON.parse(text) as object),
+    );
     expect(located(discovery.warnings)).toEqual([
-      { code: 'DEF_W_UNKNOWN_FIELD', file: 'analyzers/Echo/Echo.json', pointer: '/extra', ...positionOf(text, '"extra"') },
+      {
+        code: 'DEF_W_UNKNOWN_FIELD',
+        file: 'analyzers/Echo/Echo.json',
+        pointer: '/extra',
+        ...positionOf(text, '"extra"'),
+      },
     ]);
   });
 
@@ -53,7 +76,10 @@ describe('discoverRepository on good trees', () => {
       'analyzers/.hidden/X.json': '{',
     });
     expect(discovery.errors).toEqual([]);
-    expect(discovery.deprecated).toEqual(['analyzers/Echo/Echo_Old.json.deprecated', 'analyzers/Gone/Gone.json.deprecated']);
+    expect(discovery.deprecated).toEqual([
+      'analyzers/Echo/Echo_Old.json.deprecated',
+      'analyzers/Gone/Gone.json.deprecated',
+    ]);
     // A folder without a definition is not a worker.
     expect(discovery.workers.map((worker) => worker.directory)).toEqual(['Echo']);
   });
@@ -80,9 +106,27 @@ describe('warnings', () => {
     expect(discovery.errors).toEqual([]);
     expect(located(discovery.warnings)).toEqual([
       { code: 'DEF_W_NO_README', file: 'analyzers/Echo' },
-      { code: 'DEF_W_CONFIG_ITEM_DEFAULTED', file: 'analyzers/Echo/Echo.json', pointer: '/configurationItems/0', line: 15, column: 5 },
-      { code: 'DEF_W_MISSPELLED_FIELD', file: 'analyzers/Echo/Echo.json', pointer: '/configurationItems/0/default', line: 20, column: 7 },
-      { code: 'DEF_W_MISSPELLED_FIELD', file: 'analyzers/Echo/Echo.json', pointer: '/serviceHomepage', line: 23, column: 3 },
+      {
+        code: 'DEF_W_CONFIG_ITEM_DEFAULTED',
+        file: 'analyzers/Echo/Echo.json',
+        pointer: '/configurationItems/0',
+        line: 15,
+        column: 5,
+      },
+      {
+        code: 'DEF_W_MISSPELLED_FIELD',
+        file: 'analyzers/Echo/Echo.json',
+        pointer: '/configurationItems/0/default',
+        line: 20,
+        column: 7,
+      },
+      {
+        code: 'DEF_W_MISSPELLED_FIELD',
+        file: 'analyzers/Echo/Echo.json',
+        pointer: '/serviceHomepage',
+        line: 23,
+        column: 3,
+      },
     ]);
     // Kept as written (the catalog carries the definition as is); the engine reads the missing flag as false.
     expect(discovery.workers[0]?.flavors[0]?.definition.configurationItems?.[0]).not.toHaveProperty('multi');
@@ -91,7 +135,9 @@ describe('warnings', () => {
   it('reports a key written twice', async () => {
     const text = definitionText().replace('"author": "Someone",', '"author": "Someone",\n  "author": "Someone else",');
     const discovery = await discoverTree(pythonWorker('Echo', { 'Echo.json': text }));
-    expect(located(discovery.warnings)).toEqual([{ code: 'DEF_W_DUPLICATE_KEY', file: 'analyzers/Echo/Echo.json', pointer: '/author', line: 5, column: 3 }]);
+    expect(located(discovery.warnings)).toEqual([
+      { code: 'DEF_W_DUPLICATE_KEY', file: 'analyzers/Echo/Echo.json', pointer: '/author', line: 5, column: 3 },
+    ]);
   });
 });
 

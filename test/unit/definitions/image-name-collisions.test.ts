@@ -6,7 +6,11 @@ import { discoverTree, located } from './helpers.js';
 /** A node responder folder with one definition. */
 function responder(folder: string, definition: Record<string, unknown>) {
   return {
-    [`responders/${folder}/${folder}.json`]: definitionText({ baseConfig: folder, command: `${folder}/run.js`, ...definition }),
+    [`responders/${folder}/${folder}.json`]: definitionText({
+      baseConfig: folder,
+      command: `${folder}/run.js`,
+      ...definition,
+    }),
     [`responders/${folder}/run.js`]: '',
     [`responders/${folder}/README.md`]: '',
   };
@@ -14,7 +18,10 @@ function responder(folder: string, definition: Record<string, unknown>) {
 
 describe('image names are unique across kinds and case', () => {
   it('refuses an analyzer and a responder of the same name and version, naming both files', async () => {
-    const discovery = await discoverTree({ ...pythonWorker('Echo', { 'Echo.json': definitionText() }), ...responder('Echo', { name: 'Echo' }) });
+    const discovery = await discoverTree({
+      ...pythonWorker('Echo', { 'Echo.json': definitionText() }),
+      ...responder('Echo', { name: 'Echo' }),
+    });
     expect(located(discovery.errors)).toEqual([
       { code: 'DEF_IMAGE_NAME_COLLISION', file: 'analyzers/Echo/Echo.json', pointer: '/name', line: 2, column: 11 },
       { code: 'DEF_IMAGE_NAME_COLLISION', file: 'responders/Echo/Echo.json', pointer: '/name', line: 2, column: 11 },
@@ -29,7 +36,10 @@ describe('image names are unique across kinds and case', () => {
 
   it('refuses names that differ only in case, whatever the kinds and versions', async () => {
     const discovery = await discoverTree({
-      ...pythonWorker('Echo', { 'Echo.json': definitionText(), 'ECHO_Old.json': definitionText({ name: 'ECHO', version: '0.9' }) }),
+      ...pythonWorker('Echo', {
+        'Echo.json': definitionText(),
+        'ECHO_Old.json': definitionText({ name: 'ECHO', version: '0.9' }),
+      }),
       ...responder('Block', { name: 'block' }),
       ...responder('Blocker', { name: 'Block', version: '2.0' }),
     });

@@ -42,7 +42,7 @@ describe('parseJsonWithPositions', () => {
   });
 
   it.each([
-    ['{\n  "a": 1,\n}', 3, 1, "expected a double-quoted field name"],
+    ['{\n  "a": 1,\n}', 3, 1, 'expected a double-quoted field name'],
     ['{\n  "a": 1\n  "b": 2\n}', 3, 3, "expected ',' or '}'"],
     ['{"a": [1, 2}', 1, 12, "expected ',' or ']'"],
     ['{"a": tru}', 1, 7, 'expected a value'],
@@ -71,6 +71,9 @@ describe('parseJsonWithPositions', () => {
     expect(result.locations.duplicateKeys).toEqual([`${bottom}/0/k`]);
     expect(result.locations.key(`${bottom}/0/k`)).toEqual({ line: 2, column: 2, offset: depth + 10 });
     const broken = parseJsonWithPositions(`${'['.repeat(depth)}1,]${']'.repeat(depth - 1)}`);
-    expect(broken).toMatchObject({ ok: false, error: { line: 1, column: depth + 3, message: expect.stringContaining('expected a value') } });
+    expect(broken).toMatchObject({
+      ok: false,
+      error: { line: 1, column: depth + 3, message: expect.stringContaining('expected a value') },
+    });
   });
 });

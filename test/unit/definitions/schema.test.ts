@@ -27,8 +27,19 @@ describe('definition schema', () => {
 
   it('declares the optional fields of the format', () => {
     expect(Object.keys(definitionSchema.properties)).toEqual(
-      expect.arrayContaining(['config', 'configurationItems', 'registration_required', 'subscription_required', 'free_subscription',
-        'service_homepage', 'service_logo', 'screenshots', 'integration_type', 'requirements', 'dockerImage']),
+      expect.arrayContaining([
+        'config',
+        'configurationItems',
+        'registration_required',
+        'subscription_required',
+        'free_subscription',
+        'service_homepage',
+        'service_logo',
+        'screenshots',
+        'integration_type',
+        'requirements',
+        'dockerImage',
+      ]),
     );
   });
 });

@@ -22,7 +22,10 @@ describe('dependency keys', () => {
     const reordered: DependencyKeyParts = {
       packages: [
         { version: '2024.8.30', name: 'certifi' },
-        { name: 'requests', version: '2.32.3', sha256: 'ab', url: 'https://index.example/requests.whl' } as { name: string; version: string },
+        { name: 'requests', version: '2.32.3', sha256: 'ab', url: 'https://index.example/requests.whl' } as {
+          name: string;
+          version: string;
+        },
       ],
       pythonVersion: '3.11',
       baseDigest: base.baseDigest,
@@ -39,7 +42,15 @@ describe('dependency keys', () => {
     ['the base image', { baseDigest: 'sha256:2222222222222222222222222222222222222222222222222222222222222222' }],
     ['the Python version', { pythonVersion: '3.12' }],
     ['the interpreter folder', { pythonHome: '/usr/local/bin' }],
-    ['a version', { packages: [{ name: 'requests', version: '2.32.4' }, { name: 'certifi', version: '2024.8.30' }] }],
+    [
+      'a version',
+      {
+        packages: [
+          { name: 'requests', version: '2.32.4' },
+          { name: 'certifi', version: '2024.8.30' },
+        ],
+      },
+    ],
     ['a package more', { packages: [...base.packages, { name: 'idna', version: '3.10' }] }],
     ['a package less', { packages: [{ name: 'requests', version: '2.32.3' }] }],
   ])('changes with %s', (_what, change) => {
@@ -47,7 +58,9 @@ describe('dependency keys', () => {
   });
 
   it('writes canonical JSON: keys sorted at every level, undefined left out', () => {
-    expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 'x' }], c: undefined } })).toBe('{"a":{"d":[2,{"e":"x","f":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 'x' }], c: undefined } })).toBe(
+      '{"a":{"d":[2,{"e":"x","f":1}]},"b":1}',
+    );
   });
 
   it('names the cache entry by the first 40 hex digits of the key', () => {

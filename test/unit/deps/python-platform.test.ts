@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { platformTags, pythonHomeOf, pythonVersionOf, targetArguments, wheelMachine } from '../../../src/deps/python-platform.js';
+import {
+  platformTags,
+  pythonHomeOf,
+  pythonVersionOf,
+  targetArguments,
+  wheelMachine,
+} from '../../../src/deps/python-platform.js';
 
 describe('wheel platforms', () => {
   it('names the machine of each image architecture, and none for other systems', () => {
@@ -31,7 +37,9 @@ describe('wheel platforms', () => {
 
 describe('the Python version of a base image', () => {
   it('comes from the neurons label first', () => {
-    expect(pythonVersionOf({ config: { Labels: { 'io.neurons.python-version': '3.12' }, Env: ['PYTHON_VERSION=3.11.9'] } })).toBe('3.12');
+    expect(
+      pythonVersionOf({ config: { Labels: { 'io.neurons.python-version': '3.12' }, Env: ['PYTHON_VERSION=3.11.9'] } }),
+    ).toBe('3.12');
   });
 
   it('else from PYTHON_VERSION as the official images set it', () => {
@@ -41,8 +49,14 @@ describe('the Python version of a base image', () => {
 
   it('goes with the interpreter folder the venv links to', () => {
     expect(pythonHomeOf({ config: { Env: ['PYTHON_VERSION=3.11.9'] } })).toBe('/usr/local/bin');
-    expect(pythonHomeOf({ config: { Env: ['PATH=/usr/bin'], Labels: { 'io.neurons.python-version': '3.11' } } })).toBe('/usr/bin');
-    expect(pythonHomeOf({ config: { Env: ['PYTHON_VERSION=3.11.9'], Labels: { 'io.neurons.python-home': '/opt/python/bin/' } } })).toBe('/opt/python/bin');
+    expect(pythonHomeOf({ config: { Env: ['PATH=/usr/bin'], Labels: { 'io.neurons.python-version': '3.11' } } })).toBe(
+      '/usr/bin',
+    );
+    expect(
+      pythonHomeOf({
+        config: { Env: ['PYTHON_VERSION=3.11.9'], Labels: { 'io.neurons.python-home': '/opt/python/bin/' } },
+      }),
+    ).toBe('/opt/python/bin');
   });
 
   it('is unknown when neither says, or says something else', () => {

@@ -2,9 +2,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { installDependencies, resolveDependencies, type DependencyRequest } from '../../../src/deps/dependency-layer.js';
+import {
+  installDependencies,
+  resolveDependencies,
+  type DependencyRequest,
+} from '../../../src/deps/dependency-layer.js';
 
-const request = (folder: string, change: Partial<DependencyRequest> = {}, without: Array<keyof DependencyRequest> = []): DependencyRequest => {
+const request = (
+  folder: string,
+  change: Partial<DependencyRequest> = {},
+  without: Array<keyof DependencyRequest> = [],
+): DependencyRequest => {
   const made: DependencyRequest = {
     runtime: 'python',
     platform: { os: 'linux', architecture: 'arm64' },
@@ -41,20 +49,37 @@ describe('dependency requests decided without a tool', () => {
   it('leaves a base without a known Python version, or an unknown architecture, to the engine', async () => {
     const folder = await workerFolder();
     await writeFile(path.join(folder, 'requirements.txt'), 'requests\n');
-    expect(await resolveDependencies(request(folder, {}, ['pythonVersion']))).toEqual({ kind: 'engine', reason: 'the base image does not say its Python version' });
-    expect(await resolveDependencies(request(folder, { platform: { os: 'linux', architecture: 'riscv64' } }))).toEqual({ kind: 'engine', reason: 'no wheel platform tags known for linux/riscv64' });
+    expect(await resolveDependencies(request(folder, {}, ['pythonVersion']))).toEqual({
+      kind: 'engine',
+      reason: 'the base image does not say its Python version',
+    });
+    expect(await resolveDependencies(request(folder, { platform: { os: 'linux', architecture: 'riscv64' } }))).toEqual({
+      kind: 'engine',
+      reason: 'no wheel platform tags known for linux/riscv64',
+    });
   });
 
   it('names the requirements file it cannot read', async () => {
     const folder = await workerFolder();
-    await expect(resolveDependencies(request(folder))).rejects.toMatchObject({ code: 'DEPS_REQUIREMENTS_UNREADABLE', problem: { file: 'analyzers/Refusals/requirements.txt' } });
+    await expect(resolveDependencies(request(folder))).rejects.toMatchObject({
+      code: 'DEPS_REQUIREMENTS_UNREADABLE',
+      problem: { file: 'analyzers/Refusals/requirements.txt' },
+    });
   });
 
   it('refuses to install a lockfile that changed since it was resolved', async () => {
     const folder = await workerFolder();
-    await writeFile(path.join(folder, 'package.json'), JSON.stringify({ name: 'w', version: '1.0.0', dependencies: { a: '1.0.0' } }));
-    await writeFile(path.join(folder, 'package-lock.json'), JSON.stringify({ lockfileVersion: 3, packages: { '': {}, 'node_modules/a': { version: '1.0.1' } } }));
+    await writeFile(
+      path.join(folder, 'package.json'),
+      JSON.stringify({ name: 'w', version: '1.0.0', dependencies: { a: '1.0.0' } }),
+    );
+    await writeFile(
+      path.join(folder, 'package-lock.json'),
+      JSON.stringify({ lockfileVersion: 3, packages: { '': {}, 'node_modules/a': { version: '1.0.1' } } }),
+    );
     const node = request(folder, { runtime: 'node' });
-    await expect(installDependencies(node, { kind: 'resolved', key: 'sha256:x', packages: [{ name: 'a', version: '1.0.0' }] })).rejects.toMatchObject({ code: 'DEPS_CHANGED' });
+    await expect(
+      installDependencies(node, { kind: 'resolved', key: 'sha256:x', packages: [{ name: 'a', version: '1.0.0' }] }),
+    ).rejects.toMatchObject({ code: 'DEPS_CHANGED' });
   });
 });

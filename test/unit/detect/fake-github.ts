@@ -39,7 +39,11 @@ const repositoryId = 4242;
  * A small server speaking the two GitHub endpoints the pull request changes use, with GitHub's authentication
  * answers and its `Link` pagination (which points at `/repositories/{id}/...`, as GitHub's own links do).
  */
-export async function startFakeGitHub(pull: FakePullRequest, token: string, options: { readOnly?: boolean } = {}): Promise<FakeGitHub> {
+export async function startFakeGitHub(
+  pull: FakePullRequest,
+  token: string,
+  options: { readOnly?: boolean } = {},
+): Promise<FakeGitHub> {
   const requests: string[] = [];
   const comments: FakeComment[] = [];
   const server = createServer((request, response) => {
@@ -47,7 +51,10 @@ export async function startFakeGitHub(pull: FakePullRequest, token: string, opti
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       requests.push(request.method === 'GET' ? (request.url ?? '') : `${request.method ?? ''} ${request.url ?? ''}`);
-      if (request.method === 'GET' || !answerComments(request, response, pull, token, origin(), comments, Buffer.concat(chunks).toString(), options)) {
+      if (
+        request.method === 'GET' ||
+        !answerComments(request, response, pull, token, origin(), comments, Buffer.concat(chunks).toString(), options)
+      ) {
         answer(request, response, pull, token, origin(), comments);
       }
     });
@@ -65,10 +72,21 @@ const commentJson = (pull: FakePullRequest, comment: FakeComment): Record<string
 });
 
 /** Creating and editing issue comments, as GitHub answers them; false when the request is not one of those. */
-function answerComments(request: IncomingMessage, response: ServerResponse, pull: FakePullRequest, token: string, origin: string, comments: FakeComment[], body: string, options: { readOnly?: boolean }): boolean {
+function answerComments(
+  request: IncomingMessage,
+  response: ServerResponse,
+  pull: FakePullRequest,
+  token: string,
+  origin: string,
+  comments: FakeComment[],
+  body: string,
+  options: { readOnly?: boolean },
+): boolean {
   const url = new URL(request.url ?? '/', origin);
-  const create = request.method === 'POST' && url.pathname === `/repos/${pull.owner}/${pull.repo}/issues/${pull.number}/comments`;
-  const edit = request.method === 'PATCH' ? /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(url.pathname) : null;
+  const create =
+    request.method === 'POST' && url.pathname === `/repos/${pull.owner}/${pull.repo}/issues/${pull.number}/comments`;
+  const edit =
+    request.method === 'PATCH' ? /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(url.pathname) : null;
   if (!create && !edit) return false;
   const authorization = request.headers.authorization ?? '';
   if (authorization !== `token ${token}` && authorization !== `Bearer ${token}`) {
@@ -95,13 +113,27 @@ function answerComments(request: IncomingMessage, response: ServerResponse, pull
   return true;
 }
 
-function answer(request: IncomingMessage, response: ServerResponse, pull: FakePullRequest, token: string, origin: string, comments: FakeComment[]): void {
+function answer(
+  request: IncomingMessage,
+  response: ServerResponse,
+  pull: FakePullRequest,
+  token: string,
+  origin: string,
+  comments: FakeComment[],
+): void {
   const url = new URL(request.url ?? '/', origin);
   const authorization = request.headers.authorization ?? '';
   if (authorization !== `token ${token}` && authorization !== `Bearer ${token}`) {
-    return sendJson(response, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
+    return sendJson(response, 401, {
+      message: 'Bad credentials',
+      documentation_url: 'https://docs.github.com/rest',
+      status: '401',
+    });
   }
-  const prefixes = [`/repos/${pull.owner}/${pull.repo}/pulls/${pull.number}`, `/repositories/${repositoryId}/pulls/${pull.number}`];
+  const prefixes = [
+    `/repos/${pull.owner}/${pull.repo}/pulls/${pull.number}`,
+    `/repositories/${repositoryId}/pulls/${pull.number}`,
+  ];
   if (request.method === 'GET' && url.pathname === prefixes[0]) {
     return sendJson(response, 200, {
       number: pull.number,
@@ -128,12 +160,24 @@ function answer(request: IncomingMessage, response: ServerResponse, pull: FakePu
     const perPage = Math.min(Number(url.searchParams.get('per_page') ?? 30), 100);
     const page = Number(url.searchParams.get('page') ?? 1);
     const lastPage = Math.max(1, Math.ceil(comments.length / perPage));
-    const headers = page < lastPage ? { link: `<${origin}${commentsPath}?per_page=${perPage}&page=${page + 1}>; rel="next", <${origin}${commentsPath}?per_page=${perPage}&page=${lastPage}>; rel="last"` } : {};
-    return sendJson(response, 200, comments.slice((page - 1) * perPage, page * perPage).map((comment) => commentJson(pull, comment)), headers);
+    const headers =
+      page < lastPage
+        ? {
+            link: `<${origin}${commentsPath}?per_page=${perPage}&page=${page + 1}>; rel="next", <${origin}${commentsPath}?per_page=${perPage}&page=${lastPage}>; rel="last"`,
+          }
+        : {};
+    return sendJson(
+      response,
+      200,
+      comments.slice((page - 1) * perPage, page * perPage).map((comment) => commentJson(pull, comment)),
+      headers,
+    );
   }
   sendJson(response, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' });
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
+  response
+    .writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers })
+    .end(JSON.stringify(body));
 }

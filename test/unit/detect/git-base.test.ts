@@ -46,22 +46,37 @@ describe('listGitChanges without a usable base', () => {
     const changes = await listGitChanges(repo, lost, 'HEAD');
     expect(changes).toMatchObject({ usable: false, reason: 'unknown-base' });
     expect(changes.usable ? '' : changes.detail).toContain(lost);
-    expect(await listGitChanges(repo, 'no-such-branch', 'HEAD')).toMatchObject({ usable: false, reason: 'unknown-base' });
-    expect(await listGitChanges(repo, '--output=/tmp/x', 'HEAD')).toMatchObject({ usable: false, reason: 'unknown-base' });
+    expect(await listGitChanges(repo, 'no-such-branch', 'HEAD')).toMatchObject({
+      usable: false,
+      reason: 'unknown-base',
+    });
+    expect(await listGitChanges(repo, '--output=/tmp/x', 'HEAD')).toMatchObject({
+      usable: false,
+      reason: 'unknown-base',
+    });
   });
 
   it('says shallow-without-base in a shallow clone, and no-base (not first-commit) at its depth limit', async () => {
     const { repo, shas } = await createHistory(3);
     const clone = join(await createTempDir(), 'clone');
     runGit(repo, 'clone', '--quiet', '--depth', '1', `file://${repo}`, clone);
-    expect(await listGitChanges(clone, shas[0], 'HEAD')).toMatchObject({ usable: false, reason: 'shallow-without-base' });
+    expect(await listGitChanges(clone, shas[0], 'HEAD')).toMatchObject({
+      usable: false,
+      reason: 'shallow-without-base',
+    });
     expect(await listGitChanges(clone, undefined, 'HEAD')).toMatchObject({ usable: false, reason: 'no-base' });
   });
 
   it('says not-a-repository for a plain folder and for a missing one', async () => {
     const folder = await createTempDir();
-    expect(await listGitChanges(folder, undefined, 'HEAD')).toMatchObject({ usable: false, reason: 'not-a-repository' });
-    expect(await listGitChanges(join(folder, 'missing'), 'HEAD~1', 'HEAD')).toMatchObject({ usable: false, reason: 'not-a-repository' });
+    expect(await listGitChanges(folder, undefined, 'HEAD')).toMatchObject({
+      usable: false,
+      reason: 'not-a-repository',
+    });
+    expect(await listGitChanges(join(folder, 'missing'), 'HEAD~1', 'HEAD')).toMatchObject({
+      usable: false,
+      reason: 'not-a-repository',
+    });
   });
 
   it('throws a usage error for a head the repository does not have', async () => {

@@ -55,7 +55,12 @@ describe('listGitChanges', () => {
 
   it('keeps paths with spaces, tabs, newlines and unicode verbatim', async () => {
     const { repo, base } = await createWorkers();
-    const odd = ['analyzers/Mail Checker/run me.py', 'analyzers/Ünïcødé/分析.py', 'analyzers/T/tab\there.py', 'analyzers/N/new\nline.py'];
+    const odd = [
+      'analyzers/Mail Checker/run me.py',
+      'analyzers/Ünïcødé/分析.py',
+      'analyzers/T/tab\there.py',
+      'analyzers/N/new\nline.py',
+    ];
     await writeFiles(repo, Object.fromEntries(odd.map((path) => [path, `${path}\n`])));
     commitAll(repo, 'odd names');
     const files = filesOf(await listGitChanges(repo, base, 'HEAD'));
@@ -68,7 +73,9 @@ describe('listGitChanges', () => {
     await rm(join(repo, 'analyzers/B/b.py'));
     await symlink('../A/a.py', join(repo, 'analyzers/B/b.py'));
     commitAll(repo, 'link');
-    expect(filesOf(await listGitChanges(repo, base, 'HEAD'))).toEqual([{ status: 'type-changed', path: 'analyzers/B/b.py' }]);
+    expect(filesOf(await listGitChanges(repo, base, 'HEAD'))).toEqual([
+      { status: 'type-changed', path: 'analyzers/B/b.py' },
+    ]);
   });
 
   it('gives paths relative to a repository folder below the top of the checkout', async () => {
@@ -77,7 +84,9 @@ describe('listGitChanges', () => {
     const base = commitAll(repo, 'first');
     await writeFiles(repo, { 'cortex/analyzers/A/a.py': 'two\n', 'other/file.txt': 'two\n' });
     commitAll(repo, 'second');
-    expect(filesOf(await listGitChanges(join(repo, 'cortex'), base, 'HEAD'))).toEqual([{ status: 'modified', path: 'analyzers/A/a.py' }]);
+    expect(filesOf(await listGitChanges(join(repo, 'cortex'), base, 'HEAD'))).toEqual([
+      { status: 'modified', path: 'analyzers/A/a.py' },
+    ]);
   });
 
   it('reports nothing when base and head are the same commit', async () => {

@@ -5,7 +5,11 @@ import { dirname, join } from 'node:path';
 
 /** Runs git in `dir` and returns its trimmed output; the system configuration is left out for repeatable repos. */
 export function runGit(dir: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } }).trim();
+  return execFileSync('git', args, {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' },
+  }).trim();
 }
 
 const created: string[] = [];

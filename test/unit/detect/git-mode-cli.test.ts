@@ -22,11 +22,24 @@ describe('neurons detect --mode git', () => {
     await writeFiles(repo, { 'analyzers/Echo/echo.py': 'print("two")\n' });
     runGit(repo, 'commit', '-qam', 'change Echo');
     // A registry nobody listens on (loopback port 1): any request to it would fail the run.
-    const env = { NEURONS_REGISTRY: '127.0.0.1:1', NEURONS_NAMESPACE: 'acme', NEURONS_ENV_DIR: await mkdtemp(path.join(tmpdir(), 'neurons-no-env-')) };
+    const env = {
+      NEURONS_REGISTRY: '127.0.0.1:1',
+      NEURONS_NAMESPACE: 'acme',
+      NEURONS_ENV_DIR: await mkdtemp(path.join(tmpdir(), 'neurons-no-env-')),
+    };
     const stdout = memoryStream();
     const stderr = memoryStream();
-    const code = await main(['detect', '--mode', 'git', '--base', 'HEAD~1', '--json'], { cwd: repo, env, stdout, stderr });
+    const code = await main(['detect', '--mode', 'git', '--base', 'HEAD~1', '--json'], {
+      cwd: repo,
+      env,
+      stdout,
+      stderr,
+    });
     expect(code, stderr.text()).toBe(0);
-    expect(JSON.parse(stdout.text())).toMatchObject({ mode: 'git', digestChecks: 0, rebuild: [{ directory: 'Echo', reasons: ['files'] }] });
+    expect(JSON.parse(stdout.text())).toMatchObject({
+      mode: 'git',
+      digestChecks: 0,
+      rebuild: [{ directory: 'Echo', reasons: ['files'] }],
+    });
   });
 });

@@ -25,7 +25,13 @@ async function serve(files: FakeFile[]): Promise<FakeGitHub> {
 describe('listPullRequestChanges', () => {
   it('follows the Link pages and returns both commits', async () => {
     const server = await serve(numberedFiles(250));
-    const changes = await listPullRequestChanges({ owner: 'cortex', repo: 'neurons', pullNumber: 7, token, baseUrl: server.url });
+    const changes = await listPullRequestChanges({
+      owner: 'cortex',
+      repo: 'neurons',
+      pullNumber: 7,
+      token,
+      baseUrl: server.url,
+    });
     expect(changes).toMatchObject({ capped: false, baseSha, headSha });
     expect(changes.files).toHaveLength(250);
     expect(changes.files[249]).toEqual({ status: 'modified', path: 'analyzers/W249/w.py' });
@@ -39,7 +45,13 @@ describe('listPullRequestChanges', () => {
 
   it.each([3000, 3500])('says capped when GitHub stops at 3,000 files (%i changed)', async (count) => {
     const server = await serve(numberedFiles(count));
-    const changes = await listPullRequestChanges({ owner: 'cortex', repo: 'neurons', pullNumber: 7, token, baseUrl: `${server.url}/` });
+    const changes = await listPullRequestChanges({
+      owner: 'cortex',
+      repo: 'neurons',
+      pullNumber: 7,
+      token,
+      baseUrl: `${server.url}/`,
+    });
     expect(changes.capped).toBe(true);
     expect(changes.files).toHaveLength(3000);
     expect(server.requests.filter((request) => request.includes('/files'))).toHaveLength(30);
@@ -55,7 +67,14 @@ describe('listPullRequestChanges', () => {
       { filename: 'analyzers/A/run.sh', status: 'changed' },
       { filename: 'analyzers/A/same.py', status: 'unchanged' },
     ]);
-    const changes = await listPullRequestChanges({ owner: 'cortex', repo: 'neurons', pullNumber: 7, token, baseUrl: server.url, fetch });
+    const changes = await listPullRequestChanges({
+      owner: 'cortex',
+      repo: 'neurons',
+      pullNumber: 7,
+      token,
+      baseUrl: server.url,
+      fetch,
+    });
     expect(changes.files).toEqual([
       { status: 'added', path: 'analyzers/A/new.py' },
       { status: 'deleted', path: 'analyzers/A/gone.py' },
@@ -70,7 +89,13 @@ describe('listPullRequestChanges', () => {
   it('turns a refused token into GITHUB_API without printing the token', async () => {
     const server = await serve(numberedFiles(1));
     const wrong = 'ghp_wrongTokenAlsoSecret';
-    const error = await listPullRequestChanges({ owner: 'cortex', repo: 'neurons', pullNumber: 7, token: wrong, baseUrl: server.url }).catch((caught: unknown) => caught);
+    const error = await listPullRequestChanges({
+      owner: 'cortex',
+      repo: 'neurons',
+      pullNumber: 7,
+      token: wrong,
+      baseUrl: server.url,
+    }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(EnvironmentError);
     const { code, message, hint } = (error as EnvironmentError).problem;
     expect(code).toBe('GITHUB_API');
@@ -84,13 +109,17 @@ describe('listPullRequestChanges', () => {
 
   it('turns an unknown pull request and an unreachable host into GITHUB_API', async () => {
     const server = await serve(numberedFiles(1));
-    await expect(listPullRequestChanges({ owner: 'cortex', repo: 'neurons', pullNumber: 8, token, baseUrl: server.url })).rejects.toMatchObject({
+    await expect(
+      listPullRequestChanges({ owner: 'cortex', repo: 'neurons', pullNumber: 8, token, baseUrl: server.url }),
+    ).rejects.toMatchObject({
       code: 'GITHUB_API',
       message: expect.stringContaining('404'),
     });
     await server.close();
     github = undefined;
-    await expect(listPullRequestChanges({ owner: 'cortex', repo: 'neurons', pullNumber: 7, token, baseUrl: server.url })).rejects.toMatchObject({
+    await expect(
+      listPullRequestChanges({ owner: 'cortex', repo: 'neurons', pullNumber: 7, token, baseUrl: server.url }),
+    ).rejects.toMatchObject({
       code: 'GITHUB_API',
       message: expect.stringContaining('could not be reached'),
     });

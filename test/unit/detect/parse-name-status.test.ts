@@ -3,7 +3,23 @@ import { parseNameStatus } from '../../../src/detect/parse-name-status.js';
 
 describe('parseNameStatus', () => {
   it('reads every status git gives between two commits', () => {
-    const output = ['M', 'a b.py', 'A', 'new\nline.py', 'D', 'tab\there', 'T', 'link', 'R097', 'old/x.py', 'new/x.py', 'C100', 'src.py', 'copy.py', ''].join('\0');
+    const output = [
+      'M',
+      'a b.py',
+      'A',
+      'new\nline.py',
+      'D',
+      'tab\there',
+      'T',
+      'link',
+      'R097',
+      'old/x.py',
+      'new/x.py',
+      'C100',
+      'src.py',
+      'copy.py',
+      '',
+    ].join('\0');
     expect(parseNameStatus(output)).toEqual([
       { status: 'modified', path: 'a b.py' },
       { status: 'added', path: 'new\nline.py' },

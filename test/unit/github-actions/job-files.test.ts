@@ -2,7 +2,12 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appendStepOutputs, appendStepSummary, limitSummary, outputEntry } from '../../../src/github-actions/job-files.js';
+import {
+  appendStepOutputs,
+  appendStepSummary,
+  limitSummary,
+  outputEntry,
+} from '../../../src/github-actions/job-files.js';
 import { registerSecret } from '../../../src/util/mask.js';
 import { parseStepOutputs } from '../../helpers/github-job.js';
 
@@ -23,7 +28,10 @@ describe('job files', () => {
     await appendStepSummary(env, '### title\n');
     const written = await readFile(output, 'utf8');
     expect(written.startsWith('earlier=1\n')).toBe(true);
-    expect(parseStepOutputs(written)).toEqual({ digests: '{"a":"sha256:1"}', note: expect.not.stringContaining('hunter2') });
+    expect(parseStepOutputs(written)).toEqual({
+      digests: '{"a":"sha256:1"}',
+      note: expect.not.stringContaining('hunter2'),
+    });
     expect(await readFile(summary, 'utf8')).toBe('### title\n\n');
   });
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { escapeData, escapeProperty, groupedLines, problemCommand } from '../../../src/github-actions/workflow-commands.js';
+import {
+  escapeData,
+  escapeProperty,
+  groupedLines,
+  problemCommand,
+} from '../../../src/github-actions/workflow-commands.js';
 
 describe('workflow commands', () => {
   it('escapes data: %, carriage return and line feed, % first', () => {
@@ -13,14 +18,31 @@ describe('workflow commands', () => {
   });
 
   it('annotates a problem with its file, line, column and code', () => {
-    const line = problemCommand({ code: 'DEF_NAME_INVALID', file: 'analyzers/Echo, v2/Echo.json', line: 2, column: 11, pointer: '/name', message: 'name "a:b" is\ninvalid', hint: 'use 100% letters' }, 'error');
-    expect(line).toBe('::error file=analyzers/Echo%2C v2/Echo.json,line=2,col=11,title=DEF_NAME_INVALID::name "a:b" is%0Ainvalid (/name)%0Ahint: use 100%25 letters');
+    const line = problemCommand(
+      {
+        code: 'DEF_NAME_INVALID',
+        file: 'analyzers/Echo, v2/Echo.json',
+        line: 2,
+        column: 11,
+        pointer: '/name',
+        message: 'name "a:b" is\ninvalid',
+        hint: 'use 100% letters',
+      },
+      'error',
+    );
+    expect(line).toBe(
+      '::error file=analyzers/Echo%2C v2/Echo.json,line=2,col=11,title=DEF_NAME_INVALID::name "a:b" is%0Ainvalid (/name)%0Ahint: use 100%25 letters',
+    );
     expect(line.split('\n')).toHaveLength(1);
   });
 
   it('leaves out the properties a problem has not', () => {
-    expect(problemCommand({ code: 'REPO_EMPTY', message: 'no workers' }, 'warning')).toBe('::warning title=REPO_EMPTY::no workers');
-    expect(problemCommand({ code: 'DEF_JSON', file: 'a.json', message: 'bad' }, 'error')).toBe('::error file=a.json,title=DEF_JSON::bad');
+    expect(problemCommand({ code: 'REPO_EMPTY', message: 'no workers' }, 'warning')).toBe(
+      '::warning title=REPO_EMPTY::no workers',
+    );
+    expect(problemCommand({ code: 'DEF_JSON', file: 'a.json', message: 'bad' }, 'error')).toBe(
+      '::error file=a.json,title=DEF_JSON::bad',
+    );
   });
 
   it('folds lines under one group', () => {

@@ -29,7 +29,8 @@ export async function writeFixture(dir: string, files: Record<string, FixtureFil
   for (const [relative, content] of Object.entries(files)) {
     const target = path.join(dir, relative);
     await mkdir(path.dirname(target), { recursive: true });
-    if (typeof content === 'object' && !Buffer.isBuffer(content)) await symlink(substitute(content.symlink, dir), target);
+    if (typeof content === 'object' && !Buffer.isBuffer(content))
+      await symlink(substitute(content.symlink, dir), target);
     else await writeFile(target, typeof content === 'string' ? substitute(content, dir) : content);
   }
 }
@@ -66,5 +67,9 @@ export function definition(overrides: Record<string, unknown> = {}): string {
 
 /** A repository with one valid Python analyzer. */
 export function validRepo(): Record<string, FixtureFile> {
-  return { 'repo/analyzers/Hash/Hash.json': definition(), 'repo/analyzers/Hash/hash.py': 'print(1)\n', 'repo/analyzers/Hash/README.md': '# Hash\n' };
+  return {
+    'repo/analyzers/Hash/Hash.json': definition(),
+    'repo/analyzers/Hash/hash.py': 'print(1)\n',
+    'repo/analyzers/Hash/README.md': '# Hash\n',
+  };
 }

@@ -14,25 +14,61 @@ export function seedBase(registry: OciRegistry): void {
   const manifests = ['linux/amd64', 'linux/arm64'].map((name) => {
     const { os, architecture } = parsePlatform(name);
     const layer = registry.seedBlob('base/python', `rootfs ${name}`, ociLayer);
-    const configBody = { architecture, os, config: { Env: ['PATH=/usr/bin'], Cmd: ['python3'] }, rootfs: { type: 'layers', diff_ids: [baseDiffId] } };
-    const config = registry.seedBlob('base/python', JSON.stringify(configBody), 'application/vnd.oci.image.config.v1+json');
-    return { ...registry.seedManifest('base/python', { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layer] }, []), platform: { os, architecture } };
+    const configBody = {
+      architecture,
+      os,
+      config: { Env: ['PATH=/usr/bin'], Cmd: ['python3'] },
+      rootfs: { type: 'layers', diff_ids: [baseDiffId] },
+    };
+    const config = registry.seedBlob(
+      'base/python',
+      JSON.stringify(configBody),
+      'application/vnd.oci.image.config.v1+json',
+    );
+    return {
+      ...registry.seedManifest(
+        'base/python',
+        { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layer] },
+        [],
+      ),
+      platform: { os, architecture },
+    };
   });
-  registry.seedManifest('base/python', { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }, ['3.11']);
+  registry.seedManifest(
+    'base/python',
+    { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests },
+    ['3.11'],
+  );
 }
 
 /**
  * The assembly as the flavor builder will do it: base layers mounted, the new layer uploaded once for all platforms,
  * one configuration and manifest per platform, an index under `tag`.
  */
-export async function assemble(client: RegistryClient, repository: string, tag: string): Promise<{ outcomes: BlobOutcome[]; index: BuiltBlob; layer: BuiltLayer }> {
-  const base = await resolveBaseImage(client, 'base/python', '3.11', [parsePlatform('linux/amd64'), parsePlatform('linux/arm64')]);
+export async function assemble(
+  client: RegistryClient,
+  repository: string,
+  tag: string,
+): Promise<{ outcomes: BlobOutcome[]; index: BuiltBlob; layer: BuiltLayer }> {
+  const base = await resolveBaseImage(client, 'base/python', '3.11', [
+    parsePlatform('linux/amd64'),
+    parsePlatform('linux/arm64'),
+  ]);
   const layer = buildLayer([{ name: 'hello.txt', type: 'file', mode: 0o644, data: Buffer.from('hello\n') }]);
   const outcomes: BlobOutcome[] = [];
   const entries = [];
   for (const image of base.images) {
-    const config = buildImageConfig({ base: image.config, diffIds: [layer.diffId], env: ['GREETING=hi'], entrypoint: ['cat', '/hello.txt'], labels: { a: 'b' }, created: '2026-01-01T00:00:00Z', history: ['COPY hello.txt /'] });
-    for (const descriptor of image.layers) outcomes.push(await ensureBlob(client, repository, descriptor, { mountFrom: [base.repository] }));
+    const config = buildImageConfig({
+      base: image.config,
+      diffIds: [layer.diffId],
+      env: ['GREETING=hi'],
+      entrypoint: ['cat', '/hello.txt'],
+      labels: { a: 'b' },
+      created: '2026-01-01T00:00:00Z',
+      history: ['COPY hello.txt /'],
+    });
+    for (const descriptor of image.layers)
+      outcomes.push(await ensureBlob(client, repository, descriptor, { mountFrom: [base.repository] }));
     outcomes.push(await ensureBlob(client, repository, layer, { bytes: layer.bytes }));
     outcomes.push(await ensureBlob(client, repository, config.descriptor, { bytes: config.bytes }));
     const manifest = buildImageManifest(config.descriptor, [...image.layers, layer]);

@@ -33,7 +33,12 @@ describe('assembling an image through registry faults', () => {
       { kind: 'reset', rate: 0.2, landed: true, method: /^(PUT|POST)$/ },
     ]);
     const retries: RetryEvent[] = [];
-    const client = new RegistryClient({ host: proxy.host, ca: [ca.certificatePem], credentials: { username: 'u', password: 'p' }, onRetry: (event) => retries.push(event) });
+    const client = new RegistryClient({
+      host: proxy.host,
+      ca: [ca.certificatePem],
+      credentials: { username: 'u', password: 'p' },
+      onRetry: (event) => retries.push(event),
+    });
     try {
       const { index } = await assemble(client, 'team/hello', 'v1');
       expect(registry.manifest('team/hello', 'v1')?.bytes.equals(index.bytes)).toBe(true);

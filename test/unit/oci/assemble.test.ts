@@ -13,7 +13,11 @@ describe('assembling a multi-platform image from a base and a layer', () => {
   let client: RegistryClient;
   beforeAll(async () => {
     registry = await startOciRegistry({ token: true });
-    client = new RegistryClient({ host: registry.host, plainHttp: true, credentials: { username: 'u', password: 'p' } });
+    client = new RegistryClient({
+      host: registry.host,
+      plainHttp: true,
+      credentials: { username: 'u', password: 'p' },
+    });
     seedBase(registry);
   });
   afterAll(async () => {
@@ -24,11 +28,18 @@ describe('assembling a multi-platform image from a base and a layer', () => {
   it('pushes every blob the way it can, and the index under the tag', async () => {
     const { outcomes, index, layer } = await assemble(client, 'team/hello', 'v1');
     expect(outcomes).toEqual(['mounted', 'uploaded', 'uploaded', 'mounted', 'present', 'uploaded']);
-    expect(await hasManifest(client, 'team/hello', 'v1')).toEqual({ digest: index.descriptor.digest, mediaType: 'application/vnd.oci.image.index.v1+json' });
+    expect(await hasManifest(client, 'team/hello', 'v1')).toEqual({
+      digest: index.descriptor.digest,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+    });
     const built = await resolveBaseImage(client, 'team/hello', 'v1', [parsePlatform('linux/arm64')]);
     expect(built.digest).toBe(index.descriptor.digest);
     expect(built.images[0]?.config.rootfs.diff_ids).toEqual([baseDiffId, layer.diffId]);
-    expect(built.images[0]?.config.config).toMatchObject({ Env: ['PATH=/usr/bin', 'GREETING=hi'], Entrypoint: ['cat', '/hello.txt'], Cmd: [] });
+    expect(built.images[0]?.config.config).toMatchObject({
+      Env: ['PATH=/usr/bin', 'GREETING=hi'],
+      Entrypoint: ['cat', '/hello.txt'],
+      Cmd: [],
+    });
     // A second run finds everything there and sends no blob again.
     expect((await assemble(client, 'team/hello', 'v1')).outcomes).toEqual(Array(6).fill('present'));
   });

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../src/oci/canonical-json.js';
-import { buildImageConfig, buildImageIndex, buildImageManifest, type BaseConfig, type ImageConfigInput } from '../../../src/oci/image.js';
+import {
+  buildImageConfig,
+  buildImageIndex,
+  buildImageManifest,
+  type BaseConfig,
+  type ImageConfigInput,
+} from '../../../src/oci/image.js';
 import { buildLayer } from '../../../src/oci/layer.js';
 
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -41,17 +47,33 @@ describe('image configuration', () => {
   it('merges the environment in place, labels over the base, and resets Cmd for a new entry point', () => {
     const { bytes, descriptor } = buildImageConfig(input());
     const config = parse(bytes);
-    expect(config['config'].Env).toEqual(['PATH=/usr/local/bin:/usr/bin', 'LANG=en_US.UTF-8', 'PYTHON_VERSION=3.11.10', 'NEURONS=1']);
-    expect(config['config'].Labels).toEqual({ 'org.opencontainers.image.source': 'https://example.org/base', maintainer: 'neurons', 'org.thehive-project.cortex.name': 'Hello' });
+    expect(config['config'].Env).toEqual([
+      'PATH=/usr/local/bin:/usr/bin',
+      'LANG=en_US.UTF-8',
+      'PYTHON_VERSION=3.11.10',
+      'NEURONS=1',
+    ]);
+    expect(config['config'].Labels).toEqual({
+      'org.opencontainers.image.source': 'https://example.org/base',
+      maintainer: 'neurons',
+      'org.thehive-project.cortex.name': 'Hello',
+    });
     expect(config['config'].Entrypoint).toEqual(['python3', '/worker/run.py']);
     expect(config['config'].Cmd).toEqual([]);
     expect(config['config'].WorkingDir).toBe('/worker');
     expect(config['config'].ExposedPorts).toEqual({ '8080/tcp': {} });
-    expect(config['rootfs']).toEqual({ type: 'layers', diff_ids: [digest('1'), digest('2'), digest('3'), digest('4')] });
+    expect(config['rootfs']).toEqual({
+      type: 'layers',
+      diff_ids: [digest('1'), digest('2'), digest('3'), digest('4')],
+    });
     expect(config).toMatchObject({ architecture: 'amd64', os: 'linux', created: '2026-01-02T03:04:05Z' });
     expect(config).not.toHaveProperty('container_config');
     expect(config).not.toHaveProperty('docker_version');
-    expect(descriptor).toEqual({ mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(bytes), size: bytes.length });
+    expect(descriptor).toEqual({
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      digest: sha256(bytes),
+      size: bytes.length,
+    });
   });
 
   it('keeps the base Cmd when no entry point is given', () => {
@@ -71,19 +93,32 @@ describe('image configuration', () => {
 
   it('gives each base layer a history entry when the base has no history, so that ours pair with our layers', () => {
     const { history: _, ...withoutHistory } = base();
-    const history = parse(buildImageConfig({ ...input(), base: withoutHistory }).bytes)['history'] as Array<{ created_by?: string; empty_layer?: boolean }>;
-    expect(history.filter((entry) => !entry.empty_layer).map((entry) => entry.created_by)).toEqual([undefined, undefined, 'dependencies', 'worker']);
+    const history = parse(buildImageConfig({ ...input(), base: withoutHistory }).bytes)['history'] as Array<{
+      created_by?: string;
+      empty_layer?: boolean;
+    }>;
+    expect(history.filter((entry) => !entry.empty_layer).map((entry) => entry.created_by)).toEqual([
+      undefined,
+      undefined,
+      'dependencies',
+      'worker',
+    ]);
   });
 
   it('writes canonical bytes: keys sorted, no whitespace, the same whatever order the input was built in', () => {
     const first = buildImageConfig(input());
     const reordered = input();
-    reordered.base = { ...Object.fromEntries(Object.entries(base()).reverse()), config: Object.fromEntries(Object.entries(base().config ?? {}).reverse()) } as BaseConfig;
+    reordered.base = {
+      ...Object.fromEntries(Object.entries(base()).reverse()),
+      config: Object.fromEntries(Object.entries(base().config ?? {}).reverse()),
+    } as BaseConfig;
     reordered.labels = Object.fromEntries(Object.entries(input().labels).reverse());
     const second = buildImageConfig(reordered);
     expect(second.bytes.equals(first.bytes)).toBe(true);
     expect(first.bytes.toString()).not.toMatch(/\s"|":\s|,\s/);
-    expect(canonicalJson({ b: 1, a: [3, { d: undefined, c: '2' }], 10: 'x', 9: 'y' }).toString()).toBe('{"10":"x","9":"y","a":[3,{"c":"2"}],"b":1}');
+    expect(canonicalJson({ b: 1, a: [3, { d: undefined, c: '2' }], 10: 'x', 9: 'y' }).toString()).toBe(
+      '{"10":"x","9":"y","a":[3,{"c":"2"}],"b":1}',
+    );
   });
 });
 
@@ -93,7 +128,9 @@ describe('image manifests and indexes', () => {
   const ociLayer = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: digest('3'), size: 30 };
 
   it('writes an OCI image manifest with the layers as given (Docker media types of the base kept)', () => {
-    const { bytes, descriptor } = buildImageManifest(config, [dockerLayer, ociLayer], { 'org.opencontainers.image.base.name': 'base/python:3.11' });
+    const { bytes, descriptor } = buildImageManifest(config, [dockerLayer, ociLayer], {
+      'org.opencontainers.image.base.name': 'base/python:3.11',
+    });
     expect(parse(bytes)).toEqual({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
@@ -101,11 +138,17 @@ describe('image manifests and indexes', () => {
       layers: [dockerLayer, ociLayer],
       annotations: { 'org.opencontainers.image.base.name': 'base/python:3.11' },
     });
-    expect(descriptor).toEqual({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256(bytes), size: bytes.length });
+    expect(descriptor).toEqual({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: sha256(bytes),
+      size: bytes.length,
+    });
     expect(parse(buildImageManifest(config, [ociLayer]).bytes)).not.toHaveProperty('annotations');
     // A built layer passed as its own descriptor: its bytes stay out of the manifest.
     const layer = buildLayer([{ name: 'a', type: 'file', mode: 0o644, data: Buffer.from('a') }]);
-    expect(parse(buildImageManifest(config, [layer]).bytes)['layers']).toEqual([{ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }]);
+    expect(parse(buildImageManifest(config, [layer]).bytes)['layers']).toEqual([
+      { mediaType: layer.mediaType, digest: layer.digest, size: layer.size },
+    ]);
   });
 
   it('writes an OCI index: one descriptor per platform, in the order given, each with its platform', () => {
@@ -123,6 +166,10 @@ describe('image manifests and indexes', () => {
         { ...amd, platform: { os: 'linux', architecture: 'amd64' } },
       ],
     });
-    expect(descriptor).toEqual({ mediaType: 'application/vnd.oci.image.index.v1+json', digest: sha256(bytes), size: bytes.length });
+    expect(descriptor).toEqual({
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      digest: sha256(bytes),
+      size: bytes.length,
+    });
   });
 });

@@ -28,7 +28,11 @@ describe('writing blobs and manifests (token service: one token per request, for
   let client: RegistryClient;
   beforeEach(async () => {
     registry = await startOciRegistry({ token: true });
-    client = new RegistryClient({ host: registry.host, plainHttp: true, credentials: { username: 'u', password: 'p' } });
+    client = new RegistryClient({
+      host: registry.host,
+      plainHttp: true,
+      credentials: { username: 'u', password: 'p' },
+    });
   });
   afterEach(async () => {
     await client.close();
@@ -46,7 +50,9 @@ describe('writing blobs and manifests (token service: one token per request, for
   it('mounts from the first repository that has it, with one token covering both, and cancels the sessions refused mounts open', async () => {
     const { descriptor } = blob('base layer');
     registry.seedBlob('base/python', 'base layer', layerType);
-    expect(await ensureBlob(client, 'team/image', descriptor, { mountFrom: ['base/empty', 'base/python'] })).toBe('mounted');
+    expect(await ensureBlob(client, 'team/image', descriptor, { mountFrom: ['base/empty', 'base/python'] })).toBe(
+      'mounted',
+    );
     expect(registry.hasBlob('team/image', descriptor.digest)).toBe(true);
     expect(registry.log).toContain('TOKEN repository:team/image:pull,push | repository:base/python:pull');
     const [refused, mounted, ...rest] = writes();
@@ -70,30 +76,58 @@ describe('writing blobs and manifests (token service: one token per request, for
   it('uploads (POST then PUT with the digest) when there is nothing to mount from', async () => {
     const { bytes, descriptor } = blob('config');
     expect(await ensureBlob(client, 'team/image', descriptor, { bytes })).toBe('uploaded');
-    expect(writes()).toEqual([expect.stringMatching(/^POST \/v2\/team\/image\/blobs\/uploads\/$/), expect.stringMatching(/^PUT .*digest=sha256%3A/)]);
+    expect(writes()).toEqual([
+      expect.stringMatching(/^POST \/v2\/team\/image\/blobs\/uploads\/$/),
+      expect.stringMatching(/^PUT .*digest=sha256%3A/),
+    ]);
     expect(registry.hasBlob('team/image', descriptor.digest)).toBe(true);
   });
 
   it('says BLOB_UNAVAILABLE when it has neither bytes nor a repository to mount from', async () => {
     const { descriptor } = blob('nowhere');
     expect(await codeOf(ensureBlob(client, 'team/image', descriptor, {}))).toBe('BLOB_UNAVAILABLE');
-    expect(await codeOf(ensureBlob(client, 'team/image', descriptor, { mountFrom: ['base/python'] }))).toBe('BLOB_UNAVAILABLE');
+    expect(await codeOf(ensureBlob(client, 'team/image', descriptor, { mountFrom: ['base/python'] }))).toBe(
+      'BLOB_UNAVAILABLE',
+    );
     expect(writes().filter((line) => line.startsWith('DELETE'))).toHaveLength(1);
     expect(registry.hasBlob('team/image', descriptor.digest)).toBe(false);
   });
 
   it('puts manifests by tag and by digest, and tells what a repository has', async () => {
     const config = registry.seedBlob('team/image', '{}', 'application/vnd.oci.image.config.v1+json');
-    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [] }));
+    const manifest = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [] }),
+    );
     expect(await hasManifest(client, 'team/image', 'v1')).toBeUndefined();
-    const digest = await putManifest(client, 'team/image', sha256(manifest), manifest, 'application/vnd.oci.image.manifest.v1+json');
+    const digest = await putManifest(
+      client,
+      'team/image',
+      sha256(manifest),
+      manifest,
+      'application/vnd.oci.image.manifest.v1+json',
+    );
     expect(digest).toBe(sha256(manifest));
-    expect(await putManifest(client, 'team/image', 'v1', manifest, 'application/vnd.oci.image.manifest.v1+json')).toBe(digest);
+    expect(await putManifest(client, 'team/image', 'v1', manifest, 'application/vnd.oci.image.manifest.v1+json')).toBe(
+      digest,
+    );
     expect(registry.manifest('team/image', 'v1')?.bytes.equals(manifest)).toBe(true);
-    for (const reference of ['v1', digest]) expect(await hasManifest(client, 'team/image', reference)).toEqual({ digest, mediaType: 'application/vnd.oci.image.manifest.v1+json' });
+    for (const reference of ['v1', digest])
+      expect(await hasManifest(client, 'team/image', reference)).toEqual({
+        digest,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      });
     // A manifest naming a blob the repository lacks is refused by the registry, and the refusal is reported.
-    const dangling = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: blob('missing').descriptor, layers: [] }));
-    expect(await codeOf(putManifest(client, 'team/image', 'v2', dangling, 'application/vnd.oci.image.manifest.v1+json'))).toBe('REGISTRY_HTTP');
+    const dangling = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: blob('missing').descriptor,
+        layers: [],
+      }),
+    );
+    expect(
+      await codeOf(putManifest(client, 'team/image', 'v2', dangling, 'application/vnd.oci.image.manifest.v1+json')),
+    ).toBe('REGISTRY_HTTP');
   });
 });
 
@@ -111,7 +145,17 @@ describe('a registry that stores a manifest under another digest than its bytes'
 
   it('is caught: MANIFEST_DIGEST_MISMATCH', async () => {
     const client = new RegistryClient({ host, plainHttp: true });
-    expect(await codeOf(putManifest(client, 'team/image', 'v1', Buffer.from('{"schemaVersion":2}'), 'application/vnd.oci.image.manifest.v1+json'))).toBe('MANIFEST_DIGEST_MISMATCH');
+    expect(
+      await codeOf(
+        putManifest(
+          client,
+          'team/image',
+          'v1',
+          Buffer.from('{"schemaVersion":2}'),
+          'application/vnd.oci.image.manifest.v1+json',
+        ),
+      ),
+    ).toBe('MANIFEST_DIGEST_MISMATCH');
     await client.close();
   });
 });

@@ -23,20 +23,47 @@ export const mediaTypes = {
 export interface MemoryRegistry {
   host: string;
   /** Stores a blob; `served` replaces the bytes sent for it (a tampered blob). Returns its descriptor. */
-  blob(bytes: Buffer | string, mediaType: string, served?: Buffer | string): { mediaType: string; digest: string; size: number };
+  blob(
+    bytes: Buffer | string,
+    mediaType: string,
+    served?: Buffer | string,
+  ): { mediaType: string; digest: string; size: number };
   /** Stores a manifest under its digest and the tags given; `digestHeader` replaces the one the server states. */
-  manifest(repository: string, body: object, tags: string[], options?: { digestHeader?: string }): { mediaType: string; digest: string; size: number };
+  manifest(
+    repository: string,
+    body: object,
+    tags: string[],
+    options?: { digestHeader?: string },
+  ): { mediaType: string; digest: string; size: number };
   /** Requests served, by kind. */
   counts: { manifests: number; blobs: number };
   close(): Promise<void>;
 }
 
 /** An image whose configuration carries `labels` (for `os/architecture`), stored under `tags`. */
-export function storeImage(registry: MemoryRegistry, repository: string, labels: Record<string, string> | null, tags: string[], options: { oci?: boolean; platform?: string } = {}) {
+export function storeImage(
+  registry: MemoryRegistry,
+  repository: string,
+  labels: Record<string, string> | null,
+  tags: string[],
+  options: { oci?: boolean; platform?: string } = {},
+) {
   const [os = 'linux', architecture = 'amd64'] = (options.platform ?? 'linux/amd64').split('/');
-  const config = registry.blob(JSON.stringify({ architecture, os, config: { Labels: labels } }), options.oci ? mediaTypes.ociConfig : mediaTypes.dockerConfig);
+  const config = registry.blob(
+    JSON.stringify({ architecture, os, config: { Labels: labels } }),
+    options.oci ? mediaTypes.ociConfig : mediaTypes.dockerConfig,
+  );
   const layer = registry.blob('layer', 'application/vnd.oci.image.layer.v1.tar+gzip');
-  return registry.manifest(repository, { schemaVersion: 2, mediaType: options.oci ? mediaTypes.ociManifest : mediaTypes.dockerManifest, config, layers: [layer] }, tags);
+  return registry.manifest(
+    repository,
+    {
+      schemaVersion: 2,
+      mediaType: options.oci ? mediaTypes.ociManifest : mediaTypes.dockerManifest,
+      config,
+      layers: [layer],
+    },
+    tags,
+  );
 }
 
 export async function startMemoryRegistry(): Promise<MemoryRegistry> {
@@ -50,8 +77,13 @@ export async function startMemoryRegistry(): Promise<MemoryRegistry> {
     const body = Buffer.concat(chunks);
     const manifest = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
     if (manifest && request.method === 'PUT') {
-      const stored = { bytes: body, mediaType: String(request.headers['content-type'] ?? ''), digestHeader: sha256(body) };
-      for (const reference of [stored.digestHeader, decodeURIComponent(manifest[2] ?? '')]) manifests.set(`${manifest[1]}:${reference}`, stored);
+      const stored = {
+        bytes: body,
+        mediaType: String(request.headers['content-type'] ?? ''),
+        digestHeader: sha256(body),
+      };
+      for (const reference of [stored.digestHeader, decodeURIComponent(manifest[2] ?? '')])
+        manifests.set(`${manifest[1]}:${reference}`, stored);
       return void response.writeHead(201, { 'docker-content-digest': stored.digestHeader }).end();
     }
     if (/^\/v2\/.+\/blobs\/uploads\/$/.test(url.pathname) && request.method === 'POST') {
@@ -66,8 +98,15 @@ export async function startMemoryRegistry(): Promise<MemoryRegistry> {
     if (manifest) {
       counts.manifests += 1;
       const found = manifests.get(`${manifest[1]}:${decodeURIComponent(manifest[2] ?? '')}`);
-      if (!found) return void response.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"MANIFEST_UNKNOWN"}]}');
-      response.writeHead(200, { 'content-type': found.mediaType, 'docker-content-digest': found.digestHeader, 'content-length': String(found.bytes.length) });
+      if (!found)
+        return void response
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end('{"errors":[{"code":"MANIFEST_UNKNOWN"}]}');
+      response.writeHead(200, {
+        'content-type': found.mediaType,
+        'docker-content-digest': found.digestHeader,
+        'content-length': String(found.bytes.length),
+      });
       return void response.end(request.method === 'HEAD' ? undefined : found.bytes);
     }
     const blob = /^\/v2\/.+\/blobs\/([^/]+)$/.exec(url.pathname);

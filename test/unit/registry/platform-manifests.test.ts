@@ -3,7 +3,12 @@ import { RegistryClient } from '../../../src/registry/client.js';
 import { platformManifests } from '../../../src/registry/platform-manifests.js';
 import { startOciRegistry, type OciRegistry } from '../../helpers/oci-registry.js';
 
-const oci = { config: 'application/vnd.oci.image.config.v1+json', layer: 'application/vnd.oci.image.layer.v1.tar+gzip', manifest: 'application/vnd.oci.image.manifest.v1+json', index: 'application/vnd.oci.image.index.v1+json' };
+const oci = {
+  config: 'application/vnd.oci.image.config.v1+json',
+  layer: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  manifest: 'application/vnd.oci.image.manifest.v1+json',
+  index: 'application/vnd.oci.image.index.v1+json',
+};
 
 describe('the platform manifests of a published digest', () => {
   let registry: OciRegistry;
@@ -19,24 +24,49 @@ describe('the platform manifests of a published digest', () => {
     await registry.close();
   });
 
-  function image(repository: string, platform: { os: string; architecture: string; variant?: string }, tags: string[] = []): { mediaType: string; digest: string; size: number } {
-    const config = registry.seedBlob(repository, JSON.stringify({ ...platform, rootfs: { type: 'layers', diff_ids: [] } }), oci.config);
-    return registry.seedManifest(repository, { schemaVersion: 2, mediaType: oci.manifest, config, layers: [registry.seedBlob(repository, `layer ${platform.architecture}`, oci.layer)] }, tags);
+  function image(
+    repository: string,
+    platform: { os: string; architecture: string; variant?: string },
+    tags: string[] = [],
+  ): { mediaType: string; digest: string; size: number } {
+    const config = registry.seedBlob(
+      repository,
+      JSON.stringify({ ...platform, rootfs: { type: 'layers', diff_ids: [] } }),
+      oci.config,
+    );
+    return registry.seedManifest(
+      repository,
+      {
+        schemaVersion: 2,
+        mediaType: oci.manifest,
+        config,
+        layers: [registry.seedBlob(repository, `layer ${platform.architecture}`, oci.layer)],
+      },
+      tags,
+    );
   }
 
   it('lists the runnable entries of an index, attestations left out', async () => {
     const amd64 = image('ns/echo', { os: 'linux', architecture: 'amd64' });
     const arm = image('ns/echo', { os: 'linux', architecture: 'arm', variant: 'v7' });
     const attestation = image('ns/echo', { os: 'unknown', architecture: 'unknown' });
-    const index = registry.seedManifest('ns/echo', {
-      schemaVersion: 2,
-      mediaType: oci.index,
-      manifests: [
-        { ...amd64, platform: { os: 'linux', architecture: 'amd64' } },
-        { ...arm, platform: { os: 'linux', architecture: 'arm', variant: 'v7' } },
-        { ...attestation, platform: { os: 'unknown', architecture: 'unknown' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest' } },
-      ],
-    }, ['1.0']);
+    const index = registry.seedManifest(
+      'ns/echo',
+      {
+        schemaVersion: 2,
+        mediaType: oci.index,
+        manifests: [
+          { ...amd64, platform: { os: 'linux', architecture: 'amd64' } },
+          { ...arm, platform: { os: 'linux', architecture: 'arm', variant: 'v7' } },
+          {
+            ...attestation,
+            platform: { os: 'unknown', architecture: 'unknown' },
+            annotations: { 'vnd.docker.reference.type': 'attestation-manifest' },
+          },
+        ],
+      },
+      ['1.0'],
+    );
     expect(await platformManifests(client, 'ns/echo', index.digest)).toEqual([
       { platform: 'linux/amd64', digest: amd64.digest },
       { platform: 'linux/arm/v7', digest: arm.digest },
@@ -45,7 +75,9 @@ describe('the platform manifests of a published digest', () => {
 
   it('gives a single image its own digest and the platform of its configuration', async () => {
     const single = image('ns/single', { os: 'linux', architecture: 'arm64' }, ['1.0']);
-    expect(await platformManifests(client, 'ns/single', single.digest)).toEqual([{ platform: 'linux/arm64', digest: single.digest }]);
+    expect(await platformManifests(client, 'ns/single', single.digest)).toEqual([
+      { platform: 'linux/arm64', digest: single.digest },
+    ]);
   });
 
   it('is empty for a digest the registry lacks', async () => {

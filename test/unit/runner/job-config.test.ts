@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { ConfigurationItem, Definition } from '../../../src/definitions/types.js';
 import { buildJobConfig, parseConfigValue } from '../../../src/runner/job-config.js';
 
-const item = (name: string, type: ConfigurationItem['type'], extra: Partial<ConfigurationItem> = {}): ConfigurationItem => ({ name, description: '', type, multi: false, required: false, ...extra });
+const item = (
+  name: string,
+  type: ConfigurationItem['type'],
+  extra: Partial<ConfigurationItem> = {},
+): ConfigurationItem => ({ name, description: '', type, multi: false, required: false, ...extra });
 
 const definition: Definition = {
   name: 'Lookup',
@@ -24,32 +28,62 @@ const definition: Definition = {
   ],
 };
 
-const layers = (overrides: Partial<Parameters<typeof buildJobConfig>[0]> = {}): Parameters<typeof buildJobConfig>[0] => ({ definition, file: undefined, pairs: [], env: {}, ...overrides });
+const layers = (
+  overrides: Partial<Parameters<typeof buildJobConfig>[0]> = {},
+): Parameters<typeof buildJobConfig>[0] => ({ definition, file: undefined, pairs: [], env: {}, ...overrides });
 
 describe('job config layering', () => {
-  it('puts the items\' defaults over the definition\'s config, then the file, then --config pairs', () => {
-    expect(buildJobConfig(layers()).config).toEqual({ service: 'query', check_tlp: true, max_tlp: 2, threshold: 5, verbose: false, tags: ['a'] });
-    const layered = buildJobConfig(layers({ file: { path: 'c.json', values: { threshold: 7, url: 'https://a' } }, pairs: ['threshold=9', 'service=other'] }));
+  it("puts the items' defaults over the definition's config, then the file, then --config pairs", () => {
+    expect(buildJobConfig(layers()).config).toEqual({
+      service: 'query',
+      check_tlp: true,
+      max_tlp: 2,
+      threshold: 5,
+      verbose: false,
+      tags: ['a'],
+    });
+    const layered = buildJobConfig(
+      layers({
+        file: { path: 'c.json', values: { threshold: 7, url: 'https://a' } },
+        pairs: ['threshold=9', 'service=other'],
+      }),
+    );
     expect(layered.errors).toEqual([]);
     expect(layered.config).toMatchObject({ threshold: 9, url: 'https://a', service: 'other' });
   });
 
-  it('types --config values by their item, and the engine\'s own items too', () => {
-    const { config, errors, warnings } = buildJobConfig(layers({ pairs: ['verbose=yes', 'tags=x, y', 'ports=80,443', 'check_tlp=false', 'max_tlp=3', 'url=a=b'] }));
+  it("types --config values by their item, and the engine's own items too", () => {
+    const { config, errors, warnings } = buildJobConfig(
+      layers({ pairs: ['verbose=yes', 'tags=x, y', 'ports=80,443', 'check_tlp=false', 'max_tlp=3', 'url=a=b'] }),
+    );
     expect(errors).toEqual([]);
     expect(warnings).toEqual([]);
-    expect(config).toMatchObject({ verbose: true, tags: ['x', 'y'], ports: [80, 443], check_tlp: false, max_tlp: 3, url: 'a=b' });
+    expect(config).toMatchObject({
+      verbose: true,
+      tags: ['x', 'y'],
+      ports: [80, 443],
+      check_tlp: false,
+      max_tlp: 3,
+      url: 'a=b',
+    });
     expect(buildJobConfig(layers({ pairs: ['tags='] })).config['tags']).toEqual([]);
   });
 
   it('collects every bad value at once', () => {
     const { errors } = buildJobConfig(layers({ pairs: ['threshold=many', 'verbose=maybe', 'ports=80,x', 'noequals'] }));
-    expect(errors.map((problem) => problem.code)).toEqual(['RUN_CONFIG_VALUE', 'RUN_CONFIG_VALUE', 'RUN_CONFIG_VALUE', 'RUN_CONFIG_SYNTAX']);
+    expect(errors.map((problem) => problem.code)).toEqual([
+      'RUN_CONFIG_VALUE',
+      'RUN_CONFIG_VALUE',
+      'RUN_CONFIG_VALUE',
+      'RUN_CONFIG_SYNTAX',
+    ]);
     expect(errors[0]?.message).toContain('"many" is not a number');
   });
 
   it('checks the types of --config-file values, with a pointer into the file', () => {
-    const { errors } = buildJobConfig(layers({ file: { path: 'c.json', values: { threshold: '5', tags: ['ok', 1], unknown: { any: 1 } } } }));
+    const { errors } = buildJobConfig(
+      layers({ file: { path: 'c.json', values: { threshold: '5', tags: ['ok', 1], unknown: { any: 1 } } } }),
+    );
     expect(errors.map((problem) => [problem.code, problem.file, problem.pointer])).toEqual([
       ['RUN_CONFIG_VALUE', 'c.json', '/threshold'],
       ['RUN_CONFIG_VALUE', 'c.json', '/tags'],
@@ -68,18 +102,32 @@ describe('job config layering', () => {
   });
 
   it('names every required item left without a value in one RUN_CONFIG_MISSING', () => {
-    const strict: Definition = { ...definition, configurationItems: [item('key', 'string', { required: true }), item('hosts', 'string', { required: true, multi: true, defaultValue: [] }), item('ok', 'string', { required: true, defaultValue: 'x' })] };
+    const strict: Definition = {
+      ...definition,
+      configurationItems: [
+        item('key', 'string', { required: true }),
+        item('hosts', 'string', { required: true, multi: true, defaultValue: [] }),
+        item('ok', 'string', { required: true, defaultValue: 'x' }),
+      ],
+    };
     const { errors } = buildJobConfig(layers({ definition: strict }));
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ code: 'RUN_CONFIG_MISSING', message: 'required configuration items without a value: key, hosts' });
+    expect(errors[0]).toMatchObject({
+      code: 'RUN_CONFIG_MISSING',
+      message: 'required configuration items without a value: key, hosts',
+    });
     expect(buildJobConfig(layers({ definition: strict, pairs: ['key=k', 'hosts=a'] })).errors).toEqual([]);
   });
 
   it('passes the proxy from the environment as config.proxy, explicit proxy_http/https first', () => {
     expect(buildJobConfig(layers()).config['proxy']).toBeUndefined();
-    const fromEnv = buildJobConfig(layers({ env: { http_proxy: 'http://proxy:3128', HTTPS_PROXY: 'http://proxy:3129' } })).config;
+    const fromEnv = buildJobConfig(
+      layers({ env: { http_proxy: 'http://proxy:3128', HTTPS_PROXY: 'http://proxy:3129' } }),
+    ).config;
     expect(fromEnv['proxy']).toEqual({ http: 'http://proxy:3128', https: 'http://proxy:3129' });
-    const explicit = buildJobConfig(layers({ env: { https_proxy: 'http://env' }, pairs: ['proxy_https=http://mine'] })).config;
+    const explicit = buildJobConfig(
+      layers({ env: { https_proxy: 'http://env' }, pairs: ['proxy_https=http://mine'] }),
+    ).config;
     expect(explicit['proxy']).toEqual({ https: 'http://mine' });
   });
 

@@ -34,8 +34,19 @@ describe('the last lines of a container log', () => {
 
   it('keeps the last lines of anything else, blank lines dropped, and says nothing of an empty log', () => {
     const log = Array.from({ length: 12 }, (_, index) => `line ${index + 1}`).join('\n\n');
-    expect(lastLines(log).split('\n')).toEqual(['line 5', 'line 6', 'line 7', 'line 8', 'line 9', 'line 10', 'line 11', 'line 12']);
-    expect(lastLines('Traceback (most recent call last):\n  File "w.py", line 1, in <module>\nRuntimeError: boom\n', 2)).toBe('  File "w.py", line 1, in <module>\nRuntimeError: boom');
+    expect(lastLines(log).split('\n')).toEqual([
+      'line 5',
+      'line 6',
+      'line 7',
+      'line 8',
+      'line 9',
+      'line 10',
+      'line 11',
+      'line 12',
+    ]);
+    expect(
+      lastLines('Traceback (most recent call last):\n  File "w.py", line 1, in <module>\nRuntimeError: boom\n', 2),
+    ).toBe('  File "w.py", line 1, in <module>\nRuntimeError: boom');
     expect(logTail('\n \n')).toBe('');
     expect(logTail('one\n')).toBe('; last log lines:\none');
   });

@@ -15,7 +15,10 @@ describe('the transport trust', () => {
     const registryCa = createCertificateAuthority({ commonName: 'private registry CA', days: 1 });
     const otherCa = createCertificateAuthority({ commonName: 'a CA of the system store', days: 1 });
     const leaf = issueServerCertificate(otherCa, { hosts: ['localhost'], ips: ['127.0.0.1'], days: 1 });
-    const server = createServer({ cert: leaf.certificatePem, key: leaf.keyPem }, (_, response) => void response.end('ok'));
+    const server = createServer(
+      { cert: leaf.certificatePem, key: leaf.keyPem },
+      (_, response) => void response.end('ok'),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     const extra = path.join(await mkdtemp(path.join(tmpdir(), 'neurons-trust-')), 'extra.pem');
@@ -24,7 +27,9 @@ describe('the transport trust', () => {
     const notTrusting = createDispatcher({ ca: [registryCa.certificatePem], env: {} });
     try {
       expect((await request(url, { dispatcher: trusting })).statusCode).toBe(200);
-      await expect(request(url, { dispatcher: notTrusting })).rejects.toMatchObject({ code: expect.stringMatching(/UNABLE_TO_VERIFY|SELF_SIGNED|UNABLE_TO_GET_ISSUER/) });
+      await expect(request(url, { dispatcher: notTrusting })).rejects.toMatchObject({
+        code: expect.stringMatching(/UNABLE_TO_VERIFY|SELF_SIGNED|UNABLE_TO_GET_ISSUER/),
+      });
     } finally {
       await trusting.close();
       await notTrusting.close();

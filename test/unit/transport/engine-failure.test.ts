@@ -30,14 +30,33 @@ describe('engine transfers', () => {
   it('starts a transfer again while it fails transiently, logs each retry, and stops at the policy attempts', async () => {
     const lines: string[] = [];
     let calls = 0;
-    const result = await retryEngineTransfer('push of w:1', async () => {
-      calls += 1;
-      if (calls < 3) throw new Error('received unexpected HTTP status: 502 Bad Gateway');
-      return 'sha256:abc';
-    }, { log: (line) => lines.push(line), policy: fast });
+    const result = await retryEngineTransfer(
+      'push of w:1',
+      async () => {
+        calls += 1;
+        if (calls < 3) throw new Error('received unexpected HTTP status: 502 Bad Gateway');
+        return 'sha256:abc';
+      },
+      { log: (line) => lines.push(line), policy: fast },
+    );
     expect(result).toEqual({ value: 'sha256:abc', attempts: 3 });
-    expect(lines).toEqual([expect.stringMatching(/^retry: push of w:1 failed \(received unexpected HTTP status: 502 Bad Gateway, attempt 1\)/), expect.stringMatching(/attempt 2/)]);
-    await expect(retryEngineTransfer('push', () => Promise.reject(new Error('unauthorized: authentication required')), { policy: fast })).rejects.toMatchObject({ attempts: 1 });
-    await expect(retryEngineTransfer('push', () => Promise.reject(new Error('received unexpected HTTP status: 503 Service Unavailable')), { policy: fast })).rejects.toMatchObject({ attempts: 3 });
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^retry: push of w:1 failed \(received unexpected HTTP status: 502 Bad Gateway, attempt 1\)/,
+      ),
+      expect.stringMatching(/attempt 2/),
+    ]);
+    await expect(
+      retryEngineTransfer('push', () => Promise.reject(new Error('unauthorized: authentication required')), {
+        policy: fast,
+      }),
+    ).rejects.toMatchObject({ attempts: 1 });
+    await expect(
+      retryEngineTransfer(
+        'push',
+        () => Promise.reject(new Error('received unexpected HTTP status: 503 Service Unavailable')),
+        { policy: fast },
+      ),
+    ).rejects.toMatchObject({ attempts: 3 });
   });
 });

@@ -9,8 +9,14 @@ import { startFakeGitHub } from '../detect/fake-github.js';
 describe('GitHub reads through faults', () => {
   it('lists every file of a pull request through 500, 503, 429 and resets', async () => {
     const token = 'ghp_testTokenThatMustNeverBePrinted';
-    const files = Array.from({ length: 250 }, (_, index) => ({ filename: `analyzers/W${index}/w.py`, status: 'modified' }));
-    const github = await startFakeGitHub({ owner: 'cortex', repo: 'neurons', number: 7, baseSha: 'a'.repeat(40), headSha: 'b'.repeat(40), files }, token);
+    const files = Array.from({ length: 250 }, (_, index) => ({
+      filename: `analyzers/W${index}/w.py`,
+      status: 'modified',
+    }));
+    const github = await startFakeGitHub(
+      { owner: 'cortex', repo: 'neurons', number: 7, baseSha: 'a'.repeat(40), headSha: 'b'.repeat(40), files },
+      token,
+    );
     const ca = createCertificateAuthority({ commonName: 'fault proxy test CA', days: 1 });
     const proxy = await startFaultProxy({
       upstream: github.url,
@@ -25,7 +31,14 @@ describe('GitHub reads through faults', () => {
     });
     try {
       const fetch = trustedFetch([ca.certificatePem], {});
-      const changes = await listPullRequestChanges({ owner: 'cortex', repo: 'neurons', pullNumber: 7, token, baseUrl: new URL(new URL(github.url).pathname, proxy.url).href, ...(fetch ? { fetch } : {}) });
+      const changes = await listPullRequestChanges({
+        owner: 'cortex',
+        repo: 'neurons',
+        pullNumber: 7,
+        token,
+        baseUrl: new URL(new URL(github.url).pathname, proxy.url).href,
+        ...(fetch ? { fetch } : {}),
+      });
       expect(changes.files).toHaveLength(250);
       expect(Object.values(proxy.counts.injected).reduce((sum, count) => sum + count, 0)).toBeGreaterThan(0);
     } finally {

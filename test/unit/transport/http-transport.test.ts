@@ -16,11 +16,18 @@ async function scriptedServer(answers: Array<(request: IncomingMessage, response
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v2/x`;
-  return { url, seen, close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) };
+  return {
+    url,
+    seen,
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
 }
 
 const ok = (_: IncomingMessage, response: ServerResponse) => void response.writeHead(200).end('done');
-const status = (code: number, headers: Record<string, string> = {}) => (_: IncomingMessage, response: ServerResponse) => void response.writeHead(code, headers).end();
+const status =
+  (code: number, headers: Record<string, string> = {}) =>
+  (_: IncomingMessage, response: ServerResponse) =>
+    void response.writeHead(code, headers).end();
 /** Headers and half a body, then the socket is destroyed: a reset mid-body. */
 const resetMidBody = (_: IncomingMessage, response: ServerResponse) => {
   response.writeHead(200, { 'content-length': '100' });
@@ -40,8 +47,16 @@ describe('HttpTransport', () => {
     const transport = new HttpTransport({ retry: fast, onRetry: (event) => events.push(event) });
     closers.push(server.close, () => transport.close());
     const response = await transport.request({ method: 'GET', url: server.url });
-    expect({ status: response.statusCode, body: response.bytes.toString(), attempts: response.attempts }).toEqual({ status: 200, body: 'done', attempts: 4 });
-    expect(events.map((event) => event.reason)).toEqual(['HTTP 500', expect.stringMatching(/UND_ERR_SOCKET|ECONNRESET|terminated/), 'HTTP 503']);
+    expect({ status: response.statusCode, body: response.bytes.toString(), attempts: response.attempts }).toEqual({
+      status: 200,
+      body: 'done',
+      attempts: 4,
+    });
+    expect(events.map((event) => event.reason)).toEqual([
+      'HTTP 500',
+      expect.stringMatching(/UND_ERR_SOCKET|ECONNRESET|terminated/),
+      'HTTP 503',
+    ]);
     expect(transport.stats).toEqual({ requests: 4, retries: 3 });
   });
 
@@ -73,7 +88,10 @@ describe('HttpTransport', () => {
     closers.push(server.close, () => transport.close());
     expect((await transport.request({ method: 'GET', url: server.url })).attempts).toBe(1);
     await server.close();
-    await expect(transport.request({ method: 'GET', url: server.url })).rejects.toMatchObject({ name: 'TransportError', attempts: 1 });
+    await expect(transport.request({ method: 'GET', url: server.url })).rejects.toMatchObject({
+      name: 'TransportError',
+      attempts: 1,
+    });
   });
 
   it('keeps to its budget of requests in flight', async () => {

@@ -24,11 +24,17 @@ describe('an HTTP publish target through faults', () => {
   it('commits when the answer to its index PUT is lost after the server stored it (a 412 on the retry is its own write)', async () => {
     proxy.setRules([{ kind: 'reset', landed: true, rate: 1, max: 1, method: /^PUT$/, path: /^\/index\.json$/ }]);
     const retries: RetryEvent[] = [];
-    const target = httpTarget(proxy.url, { ca: [ca.certificatePem], authorization: undefined, onRetry: (event) => retries.push(event) });
+    const target = httpTarget(proxy.url, {
+      ca: [ca.certificatePem],
+      authorization: undefined,
+      onRetry: (event) => retries.push(event),
+    });
     try {
       const publication = samplePublication(1);
       await target.publish(publication);
-      expect(Object.fromEntries([...server.files].map(([name, bytes]) => [name, bytes.toString()]))).toEqual(filesOf(publication));
+      expect(Object.fromEntries([...server.files].map(([name, bytes]) => [name, bytes.toString()]))).toEqual(
+        filesOf(publication),
+      );
       expect(proxy.counts.injected.reset).toBe(1);
       expect(retries.map((event) => `${event.method} ${new URL(event.url).pathname}`)).toEqual(['PUT /index.json']);
     } finally {
@@ -36,7 +42,7 @@ describe('an HTTP publish target through faults', () => {
     }
   });
 
-  it('still refuses a 412 that is another publisher\'s index', async () => {
+  it("still refuses a 412 that is another publisher's index", async () => {
     proxy.setRules([]);
     const target = httpTarget(proxy.url, { ca: [ca.certificatePem], authorization: undefined });
     const other = httpTarget(proxy.url, { ca: [ca.certificatePem], authorization: undefined });
@@ -44,7 +50,9 @@ describe('an HTTP publish target through faults', () => {
       await target.read('index.json');
       await other.read('index.json');
       await other.publish(samplePublication(2, { by: 'other' }));
-      await expect(target.publish(samplePublication(2, { by: 'me' }))).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_CONFLICT' });
+      await expect(target.publish(samplePublication(2, { by: 'me' }))).rejects.toMatchObject({
+        code: 'CATALOG_PUBLISH_CONFLICT',
+      });
     } finally {
       await target.close();
       await other.close();
@@ -61,13 +69,19 @@ describe('an HTTP publish target through faults', () => {
     ]);
     const before = { ...proxy.counts.injected };
     const retries: RetryEvent[] = [];
-    const target = httpTarget(proxy.url, { ca: [ca.certificatePem], authorization: undefined, onRetry: (event) => retries.push(event) });
+    const target = httpTarget(proxy.url, {
+      ca: [ca.certificatePem],
+      authorization: undefined,
+      onRetry: (event) => retries.push(event),
+    });
     try {
       await target.read('index.json');
       const publication = samplePublication(3);
       await target.publish(publication);
       expect(server.files.get('index.json')?.toString()).toBe(publication.index.toString());
-      const injected = Object.entries(proxy.counts.injected).filter(([kind, count]) => kind !== 'stall' && count > before[kind as keyof typeof before]);
+      const injected = Object.entries(proxy.counts.injected).filter(
+        ([kind, count]) => kind !== 'stall' && count > before[kind as keyof typeof before],
+      );
       expect(injected.length).toBeGreaterThanOrEqual(3);
       expect(retries.length).toBeGreaterThan(0);
     } finally {
@@ -79,7 +93,10 @@ describe('an HTTP publish target through faults', () => {
     proxy.setRules([{ kind: '429', rate: 1, retryAfterSeconds: 0 }]);
     const target = httpTarget(proxy.url, { ca: [ca.certificatePem], authorization: undefined });
     try {
-      await expect(target.read('index.json')).rejects.toMatchObject({ code: 'CATALOG_PUBLISH_RATE_LIMITED', message: expect.stringMatching(/after 5 attempts/) });
+      await expect(target.read('index.json')).rejects.toMatchObject({
+        code: 'CATALOG_PUBLISH_RATE_LIMITED',
+        message: expect.stringMatching(/after 5 attempts/),
+      });
     } finally {
       await target.close();
     }

@@ -28,14 +28,24 @@ describe('the registry client through faults', () => {
       { kind: '429', rate: 0.1, retryAfterSeconds: 0 },
     ]);
     const retries: RetryEvent[] = [];
-    const client = new RegistryClient({ host: proxy.host, ca: [ca.certificatePem], onRetry: (event) => retries.push(event) });
+    const client = new RegistryClient({
+      host: proxy.host,
+      ca: [ca.certificatePem],
+      onRetry: (event) => retries.push(event),
+    });
     try {
       for (let round = 0; round < 8; round += 1) {
-        expect((await client.getImageConfig('team/worker', '1.0'))?.config.config?.Labels).toEqual({ 'io.neurons.worker-id': 'Worker_1_0' });
-        expect(await client.headManifest('team/worker', '1.0')).toMatchObject({ digest: expect.stringMatching(/^sha256:/) });
+        expect((await client.getImageConfig('team/worker', '1.0'))?.config.config?.Labels).toEqual({
+          'io.neurons.worker-id': 'Worker_1_0',
+        });
+        expect(await client.headManifest('team/worker', '1.0')).toMatchObject({
+          digest: expect.stringMatching(/^sha256:/),
+        });
       }
       expect(Object.values(proxy.counts.injected).reduce((sum, count) => sum + count, 0)).toBe(retries.length);
-      expect(new Set(retries.map((event) => event.reason.replace(/UND_ERR_SOCKET|ECONNRESET/, 'reset')))).toEqual(new Set(['HTTP 500', 'HTTP 503', 'HTTP 429', 'reset']));
+      expect(new Set(retries.map((event) => event.reason.replace(/UND_ERR_SOCKET|ECONNRESET/, 'reset')))).toEqual(
+        new Set(['HTTP 500', 'HTTP 503', 'HTTP 429', 'reset']),
+      );
       expect(client.stats.retries).toBe(retries.length);
     } finally {
       await client.close();
@@ -47,7 +57,12 @@ describe('the registry client through faults', () => {
     const client = new RegistryClient({ host: proxy.host, ca: [ca.certificatePem] });
     try {
       const failure = client.headManifest('team/worker', '1.0');
-      await expect(failure).rejects.toMatchObject({ code: 'REGISTRY_RATE_LIMITED', message: expect.stringMatching(/limiting requests: it answered 429 .* \(after 5 attempts\), asking to wait 0 s/) });
+      await expect(failure).rejects.toMatchObject({
+        code: 'REGISTRY_RATE_LIMITED',
+        message: expect.stringMatching(
+          /limiting requests: it answered 429 .* \(after 5 attempts\), asking to wait 0 s/,
+        ),
+      });
       await expect(failure).rejects.toMatchObject({ problem: { hint: expect.stringMatching(/rate limiting/) } });
     } finally {
       await client.close();

@@ -8,26 +8,67 @@ import type { CatalogRecord } from '../../../src/catalog/assemble-catalogs.js';
 import { buildIndex, serializeJson } from '../../../src/catalog/index-file.js';
 import { makePublication, publicationFiles } from '../../../src/catalog/publication.js';
 import { signBytes } from '../../../src/catalog/signing.js';
-import { createCertificateAuthority, issueServerCertificate, type KeyAndCertificate } from '../../../src/ca/certificates.js';
+import {
+  createCertificateAuthority,
+  issueServerCertificate,
+  type KeyAndCertificate,
+} from '../../../src/ca/certificates.js';
 import { createWorkerId } from '../../../src/definitions/version.js';
 
 /** A catalog entry as the pipeline writes it: a definition without `command`, with `dockerImage`. */
-export function entry(name: string, version: string, image = `registry.example:5000/ns/${name.toLowerCase()}:${version.split('.')[0] ?? version}`): Record<string, unknown> {
-  return { name, version, author: 'tests', url: 'https://example.org', license: 'AGPL-V3', description: `${name} for tests`, dataTypeList: ['domain'], baseConfig: name, dockerImage: image };
+export function entry(
+  name: string,
+  version: string,
+  image = `registry.example:5000/ns/${name.toLowerCase()}:${version.split('.')[0] ?? version}`,
+): Record<string, unknown> {
+  return {
+    name,
+    version,
+    author: 'tests',
+    url: 'https://example.org',
+    license: 'AGPL-V3',
+    description: `${name} for tests`,
+    dataTypeList: ['domain'],
+    baseConfig: name,
+    dockerImage: image,
+  };
 }
 
-export const digestOf = (name: string, version: string): string => `sha256:${createHash('sha256').update(`${name}@${version}`).digest('hex')}`;
+export const digestOf = (name: string, version: string): string =>
+  `sha256:${createHash('sha256').update(`${name}@${version}`).digest('hex')}`;
 
 /** The files a publisher writes: catalogs (by name and by hash), the index, its signature with `privateKeyPem` (when given). */
-export function publication(options: { analyzers: Array<Record<string, unknown>>; responders?: Array<Record<string, unknown>>; serial: number; now?: Date; expiresInDays?: number; privateKeyPem?: string; alterIndex?: (index: Record<string, unknown>) => void }): Map<string, Buffer> {
-  const catalogs = new Map<string, Array<Record<string, unknown>>>([['analyzers.json', options.analyzers], ['responders.json', options.responders ?? []]]);
+export function publication(options: {
+  analyzers: Array<Record<string, unknown>>;
+  responders?: Array<Record<string, unknown>>;
+  serial: number;
+  now?: Date;
+  expiresInDays?: number;
+  privateKeyPem?: string;
+  alterIndex?: (index: Record<string, unknown>) => void;
+}): Map<string, Buffer> {
+  const catalogs = new Map<string, Array<Record<string, unknown>>>([
+    ['analyzers.json', options.analyzers],
+    ['responders.json', options.responders ?? []],
+  ]);
   const files = new Map([...catalogs].map(([file, entries]) => [file, serializeJson(entries)] as const));
   const records: CatalogRecord[] = [...catalogs].flatMap(([file, entries]) =>
     entries.map((item) => {
       const name = String(item['name']);
       const version = String(item['version']);
       const image = String(item['dockerImage']);
-      return { catalog: file, id: createWorkerId(name, version), kind: file.startsWith('responders') ? 'responder' : 'analyzer', name, version, image, digest: digestOf(name, version), verified: true, kept: false, workerPath: undefined } as const;
+      return {
+        catalog: file,
+        id: createWorkerId(name, version),
+        kind: file.startsWith('responders') ? 'responder' : 'analyzer',
+        name,
+        version,
+        image,
+        digest: digestOf(name, version),
+        verified: true,
+        kept: false,
+        workerPath: undefined,
+      } as const;
     }),
   );
   const index = buildIndex({
@@ -47,7 +88,13 @@ export function publication(options: { analyzers: Array<Record<string, unknown>>
   // A publisher other than neurons may write what neurons never does (an index without expiry, say): signed all the same.
   const written = { ...index } as Record<string, unknown>;
   options.alterIndex?.(written);
-  return publicationFiles(makePublication({ index: serializeJson(written), catalogs: files, sign: privateKeyPem === undefined ? undefined : (bytes) => signBytes(bytes, privateKeyPem, 'test') }));
+  return publicationFiles(
+    makePublication({
+      index: serializeJson(written),
+      catalogs: files,
+      sign: privateKeyPem === undefined ? undefined : (bytes) => signBytes(bytes, privateKeyPem, 'test'),
+    }),
+  );
 }
 
 export interface CatalogServer {
@@ -79,7 +126,9 @@ export async function startCatalogServer(options: { ca?: KeyAndCertificate } = {
     // `moved/FILE` answers 302 to `/FILE`, as GitHub's release downloads do to their storage; `insecure/FILE` to http.
     if (name.startsWith('moved/') || name.startsWith('insecure/')) {
       requests.push({ path: name, status: 302 });
-      const target = name.startsWith('moved/') ? `/${name.slice('moved/'.length)}` : `http://127.0.0.1:9/${name.slice('insecure/'.length)}`;
+      const target = name.startsWith('moved/')
+        ? `/${name.slice('moved/'.length)}`
+        : `http://127.0.0.1:9/${name.slice('insecure/'.length)}`;
       return void response.writeHead(302, { location: target }).end();
     }
     const body = files.get(name);
@@ -110,7 +159,9 @@ export async function startCatalogServer(options: { ca?: KeyAndCertificate } = {
 
 /** The name under which a publication keeps `file` for readers that verify: the content-addressed copy. */
 export function storedName(files: Map<string, Buffer>, file: string): string {
-  const index = JSON.parse((files.get('index.json') ?? Buffer.from('{}')).toString('utf8')) as { catalogs?: Record<string, { sha256: string }> };
+  const index = JSON.parse((files.get('index.json') ?? Buffer.from('{}')).toString('utf8')) as {
+    catalogs?: Record<string, { sha256: string }>;
+  };
   const sha256 = index.catalogs?.[file]?.sha256;
   return sha256 ? `catalog-${sha256}.json` : file;
 }

@@ -84,7 +84,11 @@ describe('asking Cortex to rescan its catalogs', () => {
     server.answers.push(...Array.from({ length: 5 }, () => ({ status: 500 })));
     const { cortex, pauses } = client(server.url);
     const failure = cortex.rescan('analyzer');
-    await expect(failure).rejects.toMatchObject({ code: 'UPDATE_RESCAN_FAILED', exitCode: ExitCode.environment, message: expect.stringContaining('answered 500 after 4 tries') });
+    await expect(failure).rejects.toMatchObject({
+      code: 'UPDATE_RESCAN_FAILED',
+      exitCode: ExitCode.environment,
+      message: expect.stringContaining('answered 500 after 4 tries'),
+    });
     await cortex.close();
     expect(server.requests).toHaveLength(4);
     expect(pauses).toEqual([500, 1000, 2000]);
@@ -94,7 +98,10 @@ describe('asking Cortex to rescan its catalogs', () => {
     server = await startCortexServer({ apiKey });
     server.answers.push({ status: 503, headers: { 'retry-after': '3600' } });
     const { cortex, pauses } = client(server.url);
-    await expect(cortex.rescan('analyzer')).rejects.toMatchObject({ code: 'UPDATE_RESCAN_FAILED', message: expect.stringContaining('asks to wait 3600 s') });
+    await expect(cortex.rescan('analyzer')).rejects.toMatchObject({
+      code: 'UPDATE_RESCAN_FAILED',
+      message: expect.stringContaining('asks to wait 3600 s'),
+    });
     await cortex.close();
     expect(pauses).toEqual([]);
   });
@@ -105,8 +112,16 @@ describe('asking Cortex to rescan its catalogs', () => {
     let caught: unknown;
     await cortex.rescan('analyzer').catch((error: unknown) => (caught = error));
     await cortex.close();
-    expect(caught).toMatchObject({ code: 'UPDATE_RESCAN_AUTH', exitCode: ExitCode.environment, message: expect.stringContaining('answered 401') });
-    const everything = JSON.stringify({ message: (caught as Error).message, problem: (caught as { problem: unknown }).problem, stack: (caught as Error).stack });
+    expect(caught).toMatchObject({
+      code: 'UPDATE_RESCAN_AUTH',
+      exitCode: ExitCode.environment,
+      message: expect.stringContaining('answered 401'),
+    });
+    const everything = JSON.stringify({
+      message: (caught as Error).message,
+      problem: (caught as { problem: unknown }).problem,
+      stack: (caught as Error).stack,
+    });
     expect(everything).not.toContain('a-wrong-but-secret-key');
     expect(server.requests).toHaveLength(1);
     expect(pauses).toEqual([]);
@@ -115,7 +130,10 @@ describe('asking Cortex to rescan its catalogs', () => {
   it('fails on a wrong address (404) without trying again', async () => {
     server = await startCortexServer({ apiKey, prefix: '/cortex' });
     const { cortex } = client(`${server.url.replace('/cortex', '')}/`);
-    await expect(cortex.rescan('analyzer')).rejects.toMatchObject({ code: 'UPDATE_RESCAN_FAILED', message: expect.stringContaining('answered 404') });
+    await expect(cortex.rescan('analyzer')).rejects.toMatchObject({
+      code: 'UPDATE_RESCAN_FAILED',
+      message: expect.stringContaining('answered 404'),
+    });
     await cortex.close();
     expect(server.requests).toHaveLength(1);
   });
@@ -124,11 +142,16 @@ describe('asking Cortex to rescan its catalogs', () => {
     const ca = createCertificateAuthority({ commonName: 'Cortex tests CA', days: 1 });
     const leaf = issueServerCertificate(ca, { hosts: ['localhost'], ips: ['127.0.0.1'], days: 1 });
     server = await startCortexServer({ apiKey, tls: { cert: leaf.certificatePem, key: leaf.keyPem } });
-    const trusted = client(server.url, { ca: buildTrustStore({ caFiles: [], caPems: [ca.certificatePem], env: {} }).ca });
+    const trusted = client(server.url, {
+      ca: buildTrustStore({ caFiles: [], caPems: [ca.certificatePem], env: {} }).ca,
+    });
     expect(await trusted.cortex.rescan('analyzer')).toMatchObject({ status: 204 });
     await trusted.cortex.close();
     const untrusted = client(server.url);
-    await expect(untrusted.cortex.rescan('analyzer')).rejects.toMatchObject({ code: 'TLS_UNTRUSTED', message: expect.stringContaining('Cortex API 127.0.0.1') });
+    await expect(untrusted.cortex.rescan('analyzer')).rejects.toMatchObject({
+      code: 'TLS_UNTRUSTED',
+      message: expect.stringContaining('Cortex API 127.0.0.1'),
+    });
     await untrusted.cortex.close();
   });
 

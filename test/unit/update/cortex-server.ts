@@ -32,7 +32,11 @@ const scanPaths = new Set(['/api/analyzerdefinition/scan', '/api/responderdefini
  * endpoints, `POST` only, with Cortex's API key authentication (`Authorization: Bearer KEY`, else 401). Plain HTTP,
  * or HTTPS with `tls`. `prefix` serves the API below a path, as behind a reverse proxy.
  */
-export async function startCortexServer(options: { apiKey: string; tls?: { cert: string; key: string }; prefix?: string }): Promise<CortexServer> {
+export async function startCortexServer(options: {
+  apiKey: string;
+  tls?: { cert: string; key: string };
+  prefix?: string;
+}): Promise<CortexServer> {
   const requests: CortexRequest[] = [];
   const waiting: Array<{ count: number; resolve: (requests: CortexRequest[]) => void }> = [];
   const prefix = options.prefix ?? '';
@@ -48,7 +52,10 @@ export async function startCortexServer(options: { apiKey: string; tls?: { cert:
     requests,
     answers: [],
     onScan: undefined,
-    received: (count) => (requests.length >= count ? Promise.resolve([...requests]) : new Promise((resolve) => waiting.push({ count, resolve }))),
+    received: (count) =>
+      requests.length >= count
+        ? Promise.resolve([...requests])
+        : new Promise((resolve) => waiting.push({ count, resolve })),
     close: async () => undefined,
   };
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
@@ -58,9 +65,11 @@ export async function startCortexServer(options: { apiKey: string; tls?: { cert:
       record({ ...seen, status });
       response.writeHead(status, body ? { 'content-type': 'application/json', ...headers } : headers).end(body);
     };
-    if (!path.startsWith(`${prefix}/`) || !scanPaths.has(path.slice(prefix.length))) return answer(404, {}, '{"type":"NotFoundError","message":"not found"}');
+    if (!path.startsWith(`${prefix}/`) || !scanPaths.has(path.slice(prefix.length)))
+      return answer(404, {}, '{"type":"NotFoundError","message":"not found"}');
     if (request.method !== 'POST') return answer(405);
-    if (request.headers.authorization !== `Bearer ${options.apiKey}`) return answer(401, {}, '{"type":"AuthenticationError","message":"Authentication failure"}');
+    if (request.headers.authorization !== `Bearer ${options.apiKey}`)
+      return answer(401, {}, '{"type":"AuthenticationError","message":"Authentication failure"}');
     server.onScan?.({ ...seen, status: 0 });
     const next = server.answers.shift() ?? { status: 204 };
     if (next === 'reset') {

@@ -39,9 +39,15 @@ describe('catalog size limits over HTTP', () => {
   it('refuses a catalog announced larger than the limit, a chunked one that grows past it, and a large index', async () => {
     const fetcher = httpFetcher(base, { ca: [] });
     try {
-      await expect(fetcher.get('analyzers.json')).rejects.toMatchObject({ code: 'UPDATE_TOO_LARGE', problem: { message: expect.stringContaining(`${sizeLimits.catalog + 1} bytes`) } });
+      await expect(fetcher.get('analyzers.json')).rejects.toMatchObject({
+        code: 'UPDATE_TOO_LARGE',
+        problem: { message: expect.stringContaining(`${sizeLimits.catalog + 1} bytes`) },
+      });
       await expect(fetcher.get('responders.json')).rejects.toMatchObject({ code: 'UPDATE_TOO_LARGE' });
-      await expect(fetcher.get('index.json')).rejects.toMatchObject({ code: 'UPDATE_TOO_LARGE', problem: { message: expect.stringContaining(`limit of ${sizeLimits.index} bytes`) } });
+      await expect(fetcher.get('index.json')).rejects.toMatchObject({
+        code: 'UPDATE_TOO_LARGE',
+        problem: { message: expect.stringContaining(`limit of ${sizeLimits.index} bytes`) },
+      });
       // Exactly at the limit is read.
       const atLimit = await fetcher.get('analyzers-devel.json');
       expect(atLimit.status === 'ok' ? atLimit.bytes.length : 0).toBe(sizeLimits.catalog);

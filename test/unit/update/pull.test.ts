@@ -58,7 +58,12 @@ describe('pulling the images of an update', () => {
 
   beforeAll(async () => {
     server = await startCatalogServer();
-    for (const [file, bytes] of publication({ analyzers: [entry('Alpha', '1.0'), entry('Beta', '2.1')], serial: 1, privateKeyPem: keys.privateKeyPem })) server.files.set(file, bytes);
+    for (const [file, bytes] of publication({
+      analyzers: [entry('Alpha', '1.0'), entry('Beta', '2.1')],
+      serial: 1,
+      privateKeyPem: keys.privateKeyPem,
+    }))
+      server.files.set(file, bytes);
   });
   beforeEach(async () => {
     stateDirectory = await mkdtemp(path.join(tmpdir(), 'neurons-update-pull-'));
@@ -89,7 +94,11 @@ describe('pulling the images of an update', () => {
   it('keeps the previous state when an image has another digest than the signed one', async () => {
     await update(undefined);
     const before = await state();
-    const report = await update(engine((image) => (image.includes('beta') ? [`registry.example:5000/ns/beta@sha256:${'0'.repeat(64)}`] : honest(image))));
+    const report = await update(
+      engine((image) =>
+        image.includes('beta') ? [`registry.example:5000/ns/beta@sha256:${'0'.repeat(64)}`] : honest(image),
+      ),
+    );
     expect(report.status).toBe('pull-failed');
     expect(report.problems.map((problem) => problem.code)).toEqual(['UPDATE_DIGEST_MISMATCH']);
     expect(report.stateWritten).toBe(false);
@@ -97,9 +106,13 @@ describe('pulling the images of an update', () => {
   });
 
   it('keeps the previous state when a pull fails', async () => {
-    const report = await update(engine((image) => (image.includes('alpha') ? new Error('manifest unknown') : honest(image))));
+    const report = await update(
+      engine((image) => (image.includes('alpha') ? new Error('manifest unknown') : honest(image))),
+    );
     expect(report.status).toBe('pull-failed');
-    expect(report.problems).toEqual([expect.objectContaining({ code: 'UPDATE_PULL_FAILED', message: expect.stringContaining('manifest unknown') })]);
+    expect(report.problems).toEqual([
+      expect.objectContaining({ code: 'UPDATE_PULL_FAILED', message: expect.stringContaining('manifest unknown') }),
+    ]);
     expect(await state()).toBe('none');
   });
 
@@ -108,7 +121,9 @@ describe('pulling the images of an update', () => {
     const report = await update(puller, { registryPrefix: 'mirror.example:5000' });
     expect(report.status).toBe('updated');
     expect(puller.pulled).toEqual(['mirror.example:5000/ns/alpha:1', 'mirror.example:5000/ns/beta:2']);
-    expect(hasRepoDigest('mirror.example:5000/ns/alpha:1', ['registry.example:5000/ns/alpha@sha256:1'], 'sha256:1')).toBe(false);
+    expect(
+      hasRepoDigest('mirror.example:5000/ns/alpha:1', ['registry.example:5000/ns/alpha@sha256:1'], 'sha256:1'),
+    ).toBe(false);
   });
 
   it('still lets an index run out when the server keeps answering 304', async () => {

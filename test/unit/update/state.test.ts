@@ -2,7 +2,13 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultStateDirectory, emptyState, readUpdateState, writeUpdateState, type UpdateState } from '../../../src/update/state.js';
+import {
+  defaultStateDirectory,
+  emptyState,
+  readUpdateState,
+  writeUpdateState,
+  type UpdateState,
+} from '../../../src/update/state.js';
 
 describe('update state', () => {
   it('round-trips, written aside and renamed (nothing left beside it)', async () => {
@@ -11,7 +17,27 @@ describe('update state', () => {
     const state: UpdateState = {
       format: 'neurons-update-state/1',
       serials: { abc: 4 },
-      sources: { 'https://x/': { updated: '2026-01-01T00:00:00.000Z', probe: 'index.json', etag: '"1"', key: 'abc', serial: 4, expires: '2026-02-01T00:00:00.000Z', workers: [{ kind: 'analyzer', id: 'A_1_0', name: 'A', version: '1.0', image: 'r/a:1', digest: 'sha256:1', pulled: true }] } },
+      sources: {
+        'https://x/': {
+          updated: '2026-01-01T00:00:00.000Z',
+          probe: 'index.json',
+          etag: '"1"',
+          key: 'abc',
+          serial: 4,
+          expires: '2026-02-01T00:00:00.000Z',
+          workers: [
+            {
+              kind: 'analyzer',
+              id: 'A_1_0',
+              name: 'A',
+              version: '1.0',
+              image: 'r/a:1',
+              digest: 'sha256:1',
+              pulled: true,
+            },
+          ],
+        },
+      },
     };
     await writeUpdateState(directory, state);
     expect(await readUpdateState(directory)).toEqual(state);

@@ -19,7 +19,13 @@ function gatedJob() {
     await new Promise<void>((resolve) => gates.push(resolve));
     state.concurrent -= 1;
   };
-  return { job, state, finishRun: (): void => gates.shift()?.(), finishAll: (): void => gates.splice(0).forEach((open) => open()), pending: () => gates.length };
+  return {
+    job,
+    state,
+    finishRun: (): void => gates.shift()?.(),
+    finishAll: (): void => gates.splice(0).forEach((open) => open()),
+    pending: () => gates.length,
+  };
 }
 
 describe('single flight', () => {
@@ -51,7 +57,11 @@ describe('single flight', () => {
   });
 
   it('backs off after failures, exponentially and capped, and stops cleanly', async () => {
-    const flight = new SingleFlight(async () => Promise.reject(new Error('boom')), { intervalMs: 1_000, maxBackoffMs: 3_000, onError: () => undefined });
+    const flight = new SingleFlight(async () => Promise.reject(new Error('boom')), {
+      intervalMs: 1_000,
+      maxBackoffMs: 3_000,
+      onError: () => undefined,
+    });
     // The next run is due some delay after the failure, which happened between `before` and `after`: the delay lies
     // between these bounds, however long the machine took.
     const nextRunDelay = async (): Promise<{ shortest: number; longest: number }> => {
@@ -86,11 +96,23 @@ describe('webhook and status endpoint', () => {
   it('checks the signature before anything else, and only wakes the poller', async () => {
     let wakes = 0;
     const secret = 'webhook-secret';
-    const server = await startWatchServer({ host: '127.0.0.1', port: 0, secret, wake: () => void (wakes += 1), log: () => undefined, status: () => ({ head: 'abc', runs: 3 }) });
+    const server = await startWatchServer({
+      host: '127.0.0.1',
+      port: 0,
+      secret,
+      wake: () => void (wakes += 1),
+      log: () => undefined,
+      status: () => ({ head: 'abc', runs: 3 }),
+    });
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const body = JSON.stringify({ ref: 'refs/heads/main', after: 'f'.repeat(40) });
     const sign = (text: string, key = secret) => `sha256=${createHmac('sha256', key).update(text).digest('hex')}`;
-    const post = (headers: Record<string, string>, payload = body) => fetch(`${base}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload });
+    const post = (headers: Record<string, string>, payload = body) =>
+      fetch(`${base}/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: payload,
+      });
     try {
       expect((await post({ 'x-github-event': 'push' })).status).toBe(401);
       expect((await post({ 'x-github-event': 'push', 'x-hub-signature-256': sign(body, 'forged') })).status).toBe(401);
@@ -104,7 +126,10 @@ describe('webhook and status endpoint', () => {
       // Over the limit: a 413 the sender can read, never a reset (announced by Content-Length, or streamed chunked).
       const huge = 'x'.repeat(maxWebhookBytes + 1);
       expect((await post({ 'x-github-event': 'push', 'x-hub-signature-256': sign(huge) }, huge)).status).toBe(413);
-      expect((await post({ 'x-github-event': 'push', 'x-hub-signature-256': sign(huge) }, 'x'.repeat(5 * maxWebhookBytes))).status).toBe(413);
+      expect(
+        (await post({ 'x-github-event': 'push', 'x-hub-signature-256': sign(huge) }, 'x'.repeat(5 * maxWebhookBytes)))
+          .status,
+      ).toBe(413);
       const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
       const stream = new ReadableStream<Uint8Array>({
         start(controller) {
@@ -112,11 +137,18 @@ describe('webhook and status endpoint', () => {
           controller.close();
         },
       });
-      const chunked = await fetch(`${base}/webhook`, { method: 'POST', headers: { 'x-github-event': 'push', 'x-hub-signature-256': sign(huge) }, body: stream, duplex: 'half' } as RequestInit);
+      const chunked = await fetch(`${base}/webhook`, {
+        method: 'POST',
+        headers: { 'x-github-event': 'push', 'x-hub-signature-256': sign(huge) },
+        body: stream,
+        duplex: 'half',
+      } as RequestInit);
       expect(chunked.status).toBe(413);
       // Exactly at the limit is still read (and refused for its signature, not its size).
       const full = 'x'.repeat(maxWebhookBytes);
-      expect((await post({ 'x-github-event': 'push', 'x-hub-signature-256': sign(full, 'forged') }, full)).status).toBe(401);
+      expect((await post({ 'x-github-event': 'push', 'x-hub-signature-256': sign(full, 'forged') }, full)).status).toBe(
+        401,
+      );
       expect(wakes).toBe(1);
       expect(await (await fetch(`${base}/healthz`)).text()).toBe('ok\n');
       expect(await (await fetch(`${base}/status`)).json()).toEqual({ head: 'abc', runs: 3 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildInputLabel } from '../dist/build/build-inputs.js';
+import { buildInputLabel } from '../dist/inputs/build-inputs.js';
 import { runAnchorDecide } from './lib/anchor-decide.mjs';
 import { readEnvironment } from './lib/environment.mjs';
 import { commitWithHistory, generateWholeFleet, git } from './lib/fleet-history.mjs';

@@ -13,7 +13,7 @@ import { discoverRepository } from '../dist/definitions/discover.js';
 import { environmentDirectory, readEnvironmentState } from '../dist/environment/state.js';
 import { pushBlob } from '../dist/registry/artifact.js';
 import { digestOf, RegistryClient } from '../dist/registry/client.js';
-import { createTar } from '../dist/build/tar.js';
+import { createTar } from '../dist/oci/tar.js';
 import { tagsForVersion } from '../dist/images/tags.js';
 import { createLimiter } from '../dist/util/limit.js';
 

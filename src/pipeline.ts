@@ -1,12 +1,12 @@
 import type Docker from 'dockerode';
-import { prepareBuildSettings } from './build/build-settings.js';
+import { prepareBuildSettings } from './engine-build/build-settings.js';
 import {
   buildUnit,
   prepareFolderBuild,
   unitKey,
   type BuildSettings,
   type PreparedFolderBuild,
-} from './build/build-unit.js';
+} from './engine-build/build-unit.js';
 import type { KnownImage } from './catalog/assemble-catalogs.js';
 import { catalogWorkers } from './catalog/catalog-workers.js';
 import { produceCatalogs } from './catalog/produce-catalogs.js';
@@ -33,9 +33,14 @@ import { BlobPlacer } from './assemble/blob-source.js';
 import { describeMode } from './assemble/assembly-mode.js';
 import { publishAssembledUnit } from './assemble/publish-assembled.js';
 import { detectLocal } from './detect/detect-local.js';
-import { saveImage } from './build/save-image.js';
+import { saveImage } from './engine/save-image.js';
 import { engineInspect } from './plan/decide-local.js';
 import { createEngineImageVerifier } from './catalog/engine-image-facts.js';
+import type { PublishedImage } from './registry/platform-manifests.js';
+import type { SmokeTester } from './smoke/tester.js';
+
+export type { PublishedImage } from './registry/platform-manifests.js';
+export type { SmokeTester } from './smoke/tester.js';
 
 export type ProgressState = 'queued' | 'building' | 'testing' | 'pushing' | 'done' | 'skipped' | 'failed';
 
@@ -65,13 +70,6 @@ export interface FlavorOutcome {
   problem?: Problem;
 }
 
-export interface PublishedImage {
-  reference: string;
-  /** Empty for an image built and not pushed. */
-  digest: string;
-  platforms?: PlatformManifest[];
-}
-
 /**
  * The log of one folder's build, given its own lines (a CI log folds them under the folder's name). `end` is called
  * once the folder is done, failed or not.
@@ -80,13 +78,6 @@ export interface FolderLog {
   log: (line: string) => void;
   end: () => void;
 }
-
-/** Runs a built flavor image before it may be pushed; a failing image is never pushed. */
-export type SmokeTester = (
-  image: string,
-  worker: WorkerFolder,
-  flavor: Flavor,
-) => Promise<{ passed: boolean; problem?: Problem }>;
 
 export interface PipelineReport {
   discovery: Discovery;

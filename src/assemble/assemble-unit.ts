@@ -1,8 +1,8 @@
 import type Docker from 'dockerode';
 import path from 'node:path';
-import { buildComponentsLabel, buildInputLabel, type BuildInputs } from '../build/build-inputs.js';
-import { folderEntries } from '../build/context.js';
-import type { TarEntry } from '../build/tar.js';
+import { buildComponentsLabel, buildInputLabel, type BuildInputs } from '../inputs/build-inputs.js';
+import { folderEntries } from '../inputs/context.js';
+import type { TarEntry } from '../oci/tar.js';
 import type { Config, ResolvedRegistry } from '../config/load-config.js';
 import type { Flavor, WorkerFolder } from '../definitions/types.js';
 import { NeuronsError } from '../errors/neurons-error.js';

@@ -1,11 +1,12 @@
 import type Docker from 'dockerode';
 import type { ResolvedRegistry } from '../config/load-config.js';
 import type { WorkerFolder } from '../definitions/types.js';
-import { followProgress } from '../build/docker-build.js';
+import { followProgress } from '../engine/docker-build.js';
 import { NeuronsError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
 import { formatPlatform, type Platform } from '../oci/platform.js';
-import type { PublishedImage, SmokeTester } from '../pipeline.js';
+import type { PublishedImage } from '../registry/platform-manifests.js';
+import type { SmokeTester } from '../smoke/tester.js';
 import { maskSecrets } from '../util/mask.js';
 import { retryEngineTransfer } from '../transport/engine-failure.js';
 import {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
-import { indexIdentity } from '../build/build-inputs.js';
+import { indexIdentity } from '../inputs/build-inputs.js';
 import type { Config, ResolvedRegistry } from '../config/load-config.js';
 import type { WorkerFolder } from '../definitions/types.js';
 import {

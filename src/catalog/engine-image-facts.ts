@@ -1,4 +1,4 @@
-import { buildInputLabel } from '../build/build-inputs.js';
+import { buildInputLabel } from '../inputs/build-inputs.js';
 import { claimOf, revisionLabel } from '../images/worker-labels.js';
 import type { EngineInspect } from '../plan/decide-local.js';
 import { onceByReference, type ImageFacts, type ImageVerifier } from './image-facts.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { packageRoot } from '../util/package-root.js';
 import type { CatalogEntry, CatalogRecord } from './assemble-catalogs.js';
 import type { CatalogIndex } from './index-file.js';
-import { reportTemplatesFileName } from './publication.js';
+import { reportTemplatesFileName } from '../publish/publication.js';
 
 let template: Handlebars.TemplateDelegate | undefined;
 

@@ -1,4 +1,4 @@
-import { buildInputLabel } from '../build/build-inputs.js';
+import { buildInputLabel } from '../inputs/build-inputs.js';
 import {
   claimOf,
   describeClaim,

@@ -1,6 +1,6 @@
-import { indexFormat, sha256Hex } from './publication.js';
+import { indexFormat, sha256Hex } from '../publish/publication.js';
 
-export { sha256Hex } from './publication.js';
+export { sha256Hex } from '../publish/publication.js';
 import type { CatalogRecord } from './choose-entry.js';
 
 export interface IndexedFlavor {

@@ -10,7 +10,13 @@ import { catalogFileName, type CatalogVariant } from './catalog-entry.js';
 import { renderCatalogPage } from './html-page.js';
 import { buildIndex, serializeJson, type CatalogIndex } from './index-file.js';
 import { readPublished, type PublishedState } from './published-state.js';
-import { indexFileName, makePublication, pageFileName, reportTemplatesFileName, sha256Hex } from './publication.js';
+import {
+  indexFileName,
+  makePublication,
+  pageFileName,
+  reportTemplatesFileName,
+  sha256Hex,
+} from '../publish/publication.js';
 import { signBytes } from './signing.js';
 
 /** A publisher that lost a race starts again from what is published now, a few times. */

@@ -11,7 +11,7 @@ import {
   legacyIndexFormat,
   legacySignatureFileName,
   sha256Hex,
-} from './publication.js';
+} from '../publish/publication.js';
 
 const allVariants: CatalogVariant[] = ['default', 'stable', 'devel'];
 

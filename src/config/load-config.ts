@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
-import { environmentDirectory, readEnvironmentState, stateFile } from '../environment/state.js';
+import { environmentDirectory, readEnvironmentState, stateFile } from '../state/environment-state.js';
 import { readDockerCredentials } from '../registry/docker-credentials.js';
 import { registerSecret } from '../util/mask.js';
 import { defaultPlatforms, parsePlatform, uniquePlatforms, type Platform } from '../oci/platform.js';
@@ -20,24 +20,15 @@ import {
 } from './check-values.js';
 import { publicBaseImages } from './public-base-images.js';
 import { configSchema, type ConfigFile, type WorkerSettings } from './schema.js';
+import type { ResolvedRegistry } from '../registry/endpoint.js';
+import type { Channel } from '../images/tags.js';
+
+export type { ResolvedRegistry } from '../registry/endpoint.js';
+export type { Channel } from '../images/tags.js';
 
 export const configFileName = 'neurons.json';
 
-export type Channel = 'stable' | 'devel';
 export type BaseRuntime = 'python' | 'go' | 'node';
-
-export interface ResolvedRegistry {
-  host: string;
-  namespace: string;
-  credentials: { username: string; password: string } | undefined;
-  /** PEM text of extra CAs trusted for this registry. */
-  ca: string[];
-  plainHttp: boolean;
-  /** TLS verification off for this registry: explicit in the configuration, warned about on every run. */
-  insecure: boolean;
-  /** Client certificate and key (PEM text) for mutual TLS. */
-  clientCertificate?: { cert: string; key: string };
-}
 
 export interface PackageIndexSetting {
   url: string;

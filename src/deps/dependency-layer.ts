@@ -1,4 +1,4 @@
-import type { TarEntry } from '../build/tar.js';
+import type { TarEntry } from '../oci/tar.js';
 import { dependencyKey } from './dependency-key.js';
 import { installNodeDependencies, resolveNodeDependencies } from './node.js';
 import { installPythonDependencies, resolvePythonDependencies } from './python.js';

@@ -1,4 +1,4 @@
-import type { TarEntry } from '../build/tar.js';
+import type { TarEntry } from '../oci/tar.js';
 import { NeuronsError } from '../errors/neurons-error.js';
 
 /**

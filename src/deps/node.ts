@@ -2,7 +2,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { TarEntry } from '../build/tar.js';
+import type { TarEntry } from '../oci/tar.js';
 import { NeuronsError } from '../errors/neurons-error.js';
 import { assertNoLeak } from './leak-check.js';
 import { npmCpu, readLockfile } from './npm-lockfile.js';

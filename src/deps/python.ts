@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { TarEntry } from '../build/tar.js';
+import type { TarEntry } from '../oci/tar.js';
 import { NeuronsError } from '../errors/neurons-error.js';
 import { formatPlatform } from '../oci/platform.js';
 import { markerDifferingFromTarget, parsePipReport, requirementMarkers, sourceOption } from './pip-report.js';

@@ -1,6 +1,6 @@
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { TarEntry } from '../build/tar.js';
+import type { TarEntry } from '../oci/tar.js';
 
 /**
  * A folder's tree as layer entries (relative names), with the modes a layer should have whoever ran the tool:

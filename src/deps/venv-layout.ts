@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { TarEntry } from '../build/tar.js';
+import type { TarEntry } from '../oci/tar.js';
 import { sortedWithParents } from './tree-entries.js';
 
 export const venvRoot = 'opt/venv';

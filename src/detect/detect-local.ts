@@ -1,4 +1,9 @@
-import { prepareFolderBuild, unitKey, type BuildSettings, type PreparedFolderBuild } from '../build/build-unit.js';
+import {
+  prepareFolderBuild,
+  unitKey,
+  type BuildSettings,
+  type PreparedFolderBuild,
+} from '../engine-build/build-unit.js';
 import type { BuildUnit } from '../plan/build-plan.js';
 import { decideLocalFlavor, type EngineInspect } from '../plan/decide-local.js';
 import type { FlavorDecision } from '../plan/decide.js';

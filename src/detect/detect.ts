@@ -1,4 +1,9 @@
-import { prepareFolderBuild, unitKey, type BuildSettings, type PreparedFolderBuild } from '../build/build-unit.js';
+import {
+  prepareFolderBuild,
+  unitKey,
+  type BuildSettings,
+  type PreparedFolderBuild,
+} from '../engine-build/build-unit.js';
 import type { Config } from '../config/load-config.js';
 import type { Discovery, WorkerFolder } from '../definitions/types.js';
 import { UsageError } from '../errors/neurons-error.js';
@@ -11,7 +16,7 @@ import { listGitChanges, mergeBase } from './git-changes.js';
 import { listPullRequestChanges } from './github-changes.js';
 import { mapChangesToWorkers, type RemovedDefinition } from './map-changes.js';
 import type { ChangedFile } from './types.js';
-import { trustedFetch } from '../trust/trusted-fetch.js';
+import { trustedFetch } from '../transport/trusted-fetch.js';
 
 export type DetectMode = 'git' | 'digest' | 'auto';
 

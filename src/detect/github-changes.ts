@@ -1,5 +1,11 @@
 import { EnvironmentError } from '../errors/neurons-error.js';
-import { apiHost, createGitHubClient, gitHubSaid, isRequestError, type RequestError } from '../util/github-client.js';
+import {
+  apiHost,
+  createGitHubClient,
+  gitHubSaid,
+  isRequestError,
+  type RequestError,
+} from '../transport/github-client.js';
 import { registerSecret } from '../util/mask.js';
 import type { ChangedFile } from './types.js';
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { RebuildReason } from '../build/build-inputs.js';
+import type { RebuildReason } from '../inputs/build-inputs.js';
 import type { Config } from '../config/load-config.js';
 import { configFileName } from '../config/load-config.js';
 import type { Discovery, WorkerFolder } from '../definitions/types.js';

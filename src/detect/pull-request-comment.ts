@@ -1,6 +1,6 @@
 import type { Problem } from '../errors/problem.js';
 import { EnvironmentError } from '../errors/neurons-error.js';
-import { apiHost, createGitHubClient, gitHubSaid, isRequestError } from '../util/github-client.js';
+import { apiHost, createGitHubClient, gitHubSaid, isRequestError } from '../transport/github-client.js';
 import { registerSecret } from '../util/mask.js';
 import type { Detection } from './detect.js';
 

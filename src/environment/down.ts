@@ -1,5 +1,5 @@
 import { isAlive } from './processes.js';
-import type { EnvironmentState } from './state.js';
+import type { EnvironmentState } from '../state/environment-state.js';
 
 /** Stops the registries, the token service and the package index started by `env up`; the Docker engine and all data stay. */
 export function bringEnvironmentDown(state: EnvironmentState, log: (line: string) => void): void {

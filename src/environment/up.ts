@@ -10,7 +10,7 @@ import { ensureEmulation, systemBinfmtHost } from './emulation.js';
 import { ensurePackageIndex } from './package-index.js';
 import { ensureRegistry, trustAndLogIn } from './registry-server.js';
 import { ensureTokenService } from './token-service.js';
-import { readEnvironmentState, writeEnvironmentState, type EnvironmentState } from './state.js';
+import { readEnvironmentState, writeEnvironmentState, type EnvironmentState } from '../state/environment-state.js';
 import { ensureSystemPackages } from './system-packages.js';
 
 export interface EnvironmentOptions {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { prepareFolderBuild, type BuildSettings } from '../build/build-unit.js';
+import { prepareFolderBuild, type BuildSettings } from '../engine-build/build-unit.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import type { GoProtocolDecision } from '../render/go-protocol.js';
 

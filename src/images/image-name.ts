@@ -1,4 +1,4 @@
-import type { ResolvedRegistry } from '../config/load-config.js';
+import type { ResolvedRegistry } from '../registry/endpoint.js';
 
 /**
  * The last component of a worker's image path: its name lower-cased (references allow no capitals). Names that differ

@@ -1,5 +1,4 @@
-import type { Config, ResolvedRegistry } from '../config/load-config.js';
-import { hostPlatform } from '../oci/platform.js';
+import type { ResolvedRegistry } from '../registry/endpoint.js';
 import { parseImageReference } from './reference.js';
 
 /**
@@ -14,18 +13,6 @@ export const defaultLocalNamespace = 'local';
 /** The stand-in registry of local mode: images are named after it and never leave the engine. */
 export function localRegistry(namespace: string): ResolvedRegistry {
   return { host: localImageHost, namespace, credentials: undefined, ca: [], plainHttp: false, insecure: false };
-}
-
-/**
- * The configuration of a local run: its one "registry" is the engine's image store (the namespace of the first
- * configured registry, else `local`), and its one platform the engine's.
- */
-export function localConfig(config: Config, namespace: string | undefined): Config {
-  return {
-    ...config,
-    registries: [localRegistry(namespace ?? config.registries[0]?.namespace ?? defaultLocalNamespace)],
-    platforms: [hostPlatform()],
-  };
 }
 
 /** Whether a reference names an image of local mode (`localhost/...`), which only its engine's image store holds. */

@@ -1,4 +1,5 @@
-import type { Channel } from '../config/load-config.js';
+/** Which tags a run publishes: `stable` (X.Y.Z, X.Y, X) or `devel`. */
+export type Channel = 'stable' | 'devel';
 
 /**
  * Tags an image gets from its version. Channel `stable`: `X.Y` and `X`, plus `X.Y.Z` when the version has three

@@ -1,5 +1,5 @@
 import { constants, gzipSync } from 'node:zlib';
-import { createTar, type TarEntry } from '../build/tar.js';
+import { createTar, type TarEntry } from './tar.js';
 import { digestOf } from '../registry/client.js';
 
 export const layerMediaType = 'application/vnd.oci.image.layer.v1.tar+gzip';
@@ -24,7 +24,7 @@ const compressionLevel = 6;
 const gzipOsByte = 9;
 const unixOs = 3;
 
-/** A gzip layer of the entries, in their order, with the deterministic tar of `build/tar.ts` (owner 0, times 0). */
+/** A gzip layer of the entries, in their order, with the deterministic tar of `oci/tar.ts` (owner 0, times 0). */
 export function buildLayer(entries: TarEntry[]): BuiltLayer {
   const tar = createTar(entries);
   // Node's gzip writes no file name and a modification time of 0: the header depends on nothing but the level.

@@ -1,4 +1,4 @@
-import { buildComponentsLabel, buildInputLabel, rebuildReasons, type BuildInputs } from '../build/build-inputs.js';
+import { buildComponentsLabel, buildInputLabel, rebuildReasons, type BuildInputs } from '../inputs/build-inputs.js';
 import type { ImageTarget } from './build-plan.js';
 import { parseComponents, type FlavorDecision } from './decide.js';
 

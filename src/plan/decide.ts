@@ -7,7 +7,7 @@ import {
   type BuildInputs,
   type InputComponents,
   type RebuildReason,
-} from '../build/build-inputs.js';
+} from '../inputs/build-inputs.js';
 import type { Channel } from '../config/load-config.js';
 import type { Flavor } from '../definitions/types.js';
 import type { Problem } from '../errors/problem.js';

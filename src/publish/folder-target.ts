@@ -8,7 +8,7 @@ import {
   legacySignatureFileName,
   referencedObjects,
   withdrawnNamedFiles,
-} from '../catalog/publication.js';
+} from './publication.js';
 import { processAlive, syncDirectory, writeFileAtomic } from '../util/atomic-file.js';
 import { publishConflict } from './conflict.js';
 import type { PublishTarget } from './publish-target.js';

@@ -1,6 +1,6 @@
 import type { Octokit } from '@octokit/rest';
 import { EnvironmentError } from '../errors/neurons-error.js';
-import { apiHost, gitHubSaid, isRequestError } from '../util/github-client.js';
+import { apiHost, gitHubSaid, isRequestError } from '../transport/github-client.js';
 
 export interface ReleaseCoordinates {
   owner: string;

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { type NeuronsError, UsageError } from '../errors/neurons-error.js';
 import { publishConflict } from './conflict.js';
-import { trustedFetch } from '../trust/trusted-fetch.js';
-import { createGitHubClient } from '../util/github-client.js';
+import { trustedFetch } from '../transport/trusted-fetch.js';
+import { createGitHubClient } from '../transport/github-client.js';
 import { registerSecret } from '../util/mask.js';
 import {
   releaseAssetsApi,
@@ -19,7 +19,7 @@ import {
   legacySignatureFileName,
   referencedObjects,
   withdrawnNamedFiles,
-} from '../catalog/publication.js';
+} from './publication.js';
 import type { PublishTarget } from './publish-target.js';
 
 export const githubReleasePrefix = 'github-release:';

@@ -5,7 +5,7 @@ import {
   legacySignatureFileName,
   withdrawnNamedFiles,
   type Publication,
-} from '../catalog/publication.js';
+} from './publication.js';
 import { EnvironmentError } from '../errors/neurons-error.js';
 import { HttpTransport, TransportError, type RetryEvent, type TransportResponse } from '../transport/http-transport.js';
 import { rateLimitStatuses } from '../transport/retry-policy.js';

@@ -12,7 +12,7 @@ import {
   type Descriptor,
 } from '../registry/artifact.js';
 import { registryClientFor } from '../registry/client-pool.js';
-import { contentTypeOf, indexFileName, publicationFiles } from '../catalog/publication.js';
+import { contentTypeOf, indexFileName, publicationFiles } from './publication.js';
 import type { PublishTarget } from './publish-target.js';
 
 export const ociPrefix = 'oci://';

@@ -1,8 +1,8 @@
-import type { Publication } from '../catalog/publication.js';
+import type { Publication } from './publication.js';
 
 /**
  * Where catalogs are published: a folder, an HTTP(S) server that takes PUT, the assets of a GitHub release, or an
- * OCI artifact. Every target switches a publication in one step (see `catalog/publication.ts`): a reader sees the
+ * OCI artifact. Every target switches a publication in one step (see `publish/publication.ts`): a reader sees the
  * previous publication or the new one, never a mix, and a publisher that loses a race has changed nothing a reader
  * uses: it fails with `CATALOG_PUBLISH_CONFLICT`, and the catalog stage starts again from what is published now.
  */

@@ -6,7 +6,7 @@ import {
   legacySignatureFileName,
   withdrawnNamedFiles,
   type Publication,
-} from '../catalog/publication.js';
+} from './publication.js';
 import { EnvironmentError } from '../errors/neurons-error.js';
 import type { HttpMethod, RetryEvent } from '../transport/http-transport.js';
 import { rateLimitStatuses } from '../transport/retry-policy.js';

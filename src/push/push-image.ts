@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import type { ResolvedRegistry } from '../config/load-config.js';
 import { NeuronsError } from '../errors/neurons-error.js';
-import { followProgress } from '../build/docker-build.js';
+import { followProgress } from '../engine/docker-build.js';
 import { retryEngineTransfer } from '../transport/engine-failure.js';
 import type { RetryPolicy } from '../transport/retry-policy.js';
 import { maskSecrets } from '../util/mask.js';

@@ -1,4 +1,4 @@
-import type { ResolvedRegistry } from '../config/load-config.js';
+import type { ResolvedRegistry } from './endpoint.js';
 import { logRetries } from '../transport/http-transport.js';
 import { RegistryClient } from './client.js';
 

@@ -31,3 +31,11 @@ export async function platformManifests(
   };
   return [{ platform: platformName(config), digest: found.digest }];
 }
+
+/** An image a run published: its reference, its digest (empty when built and not pushed), its platforms' manifests. */
+export interface PublishedImage {
+  reference: string;
+  /** Empty for an image built and not pushed. */
+  digest: string;
+  platforms?: PlatformManifest[];
+}

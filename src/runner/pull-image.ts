@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { followProgress } from '../build/docker-build.js';
+import { followProgress } from '../engine/docker-build.js';
 import { parseImageReference } from '../images/reference.js';
 import { readDockerCredentials } from '../registry/docker-credentials.js';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { UsageError } from '../errors/neurons-error.js';
 import { ociPrefix, parseOciTarget, type OciCoordinates } from '../publish/oci-artifact-target.js';
 
-import { indexFileName } from '../catalog/publication.js';
+import { indexFileName } from '../publish/publication.js';
 
 export const indexFile = indexFileName;
 

@@ -24,7 +24,7 @@ import {
   legacyIndexFormat,
   legacySignatureFileName,
   signatureObjectName,
-} from '../catalog/publication.js';
+} from '../publish/publication.js';
 import { readUpdateState, writeUpdateState, type InstallRecord, type SourceState, type UpdateState } from './state.js';
 
 export interface UpdateOptions {
@@ -113,7 +113,7 @@ function parseUnverifiedIndex(bytes: Buffer, location: string): CatalogIndex {
 }
 
 /**
- * Where the files of an index are (see catalog/publication.ts): the signature named by the index's own hash and each
+ * Where the files of an index are (see publish/publication.ts): the signature named by the index's own hash and each
  * catalog by its recorded hash, so that what is read belongs to this index even while a publisher switches to the
  * next one; an index of the layout before that keeps them under their names.
  */

@@ -3,7 +3,11 @@ import { cp, mkdtemp, open, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { environmentDirectory, readEnvironmentState, type EnvironmentState } from '../../src/environment/state.js';
+import {
+  environmentDirectory,
+  readEnvironmentState,
+  type EnvironmentState,
+} from '../../src/state/environment-state.js';
 import { readFileSync } from 'node:fs';
 import { RegistryClient } from '../../src/registry/client.js';
 

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EnvironmentState } from '../../src/environment/state.js';
+import type { EnvironmentState } from '../../src/state/environment-state.js';
 import { environmentState, registryClient, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
 
 function definition(name: string, command: string, overrides: Record<string, unknown> = {}): string {

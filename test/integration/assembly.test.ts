@@ -4,7 +4,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EnvironmentState } from '../../src/environment/state.js';
+import type { EnvironmentState } from '../../src/state/environment-state.js';
 import {
   copyFixture,
   environmentState,

@@ -8,10 +8,10 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificateAuthority, issueServerCertificate } from '../../src/ca/certificates.js';
-import { createTar } from '../../src/build/tar.js';
-import { followProgress } from '../../src/build/docker-build.js';
+import { createTar } from '../../src/oci/tar.js';
+import { followProgress } from '../../src/engine/docker-build.js';
 import { startPackageIndex } from '../../src/environment/package-index-server.js';
-import type { EnvironmentState } from '../../src/environment/state.js';
+import type { EnvironmentState } from '../../src/state/environment-state.js';
 import { copyFixture, environmentState, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
 import { layersHold, scanEngine } from '../helpers/image-scan.js';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerId } from '../../src/definitions/version.js';
 import type { CatalogIndex } from '../../src/catalog/index-file.js';
-import type { EnvironmentState } from '../../src/environment/state.js';
+import type { EnvironmentState } from '../../src/state/environment-state.js';
 import {
   copyFixture,
   environmentState,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKeys } from '../../src/catalog/signing.js';
-import { signatureObjectName } from '../../src/catalog/publication.js';
+import { signatureObjectName } from '../../src/publish/publication.js';
 import { verifyIndex } from '../../src/catalog/verify-index.js';
 import { copyFixture, runCli, uniqueNamespace } from '../helpers/environment.js';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificateAuthority, issueServerCertificate } from '../../src/ca/certificates.js';
 import { startPackageIndex } from '../../src/environment/package-index-server.js';
-import type { EnvironmentState } from '../../src/environment/state.js';
+import type { EnvironmentState } from '../../src/state/environment-state.js';
 import { buildWheel } from '../../src/environment/wheel.js';
 import {
   copyFixture,

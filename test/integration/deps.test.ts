@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTar, type TarEntry } from '../../src/build/tar.js';
+import { createTar, type TarEntry } from '../../src/oci/tar.js';
 import { createCertificateAuthority, issueServerCertificate } from '../../src/ca/certificates.js';
 import { findCachedLayer, storeCachedLayer } from '../../src/deps/cache.js';
 import {
@@ -18,7 +18,7 @@ import {
   type DependencyResolution,
 } from '../../src/deps/dependency-layer.js';
 import { startPackageIndex } from '../../src/environment/package-index-server.js';
-import type { EnvironmentState } from '../../src/environment/state.js';
+import type { EnvironmentState } from '../../src/state/environment-state.js';
 import { buildWheel, zip } from '../../src/environment/wheel.js';
 import { digestOf } from '../../src/registry/client.js';
 import { environmentState, registryClient, root } from '../helpers/environment.js';

@@ -3,10 +3,10 @@ import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildImage } from '../../src/build/docker-build.js';
-import { createTar } from '../../src/build/tar.js';
+import { buildImage } from '../../src/engine/docker-build.js';
+import { createTar } from '../../src/oci/tar.js';
 import { pushImage } from '../../src/push/push-image.js';
-import type { EnvironmentState } from '../../src/environment/state.js';
+import type { EnvironmentState } from '../../src/state/environment-state.js';
 import { copyFixture, environmentState, runCli, uniqueNamespace } from '../helpers/environment.js';
 
 interface Detected {

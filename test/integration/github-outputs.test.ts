@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { EnvironmentState } from '../../src/environment/state.js';
+import type { EnvironmentState } from '../../src/state/environment-state.js';
 import { platformName, runnableManifests } from '../../src/registry/manifest.js';
 import type { ImageMetadata } from '../../src/push/image-metadata.js';
 import {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificateAuthority, issueServerCertificate } from '../../src/ca/certificates.js';
-import type { EnvironmentState } from '../../src/environment/state.js';
+import type { EnvironmentState } from '../../src/state/environment-state.js';
 import { prepareJobFolder } from '../../src/runner/prepare-job.js';
 import { runJob } from '../../src/runner/run-job.js';
 import { environmentState, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EnvironmentState } from '../../src/environment/state.js';
+import type { EnvironmentState } from '../../src/state/environment-state.js';
 import { prepareJobFolder, type JobRequest } from '../../src/runner/prepare-job.js';
 import { runJob } from '../../src/runner/run-job.js';
 import { environmentState, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';

@@ -3,7 +3,7 @@ import { appendFile, mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildInputLabel } from '../../src/build/build-inputs.js';
+import { buildInputLabel } from '../../src/inputs/build-inputs.js';
 import { workerIdLabel } from '../../src/images/worker-labels.js';
 import { Terminal } from '@xterm/headless';
 import {

@@ -2,7 +2,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EnvironmentState } from '../../src/environment/state.js';
+import type { EnvironmentState } from '../../src/state/environment-state.js';
 import { parseImageReference } from '../../src/images/reference.js';
 import { resolveBaseImage } from '../../src/oci/base-image.js';
 import { buildImageConfig, buildImageIndex, buildImageManifest } from '../../src/oci/image.js';

@@ -4,12 +4,12 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKeys } from '../../src/catalog/signing.js';
 import type { ResolvedRegistry } from '../../src/config/load-config.js';
-import type { EnvironmentState } from '../../src/environment/state.js';
+import type { EnvironmentState } from '../../src/state/environment-state.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { ociArtifactTarget, catalogArtifactType } from '../../src/publish/oci-artifact-target.js';
 import { pushManifest, readArtifactManifest, titleAnnotation } from '../../src/registry/artifact.js';
 import { environmentState, fixture, runCli, uniqueNamespace } from '../helpers/environment.js';
-import { publicationFiles } from '../../src/catalog/publication.js';
+import { publicationFiles } from '../../src/publish/publication.js';
 import { samplePublication } from '../unit/catalog/publication-fixture.js';
 
 // The catalog files as an OCI artifact in the environment's real registries: the primary (token authentication)

@@ -3,7 +3,7 @@ import { cp, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EnvironmentState } from '../../src/environment/state.js';
+import type { EnvironmentState } from '../../src/state/environment-state.js';
 import { pullImage } from '../../src/runner/pull-image.js';
 import { runJob } from '../../src/runner/run-job.js';
 import {

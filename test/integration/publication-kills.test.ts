@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { indexFileName, isObjectName, referencedObjects } from '../../src/catalog/publication.js';
+import { indexFileName, isObjectName, referencedObjects } from '../../src/publish/publication.js';
 import { generateSigningKeys } from '../../src/catalog/signing.js';
 import { copyFixture, root, runCli } from '../helpers/environment.js';
 

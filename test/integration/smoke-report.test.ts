@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EnvironmentState } from '../../src/environment/state.js';
+import type { EnvironmentState } from '../../src/state/environment-state.js';
 import type { Problem } from '../../src/errors/problem.js';
 import { environmentState, registryClient, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
 

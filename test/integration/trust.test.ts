@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificateAuthority, issueServerCertificate } from '../../src/ca/certificates.js';
-import type { EnvironmentState } from '../../src/environment/state.js';
+import type { EnvironmentState } from '../../src/state/environment-state.js';
 import { environmentState, fixture, runCli, uniqueNamespace } from '../helpers/environment.js';
 
 // A worker that calls an HTTPS service at run time, as most analyzers do. The service's certificate comes from a CA

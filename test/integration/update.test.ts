@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueServerCertificate } from '../../src/ca/certificates.js';
 import type { CatalogIndex } from '../../src/catalog/index-file.js';
-import { signatureObjectName } from '../../src/catalog/publication.js';
+import { signatureObjectName } from '../../src/publish/publication.js';
 import { generateSigningKeys } from '../../src/catalog/signing.js';
 import type { UpdateCommandReport } from '../../src/cli/commands/update.js';
 import { parseImageReference } from '../../src/images/reference.js';

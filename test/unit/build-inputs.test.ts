@@ -10,7 +10,7 @@ import {
   ownContent,
   rebuildReasons,
   type InputComponents,
-} from '../../src/build/build-inputs.js';
+} from '../../src/inputs/build-inputs.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { maskSecrets } from '../../src/util/mask.js';
 

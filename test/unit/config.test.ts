@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createCertificateAuthority } from '../../src/ca/certificates.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { publicBaseImages } from '../../src/config/public-base-images.js';
-import { writeEnvironmentState } from '../../src/environment/state.js';
+import { writeEnvironmentState } from '../../src/state/environment-state.js';
 import { maskSecrets } from '../../src/util/mask.js';
 
 async function repoWithConfig(config: unknown): Promise<string> {

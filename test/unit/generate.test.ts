@@ -2,7 +2,7 @@ import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { BuildSettings } from '../../src/build/build-unit.js';
+import type { BuildSettings } from '../../src/engine-build/build-unit.js';
 import { discoverRepository } from '../../src/definitions/discover.js';
 import { compareDockerfiles, renderDockerfiles, writeDockerfiles } from '../../src/generate/generate-dockerfiles.js';
 import { buildPlan } from '../../src/plan/build-plan.js';

@@ -4,8 +4,8 @@ import { mkdir, mkdtemp, readFile, readlink, symlink, writeFile, chmod, stat } f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { folderEntries } from '../../src/build/context.js';
-import { createTar, type TarEntry } from '../../src/build/tar.js';
+import { folderEntries } from '../../src/inputs/context.js';
+import { createTar, type TarEntry } from '../../src/oci/tar.js';
 
 async function tempDirectory(): Promise<string> {
   return mkdtemp(path.join(tmpdir(), 'neurons-tar-'));

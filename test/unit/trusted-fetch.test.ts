@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createCertificateAuthority, issueServerCertificate } from '../../src/ca/certificates.js';
 import { listPullRequestChanges } from '../../src/detect/github-changes.js';
-import { trustedFetch } from '../../src/trust/trusted-fetch.js';
+import { trustedFetch } from '../../src/transport/trusted-fetch.js';
 
 describe('GitHub Enterprise behind a private CA', () => {
   it('is reached through the configured CA, and refused without it', async () => {

@@ -12,7 +12,7 @@ import {
 import { formatInspection, inspectChain, loadTargetChain, parseInspectTarget } from '../../ca/inspect.js';
 import { defaultDockerCertsDirectory, trustEngine } from '../../ca/trust-engine.js';
 import { configuredCas } from '../../config/load-config.js';
-import { environmentDirectory, readEnvironmentState } from '../../environment/state.js';
+import { environmentDirectory, readEnvironmentState } from '../../state/environment-state.js';
 import { EnvironmentError, ExitCode, UsageError } from '../../errors/neurons-error.js';
 import { distinguishedName } from '../../trust/certificate-summary.js';
 import { readCaFile } from '../../trust/trust-store.js';

@@ -11,7 +11,7 @@ import {
 } from '../common-options.js';
 import { baselineOption } from '../baseline-option.js';
 import { splitByBaseline } from '../../definitions/baseline.js';
-import { prepareBuildSettings } from '../../build/build-settings.js';
+import { prepareBuildSettings } from '../../engine-build/build-settings.js';
 import type { Config } from '../../config/load-config.js';
 import { loadCommandConfig } from '../load-command-config.js';
 import { splitInvalidFlavors } from '../../definitions/buildable.js';
@@ -169,7 +169,7 @@ export const detectCommand: Command = {
     if (values['comment']) {
       // Loaded here only: commenting is the one use of the GitHub client on this path besides --pr itself.
       const { renderDetectionComment, upsertPullRequestComment } = await import('../../detect/pull-request-comment.js');
-      const { trustedFetch } = await import('../../trust/trusted-fetch.js');
+      const { trustedFetch } = await import('../../transport/trusted-fetch.js');
       const [owner = '', repo = ''] = (io.env['GITHUB_REPOSITORY'] ?? '').split('/');
       const posted = await upsertPullRequestComment(
         {

@@ -2,7 +2,7 @@ import type { Command } from '../command.js';
 import { jsonOption } from '../common-options.js';
 import { UsageError } from '../../errors/neurons-error.js';
 import { bringEnvironmentDown } from '../../environment/down.js';
-import { environmentDirectory, readEnvironmentState } from '../../environment/state.js';
+import { environmentDirectory, readEnvironmentState } from '../../state/environment-state.js';
 import { bringEnvironmentUp, environmentOptions } from '../../environment/up.js';
 
 function publicView(state: object): string {

@@ -3,7 +3,7 @@ import type { Command } from '../command.js';
 import { baselineSpec, configOption, offlineOption, onlyOption, repoOption } from '../common-options.js';
 import { baselineOption } from '../baseline-option.js';
 import { splitByBaseline } from '../../definitions/baseline.js';
-import { prepareBuildSettings } from '../../build/build-settings.js';
+import { prepareBuildSettings } from '../../engine-build/build-settings.js';
 import { loadCommandConfig } from '../load-command-config.js';
 import { discoverRepository } from '../../definitions/discover.js';
 import { ExitCode } from '../../errors/neurons-error.js';

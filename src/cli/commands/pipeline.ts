@@ -21,7 +21,7 @@ import {
   skipTestsOption,
 } from '../common-options.js';
 import { loadConfig, type ConfigOverrides } from '../../config/load-config.js';
-import { localConfig } from '../../images/local-images.js';
+import { localConfig } from '../../config/local-config.js';
 import { loadCommandConfig } from '../load-command-config.js';
 import { ExitCode, UsageError } from '../../errors/neurons-error.js';
 import { formatProblem, type Problem } from '../../errors/problem.js';

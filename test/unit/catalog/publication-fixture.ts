@@ -4,7 +4,7 @@ import {
   publicationFiles,
   sha256Hex,
   type Publication,
-} from '../../../src/catalog/publication.js';
+} from '../../../src/publish/publication.js';
 
 /** A small publication of the real layout: one catalog, the page, an index (signed unless told otherwise). */
 export function samplePublication(

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { TarEntry } from '../../../src/build/tar.js';
+import type { TarEntry } from '../../../src/oci/tar.js';
 import { findLeak } from '../../../src/deps/leak-check.js';
 import { rewriteShebang, venvEntries } from '../../../src/deps/venv-layout.js';
 

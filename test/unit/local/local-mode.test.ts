@@ -7,16 +7,17 @@ import {
   buildInputLabel,
   type BuildInputs,
   type InputComponents,
-} from '../../../src/build/build-inputs.js';
+} from '../../../src/inputs/build-inputs.js';
 import { createEngineImageVerifier } from '../../../src/catalog/engine-image-facts.js';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { imageRepository } from '../../../src/images/image-name.js';
-import { isLocalImage, localConfig } from '../../../src/images/local-images.js';
+import { localConfig } from '../../../src/config/local-config.js';
+import { isLocalImage } from '../../../src/images/local-images.js';
 import { hostPlatform } from '../../../src/oci/platform.js';
 import type { ImageTarget } from '../../../src/plan/build-plan.js';
 import { decideLocalFlavor, type EngineImage } from '../../../src/plan/decide-local.js';
 import { engineImage } from '../../../src/update/install.js';
-import { savedImageFileName } from '../../../src/build/save-image.js';
+import { savedImageFileName } from '../../../src/engine/save-image.js';
 
 const components: InputComponents = {
   template: 't',

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { TarEntry } from '../../../src/build/tar.js';
+import type { TarEntry } from '../../../src/oci/tar.js';
 import { buildLayer } from '../../../src/oci/layer.js';
 
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;

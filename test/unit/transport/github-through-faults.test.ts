@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCertificateAuthority } from '../../../src/ca/certificates.js';
 import { listPullRequestChanges } from '../../../src/detect/github-changes.js';
-import { trustedFetch } from '../../../src/trust/trusted-fetch.js';
+import { trustedFetch } from '../../../src/transport/trusted-fetch.js';
 import { startFaultProxy } from '../../helpers/fault-proxy.js';
 import { startFakeGitHub } from '../detect/fake-github.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CatalogRecord } from '../../../src/catalog/assemble-catalogs.js';
 import { buildIndex, serializeJson } from '../../../src/catalog/index-file.js';
-import { makePublication, publicationFiles } from '../../../src/catalog/publication.js';
+import { makePublication, publicationFiles } from '../../../src/publish/publication.js';
 import { signBytes } from '../../../src/catalog/signing.js';
 import {
   createCertificateAuthority,

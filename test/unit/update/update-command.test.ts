@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Hex } from '../../../src/catalog/publication.js';
+import { sha256Hex } from '../../../src/publish/publication.js';
 import { generateSigningKeys } from '../../../src/catalog/signing.js';
 import { runCli } from '../ca/helpers.js';
 import { entry, publication, startCatalogServer, type CatalogServer } from './catalog-server.js';

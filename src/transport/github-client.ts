@@ -1,5 +1,5 @@
 import type { Octokit } from '@octokit/rest';
-import { retryingFetch } from '../transport/retrying-fetch.js';
+import { retryingFetch } from './retrying-fetch.js';
 
 export interface GitHubClientOptions {
   token?: string | undefined;

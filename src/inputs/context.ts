@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { NeuronsError } from '../errors/neurons-error.js';
-import type { TarEntry } from './tar.js';
+import type { TarEntry } from '../oci/tar.js';
 
 // A CommonJS module whose types declare an ES default export: loaded the way Node really exposes it.
 const createIgnore = createRequire(import.meta.url)('@balena/dockerignore') as () => Ignore;

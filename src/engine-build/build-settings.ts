@@ -6,7 +6,7 @@ import { pinBaseImages } from '../render/pin-base-images.js';
 import { readRepositorySource, type RepositorySource } from '../render/source-info.js';
 import { TemplateSet } from '../render/templates.js';
 import type { BuildSettings } from './build-unit.js';
-import type { RegistryAuth } from './docker-build.js';
+import type { RegistryAuth } from '../engine/docker-build.js';
 
 export function registryAuth(config: Config): RegistryAuth {
   return Object.fromEntries(

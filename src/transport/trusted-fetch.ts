@@ -1,5 +1,5 @@
 import { fetch as undiciFetch } from 'undici';
-import { createDispatcher } from '../transport/dispatcher.js';
+import { createDispatcher } from './dispatcher.js';
 
 /**
  * A `fetch` that trusts the configured CAs on top of the system store, for clients that take one (Octokit, for a

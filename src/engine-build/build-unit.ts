@@ -10,10 +10,10 @@ import {
   flavorInputs,
   folderInputs,
   ownContent,
-} from './build-inputs.js';
-import { folderEntries } from './context.js';
-import { buildImage, type RegistryAuth } from './docker-build.js';
-import { createTar } from './tar.js';
+} from '../inputs/build-inputs.js';
+import { folderEntries } from '../inputs/context.js';
+import { buildImage, type RegistryAuth } from '../engine/docker-build.js';
+import { createTar } from '../oci/tar.js';
 import { assemblyMode } from '../assemble/assembly-mode.js';
 import { flavorLabels } from '../assemble/flavor-config.js';
 import { canonicalJson } from '../oci/canonical-json.js';

@@ -40,18 +40,17 @@ export async function checkReportTemplates(
   repoRealPath: string,
   analyzerIds: ReadonlySet<string>,
 ): Promise<ReportTemplatesCheck> {
-  const errors: Problem[] = [];
-  const warnings: Problem[] = [];
+  const walk: Walk = { repoRealPath, analyzerIds, errors: [], warnings: [], entries: [], folders: 0 };
+  const result = (templates: ReportTemplates): ReportTemplatesCheck => ({
+    templates,
+    errors: walk.errors,
+    warnings: walk.warnings,
+  });
   const root = join(repoRealPath, reportTemplatesFolder);
-  const rootStat = await lstat(root).catch(() => undefined);
-  if (!rootStat) return { templates: { state: 'absent' }, errors, warnings };
-  const inside = async (absolute: string): Promise<string | undefined> => {
-    const target = await realpath(absolute).catch(() => undefined);
-    return target && target.startsWith(repoRealPath + sep) ? target : undefined;
-  };
-  const rootTarget = await inside(root);
+  if (!(await lstat(root).catch(() => undefined))) return result({ state: 'absent' });
+  const rootTarget = await inside(walk, root);
   if (!rootTarget || !(await stat(rootTarget)).isDirectory()) {
-    errors.push({
+    walk.errors.push({
       code: rootTarget ? 'TEMPLATES_NOT_A_FOLDER' : 'TEMPLATES_OUTSIDE_REPOSITORY',
       file: reportTemplatesFolder,
       message: rootTarget
@@ -59,123 +58,152 @@ export async function checkReportTemplates(
         : `${reportTemplatesFolder} leads out of the repository`,
       hint: `keep the report templates in ${reportTemplatesFolder}/<AnalyzerId>/long.html and short.html`,
     });
-    return { templates: { state: 'invalid' }, errors, warnings };
+    return result({ state: 'invalid' });
   }
-  const entries: ZipEntry[] = [];
-  let folders = 0;
   for (const folder of await sortedEntries(rootTarget)) {
-    const folderFile = `${reportTemplatesFolder}/${folder.name}`;
-    if (folder.name.startsWith('.')) continue;
-    const folderTarget = await inside(join(rootTarget, folder.name));
-    if (!folderTarget) {
-      errors.push({
-        code: 'TEMPLATES_OUTSIDE_REPOSITORY',
-        file: folderFile,
-        message: `${folderFile} leads out of the repository`,
-        hint: 'templates are published from the repository only: copy the files in',
-      });
-      continue;
-    }
-    if (!(await stat(folderTarget)).isDirectory()) {
-      if (folder.name.endsWith('.html'))
-        warnings.push({
-          code: 'TEMPLATES_STRAY_FILE',
-          file: folderFile,
-          message: 'a template outside an analyzer folder is not published: TheHive would not know its analyzer',
-          hint: `move it to ${reportTemplatesFolder}/<AnalyzerId>/long.html or short.html`,
-        });
-      continue;
-    }
-    if (!folderNamePattern.test(folder.name)) {
-      errors.push({
-        code: 'TEMPLATES_NAME_INVALID',
-        file: folderFile,
-        message: `${JSON.stringify(folder.name)} is not an analyzer id (letters, digits, '_', '.', '-')`,
-        hint: 'name the folder after the analyzer flavor, <name>_<version with dots as underscores>, e.g. VirusTotal_GetReport_3_1',
-      });
-      continue;
-    }
-    folders += 1;
-    if (!analyzerIds.has(folder.name))
-      warnings.push({
-        code: 'TEMPLATES_NO_WORKER',
-        file: folderFile,
-        message: `no analyzer flavor of this repository has the id ${folder.name}`,
-        hint: 'rename the folder after the flavor it renders (<name>_<version with dots as underscores>), or delete it if the flavor is gone',
-      });
-    let found = 0;
-    for (const file of await sortedEntries(folderTarget)) {
-      const relative = `${folderFile}/${file.name}`;
-      if (!(templateFiles as readonly string[]).includes(file.name)) {
-        if (file.name.endsWith('.html') || file.isDirectory())
-          warnings.push({
-            code: 'TEMPLATES_UNKNOWN_FILE',
-            file: relative,
-            message: `${file.name} is left out: TheHive would import it as the long template, replacing long.html`,
-            hint: 'a template folder holds long.html and short.html only',
-          });
-        continue;
-      }
-      const target = await inside(join(folderTarget, file.name));
-      if (!target) {
-        errors.push({
-          code: 'TEMPLATES_OUTSIDE_REPOSITORY',
-          file: relative,
-          message: `${relative} leads out of the repository`,
-          hint: 'templates are published from the repository only: copy the file in',
-        });
-        continue;
-      }
-      let bytes: Buffer;
-      try {
-        bytes = await readFileWithin(target, sizeLimits.reportTemplate);
-      } catch (error) {
-        if (error instanceof TooLargeError)
-          errors.push({
-            code: 'TEMPLATES_TOO_LARGE',
-            file: relative,
-            message: `the template is ${error.size} bytes, more than ${sizeLimits.reportTemplate}`,
-            hint: 'a report template is an HTML fragment: keep data out of it',
-          });
-        else
-          errors.push({
-            code: 'TEMPLATES_READ_FAILED',
-            file: relative,
-            message: `cannot read the template: ${(error as Error).message}`,
-            hint: 'make it a readable regular file',
-          });
-        continue;
-      }
-      if (decodeUtf8(bytes) === undefined) {
-        errors.push({
-          code: 'TEMPLATES_ENCODING',
-          file: relative,
-          message: 'the template is not UTF-8',
-          hint: 'save it as UTF-8: TheHive reads templates as text',
-        });
-        continue;
-      }
-      entries.push({ name: `${folder.name}/${file.name}`, bytes });
-      found += 1;
-    }
-    if (found === 0)
-      warnings.push({
-        code: 'TEMPLATES_EMPTY',
-        file: folderFile,
-        message: 'the folder holds neither long.html nor short.html',
-        hint: 'add the templates, or delete the folder',
-      });
+    if (!folder.name.startsWith('.')) await checkFolder(walk, rootTarget, folder.name);
   }
-  const total = entries.reduce((sum, entry) => sum + entry.bytes.length, 0);
+  const total = walk.entries.reduce((sum, entry) => sum + entry.bytes.length, 0);
   if (total > sizeLimits.reportTemplates)
-    errors.push({
+    walk.errors.push({
       code: 'TEMPLATES_TOO_LARGE',
       file: reportTemplatesFolder,
       message: `the templates hold ${total} bytes, more than ${sizeLimits.reportTemplates}`,
       hint: 'report templates are HTML fragments: keep data out of them',
     });
-  if (errors.length > 0) return { templates: { state: 'invalid' }, errors, warnings };
-  return { templates: { state: 'ready', entries, folders }, errors, warnings };
+  if (walk.errors.length > 0) return result({ state: 'invalid' });
+  return result({ state: 'ready', entries: walk.entries, folders: walk.folders });
+}
+
+/** What the walk over `thehive-templates/` has found so far. */
+interface Walk {
+  repoRealPath: string;
+  analyzerIds: ReadonlySet<string>;
+  errors: Problem[];
+  warnings: Problem[];
+  entries: ZipEntry[];
+  folders: number;
+}
+
+/** The real path of `absolute` when it stays inside the repository once links are followed. */
+async function inside(walk: Walk, absolute: string): Promise<string | undefined> {
+  const target = await realpath(absolute).catch(() => undefined);
+  return target && target.startsWith(walk.repoRealPath + sep) ? target : undefined;
+}
+
+/** One entry of `thehive-templates/`: an analyzer's folder, or something TheHive would not import. */
+async function checkFolder(walk: Walk, rootTarget: string, name: string): Promise<void> {
+  const folderFile = `${reportTemplatesFolder}/${name}`;
+  const folderTarget = await inside(walk, join(rootTarget, name));
+  if (!folderTarget) {
+    walk.errors.push({
+      code: 'TEMPLATES_OUTSIDE_REPOSITORY',
+      file: folderFile,
+      message: `${folderFile} leads out of the repository`,
+      hint: 'templates are published from the repository only: copy the files in',
+    });
+    return;
+  }
+  if (!(await stat(folderTarget)).isDirectory()) {
+    if (name.endsWith('.html'))
+      walk.warnings.push({
+        code: 'TEMPLATES_STRAY_FILE',
+        file: folderFile,
+        message: 'a template outside an analyzer folder is not published: TheHive would not know its analyzer',
+        hint: `move it to ${reportTemplatesFolder}/<AnalyzerId>/long.html or short.html`,
+      });
+    return;
+  }
+  if (!folderNamePattern.test(name)) {
+    walk.errors.push({
+      code: 'TEMPLATES_NAME_INVALID',
+      file: folderFile,
+      message: `${JSON.stringify(name)} is not an analyzer id (letters, digits, '_', '.', '-')`,
+      hint: 'name the folder after the analyzer flavor, <name>_<version with dots as underscores>, e.g. VirusTotal_GetReport_3_1',
+    });
+    return;
+  }
+  walk.folders += 1;
+  if (!walk.analyzerIds.has(name))
+    walk.warnings.push({
+      code: 'TEMPLATES_NO_WORKER',
+      file: folderFile,
+      message: `no analyzer flavor of this repository has the id ${name}`,
+      hint: 'rename the folder after the flavor it renders (<name>_<version with dots as underscores>), or delete it if the flavor is gone',
+    });
+  let found = 0;
+  for (const file of await sortedEntries(folderTarget)) {
+    if (await checkTemplate(walk, folderTarget, name, file)) found += 1;
+  }
+  if (found === 0)
+    walk.warnings.push({
+      code: 'TEMPLATES_EMPTY',
+      file: folderFile,
+      message: 'the folder holds neither long.html nor short.html',
+      hint: 'add the templates, or delete the folder',
+    });
+}
+
+/** One file of an analyzer's folder: added to the archive when it is a template TheHive reads; true then. */
+async function checkTemplate(walk: Walk, folderTarget: string, folder: string, file: Dirent): Promise<boolean> {
+  const relative = `${reportTemplatesFolder}/${folder}/${file.name}`;
+  if (!(templateFiles as readonly string[]).includes(file.name)) {
+    if (file.name.endsWith('.html') || file.isDirectory())
+      walk.warnings.push({
+        code: 'TEMPLATES_UNKNOWN_FILE',
+        file: relative,
+        message: `${file.name} is left out: TheHive would import it as the long template, replacing long.html`,
+        hint: 'a template folder holds long.html and short.html only',
+      });
+    return false;
+  }
+  const target = await inside(walk, join(folderTarget, file.name));
+  if (!target) {
+    walk.errors.push({
+      code: 'TEMPLATES_OUTSIDE_REPOSITORY',
+      file: relative,
+      message: `${relative} leads out of the repository`,
+      hint: 'templates are published from the repository only: copy the file in',
+    });
+    return false;
+  }
+  const bytes = await readTemplate(walk, target, relative);
+  if (!bytes) return false;
+  walk.entries.push({ name: `${folder}/${file.name}`, bytes });
+  return true;
+}
+
+/** A template's bytes, or undefined with the error said: too large, unreadable, not UTF-8. */
+async function readTemplate(walk: Walk, target: string, relative: string): Promise<Buffer | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFileWithin(target, sizeLimits.reportTemplate);
+  } catch (error) {
+    walk.errors.push(
+      error instanceof TooLargeError
+        ? {
+            code: 'TEMPLATES_TOO_LARGE',
+            file: relative,
+            message: `the template is ${error.size} bytes, more than ${sizeLimits.reportTemplate}`,
+            hint: 'a report template is an HTML fragment: keep data out of it',
+          }
+        : {
+            code: 'TEMPLATES_READ_FAILED',
+            file: relative,
+            message: `cannot read the template: ${(error as Error).message}`,
+            hint: 'make it a readable regular file',
+          },
+    );
+    return undefined;
+  }
+  if (decodeUtf8(bytes) !== undefined) return bytes;
+  walk.errors.push({
+    code: 'TEMPLATES_ENCODING',
+    file: relative,
+    message: 'the template is not UTF-8',
+    hint: 'save it as UTF-8: TheHive reads templates as text',
+  });
+  return undefined;
 }
 
 async function sortedEntries(directory: string): Promise<Dirent[]> {

@@ -60,6 +60,15 @@ export function verifyIndex(options: {
       `index serial ${index.serial} is older than ${options.lastSerial}, already seen`,
       'an older index is being replayed: keep the current state',
     );
+  checkFreshness(index, options.now, fail);
+  checkCatalogHashes(index, options.catalogs, fail);
+  return index;
+}
+
+type Fail = (code: string, message: string, hint: string) => never;
+
+/** An index is believed until it expires, and only when it says when. */
+function checkFreshness(index: CatalogIndex, now: Date, fail: Fail): void {
   // Fail closed: an index that does not say when it expires (or says it in a form that cannot be read) would be
   // believed for ever, which is what the expiry exists to prevent.
   const expires = indexExpiry(index.expires);
@@ -69,13 +78,17 @@ export function verifyIndex(options: {
       `the index has ${index.expires === undefined ? 'no expiry' : `an unreadable expiry (${JSON.stringify(index.expires).slice(0, 60)})`}`,
       'the publisher must publish an index with an ISO 8601 `expires` (neurons catalog does)',
     );
-  if ((expires ?? 0) <= options.now.getTime())
+  if ((expires ?? 0) <= now.getTime())
     fail(
       'INDEX_EXPIRED',
       `the index expired on ${String(index.expires)}`,
       'the publisher must publish a fresh index (it may be frozen by an attacker); `neurons catalog --refresh` re-signs without a build',
     );
-  for (const [file, bytes] of options.catalogs) {
+}
+
+/** Each catalog read must be one the index lists, with the hash it records. */
+function checkCatalogHashes(index: CatalogIndex, catalogs: Map<string, Buffer>, fail: Fail): void {
+  for (const [file, bytes] of catalogs) {
     const expected = index.catalogs[file]?.sha256;
     if (!expected)
       fail('CATALOG_NOT_INDEXED', `${file} is not listed in the index`, 'fetch only the catalogs the index lists');
@@ -86,7 +99,6 @@ export function verifyIndex(options: {
         'the catalog was altered after signing, or belongs to another index: do not use it',
       );
   }
-  return index;
 }
 
 /** The expiry of an index in milliseconds, or undefined when it is missing or not an ISO 8601 date and time. */

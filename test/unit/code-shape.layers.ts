@@ -81,7 +81,6 @@ export const knownLongFunctions: Record<string, number> = {
   'src/publish/github-release-target.ts#githubReleaseTarget': 88,
   'src/cli/commands/watch.ts#publish': 87,
   'src/engine-build/build-unit.ts#prepareFolderBuild': 86,
-  'src/catalog/verify-index.ts#verifyIndex': 82,
 };
 
 /** Files over 400 lines, not split yet, with their length: none may grow. */

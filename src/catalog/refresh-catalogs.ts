@@ -64,73 +64,9 @@ export async function refreshCatalogs(options: RefreshOptions): Promise<CatalogS
           : [],
       ),
     );
-    const records: CatalogRecord[] = [];
-    const missing: Problem[] = [];
-    const catalogs = new Map<string, Buffer>();
-    const counts = new Map<string, number>();
-    const kept = new Map<string, CatalogEntry[]>();
-    for (const [file, bytes] of published.catalogBytes) {
-      const entries = published.catalogs.get(file) ?? [];
-      const kind = catalogKind(file);
-      const checks = await Promise.all(
-        entries.map(async (entry) => {
-          const name = String(entry['name'] ?? '');
-          const version = String(entry['version'] ?? '');
-          const image = typeof entry['dockerImage'] === 'string' ? entry['dockerImage'] : '';
-          const id = createWorkerId(name, version);
-          return {
-            entry,
-            name,
-            version,
-            image,
-            id,
-            check: image
-              ? await verifier.check(image, { id, kind, version })
-              : ({ ok: false, code: 'CATALOG_IMAGE_MISSING', reason: 'the entry has no dockerImage' } as const),
-          };
-        }),
-      );
-      const keptEntries: CatalogEntry[] = [];
-      for (const { entry, name, version, image, id, check } of checks) {
-        if (!check.ok) {
-          missing.push({
-            code: check.code,
-            file,
-            message: `${name} ${version} (${image || 'no image'}): ${check.reason}`,
-            hint: 'rebuild and publish the worker (neurons pipeline), or refresh with --allow-partial to drop it',
-          });
-          continue;
-        }
-        keptEntries.push(entry);
-        records.push({
-          catalog: file,
-          id,
-          kind,
-          name,
-          version,
-          image,
-          digest: check.digest,
-          verified: check.verified,
-          kept: false,
-          workerPath: undefined,
-          ...(check.recorded ? { recorded: check.recorded } : {}),
-        });
-      }
-      kept.set(file, keptEntries);
-      // Unchanged catalogs keep their exact bytes, hence their hash: only the index is new.
-      catalogs.set(file, keptEntries.length === entries.length ? bytes : serializeJson(keptEntries));
-      counts.set(file, keptEntries.length);
-    }
-    if (missing.length > 0 && !options.allowPartial) {
-      throw new NeuronsError({
-        code: 'CATALOG_REFRESH_UNVERIFIED',
-        message: `${missing.length} entr${missing.length === 1 ? 'y' : 'ies'} no longer verif${missing.length === 1 ? 'ies' : 'y'}: ${missing
-          .slice(0, 5)
-          .map((problem) => `${problem.file}: ${problem.message}`)
-          .join('; ')}${missing.length > 5 ? '; ...' : ''}`,
-        hint: 'nothing was written; rebuild and publish those workers, or refresh with --allow-partial to drop them',
-      });
-    }
+    const checked = await checkPublishedCatalogs(published, verifier);
+    const { missing, records, catalogs, counts, kept } = checked;
+    if (missing.length > 0 && !options.allowPartial) throw unverified(missing);
     const previous = published.index;
     // A flavor whose image is the one the previous index recorded keeps its build-input digest and revision.
     const index = buildIndex({
@@ -157,6 +93,87 @@ export async function refreshCatalogs(options: RefreshOptions): Promise<CatalogS
       ownCommits,
     });
     return { files, index, missing: options.allowPartial ? missing : [], kept: [], reads: { ...verifier.counts } };
+  });
+}
+
+/** Every published catalog with the entries that still verify, and what the index records of each. */
+interface CheckedCatalogs {
+  records: CatalogRecord[];
+  missing: Problem[];
+  catalogs: Map<string, Buffer>;
+  counts: Map<string, number>;
+  kept: Map<string, CatalogEntry[]>;
+}
+
+async function checkPublishedCatalogs(
+  published: Awaited<ReturnType<typeof readPublished>>,
+  verifier: EntryImageVerifier,
+): Promise<CheckedCatalogs> {
+  const checked: CheckedCatalogs = {
+    records: [],
+    missing: [],
+    catalogs: new Map(),
+    counts: new Map(),
+    kept: new Map(),
+  };
+  for (const [file, bytes] of published.catalogBytes) {
+    const entries = published.catalogs.get(file) ?? [];
+    const kind = catalogKind(file);
+    const checks = await Promise.all(entries.map((entry) => checkEntry(entry, kind, verifier)));
+    const keptEntries: CatalogEntry[] = [];
+    for (const { entry, name, version, image, id, check } of checks) {
+      if (!check.ok) {
+        checked.missing.push({
+          code: check.code,
+          file,
+          message: `${name} ${version} (${image || 'no image'}): ${check.reason}`,
+          hint: 'rebuild and publish the worker (neurons pipeline), or refresh with --allow-partial to drop it',
+        });
+        continue;
+      }
+      keptEntries.push(entry);
+      checked.records.push({
+        catalog: file,
+        id,
+        kind,
+        name,
+        version,
+        image,
+        digest: check.digest,
+        verified: check.verified,
+        kept: false,
+        workerPath: undefined,
+        ...(check.recorded ? { recorded: check.recorded } : {}),
+      });
+    }
+    checked.kept.set(file, keptEntries);
+    // Unchanged catalogs keep their exact bytes, hence their hash: only the index is new.
+    checked.catalogs.set(file, keptEntries.length === entries.length ? bytes : serializeJson(keptEntries));
+    checked.counts.set(file, keptEntries.length);
+  }
+  return checked;
+}
+
+/** One published entry, and what the registry says of its image. */
+async function checkEntry(entry: CatalogEntry, kind: ReturnType<typeof catalogKind>, verifier: EntryImageVerifier) {
+  const name = String(entry['name'] ?? '');
+  const version = String(entry['version'] ?? '');
+  const image = typeof entry['dockerImage'] === 'string' ? entry['dockerImage'] : '';
+  const id = createWorkerId(name, version);
+  const check: EntryImageCheck = image
+    ? await verifier.check(image, { id, kind, version })
+    : { ok: false, code: 'CATALOG_IMAGE_MISSING', reason: 'the entry has no dockerImage' };
+  return { entry, name, version, image, id, check };
+}
+
+function unverified(missing: Problem[]): NeuronsError {
+  return new NeuronsError({
+    code: 'CATALOG_REFRESH_UNVERIFIED',
+    message: `${missing.length} entr${missing.length === 1 ? 'y' : 'ies'} no longer verif${missing.length === 1 ? 'ies' : 'y'}: ${missing
+      .slice(0, 5)
+      .map((problem) => `${problem.file}: ${problem.message}`)
+      .join('; ')}${missing.length > 5 ? '; ...' : ''}`,
+    hint: 'nothing was written; rebuild and publish those workers, or refresh with --allow-partial to drop them',
   });
 }
 

@@ -68,8 +68,6 @@ export const knownLongFunctions: Record<string, number> = {
   'src/publish/http-target.ts#httpTarget': 134,
   'src/detect/detect.ts#detectChanges': 127,
   'src/environment/up.ts#bringEnvironmentUp': 123,
-  'src/catalog/refresh-catalogs.ts#refreshCatalogs': 114,
-  'src/catalog/refresh-catalogs.ts#(anonymous)': 112,
   'src/publish/github-release-api.ts#releaseAssetsApi': 111,
   'src/assemble/container-deps.ts#installOnce': 104,
   'src/cli/commands/run.ts#buildRequest': 104,

@@ -52,87 +52,18 @@ interface Slot extends EntrySlot {
  * its image is its own, else the entry is left out. Without a client (`--no-verify`), entries are written as the
  * definitions say.
  */
-export async function assembleCatalogs(options: {
-  workers: WorkerFolder[];
-  registry: Pick<ResolvedRegistry, 'host' | 'namespace'>;
-  client: RegistryClient | undefined;
-  /** Reads images instead of the client (local mode: the engine's image store, see createEngineImageVerifier). */
-  verifier?: ImageVerifier | undefined;
-  channel: Channel;
-  /** The catalogs as last published, by file name. */
-  previous: Map<string, CatalogEntry[]>;
-  /** Images whose labels need no read: pushed by this run, or verified by the previous index. */
-  known: KnownImage[];
-}): Promise<AssembledCatalogs> {
-  const { registry, client } = options;
+export async function assembleCatalogs(options: AssembleOptions): Promise<AssembledCatalogs> {
   const variants = catalogVariants(options.channel);
   const catalogs = new Map<string, CatalogEntry[]>();
   for (const kind of ['analyzer', 'responder'] as const)
     for (const variant of variants) catalogs.set(catalogFileName(kind, variant), []);
-  const slots: Slot[] = [];
-  for (const worker of options.workers) {
-    for (const flavor of worker.flavors) {
-      const { definition } = flavor;
-      for (const variant of variants) {
-        const reference = `${imageRepository(registry, definition.name)}:${catalogTag(definition.version, variant)}`;
-        const identity = { id: flavor.id, kind: worker.kind, version: definition.version };
-        slots.push({
-          file: catalogFileName(worker.kind, variant),
-          flavorFile: flavor.file,
-          name: definition.name,
-          identity,
-          reference,
-          workerPath: worker.path,
-          definition,
-        });
-      }
-    }
-  }
+  const slots = catalogSlots(options.workers, options.registry, variants);
   const previousOf = new Map<Slot, PreviousEntry>();
   let reads: ImageVerifier['counts'] = { manifests: 0, labelled: 0, known: 0 };
-  if (!client && !options.verifier) {
+  if (!options.client && !options.verifier) {
     for (const slot of slots) slot.choice = unverifiedEntry(slot);
   } else {
-    // One authorization for every repository to read (a token per batch of scopes, not a round trip per repository).
-    if (client && !options.verifier)
-      await client.authorize([...new Set(slots.map((slot) => registryPath(registry, slot.name)))]);
-    const verifier =
-      options.verifier ??
-      createImageVerifier({
-        client: client as RegistryClient,
-        host: registry.host,
-        known: options.known,
-        concurrency: readConcurrency,
-      });
-    reads = verifier.counts;
-    const current = await Promise.all(slots.map((slot) => verifier.facts(slot.reference)));
-    const factsOf = (index: number): ImageFacts => current[index] ?? { state: 'missing' };
-    // Where this run's image is not the flavor's own, the previous entry of the worker, each entry given once: first
-    // to a slot whose image it names (the same tag), then to the others in catalog order.
-    const ownIds = new Map<string, Set<string>>();
-    for (const slot of slots) {
-      let ids = ownIds.get(slot.file);
-      if (!ids) ownIds.set(slot.file, (ids = new Set()));
-      ids.add(slot.identity.id);
-    }
-    const unbacked = slots.filter((slot, index) => !backs(factsOf(index), slot.identity));
-    const atOwnImage = (slot: Slot): boolean =>
-      (options.previous.get(slot.file) ?? []).some((entry) => entry['dockerImage'] === slot.reference);
-    const taken = new Set<CatalogEntry>();
-    const found = new Map<Slot, Omit<PreviousEntry, 'facts'>>();
-    for (const slot of [...unbacked.filter(atOwnImage), ...unbacked.filter((slot) => !atOwnImage(slot))]) {
-      const others = new Set([...(ownIds.get(slot.file) ?? [])].filter((id) => id !== slot.identity.id));
-      const previous = findPreviousEntry(options.previous.get(slot.file), slot, others, taken);
-      if (!previous) continue;
-      found.set(slot, previous);
-      taken.add(previous.entry);
-    }
-    await Promise.all(
-      [...found].map(async ([slot, previous]) =>
-        previousOf.set(slot, { ...previous, facts: await verifier.facts(previous.image) }),
-      ),
-    );
-    for (const [index, slot] of slots.entries()) slot.choice = chooseEntry(slot, factsOf(index), previousOf.get(slot));
+    reads = await chooseVerifiedEntries(slots, options, previousOf);
   }
   // Slots were made in catalog order, so entries keep it whatever order the reads finished in.
   const records: CatalogRecord[] = [];
@@ -152,4 +83,111 @@ export async function assembleCatalogs(options: {
     if (slot.choice?.problem) (slot.choice.write === 'previous' ? kept : missing).push(slot.choice.problem);
   }
   return { catalogs, records, missing, kept, reads };
+}
+
+interface AssembleOptions {
+  workers: WorkerFolder[];
+  registry: Pick<ResolvedRegistry, 'host' | 'namespace'>;
+  client: RegistryClient | undefined;
+  /** Reads images instead of the client (local mode: the engine's image store, see createEngineImageVerifier). */
+  verifier?: ImageVerifier | undefined;
+  channel: Channel;
+  /** The catalogs as last published, by file name. */
+  previous: Map<string, CatalogEntry[]>;
+  /** Images whose labels need no read: pushed by this run, or verified by the previous index. */
+  known: KnownImage[];
+}
+
+/** One slot per flavor and catalog variant, in catalog order. */
+function catalogSlots(
+  workers: WorkerFolder[],
+  registry: Pick<ResolvedRegistry, 'host' | 'namespace'>,
+  variants: ReturnType<typeof catalogVariants>,
+): Slot[] {
+  const slots: Slot[] = [];
+  for (const worker of workers) {
+    for (const flavor of worker.flavors) {
+      const { definition } = flavor;
+      for (const variant of variants) {
+        const reference = `${imageRepository(registry, definition.name)}:${catalogTag(definition.version, variant)}`;
+        const identity = { id: flavor.id, kind: worker.kind, version: definition.version };
+        slots.push({
+          file: catalogFileName(worker.kind, variant),
+          flavorFile: flavor.file,
+          name: definition.name,
+          identity,
+          reference,
+          workerPath: worker.path,
+          definition,
+        });
+      }
+    }
+  }
+  return slots;
+}
+
+/**
+ * Reads each slot's image, and where it is not the flavor's own, the previous entry of the worker; then chooses what
+ * each slot writes. Fills `previousOf`; returns the reads made.
+ */
+async function chooseVerifiedEntries(
+  slots: Slot[],
+  options: AssembleOptions,
+  previousOf: Map<Slot, PreviousEntry>,
+): Promise<ImageVerifier['counts']> {
+  const { registry, client } = options;
+  // One authorization for every repository to read (a token per batch of scopes, not a round trip per repository).
+  if (client && !options.verifier)
+    await client.authorize([...new Set(slots.map((slot) => registryPath(registry, slot.name)))]);
+  const verifier =
+    options.verifier ??
+    createImageVerifier({
+      client: client as RegistryClient,
+      host: registry.host,
+      known: options.known,
+      concurrency: readConcurrency,
+    });
+  const current = await Promise.all(slots.map((slot) => verifier.facts(slot.reference)));
+  const factsOf = (index: number): ImageFacts => current[index] ?? { state: 'missing' };
+  const found = previousEntries(
+    slots.filter((slot, index) => !backs(factsOf(index), slot.identity)),
+    options.previous,
+    slots,
+  );
+  await Promise.all(
+    [...found].map(async ([slot, previous]) =>
+      previousOf.set(slot, { ...previous, facts: await verifier.facts(previous.image) }),
+    ),
+  );
+  for (const [index, slot] of slots.entries()) slot.choice = chooseEntry(slot, factsOf(index), previousOf.get(slot));
+  return verifier.counts;
+}
+
+/**
+ * Where this run's image is not the flavor's own, the previous entry of the worker, each entry given once: first to a
+ * slot whose image it names (the same tag), then to the others in catalog order.
+ */
+function previousEntries(
+  unbacked: Slot[],
+  previousCatalogs: Map<string, CatalogEntry[]>,
+  slots: Slot[],
+): Map<Slot, Omit<PreviousEntry, 'facts'>> {
+  const ownIds = new Map<string, Set<string>>();
+  for (const slot of slots) {
+    let ids = ownIds.get(slot.file);
+    if (!ids) ownIds.set(slot.file, (ids = new Set()));
+    ids.add(slot.identity.id);
+  }
+  const atOwnImage = (slot: Slot): boolean =>
+    (previousCatalogs.get(slot.file) ?? []).some((entry) => entry['dockerImage'] === slot.reference);
+  const taken = new Set<CatalogEntry>();
+  const found = new Map<Slot, Omit<PreviousEntry, 'facts'>>();
+  for (const slot of [...unbacked.filter(atOwnImage), ...unbacked.filter((slot) => !atOwnImage(slot))]) {
+    const others = new Set([...(ownIds.get(slot.file) ?? [])].filter((id) => id !== slot.identity.id));
+    const previous = findPreviousEntry(previousCatalogs.get(slot.file), slot, others, taken);
+    if (!previous) continue;
+    found.set(slot, previous);
+    taken.add(previous.entry);
+  }
+  return found;
 }

@@ -72,7 +72,6 @@ export const knownLongFunctions: Record<string, number> = {
   'src/assemble/container-deps.ts#installOnce': 104,
   'src/cli/commands/run.ts#buildRequest': 104,
   'src/update/entries.ts#readCatalogEntries': 102,
-  'src/catalog/assemble-catalogs.ts#assembleCatalogs': 101,
   'src/update/fetch.ts#httpFetcher': 96,
   'src/cli/commands/pipeline.ts#runAndReport': 90,
   'src/cli/commands/update.ts#update': 89,

@@ -7,7 +7,7 @@ import {
 import type { Config } from '../config/load-config.js';
 import type { Discovery, WorkerFolder } from '../definitions/types.js';
 import { UsageError } from '../errors/neurons-error.js';
-import { buildPlan, type BuildUnit } from '../plan/build-plan.js';
+import { buildPlan, type BuildPlan, type BuildUnit } from '../plan/build-plan.js';
 import { decideFlavor, type FlavorDecision } from '../plan/decide.js';
 import type { RegistryClientPool } from '../registry/client-pool.js';
 import { createLimiter } from '../util/limit.js';
@@ -150,85 +150,17 @@ export async function detectChanges(options: DetectOptions): Promise<Detection> 
     digestChecks: 0,
     prepared: new Map(),
   };
-  const limit = createLimiter(8);
-  const check = async (units: BuildUnit[]): Promise<void> => {
-    await Promise.all(
-      units.map((unit) =>
-        limit(async () => {
-          const prepared = await prepareFolderBuild(options.repo, unit, options.settings);
-          detection.prepared.set(unitKey(unit), prepared);
-          await Promise.all(
-            prepared.flavors.map(async ({ flavor, targets, inputs }) => {
-              detection.digestChecks += 1;
-              detection.decisions.set(
-                flavor.id,
-                await decideFlavor(flavor, targets, inputs, options.clients, {
-                  channel: config.channel,
-                  force: options.force,
-                }),
-              );
-            }),
-          );
-        }),
-      ),
-    );
-  };
-  /** Tokens for every repository about to be read, a request per batch of them rather than one per repository. */
-  const authorize = async (units: BuildUnit[]): Promise<void> => {
-    const byRegistry = new Map<
-      string,
-      { registry: BuildUnit['flavors'][number]['targets'][number]['registry']; paths: string[] }
-    >();
-    for (const target of units.flatMap((unit) => unit.flavors.flatMap((item) => item.targets))) {
-      const entry = byRegistry.get(target.registry.host) ?? { registry: target.registry, paths: [] };
-      entry.paths.push(target.path);
-      byRegistry.set(target.registry.host, entry);
-    }
-    await Promise.all(
-      [...byRegistry.values()].map(({ registry, paths }) => options.clients.for(registry).authorize(paths)),
-    );
-  };
-  const checkAll = async (units: BuildUnit[]): Promise<void> => {
-    await authorize(units);
-    await check(units);
-  };
-  let candidates: Set<string> | undefined;
-  const gitReasons = new Map<string, Set<string>>();
-  if (options.mode !== 'digest') {
-    const found = await changedFiles(options);
-    detection.source = found.source;
-    if (found.files) {
-      const mapped = mapChangesToWorkers(found.files, discovery, config, options.repo);
-      detection.removed = mapped.removed;
-      candidates = new Set(mapped.changed.keys());
-      for (const change of mapped.changed.values())
-        for (const [id, reasons] of change.flavors) gitReasons.set(id, new Set(reasons));
-    } else if (options.mode === 'git') {
-      candidates = new Set(plan.units.map((unit) => unit.worker.path));
-      for (const unit of plan.units)
-        for (const { flavor } of unit.flavors) gitReasons.set(flavor.id, new Set(['forced']));
-    }
-  }
+  const checkAll = (units: BuildUnit[]): Promise<void> => checkByDigest(units, detection, options);
+  const { candidates, gitReasons } = options.mode !== 'digest' ? await gitCandidates(options, plan, detection) : {};
   if (options.mode === 'git' && candidates) {
-    for (const unit of plan.units) {
-      const flavors = unit.flavors.filter(({ flavor }) => gitReasons.has(flavor.id));
-      for (const { flavor } of flavors)
-        detection.decisions.set(flavor.id, {
-          action: 'build',
-          reasons: [...(gitReasons.get(flavor.id) ?? [])] as FlavorDecision['reasons'],
-          pushes:
-            unit.flavors
-              .find((item) => item.flavor.id === flavor.id)
-              ?.targets.map((target) => ({ target, tags: target.tags })) ?? [],
-        });
-    }
+    decideFromGit(plan, gitReasons ?? new Map(), detection);
   } else if (candidates && options.mode === 'auto') {
     // Workers git names, checked by digest, and at the same time one sample per template for what git cannot see.
     const groups = new Map<string, BuildUnit[]>();
-    for (const unit of plan.units.filter((item) => !candidates?.has(item.worker.path)))
+    for (const unit of plan.units.filter((item) => !candidates.has(item.worker.path)))
       groups.set(groupOf(config, unit.worker), [...(groups.get(groupOf(config, unit.worker)) ?? []), unit]);
     const samples = [...groups.values()].flatMap((units) => units.slice(0, 1));
-    await checkAll([...plan.units.filter((unit) => candidates?.has(unit.worker.path)), ...samples]);
+    await checkAll([...plan.units.filter((unit) => candidates.has(unit.worker.path)), ...samples]);
     const moved = (sample: BuildUnit | undefined): boolean =>
       sample !== undefined &&
       sample.flavors.some(({ flavor }) => {
@@ -242,6 +174,89 @@ export async function detectChanges(options: DetectOptions): Promise<Detection> 
   } else {
     await checkAll(plan.units);
   }
+  summarize(plan, detection);
+  return detection;
+}
+
+/**
+ * Each unit's build inputs against the registry, every flavor decided; tokens first for every repository about to be
+ * read, a request per batch of them rather than one per repository.
+ */
+async function checkByDigest(units: BuildUnit[], detection: Detection, options: DetectOptions): Promise<void> {
+  const byRegistry = new Map<
+    string,
+    { registry: BuildUnit['flavors'][number]['targets'][number]['registry']; paths: string[] }
+  >();
+  for (const target of units.flatMap((unit) => unit.flavors.flatMap((item) => item.targets))) {
+    const entry = byRegistry.get(target.registry.host) ?? { registry: target.registry, paths: [] };
+    entry.paths.push(target.path);
+    byRegistry.set(target.registry.host, entry);
+  }
+  await Promise.all(
+    [...byRegistry.values()].map(({ registry, paths }) => options.clients.for(registry).authorize(paths)),
+  );
+  const limit = createLimiter(8);
+  await Promise.all(
+    units.map((unit) =>
+      limit(async () => {
+        const prepared = await prepareFolderBuild(options.repo, unit, options.settings);
+        detection.prepared.set(unitKey(unit), prepared);
+        await Promise.all(
+          prepared.flavors.map(async ({ flavor, targets, inputs }) => {
+            detection.digestChecks += 1;
+            detection.decisions.set(
+              flavor.id,
+              await decideFlavor(flavor, targets, inputs, options.clients, {
+                channel: options.config.channel,
+                force: options.force,
+              }),
+            );
+          }),
+        );
+      }),
+    ),
+  );
+}
+
+/** The workers git says changed, and why each flavor; none when git cannot tell (in auto mode: digests decide). */
+async function gitCandidates(
+  options: DetectOptions,
+  plan: BuildPlan,
+  detection: Detection,
+): Promise<{ candidates?: Set<string>; gitReasons?: Map<string, Set<string>> }> {
+  const gitReasons = new Map<string, Set<string>>();
+  const found = await changedFiles(options);
+  detection.source = found.source;
+  if (found.files) {
+    const mapped = mapChangesToWorkers(found.files, options.discovery, options.config, options.repo);
+    detection.removed = mapped.removed;
+    for (const change of mapped.changed.values())
+      for (const [id, reasons] of change.flavors) gitReasons.set(id, new Set(reasons));
+    return { candidates: new Set(mapped.changed.keys()), gitReasons };
+  }
+  if (options.mode !== 'git') return {};
+  for (const unit of plan.units) for (const { flavor } of unit.flavors) gitReasons.set(flavor.id, new Set(['forced']));
+  return { candidates: new Set(plan.units.map((unit) => unit.worker.path)), gitReasons };
+}
+
+/** Git mode: every flavor git names is built, with git's reasons; nothing is read from the registry. */
+function decideFromGit(plan: BuildPlan, gitReasons: Map<string, Set<string>>, detection: Detection): void {
+  for (const unit of plan.units) {
+    const flavors = unit.flavors.filter(({ flavor }) => gitReasons.has(flavor.id));
+    for (const { flavor } of flavors)
+      detection.decisions.set(flavor.id, {
+        action: 'build',
+        reasons: [...(gitReasons.get(flavor.id) ?? [])] as FlavorDecision['reasons'],
+        pushes:
+          unit.flavors
+            .find((item) => item.flavor.id === flavor.id)
+            ?.targets.map((target) => ({ target, tags: target.tags })) ?? [],
+      });
+  }
+}
+
+/** The workers to rebuild, each with its flavors and reasons, and how many flavors are unchanged. */
+function summarize(plan: BuildPlan, detection: Detection): void {
   for (const unit of plan.units) {
     const flavors = unit.flavors.filter(({ flavor }) => {
       const decision = detection.decisions.get(flavor.id);
@@ -262,5 +277,4 @@ export async function detectChanges(options: DetectOptions): Promise<Detection> 
       refused,
     });
   }
-  return detection;
 }

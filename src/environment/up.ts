@@ -74,72 +74,8 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
   const dockerdPid = await ensureDockerEngine(directory, log);
   const host = `127.0.0.1:${options.registryPort}`;
   const reuse = previous !== undefined && !caChanged && previous.registry.host === host;
-  // One set of credentials for the registry, its token service and the mirror: one login, two registries.
-  const credentials = reuse
-    ? { username: previous.registry.username, password: previous.registry.password }
-    : { username: 'neurons', password: randomBytes(18).toString('base64url') };
-  // The primary registry authenticates with tokens, as public registries do; the mirror with htpasswd: both
-  // schemes of the distribution API run for real.
-  const tokenService = await ensureTokenService({
-    directory,
-    host: '127.0.0.1',
-    port: options.tokenPort,
-    ca,
-    credentials,
-    previousPid: previous?.pids['tokenService'],
-    log,
-  });
-  const registry = await ensureRegistry({
-    directory,
-    name: 'registry',
-    host,
-    ca,
-    credentials,
-    previousPid: previous?.pids['registry'],
-    reuse,
-    auth: {
-      kind: 'token',
-      realm: tokenService.realm,
-      service: tokenService.service,
-      issuer: tokenService.issuer,
-      bundleFile: tokenService.bundleFile,
-      bundleDigest: tokenService.bundleDigest,
-    },
-    log,
-  });
-  await trustAndLogIn(registry, ca.certificatePem, log);
-  const mirrorHost = `127.0.0.1:${options.mirrorPort}`;
-  const mirror = await ensureRegistry({
-    directory,
-    name: 'mirror',
-    host: mirrorHost,
-    ca,
-    credentials,
-    previousPid: previous?.pids['mirror'],
-    reuse: reuse && previous.mirror?.host === mirrorHost,
-    auth: { kind: 'htpasswd' },
-    log,
-  });
-  await trustAndLogIn(mirror, ca.certificatePem, log);
-  const client = new RegistryClient({
-    host,
-    ca: [ca.certificatePem],
-    credentials: { username: registry.username, password: registry.password },
-  });
-  let baseImages: BaseImage[];
-  const started = Date.now();
-  try {
-    baseImages = await Promise.all(
-      baseImageRecipes.map(async (recipe) => {
-        const image = await ensureBaseImage(recipe, host, client, options.debianMirror, log);
-        await ensureLocalBaseImage(recipe, host, log);
-        return image;
-      }),
-    );
-  } finally {
-    await client.close();
-  }
-  log(`base images: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const { tokenService, registry, mirror, mirrorHost } = await startRegistries(options, { ca, host, previous, reuse });
+  const baseImages = await readyBaseImages(options, host, ca.certificatePem, registry);
   const index = await ensurePackageIndex({
     directory,
     host: '127.0.0.1',
@@ -183,4 +119,97 @@ export async function bringEnvironmentUp(options: EnvironmentOptions): Promise<E
   };
   await writeEnvironmentState(state);
   return state;
+}
+
+/**
+ * The registry behind its token service, and the mirror, both trusted by the engine and logged in. The primary
+ * registry authenticates with tokens, as public registries do; the mirror with htpasswd: both schemes of the
+ * distribution API run for real.
+ */
+async function startRegistries(
+  options: EnvironmentOptions,
+  context: {
+    ca: Awaited<ReturnType<typeof ensureCertificateAuthority>>;
+    host: string;
+    previous: EnvironmentState | undefined;
+    reuse: boolean;
+  },
+) {
+  const { directory, log } = options;
+  const { ca, host, previous, reuse } = context;
+  // One set of credentials for the registry, its token service and the mirror: one login, two registries.
+  const credentials =
+    reuse && previous
+      ? { username: previous.registry.username, password: previous.registry.password }
+      : { username: 'neurons', password: randomBytes(18).toString('base64url') };
+  const tokenService = await ensureTokenService({
+    directory,
+    host: '127.0.0.1',
+    port: options.tokenPort,
+    ca,
+    credentials,
+    previousPid: previous?.pids['tokenService'],
+    log,
+  });
+  const registry = await ensureRegistry({
+    directory,
+    name: 'registry',
+    host,
+    ca,
+    credentials,
+    previousPid: previous?.pids['registry'],
+    reuse,
+    auth: {
+      kind: 'token',
+      realm: tokenService.realm,
+      service: tokenService.service,
+      issuer: tokenService.issuer,
+      bundleFile: tokenService.bundleFile,
+      bundleDigest: tokenService.bundleDigest,
+    },
+    log,
+  });
+  await trustAndLogIn(registry, ca.certificatePem, log);
+  const mirrorHost = `127.0.0.1:${options.mirrorPort}`;
+  const mirror = await ensureRegistry({
+    directory,
+    name: 'mirror',
+    host: mirrorHost,
+    ca,
+    credentials,
+    previousPid: previous?.pids['mirror'],
+    reuse: reuse && previous?.mirror?.host === mirrorHost,
+    auth: { kind: 'htpasswd' },
+    log,
+  });
+  await trustAndLogIn(mirror, ca.certificatePem, log);
+  return { tokenService, registry, mirror, mirrorHost };
+}
+
+/** Every base image in the registry (built offline when missing) and in the engine, in recipe order. */
+async function readyBaseImages(
+  options: EnvironmentOptions,
+  host: string,
+  caPem: string,
+  registry: { username: string; password: string },
+): Promise<BaseImage[]> {
+  const client = new RegistryClient({
+    host,
+    ca: [caPem],
+    credentials: { username: registry.username, password: registry.password },
+  });
+  const started = Date.now();
+  try {
+    const images = await Promise.all(
+      baseImageRecipes.map(async (recipe) => {
+        const image = await ensureBaseImage(recipe, host, client, options.debianMirror, options.log);
+        await ensureLocalBaseImage(recipe, host, options.log);
+        return image;
+      }),
+    );
+    options.log(`base images: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return images;
+  } finally {
+    await client.close();
+  }
 }

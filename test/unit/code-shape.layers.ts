@@ -66,7 +66,6 @@ export const knownLongFunctions: Record<string, number> = {
   'src/render/render-dockerfile.ts#renderBuild': 141,
   'src/assemble/assemble-unit.ts#assembleUnit': 137,
   'src/publish/http-target.ts#httpTarget': 134,
-  'src/environment/up.ts#bringEnvironmentUp': 123,
   'src/publish/github-release-api.ts#releaseAssetsApi': 111,
   'src/assemble/container-deps.ts#installOnce': 104,
   'src/cli/commands/run.ts#buildRequest': 104,

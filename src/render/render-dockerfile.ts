@@ -198,80 +198,13 @@ export async function renderBuild(
   };
   // The credentials of the one step that installs dependencies.
   const secrets: BuildSecret[] = [];
-  let data: object;
-  let goProtocol: GoProtocolDecision | undefined;
-  switch (worker.runtime) {
-    case 'python': {
-      const index = requirements ? config.packageIndex : undefined;
-      if (index) secrets.push({ variable: 'PIP_INDEX_URL', value: withCredentials(index.url, index.credentials) });
-      if (index?.extraUrl)
-        secrets.push({ variable: 'PIP_EXTRA_INDEX_URL', value: withCredentials(index.extraUrl, index.credentials) });
-      const file = requirements ? assertSafePath(requirements, 'requirements', worker.path) : undefined;
-      data = {
-        ...common,
-        requirements: file,
-        copyRequirements: file ? copyArguments(`worker/${file}`, '/build/requirements.txt') : undefined,
-        // What the install step reads from, without credentials: recorded, and part of the step's cache key.
-        index: index
-          ? { urls: [index.url, ...(index.extraUrl ? [index.extraUrl] : [])].map(withoutCredentials).join(' ') }
-          : undefined,
-      };
-      break;
-    }
-    case 'go': {
-      const module = await readGoModule(folder, worker.path);
-      goProtocol = await decideGoProtocol(folder, module.path, workerSettings(config, worker));
-      const adapter = goProtocol.protocol === 'stdio';
-      if (adapter) {
-        const adapterDirectory = path.join(packageRoot(), 'templates', 'go-job-adapter');
-        for (const file of ['go.mod', 'main.go'])
-          extraFiles.set(`.neurons/adapter/${file}`, await readFile(path.join(adapterDirectory, file)));
-      }
-      const proxy = moduleProxy(module, config.goProxy, worker.path);
-      if (proxy) secrets.push({ variable: 'GOPROXY', value: proxy });
-      // Each flavor's command names the binary to build, relative to the folder (`<Dir>/<binary>`).
-      const binaries = [
-        ...new Set(
-          worker.flavors.map(
-            (flavor) =>
-              `/out/${assertSafePath(flavor.definition.command, 'command', flavor.file).slice(directory.length + 1)}`,
-          ),
-        ),
-      ];
-      data = {
-        ...common,
-        binaries,
-        adapter,
-        vendored: module.vendored,
-        goProxy: proxy ? withoutCredentials(proxy) : undefined,
-        copyBinaries: copyArguments('/out/', `/worker/${directory}/`, 'builder'),
-      };
-      break;
-    }
-    case 'node': {
-      const manifestFile = path.join(folder, 'package.json');
-      const manifest = existsSync(manifestFile)
-        ? (JSON.parse(await readFile(manifestFile, 'utf8')) as { dependencies?: object })
-        : {};
-      const lockfile =
-        existsSync(path.join(folder, 'package-lock.json')) || existsSync(path.join(folder, 'npm-shrinkwrap.json'));
-      const hasDependencies = Object.keys(manifest.dependencies ?? {}).length > 0;
-      const install = lockfile
-        ? 'npm ci --omit=dev --no-audit --no-fund'
-        : hasDependencies
-          ? 'npm install --omit=dev --no-audit --no-fund'
-          : undefined;
-      const registry = install ? config.npmRegistry : undefined;
-      if (registry) secrets.push({ variable: 'NPM_CONFIG_REGISTRY', value: registry });
-      data = {
-        ...common,
-        install,
-        npmRegistry: registry ? withoutCredentials(registry) : undefined,
-        copyBuilt: copyArguments('/build/', `/worker/${directory}/`, 'builder'),
-      };
-      break;
-    }
-  }
+  const context: RuntimeContext = { folder, directory, worker, config, requirements, common, secrets, extraFiles };
+  const { data, goProtocol } =
+    worker.runtime === 'python'
+      ? { data: pythonData(context), goProtocol: undefined }
+      : worker.runtime === 'go'
+        ? await goData(context)
+        : { data: await nodeData(context), goProtocol: undefined };
   const carried = carrySecrets(secrets);
   const dockerfile = templates.render(template, { ...data, secretEnvironment: carried.environment });
   return {
@@ -283,5 +216,90 @@ export async function renderBuild(
     secretBuildArgs: carried.buildArgs,
     speaksStdio: goProtocol?.protocol === 'stdio',
     goProtocol,
+  };
+}
+
+/** What the template of a runtime is rendered from, and where its step's secrets and extra files go. */
+interface RuntimeContext {
+  folder: string;
+  directory: string;
+  worker: WorkerFolder;
+  config: RenderSettings['config'];
+  requirements: string | undefined;
+  common: object;
+  /** The credentials of the one step that installs dependencies. */
+  secrets: BuildSecret[];
+  extraFiles: Map<string, Buffer>;
+}
+
+function pythonData({ worker, config, requirements, common, secrets }: RuntimeContext): object {
+  const index = requirements ? config.packageIndex : undefined;
+  if (index) secrets.push({ variable: 'PIP_INDEX_URL', value: withCredentials(index.url, index.credentials) });
+  if (index?.extraUrl)
+    secrets.push({ variable: 'PIP_EXTRA_INDEX_URL', value: withCredentials(index.extraUrl, index.credentials) });
+  const file = requirements ? assertSafePath(requirements, 'requirements', worker.path) : undefined;
+  return {
+    ...common,
+    requirements: file,
+    copyRequirements: file ? copyArguments(`worker/${file}`, '/build/requirements.txt') : undefined,
+    // What the install step reads from, without credentials: recorded, and part of the step's cache key.
+    index: index
+      ? { urls: [index.url, ...(index.extraUrl ? [index.extraUrl] : [])].map(withoutCredentials).join(' ') }
+      : undefined,
+  };
+}
+
+async function goData(context: RuntimeContext): Promise<{ data: object; goProtocol: GoProtocolDecision }> {
+  const { folder, directory, worker, config, common, secrets, extraFiles } = context;
+  const module = await readGoModule(folder, worker.path);
+  const goProtocol = await decideGoProtocol(folder, module.path, workerSettings(config, worker));
+  const adapter = goProtocol.protocol === 'stdio';
+  if (adapter) {
+    const adapterDirectory = path.join(packageRoot(), 'templates', 'go-job-adapter');
+    for (const file of ['go.mod', 'main.go'])
+      extraFiles.set(`.neurons/adapter/${file}`, await readFile(path.join(adapterDirectory, file)));
+  }
+  const proxy = moduleProxy(module, config.goProxy, worker.path);
+  if (proxy) secrets.push({ variable: 'GOPROXY', value: proxy });
+  // Each flavor's command names the binary to build, relative to the folder (`<Dir>/<binary>`).
+  const binaries = [
+    ...new Set(
+      worker.flavors.map(
+        (flavor) =>
+          `/out/${assertSafePath(flavor.definition.command, 'command', flavor.file).slice(directory.length + 1)}`,
+      ),
+    ),
+  ];
+  const data = {
+    ...common,
+    binaries,
+    adapter,
+    vendored: module.vendored,
+    goProxy: proxy ? withoutCredentials(proxy) : undefined,
+    copyBinaries: copyArguments('/out/', `/worker/${directory}/`, 'builder'),
+  };
+  return { data, goProtocol };
+}
+
+async function nodeData({ folder, directory, config, common, secrets }: RuntimeContext): Promise<object> {
+  const manifestFile = path.join(folder, 'package.json');
+  const manifest = existsSync(manifestFile)
+    ? (JSON.parse(await readFile(manifestFile, 'utf8')) as { dependencies?: object })
+    : {};
+  const lockfile =
+    existsSync(path.join(folder, 'package-lock.json')) || existsSync(path.join(folder, 'npm-shrinkwrap.json'));
+  const hasDependencies = Object.keys(manifest.dependencies ?? {}).length > 0;
+  const install = lockfile
+    ? 'npm ci --omit=dev --no-audit --no-fund'
+    : hasDependencies
+      ? 'npm install --omit=dev --no-audit --no-fund'
+      : undefined;
+  const registry = install ? config.npmRegistry : undefined;
+  if (registry) secrets.push({ variable: 'NPM_CONFIG_REGISTRY', value: registry });
+  return {
+    ...common,
+    install,
+    npmRegistry: registry ? withoutCredentials(registry) : undefined,
+    copyBuilt: copyArguments('/build/', `/worker/${directory}/`, 'builder'),
   };
 }

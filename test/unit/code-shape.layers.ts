@@ -63,7 +63,6 @@ export const knownLongFunctions: Record<string, number> = {
   'src/publish/s3-target.ts#s3Target': 171,
   'src/pipeline.ts#runPipeline': 160,
   'src/pipeline.ts#processUnit': 152,
-  'src/render/render-dockerfile.ts#renderBuild': 141,
   'src/assemble/assemble-unit.ts#assembleUnit': 137,
   'src/publish/http-target.ts#httpTarget': 134,
   'src/publish/github-release-api.ts#releaseAssetsApi': 111,

@@ -197,4 +197,11 @@ describe('the shape of the code', () => {
     expect(folderCycles(downward)).toEqual([]);
     expect(cycles.length).toBeLessThanOrEqual(knownUpwardImports.size);
   });
+
+  it('is importable by its package name, with the stages a library user needs and nothing run on import', async () => {
+    const { name } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { name: string };
+    const library = (await import(name)) as Record<string, unknown>;
+    for (const stage of ['main', 'discoverRepository', 'loadConfig', 'runPipeline', 'runUpdate', 'verifyIndex'])
+      expect(typeof library[stage], stage).toBe('function');
+  });
 });

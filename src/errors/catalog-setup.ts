@@ -1,6 +1,9 @@
 import type { ErrorCatalogEntry } from './catalog-entry.js';
 
-/** The command line, the configuration, registries and TLS, change detection, the CA, the local environment and the watcher. */
+/**
+ * The command line, the configuration, registries and TLS, change detection, the CA, the local environment and the
+ * watcher.
+ */
 export const setupCodes = {
   USAGE: { exit: 2, area: 'cli', meaning: 'a bad flag or value, including an unknown flag or a missing value' },
   REPO_NOT_FOUND: { exit: 2, area: 'cli', meaning: 'the repository folder (--repo) does not exist' },

@@ -32,7 +32,7 @@ function calleeName(node: ts.CallExpression | ts.NewExpression): string | undefi
 }
 
 /**
- * The positions of the parameters named `code` (or `...Code`), by function name, over every function of `files`:
+ * The positions of the parameters named `code` (or `...Code`), by function name, over every function of `sources`:
  * `fail(code, message, hint)`, `readJson(file, code, what)`. A literal passed there is a code the function emits.
  */
 export function codeParameters(sources: ts.SourceFile[]): Map<string, Set<number>> {

@@ -57,7 +57,6 @@ export const knownUpwardImports = new Set<string>();
  * list. New code stays under 80.
  */
 export const knownLongFunctions: Record<string, number> = {
-  'src/update/update.ts#runUpdate': 213,
   'src/cli/commands/watch.ts#run': 171,
   'src/publish/s3-target.ts#s3Target': 171,
   'src/pipeline.ts#runPipeline': 160,
@@ -86,7 +85,6 @@ export const knownLongFunctions: Record<string, number> = {
 
 /** Files over 400 lines, not split yet, with their length: none may grow. */
 export const knownLongFiles: Record<string, number> = {
-  'src/update/update.ts': 439,
   'src/pipeline.ts': 639,
   'src/cli/commands/pipeline.ts': 477,
   'src/registry/client.ts': 491,

@@ -74,7 +74,6 @@ export const knownLongFunctions: Record<string, number> = {
   'src/cli/commands/run.ts#buildRequest': 104,
   'src/catalog/assemble-catalogs.ts#assembleCatalogs': 101,
   'src/cli/commands/pipeline.ts#runAndReport': 90,
-  'src/cli/commands/update.ts#update': 89,
   'src/publish/github-release-target.ts#githubReleaseTarget': 88,
   'src/cli/commands/watch.ts#publish': 87,
   'src/engine-build/build-unit.ts#prepareFolderBuild': 86,

@@ -70,7 +70,6 @@ export const knownLongFunctions: Record<string, number> = {
   'src/catalog/refresh-catalogs.ts#(anonymous)': 112,
   'src/publish/github-release-api.ts#releaseAssetsApi': 111,
   'src/assemble/container-deps.ts#installOnce': 104,
-  'src/cli/commands/run.ts#buildRequest': 104,
   'src/catalog/assemble-catalogs.ts#assembleCatalogs': 101,
   'src/cli/commands/pipeline.ts#runAndReport': 90,
   'src/publish/github-release-target.ts#githubReleaseTarget': 88,

@@ -51,33 +51,7 @@ export function readCatalogEntries(
   skipped: Problem[];
   /** Each accepted entry as written, by name. */ definitions: Map<string, Record<string, unknown>>;
 } {
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    throw new NeuronsError({
-      code: 'UPDATE_CATALOG_INVALID',
-      file: source,
-      message: `${file} is not JSON: ${(error as Error).message}`,
-      hint: 'point --catalog at a catalog written by neurons pipeline (analyzers.json, responders.json) or at its index',
-    });
-  }
-  // One level for the array: its entries get the depth a definition may have. Deeper ones would overflow the stack
-  // when the catalog is installed (JSON.stringify recurses).
-  if (nestsDeeperThan(value, maxJsonDepth + 1))
-    throw new NeuronsError({
-      code: 'UPDATE_CATALOG_INVALID',
-      file: source,
-      message: `${file} nests arrays and objects more than ${maxJsonDepth} levels deep`,
-      hint: 'a catalog holds definitions, which are flat: ask the publisher to fix it',
-    });
-  if (!Array.isArray(value))
-    throw new NeuronsError({
-      code: 'UPDATE_CATALOG_INVALID',
-      file: source,
-      message: `${file} is not a JSON array of definitions`,
-      hint: 'an engine catalog is an array; the index (index.json) lists the catalogs',
-    });
+  const value = parseCatalog(bytes, file, source);
   const validate = compileEntrySchema();
   const kind = catalogKind(file);
   const workers: Omit<CatalogWorker, 'image' | 'digest'>[] = [];
@@ -143,4 +117,36 @@ export function readCatalogEntries(
     });
   });
   return { workers, skipped, definitions };
+}
+
+/** The catalog as JSON: an array, nested no deeper than definitions may be; anything else refuses the whole file. */
+function parseCatalog(bytes: Buffer, file: string, source: string): unknown[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new NeuronsError({
+      code: 'UPDATE_CATALOG_INVALID',
+      file: source,
+      message: `${file} is not JSON: ${(error as Error).message}`,
+      hint: 'point --catalog at a catalog written by neurons pipeline (analyzers.json, responders.json) or at its index',
+    });
+  }
+  // One level for the array: its entries get the depth a definition may have. Deeper ones would overflow the stack
+  // when the catalog is installed (JSON.stringify recurses).
+  if (nestsDeeperThan(value, maxJsonDepth + 1))
+    throw new NeuronsError({
+      code: 'UPDATE_CATALOG_INVALID',
+      file: source,
+      message: `${file} nests arrays and objects more than ${maxJsonDepth} levels deep`,
+      hint: 'a catalog holds definitions, which are flat: ask the publisher to fix it',
+    });
+  if (!Array.isArray(value))
+    throw new NeuronsError({
+      code: 'UPDATE_CATALOG_INVALID',
+      file: source,
+      message: `${file} is not a JSON array of definitions`,
+      hint: 'an engine catalog is an array; the index (index.json) lists the catalogs',
+    });
+  return value;
 }

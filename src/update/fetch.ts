@@ -101,25 +101,7 @@ export function httpFetcher(
             maxBytes: sizeLimitFor(file),
           });
         } catch (error) {
-          const cause = error instanceof TransportError ? error.cause : error;
-          if (cause instanceof ResponseTooLargeError) throw tooLarge(url.href, cause.announced, cause.limit);
-          if (isTlsFailure(error)) {
-            const problem = describeTlsFailure(error, 'catalog', url.host);
-            throw new EnvironmentError(
-              { ...problem, hint: `pass the CA that issued it with --ca FILE; ${problem.hint ?? ''}` },
-              error,
-            );
-          }
-          const attempts =
-            error instanceof TransportError && error.attempts > 1 ? ` (after ${error.attempts} attempts)` : '';
-          throw new EnvironmentError(
-            {
-              code: 'UPDATE_UNREACHABLE',
-              message: `cannot reach ${url.href}: ${(error as Error).message}${attempts}`,
-              hint: 'check the --catalog URL and the network',
-            },
-            error,
-          );
+          throw requestFailure(error, url);
         }
         const location = response.headers['location'];
         if (![301, 302, 303, 307, 308].includes(response.statusCode) || typeof location !== 'string') break;
@@ -142,21 +124,7 @@ export function httpFetcher(
       const { statusCode, headers } = response;
       if (statusCode === 304) return { status: 'not-modified' };
       if (statusCode === 404 || statusCode === 410) return { status: 'missing' };
-      if (statusCode !== 200) {
-        const attempts = response.attempts > 1 ? ` (after ${response.attempts} attempts)` : '';
-        if (rateLimitStatuses.has(statusCode)) {
-          throw new EnvironmentError({
-            code: 'UPDATE_RATE_LIMITED',
-            message: `GET ${url.href} answered ${statusCode}: the catalog server is limiting requests${attempts}`,
-            hint: 'the catalog server (or a proxy in front of it) is rate limiting or overloaded: the next run tries again',
-          });
-        }
-        throw new EnvironmentError({
-          code: 'UPDATE_HTTP',
-          message: `GET ${url.href} answered ${statusCode}${attempts}`,
-          hint: statusCode >= 500 ? 'the catalog server failed: try again later' : 'check the --catalog URL',
-        });
-      }
+      if (statusCode !== 200) throw statusFailure(response, url);
       return {
         status: 'ok',
         bytes: response.bytes,
@@ -167,6 +135,46 @@ export function httpFetcher(
       await transport.close();
     },
   };
+}
+
+/** A request that got no answer: too large, refused by TLS, or unreachable after its retries. */
+function requestFailure(error: unknown, url: URL): Error {
+  const cause = error instanceof TransportError ? error.cause : error;
+  if (cause instanceof ResponseTooLargeError) return tooLarge(url.href, cause.announced, cause.limit);
+  if (isTlsFailure(error)) {
+    const problem = describeTlsFailure(error, 'catalog', url.host);
+    return new EnvironmentError(
+      { ...problem, hint: `pass the CA that issued it with --ca FILE; ${problem.hint ?? ''}` },
+      error,
+    );
+  }
+  const attempts = error instanceof TransportError && error.attempts > 1 ? ` (after ${error.attempts} attempts)` : '';
+  return new EnvironmentError(
+    {
+      code: 'UPDATE_UNREACHABLE',
+      message: `cannot reach ${url.href}: ${(error as Error).message}${attempts}`,
+      hint: 'check the --catalog URL and the network',
+    },
+    error,
+  );
+}
+
+/** An answer other than 200, 304, 404 and 410. */
+function statusFailure(response: TransportResponse, url: URL): EnvironmentError {
+  const { statusCode } = response;
+  const attempts = response.attempts > 1 ? ` (after ${response.attempts} attempts)` : '';
+  if (rateLimitStatuses.has(statusCode)) {
+    return new EnvironmentError({
+      code: 'UPDATE_RATE_LIMITED',
+      message: `GET ${url.href} answered ${statusCode}: the catalog server is limiting requests${attempts}`,
+      hint: 'the catalog server (or a proxy in front of it) is rate limiting or overloaded: the next run tries again',
+    });
+  }
+  return new EnvironmentError({
+    code: 'UPDATE_HTTP',
+    message: `GET ${url.href} answered ${statusCode}${attempts}`,
+    hint: statusCode >= 500 ? 'the catalog server failed: try again later' : 'check the --catalog URL',
+  });
 }
 
 export function sourceFetcher(

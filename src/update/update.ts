@@ -1,6 +1,5 @@
 import { createHash, createPublicKey } from 'node:crypto';
-import type { CatalogIndex } from '../catalog/index-file.js';
-import { indexExpiry, verifyIndex } from '../catalog/verify-index.js';
+import { indexExpiry } from '../catalog/verify-index.js';
 import { NeuronsError, UsageError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
 import {
@@ -12,20 +11,14 @@ import {
   type InstalledWorker,
   type WorkerChange,
 } from './compare.js';
-import { readCatalogEntries, type CatalogWorker } from './entries.js';
+import type { CatalogWorker } from './entries.js';
 import type { CatalogFetcher } from './fetch.js';
 import type { EngineInstaller, InstallReport } from './install.js';
-import { applyRegistryPrefix } from './prefix.js';
+import { covers, nextState } from './next-state.js';
 import { pullImages, type ImagePuller, type PullReport } from './pull.js';
-import { chooseCatalogs, describeFile, indexFile, type UpdateSource } from './source.js';
-import {
-  catalogObjectName,
-  indexFormat,
-  legacyIndexFormat,
-  legacySignatureFileName,
-  signatureObjectName,
-} from '../publish/publication.js';
-import { readUpdateState, writeUpdateState, type InstallRecord, type SourceState, type UpdateState } from './state.js';
+import { collectWorkers, readCatalogs } from './read-catalogs.js';
+import { describeFile, indexFile, type UpdateSource } from './source.js';
+import { readUpdateState, writeUpdateState, type SourceState } from './state.js';
 
 export interface UpdateOptions {
   source: UpdateSource;
@@ -80,63 +73,6 @@ export function keyFingerprint(pem: string, file: string): string {
   }
 }
 
-/** Whether what the last update did covers what this one is asked: only then may an unchanged catalog stop here. */
-function covers(
-  last: SourceState | undefined,
-  probe: string,
-  wanted: { key: string | undefined; prefix: string | undefined; pull: boolean; installed: boolean },
-): last is SourceState & { etag: string } {
-  if (!last?.etag || last.probe !== probe || !wanted.installed) return false;
-  if (wanted.key !== undefined && last.key !== wanted.key) return false;
-  if (last.registryPrefix !== wanted.prefix) return false;
-  return !wanted.pull || last.workers.every((worker) => worker.pulled);
-}
-
-function parseUnverifiedIndex(bytes: Buffer, location: string): CatalogIndex {
-  try {
-    const value = JSON.parse(bytes.toString('utf8')) as CatalogIndex | { format: typeof legacyIndexFormat };
-    if (
-      (value.format === indexFormat || value.format === legacyIndexFormat) &&
-      typeof (value as CatalogIndex).catalogs === 'object' &&
-      Array.isArray((value as CatalogIndex).flavors)
-    )
-      return value as CatalogIndex;
-  } catch {
-    // Reported below, as for any other content.
-  }
-  throw new NeuronsError({
-    code: 'UPDATE_INDEX_INVALID',
-    file: location,
-    message: 'not a catalog index written by neurons',
-    hint: 'point --catalog at the folder the pipeline published, or at one catalog file (analyzers.json)',
-  });
-}
-
-/**
- * Where the files of an index are (see publish/publication.ts): the signature named by the index's own hash and each
- * catalog by its recorded hash, so that what is read belongs to this index even while a publisher switches to the
- * next one; an index of the layout before that keeps them under their names.
- */
-function indexLayout(indexBytes: Buffer): {
-  signature: string;
-  catalog: (file: string, index: CatalogIndex) => string;
-} {
-  let format: unknown;
-  try {
-    format = (JSON.parse(indexBytes.toString('utf8')) as { format?: unknown }).format;
-  } catch {
-    format = undefined;
-  }
-  if (format === legacyIndexFormat) return { signature: legacySignatureFileName, catalog: (file) => file };
-  return {
-    signature: signatureObjectName(indexBytes),
-    catalog: (file, index) => {
-      const sha256 = index.catalogs[file]?.sha256;
-      return sha256 ? catalogObjectName(sha256) : file;
-    },
-  };
-}
-
 /**
  * `neurons update`: fetch (one conditional request when nothing changed), verify, read the entries as the engine
  * does, compare with the last update, refuse downgrades, pull and check digests, install the catalogs for the engine
@@ -148,139 +84,28 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateReport> {
   const state = await readUpdateState(options.stateDirectory);
   const last = state.sources[source.key];
   const key = options.publicKey ? keyFingerprint(options.publicKey.pem, options.publicKey.file) : undefined;
-  const warnings: Problem[] = [];
-  if (!options.publicKey)
-    warnings.push({
-      code: 'UPDATE_NOT_VERIFIED',
-      file: source.key,
-      message:
-        'the catalog is not verified (no --key): anyone who can change it or the connection can choose the images',
-      hint: "pass --key with the publisher's public key (neurons-index.pub)",
-    });
+  const warnings: Problem[] = options.publicKey ? [] : [notVerified(source)];
 
   // With a key the index is always the probe: it changes with every publish (its serial grows), catalogs or not.
   const probe = key !== undefined || source.catalog === undefined ? indexFile : source.catalog;
-  // With --install, DIR must still hold what the last update put there (the state may be newer than DIR).
-  const installed = options.installer === undefined || (await options.installer.isCurrent(last?.install));
-  const conditional = covers(last, probe, {
-    key,
-    prefix: options.registryPrefix,
-    pull: options.puller !== undefined,
-    installed,
-  })
-    ? last
-    : undefined;
+  const conditional = await conditionalOn(last, probe, key, options);
   const first = await fetcher.get(probe, conditional?.etag);
   const base = { source: source.key, verified: key !== undefined, skipped: [], pulls: [], problems: [] };
 
   if (first.status === 'not-modified') {
-    if (!conditional)
-      throw new NeuronsError({
-        code: 'UPDATE_HTTP',
-        file: describeFile(source, probe),
-        message: 'the server answered 304 to a request without If-None-Match',
-        hint: 'the catalog server is broken',
-      });
-    // Nothing was fetched, but a frozen index must still run out: the expiry recorded when it was verified is checked.
-    if (key !== undefined && (indexExpiry(conditional.expires) ?? 0) <= options.now.getTime()) {
-      throw new NeuronsError({
-        code: 'INDEX_EXPIRED',
-        file: describeFile(source, indexFile),
-        message: `the index expired on ${conditional.expires} and the server still serves it unchanged`,
-        hint: 'the publisher must publish a fresh index (it may be frozen by an attacker)',
-      });
-    }
-    const changes: WorkerChange[] = conditional.workers.map((worker) => ({
-      change: 'unchanged',
-      kind: worker.kind,
-      name: worker.name,
-      id: worker.id,
-      version: worker.version,
-      image: worker.image,
-    }));
-    const install =
-      options.installer && conditional.install ? { install: options.installer.unchanged(conditional.install) } : {};
-    return {
-      ...base,
-      status: 'up-to-date',
-      serial: conditional.serial,
-      catalogs: [],
-      requests: fetcher.requests,
-      changes,
-      counts: countChanges(changes),
-      warnings,
-      stateWritten: false,
-      ...install,
-    };
+    return upToDate(conditional, { options, probe, key, base, requests: fetcher.requests, warnings });
   }
-  if (first.status === 'missing') {
-    throw new UsageError({
-      code: 'UPDATE_NOT_FOUND',
-      file: describeFile(source, probe),
-      message: `${probe} is not there`,
-      hint:
-        probe === indexFile
-          ? 'publish with neurons pipeline/catalog (it writes index.json), or name one catalog: --catalog .../analyzers.json'
-          : 'check the --catalog path or URL',
-    });
-  }
+  if (first.status === 'missing') throw probeMissing(source, probe);
 
-  let index: CatalogIndex | undefined;
-  const catalogBytes = new Map<string, Buffer>();
-  if (probe === indexFile) {
-    const location = describeFile(source, indexFile);
-    const layout = indexLayout(first.bytes);
-    const fetchListed = (listed: CatalogIndex): Promise<void> =>
-      fetchCatalogs(
-        fetcher,
-        source,
-        source.catalog ? [source.catalog] : chooseCatalogs(Object.keys(listed.catalogs)),
-        catalogBytes,
-        (file) => layout.catalog(file, listed),
-      );
-    if (options.publicKey && key !== undefined) {
-      const signature = await fetcher.get(layout.signature);
-      const verify = (catalogs: Map<string, Buffer>): CatalogIndex =>
-        verifyIndex({
-          indexBytes: first.bytes,
-          signature: signature.status === 'ok' ? signature.bytes.toString('utf8') : undefined,
-          publicKeyPem: options.publicKey?.pem ?? '',
-          lastSerial: state.serials[key],
-          now: options.now,
-          catalogs,
-          source: location,
-        });
-      // The signature, the serial and the expiry first: nothing the index lists is fetched before it is trusted.
-      index = verify(new Map());
-      await fetchListed(index);
-      verify(catalogBytes);
-    } else {
-      index = parseUnverifiedIndex(first.bytes, location);
-      await fetchListed(index);
-    }
-  } else {
-    catalogBytes.set(probe, first.bytes);
-  }
-
-  const skipped: Problem[] = [];
-  const workers: CatalogWorker[] = [];
-  const seen = new Set<string>();
-  for (const [file, bytes] of catalogBytes) {
-    const read = readCatalogEntries(bytes, file, describeFile(source, file));
-    skipped.push(...read.skipped);
-    for (const worker of read.workers) {
-      if (seen.has(workerKey(worker))) continue;
-      seen.add(workerKey(worker));
-      const repository = withoutTag(worker.catalogImage);
-      const tag = worker.catalogImage.split('@')[0]?.slice(repository.length + 1) ?? '';
-      // The record of this tag: two tags of one flavor at different images have a record each.
-      const digest =
-        index?.flavors.find(
-          (flavor) => flavor.id === worker.id && flavor.image === repository && flavor.tags.includes(tag),
-        )?.digest ?? undefined;
-      workers.push({ ...worker, image: applyRegistryPrefix(worker.catalogImage, options.registryPrefix), digest });
-    }
-  }
+  const { index, catalogBytes } = await readCatalogs(first.bytes, probe, {
+    source,
+    fetcher,
+    publicKey: options.publicKey,
+    key,
+    lastSerial: key === undefined ? undefined : state.serials[key],
+    now: options.now,
+  });
+  const { skipped, workers } = collectWorkers(catalogBytes, index, source, options.registryPrefix);
 
   const previous = new Map((last?.workers ?? []).map((worker) => [workerKey(worker), worker]));
   const changes = compareWorkers(last?.workers ?? [], workers);
@@ -296,17 +121,9 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateReport> {
     warnings,
     stateWritten: false,
   };
-  const downgrades = changes.filter((change) => change.change === 'downgraded');
-  if (downgrades.length > 0 && !options.allowDowngrade) {
-    const named = downgrades
-      .map((change) => `${change.name} ${change.previous?.version ?? '?'} -> ${change.version}`)
-      .join(', ');
-    report.problems.push({
-      code: 'UPDATE_DOWNGRADE',
-      file: source.key,
-      message: `the catalog goes back to older versions: ${named}`,
-      hint: 'if the publisher withdrew a version on purpose, run again with --allow-downgrade',
-    });
+  const downgrade = downgradeProblem(changes, source, options.allowDowngrade);
+  if (downgrade) {
+    report.problems.push(downgrade);
     return { ...report, status: 'downgrade-refused' };
   }
   // Planned before anything is pulled: an entry that cannot be installed stops the update here.
@@ -315,27 +132,11 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateReport> {
 
   const pulled = new Set<string>();
   if (options.puller) {
-    const byImage = new Map<string, { image: string; workers: string[]; expected: string | undefined }>();
-    for (const change of changes) {
-      if (!needsPull(change, previous.get(workerKey(change)))) continue;
-      const worker = workers.find((candidate) => workerKey(candidate) === workerKey(change));
-      const target = byImage.get(change.image) ?? { image: change.image, workers: [], expected: worker?.digest };
-      target.workers.push(change.id);
-      byImage.set(change.image, target);
-    }
-    report.pulls = await pullImages(options.puller, [...byImage.values()]);
+    report.pulls = await pullImages(options.puller, pullTargets(changes, previous, workers));
     for (const pull of report.pulls) if (pull.status === 'pulled') pulled.add(pull.image);
     const failed = report.pulls.filter((pull) => pull.status === 'failed');
     if (failed.length > 0) {
-      for (const pull of failed)
-        report.problems.push({
-          code: pull.digestMatches === false ? 'UPDATE_DIGEST_MISMATCH' : 'UPDATE_PULL_FAILED',
-          message: `${pull.image}: ${pull.error ?? 'failed'}`,
-          hint:
-            pull.digestMatches === false
-              ? 'the registry serves another image than the publisher signed: do not run it'
-              : 'check the registry, `docker login` for it, and --registry-prefix',
-        });
+      report.problems.push(...failed.map(pullProblem));
       return { ...report, status: 'pull-failed' };
     }
   }
@@ -357,83 +158,139 @@ export async function runUpdate(options: UpdateOptions): Promise<UpdateReport> {
   return { ...report, stateWritten: true, ...(install ? { install: install.report } : {}) };
 }
 
-async function fetchCatalogs(
-  fetcher: CatalogFetcher,
-  source: UpdateSource,
-  files: string[],
-  into: Map<string, Buffer>,
-  storedAs: (file: string) => string,
-): Promise<void> {
-  if (files.length === 0)
-    throw new NeuronsError({
-      code: 'UPDATE_NO_CATALOG',
-      file: describeFile(source, indexFile),
-      message: 'the index lists no analyzers or responders catalog',
-      hint: 'publish the catalogs with neurons pipeline/catalog',
-    });
-  for (const file of files) {
-    const fetched = await fetcher.get(storedAs(file));
-    if (fetched.status !== 'ok')
-      throw new NeuronsError({
-        code: 'UPDATE_NOT_FOUND',
-        file: describeFile(source, storedAs(file)),
-        message: `${file} is listed in the index but not there`,
-        hint: 'the publisher wrote the index without its catalogs, or removed them: publish again',
-      });
-    into.set(file, fetched.bytes);
-  }
-}
-
-/** `registry/path/name:tag@digest` -> `registry/path/name`, the form the index records images in. */
-function withoutTag(reference: string): string {
-  const [name = ''] = reference.split('@');
-  const colon = name.lastIndexOf(':');
-  return colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
-}
-
-function nextState(
-  state: UpdateState,
-  options: UpdateOptions,
-  applied: {
-    key: string | undefined;
-    probe: string;
-    etag: string | undefined;
-    index: CatalogIndex | undefined;
-    workers: CatalogWorker[];
-    pulled: Set<string>;
-    previous: Map<string, InstalledWorker>;
-    install: InstallRecord | undefined;
-  },
-): UpdateState {
-  const { key, index } = applied;
-  const serials = { ...state.serials };
-  if (key !== undefined && index) serials[key] = Math.max(serials[key] ?? 0, index.serial);
-  const workers: InstalledWorker[] = applied.workers.map((worker) => {
-    const old = applied.previous.get(workerKey(worker));
-    const stillPulled =
-      old?.pulled === true &&
-      old.image === worker.image &&
-      old.version === worker.version &&
-      (old.digest === undefined || old.digest === worker.digest);
-    return {
-      kind: worker.kind,
-      id: worker.id,
-      name: worker.name,
-      version: worker.version,
-      image: worker.image,
-      ...(worker.digest === undefined ? {} : { digest: worker.digest }),
-      pulled: applied.pulled.has(worker.image) || stillPulled,
-    };
-  });
-  const entry: SourceState = {
-    updated: options.now.toISOString(),
-    probe: applied.probe,
-    ...(applied.etag === undefined ? {} : { etag: applied.etag }),
-    ...(key === undefined ? {} : { key }),
-    ...(options.registryPrefix === undefined ? {} : { registryPrefix: options.registryPrefix }),
-    ...(index === undefined ? {} : { serial: index.serial, expires: index.expires }),
-    workers,
-    ...(applied.install === undefined ? {} : { install: applied.install }),
+function notVerified(source: UpdateSource): Problem {
+  return {
+    code: 'UPDATE_NOT_VERIFIED',
+    file: source.key,
+    message: 'the catalog is not verified (no --key): anyone who can change it or the connection can choose the images',
+    hint: "pass --key with the publisher's public key (neurons-index.pub)",
   };
-  return { ...state, serials, sources: { ...state.sources, [options.source.key]: entry } };
+}
+
+/** The last update of this source, when its etag may make this request conditional. */
+async function conditionalOn(
+  last: SourceState | undefined,
+  probe: string,
+  key: string | undefined,
+  options: UpdateOptions,
+): Promise<(SourceState & { etag: string }) | undefined> {
+  // With --install, DIR must still hold what the last update put there (the state may be newer than DIR).
+  const installed = options.installer === undefined || (await options.installer.isCurrent(last?.install));
+  return covers(last, probe, {
+    key,
+    prefix: options.registryPrefix,
+    pull: options.puller !== undefined,
+    installed,
+  })
+    ? last
+    : undefined;
+}
+
+/** The report of an unchanged catalog (the server answered 304), after the checks a frozen index must still pass. */
+function upToDate(
+  conditional: (SourceState & { etag: string }) | undefined,
+  context: {
+    options: UpdateOptions;
+    probe: string;
+    key: string | undefined;
+    base: Pick<UpdateReport, 'source' | 'verified' | 'skipped' | 'pulls' | 'problems'>;
+    requests: number;
+    warnings: Problem[];
+  },
+): UpdateReport {
+  const { options, probe, key } = context;
+  const { source } = options;
+  if (!conditional)
+    throw new NeuronsError({
+      code: 'UPDATE_HTTP',
+      file: describeFile(source, probe),
+      message: 'the server answered 304 to a request without If-None-Match',
+      hint: 'the catalog server is broken',
+    });
+  // Nothing was fetched, but a frozen index must still run out: the expiry recorded when it was verified is checked.
+  if (key !== undefined && (indexExpiry(conditional.expires) ?? 0) <= options.now.getTime()) {
+    throw new NeuronsError({
+      code: 'INDEX_EXPIRED',
+      file: describeFile(source, indexFile),
+      message: `the index expired on ${conditional.expires} and the server still serves it unchanged`,
+      hint: 'the publisher must publish a fresh index (it may be frozen by an attacker)',
+    });
+  }
+  const changes: WorkerChange[] = conditional.workers.map((worker) => ({
+    change: 'unchanged',
+    kind: worker.kind,
+    name: worker.name,
+    id: worker.id,
+    version: worker.version,
+    image: worker.image,
+  }));
+  const install =
+    options.installer && conditional.install ? { install: options.installer.unchanged(conditional.install) } : {};
+  return {
+    ...context.base,
+    status: 'up-to-date',
+    serial: conditional.serial,
+    catalogs: [],
+    requests: context.requests,
+    changes,
+    counts: countChanges(changes),
+    warnings: context.warnings,
+    stateWritten: false,
+    ...install,
+  };
+}
+
+function probeMissing(source: UpdateSource, probe: string): UsageError {
+  return new UsageError({
+    code: 'UPDATE_NOT_FOUND',
+    file: describeFile(source, probe),
+    message: `${probe} is not there`,
+    hint:
+      probe === indexFile
+        ? 'publish with neurons pipeline/catalog (it writes index.json), or name one catalog: --catalog .../analyzers.json'
+        : 'check the --catalog path or URL',
+  });
+}
+
+/** The problem that refuses an update going back to older versions, unless downgrades are allowed. */
+function downgradeProblem(changes: WorkerChange[], source: UpdateSource, allowDowngrade: boolean): Problem | undefined {
+  const downgrades = changes.filter((change) => change.change === 'downgraded');
+  if (downgrades.length === 0 || allowDowngrade) return undefined;
+  const named = downgrades
+    .map((change) => `${change.name} ${change.previous?.version ?? '?'} -> ${change.version}`)
+    .join(', ');
+  return {
+    code: 'UPDATE_DOWNGRADE',
+    file: source.key,
+    message: `the catalog goes back to older versions: ${named}`,
+    hint: 'if the publisher withdrew a version on purpose, run again with --allow-downgrade',
+  };
+}
+
+/** The images to pull, once each, with the workers that use them and the digest the index records. */
+function pullTargets(
+  changes: WorkerChange[],
+  previous: Map<string, InstalledWorker>,
+  workers: CatalogWorker[],
+): Array<{ image: string; workers: string[]; expected: string | undefined }> {
+  const byImage = new Map<string, { image: string; workers: string[]; expected: string | undefined }>();
+  for (const change of changes) {
+    if (!needsPull(change, previous.get(workerKey(change)))) continue;
+    const worker = workers.find((candidate) => workerKey(candidate) === workerKey(change));
+    const target = byImage.get(change.image) ?? { image: change.image, workers: [], expected: worker?.digest };
+    target.workers.push(change.id);
+    byImage.set(change.image, target);
+  }
+  return [...byImage.values()];
+}
+
+function pullProblem(pull: PullReport): Problem {
+  return {
+    code: pull.digestMatches === false ? 'UPDATE_DIGEST_MISMATCH' : 'UPDATE_PULL_FAILED',
+    message: `${pull.image}: ${pull.error ?? 'failed'}`,
+    hint:
+      pull.digestMatches === false
+        ? 'the registry serves another image than the publisher signed: do not run it'
+        : 'check the registry, `docker login` for it, and --registry-prefix',
+  };
 }

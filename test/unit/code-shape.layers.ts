@@ -57,9 +57,6 @@ export const knownUpwardImports = new Set<string>();
  * list. New code stays under 80.
  */
 export const knownLongFunctions: Record<string, number> = {
-  'src/config/load-config.ts#loadConfig': 219,
-  'src/update/update.ts#runUpdate': 213,
-  'src/cli/commands/watch.ts#run': 171,
   'src/publish/s3-target.ts#s3Target': 171,
   'src/pipeline.ts#runPipeline': 160,
   'src/pipeline.ts#processUnit': 152,
@@ -67,20 +64,13 @@ export const knownLongFunctions: Record<string, number> = {
   'src/publish/http-target.ts#httpTarget': 134,
   'src/publish/github-release-api.ts#releaseAssetsApi': 111,
   'src/assemble/container-deps.ts#installOnce': 104,
-  'src/cli/commands/run.ts#buildRequest': 104,
-  'src/update/entries.ts#readCatalogEntries': 102,
-  'src/update/fetch.ts#httpFetcher': 96,
   'src/cli/commands/pipeline.ts#runAndReport': 90,
-  'src/cli/commands/update.ts#update': 89,
   'src/publish/github-release-target.ts#githubReleaseTarget': 88,
-  'src/cli/commands/watch.ts#publish': 87,
   'src/engine-build/build-unit.ts#prepareFolderBuild': 86,
 };
 
 /** Files over 400 lines, not split yet, with their length: none may grow. */
 export const knownLongFiles: Record<string, number> = {
-  'src/config/load-config.ts': 529,
-  'src/update/update.ts': 439,
   'src/pipeline.ts': 639,
   'src/cli/commands/pipeline.ts': 477,
   'src/registry/client.ts': 491,

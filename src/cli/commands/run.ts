@@ -1,21 +1,18 @@
 import Docker from 'dockerode';
-import { existsSync, statSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type CliIo, type Command, type ParsedValues, stringOption } from '../command.js';
 import { EnvironmentError, ExitCode, UsageError } from '../../errors/neurons-error.js';
-import { formatProblem, type Problem } from '../../errors/problem.js';
+import { formatProblem } from '../../errors/problem.js';
 import { ensureImage } from '../../runner/ensure-image.js';
-import { asObject, buildJobConfig } from '../../runner/job-config.js';
+import { asObject } from '../../runner/job-config.js';
 import { readJobReport, type JobReport } from '../../runner/job-report.js';
-import { prepareJobFolder, type JobRequest, type Observable } from '../../runner/prepare-job.js';
+import { prepareJobFolder, type JobRequest } from '../../runner/prepare-job.js';
 import { readCatalog, readDefinition, resolveTarget, type RunTarget } from '../../runner/resolve-target.js';
+import { buildRequest, defaultTimeoutSeconds } from '../../runner/job-request.js';
 import { runJob } from '../../runner/run-job.js';
-import { maskSecrets, registerSecret } from '../../util/mask.js';
-
-/** The engine's default job timeout, in seconds. */
-const defaultTimeoutSeconds = 600;
+import { maskSecrets } from '../../util/mask.js';
 
 export const runCommand: Command = {
   name: 'run',
@@ -95,7 +92,7 @@ export const runCommand: Command = {
       catalogFile ? await readCatalog(catalogFile) : undefined,
       definitionFile ? await readDefinition(definitionFile) : undefined,
     );
-    const { request, timeoutSeconds, problems, warnings } = await buildRequest(io, target, { text, list, file });
+    const { request, timeoutSeconds, problems, warnings } = await buildRequest(io.env, target, { text, list, file });
     for (const warning of warnings) io.stderr.write(`neurons run: warning: ${maskSecrets(formatProblem(warning))}\n`);
     if (problems.length > 0 || request === undefined || timeoutSeconds === undefined) {
       for (const problem of problems) io.stderr.write(`neurons run: ${maskSecrets(formatProblem(problem))}\n`);
@@ -136,200 +133,6 @@ export const runCommand: Command = {
     }
   },
 };
-
-interface FlagReaders {
-  text(key: string): string | undefined;
-  list(key: string): string[];
-  file(key: string): string | undefined;
-}
-
-/** Every flag of the job checked at once: all usage problems are reported together. */
-async function buildRequest(
-  io: CliIo,
-  target: RunTarget,
-  { text, list, file }: FlagReaders,
-): Promise<{
-  request: JobRequest | undefined;
-  timeoutSeconds: number | undefined;
-  problems: Problem[];
-  warnings: Problem[];
-}> {
-  const problems: Problem[] = [];
-  const attempt = <T>(compute: () => T): T | undefined => {
-    try {
-      return compute();
-    } catch (error) {
-      if (error instanceof UsageError) problems.push(error.problem);
-      else throw error;
-      return undefined;
-    }
-  };
-  const attachment = file('file');
-  const dataType = text('data-type') ?? (attachment === undefined ? undefined : 'file');
-  if (dataType === undefined)
-    problems.push({
-      code: 'USAGE',
-      message: '--data-type is required (for example domain, ip, url, file, thehive:case)',
-    });
-  const observable = attempt(() => readObservable(text('data'), attachment, dataType));
-  const supported = target.definition?.dataTypeList;
-  if (dataType !== undefined && Array.isArray(supported) && !supported.includes(dataType)) {
-    problems.push({
-      code: 'RUN_DATA_TYPE',
-      message: `${target.workerId ?? target.image} does not accept the data type ${dataType}`,
-      hint: `its data types: ${supported.join(', ')}`,
-    });
-  }
-  const tlp = attempt(() => numberFlag('tlp', text('tlp'), 2, { min: 0, max: 4, integer: true }));
-  const pap = attempt(() => numberFlag('pap', text('pap'), 2, { min: 0, max: 3, integer: true }));
-  const timeoutSeconds = attempt(() =>
-    numberFlag('timeout', text('timeout'), defaultTimeoutSeconds, { min: 1, max: 86_400, integer: false }),
-  );
-  const parameters: Record<string, unknown> = {};
-  for (const pair of list('parameter')) {
-    const equals = pair.indexOf('=');
-    if (equals > 0) parameters[pair.slice(0, equals)] = pair.slice(equals + 1);
-    else problems.push({ code: 'USAGE', message: `--parameter ${pair}: expected name=value` });
-  }
-  const configFile = file('config-file');
-  const fileValues =
-    configFile === undefined
-      ? undefined
-      : await readConfigFile(configFile).catch((error: unknown) => void problems.push((error as UsageError).problem));
-  const built = buildJobConfig({
-    definition: target.definition,
-    file: configFile === undefined || fileValues === undefined ? undefined : { path: configFile, values: fileValues },
-    pairs: list('config'),
-    env: io.env,
-  });
-  problems.push(...built.errors);
-  // Credentials given to the worker never show in what neurons prints (the worker's own messages included).
-  for (const [name, value] of Object.entries(built.config))
-    if (/key|pass|secret|token/i.test(name) && typeof value === 'string') registerSecret(value);
-  const caFile = file('ca');
-  let caCertificates: string | undefined =
-    typeof built.config['cacerts'] === 'string' ? built.config['cacerts'] : undefined;
-  if (caFile !== undefined) {
-    caCertificates = await readFile(caFile, 'utf8').catch(
-      () =>
-        void problems.push({
-          code: 'RUN_CA_MISSING',
-          file: caFile,
-          message: 'cannot read the CA file',
-          hint: 'give a PEM file of the CA(s) the worker must trust',
-        }),
-    );
-    if (caCertificates !== undefined && !caCertificates.includes('-----BEGIN CERTIFICATE-----')) {
-      problems.push({
-        code: 'RUN_CA_INVALID',
-        file: caFile,
-        message: 'not a PEM certificate file (no BEGIN CERTIFICATE line)',
-      });
-    }
-  }
-  if (
-    problems.length > 0 ||
-    dataType === undefined ||
-    observable === undefined ||
-    tlp === undefined ||
-    pap === undefined
-  ) {
-    return { request: undefined, timeoutSeconds, problems, warnings: built.warnings };
-  }
-  const request: JobRequest = {
-    dataType,
-    observable,
-    tlp,
-    pap,
-    message: text('message') ?? '',
-    parameters,
-    config: built.config,
-    ...(caCertificates === undefined ? {} : { caCertificates }),
-  };
-  return { request, timeoutSeconds, problems, warnings: built.warnings };
-}
-
-/** `--data` or `--file`, exactly one. Responders' data (`thehive:*` types) is an entity: JSON, parsed. */
-function readObservable(
-  data: string | undefined,
-  attachment: string | undefined,
-  dataType: string | undefined,
-): Observable {
-  if ((data === undefined) === (attachment === undefined)) {
-    throw new UsageError({
-      code: 'USAGE',
-      message:
-        data === undefined
-          ? 'give the observable with --data VALUE or --file PATH'
-          : '--data and --file exclude each other',
-    });
-  }
-  if (attachment !== undefined) {
-    if (!existsSync(attachment) || !statSync(attachment).isFile())
-      throw new UsageError({
-        code: 'RUN_FILE_MISSING',
-        file: attachment,
-        message: 'the file to analyze does not exist or is not a file',
-      });
-    return { file: attachment };
-  }
-  if (dataType?.startsWith('thehive:')) {
-    try {
-      return { data: JSON.parse(data as string) as unknown };
-    } catch (error) {
-      throw new UsageError({
-        code: 'RUN_DATA_INVALID',
-        message: `--data for ${dataType} must be a JSON entity: ${(error as Error).message}`,
-        hint: `for example --data '{"_type":"case","title":"..."}'`,
-      });
-    }
-  }
-  return { data: data as string };
-}
-
-async function readConfigFile(configFile: string): Promise<Record<string, unknown>> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(configFile, 'utf8'));
-  } catch (error) {
-    throw new UsageError({
-      code: 'RUN_CONFIG_FILE',
-      file: configFile,
-      message: `cannot read the configuration file: ${(error as Error).message}`,
-    });
-  }
-  const values = asObject(parsed);
-  if (!values)
-    throw new UsageError({
-      code: 'RUN_CONFIG_FILE',
-      file: configFile,
-      message: 'a configuration file is a JSON object of item values',
-    });
-  return values;
-}
-
-function numberFlag(
-  name: string,
-  raw: string | undefined,
-  fallback: number,
-  range: { min: number; max: number; integer: boolean },
-): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (
-    raw.trim() === '' ||
-    !Number.isFinite(value) ||
-    value < range.min ||
-    value > range.max ||
-    (range.integer && !Number.isInteger(value))
-  ) {
-    throw new UsageError({
-      code: 'USAGE',
-      message: `--${name} must be ${range.integer ? 'a whole number' : 'a number'} from ${range.min} to ${range.max}, not ${raw}`,
-    });
-  }
-  return value;
-}
 
 /** The human report: the outcome, the taxonomies, what the worker produced, or its error message. */
 function formatOutcome(target: RunTarget, request: JobRequest, outcome: JobReport): string {

@@ -12,7 +12,7 @@ import type { OciCoordinates } from '../../publish/oci-artifact-target.js';
 import { readDockerCredentials } from '../../registry/docker-credentials.js';
 import { RegistryClient } from '../../registry/client.js';
 import { parseRegistryPrefix } from '../../update/prefix.js';
-import { dockerPuller } from '../../update/pull.js';
+import { dockerPuller, type ImagePuller } from '../../update/pull.js';
 import { CortexClient, parseCortexUrl, rescanInstalled, type RescanReport } from '../../update/cortex-rescan.js';
 import { EngineInstaller } from '../../update/install.js';
 import { resolveSource } from '../../update/source.js';
@@ -185,20 +185,7 @@ async function update(io: CliIo, values: ParsedValues): Promise<UpdateCommandRep
     throw new UsageError({ code: 'USAGE', message: '--catalog is required', hint: `usage: ${updateCommand.usage}` });
   const source = resolveSource(catalog, io.cwd);
   const keyFile = text('key') === undefined ? undefined : path.resolve(io.cwd, text('key') as string);
-  const publicKey =
-    keyFile === undefined
-      ? undefined
-      : {
-          pem: await readFile(keyFile, 'utf8').catch(() => {
-            throw new UsageError({
-              code: 'UPDATE_KEY_UNREADABLE',
-              file: keyFile,
-              message: 'cannot read the public key',
-              hint: 'give the neurons-index.pub the publisher handed out',
-            });
-          }),
-          file: keyFile,
-        };
+  const publicKey = keyFile === undefined ? undefined : await readPublicKey(keyFile);
   const caFile = text('ca') === undefined ? undefined : path.resolve(io.cwd, text('ca') as string);
   const prefix =
     text('registry-prefix') === undefined ? undefined : parseRegistryPrefix(text('registry-prefix') as string);
@@ -215,21 +202,7 @@ async function update(io: CliIo, values: ParsedValues): Promise<UpdateCommandRep
           rescan: cortexUrl !== undefined,
         });
 
-  let puller;
-  if (values['pull'] === true) {
-    const docker = new Docker();
-    await docker.ping().catch((error: unknown) => {
-      throw new EnvironmentError(
-        {
-          code: 'UPDATE_DOCKER',
-          message: `the Docker engine cannot be used: ${(error as Error).message}`,
-          hint: 'check that the engine runs and DOCKER_HOST',
-        },
-        error,
-      );
-    });
-    puller = dockerPuller(docker, io.env, (line) => io.stderr.write(`${line}\n`));
-  }
+  const puller = values['pull'] === true ? await enginePuller(io) : undefined;
   const fetcher = source.oci
     ? await registrySourceFetcher(source.oci, caFile, io.env)
     : sourceFetcher(
@@ -266,6 +239,36 @@ async function update(io: CliIo, values: ParsedValues): Promise<UpdateCommandRep
   } finally {
     await client.close();
   }
+}
+
+async function readPublicKey(keyFile: string): Promise<{ pem: string; file: string }> {
+  return {
+    pem: await readFile(keyFile, 'utf8').catch(() => {
+      throw new UsageError({
+        code: 'UPDATE_KEY_UNREADABLE',
+        file: keyFile,
+        message: 'cannot read the public key',
+        hint: 'give the neurons-index.pub the publisher handed out',
+      });
+    }),
+    file: keyFile,
+  };
+}
+
+/** `--pull`: the engine's puller, once the engine answered. */
+async function enginePuller(io: CliIo): Promise<ImagePuller> {
+  const docker = new Docker();
+  await docker.ping().catch((error: unknown) => {
+    throw new EnvironmentError(
+      {
+        code: 'UPDATE_DOCKER',
+        message: `the Docker engine cannot be used: ${(error as Error).message}`,
+        hint: 'check that the engine runs and DOCKER_HOST',
+      },
+      error,
+    );
+  });
+  return dockerPuller(docker, io.env, (line) => io.stderr.write(`${line}\n`));
 }
 
 /** An OCI artifact source: read with the credentials the engine's Docker client has for that registry, if any. */

@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { type Command, stringOption } from '../command.js';
+import { type CliIo, type Command, type ParsedValues, stringOption } from '../command.js';
 import { channelOption, configOption, namespaceOption, skipTestsOption } from '../common-options.js';
 import { loadCommandConfig } from '../load-command-config.js';
 import { NeuronsError, UsageError } from '../../errors/neurons-error.js';
@@ -10,20 +10,11 @@ import { folderTarget } from '../../publish/targets.js';
 import { signingKey } from '../catalog-options.js';
 import { registerSecret } from '../../util/mask.js';
 import { printableJson } from '../../util/printable.js';
-import { SingleFlight } from '../../watch/scheduler.js';
-import { watchedSource } from '../../watch/source.js';
-import { readWatchState, writeWatchState } from '../../watch/state.js';
-import { startWatchServer } from '../../watch/webhook.js';
+import { serveWatch, watchPublisher, type WatchLog, type WatchRun } from '../../watch/service.js';
+import { watchedSource, type WatchedSource } from '../../watch/source.js';
+import { readWatchState } from '../../watch/state.js';
 import { createSmokeTester } from '../smoke-tester.js';
 import { parseDuration } from '../../util/duration.js';
-
-function parseAddress(value: string): { host: string; port: number } {
-  const colon = value.lastIndexOf(':');
-  const port = Number(value.slice(colon + 1));
-  if (colon < 1 || !Number.isInteger(port))
-    throw new UsageError({ code: 'USAGE', message: `expected ADDR:PORT, not '${value}'`, hint: 'e.g. 127.0.0.1:8088' });
-  return { host: value.slice(0, colon).replace(/^\[|\]$/g, ''), port };
-}
 
 export const watchCommand: Command = {
   name: 'watch',
@@ -94,96 +85,13 @@ export const watchCommand: Command = {
       text('branch'),
       stateDirectory,
     );
-    const docker = new Docker();
-    let state = await readWatchState(stateDirectory);
-
-    const publish = async (): Promise<void> => {
-      const head = await source.refresh();
-      state = { ...state, head };
-      if (head === state.lastPublished) {
-        log({ event: 'up-to-date', head });
-        return;
-      }
-      log({ event: 'run', head, since: state.lastPublished ?? null });
-      const config = await loadCommandConfig(
-        io,
-        source.directory,
-        {
-          ...(text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {}),
-          ...(text('namespace') ? { namespace: text('namespace') as string } : {}),
-          ...(text('channel') ? { channel: text('channel') as string } : {}),
-          ...(text('output') ? { output: path.resolve(io.cwd, text('output') as string) } : {}),
-        },
-        (line) => log({ event: 'log', line }),
-      );
-      const report = await runPipeline({
-        repo: source.directory,
-        config,
-        docker,
-        only: [],
-        dryRun: false,
-        offline: false,
-        force: false,
-        concurrency: 2,
-        shard: undefined,
-        // Since the last published commit: git names the candidates, build inputs decide.
-        mode: 'auto',
-        base: state.lastPublished,
-        head,
-        pullRequest: undefined,
-        push: true,
-        catalog: true,
-        targets: [folderTarget(config.output)],
-        signingKey: await signingKey(io, values),
-        allowUnsigned: false,
-        expiresInDays: 30,
-        smoke: values['skip-tests']
-          ? undefined
-          : createSmokeTester(docker, {
-              repo: source.directory,
-              config,
-              timeoutMs: 120_000,
-              log: (line) => log({ event: 'log', line }),
-            }),
-        env: io.env,
-        log: (line) => log({ event: 'log', line }),
-        progress: (event) => log({ event: 'progress', ...event }),
-      });
-      const failed = [
-        ...report.outcomes
-          .filter((outcome) => outcome.status === 'failed')
-          .map((outcome) => ({ id: outcome.id, code: outcome.problem?.code ?? 'FAILED' })),
-        // Left out for its errors: the others were published, but this commit is not, whole.
-        ...report.excluded.map((flavor) => ({
-          id: flavor.id ?? flavor.file,
-          code: flavor.problems[0]?.code ?? 'INVALID',
-        })),
-      ];
-      const ok = failed.length === 0 && !report.fatal && report.plan.skipped.length === 0;
-      state = {
-        head,
-        lastPublished: ok ? head : state.lastPublished,
-        lastRun: {
-          at: new Date().toISOString(),
-          head,
-          ok,
-          pushed: report.outcomes.filter((outcome) => outcome.status === 'pushed').map((outcome) => outcome.id),
-          unchanged: report.outcomes.filter((outcome) => outcome.status === 'unchanged').length,
-          failed,
-        },
-      };
-      await writeWatchState(stateDirectory, state);
-      log({ event: ok ? 'published' : 'failed', head, pushed: state.lastRun?.pushed, failed });
-      if (!ok)
-        throw (
-          report.fatal ??
-          new NeuronsError({
-            code: 'WATCH_RUN_FAILED',
-            message: `${failed.length} flavor(s) failed at ${head}`,
-            hint: 'see the log lines; the next run retries (backing off)',
-          })
-        );
-    };
+    const { publish, state } = watchPublisher({
+      source,
+      stateDirectory,
+      state: await readWatchState(stateDirectory),
+      log,
+      run: pipelineRun(io, values, source, new Docker(), log),
+    });
 
     if (values['once']) {
       try {
@@ -194,45 +102,82 @@ export const watchCommand: Command = {
         throw error;
       }
     }
-    const interval = parseDuration(text('interval') ?? '60s');
-    const flight = new SingleFlight(publish, {
-      intervalMs: interval,
-      maxBackoffMs: Math.max(interval, 3_600_000),
-      onError: (error) =>
-        log({ event: 'error', code: (error as NeuronsError).code ?? 'INTERNAL', message: (error as Error).message }),
-    });
-    const address = text('webhook') ?? text('status');
-    const server = address
-      ? await startWatchServer({
-          ...parseAddress(address),
-          secret: text('webhook') ? secret : undefined,
-          wake: () => flight.wake(),
-          log,
-          status: () => ({
-            head: state.head ?? null,
-            lastPublished: state.lastPublished ?? null,
-            lastRun: state.lastRun ?? null,
-            running: flight.busy,
-            runs: flight.runs,
-            failures: flight.failures,
-            nextRun: flight.nextRunAt?.toISOString() ?? null,
-          }),
-        })
-      : undefined;
-    log({ event: 'watching', repo, interval, listen: address ?? null });
-    flight.wake();
-    await new Promise<void>((resolve) => {
-      const shutdown = (signal: string): void => {
-        log({ event: 'stopping', signal, running: flight.busy });
-        // The current run finishes (catalogs are only ever renamed into place whole); nothing new starts.
-        void flight.stop().then(() => {
-          server?.close();
-          resolve();
-        });
-      };
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      process.once('SIGINT', () => shutdown('SIGINT'));
+    await serveWatch({
+      publish,
+      state,
+      repo,
+      intervalMs: parseDuration(text('interval') ?? '60s'),
+      address: text('webhook') ?? text('status'),
+      secret: text('webhook') ? secret : undefined,
+      log,
     });
     return 0;
   },
 };
+
+/** A watcher's run: the whole pipeline, pushing and writing the catalogs to the output folder. */
+function pipelineRun(io: CliIo, values: ParsedValues, source: WatchedSource, docker: Docker, log: WatchLog): WatchRun {
+  const text = (name: string): string | undefined => stringOption(values, name);
+  return async (head, base) => {
+    const config = await loadCommandConfig(
+      io,
+      source.directory,
+      {
+        ...(text('config') ? { configFile: path.resolve(io.cwd, text('config') as string) } : {}),
+        ...(text('namespace') ? { namespace: text('namespace') as string } : {}),
+        ...(text('channel') ? { channel: text('channel') as string } : {}),
+        ...(text('output') ? { output: path.resolve(io.cwd, text('output') as string) } : {}),
+      },
+      (line) => log({ event: 'log', line }),
+    );
+    const report = await runPipeline({
+      repo: source.directory,
+      config,
+      docker,
+      only: [],
+      dryRun: false,
+      offline: false,
+      force: false,
+      concurrency: 2,
+      shard: undefined,
+      // Since the last published commit: git names the candidates, build inputs decide.
+      mode: 'auto',
+      base,
+      head,
+      pullRequest: undefined,
+      push: true,
+      catalog: true,
+      targets: [folderTarget(config.output)],
+      signingKey: await signingKey(io, values),
+      allowUnsigned: false,
+      expiresInDays: 30,
+      smoke: values['skip-tests']
+        ? undefined
+        : createSmokeTester(docker, {
+            repo: source.directory,
+            config,
+            timeoutMs: 120_000,
+            log: (line) => log({ event: 'log', line }),
+          }),
+      env: io.env,
+      log: (line) => log({ event: 'log', line }),
+      progress: (event) => log({ event: 'progress', ...event }),
+    });
+    return {
+      pushed: report.outcomes.filter((outcome) => outcome.status === 'pushed').map((outcome) => outcome.id),
+      unchanged: report.outcomes.filter((outcome) => outcome.status === 'unchanged').length,
+      failed: [
+        ...report.outcomes
+          .filter((outcome) => outcome.status === 'failed')
+          .map((outcome) => ({ id: outcome.id, code: outcome.problem?.code ?? 'FAILED' })),
+        // Left out for its errors: the others were published, but this commit is not, whole.
+        ...report.excluded.map((flavor) => ({
+          id: flavor.id ?? flavor.file,
+          code: flavor.problems[0]?.code ?? 'INVALID',
+        })),
+      ],
+      skipped: report.plan.skipped.length,
+      fatal: report.fatal,
+    };
+  };
+}

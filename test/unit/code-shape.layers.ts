@@ -67,7 +67,6 @@ export const knownLongFunctions: Record<string, number> = {
   'src/config/load-config.ts#loadConfig': 219,
   'src/update/update.ts#runUpdate': 213,
   'src/cli/commands/watch.ts#run': 171,
-  'src/publish/s3-target.ts#s3Target': 171,
   'src/definitions/report-templates.ts#checkReportTemplates': 141,
   'src/render/render-dockerfile.ts#renderBuild': 141,
   'src/assemble/assemble-unit.ts#assembleUnit': 137,

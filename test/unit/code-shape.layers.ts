@@ -70,7 +70,6 @@ export const knownLongFunctions: Record<string, number> = {
   'src/definitions/report-templates.ts#checkReportTemplates': 141,
   'src/render/render-dockerfile.ts#renderBuild': 141,
   'src/assemble/assemble-unit.ts#assembleUnit': 137,
-  'src/publish/http-target.ts#httpTarget': 134,
   'src/detect/detect.ts#detectChanges': 127,
   'src/environment/up.ts#bringEnvironmentUp': 123,
   'src/catalog/refresh-catalogs.ts#refreshCatalogs': 114,

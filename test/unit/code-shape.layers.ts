@@ -80,7 +80,6 @@ export const knownLongFunctions: Record<string, number> = {
   'src/catalog/assemble-catalogs.ts#assembleCatalogs': 101,
   'src/update/fetch.ts#httpFetcher': 96,
   'src/cli/commands/update.ts#update': 89,
-  'src/publish/github-release-target.ts#githubReleaseTarget': 88,
   'src/cli/commands/watch.ts#publish': 87,
   'src/engine-build/build-unit.ts#prepareFolderBuild': 86,
   'src/catalog/verify-index.ts#verifyIndex': 82,

@@ -69,7 +69,6 @@ export const knownLongFunctions: Record<string, number> = {
   'src/cli/commands/watch.ts#run': 171,
   'src/definitions/report-templates.ts#checkReportTemplates': 141,
   'src/render/render-dockerfile.ts#renderBuild': 141,
-  'src/assemble/assemble-unit.ts#assembleUnit': 137,
   'src/detect/detect.ts#detectChanges': 127,
   'src/environment/up.ts#bringEnvironmentUp': 123,
   'src/catalog/refresh-catalogs.ts#refreshCatalogs': 114,

@@ -73,7 +73,6 @@ export const knownLongFunctions: Record<string, number> = {
   'src/environment/up.ts#bringEnvironmentUp': 123,
   'src/catalog/refresh-catalogs.ts#refreshCatalogs': 114,
   'src/catalog/refresh-catalogs.ts#(anonymous)': 112,
-  'src/assemble/container-deps.ts#installOnce': 104,
   'src/cli/commands/run.ts#buildRequest': 104,
   'src/update/entries.ts#readCatalogEntries': 102,
   'src/catalog/assemble-catalogs.ts#assembleCatalogs': 101,

@@ -79,7 +79,6 @@ export const knownLongFunctions: Record<string, number> = {
   'src/update/fetch.ts#httpFetcher': 96,
   'src/cli/commands/update.ts#update': 89,
   'src/cli/commands/watch.ts#publish': 87,
-  'src/engine-build/build-unit.ts#prepareFolderBuild': 86,
   'src/catalog/verify-index.ts#verifyIndex': 82,
 };
 

@@ -61,6 +61,22 @@ async function workerEntries(repo: string, worker: WorkerFolder): Promise<TarEnt
   return [{ name: 'worker', type: 'directory', mode: 0o755 }, ...entries];
 }
 
+/** What the flavors of one unit share: the worker layer, and per platform its base image and dependency layer. */
+interface UnitLayers {
+  worker: WorkerFolder;
+  options: { source: SourceInfo; templateId: string; created: string };
+  runtime: 'node' | 'python';
+  workerLayer: ReturnType<typeof buildLayer>;
+  workerSource: BlobSource;
+  perPlatform: Array<{
+    image: UnitDependencies['platforms'][number]['image'];
+    dependencies: Awaited<ReturnType<typeof dependencyLayer>>;
+  }>;
+  place: (source: BlobSource, where?: TargetRepository[]) => Promise<void>;
+}
+
+type TargetRepository = { registry: ResolvedRegistry; path: string };
+
 /**
  * Assembles the images of one folder's flavors for every platform, and stores every blob and manifest by digest in
  * each target repository. Nothing is tagged here: the caller tags an image once its smoke test passed.
@@ -93,14 +109,6 @@ export async function assembleUnit(
     })),
   );
   // Every target repository gets every blob first (base layers mounted, ours uploaded once per registry and mounted after).
-  const repositoriesOf = (pushes: AssemblyFlavor['pushes']): Array<{ registry: ResolvedRegistry; path: string }> => [
-    ...new Map(
-      pushes.map(({ target }) => [
-        `${target.registry.host}/${target.path}`,
-        { registry: target.registry, path: target.path },
-      ]),
-    ).values(),
-  ];
   const repositories = repositoriesOf(flavors.flatMap(({ pushes }) => pushes));
   // The placer puts a blob on each registry once (mounted or uploaded); the other repositories mount it from there.
   const place = async (source: BlobSource, where = repositories): Promise<void> => {
@@ -119,88 +127,112 @@ export async function assembleUnit(
   const unique = [...new Map(layerSources.map((source) => [source.descriptor.digest, source])).values()];
   await Promise.all(unique.map((source) => place(source)));
 
+  const unit: UnitLayers = { worker, options, runtime, workerLayer, workerSource, perPlatform, place };
   const assembled: AssembledFlavor[] = [];
-  for (const { flavor, inputs, pushes } of flavors) {
-    const own = repositoriesOf(pushes);
-    const labels = {
-      ...flavorLabels(worker, flavor, options.source, options.templateId),
-      [buildInputLabel]: inputs.digest,
-      [buildComponentsLabel]: JSON.stringify(inputs.components),
-    };
-    const annotations = flavorAnnotations(labels);
-    const manifests: Array<{ descriptor: Descriptor; platform: Platform; bytes: Buffer }> = [];
-    for (const { image, dependencies } of perPlatform) {
-      const added = [
-        ...(dependencies
-          ? [
-              {
-                diffId: dependencies.diffId,
-                descriptor: dependencies.source.descriptor,
-                history: `dependencies (${dependencies.packages.length} packages)`,
-              },
-            ]
-          : []),
-        {
-          diffId: workerLayer.diffId,
-          descriptor: workerSource.descriptor,
-          history: `COPY worker/ /worker/${worker.directory}/`,
-        },
-      ];
-      const config = buildImageConfig({
-        base: image.config,
-        diffIds: added.map((layer) => layer.diffId),
-        env: runtimeEnvironment(runtime),
-        entrypoint: flavorEntrypointArray(worker, flavor),
-        workingDir: '/worker',
-        labels: {
-          ...labels,
-          ...(dependencies
-            ? {
-                [dependenciesLabel]: JSON.stringify(
-                  dependencies.packages.map((item) => `${item.name}==${item.version}`),
-                ),
-              }
-            : {}),
-        },
-        created: options.created,
-        history: added.map((layer) => `neurons: ${layer.history}`),
-      });
-      await place({ descriptor: config.descriptor, bytes: config.bytes }, own);
-      const manifest = buildImageManifest(
-        config.descriptor,
-        [...image.layers, ...added.map((layer) => layer.descriptor)],
-        annotations,
-      );
-      manifests.push({ descriptor: manifest.descriptor, platform: image.platform, bytes: manifest.bytes });
-    }
-    const index = buildImageIndex(
-      manifests.map(({ descriptor, platform }) => ({ descriptor, platform })),
+  for (const flavor of flavors) assembled.push(await assembleFlavor(run, unit, flavor));
+  return assembled;
+}
+
+function repositoriesOf(pushes: AssemblyFlavor['pushes']): TargetRepository[] {
+  return [
+    ...new Map(
+      pushes.map(({ target }) => [
+        `${target.registry.host}/${target.path}`,
+        { registry: target.registry, path: target.path },
+      ]),
+    ).values(),
+  ];
+}
+
+/** One flavor's image: a manifest per platform and their index, stored by digest in each of its target repositories. */
+async function assembleFlavor(
+  run: AssemblyRun,
+  unit: UnitLayers,
+  { flavor, inputs, pushes }: AssemblyFlavor,
+): Promise<AssembledFlavor> {
+  const { worker, options, perPlatform } = unit;
+  const own = repositoriesOf(pushes);
+  const labels = {
+    ...flavorLabels(worker, flavor, options.source, options.templateId),
+    [buildInputLabel]: inputs.digest,
+    [buildComponentsLabel]: JSON.stringify(inputs.components),
+  };
+  const annotations = flavorAnnotations(labels);
+  const manifests: Array<{ descriptor: Descriptor; platform: Platform; bytes: Buffer }> = [];
+  for (const { image, dependencies } of perPlatform) {
+    const config = platformConfig(unit, flavor, labels, image, dependencies);
+    await unit.place({ descriptor: config.descriptor, bytes: config.bytes }, own);
+    const manifest = buildImageManifest(
+      config.descriptor,
+      [...image.layers, ...config.added.map((layer) => layer.descriptor)],
       annotations,
     );
-    for (const { registry, path: repository } of own) {
-      const client = run.clients.for(registry);
-      for (const manifest of manifests)
-        await putManifest(
-          client,
-          repository,
-          manifest.descriptor.digest,
-          manifest.bytes,
-          manifest.descriptor.mediaType,
-        );
-      await putManifest(client, repository, index.descriptor.digest, index.bytes, index.descriptor.mediaType);
-    }
-    assembled.push({
-      flavor,
-      index,
-      platforms: manifests.map(({ descriptor, platform }) => ({ platform, digest: descriptor.digest })),
-      dependencies: perPlatform.flatMap(({ image, dependencies }) =>
-        dependencies
-          ? [{ platform: image.platform, origin: dependencies.origin, packages: dependencies.packages.length }]
-          : [],
-      ),
-    });
+    manifests.push({ descriptor: manifest.descriptor, platform: image.platform, bytes: manifest.bytes });
   }
-  return assembled;
+  const index = buildImageIndex(
+    manifests.map(({ descriptor, platform }) => ({ descriptor, platform })),
+    annotations,
+  );
+  for (const { registry, path: repository } of own) {
+    const client = run.clients.for(registry);
+    for (const manifest of manifests)
+      await putManifest(client, repository, manifest.descriptor.digest, manifest.bytes, manifest.descriptor.mediaType);
+    await putManifest(client, repository, index.descriptor.digest, index.bytes, index.descriptor.mediaType);
+  }
+  return {
+    flavor,
+    index,
+    platforms: manifests.map(({ descriptor, platform }) => ({ platform, digest: descriptor.digest })),
+    dependencies: perPlatform.flatMap(({ image, dependencies }) =>
+      dependencies
+        ? [{ platform: image.platform, origin: dependencies.origin, packages: dependencies.packages.length }]
+        : [],
+    ),
+  };
+}
+
+/** The image configuration of a flavor for one platform: the base's, with the dependency and worker layers added. */
+function platformConfig(
+  { worker, options, runtime, workerLayer, workerSource }: UnitLayers,
+  flavor: Flavor,
+  labels: Record<string, string>,
+  image: UnitLayers['perPlatform'][number]['image'],
+  dependencies: UnitLayers['perPlatform'][number]['dependencies'],
+): ReturnType<typeof buildImageConfig> & { added: Array<{ diffId: string; descriptor: Descriptor; history: string }> } {
+  const added = [
+    ...(dependencies
+      ? [
+          {
+            diffId: dependencies.diffId,
+            descriptor: dependencies.source.descriptor,
+            history: `dependencies (${dependencies.packages.length} packages)`,
+          },
+        ]
+      : []),
+    {
+      diffId: workerLayer.diffId,
+      descriptor: workerSource.descriptor,
+      history: `COPY worker/ /worker/${worker.directory}/`,
+    },
+  ];
+  const config = buildImageConfig({
+    base: image.config,
+    diffIds: added.map((layer) => layer.diffId),
+    env: runtimeEnvironment(runtime),
+    entrypoint: flavorEntrypointArray(worker, flavor),
+    workingDir: '/worker',
+    labels: {
+      ...labels,
+      ...(dependencies
+        ? {
+            [dependenciesLabel]: JSON.stringify(dependencies.packages.map((item) => `${item.name}==${item.version}`)),
+          }
+        : {}),
+    },
+    created: options.created,
+    history: added.map((layer) => `neurons: ${layer.history}`),
+  });
+  return { ...config, added };
 }
 
 /** Puts the index under each tag, in every target: the last step, after the smoke test. */

@@ -93,6 +93,36 @@ export async function prepareFolderBuild(repo: string, unit: BuildUnit, settings
         : {}),
   });
   const { digest } = folder;
+  const folderTag = `neurons.local/${worker.kind}-${worker.directory.toLowerCase()}:${digest.slice('sha256:'.length, 'sha256:'.length + 16)}`;
+  const flavors = await prepareFlavors(repo, unit, settings, { rendered, folder, folderTag });
+  return {
+    rendered,
+    context,
+    digest,
+    folderTag,
+    flavors,
+    assembly,
+    dependencies,
+    dockerfileName: custom ? 'Dockerfile' : generatedDockerfile,
+  };
+}
+
+/** Each flavor's Dockerfile on top of the folder image, and its build inputs: the folder's, its own files, its definition. */
+async function prepareFlavors(
+  repo: string,
+  unit: BuildUnit,
+  settings: BuildSettings,
+  {
+    rendered,
+    folder,
+    folderTag,
+  }: {
+    rendered: Awaited<ReturnType<typeof renderBuild>>;
+    folder: ReturnType<typeof folderInputs>;
+    folderTag: string;
+  },
+) {
+  const { worker } = unit;
   // The worker's own files as the repository has them, whichever way the image is made: under no prefix, without the
   // definitions (each flavor's is its own) and without what we generate (trust certificates, the job adapter).
   const workerFiles = createTar(
@@ -101,8 +131,7 @@ export async function prepareFolderBuild(repo: string, unit: BuildUnit, settings
     }),
   );
   const ownSettings = canonicalJson(workerSettings(settings.config, worker)).toString();
-  const folderTag = `neurons.local/${worker.kind}-${worker.directory.toLowerCase()}:${digest.slice('sha256:'.length, 'sha256:'.length + 16)}`;
-  const flavors = unit.flavors.map(({ flavor, targets }) => {
+  return unit.flavors.map(({ flavor, targets }) => {
     const dockerfile = renderFlavor(settings.templates, {
       folderImage: folderTag,
       worker,
@@ -120,16 +149,6 @@ export async function prepareFolderBuild(repo: string, unit: BuildUnit, settings
     };
     return { flavor, targets, dockerfile, inputs };
   });
-  return {
-    rendered,
-    context,
-    digest,
-    folderTag,
-    flavors,
-    assembly,
-    dependencies,
-    dockerfileName: custom ? 'Dockerfile' : generatedDockerfile,
-  };
 }
 
 /**

@@ -66,72 +66,14 @@ export function releaseAssetsApi(connection: Connection): ReleaseAssetsApi {
         { status: 404, value: undefined },
       ),
     createRelease: () =>
-      call(`create release ${tag}`, async () => {
-        try {
-          const { data } = await (
-            await octokit
-          ).rest.repos.createRelease({
-            owner,
-            repo,
-            tag_name: tag,
-            name: `Worker catalogs (${tag})`,
-            body: 'The analyzer and responder catalogs, their signed index and their HTML page, as published by neurons. Each run replaces these assets.',
-            make_latest: 'false',
-          });
-          return releaseOf(data);
-        } catch (error) {
-          // 422 when another publisher created it in between: theirs is the release.
-          const theirs = isRequestError(error) && error.status === 422 ? await api.findRelease() : undefined;
-          if (theirs) return theirs;
-          throw error;
-        }
-      }),
+      call(`create release ${tag}`, async () =>
+        createReleaseOrFindTheirs(await octokit, where, () => api.findRelease()),
+      ),
     listAssets: (release) =>
-      call(`list the assets of release ${tag}`, async () => {
-        const assets = await (
-          await octokit
-        ).paginate((await octokit).rest.repos.listReleaseAssets, {
-          owner,
-          repo,
-          release_id: release.id,
-          per_page: 100,
-        });
-        return assets.map(assetOf);
-      }),
-    download: (asset) =>
-      call(`download ${asset.name}`, async () => {
-        // GitHub answers 302 to its storage (fetch follows, without the token on another host) or 200 with the bytes.
-        // The body is read as bytes whatever its content type: Octokit would parse JSON.
-        const { data } = await (
-          await octokit
-        ).rest.repos.getReleaseAsset({
-          owner,
-          repo,
-          asset_id: asset.id,
-          headers: { accept: 'application/octet-stream' },
-          request: { parseSuccessResponseBody: false },
-        });
-        const chunks: Uint8Array[] = [];
-        // No body at all for an empty asset.
-        for await (const chunk of (data ?? []) as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
-        return Buffer.concat(chunks);
-      }),
+      call(`list the assets of release ${tag}`, async () => listAllAssets(await octokit, where, release)),
+    download: (asset) => call(`download ${asset.name}`, async () => downloadAsset(await octokit, where, asset)),
     upload: (release, name, bytes, contentType) =>
-      call(`upload ${name}`, async () => {
-        const { data } = await (
-          await octokit
-        ).rest.repos.uploadReleaseAsset({
-          owner,
-          repo,
-          release_id: release.id,
-          url: release.uploadUrl,
-          name,
-          // Octokit types the body as a string; it sends a Buffer as is, which keeps the bytes exact.
-          data: bytes as unknown as string,
-          headers: { 'content-type': contentType },
-        });
-        return assetOf(data);
-      }),
+      call(`upload ${name}`, async () => uploadAsset(await octokit, where, release, { name, bytes, contentType })),
     remove: (asset) =>
       call(
         `delete ${asset.name}`,
@@ -152,6 +94,78 @@ export function releaseAssetsApi(connection: Connection): ReleaseAssetsApi {
       ),
   };
   return api;
+}
+
+async function createReleaseOrFindTheirs(
+  octokit: Octokit,
+  { owner, repo, tag }: ReleaseCoordinates,
+  findRelease: () => Promise<Release | undefined>,
+): Promise<Release> {
+  try {
+    const { data } = await octokit.rest.repos.createRelease({
+      owner,
+      repo,
+      tag_name: tag,
+      name: `Worker catalogs (${tag})`,
+      body: 'The analyzer and responder catalogs, their signed index and their HTML page, as published by neurons. Each run replaces these assets.',
+      make_latest: 'false',
+    });
+    return releaseOf(data);
+  } catch (error) {
+    // 422 when another publisher created it in between: theirs is the release.
+    const theirs = isRequestError(error) && error.status === 422 ? await findRelease() : undefined;
+    if (theirs) return theirs;
+    throw error;
+  }
+}
+
+async function listAllAssets(
+  octokit: Octokit,
+  { owner, repo }: ReleaseCoordinates,
+  release: Release,
+): Promise<Asset[]> {
+  const assets = await octokit.paginate(octokit.rest.repos.listReleaseAssets, {
+    owner,
+    repo,
+    release_id: release.id,
+    per_page: 100,
+  });
+  return assets.map(assetOf);
+}
+
+async function downloadAsset(octokit: Octokit, { owner, repo }: ReleaseCoordinates, asset: Asset): Promise<Buffer> {
+  // GitHub answers 302 to its storage (fetch follows, without the token on another host) or 200 with the bytes.
+  // The body is read as bytes whatever its content type: Octokit would parse JSON.
+  const { data } = await octokit.rest.repos.getReleaseAsset({
+    owner,
+    repo,
+    asset_id: asset.id,
+    headers: { accept: 'application/octet-stream' },
+    request: { parseSuccessResponseBody: false },
+  });
+  const chunks: Uint8Array[] = [];
+  // No body at all for an empty asset.
+  for await (const chunk of (data ?? []) as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+async function uploadAsset(
+  octokit: Octokit,
+  { owner, repo }: ReleaseCoordinates,
+  release: Release,
+  { name, bytes, contentType }: { name: string; bytes: Buffer; contentType: string },
+): Promise<Asset> {
+  const { data } = await octokit.rest.repos.uploadReleaseAsset({
+    owner,
+    repo,
+    release_id: release.id,
+    url: release.uploadUrl,
+    name,
+    // Octokit types the body as a string; it sends a Buffer as is, which keeps the bytes exact.
+    data: bytes as unknown as string,
+    headers: { 'content-type': contentType },
+  });
+  return assetOf(data);
 }
 
 function releaseOf(data: { id: number; upload_url: string }): Release {

@@ -19,6 +19,7 @@ import {
   legacySignatureFileName,
   referencedObjects,
   withdrawnNamedFiles,
+  type Publication,
 } from './publication.js';
 import type { PublishTarget } from './publish-target.js';
 
@@ -81,21 +82,8 @@ export function githubReleaseTarget(
     return asset && (await api.download(asset));
   };
 
-  const replace = async (file: string, bytes: Buffer, into: Release): Promise<void> => {
-    const upload = await api.upload(into, `.${file}.${randomBytes(6).toString('hex')}.tmp`, bytes, contentTypeOf(file));
-    let placed: Asset | undefined;
-    try {
-      const live = (await api.listAssets(into)).find((asset) => asset.name === file);
-      if (changed(seen.get(file), live)) throw conflict(description, file);
-      // A delete that finds nothing, or a rename onto a taken name: another publisher got there in between.
-      if (live && !(await api.remove(live))) throw conflict(description, file);
-      placed = await api.rename(upload, file);
-      if (!placed) throw conflict(description, file);
-      seen.set(file, seenOf(placed));
-    } finally {
-      if (!placed) await api.remove(upload).catch(() => false);
-    }
-  };
+  const replace = (file: string, bytes: Buffer, into: Release): Promise<void> =>
+    replaceAsset({ api, seen, description }, file, bytes, into);
 
   return {
     description,
@@ -134,18 +122,7 @@ export function githubReleaseTarget(
         seen.set(file, seenOf((await api.listAssets(into)).find((asset) => asset.name === file)));
         await replace(file, bytes, into);
       }
-      // What no reader needs any more: the signature file of the old layout, and content-addressed files that
-      // neither this index nor the one before refer to (a reader of that one a moment ago still finds its files).
-      const keep = new Set([...referencedObjects(publication.index), ...referencedObjects(previousIndex)]);
-      for (const asset of await api.listAssets(into)) {
-        const withdrawn = new Set(withdrawnNamedFiles(publication, previousIndex));
-        if (
-          asset.name === legacySignatureFileName ||
-          withdrawn.has(asset.name) ||
-          (isObjectName(asset.name) && !keep.has(asset.name))
-        )
-          await api.remove(asset).catch(() => false);
-      }
+      await removeUnreferenced(api, into, publication, previousIndex);
     },
     async close() {},
   };
@@ -176,6 +153,53 @@ async function removeStaleUploads(api: ReleaseAssetsApi, assets: Asset[]): Promi
   const before = Date.now() - staleAfterMs;
   for (const asset of assets) {
     if (temporaryPattern.test(asset.name) && Date.parse(asset.createdAt) < before)
+      await api.remove(asset).catch(() => false);
+  }
+}
+
+/**
+ * Uploads `file` under a temporary name, then puts it in place of the asset it replaces, if that is still the one
+ * seen; else drops the upload and fails with a conflict.
+ */
+async function replaceAsset(
+  { api, seen, description }: { api: ReleaseAssetsApi; seen: Map<string, Seen>; description: string },
+  file: string,
+  bytes: Buffer,
+  into: Release,
+): Promise<void> {
+  const upload = await api.upload(into, `.${file}.${randomBytes(6).toString('hex')}.tmp`, bytes, contentTypeOf(file));
+  let placed: Asset | undefined;
+  try {
+    const live = (await api.listAssets(into)).find((asset) => asset.name === file);
+    if (changed(seen.get(file), live)) throw conflict(description, file);
+    // A delete that finds nothing, or a rename onto a taken name: another publisher got there in between.
+    if (live && !(await api.remove(live))) throw conflict(description, file);
+    placed = await api.rename(upload, file);
+    if (!placed) throw conflict(description, file);
+    seen.set(file, seenOf(placed));
+  } finally {
+    if (!placed) await api.remove(upload).catch(() => false);
+  }
+}
+
+/**
+ * What no reader needs any more: the signature file of the old layout, and content-addressed files that
+ * neither this index nor the one before refer to (a reader of that one a moment ago still finds its files).
+ */
+async function removeUnreferenced(
+  api: ReleaseAssetsApi,
+  into: Release,
+  publication: Publication,
+  previousIndex: Buffer | undefined,
+): Promise<void> {
+  const keep = new Set([...referencedObjects(publication.index), ...referencedObjects(previousIndex)]);
+  for (const asset of await api.listAssets(into)) {
+    const withdrawn = new Set(withdrawnNamedFiles(publication, previousIndex));
+    if (
+      asset.name === legacySignatureFileName ||
+      withdrawn.has(asset.name) ||
+      (isObjectName(asset.name) && !keep.has(asset.name))
+    )
       await api.remove(asset).catch(() => false);
   }
 }

@@ -13,6 +13,21 @@ import { publishConflict } from './conflict.js';
 import type { PublishTarget } from './publish-target.js';
 
 type Response = TransportResponse;
+/** The files under the target's URL: GET, PUT (412 returned, other failures thrown) and DELETE, and the index check. */
+interface HttpFiles {
+  base: string;
+  call: (
+    method: 'GET' | 'PUT' | 'DELETE',
+    file: string,
+    headers: Record<string, string>,
+    body?: Buffer,
+  ) => Promise<Response>;
+  get: (file: string) => Promise<{ bytes: Buffer | undefined; etag: string | undefined }>;
+  put: (file: string, bytes: Buffer, condition: Record<string, string>) => Promise<Response>;
+  /** Whether the index is still `expected` (by ETag when the server gives one, else by its bytes). */
+  indexIs: (expected: { etag: string | undefined; bytes: Buffer | undefined }) => Promise<boolean>;
+  close: () => Promise<void>;
+}
 
 /**
  * An HTTP(S) server taking PUT (WebDAV, an object store's HTTP gateway). The index is the commit point: the
@@ -32,93 +47,8 @@ export function httpTarget(
   baseUrl: string,
   options: { ca: string[]; authorization: string | undefined; onRetry?: (event: RetryEvent) => void },
 ): PublishTarget {
-  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
-  // The CAs given are added to the system store (a public https:// target keeps working beside a private registry CA).
-  const transport = new HttpTransport({
-    ca: options.ca,
-    headersTimeoutMs: 60_000,
-    bodyTimeoutMs: 120_000,
-    concurrency: 4,
-    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
-  });
+  const { base, call, get, put, indexIs, close } = httpFiles(baseUrl, options);
   let seenIndex: { etag: string | undefined; bytes: Buffer | undefined } | undefined;
-  const call = async (
-    method: 'GET' | 'PUT' | 'DELETE',
-    file: string,
-    headers: Record<string, string>,
-    body?: Buffer,
-  ): Promise<Response> => {
-    try {
-      const headersSent = { ...(options.authorization ? { authorization: options.authorization } : {}), ...headers };
-      return await transport.request({
-        method,
-        url: new URL(file, base),
-        headers: headersSent,
-        retry: true,
-        ...(body ? { body } : {}),
-      });
-    } catch (error) {
-      const attempts =
-        error instanceof TransportError && error.attempts > 1 ? ` (after ${error.attempts} attempts)` : '';
-      throw new EnvironmentError(
-        {
-          code: 'CATALOG_PUBLISH_UNREACHABLE',
-          message: `cannot reach ${base}: ${(error as Error).message}${attempts}`,
-          hint: 'check the publish URL and its CA',
-        },
-        error,
-      );
-    }
-  };
-  const failed = (
-    method: string,
-    file: string,
-    response: Pick<Response, 'statusCode' | 'attempts'>,
-  ): EnvironmentError => {
-    const attempts = response.attempts > 1 ? ` (after ${response.attempts} attempts)` : '';
-    if (rateLimitStatuses.has(response.statusCode)) {
-      return new EnvironmentError({
-        code: 'CATALOG_PUBLISH_RATE_LIMITED',
-        message: `${method} ${base}${file} answered ${response.statusCode}: the server is limiting requests${attempts}`,
-        hint: 'the publish server (or a proxy in front of it) is rate limiting or overloaded: run again later or raise its limit',
-      });
-    }
-    return new EnvironmentError({
-      code: 'CATALOG_PUBLISH_HTTP',
-      message: `${method} ${base}${file} answered ${response.statusCode}${attempts}`,
-      hint:
-        response.statusCode >= 500
-          ? 'the publish server failed on its side: check its logs, then run again'
-          : 'check the publish URL and credentials',
-    });
-  };
-  const etagOf = (response: Response): string | undefined =>
-    typeof response.headers['etag'] === 'string' ? response.headers['etag'] : undefined;
-  const get = async (file: string): Promise<{ bytes: Buffer | undefined; etag: string | undefined }> => {
-    const response = await call('GET', file, {});
-    if (response.statusCode === 404) return { bytes: undefined, etag: undefined };
-    if (response.statusCode !== 200) throw failed('GET', file, response);
-    return { bytes: response.bytes, etag: etagOf(response) };
-  };
-  const put = async (file: string, bytes: Buffer, condition: Record<string, string>): Promise<Response> => {
-    const response = await call('PUT', file, { 'content-type': contentTypeOf(file), ...condition }, bytes);
-    if (response.statusCode !== 412 && (response.statusCode < 200 || response.statusCode >= 300))
-      throw failed('PUT', file, response);
-    return response;
-  };
-  /** Whether the index is still `expected` (by ETag when the server gives one, else by its bytes). */
-  const indexIs = async (expected: { etag: string | undefined; bytes: Buffer | undefined }): Promise<boolean> => {
-    const response = await call('GET', indexFileName, expected.etag ? { 'if-none-match': expected.etag } : {});
-    if (response.statusCode === 304) return true;
-    if (response.statusCode === 404) return expected.bytes === undefined;
-    if (response.statusCode !== 200) throw failed('GET', indexFileName, response);
-    const bytes = response.bytes;
-    return (
-      expected.bytes !== undefined &&
-      (expected.etag ? etagOf(response) === expected.etag : bytes.equals(expected.bytes))
-    );
-  };
-
   return {
     description: base,
     locate: (file) => new URL(file, base).href,
@@ -157,8 +87,102 @@ export function httpTarget(
       }
       await call('DELETE', legacySignatureFileName, {});
     },
-    async close() {
-      await transport.close();
-    },
+    close,
   };
+}
+
+function httpFiles(
+  baseUrl: string,
+  options: { ca: string[]; authorization: string | undefined; onRetry?: (event: RetryEvent) => void },
+): HttpFiles {
+  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+  // The CAs given are added to the system store (a public https:// target keeps working beside a private registry CA).
+  const transport = new HttpTransport({
+    ca: options.ca,
+    headersTimeoutMs: 60_000,
+    bodyTimeoutMs: 120_000,
+    concurrency: 4,
+    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+  });
+  const call = async (
+    method: 'GET' | 'PUT' | 'DELETE',
+    file: string,
+    headers: Record<string, string>,
+    body?: Buffer,
+  ): Promise<Response> => {
+    try {
+      const headersSent = { ...(options.authorization ? { authorization: options.authorization } : {}), ...headers };
+      return await transport.request({
+        method,
+        url: new URL(file, base),
+        headers: headersSent,
+        retry: true,
+        ...(body ? { body } : {}),
+      });
+    } catch (error) {
+      const attempts =
+        error instanceof TransportError && error.attempts > 1 ? ` (after ${error.attempts} attempts)` : '';
+      throw new EnvironmentError(
+        {
+          code: 'CATALOG_PUBLISH_UNREACHABLE',
+          message: `cannot reach ${base}: ${(error as Error).message}${attempts}`,
+          hint: 'check the publish URL and its CA',
+        },
+        error,
+      );
+    }
+  };
+  const get = async (file: string): Promise<{ bytes: Buffer | undefined; etag: string | undefined }> => {
+    const response = await call('GET', file, {});
+    if (response.statusCode === 404) return { bytes: undefined, etag: undefined };
+    if (response.statusCode !== 200) throw httpFailure(base, 'GET', file, response);
+    return { bytes: response.bytes, etag: etagOf(response) };
+  };
+  const put = async (file: string, bytes: Buffer, condition: Record<string, string>): Promise<Response> => {
+    const response = await call('PUT', file, { 'content-type': contentTypeOf(file), ...condition }, bytes);
+    if (response.statusCode !== 412 && (response.statusCode < 200 || response.statusCode >= 300))
+      throw httpFailure(base, 'PUT', file, response);
+    return response;
+  };
+  const indexIs = async (expected: { etag: string | undefined; bytes: Buffer | undefined }): Promise<boolean> => {
+    const response = await call('GET', indexFileName, expected.etag ? { 'if-none-match': expected.etag } : {});
+    if (response.statusCode === 304) return true;
+    if (response.statusCode === 404) return expected.bytes === undefined;
+    if (response.statusCode !== 200) throw httpFailure(base, 'GET', indexFileName, response);
+    const bytes = response.bytes;
+    return (
+      expected.bytes !== undefined &&
+      (expected.etag ? etagOf(response) === expected.etag : bytes.equals(expected.bytes))
+    );
+  };
+  return { base, call, get, put, indexIs, close: () => transport.close() };
+}
+
+/** An answer the target did not expect, as a coded error naming the request: rate limited, or its status. */
+function httpFailure(
+  base: string,
+  method: string,
+  file: string,
+  response: Pick<Response, 'statusCode' | 'attempts'>,
+): EnvironmentError {
+  const attempts = response.attempts > 1 ? ` (after ${response.attempts} attempts)` : '';
+  if (rateLimitStatuses.has(response.statusCode)) {
+    return new EnvironmentError({
+      code: 'CATALOG_PUBLISH_RATE_LIMITED',
+      message: `${method} ${base}${file} answered ${response.statusCode}: the server is limiting requests${attempts}`,
+      hint: 'the publish server (or a proxy in front of it) is rate limiting or overloaded: run again later or raise its limit',
+    });
+  }
+  return new EnvironmentError({
+    code: 'CATALOG_PUBLISH_HTTP',
+    message: `${method} ${base}${file} answered ${response.statusCode}${attempts}`,
+    hint:
+      response.statusCode >= 500
+        ? 'the publish server failed on its side: check its logs, then run again'
+        : 'check the publish URL and credentials',
+  });
+}
+
+function etagOf(response: Response): string | undefined {
+  return typeof response.headers['etag'] === 'string' ? response.headers['etag'] : undefined;
 }

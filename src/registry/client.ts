@@ -1,92 +1,37 @@
-import { createHash } from 'node:crypto';
 import { EnvironmentError } from '../errors/neurons-error.js';
-import { HttpTransport, TransportError, type HttpMethod, type RetryEvent } from '../transport/http-transport.js';
-import { rateLimitStatuses, retryAfterMs } from '../transport/retry-policy.js';
+import { HttpTransport, type HttpMethod } from '../transport/http-transport.js';
 import { describeTlsFailure, isTlsFailure, peerCertificate } from '../trust/trust-store.js';
 import { registerSecret } from '../util/mask.js';
+import { parseChallenge, type Challenge } from './challenge.js';
 import { manifestMediaTypes, parseManifest, runnableManifests, type ParsedManifest } from './manifest.js';
+import {
+  apiHost,
+  digestOf,
+  type CallOptions,
+  type ImageConfig,
+  type ManifestInfo,
+  type RegistryEndpoint,
+  type RegistryResponse,
+} from './registry-api.js';
+import { connectionError, digestMismatch, registryErrors, statusError, tokenServiceError } from './registry-errors.js';
 
 export { manifestMediaTypes } from './manifest.js';
-
-export interface RegistryCredentials {
-  username: string;
-  password: string;
-}
-
-export interface RegistryEndpoint {
-  /** `host[:port]` as in image references, e.g. `127.0.0.1:5443` or `docker.io`. */
-  host: string;
-  /** Extra CA certificates (PEM) trusted for this registry, on top of the system store. */
-  ca?: string[];
-  credentials?: RegistryCredentials;
-  /** Plain HTTP (only for registries on loopback that serve no TLS). */
-  plainHttp?: boolean;
-  /** Skip TLS verification: the only way to, set explicitly per registry and logged loudly by the caller. */
-  insecure?: boolean;
-  /** A client certificate and key (PEM), for registries that require mutual TLS. */
-  clientCertificate?: { cert: string; key: string };
-  /** Told of every retry (a transient failure and the wait before the next attempt), for the run's log. */
-  onRetry?: (event: RetryEvent) => void;
-}
-
-export interface ManifestInfo {
-  digest: string;
-  mediaType: string;
-  size: number;
-}
-
-export interface ImageConfig {
-  config?: { Labels?: Record<string, string> | null; Entrypoint?: string[] | null; Env?: string[] | null };
-  architecture?: string;
-  os?: string;
-}
-
-/** Docker Hub's image references say `docker.io`; its API lives elsewhere. */
-export function apiHost(host: string): string {
-  return host === 'docker.io' || host === 'index.docker.io' ? 'registry-1.docker.io' : host;
-}
-
-/** The OCI digest (`sha256:...`) of some bytes. */
-export const digestOf = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-
+export { parseChallenge } from './challenge.js';
+export {
+  apiHost,
+  digestOf,
+  type CallOptions,
+  type ImageConfig,
+  type ManifestInfo,
+  type RegistryCredentials,
+  type RegistryEndpoint,
+  type RegistryResponse,
+} from './registry-api.js';
+export { connectionError, registryErrors } from './registry-errors.js';
 export type { HttpMethod } from '../transport/http-transport.js';
-
-export interface RegistryResponse {
-  statusCode: number;
-  headers: Record<string, string | string[] | undefined>;
-  /** The body as text (empty for HEAD), and as bytes. */
-  body: string;
-  bytes: Buffer;
-  /** Attempts the transport made for it (retries of a transient failure included). */
-  attempts?: number;
-}
-
-export interface CallOptions {
-  /**
-   * Whether the request may be sent again after a transient failure. Default: GET and HEAD only. A manifest PUT is
-   * (same bytes, same tag), and so is the POST that opens an upload session (an unused session expires); a PUT or
-   * PATCH into an upload session is not: the session may be gone after the first attempt (`registry/artifact.ts`
-   * restarts the upload instead).
-   */
-  retry?: boolean;
-}
 
 /** Scopes asked for in one token request: a few dozen keep the URL and the token itself small. */
 const scopesPerToken = 25;
-
-interface Challenge {
-  scheme: string;
-  params: Record<string, string>;
-}
-
-export function parseChallenge(header: string): Challenge {
-  const [scheme = '', ...rest] = header.trim().split(/\s+/);
-  const params: Record<string, string> = {};
-  for (const match of rest.join(' ').matchAll(/(\w+)="([^"]*)"/g)) {
-    if (match[1] !== undefined) params[match[1]] = match[2] ?? '';
-  }
-  return { scheme: scheme.toLowerCase(), params };
-}
 
 /**
  * A small client for the registry HTTP API (OCI distribution spec): enough to tell whether an image exists
@@ -192,7 +137,7 @@ export class RegistryClient {
     const digest = digestOf(response.bytes);
     // A tag has no colon; a digest reference does.
     const claimed = reference.includes(':') ? reference : String(response.headers['docker-content-digest'] ?? '');
-    if (claimed.startsWith('sha256:') && claimed !== digest) throw this.digestMismatch(path);
+    if (claimed.startsWith('sha256:') && claimed !== digest) throw digestMismatch(this.endpoint.host, path);
     return { digest, manifest: parseManifest(response.bytes, String(response.headers['content-type'] ?? '')) };
   }
 
@@ -231,7 +176,8 @@ export class RegistryClient {
       response = await this.raw('GET', String(response.headers['location'] ?? ''), {});
     }
     if (response.statusCode !== 200) throw this.failure(response, path);
-    if (digest.startsWith('sha256:') && digestOf(response.bytes) !== digest) throw this.digestMismatch(path);
+    if (digest.startsWith('sha256:') && digestOf(response.bytes) !== digest)
+      throw digestMismatch(this.endpoint.host, path);
     return response.bytes;
   }
 
@@ -252,56 +198,6 @@ export class RegistryClient {
 
   async close(): Promise<void> {
     await this.transport.close();
-  }
-
-  private digestMismatch(path: string): EnvironmentError {
-    return new EnvironmentError({
-      code: 'REGISTRY_DIGEST_MISMATCH',
-      message: `registry ${this.endpoint.host} served ${path} with other content than its digest says`,
-      hint: 'the registry or a proxy in between altered the content: check its storage',
-    });
-  }
-
-  private statusError(
-    response: Pick<RegistryResponse, 'statusCode' | 'body' | 'headers' | 'attempts'>,
-    path: string,
-  ): EnvironmentError {
-    const status = response.statusCode;
-    const auth = status === 401 || status === 403;
-    const tries = (response.attempts ?? 1) > 1 ? ` (after ${response.attempts} attempts)` : '';
-    if (rateLimitStatuses.has(status)) {
-      const wait = retryAfterMs(response.headers['retry-after']);
-      return new EnvironmentError({
-        code: 'REGISTRY_RATE_LIMITED',
-        message: `registry ${this.endpoint.host} is limiting requests: it answered ${status} for ${path}${tries}${wait === undefined ? '' : `, asking to wait ${Math.ceil(wait / 1000)} s`}${registryErrors(response.body)}`,
-        hint: 'the registry (or a proxy in front of it) is rate limiting or overloaded, not down: neurons waited as it asked; run again later, or raise its limit (an authenticated pull limit is usually higher than an anonymous one)',
-      });
-    }
-    return new EnvironmentError({
-      code: auth ? 'REGISTRY_AUTH' : 'REGISTRY_HTTP',
-      message: `registry ${this.endpoint.host} answered ${status} for ${path}${tries}${registryErrors(response.body)}`,
-      hint: auth
-        ? 'check the registry username and password (configuration `registries[].username` and the variable named by `passwordEnv`)'
-        : status >= 500
-          ? 'the registry failed on its side: check its logs and storage, then run again'
-          : 'check that the registry is up and that the URL points at a registry (OCI distribution API)',
-    });
-  }
-
-  /**
-   * The token service is a server of its own (the realm of the registry's challenge, often on another host): when
-   * it refuses, the error names it, not the registry, so that the right credentials and logs are looked at.
-   */
-  private tokenServiceError(realm: URL, service: string | undefined, what: string, status: number): EnvironmentError {
-    const auth = status === 401 || status === 403;
-    return new EnvironmentError({
-      code: 'REGISTRY_AUTH',
-      file: `${realm.origin}${realm.pathname}`,
-      message: `token service ${realm.origin}${realm.pathname}${service ? ` (service ${service})` : ''} of registry ${this.endpoint.host} ${what}`,
-      hint: auth
-        ? 'the token service refused the credentials: check the registry username and password, and that the token service grants this repository to them'
-        : 'check that the token service (the realm the registry names in its WWW-Authenticate challenge) is up',
-    });
   }
 
   /**
@@ -326,7 +222,7 @@ export class RegistryClient {
     response: Pick<RegistryResponse, 'statusCode' | 'body' | 'headers' | 'attempts'>,
     path: string,
   ): EnvironmentError {
-    return this.statusError(response, path);
+    return statusError(this.endpoint.host, response, path);
   }
 
   /** Requests sent (every attempt) and retries made through this client. */
@@ -393,7 +289,8 @@ export class RegistryClient {
     const basic = this.basic();
     const response = await this.raw('GET', url.toString(), basic ? { authorization: basic } : {});
     if (response.statusCode !== 200)
-      throw this.tokenServiceError(
+      throw tokenServiceError(
+        this.endpoint.host,
         url,
         challenge.params['service'],
         `answered ${response.statusCode}${registryErrors(response.body)}`,
@@ -403,7 +300,8 @@ export class RegistryClient {
     try {
       body = JSON.parse(response.body) as { token?: unknown; access_token?: unknown };
     } catch {
-      throw this.tokenServiceError(
+      throw tokenServiceError(
+        this.endpoint.host,
         url,
         challenge.params['service'],
         'answered something that is not JSON',
@@ -459,33 +357,4 @@ export class RegistryClient {
       throw connectionError(this.endpoint.host, error);
     }
   }
-}
-
-/** The errors of a distribution API error body (`{"errors":[{"code","message"}]}`), as `: CODE message; ...`. */
-export function registryErrors(body: string): string {
-  try {
-    const errors = (JSON.parse(body) as { errors?: Array<{ code?: unknown; message?: unknown }> }).errors ?? [];
-    const listed = errors
-      .map((error) => [error.code, error.message].filter((part) => typeof part === 'string' && part !== '').join(' '))
-      .filter(Boolean);
-    return listed.length > 0 ? `: ${listed.join('; ').slice(0, 300)}` : '';
-  } catch {
-    return '';
-  }
-}
-
-/** Turns a connection failure into an error that names the hop and, for TLS, the reason. */
-export function connectionError(host: string, error: unknown): EnvironmentError {
-  const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code ?? 'UNKNOWN';
-  const tls = /CERT|SELF_SIGNED|UNABLE_TO|TLS|SSL|ERR_SSL/.test(code);
-  return new EnvironmentError(
-    {
-      code: tls ? 'REGISTRY_TLS' : 'REGISTRY_UNREACHABLE',
-      message: `cannot reach registry ${host}: ${code}${error instanceof Error ? ` (${error.message})` : ''}${error instanceof TransportError && error.attempts > 1 ? ` after ${error.attempts} attempts` : ''}`,
-      hint: tls
-        ? 'the registry certificate is not trusted: name its CA in the configuration (`registries[].ca` or `trust.ca`)'
-        : 'check the registry address and that it is running',
-    },
-    error,
-  );
 }

@@ -5,9 +5,14 @@ import { type CliIo, type Command, type ParsedValues, stringOption } from '../co
 import { channelOption, configOption, namespaceOption, skipTestsOption } from '../common-options.js';
 import { loadCommandConfig } from '../load-command-config.js';
 import { NeuronsError, UsageError } from '../../errors/neurons-error.js';
-import { runPipeline } from '../../pipeline.js';
-import { folderTarget } from '../../publish/targets.js';
-import { signingKey } from '../catalog-options.js';
+import { runPipeline, type PipelineReport } from '../../pipeline.js';
+import {
+  catalogOptionSpecs,
+  catalogOptionsUsage,
+  catalogTargets,
+  expiresInDays,
+  signingPolicy,
+} from '../catalog-options.js';
 import { registerSecret } from '../../util/mask.js';
 import { printableJson } from '../../util/printable.js';
 import { serveWatch, watchPublisher, type WatchLog, type WatchRun } from '../../watch/service.js';
@@ -20,7 +25,8 @@ export const watchCommand: Command = {
   name: 'watch',
   summary: 'Follow a branch and publish what changes: for repositories without CI (a long-running service)',
   usage:
-    'neurons watch --repo DIR|GIT_URL [--branch B] [--interval 60s] [--webhook ADDR:PORT --secret-env VAR] [--status ADDR:PORT] [--state DIR] [--once] [--config FILE] [--namespace NS] [--channel stable|devel] [--output DIR] [--skip-tests]',
+    'neurons watch --repo DIR|GIT_URL [--branch B] [--interval 60s] [--webhook ADDR:PORT --secret-env VAR] [--status ADDR:PORT] [--state DIR] [--once] [--config FILE] [--namespace NS] [--channel stable|devel] [--output DIR] ' +
+    `${catalogOptionsUsage} [--skip-tests]`,
   options: {
     repo: {
       type: 'string',
@@ -54,6 +60,7 @@ export const watchCommand: Command = {
       aliases: ['out'],
     },
     'skip-tests': skipTestsOption,
+    ...catalogOptionSpecs,
   },
   async run(io, values) {
     const text = (name: string): string | undefined => stringOption(values, name);
@@ -78,6 +85,9 @@ export const watchCommand: Command = {
         hint: '--secret-env NAME, with the secret in that variable',
       });
     registerSecret(secret);
+    // The same catalog settings as `pipeline`, checked before the service starts: a watcher that must sign and
+    // cannot fails at once, not at its first publication.
+    const policy = await signingPolicy(io, values);
     const log = (event: object): void =>
       void io.stderr.write(`${printableJson({ time: new Date().toISOString(), ...event })}\n`);
     const source = watchedSource(
@@ -90,7 +100,7 @@ export const watchCommand: Command = {
       stateDirectory,
       state: await readWatchState(stateDirectory),
       log,
-      run: pipelineRun(io, values, source, new Docker(), log),
+      run: pipelineRun(io, values, source, { docker: new Docker(), log, policy }),
     });
 
     if (values['once']) {
@@ -115,8 +125,17 @@ export const watchCommand: Command = {
   },
 };
 
-/** A watcher's run: the whole pipeline, pushing and writing the catalogs to the output folder. */
-function pipelineRun(io: CliIo, values: ParsedValues, source: WatchedSource, docker: Docker, log: WatchLog): WatchRun {
+/**
+ * A watcher's run: the whole pipeline, pushing and publishing the catalogs as `pipeline` does (the output folder and
+ * every `--publish` target, signed by the same policy).
+ */
+function pipelineRun(
+  io: CliIo,
+  values: ParsedValues,
+  source: WatchedSource,
+  context: { docker: Docker; log: WatchLog; policy: Awaited<ReturnType<typeof signingPolicy>> },
+): WatchRun {
+  const { docker, log, policy } = context;
   const text = (name: string): string | undefined => stringOption(values, name);
   return async (head, base) => {
     const config = await loadCommandConfig(
@@ -130,39 +149,45 @@ function pipelineRun(io: CliIo, values: ParsedValues, source: WatchedSource, doc
       },
       (line) => log({ event: 'log', line }),
     );
-    const report = await runPipeline({
-      repo: source.directory,
-      config,
-      docker,
-      only: [],
-      dryRun: false,
-      offline: false,
-      force: false,
-      concurrency: 2,
-      shard: undefined,
-      // Since the last published commit: git names the candidates, build inputs decide.
-      mode: 'auto',
-      base,
-      head,
-      pullRequest: undefined,
-      push: true,
-      catalog: true,
-      targets: [folderTarget(config.output)],
-      signingKey: await signingKey(io, values),
-      allowUnsigned: false,
-      expiresInDays: 30,
-      smoke: values['skip-tests']
-        ? undefined
-        : createSmokeTester(docker, {
-            repo: source.directory,
-            config,
-            timeoutMs: 120_000,
-            log: (line) => log({ event: 'log', line }),
-          }),
-      env: io.env,
-      log: (line) => log({ event: 'log', line }),
-      progress: (event) => log({ event: 'progress', ...event }),
-    });
+    const targets = catalogTargets(io, values, config.output, config);
+    let report: PipelineReport;
+    try {
+      report = await runPipeline({
+        repo: source.directory,
+        config,
+        docker,
+        only: [],
+        dryRun: false,
+        offline: false,
+        force: false,
+        concurrency: 2,
+        shard: undefined,
+        // Since the last published commit: git names the candidates, build inputs decide.
+        mode: 'auto',
+        base,
+        head,
+        pullRequest: undefined,
+        push: true,
+        catalog: true,
+        targets,
+        ...policy,
+        expiresInDays: expiresInDays(values),
+        smoke: values['skip-tests']
+          ? undefined
+          : createSmokeTester(docker, {
+              repo: source.directory,
+              config,
+              timeoutMs: Number(io.env['NEURONS_SMOKE_TIMEOUT'] ?? 120) * 1000,
+              log: (line) => log({ event: 'log', line }),
+            }),
+        env: io.env,
+        log: (line) => log({ event: 'log', line }),
+        progress: (event) => log({ event: 'progress', ...event }),
+      });
+    } finally {
+      // A long-running watcher keeps no connection of a finished run.
+      await Promise.all(targets.map((target) => target.close()));
+    }
     return {
       pushed: report.outcomes.filter((outcome) => outcome.status === 'pushed').map((outcome) => outcome.id),
       unchanged: report.outcomes.filter((outcome) => outcome.status === 'unchanged').length,

@@ -157,3 +157,23 @@ describe('webhook and status endpoint', () => {
     }
   });
 });
+
+describe('neurons watch, as the pipeline publishes', () => {
+  it('takes the catalog options of the pipeline, and stops before it starts when it must sign and cannot', async () => {
+    const { runMain } = await import('../../helpers/memory-io.js');
+    const { mkdtemp, readdir } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const work = await mkdtemp(path.join(tmpdir(), 'neurons-watch-'));
+    const state = path.join(work, 'state');
+    const refused = await runMain(['watch', '--repo', work, '--state', state, '--once', '--require-signature'], work, {
+      NEURONS_ENV_DIR: path.join(work, 'no-env'),
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('SIGN_KEY_REQUIRED');
+    expect(await readdir(work)).toEqual([]);
+    const help = await runMain(['help', 'watch'], work);
+    for (const option of ['--publish', '--sign', '--require-signature', '--expires-days'])
+      expect(help.stdout).toContain(option);
+  });
+});

@@ -1,4 +1,5 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { lazyDocker } from '../../engine/lazy-docker.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -87,7 +88,7 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
   const baseline = await baselineOption(io, values);
   const json = Boolean(values['json']);
   const emit = (event: object): void => void io.stdout.write(`${printableJson(event)}\n`);
-  const docker = new Docker();
+  const docker = lazyDocker();
   const view = progressView(io, values, json, emit);
   try {
     return await runAndReport(stages, io, values, {

@@ -1,4 +1,5 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { lazyDocker } from '../../engine/lazy-docker.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -99,7 +100,7 @@ export const runCommand: Command = {
       return ExitCode.usage;
     }
 
-    const docker = new Docker();
+    const docker = lazyDocker();
     const job = await mkdtemp(path.join(tmpdir(), 'neurons-run-'));
     const keep = values['keep'] === true;
     try {

@@ -1,4 +1,5 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { lazyDocker } from '../../engine/lazy-docker.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type CliIo, type Command, type ParsedValues, stringOption } from '../command.js';
@@ -257,7 +258,7 @@ async function readPublicKey(keyFile: string): Promise<{ pem: string; file: stri
 
 /** `--pull`: the engine's puller, once the engine answered. */
 async function enginePuller(io: CliIo): Promise<ImagePuller> {
-  const docker = new Docker();
+  const docker = lazyDocker();
   await docker.ping().catch((error: unknown) => {
     throw new EnvironmentError(
       {

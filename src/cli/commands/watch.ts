@@ -1,4 +1,5 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { lazyDocker } from '../../engine/lazy-docker.js';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { type CliIo, type Command, type ParsedValues, stringOption } from '../command.js';
@@ -100,7 +101,7 @@ export const watchCommand: Command = {
       stateDirectory,
       state: await readWatchState(stateDirectory),
       log,
-      run: pipelineRun(io, values, source, { docker: new Docker(), log, policy }),
+      run: pipelineRun(io, values, source, { docker: lazyDocker(), log, policy }),
     });
 
     if (values['once']) {

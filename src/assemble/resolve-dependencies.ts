@@ -190,14 +190,7 @@ export class DependencyResolver {
             return {
               kind: 'resolved',
               packages,
-              key: dependencyKey({
-                runtime: 'python',
-                platform: request.platform,
-                baseDigest: request.baseDigest,
-                ...(request.pythonVersion ? { pythonVersion: request.pythonVersion } : {}),
-                ...(request.pythonHome && request.pythonHome !== '/usr/bin' ? { pythonHome: request.pythonHome } : {}),
-                packages,
-              }),
+              key: pythonLayerKey(request, packages),
             };
           const fresh = await resolveDependencies(request);
           if (fresh.kind === 'resolved')
@@ -211,14 +204,7 @@ export class DependencyResolver {
       return answer.kind === 'resolved'
         ? {
             ...answer,
-            key: dependencyKey({
-              runtime: 'python',
-              platform: request.platform,
-              baseDigest: request.baseDigest,
-              ...(request.pythonVersion ? { pythonVersion: request.pythonVersion } : {}),
-              ...(request.pythonHome && request.pythonHome !== '/usr/bin' ? { pythonHome: request.pythonHome } : {}),
-              packages: answer.packages,
-            }),
+            key: pythonLayerKey(request, answer.packages),
           }
         : answer;
     })();
@@ -283,4 +269,16 @@ export class DependencyResolver {
     }
     return pending;
   }
+}
+
+/** The key of a Python dependency layer: these packages, for this platform, base image and interpreter. */
+function pythonLayerKey(request: DependencyRequest, packages: Parameters<typeof dependencyKey>[0]['packages']): string {
+  return dependencyKey({
+    runtime: 'python',
+    platform: request.platform,
+    baseDigest: request.baseDigest,
+    ...(request.pythonVersion ? { pythonVersion: request.pythonVersion } : {}),
+    ...(request.pythonHome && request.pythonHome !== '/usr/bin' ? { pythonHome: request.pythonHome } : {}),
+    packages,
+  });
 }

@@ -1,7 +1,6 @@
 import type { CliIo, ParsedValues } from './command.js';
 import { formatProblem, type Problem } from '../errors/problem.js';
 import { ExitCode } from '../errors/neurons-error.js';
-import { splitByBaseline } from '../definitions/baseline.js';
 import { problemsOfFolder } from '../definitions/buildable.js';
 import type { FolderLog, PipelineReport } from '../pipeline.js';
 import { printable } from '../util/printable.js';
@@ -9,7 +8,7 @@ import { appendStepOutputs, appendStepSummary } from '../github-actions/job-file
 import { groupedLines } from '../github-actions/workflow-commands.js';
 import { imageMetadata, pushedDigests, writeImageMetadata } from '../push/image-metadata.js';
 import { annotateProblems } from './annotations.js';
-import type { baselineOption } from './baseline-option.js';
+import { printValidationErrors, type baselineOption } from './baseline-option.js';
 import { outcomeCounts, pipelineSummaryMarkdown } from './github-summary.js';
 
 /*
@@ -130,10 +129,7 @@ export async function reportRun(
   },
 ): Promise<number> {
   const { report, baseline, json, emit, metadataFile } = run;
-  const { known } = splitByBaseline(report.discovery.errors, baseline);
-  const knownSet = new Set(known);
-  for (const problem of report.discovery.errors)
-    io.stderr.write(`${knownSet.has(problem) ? 'known  ' : 'error  '} ${printable(formatProblem(problem))}\n`);
+  const { known: knownSet } = printValidationErrors(io, report.discovery.errors, baseline);
   annotateProblems(io, io.stderr, report.discovery, knownSet);
   await publishRunOutputs(stages, io, report, Boolean(values['dry-run']), metadataFile);
   if (json) {

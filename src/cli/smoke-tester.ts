@@ -12,8 +12,10 @@ import { smokeRunSettings } from '../smoke/smoke-settings.js';
  */
 export function createSmokeTester(
   docker: Docker,
-  options: { repo: string; config: Config; timeoutMs: number; log: (line: string) => void },
+  options: { repo: string; config: Config; env: NodeJS.ProcessEnv; log: (line: string) => void },
 ): SmokeTester {
+  // Each job's time limit, in seconds (`NEURONS_SMOKE_TIMEOUT`, default 120).
+  const timeoutMs = Number(options.env['NEURONS_SMOKE_TIMEOUT'] ?? 120) * 1000;
   return async (image, worker, flavor) => {
     const settings = smokeRunSettings(workerSettings(options.config, worker).smoke);
     const result = await smokeTestFlavor(docker, {
@@ -21,7 +23,7 @@ export function createSmokeTester(
       repo: options.repo,
       worker,
       flavor,
-      timeoutMs: options.timeoutMs,
+      timeoutMs,
       ...settings,
     });
     // The summary table shows a problem's first line: the cause (the container's last lines) is logged here.

@@ -91,19 +91,29 @@ async function inside(walk: Walk, absolute: string): Promise<string | undefined>
   return target && target.startsWith(walk.repoRealPath + sep) ? target : undefined;
 }
 
+/** `inside`, with the error said when the path leads out of the repository (`what` to copy in instead). */
+async function insideOrReport(
+  walk: Walk,
+  absolute: string,
+  relative: string,
+  what: string,
+): Promise<string | undefined> {
+  const target = await inside(walk, absolute);
+  if (!target)
+    walk.errors.push({
+      code: 'TEMPLATES_OUTSIDE_REPOSITORY',
+      file: relative,
+      message: `${relative} leads out of the repository`,
+      hint: `templates are published from the repository only: copy ${what} in`,
+    });
+  return target;
+}
+
 /** One entry of `thehive-templates/`: an analyzer's folder, or something TheHive would not import. */
 async function checkFolder(walk: Walk, rootTarget: string, name: string): Promise<void> {
   const folderFile = `${reportTemplatesFolder}/${name}`;
-  const folderTarget = await inside(walk, join(rootTarget, name));
-  if (!folderTarget) {
-    walk.errors.push({
-      code: 'TEMPLATES_OUTSIDE_REPOSITORY',
-      file: folderFile,
-      message: `${folderFile} leads out of the repository`,
-      hint: 'templates are published from the repository only: copy the files in',
-    });
-    return;
-  }
+  const folderTarget = await insideOrReport(walk, join(rootTarget, name), folderFile, 'the files');
+  if (!folderTarget) return;
   if (!(await stat(folderTarget)).isDirectory()) {
     if (name.endsWith('.html'))
       walk.warnings.push({
@@ -157,16 +167,8 @@ async function checkTemplate(walk: Walk, folderTarget: string, folder: string, f
       });
     return false;
   }
-  const target = await inside(walk, join(folderTarget, file.name));
-  if (!target) {
-    walk.errors.push({
-      code: 'TEMPLATES_OUTSIDE_REPOSITORY',
-      file: relative,
-      message: `${relative} leads out of the repository`,
-      hint: 'templates are published from the repository only: copy the file in',
-    });
-    return false;
-  }
+  const target = await insideOrReport(walk, join(folderTarget, file.name), relative, 'the file');
+  if (!target) return false;
   const bytes = await readTemplate(walk, target, relative);
   if (!bytes) return false;
   walk.entries.push({ name: `${folder}/${file.name}`, bytes });

@@ -47,30 +47,16 @@ export function writeZip(entries: ZipEntry[]): Buffer {
     const crc = crc32(entry.bytes);
     const flags = /^[\x20-\x7e]*$/.test(entry.name) ? 0 : utf8Flag;
     const method = stored ? 0 : 8;
+    const fields = { flags, method, crc, compressed: data.length, size: entry.bytes.length, nameLength: name.length };
     const header = Buffer.alloc(30);
     header.writeUInt32LE(0x04034b50, 0);
-    header.writeUInt16LE(versionNeeded, 4);
-    header.writeUInt16LE(flags, 6);
-    header.writeUInt16LE(method, 8);
-    header.writeUInt16LE(dosTime, 10);
-    header.writeUInt16LE(dosDate, 12);
-    header.writeUInt32LE(crc, 14);
-    header.writeUInt32LE(data.length, 18);
-    header.writeUInt32LE(entry.bytes.length, 22);
-    header.writeUInt16LE(name.length, 26);
+    writeEntryFields(header, 4, fields);
+    // Extra field length: none.
     header.writeUInt16LE(0, 28);
     const record = Buffer.alloc(46);
     record.writeUInt32LE(0x02014b50, 0);
     record.writeUInt16LE(versionMadeBy, 4);
-    record.writeUInt16LE(versionNeeded, 6);
-    record.writeUInt16LE(flags, 8);
-    record.writeUInt16LE(method, 10);
-    record.writeUInt16LE(dosTime, 12);
-    record.writeUInt16LE(dosDate, 14);
-    record.writeUInt32LE(crc, 16);
-    record.writeUInt32LE(data.length, 20);
-    record.writeUInt32LE(entry.bytes.length, 24);
-    record.writeUInt16LE(name.length, 28);
+    writeEntryFields(record, 6, fields);
     // Extra field, comment, disk number, internal attributes: none.
     record.writeUInt32LE(regularFileAttributes, 38);
     record.writeUInt32LE(offset, 42);
@@ -87,6 +73,26 @@ export function writeZip(entries: ZipEntry[]): Buffer {
   end.writeUInt32LE(directory.length, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...local, directory, end]);
+}
+
+/**
+ * The fields the local header and the central directory record share, in the same order from `offset`: version needed,
+ * flags, method, time, date, CRC-32, compressed and uncompressed sizes, name length.
+ */
+function writeEntryFields(
+  buffer: Buffer,
+  offset: number,
+  fields: { flags: number; method: number; crc: number; compressed: number; size: number; nameLength: number },
+): void {
+  buffer.writeUInt16LE(versionNeeded, offset);
+  buffer.writeUInt16LE(fields.flags, offset + 2);
+  buffer.writeUInt16LE(fields.method, offset + 4);
+  buffer.writeUInt16LE(dosTime, offset + 6);
+  buffer.writeUInt16LE(dosDate, offset + 8);
+  buffer.writeUInt32LE(fields.crc, offset + 10);
+  buffer.writeUInt32LE(fields.compressed, offset + 14);
+  buffer.writeUInt32LE(fields.size, offset + 18);
+  buffer.writeUInt16LE(fields.nameLength, offset + 22);
 }
 
 let table: Uint32Array | undefined;

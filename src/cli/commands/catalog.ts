@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { type CliIo, type Command, type ParsedValues, stringOption } from '../command.js';
 import { baselineSpec, channelOption, configOption, jsonOption, repoOption } from '../common-options.js';
-import { baselineOption } from '../baseline-option.js';
-import { splitByBaseline } from '../../definitions/baseline.js';
+import { baselineOption, printValidationErrors } from '../baseline-option.js';
 import { catalogWorkers } from '../../catalog/catalog-workers.js';
 import { registryEntryVerifier } from '../../catalog/entry-image-verifier.js';
 import { produceCatalogs, type CatalogStageResult } from '../../catalog/produce-catalogs.js';
@@ -78,10 +77,7 @@ export const catalogCommand: Command = {
     if (values['refresh']) return refresh(io, values, config, { ...policy, expiresInDays: days });
     const discovery = await discoverRepository(repo, { definitionsOnly: Boolean(values['definitions-only']) });
     // Problems the baseline lists are printed as known and fail nothing: their flavors are left out all the same.
-    const { known, fresh } = splitByBaseline(discovery.errors, baseline);
-    const knownSet = new Set(known);
-    for (const problem of discovery.errors)
-      io.stderr.write(`${knownSet.has(problem) ? 'known  ' : 'error  '} ${maskSecrets(formatProblem(problem))}\n`);
+    const { fresh } = printValidationErrors(io, discovery.errors, baseline);
     const workers = catalogWorkers(discovery);
     const [registry] = config.registries;
     if (!registry) return ExitCode.usage;

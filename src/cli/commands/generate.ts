@@ -1,13 +1,11 @@
 import path from 'node:path';
 import type { Command } from '../command.js';
 import { baselineSpec, configOption, offlineOption, onlyOption, repoOption } from '../common-options.js';
-import { baselineOption } from '../baseline-option.js';
-import { splitByBaseline } from '../../definitions/baseline.js';
+import { baselineOption, printValidationErrors } from '../baseline-option.js';
 import { prepareBuildSettings } from '../../engine-build/build-settings.js';
 import { loadCommandConfig } from '../load-command-config.js';
 import { discoverRepository } from '../../definitions/discover.js';
 import { ExitCode } from '../../errors/neurons-error.js';
-import { formatProblem } from '../../errors/problem.js';
 import {
   compareDockerfiles,
   describeGoProtocols,
@@ -53,10 +51,7 @@ export const generateCommand: Command = {
     );
     const baseline = await baselineOption(io, values);
     const discovery = await discoverRepository(repo, { definitionsOnly: false });
-    const { known, fresh } = splitByBaseline(discovery.errors, baseline);
-    const knownSet = new Set(known);
-    for (const problem of discovery.errors)
-      io.stderr.write(`${knownSet.has(problem) ? 'known  ' : 'error  '} ${formatProblem(problem)}\n`);
+    const { fresh } = printValidationErrors(io, discovery.errors, baseline);
     const only = (values['only'] as string[] | undefined) ?? [];
     const plan = buildPlan(repo, discovery, config, only);
     const settings = await prepareBuildSettings(repo, discovery, config, {

@@ -189,7 +189,7 @@ function pipelineOptions(stages: Stages, io: CliIo, values: ParsedValues, contex
       : createSmokeTester(docker, {
           repo,
           config,
-          timeoutMs: Number(io.env['NEURONS_SMOKE_TIMEOUT'] ?? 120) * 1000,
+          env: io.env,
           log,
         }),
     env: io.env,

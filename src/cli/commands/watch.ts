@@ -178,7 +178,7 @@ function pipelineRun(
           : createSmokeTester(docker, {
               repo: source.directory,
               config,
-              timeoutMs: Number(io.env['NEURONS_SMOKE_TIMEOUT'] ?? 120) * 1000,
+              env: io.env,
               log: (line) => log({ event: 'log', line }),
             }),
         env: io.env,

@@ -6,6 +6,7 @@ import { reportTemplatesArchive } from './catalog/report-templates-archive.js';
 import type { BuildSettings } from './engine-build/build-unit.js';
 import { NeuronsError } from './errors/neurons-error.js';
 import type { engineInspect } from './plan/decide-local.js';
+import type { ObservedTag } from './plan/decide.js';
 import type { PipelineOptions, PipelineReport, RunContext } from './pipeline-context.js';
 
 /**
@@ -19,6 +20,7 @@ export async function publishCatalogs(
   run: RunContext,
   runSettings: BuildSettings,
   inspect: ReturnType<typeof engineInspect>,
+  observed: ObservedTag[],
 ): Promise<void> {
   const { config } = options;
   const local = options.local ?? false;
@@ -54,6 +56,7 @@ export async function publishCatalogs(
         }),
       ),
       pushed: run.pushed,
+      observed,
       reportTemplates: reportTemplatesArchive(discovery),
       now: new Date(),
     });

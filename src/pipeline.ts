@@ -12,7 +12,7 @@ import type { Discovery } from './definitions/types.js';
 import { buildPlan, type BuildPlan, type BuildUnit } from './plan/build-plan.js';
 import { checkImageNameLengths } from './plan/check-image-names.js';
 import { assignShards, estimateCosts } from './plan/shards.js';
-import type { FlavorDecision } from './plan/decide.js';
+import type { FlavorDecision, ObservedTag } from './plan/decide.js';
 import { detectChanges, type Detection } from './detect/detect.js';
 import { RegistryClientPool } from './registry/client-pool.js';
 import { createLimiter } from './util/limit.js';
@@ -213,6 +213,17 @@ function prepareActiveUnits(
   );
 }
 
+/**
+ * The tags detection read for flavors this run left alone (unchanged, nothing pushed): the catalog stage takes them as
+ * read. A flavor pushed, refused or failed has its tags read again.
+ */
+function observedUnpushed(decisions: Map<string, FlavorDecision>, report: PipelineReport): ObservedTag[] {
+  const unchanged = new Set(report.outcomes.filter((outcome) => outcome.status === 'unchanged').map((item) => item.id));
+  return [...decisions].flatMap(([id, decision]) =>
+    decision.action === 'skip' && unchanged.has(id) ? (decision.observed ?? []) : [],
+  );
+}
+
 /** `--dry-run`: what would be built and pushed, and why, for every flavor of the plan. */
 function reportPlanned(
   plan: BuildPlan,
@@ -321,7 +332,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
     }
     const run = createRunContext(options, runSettings, clients);
     await processUnits(options, run, plan, prepared, decisions, report, limit);
-    await publishCatalogs(options, discovery, report, run, runSettings, inspect);
+    await publishCatalogs(options, discovery, report, run, runSettings, inspect, observedUnpushed(decisions, report));
     return report;
   } finally {
     await settings?.dependencies?.close();

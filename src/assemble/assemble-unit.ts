@@ -169,9 +169,10 @@ async function assembleFlavor(
     );
     manifests.push({ descriptor: manifest.descriptor, platform: image.platform, bytes: manifest.bytes });
   }
+  // The index also records the build-input digest, so that a later run decides on the index alone (one read).
   const index = buildImageIndex(
     manifests.map(({ descriptor, platform }) => ({ descriptor, platform })),
-    annotations,
+    { ...annotations, [buildInputLabel]: inputs.digest },
   );
   for (const { registry, path: repository } of own) {
     const client = run.clients.for(registry);

@@ -16,10 +16,16 @@ import {
   type EntrySlot,
   type PreviousEntry,
 } from './choose-entry.js';
-import { createImageVerifier, type ImageFacts, type ImageVerifier, type KnownImage } from './image-facts.js';
+import {
+  createImageVerifier,
+  type ImageFacts,
+  type ImageVerifier,
+  type KnownImage,
+  type ObservedManifest,
+} from './image-facts.js';
 
 export type { CatalogEntry, CatalogRecord } from './choose-entry.js';
-export type { KnownImage } from './image-facts.js';
+export type { KnownImage, ObservedManifest } from './image-facts.js';
 
 export interface AssembledCatalogs {
   /** File name -> entries, ordered by kind, folder, file name. */
@@ -96,6 +102,8 @@ interface AssembleOptions {
   previous: Map<string, CatalogEntry[]>;
   /** Images whose labels need no read: pushed by this run, or verified by the previous index. */
   known: KnownImage[];
+  /** Tags this run already read and left alone (see ObservedManifest). */
+  observed?: ObservedManifest[];
 }
 
 /** One slot per flavor and catalog variant, in catalog order. */
@@ -146,6 +154,7 @@ async function chooseVerifiedEntries(
       host: registry.host,
       known: options.known,
       concurrency: readConcurrency,
+      ...(options.observed ? { observed: options.observed } : {}),
     });
   const current = await Promise.all(slots.map((slot) => verifier.facts(slot.reference)));
   const factsOf = (index: number): ImageFacts => current[index] ?? { state: 'missing' };

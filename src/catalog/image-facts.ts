@@ -9,6 +9,7 @@ import {
 } from '../images/worker-labels.js';
 import { parseImageReference } from '../images/reference.js';
 import type { RegistryClient } from '../registry/client.js';
+import type { ParsedManifest } from '../registry/manifest.js';
 import { readImageLabels } from '../registry/image-labels.js';
 import { createLimiter } from '../util/limit.js';
 
@@ -29,6 +30,16 @@ export type ImageFacts =
 export interface RecordedInputs {
   buildInputDigest: string | undefined;
   revision: string | undefined;
+}
+
+/**
+ * A tag's manifest as this run already read it (deciding what to build) and left alone: the catalog stage takes it
+ * instead of reading the tag again.
+ */
+export interface ObservedManifest {
+  reference: string;
+  digest: string;
+  manifest: ParsedManifest;
 }
 
 /** An image whose labels are known without reading them: pushed by this run, or verified by the previous index. */
@@ -56,10 +67,13 @@ export function createImageVerifier(options: {
   host: string;
   known: KnownImage[];
   concurrency: number;
+  /** Tags this run read and did not push since: not read again. */
+  observed?: ObservedManifest[];
 }): ImageVerifier {
   const { client } = options;
   const limit = createLimiter(options.concurrency);
   const known = new Map(options.known.map((image) => [image.digest, image.identity]));
+  const observed = new Map((options.observed ?? []).map((item) => [item.reference, item]));
   const byDigest = new Map<string, Promise<DigestFacts>>();
   const counts = { manifests: 0, labelled: 0, known: 0 };
 
@@ -104,6 +118,8 @@ export function createImageVerifier(options: {
   const read = async (reference: string): Promise<ImageFacts> => {
     const parsed = parseImageReference(reference);
     if (parsed.host !== options.host) return { state: 'elsewhere' };
+    const seen = observed.get(reference);
+    if (seen) return labelsOf(parsed.repository, seen.digest, seen.manifest);
     counts.manifests += 1;
     const found = await limit(() => client.readManifest(parsed.repository, parsed.digest ?? parsed.tag ?? 'latest'));
     if (!found) return { state: 'missing' };

@@ -4,7 +4,13 @@ import { NeuronsError, UsageError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
 import type { PublishTarget } from '../publish/publish-target.js';
 import type { RegistryClient } from '../registry/client.js';
-import { assembleCatalogs, type AssembledCatalogs, type CatalogEntry, type KnownImage } from './assemble-catalogs.js';
+import {
+  assembleCatalogs,
+  type AssembledCatalogs,
+  type CatalogEntry,
+  type KnownImage,
+  type ObservedManifest,
+} from './assemble-catalogs.js';
 import type { ImageVerifier } from './image-facts.js';
 import { catalogFileName, type CatalogVariant } from './catalog-entry.js';
 import { renderCatalogPage } from './html-page.js';
@@ -42,6 +48,8 @@ export interface CatalogStageOptions {
   revisions: Map<string, string>;
   /** Images this run pushed, by manifest digest: built from their definitions, so their labels need no read. */
   pushed: KnownImage[];
+  /** Tags this run read while deciding and did not push: the catalog stage does not read them again. */
+  observed?: ObservedManifest[];
   /**
    * `report-templates.zip` as this run makes it from the repository, `none` when the repository has no
    * `thehive-templates/` (a published one is withdrawn); undefined keeps what is published (the templates could not
@@ -128,6 +136,7 @@ async function produceOnce(
     channel: options.channel,
     previous: published.catalogs,
     known: [...verifiedBefore, ...options.pushed],
+    ...(options.observed ? { observed: options.observed } : {}),
   });
 
   const catalogs = new Map<string, Buffer>();

@@ -13,6 +13,8 @@ import type { Flavor } from '../definitions/types.js';
 import type { Problem } from '../errors/problem.js';
 import { coerceWorkerVersion } from '../definitions/version.js';
 import type { RegistryClientPool } from '../registry/client-pool.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { ParsedManifest } from '../registry/manifest.js';
 import type { ImageTarget } from './build-plan.js';
 
 export type FlavorAction = 'build' | 'skip' | 'refuse';
@@ -23,6 +25,15 @@ export interface FlavorDecision {
   /** Per target, the tags to push (a moving tag already on a higher version is left where it is). */
   pushes: Array<{ target: ImageTarget; tags: string[] }>;
   problem?: Problem;
+  /** The tags read to decide, with what they named: the catalog stage reuses them for a flavor left alone. */
+  observed?: ObservedTag[];
+}
+
+/** A tag (`host/path:tag`) and the manifest it named when read. */
+export interface ObservedTag {
+  reference: string;
+  digest: string;
+  manifest: ParsedManifest;
 }
 
 export function parseComponents(label: string | undefined): Partial<InputComponents> | undefined {
@@ -41,6 +52,61 @@ function isHigher(published: string | undefined, ours: string): boolean {
   return Boolean(theirs && mine && semver.gt(theirs, mine));
 }
 
+/** An exact version published with other content: refused (TAG_IMMUTABLE); `reasons` undefined: not ours. */
+function refusal(flavor: Flavor, reference: string, reasons: RebuildReason[] | undefined): FlavorDecision {
+  return {
+    action: 'refuse',
+    reasons: reasons ?? ['new'],
+    pushes: [],
+    problem: {
+      code: 'TAG_IMMUTABLE',
+      file: flavor.file,
+      message: `${reference} is already published with other build inputs (${reasons ? reasons.join(', ') : 'not built by neurons'})`,
+      hint: 'published versions are immutable: bump `version` in the definition, or pass --force to overwrite',
+    },
+  };
+}
+
+/** The exact tag as read, and the moving tags whose HEAD named the same manifest. */
+function observedTags(
+  target: ImageTarget,
+  found: { digest: string; manifest: ParsedManifest },
+  movingHeads: Array<{ digest: string } | undefined>,
+): ObservedTag[] {
+  const [exact = '', ...moving] = target.tags;
+  return [exact, ...moving.filter((_, index) => movingHeads[index]?.digest === found.digest)].map((tag) => ({
+    reference: `${target.repository}:${tag}`,
+    ...found,
+  }));
+}
+
+/** The build-input digest an index records in its annotations (assembled images), if any. */
+function indexRecord(manifest: ParsedManifest | undefined): string | undefined {
+  return manifest?.kind === 'index' ? manifest.annotations?.[buildInputLabel] : undefined;
+}
+
+/**
+ * Same inputs under the exact tag (`digest`): the moving tags that do not point at it yet, and not at a higher
+ * version. A HEAD said where each points; a tag's configuration is read only when it points elsewhere.
+ */
+async function missingTags(
+  client: RegistryClient,
+  repository: string,
+  flavor: Flavor,
+  moving: string[],
+  heads: Array<{ digest: string } | undefined>,
+  digest: string | undefined,
+): Promise<string[]> {
+  const missing: string[] = [];
+  for (const [index, tag] of moving.entries()) {
+    if (heads[index]?.digest === digest) continue;
+    const current = await client.getImageConfig(repository, tag);
+    if (!isHigher(current?.config.config?.Labels?.['org.opencontainers.image.version'], flavor.definition.version))
+      missing.push(tag);
+  }
+  return missing;
+}
+
 /**
  * Decides, from the registry alone (manifests and image configs, no pull), what one flavor needs: nothing when its
  * exact tag already carries the same build-input digest and every other tag points at it; a build otherwise. An
@@ -53,15 +119,27 @@ export async function decideFlavor(
   clients: RegistryClientPool,
   options: { channel: Channel; force: boolean },
 ): Promise<FlavorDecision> {
-  const decision: FlavorDecision = { action: 'skip', reasons: [], pushes: [] };
+  const observed: ObservedTag[] = [];
+  const decision: FlavorDecision = { action: 'skip', reasons: [], pushes: [], observed };
   for (const target of targets) {
     const client = clients.for(target.registry);
     const [exact = '', ...moving] = target.tags;
-    // The exact tag's configuration and where each moving tag points, read at once.
-    const [published, movingHeads] = await Promise.all([
-      client.getImageConfig(target.path, exact),
+    // The exact tag's manifest and where each moving tag points, read at once.
+    const [found, movingHeads] = await Promise.all([
+      client.readManifest(target.path, exact),
       Promise.all(moving.map((tag) => client.headManifest(target.path, tag))),
     ]);
+    if (found) observed.push(...observedTags(target, found, movingHeads));
+    // An assembled image's index records its build-input digest: the same one decides without its configuration.
+    if (!options.force && indexRecord(found?.manifest) === inputs.digest && found) {
+      const missing = await missingTags(client, target.path, flavor, moving, movingHeads, found.digest);
+      if (missing.length > 0) {
+        decision.pushes.push({ target, tags: missing });
+        if (!decision.reasons.includes('missing-tags')) decision.reasons.push('missing-tags');
+      }
+      continue;
+    }
+    const published = await client.configOf(target.path, found);
     const labels = published?.config.config?.Labels ?? {};
     const same = labels[buildInputLabel] === inputs.digest;
     const previous = parseComponents(labels[buildComponentsLabel]);
@@ -76,17 +154,7 @@ export async function decideFlavor(
     // not. An image with no record of its inputs is not ours.
     const contentChanged = !previous || reasons.includes('files') || reasons.includes('definition');
     if (published && !same && contentChanged && options.channel === 'stable' && !options.force) {
-      return {
-        action: 'refuse',
-        reasons: previous ? reasons : ['new'],
-        pushes: [],
-        problem: {
-          code: 'TAG_IMMUTABLE',
-          file: flavor.file,
-          message: `${target.repository}:${exact} is already published with other build inputs (${previous ? reasons.join(', ') : 'not built by neurons'})`,
-          hint: 'published versions are immutable: bump `version` in the definition, or pass --force to overwrite',
-        },
-      };
+      return refusal(flavor, `${target.repository}:${exact}`, previous ? reasons : undefined);
     }
     if (!same || options.force) {
       if (decision.reasons.length === 0)
@@ -106,15 +174,7 @@ export async function decideFlavor(
       decision.pushes.push({ target, tags: [exact, ...keep] });
       continue;
     }
-    // Same inputs under the exact tag: only moving tags that do not point at it yet (and not at a higher version).
-    const missing: string[] = [];
-    for (const [index, tag] of moving.entries()) {
-      // A HEAD says whether the tag already points at this image; its configuration is read only when it does not.
-      if (movingHeads[index]?.digest === published?.digest) continue;
-      const current = await client.getImageConfig(target.path, tag);
-      if (!isHigher(current?.config.config?.Labels?.['org.opencontainers.image.version'], flavor.definition.version))
-        missing.push(tag);
-    }
+    const missing = await missingTags(client, target.path, flavor, moving, movingHeads, published?.digest);
     if (missing.length > 0) {
       decision.pushes.push({ target, tags: missing });
       if (!decision.reasons.includes('missing-tags')) decision.reasons.push('missing-tags');

@@ -150,7 +150,15 @@ export class RegistryClient {
     reference: string,
     platform = { os: 'linux', architecture: 'amd64' },
   ): Promise<{ digest: string; config: ImageConfig } | undefined> {
-    const found = await this.readManifest(repository, reference);
+    return this.configOf(repository, await this.readManifest(repository, reference), platform);
+  }
+
+  /** The image configuration of a manifest already read (see getImageConfig): the index's image for `platform`. */
+  async configOf(
+    repository: string,
+    found: { digest: string; manifest: ParsedManifest } | undefined,
+    platform = { os: 'linux', architecture: 'amd64' },
+  ): Promise<{ digest: string; config: ImageConfig } | undefined> {
     let image = found?.manifest;
     if (image?.kind === 'index') {
       const runnable = runnableManifests(image.manifests);

@@ -36,7 +36,8 @@ export const imageConfigMediaTypes = [
 
 export type ParsedManifest =
   | { kind: 'image'; mediaType: string; config: Descriptor; layers: Descriptor[] }
-  | { kind: 'index'; mediaType: string; manifests: Descriptor[] }
+  /** `annotations`: the index's own, when it has any (strings only). */
+  | { kind: 'index'; mediaType: string; manifests: Descriptor[]; annotations?: Record<string, string> }
   /** Not readable as an image: schema 1, not JSON, or not a manifest at all; `reason` says which. */
   | { kind: 'unsupported'; mediaType: string; reason: string };
 
@@ -45,6 +46,15 @@ const isDescriptor = (value: unknown): value is Descriptor =>
   value !== null &&
   typeof (value as Descriptor).digest === 'string' &&
   typeof (value as Descriptor).mediaType === 'string';
+
+/** An object of string values (an `annotations` field), else undefined. */
+function stringRecord(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const entries = Object.entries(value as Record<string, unknown>);
+  return entries.every(([, item]) => typeof item === 'string')
+    ? (Object.fromEntries(entries) as Record<string, string>)
+    : undefined;
+}
 
 /**
  * Parses a manifest as served. The body's `mediaType` wins over the `Content-Type` header (a proxy may rewrite the
@@ -76,7 +86,8 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): P
   ) {
     if (!Array.isArray(manifests) || !manifests.every(isDescriptor))
       return { kind: 'unsupported', mediaType, reason: 'an index whose manifests are not all descriptors' };
-    return { kind: 'index', mediaType, manifests };
+    const annotations = stringRecord(body['annotations']);
+    return { kind: 'index', mediaType, manifests, ...(annotations ? { annotations } : {}) };
   }
   const config = body['config'];
   const layers = Array.isArray(body['layers']) ? body['layers'] : [];

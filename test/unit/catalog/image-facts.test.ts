@@ -95,6 +95,28 @@ describe('what images say they are', () => {
     });
   });
 
+  it('takes a tag this run already read as read: no manifest read, the labels read once by digest', async () => {
+    const image = storeImage(registry, 'ns/app', labels('App_4_0', '4.0'), ['4', '4.0']);
+    const found = await client.readManifest('ns/app', '4.0');
+    if (!found) throw new Error('stored above');
+    const observed = ['4', '4.0'].map((tag) => ({ reference: `${registry.host}/ns/app:${tag}`, ...found }));
+    const reads = createImageVerifier({ client, host: registry.host, known: [], concurrency: 4, observed });
+    registry.counts.manifests = 0;
+    const facts = await Promise.all([
+      reads.facts(`${registry.host}/ns/app:4`),
+      reads.facts(`${registry.host}/ns/app:4.0`),
+    ]);
+    expect(facts.map((item) => item.state === 'labelled' && [item.digest, item.claim.id])).toEqual([
+      [image.digest, 'App_4_0'],
+      [image.digest, 'App_4_0'],
+    ]);
+    expect(registry.counts.manifests).toBe(0);
+    expect(reads.counts).toEqual({ manifests: 0, labelled: 1, known: 0 });
+    // A tag not observed is read as before.
+    expect(await reads.facts(`${registry.host}/ns/app:2.0`)).toMatchObject({ state: 'labelled' });
+    expect(registry.counts.manifests).toBe(1);
+  });
+
   it('says an image is missing, or on a registry it does not read', async () => {
     expect(await verifier().facts(`${registry.host}/ns/app:9`)).toEqual({ state: 'missing' });
     expect(await verifier().facts('ghcr.io/ns/app:1')).toEqual({ state: 'elsewhere' });

@@ -88,10 +88,14 @@ export async function smokeTestFlavor(docker: Docker, options: SmokeOptions): Pr
       durationMs: Date.now() - started,
       problem: noCheckProblem(options),
     };
-  const cases = [await runGeneratedJob(docker, job, run)];
-  const check = await scriptCheckOf(docker, options);
-  if (check && 'type' in check) cases.push(await runScriptCheck(docker, options.image, check, run));
-  else if (check) cases.push(check);
+  // The job and the check of the script are two containers of their own: they run side by side.
+  const [jobCase, checkCase] = await Promise.all([
+    runGeneratedJob(docker, job, run),
+    scriptCheckOf(docker, options).then((check) =>
+      check && 'type' in check ? runScriptCheck(docker, options.image, check, run) : check,
+    ),
+  ]);
+  const cases = checkCase ? [jobCase, checkCase] : [jobCase];
   return finish({ ...base, kind: 'generated-job', cases, durationMs: 0 }, options, started, job);
 }
 

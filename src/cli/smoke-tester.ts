@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import type { Config } from '../config/load-config.js';
 import type { SmokeTester } from '../pipeline.js';
 import { workerSettings } from '../render/render-dockerfile.js';
-import { describeSmokeResult, smokeTestFlavor } from '../smoke/smoke-test.js';
+import { describeSmokeResult, smokeTestFlavor, type SmokeCase } from '../smoke/smoke-test.js';
 import { smokeRunSettings } from '../smoke/smoke-settings.js';
 
 /**
@@ -16,6 +16,8 @@ export function createSmokeTester(
 ): SmokeTester {
   // Each job's time limit, in seconds (`NEURONS_SMOKE_TIMEOUT`, default 120).
   const timeoutMs = Number(options.env['NEURONS_SMOKE_TIMEOUT'] ?? 120) * 1000;
+  // The flavors of a folder share their filesystem: their entry script is checked once in the run.
+  const scriptChecks = new Map<string, Promise<SmokeCase>>();
   return async (image, worker, flavor) => {
     const settings = smokeRunSettings(workerSettings(options.config, worker).smoke);
     const result = await smokeTestFlavor(docker, {
@@ -24,6 +26,7 @@ export function createSmokeTester(
       worker,
       flavor,
       timeoutMs,
+      scriptChecks,
       ...settings,
     });
     // The summary table shows a problem's first line: the cause (the container's last lines) is logged here.

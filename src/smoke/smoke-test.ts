@@ -39,6 +39,11 @@ export interface SmokeOptions {
   network: string;
   /** The reason the worker's settings give for not testing it (`workers.<Dir>.smoke.skip`): nothing runs. */
   skip?: string;
+  /**
+   * Checks of entry scripts already run in this run, by what decides them (the image's layers, platform, environment
+   * and the script): the flavors of a folder share a filesystem, so their script is checked once.
+   */
+  scriptChecks?: Map<string, Promise<SmokeCase>>;
 }
 
 /**
@@ -91,23 +96,45 @@ export async function smokeTestFlavor(docker: Docker, options: SmokeOptions): Pr
   // The job and the check of the script are two containers of their own: they run side by side.
   const [jobCase, checkCase] = await Promise.all([
     runGeneratedJob(docker, job, run),
-    scriptCheckOf(docker, options).then((check) =>
-      check && 'type' in check ? runScriptCheck(docker, options.image, check, run) : check,
-    ),
+    scriptCaseOf(docker, options, run),
   ]);
   const cases = checkCase ? [jobCase, checkCase] : [jobCase];
   return finish({ ...base, kind: 'generated-job', cases, durationMs: 0 }, options, started, job);
 }
 
-/** The check of the image's entry script, if it has one; a failed case when the image cannot be inspected. */
-async function scriptCheckOf(docker: Docker, options: SmokeOptions): Promise<ScriptCheck | SmokeCase | undefined> {
+/**
+ * The check of the image's entry script, if it has one (a failed case when the image cannot be inspected): run once
+ * per filesystem and script when `options.scriptChecks` remembers them.
+ */
+async function scriptCaseOf(
+  docker: Docker,
+  options: SmokeOptions,
+  run: { timeoutMs: number; network: string },
+): Promise<SmokeCase | undefined> {
+  let check: ScriptCheck | undefined;
+  let key: string;
   try {
-    const { Config } = await docker.getImage(options.image).inspect();
+    const { Config, RootFS, Os, Architecture } = await docker.getImage(options.image).inspect();
     const entrypoint = typeof Config.Entrypoint === 'string' ? [Config.Entrypoint] : (Config.Entrypoint ?? []);
-    return chooseScriptCheck({ entrypoint, workingDir: Config.WorkingDir }, options.worker, options.flavor);
+    check = chooseScriptCheck({ entrypoint, workingDir: Config.WorkingDir }, options.worker, options.flavor);
+    key = JSON.stringify([
+      Os,
+      Architecture,
+      RootFS.Layers ?? [],
+      Config.Env ?? [],
+      Config.User ?? '',
+      check,
+      run.network,
+    ]);
   } catch (error) {
     return { name: 'inspect', passed: false, detail: `the image could not be inspected: ${(error as Error).message}` };
   }
+  if (!check) return undefined;
+  const found = options.scriptChecks?.get(key);
+  if (found) return found;
+  const checked = runScriptCheck(docker, options.image, check, run);
+  options.scriptChecks?.set(key, checked);
+  return checked;
 }
 
 /** Writes the made-up job's `input/` as the engine would (the attachment under its own name) and runs it. */

@@ -58,7 +58,14 @@ describe('deciding a flavor from the registry', () => {
 
   beforeAll(async () => {
     registry = await startMemoryRegistry();
-    resolved = { host: registry.host, namespace: 'ns', credentials: undefined, ca: [], plainHttp: true, insecure: false };
+    resolved = {
+      host: registry.host,
+      namespace: 'ns',
+      credentials: undefined,
+      ca: [],
+      plainHttp: true,
+      insecure: false,
+    };
     clients = new RegistryClientPool();
   });
   afterAll(async () => {

@@ -142,10 +142,11 @@ async function stageInputs(job: ContainerInstall, scratch: string): Promise<stri
       { recursive: true },
     );
     // The virtualenv is made where it will live, as the template makes it; pip's report lists what it installed.
-    // No pip inside the virtualenv (ensurepip compiles bytecode, which differs from run to run): the base image's
-    // pip installs into it, without bytecode, so the same inputs give the same layer.
+    // No pip inside the virtualenv (ensurepip compiles bytecode with times in it, which differ from run to run): the
+    // base image's pip installs into it, then the packages are compiled as compileBytecode does on the host
+    // (hash-based, fixed string hashing), so the same inputs give the same layer and jobs start without compiling.
     script =
-      'python3 -m venv --without-pip /opt/venv && python3 -m pip --python /opt/venv/bin/python3 install --no-compile --report /out/report.json -r /in/requirements.txt && cp -a /opt/venv/. /out/venv/';
+      'python3 -m venv --without-pip /opt/venv && python3 -m pip --python /opt/venv/bin/python3 install --no-compile --report /out/report.json -r /in/requirements.txt && (PYTHONHASHSEED=0 python3 -m compileall -q --invalidation-mode unchecked-hash /opt/venv/lib || true) && cp -a /opt/venv/. /out/venv/';
   } else {
     for (const name of ['package.json', 'package-lock.json', 'npm-shrinkwrap.json'])
       await cp(path.join(job.folder, name), path.join(scratch, 'in', name)).catch(() => undefined);

@@ -12,6 +12,7 @@ import {
   type DependencyRequest,
   type DependencyResolution,
 } from '../deps/dependency-layer.js';
+import { hostPythonVersion } from '../deps/pip.js';
 import { pythonHomeOf, pythonVersionOf } from '../deps/python-platform.js';
 import { recall, remember, resolutionKey, type ResolutionCache } from '../deps/resolution-cache.js';
 import { parseImageReference } from '../images/reference.js';
@@ -175,6 +176,7 @@ export class DependencyResolver {
     const requirementsFile = path.join(request.folder, request.requirements);
     if (!existsSync(requirementsFile)) return resolveDependencies(request);
     const question = (async () => {
+      const bytecode = (await hostPythonVersion()) === request.pythonVersion;
       const indexUrls = [request.index?.url, request.index?.extraUrl].filter((url): url is string => Boolean(url));
       const key = resolutionKey({
         requirements: await readFile(requirementsFile),
@@ -190,7 +192,7 @@ export class DependencyResolver {
             return {
               kind: 'resolved',
               packages,
-              key: pythonLayerKey(request, packages),
+              key: pythonLayerKey(request, packages, bytecode),
             };
           const fresh = await resolveDependencies(request);
           if (fresh.kind === 'resolved')
@@ -204,7 +206,7 @@ export class DependencyResolver {
       return answer.kind === 'resolved'
         ? {
             ...answer,
-            key: pythonLayerKey(request, answer.packages),
+            key: pythonLayerKey(request, answer.packages, bytecode),
           }
         : answer;
     })();
@@ -228,7 +230,7 @@ export class DependencyResolver {
         : [indexIdentity(request.npmRegistry ?? '')];
     return sha256(
       JSON.stringify({
-        layout: 'neurons-dependencies-container/1',
+        layout: 'neurons-dependencies-container/2',
         runtime: request.runtime,
         platform: formatPlatform(request.platform),
         base: request.baseDigest,
@@ -272,8 +274,13 @@ export class DependencyResolver {
 }
 
 /** The key of a Python dependency layer: these packages, for this platform, base image and interpreter. */
-function pythonLayerKey(request: DependencyRequest, packages: Parameters<typeof dependencyKey>[0]['packages']): string {
+function pythonLayerKey(
+  request: DependencyRequest,
+  packages: Parameters<typeof dependencyKey>[0]['packages'],
+  bytecode: boolean,
+): string {
   return dependencyKey({
+    bytecode,
     runtime: 'python',
     platform: request.platform,
     baseDigest: request.baseDigest,

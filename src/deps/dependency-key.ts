@@ -5,7 +5,7 @@ import type { Platform } from '../oci/platform.js';
  * Raised when the layer made from the same inputs changes (its layout, what is left out): older cached layers then
  * stop matching instead of being reused with the old layout.
  */
-export const layerFormat = 1;
+export const layerFormat = 2;
 
 export interface DependencyKeyParts {
   runtime: 'python' | 'node';
@@ -15,6 +15,8 @@ export interface DependencyKeyParts {
   /** Where the venv's python3 links to, when not /usr/bin: the same packages make another layer. */
   pythonHome?: string;
   packages: Array<{ name: string; version: string }>;
+  /** Python: whether the layer holds bytecode (compiled by a host Python of the image's version). */
+  bytecode?: boolean;
 }
 
 /** JSON with object keys in code-point order at every level: one text for one value, whoever built the object. */
@@ -52,6 +54,7 @@ export function dependencyKey(parts: DependencyKeyParts): string {
     pythonVersion: parts.pythonVersion,
     pythonHome: parts.pythonHome,
     packages,
+    bytecode: parts.bytecode,
   });
   return `sha256:${createHash('sha256').update(canonical).digest('hex')}`;
 }

@@ -1,6 +1,7 @@
 import type { TarEntry } from '../oci/tar.js';
 import { dependencyKey } from './dependency-key.js';
 import { installNodeDependencies, resolveNodeDependencies } from './node.js';
+import { hostPythonVersion } from './pip.js';
 import { installPythonDependencies, resolvePythonDependencies } from './python.js';
 import type { DependencyRequest, DependencyResolution } from './types.js';
 import { defaultPythonHome } from './venv-layout.js';
@@ -25,6 +26,7 @@ export async function resolveDependencies(request: DependencyRequest): Promise<D
       ? { pythonHome: request.pythonHome }
       : {}),
     packages: resolution.packages,
+    ...(request.runtime === 'python' ? { bytecode: (await hostPythonVersion()) === request.pythonVersion } : {}),
   });
   return { kind: 'resolved', key, packages: resolution.packages };
 }

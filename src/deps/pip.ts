@@ -63,6 +63,35 @@ function hostInterpreter(): Promise<string> {
   return interpreter;
 }
 
+let hostVersion: Promise<string | undefined> | undefined;
+
+/** The host Python's `X.Y`: bytecode it compiles loads in an image's Python of the same `X.Y` only. */
+export function hostPythonVersion(): Promise<string | undefined> {
+  hostVersion ??= hostInterpreter()
+    .then((python) =>
+      runTool(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], {
+        cwd: '/',
+        env: baseEnvironment(),
+      }),
+    )
+    .then((result) => (result.status === 0 ? result.stdout.trim() : undefined));
+  return hostVersion;
+}
+
+/**
+ * Compiles the `.py` files under `folder` to bytecode for the image, so that no job compiles them again: hash-based
+ * files that are not checked against their source (PEP 552; a layer's times are all zero), the image's paths in them
+ * (`folder` read as `imagePath`), string hashing fixed (`PYTHONHASHSEED=0`) so that the same files give the same
+ * bytes. A file that does not compile (Python 2 code some packages ship) is left without; that is not a failure.
+ */
+export async function compileBytecode(folder: string, imagePath: string): Promise<void> {
+  await runTool(
+    await hostInterpreter(),
+    ['-m', 'compileall', '-q', '--invalidation-mode', 'unchecked-hash', '-s', folder, '-p', imagePath, folder],
+    { cwd: folder, env: { ...baseEnvironment(), PYTHONHASHSEED: '0' } },
+  );
+}
+
 /** Runs the host's `python3 -m pip`. */
 export async function runPip(
   args: string[],

@@ -5,13 +5,21 @@ import type { TarEntry } from '../oci/tar.js';
 import { NeuronsError } from '../errors/neurons-error.js';
 import { formatPlatform } from '../oci/platform.js';
 import { markerDifferingFromTarget, parsePipReport, requirementMarkers, sourceOption } from './pip-report.js';
-import { hostPythonPaths, indexSecrets, missingDistribution, pipFailure, runPip } from './pip.js';
+import {
+  compileBytecode,
+  hostPythonPaths,
+  hostPythonVersion,
+  indexSecrets,
+  missingDistribution,
+  pipFailure,
+  runPip,
+} from './pip.js';
 import { targetArguments, wheelMachine } from './python-platform.js';
 import { assertIndexAnswers } from './index-probe.js';
 import { assertNoLeak } from './leak-check.js';
 import { readTree } from './tree-entries.js';
 import type { DependencyRequest, ResolvedPackage, RuntimeResolution } from './types.js';
-import { venvEntries } from './venv-layout.js';
+import { venvEntries, venvRoot } from './venv-layout.js';
 
 /** The target as pip must be told it, or why the host cannot choose wheels for it. */
 function pythonTarget(request: DependencyRequest): { machine: string; pythonVersion: string } | { reason: string } {
@@ -144,7 +152,14 @@ export async function installPythonDependencies(
     ];
     const result = await runPip(args, { cwd: directory, index: request.index });
     if (result.status !== 0) throw pipFailure(result, 'install the resolved packages', request.file);
-    const entries = venvEntries(await readTree(installed), target.pythonVersion, request.pythonHome);
+    // Bytecode when the host's Python is the image's (see dependencyKey's `bytecode`): jobs then start without compiling.
+    if ((await hostPythonVersion()) === target.pythonVersion)
+      await compileBytecode(installed, `/${venvRoot}/lib/python${target.pythonVersion}/site-packages`);
+    const entries = venvEntries(
+      await readTree(installed, '', { bytecode: true }),
+      target.pythonVersion,
+      request.pythonHome,
+    );
     assertNoLeak(
       entries,
       { secrets: indexSecrets(request.index), paths: [directory, ...(await hostPythonPaths())] },

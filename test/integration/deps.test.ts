@@ -18,6 +18,7 @@ import {
   type DependencyResolution,
 } from '../../src/deps/dependency-layer.js';
 import { startPackageIndex } from '../../src/environment/package-index-server.js';
+import { hostPythonVersion } from '../../src/deps/pip.js';
 import type { EnvironmentState } from '../../src/state/environment-state.js';
 import { buildWheel, zip } from '../../src/environment/wheel.js';
 import { digestOf } from '../../src/registry/client.js';
@@ -148,10 +149,12 @@ describe('dependency layers from the environment package index', () => {
   let folder: string;
   let request: (platform: typeof amd64) => DependencyRequest;
   let wheelSha256: string;
+  let hostVersion: string | undefined;
   const layers = new Map<string, { resolution: Resolved; entries: TarEntry[] }>();
 
   beforeAll(async () => {
     state = await environmentState();
+    hostVersion = await hostPythonVersion();
     folder = await pythonWorker('# the fixture library\ncortexlite\n');
     const index = {
       url: state.packageIndex.url,
@@ -210,7 +213,22 @@ describe('dependency layers from the environment package index', () => {
         'opt/venv/lib/python3.11/site-packages/cortexlite-1.0.0.dist-info/METADATA',
       ]),
     );
-    expect(names.filter((name) => name.includes('__pycache__') || name.endsWith('.pyc'))).toEqual([]);
+    // Bytecode, compiled for the image when the host's Python is its version (3.11 here): hash-based and unchecked
+    // (PEP 552 flags 0b01: a layer's times are all zero), naming the image's path, never the host's.
+    const bytecode = names.filter((name) => name.includes('__pycache__') || name.endsWith('.pyc'));
+    if (hostVersion === '3.11') {
+      expect(bytecode).toEqual([
+        'opt/venv/lib/python3.11/site-packages/cortexlite/__pycache__',
+        'opt/venv/lib/python3.11/site-packages/cortexlite/__pycache__/__init__.cpython-311.pyc',
+      ]);
+      const pyc = amd.find((entry) => entry.name.endsWith('.pyc'))?.data ?? Buffer.alloc(0);
+      expect(pyc.readUInt32LE(4)).toBe(1);
+      expect(pyc.includes(Buffer.from('/opt/venv/lib/python3.11/site-packages/cortexlite/__init__.py'))).toBe(true);
+      expect(pyc.includes(Buffer.from(tmpdir()))).toBe(false);
+    } else {
+      expect(bytecode).toEqual([]);
+    }
+    // Two installs (one per platform) of a pure-Python package: the same bytes, bytecode included.
     for (const entry of amd)
       expect(entry.mode).toBe(
         entry.type === 'directory' ? 0o755 : entry.type === 'symlink' ? 0o777 : entry.mode === 0o755 ? 0o755 : 0o644,
@@ -234,6 +252,18 @@ describe('dependency layers from the environment package index', () => {
     ]);
     expect(run.output).toContain('/opt/venv /opt/venv/lib/python3.11/site-packages/cortexlite/__init__.py');
     expect(run.status).toBe(0);
+    if (hostVersion !== '3.11') return;
+    // The base image's Python loads the layer's bytecode instead of compiling the package again.
+    const verbose = await runWithLayer(
+      docker,
+      state.baseImages.python,
+      layers.get('amd64')?.entries ?? [],
+      'opt/venv',
+      ['/opt/venv/bin/python', '-v', '-c', 'import cortexlite'],
+    );
+    expect(verbose.output).toContain(
+      "code object from '/opt/venv/lib/python3.11/site-packages/cortexlite/__pycache__/__init__.cpython-311.pyc'",
+    );
   });
 
   it('stores the layer in the registry under its key and finds it again from anywhere', async () => {

@@ -9,7 +9,7 @@ import { createTar } from '../../src/oci/tar.js';
 import { pullImage } from '../../src/runner/pull-image.js';
 import { discoverRepository } from '../../src/definitions/discover.js';
 import type { Flavor, Runtime, WorkerFolder } from '../../src/definitions/types.js';
-import { smokeTestFlavor, type SmokeResult } from '../../src/smoke/smoke-test.js';
+import { smokeTestFlavor, type SmokeCase, type SmokeResult } from '../../src/smoke/smoke-test.js';
 import { copyFixture, environmentState, runCli, uniqueNamespace } from '../helpers/environment.js';
 
 const docker = new Docker();
@@ -341,6 +341,40 @@ describe('smoke test of built images, against the real engine', () => {
     const sha256 = createHash('sha256').update('neurons smoke test: a small plain text file\n').digest('hex');
     expect(result.cases[0]?.detail).toContain(`HashCalc:SHA256="${sha256}"`);
     expect(caseNamed(result, 'imports')?.detail).toContain('hashlib, cortexlite');
+  });
+
+  it('checks the entry script once for the flavors of a folder, which share their filesystem', async () => {
+    const scriptChecks = new Map<string, Promise<SmokeCase>>();
+    const results: SmokeResult[] = [];
+    for (const flavor of hashCalc.flavors.slice(0, 2))
+      results.push(
+        await smokeTestFlavor(docker, {
+          image: reference(flavor),
+          repo,
+          worker: hashCalc,
+          flavor,
+          timeoutMs: 60_000,
+          network,
+          casesDirectory: 'no-such-folder',
+          scriptChecks,
+        }),
+      );
+    expect(results.map((result) => result.passed)).toEqual([true, true]);
+    expect(scriptChecks.size).toBe(1);
+    expect(caseNamed(results[1] as SmokeResult, 'imports')).toEqual(caseNamed(results[0] as SmokeResult, 'imports'));
+    // Another filesystem is checked on its own.
+    const { worker, flavor, image } = tinyWorkers['MissingImport'] as Awaited<ReturnType<typeof tinyWorker>>;
+    const other = await smokeTestFlavor(docker, {
+      image,
+      repo: tiny,
+      worker,
+      flavor,
+      timeoutMs: 60_000,
+      network,
+      scriptChecks,
+    });
+    expect(scriptChecks.size).toBe(2);
+    expect(caseNamed(other, 'imports')?.passed).toBe(false);
   });
 
   it('hands a file job its attachment under input/, with its name and type in input.json', async () => {

@@ -83,6 +83,7 @@ const namespaces = {
   buildah: `bench-buildah-${stamp}`,
   amd64: `bench-assembly-${stamp}`,
   both: `bench-assembly2-${stamp}`,
+  untested: `bench-assembly0-${stamp}`,
 };
 const rows = [];
 // The wheelhouse and a made-up heavy package (step c, heavy), served together.
@@ -95,7 +96,7 @@ const fileLog = (name) => (line) => appendFile(path.join(temp, name), `${mask(li
 let buildahReferences = [];
 
 /** One `neurons pipeline` run; its log kept in the temp folder; fails the benchmark unless `check` holds. */
-async function neurons(label, platforms, namespace, check) {
+async function neurons(label, platforms, namespace, check, extra = []) {
   const result = await runNeuronsWay({
     fleet,
     output: path.join(temp, `catalogs-${namespace}`),
@@ -103,6 +104,7 @@ async function neurons(label, platforms, namespace, check) {
     platforms,
     concurrency,
     env: neuronsEnv,
+    extra,
   });
   await writeFile(path.join(temp, `neurons-${label}.log`), mask(result.timeline));
   const statuses = Object.entries(result.statuses)
@@ -234,6 +236,18 @@ try {
     '>= 5x',
   ]);
 
+  // a, untested: the anchor's work alone (build and push, no smoke test), into a namespace of its own (its dependency
+  // cache starts empty too): what the smoke tests cost is the difference.
+  log(`a. cold fleet, ${amd64}, no smoke test: neurons pipeline --skip-tests into ${namespaces.untested}`);
+  const untested = await neurons('a-cold-untested', [amd64], namespaces.untested, everyFlavorPushed, ['--skip-tests']);
+  rows.push([
+    'a. the same, without smoke tests (as the anchor)',
+    `${seconds(anchor.seconds)} (${flavorCount} docker build + push)`,
+    seconds(untested.seconds),
+    ratio(anchor.seconds, untested.seconds),
+    '',
+  ]);
+
   // d. Nothing changed (amd64).
   log(`d. nothing changed, ${amd64}: neurons pipeline x ${noopRuns}`);
   const noops = [];
@@ -361,6 +375,7 @@ try {
     `${environment.registry}/${namespaces.anchor}/*`,
     `${environment.registry}/${namespaces.amd64}/*`,
     `${environment.registry}/${namespaces.both}/*`,
+    `${environment.registry}/${namespaces.untested}/*`,
   ]);
   if (buildahReferences.length > 0) await removeBuildahImages(buildahReferences);
   log(`clean-up: ${removed} local images removed; registry namespaces ${Object.values(namespaces).join(', ')} kept`);

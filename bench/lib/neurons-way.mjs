@@ -59,7 +59,15 @@ export function parseReport(stdout) {
 }
 
 /** Runs the pipeline; a non-zero exit is a CommandFailure (its output tail is printed by the caller). */
-export async function runNeuronsWay({ fleet, output, namespace, platforms = [], concurrency, env = process.env }) {
+export async function runNeuronsWay({
+  fleet,
+  output,
+  namespace,
+  platforms = [],
+  concurrency,
+  env = process.env,
+  extra = [],
+}) {
   const result = await runCommand(
     [
       cli,
@@ -73,6 +81,7 @@ export async function runNeuronsWay({ fleet, output, namespace, platforms = [], 
       ...platforms.flatMap((platform) => ['--platform', platform]),
       ...(concurrency ? ['--concurrency', String(concurrency)] : []),
       '--json',
+      ...extra,
     ],
     { env },
   );

@@ -84,6 +84,7 @@ const namespaces = {
   amd64: `bench-assembly-${stamp}`,
   both: `bench-assembly2-${stamp}`,
   untested: `bench-assembly0-${stamp}`,
+  untested2: `bench-assembly02-${stamp}`,
 };
 const rows = [];
 // The wheelhouse and a made-up heavy package (step c, heavy), served together.
@@ -352,6 +353,19 @@ try {
       ratio(buildahSeconds, both.seconds),
       '>= 10x',
     ]);
+    log(
+      `b. cold fleet, ${amd64} + ${arm64}, no smoke test: neurons pipeline --skip-tests into ${namespaces.untested2}`,
+    );
+    const bothUntested = await neurons('b-cold-untested', [amd64, arm64], namespaces.untested2, everyFlavorPushed, [
+      '--skip-tests',
+    ]);
+    rows.push([
+      'b. the same, without smoke tests (as buildah)',
+      `${seconds(buildahSeconds)}`,
+      seconds(bothUntested.seconds),
+      ratio(buildahSeconds, bothUntested.seconds),
+      '',
+    ]);
     const noopBoth = await neurons('d-noop-both', [amd64, arm64], namespaces.both, nothingPushed);
     rows.push(['d. nothing changed, amd64 + arm64 (one run)', '', seconds(noopBoth.seconds), '', '<= 1 s']);
   }
@@ -376,6 +390,7 @@ try {
     `${environment.registry}/${namespaces.amd64}/*`,
     `${environment.registry}/${namespaces.both}/*`,
     `${environment.registry}/${namespaces.untested}/*`,
+    `${environment.registry}/${namespaces.untested2}/*`,
   ]);
   if (buildahReferences.length > 0) await removeBuildahImages(buildahReferences);
   log(`clean-up: ${removed} local images removed; registry namespaces ${Object.values(namespaces).join(', ')} kept`);

@@ -7,12 +7,11 @@ import { indexIdentity } from '../inputs/build-inputs.js';
 import type { Config, ResolvedRegistry } from '../config/load-config.js';
 import type { WorkerFolder } from '../definitions/types.js';
 import {
-  dependencyKey,
+  layerKey as dependencyLayerKey,
   resolveDependencies,
   type DependencyRequest,
   type DependencyResolution,
 } from '../deps/dependency-layer.js';
-import { hostPythonVersion } from '../deps/pip.js';
 import { pythonHomeOf, pythonVersionOf } from '../deps/python-platform.js';
 import { recall, remember, resolutionKey, type ResolutionCache } from '../deps/resolution-cache.js';
 import { parseImageReference } from '../images/reference.js';
@@ -176,7 +175,6 @@ export class DependencyResolver {
     const requirementsFile = path.join(request.folder, request.requirements);
     if (!existsSync(requirementsFile)) return resolveDependencies(request);
     const question = (async () => {
-      const bytecode = (await hostPythonVersion()) === request.pythonVersion;
       const indexUrls = [request.index?.url, request.index?.extraUrl].filter((url): url is string => Boolean(url));
       const key = resolutionKey({
         requirements: await readFile(requirementsFile),
@@ -192,7 +190,7 @@ export class DependencyResolver {
             return {
               kind: 'resolved',
               packages,
-              key: pythonLayerKey(request, packages, bytecode),
+              key: await dependencyLayerKey(request, packages),
             };
           const fresh = await resolveDependencies(request);
           if (fresh.kind === 'resolved')
@@ -206,7 +204,7 @@ export class DependencyResolver {
       return answer.kind === 'resolved'
         ? {
             ...answer,
-            key: pythonLayerKey(request, answer.packages, bytecode),
+            key: await dependencyLayerKey(request, answer.packages),
           }
         : answer;
     })();
@@ -271,21 +269,4 @@ export class DependencyResolver {
     }
     return pending;
   }
-}
-
-/** The key of a Python dependency layer: these packages, for this platform, base image and interpreter. */
-function pythonLayerKey(
-  request: DependencyRequest,
-  packages: Parameters<typeof dependencyKey>[0]['packages'],
-  bytecode: boolean,
-): string {
-  return dependencyKey({
-    bytecode,
-    runtime: 'python',
-    platform: request.platform,
-    baseDigest: request.baseDigest,
-    ...(request.pythonVersion ? { pythonVersion: request.pythonVersion } : {}),
-    ...(request.pythonHome && request.pythonHome !== '/usr/bin' ? { pythonHome: request.pythonHome } : {}),
-    packages,
-  });
 }

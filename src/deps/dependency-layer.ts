@@ -1,7 +1,7 @@
 import type { TarEntry } from '../oci/tar.js';
 import { dependencyKey } from './dependency-key.js';
 import { installNodeDependencies, resolveNodeDependencies } from './node.js';
-import { hostPythonVersion } from './pip.js';
+import { compilesBytecodeFor } from './pip.js';
 import { installPythonDependencies, resolvePythonDependencies } from './python.js';
 import type { DependencyRequest, DependencyResolution } from './types.js';
 import { defaultPythonHome } from './venv-layout.js';
@@ -17,7 +17,18 @@ export async function resolveDependencies(request: DependencyRequest): Promise<D
   const resolution =
     request.runtime === 'python' ? await resolvePythonDependencies(request) : await resolveNodeDependencies(request);
   if (resolution.kind !== 'resolved') return resolution;
-  const key = dependencyKey({
+  return { kind: 'resolved', key: await layerKey(request, resolution.packages), packages: resolution.packages };
+}
+
+/**
+ * The key of the layer holding `packages` for the request: the runtime, platform and base image, and for Python the
+ * interpreter and whether the layer has bytecode.
+ */
+export async function layerKey(
+  request: DependencyRequest,
+  packages: Parameters<typeof dependencyKey>[0]['packages'],
+): Promise<string> {
+  return dependencyKey({
     runtime: request.runtime,
     platform: request.platform,
     baseDigest: request.baseDigest,
@@ -25,10 +36,9 @@ export async function resolveDependencies(request: DependencyRequest): Promise<D
     ...(request.runtime === 'python' && request.pythonHome && request.pythonHome !== defaultPythonHome
       ? { pythonHome: request.pythonHome }
       : {}),
-    packages: resolution.packages,
-    ...(request.runtime === 'python' ? { bytecode: (await hostPythonVersion()) === request.pythonVersion } : {}),
+    packages,
+    ...(request.runtime === 'python' ? { bytecode: await compilesBytecodeFor(request.pythonVersion) } : {}),
   });
-  return { kind: 'resolved', key, packages: resolution.packages };
 }
 
 /** The layer entries of a resolution: installed on the host for the target platform, nothing run, nothing emulated. */

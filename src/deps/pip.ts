@@ -78,6 +78,11 @@ export function hostPythonVersion(): Promise<string | undefined> {
   return hostVersion;
 }
 
+/** Whether dependency layers for an image's Python `X.Y` get bytecode: the host compiles it for its own `X.Y` only. */
+export async function compilesBytecodeFor(pythonVersion: string | undefined): Promise<boolean> {
+  return pythonVersion !== undefined && (await hostPythonVersion()) === pythonVersion;
+}
+
 /**
  * Compiles the `.py` files under `folder` to bytecode for the image, so that no job compiles them again: hash-based
  * files that are not checked against their source (PEP 552; a layer's times are all zero), the image's paths in them

@@ -7,8 +7,8 @@ import { formatPlatform } from '../oci/platform.js';
 import { markerDifferingFromTarget, parsePipReport, requirementMarkers, sourceOption } from './pip-report.js';
 import {
   compileBytecode,
+  compilesBytecodeFor,
   hostPythonPaths,
-  hostPythonVersion,
   indexSecrets,
   missingDistribution,
   pipFailure,
@@ -153,7 +153,7 @@ export async function installPythonDependencies(
     const result = await runPip(args, { cwd: directory, index: request.index });
     if (result.status !== 0) throw pipFailure(result, 'install the resolved packages', request.file);
     // Bytecode when the host's Python is the image's (see dependencyKey's `bytecode`): jobs then start without compiling.
-    if ((await hostPythonVersion()) === target.pythonVersion)
+    if (await compilesBytecodeFor(target.pythonVersion))
       await compileBytecode(installed, `/${venvRoot}/lib/python${target.pythonVersion}/site-packages`);
     const entries = venvEntries(
       await readTree(installed, '', { bytecode: true }),

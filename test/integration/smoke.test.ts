@@ -268,7 +268,11 @@ describe('smoke test of built images, against the real engine', () => {
     return hashCalc.flavors.find((flavor) => flavor.definition.name === name) as Flavor;
   }
 
-  async function smokeHashCalc(name: string, casesDirectory?: string): Promise<SmokeResult> {
+  async function smokeHashCalc(
+    name: string,
+    casesDirectory?: string,
+    scriptChecks?: Map<string, Promise<SmokeCase>>,
+  ): Promise<SmokeResult> {
     const flavor = flavorNamed(name);
     return smokeTestFlavor(docker, {
       image: reference(flavor),
@@ -278,10 +282,16 @@ describe('smoke test of built images, against the real engine', () => {
       timeoutMs: 60_000,
       network,
       ...(casesDirectory ? { casesDirectory } : {}),
+      ...(scriptChecks ? { scriptChecks } : {}),
     });
   }
 
-  async function smokeTiny(directory: string, timeoutMs = 60_000, skip?: string): Promise<SmokeResult> {
+  async function smokeTiny(
+    directory: string,
+    timeoutMs = 60_000,
+    skip?: string,
+    scriptChecks?: Map<string, Promise<SmokeCase>>,
+  ): Promise<SmokeResult> {
     const { worker, flavor, image } = tinyWorkers[directory] as Awaited<ReturnType<typeof tinyWorker>>;
     return smokeTestFlavor(docker, {
       image,
@@ -291,6 +301,7 @@ describe('smoke test of built images, against the real engine', () => {
       timeoutMs,
       network,
       ...(skip !== undefined ? { skip } : {}),
+      ...(scriptChecks ? { scriptChecks } : {}),
     });
   }
 
@@ -347,32 +358,12 @@ describe('smoke test of built images, against the real engine', () => {
     const scriptChecks = new Map<string, Promise<SmokeCase>>();
     const results: SmokeResult[] = [];
     for (const flavor of hashCalc.flavors.slice(0, 2))
-      results.push(
-        await smokeTestFlavor(docker, {
-          image: reference(flavor),
-          repo,
-          worker: hashCalc,
-          flavor,
-          timeoutMs: 60_000,
-          network,
-          casesDirectory: 'no-such-folder',
-          scriptChecks,
-        }),
-      );
+      results.push(await smokeHashCalc(flavor.definition.name, 'no-such-folder', scriptChecks));
     expect(results.map((result) => result.passed)).toEqual([true, true]);
     expect(scriptChecks.size).toBe(1);
     expect(caseNamed(results[1] as SmokeResult, 'imports')).toEqual(caseNamed(results[0] as SmokeResult, 'imports'));
     // Another filesystem is checked on its own.
-    const { worker, flavor, image } = tinyWorkers['MissingImport'] as Awaited<ReturnType<typeof tinyWorker>>;
-    const other = await smokeTestFlavor(docker, {
-      image,
-      repo: tiny,
-      worker,
-      flavor,
-      timeoutMs: 60_000,
-      network,
-      scriptChecks,
-    });
+    const other = await smokeTiny('MissingImport', 60_000, undefined, scriptChecks);
     expect(scriptChecks.size).toBe(2);
     expect(caseNamed(other, 'imports')?.passed).toBe(false);
   });

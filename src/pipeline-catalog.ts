@@ -6,7 +6,7 @@ import { reportTemplatesArchive } from './catalog/report-templates-archive.js';
 import type { BuildSettings } from './engine-build/build-unit.js';
 import { NeuronsError } from './errors/neurons-error.js';
 import type { engineInspect } from './plan/decide-local.js';
-import type { ObservedTag } from './plan/decide.js';
+import type { ObservedManifest } from './registry/manifest.js';
 import type { PipelineOptions, PipelineReport, RunContext } from './pipeline-context.js';
 
 /**
@@ -20,7 +20,7 @@ export async function publishCatalogs(
   run: RunContext,
   runSettings: BuildSettings,
   inspect: ReturnType<typeof engineInspect>,
-  observed: ObservedTag[],
+  observed: ObservedManifest[],
 ): Promise<void> {
   const { config } = options;
   const local = options.local ?? false;

@@ -12,7 +12,8 @@ import type { Discovery } from './definitions/types.js';
 import { buildPlan, type BuildPlan, type BuildUnit } from './plan/build-plan.js';
 import { checkImageNameLengths } from './plan/check-image-names.js';
 import { assignShards, estimateCosts } from './plan/shards.js';
-import type { FlavorDecision, ObservedTag } from './plan/decide.js';
+import type { FlavorDecision } from './plan/decide.js';
+import type { ObservedManifest } from './registry/manifest.js';
 import { detectChanges, type Detection } from './detect/detect.js';
 import { RegistryClientPool } from './registry/client-pool.js';
 import { createLimiter } from './util/limit.js';
@@ -217,7 +218,7 @@ function prepareActiveUnits(
  * The tags detection read for flavors this run left alone (unchanged, nothing pushed): the catalog stage takes them as
  * read. A flavor pushed, refused or failed has its tags read again.
  */
-function observedUnpushed(decisions: Map<string, FlavorDecision>, report: PipelineReport): ObservedTag[] {
+function observedUnpushed(decisions: Map<string, FlavorDecision>, report: PipelineReport): ObservedManifest[] {
   const unchanged = new Set(report.outcomes.filter((outcome) => outcome.status === 'unchanged').map((item) => item.id));
   return [...decisions].flatMap(([id, decision]) =>
     decision.action === 'skip' && unchanged.has(id) ? (decision.observed ?? []) : [],

@@ -9,7 +9,9 @@ import {
 } from '../images/worker-labels.js';
 import { parseImageReference } from '../images/reference.js';
 import type { RegistryClient } from '../registry/client.js';
-import type { ParsedManifest } from '../registry/manifest.js';
+import type { ObservedManifest } from '../registry/manifest.js';
+
+export type { ObservedManifest } from '../registry/manifest.js';
 import { readImageLabels } from '../registry/image-labels.js';
 import { createLimiter } from '../util/limit.js';
 
@@ -30,16 +32,6 @@ export type ImageFacts =
 export interface RecordedInputs {
   buildInputDigest: string | undefined;
   revision: string | undefined;
-}
-
-/**
- * A tag's manifest as this run already read it (deciding what to build) and left alone: the catalog stage takes it
- * instead of reading the tag again.
- */
-export interface ObservedManifest {
-  reference: string;
-  digest: string;
-  manifest: ParsedManifest;
 }
 
 /** An image whose labels are known without reading them: pushed by this run, or verified by the previous index. */

@@ -14,7 +14,7 @@ import type { Problem } from '../errors/problem.js';
 import { coerceWorkerVersion } from '../definitions/version.js';
 import type { RegistryClientPool } from '../registry/client-pool.js';
 import type { RegistryClient } from '../registry/client.js';
-import type { ParsedManifest } from '../registry/manifest.js';
+import type { ObservedManifest, ParsedManifest } from '../registry/manifest.js';
 import type { ImageTarget } from './build-plan.js';
 
 export type FlavorAction = 'build' | 'skip' | 'refuse';
@@ -26,14 +26,7 @@ export interface FlavorDecision {
   pushes: Array<{ target: ImageTarget; tags: string[] }>;
   problem?: Problem;
   /** The tags read to decide, with what they named: the catalog stage reuses them for a flavor left alone. */
-  observed?: ObservedTag[];
-}
-
-/** A tag (`host/path:tag`) and the manifest it named when read. */
-export interface ObservedTag {
-  reference: string;
-  digest: string;
-  manifest: ParsedManifest;
+  observed?: ObservedManifest[];
 }
 
 export function parseComponents(label: string | undefined): Partial<InputComponents> | undefined {
@@ -72,7 +65,7 @@ function observedTags(
   target: ImageTarget,
   found: { digest: string; manifest: ParsedManifest },
   movingHeads: Array<{ digest: string } | undefined>,
-): ObservedTag[] {
+): ObservedManifest[] {
   const [exact = '', ...moving] = target.tags;
   return [exact, ...moving.filter((_, index) => movingHeads[index]?.digest === found.digest)].map((tag) => ({
     reference: `${target.repository}:${tag}`,
@@ -119,7 +112,7 @@ export async function decideFlavor(
   clients: RegistryClientPool,
   options: { channel: Channel; force: boolean },
 ): Promise<FlavorDecision> {
-  const observed: ObservedTag[] = [];
+  const observed: ObservedManifest[] = [];
   const decision: FlavorDecision = { action: 'skip', reasons: [], pushes: [], observed };
   for (const target of targets) {
     const client = clients.for(target.registry);

@@ -9,6 +9,16 @@ export interface Platform {
   variant?: string;
 }
 
+/**
+ * A tag (`host/path:tag`) and the manifest it named when a run read it: deciding reads them, and the catalog stage
+ * takes those of flavors the run left alone instead of reading them again.
+ */
+export interface ObservedManifest {
+  reference: string;
+  digest: string;
+  manifest: ParsedManifest;
+}
+
 /** An OCI content descriptor; entries of an index also say their platform. */
 export interface Descriptor {
   mediaType: string;

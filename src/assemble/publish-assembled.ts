@@ -106,28 +106,27 @@ export async function publishAssembledUnit(
   run.log(
     `assembled ${options.worker.path} for ${options.platforms.map(formatPlatform).join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s${from.length > 0 ? ` (dependency layers: ${from.join(', ')})` : ''}`,
   );
-  // Each flavor is tested (every platform), then tagged, independently of the others: tests run side by side within
-  // the run's budget of containers, and a flavor's tags follow its own tests alone.
-  const outcomes = await Promise.all(
-    assembled.flatMap((item) => {
-      const wanted = flavors.find((candidate) => candidate.flavor.id === item.flavor.id);
-      return wanted ? [publishFlavor(run, options, item, wanted)] : [];
-    }),
+  // The flavors are tested together, a container per platform where they share a filesystem; then each flavor whose
+  // tests passed on every platform is tagged, independently of the others.
+  const wanted = assembled.flatMap((item) => {
+    const found = flavors.find((candidate) => candidate.flavor.id === item.flavor.id);
+    return found ? [{ item, wanted: found }] : [];
+  });
+  const problems = options.smoke
+    ? await smokeEveryPlatform(run, { ...options, smoke: options.smoke }, wanted)
+    : new Map();
+  return Promise.all(
+    wanted.map(({ item, wanted: flavor }) => publishFlavor(run, options, item, flavor, problems.get(item.flavor.id))),
   );
-  return outcomes;
 }
 
 async function publishFlavor(
   run: AssemblyRun,
-  options: {
-    worker: WorkerFolder;
-    smoke: SmokeTester | undefined;
-    progress: (flavorId: string, state: 'testing' | 'pushing') => void;
-  },
+  options: { worker: WorkerFolder; progress: (flavorId: string, state: 'testing' | 'pushing') => void },
   item: AssembledFlavor,
   wanted: AssemblyFlavor,
+  problem: Problem | undefined,
 ): Promise<AssembledOutcome> {
-  const problem = options.smoke ? await smokeEveryPlatform(run, options, item, wanted) : undefined;
   if (problem) return { flavorId: item.flavor.id, images: [], problem };
   options.progress(item.flavor.id, 'pushing');
   try {
@@ -140,49 +139,98 @@ async function publishFlavor(
   }
 }
 
+/**
+ * The smoke test of every flavor on every platform: per platform, each flavor's image pulled by digest, then the
+ * flavors tested together (one container where they share a filesystem). The first problem of each flavor, by
+ * platform order.
+ */
 async function smokeEveryPlatform(
   run: AssemblyRun,
   options: {
     worker: WorkerFolder;
-    smoke: SmokeTester | undefined;
+    smoke: SmokeTester;
     progress: (flavorId: string, state: 'testing' | 'pushing') => void;
   },
-  item: AssembledFlavor,
-  wanted: AssemblyFlavor,
-): Promise<Problem | undefined> {
-  const [first] = wanted.pushes;
-  const { smoke } = options;
-  if (!first || !smoke) return undefined;
-  options.progress(item.flavor.id, 'testing');
-  const problems = await Promise.all(
-    item.platforms.map(({ platform, digest }) =>
-      run.tests(async (): Promise<Problem | undefined> => {
-        const reference = `${first.target.repository}@${digest}`;
-        try {
-          // A pull is content-addressed: one cut by a transient registry failure is pulled again, as pushes are.
-          await retryEngineTransfer(
-            `pull of ${reference}`,
-            () => pullByDigest(run.docker, first.target.registry, reference, platform),
-            { log: run.log },
-          );
-        } catch (error) {
-          return {
-            code: 'SMOKE_PULL_FAILED',
-            file: item.flavor.file,
-            message: `the ${formatPlatform(platform)} image ${reference} could not be pulled for its test: ${(error as Error).message}`,
-            hint: 'check the engine can reach and trusts the registry (`neurons ca trust-engine`)',
-          };
-        }
-        const result = await smoke(reference, options.worker, item.flavor);
-        if (result.passed) return undefined;
-        const problem = result.problem ?? {
-          code: 'SMOKE_FAILED',
-          file: item.flavor.file,
-          message: 'the smoke test failed',
-        };
-        return { ...problem, message: `${formatPlatform(platform)}: ${problem.message}` };
-      }),
+  flavors: { item: AssembledFlavor; wanted: AssemblyFlavor }[],
+): Promise<Map<string, Problem | undefined>> {
+  const tested = flavors.flatMap(({ item, wanted }) => {
+    const [first] = wanted.pushes;
+    return first ? [{ item, repository: first.target.repository, registry: first.target.registry }] : [];
+  });
+  for (const { item } of tested) options.progress(item.flavor.id, 'testing');
+  const platforms = [
+    ...new Set(tested.flatMap(({ item }) => item.platforms.map(({ platform }) => formatPlatform(platform)))),
+  ];
+  const byPlatform = await Promise.all(
+    platforms.map((name) =>
+      run.tests(() =>
+        smokePlatform(
+          run,
+          options,
+          tested.flatMap(({ item, repository, registry }) => {
+            const found = item.platforms.find(({ platform }) => formatPlatform(platform) === name);
+            return found
+              ? [{ item, registry, platform: found.platform, reference: `${repository}@${found.digest}` }]
+              : [];
+          }),
+        ),
+      ),
     ),
   );
-  return problems.find((problem) => problem !== undefined);
+  const problems = new Map<string, Problem | undefined>();
+  for (const { item } of tested)
+    problems.set(item.flavor.id, byPlatform.map((found) => found.get(item.flavor.id)).find(Boolean));
+  return problems;
+}
+
+/** One platform's flavors: pulled by digest, then tested together. */
+async function smokePlatform(
+  run: AssemblyRun,
+  options: { worker: WorkerFolder; smoke: SmokeTester },
+  images: { item: AssembledFlavor; registry: ResolvedRegistry; platform: Platform; reference: string }[],
+): Promise<Map<string, Problem | undefined>> {
+  const problems = new Map<string, Problem | undefined>();
+  const pulled = await Promise.all(
+    images.map(async (image) => {
+      try {
+        // A pull is content-addressed: one cut by a transient registry failure is pulled again, as pushes are.
+        await retryEngineTransfer(
+          `pull of ${image.reference}`,
+          () => pullByDigest(run.docker, image.registry, image.reference, image.platform),
+          { log: run.log },
+        );
+        return image;
+      } catch (error) {
+        problems.set(image.item.flavor.id, {
+          code: 'SMOKE_PULL_FAILED',
+          file: image.item.flavor.file,
+          message: `the ${formatPlatform(image.platform)} image ${image.reference} could not be pulled for its test: ${(error as Error).message}`,
+          hint: 'check the engine can reach and trusts the registry (`neurons ca trust-engine`)',
+        });
+        return undefined;
+      }
+    }),
+  );
+  const ready = pulled.filter((image) => image !== undefined);
+  const { smoke } = options;
+  const verdicts = smoke.folder
+    ? await smoke.folder(
+        ready.map(({ reference, item }) => ({ image: reference, flavor: item.flavor })),
+        options.worker,
+      )
+    : await Promise.all(ready.map(({ reference, item }) => smoke(reference, options.worker, item.flavor)));
+  for (const [index, image] of ready.entries()) {
+    const verdict = verdicts[index];
+    if (verdict?.passed) continue;
+    const problem = verdict?.problem ?? {
+      code: 'SMOKE_FAILED',
+      file: image.item.flavor.file,
+      message: 'the smoke test failed',
+    };
+    problems.set(image.item.flavor.id, {
+      ...problem,
+      message: `${formatPlatform(image.platform)}: ${problem.message}`,
+    });
+  }
+  return problems;
 }

@@ -2,7 +2,10 @@ import type Docker from 'dockerode';
 import type { Config } from '../config/load-config.js';
 import type { SmokeTester } from '../pipeline.js';
 import { workerSettings } from '../render/render-dockerfile.js';
-import { describeSmokeResult, smokeTestFlavor, type SmokeCase } from '../smoke/smoke-test.js';
+import type { WorkerFolder } from '../definitions/types.js';
+import { smokeTestFolder } from '../smoke/smoke-folder.js';
+import { describeSmokeResult, smokeTestFlavor, type SmokeCase, type SmokeResult } from '../smoke/smoke-test.js';
+import type { SmokeVerdict } from '../smoke/tester.js';
 import { smokeRunSettings } from '../smoke/smoke-settings.js';
 
 /**
@@ -18,19 +21,20 @@ export function createSmokeTester(
   const timeoutMs = Number(options.env['NEURONS_SMOKE_TIMEOUT'] ?? 120) * 1000;
   // The flavors of a folder share their filesystem: their entry script is checked once in the run.
   const scriptChecks = new Map<string, Promise<SmokeCase>>();
-  return async (image, worker, flavor) => {
-    const settings = smokeRunSettings(workerSettings(options.config, worker).smoke);
-    const result = await smokeTestFlavor(docker, {
-      image,
-      repo: options.repo,
-      worker,
-      flavor,
-      timeoutMs,
-      scriptChecks,
-      ...settings,
-    });
-    // The summary table shows a problem's first line: the cause (the container's last lines) is logged here.
+  const common = (worker: WorkerFolder) => ({
+    repo: options.repo,
+    worker,
+    timeoutMs,
+    scriptChecks,
+    ...smokeRunSettings(workerSettings(options.config, worker).smoke),
+  });
+  // The summary table shows a problem's first line: the cause (the container's last lines) is logged here.
+  const verdict = (result: SmokeResult): SmokeVerdict => {
     options.log(result.problem ? result.problem.message : describeSmokeResult(result));
     return result.problem ? { passed: result.passed, problem: result.problem } : { passed: result.passed };
   };
+  const tester: SmokeTester = async (image, worker, flavor) =>
+    verdict(await smokeTestFlavor(docker, { ...common(worker), image, flavor }));
+  tester.folder = async (images, worker) => (await smokeTestFolder(docker, { ...common(worker), images })).map(verdict);
+  return tester;
 }

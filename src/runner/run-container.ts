@@ -23,11 +23,17 @@ export async function runContainer(
     entrypoint?: string[];
     cmd: string[];
     jobDirectory?: string;
+    /** More bind mounts (`host:container`) besides the job folder's. */
+    extraBinds?: string[];
     network: string;
     timeoutMs: number;
     env?: string[];
   },
 ): Promise<ContainerRun> {
+  const binds = [
+    ...(options.jobDirectory ? [`${path.resolve(options.jobDirectory)}:/job`] : []),
+    ...(options.extraBinds ?? []),
+  ];
   const container = await docker.createContainer({
     Image: options.image,
     ...(options.entrypoint ? { Entrypoint: options.entrypoint } : {}),
@@ -35,7 +41,7 @@ export async function runContainer(
     ...(options.env && options.env.length > 0 ? { Env: options.env } : {}),
     HostConfig: {
       NetworkMode: options.network,
-      ...(options.jobDirectory ? { Binds: [`${path.resolve(options.jobDirectory)}:/job`] } : {}),
+      ...(binds.length > 0 ? { Binds: binds } : {}),
     },
   });
   try {

@@ -27,7 +27,6 @@ export async function runSmokeJob(
     network: string;
   },
 ): Promise<SmokeCase> {
-  const { name } = options;
   let run;
   try {
     run = await runJob(docker, options.image, options.jobDirectory, {
@@ -35,8 +34,20 @@ export async function runSmokeJob(
       network: options.network,
     });
   } catch (error) {
-    return { name, passed: false, detail: `the container did not start: ${(error as Error).message}` };
+    return { name: options.name, passed: false, detail: `the container did not start: ${(error as Error).message}` };
   }
+  return judgeJob(options, run);
+}
+
+/**
+ * Judges a finished job by the report it left in its folder, as the engine reads it. A failure carries the last lines
+ * of the process's output: that is where the cause is.
+ */
+export async function judgeJob(
+  options: { name: string; jobDirectory: string; expectation: Expectation; timeoutMs: number },
+  run: { exitCode: number | undefined; timedOut: boolean; logs: string },
+): Promise<SmokeCase> {
+  const { name } = options;
   if (run.timedOut)
     return {
       name,
@@ -46,6 +57,7 @@ export async function runSmokeJob(
   // Read here rather than taken from runJob: a file that is there but not JSON is another fault than no file.
   const text = await readFile(path.join(options.jobDirectory, 'output', 'output.json'), 'utf8').catch(() => undefined);
   const verdict = judgeReport(text, options.expectation);
-  if (verdict.passed) return { name, passed: true, detail: `${verdict.detail} (exit code ${run.exitCode})` };
-  return { name, passed: false, detail: `${verdict.detail}, exit code ${run.exitCode}${logTail(run.logs)}` };
+  const exitCode = run.exitCode ?? -1;
+  if (verdict.passed) return { name, passed: true, detail: `${verdict.detail} (exit code ${exitCode})` };
+  return { name, passed: false, detail: `${verdict.detail}, exit code ${exitCode}${logTail(run.logs)}` };
 }

@@ -50,33 +50,28 @@ function scriptArgument(args: string[], workingDir: string): string | undefined 
 /** Case names in results and problem messages. */
 const CHECK_NAMES = { python: 'imports', node: 'syntax' } as const;
 
+/** The process that checks a script: Python's imports (without running the worker), Node's syntax. */
+export function scriptCheckArgv(check: ScriptCheck): string[] {
+  return check.type === 'python'
+    ? [check.interpreter, '-c', IMPORT_CHECK_SCRIPT, check.script]
+    : [check.interpreter, '--check', check.script];
+}
+
 export async function runScriptCheck(
   docker: Docker,
   image: string,
   check: ScriptCheck,
   options: { timeoutMs: number; network: string },
 ): Promise<SmokeCase> {
-  const common = { image, network: options.network, timeoutMs: options.timeoutMs };
   try {
-    switch (check.type) {
-      case 'python':
-        return judgeImports(
-          await runContainer(docker, {
-            ...common,
-            entrypoint: [check.interpreter, '-c', IMPORT_CHECK_SCRIPT, check.script],
-            cmd: [],
-          }),
-          check.script,
-          options.timeoutMs,
-        );
-      case 'node':
-        return judgeExit(
-          'syntax',
-          await runContainer(docker, { ...common, entrypoint: [check.interpreter, '--check', check.script], cmd: [] }),
-          `node --check ${check.script} passed`,
-          options.timeoutMs,
-        );
-    }
+    const run = await runContainer(docker, {
+      image,
+      network: options.network,
+      timeoutMs: options.timeoutMs,
+      entrypoint: scriptCheckArgv(check),
+      cmd: [],
+    });
+    return judgeScriptCheck(check, run, options.timeoutMs);
   } catch (error) {
     return {
       name: CHECK_NAMES[check.type],
@@ -84,6 +79,13 @@ export async function runScriptCheck(
       detail: `the container did not start: ${(error as Error).message}`,
     };
   }
+}
+
+/** What a finished check says: every top-level import found, or the syntax accepted. */
+export function judgeScriptCheck(check: ScriptCheck, run: ContainerRun, timeoutMs: number): SmokeCase {
+  return check.type === 'python'
+    ? judgeImports(run, check.script, timeoutMs)
+    : judgeExit('syntax', run, `node --check ${check.script} passed`, timeoutMs);
 }
 
 function judgeImports(run: ContainerRun, script: string, timeoutMs: number): SmokeCase {

@@ -80,10 +80,7 @@ export async function smokeTestFlavor(docker: Docker, options: SmokeOptions): Pr
     return finish({ ...base, kind: 'sample-job', cases, durationMs: 0 }, options, started);
   }
 
-  // The config a job of this flavor gets in the engine before anyone configures it: its `config` and the items'
-  // defaults. A required item left empty should make the worker fail cleanly, which passes.
-  const { config } = buildJobConfig({ definition: options.flavor.definition, file: undefined, pairs: [], env: {} });
-  const job = generateJob(options.worker.kind, options.flavor.definition, config);
+  const job = generatedJobOf(options);
   if (!job)
     return {
       ...base,
@@ -103,6 +100,16 @@ export async function smokeTestFlavor(docker: Docker, options: SmokeOptions): Pr
 }
 
 /**
+ * The job made up for a flavor: the config a job of this flavor gets in the engine before anyone configures it (its
+ * `config` and the items' defaults; a required item left empty should make the worker fail cleanly, which passes)
+ * and its first data type. None when it has no data type.
+ */
+export function generatedJobOf(options: { worker: WorkerFolder; flavor: Flavor }): GeneratedJob | undefined {
+  const { config } = buildJobConfig({ definition: options.flavor.definition, file: undefined, pairs: [], env: {} });
+  return generateJob(options.worker.kind, options.flavor.definition, config);
+}
+
+/**
  * The check of the image's entry script, if it has one (a failed case when the image cannot be inspected): run once
  * per filesystem and script when `options.scriptChecks` remembers them.
  */
@@ -111,30 +118,50 @@ async function scriptCaseOf(
   options: SmokeOptions,
   run: { timeoutMs: number; network: string },
 ): Promise<SmokeCase | undefined> {
-  let check: ScriptCheck | undefined;
-  let key: string;
+  let facts: ImageFacts;
   try {
-    const { Config, RootFS, Os, Architecture } = await docker.getImage(options.image).inspect();
-    const entrypoint = typeof Config.Entrypoint === 'string' ? [Config.Entrypoint] : (Config.Entrypoint ?? []);
-    check = chooseScriptCheck({ entrypoint, workingDir: Config.WorkingDir }, options.worker, options.flavor);
-    key = JSON.stringify([
-      Os,
-      Architecture,
-      RootFS.Layers ?? [],
-      Config.Env ?? [],
-      Config.User ?? '',
-      check,
-      run.network,
-    ]);
+    facts = await inspectSmokeImage(docker, options.image);
   } catch (error) {
     return { name: 'inspect', passed: false, detail: `the image could not be inspected: ${(error as Error).message}` };
   }
+  const check = chooseScriptCheck(facts, options.worker, options.flavor);
   if (!check) return undefined;
+  const key = scriptCheckKey(facts, check, run.network);
   const found = options.scriptChecks?.get(key);
   if (found) return found;
   const checked = runScriptCheck(docker, options.image, check, run);
   options.scriptChecks?.set(key, checked);
   return checked;
+}
+
+/** What a smoke test reads of an image in the engine: how it starts, and what decides its filesystem. */
+export interface ImageFacts {
+  entrypoint: string[];
+  workingDir: string;
+  /**
+   * Platform, layers, environment, user and working directory: two images with the same one run any process alike,
+   * whatever their entry points and labels (the flavors of a folder).
+   */
+  filesystem: string;
+}
+
+export async function inspectSmokeImage(docker: Docker, image: string): Promise<ImageFacts> {
+  const { Config, RootFS, Os, Architecture } = await docker.getImage(image).inspect();
+  const entrypoint = typeof Config.Entrypoint === 'string' ? [Config.Entrypoint] : (Config.Entrypoint ?? []);
+  const filesystem = JSON.stringify([
+    Os,
+    Architecture,
+    RootFS.Layers ?? [],
+    Config.Env ?? [],
+    Config.User ?? '',
+    Config.WorkingDir ?? '',
+  ]);
+  return { entrypoint, workingDir: Config.WorkingDir, filesystem };
+}
+
+/** What decides a script check's result: the filesystem it runs in, the check itself and the network. */
+export function scriptCheckKey(facts: ImageFacts, check: ScriptCheck, network: string): string {
+  return JSON.stringify([facts.filesystem, check, network]);
 }
 
 /** Writes the made-up job's `input/` as the engine would (the attachment under its own name) and runs it. */
@@ -143,21 +170,34 @@ async function runGeneratedJob(
   job: GeneratedJob,
   run: { image: string; timeoutMs: number; network: string },
 ): Promise<SmokeCase> {
+  let directory: string | undefined;
+  try {
+    directory = await writeGeneratedJob(job);
+    return await runSmokeJob(docker, { ...run, name: job.name, jobDirectory: directory, expectation: 'report' });
+  } catch (error) {
+    return { name: job.name, passed: false, detail: `could not run the job: ${(error as Error).message}` };
+  } finally {
+    if (directory) await rm(directory, { recursive: true, force: true });
+  }
+}
+
+/** A temporary job folder holding the made-up job's `input/` (the attachment under its own name); the caller removes it. */
+export async function writeGeneratedJob(job: GeneratedJob): Promise<string> {
   const directory = await mkdtemp(path.join(tmpdir(), 'neurons-smoke-'));
   try {
     await mkdir(path.join(directory, 'input'), { recursive: true });
     await mkdir(path.join(directory, 'output'), { recursive: true });
     if (job.attachment) await writeFile(path.join(directory, 'input', job.attachment.name), job.attachment.content);
     await writeFile(path.join(directory, 'input', 'input.json'), JSON.stringify(job.input));
-    return await runSmokeJob(docker, { ...run, name: job.name, jobDirectory: directory, expectation: 'report' });
+    return directory;
   } catch (error) {
-    return { name: job.name, passed: false, detail: `could not run the job: ${(error as Error).message}` };
-  } finally {
     await rm(directory, { recursive: true, force: true });
+    throw error;
   }
 }
 
-function finish(
+/** The result of a flavor's cases: passed when every case did, else with the problem that says which failed. */
+export function finish(
   result: Omit<SmokeResult, 'passed'>,
   options: SmokeOptions,
   started: number,

@@ -1,9 +1,16 @@
 import type { Flavor, WorkerFolder } from '../definitions/types.js';
 import type { Problem } from '../errors/problem.js';
 
+export interface SmokeVerdict {
+  passed: boolean;
+  problem?: Problem;
+}
+
 /** Runs a built flavor image before it may be pushed; a failing image is never pushed. */
-export type SmokeTester = (
-  image: string,
-  worker: WorkerFolder,
-  flavor: Flavor,
-) => Promise<{ passed: boolean; problem?: Problem }>;
+export type SmokeTester = ((image: string, worker: WorkerFolder, flavor: Flavor) => Promise<SmokeVerdict>) & {
+  /**
+   * The flavors of one folder on one platform, tested together (one container where their images share a
+   * filesystem); one verdict per image, in order. Without it, each image is tested alone.
+   */
+  folder?: (images: { image: string; flavor: Flavor }[], worker: WorkerFolder) => Promise<SmokeVerdict[]>;
+};

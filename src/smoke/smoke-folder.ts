@@ -1,0 +1,182 @@
+import type Docker from 'dockerode';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Flavor } from '../definitions/types.js';
+import { runBatch, type BatchRequest } from './batch-container.js';
+import { judgeJob } from './run-smoke-job.js';
+import type { SmokeCase } from './run-smoke-job.js';
+import { findSampleCases } from './sample-jobs.js';
+import { chooseScriptCheck, judgeScriptCheck, scriptCheckArgv, type ScriptCheck } from './script-checks.js';
+import {
+  finish,
+  generatedJobOf,
+  inspectSmokeImage,
+  scriptCheckKey,
+  smokeTestFlavor,
+  writeGeneratedJob,
+  type ImageFacts,
+  type SmokeOptions,
+  type SmokeResult,
+} from './smoke-test.js';
+
+/** What the smoke test of a folder's flavors on one platform needs: SmokeOptions less the one image and flavor. */
+export type FolderSmokeOptions = Omit<SmokeOptions, 'image' | 'flavor'> & {
+  images: { image: string; flavor: Flavor }[];
+};
+
+/** One flavor's share of a batch: its made-up job, and the script check it waits for (shared by key). */
+interface PlannedFlavor {
+  image: string;
+  flavor: Flavor;
+  job: { name: string; directory: string; request: number };
+  check?: { key: string; request: number; check: ScriptCheck };
+  started: number;
+}
+
+/**
+ * Smoke test of the flavors of one folder on one platform. Flavors whose images share a filesystem (platform,
+ * layers, environment, user, working directory: the flavors of a folder assembled in the registry) run in one
+ * container: each flavor's made-up job with its own entry point and a clean /job, and each distinct entry script's
+ * check, one after the other. The result of each flavor is the one a container of its own would give; a case that
+ * fails there (or that the batch could not run) is run again in a container of its own, so that a failure is
+ * reported exactly as before. Sample jobs, skipped workers and images that cannot be inspected take the flavor's
+ * own path (smokeTestFlavor).
+ */
+export async function smokeTestFolder(docker: Docker, options: FolderSmokeOptions): Promise<SmokeResult[]> {
+  // Flavors tested alone go one after the other: the batch holds one slot of the run's budget of containers.
+  const alone = (item: { image: string; flavor: Flavor }) => () => smokeTestFlavor(docker, { ...options, ...item });
+  const casesRoot = path.join(options.repo, options.worker.path, options.casesDirectory ?? 'tests');
+  if (options.skip !== undefined || (await findSampleCases(casesRoot)).length > 0)
+    return inTurn(options.images.map(alone));
+  const facts = await Promise.all(
+    options.images.map((item) => inspectSmokeImage(docker, item.image).catch(() => undefined)),
+  );
+  const groups = new Map<string, { image: string; flavor: Flavor; facts: ImageFacts }[]>();
+  const results = new Map<string, () => Promise<SmokeResult>>();
+  for (const [index, item] of options.images.entries()) {
+    const found = facts[index];
+    if (!found || !generatedJobOf({ worker: options.worker, flavor: item.flavor })) {
+      results.set(item.flavor.id, alone(item));
+      continue;
+    }
+    const group = groups.get(found.filesystem) ?? [];
+    group.push({ ...item, facts: found });
+    groups.set(found.filesystem, group);
+  }
+  await Promise.all(
+    [...groups.values()].map(async (group) => {
+      const settled = await smokeGroup(docker, options, group);
+      for (const item of group) results.set(item.flavor.id, settled.get(item.flavor.id) ?? alone(item));
+    }),
+  );
+  return inTurn(options.images.map((item) => results.get(item.flavor.id) ?? alone(item)));
+}
+
+async function inTurn<T>(tasks: (() => Promise<T>)[]): Promise<T[]> {
+  const done: T[] = [];
+  for (const task of tasks) done.push(await task());
+  return done;
+}
+
+/** Runs one group in one container, then settles each flavor: passed, or tested again alone. */
+async function smokeGroup(
+  docker: Docker,
+  options: FolderSmokeOptions,
+  group: { image: string; flavor: Flavor; facts: ImageFacts }[],
+): Promise<Map<string, () => Promise<SmokeResult>>> {
+  const requests: BatchRequest[] = [];
+  const checks = new Map<string, number>();
+  const planned: PlannedFlavor[] = [];
+  try {
+    for (const item of group) {
+      const started = Date.now();
+      const job = generatedJobOf({ worker: options.worker, flavor: item.flavor });
+      if (!job) continue;
+      const directory = await writeGeneratedJob(job);
+      requests.push({ argv: [...item.facts.entrypoint, '/job'], jobDirectory: directory });
+      const plan: PlannedFlavor = {
+        ...item,
+        started,
+        job: { name: job.name, directory, request: requests.length - 1 },
+      };
+      const check = chooseScriptCheck(item.facts, options.worker, item.flavor);
+      if (check) {
+        const key = scriptCheckKey(item.facts, check, options.network);
+        if (!checks.has(key) && !options.scriptChecks?.has(key)) {
+          requests.push({ argv: scriptCheckArgv(check) });
+          checks.set(key, requests.length - 1);
+        }
+        plan.check = { key, request: checks.get(key) ?? -1, check };
+      }
+      planned.push(plan);
+    }
+    const first = group[0];
+    const runs = first
+      ? await runBatch(docker, { image: first.image, requests, network: options.network, timeoutMs: options.timeoutMs })
+      : [];
+    return await settleGroup(docker, options, planned, runs);
+  } finally {
+    await Promise.all(planned.map((plan) => rm(plan.job.directory, { recursive: true, force: true })));
+  }
+}
+
+async function settleGroup(
+  docker: Docker,
+  options: FolderSmokeOptions,
+  planned: PlannedFlavor[],
+  runs: Awaited<ReturnType<typeof runBatch>>,
+): Promise<Map<string, () => Promise<SmokeResult>>> {
+  const settled = new Map<string, () => Promise<SmokeResult>>();
+  for (const plan of planned) {
+    const jobRun = runs[plan.job.request];
+    const jobCase = jobRun
+      ? await judgeJob(
+          {
+            name: plan.job.name,
+            jobDirectory: plan.job.directory,
+            expectation: 'report',
+            timeoutMs: options.timeoutMs,
+          },
+          jobRun,
+        )
+      : undefined;
+    const checkCase = plan.check ? await checkCaseOf(options, plan, runs) : undefined;
+    // A timed-out job is not run again: it would only time out once more.
+    const retry = !jobCase || (!jobCase.passed && !jobRun?.timedOut) || (plan.check && !checkCase?.passed);
+    if (retry) {
+      settled.set(plan.flavor.id, () =>
+        smokeTestFlavor(docker, { ...options, image: plan.image, flavor: plan.flavor }),
+      );
+      continue;
+    }
+    const cases = checkCase ? [jobCase, checkCase] : [jobCase];
+    const job = generatedJobOf({ worker: options.worker, flavor: plan.flavor });
+    const result = finish(
+      { flavorId: plan.flavor.id, image: plan.image, kind: 'generated-job', cases, durationMs: 0 },
+      { ...options, image: plan.image, flavor: plan.flavor },
+      plan.started,
+      job,
+    );
+    settled.set(plan.flavor.id, () => Promise.resolve(result));
+  }
+  return settled;
+}
+
+/**
+ * The script check a flavor waits for: run in this batch, or earlier in the run (remembered by key). Only a passed
+ * check is remembered from a batch: a failed one is checked again in a container of its own.
+ */
+async function checkCaseOf(
+  options: FolderSmokeOptions,
+  plan: PlannedFlavor,
+  runs: Awaited<ReturnType<typeof runBatch>>,
+): Promise<SmokeCase | undefined> {
+  if (!plan.check) return undefined;
+  const remembered = options.scriptChecks?.get(plan.check.key);
+  if (remembered) return remembered;
+  const run = runs[plan.check.request];
+  if (!run) return undefined;
+  const checked = judgeScriptCheck(plan.check.check, run, options.timeoutMs);
+  if (checked.passed) options.scriptChecks?.set(plan.check.key, Promise.resolve(checked));
+  return checked;
+}

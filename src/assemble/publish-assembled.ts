@@ -4,7 +4,7 @@ import type { WorkerFolder } from '../definitions/types.js';
 import { followProgress } from '../engine/docker-build.js';
 import { NeuronsError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
-import { formatPlatform, type Platform } from '../oci/platform.js';
+import { formatPlatform, hostPlatform, type Platform } from '../oci/platform.js';
 import type { PublishedImage } from '../registry/platform-manifests.js';
 import type { SmokeTester } from '../smoke/tester.js';
 import { maskSecrets } from '../util/mask.js';
@@ -183,6 +183,21 @@ async function smokeEveryPlatform(
   return problems;
 }
 
+/**
+ * The platform of these images when the engine runs it under emulation while each of their flavors also has an
+ * image for the engine's own platform, tested in the same run.
+ */
+function emulation(
+  images: { item: AssembledFlavor; platform: Platform }[],
+): { platform: string; native: string } | undefined {
+  const native = formatPlatform(hostPlatform());
+  const platform = images[0] ? formatPlatform(images[0].platform) : native;
+  const nativeToo = images.every(({ item }) =>
+    item.platforms.some((image) => formatPlatform(image.platform) === native),
+  );
+  return platform !== native && nativeToo ? { platform, native } : undefined;
+}
+
 /** One platform's flavors: pulled by digest, then tested together. */
 async function smokePlatform(
   run: AssemblyRun,
@@ -217,6 +232,7 @@ async function smokePlatform(
     ? await smoke.folder(
         ready.map(({ reference, item }) => ({ image: reference, flavor: item.flavor })),
         options.worker,
+        emulation(images),
       )
     : await Promise.all(ready.map(({ reference, item }) => smoke(reference, options.worker, item.flavor)));
   for (const [index, image] of ready.entries()) {

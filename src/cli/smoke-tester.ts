@@ -35,6 +35,11 @@ export function createSmokeTester(
   };
   const tester: SmokeTester = async (image, worker, flavor) =>
     verdict(await smokeTestFlavor(docker, { ...common(worker), image, flavor }));
-  tester.folder = async (images, worker) => (await smokeTestFolder(docker, { ...common(worker), images })).map(verdict);
+  tester.folder = async (images, worker, emulated) => {
+    // How much runs under emulation: the worker's own setting, else the repository's.
+    const choice = workerSettings(options.config, worker).smoke?.emulated ?? options.config.smoke.emulated;
+    const sampled = emulated && choice === 'per-script' ? { emulated } : {};
+    return (await smokeTestFolder(docker, { ...common(worker), images, ...sampled })).map(verdict);
+  };
   return tester;
 }

@@ -1,7 +1,7 @@
 import type { Platform } from '../oci/platform.js';
 import type { ResolvedRegistry } from '../registry/endpoint.js';
 import type { Channel } from '../images/tags.js';
-import type { WorkerSettings } from './schema.js';
+import type { EmulatedSmoke, WorkerSettings } from './schema.js';
 
 export const configFileName = 'neurons.json';
 
@@ -33,6 +33,8 @@ export interface Config {
   trust: { caPems: string[]; runtime: boolean };
   /** Platforms of every image (a worker's `platforms` setting narrows or widens its own). */
   platforms: Platform[];
+  /** How much of the smoke test runs on an emulated platform, unless a worker's settings say otherwise. */
+  smoke: { emulated: EmulatedSmoke };
   /** Images of the generated templates are assembled in the registry; false builds every image in the engine. */
   assemble: boolean;
   channel: Channel;

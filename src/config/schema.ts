@@ -69,6 +69,7 @@ export const configSchema = {
             properties: {
               network: { type: 'boolean' },
               skip: { type: 'string' },
+              emulated: { enum: ['per-script', 'every-flavor'] },
             },
           },
         },
@@ -83,6 +84,11 @@ export const configSchema = {
       },
     },
     platforms: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+    smoke: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { emulated: { enum: ['per-script', 'every-flavor'] } },
+    },
     assemble: { type: 'boolean' },
     channel: { enum: ['stable', 'devel'] },
     latest: { type: 'boolean' },
@@ -106,7 +112,16 @@ export interface SmokeSettings {
   network?: boolean;
   /** Why this worker is not smoke-tested: nothing runs, and the reason is printed. A reason is required. */
   skip?: string;
+  /** This worker's own choice of how much runs on an emulated platform (see `ConfigFile.smoke`). */
+  emulated?: EmulatedSmoke;
 }
+
+/**
+ * On a platform the engine runs under emulation (arm64 on an amd64 host, through QEMU), when every flavor is also
+ * tested on the engine's own platform in the same run: `per-script` runs one job per entry script of a folder,
+ * `every-flavor` every flavor's job.
+ */
+export type EmulatedSmoke = 'per-script' | 'every-flavor';
 
 export interface ConfigFile {
   registries?: Array<{
@@ -135,6 +150,8 @@ export interface ConfigFile {
   trust?: { ca?: string[]; runtime?: boolean };
   /** Platforms every image is built for (`os/arch[/variant]`); linux/amd64 and linux/arm64 when not given. */
   platforms?: string[];
+  /** How smoke tests run on emulated platforms (`per-script` when not given). */
+  smoke?: { emulated?: EmulatedSmoke };
   /** Assemble generated-template images in the registry (default) or build every image in the engine. */
   assemble?: boolean;
   channel?: 'stable' | 'devel';

@@ -12,5 +12,10 @@ export type SmokeTester = ((image: string, worker: WorkerFolder, flavor: Flavor)
    * The flavors of one folder on one platform, tested together (one container where their images share a
    * filesystem); one verdict per image, in order. Without it, each image is tested alone.
    */
-  folder?: (images: { image: string; flavor: Flavor }[], worker: WorkerFolder) => Promise<SmokeVerdict[]>;
+  folder?: (
+    images: { image: string; flavor: Flavor }[],
+    worker: WorkerFolder,
+    /** This platform runs under emulation and every flavor is tested on the engine's own in the same run. */
+    emulated?: { platform: string; native: string },
+  ) => Promise<SmokeVerdict[]>;
 };

@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import type { Flavor, WorkerFolder } from '../../src/definitions/types.js';
 import { createTar } from '../../src/oci/tar.js';
 import { smokeTestFolder } from '../../src/smoke/smoke-folder.js';
 import { smokeTestFlavor, type SmokeCase, type SmokeResult } from '../../src/smoke/smoke-test.js';
-import { environmentState, uniqueNamespace } from '../helpers/environment.js';
+import { environmentState, runCli, uniqueNamespace } from '../helpers/environment.js';
 
 const docker = new Docker();
 
@@ -151,6 +151,45 @@ describe('smoke test of the flavors of one folder in one container, against the 
     expect(crashes?.problem?.message).toMatch(/RuntimeError: boom in the third flavor/);
   });
 
+  it('on an emulated platform, runs one job per entry script and no script check, the others standing on it', async () => {
+    // A fourth flavor with the first one's entry point: the same image, another flavor (another data type).
+    const again: Flavor = {
+      ...(flavors[0] as Flavor),
+      id: 'Trio_first_again_1_0',
+      file: 'analyzers/Trio/Trio_first_again.json',
+      definition: { ...(flavors[0] as Flavor).definition, name: 'Trio_first_again', dataTypeList: ['ip'] },
+    };
+    const results = await smokeTestFolder(docker, {
+      ...options(),
+      images: [
+        { image: images[0] as string, flavor: flavors[0] as Flavor },
+        { image: images[0] as string, flavor: again },
+        { image: images[1] as string, flavor: flavors[1] as Flavor },
+        { image: images[2] as string, flavor: flavors[2] as Flavor },
+      ],
+      emulated: { platform: 'linux/arm64', native: 'linux/amd64' },
+    });
+    expect(results.map((result) => [result.flavorId, result.passed])).toEqual([
+      ['Trio_first_1_0', true],
+      ['Trio_first_again_1_0', true],
+      ['Trio_second_1_0', true],
+      ['Trio_crashes_1_0', false],
+    ]);
+    const [first, covered, second, crashes] = results;
+    expect(first?.cases.map((smokeCase) => smokeCase.name)).toEqual(['generated job (domain)']);
+    expect(hostOf(second)).toBe(hostOf(first));
+    expect(covered?.cases).toEqual([
+      {
+        name: 'emulated',
+        passed: true,
+        detail:
+          "linux/arm64 runs under emulation: Trio_first_1_0 ran the same entry script on the same filesystem; this flavor's own job runs on linux/amd64",
+      },
+    ]);
+    // A failing job is tested again alone, in full (its job and its script check).
+    expect(crashes?.cases.map((smokeCase) => smokeCase.name)).toEqual(['generated job (domain)', 'imports']);
+  });
+
   it('tests an image it cannot inspect alone, and the others of the folder still together', async () => {
     const results = await smokeTestFolder(docker, {
       ...options(),
@@ -167,6 +206,78 @@ describe('smoke test of the flavors of one folder in one container, against the 
     );
   });
 });
+
+describe('smoke tests of an assembled folder for two platforms, through the command line', () => {
+  const work: string[] = [];
+  afterAll(async () => {
+    for (const folder of work) await rm(folder, { recursive: true, force: true });
+  });
+
+  /** `Host="<host name> <machine>"` of each passed generated job in the run's log, by machine. */
+  function hostsByMachine(stderr: string): Record<string, string[]> {
+    const hosts: Record<string, string[]> = {};
+    for (const [, host, machine] of stderr.matchAll(
+      /smoke test of \S+ passed: generated job[^\n]*:Host="(\S+) (\S+)"/g,
+    ))
+      (hosts[machine as string] ??= []).push(host as string);
+    return hosts;
+  }
+
+  it('tests every flavor natively in one container, and one job per entry script under emulation unless told every flavor', async () => {
+    const repo = await mkdtemp(path.join(tmpdir(), 'neurons-smoke-quartet-'));
+    work.push(repo);
+    const machineReporter = reporter('Quartet').replace(
+      'socket.gethostname()',
+      'socket.gethostname() + " " + os.uname().machine',
+    );
+    const definition = (name: string, script: string, dataType: string) =>
+      JSON.stringify({
+        name,
+        version: '1.0',
+        author: 'test',
+        url: 'https://example.org',
+        license: 'AGPL-V3',
+        description: `${name}: one of three flavors, two of them on one script`,
+        dataTypeList: [dataType],
+        command: `Quartet/${script}`,
+        baseConfig: 'Quartet',
+      });
+    await writeFiles(repo, {
+      'analyzers/Quartet/a.py': machineReporter,
+      'analyzers/Quartet/b.py': machineReporter,
+      'analyzers/Quartet/Quartet_A1.json': definition('Quartet_A1', 'a.py', 'domain'),
+      'analyzers/Quartet/Quartet_A2.json': definition('Quartet_A2', 'a.py', 'ip'),
+      'analyzers/Quartet/Quartet_B.json': definition('Quartet_B', 'b.py', 'domain'),
+    });
+    const sampled = await runCli(['push', '--repo', repo, '--namespace', uniqueNamespace('quartet'), '--json']);
+    expect(sampled.status, sampled.stderr).toBe(0);
+    const native = hostsByMachine(sampled.stderr);
+    // linux/amd64, the engine's own: all three flavors, in one container.
+    expect(native['x86_64'], sampled.stderr).toHaveLength(3);
+    expect(new Set(native['x86_64']).size).toBe(1);
+    // linux/arm64 under QEMU: one job per script (a.py, b.py), in one container; Quartet_A2 stands on Quartet_A1's.
+    expect(native['aarch64'], sampled.stderr).toHaveLength(2);
+    expect(new Set(native['aarch64']).size).toBe(1);
+    expect(sampled.stderr).toMatch(
+      /smoke test of \S+\/quartet_a2@sha256:\S+ passed: emulated: linux\/arm64 runs under emulation: Quartet_A1_1_0 ran the same entry script/,
+    );
+
+    await writeFile(path.join(repo, 'neurons.json'), JSON.stringify({ smoke: { emulated: 'every-flavor' } }));
+    const every = await runCli(['push', '--repo', repo, '--namespace', uniqueNamespace('quartet'), '--json']);
+    expect(every.status, every.stderr).toBe(0);
+    const all = hostsByMachine(every.stderr);
+    expect(all['x86_64'], every.stderr).toHaveLength(3);
+    expect(all['aarch64'], every.stderr).toHaveLength(3);
+    expect(every.stderr).not.toMatch(/runs under emulation/);
+  });
+});
+
+async function writeFiles(root: string, files: Record<string, string>): Promise<void> {
+  for (const [name, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(root, name)), { recursive: true });
+    await writeFile(path.join(root, name), content);
+  }
+}
 
 function prefixed(worker: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(worker).map(([name, content]) => [`worker/${name}`, content]));

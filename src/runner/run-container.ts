@@ -28,6 +28,11 @@ export async function runContainer(
     network: string;
     timeoutMs: number;
     env?: string[];
+    /**
+     * Watches the running container with a way to kill it (before `timeoutMs` runs out); the function it returns is
+     * called when the container has ended.
+     */
+    supervise?: (kill: () => void) => () => void;
   },
 ): Promise<ContainerRun> {
   const binds = [
@@ -51,7 +56,11 @@ export async function runContainer(
       timedOut = true;
       void container.kill().catch(() => undefined);
     }, options.timeoutMs);
-    const result = (await container.wait().finally(() => clearTimeout(timer))) as { StatusCode: number };
+    const unwatch = options.supervise?.(() => void container.kill().catch(() => undefined));
+    const result = (await container.wait().finally(() => {
+      clearTimeout(timer);
+      unwatch?.();
+    })) as { StatusCode: number };
     const logs = demuxLogs(await container.logs({ stdout: true, stderr: true }));
     return { exitCode: timedOut ? undefined : result.StatusCode, timedOut, logs };
   } finally {

@@ -1,18 +1,22 @@
 import type Docker from 'dockerode';
-import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runContainer, type ContainerRun } from '../runner/run-container.js';
 
 /** One process of a batch: what a container of its own would have run (entry point and arguments). */
 export interface BatchRequest {
+  /** The process; a job's gets its job folder as last argument, as the engine passes `/job`. */
   argv: string[];
-  /** A job folder holding `input/`: copied to /job before the process starts, `output/` copied back after. */
+  /** A job folder holding `input/`: the process gets a copy of it, and what it writes in `output/` comes back. */
   jobDirectory?: string;
 }
 
-/** Where the batch's own files are mounted: a path no image uses, beside the engine's /job. */
+/** Where the batch's folder is mounted: a path no image uses. */
 const BATCH_ROOT = '/.neurons-smoke';
+
+/** How often the batch's progress is read, to kill a process that outlives its time limit. */
+const PROGRESS_POLL_MS = 200;
 
 /** Quotes one word for a POSIX shell: between single quotes, each quote closed, escaped and reopened. */
 export function shellWord(word: string): string {
@@ -20,35 +24,24 @@ export function shellWord(word: string): string {
 }
 
 /**
- * The shell program that runs every request in turn, in the image's working directory and environment: each job gets
- * a clean /job (a bind mount, as in the engine) holding a copy of its `input/`, its process `/job` as argument, and a
- * time limit through `timeout` when the image has it. Each request leaves its log (stdout and stderr interleaved),
- * its exit code and its `output/` in its own folder under the batch root.
+ * The shell program that runs every request in turn, in the image's working directory and environment, with no
+ * other process than the request's own (under emulation each process start costs): a job gets its own folder under
+ * the batch root (`job-<i>`, holding `input/` and an empty `output/`) as its argument. Each request leaves its log
+ * (stdout and stderr interleaved) and, when it ends, its exit code (`exit-<i>`) in the batch root.
  */
-export function batchScript(requests: BatchRequest[], timeoutSeconds: number): string {
-  const lines = [
-    `B=${BATCH_ROOT}`,
-    `T=; if command -v timeout >/dev/null 2>&1; then T="timeout -k 2 ${timeoutSeconds}"; fi`,
-    'run() {',
-    '  i=$1; shift',
-    '  if [ -d "$B/$i/input" ]; then',
-    '    rm -rf /job/* /job/.[!.]* 2>/dev/null',
-    '    cp -R "$B/$i/input" /job/input && mkdir -p /job/output',
-    '  fi',
-    '  $T "$@" >"$B/$i/log" 2>&1 </dev/null',
-    '  code=$?',
-    '  if [ -d "$B/$i/input" ] && [ -d /job/output ]; then cp -R /job/output "$B/$i/output"; fi',
-    '  if [ -n "$T" ] && [ "$code" = 124 ]; then echo timeout >"$B/$i/exit"; else echo "$code" >"$B/$i/exit"; fi',
-    '}',
-    ...requests.map((request, index) => `run ${index} ${request.argv.map(shellWord).join(' ')}`),
-  ];
+export function batchScript(requests: BatchRequest[]): string {
+  const lines = requests.map((request, index) => {
+    const argv = request.jobDirectory ? [...request.argv, `${BATCH_ROOT}/job-${index}`] : request.argv;
+    return `${argv.map(shellWord).join(' ')} >${BATCH_ROOT}/log-${index} 2>&1 </dev/null; echo $? >${BATCH_ROOT}/exit-${index}`;
+  });
   return `${lines.join('\n')}\n`;
 }
 
 /**
  * Runs several processes of one image in a single container, one after the other: what costs most in a smoke test
- * on a small machine is starting a container, not the worker. A request the batch could not finish (the container
- * was killed, or the image has no POSIX shell) has no result: the caller runs it in a container of its own.
+ * on a small machine is starting a container, not the worker. A process that outlives `timeoutMs` is killed with
+ * the container (it has timed out); a request the batch did not finish (after such a kill, or when the image has no
+ * POSIX shell) has no result: the caller runs it in a container of its own.
  */
 export async function runBatch(
   docker: Docker,
@@ -56,34 +49,33 @@ export async function runBatch(
 ): Promise<(ContainerRun | undefined)[]> {
   const root = await mkdtemp(path.join(tmpdir(), 'neurons-smoke-batch-'));
   try {
-    const jobMount = path.join(root, 'job');
-    await mkdir(jobMount);
     for (const [index, request] of options.requests.entries()) {
-      await mkdir(path.join(root, String(index)));
-      if (request.jobDirectory)
-        await cp(path.join(request.jobDirectory, 'input'), path.join(root, String(index), 'input'), {
-          recursive: true,
-        });
+      if (!request.jobDirectory) continue;
+      await cp(path.join(request.jobDirectory, 'input'), path.join(root, `job-${index}`, 'input'), { recursive: true });
+      await mkdir(path.join(root, `job-${index}`, 'output'), { recursive: true });
     }
-    const seconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
+    let killedAt: number | undefined;
     await runContainer(docker, {
       image: options.image,
-      entrypoint: ['/bin/sh', '-c', batchScript(options.requests, seconds)],
+      entrypoint: ['/bin/sh', '-c', batchScript(options.requests)],
       cmd: [],
-      jobDirectory: jobMount,
       extraBinds: [`${root}:${BATCH_ROOT}`],
       network: options.network,
-      // Each process has its own limit inside; this one only bounds the whole when the image has no `timeout`.
-      timeoutMs: options.requests.length * (options.timeoutMs + 3000) + 10_000,
+      // The watchdog below kills a process past its own limit; this bounds the whole should it fail to.
+      timeoutMs: options.requests.length * (options.timeoutMs + 5000),
+      supervise: (kill) =>
+        watchProgress(root, options.timeoutMs, (finished) => {
+          killedAt = finished;
+          kill();
+        }),
     }).catch(() => undefined);
     return await Promise.all(
       options.requests.map(async (request, index) => {
-        const folder = path.join(root, String(index));
         if (request.jobDirectory)
-          await cp(path.join(folder, 'output'), path.join(request.jobDirectory, 'output'), { recursive: true }).catch(
-            () => undefined,
-          );
-        return readRun(folder);
+          await cp(path.join(root, `job-${index}`, 'output'), path.join(request.jobDirectory, 'output'), {
+            recursive: true,
+          }).catch(() => undefined);
+        return readRun(root, index, index === killedAt);
       }),
     );
   } finally {
@@ -91,12 +83,35 @@ export async function runBatch(
   }
 }
 
-async function readRun(folder: string): Promise<ContainerRun | undefined> {
-  const exit = await readFile(path.join(folder, 'exit'), 'utf8').catch(() => undefined);
-  if (exit === undefined) return undefined;
-  const logs = await readFile(path.join(folder, 'log'), 'utf8').catch(() => '');
-  const code = exit.trim();
-  if (code === 'timeout') return { exitCode: undefined, timedOut: true, logs };
-  const exitCode = Number(code);
+/**
+ * Calls `kill` with the index of the running request once it has run `timeoutMs` (counted from the end of the one
+ * before it). Returns the function that stops watching.
+ */
+function watchProgress(root: string, timeoutMs: number, kill: (running: number) => void): () => void {
+  let finished = 0;
+  let since = Date.now();
+  const timer = setInterval(() => {
+    void readdir(root).then(
+      (names) => {
+        const count = names.filter((name) => name.startsWith('exit-')).length;
+        if (count > finished) {
+          finished = count;
+          since = Date.now();
+        } else if (Date.now() - since > timeoutMs) {
+          clearInterval(timer);
+          kill(finished);
+        }
+      },
+      () => undefined,
+    );
+  }, PROGRESS_POLL_MS);
+  return () => clearInterval(timer);
+}
+
+async function readRun(root: string, index: number, killed: boolean): Promise<ContainerRun | undefined> {
+  const logs = await readFile(path.join(root, `log-${index}`), 'utf8').catch(() => '');
+  if (killed) return { exitCode: undefined, timedOut: true, logs };
+  const exit = await readFile(path.join(root, `exit-${index}`), 'utf8').catch(() => undefined);
+  const exitCode = exit === undefined ? Number.NaN : Number(exit.trim());
   return Number.isInteger(exitCode) ? { exitCode, timedOut: false, logs } : undefined;
 }

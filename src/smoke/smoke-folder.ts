@@ -101,7 +101,7 @@ async function smokeGroup(
       const started = Date.now();
       const job = generatedJobOf({ worker: options.worker, flavor: item.flavor });
       if (!job) continue;
-      const argv = [...item.facts.entrypoint, '/job'];
+      const argv = item.facts.entrypoint;
       const by = options.emulated ? representatives.get(JSON.stringify(argv)) : undefined;
       if (by) {
         covered.push({ item, by });

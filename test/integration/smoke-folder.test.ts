@@ -32,6 +32,9 @@ const files: Record<string, string> = {
   'first.py': reporter('First'),
   'second.py': reporter('Second'),
   'crashes.py': 'import json\nraise RuntimeError("boom in the third flavor")\n',
+  'sleeps.py': 'import time\ntime.sleep(300)\n',
+  // Ignores its argument and writes where the engine mounts the job: right in the engine, wrong in a batch.
+  'insists.py': reporter('Insists').replace('job = sys.argv[1]', 'job = "/job"'),
 };
 
 /** Hosts named in a passed job's detail (`success; First:Host="<host>" (exit code 0)`). */
@@ -50,7 +53,7 @@ describe('smoke test of the flavors of one folder in one container, against the 
   beforeAll(async () => {
     const host = (await environmentState()).registry.host;
     repo = await mkdtemp(path.join(tmpdir(), 'neurons-smoke-folder-'));
-    const scripts = ['first.py', 'second.py', 'crashes.py'];
+    const scripts = ['first.py', 'second.py', 'crashes.py', 'sleeps.py', 'insists.py'];
     for (const script of scripts) {
       // One filesystem (same base, same files, same working directory), three entry points: a folder's flavors.
       const dockerfile = `FROM ${host}/base/python:3.11-bookworm\nWORKDIR /worker\nCOPY worker/ /worker/Trio/\nENTRYPOINT ["python3", "Trio/${script}"]\n`;
@@ -117,10 +120,10 @@ describe('smoke test of the flavors of one folder in one container, against the 
     scriptChecks,
   });
 
-  it('runs the passing flavors in one container, each on a clean /job, and reports as a lone run would', async () => {
+  it('runs the passing flavors in one container, each with a job folder of its own, and reports as a lone run would', async () => {
     const results = await smokeTestFolder(docker, {
       ...options(),
-      images: images.map((image, index) => ({ image, flavor: flavors[index] as Flavor })),
+      images: images.slice(0, 3).map((image, index) => ({ image, flavor: flavors[index] as Flavor })),
     });
     expect(results.map((result) => [result.flavorId, result.passed])).toEqual([
       ['Trio_first_1_0', true],
@@ -130,7 +133,7 @@ describe('smoke test of the flavors of one folder in one container, against the 
     const [first, second, crashes] = results;
     // One container for both jobs: the same host name; neither found what the other left in /job.
     expect(hostOf(first)).toMatch(/^[0-9a-f]{12}$/);
-    expect(hostOf(second)).toBe(hostOf(first));
+    expect(hostOf(second), JSON.stringify(results, null, 1)).toBe(hostOf(first));
     // Each case as a container of its own gives it, in the same order; the script check ran once for the filesystem.
     const lone = await smokeTestFlavor(docker, {
       ...options(),
@@ -188,6 +191,31 @@ describe('smoke test of the flavors of one folder in one container, against the 
     ]);
     // A failing job is tested again alone, in full (its job and its script check).
     expect(crashes?.cases.map((smokeCase) => smokeCase.name)).toEqual(['generated job (domain)', 'imports']);
+  });
+
+  it('kills a job past its time limit, reports it timed out, and runs what the batch did not reach alone', async () => {
+    const results = await smokeTestFolder(docker, {
+      ...options(),
+      timeoutMs: 3000,
+      images: [3, 4, 0].map((index) => ({ image: images[index] as string, flavor: flavors[index] as Flavor })),
+    });
+    const [sleeps, insists, first] = results;
+    expect(sleeps?.passed).toBe(false);
+    expect(sleeps?.cases[0]?.detail).toMatch(/^timed out after 3 s: the container was killed/);
+    // Never reached in the batch: tested alone, where /job is the job folder, as in the engine.
+    expect(insists?.passed, JSON.stringify(insists?.cases)).toBe(true);
+    expect(first?.passed, JSON.stringify(first?.cases)).toBe(true);
+    expect(hostOf(first)).not.toBe(hostOf(insists));
+  });
+
+  it('runs a worker that writes to /job whatever its argument again alone, where it passes', async () => {
+    const results = await smokeTestFolder(docker, {
+      ...options(),
+      images: [0, 4].map((index) => ({ image: images[index] as string, flavor: flavors[index] as Flavor })),
+    });
+    expect(results.map((result) => result.passed)).toEqual([true, true]);
+    // Its batch run left no report in its own folder: the one that counts ran in a container of its own.
+    expect(hostOf(results[1])).not.toBe(hostOf(results[0]));
   });
 
   it('tests an image it cannot inspect alone, and the others of the folder still together', async () => {

@@ -12,6 +12,7 @@ import {
   type DependencyRequest,
   type DependencyResolution,
 } from '../deps/dependency-layer.js';
+import { hostPythonVersion } from '../deps/pip.js';
 import { pythonHomeOf, pythonVersionOf } from '../deps/python-platform.js';
 import { recall, remember, resolutionKey, type ResolutionCache } from '../deps/resolution-cache.js';
 import { parseImageReference } from '../images/reference.js';
@@ -114,6 +115,8 @@ export class DependencyResolver {
     baseImage: string,
     platforms: Platform[],
   ): Promise<UnitDependencies> {
+    // The layer key needs the host's Python (see compilesBytecodeFor): asked now, it answers while the base is read.
+    if (worker.runtime !== 'node') void hostPythonVersion();
     const base = await this.base(baseImage, platforms, worker.path);
     const parsed = parseImageReference(baseImage);
     const runtime = worker.runtime === 'node' ? 'node' : 'python';

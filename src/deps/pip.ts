@@ -46,36 +46,36 @@ export function pipEnvironment(index: PackageIndexSettings | undefined): NodeJS.
   };
 }
 
-let interpreter: Promise<string> | undefined;
+let hostPython: Promise<{ executable: string; version: string | undefined }> | undefined;
 
 /**
- * The host's Python itself, not a launcher in front of it: a pyenv shim runs `pyenv rehash` after each pip install,
- * and two installs at once then fail on its lock ("cannot rehash: shims isn't writable", seen under load).
+ * The host's Python itself, not a launcher in front of it (a pyenv shim runs `pyenv rehash` after each pip install,
+ * and two installs at once then fail on its lock: "cannot rehash: shims isn't writable", seen under load), and its
+ * `X.Y`. One question for both: a launcher like pyenv's takes a good part of a second to answer.
  */
-function hostInterpreter(): Promise<string> {
-  interpreter ??= runTool('python3', ['-c', 'import sys; print(sys.executable)'], {
-    cwd: '/',
-    env: baseEnvironment(),
-  }).then((result) => {
-    const executable = result.stdout.trim();
-    return result.status === 0 && executable.startsWith('/') ? executable : 'python3';
+function findHostPython(): Promise<{ executable: string; version: string | undefined }> {
+  hostPython ??= runTool(
+    'python3',
+    ['-c', 'import sys; print(sys.executable); print("%d.%d" % sys.version_info[:2])'],
+    {
+      cwd: '/',
+      env: baseEnvironment(),
+    },
+  ).then((result) => {
+    const [executable = '', version = ''] = result.stdout.trim().split('\n');
+    if (result.status !== 0) return { executable: 'python3', version: undefined };
+    return { executable: executable.startsWith('/') ? executable : 'python3', version: version.trim() || undefined };
   });
-  return interpreter;
+  return hostPython;
 }
 
-let hostVersion: Promise<string | undefined> | undefined;
+async function hostInterpreter(): Promise<string> {
+  return (await findHostPython()).executable;
+}
 
 /** The host Python's `X.Y`: bytecode it compiles loads in an image's Python of the same `X.Y` only. */
-export function hostPythonVersion(): Promise<string | undefined> {
-  hostVersion ??= hostInterpreter()
-    .then((python) =>
-      runTool(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], {
-        cwd: '/',
-        env: baseEnvironment(),
-      }),
-    )
-    .then((result) => (result.status === 0 ? result.stdout.trim() : undefined));
-  return hostVersion;
+export async function hostPythonVersion(): Promise<string | undefined> {
+  return (await findHostPython()).version;
 }
 
 /** Whether dependency layers for an image's Python `X.Y` get bytecode: the host compiles it for its own `X.Y` only. */

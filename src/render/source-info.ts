@@ -52,10 +52,14 @@ export async function readRepositorySource(
   let url: string | undefined;
   const found = new Map<string, { revision: string; time: number }>();
   try {
-    if (!(await git.checkIsRepo())) return { folder: () => fallback };
-    const top = (await git.revparse(['--show-toplevel'])).trim();
-    const prefix = (await git.revparse(['--show-prefix'])).trim();
-    url = publicUrl((await git.raw(['config', '--get', 'remote.origin.url']).catch(() => '')).trim());
+    // One git process for three answers, and the remote asked beside the log: each spawn costs on a no-op run.
+    const remote = git.raw(['config', '--get', 'remote.origin.url']).catch(() => '');
+    const [inside, top = '', prefix = ''] = (
+      await git.raw(['rev-parse', '--is-inside-work-tree', '--show-toplevel', '--show-prefix'])
+    )
+      .split('\n')
+      .map((line) => line.trim());
+    if (inside !== 'true') return { folder: () => fallback };
     const pending = new Set(folders.map((folder) => `${prefix}${folder}/`));
     const log = await simpleGit({ baseDir: top }).raw([
       'log',
@@ -66,6 +70,7 @@ export async function readRepositorySource(
       '--',
       ...(prefix ? [prefix] : []),
     ]);
+    url = publicUrl((await remote).trim());
     for (const block of log.split('\0')) {
       if (pending.size === 0) break;
       const [header = '', ...files] = block.split('\n');

@@ -51,7 +51,7 @@ async function run(stages: Stages, io: CliIo, values: ParsedValues): Promise<num
       message: 'repository folder not found',
       hint: 'check --repo',
     });
-  const concurrency = Number(values['concurrency'] ?? 2);
+  const concurrency = Number(values['concurrency'] ?? 4);
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new UsageError({
       code: 'USAGE',
@@ -221,7 +221,7 @@ const commonOptions = {
   all: { type: 'boolean', description: 'check every worker against the registry (--mode digest)' },
   ...detectionOptionDocs,
   force: { type: 'boolean', description: 'build and push even what the registry has; overwrite published versions' },
-  concurrency: { type: 'string', value: 'N', description: 'folder builds at once', default: '2' },
+  concurrency: { type: 'string', value: 'N', description: 'folders at once', default: '4' },
   'skip-tests': skipTestsOption,
   'dry-run': {
     type: 'boolean',

@@ -161,7 +161,7 @@ function pipelineRun(
         dryRun: false,
         offline: false,
         force: false,
-        concurrency: 2,
+        concurrency: 4,
         shard: undefined,
         // Since the last published commit: git names the candidates, build inputs decide.
         mode: 'auto',

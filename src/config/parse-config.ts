@@ -1,8 +1,9 @@
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
+import { schemaValidator } from '../util/schema-validator.js';
 import { readFileWithin, sizeLimits } from '../util/size-limits.js';
 import { checkConfigFileValues } from './check-values.js';
 import { configFileName } from './config-types.js';
@@ -15,9 +16,12 @@ let compiled: ValidateFunction<ConfigFile> | undefined;
  * the JSON Schema meta-schema by the tests, so it is not checked again on every run (that alone cost 60 ms).
  */
 function validateConfig(value: unknown): value is ConfigFile {
-  compiled ??= new Ajv({ allErrors: true, strict: true, validateSchema: false }).compile<ConfigFile>(configSchema);
+  compiled ??= schemaValidator<ConfigFile>('config', configSchema, configValidatorOptions);
   return compiled(value);
 }
+
+/** How the configuration schema is compiled, here and ahead of time by `npm run build`. */
+export const configValidatorOptions = { allErrors: true, strict: true, validateSchema: false };
 
 /** The configuration file in use (`neurons.json` at the repository root, or `--config`), and what it holds. */
 export async function readConfigAt(

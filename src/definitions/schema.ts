@@ -1,5 +1,6 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Problem } from '../errors/problem.js';
+import { schemaValidator } from '../util/schema-validator.js';
 import { createProblem } from './codes.js';
 import { escapePointerToken, type JsonLocations } from './json-positions.js';
 import type { Definition } from './types.js';
@@ -78,11 +79,12 @@ let compiled: ValidateFunction | undefined;
  * against the JSON Schema meta-schema by the tests, not on every run.
  */
 function compileSchema(): ValidateFunction {
-  compiled ??= new Ajv({ allErrors: true, strict: true, verbose: true, validateSchema: false }).compile(
-    definitionSchema,
-  );
+  compiled ??= schemaValidator('definition', definitionSchema, definitionValidatorOptions);
   return compiled;
 }
+
+/** How the definition schema is compiled, here and ahead of time by `npm run build`. */
+export const definitionValidatorOptions = { allErrors: true, strict: true, verbose: true, validateSchema: false };
 
 /** Checks a parsed definition against the schema; returns one problem per schema violation. */
 export function checkSchema(value: unknown, file: string, locations: JsonLocations): Problem[] {

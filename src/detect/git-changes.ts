@@ -1,4 +1,4 @@
-import { GitConstructError, GitError, simpleGit, type SimpleGit } from 'simple-git';
+import { GitCommandError, GitFolderError, isInsideWorkTree, runGit } from '../util/git-command.js';
 import { UsageError } from '../errors/neurons-error.js';
 import { parseNameStatus } from './parse-name-status.js';
 import type { GitChanges } from './types.js';
@@ -65,37 +65,37 @@ export async function listGitChanges(repo: string, base: string | undefined, hea
  * (e.g. beyond a shallow clone's depth) or they share no history. Throws when `repo` is not a repository.
  */
 export async function mergeBase(repo: string, a: string, b: string): Promise<string | undefined> {
-  const git = simpleGit({ baseDir: repo });
+  const git: Git = { raw: (args) => runGit(repo, args) };
   const [first, second] = await Promise.all([resolveCommit(git, a), resolveCommit(git, b)]);
   if (first === undefined || second === undefined) return undefined;
-  // Exit 1 without a message when there is no common ancestor: simple-git then returns the empty output.
+  // Exit 1 without a message when there is no common ancestor: runGit then returns the empty output.
   const sha = (await git.raw(['merge-base', first, second])).trim();
   return sha === '' ? undefined : sha;
 }
 
-async function openRepository(repo: string): Promise<{ ok: true; git: SimpleGit } | { ok: false; detail: string }> {
-  let git: SimpleGit;
+async function openRepository(repo: string): Promise<{ ok: true; git: Git } | { ok: false; detail: string }> {
+  const git: Git = { raw: (args) => runGit(repo, args) };
   try {
-    git = simpleGit({ baseDir: repo });
-  } catch (error) {
-    if (error instanceof GitConstructError) return { ok: false, detail: `${repo} does not exist or is not a folder` };
-    throw error;
-  }
-  try {
-    if (await git.checkIsRepo()) return { ok: true, git };
+    if (await isInsideWorkTree(repo)) return { ok: true, git };
     return { ok: false, detail: `${repo} is not inside a git working tree` };
   } catch (error) {
+    if (error instanceof GitFolderError) return { ok: false, detail: `${repo} does not exist or is not a folder` };
     // e.g. "detected dubious ownership": git refuses the folder, which is as good as no repository.
-    if (error instanceof GitError) return { ok: false, detail: `git refused ${repo}: ${error.message.trim()}` };
+    if (error instanceof GitCommandError) return { ok: false, detail: `git refused ${repo}: ${error.message.trim()}` };
     throw error;
   }
 }
 
+/** git in one repository folder: its output, or '' when it fails without a word (see runGit). */
+interface Git {
+  raw(args: string[]): Promise<string>;
+}
+
 /** The full SHA of the commit `ref` names, or undefined when the repository has no such commit. */
-async function resolveCommit(git: SimpleGit, ref: string): Promise<string | undefined> {
+async function resolveCommit(git: Git, ref: string): Promise<string | undefined> {
   // A ref starting with `-` would be read as an option; no commit is named like that.
   if (ref === '' || ref.startsWith('-')) return undefined;
-  // --quiet: exit 1 without a message for an unknown ref, which simple-git returns as the empty output.
+  // --quiet: exit 1 without a message for an unknown ref, which runGit returns as the empty output.
   const sha = (await git.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim();
   return sha === '' ? undefined : sha;
 }
@@ -104,12 +104,12 @@ async function resolveCommit(git: SimpleGit, ref: string): Promise<string | unde
  * Reads the commit object itself: in a shallow clone the commit at the depth limit looks parentless to
  * `rev-list`, but its object still names its parents.
  */
-async function isRootCommit(git: SimpleGit, sha: string): Promise<boolean> {
+async function isRootCommit(git: Git, sha: string): Promise<boolean> {
   const object = await git.raw(['cat-file', 'commit', sha]);
   const header = object.slice(0, object.indexOf('\n\n'));
   return !/^parent /m.test(header);
 }
 
-async function isShallow(git: SimpleGit): Promise<boolean> {
+async function isShallow(git: Git): Promise<boolean> {
   return (await git.raw(['rev-parse', '--is-shallow-repository'])).trim() === 'true';
 }

@@ -1,4 +1,4 @@
-import { simpleGit } from 'simple-git';
+import { runGit } from '../util/git-command.js';
 
 /** Where a worker folder's code comes from: the last commit that touched it, and the repository's address. */
 export interface SourceInfo {
@@ -48,20 +48,19 @@ export async function readRepositorySource(
     created: epoch === undefined ? undefined : isoFromEpoch(epoch),
     url: undefined,
   };
-  const git = simpleGit({ baseDir: repo });
   let url: string | undefined;
   const found = new Map<string, { revision: string; time: number }>();
   try {
     // One git process for three answers, and the remote asked beside the log: each spawn costs on a no-op run.
-    const remote = git.raw(['config', '--get', 'remote.origin.url']).catch(() => '');
+    const remote = runGit(repo, ['config', '--get', 'remote.origin.url']).catch(() => '');
     const [inside, top = '', prefix = ''] = (
-      await git.raw(['rev-parse', '--is-inside-work-tree', '--show-toplevel', '--show-prefix'])
+      await runGit(repo, ['rev-parse', '--is-inside-work-tree', '--show-toplevel', '--show-prefix'])
     )
       .split('\n')
       .map((line) => line.trim());
     if (inside !== 'true') return { folder: () => fallback };
     const pending = new Set(folders.map((folder) => `${prefix}${folder}/`));
-    const log = await simpleGit({ baseDir: top }).raw([
+    const log = await runGit(top, [
       'log',
       '--format=%x00%H %ct',
       '--name-only',

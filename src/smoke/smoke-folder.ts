@@ -53,7 +53,9 @@ export async function smokeTestFolder(docker: Docker, options: FolderSmokeOption
   // Flavors tested alone go one after the other: the batch holds one slot of the run's budget of containers.
   const alone = (item: { image: string; flavor: Flavor }) => () => smokeTestFlavor(docker, { ...options, ...item });
   const casesRoot = path.join(options.repo, options.worker.path, options.casesDirectory ?? 'tests');
-  if (options.skip !== undefined || (await findSampleCases(casesRoot)).length > 0)
+  // A Go worker's image holds its program and little else (no shell to run a batch): each flavor alone.
+  const batchable = options.worker.runtime === 'python' || options.worker.runtime === 'node';
+  if (!batchable || options.skip !== undefined || (await findSampleCases(casesRoot)).length > 0)
     return inTurn(options.images.map(alone));
   const facts = await Promise.all(
     options.images.map((item) => inspectSmokeImage(docker, item.image).catch(() => undefined)),

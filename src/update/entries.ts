@@ -1,5 +1,6 @@
 import { catalogKind } from '../catalog/catalog-entry.js';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { schemaValidator } from '../util/schema-validator.js';
 import { definitionSchema } from '../definitions/schema.js';
 import { createWorkerId } from '../definitions/version.js';
 import { NeuronsError } from '../errors/neurons-error.js';
@@ -35,9 +36,12 @@ export const entrySchema = {
 
 function compileEntrySchema(): ValidateFunction {
   // Checked against the JSON Schema meta-schema by the tests, not on every run.
-  compiled ??= new Ajv({ allErrors: true, strict: true, validateSchema: false }).compile(entrySchema);
+  compiled ??= schemaValidator('catalog-entry', entrySchema, entryValidatorOptions);
   return compiled;
 }
+
+/** How the entry schema is compiled, here and ahead of time by `npm run build`. */
+export const entryValidatorOptions = { allErrors: true, strict: true, validateSchema: false };
 
 export { catalogKind } from '../catalog/catalog-entry.js';
 

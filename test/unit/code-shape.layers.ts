@@ -5,7 +5,10 @@
  */
 export const layers: Record<string, { layer: number; owns: string }> = {
   errors: { layer: 0, owns: 'coded errors and problems, exit codes' },
-  util: { layer: 1, owns: 'atomic writes, limits, masking, printable text, the ZIP writer' },
+  util: {
+    layer: 1,
+    owns: 'atomic writes, limits, masking, printable text, the ZIP writer, git commands, validators built ahead',
+  },
   state: { layer: 2, owns: 'the state directories (the local environment record)' },
   trust: { layer: 2, owns: 'PEM bundles, the trust store, certificate chains' },
   transport: {

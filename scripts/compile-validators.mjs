@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// Compiles the JSON schemas of definitions, configuration and catalog entries ahead of time, after `tsc`, into
+// dist/generated/<name>.cjs (ajv's standalone code): a run then loads neither ajv nor its compiler. Each file records
+// the fingerprint of the schema and options it was made from; at run time a mismatch (a stale build) compiles anew.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const { Ajv } = require('ajv');
+const standaloneCode = require('ajv/dist/standalone').default;
+
+const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+const { schemaFingerprint } = await import(path.join(dist, 'util/schema-validator.js'));
+const { definitionSchema, definitionValidatorOptions } = await import(path.join(dist, 'definitions/schema.js'));
+const { configSchema } = await import(path.join(dist, 'config/schema.js'));
+const { configValidatorOptions } = await import(path.join(dist, 'config/parse-config.js'));
+const { entrySchema, entryValidatorOptions } = await import(path.join(dist, 'update/entries.js'));
+
+/** Writes one validator; the folder is the one schemaValidator reads (dist/generated). */
+async function compileValidator(folder, name, schema, options) {
+  const ajv = new Ajv({ ...options, code: { source: true } });
+  const code = standaloneCode(ajv, ajv.compile(schema));
+  const record = `\nmodule.exports.validate = module.exports;\nmodule.exports.fingerprint = ${JSON.stringify(schemaFingerprint(schema, options))};\n`;
+  await mkdir(folder, { recursive: true });
+  await writeFile(path.join(folder, `${name}.cjs`), `${code}${record}`);
+}
+
+const folder = process.argv[2] ? path.resolve(process.argv[2]) : path.join(dist, 'generated');
+await compileValidator(folder, 'definition', definitionSchema, definitionValidatorOptions);
+await compileValidator(folder, 'config', configSchema, configValidatorOptions);
+await compileValidator(folder, 'catalog-entry', entrySchema, entryValidatorOptions);

@@ -116,7 +116,7 @@ export class DependencyResolver {
     platforms: Platform[],
   ): Promise<UnitDependencies> {
     // The layer key needs the host's Python (see compilesBytecodeFor): asked now, it answers while the base is read.
-    if (worker.runtime !== 'node') void hostPythonVersion();
+    if (worker.runtime !== 'node') void hostPythonVersion().catch(() => undefined);
     const base = await this.base(baseImage, platforms, worker.path);
     const parsed = parseImageReference(baseImage);
     const runtime = worker.runtime === 'node' ? 'node' : 'python';

@@ -61,11 +61,15 @@ function findHostPython(): Promise<{ executable: string; version: string | undef
       cwd: '/',
       env: baseEnvironment(),
     },
-  ).then((result) => {
-    const [executable = '', version = ''] = result.stdout.trim().split('\n');
-    if (result.status !== 0) return { executable: 'python3', version: undefined };
-    return { executable: executable.startsWith('/') ? executable : 'python3', version: version.trim() || undefined };
-  });
+  ).then(
+    (result) => {
+      const [executable = '', version = ''] = result.stdout.trim().split('\n');
+      if (result.status !== 0) return { executable: 'python3', version: undefined };
+      return { executable: executable.startsWith('/') ? executable : 'python3', version: version.trim() || undefined };
+    },
+    // No Python on this host (the toolkit's own image): no bytecode from here; a pip run says so itself.
+    () => ({ executable: 'python3', version: undefined }),
+  );
   return hostPython;
 }
 

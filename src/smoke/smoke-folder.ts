@@ -43,11 +43,11 @@ interface PlannedFlavor {
 /**
  * Smoke test of the flavors of one folder on one platform. Flavors whose images share a filesystem (platform,
  * layers, environment, user, working directory: the flavors of a folder assembled in the registry) run in one
- * container: each flavor's made-up job with its own entry point and a clean /job, and each distinct entry script's
- * check, one after the other. The result of each flavor is the one a container of its own would give; a case that
- * fails there (or that the batch could not run) is run again in a container of its own, so that a failure is
- * reported exactly as before. Sample jobs, skipped workers and images that cannot be inspected take the flavor's
- * own path (smokeTestFlavor).
+ * container: each flavor's made-up job with its own entry point and a job folder of its own, and each distinct entry
+ * script's check, one after the other. The result of each flavor is the one a container of its own would give; a case
+ * that fails there (or that the batch could not run) is run again in a container of its own, so that a failure is
+ * reported exactly as before. Sample jobs, skipped workers, Go workers and images that cannot be inspected take the
+ * flavor's own path (smokeTestFlavor).
  */
 export async function smokeTestFolder(docker: Docker, options: FolderSmokeOptions): Promise<SmokeResult[]> {
   // Flavors tested alone go one after the other: the batch holds one slot of the run's budget of containers.

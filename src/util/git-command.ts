@@ -30,7 +30,9 @@ export async function runGit(cwd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (!error) return resolve(stdout);
-      if (typeof error.code !== 'number') return reject(error);
+      // git itself missing (ENOENT): as good as a folder git refuses; the caller says so and goes on without it.
+      if (typeof error.code !== 'number')
+        return reject(new GitCommandError(args, `git could not run: ${error.message}`));
       if (stderr.trim()) return reject(new GitCommandError(args, stderr));
       resolve(stdout);
     });

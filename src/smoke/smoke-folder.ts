@@ -6,7 +6,13 @@ import { runBatch, type BatchRequest } from './batch-container.js';
 import { judgeJob } from './run-smoke-job.js';
 import type { SmokeCase } from './run-smoke-job.js';
 import { findSampleCases } from './sample-jobs.js';
-import { chooseScriptCheck, judgeScriptCheck, scriptCheckArgv, type ScriptCheck } from './script-checks.js';
+import {
+  chooseScriptCheck,
+  judgeScriptCheck,
+  runScriptCheck,
+  scriptCheckArgv,
+  type ScriptCheck,
+} from './script-checks.js';
 import {
   finish,
   generatedJobOf,
@@ -188,9 +194,14 @@ async function settleGroup(
           jobRun,
         )
       : undefined;
-    const checkCase = plan.check ? await checkCaseOf(options, plan, runs) : undefined;
-    // A timed-out job is not run again: it would only time out once more.
-    const retry = !jobCase || (!jobCase.passed && !jobRun?.timedOut) || (plan.check && !checkCase?.passed);
+    // A timed-out job is not run again (it would only time out once more); its script check, when the batch was
+    // killed before it, runs in a container of its own.
+    const timedOut = jobCase !== undefined && jobRun?.timedOut === true;
+    const checkCase = plan.check
+      ? ((await checkCaseOf(options, plan, runs)) ??
+        (timedOut ? await runScriptCheck(docker, plan.image, plan.check.check, options) : undefined))
+      : undefined;
+    const retry = !jobCase || (!jobCase.passed && !timedOut) || (plan.check && !checkCase?.passed && !timedOut);
     if (retry) {
       // Once: a flavor standing for others on an emulated platform is asked for its result again.
       let alone: Promise<SmokeResult> | undefined;

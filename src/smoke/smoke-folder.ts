@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Flavor } from '../definitions/types.js';
+import type { GeneratedJob } from './generated-job.js';
 import { runBatch, type BatchRequest } from './batch-container.js';
 import { judgeJob } from './run-smoke-job.js';
 import type { SmokeCase } from './run-smoke-job.js';
@@ -37,11 +38,19 @@ export type FolderSmokeOptions = Omit<SmokeOptions, 'image' | 'flavor'> & {
   emulated?: { platform: string; native: string };
 };
 
+/** A flavor that can join a batch: its image as the engine describes it, and the job made up for it. */
+interface BatchFlavor {
+  image: string;
+  flavor: Flavor;
+  facts: ImageFacts;
+  job: GeneratedJob;
+}
+
 /** One flavor's share of a batch: its made-up job, and the script check it waits for (shared by key). */
 interface PlannedFlavor {
   image: string;
   flavor: Flavor;
-  job: { name: string; directory: string; request: number };
+  job: { generated: GeneratedJob; directory: string; request: number };
   check?: { key: string; request: number; check: ScriptCheck };
   started: number;
 }
@@ -66,16 +75,17 @@ export async function smokeTestFolder(docker: Docker, options: FolderSmokeOption
   const facts = await Promise.all(
     options.images.map((item) => inspectSmokeImage(docker, item.image).catch(() => undefined)),
   );
-  const groups = new Map<string, { image: string; flavor: Flavor; facts: ImageFacts }[]>();
+  const groups = new Map<string, BatchFlavor[]>();
   const results = new Map<string, () => Promise<SmokeResult>>();
   for (const [index, item] of options.images.entries()) {
     const found = facts[index];
-    if (!found || !generatedJobOf({ worker: options.worker, flavor: item.flavor })) {
+    const job = generatedJobOf({ worker: options.worker, flavor: item.flavor });
+    if (!found || !job) {
       results.set(item.flavor.id, alone(item));
       continue;
     }
     const group = groups.get(found.filesystem) ?? [];
-    group.push({ ...item, facts: found });
+    group.push({ ...item, facts: found, job });
     groups.set(found.filesystem, group);
   }
   await Promise.all(
@@ -97,7 +107,7 @@ async function inTurn<T>(tasks: (() => Promise<T>)[]): Promise<T[]> {
 async function smokeGroup(
   docker: Docker,
   options: FolderSmokeOptions,
-  group: { image: string; flavor: Flavor; facts: ImageFacts }[],
+  group: BatchFlavor[],
 ): Promise<Map<string, () => Promise<SmokeResult>>> {
   const requests: BatchRequest[] = [];
   const checks = new Map<string, number>();
@@ -107,8 +117,6 @@ async function smokeGroup(
   try {
     for (const item of group) {
       const started = Date.now();
-      const job = generatedJobOf({ worker: options.worker, flavor: item.flavor });
-      if (!job) continue;
       const argv = item.facts.entrypoint;
       const by = options.emulated ? representatives.get(JSON.stringify(argv)) : undefined;
       if (by) {
@@ -116,12 +124,13 @@ async function smokeGroup(
         continue;
       }
       representatives.set(JSON.stringify(argv), item.flavor.id);
-      const directory = await writeGeneratedJob(job);
+      const directory = await writeGeneratedJob(item.job);
       requests.push({ argv, jobDirectory: directory });
       const plan: PlannedFlavor = {
-        ...item,
+        image: item.image,
+        flavor: item.flavor,
         started,
-        job: { name: job.name, directory, request: requests.length - 1 },
+        job: { generated: item.job, directory, request: requests.length - 1 },
       };
       const check = options.emulated ? undefined : chooseScriptCheck(item.facts, options.worker, item.flavor);
       if (check) {
@@ -139,7 +148,10 @@ async function smokeGroup(
       ? await runBatch(docker, { image: first.image, requests, network: options.network, timeoutMs: options.timeoutMs })
       : [];
     const settled = await settleGroup(docker, options, planned, runs);
-    for (const { item, by } of covered) settled.set(item.flavor.id, coveredBy(docker, options, item, by, settled));
+    const { emulated } = options;
+    if (emulated)
+      for (const { item, by } of covered)
+        settled.set(item.flavor.id, coveredBy(docker, { ...options, emulated }, item, by, settled));
     return settled;
   } finally {
     await Promise.all(planned.map((plan) => rm(plan.job.directory, { recursive: true, force: true })));
@@ -152,15 +164,14 @@ async function smokeGroup(
  */
 function coveredBy(
   docker: Docker,
-  options: FolderSmokeOptions,
+  options: FolderSmokeOptions & { emulated: { platform: string; native: string } },
   item: { image: string; flavor: Flavor },
   by: string,
   settled: Map<string, () => Promise<SmokeResult>>,
 ): () => Promise<SmokeResult> {
   return async () => {
     const representative = await settled.get(by)?.();
-    if (!representative?.passed || !options.emulated)
-      return smokeTestFlavor(docker, { ...options, image: item.image, flavor: item.flavor });
+    if (!representative?.passed) return smokeTestFlavor(docker, { ...options, image: item.image, flavor: item.flavor });
     const { platform, native } = options.emulated;
     const detail = `${platform} runs under emulation: ${by} ran the same entry script on the same filesystem; this flavor's own job runs on ${native}`;
     return {
@@ -186,7 +197,7 @@ async function settleGroup(
     const jobCase = jobRun
       ? await judgeJob(
           {
-            name: plan.job.name,
+            name: plan.job.generated.name,
             jobDirectory: plan.job.directory,
             expectation: 'report',
             timeoutMs: options.timeoutMs,
@@ -212,12 +223,11 @@ async function settleGroup(
       continue;
     }
     const cases = checkCase ? [jobCase, checkCase] : [jobCase];
-    const job = generatedJobOf({ worker: options.worker, flavor: plan.flavor });
     const result = finish(
       { flavorId: plan.flavor.id, image: plan.image, kind: 'generated-job', cases, durationMs: 0 },
       { ...options, image: plan.image, flavor: plan.flavor },
       plan.started,
-      job,
+      plan.job.generated,
     );
     settled.set(plan.flavor.id, () => Promise.resolve(result));
   }

@@ -16,8 +16,7 @@ const zeroSha = /^(?:0{40}|0{64})$/;
 export async function listGitChanges(repo: string, base: string | undefined, head: string): Promise<GitChanges> {
   const opened = await openRepository(repo);
   if (!opened.ok) return { usable: false, reason: 'not-a-repository', detail: opened.detail };
-  const { git } = opened;
-  const headSha = await resolveCommit(git, head);
+  const headSha = await resolveCommit(repo, head);
   if (headSha === undefined) {
     throw new UsageError({
       code: 'GIT_HEAD_UNKNOWN',
@@ -26,7 +25,7 @@ export async function listGitChanges(repo: string, base: string | undefined, hea
     });
   }
   if (base === undefined) {
-    return (await isRootCommit(git, headSha))
+    return (await isRootCommit(repo, headSha))
       ? {
           usable: false,
           reason: 'first-commit',
@@ -41,9 +40,9 @@ export async function listGitChanges(repo: string, base: string | undefined, hea
       detail: 'the base is the all-zero SHA, which CI systems send for a new branch or after a force-push',
     };
   }
-  const baseSha = await resolveCommit(git, base);
+  const baseSha = await resolveCommit(repo, base);
   if (baseSha === undefined) {
-    return (await isShallow(git))
+    return (await isShallow(repo))
       ? {
           usable: false,
           reason: 'shallow-without-base',
@@ -56,7 +55,16 @@ export async function listGitChanges(repo: string, base: string | undefined, hea
         };
   }
   // --relative: paths relative to `repo` even when it is a subfolder of the checkout (changes outside it are left out).
-  const output = await git.raw(['diff', '--name-status', '-z', '-M', '--no-color', '--relative', baseSha, headSha]);
+  const output = await runGit(repo, [
+    'diff',
+    '--name-status',
+    '-z',
+    '-M',
+    '--no-color',
+    '--relative',
+    baseSha,
+    headSha,
+  ]);
   return { usable: true, base: baseSha, head: headSha, files: parseNameStatus(output) };
 }
 
@@ -65,18 +73,16 @@ export async function listGitChanges(repo: string, base: string | undefined, hea
  * (e.g. beyond a shallow clone's depth) or they share no history. Throws when `repo` is not a repository.
  */
 export async function mergeBase(repo: string, a: string, b: string): Promise<string | undefined> {
-  const git: Git = { raw: (args) => runGit(repo, args) };
-  const [first, second] = await Promise.all([resolveCommit(git, a), resolveCommit(git, b)]);
+  const [first, second] = await Promise.all([resolveCommit(repo, a), resolveCommit(repo, b)]);
   if (first === undefined || second === undefined) return undefined;
   // Exit 1 without a message when there is no common ancestor: runGit then returns the empty output.
-  const sha = (await git.raw(['merge-base', first, second])).trim();
+  const sha = (await runGit(repo, ['merge-base', first, second])).trim();
   return sha === '' ? undefined : sha;
 }
 
-async function openRepository(repo: string): Promise<{ ok: true; git: Git } | { ok: false; detail: string }> {
-  const git: Git = { raw: (args) => runGit(repo, args) };
+async function openRepository(repo: string): Promise<{ ok: true } | { ok: false; detail: string }> {
   try {
-    if (await isInsideWorkTree(repo)) return { ok: true, git };
+    if (await isInsideWorkTree(repo)) return { ok: true };
     return { ok: false, detail: `${repo} is not inside a git working tree` };
   } catch (error) {
     if (error instanceof GitFolderError) return { ok: false, detail: `${repo} does not exist or is not a folder` };
@@ -86,17 +92,12 @@ async function openRepository(repo: string): Promise<{ ok: true; git: Git } | { 
   }
 }
 
-/** git in one repository folder: its output, or '' when it fails without a word (see runGit). */
-interface Git {
-  raw(args: string[]): Promise<string>;
-}
-
 /** The full SHA of the commit `ref` names, or undefined when the repository has no such commit. */
-async function resolveCommit(git: Git, ref: string): Promise<string | undefined> {
+async function resolveCommit(repo: string, ref: string): Promise<string | undefined> {
   // A ref starting with `-` would be read as an option; no commit is named like that.
   if (ref === '' || ref.startsWith('-')) return undefined;
   // --quiet: exit 1 without a message for an unknown ref, which runGit returns as the empty output.
-  const sha = (await git.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim();
+  const sha = (await runGit(repo, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim();
   return sha === '' ? undefined : sha;
 }
 
@@ -104,12 +105,12 @@ async function resolveCommit(git: Git, ref: string): Promise<string | undefined>
  * Reads the commit object itself: in a shallow clone the commit at the depth limit looks parentless to
  * `rev-list`, but its object still names its parents.
  */
-async function isRootCommit(git: Git, sha: string): Promise<boolean> {
-  const object = await git.raw(['cat-file', 'commit', sha]);
+async function isRootCommit(repo: string, sha: string): Promise<boolean> {
+  const object = await runGit(repo, ['cat-file', 'commit', sha]);
   const header = object.slice(0, object.indexOf('\n\n'));
   return !/^parent /m.test(header);
 }
 
-async function isShallow(git: Git): Promise<boolean> {
-  return (await git.raw(['rev-parse', '--is-shallow-repository'])).trim() === 'true';
+async function isShallow(repo: string): Promise<boolean> {
+  return (await runGit(repo, ['rev-parse', '--is-shallow-repository'])).trim() === 'true';
 }

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { simpleGit } from 'simple-git';
 import { EnvironmentError } from '../errors/neurons-error.js';
+import { runGit } from '../util/git-command.js';
 
 /** The repository the watcher follows: a local checkout used in place, or a clone it keeps up to date. */
 export interface WatchedSource {
@@ -15,7 +16,7 @@ export function watchedSource(repo: string, branch: string | undefined, stateDir
   if (local && branch === undefined) {
     // A folder of one's own: whatever is checked out is what gets published.
     const directory = path.resolve(repo);
-    return { directory, refresh: async () => (await simpleGit({ baseDir: directory }).revparse(['HEAD'])).trim() };
+    return { directory, refresh: async () => (await runGit(directory, ['rev-parse', 'HEAD'])).trim() };
   }
   const directory = path.join(stateDirectory, 'checkout');
   const remote = local ? path.resolve(repo) : repo;
@@ -24,11 +25,14 @@ export function watchedSource(repo: string, branch: string | undefined, stateDir
     directory,
     async refresh() {
       try {
-        if (!existsSync(path.join(directory, '.git'))) await simpleGit().clone(remote, directory, ['--branch', name]);
-        const git = simpleGit({ baseDir: directory });
-        await git.fetch('origin', name);
-        await git.checkout(['-f', '--detach', `origin/${name}`]);
-        return (await git.revparse(['HEAD'])).trim();
+        if (!existsSync(path.join(directory, '.git'))) {
+          const target = path.resolve(directory);
+          await mkdir(path.dirname(target), { recursive: true });
+          await runGit(path.dirname(target), ['clone', '--branch', name, '--', remote, target]);
+        }
+        await runGit(directory, ['fetch', 'origin', name]);
+        await runGit(directory, ['checkout', '-f', '--detach', `origin/${name}`]);
+        return (await runGit(directory, ['rev-parse', 'HEAD'])).trim();
       } catch (error) {
         throw new EnvironmentError(
           {

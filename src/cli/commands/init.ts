@@ -9,6 +9,7 @@ import { baselineFileName, ciFiles, initFiles, type CiKind } from '../../init/in
 import { discoverRepository } from '../../definitions/discover.js';
 import type { Problem } from '../../errors/problem.js';
 import { formatPlatform, parsePlatform } from '../../oci/platform.js';
+import { runGit } from '../../util/git-command.js';
 import { packageRoot } from '../../util/package-root.js';
 
 export const initCommand: Command = {
@@ -118,11 +119,7 @@ async function currentProblems(repo: string): Promise<Problem[]> {
 
 /** The owner in the origin remote's URL (`git@github.com:Owner/repo.git`, `https://host/Owner/repo`), else the folder's name. */
 async function defaultNamespace(repo: string): Promise<string> {
-  const { simpleGit } = await import('simple-git');
-  const remote = await simpleGit(repo)
-    .remote(['get-url', 'origin'])
-    .then((url) => (typeof url === 'string' ? url.trim() : ''))
-    .catch(() => '');
+  const remote = (await runGit(repo, ['remote', 'get-url', 'origin']).catch(() => '')).trim();
   const owner = /[:/]([^/:]+)\/[^/]+?(?:\.git)?$/.exec(remote)?.[1];
   return (owner ?? path.basename(repo)).toLowerCase();
 }

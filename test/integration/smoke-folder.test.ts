@@ -1,14 +1,13 @@
 import Docker from 'dockerode';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildImage } from '../../src/engine/docker-build.js';
 import type { Flavor, WorkerFolder } from '../../src/definitions/types.js';
-import { createTar } from '../../src/oci/tar.js';
 import { smokeTestFolder } from '../../src/smoke/smoke-folder.js';
 import { smokeTestFlavor, type SmokeCase, type SmokeResult } from '../../src/smoke/smoke-test.js';
 import { environmentState, runCli, uniqueNamespace } from '../helpers/environment.js';
+import { buildWorkerImage, writeFiles } from '../helpers/test-images.js';
 
 const docker = new Docker();
 
@@ -57,23 +56,8 @@ describe('smoke test of the flavors of one folder in one container, against the 
     for (const script of scripts) {
       // One filesystem (same base, same files, same working directory), three entry points: a folder's flavors.
       const dockerfile = `FROM ${host}/base/python:3.11-bookworm\nWORKDIR /worker\nCOPY worker/ /worker/Trio/\nENTRYPOINT ["python3", "Trio/${script}"]\n`;
-      const context = createTar(
-        Object.entries({ Dockerfile: dockerfile, ...prefixed(files) }).map(([name, content]) => ({
-          name,
-          type: 'file' as const,
-          mode: 0o644,
-          data: Buffer.from(content),
-        })),
-      );
       const image = `neurons-smoke-folder/trio-${script.replace('.py', '')}:${tag}`;
-      await buildImage(docker, context, {
-        tag: image,
-        dockerfile: 'Dockerfile',
-        buildArgs: {},
-        labels: {},
-        registryAuth: {},
-        file: 'analyzers/Trio',
-      });
+      await buildWorkerImage(docker, image, { dockerfile, files, file: 'analyzers/Trio' });
       images.push(image);
       const name = `Trio_${script.replace('.py', '')}`;
       flavors.push({
@@ -324,15 +308,4 @@ async function containersStarted(image: string, since: number, until: number): P
     .filter(Boolean)
     .map((line) => JSON.parse(line) as { from?: string })
     .filter((event) => event.from === image).length;
-}
-
-async function writeFiles(root: string, files: Record<string, string>): Promise<void> {
-  for (const [name, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(root, name)), { recursive: true });
-    await writeFile(path.join(root, name), content);
-  }
-}
-
-function prefixed(worker: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(worker).map(([name, content]) => [`worker/${name}`, content]));
 }

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,18 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentState } from '../../src/state/environment-state.js';
 import type { Problem } from '../../src/errors/problem.js';
 import { environmentState, registryClient, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
+import { writeFiles } from '../helpers/test-images.js';
 
 /**
  * Workers with their own Dockerfile (built as they are, on the environment's base images), so these tests depend on
  * no template: each speaks the /job protocol itself, or fails to.
  */
-async function writeFiles(root: string, files: Record<string, string>): Promise<void> {
-  for (const [name, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(root, name)), { recursive: true });
-    await writeFile(path.join(root, name), content);
-  }
-}
-
 function definition(name: string, command: string, extra: Record<string, unknown> = {}): string {
   return JSON.stringify(
     {

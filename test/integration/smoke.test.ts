@@ -1,28 +1,20 @@
 import Docker from 'dockerode';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildImage } from '../../src/engine/docker-build.js';
-import { createTar } from '../../src/oci/tar.js';
 import { pullImage } from '../../src/runner/pull-image.js';
 import { discoverRepository } from '../../src/definitions/discover.js';
 import type { Flavor, Runtime, WorkerFolder } from '../../src/definitions/types.js';
 import { smokeTestFlavor, type SmokeCase, type SmokeResult } from '../../src/smoke/smoke-test.js';
 import { copyFixture, environmentState, runCli, uniqueNamespace } from '../helpers/environment.js';
+import { buildWorkerImage, writeFiles } from '../helpers/test-images.js';
 
 const docker = new Docker();
 const network = 'none';
 const job = (config: Record<string, unknown>): string =>
   JSON.stringify({ data: 'example.org', dataType: 'domain', tlp: 2, pap: 2, message: '', parameters: {}, config });
-
-async function writeFiles(root: string, files: Record<string, string>): Promise<void> {
-  for (const [name, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(root, name)), { recursive: true });
-    await writeFile(path.join(root, name), content);
-  }
-}
 
 /** A worker folder of its own in `root`, with an image built from a base: just its files and an entry point. */
 async function tinyWorker(
@@ -42,22 +34,8 @@ async function tinyWorker(
   await writeFiles(path.join(root, folder), options.files);
   const entrypoint = options.entrypoint ? `ENTRYPOINT ${JSON.stringify(options.entrypoint)}\n` : '';
   const dockerfile = `FROM ${options.base}\nWORKDIR /worker\nCOPY worker/ /worker/${options.directory}/\n${entrypoint}`;
-  const entries = Object.entries({
-    Dockerfile: dockerfile,
-    ...Object.fromEntries(Object.entries(options.files).map(([name, content]) => [`worker/${name}`, content])),
-  });
-  const context = createTar(
-    entries.map(([name, content]) => ({ name, type: 'file' as const, mode: 0o644, data: Buffer.from(content) })),
-  );
   const image = `neurons-smoke-test/${options.directory.toLowerCase()}:${tag}`;
-  await buildImage(docker, context, {
-    tag: image,
-    dockerfile: 'Dockerfile',
-    buildArgs: {},
-    labels: {},
-    registryAuth: {},
-    file: folder,
-  });
+  await buildWorkerImage(docker, image, { dockerfile, files: options.files, file: folder });
   const definition = {
     name: options.directory,
     version: '1.0',

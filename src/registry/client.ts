@@ -249,7 +249,7 @@ export class RegistryClient {
     // A URL the registry handed out on another host (an upload or a blob in object storage) gets no credentials.
     if (/^https?:\/\//.test(path) && new URL(path).host !== apiHost(this.endpoint.host))
       return this.raw(method, path, headers, body, options);
-    let response = await this.raw(method, path, { ...headers, ...this.authorization(scope) }, body, options);
+    let response = await this.raw(method, path, { ...headers, ...(await this.authorization(scope)) }, body, options);
     if (response.statusCode === 401) {
       const challenge = parseChallenge(String(response.headers['www-authenticate'] ?? ''));
       const authorization = await this.answerChallenge(challenge, scope);
@@ -258,11 +258,17 @@ export class RegistryClient {
     return response;
   }
 
-  private authorization(scope: string): Record<string, string> {
+  private async authorization(scope: string): Promise<Record<string, string>> {
     // A registry that asked for basic authentication once wants it for every repository: sent from then on
-    // without waiting for another 401 (half the requests). Bearer tokens stay per scope.
+    // without waiting for another 401 (half the requests). Bearer tokens stay per scope: once the registry's
+    // challenge is known, a scope without a token gets one before its first request rather than after a 401, asked
+    // for once by all the requests that need it. Should that fail, the request goes without, and its 401 says why.
     const token = this.tokens.get(scope) ?? (this.basicEverywhere ? this.basic() : undefined);
-    return token ? { authorization: token } : {};
+    if (token) return { authorization: token };
+    const challenge = this.bearerChallenge;
+    if (!challenge || scope.trim() === '') return {};
+    const fetched = await this.answerChallenge(challenge, scope).catch(() => undefined);
+    return fetched ? { authorization: fetched } : {};
   }
 
   private basic(): string | undefined {

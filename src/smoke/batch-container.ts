@@ -1,8 +1,9 @@
 import type Docker from 'dockerode';
-import { cp, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runContainer, type ContainerRun } from '../runner/run-container.js';
+import { PYTHON_BATCH_DRIVER, pythonBatchPlan } from './python-batch.js';
 
 /** One process of a batch: what a container of its own would have run (entry point and arguments). */
 export interface BatchRequest {
@@ -30,16 +31,34 @@ export function shellWord(word: string): string {
  * (stdout and stderr interleaved) and, when it ends, its exit code (`exit-<i>`) in the batch root.
  */
 export function batchScript(requests: BatchRequest[]): string {
-  const lines = requests.map((request, index) => {
-    const argv = request.jobDirectory ? [...request.argv, `${BATCH_ROOT}/job-${index}`] : request.argv;
-    return `${argv.map(shellWord).join(' ')} >${BATCH_ROOT}/log-${index} 2>&1 </dev/null; echo $? >${BATCH_ROOT}/exit-${index}`;
-  });
+  const lines = batchArgvs(requests).map(
+    (argv, index) =>
+      `${argv.map(shellWord).join(' ')} >${BATCH_ROOT}/log-${index} 2>&1 </dev/null; echo $? >${BATCH_ROOT}/exit-${index}`,
+  );
   return `${lines.join('\n')}\n`;
+}
+
+/** Each request's process as it runs in the batch: a job's with its own job folder as last argument. */
+function batchArgvs(requests: BatchRequest[]): string[][] {
+  return requests.map((request, index) =>
+    request.jobDirectory ? [...request.argv, `${BATCH_ROOT}/job-${index}`] : request.argv,
+  );
+}
+
+/**
+ * The batch's entry point: one Python interpreter that forks each request (python-batch.ts) when they all run the
+ * same one, which spares every process but the first its interpreter start and imports; else a POSIX shell.
+ */
+async function batchEntrypoint(root: string, requests: BatchRequest[]): Promise<string[]> {
+  const python = pythonBatchPlan(batchArgvs(requests));
+  if (!python) return ['/bin/sh', '-c', batchScript(requests)];
+  await writeFile(path.join(root, 'plan.json'), JSON.stringify(python.plan));
+  return [python.interpreter, '-c', PYTHON_BATCH_DRIVER, BATCH_ROOT];
 }
 
 /**
  * Runs several processes of one image in a single container, one after the other: what costs most in a smoke test
- * on a small machine is starting a container, not the worker. A process that outlives `timeoutMs` is killed with
+ * on a small machine is starting a container and an interpreter, not the worker. A process that outlives `timeoutMs` is killed with
  * the container (it has timed out); a request the batch did not finish (after such a kill, or when the image has no
  * POSIX shell) has no result: the caller runs it in a container of its own.
  */
@@ -57,7 +76,7 @@ export async function runBatch(
     let killedAt: number | undefined;
     await runContainer(docker, {
       image: options.image,
-      entrypoint: ['/bin/sh', '-c', batchScript(options.requests)],
+      entrypoint: await batchEntrypoint(root, options.requests),
       cmd: [],
       extraBinds: [`${root}:${BATCH_ROOT}`],
       network: options.network,

@@ -80,6 +80,17 @@ describe('registry client: authorization for many repositories', () => {
     await client.close();
   });
 
+  it("once the registry has challenged, asks for a new repository's token before its first read, not after a 401", async () => {
+    const client = new RegistryClient({ host, plainHttp: true, credentials: { username: 'user', password: 'pass' } });
+    expect(await client.headManifest('ns/repo-1', '1')).toBeDefined();
+    expect(counts).toMatchObject({ tokenRequests: 1, unauthorized: 1 });
+    // Concurrent reads of repositories never seen: one token request each, shared, and no 401.
+    const repositories = ['ns/repo-3', 'ns/repo-4', 'ns/repo-3', 'ns/repo-4'];
+    await Promise.all(repositories.map((repository) => client.headManifest(repository, '1')));
+    expect(counts).toMatchObject({ tokenRequests: 3, unauthorized: 1, heads: 5 });
+    await client.close();
+  });
+
   it('keeps connections open across HEAD requests', async () => {
     const client = new RegistryClient({ host, plainHttp: true, credentials: { username: 'user', password: 'pass' } });
     await client.authorize(['ns/repo-1']);

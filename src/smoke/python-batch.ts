@@ -1,0 +1,151 @@
+import path from 'node:path';
+
+/**
+ * A batch of Python processes run by one interpreter: `<python> -c PYTHON_BATCH_DRIVER <batch root>` reads the
+ * requests from `plan.json` in the batch root, imports once the modules the scripts import at top level from the
+ * image (the standard library and installed packages, never the worker's own files), then forks one process per
+ * request. Each child becomes what `<python> <script> <args>` (or `<python> -c <code> <args>`) would have been: the
+ * same interpreter, environment and working directory; `sys.argv`, `sys.path[0]`, a fresh `__main__` module and the
+ * script's absolute file name as Python sets them; stdin from /dev/null; stdout and stderr to `log-<i>`. The child's
+ * exit is the interpreter's own (an uncaught exception prints its traceback and exits 1, `sys.exit` and `atexit`
+ * behave as usual); the driver writes its status to `exit-<i>` (128 + signal for a killed one), as a shell would.
+ *
+ * What a fresh interpreter would do differently: the preloaded modules are not imported again, nothing else. A module
+ * is preloaded only when no folder of the worker's scripts (nor the working directory) holds a module of the same
+ * name, nor of any module it imports in turn, so that each script would import that very file; one that fails to
+ * import (or would import a worker's own module) is forgotten, left for each child to import on its own. The
+ * driver's own imports are forgotten before a child runs.
+ */
+export const PYTHON_BATCH_DRIVER = String.raw`
+import sys
+initial = set(sys.modules)
+import builtins, importlib.machinery, json, os, types
+
+root = sys.argv[1]
+with open(os.path.join(root, "plan.json")) as handle:
+    plan = json.load(handle)
+base_path = sys.path[1:]
+
+
+def preload(requests):
+    import ast, importlib
+    scripts = [os.path.abspath(request["script"]) for request in requests if "script" in request]
+    folders = {os.path.dirname(os.path.realpath(script)) for script in scripts} | {os.getcwd()}
+    names = []
+    for script in scripts:
+        try:
+            with open(script, "rb") as handle:
+                tree = ast.parse(handle.read(), script)
+        except BaseException:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                names.extend(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and node.module != "__future__":
+                names.append(node.module)
+    # Every name the worker's folders hold (module.py, package/, module.*.so): a fresh interpreter would import the
+    # worker's own, directly or from another module. Such an import fails here, and takes what imported it along.
+    own = {entry.split(".")[0] for folder in folders for entry in os.listdir(folder)}
+
+    class Shadowed:
+        @staticmethod
+        def find_spec(name, path=None, target=None):
+            if path is None and name in own:
+                raise ImportError("the worker has its own %s" % name)
+            return None
+
+    preloaded = set()
+    sys.path[:] = base_path
+    sys.meta_path.insert(0, Shadowed)
+    try:
+        for name in dict.fromkeys(names):
+            before = set(sys.modules)
+            try:
+                importlib.import_module(name)
+                preloaded |= set(sys.modules) - before
+            except BaseException:
+                for module in set(sys.modules) - before:
+                    del sys.modules[module]
+    finally:
+        sys.meta_path.remove(Shadowed)
+        sys.path[:] = [""] + base_path
+    return preloaded
+
+
+try:
+    keep = initial | preload(plan)
+except BaseException:
+    keep = initial
+sys.stdout.flush()
+sys.stderr.flush()
+
+for index, request in enumerate(plan):
+    pid = os.fork()
+    if pid == 0:
+        break
+    status = os.waitpid(pid, 0)[1]
+    code = 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+    with open(os.path.join(root, "exit-%d" % index), "w") as handle:
+        handle.write("%d\n" % code)
+else:
+    sys.exit(0)
+
+log = os.open(os.path.join(root, "log-%d" % index), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.dup2(log, 1)
+os.dup2(log, 2)
+os.close(log)
+null = os.open(os.devnull, os.O_RDONLY)
+os.dup2(null, 0)
+os.close(null)
+
+main = types.ModuleType("__main__")
+main.__builtins__ = builtins
+main.__annotations__ = {}
+if "script" in request:
+    source_name = os.path.abspath(request["script"])
+    sys.argv[:] = [request["script"]] + request["args"]
+    sys.path[:] = [os.path.dirname(os.path.realpath(source_name))] + base_path
+    main.__file__ = source_name
+    main.__cached__ = None
+    main.__loader__ = importlib.machinery.SourceFileLoader("__main__", source_name)
+    with open(source_name, "rb") as handle:
+        source = handle.read()
+else:
+    source_name = "<string>"
+    sys.argv[:] = ["-c"] + request["args"]
+    sys.path[:] = [""] + base_path
+    main.__loader__ = importlib.machinery.BuiltinImporter
+    source = request["code"]
+main.__spec__ = None
+# The driver's own imports are not the job's: only what the interpreter starts with and what was preloaded stays.
+for name in [name for name in sys.modules if name not in keep]:
+    del sys.modules[name]
+sys.modules["__main__"] = main
+exec(compile(source, source_name, "exec"), main.__dict__)
+`;
+
+/** One request of a batch, as the driver reads it from `plan.json`. */
+export type PythonBatchRequest = { script: string; args: string[] } | { code: string; args: string[] };
+
+/** Python interpreters by name: `python`, `python3`, `python3.11`, with or without a folder. */
+const PYTHON = /^python(3(\.\d+)?)?$/;
+
+/**
+ * The driver's plan when every request is `<python> <script> <args>` or `<python> -c <code> <args>` with one and
+ * the same interpreter; undefined when any is not (options before the script, another program), and for no request.
+ */
+export function pythonBatchPlan(argvs: string[][]): { interpreter: string; plan: PythonBatchRequest[] } | undefined {
+  const interpreter = argvs[0]?.[0];
+  if (interpreter === undefined || !PYTHON.test(path.posix.basename(interpreter))) return undefined;
+  const plan: PythonBatchRequest[] = [];
+  for (const [program, first, ...rest] of argvs) {
+    if (program !== interpreter || first === undefined) return undefined;
+    if (first === '-c') {
+      const [code, ...args] = rest;
+      if (code === undefined) return undefined;
+      plan.push({ code, args });
+    } else if (first.startsWith('-')) return undefined;
+    else plan.push({ script: first, args: rest });
+  }
+  return { interpreter, plan };
+}

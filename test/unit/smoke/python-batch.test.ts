@@ -1,0 +1,165 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PYTHON_BATCH_DRIVER, pythonBatchPlan, type PythonBatchRequest } from '../../../src/smoke/python-batch.js';
+import { writeFiles } from '../../helpers/test-images.js';
+
+/** What a script sees of its start: checked equal whether Python runs it alone or the driver forks it. */
+const PROBE = String.raw`
+import csv, json, os, sys
+print(json.dumps({
+    "argv": sys.argv,
+    "path0": sys.path[0],
+    "rest": sys.path[1:],
+    "file": __file__,
+    "name": __name__,
+    "main": sys.modules["__main__"] is sys.modules[__name__],
+    "spec": repr(__spec__),
+    "loader": type(__loader__).__name__,
+    "globals": sorted(globals()),
+    "csv": getattr(csv, "MARK", "stdlib"),
+    "cwd": os.getcwd(),
+    "stdin": sys.stdin.read(),
+}))
+`;
+
+let work: string;
+let root: string;
+/** The Python that runs the tests' own tools: the driver must work with any Python 3. */
+const python = 'python3';
+
+/** Runs the driver as a batch container would, from the worker's folder, and reads back each request's log and exit. */
+function runDriver(requests: PythonBatchRequest[], env: NodeJS.ProcessEnv = {}) {
+  return (async () => {
+    const batch = await mkdtemp(path.join(root, 'batch-'));
+    await writeFile(path.join(batch, 'plan.json'), JSON.stringify(requests));
+    const driver = spawnSync(python, ['-c', PYTHON_BATCH_DRIVER, batch], {
+      cwd: work,
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+    });
+    const results = await Promise.all(
+      requests.map(async (_, index) => ({
+        log: await readFile(path.join(batch, `log-${index}`), 'utf8'),
+        exit: Number((await readFile(path.join(batch, `exit-${index}`), 'utf8')).trim()),
+      })),
+    );
+    return { driver, results };
+  })();
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'neurons-python-batch-'));
+  work = path.join(root, 'worker');
+  await writeFiles(work, {
+    'Probe/probe.py': PROBE,
+    // A worker's own module named as a standard one: a fresh interpreter imports this one.
+    'Probe/csv.py': 'MARK = "the worker\'s own"\n',
+    'Exits/code.py': 'import sys\nsys.exit(3)\n',
+    'Exits/crash.py': 'def handler():\n    raise ValueError("no such observable")\n\nhandler()\n',
+    'Exits/message.py': 'import sys\nsys.exit("bad input")\n',
+    'Exits/killed.py': 'import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n',
+    'Exits/atexit_thread.py': [
+      'import atexit, threading, time',
+      'atexit.register(lambda: print("atexit ran"))',
+      'threading.Thread(target=lambda: (time.sleep(0.2), print("thread finished"))).start()',
+      'print("main done")',
+      '',
+    ].join('\n'),
+    'Loud/loud_job.py': 'import loud\nprint("job ran")\n',
+    'site/loud.py': 'print("loud imported")\n',
+    'Noisy/noisy_job.py': 'import noisy\nprint("job ran")\n',
+    'site/noisy.py': 'import loud\nprint("noisy imported")\n',
+  });
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('the Python batch driver', () => {
+  it('gives each forked script what Python gives it run alone: argv, path, __main__, its own modules first', async () => {
+    const alone = execFileSync(python, ['Probe/probe.py', '/job-0'], { cwd: work, encoding: 'utf8', input: '' });
+    const { results } = await runDriver([{ script: 'Probe/probe.py', args: ['/job-0'] }]);
+    const seen = JSON.parse(results[0]?.log ?? '{}') as Record<string, unknown>;
+    expect(seen).toEqual(JSON.parse(alone));
+    expect(seen['csv']).toBe("the worker's own");
+    expect(seen['path0']).toBe(path.join(work, 'Probe'));
+    expect(results[0]?.exit).toBe(0);
+  });
+
+  it("ends each process as Python would: its exit code, an exception's traceback, a signal, atexit and threads", async () => {
+    const scripts = ['code', 'crash', 'message', 'killed', 'atexit_thread'];
+    const { results } = await runDriver(scripts.map((name) => ({ script: `Exits/${name}.py`, args: [] })));
+    const [code, crash, message, killed, atexitThread] = results;
+    expect(code).toEqual({ log: '', exit: 3 });
+    expect(crash?.exit).toBe(1);
+    expect(crash?.log).toMatch(
+      /Traceback[\s\S]*Exits\/crash\.py", line 2, in handler\n[\s\S]*ValueError: no such observable/,
+    );
+    expect(message).toEqual({ log: 'bad input\n', exit: 1 });
+    expect(killed).toEqual({ log: '', exit: 137 });
+    expect(atexitThread?.log.split('\n')).toEqual(['main done', 'thread finished', 'atexit ran', '']);
+    expect(atexitThread?.exit).toBe(0);
+  });
+
+  it('imports what the scripts import once, before the jobs, and runs `-c` code as `python -c` would', async () => {
+    const { driver, results } = await runDriver(
+      [
+        { script: 'Loud/loud_job.py', args: [] },
+        { script: 'Loud/loud_job.py', args: [] },
+        { code: 'import sys; print(sys.argv, repr(sys.path[0]))', args: ['one', 'two'] },
+      ],
+      { PYTHONPATH: path.join(work, 'site') },
+    );
+    expect(driver.stdout).toBe('loud imported\n');
+    expect(results.map((result) => result.log)).toEqual(['job ran\n', 'job ran\n', "['-c', 'one', 'two'] ''\n"]);
+    expect(driver.status).toBe(0);
+  });
+
+  it("preloads nothing that a worker's own module would shadow, even imported in turn", async () => {
+    const site = { PYTHONPATH: path.join(work, 'site') };
+    // The job imports noisy, which imports loud: with a loud.py of the worker's own beside the job, a fresh run
+    // imports that one, through noisy; so must the batch.
+    await writeFiles(work, { 'Noisy/loud.py': 'print("the worker\'s loud")\n' });
+    try {
+      const { driver, results } = await runDriver([{ script: 'Noisy/noisy_job.py', args: [] }], site);
+      expect(driver.stdout).toBe('');
+      expect(results[0]?.log).toBe("the worker's loud\nnoisy imported\njob ran\n");
+    } finally {
+      await rm(path.join(work, 'Noisy/loud.py'));
+    }
+    const { driver } = await runDriver([{ script: 'Noisy/noisy_job.py', args: [] }], site);
+    expect(driver.stdout).toBe('loud imported\nnoisy imported\n');
+  });
+});
+
+describe('pythonBatchPlan', () => {
+  it('takes scripts and -c code run by one and the same Python, and nothing else', () => {
+    expect(
+      pythonBatchPlan([
+        ['python3', 'A/a.py', '/job'],
+        ['python3', '-c', 'print(1)', 'x'],
+      ]),
+    ).toEqual({
+      interpreter: 'python3',
+      plan: [
+        { script: 'A/a.py', args: ['/job'] },
+        { code: 'print(1)', args: ['x'] },
+      ],
+    });
+    expect(pythonBatchPlan([['/usr/bin/python3.11', 'a.py']])?.interpreter).toBe('/usr/bin/python3.11');
+    expect(pythonBatchPlan([['python3', '-u', 'a.py']])).toBeUndefined();
+    expect(
+      pythonBatchPlan([
+        ['python3', 'a.py'],
+        ['python', 'b.py'],
+      ]),
+    ).toBeUndefined();
+    expect(pythonBatchPlan([['node', 'a.js']])).toBeUndefined();
+    expect(pythonBatchPlan([['python3']])).toBeUndefined();
+    expect(pythonBatchPlan([])).toBeUndefined();
+  });
+});

@@ -117,9 +117,14 @@ else:
     main.__loader__ = importlib.machinery.BuiltinImporter
     source = request["code"]
 main.__spec__ = None
-# The driver's own imports are not the job's: only what the interpreter starts with and what was preloaded stays.
+# The driver's own imports are not the job's: only what the interpreter starts with and what was preloaded stays,
+# with the packages of what stays (a submodule kept under a package forgotten would not be found as its attribute).
+keep |= {name.rsplit(".", depth)[0] for name in keep for depth in range(1, name.count(".") + 1)}
 for name in [name for name in sys.modules if name not in keep]:
-    del sys.modules[name]
+    module = sys.modules.pop(name)
+    package, _, attribute = name.rpartition(".")
+    if package in keep and getattr(sys.modules.get(package), attribute, None) is module:
+        delattr(sys.modules[package], attribute)
 sys.modules["__main__"] = main
 exec(compile(source, source_name, "exec"), main.__dict__)
 `;

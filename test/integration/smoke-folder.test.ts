@@ -248,10 +248,13 @@ describe('smoke tests of an assembled folder for two platforms, through the comm
   it('tests every flavor natively in one container, and one job per entry script under emulation unless told every flavor', async () => {
     const repo = await mkdtemp(path.join(tmpdir(), 'neurons-smoke-quartet-'));
     work.push(repo);
-    const machineReporter = reporter('Quartet').replace(
+    // With a requirement, as most workers: the image's Python is a virtual environment's, where the batch's
+    // interpreter starts with fewer modules than the system's (what a job or the import check imports must still be
+    // found as a fresh interpreter finds it).
+    const machineReporter = `import cortexlite\nimport importlib.util\n${reporter('Quartet').replace(
       'socket.gethostname()',
       'socket.gethostname() + " " + os.uname().machine',
-    );
+    )}`;
     const definition = (name: string, script: string, dataType: string) =>
       JSON.stringify({
         name,
@@ -267,6 +270,7 @@ describe('smoke tests of an assembled folder for two platforms, through the comm
     await writeFiles(repo, {
       'analyzers/Quartet/a.py': machineReporter,
       'analyzers/Quartet/b.py': machineReporter,
+      'analyzers/Quartet/requirements.txt': 'cortexlite\n',
       'analyzers/Quartet/Quartet_A1.json': definition('Quartet_A1', 'a.py', 'domain'),
       'analyzers/Quartet/Quartet_A2.json': definition('Quartet_A2', 'a.py', 'ip'),
       'analyzers/Quartet/Quartet_B.json': definition('Quartet_B', 'b.py', 'domain'),

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IMPORT_CHECK_SCRIPT } from '../../../src/smoke/python-imports.js';
 import { PYTHON_BATCH_DRIVER, pythonBatchPlan, type PythonBatchRequest } from '../../../src/smoke/python-batch.js';
 import { writeFiles } from '../../helpers/test-images.js';
 
@@ -69,6 +70,8 @@ beforeAll(async () => {
       '',
     ].join('\n'),
     'Loud/loud_job.py': 'import loud\nprint("job ran")\n',
+    // json is the driver's own import; json.tool is not: preloaded, it stays reachable from a json imported afresh.
+    'Tool/tool_job.py': 'import json.tool\nprint(json.tool.__name__)\n',
     'site/loud.py': 'print("loud imported")\n',
     'Noisy/noisy_job.py': 'import noisy\nprint("job ran")\n',
     'site/noisy.py': 'import loud\nprint("noisy imported")\n',
@@ -117,6 +120,16 @@ describe('the Python batch driver', () => {
     expect(driver.stdout).toBe('loud imported\n');
     expect(results.map((result) => result.log)).toEqual(['job ran\n', 'job ran\n', "['-c', 'one', 'two'] ''\n"]);
     expect(driver.status).toBe(0);
+  });
+
+  it('keeps a preloaded submodule reachable from its package, and runs the import check of the smoke test', async () => {
+    const { results } = await runDriver([
+      { script: 'Tool/tool_job.py', args: [] },
+      { code: IMPORT_CHECK_SCRIPT, args: ['Tool/tool_job.py'] },
+    ]);
+    expect(results[0]).toEqual({ log: 'json.tool\n', exit: 0 });
+    expect(results[1]?.exit).toBe(0);
+    expect(JSON.parse(results[1]?.log ?? '')).toEqual({ checked: ['json.tool'], missing: [] });
   });
 
   it("preloads nothing that a worker's own module would shadow, even imported in turn", async () => {

@@ -13,8 +13,8 @@ import path from 'node:path';
  * What a fresh interpreter would do differently: the preloaded modules are not imported again, nothing else. A module
  * is preloaded only when no folder of the worker's scripts (nor the working directory) holds a module of the same
  * name, nor of any module it imports in turn, so that each script would import that very file; one that fails to
- * import (or would import a worker's own module) is forgotten, left for each child to import on its own. The
- * driver's own imports are forgotten before a child runs.
+ * import (or would import a worker's own module) is forgotten, left for each child to import on its own. Before a
+ * child runs, any module of a name the worker's folders hold is forgotten too (the driver's own imports included).
  */
 export const PYTHON_BATCH_DRIVER = String.raw`
 import sys
@@ -54,7 +54,6 @@ def preload(requests):
                 raise ImportError("the worker has its own %s" % name)
             return None
 
-    preloaded = set()
     sys.path[:] = base_path
     sys.meta_path.insert(0, Shadowed)
     try:
@@ -62,20 +61,19 @@ def preload(requests):
             before = set(sys.modules)
             try:
                 importlib.import_module(name)
-                preloaded |= set(sys.modules) - before
             except BaseException:
                 for module in set(sys.modules) - before:
                     del sys.modules[module]
     finally:
         sys.meta_path.remove(Shadowed)
         sys.path[:] = [""] + base_path
-    return preloaded
+    return own
 
 
 try:
-    keep = initial | preload(plan)
+    own = preload(plan)
 except BaseException:
-    keep = initial
+    own = None
 sys.stdout.flush()
 sys.stderr.flush()
 
@@ -117,14 +115,11 @@ else:
     main.__loader__ = importlib.machinery.BuiltinImporter
     source = request["code"]
 main.__spec__ = None
-# The driver's own imports are not the job's: only what the interpreter starts with and what was preloaded stays,
-# with the packages of what stays (a submodule kept under a package forgotten would not be found as its attribute).
-keep |= {name.rsplit(".", depth)[0] for name in keep for depth in range(1, name.count(".") + 1)}
-for name in [name for name in sys.modules if name not in keep]:
-    module = sys.modules.pop(name)
-    package, _, attribute = name.rpartition(".")
-    if package in keep and getattr(sys.modules.get(package), attribute, None) is module:
-        delattr(sys.modules[package], attribute)
+# What the worker's folders would shadow (or, should the preload have failed, all but what the interpreter starts
+# with) is forgotten: the job imports it as a fresh interpreter would, the worker's own first.
+for name in [name for name in sys.modules if name not in initial]:
+    if own is None or name.split(".")[0] in own:
+        del sys.modules[name]
 sys.modules["__main__"] = main
 exec(compile(source, source_name, "exec"), main.__dict__)
 `;

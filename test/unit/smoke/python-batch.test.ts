@@ -9,7 +9,7 @@ import { writeFiles } from '../../helpers/test-images.js';
 
 /** What a script sees of its start: checked equal whether Python runs it alone or the driver forks it. */
 const PROBE = String.raw`
-import csv, json, os, sys
+import ast, csv, json, os, sys
 print(json.dumps({
     "argv": sys.argv,
     "path0": sys.path[0],
@@ -21,6 +21,7 @@ print(json.dumps({
     "loader": type(__loader__).__name__,
     "globals": sorted(globals()),
     "csv": getattr(csv, "MARK", "stdlib"),
+    "ast": getattr(ast, "MARK", "stdlib"),
     "cwd": os.getcwd(),
     "stdin": sys.stdin.read(),
 }))
@@ -58,6 +59,8 @@ beforeAll(async () => {
     'Probe/probe.py': PROBE,
     // A worker's own module named as a standard one: a fresh interpreter imports this one.
     'Probe/csv.py': 'MARK = "the worker\'s own"\n',
+    // And as one the driver itself imports.
+    'Probe/ast.py': 'MARK = "the worker\'s own"\n',
     'Exits/code.py': 'import sys\nsys.exit(3)\n',
     'Exits/crash.py': 'def handler():\n    raise ValueError("no such observable")\n\nhandler()\n',
     'Exits/message.py': 'import sys\nsys.exit("bad input")\n',
@@ -89,6 +92,7 @@ describe('the Python batch driver', () => {
     const seen = JSON.parse(results[0]?.log ?? '{}') as Record<string, unknown>;
     expect(seen).toEqual(JSON.parse(alone));
     expect(seen['csv']).toBe("the worker's own");
+    expect(seen['ast']).toBe("the worker's own");
     expect(seen['path0']).toBe(path.join(work, 'Probe'));
     expect(results[0]?.exit).toBe(0);
   });

@@ -4,6 +4,7 @@ import type { SmokeTester } from '../pipeline.js';
 import { workerSettings } from '../render/render-dockerfile.js';
 import type { WorkerFolder } from '../definitions/types.js';
 import { smokeTestFolder } from '../smoke/smoke-folder.js';
+import type { LayerCovers } from '../smoke/layer-cover.js';
 import { describeSmokeResult, smokeTestFlavor, type SmokeCase, type SmokeResult } from '../smoke/smoke-test.js';
 import type { SmokeVerdict } from '../smoke/tester.js';
 import { smokeRunSettings } from '../smoke/smoke-settings.js';
@@ -35,10 +36,15 @@ export function createSmokeTester(
   };
   const tester: SmokeTester = async (image, worker, flavor) =>
     verdict(await smokeTestFlavor(docker, { ...common(worker), image, flavor }));
+  // What the first folder on a base and dependency layer proved on an emulated platform, for the next ones.
+  const covers: LayerCovers = new Map();
   tester.folder = async (images, worker, emulated) => {
     // How much runs under emulation: the worker's own setting, else the repository's.
     const choice = workerSettings(options.config, worker).smoke?.emulated ?? options.config.smoke.emulated;
-    const sampled = emulated && choice === 'per-script' ? { emulated } : {};
+    const sampled =
+      emulated && choice !== 'every-flavor'
+        ? { emulated: choice === 'per-dependency-layer' ? { ...emulated, covers } : emulated }
+        : {};
     return (await smokeTestFolder(docker, { ...common(worker), images, ...sampled })).map(verdict);
   };
   return tester;

@@ -99,7 +99,7 @@ export async function loadConfig(
     workers: fromFile.workers ?? {},
     trust: { caPems: trustPems, runtime: fromFile.trust?.runtime ?? false },
     platforms: resolvePlatforms(overrides.platforms, env['NEURONS_PLATFORMS'], fromFile.platforms),
-    smoke: { emulated: fromFile.smoke?.emulated ?? 'per-script' },
+    smoke: { emulated: fromFile.smoke?.emulated ?? 'per-dependency-layer' },
     assemble: fromFile.assemble ?? true,
     channel: parseChannel(overrides.channel ?? env['NEURONS_CHANNEL']) ?? fromFile.channel ?? 'stable',
     latest: fromFile.latest ?? false,

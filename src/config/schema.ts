@@ -69,7 +69,7 @@ export const configSchema = {
             properties: {
               network: { type: 'boolean' },
               skip: { type: 'string' },
-              emulated: { enum: ['per-script', 'every-flavor'] },
+              emulated: { enum: ['per-dependency-layer', 'per-script', 'every-flavor'] },
             },
           },
         },
@@ -87,7 +87,7 @@ export const configSchema = {
     smoke: {
       type: 'object',
       additionalProperties: false,
-      properties: { emulated: { enum: ['per-script', 'every-flavor'] } },
+      properties: { emulated: { enum: ['per-dependency-layer', 'per-script', 'every-flavor'] } },
     },
     assemble: { type: 'boolean' },
     channel: { enum: ['stable', 'devel'] },
@@ -118,10 +118,12 @@ export interface SmokeSettings {
 
 /**
  * On a platform the engine runs under emulation (arm64 on an amd64 host, through QEMU), when every flavor is also
- * tested on the engine's own platform in the same run: `per-script` runs one job per entry script of a folder,
- * `every-flavor` every flavor's job.
+ * tested on the engine's own platform in the same run: `per-dependency-layer` tests the first folder on each base
+ * and dependency layer (one job per entry script, and every installed module imported) and lets the next folders on
+ * the same layers stand on it when their own files hold no native code; `per-script` runs one job per entry script
+ * of every folder; `every-flavor` every flavor's job.
  */
-export type EmulatedSmoke = 'per-script' | 'every-flavor';
+export type EmulatedSmoke = 'per-dependency-layer' | 'per-script' | 'every-flavor';
 
 export interface ConfigFile {
   registries?: Array<{
@@ -150,7 +152,7 @@ export interface ConfigFile {
   trust?: { ca?: string[]; runtime?: boolean };
   /** Platforms every image is built for (`os/arch[/variant]`); linux/amd64 and linux/arm64 when not given. */
   platforms?: string[];
-  /** How smoke tests run on emulated platforms (`per-script` when not given). */
+  /** How smoke tests run on emulated platforms (`per-dependency-layer` when not given). */
   smoke?: { emulated?: EmulatedSmoke };
   /** Assemble generated-template images in the registry (default) or build every image in the engine. */
   assemble?: boolean;

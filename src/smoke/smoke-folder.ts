@@ -8,6 +8,14 @@ import { judgeJob } from './run-smoke-job.js';
 import type { SmokeCase } from './run-smoke-job.js';
 import { findSampleCases } from './sample-jobs.js';
 import {
+  DEPENDENCY_IMPORTS_SCRIPT,
+  holdsNativeCode,
+  judgeDependencyImports,
+  type LayerCover,
+  type LayerCovers,
+} from './layer-cover.js';
+import type { ContainerRun } from '../runner/run-container.js';
+import {
   chooseScriptCheck,
   judgeScriptCheck,
   runScriptCheck,
@@ -35,7 +43,16 @@ export type FolderSmokeOptions = Omit<SmokeOptions, 'image' | 'flavor'> & {
    * configuration, the same on every platform and tested natively; what differs between platforms is the filesystem,
    * which one job per entry script exercises (its top-level imports, the interpreter, compiled extensions).
    */
-  emulated?: { platform: string; native: string };
+  emulated?: {
+    platform: string;
+    native: string;
+    /**
+     * The run's covers on emulated platforms (`smoke.emulated` `per-dependency-layer`): the first folder on a given
+     * base and dependency layer is tested there (one job per entry script), and every module its dependency layer
+     * installs is imported; the next folders on the same layers, whose own files hold no native code, stand on it.
+     */
+    covers?: LayerCovers;
+  };
 };
 
 /** A flavor that can join a batch: its image as the engine describes it, and the job made up for it. */
@@ -75,6 +92,69 @@ export async function smokeTestFolder(docker: Docker, options: FolderSmokeOption
   const facts = await Promise.all(
     options.images.map((item) => inspectSmokeImage(docker, item.image).catch(() => undefined)),
   );
+  const covers = options.emulated?.covers;
+  const key = covers && options.worker.runtime === 'python' ? sharedCover(facts) : undefined;
+  if (!covers || key === undefined) return testGroups(docker, options, facts);
+  const existing = covers.get(key);
+  if (existing) {
+    const cover = await existing;
+    const own = path.join(options.repo, options.worker.path);
+    if (cover.passed && !(await holdsNativeCode(own)))
+      return options.images.map((item) => covered(options, item, cover));
+    return testGroups(docker, options, facts);
+  }
+  // The first folder on these layers: its test, with every module of the dependency layer imported, covers them.
+  let settle: (cover: LayerCover) => void = () => undefined;
+  covers.set(key, new Promise((resolve) => (settle = resolve)));
+  const interpreter = facts[0]?.entrypoint[0] ?? 'python3';
+  const extra: ExtraRequest = { request: { argv: [interpreter, '-c', DEPENDENCY_IMPORTS_SCRIPT] } };
+  try {
+    const results = await testGroups(docker, options, facts, extra);
+    const imports = judgeDependencyImports(extra.run);
+    const [first] = results;
+    settle({ passed: imports.passed && results.every((result) => result.passed), flavorId: first?.flavorId ?? '' });
+    if (imports.passed && first) first.cases.push(imports);
+    return results;
+  } finally {
+    settle({ passed: false, flavorId: '' });
+  }
+}
+
+/** The cover key all of a folder's images share, if they do (one platform, the same layers under the worker's). */
+function sharedCover(facts: (ImageFacts | undefined)[]): string | undefined {
+  const keys = new Set(facts.map((found) => found?.cover));
+  const [key] = keys;
+  return keys.size === 1 && typeof key === 'string' ? key : undefined;
+}
+
+/** A flavor on an emulated platform whose layers under its own another folder's test covers. */
+function covered(options: FolderSmokeOptions, item: { image: string; flavor: Flavor }, cover: LayerCover): SmokeResult {
+  const { platform, native } = options.emulated ?? { platform: '?', native: '?' };
+  const detail = `${platform} runs under emulation: ${cover.flavorId} ran its jobs there on the same base and dependency layers, where every installed module imports; this folder's files, with no native code, are those its flavors' jobs ran on ${native}`;
+  return {
+    flavorId: item.flavor.id,
+    image: item.image,
+    kind: 'generated-job',
+    passed: true,
+    cases: [{ name: 'emulated', passed: true, detail }],
+    durationMs: 0,
+  };
+}
+
+/** One more process in a folder's batch (the first group's), and what it gave. */
+interface ExtraRequest {
+  request: BatchRequest;
+  run?: ContainerRun | undefined;
+}
+
+/** Groups the images by filesystem and tests each group in one container; the others alone. */
+async function testGroups(
+  docker: Docker,
+  options: FolderSmokeOptions,
+  facts: (ImageFacts | undefined)[],
+  extra?: ExtraRequest,
+): Promise<SmokeResult[]> {
+  const alone = (item: { image: string; flavor: Flavor }) => () => smokeTestFlavor(docker, { ...options, ...item });
   const groups = new Map<string, BatchFlavor[]>();
   const results = new Map<string, () => Promise<SmokeResult>>();
   for (const [index, item] of options.images.entries()) {
@@ -89,8 +169,8 @@ export async function smokeTestFolder(docker: Docker, options: FolderSmokeOption
     groups.set(found.filesystem, group);
   }
   await Promise.all(
-    [...groups.values()].map(async (group) => {
-      const settled = await smokeGroup(docker, options, group);
+    [...groups.values()].map(async (group, index) => {
+      const settled = await smokeGroup(docker, options, group, index === 0 ? extra : undefined);
       for (const item of group) results.set(item.flavor.id, settled.get(item.flavor.id) ?? alone(item));
     }),
   );
@@ -108,6 +188,7 @@ async function smokeGroup(
   docker: Docker,
   options: FolderSmokeOptions,
   group: BatchFlavor[],
+  extra?: ExtraRequest,
 ): Promise<Map<string, () => Promise<SmokeResult>>> {
   const requests: BatchRequest[] = [];
   const checks = new Map<string, number>();
@@ -144,9 +225,11 @@ async function smokeGroup(
       planned.push(plan);
     }
     const first = group[0];
+    if (extra) requests.push(extra.request);
     const runs = first
       ? await runBatch(docker, { image: first.image, requests, network: options.network, timeoutMs: options.timeoutMs })
       : [];
+    if (extra) extra.run = runs.at(-1);
     const settled = await settleGroup(docker, options, planned, runs);
     const { emulated } = options;
     if (emulated)

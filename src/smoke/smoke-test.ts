@@ -9,6 +9,7 @@ import { generateJob, type GeneratedJob } from './generated-job.js';
 import { runSmokeJob, type SmokeCase } from './run-smoke-job.js';
 import { findSampleCases, runSampleCase } from './sample-jobs.js';
 import { chooseScriptCheck, runScriptCheck, type ScriptCheck } from './script-checks.js';
+import { coverKey } from './layer-cover.js';
 
 export type { SmokeCase } from './run-smoke-job.js';
 
@@ -143,20 +144,23 @@ export interface ImageFacts {
    * whatever their entry points and labels (the flavors of a folder).
    */
   filesystem: string;
+  /** The same, less the last layer (the worker's files): what a cover on an emulated platform stands for. */
+  cover: string;
 }
 
 export async function inspectSmokeImage(docker: Docker, image: string): Promise<ImageFacts> {
   const { Config, RootFS, Os, Architecture } = await docker.getImage(image).inspect();
   const entrypoint = typeof Config.Entrypoint === 'string' ? [Config.Entrypoint] : (Config.Entrypoint ?? []);
-  const filesystem = JSON.stringify([
-    Os,
-    Architecture,
-    RootFS.Layers ?? [],
-    Config.Env ?? [],
-    Config.User ?? '',
-    Config.WorkingDir ?? '',
-  ]);
-  return { entrypoint, workingDir: Config.WorkingDir, filesystem };
+  const facts = {
+    os: Os,
+    architecture: Architecture,
+    layers: RootFS.Layers ?? [],
+    env: Config.Env ?? [],
+    user: Config.User ?? '',
+    workingDir: Config.WorkingDir ?? '',
+  };
+  const filesystem = JSON.stringify([Os, Architecture, facts.layers, facts.env, facts.user, facts.workingDir]);
+  return { entrypoint, workingDir: Config.WorkingDir, filesystem, cover: coverKey(facts) };
 }
 
 /** What decides a script check's result: the filesystem it runs in, the check itself and the network. */

@@ -16,7 +16,7 @@ export const testConfig: Config = {
   workers: {},
   trust: { caPems: [], runtime: false },
   platforms: [{ os: 'linux', architecture: 'amd64' }],
-  smoke: { emulated: 'per-script' },
+  smoke: { emulated: 'per-dependency-layer' },
   assemble: true,
   channel: 'stable',
   latest: false,

@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -295,6 +295,66 @@ describe('smoke tests of an assembled folder for two platforms, through the comm
     expect(all['x86_64'], every.stderr).toHaveLength(3);
     expect(all['aarch64'], every.stderr).toHaveLength(3);
     expect(every.stderr).not.toMatch(/runs under emulation/);
+  });
+
+  it("lets the next folders on a base and dependency layer stand on the first one's test under emulation, unless they hold native code", async () => {
+    const repo = await mkdtemp(path.join(tmpdir(), 'neurons-smoke-layers-'));
+    work.push(repo);
+    const folder = (name: string) => ({
+      [`analyzers/${name}/job.py`]: `import cortexlite\n${reporter(name).replace(
+        'socket.gethostname()',
+        'socket.gethostname() + " " + os.uname().machine',
+      )}`,
+      [`analyzers/${name}/requirements.txt`]: 'cortexlite\n',
+      [`analyzers/${name}/${name}.json`]: JSON.stringify({
+        name,
+        version: '1.0',
+        author: 'test',
+        url: 'https://example.org',
+        license: 'AGPL-V3',
+        description: `${name}: one of three folders on the same layers`,
+        dataTypeList: ['domain'],
+        command: `${name}/job.py`,
+        baseConfig: name,
+      }),
+    });
+    await writeFiles(repo, { ...folder('Alpha'), ...folder('Beta'), ...folder('Gamma') });
+    // Gamma ships a program of its own (this host's /bin/true): native code, which behaves by platform.
+    await writeFile(path.join(repo, 'analyzers/Gamma/helper'), await readFile('/bin/true'));
+    // One folder at a time: Alpha, the first, is tested on linux/arm64 and covers the others.
+    const result = await runCli([
+      'push',
+      '--repo',
+      repo,
+      '--namespace',
+      uniqueNamespace('layers'),
+      '--concurrency',
+      '1',
+    ]);
+    expect(result.status, result.stderr).toBe(0);
+    const lines = (image: string) =>
+      [...result.stderr.matchAll(new RegExp(`smoke test of \\S+/${image}@sha256:\\S+ passed: ([^\\n]*)`, 'g'))].map(
+        (match) => match[1] ?? '',
+      );
+    const [alpha, beta, gamma] = [lines('alpha'), lines('beta'), lines('gamma')];
+    expect(
+      alpha.filter((line) => / x86_64"/.test(line)),
+      result.stderr,
+    ).toHaveLength(1);
+    expect(alpha.filter((line) => / aarch64"/.test(line))).toEqual([
+      expect.stringMatching(/; dependency imports: every installed module imports: cortexlite$/),
+    ]);
+    expect(beta.filter((line) => / x86_64"/.test(line))).toHaveLength(1);
+    expect(beta.filter((line) => / aarch64"/.test(line))).toHaveLength(0);
+    expect(beta).toContainEqual(
+      expect.stringMatching(
+        /^emulated: linux\/arm64 runs under emulation: Alpha_1_0 ran its jobs there on the same base and dependency layers, where every installed module imports; this folder's files, with no native code, are those its flavors' jobs ran on linux\/amd64$/,
+      ),
+    );
+    expect(
+      gamma.filter((line) => / aarch64"/.test(line)),
+      result.stderr,
+    ).toHaveLength(1);
   });
 });
 

@@ -1,7 +1,7 @@
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { Agent, type Dispatcher } from 'undici';
 import { uniqueCertificates } from '../trust/pem.js';
-import { systemCertificates } from '../trust/trust-store.js';
+import { extraCertificates, systemCertificates } from '../trust/trust-store.js';
 
 export interface TrustOptions {
   /** Extra CA certificates (PEM) trusted on top of the system store and NODE_EXTRA_CA_CERTS, never instead. */
@@ -40,12 +40,32 @@ export function secureContextFor(options: TrustOptions): SecureContext | undefin
   const key = JSON.stringify([ca, options.clientCertificate?.cert ?? '', options.env?.['NODE_EXTRA_CA_CERTS'] ?? '']);
   let context = secureContexts.get(key);
   if (!context) {
-    context = createSecureContext({
-      ...(ca.length > 0 ? { ca: uniqueCertificates([...systemCertificates(options.env ?? process.env), ...ca]) } : {}),
-      ...(options.clientCertificate ?? {}),
-    });
+    context =
+      withProcessStore(ca, options) ??
+      createSecureContext({
+        ...(ca.length > 0
+          ? { ca: uniqueCertificates([...systemCertificates(options.env ?? process.env), ...ca]) }
+          : {}),
+        ...(options.clientCertificate ?? {}),
+      });
     secureContexts.set(key, context);
   }
+  return context;
+}
+
+/**
+ * The same trust, made the cheap way when the store asked for is the process's own (the same NODE_EXTRA_CA_CERTS):
+ * a context on Node's store, which parses its bundled roots once per process, with the extra CAs added to a copy of
+ * it (`addCACert`, as Node does for each `ca` entry). The copy holds the bundled roots only: NODE_EXTRA_CA_CERTS is
+ * added again. Undefined when this Node has no such method.
+ */
+function withProcessStore(ca: readonly string[], options: TrustOptions): SecureContext | undefined {
+  const env = options.env ?? process.env;
+  if ((env['NODE_EXTRA_CA_CERTS'] ?? '') !== (process.env['NODE_EXTRA_CA_CERTS'] ?? '')) return undefined;
+  const context = createSecureContext(options.clientCertificate ?? {});
+  const native = (context as unknown as { context?: { addCACert?: (pem: string) => void } }).context;
+  if (typeof native?.addCACert !== 'function') return undefined;
+  for (const pem of uniqueCertificates([...extraCertificates(env), ...ca])) native.addCACert(pem);
   return context;
 }
 

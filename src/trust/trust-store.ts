@@ -49,16 +49,18 @@ export function readCaFile(file: string): string[] {
  * the process, so that tests and callers choose). A missing NODE_EXTRA_CA_CERTS file is ignored, as Node does.
  */
 export function systemCertificates(env: NodeJS.ProcessEnv): string[] {
+  return uniqueCertificates([...rootCertificates.flatMap(splitCertificates), ...extraCertificates(env)]);
+}
+
+/** The certificates of NODE_EXTRA_CA_CERTS (read from `env`); none when it is not set or cannot be read. */
+export function extraCertificates(env: NodeJS.ProcessEnv): string[] {
   const extraFile = env['NODE_EXTRA_CA_CERTS'];
-  let extra: string[] = [];
-  if (extraFile) {
-    try {
-      extra = splitCertificates(readFileSync(extraFile, 'utf8'));
-    } catch {
-      extra = [];
-    }
+  if (!extraFile) return [];
+  try {
+    return splitCertificates(readFileSync(extraFile, 'utf8'));
+  } catch {
+    return [];
   }
-  return uniqueCertificates([...rootCertificates.flatMap(splitCertificates), ...extra]);
 }
 
 /**

@@ -336,6 +336,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
     await publishCatalogs(options, discovery, report, run, runSettings, inspect, observedUnpushed(decisions, report));
     return report;
   } finally {
+    await options.smoke?.close?.();
     await settings?.dependencies?.close();
     await clients.close();
   }

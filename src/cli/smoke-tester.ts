@@ -5,6 +5,7 @@ import { workerSettings } from '../render/render-dockerfile.js';
 import type { WorkerFolder } from '../definitions/types.js';
 import { smokeTestFolder } from '../smoke/smoke-folder.js';
 import type { LayerCovers } from '../smoke/layer-cover.js';
+import { SharedNoNetwork } from '../smoke/shared-network.js';
 import { describeSmokeResult, smokeTestFlavor, type SmokeCase, type SmokeResult } from '../smoke/smoke-test.js';
 import type { SmokeVerdict } from '../smoke/tester.js';
 import { smokeRunSettings } from '../smoke/smoke-settings.js';
@@ -38,6 +39,8 @@ export function createSmokeTester(
     verdict(await smokeTestFlavor(docker, { ...common(worker), image, flavor }));
   // What the first folder on a base and dependency layer proved on an emulated platform, for the next ones.
   const covers: LayerCovers = new Map();
+  const sharedNetwork = new SharedNoNetwork(docker);
+  tester.close = () => sharedNetwork.close();
   tester.folder = async (images, worker, emulated) => {
     // How much runs under emulation: the worker's own setting, else the repository's.
     const choice = workerSettings(options.config, worker).smoke?.emulated ?? options.config.smoke.emulated;
@@ -45,7 +48,7 @@ export function createSmokeTester(
       emulated && choice !== 'every-flavor'
         ? { emulated: choice === 'per-dependency-layer' ? { ...emulated, covers } : emulated }
         : {};
-    return (await smokeTestFolder(docker, { ...common(worker), images, ...sampled })).map(verdict);
+    return (await smokeTestFolder(docker, { ...common(worker), images, ...sampled, sharedNetwork })).map(verdict);
   };
   return tester;
 }

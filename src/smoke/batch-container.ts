@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runContainer, type ContainerRun } from '../runner/run-container.js';
 import { PYTHON_BATCH_DRIVER, pythonBatchPlan } from './python-batch.js';
+import type { SharedNoNetwork } from './shared-network.js';
 
 /** One process of a batch: what a container of its own would have run (entry point and arguments). */
 export interface BatchRequest {
@@ -64,7 +65,14 @@ async function batchEntrypoint(root: string, requests: BatchRequest[]): Promise<
  */
 export async function runBatch(
   docker: Docker,
-  options: { image: string; requests: BatchRequest[]; network: string; timeoutMs: number },
+  options: {
+    image: string;
+    requests: BatchRequest[];
+    network: string;
+    timeoutMs: number;
+    /** The run's shared namespace for batches without network (`none`). */
+    sharedNetwork?: SharedNoNetwork | undefined;
+  },
 ): Promise<(ContainerRun | undefined)[]> {
   const root = await mkdtemp(path.join(tmpdir(), 'neurons-smoke-batch-'));
   try {
@@ -79,7 +87,10 @@ export async function runBatch(
       entrypoint: await batchEntrypoint(root, options.requests),
       cmd: [],
       extraBinds: [`${root}:${BATCH_ROOT}`],
-      network: options.network,
+      network:
+        options.network === 'none' && options.sharedNetwork
+          ? await options.sharedNetwork.network(options.image)
+          : options.network,
       // The watchdog below kills a process past its own limit; this bounds the whole should it fail to.
       timeoutMs: options.requests.length * (options.timeoutMs + 5000),
       supervise: (kill) =>

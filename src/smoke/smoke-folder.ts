@@ -15,6 +15,7 @@ import {
   type LayerCovers,
 } from './layer-cover.js';
 import type { ContainerRun } from '../runner/run-container.js';
+import type { SharedNoNetwork } from './shared-network.js';
 import {
   chooseScriptCheck,
   judgeScriptCheck,
@@ -53,6 +54,8 @@ export type FolderSmokeOptions = Omit<SmokeOptions, 'image' | 'flavor'> & {
      */
     covers?: LayerCovers;
   };
+  /** The run's one namespace without network, joined by batches that get none (a lone run has its own). */
+  sharedNetwork?: SharedNoNetwork;
 };
 
 /** A flavor that can join a batch: its image as the engine describes it, and the job made up for it. */
@@ -227,7 +230,13 @@ async function smokeGroup(
     const first = group[0];
     if (extra) requests.push(extra.request);
     const runs = first
-      ? await runBatch(docker, { image: first.image, requests, network: options.network, timeoutMs: options.timeoutMs })
+      ? await runBatch(docker, {
+          image: first.image,
+          requests,
+          network: options.network,
+          timeoutMs: options.timeoutMs,
+          sharedNetwork: options.sharedNetwork,
+        })
       : [];
     if (extra) extra.run = runs.at(-1);
     const settled = await settleGroup(docker, options, planned, runs);

@@ -18,4 +18,6 @@ export type SmokeTester = ((image: string, worker: WorkerFolder, flavor: Flavor)
     /** This platform runs under emulation and every flavor is tested on the engine's own in the same run. */
     emulated?: { platform: string; native: string },
   ) => Promise<SmokeVerdict[]>;
+  /** Ends what the tester keeps for the run (a shared network namespace). */
+  close?: () => Promise<void>;
 };

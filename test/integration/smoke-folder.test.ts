@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -301,9 +301,10 @@ describe('smoke tests of an assembled folder for two platforms, through the comm
     const repo = await mkdtemp(path.join(tmpdir(), 'neurons-smoke-layers-'));
     work.push(repo);
     const folder = (name: string) => ({
+      // Its host, machine, network namespace and network interfaces.
       [`analyzers/${name}/job.py`]: `import cortexlite\n${reporter(name).replace(
         'socket.gethostname()',
-        'socket.gethostname() + " " + os.uname().machine',
+        'socket.gethostname() + " " + os.uname().machine + " " + os.readlink("/proc/self/ns/net") + " " + ",".join(sorted(os.listdir("/sys/class/net")))',
       )}`,
       [`analyzers/${name}/requirements.txt`]: 'cortexlite\n',
       [`analyzers/${name}/${name}.json`]: JSON.stringify({
@@ -338,23 +339,32 @@ describe('smoke tests of an assembled folder for two platforms, through the comm
       );
     const [alpha, beta, gamma] = [lines('alpha'), lines('beta'), lines('gamma')];
     expect(
-      alpha.filter((line) => / x86_64"/.test(line)),
+      alpha.filter((line) => / x86_64 /.test(line)),
       result.stderr,
     ).toHaveLength(1);
-    expect(alpha.filter((line) => / aarch64"/.test(line))).toEqual([
+    expect(alpha.filter((line) => / aarch64 /.test(line))).toEqual([
       expect.stringMatching(/; dependency imports: every installed module imports: cortexlite$/),
     ]);
-    expect(beta.filter((line) => / x86_64"/.test(line))).toHaveLength(1);
-    expect(beta.filter((line) => / aarch64"/.test(line))).toHaveLength(0);
+    expect(beta.filter((line) => / x86_64 /.test(line))).toHaveLength(1);
+    expect(beta.filter((line) => / aarch64 /.test(line))).toHaveLength(0);
     expect(beta).toContainEqual(
       expect.stringMatching(
         /^emulated: linux\/arm64 runs under emulation: Alpha_1_0 ran its jobs there on the same base and dependency layers, where every installed module imports; this folder's files, with no native code, are those its flavors' jobs ran on linux\/amd64$/,
       ),
     );
     expect(
-      gamma.filter((line) => / aarch64"/.test(line)),
+      gamma.filter((line) => / aarch64 /.test(line)),
       result.stderr,
     ).toHaveLength(1);
+    // Without network, the batches of the run share one namespace that holds nothing but loopback.
+    const seen = [...alpha, ...beta, ...gamma].flatMap(
+      (line) => /:Host="\S+ \S+ (\S+) (\S+)"/.exec(line)?.slice(1) ?? [],
+    );
+    expect(seen, result.stderr).toHaveLength(10);
+    const namespaces = seen.filter((_, index) => index % 2 === 0);
+    expect(new Set(namespaces).size).toBe(1);
+    expect(new Set(seen.filter((_, index) => index % 2 === 1))).toEqual(new Set(['lo']));
+    expect(namespaces[0]).not.toBe(await readlink('/proc/self/ns/net'));
   });
 });
 

@@ -12,11 +12,17 @@ const HOLDER_SECONDS = 3600;
  */
 export class SharedNoNetwork {
   private holder: { id: Promise<string | undefined>; until: number } | undefined;
+  private asked = 0;
 
   constructor(private readonly docker: Docker) {}
 
-  /** The network mode for a batch of `image` without network. */
+  /**
+   * The network mode for a batch of `image` without network. The first batch gets a namespace of its own (`none`):
+   * a run of one batch (a one-folder change) does not pay for the holder; the next ones share the holder's.
+   */
   async network(image: string): Promise<string> {
+    this.asked += 1;
+    if (this.asked === 1) return 'none';
     if (!this.holder || Date.now() > this.holder.until) {
       // Renewed well before the old one ends: a batch that just joined it keeps its namespace.
       this.holder = { id: this.start(image), until: Date.now() + (HOLDER_SECONDS / 2) * 1000 };

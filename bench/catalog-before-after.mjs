@@ -28,7 +28,7 @@ const builds = {
   before: await load(path.resolve(oldRoot)),
   after: await load(fileURLToPath(new URL('..', import.meta.url))),
 };
-const { environmentDirectory, readEnvironmentState } = await import('../dist/environment/state.js');
+const { environmentDirectory, readEnvironmentState } = await import('../dist/state/environment-state.js');
 const state = await readEnvironmentState(environmentDirectory(process.env));
 if (!state) throw new Error('no local environment: run `neurons env up`');
 const host = which === 'mirror' ? state.mirror?.host : state.registry.host;

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { catalogWorkers } from '../dist/catalog/catalog-workers.js';
 import { produceCatalogs } from '../dist/catalog/produce-catalogs.js';
 import { discoverRepository } from '../dist/definitions/discover.js';
-import { environmentDirectory, readEnvironmentState } from '../dist/environment/state.js';
+import { environmentDirectory, readEnvironmentState } from '../dist/state/environment-state.js';
 import { folderTarget } from '../dist/publish/targets.js';
 import { RegistryClient } from '../dist/registry/client.js';
 

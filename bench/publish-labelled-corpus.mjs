@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { catalogWorkers } from '../dist/catalog/catalog-workers.js';
 import { discoverRepository } from '../dist/definitions/discover.js';
-import { environmentDirectory, readEnvironmentState } from '../dist/environment/state.js';
+import { environmentDirectory, readEnvironmentState } from '../dist/state/environment-state.js';
 import { pushBlob } from '../dist/registry/artifact.js';
 import { digestOf, RegistryClient } from '../dist/registry/client.js';
 import { createTar } from '../dist/oci/tar.js';

@@ -1,5 +1,5 @@
 // What the benchmark needs from the local environment (`neurons env up` records it in state.json).
-import { environmentDirectory, readEnvironmentState, stateFile } from '../../dist/environment/state.js';
+import { environmentDirectory, readEnvironmentState, stateFile } from '../../dist/state/environment-state.js';
 import { registerSecret } from './run-command.mjs';
 
 /** Registry host and credentials (`user:password`), python base image, and the package index URL with its credentials built in (masked in output). */

@@ -274,17 +274,36 @@ async function processUnits(
   // Nothing leaves the engine in local mode: its images are built and tagged there, and that is all.
   const unitOptions = local ? { ...options, push: false } : options;
   await Promise.all(
-    plan.units.map((unit, index) =>
-      limit(() =>
+    startOrder(plan, prepared).map((index) => {
+      const unit = plan.units[index] as BuildUnit;
+      return limit(() =>
         withFolderLog(unitOptions, run, unit.worker.path, (folderOptions, folderRun) =>
           processUnit(folderOptions, folderRun, unit, prepared[index], decisions, report),
         ),
-      ),
-    ),
+      );
+    }),
   );
   // Outcomes in plan order, whatever order the units finished in.
   const order = plan.units.flatMap((unit) => unit.flavors.map(({ flavor }) => flavor.id));
   report.outcomes.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+}
+
+/**
+ * The order the units start in (indexes in the plan): first each unit on a dependency layer no unit before it has
+ * (its install, the longest wait of a cold run, then overlaps the others' work instead of ending the run), then the
+ * others, in plan order.
+ */
+function startOrder(plan: BuildPlan, prepared: (PreparedFolderBuild | undefined)[]): number[] {
+  const seen = new Set<string>();
+  const first: number[] = [];
+  const rest: number[] = [];
+  for (const index of plan.units.keys()) {
+    const keys = prepared[index]?.dependencies.resolved?.platforms.map((platform) => platform.key) ?? [];
+    const fresh = keys.filter((key): key is string => key !== undefined && !seen.has(key));
+    for (const key of fresh) seen.add(key);
+    (fresh.length > 0 ? first : rest).push(index);
+  }
+  return [...first, ...rest];
 }
 
 /** discover -> plan -> render -> decide -> build -> test -> push -> catalog -> publish. */

@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -50,11 +51,11 @@ function batchArgvs(requests: BatchRequest[]): string[][] {
  * The batch's entry point: one Python interpreter that forks each request (python-batch.ts) when they all run the
  * same one, which spares every process but the first its interpreter start and imports; else a POSIX shell.
  */
-async function batchEntrypoint(root: string, requests: BatchRequest[]): Promise<string[]> {
+async function batchEntrypoint(root: string, requests: BatchRequest[]): Promise<{ argv: string[]; ready?: string }> {
   const python = pythonBatchPlan(batchArgvs(requests));
-  if (!python) return ['/bin/sh', '-c', batchScript(requests)];
+  if (!python) return { argv: ['/bin/sh', '-c', batchScript(requests)] };
   await writeFile(path.join(root, 'plan.json'), JSON.stringify(python.plan));
-  return [python.interpreter, '-c', PYTHON_BATCH_DRIVER, BATCH_ROOT];
+  return { argv: [python.interpreter, '-c', PYTHON_BATCH_DRIVER, BATCH_ROOT], ready: path.join(root, 'ready') };
 }
 
 /**
@@ -82,9 +83,10 @@ export async function runBatch(
       await mkdir(path.join(root, `job-${index}`, 'output'), { recursive: true });
     }
     let killedAt: number | undefined;
+    const entrypoint = await batchEntrypoint(root, options.requests);
     await runContainer(docker, {
       image: options.image,
-      entrypoint: await batchEntrypoint(root, options.requests),
+      entrypoint: entrypoint.argv,
       cmd: [],
       extraBinds: [`${root}:${BATCH_ROOT}`],
       network:
@@ -95,7 +97,8 @@ export async function runBatch(
       timeoutMs: options.requests.length * (options.timeoutMs + 5000),
       supervise: (kill) =>
         watchProgress(root, options.timeoutMs, (finished) => {
-          killedAt = finished;
+          // Killed before the driver was ready: its preload hung, not a request (each runs again alone).
+          killedAt = entrypoint.ready && !existsSync(entrypoint.ready) ? undefined : finished;
           kill();
         }),
     }).catch(() => undefined);

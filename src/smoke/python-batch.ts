@@ -15,6 +15,10 @@ import path from 'node:path';
  * name, nor of any module it imports in turn, so that each script would import that very file; one that fails to
  * import (or would import a worker's own module) is forgotten, left for each child to import on its own. Before a
  * child runs, any module of a name the worker's folders hold is forgotten too (the driver's own imports included).
+ *
+ * Once the preload is done, the driver writes `ready` in the batch root (a batch killed before it has not started
+ * its first request). Should a preloaded module have started a thread, forking is not safe (a lock that thread holds
+ * stays held in the child): each request then runs in an interpreter started afresh, as it would alone.
  */
 export const PYTHON_BATCH_DRIVER = String.raw`
 import sys
@@ -25,6 +29,12 @@ root = sys.argv[1]
 with open(os.path.join(root, "plan.json")) as handle:
     plan = json.load(handle)
 base_path = sys.path[1:]
+
+
+def threading_active():
+    # Threads started by preloaded modules; the threading module itself is left unimported if nothing needed it.
+    module = sys.modules.get("threading")
+    return module.active_count() if module else 1
 
 
 def preload(requests):
@@ -76,13 +86,31 @@ except BaseException:
     own = None
 sys.stdout.flush()
 sys.stderr.flush()
+# A preloaded module that started a thread makes forking unsafe (a lock held by that thread stays held in the
+# child): each request then runs in an interpreter of its own, started afresh.
+threaded = threading_active() > 1
+with open(os.path.join(root, "ready"), "w") as handle:
+    handle.write("threaded\n" if threaded else "forks\n")
+
+
+def fresh(request, log):
+    import subprocess
+    argv = [request["script"]] if "script" in request else ["-c", request["code"]]
+    with open(os.devnull) as null:
+        code = subprocess.call([sys.executable or "python3"] + argv + request["args"], stdin=null, stdout=log, stderr=log)
+    return 128 - code if code < 0 else code
+
 
 for index, request in enumerate(plan):
-    pid = os.fork()
-    if pid == 0:
-        break
-    status = os.waitpid(pid, 0)[1]
-    code = 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+    if threaded:
+        with open(os.path.join(root, "log-%d" % index), "wb") as log:
+            code = fresh(request, log)
+    else:
+        pid = os.fork()
+        if pid == 0:
+            break
+        status = os.waitpid(pid, 0)[1]
+        code = 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
     with open(os.path.join(root, "exit-%d" % index), "w") as handle:
         handle.write("%d\n" % code)
 else:

@@ -202,6 +202,40 @@ describe('smoke test of the flavors of one folder in one container, against the 
     expect(hostOf(first)).not.toBe(hostOf(insists));
   });
 
+  it('runs every job alone when the batch hung before its first one (a package that hangs when imported)', async () => {
+    const host = (await environmentState()).registry.host;
+    // hang.py is an installed package (on PYTHONPATH, outside the worker's folder): the batch's interpreter imports it
+    // before any job, and never gets further.
+    const dockerfile = [
+      `FROM ${host}/base/python:3.11-bookworm`,
+      'WORKDIR /worker',
+      'COPY worker/ /worker/Trio/',
+      `RUN mkdir /site && printf 'import time\\ntime.sleep(300)\\n' > /site/hang.py`,
+      'ENV PYTHONPATH=/site',
+      'ENTRYPOINT ["python3", "Trio/hangs.py"]',
+      '',
+    ].join('\n');
+    const image = `neurons-smoke-folder/trio-hangs:${tag}`;
+    await buildWorkerImage(docker, image, {
+      dockerfile,
+      files: { 'hangs.py': `import hang\n${reporter('Hangs')}` },
+      file: 'analyzers/Trio',
+    });
+    images.push(image);
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const [hangs] = await smokeTestFolder(docker, {
+      ...options(),
+      timeoutMs: 5_000,
+      images: [{ image, flavor: { ...(flavors[0] as Flavor), id: 'Trio_hangs_1_0' } }],
+    });
+    const until = Math.ceil(Date.now() / 1000) + 1;
+    expect(hangs?.passed).toBe(false);
+    expect(hangs?.cases[0]?.detail).toMatch(/^timed out after 5 s: the container was killed/);
+    // The batch, then the job alone (where it times out for good) and its script check alone: the time-out is the
+    // job's own, not the batch's.
+    expect(await containersStarted(image, since, until), JSON.stringify(hangs?.cases)).toBe(3);
+  });
+
   it('runs a worker that writes to /job whatever its argument again alone, where it passes', async () => {
     const results = await smokeTestFolder(docker, {
       ...options(),

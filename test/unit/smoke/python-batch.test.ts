@@ -76,6 +76,10 @@ beforeAll(async () => {
     // json is the driver's own import; json.tool is not: preloaded, it stays reachable from a json imported afresh.
     'Tool/tool_job.py': 'import json.tool\nprint(json.tool.__name__)\n',
     'site/loud.py': 'print("loud imported")\n',
+    // A package that starts a thread when imported: forking after it is not safe.
+    'site/spinner.py':
+      'import threading, time\nthreading.Thread(target=time.sleep, args=(30,), daemon=True).start()\nprint("spinner imported")\n',
+    'Spin/spin_job.py': 'import sys, spinner\nprint("job ran")\nsys.exit(4)\n',
     'Noisy/noisy_job.py': 'import noisy\nprint("job ran")\n',
     'site/noisy.py': 'import loud\nprint("noisy imported")\n',
   });
@@ -150,6 +154,24 @@ describe('the Python batch driver', () => {
     }
     const { driver } = await runDriver([{ script: 'Noisy/noisy_job.py', args: [] }], site);
     expect(driver.stdout).toBe('loud imported\nnoisy imported\n');
+  });
+});
+
+describe('the Python batch driver, when a preloaded module started a thread', () => {
+  it('runs each request in an interpreter started afresh, as it would run alone', async () => {
+    const { driver, results } = await runDriver(
+      [
+        { script: 'Spin/spin_job.py', args: [] },
+        { code: 'import sys; print(sys.argv)', args: ['x'] },
+      ],
+      { PYTHONPATH: path.join(work, 'site') },
+    );
+    expect(driver.stdout).toBe('spinner imported\n');
+    // The job imported the module again, in its own interpreter.
+    expect(results).toEqual([
+      { log: 'spinner imported\njob ran\n', exit: 4 },
+      { log: "['-c', 'x']\n", exit: 0 },
+    ]);
   });
 });
 

@@ -227,7 +227,11 @@ try {
   log(
     `  anchor: ${seconds(anchor.seconds)} s (builds ${anchor.buildSeconds.toFixed(1)} s, pushes ${anchor.pushSeconds.toFixed(1)} s)`,
   );
-  log(`a. cold fleet, ${amd64}: neurons pipeline --platform ${amd64} into ${namespaces.amd64}`);
+  // Cold for neurons too: the engine as the anchor found it, without the anchor's fleet images.
+  const anchorImages = await removeRepositories([`${environment.registry}/${namespaces.anchor}/*`]);
+  log(
+    `a. cold fleet, ${amd64}: neurons pipeline --platform ${amd64} into ${namespaces.amd64} (${anchorImages} anchor images removed from the engine first)`,
+  );
   const cold = await neurons('a-cold', [amd64], namespaces.amd64, everyFlavorPushed);
   rows.push([
     'a. cold fleet, amd64',
@@ -344,7 +348,14 @@ try {
     log(
       `  buildah: ${seconds(buildahSeconds)} s (${how}; builds ${flavorTimes.buildSeconds.toFixed(1)} s, pushes ${flavorTimes.pushSeconds.toFixed(1)} s)`,
     );
-    log(`b. cold fleet, ${amd64} + ${arm64}: neurons pipeline into ${namespaces.both}`);
+    // Cold: the engine without the fleet images the earlier steps left (buildah keeps its own store).
+    const earlier = await removeRepositories([
+      `${environment.registry}/${namespaces.anchor}/*`,
+      `${environment.registry}/${namespaces.amd64}/*`,
+    ]);
+    log(
+      `b. cold fleet, ${amd64} + ${arm64}: neurons pipeline into ${namespaces.both} (${earlier} fleet images removed from the engine first)`,
+    );
     const both = await neurons('b-cold', [amd64, arm64], namespaces.both, everyFlavorPushed);
     rows.push([
       `b. cold fleet, amd64 + arm64${whole ? '' : ' (buildah extrapolated)'}`,

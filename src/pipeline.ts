@@ -293,7 +293,7 @@ async function processUnits(
  * (its install, the longest wait of a cold run, then overlaps the others' work instead of ending the run), then the
  * others, in plan order.
  */
-function startOrder(plan: BuildPlan, prepared: (PreparedFolderBuild | undefined)[]): number[] {
+export function startOrder(plan: BuildPlan, prepared: (PreparedFolderBuild | undefined)[]): number[] {
   const seen = new Set<string>();
   const first: number[] = [];
   const rest: number[] = [];

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Compiles the JSON schemas of definitions, configuration and catalog entries ahead of time, after `tsc`, into
-// dist/generated/<name>.cjs (ajv's standalone code): a run then loads neither ajv nor its compiler. Each file records
-// the fingerprint of the schema and options it was made from; at run time a mismatch (a stale build) compiles anew.
+// Compiles ahead of time, after `tsc`: the JSON schemas of definitions, configuration and catalog entries into
+// dist/generated/<name>.cjs (ajv's standalone code), and the built-in Handlebars templates and their partials into
+// dist/generated/templates.cjs. A run then loads neither ajv nor Handlebars' compiler. Each file records the
+// fingerprint of what it was made from; at run time a mismatch (a stale build) compiles anew.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -27,7 +28,29 @@ async function compileValidator(folder, name, schema, options) {
   await writeFile(path.join(folder, `${name}.cjs`), `${code}${record}`);
 }
 
+/** Writes the built-in templates and partials, each as `Handlebars.precompile` gives it, and their fingerprint. */
+async function compileTemplates(folder) {
+  const Handlebars = require('handlebars');
+  const { builtInSources, templatesFingerprint, templateCompileOptions } = await import(
+    path.join(dist, 'render/templates.js')
+  );
+  const sources = builtInSources();
+  const specs = (group) =>
+    `{\n${Object.entries(group)
+      .map(([name, source]) => `  ${JSON.stringify(name)}: ${Handlebars.precompile(source, templateCompileOptions)},`)
+      .join('\n')}\n}`;
+  const code = [
+    `module.exports.fingerprint = ${JSON.stringify(templatesFingerprint(Handlebars.VERSION, sources))};`,
+    `module.exports.templates = ${specs(sources.templates)};`,
+    `module.exports.partials = ${specs(sources.partials)};`,
+    '',
+  ].join('\n');
+  await mkdir(folder, { recursive: true });
+  await writeFile(path.join(folder, 'templates.cjs'), code);
+}
+
 const folder = process.argv[2] ? path.resolve(process.argv[2]) : path.join(dist, 'generated');
 await compileValidator(folder, 'definition', definitionSchema, definitionValidatorOptions);
 await compileValidator(folder, 'config', configSchema, configValidatorOptions);
 await compileValidator(folder, 'catalog-entry', entrySchema, entryValidatorOptions);
+await compileTemplates(folder);

@@ -1,8 +1,12 @@
-import Handlebars from 'handlebars';
+import type Handlebars from 'handlebars';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { UsageError } from '../errors/neurons-error.js';
 import { packageRoot } from '../util/package-root.js';
+
+const require = createRequire(import.meta.url);
 
 /** Bumped whenever a built-in template's output changes meaning: part of every image's build inputs. */
 export const templateVersion = '3';
@@ -15,7 +19,14 @@ export const builtInTemplates: Record<string, string> = {
   flavor: 'flavor.Dockerfile.hbs',
 };
 
-const partials = ['labels', 'index-trust', 'build-trust', 'runtime-trust', 'job-adapter-build'];
+/** The partials every template may use (`templates/partials/<name>.hbs`). */
+export const templatePartials = ['labels', 'index-trust', 'build-trust', 'runtime-trust', 'job-adapter-build'];
+
+/** How every template is compiled: Dockerfiles are not HTML, and a variable a template names must exist. */
+export const templateCompileOptions = { noEscape: true, strict: true } as const;
+
+/** Where `npm run build` writes the built-in templates and partials compiled ahead (scripts/compile-validators.mjs). */
+export const precompiledTemplatesFile = '../generated/templates.cjs';
 
 /** Escapes a value for a double-quoted Dockerfile string: no quote, backslash, `$` or line break stays active. */
 export function dockerString(value: unknown): string {
@@ -29,32 +40,87 @@ export function dockerString(value: unknown): string {
   return `"${escaped}"`;
 }
 
-function createEnvironment(): typeof Handlebars {
-  const handlebars = Handlebars.create();
-  handlebars.registerHelper('label', (value: unknown) => new Handlebars.SafeString(dockerString(value)));
-  for (const partial of partials) {
-    handlebars.registerPartial(
-      partial,
-      readFileSync(path.join(packageRoot(), 'templates', 'partials', `${partial}.hbs`), 'utf8'),
-    );
-  }
+/** The sources the built-in templates are compiled from, by id, and the partials', by name. */
+export function builtInSources(): { templates: Record<string, string>; partials: Record<string, string> } {
+  const read = (file: string) => readFileSync(path.join(packageRoot(), 'templates', file), 'utf8');
+  return {
+    templates: Object.fromEntries(Object.entries(builtInTemplates).map(([id, file]) => [id, read(file)])),
+    partials: Object.fromEntries(templatePartials.map((name) => [name, read(path.join('partials', `${name}.hbs`))])),
+  };
+}
+
+/** What templates compiled ahead record of what they were compiled from: the sources, the compiler and options. */
+export function templatesFingerprint(version: string, sources: ReturnType<typeof builtInSources>): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ version, options: templateCompileOptions, sources }))
+    .digest('hex');
+}
+
+function registerHelpers(handlebars: typeof Handlebars): void {
+  handlebars.registerHelper('label', (value: unknown) => new handlebars.SafeString(dockerString(value)));
+}
+
+/** The full Handlebars, compiler included, with our helper and partials: for templates of the configuration. */
+function compilingEnvironment(): typeof Handlebars {
+  const handlebars = (require('handlebars') as typeof Handlebars).create();
+  registerHelpers(handlebars);
+  for (const [name, source] of Object.entries(builtInSources().partials)) handlebars.registerPartial(name, source);
   return handlebars;
 }
+
+/**
+ * The built-in templates as `npm run build` compiled them, on Handlebars' runtime alone, when they record the
+ * sources, compiler version and options in use; else undefined (a stale or missing build, a source checkout).
+ * Loading the compiler and compiling cost a run about 50 ms before its first Dockerfile.
+ */
+function precompiledEnvironment(file: string): { compiled: Map<string, Handlebars.TemplateDelegate> } | undefined {
+  try {
+    const built = require(file) as {
+      fingerprint?: string;
+      templates?: Record<string, TemplateSpecification>;
+      partials?: Record<string, TemplateSpecification>;
+    };
+    const runtime = require('handlebars/runtime') as typeof Handlebars;
+    if (!built.templates || !built.partials) return undefined;
+    if (built.fingerprint !== templatesFingerprint(runtime.VERSION, builtInSources())) return undefined;
+    const handlebars = runtime.create();
+    registerHelpers(handlebars);
+    for (const [name, spec] of Object.entries(built.partials))
+      handlebars.registerPartial(name, handlebars.template(spec));
+    const compiled = new Map(Object.entries(built.templates).map(([id, spec]) => [id, handlebars.template(spec)]));
+    return { compiled };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A template as `Handlebars.precompile` writes it (a JavaScript object of functions). */
+type TemplateSpecification = Parameters<typeof Handlebars.template>[0];
 
 /**
  * The templates of one run: the built-ins, overridden or extended by the configuration (`templates` in
  * neurons.json: id -> file).
  */
 export class TemplateSet {
-  private readonly handlebars = createEnvironment();
+  private compiler: typeof Handlebars | undefined;
   private readonly compiled = new Map<string, Handlebars.TemplateDelegate>();
   private readonly files: Record<string, string>;
+  /** The built-in templates were compiled by the build (no compiler loaded). */
+  readonly precompiled: boolean;
 
-  constructor(overrides: Record<string, string> = {}) {
+  /** `precompiled`: the file of templates compiled ahead (tests give their own). */
+  constructor(overrides: Record<string, string> = {}, options: { precompiled?: string } = {}) {
     const builtIns = Object.fromEntries(
       Object.entries(builtInTemplates).map(([id, file]) => [id, path.join(packageRoot(), 'templates', file)]),
     );
     this.files = { ...builtIns, ...overrides };
+    // A configuration that overrides or adds a template compiles them all, as before.
+    const ready =
+      Object.keys(overrides).length === 0
+        ? precompiledEnvironment(options.precompiled ?? precompiledTemplatesFile)
+        : undefined;
+    this.precompiled = ready !== undefined;
+    for (const [id, template] of ready?.compiled ?? []) this.compiled.set(id, template);
   }
 
   has(id: string): boolean {
@@ -92,7 +158,8 @@ export class TemplateSet {
   render(id: string, data: object): string {
     let template = this.compiled.get(id);
     if (!template) {
-      template = this.handlebars.compile(this.source(id), { noEscape: true, strict: true });
+      this.compiler ??= compilingEnvironment();
+      template = this.compiler.compile(this.source(id), templateCompileOptions);
       this.compiled.set(id, template);
     }
     let text: string;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,13 +12,15 @@ import { TemplateSet } from '../../src/render/templates.js';
 import { testConfig } from '../helpers/config.js';
 import { fixture } from '../helpers/environment.js';
 
-async function render(repo: string): Promise<Map<string, string>> {
+const root = path.resolve(import.meta.dirname, '../..');
+
+async function render(repo: string, templates = new TemplateSet()): Promise<Map<string, string>> {
   const discovery = await discoverRepository(repo, { definitionsOnly: false });
   expect(discovery.errors).toEqual([]);
   const settings: BuildSettings = {
     config: testConfig,
     baseImages: testConfig.baseImages,
-    templates: new TemplateSet(),
+    templates,
     source: await readRepositorySource(
       repo,
       discovery.workers.map((worker) => worker.path),
@@ -34,6 +37,42 @@ async function copyOfFixture(): Promise<string> {
   await cp(fixture, repo, { recursive: true });
   return repo;
 }
+
+describe('templates compiled ahead (npm run build)', () => {
+  it("render the fixture's Dockerfiles byte for byte as the compiler does, and only while their sources are current", async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), 'neurons-templates-'));
+    execFileSync(process.execPath, [path.join(root, 'scripts/compile-validators.mjs'), folder]);
+    const precompiled = new TemplateSet({}, { precompiled: path.join(folder, 'templates.cjs') });
+    expect(precompiled.precompiled).toBe(true);
+    const repo = await copyOfFixture();
+    const compiled = await render(repo);
+    expect(compiled.size).toBe(17);
+    expect(await render(repo, precompiled)).toEqual(compiled);
+    // A strict template's error is the compiler's own.
+    const error = (templates: TemplateSet) => {
+      try {
+        return templates.render('python', {});
+      } catch (caught) {
+        return caught;
+      }
+    };
+    expect(error(precompiled)).toEqual(error(new TemplateSet()));
+    expect(error(precompiled)).toMatchObject({ code: 'RENDER_TEMPLATE_FAILED' });
+    // Compiled from other sources (a stale build): not taken; nor with a template of the configuration.
+    const stale = path.join(folder, 'stale.cjs');
+    await writeFile(
+      stale,
+      (await readFile(path.join(folder, 'templates.cjs'), 'utf8')).replace(
+        /fingerprint = "[0-9a-f]+"/,
+        'fingerprint = "0"',
+      ),
+    );
+    expect(new TemplateSet({}, { precompiled: stale }).precompiled).toBe(false);
+    const custom = path.join(folder, 'custom.hbs');
+    await writeFile(custom, 'FROM scratch\n');
+    expect(new TemplateSet({ custom }, { precompiled: path.join(folder, 'templates.cjs') }).precompiled).toBe(false);
+  });
+});
 
 describe('generated Dockerfiles of the fixture', () => {
   it('match their snapshots', async () => {

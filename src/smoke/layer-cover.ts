@@ -64,16 +64,26 @@ export async function holdsNativeCode(folder: string): Promise<boolean> {
 
 /**
  * Run as `python3 -c DEPENDENCY_IMPORTS_SCRIPT` in the image: imports every public top-level module installed in
- * the interpreter's site directories (the dependency layer), each on its own, and prints one JSON line of the
- * names imported and the failures. Exits 1 on any failure.
+ * the interpreter's site directories (the dependency layer; or the folders given as arguments), each on its own, and
+ * every compiled extension module in them (`*.so`: what behaves by platform, wherever a package keeps it). Prints one
+ * JSON line of the names imported and the failures; exits 1 on any failure.
  */
 export const DEPENDENCY_IMPORTS_SCRIPT = String.raw`
-import importlib, json, os, pkgutil, site, sys
+import importlib, importlib.machinery, json, os, pkgutil, site, sys
 
-roots = [root for root in site.getsitepackages() if os.path.isdir(root)]
+roots = sys.argv[1:] or [root for root in site.getsitepackages() if os.path.isdir(root)]
+sys.path[:0] = [root for root in roots if root not in sys.path]
 names = sorted({module.name for module in pkgutil.iter_modules(roots) if not module.name.startswith("_")})
+compiled = set()
+for root in roots:
+    for folder, _, files in os.walk(root):
+        for file in files:
+            suffix = next((s for s in importlib.machinery.EXTENSION_SUFFIXES if file.endswith(s)), None)
+            parts = os.path.relpath(os.path.join(folder, file[: -len(suffix)] if suffix else file), root).split(os.sep)
+            if suffix and all(part.isidentifier() for part in parts):
+                compiled.add(".".join(parts))
 imported, failed = [], []
-for name in names:
+for name in names + sorted(compiled - set(names)):
     try:
         importlib.import_module(name)
         imported.append(name)

@@ -1,8 +1,14 @@
+import { spawnSync } from 'node:child_process';
 import { copyFile, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coverKey, holdsNativeCode, judgeDependencyImports } from '../../../src/smoke/layer-cover.js';
+import {
+  DEPENDENCY_IMPORTS_SCRIPT,
+  coverKey,
+  holdsNativeCode,
+  judgeDependencyImports,
+} from '../../../src/smoke/layer-cover.js';
 import { writeFiles } from '../../helpers/test-images.js';
 
 let root: string;
@@ -64,5 +70,30 @@ describe('judgeDependencyImports', () => {
       detail: expect.stringMatching(/^exit code 139/),
     });
     expect(judgeDependencyImports(undefined).passed).toBe(false);
+  });
+});
+
+describe('DEPENDENCY_IMPORTS_SCRIPT', () => {
+  it('imports every public top-level module and every compiled extension of a site folder, and names what fails', async () => {
+    // A compiled extension of this host's Python, copied into a package: importable under its own name only.
+    const python = 'python3';
+    const found = spawnSync(python, ['-c', 'import _json; print(_json.__file__)'], { encoding: 'utf8' }).stdout.trim();
+    const suffix = path.basename(found).slice('_json'.length);
+    const site = path.join(root, 'site');
+    await writeFiles(site, {
+      'pkg/__init__.py': '',
+      'tool.py': 'VALUE = 1\n',
+      '_private.py': 'raise RuntimeError("never imported: private")\n',
+      'pkg.libs/README': 'vendored libraries, not modules',
+    });
+    await copyFile(found, path.join(site, 'pkg', `_json${suffix}`));
+    // The same library under another name: its init function does not match, as a broken build's would not.
+    await copyFile(found, path.join(site, 'pkg', `broken${suffix}`));
+    await copyFile(found, path.join(site, 'pkg.libs', `libvendored${suffix}`));
+    const run = spawnSync(python, ['-c', DEPENDENCY_IMPORTS_SCRIPT, site], { encoding: 'utf8' });
+    const report = JSON.parse(run.stdout.trim()) as { imported: string[]; failed: string[] };
+    expect(report.imported).toEqual(['pkg', 'tool', 'pkg._json']);
+    expect(report.failed).toEqual([expect.stringMatching(/^pkg\.broken \(ImportError: .*PyInit_broken/)]);
+    expect(run.status).toBe(1);
   });
 });

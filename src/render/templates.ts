@@ -42,11 +42,18 @@ export function dockerString(value: unknown): string {
 
 /** The sources the built-in templates are compiled from, by id, and the partials', by name. */
 export function builtInSources(): { templates: Record<string, string>; partials: Record<string, string> } {
-  const read = (file: string) => readFileSync(path.join(packageRoot(), 'templates', file), 'utf8');
   return {
-    templates: Object.fromEntries(Object.entries(builtInTemplates).map(([id, file]) => [id, read(file)])),
-    partials: Object.fromEntries(templatePartials.map((name) => [name, read(path.join('partials', `${name}.hbs`))])),
+    templates: Object.fromEntries(Object.entries(builtInTemplates).map(([id, file]) => [id, readTemplate(file)])),
+    partials: partialSources(),
   };
+}
+
+function partialSources(): Record<string, string> {
+  return Object.fromEntries(templatePartials.map((name) => [name, readTemplate(path.join('partials', `${name}.hbs`))]));
+}
+
+function readTemplate(file: string): string {
+  return readFileSync(path.join(packageRoot(), 'templates', file), 'utf8');
 }
 
 /** What templates compiled ahead record of what they were compiled from: the sources, the compiler and options. */
@@ -64,7 +71,7 @@ function registerHelpers(handlebars: typeof Handlebars): void {
 function compilingEnvironment(): typeof Handlebars {
   const handlebars = (require('handlebars') as typeof Handlebars).create();
   registerHelpers(handlebars);
-  for (const [name, source] of Object.entries(builtInSources().partials)) handlebars.registerPartial(name, source);
+  for (const [name, source] of Object.entries(partialSources())) handlebars.registerPartial(name, source);
   return handlebars;
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ContainerRun } from '../runner/run-container.js';
 import { logTail } from '../runner/run-container.js';
 import type { SmokeCase } from './run-smoke-job.js';
+import { lastReport } from './python-imports.js';
 
 /**
  * What one folder's smoke test on an emulated platform proved for the layers under its own: its base and dependency
@@ -97,17 +98,9 @@ sys.exit(1 if failed else 0)
 export function judgeDependencyImports(run: ContainerRun | undefined): SmokeCase {
   const name = 'dependency imports';
   if (!run) return { name, passed: false, detail: 'did not run' };
-  const line = run.logs.trim().split('\n').at(-1) ?? '';
-  let report: { imported?: unknown; failed?: unknown } | undefined;
-  try {
-    report = JSON.parse(line) as { imported?: unknown; failed?: unknown };
-  } catch {
-    report = undefined;
-  }
-  const imported = Array.isArray(report?.imported) ? report.imported.map(String) : undefined;
-  const failed = Array.isArray(report?.failed) ? report.failed.map(String) : undefined;
-  if (run.exitCode === 0 && imported && failed?.length === 0)
-    return { name, passed: true, detail: `every installed module imports: ${imported.join(', ') || '(none)'}` };
-  if (failed && failed.length > 0) return { name, passed: false, detail: `failed: ${failed.join('; ')}` };
+  const report = lastReport(run.logs, ['imported', 'failed']);
+  if (run.exitCode === 0 && report?.failed.length === 0)
+    return { name, passed: true, detail: `every installed module imports: ${report.imported.join(', ') || '(none)'}` };
+  if (report && report.failed.length > 0) return { name, passed: false, detail: `failed: ${report.failed.join('; ')}` };
   return { name, passed: false, detail: `exit code ${run.exitCode ?? '?'}${logTail(run.logs)}` };
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { TOP_LEVEL_IMPORTS_FUNCTION } from './python-imports.js';
 
 /**
  * A batch of Python processes run by one interpreter: `<python> -c PYTHON_BATCH_DRIVER <batch root>` reads the
@@ -37,22 +38,18 @@ def threading_active():
     return module.active_count() if module else 1
 
 
+${TOP_LEVEL_IMPORTS_FUNCTION}
+
 def preload(requests):
-    import ast, importlib
+    import importlib
     scripts = [os.path.abspath(request["script"]) for request in requests if "script" in request]
     folders = {os.path.dirname(os.path.realpath(script)) for script in scripts} | {os.getcwd()}
     names = []
     for script in scripts:
         try:
-            with open(script, "rb") as handle:
-                tree = ast.parse(handle.read(), script)
+            names.extend(top_level_imports(script))
         except BaseException:
             continue
-        for node in tree.body:
-            if isinstance(node, ast.Import):
-                names.extend(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and node.module != "__future__":
-                names.append(node.module)
     # Every name the worker's folders hold (module.py, package/, module.*.so): a fresh interpreter would import the
     # worker's own, directly or from another module. Such an import fails here, and takes what imported it along.
     own = {entry.split(".")[0] for folder in folders for entry in os.listdir(folder)}

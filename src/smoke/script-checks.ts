@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import path from 'node:path';
 import type { Flavor, WorkerFolder } from '../definitions/types.js';
-import { IMPORT_CHECK_SCRIPT } from './python-imports.js';
+import { IMPORT_CHECK_SCRIPT, lastReport } from './python-imports.js';
 import { logTail, runContainer, type ContainerRun } from '../runner/run-container.js';
 import type { SmokeCase } from './run-smoke-job.js';
 
@@ -89,7 +89,7 @@ export function judgeScriptCheck(check: ScriptCheck, run: ContainerRun, timeoutM
 }
 
 function judgeImports(run: ContainerRun, script: string, timeoutMs: number): SmokeCase {
-  const report = parseLastJsonLine(run.logs);
+  const report = lastReport(run.logs, ['checked', 'missing']);
   if (run.timedOut || !report) return judgeExit('imports', run, '', timeoutMs);
   if (report.missing.length > 0)
     return {
@@ -113,16 +113,4 @@ function judgeExit(name: string, run: ContainerRun, passDetail: string, timeoutM
     };
   if (run.exitCode === 0) return { name, passed: true, detail: passDetail };
   return { name, passed: false, detail: `exit code ${run.exitCode ?? '?'}${logTail(run.logs)}` };
-}
-
-function parseLastJsonLine(logs: string): { checked: string[]; missing: string[] } | undefined {
-  const line = logs.trim().split('\n').at(-1) ?? '';
-  try {
-    const parsed = JSON.parse(line) as { checked?: unknown; missing?: unknown };
-    return Array.isArray(parsed.checked) && Array.isArray(parsed.missing)
-      ? { checked: parsed.checked.map(String), missing: parsed.missing.map(String) }
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -85,8 +85,7 @@ interface PlannedFlavor {
  * flavor's own path (smokeTestFlavor).
  */
 export async function smokeTestFolder(docker: Docker, options: FolderSmokeOptions): Promise<SmokeResult[]> {
-  // Flavors tested alone go one after the other: the batch holds one slot of the run's budget of containers.
-  const alone = (item: { image: string; flavor: Flavor }) => () => smokeTestFlavor(docker, { ...options, ...item });
+  const alone = aloneIn(docker, options);
   const casesRoot = path.join(options.repo, options.worker.path, options.casesDirectory ?? 'tests');
   // A Go worker's image holds its program and little else (no shell to run a batch): each flavor alone.
   const batchable = options.worker.runtime === 'python' || options.worker.runtime === 'node';
@@ -133,7 +132,14 @@ function sharedCover(facts: (ImageFacts | undefined)[]): string | undefined {
 /** A flavor on an emulated platform whose layers under its own another folder's test covers. */
 function covered(options: FolderSmokeOptions, item: { image: string; flavor: Flavor }, cover: LayerCover): SmokeResult {
   const { platform, native } = options.emulated ?? { platform: '?', native: '?' };
-  const detail = `${platform} runs under emulation: ${cover.flavorId} ran its jobs there on the same base and dependency layers, where every installed module imports; this folder's files, with no native code, are those its flavors' jobs ran on ${native}`;
+  return standsOn(
+    item,
+    `${platform} runs under emulation: ${cover.flavorId} ran its jobs there on the same base and dependency layers, where every installed module imports; this folder's files, with no native code, are those its flavors' jobs ran on ${native}`,
+  );
+}
+
+/** The passed result of a flavor on an emulated platform that another flavor's test stands for, and why. */
+function standsOn(item: { image: string; flavor: Flavor }, detail: string): SmokeResult {
   return {
     flavorId: item.flavor.id,
     image: item.image,
@@ -157,7 +163,7 @@ async function testGroups(
   facts: (ImageFacts | undefined)[],
   extra?: ExtraRequest,
 ): Promise<SmokeResult[]> {
-  const alone = (item: { image: string; flavor: Flavor }) => () => smokeTestFlavor(docker, { ...options, ...item });
+  const alone = aloneIn(docker, options);
   const groups = new Map<string, BatchFlavor[]>();
   const results = new Map<string, () => Promise<SmokeResult>>();
   for (const [index, item] of options.images.entries()) {
@@ -180,6 +186,12 @@ async function testGroups(
   return inTurn(options.images.map((item) => results.get(item.flavor.id) ?? alone(item)));
 }
 
+/** A flavor's test in a container of its own, to run when its turn comes (`inTurn`). */
+function aloneIn(docker: Docker, options: FolderSmokeOptions) {
+  return (item: { image: string; flavor: Flavor }) => () => smokeTestFlavor(docker, { ...options, ...item });
+}
+
+/** Flavors tested alone go one after the other: the batch holds one slot of the run's budget of containers. */
 async function inTurn<T>(tasks: (() => Promise<T>)[]): Promise<T[]> {
   const done: T[] = [];
   for (const task of tasks) done.push(await task());
@@ -265,15 +277,10 @@ function coveredBy(
     const representative = await settled.get(by)?.();
     if (!representative?.passed) return smokeTestFlavor(docker, { ...options, image: item.image, flavor: item.flavor });
     const { platform, native } = options.emulated;
-    const detail = `${platform} runs under emulation: ${by} ran the same entry script on the same filesystem; this flavor's own job runs on ${native}`;
-    return {
-      flavorId: item.flavor.id,
-      image: item.image,
-      kind: 'generated-job',
-      passed: true,
-      cases: [{ name: 'emulated', passed: true, detail }],
-      durationMs: 0,
-    };
+    return standsOn(
+      item,
+      `${platform} runs under emulation: ${by} ran the same entry script on the same filesystem; this flavor's own job runs on ${native}`,
+    );
   };
 }
 

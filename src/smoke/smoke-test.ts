@@ -159,8 +159,10 @@ export async function inspectSmokeImage(docker: Docker, image: string): Promise<
     user: Config.User ?? '',
     workingDir: Config.WorkingDir ?? '',
   };
-  const filesystem = JSON.stringify([Os, Architecture, facts.layers, facts.env, facts.user, facts.workingDir]);
-  return { entrypoint, workingDir: Config.WorkingDir, filesystem, cover: coverKey(facts) };
+  const cover = coverKey(facts);
+  // The cover and the last layer: everything.
+  const filesystem = JSON.stringify([cover, facts.layers.at(-1) ?? null]);
+  return { entrypoint, workingDir: Config.WorkingDir, filesystem, cover };
 }
 
 /** What decides a script check's result: the filesystem it runs in, the check itself and the network. */

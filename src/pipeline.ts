@@ -19,6 +19,7 @@ import { RegistryClientPool } from './registry/client-pool.js';
 import { createLimiter } from './util/limit.js';
 import { describeMode } from './assemble/assembly-mode.js';
 import { detectLocal } from './detect/detect-local.js';
+import { preloadDocker } from './engine/lazy-docker.js';
 import { engineInspect } from './plan/decide-local.js';
 import {
   asProblem,
@@ -31,7 +32,12 @@ import {
 } from './pipeline-context.js';
 import { processAssembledUnit } from './pipeline-assembled-unit.js';
 import { deliverBuiltFlavors } from './pipeline-engine-unit.js';
-import { publishCatalogs } from './pipeline-catalog.js';
+import {
+  catalogObservations,
+  publishCatalogs,
+  readCatalogTagsEarly,
+  type EarlyObservation,
+} from './pipeline-catalog.js';
 
 export type { PublishedImage } from './registry/platform-manifests.js';
 export type { SmokeTester } from './smoke/tester.js';
@@ -214,17 +220,6 @@ function prepareActiveUnits(
   );
 }
 
-/**
- * The tags detection read for flavors this run left alone (unchanged, nothing pushed): the catalog stage takes them as
- * read. A flavor pushed, refused or failed has its tags read again.
- */
-function observedUnpushed(decisions: Map<string, FlavorDecision>, report: PipelineReport): ObservedManifest[] {
-  const unchanged = new Set(report.outcomes.filter((outcome) => outcome.status === 'unchanged').map((item) => item.id));
-  return [...decisions].flatMap(([id, decision]) =>
-    decision.action === 'skip' && unchanged.has(id) ? (decision.observed ?? []) : [],
-  );
-}
-
 /** `--dry-run`: what would be built and pushed, and why, for every flavor of the plan. */
 function reportPlanned(
   plan: BuildPlan,
@@ -351,8 +346,18 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
       return report;
     }
     const run = createRunContext(options, runSettings, clients);
+    // Work to do means an engine soon (smoke tests, engine builds): its client loads while the work waits on the network.
+    if (prepared.some(Boolean) && (options.smoke || prepared.some((unit) => unit && unit.assembly.mode !== 'registry')))
+      preloadDocker(options.docker);
+    // The catalog's reads of what detection did not read wait for a folder's tests to start: they would slow the
+    // uploads and pulls ahead of them, and the registry is idle while the engine runs the tests.
+    let early: Promise<EarlyObservation[]> | undefined;
+    const readEarly = (): Promise<EarlyObservation[]> =>
+      (early ??= readCatalogTagsEarly(options, discovery, decisions, clients));
+    run.assembly.testsStarted = () => void readEarly();
     await processUnits(options, run, plan, prepared, decisions, report, limit);
-    await publishCatalogs(options, discovery, report, run, runSettings, inspect, observedUnpushed(decisions, report));
+    const observed = catalogObservations(decisions, report, await readEarly());
+    await publishCatalogs(options, discovery, report, run, runSettings, inspect, observed);
     return report;
   } finally {
     await options.smoke?.close?.();

@@ -33,6 +33,8 @@ export interface AssemblyRun {
   log: (line: string) => void;
   /** The run's budget of smoke-test containers at once (pull by digest, then the test), across folders and platforms. */
   tests: <T>(task: () => Promise<T>) => Promise<T>;
+  /** Told each time a folder's images are in the engine and its tests start: the registry waits meanwhile. */
+  testsStarted?: () => void;
 }
 
 /** One flavor of the unit to publish: its inputs, and per target the tags to put on it. */

@@ -227,6 +227,7 @@ async function smokePlatform(
     }),
   );
   const ready = pulled.filter((image) => image !== undefined);
+  run.testsStarted?.();
   const { smoke } = options;
   const verdicts = smoke.folder
     ? await smoke.folder(

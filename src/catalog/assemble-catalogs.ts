@@ -22,10 +22,11 @@ import {
   type ImageVerifier,
   type KnownImage,
   type ObservedManifest,
+  type TaggedImage,
 } from './image-facts.js';
 
 export type { CatalogEntry, CatalogRecord } from './choose-entry.js';
-export type { KnownImage, ObservedManifest } from './image-facts.js';
+export type { KnownImage, ObservedManifest, TaggedImage } from './image-facts.js';
 
 export interface AssembledCatalogs {
   /** File name -> entries, ordered by kind, folder, file name. */
@@ -44,7 +45,7 @@ export function catalogVariants(channel: Channel): CatalogVariant[] {
 }
 
 /** Registry reads at once: as many as the client keeps connections. */
-const readConcurrency = 16;
+export const readConcurrency = 16;
 
 interface Slot extends EntrySlot {
   definition: Definition;
@@ -104,6 +105,20 @@ interface AssembleOptions {
   known: KnownImage[];
   /** Tags this run already read and left alone (see ObservedManifest). */
   observed?: ObservedManifest[];
+  /** Tags this run put, with the digests the registry stored them under. */
+  tagged?: TaggedImage[];
+}
+
+/** The image reference each catalog entry of a flavor is read at, by flavor id: one per catalog variant. */
+export function catalogReferences(
+  workers: WorkerFolder[],
+  registry: Pick<ResolvedRegistry, 'host' | 'namespace'>,
+  channel: Channel,
+): { id: string; reference: string }[] {
+  return catalogSlots(workers, registry, catalogVariants(channel)).map((slot) => ({
+    id: slot.identity.id,
+    reference: slot.reference,
+  }));
 }
 
 /** One slot per flavor and catalog variant, in catalog order. */
@@ -155,6 +170,7 @@ async function chooseVerifiedEntries(
       known: options.known,
       concurrency: readConcurrency,
       ...(options.observed ? { observed: options.observed } : {}),
+      ...(options.tagged ? { tagged: options.tagged } : {}),
     });
   const current = await Promise.all(slots.map((slot) => verifier.facts(slot.reference)));
   const factsOf = (index: number): ImageFacts => current[index] ?? { state: 'missing' };

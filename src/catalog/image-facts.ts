@@ -35,6 +35,12 @@ export interface RecordedInputs {
 }
 
 /** An image whose labels are known without reading them: pushed by this run, or verified by the previous index. */
+/** A tag this run put, and the digest the registry stored it under. */
+export interface TaggedImage {
+  reference: string;
+  digest: string;
+}
+
 export interface KnownImage {
   digest: string;
   identity: WorkerIdentity;
@@ -61,11 +67,17 @@ export function createImageVerifier(options: {
   concurrency: number;
   /** Tags this run read and did not push since: not read again. */
   observed?: ObservedManifest[];
+  /**
+   * Tags this run put, each with the digest the registry stored it under: of a digest in `known`, not read again
+   * (what the registry answered to the put is as good a reading as a read after it).
+   */
+  tagged?: TaggedImage[];
 }): ImageVerifier {
   const { client } = options;
   const limit = createLimiter(options.concurrency);
   const known = new Map(options.known.map((image) => [image.digest, image.identity]));
   const observed = new Map((options.observed ?? []).map((item) => [item.reference, item]));
+  const tagged = new Map((options.tagged ?? []).map((item) => [item.reference, item.digest]));
   const byDigest = new Map<string, Promise<DigestFacts>>();
   const counts = { manifests: 0, labelled: 0, known: 0 };
 
@@ -112,6 +124,11 @@ export function createImageVerifier(options: {
     if (parsed.host !== options.host) return { state: 'elsewhere' };
     const seen = observed.get(reference);
     if (seen) return labelsOf(parsed.repository, seen.digest, seen.manifest);
+    const put = tagged.get(reference);
+    if (put !== undefined && known.has(put)) {
+      counts.known += 1;
+      return { state: 'labelled', digest: put, claim: known.get(put) as WorkerIdentity };
+    }
     counts.manifests += 1;
     const found = await limit(() => client.readManifest(parsed.repository, parsed.digest ?? parsed.tag ?? 'latest'));
     if (!found) return { state: 'missing' };

@@ -10,6 +10,7 @@ import {
   type CatalogEntry,
   type KnownImage,
   type ObservedManifest,
+  type TaggedImage,
 } from './assemble-catalogs.js';
 import type { ImageVerifier } from './image-facts.js';
 import { catalogFileName, type CatalogVariant } from './catalog-entry.js';
@@ -50,6 +51,8 @@ export interface CatalogStageOptions {
   pushed: KnownImage[];
   /** Tags this run read while deciding and did not push: the catalog stage does not read them again. */
   observed?: ObservedManifest[];
+  /** Tags this run put, with the digests the registry stored them under: of images in `pushed`, not read again. */
+  tagged?: TaggedImage[];
   /**
    * `report-templates.zip` as this run makes it from the repository, `none` when the repository has no
    * `thehive-templates/` (a published one is withdrawn); undefined keeps what is published (the templates could not
@@ -137,6 +140,7 @@ async function produceOnce(
     previous: published.catalogs,
     known: [...verifiedBefore, ...options.pushed],
     ...(options.observed ? { observed: options.observed } : {}),
+    ...(options.tagged ? { tagged: options.tagged } : {}),
   });
 
   const catalogs = new Map<string, Buffer>();

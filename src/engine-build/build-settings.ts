@@ -2,6 +2,7 @@ import type { Config } from '../config/load-config.js';
 import type { Discovery } from '../definitions/types.js';
 import type { RegistryClientPool } from '../registry/client-pool.js';
 import { DependencyResolver } from '../assemble/resolve-dependencies.js';
+import { hostPythonVersion } from '../deps/pip.js';
 import { pinBaseImages } from '../render/pin-base-images.js';
 import { readRepositorySource, type RepositorySource } from '../render/source-info.js';
 import { TemplateSet } from '../render/templates.js';
@@ -39,6 +40,11 @@ export async function prepareBuildSettings(
   },
 ): Promise<BuildSettings> {
   const local = options.local ?? false;
+  const resolves = options.clients !== undefined && !options.offline && !local;
+  // Python dependency layers' keys need the host's Python (see compilesBytecodeFor), and a launcher such as pyenv's
+  // takes a good part of a second to answer: asked now, it answers while base images are pinned and folders hashed.
+  if (resolves && discovery.workers.some((worker) => worker.runtime !== 'node'))
+    void hostPythonVersion().catch(() => undefined);
   const [baseImages, source] = await Promise.all([
     pinBaseImages(config, options.offline || local, options.clients),
     options.provenance === false
@@ -50,9 +56,7 @@ export async function prepareBuildSettings(
         ),
   ]);
   const dependencies =
-    options.clients && !options.offline && !local
-      ? new DependencyResolver(config, options.clients, options.env)
-      : undefined;
+    options.clients && resolves ? new DependencyResolver(config, options.clients, options.env) : undefined;
   return {
     config,
     baseImages,

@@ -6,9 +6,10 @@ import type { Descriptor } from '../registry/manifest.js';
 export type BlobOutcome = 'present' | 'mounted' | 'uploaded';
 
 /**
- * Makes `repository` hold the blob: present already (HEAD), else mounted from a repository of the same registry that
- * has it (no bytes sent), else uploaded. A refused mount opens an upload session (202): the last one is used for the
- * upload when there are bytes, the others are cancelled. Safe to run again: each step first asks what is there.
+ * Makes `repository` hold the blob: mounted from a repository of the same registry that has it (no bytes sent; a
+ * repository that holds the blob already answers the mount as it would a HEAD), else present already (HEAD), else
+ * uploaded. A refused mount opens an upload session (202): the last one is used for the upload when there are bytes,
+ * the others are cancelled. Safe to run again: a mount changes nothing where the blob is, and an upload is by digest.
  */
 export async function ensureBlob(
   client: RegistryClient,
@@ -20,10 +21,15 @@ export async function ensureBlob(
   if (source.bytes && digestOf(source.bytes) !== digest)
     throw new Error(`ensureBlob: the bytes given for ${digest} have the digest ${digestOf(source.bytes)}`);
   const blobPath = `/v2/${repository}/blobs/${digest}`;
-  const existing = await client.call('HEAD', blobPath, pushScope(repository));
-  if (existing.statusCode === 200) return 'present';
-  if (existing.statusCode !== 404) throw client.failure(existing, blobPath);
+  const present = async (): Promise<boolean> => {
+    const existing = await client.call('HEAD', blobPath, pushScope(repository));
+    if (existing.statusCode === 200) return true;
+    if (existing.statusCode !== 404) throw client.failure(existing, blobPath);
+    return false;
+  };
   const sources = (source.mountFrom ?? []).filter((from) => from !== repository);
+  // Without a repository to mount from, a HEAD first: the blob may be there, and its bytes need not cross again.
+  if (sources.length === 0 && (await present())) return 'present';
   let refusal: RegistryResponse | undefined;
   for (const [position, from] of sources.entries()) {
     const mountPath = `/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
@@ -45,6 +51,8 @@ export async function ensureBlob(
     }
     if (session !== '') await cancelSession(client, repository, session);
   }
+  // No mount took: the repository may hold the blob all the same (its source was deleted since).
+  if (sources.length > 0 && (await present())) return 'present';
   if (source.bytes) {
     await uploadBlob(client, repository, digest, source.bytes, { checked: true });
     return 'uploaded';

@@ -117,6 +117,43 @@ describe('what images say they are', () => {
     expect(registry.counts.manifests).toBe(1);
   });
 
+  it('takes a tag this run put on an image it knows as read, and reads any other tag', async () => {
+    const image = storeImage(registry, 'ns/app', labels('App_5_0', '5.0'), ['5', '5.0']);
+    const identity = { id: 'App_5_0', kind: 'analyzer' as const, version: '5.0' };
+    const tagged = ['5', '5.0'].map((tag) => ({ reference: `${registry.host}/ns/app:${tag}`, digest: image.digest }));
+    const reads = createImageVerifier({
+      client,
+      host: registry.host,
+      known: [{ digest: image.digest, identity }],
+      concurrency: 4,
+      tagged,
+    });
+    registry.counts.manifests = 0;
+    registry.counts.blobs = 0;
+    expect(await reads.facts(`${registry.host}/ns/app:5`)).toEqual({
+      state: 'labelled',
+      digest: image.digest,
+      claim: identity,
+    });
+    expect(await reads.facts(`${registry.host}/ns/app:5.0`)).toEqual({
+      state: 'labelled',
+      digest: image.digest,
+      claim: identity,
+    });
+    expect(registry.counts.manifests + registry.counts.blobs).toBe(0);
+    // A tag put on a digest it does not know (another image) is read, as is a tag it did not put.
+    const other = createImageVerifier({
+      client,
+      host: registry.host,
+      known: [],
+      concurrency: 4,
+      tagged,
+    });
+    expect(await other.facts(`${registry.host}/ns/app:5.0`)).toMatchObject({ state: 'labelled', digest: image.digest });
+    expect(await reads.facts(`${registry.host}/ns/app:2.0`)).toMatchObject({ state: 'labelled' });
+    expect(registry.counts.manifests).toBe(2);
+  });
+
   it('says an image is missing, or on a registry it does not read', async () => {
     expect(await verifier().facts(`${registry.host}/ns/app:9`)).toEqual({ state: 'missing' });
     expect(await verifier().facts('ghcr.io/ns/app:1')).toEqual({ state: 'elsewhere' });

@@ -43,8 +43,29 @@ describe('writing blobs and manifests (token service: one token per request, for
   it('finds a blob the repository has: present, nothing written', async () => {
     const { bytes, descriptor } = blob('present');
     registry.seedBlob('team/image', bytes, layerType);
-    expect(await ensureBlob(client, 'team/image', descriptor, { bytes, mountFrom: ['base/python'] })).toBe('present');
+    expect(await ensureBlob(client, 'team/image', descriptor, { bytes })).toBe('present');
     expect(writes()).toEqual([]);
+  });
+
+  it('asks a mount first when it has a repository to mount from, and a HEAD only when no mount takes', async () => {
+    const { bytes, descriptor } = blob('present');
+    registry.seedBlob('team/image', bytes, layerType);
+    registry.seedBlob('base/python', bytes, layerType);
+    // The repository holds it and so does the one to mount from: one request, the mount, and no HEAD.
+    const before = registry.log.length;
+    expect(await ensureBlob(client, 'team/image', descriptor, { mountFrom: ['base/python'] })).toBe('mounted');
+    expect(registry.log.slice(before).filter((line) => /^(HEAD|POST|PUT|PATCH|DELETE) /.test(line))).toEqual([
+      expect.stringMatching(/^POST \/v2\/team\/image\/blobs\/uploads\/\?mount=.*&from=base%2Fpython$/),
+    ]);
+    // The repository to mount from lacks it (deleted since): the refused mount's session is closed, then a HEAD
+    // finds it here, and nothing is uploaded.
+    const after = registry.log.length;
+    expect(await ensureBlob(client, 'team/image', descriptor, { mountFrom: ['base/empty'] })).toBe('present');
+    expect(registry.log.slice(after).filter((line) => /^(HEAD|POST|PUT|PATCH|DELETE) /.test(line))).toEqual([
+      expect.stringMatching(/^POST .*from=base%2Fempty$/),
+      expect.stringMatching(/^DELETE \/v2\/team\/image\/blobs\/uploads\//),
+      expect.stringMatching(/^HEAD \/v2\/team\/image\/blobs\/sha256:/),
+    ]);
   });
 
   it('mounts from the first repository that has it, with one token covering both, and cancels the sessions refused mounts open', async () => {
@@ -60,8 +81,9 @@ describe('writing blobs and manifests (token service: one token per request, for
     expect(mounted).toMatch(/^DELETE \/v2\/team\/image\/blobs\/uploads\/[0-9a-f-]+$/);
     expect(rest).toHaveLength(1);
     expect(rest[0]).toMatch(/from=base%2Fpython$/);
-    // Again: the repository has it now.
-    expect(await ensureBlob(client, 'team/image', descriptor, { mountFrom: ['base/python'] })).toBe('present');
+    // Again: the repository has it now, and the mount says so.
+    expect(await ensureBlob(client, 'team/image', descriptor, { mountFrom: ['base/python'] })).toBe('mounted');
+    expect(writes().filter((line) => /^(PUT|PATCH) /.test(line))).toEqual([]);
   });
 
   it('uploads into the session a refused mount opened, when it has the bytes', async () => {

@@ -72,6 +72,21 @@ beforeAll(async () => {
       'print("main done")',
       '',
     ].join('\n'),
+    // What only the interpreter's end completes: a buffered line without its newline, a file never closed, a
+    // finalizer, and an exit by Ctrl-C.
+    'Exits/unflushed.py': [
+      'import sys',
+      'sys.stdout.write("no newline")',
+      'kept = open(sys.argv[1], "w")',
+      'kept.write("written, never closed")',
+      'class Last:',
+      '    def __del__(self):',
+      '        print("finalized")',
+      'last = Last()',
+      '',
+    ].join('\n'),
+    'Exits/interrupted.py': 'raise KeyboardInterrupt\n',
+    'Exits/wide.py': 'import sys\nsys.exit(258)\n',
     'Loud/loud_job.py': 'import loud\nprint("job ran")\n',
     // json is the driver's own import; json.tool is not: preloaded, it stays reachable from a json imported afresh.
     'Tool/tool_job.py': 'import json.tool\nprint(json.tool.__name__)\n',
@@ -114,6 +129,27 @@ describe('the Python batch driver', () => {
     expect(killed).toEqual({ log: '', exit: 137 });
     expect(atexitThread?.log.split('\n')).toEqual(['main done', 'thread finished', 'atexit ran', '']);
     expect(atexitThread?.exit).toBe(0);
+  });
+
+  it('ends each one exactly as the same script run alone: output, traceback, files flushed, finalizers, status', async () => {
+    const scripts = ['code', 'crash', 'message', 'atexit_thread', 'unflushed', 'interrupted', 'wide'];
+    const fileOf = (run: string): string => path.join(root, `unflushed-${run}.txt`);
+    const argsOf = (name: string, run: string): string[] => (name === 'unflushed' ? [fileOf(run)] : []);
+    const alone = await Promise.all(
+      scripts.map(async (name) => {
+        const ran = spawnSync(python, [`Exits/${name}.py`, ...argsOf(name, 'alone')], { cwd: work, encoding: 'utf8' });
+        return { log: `${ran.stdout}${ran.stderr}`, exit: ran.status ?? 128 + 2 };
+      }),
+    );
+    const { results } = await runDriver(
+      scripts.map((name) => ({ script: `Exits/${name}.py`, args: argsOf(name, 'batch') })),
+    );
+    expect(results).toEqual(alone);
+    expect(results[scripts.indexOf('unflushed')]?.log).toBe('no newlinefinalized\n');
+    expect(results[scripts.indexOf('interrupted')]?.exit).toBe(130);
+    expect(results[scripts.indexOf('wide')]?.exit).toBe(2);
+    expect(await readFile(fileOf('batch'), 'utf8')).toBe('written, never closed');
+    expect(await readFile(fileOf('alone'), 'utf8')).toBe('written, never closed');
   });
 
   it('imports what the scripts import once, before the jobs, and runs `-c` code as `python -c` would', async () => {

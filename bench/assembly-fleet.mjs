@@ -4,8 +4,9 @@
 //   a. cold fleet, linux/amd64: per flavor `docker build` + `docker push` against `neurons pipeline --platform linux/amd64`
 //   b. cold fleet, linux/amd64 + linux/arm64: per flavor `buildah build --platform ... --manifest` + `buildah manifest
 //      push --all` against `neurons pipeline` for both platforms (skipped while the base image is not an index of both)
-//   c. one worker's code changed, the fleet's images removed from the engine: the anchor's build + push of its
-//      flavors against `neurons pipeline` (amd64)
+//   c. one worker's code changed (a commit of the fleet's repository), the fleet's images removed from the engine: the
+//      anchor's build + push of its flavors against `neurons pipeline --base <the commit before>` (amd64), as CI runs
+//      it on a push; then once more with no history to compare with (`--mode digest`: every folder's build inputs)
 //   d. nothing changed: `neurons pipeline` (amd64; and both platforms when b ran)
 // Build first: npx tsc -p tsconfig.json && node bench/assembly-fleet.mjs [--folders 40] [--min-flavors 100] [--keep]
 //   [--buildah-budget SECONDS] [--noop-runs N] [--concurrency N]. Fairness notes: bench/README.md.
@@ -19,6 +20,7 @@ import { runAnchorWay } from './lib/anchor-way.mjs';
 import { buildahCertDir, pullBase, registryPlatforms, removeBuildahImages, runBuildahWay } from './lib/buildah-way.mjs';
 import { readEnvironment } from './lib/environment.mjs';
 import { generateFleet } from './lib/fleet-generate.mjs';
+import { git } from './lib/fleet-history.mjs';
 import { removeRepositories } from './lib/local-images.mjs';
 import { runNeuronsWay } from './lib/neurons-way.mjs';
 import { CommandFailure, mask } from './lib/run-command.mjs';
@@ -129,10 +131,12 @@ async function neurons(label, platforms, namespace, check, extra = []) {
 
 /**
  * Step c for one worker: its code changed and its flavors' versions bumped (published versions are immutable in
- * neurons; the anchor overwrites its tags), every fleet image removed from the engine, then the anchor's build + push
- * of its flavors against one `neurons pipeline` over the whole fleet. Adds a row.
+ * neurons; the anchor overwrites its tags), committed, every fleet image removed from the engine, then the anchor's
+ * build + push of its flavors against one `neurons pipeline` over the whole fleet. As CI runs it on a push, neurons
+ * gets the commit before the change as its base (`--base`, what a push event's `before` gives); with `digest`, it is
+ * given none and reads every folder's build inputs (`--mode digest`, a repository without history). Adds a row.
  */
-async function changeOne(changed, label, what) {
+async function changeOne(changed, label, what, how = 'git') {
   const changedFlavors = [];
   for (const flavor of generatedFlavors.filter((candidate) => candidate.worker === changed)) {
     const definition = JSON.parse(await readFile(path.join(fleet, flavor.file), 'utf8'));
@@ -144,6 +148,9 @@ async function changeOne(changed, label, what) {
     const program = path.join(fleet, changed.path.split('/')[0], command);
     await writeFile(program, `${await readFile(program, 'utf8')}# changed by the benchmark (step ${label})\n`);
   }
+  const before = (await git(fleet, ['rev-parse', 'HEAD'])).stdout.trim();
+  await git(fleet, ['add', '-A']);
+  await git(fleet, ['commit', '-q', '-m', `Change ${changed.path} (step ${label})`]);
   const removed = await removeRepositories([
     `${environment.registry}/${namespaces.anchor}/*`,
     `${environment.registry}/${namespaces.amd64}/*`,
@@ -165,14 +172,20 @@ async function changeOne(changed, label, what) {
   log(
     `  anchor: ${seconds(anchorChange.seconds)} s (builds ${anchorChange.buildSeconds.toFixed(1)} s, pushes ${anchorChange.pushSeconds.toFixed(1)} s)`,
   );
-  const change = await neurons(label, [amd64], namespaces.amd64, (result) => {
-    const pushed = result.pushedFlavors;
-    return pushed !== changedFlavors.length || result.statuses.failed
-      ? `${pushed} flavors pushed, expected the ${changedFlavors.length} of ${changed.path}`
-      : undefined;
-  });
+  const change = await neurons(
+    label,
+    [amd64],
+    namespaces.amd64,
+    (result) => {
+      const pushed = result.pushedFlavors;
+      return pushed !== changedFlavors.length || result.statuses.failed || result.flavors !== generatedFlavors.length
+        ? `${pushed} flavors pushed, expected the ${changedFlavors.length} of ${changed.path}`
+        : undefined;
+    },
+    how === 'git' ? ['--base', before] : ['--mode', 'digest'],
+  );
   rows.push([
-    `${what}. code of ${changed.path} changed (${changedFlavors.length} flavors), amd64`,
+    `${what}. code of ${changed.path} changed (${changedFlavors.length} flavors), amd64, ${how === 'git' ? 'git names it (--base)' : 'no history: every folder by digest'}`,
     `${seconds(anchorChange.seconds)} (${changedFlavors.length} docker build + push)`,
     seconds(change.seconds),
     ratio(anchorChange.seconds, change.seconds),
@@ -192,6 +205,10 @@ try {
     requirements: ['cortexutils', 'requests'],
   });
   generatedFlavors = generated.flavors;
+  // A repository, as CI checks it out: step c's changes are commits on it.
+  await git(fleet, ['init', '-q', '-b', 'main']);
+  await git(fleet, ['add', '-A']);
+  await git(fleet, ['commit', '-q', '-m', 'Fleet generated from the Cortex-Analyzers corpus']);
   // The fleet's last folder also requires the heavy package (last: the extrapolation of b measures the first ones).
   const heavy = generated.workers.at(-1);
   const heavyRequirements = path.join(fleet, heavy.path, 'requirements.txt');
@@ -272,6 +289,7 @@ try {
   const middle = generated.workers[Math.floor(generated.workers.length / 2)];
   await changeOne(middle, 'c-change', 'c');
   await changeOne(heavy, 'c-heavy', `c, ${heavyLabel}`);
+  await changeOne(middle, 'c-change-digest', 'c', 'digest');
 
   // b. Cold, amd64 + arm64: only when the base image is an index of both platforms.
   const certDir = await buildahCertDir(environment.caFile, path.join(temp, 'certs'));

@@ -130,9 +130,7 @@ export async function assembleUnit(
   await Promise.all(unique.map((source) => place(source)));
 
   const unit: UnitLayers = { worker, options, runtime, workerLayer, workerSource, perPlatform, place };
-  const assembled: AssembledFlavor[] = [];
-  for (const flavor of flavors) assembled.push(await assembleFlavor(run, unit, flavor));
-  return assembled;
+  return Promise.all(flavors.map((flavor) => assembleFlavor(run, unit, flavor)));
 }
 
 function repositoriesOf(pushes: AssemblyFlavor['pushes']): TargetRepository[] {
@@ -163,7 +161,7 @@ async function assembleFlavor(
   const manifests: Array<{ descriptor: Descriptor; platform: Platform; bytes: Buffer }> = [];
   for (const { image, dependencies } of perPlatform) {
     const config = platformConfig(unit, flavor, labels, image, dependencies);
-    await unit.place({ descriptor: config.descriptor, bytes: config.bytes }, own);
+    await unit.place({ descriptor: config.descriptor, bytes: config.bytes, fresh: true }, own);
     const manifest = buildImageManifest(
       config.descriptor,
       [...image.layers, ...config.added.map((layer) => layer.descriptor)],

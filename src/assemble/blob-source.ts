@@ -10,6 +10,11 @@ import { ensureBlob, type BlobOutcome } from '../oci/write.js';
 export interface BlobSource {
   descriptor: Descriptor;
   bytes?: Buffer;
+  /**
+   * Made by this run, small and all but certainly new to the registry (an image configuration, which records the
+   * build inputs): uploaded without asking first whether the repository holds it. Sending it again changes nothing.
+   */
+  fresh?: boolean;
   from?: { client: RegistryClient; host: string; repository: string };
 }
 
@@ -54,7 +59,11 @@ export class BlobPlacer {
       ...new Set([...placedHere, ...(sameRegistry && source.from ? [source.from.repository] : [])]),
     ].filter((from) => from !== repository);
     const bytes = source.bytes ?? (sameRegistry || placedHere.length > 0 ? undefined : await this.bytesOf(source));
-    const outcome = await ensureBlob(client, repository, source.descriptor, { ...(bytes ? { bytes } : {}), mountFrom });
+    const outcome = await ensureBlob(client, repository, source.descriptor, {
+      ...(bytes ? { bytes } : {}),
+      mountFrom,
+      ...(source.fresh ? { fresh: true } : {}),
+    });
     this.outcomes.push({ digest, repository, outcome });
     const byHost = this.placed.get(digest) ?? new Map<string, string[]>();
     byHost.set(host, [...(byHost.get(host) ?? []), repository]);

@@ -15,7 +15,8 @@ export async function ensureBlob(
   client: RegistryClient,
   repository: string,
   descriptor: Descriptor,
-  source: { bytes?: Buffer; mountFrom?: string[] },
+  /** `fresh`: bytes all but certainly new to the registry, uploaded without a HEAD first. */
+  source: { bytes?: Buffer; mountFrom?: string[]; fresh?: boolean },
 ): Promise<BlobOutcome> {
   const { digest } = descriptor;
   if (source.bytes && digestOf(source.bytes) !== digest)
@@ -29,7 +30,7 @@ export async function ensureBlob(
   };
   const sources = (source.mountFrom ?? []).filter((from) => from !== repository);
   // Without a repository to mount from, a HEAD first: the blob may be there, and its bytes need not cross again.
-  if (sources.length === 0 && (await present())) return 'present';
+  if (sources.length === 0 && !(source.fresh && source.bytes) && (await present())) return 'present';
   let refusal: RegistryResponse | undefined;
   for (const [position, from] of sources.entries()) {
     const mountPath = `/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;

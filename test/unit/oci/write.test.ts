@@ -105,6 +105,19 @@ describe('writing blobs and manifests (token service: one token per request, for
     expect(registry.hasBlob('team/image', descriptor.digest)).toBe(true);
   });
 
+  it('uploads bytes it is told are fresh without a HEAD first, and again changes nothing', async () => {
+    const { bytes, descriptor } = blob('a configuration');
+    for (const _ of [1, 2])
+      expect(await ensureBlob(client, 'team/image', descriptor, { bytes, fresh: true })).toBe('uploaded');
+    expect(registry.log.filter((line) => /^(HEAD|POST|PUT|PATCH|DELETE) /.test(line))).toEqual([
+      expect.stringMatching(/^POST \/v2\/team\/image\/blobs\/uploads\/$/),
+      expect.stringMatching(/^PUT .*digest=sha256%3A/),
+      expect.stringMatching(/^POST \/v2\/team\/image\/blobs\/uploads\/$/),
+      expect.stringMatching(/^PUT .*digest=sha256%3A/),
+    ]);
+    expect(registry.hasBlob('team/image', descriptor.digest)).toBe(true);
+  });
+
   it('says BLOB_UNAVAILABLE when it has neither bytes nor a repository to mount from', async () => {
     const { descriptor } = blob('nowhere');
     expect(await codeOf(ensureBlob(client, 'team/image', descriptor, {}))).toBe('BLOB_UNAVAILABLE');

@@ -140,7 +140,7 @@ async function changeOne(changed, label, what, how = 'git') {
   const changedFlavors = [];
   for (const flavor of generatedFlavors.filter((candidate) => candidate.worker === changed)) {
     const definition = JSON.parse(await readFile(path.join(fleet, flavor.file), 'utf8'));
-    definition.version = bumpVersion(flavor.version);
+    definition.version = bumpVersion(definition.version);
     await writeFile(path.join(fleet, flavor.file), `${JSON.stringify(definition, null, 2)}\n`);
     changedFlavors.push({ ...flavor, version: definition.version });
   }

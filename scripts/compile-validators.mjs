@@ -34,6 +34,8 @@ async function compileTemplates(folder) {
   const { builtInSources, templatesFingerprint, templateCompileOptions } = await import(
     path.join(dist, 'render/templates.js')
   );
+  const { pageSource, pageFingerprint } = await import(path.join(dist, 'catalog/html-page.js'));
+  const page = pageSource();
   const sources = builtInSources();
   const specs = (group) =>
     `{\n${Object.entries(group)
@@ -43,6 +45,7 @@ async function compileTemplates(folder) {
     `module.exports.fingerprint = ${JSON.stringify(templatesFingerprint(Handlebars.VERSION, sources))};`,
     `module.exports.templates = ${specs(sources.templates)};`,
     `module.exports.partials = ${specs(sources.partials)};`,
+    `module.exports.page = { fingerprint: ${JSON.stringify(pageFingerprint(Handlebars.VERSION, page))}, spec: ${Handlebars.precompile(page)} };`,
     '',
   ].join('\n');
   await mkdir(folder, { recursive: true });

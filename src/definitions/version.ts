@@ -1,4 +1,5 @@
-import { coerce, compare } from 'semver';
+import coerce from 'semver/functions/coerce.js';
+import compare from 'semver/functions/compare.js';
 
 const versionPattern = /^\d+\.\d+(?:\.\d+)?$/;
 

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { request } from 'undici';
+import { request } from '../transport/undici.js';
 import { EnvironmentError } from '../errors/neurons-error.js';
 import { createDispatcher } from '../transport/dispatcher.js';
 import { stripCredentials } from './pip-report.js';

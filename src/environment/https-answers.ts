@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { request } from '../transport/undici.js';
 import { createDispatcher } from '../transport/dispatcher.js';
 
 /** Whether a service of the environment answers 200 over HTTPS with these credentials (trusting its CA). */

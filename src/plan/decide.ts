@@ -1,4 +1,4 @@
-import semver from 'semver';
+import gt from 'semver/functions/gt.js';
 import {
   buildComponentsLabel,
   buildInputLabel,
@@ -42,7 +42,7 @@ function isHigher(published: string | undefined, ours: string): boolean {
   if (!published) return false;
   const theirs = coerceWorkerVersion(published);
   const mine = coerceWorkerVersion(ours);
-  return Boolean(theirs && mine && semver.gt(theirs, mine));
+  return Boolean(theirs && mine && gt(theirs, mine));
 }
 
 /** An exact version published with other content: refused (TAG_IMMUTABLE); `reasons` undefined: not ours. */

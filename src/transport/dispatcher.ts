@@ -1,5 +1,5 @@
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from './undici.js';
 import { uniqueCertificates } from '../trust/pem.js';
 import { extraCertificates, systemCertificates } from '../trust/trust-store.js';
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from './undici.js';
 import { createLimiter } from '../util/limit.js';
 import { createDispatcher, type DispatcherOptions } from './dispatcher.js';
 import {

@@ -1,4 +1,4 @@
-import { fetch as undiciFetch } from 'undici';
+import { fetch as undiciFetch } from './undici.js';
 import { createDispatcher } from './dispatcher.js';
 
 /**

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from '../transport/undici.js';
 import { EnvironmentError, NeuronsError, UsageError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
 import { createDispatcher } from '../transport/dispatcher.js';

@@ -8,6 +8,7 @@ import { discoverRepository } from '../../src/definitions/discover.js';
 import { compareDockerfiles, renderDockerfiles, writeDockerfiles } from '../../src/generate/generate-dockerfiles.js';
 import { buildPlan } from '../../src/plan/build-plan.js';
 import { readRepositorySource } from '../../src/render/source-info.js';
+import { pageTemplate } from '../../src/catalog/html-page.js';
 import { TemplateSet } from '../../src/render/templates.js';
 import { testConfig } from '../helpers/config.js';
 import { fixture } from '../helpers/environment.js';
@@ -71,6 +72,35 @@ describe('templates compiled ahead (npm run build)', () => {
     const custom = path.join(folder, 'custom.hbs');
     await writeFile(custom, 'FROM scratch\n');
     expect(new TemplateSet({ custom }, { precompiled: path.join(folder, 'templates.cjs') }).precompiled).toBe(false);
+  });
+
+  it('render the catalog page as the compiler does, escaped, and only while its source is current', async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), 'neurons-templates-'));
+    execFileSync(process.execPath, [path.join(root, 'scripts/compile-validators.mjs'), folder]);
+    const built = path.join(folder, 'templates.cjs');
+    const ahead = pageTemplate(built);
+    expect(ahead.precompiled).toBe(true);
+    const now = pageTemplate(path.join(folder, 'missing.cjs'));
+    expect(now.precompiled).toBe(false);
+    const data = {
+      workers: [{ name: 'Probe', description: '<script>alert(1)</script>', kind: 'analyzer', dataTypeList: ['ip'] }],
+      dataTypes: ['ip'],
+      total: 1,
+      analyzers: 1,
+      responders: 0,
+      registry: 'registry.example/acme',
+      serial: 7,
+      created: '2026-12-01T00:00:00.000Z',
+    };
+    const page = ahead.render(data);
+    expect(page).toBe(now.render(data));
+    expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page).not.toContain('<script>alert(1)');
+    await writeFile(
+      path.join(folder, 'stale.cjs'),
+      (await readFile(built, 'utf8')).replace(/page = \{ fingerprint: "[0-9a-f]+"/, 'page = { fingerprint: "0"'),
+    );
+    expect(pageTemplate(path.join(folder, 'stale.cjs')).precompiled).toBe(false);
   });
 });
 

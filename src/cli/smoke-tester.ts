@@ -40,6 +40,7 @@ export function createSmokeTester(
   // What the first folder on a base and dependency layer proved on an emulated platform, for the next ones.
   const covers: LayerCovers = new Map();
   const sharedNetwork = new SharedNoNetwork(docker);
+  tester.warm = (images) => sharedNetwork.warm(images);
   tester.close = () => sharedNetwork.close();
   tester.folder = async (images, worker, emulated) => {
     // How much runs under emulation: the worker's own setting, else the repository's.

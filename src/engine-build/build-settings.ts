@@ -42,9 +42,10 @@ export async function prepareBuildSettings(
   const local = options.local ?? false;
   const resolves = options.clients !== undefined && !options.offline && !local;
   // Python dependency layers' keys need the host's Python (see compilesBytecodeFor), and a launcher such as pyenv's
-  // takes a good part of a second to answer: asked now, it answers while base images are pinned and folders hashed.
+  // takes a good part of a second to answer: asked now, it answers while base images are pinned and folders hashed
+  // (once their requests are out: starting a process holds this thread about 30 ms).
   if (resolves && discovery.workers.some((worker) => worker.runtime !== 'node'))
-    void hostPythonVersion().catch(() => undefined);
+    setImmediate(() => void hostPythonVersion().catch(() => undefined));
   const [baseImages, source] = await Promise.all([
     pinBaseImages(config, options.offline || local, options.clients),
     options.provenance === false

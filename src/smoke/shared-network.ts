@@ -17,18 +17,49 @@ export class SharedNoNetwork {
   constructor(private readonly docker: Docker) {}
 
   /**
-   * The network mode for a batch of `image` without network. The first batch gets a namespace of its own (`none`):
-   * a run of one batch (a one-folder change) does not pay for the holder; the next ones share the holder's.
+   * The network mode for a batch of `image` without network. Unless `warm` started the holder, the first batch gets
+   * a namespace of its own (`none`): a run of one batch (a one-folder change) does not pay for the holder; the next
+   * ones share the holder's.
    */
   async network(image: string): Promise<string> {
     this.asked += 1;
-    if (this.asked === 1) return 'none';
+    if (this.asked === 1 && !this.holder) return 'none';
     if (!this.holder || Date.now() > this.holder.until) {
       // Renewed well before the old one ends: a batch that just joined it keeps its namespace.
       this.holder = { id: this.start(image), until: Date.now() + (HOLDER_SECONDS / 2) * 1000 };
     }
     const id = await this.holder.id;
     return id ? `container:${id}` : 'none';
+  }
+
+  /**
+   * Starts the holder now, from the first of `images` the engine has (a base image, there before the run pulls
+   * anything), for a run about to test: it starts while the run uploads and pulls, and the first batch joins it
+   * instead of waiting for a namespace of its own. Nothing when none of them is there (a runner whose engine has no
+   * base image: the first batch gets `none`), or when the holder runs already.
+   */
+  warm(images: string[]): void {
+    if (this.holder) return;
+    const id = (async (): Promise<string | undefined> => {
+      // After what the caller starts next: the engine's client may load first (dockerode, about 90 ms).
+      await new Promise((resolve) => setImmediate(resolve));
+      for (const image of images) {
+        const present = await this.docker
+          .getImage(image)
+          .inspect()
+          .then(
+            () => true,
+            () => false,
+          );
+        if (present) return this.start(image);
+      }
+      return undefined;
+    })();
+    this.holder = { id, until: Date.now() + (HOLDER_SECONDS / 2) * 1000 };
+    // None started: the batches waiting get `none`, the next ones start a holder from their own image.
+    void id.then((started) => {
+      if (!started && this.holder?.id === id) this.holder = undefined;
+    });
   }
 
   async close(): Promise<void> {

@@ -18,6 +18,11 @@ export type SmokeTester = ((image: string, worker: WorkerFolder, flavor: Flavor)
     /** This platform runs under emulation and every flavor is tested on the engine's own in the same run. */
     emulated?: { platform: string; native: string },
   ) => Promise<SmokeVerdict[]>;
+  /**
+   * Told that tests will run soon, with images the engine may have already (the run's base images): what the tester
+   * keeps for the run (its namespace without network) can start meanwhile.
+   */
+  warm?: (images: string[]) => void;
   /** Ends what the tester keeps for the run (a shared network namespace). */
   close?: () => Promise<void>;
 };

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flavor, WorkerFolder } from '../../src/definitions/types.js';
+import { SharedNoNetwork } from '../../src/smoke/shared-network.js';
 import { smokeTestFolder } from '../../src/smoke/smoke-folder.js';
 import { smokeTestFlavor, type SmokeCase, type SmokeResult } from '../../src/smoke/smoke-test.js';
 import { environmentState, runCli, uniqueNamespace } from '../helpers/environment.js';
@@ -390,18 +391,44 @@ describe('smoke tests of an assembled folder for two platforms, through the comm
       gamma.filter((line) => / aarch64 /.test(line)),
       result.stderr,
     ).toHaveLength(1);
-    // Without network, the batches of the run after the first (which has its own: a run of one batch needs no
-    // more) share one namespace that holds nothing but loopback.
+    // Without network, the run's batches share one namespace that holds nothing but loopback: the engine has the
+    // base image, so it was started from it while the run uploaded, and the first batch joined it too.
     const seen = [...alpha, ...beta, ...gamma].flatMap(
       (line) => /:Host="\S+ \S+ (\S+) (\S+)"/.exec(line)?.slice(1) ?? [],
     );
     expect(seen, result.stderr).toHaveLength(10);
     const namespaces = seen.filter((_, index) => index % 2 === 0);
-    const counts = new Map<string, number>();
-    for (const namespace of namespaces) counts.set(namespace, (counts.get(namespace) ?? 0) + 1);
-    expect([...counts.values()].sort()).toEqual([1, 4]);
+    expect(new Set(namespaces).size).toBe(1);
     expect(new Set(seen.filter((_, index) => index % 2 === 1))).toEqual(new Set(['lo']));
     expect(namespaces[0]).not.toBe(await readlink('/proc/self/ns/net'));
+  });
+});
+
+describe("the run's namespace without network", () => {
+  const holders = async (): Promise<string[]> =>
+    (await docker.listContainers({ filters: { label: ['io.neurons.smoke-network=holder'] } })).map((item) => item.Id);
+
+  it('starts ahead from a base image the engine has, and the first batch joins it; with none there, the first gets its own', async () => {
+    const state = await environmentState();
+    const base = state.baseImages.python;
+    const before = await holders();
+    const warmed = new SharedNoNetwork(docker);
+    warmed.warm([`${state.registry.host}/nowhere/none@sha256:${'0'.repeat(64)}`, base]);
+    const joined = await warmed.network(base);
+    expect(joined).toMatch(/^container:[0-9a-f]{64}$/);
+    expect((await holders()).filter((id) => !before.includes(id))).toEqual([joined.slice('container:'.length)]);
+    await warmed.close();
+    expect((await holders()).filter((id) => !before.includes(id))).toEqual([]);
+    // No image the engine has: nothing starts, and the first batch gets a namespace of its own.
+    const cold = new SharedNoNetwork(docker);
+    cold.warm([`${state.registry.host}/nowhere/none@sha256:${'0'.repeat(64)}`]);
+    expect(await cold.network(base)).toBe('none');
+    expect((await holders()).filter((id) => !before.includes(id))).toEqual([]);
+    // The next batch starts one from its own image, as in a run without a warm-up.
+    const next = await cold.network(base);
+    expect((await holders()).filter((id) => !before.includes(id))).toEqual([next.slice('container:'.length)]);
+    await cold.close();
+    expect((await holders()).filter((id) => !before.includes(id))).toEqual([]);
   });
 });
 

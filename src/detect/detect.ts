@@ -4,6 +4,8 @@ import {
   type BuildSettings,
   type PreparedFolderBuild,
 } from '../engine-build/build-unit.js';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Config } from '../config/load-config.js';
 import type { Discovery, WorkerFolder } from '../definitions/types.js';
 import { UsageError } from '../errors/neurons-error.js';
@@ -197,7 +199,7 @@ async function checkByDigest(units: BuildUnit[], detection: Detection, options: 
   );
   const limit = createLimiter(8);
   await Promise.all(
-    units.map((unit) =>
+    (await checkOrder(options.repo, units)).map((unit) =>
       limit(async () => {
         const prepared = await prepareFolderBuild(options.repo, unit, options.settings);
         detection.prepared.set(unitKey(unit), prepared);
@@ -216,6 +218,30 @@ async function checkByDigest(units: BuildUnit[], detection: Detection, options: 
       }),
     ),
   );
+}
+
+/**
+ * The order units are checked in: first one per distinct requirements file, then the others, each in plan order. A
+ * unit's check waits on its dependencies' resolution (the package index asked whether a recorded one still holds):
+ * those of the fleet's few distinct sets are asked at once, not each when its first unit comes up.
+ */
+export async function checkOrder(repo: string, units: BuildUnit[]): Promise<BuildUnit[]> {
+  const contents = await Promise.all(
+    units.map((unit) =>
+      unit.requirements
+        ? readFile(path.join(repo, unit.worker.path, unit.requirements), 'utf8').catch(() => '')
+        : Promise.resolve(''),
+    ),
+  );
+  const seen = new Set<string>();
+  const first: BuildUnit[] = [];
+  const rest: BuildUnit[] = [];
+  for (const [index, unit] of units.entries()) {
+    const key = `${unit.worker.runtime ?? ''}\0${contents[index] ?? ''}`;
+    (seen.has(key) ? rest : first).push(unit);
+    seen.add(key);
+  }
+  return [...first, ...rest];
 }
 
 /** The workers git says changed, and why each flavor; none when git cannot tell (in auto mode: digests decide). */

@@ -4,6 +4,7 @@ import type { Flavor } from './definitions/types.js';
 import type { PreparedFolderBuild } from './engine-build/build-unit.js';
 import type { BuildUnit } from './plan/build-plan.js';
 import type { FlavorDecision } from './plan/decide.js';
+import type { ResolvedRegistry } from './registry/endpoint.js';
 import type { OutcomeOf, PipelineOptions, PipelineReport, RunContext } from './pipeline-context.js';
 
 /** The flavors of a folder assembled in the registry: published (smoke-tested, then tagged) by publishAssembledUnit. */
@@ -47,6 +48,7 @@ export async function processAssembledUnit(
       env: options.env,
       smoke: options.smoke,
       progress: (flavorId, state) => options.progress({ worker, flavor: flavorId, state }),
+      previous: previousImage(wanted, decisions),
     },
     flavors,
   );
@@ -76,4 +78,17 @@ export async function processAssembledUnit(
       detail: result.images.map((item) => item.reference).join(' '),
     });
   }
+}
+
+/** The image one of these flavors had published before, by digest (see FlavorDecision.previous). */
+function previousImage(
+  flavors: Flavor[],
+  decisions: Map<string, FlavorDecision>,
+): { registry: ResolvedRegistry; reference: string } | undefined {
+  for (const flavor of flavors) {
+    const previous = decisions.get(flavor.id)?.previous;
+    if (previous)
+      return { registry: previous.target.registry, reference: `${previous.target.repository}@${previous.digest}` };
+  }
+  return undefined;
 }

@@ -75,10 +75,27 @@ export async function publishAssembledUnit(
     env: NodeJS.ProcessEnv;
     smoke: SmokeTester | undefined;
     progress: (flavorId: string, state: 'testing' | 'pushing') => void;
+    /** An image the folder published before (see FlavorDecision.previous): pulled ahead for the smoke test. */
+    previous?: { registry: ResolvedRegistry; reference: string } | undefined;
   },
   flavors: AssemblyFlavor[],
 ): Promise<AssembledOutcome[]> {
   const started = Date.now();
+  const warming = warmEngine(run, options);
+  try {
+    return await assembleAndPublish(run, options, flavors, started);
+  } finally {
+    // Ended before the folder is: a pull the engine would otherwise cancel when the run exits.
+    await warming;
+  }
+}
+
+async function assembleAndPublish(
+  run: AssemblyRun,
+  options: Parameters<typeof publishAssembledUnit>[1],
+  flavors: AssemblyFlavor[],
+  started: number,
+): Promise<AssembledOutcome[]> {
   let assembled: AssembledFlavor[];
   try {
     assembled = await assembleUnit(run, { ...options, created: createdTime(options.env, options.source) }, flavors);
@@ -144,6 +161,28 @@ async function publishFlavor(
  * flavors tested together (one container where they share a filesystem). The first problem of each flavor, by
  * platform order.
  */
+/**
+ * Pulls, without waiting, the engine's own platform of the image the folder published before, when its images are to
+ * be tested there: an empty engine (an ephemeral runner) gets the layers it shares with the new ones (the base, the
+ * dependencies: the bulk of an image) while the new ones are assembled, and the test's pull finds them. A failure
+ * changes nothing: the test's own pull fetches what is missing.
+ */
+function warmEngine(
+  run: AssemblyRun,
+  options: {
+    smoke: SmokeTester | undefined;
+    platforms: Platform[];
+    previous?: { registry: ResolvedRegistry; reference: string } | undefined;
+  },
+): Promise<void> {
+  const native = hostPlatform();
+  const { previous } = options;
+  if (!options.smoke || !previous) return Promise.resolve();
+  if (!options.platforms.some((platform) => formatPlatform(platform) === formatPlatform(native)))
+    return Promise.resolve();
+  return pullByDigest(run.docker, previous.registry, previous.reference, native).catch(() => undefined);
+}
+
 async function smokeEveryPlatform(
   run: AssemblyRun,
   options: {

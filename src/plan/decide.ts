@@ -27,6 +27,12 @@ export interface FlavorDecision {
   problem?: Problem;
   /** The tags read to decide, with what they named: the catalog stage reuses them for a flavor left alone. */
   observed?: ObservedManifest[];
+  /**
+   * For a build: the image this flavor's tags named before (its exact tag's, else a moving tag's), by digest in the
+   * target it was read from. Its layers are mostly the new image's: pulled while the new one is assembled, it warms
+   * an empty engine for the smoke test.
+   */
+  previous?: { target: ImageTarget; digest: string };
 }
 
 export function parseComponents(label: string | undefined): Partial<InputComponents> | undefined {
@@ -150,6 +156,8 @@ export async function decideFlavor(
       return refusal(flavor, `${target.repository}:${exact}`, previous ? reasons : undefined);
     }
     if (!same || options.force) {
+      const before = published?.digest ?? movingHeads.find((head) => head !== undefined)?.digest;
+      if (before && !decision.previous) decision.previous = { target, digest: before };
       if (decision.reasons.length === 0)
         decision.reasons.push(...(options.force && same ? ['forced' as const] : reasons));
       const keep: string[] = [];

@@ -218,6 +218,18 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
       if ([...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])].some((name) => name.includes(`/${namespace}/`)))
         await docker.getImage(image.Id).remove({ force: true });
     }
+    // What HashCalc's flavors published before: one of them is pulled ahead, while the new images are assembled.
+    const client = registryClient(state);
+    const before = new Set<string>();
+    try {
+      for (const flavor of flavors.filter((name) => name.startsWith('hashcalc'))) {
+        const found = await client.readManifest(`${namespace}/${flavor}`, '1');
+        if (found) before.add(`${state.registry.host}/${namespace}/${flavor}@${found.digest}`);
+      }
+    } finally {
+      await client.close();
+    }
+    expect(before.size).toBe(3);
     const script = path.join(repo, 'analyzers', 'HashCalc', 'hashcalc.py');
     await writeFile(script, `${await readFile(script, 'utf8')}\n# a code-only change\n`);
     const changed = await runCli(['push', '--repo', repo, '--only', 'HashCalc', '--namespace', namespace, '--force']);
@@ -225,5 +237,7 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
     expect(changed.stderr).toMatch(/dependencies of analyzers\/HashCalc for linux\/amd64: from the registry cache/);
     expect(changed.stderr).toMatch(/dependencies of analyzers\/HashCalc for linux\/arm64: from the registry cache/);
     expect(changed.stderr).not.toMatch(/package\(s\) installed/);
+    const pulled = (await docker.listImages({ digests: true })).flatMap((image) => image.RepoDigests ?? []);
+    expect(pulled.filter((reference) => before.has(reference))).toHaveLength(1);
   });
 });

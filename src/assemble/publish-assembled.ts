@@ -180,7 +180,10 @@ function warmEngine(
   if (!options.smoke || !previous) return Promise.resolve();
   if (!options.platforms.some((platform) => formatPlatform(platform) === formatPlatform(native)))
     return Promise.resolve();
-  return pullByDigest(run.docker, previous.registry, previous.reference, native).catch(() => undefined);
+  // After the assembly's first requests are out: the engine's client may load first (dockerode, about 90 ms).
+  return new Promise((resolve) => setImmediate(resolve))
+    .then(() => pullByDigest(run.docker, previous.registry, previous.reference, native))
+    .catch(() => undefined);
 }
 
 async function smokeEveryPlatform(

@@ -1,4 +1,5 @@
 import { prepareBuildSettings } from './engine-build/build-settings.js';
+import { pinBaseImages } from './render/pin-base-images.js';
 import {
   buildUnit,
   prepareFolderBuild,
@@ -301,15 +302,34 @@ export function startOrder(plan: BuildPlan, prepared: (PreparedFolderBuild | und
   return [...first, ...rest];
 }
 
-/** discover -> plan -> render -> decide -> build -> test -> push -> catalog -> publish. */
-export async function runPipeline(options: PipelineOptions): Promise<PipelineReport> {
+/** The repository's workers, the valid flavors among them, and the plan of what to build. */
+async function discover(options: PipelineOptions) {
   const { repo, config } = options;
   const discovery = await discoverRepository(repo, { definitionsOnly: false });
   checkImageNameLengths(discovery, config.registries);
   // An invalid definition leaves out its flavor, not its folder: the stages below see the valid flavors only.
   const { discovery: buildable, excluded } = splitInvalidFlavors(discovery);
   const only = options.shard ? await shardFolders(repo, discovery, options.shard, options.only) : options.only;
-  const plan = buildPlan(repo, buildable, config, only);
+  return { discovery, buildable, excluded, only, plan: buildPlan(repo, buildable, config, only) };
+}
+
+/** discover -> plan -> render -> decide -> build -> test -> push -> catalog -> publish. */
+export async function runPipeline(options: PipelineOptions): Promise<PipelineReport> {
+  const { repo, config } = options;
+  const clients = new RegistryClientPool(options.log);
+  const local = options.local ?? false;
+  // The base images are pinned (a registry read) while the repository is read; its failure is reported below.
+  const pinned = pinBaseImages(config, options.offline || local, clients);
+  pinned.catch(() => undefined);
+  let discovered;
+  try {
+    discovered = await discover(options);
+  } catch (error) {
+    await pinned.catch(() => undefined);
+    await clients.close();
+    throw error;
+  }
+  const { discovery, buildable, excluded, only, plan } = discovered;
   const report: PipelineReport = {
     discovery,
     excluded,
@@ -320,19 +340,18 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
     missing: [],
     kept: [],
   };
-  const clients = new RegistryClientPool(options.log);
   let settings: BuildSettings | undefined;
   try {
     for (const registry of config.registries)
       if (registry.insecure)
         options.log(`WARNING: TLS verification is off for registry ${registry.host} (insecure: true)`);
-    const local = options.local ?? false;
     const runSettings = await prepareBuildSettings(repo, buildable, config, {
       offline: options.offline,
       env: options.env,
       clients,
       push: options.push && !local,
       local,
+      pinned,
     });
     settings = runSettings;
     const limit = createLimiter(Math.max(1, options.concurrency));

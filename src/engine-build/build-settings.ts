@@ -3,7 +3,7 @@ import type { Discovery } from '../definitions/types.js';
 import type { RegistryClientPool } from '../registry/client-pool.js';
 import { DependencyResolver } from '../assemble/resolve-dependencies.js';
 import { hostPythonVersion } from '../deps/pip.js';
-import { pinBaseImages } from '../render/pin-base-images.js';
+import { pinBaseImages, type BaseImages } from '../render/pin-base-images.js';
 import { readRepositorySource, type RepositorySource } from '../render/source-info.js';
 import { TemplateSet } from '../render/templates.js';
 import type { BuildSettings } from './build-unit.js';
@@ -37,6 +37,8 @@ export async function prepareBuildSettings(
      * engine uses its own copy, pulled on first use).
      */
     local?: boolean;
+    /** The base images pinned already (`pinBaseImages` with the same configuration, offline flag and clients). */
+    pinned?: Promise<BaseImages>;
   },
 ): Promise<BuildSettings> {
   const local = options.local ?? false;
@@ -47,7 +49,7 @@ export async function prepareBuildSettings(
   if (resolves && discovery.workers.some((worker) => worker.runtime !== 'node'))
     setImmediate(() => void hostPythonVersion().catch(() => undefined));
   const [baseImages, source] = await Promise.all([
-    pinBaseImages(config, options.offline || local, options.clients),
+    options.pinned ?? pinBaseImages(config, options.offline || local, options.clients),
     options.provenance === false
       ? unknownSource()
       : readRepositorySource(

@@ -365,11 +365,12 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
       return report;
     }
     const run = createRunContext(options, runSettings, clients);
+    const work = prepared.some(Boolean);
     // Work to do means an engine soon (smoke tests, engine builds): its client loads while the work waits on the network.
-    if (prepared.some(Boolean) && (options.smoke || prepared.some((unit) => unit && unit.assembly.mode !== 'registry')))
+    if (work && (options.smoke || prepared.some((unit) => unit && unit.assembly.mode !== 'registry')))
       preloadDocker(options.docker);
     // Tests to run: their namespace without network starts now, from a base image the engine has, if any.
-    if (prepared.some(Boolean) && options.smoke?.warm)
+    if (work && options.smoke?.warm)
       options.smoke.warm(Object.values(runSettings.baseImages).filter((image): image is string => Boolean(image)));
     // The catalog's reads of what detection did not read wait for a folder's tests to start: they would slow the
     // uploads and pulls ahead of them, and the registry is idle while the engine runs the tests.

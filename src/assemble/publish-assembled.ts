@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ResolvedRegistry } from '../config/load-config.js';
 import type { WorkerFolder } from '../definitions/types.js';
 import { followProgress } from '../engine/docker-build.js';
@@ -157,11 +158,6 @@ async function publishFlavor(
 }
 
 /**
- * The smoke test of every flavor on every platform: per platform, each flavor's image pulled by digest, then the
- * flavors tested together (one container where they share a filesystem). The first problem of each flavor, by
- * platform order.
- */
-/**
  * Pulls, without waiting, the engine's own platform of the image the folder published before, when its images are to
  * be tested there: an empty engine (an ephemeral runner) gets the layers it shares with the new ones (the base, the
  * dependencies: the bulk of an image) while the new ones are assembled, and the test's pull finds them. A failure
@@ -181,11 +177,16 @@ function warmEngine(
   if (!options.platforms.some((platform) => formatPlatform(platform) === formatPlatform(native)))
     return Promise.resolve();
   // After the assembly's first requests are out: the engine's client may load first (dockerode, about 90 ms).
-  return new Promise((resolve) => setImmediate(resolve))
+  return nextTurn()
     .then(() => pullByDigest(run.docker, previous.registry, previous.reference, native))
     .catch(() => undefined);
 }
 
+/**
+ * The smoke test of every flavor on every platform: per platform, each flavor's image pulled by digest, then the
+ * flavors tested together (one container where they share a filesystem). The first problem of each flavor, by
+ * platform order.
+ */
 async function smokeEveryPlatform(
   run: AssemblyRun,
   options: {

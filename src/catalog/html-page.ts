@@ -3,15 +3,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { precompiledTemplatesFile } from '../render/templates.js';
 import { packageRoot } from '../util/package-root.js';
 import type { CatalogEntry, CatalogRecord } from './assemble-catalogs.js';
 import type { CatalogIndex } from './index-file.js';
 import { reportTemplatesFileName } from '../publish/publication.js';
 
 const require = createRequire(import.meta.url);
-
-/** Where `npm run build` writes the page compiled ahead, beside the built-in templates (see scripts/). */
-export const precompiledPageFile = '../generated/templates.cjs';
 
 let template: Handlebars.TemplateDelegate | undefined;
 
@@ -26,10 +24,11 @@ export function pageFingerprint(version: string, source: string): string {
 }
 
 /**
- * The page's template: as `npm run build` compiled it, on Handlebars' runtime alone (about 10 ms to load, against
- * 25 with the compiler), when it records this source and runtime; else compiled now (a stale build, a checkout).
+ * The page's template: as `npm run build` compiled it (beside the built-in templates), on Handlebars' runtime alone
+ * (about 10 ms to load, against 25 with the compiler), when it records this source and runtime; else compiled now (a
+ * stale build, a checkout).
  */
-export function pageTemplate(file = precompiledPageFile): {
+export function pageTemplate(file = precompiledTemplatesFile): {
   render: Handlebars.TemplateDelegate;
   precompiled: boolean;
 } {

@@ -34,13 +34,13 @@ export interface RecordedInputs {
   revision: string | undefined;
 }
 
-/** An image whose labels are known without reading them: pushed by this run, or verified by the previous index. */
 /** A tag this run put, and the digest the registry stored it under. */
 export interface TaggedImage {
   reference: string;
   digest: string;
 }
 
+/** An image whose labels are known without reading them: pushed by this run, or verified by the previous index. */
 export interface KnownImage {
   digest: string;
   identity: WorkerIdentity;
@@ -81,10 +81,11 @@ export function createImageVerifier(options: {
   const byDigest = new Map<string, Promise<DigestFacts>>();
   const counts = { manifests: 0, labelled: 0, known: 0 };
 
+  /** The facts of one digest, once; its manifest is needed only when the digest is not in `known`. */
   const labelsOf = (
     repository: string,
     digest: string,
-    read: Parameters<typeof readImageLabels>[2],
+    read: Parameters<typeof readImageLabels>[2] | undefined,
   ): Promise<DigestFacts> => {
     let pending = byDigest.get(digest);
     if (!pending) {
@@ -94,6 +95,7 @@ export function createImageVerifier(options: {
           counts.known += 1;
           return { state: 'labelled', digest, claim: identity };
         }
+        if (!read) throw new Error(`image facts: no manifest for ${digest}, which is not known`);
         counts.labelled += 1;
         const labels = await limit(() => readImageLabels(client, repository, read));
         if (!labels.readable) return { state: 'unreadable', digest, reason: labels.reason };
@@ -125,10 +127,7 @@ export function createImageVerifier(options: {
     const seen = observed.get(reference);
     if (seen) return labelsOf(parsed.repository, seen.digest, seen.manifest);
     const put = tagged.get(reference);
-    if (put !== undefined && known.has(put)) {
-      counts.known += 1;
-      return { state: 'labelled', digest: put, claim: known.get(put) as WorkerIdentity };
-    }
+    if (put !== undefined && known.has(put)) return labelsOf(parsed.repository, put, undefined);
     counts.manifests += 1;
     const found = await limit(() => client.readManifest(parsed.repository, parsed.digest ?? parsed.tag ?? 'latest'));
     if (!found) return { state: 'missing' };

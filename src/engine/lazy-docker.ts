@@ -49,7 +49,6 @@ const loaders = new WeakMap<Docker, () => Docker>();
  * A Docker engine client that loads dockerode (about 25 ms, see loadDockerode) the first time it is used: a run that
  * needs no engine (a no-op, images assembled in the registry, a catalog) never pays for it.
  */
-
 export function lazyDocker(): Docker {
   let engine: Docker | undefined;
   const load = (): Docker => {

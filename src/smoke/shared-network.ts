@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 /** How long the holder lives at most (it removes itself then): a run that outlives it starts another. */
 const HOLDER_SECONDS = 3600;
@@ -7,8 +8,9 @@ const HOLDER_SECONDS = 3600;
  * One network namespace with nothing but loopback, shared by a run's batch containers that get no network. A
  * container started with network `none` gets a namespace of its own, which costs the engine about 0.1 s of CPU and
  * of wall time per container; one that joins this one's (`container:<id>`) costs nothing more. Held by a container
- * started from the first batch's image (`/bin/sh -c 'exec sleep …'`), labelled `io.neurons.smoke-network`, removed
- * by `close` and by the engine once its time is up. Where it cannot start, batches get `none` as before.
+ * (`/bin/sh -c 'exec sleep …'`, labelled `io.neurons.smoke-network`) started ahead from a base image the engine has
+ * (`warm`), else from the second batch's image; removed by `close` and by the engine once its time is up. Where it
+ * cannot start, batches get `none` as before.
  */
 export class SharedNoNetwork {
   private holder: { id: Promise<string | undefined>; until: number } | undefined;
@@ -42,7 +44,7 @@ export class SharedNoNetwork {
     if (this.holder) return;
     const id = (async (): Promise<string | undefined> => {
       // After what the caller starts next: the engine's client may load first (dockerode, about 90 ms).
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
       for (const image of images) {
         const present = await this.docker
           .getImage(image)

@@ -27,6 +27,7 @@ import { CommandFailure, mask } from './lib/run-command.mjs';
 import { summarize } from './lib/timing.mjs';
 import { startWheelhouseIndex } from './lib/wheelhouse-index.mjs';
 import { writeHeavyWheelhouse } from './lib/heavy-wheel.mjs';
+import { settle } from './lib/settle.mjs';
 
 const { values: options } = parseArgs({
   options: {
@@ -98,8 +99,16 @@ const neuronsEnv = { ...process.env, ...index.neuronsEnv };
 const fileLog = (name) => (line) => appendFile(path.join(temp, name), `${mask(line)}\n`);
 let buildahReferences = [];
 
+/** Before each timed side: dirty pages written and the machine quiet (bench/lib/settle.mjs); logged when it waited. */
+async function quiet(what) {
+  const { seconds: waited, share } = await settle();
+  if (waited >= 1 || share >= 0.15)
+    log(`  (${what}: waited ${waited.toFixed(1)} s for a quiet machine; ${(share * 100).toFixed(0)}% busy at the start)`);
+}
+
 /** One `neurons pipeline` run; its log kept in the temp folder; fails the benchmark unless `check` holds. */
 async function neurons(label, platforms, namespace, check, extra = []) {
+  await quiet(`neurons ${label}`);
   const result = await runNeuronsWay({
     fleet,
     output: path.join(temp, `catalogs-${namespace}`),
@@ -158,6 +167,7 @@ async function changeOne(changed, label, what, how = 'git') {
   log(
     `${what}: code of ${changed.path} changed (${changedFlavors.length} flavors); ${removed} fleet images removed from the engine`,
   );
+  await quiet(`anchor ${label}`);
   const anchorChange = await runAnchorWay({
     fleet,
     flavors: changedFlavors,
@@ -230,6 +240,7 @@ try {
 
   // a. Cold, amd64.
   log(`a. cold fleet, ${amd64}: anchor (docker build + docker push per flavor) into ${namespaces.anchor}`);
+  await quiet('anchor a');
   const anchor = await runAnchorWay({
     fleet,
     flavors: generated.flavors,
@@ -318,6 +329,7 @@ try {
     log(
       `b. cold fleet, ${amd64} + ${arm64}: buildah build --manifest + manifest push --all per flavor into ${namespaces.buildah} (budget ${buildahBudget} s)`,
     );
+    await quiet('buildah b');
     const measured = [];
     const flavorTimes = { seconds: 0, buildSeconds: 0, pushSeconds: 0 };
     for (const flavor of generated.flavors) {

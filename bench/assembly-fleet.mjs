@@ -103,7 +103,9 @@ let buildahReferences = [];
 async function quiet(what) {
   const { seconds: waited, share } = await settle();
   if (waited >= 1 || share >= 0.15)
-    log(`  (${what}: waited ${waited.toFixed(1)} s for a quiet machine; ${(share * 100).toFixed(0)}% busy at the start)`);
+    log(
+      `  (${what}: waited ${waited.toFixed(1)} s for a quiet machine; ${(share * 100).toFixed(0)}% busy at the start)`,
+    );
 }
 
 /** One `neurons pipeline` run; its log kept in the temp folder; fails the benchmark unless `check` holds. */

@@ -23,7 +23,7 @@ import { generateFleet } from './lib/fleet-generate.mjs';
 import { git } from './lib/fleet-history.mjs';
 import { removeRepositories } from './lib/local-images.mjs';
 import { runNeuronsWay } from './lib/neurons-way.mjs';
-import { CommandFailure, mask } from './lib/run-command.mjs';
+import { CommandFailure, mask, runCommand } from './lib/run-command.mjs';
 import { summarize } from './lib/timing.mjs';
 import { startWheelhouseIndex } from './lib/wheelhouse-index.mjs';
 import { writeHeavyWheelhouse } from './lib/heavy-wheel.mjs';
@@ -312,7 +312,11 @@ try {
     creds: environment.registryCredentials,
   });
   const usable = (platform) => basePlatforms.some((entry) => entry.platform === platform && entry.bytes > 1_000_000);
-  if (!usable(amd64) || !usable(arm64)) {
+  const buildah = await runCommand(['buildah', '--version'], { allowFailure: true }).catch(() => undefined);
+  if (!buildah || buildah.code !== 0) {
+    log('b. skipped: buildah is not installed (apt-get install -y buildah), the anchor of b');
+    rows.push(['b. cold fleet, amd64 + arm64', 'skipped (no buildah)', 'skipped', '', '>= 10x']);
+  } else if (!usable(amd64) || !usable(arm64)) {
     const what =
       basePlatforms.length === 0
         ? 'a single manifest, not an index'

@@ -44,7 +44,7 @@ export interface AssemblyFlavor {
   pushes: Array<{ target: ImageTarget; tags: string[] }>;
 }
 
-/** A flavor image assembled and stored by digest (not tagged yet): its index and one manifest per platform. */
+/** A flavor image assembled, its platforms stored by digest (not tagged yet): its index and one manifest per platform. */
 export interface AssembledFlavor {
   flavor: Flavor;
   index: { bytes: Buffer; descriptor: Descriptor };
@@ -144,7 +144,7 @@ function repositoriesOf(pushes: AssemblyFlavor['pushes']): TargetRepository[] {
   ];
 }
 
-/** One flavor's image: a manifest per platform and their index, stored by digest in each of its target repositories. */
+/** One flavor's image: a manifest per platform stored by digest in each of its target repositories, and their index. */
 async function assembleFlavor(
   run: AssemblyRun,
   unit: UnitLayers,
@@ -174,11 +174,12 @@ async function assembleFlavor(
     manifests.map(({ descriptor, platform }) => ({ descriptor, platform })),
     { ...annotations, [buildInputLabel]: inputs.digest },
   );
+  // The platforms' manifests by digest (the smoke test pulls them); the index is stored by its first tag
+  // (tagAssembled), which the registry also keeps under its digest: a flavor that fails its test leaves no index.
   for (const { registry, path: repository } of own) {
     const client = run.clients.for(registry);
     for (const manifest of manifests)
       await putManifest(client, repository, manifest.descriptor.digest, manifest.bytes, manifest.descriptor.mediaType);
-    await putManifest(client, repository, index.descriptor.digest, index.bytes, index.descriptor.mediaType);
   }
   return {
     flavor,

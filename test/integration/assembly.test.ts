@@ -126,6 +126,40 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
     for (const layer of amd64Base) expect(uploads).not.toContain(layer);
   });
 
+  it('stores each platform manifest by digest before any tag, and the index under its tags only', async () => {
+    const puts = [...firstLog.matchAll(new RegExp(`"PUT /v2/${namespace}/([^/]+)/manifests/([^ ?"]+)[^"]*" 201`, 'g'))];
+    for (const name of flavors) {
+      const client = registryClient(state);
+      let indexDigest: string | undefined;
+      try {
+        indexDigest = (await client.readManifest(`${namespace}/${name}`, '1'))?.digest;
+      } finally {
+        await client.close();
+      }
+      expect(indexDigest, name).toMatch(/^sha256:/);
+      const platforms = (skopeo(`${namespace}/${name}:1`) as { manifests: Descriptor[] }).manifests.map(
+        (item) => item.digest,
+      );
+      const references = puts.filter((match) => match[1] === name).map((match) => match[2] ?? '');
+      const firstTag = references.findIndex((reference) => !reference.startsWith('sha256:'));
+      expect(firstTag, name).toBeGreaterThan(0);
+      // Both platform manifests went in by digest, before the first tag; the index never by its digest.
+      for (const digest of platforms) {
+        const at = references.indexOf(digest);
+        expect(at, `${name} ${digest}`).toBeGreaterThanOrEqual(0);
+        expect(at, `${name} ${digest}`).toBeLessThan(firstTag);
+      }
+      expect(references, name).not.toContain(indexDigest);
+      // After the first tag, tags only: the exact version and the moving ones.
+      const tags = references.slice(firstTag);
+      expect(
+        tags.filter((reference) => reference.startsWith('sha256:')),
+        name,
+      ).toEqual([]);
+      expect(tags, name).toContain('1');
+    }
+  });
+
   it('leaves neither the package index password nor the registry password in any layer or configuration it pushed', async () => {
     const { gunzipSync } = await import('node:zlib');
     const secrets = [state.packageIndex.password, state.registry.password];

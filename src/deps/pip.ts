@@ -2,6 +2,13 @@ import { devNull } from 'node:os';
 import { NeuronsError } from '../errors/neurons-error.js';
 import { registerSecret } from '../util/mask.js';
 import { printable } from '../util/printable.js';
+import {
+  hostPythonCacheFile,
+  hostPythonSignature,
+  recallHostPython,
+  rememberHostPython,
+  type HostPython,
+} from './host-python-cache.js';
 import { baseEnvironment, runTool, type ToolResult } from './run-tool.js';
 import type { PackageIndexSettings } from './types.js';
 
@@ -46,31 +53,40 @@ export function pipEnvironment(index: PackageIndexSettings | undefined): NodeJS.
   };
 }
 
-let hostPython: Promise<{ executable: string; version: string | undefined }> | undefined;
+let hostPython: Promise<HostPython> | undefined;
 
 /**
  * The host's Python itself, not a launcher in front of it (a pyenv shim runs `pyenv rehash` after each pip install,
  * and two installs at once then fail on its lock: "cannot rehash: shims isn't writable", seen under load), and its
- * `X.Y`. One question for both: a launcher like pyenv's takes a good part of a second to answer.
+ * `X.Y`. One question for both, once per process; its answer is remembered between runs (hostPythonCacheFile) while
+ * nothing it depends on changed: a launcher like pyenv's takes a good part of a second and a few dozen processes to
+ * answer.
  */
-function findHostPython(): Promise<{ executable: string; version: string | undefined }> {
-  hostPython ??= runTool(
+function findHostPython(): Promise<HostPython> {
+  hostPython ??= askHostPython(baseEnvironment(), hostPythonCacheFile(process.env));
+  return hostPython;
+}
+
+/** The question of findHostPython, asked in `env` (from `/`) unless `cacheFile` remembers its answer. */
+export async function askHostPython(env: NodeJS.ProcessEnv, cacheFile: string): Promise<HostPython> {
+  const signature = await hostPythonSignature(env).catch(() => undefined);
+  const known = signature ? await recallHostPython(cacheFile, signature) : undefined;
+  if (known) return known;
+  const answer = await runTool(
     'python3',
     ['-c', 'import sys; print(sys.executable); print("%d.%d" % sys.version_info[:2])'],
-    {
-      cwd: '/',
-      env: baseEnvironment(),
-    },
+    { cwd: '/', env },
   ).then(
-    (result) => {
+    (result): HostPython => {
       const [executable = '', version = ''] = result.stdout.trim().split('\n');
       if (result.status !== 0) return { executable: 'python3', version: undefined };
       return { executable: executable.startsWith('/') ? executable : 'python3', version: version.trim() || undefined };
     },
     // No Python on this host (the toolkit's own image): no bytecode from here; a pip run says so itself.
-    () => ({ executable: 'python3', version: undefined }),
+    (): HostPython => ({ executable: 'python3', version: undefined }),
   );
-  return hostPython;
+  if (signature) await rememberHostPython(cacheFile, signature, answer).catch(() => undefined);
+  return answer;
 }
 
 async function hostInterpreter(): Promise<string> {

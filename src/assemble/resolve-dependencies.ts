@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { indexIdentity } from '../inputs/build-inputs.js';
 import type { Config, ResolvedRegistry } from '../config/load-config.js';
@@ -16,6 +16,7 @@ import { hostPythonVersion } from '../deps/pip.js';
 import { pythonHomeOf, pythonVersionOf } from '../deps/python-platform.js';
 import { recall, remember, resolutionKey, type ResolutionCache } from '../deps/resolution-cache.js';
 import { parseImageReference } from '../images/reference.js';
+import { cacheDirectory } from '../util/cache-directory.js';
 import { resolveBaseImage, type BasePlatformImage, type ResolvedBaseImage } from '../oci/base-image.js';
 import { formatPlatform, type Platform } from '../oci/platform.js';
 import type { RegistryClientPool } from '../registry/client-pool.js';
@@ -47,8 +48,7 @@ const sha256 = (data: Buffer | string): string => `sha256:${createHash('sha256')
 
 /** Where resolutions are remembered: `$XDG_CACHE_HOME/neurons/resolutions` (or `NEURONS_CACHE_DIR`). */
 export function resolutionDirectory(env: NodeJS.ProcessEnv): string {
-  if (env['NEURONS_CACHE_DIR']) return path.join(path.resolve(env['NEURONS_CACHE_DIR']), 'resolutions');
-  return path.join(env['XDG_CACHE_HOME'] || path.join(env['HOME'] || homedir(), '.cache'), 'neurons', 'resolutions');
+  return path.join(cacheDirectory(env), 'resolutions');
 }
 
 /**

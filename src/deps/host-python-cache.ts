@@ -3,6 +3,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file.js';
+import { cacheDirectory } from '../util/cache-directory.js';
 
 /** The host's Python as a launcher named it: the interpreter itself and its `X.Y`. */
 export interface HostPython {
@@ -21,12 +22,7 @@ interface Remembered {
 
 /** Where the answer is remembered: `$XDG_CACHE_HOME/neurons/host-python.json` (or under `NEURONS_CACHE_DIR`). */
 export function hostPythonCacheFile(env: NodeJS.ProcessEnv): string {
-  if (env['NEURONS_CACHE_DIR']) return path.join(path.resolve(env['NEURONS_CACHE_DIR']), 'host-python.json');
-  return path.join(
-    env['XDG_CACHE_HOME'] || path.join(env['HOME'] || homedir(), '.cache'),
-    'neurons',
-    'host-python.json',
-  );
+  return path.join(cacheDirectory(env), 'host-python.json');
 }
 
 /** A file as far as a change to it shows without reading it; `null` when there is none. */

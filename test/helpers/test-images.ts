@@ -37,3 +37,33 @@ export async function buildWorkerImage(
     file: build.file,
   });
 }
+
+/** The engine's answer to a removal that found nothing left to remove, or a reference a running container holds. */
+function isGone(error: unknown): boolean {
+  const status = (error as { statusCode?: number }).statusCode;
+  return status === 404 || status === 409;
+}
+
+/**
+ * Removes every tag and digest reference of the engine's images that `matches` selects; an image goes with its last
+ * reference. Never by image ID: reproducible images published under two namespaces share one ID, and removing it by
+ * ID would take the other namespace's image from under a test file running beside this one.
+ */
+export async function removeReferences(docker: Docker, matches: (reference: string) => boolean): Promise<void> {
+  for (const image of await docker.listImages({ digests: true })) {
+    for (const reference of [...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])].filter(matches)) {
+      await docker
+        .getImage(reference)
+        .remove({ force: true })
+        .catch((error: unknown) => {
+          if (!isGone(error)) throw error;
+        });
+    }
+  }
+}
+
+/** Selects the references of a test's namespace in the registry (`host/<namespace>/name…`). */
+export function inNamespace(...namespaces: string[]): (reference: string) => boolean {
+  const names = namespaces.filter((namespace) => namespace !== '');
+  return (reference) => names.some((namespace) => reference.includes(`/${namespace}/`));
+}

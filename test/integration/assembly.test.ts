@@ -14,6 +14,7 @@ import {
   uniqueNamespace,
   type CliResult,
 } from '../helpers/environment.js';
+import { inNamespace, removeReferences } from '../helpers/test-images.js';
 
 interface Descriptor {
   mediaType: string;
@@ -36,6 +37,8 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
   let state: EnvironmentState;
   let repo: string;
   let namespace: string;
+  /** The second namespace the reproducibility test publishes to. */
+  let other = '';
   let certDir: string;
   let first: CliResult;
   let firstLog: string;
@@ -80,13 +83,7 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
   });
 
   afterAll(async () => {
-    for (const image of await docker.listImages({ digests: true })) {
-      if ([...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])].some((name) => name.includes(`/${namespace}/`)))
-        await docker
-          .getImage(image.Id)
-          .remove({ force: true })
-          .catch(() => undefined);
-    }
+    await removeReferences(docker, inNamespace(namespace, other));
   });
 
   it('publishes every flavor, each tag an OCI index with linux/amd64 and linux/arm64 (read by skopeo)', () => {
@@ -237,7 +234,7 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
   });
 
   it('gives the same digests from another namespace (reproducible)', async () => {
-    const other = uniqueNamespace('asm2');
+    other = uniqueNamespace('asm2');
     const again = await runCli(['push', '--repo', repo, '--only', 'HashCalc', '--namespace', other, '--json']);
     expect(again.status, again.stderr).toBe(0);
     for (const name of ['hashcalc_md5', 'hashcalc_sha256']) {
@@ -248,10 +245,13 @@ describe('images assembled in the registry, for linux/amd64 and linux/arm64', ()
   });
 
   it('republishes a code-only change from an engine without its images, taking the dependency layer from the registry', async () => {
-    for (const image of await docker.listImages({ digests: true })) {
-      if ([...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])].some((name) => name.includes(`/${namespace}/`)))
-        await docker.getImage(image.Id).remove({ force: true });
-    }
+    const ours = inNamespace(namespace, other);
+    await removeReferences(docker, ours);
+    const left = (await docker.listImages({ digests: true })).flatMap((image) => [
+      ...(image.RepoTags ?? []),
+      ...(image.RepoDigests ?? []),
+    ]);
+    expect(left.filter(ours)).toEqual([]);
     // What HashCalc's flavors published before: one of them is pulled ahead, while the new images are assembled.
     const client = registryClient(state);
     const before = new Set<string>();

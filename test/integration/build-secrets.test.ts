@@ -14,6 +14,7 @@ import { startPackageIndex } from '../../src/environment/package-index-server.js
 import type { EnvironmentState } from '../../src/state/environment-state.js';
 import { copyFixture, environmentState, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
 import { layersHold, scanEngine } from '../helpers/image-scan.js';
+import { inNamespace, removeReferences } from '../helpers/test-images.js';
 
 describe('build secrets never reach the engine image store', () => {
   const docker = new Docker();
@@ -66,13 +67,10 @@ describe('build secrets never reach the engine image store', () => {
 
   afterAll(async () => {
     await new Promise((resolve) => index.close(resolve));
-    for (const image of await docker.listImages()) {
-      if (image.RepoTags?.some((tag) => tag.includes(`/${namespace}/`) || tag.endsWith(`/secrets-canary:${namespace}`)))
-        await docker
-          .getImage(image.Id)
-          .remove({ force: true })
-          .catch(() => undefined);
-    }
+    await removeReferences(
+      docker,
+      (reference) => inNamespace(namespace)(reference) || reference.endsWith(`/secrets-canary:${namespace}`),
+    );
   });
 
   it('builds and pushes every flavor, the Python ones installing from the index with its credentials', () => {

@@ -13,6 +13,7 @@ import { prepareJobFolder } from '../../src/runner/prepare-job.js';
 import { runJob } from '../../src/runner/run-job.js';
 import { environmentState, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
 import { layersHold, scanEngine } from '../helpers/image-scan.js';
+import { inNamespace, removeReferences } from '../helpers/test-images.js';
 
 /** A zip archive of stored (uncompressed) files, as a Go module proxy serves a module version. */
 function zipOf(files: Record<string, string>): Buffer {
@@ -140,13 +141,7 @@ describe('an unvendored Go module builds from the configured module proxy, whose
 
   afterAll(async () => {
     await new Promise((resolve) => proxy.close(resolve));
-    for (const image of await docker.listImages()) {
-      if (image.RepoTags?.some((tag) => tag.includes(`/${namespace}/`)))
-        await docker
-          .getImage(image.Id)
-          .remove({ force: true })
-          .catch(() => undefined);
-    }
+    await removeReferences(docker, inNamespace(namespace));
   });
 
   it('downloads the requirement from the proxy with its credentials, and the worker runs', async () => {

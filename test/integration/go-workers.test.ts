@@ -8,6 +8,7 @@ import type { EnvironmentState } from '../../src/state/environment-state.js';
 import { prepareJobFolder, type JobRequest } from '../../src/runner/prepare-job.js';
 import { runJob } from '../../src/runner/run-job.js';
 import { environmentState, runCli, uniqueNamespace, type CliResult } from '../helpers/environment.js';
+import { inNamespace, removeReferences } from '../helpers/test-images.js';
 
 function definition(name: string): string {
   return JSON.stringify({
@@ -128,13 +129,7 @@ describe('Go workers as they are written, built on the live engine', () => {
   });
 
   afterAll(async () => {
-    for (const image of await docker.listImages()) {
-      if (image.RepoTags?.some((tag) => tag.includes(`/${namespace}/`)))
-        await docker
-          .getImage(image.Id)
-          .remove({ force: true })
-          .catch(() => undefined);
-    }
+    await removeReferences(docker, inNamespace(namespace));
   });
 
   async function run(name: string, request: Partial<JobRequest>) {

@@ -15,6 +15,7 @@ import {
   uniqueNamespace,
   type CliResult,
 } from '../helpers/environment.js';
+import { removeReferences } from '../helpers/test-images.js';
 
 const docker = new Docker();
 const namespace = uniqueNamespace('local');
@@ -77,12 +78,7 @@ describe('pipeline --local: images in the engine only, no registry', () => {
   });
 
   afterAll(async () => {
-    const images = await docker.listImages({ filters: JSON.stringify({ reference: [`localhost/${namespace}/*`] }) });
-    for (const image of images)
-      await docker
-        .getImage(image.Id)
-        .remove({ force: true })
-        .catch(() => undefined);
+    await removeReferences(docker, (reference) => reference.startsWith(`localhost/${namespace}/`));
   });
 
   it('builds every image into the engine under localhost/NS, labelled with its build inputs', async () => {

@@ -14,6 +14,7 @@ import {
   uniqueNamespace,
   type CliResult,
 } from '../helpers/environment.js';
+import { inNamespace, removeReferences } from '../helpers/test-images.js';
 
 interface FixtureFlavor {
   kind: string;
@@ -67,14 +68,7 @@ describe('pipeline on the fixture repository, against the real engine and TLS re
 
   afterAll(async () => {
     // Local copies only: the registry keeps what was pushed (each run has its own namespace).
-    const images = await docker.listImages();
-    for (const image of images) {
-      if (image.RepoTags?.some((tag) => tag.includes(`/${namespace}/`)))
-        await docker
-          .getImage(image.Id)
-          .remove({ force: true })
-          .catch(() => undefined);
-    }
+    await removeReferences(docker, inNamespace(namespace));
   });
 
   it('exits 0 and reports every flavor pushed', () => {

@@ -154,13 +154,18 @@ let hostPaths: Promise<string[]> | undefined;
  * naming it would carry a path of this machine. System places (/usr) are what the image has too.
  */
 export function hostPythonPaths(): Promise<string[]> {
-  hostPaths ??= runTool('python3', ['-c', 'import sys; print(sys.prefix); print(sys.base_prefix)'], {
-    cwd: '/',
-    env: baseEnvironment(),
-  }).then((result) =>
-    [...new Set(result.stdout.split('\n').map((line) => line.trim()))].filter(
-      (line) => line.length > 1 && !/^\/usr(\/|$)/.test(line),
-    ),
-  );
+  // Asked of the interpreter itself, not of `python3` on PATH: a launcher (pyenv's shim) takes a good part of a second.
+  hostPaths ??= hostInterpreter()
+    .then((interpreter) =>
+      runTool(interpreter, ['-c', 'import sys; print(sys.prefix); print(sys.base_prefix)'], {
+        cwd: '/',
+        env: baseEnvironment(),
+      }),
+    )
+    .then((result) =>
+      [...new Set(result.stdout.split('\n').map((line) => line.trim()))].filter(
+        (line) => line.length > 1 && !/^\/usr(\/|$)/.test(line),
+      ),
+    );
   return hostPaths;
 }

@@ -134,6 +134,9 @@ export async function installPythonDependencies(
       message: `cannot install on the host: ${target.reason}`,
       hint: 'install only what resolvePythonDependencies resolved',
     });
+  // Asked while pip installs: the leak check below waits for it.
+  const hostPaths = hostPythonPaths();
+  hostPaths.catch(() => undefined);
   return withTemporary(async (directory) => {
     const lockFile = path.join(directory, 'requirements.lock');
     await writeFile(lockFile, pinnedRequirements(packages));
@@ -162,7 +165,7 @@ export async function installPythonDependencies(
     );
     assertNoLeak(
       entries,
-      { secrets: indexSecrets(request.index), paths: [directory, ...(await hostPythonPaths())] },
+      { secrets: indexSecrets(request.index), paths: [directory, ...(await hostPaths)] },
       request.file,
     );
     return entries;

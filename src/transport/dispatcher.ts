@@ -1,7 +1,7 @@
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { Agent, type Dispatcher } from './undici.js';
 import { uniqueCertificates } from '../trust/pem.js';
-import { extraCertificates, systemCertificates } from '../trust/trust-store.js';
+import { extraCertificates, notBundled, systemCertificates } from '../trust/trust-store.js';
 
 export interface TrustOptions {
   /** Extra CA certificates (PEM) trusted on top of the system store and NODE_EXTRA_CA_CERTS, never instead. */
@@ -65,7 +65,9 @@ function withProcessStore(ca: readonly string[], options: TrustOptions): SecureC
   const context = createSecureContext(options.clientCertificate ?? {});
   const native = (context as unknown as { context?: { addCACert?: (pem: string) => void } }).context;
   if (typeof native?.addCACert !== 'function') return undefined;
-  for (const pem of uniqueCertificates([...extraCertificates(env), ...ca])) native.addCACert(pem);
+  // A bundled root is in the copy already: where NODE_EXTRA_CA_CERTS is the system bundle (~140 certificates, most of
+  // them Node's roots too), adding each again cost ~35 ms per context.
+  for (const pem of notBundled(uniqueCertificates([...extraCertificates(env), ...ca]))) native.addCACert(pem);
   return context;
 }
 

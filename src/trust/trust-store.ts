@@ -4,7 +4,7 @@ import { UsageError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
 import { distinguishedName } from './certificate-summary.js';
 import { fetchPeerChain, isClientCertificateRefusal } from './peer-chain.js';
-import { splitCertificates, uniqueCertificates } from './pem.js';
+import { certificateKey, splitCertificates, uniqueCertificates } from './pem.js';
 
 export type TlsHop = 'registry' | 'catalog' | 'index' | 'github' | 'cortex';
 
@@ -50,6 +50,15 @@ export function readCaFile(file: string): string[] {
  */
 export function systemCertificates(env: NodeJS.ProcessEnv): string[] {
   return uniqueCertificates([...rootCertificates.flatMap(splitCertificates), ...extraCertificates(env)]);
+}
+
+let bundledKeys: Set<string> | undefined;
+
+/** The certificates that are not among Node's bundled roots (`tls.rootCertificates`), in their order. */
+export function notBundled(pems: readonly string[]): string[] {
+  bundledKeys ??= new Set(rootCertificates.map(certificateKey));
+  const bundled = bundledKeys;
+  return pems.filter((pem) => !bundled.has(certificateKey(pem)));
 }
 
 /** The certificates of NODE_EXTRA_CA_CERTS (read from `env`); none when it is not set or cannot be read. */

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createCertificateAuthority, issueServerCertificate } from '../../../src/ca/certificates.js';
 import { createDispatcher } from '../../../src/transport/dispatcher.js';
+import { notBundled } from '../../../src/trust/trust-store.js';
 
 // The bug this guards: a configured private CA passed as undici's `ca` replaced the system store, so an https://
 // publish target with a certificate from any other CA failed beside a private registry.
@@ -51,7 +53,8 @@ describe('the transport trust', () => {
     for (const server of servers) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const urls = servers.map((server) => `https://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     const extra = path.join(await mkdtemp(path.join(tmpdir(), 'neurons-trust-')), 'extra.pem');
-    await writeFile(extra, otherCa.certificatePem);
+    // As where NODE_EXTRA_CA_CERTS is the system bundle: Node's own roots in it, the one that is not among them last.
+    await writeFile(extra, `${rootCertificates.slice(0, 3).join('\n')}\n${otherCa.certificatePem}`);
     // A process of its own, started with NODE_EXTRA_CA_CERTS: the dispatcher is asked for that process's store.
     const script = `
       import { request } from 'undici';
@@ -81,5 +84,12 @@ describe('the transport trust', () => {
         server.close();
       }
     }
+  });
+
+  it("adds only what is not among Node's bundled roots: the copy of its store holds those already", () => {
+    const other = createCertificateAuthority({ commonName: 'not a bundled root', days: 1 }).certificatePem;
+    const [root = ''] = rootCertificates;
+    // The same root with other line breaks is the same certificate.
+    expect(notBundled([root.replaceAll('\n', '\r\n'), other, root])).toEqual([other]);
   });
 });

@@ -165,6 +165,7 @@ export function createRunContext(
         : (undefined as never),
       log: options.log,
       pending: new Map(),
+      ahead: new Map(),
       storing: new Map(),
     },
   };

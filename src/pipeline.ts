@@ -15,7 +15,7 @@ import { checkImageNameLengths } from './plan/check-image-names.js';
 import { assignShards, estimateCosts } from './plan/shards.js';
 import type { FlavorDecision } from './plan/decide.js';
 import type { ObservedManifest } from './registry/manifest.js';
-import { detectChanges, type Detection } from './detect/detect.js';
+import { detectChanges, type DetectOptions, type Detection } from './detect/detect.js';
 import { RegistryClientPool } from './registry/client-pool.js';
 import { createLimiter } from './util/limit.js';
 import { describeMode } from './assemble/assembly-mode.js';
@@ -32,6 +32,7 @@ import {
   type RunContext,
 } from './pipeline-context.js';
 import { processAssembledUnit } from './pipeline-assembled-unit.js';
+import { startDependencyLayer } from './assemble/dependency-layers.js';
 import { deliverBuiltFlavors } from './pipeline-engine-unit.js';
 import {
   catalogObservations,
@@ -177,6 +178,7 @@ function detect(
     settings: BuildSettings;
     clients: RegistryClientPool;
     inspect: ReturnType<typeof engineInspect>;
+    decided: DetectOptions['decided'];
   },
 ): Promise<Detection> {
   const { repo, config } = options;
@@ -196,7 +198,23 @@ function detect(
         pullRequest: options.pullRequest,
         force: options.force,
         env: options.env,
+        decided: stage.decided,
       });
+}
+
+/**
+ * What detection starts for a unit it decided to build: its dependency layers (found in the registry cache, else
+ * installed), when its images are assembled in the registry and pushed. Nothing for a dry run or a unit left as is.
+ */
+function startAhead(options: PipelineOptions, run: RunContext): DetectOptions['decided'] {
+  if (options.dryRun || !options.push || options.local) return undefined;
+  return (unit, prepared, decisions) => {
+    const resolved = prepared.dependencies.resolved;
+    if (prepared.assembly.mode !== 'registry' || !resolved) return;
+    if (!decisions.some((decision) => decision.action === 'build')) return;
+    for (const platform of resolved.platforms)
+      startDependencyLayer(run.assembly.dependencies, unit.worker, platform, resolved.baseName);
+  };
 }
 
 /** The folder build of each unit, prepared once: before the dry run stops, so that it shows the build inputs. */
@@ -356,7 +374,16 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
     settings = runSettings;
     const limit = createLimiter(Math.max(1, options.concurrency));
     const inspect = engineInspect(options.docker);
-    const detection = await detect(options, { buildable, plan, only, settings: runSettings, clients, inspect });
+    const run = createRunContext(options, runSettings, clients);
+    const detection = await detect(options, {
+      buildable,
+      plan,
+      only,
+      settings: runSettings,
+      clients,
+      inspect,
+      decided: startAhead(options, run),
+    });
     const { decisions, prepared: preparedByDetection, ...detected } = detection;
     report.detection = detected;
     const prepared = await prepareActiveUnits(repo, plan, detection, runSettings, limit);
@@ -364,7 +391,6 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
       reportPlanned(plan, prepared, decisions, report);
       return report;
     }
-    const run = createRunContext(options, runSettings, clients);
     const work = prepared.some(Boolean);
     // Work to do means an engine soon (smoke tests, engine builds): its client loads while the work waits on the network.
     if (work && (options.smoke || prepared.some((unit) => unit && unit.assembly.mode !== 'registry')))

@@ -30,6 +30,11 @@ export interface DependencyContext {
   /** Layers being made in this run, by key: two folders with the same dependencies make one. */
   pending: Map<string, Promise<DependencyLayer>>;
   /**
+   * Layers started ahead (startDependencyLayer), by key, not yet asked for by a folder: the first folder that asks
+   * gets it as made for it (its origin), the next ones as made earlier in this run.
+   */
+  ahead: Map<string, Promise<DependencyLayer>>;
+  /**
    * Cache writes in flight, by layer digest: the same files under two keys (pure-Python packages are the same on
    * every platform) are uploaded once, the second write finding the blob there.
    */
@@ -61,9 +66,30 @@ export function dependencyLayer(
   if (dependencies.resolution.kind === 'none' || !key) return undefined;
   const pending = context.pending.get(key);
   if (pending) return pending.then((layer) => ({ ...layer, origin: 'run' }));
-  const made = makeLayer(context, worker, dependencies, key, baseName);
+  const made = context.ahead.get(key) ?? makeLayer(context, worker, dependencies, key, baseName);
+  context.ahead.delete(key);
   context.pending.set(key, made);
   return made;
+}
+
+/**
+ * Starts making a folder's dependency layer now, before the folder's turn: as soon as detection decides that a folder
+ * is to be built, not when the folders ahead of it in the queue have started. The install of a cold run's first layer
+ * is the longest wait of the run, and every folder on that layer waits for it. A failure is the folder's, when it asks.
+ */
+export function startDependencyLayer(
+  context: DependencyContext,
+  worker: WorkerFolder,
+  dependencies: PlatformDependencies,
+  baseName: string,
+): void {
+  const { key } = dependencies;
+  if (dependencies.resolution.kind === 'none' || !key) return;
+  if (context.pending.has(key) || context.ahead.has(key)) return;
+  const made = makeLayer(context, worker, dependencies, key, baseName);
+  // Handled when a folder asks for it; unasked (the run stopped first), its failure is nobody's.
+  made.catch(() => undefined);
+  context.ahead.set(key, made);
 }
 
 async function makeLayer(

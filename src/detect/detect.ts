@@ -36,6 +36,11 @@ export interface DetectOptions {
   pullRequest: number | undefined;
   force: boolean;
   env: NodeJS.ProcessEnv;
+  /**
+   * Told of each unit checked by digest once its flavors are decided, with its prepared build: work a build will
+   * need can start then, while detection goes on.
+   */
+  decided?: ((unit: BuildUnit, prepared: PreparedFolderBuild, decisions: FlavorDecision[]) => void) | undefined;
 }
 
 export interface WorkerToRebuild {
@@ -203,18 +208,18 @@ async function checkByDigest(units: BuildUnit[], detection: Detection, options: 
       limit(async () => {
         const prepared = await prepareFolderBuild(options.repo, unit, options.settings);
         detection.prepared.set(unitKey(unit), prepared);
-        await Promise.all(
+        const decided = await Promise.all(
           prepared.flavors.map(async ({ flavor, targets, inputs }) => {
             detection.digestChecks += 1;
-            detection.decisions.set(
-              flavor.id,
-              await decideFlavor(flavor, targets, inputs, options.clients, {
-                channel: options.config.channel,
-                force: options.force,
-              }),
-            );
+            const decision = await decideFlavor(flavor, targets, inputs, options.clients, {
+              channel: options.config.channel,
+              force: options.force,
+            });
+            detection.decisions.set(flavor.id, decision);
+            return decision;
           }),
         );
+        options.decided?.(unit, prepared, decided);
       }),
     ),
   );

@@ -51,7 +51,7 @@ describe('a dependency layer started ahead', () => {
       platform: parsePlatform('linux/amd64'),
       manifestDigest: `sha256:${'0'.repeat(64)}`,
       manifestMediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: {},
+      config: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } },
       layers: [],
     },
     resolution: { kind: 'resolved', key, packages },

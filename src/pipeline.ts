@@ -15,11 +15,11 @@ import { checkImageNameLengths } from './plan/check-image-names.js';
 import { assignShards, estimateCosts } from './plan/shards.js';
 import type { FlavorDecision } from './plan/decide.js';
 import type { ObservedManifest } from './registry/manifest.js';
-import { detectChanges, type DetectOptions, type Detection } from './detect/detect.js';
+import type { Detection } from './detect/detect.js';
+import { detect } from './pipeline-detect.js';
 import { RegistryClientPool } from './registry/client-pool.js';
 import { createLimiter } from './util/limit.js';
 import { describeMode } from './assemble/assembly-mode.js';
-import { detectLocal } from './detect/detect-local.js';
 import { preloadDocker } from './engine/lazy-docker.js';
 import { engineInspect } from './plan/decide-local.js';
 import {
@@ -32,7 +32,6 @@ import {
   type RunContext,
 } from './pipeline-context.js';
 import { processAssembledUnit } from './pipeline-assembled-unit.js';
-import { startDependencyLayer } from './assemble/dependency-layers.js';
 import { deliverBuiltFlavors } from './pipeline-engine-unit.js';
 import {
   catalogObservations,
@@ -166,55 +165,6 @@ async function shardFolders(
       : mine.filter((folder) => only.includes(folder) || only.includes(folder.split('/')[1] ?? ''));
   // `only` empty means every folder: a shard with none names a folder that cannot exist instead.
   return narrowed.length > 0 ? narrowed : ['\0'];
-}
-
-/** Decisions for every flavor: from the engine's own images with `--local`, from git and the registry otherwise. */
-function detect(
-  options: PipelineOptions,
-  stage: {
-    buildable: Discovery;
-    plan: BuildPlan;
-    only: string[];
-    settings: BuildSettings;
-    clients: RegistryClientPool;
-    inspect: ReturnType<typeof engineInspect>;
-    decided: DetectOptions['decided'];
-  },
-): Promise<Detection> {
-  const { repo, config } = options;
-  const { plan, settings: runSettings, clients, inspect, only } = stage;
-  return (options.local ?? false)
-    ? detectLocal({ repo, units: plan.units, settings: runSettings, inspect, force: options.force })
-    : detectChanges({
-        repo,
-        discovery: stage.buildable,
-        config,
-        settings: runSettings,
-        clients,
-        mode: options.mode,
-        only,
-        base: options.base,
-        head: options.head,
-        pullRequest: options.pullRequest,
-        force: options.force,
-        env: options.env,
-        decided: stage.decided,
-      });
-}
-
-/**
- * What detection starts for a unit it decided to build: its dependency layers (found in the registry cache, else
- * installed), when its images are assembled in the registry and pushed. Nothing for a dry run or a unit left as is.
- */
-function startAhead(options: PipelineOptions, run: RunContext): DetectOptions['decided'] {
-  if (options.dryRun || !options.push || options.local) return undefined;
-  return (unit, prepared, decisions) => {
-    const resolved = prepared.dependencies.resolved;
-    if (prepared.assembly.mode !== 'registry' || !resolved) return;
-    if (!decisions.some((decision) => decision.action === 'build')) return;
-    for (const platform of resolved.platforms)
-      startDependencyLayer(run.assembly.dependencies, unit.worker, platform, resolved.baseName);
-  };
 }
 
 /** The folder build of each unit, prepared once: before the dry run stops, so that it shows the build inputs. */
@@ -375,15 +325,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
     const limit = createLimiter(Math.max(1, options.concurrency));
     const inspect = engineInspect(options.docker);
     const run = createRunContext(options, runSettings, clients);
-    const detection = await detect(options, {
-      buildable,
-      plan,
-      only,
-      settings: runSettings,
-      clients,
-      inspect,
-      decided: startAhead(options, run),
-    });
+    const detection = await detect(options, { buildable, plan, only, settings: runSettings, clients, inspect, run });
     const { decisions, prepared: preparedByDetection, ...detected } = detection;
     report.detection = detected;
     const prepared = await prepareActiveUnits(repo, plan, detection, runSettings, limit);

@@ -47,6 +47,10 @@ export const layers: Record<string, { layer: number; owns: string }> = {
   'pipeline-engine-unit': { layer: 19, owns: 'the pipeline for a folder the engine built: smoke test, save or push' },
   'pipeline-assembled-unit': { layer: 19, owns: 'the pipeline for a folder assembled in the registry' },
   'pipeline-catalog': { layer: 19, owns: 'the catalog stage of the pipeline' },
+  'pipeline-detect': {
+    layer: 19,
+    owns: 'the detection stage of the pipeline, and what it starts for the folders it decides to build',
+  },
   pipeline: { layer: 20, owns: 'the pipeline: stages in order' },
   cli: { layer: 21, owns: 'the command line: one file per command' },
   index: { layer: 22, owns: 'the library entry point' },

@@ -47,7 +47,7 @@ export function detect(
  * installed), when its images are assembled in the registry and pushed. Nothing for a dry run or a unit left as is.
  */
 function startAhead(options: PipelineOptions, run: RunContext): DetectOptions['decided'] {
-  if (options.dryRun || !options.push || options.local) return undefined;
+  if (options.dryRun || !options.push) return undefined;
   return (unit, prepared, decisions) => {
     const resolved = prepared.dependencies.resolved;
     if (prepared.assembly.mode !== 'registry' || !resolved) return;

@@ -48,7 +48,11 @@ export interface AssemblyFlavor {
 export interface AssembledFlavor {
   flavor: Flavor;
   index: { bytes: Buffer; descriptor: Descriptor };
-  platforms: Array<{ platform: Platform; digest: string }>;
+  /**
+   * Per platform: the manifest's digest; what decides the image's filesystem (platform, layers, environment, user,
+   * working directory: the same for every flavor of the folder) and its entry point, read off its configuration.
+   */
+  platforms: Array<{ platform: Platform; digest: string; filesystem: string; entrypoint: string[] }>;
   /** Where each dependency layer came from, per platform, for the log. */
   dependencies: Array<{ platform: Platform; origin: DependencyLayer['origin']; packages: number }>;
 }
@@ -158,7 +162,12 @@ async function assembleFlavor(
     [buildComponentsLabel]: JSON.stringify(inputs.components),
   };
   const annotations = flavorAnnotations(labels);
-  const manifests: Array<{ descriptor: Descriptor; platform: Platform; bytes: Buffer }> = [];
+  const manifests: Array<{
+    descriptor: Descriptor;
+    platform: Platform;
+    bytes: Buffer;
+    facts: ReturnType<typeof configFacts>;
+  }> = [];
   for (const { image, dependencies } of perPlatform) {
     const config = platformConfig(unit, flavor, labels, image, dependencies);
     await unit.place({ descriptor: config.descriptor, bytes: config.bytes, fresh: true }, own);
@@ -167,7 +176,12 @@ async function assembleFlavor(
       [...image.layers, ...config.added.map((layer) => layer.descriptor)],
       annotations,
     );
-    manifests.push({ descriptor: manifest.descriptor, platform: image.platform, bytes: manifest.bytes });
+    manifests.push({
+      descriptor: manifest.descriptor,
+      platform: image.platform,
+      bytes: manifest.bytes,
+      facts: configFacts(config.bytes),
+    });
   }
   // The index also records the build-input digest, so that a later run decides on the index alone (one read).
   const index = buildImageIndex(
@@ -184,13 +198,35 @@ async function assembleFlavor(
   return {
     flavor,
     index,
-    platforms: manifests.map(({ descriptor, platform }) => ({ platform, digest: descriptor.digest })),
+    platforms: manifests.map(({ descriptor, platform, facts }) => ({ platform, digest: descriptor.digest, ...facts })),
     dependencies: perPlatform.flatMap(({ image, dependencies }) =>
       dependencies
         ? [{ platform: image.platform, origin: dependencies.origin, packages: dependencies.packages.length }]
         : [],
     ),
   };
+}
+
+/** What an image configuration says of the image's filesystem (as a key) and of its entry point. */
+function configFacts(bytes: Buffer): { filesystem: string; entrypoint: string[] } {
+  const parsed = JSON.parse(bytes.toString('utf8')) as {
+    os?: string;
+    architecture?: string;
+    variant?: string;
+    rootfs?: { diff_ids?: string[] };
+    config?: { Env?: string[]; User?: string; WorkingDir?: string; Entrypoint?: string[] | null };
+  };
+  const { config = {} } = parsed;
+  const filesystem = JSON.stringify([
+    parsed.os,
+    parsed.architecture,
+    parsed.variant ?? null,
+    parsed.rootfs?.diff_ids ?? [],
+    config.Env ?? [],
+    config.User ?? '',
+    config.WorkingDir ?? '',
+  ]);
+  return { filesystem, entrypoint: config.Entrypoint ?? [] };
 }
 
 /** The image configuration of a flavor for one platform: the base's, with the dependency and worker layers added. */

@@ -7,7 +7,7 @@ import { NeuronsError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
 import { formatPlatform, hostPlatform, type Platform } from '../oci/platform.js';
 import type { PublishedImage } from '../registry/platform-manifests.js';
-import type { SmokeTester } from '../smoke/tester.js';
+import type { FolderImage, SmokeTester } from '../smoke/tester.js';
 import { maskSecrets } from '../util/mask.js';
 import { retryEngineTransfer } from '../transport/engine-failure.js';
 import {
@@ -213,7 +213,7 @@ async function smokeEveryPlatform(
           tested.flatMap(({ item, repository, registry }) => {
             const found = item.platforms.find(({ platform }) => formatPlatform(platform) === name);
             return found
-              ? [{ item, registry, platform: found.platform, reference: `${repository}@${found.digest}` }]
+              ? [{ item, registry, platform: found.platform, reference: `${repository}@${found.digest}`, own: found }]
               : [];
           }),
         ),
@@ -241,23 +241,64 @@ function emulation(
   return platform !== native && nativeToo ? { platform, native } : undefined;
 }
 
-/** One platform's flavors: pulled by digest, then tested together. */
+/** One platform's image of a flavor, to test. */
+interface PlatformImage {
+  item: AssembledFlavor;
+  registry: ResolvedRegistry;
+  platform: Platform;
+  reference: string;
+  /** The platform's entry of the assembled flavor. */
+  own: AssembledFlavor['platforms'][number];
+}
+
+/** Pulls one platform's image by digest for its test; a pull cut by a transient registry failure is pulled again. */
+async function pullForTest(run: AssemblyRun, image: PlatformImage): Promise<void> {
+  // A pull is content-addressed: one cut by a transient registry failure is pulled again, as pushes are.
+  await retryEngineTransfer(
+    `pull of ${image.reference}`,
+    () => pullByDigest(run.docker, image.registry, image.reference, image.platform),
+    { log: run.log },
+  );
+}
+
+/**
+ * The images to pull before a test of the folder, and those it tests without pulling: a flavor's image whose
+ * filesystem an earlier one of the list shares (the flavors of a folder: only their entry points and labels differ)
+ * runs its job in that one's container, and is pulled only if it must be tested in a container of its own.
+ */
+type PlannedPull = { image: PlatformImage; deferred?: FolderImage['deferred'] };
+
+function pullPlan(run: AssemblyRun, images: PlatformImage[]): PlannedPull[] {
+  const first = new Map<string, PlatformImage>();
+  return images.map((image) => {
+    const { own } = image;
+    const like = first.get(own.filesystem);
+    if (!like) {
+      first.set(own.filesystem, image);
+      return { image };
+    }
+    let pulled: Promise<void> | undefined;
+    const pull = () => (pulled ??= pullForTest(run, image));
+    return { image, deferred: { like: like.reference, entrypoint: own.entrypoint, pull } };
+  });
+}
+
+/** One platform's flavors: pulled by digest (one image per filesystem when tested together), then tested. */
 async function smokePlatform(
   run: AssemblyRun,
   options: { worker: WorkerFolder; smoke: SmokeTester },
-  images: { item: AssembledFlavor; registry: ResolvedRegistry; platform: Platform; reference: string }[],
+  images: PlatformImage[],
 ): Promise<Map<string, Problem | undefined>> {
   const problems = new Map<string, Problem | undefined>();
+  const { smoke } = options;
+  const plan: PlannedPull[] = smoke.folder ? pullPlan(run, images) : images.map((image) => ({ image }));
   const pulled = await Promise.all(
-    images.map(async (image) => {
+    plan.map(async (planned) => {
+      const { image } = planned;
+      if (planned.deferred) return planned;
       try {
-        // A pull is content-addressed: one cut by a transient registry failure is pulled again, as pushes are.
-        await retryEngineTransfer(
-          `pull of ${image.reference}`,
-          () => pullByDigest(run.docker, image.registry, image.reference, image.platform),
-          { log: run.log },
-        );
-        return image;
+        await pullForTest(run, image);
+        return planned;
       } catch (error) {
         problems.set(image.item.flavor.id, {
           code: 'SMOKE_PULL_FAILED',
@@ -269,17 +310,21 @@ async function smokePlatform(
       }
     }),
   );
-  const ready = pulled.filter((image) => image !== undefined);
+  // A deferred image whose like failed to pull is pulled for itself when its test needs it (its test alone).
+  const ready = pulled.filter((planned) => planned !== undefined);
   run.testsStarted?.();
-  const { smoke } = options;
   const verdicts = smoke.folder
     ? await smoke.folder(
-        ready.map(({ reference, item }) => ({ image: reference, flavor: item.flavor })),
+        ready.map(({ image, deferred }) => ({
+          image: image.reference,
+          flavor: image.item.flavor,
+          ...(deferred ? { deferred } : {}),
+        })),
         options.worker,
         emulation(images),
       )
-    : await Promise.all(ready.map(({ reference, item }) => smoke(reference, options.worker, item.flavor)));
-  for (const [index, image] of ready.entries()) {
+    : await Promise.all(ready.map(({ image }) => smoke(image.reference, options.worker, image.item.flavor)));
+  for (const [index, { image }] of ready.entries()) {
     const verdict = verdicts[index];
     if (verdict?.passed) continue;
     const problem = verdict?.problem ?? {

@@ -16,6 +16,7 @@ import {
 } from './layer-cover.js';
 import type { ContainerRun } from '../runner/run-container.js';
 import type { SharedNoNetwork } from './shared-network.js';
+import type { FolderImage } from './tester.js';
 import {
   chooseScriptCheck,
   judgeScriptCheck,
@@ -37,7 +38,7 @@ import {
 
 /** What the smoke test of a folder's flavors on one platform needs: SmokeOptions less the one image and flavor. */
 export type FolderSmokeOptions = Omit<SmokeOptions, 'image' | 'flavor'> & {
-  images: { image: string; flavor: Flavor }[];
+  images: FolderImage[];
   /**
    * This platform runs under emulation (`platform`), and every flavor is tested on the engine's own (`native`) in the
    * same run: one job per entry script is enough here. What differs between the flavors of a folder is their
@@ -59,15 +60,14 @@ export type FolderSmokeOptions = Omit<SmokeOptions, 'image' | 'flavor'> & {
 };
 
 /** A flavor that can join a batch: its image as the engine describes it, and the job made up for it. */
-interface BatchFlavor {
-  image: string;
-  flavor: Flavor;
+interface BatchFlavor extends FolderImage {
   facts: ImageFacts;
   job: GeneratedJob;
 }
 
 /** One flavor's share of a batch: its made-up job, and the script check it waits for (shared by key). */
 interface PlannedFlavor {
+  item: FolderImage;
   image: string;
   flavor: Flavor;
   job: { generated: GeneratedJob; directory: string; request: number };
@@ -91,9 +91,7 @@ export async function smokeTestFolder(docker: Docker, options: FolderSmokeOption
   const batchable = options.worker.runtime === 'python' || options.worker.runtime === 'node';
   if (!batchable || options.skip !== undefined || (await findSampleCases(casesRoot)).length > 0)
     return inTurn(options.images.map(alone));
-  const facts = await Promise.all(
-    options.images.map((item) => inspectSmokeImage(docker, item.image).catch(() => undefined)),
-  );
+  const facts = await factsOf(docker, options.images);
   const covers = options.emulated?.covers;
   const key = covers && options.worker.runtime === 'python' ? sharedCover(facts) : undefined;
   if (!covers || key === undefined) return testGroups(docker, options, facts);
@@ -120,6 +118,59 @@ export async function smokeTestFolder(docker: Docker, options: FolderSmokeOption
   } finally {
     settle({ passed: false, flavorId: '' });
   }
+}
+
+/**
+ * What the engine says of each image (undefined where it cannot be inspected); a deferred image is described by the
+ * image it is like, with its own entry point.
+ */
+async function factsOf(docker: Docker, images: FolderImage[]): Promise<(ImageFacts | undefined)[]> {
+  const inspected = new Map<string, Promise<ImageFacts | undefined>>();
+  const inspect = (image: string) => {
+    let found = inspected.get(image);
+    if (!found) {
+      found = inspectSmokeImage(docker, image).catch(() => undefined);
+      inspected.set(image, found);
+    }
+    return found;
+  };
+  return Promise.all(
+    images.map(async ({ image, deferred }) => {
+      if (!deferred) return inspect(image);
+      const like = await inspect(deferred.like);
+      return like && { ...like, entrypoint: deferred.entrypoint };
+    }),
+  );
+}
+
+/**
+ * A flavor's test in a container of its own, its image pulled first when it is not in the engine yet (a pull that
+ * fails is the flavor's failed test).
+ */
+async function testAlone(docker: Docker, options: FolderSmokeOptions, item: FolderImage): Promise<SmokeResult> {
+  const { image, flavor, deferred } = item;
+  if (deferred) {
+    try {
+      await deferred.pull();
+    } catch (error) {
+      const message = `the image ${image} could not be pulled for its test: ${(error as Error).message}`;
+      return {
+        flavorId: flavor.id,
+        image,
+        kind: 'generated-job',
+        passed: false,
+        cases: [{ name: 'pull', passed: false, detail: message }],
+        durationMs: 0,
+        problem: {
+          code: 'SMOKE_PULL_FAILED',
+          file: flavor.file,
+          message,
+          hint: 'check the engine can reach and trusts the registry (`neurons ca trust-engine`)',
+        },
+      };
+    }
+  }
+  return smokeTestFlavor(docker, { ...options, image, flavor });
 }
 
 /** The cover key all of a folder's images share, if they do (one platform, the same layers under the worker's). */
@@ -188,7 +239,7 @@ async function testGroups(
 
 /** A flavor's test in a container of its own, to run when its turn comes (`inTurn`). */
 function aloneIn(docker: Docker, options: FolderSmokeOptions) {
-  return (item: { image: string; flavor: Flavor }) => () => smokeTestFlavor(docker, { ...options, ...item });
+  return (item: FolderImage) => () => testAlone(docker, options, item);
 }
 
 /** Flavors tested alone go one after the other: the batch holds one slot of the run's budget of containers. */
@@ -208,7 +259,7 @@ async function smokeGroup(
   const requests: BatchRequest[] = [];
   const checks = new Map<string, number>();
   const planned: PlannedFlavor[] = [];
-  const covered: { item: { image: string; flavor: Flavor }; by: string }[] = [];
+  const covered: { item: FolderImage; by: string }[] = [];
   const representatives = new Map<string, string>();
   try {
     for (const item of group) {
@@ -223,6 +274,7 @@ async function smokeGroup(
       const directory = await writeGeneratedJob(item.job);
       requests.push({ argv, jobDirectory: directory });
       const plan: PlannedFlavor = {
+        item,
         image: item.image,
         flavor: item.flavor,
         started,
@@ -239,11 +291,12 @@ async function smokeGroup(
       }
       planned.push(plan);
     }
-    const first = group[0];
+    // The batch runs in an image the engine has: they all share its filesystem.
+    const host = await hostOf(group);
     if (extra) requests.push(extra.request);
-    const runs = first
+    const runs = host
       ? await runBatch(docker, {
-          image: first.image,
+          image: host,
           requests,
           network: options.network,
           timeoutMs: options.timeoutMs,
@@ -251,7 +304,7 @@ async function smokeGroup(
         })
       : [];
     if (extra) extra.run = runs.at(-1);
-    const settled = await settleGroup(docker, options, planned, runs);
+    const settled = await settleGroup(docker, options, planned, runs, host);
     const { emulated } = options;
     if (emulated)
       for (const { item, by } of covered)
@@ -262,6 +315,18 @@ async function smokeGroup(
   }
 }
 
+/** An image of the group the engine has; the first pulled when none is there yet (none when that pull fails). */
+async function hostOf(group: BatchFlavor[]): Promise<string | undefined> {
+  const present = group.find((item) => !item.deferred);
+  if (present) return present.image;
+  const [first] = group;
+  if (!first?.deferred) return undefined;
+  return first.deferred.pull().then(
+    () => first.image,
+    () => undefined,
+  );
+}
+
 /**
  * A flavor whose job on an emulated platform another flavor's job stands for: passed when that one passed, else
  * tested alone. Its representative comes first in the folder's order, so its result is known by then.
@@ -269,13 +334,13 @@ async function smokeGroup(
 function coveredBy(
   docker: Docker,
   options: FolderSmokeOptions & { emulated: { platform: string; native: string } },
-  item: { image: string; flavor: Flavor },
+  item: FolderImage,
   by: string,
   settled: Map<string, () => Promise<SmokeResult>>,
 ): () => Promise<SmokeResult> {
   return async () => {
     const representative = await settled.get(by)?.();
-    if (!representative?.passed) return smokeTestFlavor(docker, { ...options, image: item.image, flavor: item.flavor });
+    if (!representative?.passed) return testAlone(docker, options, item);
     const { platform, native } = options.emulated;
     return standsOn(
       item,
@@ -289,6 +354,7 @@ async function settleGroup(
   options: FolderSmokeOptions,
   planned: PlannedFlavor[],
   runs: Awaited<ReturnType<typeof runBatch>>,
+  host: string | undefined,
 ): Promise<Map<string, () => Promise<SmokeResult>>> {
   const settled = new Map<string, () => Promise<SmokeResult>>();
   for (const plan of planned) {
@@ -309,14 +375,14 @@ async function settleGroup(
     const timedOut = jobCase !== undefined && jobRun?.timedOut === true;
     const checkCase = plan.check
       ? ((await checkCaseOf(options, plan, runs)) ??
-        (timedOut ? await runScriptCheck(docker, plan.image, plan.check.check, options) : undefined))
+        (timedOut ? await runScriptCheck(docker, host ?? plan.image, plan.check.check, options) : undefined))
       : undefined;
     const retry = !jobCase || (!jobCase.passed && !timedOut) || (plan.check && !checkCase?.passed && !timedOut);
     if (retry) {
       // Once: a flavor standing for others on an emulated platform is asked for its result again.
       let alone: Promise<SmokeResult> | undefined;
       settled.set(plan.flavor.id, () => {
-        alone ??= smokeTestFlavor(docker, { ...options, image: plan.image, flavor: plan.flavor });
+        alone ??= testAlone(docker, options, plan.item);
         return alone;
       });
       continue;

@@ -139,6 +139,55 @@ describe('smoke test of the flavors of one folder in one container, against the 
     expect(crashes?.problem?.message).toMatch(/RuntimeError: boom in the third flavor/);
   });
 
+  it('runs a deferred image in the container of the image it is like, and pulls it only to test it alone', async () => {
+    const pulls: string[] = [];
+    const deferred = (index: number, pull: () => Promise<void>) => ({
+      image: images[index] as string,
+      flavor: flavors[index] as Flavor,
+      deferred: {
+        like: images[0] as string,
+        entrypoint: ['python3', `Trio/${['first', 'second', 'crashes'][index]}.py`],
+        pull: () => {
+          pulls.push(flavors[index]?.id ?? '');
+          return pull();
+        },
+      },
+    });
+    const results = await smokeTestFolder(docker, {
+      ...options(),
+      images: [
+        { image: images[0] as string, flavor: flavors[0] as Flavor },
+        deferred(1, () => Promise.resolve()),
+        deferred(2, () => Promise.resolve()),
+      ],
+    });
+    expect(results.map((result) => [result.flavorId, result.passed])).toEqual([
+      ['Trio_first_1_0', true],
+      ['Trio_second_1_0', true],
+      ['Trio_crashes_1_0', false],
+    ]);
+    // The passing one ran with its own entry point in the first one's container, never pulled.
+    expect(hostOf(results[1])).toBe(hostOf(results[0]));
+    expect(results[1]?.cases[0]?.detail).toMatch(/Second:Host=/);
+    // The failing one was pulled once, then tested alone: its problem is the one a lone run gives.
+    expect(pulls).toEqual(['Trio_crashes_1_0']);
+    expect(results[2]?.problem?.message).toMatch(/RuntimeError: boom in the third flavor/);
+
+    // A pull that fails is the flavor's failed test, coded as such; the others are not touched.
+    pulls.length = 0;
+    const refused = await smokeTestFolder(docker, {
+      ...options(),
+      images: [
+        { image: images[0] as string, flavor: flavors[0] as Flavor },
+        deferred(2, () => Promise.reject(new Error('manifest unknown'))),
+      ],
+    });
+    expect(refused.map((result) => result.passed)).toEqual([true, false]);
+    expect(pulls).toEqual(['Trio_crashes_1_0']);
+    expect(refused[1]?.problem).toMatchObject({ code: 'SMOKE_PULL_FAILED', file: flavors[2]?.file });
+    expect(refused[1]?.problem?.message).toMatch(/could not be pulled for its test: manifest unknown/);
+  });
+
   it('on an emulated platform, runs one job per entry script and no script check, the others standing on it', async () => {
     // A fourth flavor with the first one's entry point: the same image, another flavor (another data type).
     const again: Flavor = {
@@ -310,8 +359,15 @@ describe('smoke tests of an assembled folder for two platforms, through the comm
       'analyzers/Quartet/Quartet_A2.json': definition('Quartet_A2', 'a.py', 'ip'),
       'analyzers/Quartet/Quartet_B.json': definition('Quartet_B', 'b.py', 'domain'),
     });
-    const sampled = await runCli(['push', '--repo', repo, '--namespace', uniqueNamespace('quartet'), '--json']);
+    const namespace = uniqueNamespace('quartet');
+    const sampled = await runCli(['push', '--repo', repo, '--namespace', namespace, '--json']);
     expect(sampled.status, sampled.stderr).toBe(0);
+    // The three flavors share a filesystem on each platform: the engine pulled one of their images per platform.
+    const pulled = (await docker.listImages({ digests: true }))
+      .flatMap((image) => image.RepoDigests ?? [])
+      .filter((reference) => reference.includes(`/${namespace}/`))
+      .map((reference) => reference.replace(/^.*\/([^/@]+)@.*$/, '$1'));
+    expect(pulled.sort(), sampled.stderr).toEqual(['quartet_a1', 'quartet_a1']);
     const native = hostsByMachine(sampled.stderr);
     // linux/amd64, the engine's own: all three flavors, in one container.
     expect(native['x86_64'], sampled.stderr).toHaveLength(3);

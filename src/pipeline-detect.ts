@@ -1,12 +1,36 @@
 import { startDependencyLayer } from './assemble/dependency-layers.js';
 import type { Discovery } from './definitions/types.js';
-import { detectChanges, type DetectOptions, type Detection } from './detect/detect.js';
+import {
+  detectChanges,
+  gitChangedFiles,
+  type ChangedFiles,
+  type DetectOptions,
+  type Detection,
+} from './detect/detect.js';
 import { detectLocal } from './detect/detect-local.js';
 import type { BuildSettings } from './engine-build/build-unit.js';
 import type { BuildPlan } from './plan/build-plan.js';
 import type { engineInspect } from './plan/decide-local.js';
 import type { RegistryClientPool } from './registry/client-pool.js';
 import type { PipelineOptions, RunContext } from './pipeline-context.js';
+import { readGitHistory, type GitHistory } from './render/source-info.js';
+
+/** What a run asks git, started before its discovery (each git process takes a while to answer, none needs it). */
+export interface GitReads {
+  /** The history, for each folder's last commit. */
+  history: Promise<GitHistory | undefined>;
+  /** What changed, when detection will ask git (not for `--local`, `--mode digest` or a pull request's list). */
+  changes?: Promise<ChangedFiles>;
+}
+
+export function startGitReads(options: PipelineOptions): GitReads {
+  const history = readGitHistory(options.repo);
+  if (options.local || options.mode === 'digest' || options.pullRequest !== undefined) return { history };
+  const changes = gitChangedFiles(options.repo, options.base, options.head, options.env);
+  // Detection awaits it, after discovery; a run that ends before (invalid definitions) leaves it unread.
+  changes.catch(() => undefined);
+  return { history, changes };
+}
 
 /** Decisions for every flavor: from the engine's own images with `--local`, from git and the registry otherwise. */
 export function detect(
@@ -19,6 +43,7 @@ export function detect(
     clients: RegistryClientPool;
     inspect: ReturnType<typeof engineInspect>;
     run: RunContext;
+    git: GitReads;
   },
 ): Promise<Detection> {
   const { repo, config } = options;
@@ -39,6 +64,7 @@ export function detect(
         force: options.force,
         env: options.env,
         decided: startAhead(options, stage.run),
+        changes: stage.git.changes,
       });
 }
 

@@ -16,7 +16,7 @@ import { assignShards, estimateCosts } from './plan/shards.js';
 import type { FlavorDecision } from './plan/decide.js';
 import type { ObservedManifest } from './registry/manifest.js';
 import type { Detection } from './detect/detect.js';
-import { detect } from './pipeline-detect.js';
+import { detect, startGitReads } from './pipeline-detect.js';
 import { RegistryClientPool } from './registry/client-pool.js';
 import { createLimiter } from './util/limit.js';
 import { describeMode } from './assemble/assembly-mode.js';
@@ -282,6 +282,23 @@ async function discover(options: PipelineOptions) {
 }
 
 /** discover -> plan -> render -> decide -> build -> test -> push -> catalog -> publish. */
+/** What a run with work to do starts ahead in the engine: its client, and the tests' namespace without network. */
+function startEngine(
+  options: PipelineOptions,
+  prepared: (PreparedFolderBuild | undefined)[],
+  settings: BuildSettings,
+): void {
+  const work = prepared.some(Boolean);
+  // Work to do means an engine soon (smoke tests, engine builds): its client loads while the work waits on the network.
+  if (work && (options.smoke || prepared.some((unit) => unit && unit.assembly.mode !== 'registry')))
+    preloadDocker(options.docker);
+  // Tests of several folders to run: their namespace without network starts now, from a base image the engine has,
+  // if any. One folder's batches get namespaces of their own: a holder would cost as much, and its start would slow
+  // the engine's pulls ahead of them.
+  if (prepared.filter(Boolean).length > 1 && options.smoke?.warm)
+    options.smoke.warm(Object.values(settings.baseImages).filter((image): image is string => Boolean(image)));
+}
+
 export async function runPipeline(options: PipelineOptions): Promise<PipelineReport> {
   const { repo, config } = options;
   const clients = new RegistryClientPool(options.log);
@@ -289,15 +306,12 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
   // The base images are pinned (a registry read) while the repository is read; its failure is reported below.
   const pinned = pinBaseImages(config, options.offline || local, clients);
   pinned.catch(() => undefined);
-  let discovered;
-  try {
-    discovered = await discover(options);
-  } catch (error) {
+  const git = startGitReads(options);
+  const { discovery, buildable, excluded, only, plan } = await discover(options).catch(async (error: unknown) => {
     await pinned.catch(() => undefined);
     await clients.close();
     throw error;
-  }
-  const { discovery, buildable, excluded, only, plan } = discovered;
+  });
   const report: PipelineReport = {
     discovery,
     excluded,
@@ -320,12 +334,22 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
       push: options.push && !local,
       local,
       pinned,
+      history: git.history,
     });
     settings = runSettings;
     const limit = createLimiter(Math.max(1, options.concurrency));
     const inspect = engineInspect(options.docker);
     const run = createRunContext(options, runSettings, clients);
-    const detection = await detect(options, { buildable, plan, only, settings: runSettings, clients, inspect, run });
+    const detection = await detect(options, {
+      buildable,
+      plan,
+      only,
+      settings: runSettings,
+      clients,
+      inspect,
+      run,
+      git,
+    });
     const { decisions, prepared: preparedByDetection, ...detected } = detection;
     report.detection = detected;
     const prepared = await prepareActiveUnits(repo, plan, detection, runSettings, limit);
@@ -333,13 +357,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
       reportPlanned(plan, prepared, decisions, report);
       return report;
     }
-    const work = prepared.some(Boolean);
-    // Work to do means an engine soon (smoke tests, engine builds): its client loads while the work waits on the network.
-    if (work && (options.smoke || prepared.some((unit) => unit && unit.assembly.mode !== 'registry')))
-      preloadDocker(options.docker);
-    // Tests to run: their namespace without network starts now, from a base image the engine has, if any.
-    if (work && options.smoke?.warm)
-      options.smoke.warm(Object.values(runSettings.baseImages).filter((image): image is string => Boolean(image)));
+    startEngine(options, prepared, runSettings);
     // The catalog's reads of what detection did not read wait for a folder's tests to start: they would slow the
     // uploads and pulls ahead of them, and the registry is idle while the engine runs the tests.
     let early: Promise<EarlyObservation[]> | undefined;
@@ -347,6 +365,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
       (early ??= readCatalogTagsEarly(options, discovery, decisions, clients));
     run.assembly.testsStarted = () => void readEarly();
     await processUnits(options, run, plan, prepared, decisions, report, limit);
+    // The tests are over: what the tester keeps for them is removed while the catalogs are published.
+    void options.smoke?.close?.();
     const observed = catalogObservations(decisions, report, await readEarly());
     await publishCatalogs(options, discovery, report, run, runSettings, inspect, observed);
     return report;

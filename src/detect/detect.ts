@@ -41,6 +41,8 @@ export interface DetectOptions {
    * need can start then, while detection goes on.
    */
   decided?: ((unit: BuildUnit, prepared: PreparedFolderBuild, decisions: FlavorDecision[]) => void) | undefined;
+  /** What git says changed, asked already (`gitChangedFiles` with the same repository, base, head and environment). */
+  changes?: Promise<ChangedFiles> | undefined;
 }
 
 export interface WorkerToRebuild {
@@ -68,9 +70,11 @@ export interface Detection {
   prepared: Map<string, PreparedFolderBuild>;
 }
 
-async function changedFiles(
-  options: DetectOptions,
-): Promise<{ files: ChangedFile[]; source: Detection['source'] } | { files: undefined; source: Detection['source'] }> {
+/** The files a change touched, and where the list comes from; no files when nothing can tell. */
+export type ChangedFiles =
+  { files: ChangedFile[]; source: Detection['source'] } | { files: undefined; source: Detection['source'] };
+
+async function changedFiles(options: DetectOptions): Promise<ChangedFiles> {
   if (options.pullRequest !== undefined) {
     const githubFetch = trustedFetch(options.config.trust.caPems, options.env);
     const [owner, name] = (options.env['GITHUB_REPOSITORY'] ?? '').split('/');
@@ -107,15 +111,28 @@ async function changedFiles(
       source: { kind: 'none', note: `pull request capped and git unusable (${fromGit.reason}: ${fromGit.detail})` },
     };
   }
-  let base = options.base;
+  return options.changes ?? gitChangedFiles(options.repo, options.base, options.head, options.env);
+}
+
+/**
+ * What git says changed between `base` (else the one CI names) and `head`. It needs nothing of the run but these: a
+ * run asks it before its discovery, and git answers meanwhile.
+ */
+export async function gitChangedFiles(
+  repo: string,
+  given: string | undefined,
+  head: string,
+  env: NodeJS.ProcessEnv,
+): Promise<ChangedFiles> {
+  let base = given;
   let note: string | undefined;
   if (base === undefined) {
-    const ci = baseFromCi(options.env);
+    const ci = baseFromCi(env);
     if (ci.kind === 'commit') base = ci.base;
-    else if (ci.kind === 'branch') base = await mergeBase(options.repo, ci.ref, options.head);
+    else if (ci.kind === 'branch') base = await mergeBase(repo, ci.ref, head);
     note = `base from ${ci.source}`;
   }
-  const changes = await listGitChanges(options.repo, base, options.head);
+  const changes = await listGitChanges(repo, base, head);
   if (!changes.usable)
     return {
       files: undefined,

@@ -14,6 +14,8 @@ const zeroSha = /^(?:0{40}|0{64})$/;
  * the caller then treats every worker as changed. It throws for an unknown `head` (a usage error) and for bugs.
  */
 export async function listGitChanges(repo: string, base: string | undefined, head: string): Promise<GitChanges> {
+  const quick = await askAtOnce(repo, base, head);
+  if (quick) return quick;
   const opened = await openRepository(repo);
   if (!opened.ok) return { usable: false, reason: 'not-a-repository', detail: opened.detail };
   const headSha = await resolveCommit(repo, head);
@@ -54,6 +56,11 @@ export async function listGitChanges(repo: string, base: string | undefined, hea
           detail: `the base ${base} is not a commit of the repository (a force-push may have rewritten history)`,
         };
   }
+  return diffOf(repo, baseSha, headSha);
+}
+
+/** The files that differ between two commits, paths relative to `repo`. */
+async function diffOf(repo: string, baseSha: string, headSha: string): Promise<GitChanges> {
   // --relative: paths relative to `repo` even when it is a subfolder of the checkout (changes outside it are left out).
   const output = await runGit(repo, [
     'diff',
@@ -66,6 +73,42 @@ export async function listGitChanges(repo: string, base: string | undefined, hea
     headSha,
   ]);
   return { usable: true, base: baseSha, head: headSha, files: parseNameStatus(output) };
+}
+
+/**
+ * The usual answers in one git process instead of three or four (each costs a spawn on every run): inside a work
+ * tree, `head` and `base` known commits (then their diff), or no base and `head` not the first commit. Undefined for
+ * anything else (no repository, an unknown commit, a shallow clone's depth limit, a zero base): the careful path
+ * below then says exactly why, as before.
+ */
+async function askAtOnce(repo: string, base: string | undefined, head: string): Promise<GitChanges | undefined> {
+  const refs = base === undefined ? [head] : [head, base];
+  if (refs.some((ref) => ref === '' || ref.startsWith('-')) || (base !== undefined && zeroSha.test(base)))
+    return undefined;
+  // Without a base: HEAD^@ lists the parents (none for a root commit, and none seen at a shallow clone's depth limit,
+  // which the careful path tells apart by reading the commit object).
+  const asked =
+    base === undefined
+      ? ['rev-parse', '--is-inside-work-tree', '--is-shallow-repository', `${head}^{commit}`, `${head}^@`, '--']
+      : ['rev-parse', '--is-inside-work-tree', `${head}^{commit}`, `${base}^{commit}`, '--'];
+  let lines: string[];
+  try {
+    lines = (await runGit(repo, asked)).split('\n').map((line) => line.trim());
+  } catch {
+    return undefined;
+  }
+  const end = lines.indexOf('--');
+  const answers = end === -1 ? [] : lines.slice(0, end);
+  const commit = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+  if (answers[0] !== 'true') return undefined;
+  if (base === undefined) {
+    const [, shallow, headSha = '', ...parents] = answers;
+    if (shallow !== 'false' || !commit.test(headSha) || parents.length === 0) return undefined;
+    return { usable: false, reason: 'no-base', detail: 'no base commit was given to compare with' };
+  }
+  const [, headSha = '', baseSha = ''] = answers;
+  if (answers.length !== 3 || !commit.test(headSha) || !commit.test(baseSha)) return undefined;
+  return diffOf(repo, baseSha, headSha);
 }
 
 /**

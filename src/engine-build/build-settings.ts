@@ -4,7 +4,7 @@ import type { RegistryClientPool } from '../registry/client-pool.js';
 import { DependencyResolver } from '../assemble/resolve-dependencies.js';
 import { hostPythonVersion } from '../deps/pip.js';
 import { pinBaseImages, type BaseImages } from '../render/pin-base-images.js';
-import { readRepositorySource, type RepositorySource } from '../render/source-info.js';
+import { readRepositorySource, type GitHistory, type RepositorySource } from '../render/source-info.js';
 import { TemplateSet } from '../render/templates.js';
 import type { BuildSettings } from './build-unit.js';
 import type { RegistryAuth } from '../engine/docker-build.js';
@@ -39,6 +39,8 @@ export async function prepareBuildSettings(
     local?: boolean;
     /** The base images pinned already (`pinBaseImages` with the same configuration, offline flag and clients). */
     pinned?: Promise<BaseImages>;
+    /** The repository's history, read already (`readGitHistory` of the same repository). */
+    history?: Promise<GitHistory | undefined>;
   },
 ): Promise<BuildSettings> {
   const local = options.local ?? false;
@@ -56,6 +58,7 @@ export async function prepareBuildSettings(
           repo,
           discovery.workers.map((worker) => worker.path),
           options.env,
+          options.history,
         ),
   ]);
   const dependencies =

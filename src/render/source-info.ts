@@ -32,24 +32,20 @@ export function publicUrl(remote: string): string | undefined {
   }
 }
 
+/** What git says of the repository's history: its public address, and per commit (newest first) the files it changed. */
+export interface GitHistory {
+  url: string | undefined;
+  /** The repository folder's path inside the checkout (`sub/` or empty): the log's file names start with it. */
+  prefix: string;
+  /** `git log --format=%x00%H %ct --name-only` of the folder. */
+  log: string;
+}
+
 /**
- * Reads, for every folder in `folders`, the last commit that changed it. Outside a git repository, revisions are
- * unknown and `created` comes from SOURCE_DATE_EPOCH when set.
+ * Reads the repository's history (undefined outside a git repository, or when git refuses it). It needs no folder
+ * list: a run starts it before its discovery, and the git processes run meanwhile.
  */
-export async function readRepositorySource(
-  repo: string,
-  folders: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<RepositorySource> {
-  const epoch =
-    env['SOURCE_DATE_EPOCH'] && /^\d+$/.test(env['SOURCE_DATE_EPOCH']) ? Number(env['SOURCE_DATE_EPOCH']) : undefined;
-  const fallback: SourceInfo = {
-    revision: undefined,
-    created: epoch === undefined ? undefined : isoFromEpoch(epoch),
-    url: undefined,
-  };
-  let url: string | undefined;
-  const found = new Map<string, { revision: string; time: number }>();
+export async function readGitHistory(repo: string): Promise<GitHistory | undefined> {
   try {
     // One git process for three answers, and the remote asked beside the log: each spawn costs on a no-op run.
     const remote = runGit(repo, ['config', '--get', 'remote.origin.url']).catch(() => '');
@@ -58,8 +54,7 @@ export async function readRepositorySource(
     )
       .split('\n')
       .map((line) => line.trim());
-    if (inside !== 'true') return { folder: () => fallback };
-    const pending = new Set(folders.map((folder) => `${prefix}${folder}/`));
+    if (inside !== 'true') return undefined;
     const log = await runGit(top, [
       'log',
       '--format=%x00%H %ct',
@@ -69,22 +64,46 @@ export async function readRepositorySource(
       '--',
       ...(prefix ? [prefix] : []),
     ]);
-    url = publicUrl((await remote).trim());
-    for (const block of log.split('\0')) {
-      if (pending.size === 0) break;
-      const [header = '', ...files] = block.split('\n');
-      const [revision = '', time = '0'] = header.split(' ');
-      for (const file of files) {
-        for (const folder of pending) {
-          if (file.startsWith(folder)) {
-            found.set(folder.slice(prefix.length, -1), { revision, time: Number(time) });
-            pending.delete(folder);
-          }
+    return { url: publicUrl((await remote).trim()), prefix, log };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads, for every folder in `folders`, the last commit that changed it (from `history` when the run read it
+ * already). Outside a git repository, revisions are unknown and `created` comes from SOURCE_DATE_EPOCH when set.
+ */
+export async function readRepositorySource(
+  repo: string,
+  folders: string[],
+  env: NodeJS.ProcessEnv,
+  history: Promise<GitHistory | undefined> = readGitHistory(repo),
+): Promise<RepositorySource> {
+  const epoch =
+    env['SOURCE_DATE_EPOCH'] && /^\d+$/.test(env['SOURCE_DATE_EPOCH']) ? Number(env['SOURCE_DATE_EPOCH']) : undefined;
+  const fallback: SourceInfo = {
+    revision: undefined,
+    created: epoch === undefined ? undefined : isoFromEpoch(epoch),
+    url: undefined,
+  };
+  const read = await history;
+  if (!read) return { folder: () => fallback };
+  const { url, prefix, log } = read;
+  const found = new Map<string, { revision: string; time: number }>();
+  const pending = new Set(folders.map((folder) => `${prefix}${folder}/`));
+  for (const block of log.split('\0')) {
+    if (pending.size === 0) break;
+    const [header = '', ...files] = block.split('\n');
+    const [revision = '', time = '0'] = header.split(' ');
+    for (const file of files) {
+      for (const folder of pending) {
+        if (file.startsWith(folder)) {
+          found.set(folder.slice(prefix.length, -1), { revision, time: Number(time) });
+          pending.delete(folder);
         }
       }
     }
-  } catch {
-    return { folder: () => fallback };
   }
   return {
     folder(path: string): SourceInfo {

@@ -9,23 +9,24 @@ const HOLDER_SECONDS = 3600;
  * container started with network `none` gets a namespace of its own, which costs the engine about 0.1 s of CPU and
  * of wall time per container; one that joins this one's (`container:<id>`) costs nothing more. Held by a container
  * (`/bin/sh -c 'exec sleep …'`, labelled `io.neurons.smoke-network`) started ahead from a base image the engine has
- * (`warm`), else from the second batch's image; removed by `close` and by the engine once its time is up. Where it
+ * (`warm`), else from the third batch's image; removed by `close` and by the engine once its time is up. Where it
  * cannot start, batches get `none` as before.
  */
 export class SharedNoNetwork {
   private holder: { id: Promise<string | undefined>; until: number } | undefined;
   private asked = 0;
+  private closing: Promise<void> = Promise.resolve();
 
   constructor(private readonly docker: Docker) {}
 
   /**
-   * The network mode for a batch of `image` without network. Unless `warm` started the holder, the first batch gets
-   * a namespace of its own (`none`): a run of one batch (a one-folder change) does not pay for the holder; the next
-   * ones share the holder's.
+   * The network mode for a batch of `image` without network. Unless `warm` started the holder, the first two batches
+   * get namespaces of their own (`none`): a run of one folder (a change), on one platform or two, does not pay for
+   * the holder, whose start costs what a namespace does; the next ones share the holder's.
    */
   async network(image: string): Promise<string> {
     this.asked += 1;
-    if (this.asked === 1 && !this.holder) return 'none';
+    if (this.asked <= 2 && !this.holder) return 'none';
     if (!this.holder || Date.now() > this.holder.until) {
       // Renewed well before the old one ends: a batch that just joined it keeps its namespace.
       this.holder = { id: this.start(image), until: Date.now() + (HOLDER_SECONDS / 2) * 1000 };
@@ -64,14 +65,23 @@ export class SharedNoNetwork {
     });
   }
 
-  async close(): Promise<void> {
-    const id = await this.holder?.id;
+  /**
+   * Removes the holder. A call while another removes it waits for that one: a run closes the tester once its tests
+   * are over, and again as it ends.
+   */
+  close(): Promise<void> {
+    const holder = this.holder;
     this.holder = undefined;
-    if (id)
-      await this.docker
-        .getContainer(id)
-        .remove({ force: true })
-        .catch(() => undefined);
+    if (!holder) return this.closing;
+    this.closing = (async () => {
+      const id = await holder.id;
+      if (id)
+        await this.docker
+          .getContainer(id)
+          .remove({ force: true })
+          .catch(() => undefined);
+    })();
+    return this.closing;
   }
 
   private async start(image: string): Promise<string | undefined> {

@@ -17,6 +17,7 @@ import {
 import type { ContainerRun } from '../runner/run-container.js';
 import type { SharedNoNetwork } from './shared-network.js';
 import type { FolderImage } from './tester.js';
+import { factsOf, hostOf, testAlone } from './folder-images.js';
 import {
   chooseScriptCheck,
   judgeScriptCheck,
@@ -27,9 +28,7 @@ import {
 import {
   finish,
   generatedJobOf,
-  inspectSmokeImage,
   scriptCheckKey,
-  smokeTestFlavor,
   writeGeneratedJob,
   type ImageFacts,
   type SmokeOptions,
@@ -118,59 +117,6 @@ export async function smokeTestFolder(docker: Docker, options: FolderSmokeOption
   } finally {
     settle({ passed: false, flavorId: '' });
   }
-}
-
-/**
- * What the engine says of each image (undefined where it cannot be inspected); a deferred image is described by the
- * image it is like, with its own entry point.
- */
-async function factsOf(docker: Docker, images: FolderImage[]): Promise<(ImageFacts | undefined)[]> {
-  const inspected = new Map<string, Promise<ImageFacts | undefined>>();
-  const inspect = (image: string) => {
-    let found = inspected.get(image);
-    if (!found) {
-      found = inspectSmokeImage(docker, image).catch(() => undefined);
-      inspected.set(image, found);
-    }
-    return found;
-  };
-  return Promise.all(
-    images.map(async ({ image, deferred }) => {
-      if (!deferred) return inspect(image);
-      const like = await inspect(deferred.like);
-      return like && { ...like, entrypoint: deferred.entrypoint };
-    }),
-  );
-}
-
-/**
- * A flavor's test in a container of its own, its image pulled first when it is not in the engine yet (a pull that
- * fails is the flavor's failed test).
- */
-async function testAlone(docker: Docker, options: FolderSmokeOptions, item: FolderImage): Promise<SmokeResult> {
-  const { image, flavor, deferred } = item;
-  if (deferred) {
-    try {
-      await deferred.pull();
-    } catch (error) {
-      const message = `the image ${image} could not be pulled for its test: ${(error as Error).message}`;
-      return {
-        flavorId: flavor.id,
-        image,
-        kind: 'generated-job',
-        passed: false,
-        cases: [{ name: 'pull', passed: false, detail: message }],
-        durationMs: 0,
-        problem: {
-          code: 'SMOKE_PULL_FAILED',
-          file: flavor.file,
-          message,
-          hint: 'check the engine can reach and trusts the registry (`neurons ca trust-engine`)',
-        },
-      };
-    }
-  }
-  return smokeTestFlavor(docker, { ...options, image, flavor });
 }
 
 /** The cover key all of a folder's images share, if they do (one platform, the same layers under the worker's). */
@@ -313,18 +259,6 @@ async function smokeGroup(
   } finally {
     await Promise.all(planned.map((plan) => rm(plan.job.directory, { recursive: true, force: true })));
   }
-}
-
-/** An image of the group the engine has; the first pulled when none is there yet (none when that pull fails). */
-async function hostOf(group: BatchFlavor[]): Promise<string | undefined> {
-  const present = group.find((item) => !item.deferred);
-  if (present) return present.image;
-  const [first] = group;
-  if (!first?.deferred) return undefined;
-  return first.deferred.pull().then(
-    () => first.image,
-    () => undefined,
-  );
 }
 
 /**

@@ -360,8 +360,11 @@ describe('smoke tests of an assembled folder for two platforms, through the comm
       'analyzers/Quartet/Quartet_B.json': definition('Quartet_B', 'b.py', 'domain'),
     });
     const namespace = uniqueNamespace('quartet');
+    const since = Math.floor(Date.now() / 1000);
     const sampled = await runCli(['push', '--repo', repo, '--namespace', namespace, '--json']);
     expect(sampled.status, sampled.stderr).toBe(0);
+    // One folder, a batch per platform: each got a namespace of its own, and no holder was started for them.
+    expect(await holdersStarted(since, Math.ceil(Date.now() / 1000) + 1)).toBe(0);
     // The three flavors share a filesystem on each platform: the engine pulled one of their images per platform.
     const pulled = (await docker.listImages({ digests: true }))
       .flatMap((image) => image.RepoDigests ?? [])
@@ -480,13 +483,28 @@ describe("the run's namespace without network", () => {
     cold.warm([`${state.registry.host}/nowhere/none@sha256:${'0'.repeat(64)}`]);
     expect(await cold.network(base)).toBe('none');
     expect((await holders()).filter((id) => !before.includes(id))).toEqual([]);
-    // The next batch starts one from its own image, as in a run without a warm-up.
+    // So does the second (a one-folder run's other platform); the third starts one from its own image and joins it.
+    expect(await cold.network(base)).toBe('none');
+    expect((await holders()).filter((id) => !before.includes(id))).toEqual([]);
     const next = await cold.network(base);
+    expect(next).toMatch(/^container:[0-9a-f]{64}$/);
     expect((await holders()).filter((id) => !before.includes(id))).toEqual([next.slice('container:'.length)]);
     await cold.close();
     expect((await holders()).filter((id) => !before.includes(id))).toEqual([]);
   });
 });
+
+/** How many holders of a namespace without network the engine started between two times (seconds). */
+async function holdersStarted(since: number, until: number): Promise<number> {
+  const stream = (await docker.getEvents({
+    since,
+    until,
+    filters: { type: ['container'], event: ['start'], label: ['io.neurons.smoke-network=holder'] },
+  })) as NodeJS.ReadableStream;
+  let text = '';
+  for await (const chunk of stream) text += String(chunk);
+  return text.split('\n').filter(Boolean).length;
+}
 
 /** How many containers of `image` the engine started between two times (seconds), from its own event log. */
 async function containersStarted(image: string, since: number, until: number): Promise<number> {

@@ -81,7 +81,7 @@ export async function processAssembledUnit(
 }
 
 /** The image one of these flavors had published before, by digest (see FlavorDecision.previous). */
-function previousImage(
+export function previousImage(
   flavors: Flavor[],
   decisions: Map<string, FlavorDecision>,
 ): { registry: ResolvedRegistry; reference: string } | undefined {

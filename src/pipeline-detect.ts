@@ -1,4 +1,6 @@
 import { startDependencyLayer } from './assemble/dependency-layers.js';
+import { warmEngine } from './assemble/publish-assembled.js';
+import { previousImage } from './pipeline-assembled-unit.js';
 import type { Discovery } from './definitions/types.js';
 import {
   detectChanges,
@@ -80,5 +82,15 @@ function startAhead(options: PipelineOptions, run: RunContext): DetectOptions['d
     if (!decisions.some((decision) => decision.action === 'build')) return;
     for (const platform of resolved.platforms)
       startDependencyLayer(run.assembly.dependencies, unit.worker, platform, resolved.baseName);
+    // The engine gets the layers the folder's new images share with the old ones while they are assembled.
+    const flavors = prepared.flavors.map(({ flavor }) => flavor);
+    const byId = new Map(
+      flavors.flatMap((flavor, index) => {
+        const decision = decisions[index];
+        return decision ? [[flavor.id, decision] as const] : [];
+      }),
+    );
+    const previous = previousImage(flavors, byId);
+    void warmEngine(run.assembly, { smoke: options.smoke, platforms: prepared.assembly.platforms, previous });
   };
 }

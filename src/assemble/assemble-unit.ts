@@ -35,6 +35,8 @@ export interface AssemblyRun {
   tests: <T>(task: () => Promise<T>) => Promise<T>;
   /** Told each time a folder's images are in the engine and its tests start: the registry waits meanwhile. */
   testsStarted?: () => void;
+  /** Pulls of images published before, started ahead for the tests (`warmEngine`), by reference. */
+  warming?: Map<string, Promise<void>>;
 }
 
 /** One flavor of the unit to publish: its inputs, and per target the tags to put on it. */

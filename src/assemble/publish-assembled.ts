@@ -161,9 +161,10 @@ async function publishFlavor(
  * Pulls, without waiting, the engine's own platform of the image the folder published before, when its images are to
  * be tested there: an empty engine (an ephemeral runner) gets the layers it shares with the new ones (the base, the
  * dependencies: the bulk of an image) while the new ones are assembled, and the test's pull finds them. A failure
- * changes nothing: the test's own pull fetches what is missing.
+ * changes nothing: the test's own pull fetches what is missing. Started once per image in a run: detection starts it
+ * as soon as it decides the folder is to be built, the folder's publication finds it started.
  */
-function warmEngine(
+export function warmEngine(
   run: AssemblyRun,
   options: {
     smoke: SmokeTester | undefined;
@@ -176,10 +177,14 @@ function warmEngine(
   if (!options.smoke || !previous) return Promise.resolve();
   if (!options.platforms.some((platform) => formatPlatform(platform) === formatPlatform(native)))
     return Promise.resolve();
-  // After the assembly's first requests are out: the engine's client may load first (dockerode, about 90 ms).
-  return nextTurn()
+  const started = run.warming?.get(previous.reference);
+  if (started) return started;
+  // After the requests being sent are out: the engine's client may load first (dockerode, about 90 ms).
+  const pulled = nextTurn()
     .then(() => pullByDigest(run.docker, previous.registry, previous.reference, native))
     .catch(() => undefined);
+  (run.warming ??= new Map()).set(previous.reference, pulled);
+  return pulled;
 }
 
 /**

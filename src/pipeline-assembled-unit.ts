@@ -1,5 +1,5 @@
 import type { UnitDependencies } from './assemble/resolve-dependencies.js';
-import { publishAssembledUnit } from './assemble/publish-assembled.js';
+import { previousImage, publishAssembledUnit } from './assemble/publish-assembled.js';
 import type { Flavor } from './definitions/types.js';
 import type { PreparedFolderBuild } from './engine-build/build-unit.js';
 import type { BuildUnit } from './plan/build-plan.js';
@@ -78,17 +78,4 @@ export async function processAssembledUnit(
       detail: result.images.map((item) => item.reference).join(' '),
     });
   }
-}
-
-/** The image one of these flavors had published before, by digest (see FlavorDecision.previous). */
-export function previousImage(
-  flavors: Flavor[],
-  decisions: Map<string, FlavorDecision>,
-): { registry: ResolvedRegistry; reference: string } | undefined {
-  for (const flavor of flavors) {
-    const previous = decisions.get(flavor.id)?.previous;
-    if (previous)
-      return { registry: previous.target.registry, reference: `${previous.target.repository}@${previous.digest}` };
-  }
-  return undefined;
 }

@@ -1,6 +1,6 @@
 import { startDependencyLayer } from './assemble/dependency-layers.js';
-import { warmEngine } from './assemble/publish-assembled.js';
-import { previousImage } from './pipeline-assembled-unit.js';
+import { previousImage, warmEngine } from './assemble/publish-assembled.js';
+
 import type { Discovery } from './definitions/types.js';
 import {
   detectChanges,

@@ -1,7 +1,8 @@
 import type Docker from 'dockerode';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ResolvedRegistry } from '../config/load-config.js';
-import type { WorkerFolder } from '../definitions/types.js';
+import type { Flavor, WorkerFolder } from '../definitions/types.js';
+import type { FlavorDecision } from '../plan/decide.js';
 import { followProgress } from '../engine/docker-build.js';
 import { NeuronsError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
@@ -343,4 +344,17 @@ async function smokePlatform(
     });
   }
   return problems;
+}
+
+/** The image one of these flavors had published before, by digest (see FlavorDecision.previous). */
+export function previousImage(
+  flavors: Flavor[],
+  decisions: Map<string, FlavorDecision>,
+): { registry: ResolvedRegistry; reference: string } | undefined {
+  for (const flavor of flavors) {
+    const previous = decisions.get(flavor.id)?.previous;
+    if (previous)
+      return { registry: previous.target.registry, reference: `${previous.target.repository}@${previous.digest}` };
+  }
+  return undefined;
 }

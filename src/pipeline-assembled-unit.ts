@@ -4,7 +4,6 @@ import type { Flavor } from './definitions/types.js';
 import type { PreparedFolderBuild } from './engine-build/build-unit.js';
 import type { BuildUnit } from './plan/build-plan.js';
 import type { FlavorDecision } from './plan/decide.js';
-import type { ResolvedRegistry } from './registry/endpoint.js';
 import type { OutcomeOf, PipelineOptions, PipelineReport, RunContext } from './pipeline-context.js';
 
 /** The flavors of a folder assembled in the registry: published (smoke-tested, then tagged) by publishAssembledUnit. */
@@ -48,7 +47,7 @@ export async function processAssembledUnit(
       env: options.env,
       smoke: options.smoke,
       progress: (flavorId, state) => options.progress({ worker, flavor: flavorId, state }),
-      previous: previousImage(wanted, decisions),
+      previous: previousImage(wanted.map((flavor) => decisions.get(flavor.id))),
     },
     flavors,
   );

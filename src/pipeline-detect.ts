@@ -1,6 +1,5 @@
 import { startDependencyLayer } from './assemble/dependency-layers.js';
 import { previousImage, warmEngine } from './assemble/publish-assembled.js';
-
 import type { Discovery } from './definitions/types.js';
 import {
   detectChanges,
@@ -71,8 +70,9 @@ export function detect(
 }
 
 /**
- * What detection starts for a unit it decided to build: its dependency layers (found in the registry cache, else
- * installed), when its images are assembled in the registry and pushed. Nothing for a dry run or a unit left as is.
+ * What detection starts for a unit it decided to build, when its images are assembled in the registry and pushed:
+ * its dependency layers (found in the registry cache, else installed), and the engine's pull of the image it published
+ * before (when tested). Nothing for a dry run or a unit left as is.
  */
 function startAhead(options: PipelineOptions, run: RunContext): DetectOptions['decided'] {
   if (options.dryRun || !options.push) return undefined;
@@ -83,14 +83,7 @@ function startAhead(options: PipelineOptions, run: RunContext): DetectOptions['d
     for (const platform of resolved.platforms)
       startDependencyLayer(run.assembly.dependencies, unit.worker, platform, resolved.baseName);
     // The engine gets the layers the folder's new images share with the old ones while they are assembled.
-    const flavors = prepared.flavors.map(({ flavor }) => flavor);
-    const byId = new Map(
-      flavors.flatMap((flavor, index) => {
-        const decision = decisions[index];
-        return decision ? [[flavor.id, decision] as const] : [];
-      }),
-    );
-    const previous = previousImage(flavors, byId);
+    const previous = previousImage(decisions);
     void warmEngine(run.assembly, { smoke: options.smoke, platforms: prepared.assembly.platforms, previous });
   };
 }

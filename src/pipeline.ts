@@ -281,7 +281,6 @@ async function discover(options: PipelineOptions) {
   return { discovery, buildable, excluded, only, plan: buildPlan(repo, buildable, config, only) };
 }
 
-/** discover -> plan -> render -> decide -> build -> test -> push -> catalog -> publish. */
 /** What a run with work to do starts ahead in the engine: its client, and the tests' namespace without network. */
 function startEngine(
   options: PipelineOptions,
@@ -299,6 +298,7 @@ function startEngine(
     options.smoke.warm(Object.values(settings.baseImages).filter((image): image is string => Boolean(image)));
 }
 
+/** discover -> plan -> render -> decide -> build -> test -> push -> catalog -> publish. */
 export async function runPipeline(options: PipelineOptions): Promise<PipelineReport> {
   const { repo, config } = options;
   const clients = new RegistryClientPool(options.log);

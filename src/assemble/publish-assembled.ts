@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ResolvedRegistry } from '../config/load-config.js';
-import type { Flavor, WorkerFolder } from '../definitions/types.js';
+import type { WorkerFolder } from '../definitions/types.js';
 import type { FlavorDecision } from '../plan/decide.js';
 import { followProgress } from '../engine/docker-build.js';
 import { NeuronsError } from '../errors/neurons-error.js';
@@ -267,13 +267,14 @@ async function pullForTest(run: AssemblyRun, image: PlatformImage): Promise<void
   );
 }
 
+/** An image to test, and how it gets into the engine: pulled before the test, or deferred (see pullPlan). */
+type PlannedPull = { image: PlatformImage; deferred?: FolderImage['deferred'] };
+
 /**
  * The images to pull before a test of the folder, and those it tests without pulling: a flavor's image whose
  * filesystem an earlier one of the list shares (the flavors of a folder: only their entry points and labels differ)
  * runs its job in that one's container, and is pulled only if it must be tested in a container of its own.
  */
-type PlannedPull = { image: PlatformImage; deferred?: FolderImage['deferred'] };
-
 function pullPlan(run: AssemblyRun, images: PlatformImage[]): PlannedPull[] {
   const first = new Map<string, PlatformImage>();
   return images.map((image) => {
@@ -346,15 +347,12 @@ async function smokePlatform(
   return problems;
 }
 
-/** The image one of these flavors had published before, by digest (see FlavorDecision.previous). */
+/** The image one of a folder's flavors had published before, by digest (see FlavorDecision.previous). */
 export function previousImage(
-  flavors: Flavor[],
-  decisions: Map<string, FlavorDecision>,
+  decisions: (FlavorDecision | undefined)[],
 ): { registry: ResolvedRegistry; reference: string } | undefined {
-  for (const flavor of flavors) {
-    const previous = decisions.get(flavor.id)?.previous;
-    if (previous)
-      return { registry: previous.target.registry, reference: `${previous.target.repository}@${previous.digest}` };
-  }
-  return undefined;
+  const previous = decisions.find((decision) => decision?.previous)?.previous;
+  return (
+    previous && { registry: previous.target.registry, reference: `${previous.target.repository}@${previous.digest}` }
+  );
 }

@@ -67,8 +67,6 @@ interface BatchFlavor extends FolderImage {
 /** One flavor's share of a batch: its made-up job, and the script check it waits for (shared by key). */
 interface PlannedFlavor {
   item: FolderImage;
-  image: string;
-  flavor: Flavor;
   job: { generated: GeneratedJob; directory: string; request: number };
   check?: { key: string; request: number; check: ScriptCheck };
   started: number;
@@ -221,8 +219,6 @@ async function smokeGroup(
       requests.push({ argv, jobDirectory: directory });
       const plan: PlannedFlavor = {
         item,
-        image: item.image,
-        flavor: item.flavor,
         started,
         job: { generated: item.job, directory, request: requests.length - 1 },
       };
@@ -309,13 +305,13 @@ async function settleGroup(
     const timedOut = jobCase !== undefined && jobRun?.timedOut === true;
     const checkCase = plan.check
       ? ((await checkCaseOf(options, plan, runs)) ??
-        (timedOut ? await runScriptCheck(docker, host ?? plan.image, plan.check.check, options) : undefined))
+        (timedOut ? await runScriptCheck(docker, host ?? plan.item.image, plan.check.check, options) : undefined))
       : undefined;
     const retry = !jobCase || (!jobCase.passed && !timedOut) || (plan.check && !checkCase?.passed && !timedOut);
     if (retry) {
       // Once: a flavor standing for others on an emulated platform is asked for its result again.
       let alone: Promise<SmokeResult> | undefined;
-      settled.set(plan.flavor.id, () => {
+      settled.set(plan.item.flavor.id, () => {
         alone ??= testAlone(docker, options, plan.item);
         return alone;
       });
@@ -323,12 +319,12 @@ async function settleGroup(
     }
     const cases = checkCase ? [jobCase, checkCase] : [jobCase];
     const result = finish(
-      { flavorId: plan.flavor.id, image: plan.image, kind: 'generated-job', cases, durationMs: 0 },
-      { ...options, image: plan.image, flavor: plan.flavor },
+      { flavorId: plan.item.flavor.id, image: plan.item.image, kind: 'generated-job', cases, durationMs: 0 },
+      { ...options, image: plan.item.image, flavor: plan.item.flavor },
       plan.started,
       plan.job.generated,
     );
-    settled.set(plan.flavor.id, () => Promise.resolve(result));
+    settled.set(plan.item.flavor.id, () => Promise.resolve(result));
   }
   return settled;
 }

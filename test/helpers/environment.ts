@@ -8,7 +8,7 @@ import {
   readEnvironmentState,
   type EnvironmentState,
 } from '../../src/state/environment-state.js';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { RegistryClient } from '../../src/registry/client.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -99,9 +99,15 @@ export function runCommand(
   });
 }
 
-/** A namespace of its own per test file, so each run pushes fresh images. */
+/**
+ * A namespace of its own per test file, so each run pushes fresh images. Recorded for `npm test`
+ * (scripts/test-run.mjs), which removes the namespace's images from the engine once the run ends.
+ */
 export function uniqueNamespace(prefix: string): string {
-  return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+  const namespace = `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+  const record = process.env['NEURONS_TEST_NAMESPACES'];
+  if (record) appendFileSync(record, `${namespace}\n`);
+  return namespace;
 }
 
 /**

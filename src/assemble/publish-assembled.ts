@@ -8,6 +8,7 @@ import { NeuronsError } from '../errors/neurons-error.js';
 import type { Problem } from '../errors/problem.js';
 import { formatPlatform, hostPlatform, type Platform } from '../oci/platform.js';
 import type { PublishedImage } from '../registry/platform-manifests.js';
+import { pullFailure } from '../smoke/folder-images.js';
 import type { FolderImage, SmokeTester } from '../smoke/tester.js';
 import { maskSecrets } from '../util/mask.js';
 import { retryEngineTransfer } from '../transport/engine-failure.js';
@@ -307,12 +308,8 @@ async function smokePlatform(
         await pullForTest(run, image);
         return planned;
       } catch (error) {
-        problems.set(image.item.flavor.id, {
-          code: 'SMOKE_PULL_FAILED',
-          file: image.item.flavor.file,
-          message: `the ${formatPlatform(image.platform)} image ${image.reference} could not be pulled for its test: ${(error as Error).message}`,
-          hint: 'check the engine can reach and trusts the registry (`neurons ca trust-engine`)',
-        });
+        const subject = `the ${formatPlatform(image.platform)} image ${image.reference}`;
+        problems.set(image.item.flavor.id, pullFailure(image.item.flavor, subject, error));
         return undefined;
       }
     }),

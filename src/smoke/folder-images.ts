@@ -6,6 +6,8 @@ import {
   type SmokeOptions,
   type SmokeResult,
 } from './smoke-test.js';
+import type { Flavor } from '../definitions/types.js';
+import type { Problem } from '../errors/problem.js';
 import type { FolderImage } from './tester.js';
 
 /** What the tests of a folder's images need here: SmokeOptions less the one image and flavor. */
@@ -44,24 +46,29 @@ export async function testAlone(docker: Docker, options: AloneOptions, item: Fol
     try {
       await deferred.pull();
     } catch (error) {
-      const message = `the image ${image} could not be pulled for its test: ${(error as Error).message}`;
+      const problem = pullFailure(flavor, `the image ${image}`, error);
       return {
         flavorId: flavor.id,
         image,
         kind: 'generated-job',
         passed: false,
-        cases: [{ name: 'pull', passed: false, detail: message }],
+        cases: [{ name: 'pull', passed: false, detail: problem.message }],
         durationMs: 0,
-        problem: {
-          code: 'SMOKE_PULL_FAILED',
-          file: flavor.file,
-          message,
-          hint: 'check the engine can reach and trusts the registry (`neurons ca trust-engine`)',
-        },
+        problem,
       };
     }
   }
   return smokeTestFlavor(docker, { ...options, image, flavor });
+}
+
+/** A flavor's failed test when its image (`subject`) could not be pulled into the engine. */
+export function pullFailure(flavor: Pick<Flavor, 'file'>, subject: string, error: unknown): Problem {
+  return {
+    code: 'SMOKE_PULL_FAILED',
+    file: flavor.file,
+    message: `${subject} could not be pulled for its test: ${(error as Error).message}`,
+    hint: 'check the engine can reach and trusts the registry (`neurons ca trust-engine`)',
+  };
 }
 
 /** An image of the group the engine has; the first pulled when none is there yet (none when that pull fails). */

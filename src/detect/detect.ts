@@ -9,8 +9,8 @@ import path from 'node:path';
 import type { Config } from '../config/load-config.js';
 import type { Discovery, WorkerFolder } from '../definitions/types.js';
 import { UsageError } from '../errors/neurons-error.js';
-import { buildPlan, type BuildPlan, type BuildUnit } from '../plan/build-plan.js';
-import { decideFlavor, type FlavorDecision } from '../plan/decide.js';
+import { buildPlan, type BuildPlan, type BuildUnit, type ImageTarget } from '../plan/build-plan.js';
+import { decideFlavor, readTargetTags, type FlavorDecision, type TargetTags } from '../plan/decide.js';
 import type { RegistryClientPool } from '../registry/client-pool.js';
 import { createLimiter } from '../util/limit.js';
 import { baseFromCi } from './ci-base.js';
@@ -219,9 +219,11 @@ async function checkByDigest(units: BuildUnit[], detection: Detection, options: 
   await Promise.all(
     [...byRegistry.values()].map(({ registry, paths }) => options.clients.for(registry).authorize(paths)),
   );
+  const ordered = await checkOrder(options.repo, units);
+  const tags = readTagsAhead(ordered, options.clients);
   const limit = createLimiter(8);
   await Promise.all(
-    (await checkOrder(options.repo, units)).map((unit) =>
+    ordered.map((unit) =>
       limit(async () => {
         const prepared = await prepareFolderBuild(options.repo, unit, options.settings);
         detection.prepared.set(unitKey(unit), prepared);
@@ -231,6 +233,7 @@ async function checkByDigest(units: BuildUnit[], detection: Detection, options: 
             const decision = await decideFlavor(flavor, targets, inputs, options.clients, {
               channel: options.config.channel,
               force: options.force,
+              tags,
             });
             detection.decisions.set(flavor.id, decision);
             return decision;
@@ -240,6 +243,29 @@ async function checkByDigest(units: BuildUnit[], detection: Detection, options: 
       }),
     ),
   );
+}
+
+/** Tag reads at a time ahead of the decisions: the rest of the registry client's budget (16) stays for the others. */
+const tagsAhead = 8;
+
+/**
+ * The tags of every unit's targets, read in check order while the units' build inputs are computed (base images,
+ * dependencies, files): a decision then waits on whichever of the two ends last. A read that fails is read again by
+ * its decision, whose error is the run's as before.
+ */
+function readTagsAhead(units: BuildUnit[], clients: RegistryClientPool): (target: ImageTarget) => Promise<TargetTags> {
+  const limit = createLimiter(tagsAhead);
+  const reads = new Map<string, Promise<TargetTags | undefined>>();
+  const key = (target: ImageTarget) => `${target.registry.host}/${target.path}:${target.tags.join(',')}`;
+  for (const target of units.flatMap((unit) => unit.flavors.flatMap((item) => item.targets))) {
+    if (reads.has(key(target))) continue;
+    const client = clients.for(target.registry);
+    reads.set(
+      key(target),
+      limit(() => readTargetTags(client, target)).catch(() => undefined),
+    );
+  }
+  return async (target) => (await reads.get(key(target))) ?? readTargetTags(clients.for(target.registry), target);
 }
 
 /**

@@ -13,7 +13,7 @@ import type { Flavor } from '../definitions/types.js';
 import type { Problem } from '../errors/problem.js';
 import { coerceWorkerVersion } from '../definitions/version.js';
 import type { RegistryClientPool } from '../registry/client-pool.js';
-import type { RegistryClient } from '../registry/client.js';
+import type { ManifestInfo, RegistryClient } from '../registry/client.js';
 import type { ObservedManifest, ParsedManifest } from '../registry/manifest.js';
 import type { ImageTarget } from './build-plan.js';
 
@@ -106,28 +106,44 @@ async function missingTags(
   return missing;
 }
 
+/** What a target's tags name: the exact tag's manifest as read, and a HEAD of each moving tag. */
+export interface TargetTags {
+  found: { digest: string; manifest: ParsedManifest } | undefined;
+  movingHeads: Array<ManifestInfo | undefined>;
+}
+
+/**
+ * The exact tag's manifest and where each moving tag points, read at once. Needs nothing of the build inputs: a run
+ * may read them while it computes those (see checkByDigest).
+ */
+export async function readTargetTags(client: RegistryClient, target: ImageTarget): Promise<TargetTags> {
+  const [exact = '', ...moving] = target.tags;
+  const [found, movingHeads] = await Promise.all([
+    client.readManifest(target.path, exact),
+    Promise.all(moving.map((tag) => client.headManifest(target.path, tag))),
+  ]);
+  return { found, movingHeads };
+}
+
 /**
  * Decides, from the registry alone (manifests and image configs, no pull), what one flavor needs: nothing when its
  * exact tag already carries the same build-input digest and every other tag points at it; a build otherwise. An
- * exact version published with other inputs is immutable on the stable channel unless forced.
+ * exact version published with other inputs is immutable on the stable channel unless forced. `tags` gives what a
+ * target's tags name when the caller read them already (readTargetTags).
  */
 export async function decideFlavor(
   flavor: Flavor,
   targets: ImageTarget[],
   inputs: BuildInputs,
   clients: RegistryClientPool,
-  options: { channel: Channel; force: boolean },
+  options: { channel: Channel; force: boolean; tags?: (target: ImageTarget) => Promise<TargetTags> },
 ): Promise<FlavorDecision> {
   const observed: ObservedManifest[] = [];
   const decision: FlavorDecision = { action: 'skip', reasons: [], pushes: [], observed };
   for (const target of targets) {
     const client = clients.for(target.registry);
     const [exact = '', ...moving] = target.tags;
-    // The exact tag's manifest and where each moving tag points, read at once.
-    const [found, movingHeads] = await Promise.all([
-      client.readManifest(target.path, exact),
-      Promise.all(moving.map((tag) => client.headManifest(target.path, tag))),
-    ]);
+    const { found, movingHeads } = await (options.tags?.(target) ?? readTargetTags(client, target));
     if (found) observed.push(...observedTags(target, found, movingHeads));
     // An assembled image's index records its build-input digest: the same one decides without its configuration.
     if (!options.force && indexRecord(found?.manifest) === inputs.digest && found) {

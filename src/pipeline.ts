@@ -18,6 +18,7 @@ import type { ObservedManifest } from './registry/manifest.js';
 import type { Detection } from './detect/detect.js';
 import { detect, startGitReads } from './pipeline-detect.js';
 import { RegistryClientPool } from './registry/client-pool.js';
+import { runContentStore } from './registry/content-store.js';
 import { createLimiter } from './util/limit.js';
 import { describeMode } from './assemble/assembly-mode.js';
 import { preloadDocker } from './engine/lazy-docker.js';
@@ -301,7 +302,7 @@ function startEngine(
 /** discover -> plan -> render -> decide -> build -> test -> push -> catalog -> publish. */
 export async function runPipeline(options: PipelineOptions): Promise<PipelineReport> {
   const { repo, config } = options;
-  const clients = new RegistryClientPool(options.log);
+  const clients = new RegistryClientPool(options.log, { content: runContentStore(options.env) });
   const local = options.local ?? false;
   // The base images are pinned (a registry read) while the repository is read; its failure is reported below.
   const pinned = pinBaseImages(config, options.offline || local, clients);

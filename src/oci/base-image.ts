@@ -68,7 +68,7 @@ export async function resolveBaseImage(
   const images = await Promise.all(
     chosen.map(async ({ platform, entry }) => {
       const digest = entry?.digest ?? '';
-      const manifest = (await client.readManifest(repository, digest))?.manifest;
+      const manifest = (await client.readManifest(repository, digest, { named: true }))?.manifest;
       if (manifest?.kind !== 'image')
         throw unsupported(
           `${where} (${formatPlatform(platform)}: ${digest})`,

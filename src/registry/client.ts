@@ -122,23 +122,30 @@ export class RegistryClient {
 
   /**
    * A manifest as served, parsed, and checked against its digest: the digest asked for, else the one the registry
-   * gives (`Docker-Content-Digest`). Undefined when the registry does not have it.
+   * gives (`Docker-Content-Digest`). Undefined when the registry does not have it. `named`: the digest is one a
+   * manifest of this repository just named (an index's entry), so the repository has it; its content is then taken
+   * from the endpoint's store when kept there. Every manifest read is kept under its digest.
    */
   async readManifest(
     repository: string,
     reference: string,
+    options: { named?: boolean } = {},
   ): Promise<{ digest: string; manifest: ParsedManifest } | undefined> {
     const path = `/v2/${repository}/manifests/${reference}`;
+    // A tag has no colon; a digest reference does. What a digest names never changes: read once, kept.
+    const stored = options.named && reference.includes(':') ? await this.endpoint.content?.get(reference) : undefined;
+    if (stored) return { digest: reference, manifest: parseManifest(stored.bytes, stored.mediaType) };
     const response = await this.send('GET', path, `repository:${repository}:pull`, {
       accept: manifestMediaTypes.join(', '),
     });
     if (response.statusCode === 404) return undefined;
     if (response.statusCode !== 200) throw this.failure(response, path);
     const digest = digestOf(response.bytes);
-    // A tag has no colon; a digest reference does.
     const claimed = reference.includes(':') ? reference : String(response.headers['docker-content-digest'] ?? '');
     if (claimed.startsWith('sha256:') && claimed !== digest) throw digestMismatch(this.endpoint.host, path);
-    return { digest, manifest: parseManifest(response.bytes, String(response.headers['content-type'] ?? '')) };
+    const mediaType = String(response.headers['content-type'] ?? '');
+    await this.endpoint.content?.put(digest, { bytes: response.bytes, mediaType });
+    return { digest, manifest: parseManifest(response.bytes, mediaType) };
   }
 
   /**
@@ -166,7 +173,7 @@ export class RegistryClient {
         runnable.find(
           (entry) => entry.platform?.os === platform.os && entry.platform.architecture === platform.architecture,
         ) ?? runnable[0];
-      image = chosen ? (await this.readManifest(repository, chosen.digest))?.manifest : undefined;
+      image = chosen ? (await this.readManifest(repository, chosen.digest, { named: true }))?.manifest : undefined;
     }
     if (!found || image?.kind !== 'image') return undefined;
     return {
@@ -175,8 +182,13 @@ export class RegistryClient {
     };
   }
 
-  /** A blob's bytes, checked against its digest. */
+  /**
+   * A blob's bytes, checked against its digest; a small one (a configuration) is taken from the endpoint's store when
+   * kept there. Blobs are read as a manifest of the repository names them, so the repository has them.
+   */
   async readBlob(repository: string, digest: string): Promise<Buffer> {
+    const stored = await this.endpoint.content?.get(digest);
+    if (stored) return stored.bytes;
     const path = `/v2/${repository}/blobs/${digest}`;
     let response = await this.send('GET', path, `repository:${repository}:pull`);
     // Registries backed by object storage redirect blob reads; the storage URL is signed and takes no credentials.
@@ -186,6 +198,7 @@ export class RegistryClient {
     if (response.statusCode !== 200) throw this.failure(response, path);
     if (digest.startsWith('sha256:') && digestOf(response.bytes) !== digest)
       throw digestMismatch(this.endpoint.host, path);
+    await this.endpoint.content?.put(digest, { bytes: response.bytes, mediaType: '' });
     return response.bytes;
   }
 

@@ -58,7 +58,7 @@ export async function readImageLabels(
   if (runnable.length === 0) return { readable: false, reason: 'an index that lists no runnable image' };
   const platforms: PlatformLabels[] = [];
   for (const descriptor of runnable) {
-    const inner = await client.readManifest(repository, descriptor.digest);
+    const inner = await client.readManifest(repository, descriptor.digest, { named: true });
     const name = platformName(descriptor.platform);
     if (!inner)
       return { readable: false, reason: `an index whose ${name} manifest ${descriptor.digest} is not in the registry` };

@@ -1,3 +1,4 @@
+import type { ContentStore } from './content-store.js';
 import { createHash } from 'node:crypto';
 import type { RetryEvent } from '../transport/http-transport.js';
 
@@ -22,6 +23,8 @@ export interface RegistryEndpoint {
   clientCertificate?: { cert: string; key: string };
   /** Told of every retry (a transient failure and the wait before the next attempt), for the run's log. */
   onRetry?: (event: RetryEvent) => void;
+  /** Manifests and configurations by digest, kept between runs (content-store.ts): read once, not every run. */
+  content?: ContentStore;
 }
 
 export interface ManifestInfo {

@@ -13,6 +13,7 @@ import { discoverRepository } from '../../definitions/discover.js';
 import { ExitCode, UsageError } from '../../errors/neurons-error.js';
 import { formatProblem } from '../../errors/problem.js';
 import { RegistryClientPool } from '../../registry/client-pool.js';
+import { runContentStore } from '../../registry/content-store.js';
 import { readRepositorySource } from '../../render/source-info.js';
 import type { PublishTarget } from '../../publish/targets.js';
 import { maskSecrets } from '../../util/mask.js';
@@ -81,7 +82,9 @@ export const catalogCommand: Command = {
     const workers = catalogWorkers(discovery);
     const [registry] = config.registries;
     if (!registry) return ExitCode.usage;
-    const clients = new RegistryClientPool((line) => io.stderr.write(`${line}\n`));
+    const clients = new RegistryClientPool((line) => io.stderr.write(`${line}\n`), {
+      content: runContentStore(io.env),
+    });
     const targets = catalogTargets(io, values, config.output, config);
     try {
       const started = Date.now();
@@ -135,7 +138,9 @@ async function refresh(
       code: 'USAGE',
       message: '--refresh verifies every published entry: it cannot be combined with --no-verify or --definitions-only',
     });
-  const clients = new RegistryClientPool((line) => io.stderr.write(`${line}\n`));
+  const clients = new RegistryClientPool((line) => io.stderr.write(`${line}\n`), {
+    content: runContentStore(io.env),
+  });
   const targets = catalogTargets(io, values, config.output, config);
   try {
     const started = Date.now();

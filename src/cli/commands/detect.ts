@@ -21,6 +21,7 @@ import type { Discovery } from '../../definitions/types.js';
 import { ExitCode, UsageError } from '../../errors/neurons-error.js';
 import { formatProblem } from '../../errors/problem.js';
 import { RegistryClientPool } from '../../registry/client-pool.js';
+import { runContentStore } from '../../registry/content-store.js';
 import { maskSecrets } from '../../util/mask.js';
 
 // Shared with the pipeline commands; kept here so that `detect` loads no Docker client.
@@ -83,7 +84,7 @@ export async function detectFromOptions(
   for (const problem of discovery.errors) io.stderr.write(`error   ${maskSecrets(formatProblem(problem))}\n`);
   // As the pipeline builds them: an invalid definition leaves out its own flavor, not its folder.
   const buildable = splitInvalidFlavors(discovery).discovery;
-  const clients = new RegistryClientPool();
+  const clients = new RegistryClientPool(undefined, { content: runContentStore(io.env) });
   let resolver: { close(): Promise<void> } | undefined;
   try {
     // Git alone decides in git mode: no registry is read, not even to pin base images.

@@ -14,15 +14,7 @@ const byName = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
  * enough). Pure function of the discovery: no file system.
  */
 export function selectFolders(discovery, { folders, minFlavors }) {
-  const broken = new Set(discovery.errors.map((problem) => problem.file.split('/').slice(0, 2).join('/')));
-  const eligible = discovery.workers
-    .filter((worker) => !broken.has(worker.path))
-    .map((worker) => ({
-      ...worker,
-      flavors: worker.flavors.filter((flavor) => String(flavor.definition.command).endsWith('.py')),
-    }))
-    .filter((worker) => worker.flavors.length > 0)
-    .sort((a, b) => byName(a.directory, b.directory) || byName(a.kind, b.kind));
+  const eligible = eligibleFolders(discovery);
   const selected = eligible.slice(0, folders);
   const count = () => selected.reduce((sum, worker) => sum + worker.flavors.length, 0);
   const rest = eligible.slice(folders);
@@ -35,7 +27,24 @@ export function selectFolders(discovery, { folders, minFlavors }) {
       `the corpus has only ${selected.length} usable folders / ${count()} Python flavors (wanted ${folders} / ${minFlavors})`,
     );
   }
-  return { workers: selected, flavorCount: count(), skippedFolders: [...broken].sort(byName) };
+  return { workers: selected, flavorCount: count(), skippedFolders: brokenFolders(discovery) };
+}
+
+/** The folders (of a worker kind) holding a definition with a validation error, sorted. */
+const brokenFolders = (discovery) =>
+  [...new Set(discovery.errors.map((problem) => problem.file.split('/').slice(0, 2).join('/')))].sort(byName);
+
+/** Every folder a fleet can hold: its Python flavors, folders with no validation error, sorted by name then kind. */
+export function eligibleFolders(discovery) {
+  const broken = new Set(brokenFolders(discovery));
+  return discovery.workers
+    .filter((worker) => !broken.has(worker.path))
+    .map((worker) => ({
+      ...worker,
+      flavors: worker.flavors.filter((flavor) => String(flavor.definition.command).endsWith('.py')),
+    }))
+    .filter((worker) => worker.flavors.length > 0)
+    .sort((a, b) => byName(a.directory, b.directory) || byName(a.kind, b.kind));
 }
 
 /** The module a requirement is imported as: its name with dashes as underscores (enough for the packages used here). */

@@ -67,9 +67,11 @@ export async function runNeuronsWay({
   concurrency,
   env = process.env,
   extra = [],
+  wrap = [],
 }) {
   const result = await runCommand(
     [
+      ...wrap,
       cli,
       'pipeline',
       '--repo',
@@ -91,6 +93,7 @@ export async function runNeuronsWay({
   for (const outcome of report.outcomes) statuses[outcome.status] = (statuses[outcome.status] ?? 0) + 1;
   return {
     statuses,
+    outcomes: report.outcomes,
     exitCode: result.code,
     seconds: result.seconds,
     folderBuilds: report.folderBuilds,

@@ -98,7 +98,8 @@ function fromRun(repository, made, environment) {
   const match = /^(127\.0\.0\.1|localhost|\[::1\]):(\d+)\/([^/]+)\//.exec(repository);
   if (!match) return false;
   const [, host, port, namespace] = match;
-  if (made.has(namespace)) return true;
+  // A test's namespace, or a repository path it starts with one (`<namespace>-base/python`).
+  if ([...made].some((name) => namespace === name || namespace.startsWith(`${name}-`))) return true;
   return !environment.has(`${host}:${port}`);
 }
 

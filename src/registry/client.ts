@@ -124,7 +124,8 @@ export class RegistryClient {
    * A manifest as served, parsed, and checked against its digest: the digest asked for, else the one the registry
    * gives (`Docker-Content-Digest`). Undefined when the registry does not have it. `named`: the digest is one a
    * manifest of this repository just named (an index's entry), so the repository has it; its content is then taken
-   * from the endpoint's store when kept there. Every manifest read is kept under its digest.
+   * from the endpoint's store when kept there, else read and kept (a tag's manifest is not: where a tag points is
+   * asked every time, and a run reads many).
    */
   async readManifest(
     repository: string,
@@ -144,7 +145,7 @@ export class RegistryClient {
     const claimed = reference.includes(':') ? reference : String(response.headers['docker-content-digest'] ?? '');
     if (claimed.startsWith('sha256:') && claimed !== digest) throw digestMismatch(this.endpoint.host, path);
     const mediaType = String(response.headers['content-type'] ?? '');
-    await this.endpoint.content?.put(digest, { bytes: response.bytes, mediaType });
+    if (options.named) await this.endpoint.content?.put(digest, { bytes: response.bytes, mediaType });
     return { digest, manifest: parseManifest(response.bytes, mediaType) };
   }
 

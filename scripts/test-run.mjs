@@ -28,8 +28,10 @@ const vitest = spawn(
     env: { ...process.env, TMPDIR: temporary, NEURONS_TEST_NAMESPACES: namespaces },
   },
 );
-// Ctrl-C reaches vitest through the terminal's process group; a signal sent to this process alone is passed on.
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => vitest.kill(signal));
+// Ctrl-C reaches vitest through the terminal's process group: this process stays to clean up once vitest ends. A
+// termination sent to this process alone is passed on.
+process.on('SIGINT', () => undefined);
+for (const signal of ['SIGTERM', 'SIGHUP']) process.on(signal, () => vitest.kill(signal));
 const status = await new Promise((resolve) => vitest.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 
 if (keep) {

@@ -10,15 +10,13 @@
 //   d. nothing changed: `neurons pipeline` (amd64; and both platforms when b ran)
 // Build first: npx tsc -p tsconfig.json && node bench/assembly-fleet.mjs [--folders 40] [--min-flavors 100] [--keep]
 //   [--buildah-budget SECONDS] [--noop-runs N] [--concurrency N]. Fairness notes: bench/README.md.
-import { existsSync } from 'node:fs';
 import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runAnchorWay } from './lib/anchor-way.mjs';
 import { buildahCertDir, pullBase, registryPlatforms, removeBuildahImages, runBuildahWay } from './lib/buildah-way.mjs';
-import { readEnvironment } from './lib/environment.mjs';
+import { environmentOrExit, sharedInputsOrSkip } from './lib/environment.mjs';
 import { generateFleet } from './lib/fleet-generate.mjs';
 import { git } from './lib/fleet-history.mjs';
 import { removeRepositories } from './lib/local-images.mjs';
@@ -56,28 +54,14 @@ if (
   process.exit(2);
 }
 
-const corpus = fileURLToPath(new URL('../../shared/corpus/cortex-analyzers', import.meta.url));
-const wheelhouse = fileURLToPath(new URL('../../shared/wheelhouse', import.meta.url));
-for (const [what, folder] of [
-  ['corpus', corpus],
-  ['wheelhouse', wheelhouse],
-]) {
-  if (!existsSync(folder)) {
-    console.log(`skipped: no ${what} at ${folder}`);
-    process.exit(0);
-  }
-}
+const { corpus, wheelhouse } = sharedInputsOrSkip();
 
 const log = (line) => console.log(mask(line));
 const seconds = (value) => value.toFixed(2);
 const amd64 = 'linux/amd64';
 const arm64 = 'linux/arm64';
 
-// The environment as it is (`neurons env up` is not run here: see bench/README.md).
-const environment = await readEnvironment().catch((error) => {
-  console.error(`failed: ${mask(String(error))}`);
-  process.exit(1);
-});
+const environment = await environmentOrExit();
 const stamp = Date.now().toString(36);
 const temp = await mkdtemp(path.join(tmpdir(), 'neurons-assembly-'));
 const fleet = path.join(temp, 'repo');

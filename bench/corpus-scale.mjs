@@ -9,9 +9,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { readEnvironment } from './lib/environment.mjs';
+import { environmentOrExit, sharedInputsOrSkip } from './lib/environment.mjs';
 import { eligibleFolders, generateFleet } from './lib/fleet-generate.mjs';
 import { discoverRepository } from '../dist/definitions/discover.js';
 import { git } from './lib/fleet-history.mjs';
@@ -29,23 +28,10 @@ if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency 
   console.error('usage: node bench/corpus-scale.mjs [--keep] [--concurrency N]');
   process.exit(2);
 }
-const corpus = fileURLToPath(new URL('../../shared/corpus/cortex-analyzers', import.meta.url));
-const wheelhouse = fileURLToPath(new URL('../../shared/wheelhouse', import.meta.url));
-for (const [what, folder] of [
-  ['corpus', corpus],
-  ['wheelhouse', wheelhouse],
-]) {
-  if (!existsSync(folder)) {
-    console.log(`skipped: no ${what} at ${folder}`);
-    process.exit(0);
-  }
-}
+const { corpus, wheelhouse } = sharedInputsOrSkip();
 const log = (line) => console.log(mask(line));
 const platforms = ['linux/amd64', 'linux/arm64'];
-const environment = await readEnvironment().catch((error) => {
-  console.error(`failed: ${mask(String(error))}`);
-  process.exit(1);
-});
+const environment = await environmentOrExit();
 const stamp = Date.now().toString(36);
 const namespace = `bench-corpus-${stamp}`;
 const temp = await mkdtemp(path.join(tmpdir(), 'neurons-corpus-'));

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flavor } from '../../../src/definitions/types.js';
 import { buildComponentsLabel, buildInputLabel, type BuildInputs } from '../../../src/inputs/build-inputs.js';
 import type { ImageTarget } from '../../../src/plan/build-plan.js';
-import { decideFlavor } from '../../../src/plan/decide.js';
+import { decideFlavor, readTargetTags } from '../../../src/plan/decide.js';
 import type { ResolvedRegistry } from '../../../src/registry/endpoint.js';
 import { RegistryClientPool } from '../../../src/registry/client-pool.js';
 import { mediaTypes, startMemoryRegistry, storeImage, type MemoryRegistry } from '../registry/memory-registry.js';
@@ -85,6 +85,21 @@ describe('deciding a flavor from the registry', () => {
       [`${registry.host}/ns/assembled:1.0`, index.digest],
       [`${registry.host}/ns/assembled:1`, index.digest],
     ]);
+  });
+
+  it('decides on tags read ahead of the build inputs without reading them again', async () => {
+    const index = indexed('ns/ahead', labels, { [buildInputLabel]: inputs.digest });
+    registry.counts.manifests = 0;
+    const ahead = await readTargetTags(clients.for(resolved), target('ns/ahead'));
+    expect(registry.counts.manifests).toBe(2);
+    const decision = await decideFlavor(flavor, [target('ns/ahead')], inputs, clients, {
+      channel: 'stable',
+      force: false,
+      tags: () => Promise.resolve(ahead),
+    });
+    expect(decision).toMatchObject({ action: 'skip', reasons: [] });
+    expect(decision.observed?.map((item) => item.digest)).toEqual([index.digest, index.digest]);
+    expect(registry.counts.manifests).toBe(2);
   });
 
   it('reads the configuration when the index records nothing, or other inputs', async () => {

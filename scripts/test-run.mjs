@@ -7,9 +7,11 @@
 // Arguments go to vitest: `npm test -- --project fast`.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+// Built by `npm test` before this script runs: where `neurons env up` records the environment has one owner.
+import { environmentDirectory, stateFile } from '../dist/state/environment-state.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const keep = process.env.NEURONS_TEST_KEEP === '1';
@@ -107,15 +109,8 @@ function fromRun(repository, made, environment) {
 
 /** The registries `neurons env up` keeps (its registry and mirror): their base images stay between runs. */
 function environmentHosts() {
-  const directory = process.env.NEURONS_ENV_DIR
-    ? path.resolve(process.env.NEURONS_ENV_DIR)
-    : path.join(
-        process.env.XDG_STATE_HOME || path.join(process.env.HOME || homedir(), '.local', 'state'),
-        'neurons',
-        'env',
-      );
   try {
-    const state = JSON.parse(readFileSync(path.join(directory, 'state.json'), 'utf8'));
+    const state = JSON.parse(readFileSync(stateFile(environmentDirectory(process.env)), 'utf8'));
     return new Set([state.registry?.host, state.mirror?.host].filter(Boolean));
   } catch {
     return new Set();

@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cacheDirectory } from '../util/cache-directory.js';
+import { digestOf } from './registry-api.js';
 
 /** What a digest names, as the registry served it: the bytes and, for a manifest, its media type. */
 export interface StoredContent {
@@ -45,7 +46,7 @@ export function contentStore(directory: string): ContentStore {
       if (!stored) return undefined;
       const newline = stored.indexOf(0x0a);
       const bytes = stored.subarray(newline + 1);
-      if (newline < 0 || `sha256:${createHash('sha256').update(bytes).digest('hex')}` !== digest) {
+      if (newline < 0 || digestOf(bytes) !== digest) {
         await rm(where, { force: true }).catch(() => undefined);
         return undefined;
       }
@@ -54,7 +55,7 @@ export function contentStore(directory: string): ContentStore {
     async put(digest, content) {
       const where = file(digest);
       if (!where || content.bytes.length > storedBlobLimit || /[\r\n]/.test(content.mediaType)) return;
-      if (`sha256:${createHash('sha256').update(content.bytes).digest('hex')}` !== digest) return;
+      if (digestOf(content.bytes) !== digest) return;
       const aside = `${where}.${randomBytes(6).toString('hex')}.tmp`;
       try {
         await mkdir(path.dirname(where), { recursive: true });

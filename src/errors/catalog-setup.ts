@@ -40,6 +40,11 @@ export const setupCodes = {
     meaning: 'a CA file without a parsable certificate, a client key file without a key, or too large',
   },
   CONFIG_CHANNEL: { exit: 2, area: 'config', meaning: 'an unknown channel (stable or devel)' },
+  CACHE_LIMIT_INVALID: {
+    exit: 2,
+    area: 'config',
+    meaning: 'NEURONS_CACHE_MAX_MB is not a whole, positive number of megabytes',
+  },
   CONFIG_NO_REGISTRY: {
     exit: 2,
     area: 'config',

@@ -47,5 +47,6 @@ export class RegistryClientPool {
 
   async close(): Promise<void> {
     await Promise.all([...this.clients.values()].map((client) => client.close()));
+    await this.content?.close?.();
   }
 }

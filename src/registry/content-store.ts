@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cacheDirectory } from '../util/cache-directory.js';
+import { cacheLimit, trimCacheIfDue } from '../util/cache-trim.js';
 import { digestOf } from './registry-api.js';
 
 /** What a digest names, as the registry served it: the bytes and, for a manifest, its media type. */
@@ -19,11 +20,23 @@ export interface StoredContent {
 export interface ContentStore {
   get(digest: string): Promise<StoredContent | undefined>;
   put(digest: string, content: StoredContent): Promise<void>;
+  /** At the end of a run: keeps the cache under its size limit (cache-trim.ts). */
+  close?(): Promise<void>;
 }
 
-/** Where a run keeps them: `content/` in the cache directory (`NEURONS_CACHE_DIR`, else `$XDG_CACHE_HOME/neurons`). */
+/**
+ * Where a run keeps them: `content/` in the cache directory (`NEURONS_CACHE_DIR`, else `$XDG_CACHE_HOME/neurons`).
+ * The cache's size limit is checked now, before the run writes anything; the run's end trims the cache if it is due.
+ */
 export function runContentStore(env: NodeJS.ProcessEnv): ContentStore {
-  return contentStore(path.join(cacheDirectory(env), 'content'));
+  cacheLimit(env);
+  const store = contentStore(path.join(cacheDirectory(env), 'content'));
+  return {
+    ...store,
+    async close() {
+      await trimCacheIfDue(env);
+    },
+  };
 }
 
 /** Larger blobs (layers) are never kept: only what a decision or a catalog reads (manifests, configurations). */

@@ -4,6 +4,8 @@
 // references to the registry namespaces the tests made (uniqueNamespace records them), to throw-away registries on
 // loopback, and to images the engine built for the tests (neurons.local/…), with the untagged images the run made.
 // What the engine held before the run, and the environment's base images, are kept. NEURONS_TEST_KEEP=1 keeps all.
+// The run's cache (NEURONS_CACHE_DIR: the host's Python, resolutions, manifests by digest) is its own too: a test
+// neither sees nor changes what the developer's runs keep, and every run starts as a fresh clone's CI does.
 // Arguments go to vitest: `npm test -- --project fast`.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -27,7 +29,12 @@ const vitest = spawn(
   {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, TMPDIR: temporary, NEURONS_TEST_NAMESPACES: namespaces },
+    env: {
+      ...process.env,
+      TMPDIR: temporary,
+      NEURONS_CACHE_DIR: path.join(run, 'cache'),
+      NEURONS_TEST_NAMESPACES: namespaces,
+    },
   },
 );
 // Ctrl-C reaches vitest through the terminal's process group: this process stays to clean up once vitest ends. A

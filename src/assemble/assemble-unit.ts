@@ -14,6 +14,7 @@ import { putManifest } from '../oci/write.js';
 import type { ImageTarget } from '../plan/build-plan.js';
 import type { RegistryClientPool } from '../registry/client-pool.js';
 import type { RegistryClient } from '../registry/client.js';
+import { pullScope, pushScope } from '../registry/blob-upload.js';
 import type { Descriptor } from '../registry/manifest.js';
 import type { SourceInfo } from '../render/source-info.js';
 import type { BlobPlacer, BlobSource } from './blob-source.js';
@@ -133,10 +134,29 @@ export async function assembleUnit(
   }
   layerSources.push(workerSource);
   const unique = [...new Map(layerSources.map((source) => [source.descriptor.digest, source])).values()];
+  await authorizeUnit(run, repositories, unique);
   await Promise.all(unique.map((source) => place(source)));
 
   const unit: UnitLayers = { worker, options, runtime, workerLayer, workerSource, perPlatform, place };
   return Promise.all(flavors.map((flavor) => assembleFlavor(run, unit, flavor)));
+}
+
+/**
+ * One token per registry for the unit's requests there: push to each of its repositories, pull from the repositories
+ * its layers are mounted from (a base image's, the dependency cache), instead of one per repository and mount source.
+ */
+async function authorizeUnit(run: AssemblyRun, repositories: TargetRepository[], sources: BlobSource[]): Promise<void> {
+  const registries = new Map(repositories.map(({ registry }) => [registry.host, registry]));
+  await Promise.all(
+    [...registries.values()].map((registry) =>
+      run.clients
+        .for(registry)
+        .authorizeTogether([
+          ...repositories.filter((target) => target.registry.host === registry.host).map(({ path }) => pushScope(path)),
+          ...sources.flatMap(({ from }) => (from?.host === registry.host ? [pullScope(from.repository)] : [])),
+        ]),
+    ),
+  );
 }
 
 function repositoriesOf(pushes: AssemblyFlavor['pushes']): TargetRepository[] {

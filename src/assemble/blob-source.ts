@@ -55,8 +55,10 @@ export class BlobPlacer {
     const { digest } = source.descriptor;
     const sameRegistry = source.from?.host === host;
     const placedHere = this.placed.get(digest)?.get(host) ?? [];
+    // The blob's own repository first (a base image's, the dependency cache): the token its unit asked for covers it
+    // (authorizeUnit); where this run placed it since, after.
     const mountFrom = [
-      ...new Set([...placedHere, ...(sameRegistry && source.from ? [source.from.repository] : [])]),
+      ...new Set([...(sameRegistry && source.from ? [source.from.repository] : []), ...placedHere]),
     ].filter((from) => from !== repository);
     const bytes = source.bytes ?? (sameRegistry || placedHere.length > 0 ? undefined : await this.bytesOf(source));
     const outcome = await ensureBlob(client, repository, source.descriptor, {

@@ -13,6 +13,7 @@ import {
   type RegistryEndpoint,
   type RegistryResponse,
 } from './registry-api.js';
+import { HeldTokens } from './held-tokens.js';
 import { connectionError, digestMismatch, registryErrors, statusError, tokenServiceError } from './registry-errors.js';
 
 export { manifestMediaTypes } from './manifest.js';
@@ -40,7 +41,7 @@ const scopesPerToken = 25;
 export class RegistryClient {
   readonly endpoint: RegistryEndpoint;
   private readonly transport: HttpTransport;
-  private readonly tokens = new Map<string, string>();
+  private readonly tokens = new HeldTokens();
   /** Token requests in flight, by scope: concurrent requests for one repository share one token request. */
   private readonly pendingTokens = new Map<string, Promise<string | undefined>>();
   /** The bearer challenge of the registry, once seen: tokens for many repositories can then be asked for at once. */
@@ -82,7 +83,7 @@ export class RegistryClient {
   async authorize(repositories: string[], action = 'pull'): Promise<void> {
     const scopes = [...new Set(repositories)]
       .map((repository) => `repository:${repository}:${action}`)
-      .filter((scope) => !this.tokens.has(scope));
+      .filter((scope) => this.tokens.get(scope) === undefined);
     if (scopes.length === 0) return;
     if (!this.bearerChallenge && !this.basicEverywhere) {
       // The challenge alone says how the registry authenticates; no token is asked for the ping itself.
@@ -102,6 +103,18 @@ export class RegistryClient {
     // request still asks for its own. Refused credentials, though, fail here, before any work.
     if (this.endpoint.credentials) await fetched;
     else await fetched.catch(() => undefined);
+  }
+
+  /**
+   * One token for all of `scopes` (at most 25) unless one held covers them: the requests of a unit of work (a folder's
+   * pushes and mounts) share it. Without a bearer challenge seen, or on a refusal, each request asks for its own.
+   */
+  async authorizeTogether(scopes: string[]): Promise<void> {
+    const unique = [...new Set(scopes)];
+    const challenge = this.bearerChallenge;
+    if (!challenge || unique.length === 0 || unique.length > scopesPerToken) return;
+    if (this.tokens.get(unique.join(' ')) !== undefined) return;
+    await this.fetchToken(challenge, unique).catch(() => undefined);
   }
 
   /** The manifest of `repository:reference`, or undefined when the registry does not have it. */
@@ -344,9 +357,7 @@ export class RegistryClient {
           : undefined;
     if (!token) return undefined;
     registerSecret(token);
-    // Recorded for each scope, and for them together: a request that named several finds it under the same words.
-    for (const scope of scopes.length > 1 ? [...scopes, scopes.join(' ')] : scopes)
-      this.tokens.set(scope, `Bearer ${token}`);
+    this.tokens.record(scopes, `Bearer ${token}`);
     return `Bearer ${token}`;
   }
 

@@ -113,6 +113,31 @@ describe('registry client: authorization for many repositories', () => {
     await client.close();
   });
 
+  it('asks one token for a unit of work: its pushes, and mounts from the repositories it named, use that token', async () => {
+    const client = new RegistryClient({ host, plainHttp: true, credentials: { username: 'user', password: 'pass' } });
+    expect(await client.headManifest('ns/repo-1', '1')).toBeDefined();
+    const unit = ['repository:ns/repo-3:pull,push', 'repository:ns/repo-5:pull,push', 'repository:base/python:pull'];
+    await client.authorizeTogether(unit);
+    expect(counts).toMatchObject({ tokenRequests: 2, unauthorized: 1 });
+    // A mount names two repositories: push on its target, pull on its source (push on a repository includes pull).
+    for (const [target, source] of [
+      ['ns/repo-3', 'base/python'],
+      ['ns/repo-5', 'ns/repo-3'],
+    ]) {
+      const scope = `repository:${target}:pull,push repository:${source}:pull`;
+      expect((await client.call('HEAD', `/v2/${target}/manifests/1`, scope)).statusCode).toBe(200);
+    }
+    expect(await client.headManifest('ns/repo-5', '1')).toBeDefined();
+    await client.authorizeTogether(unit);
+    expect(counts).toMatchObject({ tokenRequests: 2, unauthorized: 1 });
+    // A repository the unit did not name, or an action it was not granted, gets a token of its own.
+    await client.call('HEAD', '/v2/ns/repo-3/manifests/1', 'repository:ns/repo-3:pull,push repository:ns/repo-7:pull');
+    expect(counts.tokenRequests).toBe(3);
+    await client.call('HEAD', '/v2/base/python/manifests/1', 'repository:base/python:pull,push');
+    expect(counts.tokenRequests).toBe(4);
+    await client.close();
+  });
+
   it('asks for a new token when the one held has expired', async () => {
     const client = new RegistryClient({ host, plainHttp: true, credentials: { username: 'user', password: 'pass' } });
     await client.authorize(['ns/repo-1']);

@@ -2,6 +2,7 @@ import type { Command } from '../command.js';
 import { jsonOption } from '../common-options.js';
 import { UsageError } from '../../errors/neurons-error.js';
 import { bringEnvironmentDown } from '../../environment/down.js';
+import { pruneEnvironment } from '../../environment/prune.js';
 import { environmentDirectory, readEnvironmentState } from '../../state/environment-state.js';
 import { bringEnvironmentUp, environmentOptions } from '../../environment/up.js';
 
@@ -13,9 +14,18 @@ function publicView(state: object): string {
 export const envCommand: Command = {
   name: 'env',
   summary: 'Bring up (or show, or stop) the local environment: Docker engine, TLS registry, base images, package index',
-  usage: 'neurons env up|status|down [--json]',
+  usage: 'neurons env up|status|down|prune [--keep NAMESPACE]... [--json]',
   positionals: true,
-  options: { json: jsonOption },
+  options: {
+    json: jsonOption,
+    keep: {
+      type: 'string',
+      multiple: true,
+      value: 'NAMESPACE',
+      description:
+        "with prune: a registry namespace to keep besides the base images and the environment's own (repeatable)",
+    },
+  },
   async run(io, values, positionals) {
     const [action] = positionals;
     const directory = environmentDirectory(io.env);
@@ -40,10 +50,21 @@ export const envCommand: Command = {
       if (state) bringEnvironmentDown(state, log);
       return 0;
     }
+    if (action === 'prune') {
+      if (!state) {
+        io.stderr.write(`no environment recorded in ${directory}: nothing to prune\n`);
+        return 1;
+      }
+      const pruned = await pruneEnvironment(state, (values['keep'] as string[] | undefined) ?? [], log);
+      // The registries were stopped for their garbage collection: started again, with everything else as it was.
+      await bringEnvironmentUp(environmentOptions(io.env, directory, log));
+      if (values['json']) io.stdout.write(`${JSON.stringify(pruned, undefined, 2)}\n`);
+      return 0;
+    }
     throw new UsageError({
       code: 'USAGE',
       message: `unknown env action '${action ?? ''}'`,
-      hint: 'use `neurons env up`, `status` or `down`',
+      hint: 'use `neurons env up`, `status`, `down` or `prune`',
     });
   },
 };

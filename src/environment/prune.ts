@@ -52,7 +52,10 @@ export async function pruneRegistryStorage(options: {
   const kept = namespaces.filter((name) => !removed.includes(name));
   const data = path.join(options.folder, 'data');
   const bytesBefore = await folderBytes(data);
-  if (removed.length === 0) return { registry: options.registry, removed, kept, bytesBefore, bytesAfter: bytesBefore };
+  if (removed.length === 0) {
+    options.log(`${options.registry}: nothing to remove; kept ${kept.join(', ') || 'nothing'}`);
+    return { registry: options.registry, removed, kept, bytesBefore, bytesAfter: bytesBefore };
+  }
   if (isAlive(options.pid)) {
     process.kill(options.pid ?? 0, 'SIGTERM');
     await waitFor(

@@ -13,7 +13,8 @@ function publicView(state: object): string {
 
 export const envCommand: Command = {
   name: 'env',
-  summary: 'Bring up (or show, or stop) the local environment: Docker engine, TLS registry, base images, package index',
+  summary:
+    'Bring up (or show, stop, or prune) the local environment: Docker engine, TLS registry, base images, package index',
   usage: 'neurons env up|status|down|prune [--keep NAMESPACE]... [--json]',
   positionals: true,
   options: {

@@ -1,6 +1,7 @@
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { EnvironmentState } from '../state/environment-state.js';
+import { folderBytes } from '../util/folder-bytes.js';
 import { isAlive, runAsync, waitFor } from './processes.js';
 
 /** What pruning one registry of the environment did. */
@@ -18,16 +19,6 @@ const baseNamespace = 'base';
 /** Where a registry of the environment (distribution's filesystem driver) keeps its repositories, by namespace. */
 function repositoriesFolder(registryFolder: string): string {
   return path.join(registryFolder, 'data', 'docker', 'registry', 'v2', 'repositories');
-}
-
-async function folderBytes(folder: string): Promise<number> {
-  const entries = await readdir(folder, { withFileTypes: true, recursive: true }).catch(() => []);
-  let total = 0;
-  for (const entry of entries) {
-    if (!entry.isFile()) continue;
-    total += (await stat(path.join(entry.parentPath, entry.name)).catch(() => ({ size: 0 }))).size;
-  }
-  return total;
 }
 
 /**
@@ -51,7 +42,7 @@ export async function pruneRegistryStorage(options: {
   const removed = namespaces.filter((name) => name !== baseNamespace && !options.keep.has(name));
   const kept = namespaces.filter((name) => !removed.includes(name));
   const data = path.join(options.folder, 'data');
-  const bytesBefore = await folderBytes(data);
+  const bytesBefore = await folderBytes(data).catch(() => 0);
   if (removed.length === 0) {
     options.log(`${options.registry}: nothing to remove; kept ${kept.join(', ') || 'nothing'}`);
     return { registry: options.registry, removed, kept, bytesBefore, bytesAfter: bytesBefore };
@@ -69,7 +60,7 @@ export async function pruneRegistryStorage(options: {
   await runAsync('docker-registry', ['garbage-collect', path.join(options.folder, 'config.yml')], {
     what: `garbage collection of the ${options.registry}`,
   });
-  const bytesAfter = await folderBytes(data);
+  const bytesAfter = await folderBytes(data).catch(() => 0);
   options.log(
     `${options.registry}: ${removed.length} namespace(s) removed, ${((bytesBefore - bytesAfter) / 1e6).toFixed(1)} MB reclaimed; kept ${kept.join(', ') || 'nothing'}`,
   );

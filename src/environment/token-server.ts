@@ -2,6 +2,7 @@ import { createHash, createPublicKey, randomUUID, sign, timingSafeEqual } from '
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import path from 'node:path';
+import { parseScope } from '../registry/scope.js';
 
 export interface TokenServiceOptions {
   host: string;
@@ -48,21 +49,6 @@ function base32(bytes: Buffer): string {
 }
 
 const base64url = (value: string | Buffer): string => Buffer.from(value).toString('base64url');
-
-/** `repository:name:pull,push` → the access entry of a token; other resource types as asked. */
-export function parseScope(scope: string): { type: string; name: string; actions: string[] } | undefined {
-  const first = scope.indexOf(':');
-  const last = scope.lastIndexOf(':');
-  if (first <= 0 || last <= first) return undefined;
-  return {
-    type: scope.slice(0, first),
-    name: scope.slice(first + 1, last),
-    actions: scope
-      .slice(last + 1)
-      .split(',')
-      .filter(Boolean),
-  };
-}
 
 /** A registry token (JWT, RS256) granting the scopes asked for, as distribution's token authentication reads it. */
 export function issueToken(

@@ -1,7 +1,7 @@
-import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkerFolder } from '../definitions/types.js';
 import { UsageError } from '../errors/neurons-error.js';
+import { folderBytes } from '../util/folder-bytes.js';
 
 export interface Shard {
   /** 1-based, as CI systems count. */
@@ -22,14 +22,6 @@ export function parseShard(value: string): { index: number; count: number } {
       hint: 'e.g. --shard 2/4',
     });
   return { index, count };
-}
-
-async function folderBytes(folder: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(folder, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) total += (await stat(path.join(entry.parentPath, entry.name))).size;
-  }
-  return total;
 }
 
 /**

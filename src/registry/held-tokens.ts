@@ -1,21 +1,17 @@
+import { parseScope } from './scope.js';
+
 /** A bearer token and what it grants: the actions of each resource (`repository:NAME`) it was asked for. */
 interface HeldToken {
   authorization: string;
   grants: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
-/** `repository:NAME:pull,push` -> `repository:NAME` and its actions; a scope without actions grants nothing. */
-function parseScope(scope: string): { resource: string; actions: string[] } {
-  const at = scope.lastIndexOf(':');
-  return at < 0
-    ? { resource: scope, actions: [] }
-    : {
-        resource: scope.slice(0, at),
-        actions: scope
-          .slice(at + 1)
-          .split(',')
-          .filter(Boolean),
-      };
+/** `repository:NAME:pull,push` -> `repository:NAME` and its actions; what is not a scope grants nothing. */
+function resourceOf(scope: string): { resource: string; actions: string[] } {
+  const parsed = parseScope(scope);
+  return parsed
+    ? { resource: `${parsed.type}:${parsed.name}`, actions: parsed.actions }
+    : { resource: scope, actions: [] };
 }
 
 /**
@@ -30,7 +26,7 @@ export class HeldTokens {
   get(scope: string): string | undefined {
     const exact = this.byScope.get(scope);
     if (exact) return exact.authorization;
-    const wanted = [...new Set(scope.split(' ').filter(Boolean))].map(parseScope);
+    const wanted = [...new Set(scope.split(' ').filter(Boolean))].map(resourceOf);
     if (wanted.length === 0) return undefined;
     for (const { resource } of wanted) {
       for (const held of this.heldFor(resource)) {
@@ -46,7 +42,7 @@ export class HeldTokens {
   /** Records a token asked for `scopes`: under each of them, and under them together. */
   record(scopes: string[], authorization: string): void {
     const grants = new Map<string, Set<string>>();
-    for (const { resource, actions } of scopes.map(parseScope))
+    for (const { resource, actions } of scopes.map(resourceOf))
       grants.set(resource, new Set([...(grants.get(resource) ?? []), ...actions]));
     const token: HeldToken = { authorization, grants };
     for (const scope of scopes) this.byScope.set(scope, token);

@@ -29,7 +29,7 @@ export function cacheLimit(env: NodeJS.ProcessEnv): number {
       message: `NEURONS_CACHE_MAX_MB is '${given.slice(0, 40)}', not a whole, positive number of megabytes`,
       hint: `set it to a size such as ${defaultCacheLimitMb}, or unset it for the default`,
     });
-  return Number(given.trim()) * 1024 * 1024;
+  return Number(given) * 1024 * 1024;
 }
 
 export interface TrimResult {

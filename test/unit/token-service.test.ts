@@ -7,7 +7,8 @@ import {
   issueClientCertificate,
   issueServerCertificate,
 } from '../../src/ca/certificates.js';
-import { libtrustKeyId, parseScope, startTokenService } from '../../src/environment/token-server.js';
+import { libtrustKeyId, startTokenService } from '../../src/environment/token-server.js';
+import { parseScope } from '../../src/registry/scope.js';
 
 // The environment's token service, started on loopback with a private CA; what it issues is read back the way
 // distribution reads it: header, claims, signature by the key whose certificate the registry trusts.
